@@ -1,0 +1,4 @@
+package javacard.framework;
+
+public interface Shareable {
+}
