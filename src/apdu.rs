@@ -1,0 +1,414 @@
+//! ISO 7816-4 APDUs: command builder, responses, typed status words, and [`Channel`], the one
+//! place where T=0 style `61xx` (GET RESPONSE) and `6Cxx` (resend with Le = xx) are handled.
+use std::fmt;
+
+use crate::error::{Error, Result};
+use crate::transport::CardIo;
+
+/// A short (non-extended) command APDU.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Command {
+    pub cla: u8,
+    pub ins: u8,
+    pub p1: u8,
+    pub p2: u8,
+    pub data: Vec<u8>,
+    /// Expected response length: `Some(0)` means 256 ("as much as you have"), `None` = no Le.
+    pub le: Option<u16>,
+}
+
+impl Command {
+    pub fn new(cla: u8, ins: u8, p1: u8, p2: u8) -> Self {
+        Command {
+            cla,
+            ins,
+            p1,
+            p2,
+            data: Vec::new(),
+            le: None,
+        }
+    }
+
+    pub fn data(mut self, data: impl Into<Vec<u8>>) -> Self {
+        self.data = data.into();
+        self
+    }
+
+    /// Le in 0..=256; 256 is encoded as 00.
+    pub fn le(mut self, le: u16) -> Self {
+        self.le = Some(le);
+        self
+    }
+
+    /// SELECT by AID (ISO 7816-4, P1=04 P2=00), asking for the FCI/answer (Le = 00).
+    pub fn select(aid: &[u8]) -> Self {
+        Command::new(0x00, 0xA4, 0x04, 0x00)
+            .data(aid.to_vec())
+            .le(256)
+    }
+
+    /// GET RESPONSE for `len` bytes (0 = 256).
+    pub fn get_response(cla: u8, len: u8) -> Self {
+        Command::new(cla & 0x03, 0xC0, 0x00, 0x00).le(if len == 0 { 256 } else { len as u16 })
+    }
+
+    pub fn to_bytes(&self) -> Result<Vec<u8>> {
+        if self.data.len() > 255 {
+            return Err(Error::BadApdu(format!(
+                "command data is {} bytes; short APDUs carry at most 255",
+                self.data.len()
+            )));
+        }
+        let mut out = Vec::with_capacity(5 + self.data.len() + 1);
+        out.extend_from_slice(&[self.cla, self.ins, self.p1, self.p2]);
+        if !self.data.is_empty() {
+            out.push(self.data.len() as u8);
+            out.extend_from_slice(&self.data);
+        }
+        if let Some(le) = self.le {
+            if le > 256 {
+                return Err(Error::BadApdu(format!(
+                    "Le {le} > 256 needs an extended APDU"
+                )));
+            }
+            out.push((le & 0xFF) as u8);
+        }
+        Ok(out)
+    }
+
+    /// Parse a short command APDU (cases 1, 2, 3, 4).
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        if b.len() < 4 {
+            return Err(Error::BadApdu(format!(
+                "{} bytes; an APDU has at least CLA INS P1 P2",
+                b.len()
+            )));
+        }
+        let mut c = Command::new(b[0], b[1], b[2], b[3]);
+        let body = &b[4..];
+        match body.len() {
+            0 => {}
+            1 => c.le = Some(if body[0] == 0 { 256 } else { body[0] as u16 }),
+            _ => {
+                let lc = body[0] as usize;
+                if lc == 0 {
+                    return Err(Error::BadApdu(
+                        "Lc = 0 with a body (extended APDUs are not supported)".into(),
+                    ));
+                }
+                if body.len() == 1 + lc {
+                    c.data = body[1..].to_vec();
+                } else if body.len() == 2 + lc {
+                    c.data = body[1..1 + lc].to_vec();
+                    let le = body[1 + lc];
+                    c.le = Some(if le == 0 { 256 } else { le as u16 });
+                } else {
+                    return Err(Error::BadApdu(format!(
+                        "Lc says {lc} data bytes but {} bytes follow it",
+                        body.len() - 1
+                    )));
+                }
+            }
+        }
+        Ok(c)
+    }
+}
+
+/// The ISO 7816-4 status words purse cares about; anything else is `Unknown(sw)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum StatusWord {
+    /// 9000
+    Ok,
+    /// 61xx: xx more bytes available with GET RESPONSE (never leaves [`Channel`]).
+    BytesAvailable(u8),
+    /// 6Cxx: wrong Le, xx is the exact length (never leaves [`Channel`]).
+    WrongLe(u8),
+    /// 63Cx: verification failed, x tries left
+    VerifyFailed(u8),
+    /// 6281 / 6282 / 6283 warnings (returned data may be corrupted / end reached / invalidated)
+    Warning(u16),
+    /// 6581
+    MemoryFailure,
+    /// 6700
+    WrongLength,
+    /// 6882
+    SecureMessagingNotSupported,
+    /// 6982
+    SecurityNotSatisfied,
+    /// 6983
+    AuthMethodBlocked,
+    /// 6984
+    DataInvalid,
+    /// 6985
+    ConditionsNotSatisfied,
+    /// 6986
+    CommandNotAllowed,
+    /// 6A80
+    WrongData,
+    /// 6A82
+    FileNotFound,
+    /// 6A84
+    NotEnoughMemory,
+    /// 6A86
+    IncorrectP1P2,
+    /// 6A88
+    ReferencedDataNotFound,
+    /// 6B00
+    WrongP1P2,
+    /// 6D00
+    InsNotSupported,
+    /// 6E00
+    ClaNotSupported,
+    /// 6F00: no precise diagnosis (on our runtime: an uncaught exception)
+    NoPreciseDiagnosis,
+    Unknown(u16),
+}
+
+impl StatusWord {
+    pub fn from_u16(sw: u16) -> Self {
+        use StatusWord::*;
+        match sw {
+            0x9000 => Ok,
+            0x6100..=0x61FF => BytesAvailable((sw & 0xFF) as u8),
+            0x6C00..=0x6CFF => WrongLe((sw & 0xFF) as u8),
+            0x63C0..=0x63CF => VerifyFailed((sw & 0x0F) as u8),
+            0x6281..=0x6283 => Warning(sw),
+            0x6581 => MemoryFailure,
+            0x6700 => WrongLength,
+            0x6882 => SecureMessagingNotSupported,
+            0x6982 => SecurityNotSatisfied,
+            0x6983 => AuthMethodBlocked,
+            0x6984 => DataInvalid,
+            0x6985 => ConditionsNotSatisfied,
+            0x6986 => CommandNotAllowed,
+            0x6A80 => WrongData,
+            0x6A82 => FileNotFound,
+            0x6A84 => NotEnoughMemory,
+            0x6A86 => IncorrectP1P2,
+            0x6A88 => ReferencedDataNotFound,
+            0x6B00 => WrongP1P2,
+            0x6D00 => InsNotSupported,
+            0x6E00 => ClaNotSupported,
+            0x6F00 => NoPreciseDiagnosis,
+            other => Unknown(other),
+        }
+    }
+
+    pub fn to_u16(self) -> u16 {
+        use StatusWord::*;
+        match self {
+            Ok => 0x9000,
+            BytesAvailable(n) => 0x6100 | n as u16,
+            WrongLe(n) => 0x6C00 | n as u16,
+            VerifyFailed(n) => 0x63C0 | (n as u16 & 0x0F),
+            Warning(sw) | Unknown(sw) => sw,
+            MemoryFailure => 0x6581,
+            WrongLength => 0x6700,
+            SecureMessagingNotSupported => 0x6882,
+            SecurityNotSatisfied => 0x6982,
+            AuthMethodBlocked => 0x6983,
+            DataInvalid => 0x6984,
+            ConditionsNotSatisfied => 0x6985,
+            CommandNotAllowed => 0x6986,
+            WrongData => 0x6A80,
+            FileNotFound => 0x6A82,
+            NotEnoughMemory => 0x6A84,
+            IncorrectP1P2 => 0x6A86,
+            ReferencedDataNotFound => 0x6A88,
+            WrongP1P2 => 0x6B00,
+            InsNotSupported => 0x6D00,
+            ClaNotSupported => 0x6E00,
+            NoPreciseDiagnosis => 0x6F00,
+        }
+    }
+
+    pub fn is_ok(self) -> bool {
+        self == StatusWord::Ok
+    }
+}
+
+impl fmt::Display for StatusWord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:04X} ({:?})", self.to_u16(), self)
+    }
+}
+
+/// A response APDU: data and status word (after any 61xx/6Cxx handling).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Response {
+    pub data: Vec<u8>,
+    pub sw: StatusWord,
+}
+
+impl Response {
+    pub fn from_bytes(b: &[u8]) -> Result<Self> {
+        if b.len() < 2 {
+            return Err(Error::BadResponse(format!(
+                "{} bytes; a response ends with SW1 SW2",
+                b.len()
+            )));
+        }
+        let (data, sw) = b.split_at(b.len() - 2);
+        Ok(Response {
+            data: data.to_vec(),
+            sw: StatusWord::from_u16(u16::from_be_bytes([sw[0], sw[1]])),
+        })
+    }
+
+    /// The data if the status word is 9000, else `Error::Refused`.
+    pub fn ok(self) -> Result<Vec<u8>> {
+        if self.sw.is_ok() {
+            Ok(self.data)
+        } else {
+            Err(Error::Refused(self.sw))
+        }
+    }
+}
+
+/// At most this many GET RESPONSE rounds for one command (a card answering 61xx forever is broken).
+const MAX_CHAINED_RESPONSES: usize = 64;
+
+/// A logical channel to a card over any [`CardIo`]. Every command of purse goes through
+/// [`Channel::send`], which traces APDUs at debug level and resolves 61xx and 6Cxx.
+pub struct Channel<T: CardIo> {
+    io: T,
+}
+
+impl<T: CardIo> Channel<T> {
+    pub fn new(io: T) -> Self {
+        Channel { io }
+    }
+
+    pub fn io(&mut self) -> &mut T {
+        &mut self.io
+    }
+
+    pub fn into_inner(self) -> T {
+        self.io
+    }
+
+    fn exchange(&mut self, apdu: &[u8]) -> Result<Response> {
+        tracing::debug!(">> {}", hex::encode_upper(apdu));
+        let raw = self.io.transmit(apdu)?;
+        tracing::debug!("<< {}", hex::encode_upper(&raw));
+        Response::from_bytes(&raw)
+    }
+
+    /// Send a command; 61xx is followed by GET RESPONSE (data concatenated) and 6Cxx by a resend
+    /// with Le = xx. The returned status word is never 61xx or 6Cxx.
+    pub fn send(&mut self, cmd: &Command) -> Result<Response> {
+        let mut resp = self.exchange(&cmd.to_bytes()?)?;
+        if let StatusWord::WrongLe(n) = resp.sw {
+            let mut again = cmd.clone();
+            again.le = Some(if n == 0 { 256 } else { n as u16 });
+            resp = self.exchange(&again.to_bytes()?)?;
+        }
+        let mut data = std::mem::take(&mut resp.data);
+        let mut rounds = 0;
+        while let StatusWord::BytesAvailable(n) = resp.sw {
+            rounds += 1;
+            if rounds > MAX_CHAINED_RESPONSES {
+                return Err(Error::BadResponse(format!(
+                    "card still answers 61xx after {MAX_CHAINED_RESPONSES} GET RESPONSE commands"
+                )));
+            }
+            resp = self.exchange(&Command::get_response(cmd.cla, n).to_bytes()?)?;
+            if let StatusWord::WrongLe(m) = resp.sw {
+                resp = self.exchange(&Command::get_response(cmd.cla, m).to_bytes()?)?;
+            }
+            data.append(&mut resp.data);
+        }
+        Ok(Response { data, sw: resp.sw })
+    }
+
+    /// Parse raw command bytes and [`send`](Self::send) them.
+    pub fn send_bytes(&mut self, apdu: &[u8]) -> Result<Response> {
+        self.send(&Command::from_bytes(apdu)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::VecDeque;
+
+    struct Script {
+        expect: VecDeque<(Vec<u8>, Vec<u8>)>,
+    }
+    impl CardIo for Script {
+        fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>> {
+            let (want, answer) = self.expect.pop_front().expect("unexpected APDU");
+            assert_eq!(hex::encode_upper(apdu), hex::encode_upper(&want));
+            Ok(answer)
+        }
+    }
+    fn h(s: &str) -> Vec<u8> {
+        hex::decode(s).unwrap()
+    }
+
+    #[test]
+    fn build_and_parse_round_trip() {
+        for s in [
+            "00A40400",
+            "00B0000010",
+            "00A4040007F07075727365FF",
+            "00A4040007F07075727365FF00",
+        ] {
+            let c = Command::from_bytes(&h(s)).unwrap();
+            assert_eq!(hex::encode_upper(c.to_bytes().unwrap()), s);
+        }
+        assert!(Command::from_bytes(&h("00A40400")[..3]).is_err());
+        assert!(Command::from_bytes(&h("00A4040005AABB")).is_err());
+        assert!(Command::new(0, 0, 0, 0)
+            .data(vec![0; 256])
+            .to_bytes()
+            .is_err());
+    }
+
+    #[test]
+    fn status_words_round_trip() {
+        for sw in [
+            0x9000u16, 0x6105, 0x6C10, 0x63C2, 0x6982, 0x6A82, 0x6F00, 0x1234, 0x6D00,
+        ] {
+            assert_eq!(StatusWord::from_u16(sw).to_u16(), sw);
+        }
+        assert_eq!(StatusWord::from_u16(0x1234), StatusWord::Unknown(0x1234));
+    }
+
+    #[test]
+    fn get_response_chain() {
+        let io = Script {
+            expect: VecDeque::from(vec![
+                (h("00A4040002AABB00"), h("6104")),
+                (h("00C0000004"), h("010203046102")),
+                (h("00C0000002"), h("05069000")),
+            ]),
+        };
+        let mut ch = Channel::new(io);
+        let r = ch.send(&Command::select(&h("AABB"))).unwrap();
+        assert_eq!(r.data, h("010203040506"));
+        assert_eq!(r.sw, StatusWord::Ok);
+    }
+
+    #[test]
+    fn wrong_le_resend() {
+        let io = Script {
+            expect: VecDeque::from(vec![
+                (h("00CA000010"), h("6C03")),
+                (h("00CA000003"), h("AABBCC9000")),
+            ]),
+        };
+        let mut ch = Channel::new(io);
+        let r = ch.send_bytes(&h("00CA000010")).unwrap();
+        assert_eq!(r.data, h("AABBCC"));
+        assert!(r.sw.is_ok());
+    }
+
+    #[test]
+    fn short_response_is_an_error() {
+        let io = Script {
+            expect: VecDeque::from(vec![(h("00000000"), h("90"))]),
+        };
+        assert!(Channel::new(io).send_bytes(&h("00000000")).is_err());
+    }
+}

@@ -1,0 +1,205 @@
+//! `purse desk ...`
+use clap::Subcommand;
+
+use purse::desk::{Desk, StartOptions, DEFAULT_APPLET};
+
+use super::Cli;
+
+#[derive(Subcommand, Debug)]
+pub enum DeskCmd {
+    /// Start the desk's own pcscd with virtual reader slots (isolated from USB readers)
+    Start {
+        /// Number of reader slots (rounded up to even: each vpcd entry gives two)
+        #[arg(long)]
+        slots: Option<usize>,
+        /// First vpcd port (default: first free from 40000)
+        #[arg(long)]
+        port: Option<u16>,
+    },
+    /// Pull every card and stop the desk's pcscd (card images stay)
+    Stop,
+    /// pcscd pid, socket, and the card in each slot
+    Status,
+    /// Create a blank virtual card with an applet installed
+    New {
+        name: String,
+        /// Applet class
+        #[arg(long, default_value = DEFAULT_APPLET.class)]
+        applet: String,
+        /// Applet instance AID (hex)
+        #[arg(long, default_value = DEFAULT_APPLET.aid)]
+        aid: String,
+        /// Install parameters (hex)
+        #[arg(long)]
+        params: Option<String>,
+    },
+    /// Insert a card into a slot (first free slot by default)
+    Insert {
+        name: String,
+        #[arg(long)]
+        slot: Option<usize>,
+        /// The card answers T=0 style (61xx / 6Cxx)
+        #[arg(long)]
+        t0: bool,
+    },
+    /// Pull the card out of a slot (by slot number or card name)
+    Pull { target: String },
+    /// List card images and where they are
+    Cards,
+    /// Arm power loss after the K-th persistent write of the card's next APDU
+    Tear { name: String, k: u32 },
+    /// The card's counters and applets (JSON, from the desk jar)
+    Info { name: String },
+    /// Print reader.conf entries to add the desk's slots to a system pcscd
+    Conf,
+}
+
+pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
+    let json = cli.json;
+    match cmd {
+        DeskCmd::Start { slots, port } => {
+            let st = desk.start(&StartOptions {
+                slots: *slots,
+                port: *port,
+            })?;
+            if json {
+                super::print_json(&st)?;
+            } else {
+                println!(
+                    "desk started in {} (pcscd pid {})",
+                    desk.dir().display(),
+                    st.pcscd_pid
+                );
+                println!("socket: {}", st.socket.display());
+                for s in &st.slots {
+                    println!("slot {}: {} (port {})", s.index, s.reader, s.port);
+                }
+                println!(
+                    "other PC/SC programs: export PCSCLITE_CSOCK_NAME={}",
+                    st.socket.display()
+                );
+            }
+        }
+        DeskCmd::Stop => {
+            let was = desk.stop()?;
+            if json {
+                super::print_json(&serde_json::json!({ "stopped": was }))?;
+            } else if was {
+                println!("desk stopped");
+            } else {
+                println!("no desk was running in {}", desk.dir().display());
+            }
+        }
+        DeskCmd::Status => {
+            let st = desk.status()?;
+            if json {
+                super::print_json(&st)?;
+            } else if !st.running {
+                println!("desk {}: not running", st.dir.display());
+            } else {
+                println!(
+                    "desk {}: running, pcscd pid {}",
+                    st.dir.display(),
+                    st.pcscd_pid.unwrap_or(0)
+                );
+                if let Some(s) = &st.socket {
+                    println!("socket: {}", s.display());
+                }
+                for s in &st.slots {
+                    let card = match (&s.slot.card, s.card_alive) {
+                        (Some(c), true) => format!("card {c} (pid {})", s.slot.pid.unwrap_or(0)),
+                        (Some(c), false) => format!("card {c} (process gone)"),
+                        (None, _) => "empty".to_string(),
+                    };
+                    println!(
+                        "slot {}: {:<20} port {}  {card}{}",
+                        s.slot.index,
+                        s.slot.reader,
+                        s.slot.port,
+                        if s.slot.t0 { " T=0" } else { "" }
+                    );
+                }
+            }
+        }
+        DeskCmd::New {
+            name,
+            applet,
+            aid,
+            params,
+        } => {
+            let img = desk.new_card(name, applet, aid, params.as_deref())?;
+            if json {
+                super::print_json(
+                    &serde_json::json!({ "card": name, "image": img, "applet": applet, "aid": aid }),
+                )?;
+            } else {
+                println!(
+                    "card {name} created: {} ({applet}, AID {aid})",
+                    img.display()
+                );
+            }
+        }
+        DeskCmd::Insert { name, slot, t0 } => {
+            let r = desk.insert(name, *slot, *t0)?;
+            if json {
+                super::print_json(&r)?;
+            } else {
+                println!(
+                    "card {} inserted in slot {} ({}) in {} ms",
+                    r.card, r.slot, r.reader, r.millis
+                );
+            }
+        }
+        DeskCmd::Pull { target } => {
+            let r = desk.pull(target)?;
+            if json {
+                super::print_json(&r)?;
+            } else {
+                println!(
+                    "card {} pulled from slot {} ({}) in {} ms",
+                    r.card, r.slot, r.reader, r.millis
+                );
+            }
+        }
+        DeskCmd::Cards => {
+            let cards = desk.cards()?;
+            if json {
+                super::print_json(&cards)?;
+            } else if cards.is_empty() {
+                println!("no cards in {}", desk.cards_dir().display());
+            } else {
+                for c in &cards {
+                    let place = c
+                        .slot
+                        .map(|s| format!("slot {s}"))
+                        .unwrap_or_else(|| "out".into());
+                    let tear = c
+                        .tear
+                        .as_ref()
+                        .map(|k| format!("  tear armed at write {k}"))
+                        .unwrap_or_default();
+                    println!("{:<20} {place}{tear}", c.name);
+                }
+            }
+        }
+        DeskCmd::Tear { name, k } => {
+            let p = desk.tear(name, *k)?;
+            if json {
+                super::print_json(&serde_json::json!({ "card": name, "k": k, "file": p }))?;
+            } else {
+                println!(
+                    "card {name} loses power after write {k} of its next APDU ({})",
+                    p.display()
+                );
+            }
+        }
+        DeskCmd::Info { name } => {
+            let v = desk.info(name)?;
+            super::print_json(&v)?;
+        }
+        DeskCmd::Conf => {
+            print!("{}", desk.conf()?);
+        }
+    }
+    Ok(super::EXIT_OK)
+}

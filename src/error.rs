@@ -1,0 +1,84 @@
+//! The library's error type. The CLI maps variants to exit codes (see `Error::exit_code`).
+use std::path::PathBuf;
+
+use crate::apdu::StatusWord;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    // The pcsc/io error is part of the message, not a `#[source]`: anyhow's `{:#}` would print it twice.
+    #[error("PC/SC: {context}: {err}")]
+    Pcsc { context: String, err: pcsc::Error },
+    #[error("no PC/SC reader found{0}")]
+    NoReader(String),
+    #[error("reader {0:?} matches no reader (have: {1})")]
+    ReaderNotFound(String, String),
+    #[error("reader {0:?} is ambiguous: matches {1}")]
+    ReaderAmbiguous(String, String),
+    #[error("no card in reader {0:?}")]
+    NoCard(String),
+    #[error("the card in {0:?} stopped answering (pulled or lost power)")]
+    CardLost(String),
+    #[error("bad APDU: {0}")]
+    BadApdu(String),
+    #[error("bad response from card: {0}")]
+    BadResponse(String),
+    #[error("card refused: {0}")]
+    Refused(StatusWord),
+    #[error("{0}")]
+    Desk(String),
+    #[error("desk jar not found (looked at {0}); build it with `ant -f applet/build.xml desk` or set PURSE_DESK_JAR")]
+    JarMissing(String),
+    #[error("{context}: {path}: {err}")]
+    Io {
+        context: &'static str,
+        path: PathBuf,
+        err: std::io::Error,
+    },
+    #[error("timed out: {0}")]
+    Timeout(String),
+}
+
+impl Error {
+    pub fn pcsc(context: impl Into<String>, source: pcsc::Error) -> Self {
+        match source {
+            pcsc::Error::NoReadersAvailable => Error::NoReader(String::new()),
+            pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard => Error::NoCard(context.into()),
+            err => Error::Pcsc {
+                context: context.into(),
+                err,
+            },
+        }
+    }
+
+    pub fn io(context: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            context,
+            path: path.into(),
+            err: source,
+        }
+    }
+
+    /// Process exit code documented in README.md: 1 error, 3 no reader/card, 4 card refused.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::NoReader(_)
+            | Error::ReaderNotFound(..)
+            | Error::ReaderAmbiguous(..)
+            | Error::NoCard(_)
+            | Error::CardLost(_) => 3,
+            Error::Pcsc { err, .. } => match err {
+                pcsc::Error::NoService
+                | pcsc::Error::ServiceStopped
+                | pcsc::Error::NoReadersAvailable => 3,
+                pcsc::Error::RemovedCard
+                | pcsc::Error::NoSmartcard
+                | pcsc::Error::UnknownReader => 3,
+                _ => 1,
+            },
+            Error::Refused(_) => 4,
+            _ => 1,
+        }
+    }
+}

@@ -1,0 +1,289 @@
+//! The virtual desk end to end, through a real pcscd: start, new, insert, readers, APDUs, pull,
+//! persistence, T=0, exit codes, foreign PC/SC clients.
+mod common;
+
+use common::*;
+
+#[test]
+fn lifecycle_insert_select_pull_and_persistence() {
+    let mut desk = TestDesk::start(2);
+    desk.new_card("alice");
+
+    // both slots empty, named as documented
+    let readers = desk.readers();
+    assert_eq!(readers.len(), 2, "{readers:?}");
+    assert_eq!(readers[0]["name"], "Purse Desk 00 00");
+    assert_eq!(readers[1]["name"], "Purse Desk 00 01");
+    assert!(readers.iter().all(|r| r["card_present"] == false));
+
+    let ins = desk.insert("alice", None, false);
+    assert_eq!(ins["slot"], 0);
+    let millis = ins["millis"].as_u64().expect("millis");
+    assert!(millis < 1000, "insert took {millis} ms (must be < 1 s)");
+
+    let readers = desk.readers();
+    assert_eq!(readers[0]["card_present"], true, "{readers:?}");
+    let atr = readers[0]["atr"].as_str().expect("ATR");
+    assert!(atr.starts_with("3B"), "ATR {atr}");
+    assert_eq!(readers[1]["card_present"], false);
+
+    // SELECT answers version + capabilities; the counter counts
+    let r = desk.apdu("0", &[SELECT_HELLO, HELLO_COUNT, HELLO_COUNT]);
+    assert_eq!(r[0].1, "9000");
+    assert_eq!(
+        r[0].0.len(),
+        6,
+        "SELECT data = major minor capabilities: {r:?}"
+    );
+    assert_eq!(r[1], ("00000001".to_string(), "9000".to_string()));
+    assert_eq!(r[2], ("00000002".to_string(), "9000".to_string()));
+
+    // reader by name substring
+    let r = desk.apdu("Desk 00 00", &[SELECT_HELLO, HELLO_READ]);
+    assert_eq!(r[1].0, "00000002");
+
+    // status and cards agree
+    let st: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["--json", "desk", "status"])).unwrap();
+    assert_eq!(st["running"], true);
+    assert_eq!(st["slots"][0]["card"], "alice");
+    assert_eq!(st["slots"][0]["card_alive"], true);
+    let cards: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+    assert_eq!(cards[0]["name"], "alice");
+    assert_eq!(cards[0]["slot"], 0);
+
+    // pull: the reader shows empty
+    let p = desk.pull("alice");
+    assert!(
+        p["millis"].as_u64().expect("millis") < 1000,
+        "pull took {p}"
+    );
+    let readers = desk.readers();
+    assert!(
+        readers.iter().all(|r| r["card_present"] == false),
+        "{readers:?}"
+    );
+    let r = desk.purse(&["--reader", "0", "apdu", SELECT_HELLO]);
+    assert_eq!(r.code, 3, "no card -> exit 3: {}{}", r.stdout, r.stderr);
+
+    // re-insert into the other slot: the counter survived
+    let ins = desk.insert("alice", Some(1), false);
+    assert_eq!(ins["reader"], "Purse Desk 00 01");
+    let r = desk.apdu("1", &[SELECT_HELLO, HELLO_COUNT]);
+    assert_eq!(r[1].0, "00000003");
+    desk.pull("1");
+    desk.stop();
+    let st: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["--json", "desk", "status"])).unwrap();
+    assert_eq!(st["running"], false);
+}
+
+#[test]
+fn t0_card_exercises_get_response() {
+    let desk = TestDesk::start(2);
+    desk.new_card("t0card");
+    desk.insert("t0card", Some(0), true);
+    let r = desk.purse(&[
+        "-d",
+        "--reader",
+        "0",
+        "apdu",
+        SELECT_HELLO,
+        "8020000003AABBCC00",
+    ]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    // the trace shows the card's 61xx and our GET RESPONSE; the user sees data + 9000
+    assert!(
+        r.stderr.contains("<< 61"),
+        "no 61xx in trace:\n{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains(">> 00C00000"),
+        "no GET RESPONSE in trace:\n{}",
+        r.stderr
+    );
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    assert!(
+        lines[0].ends_with(" 9000") && lines[0].len() == 6 + 5,
+        "{lines:?}"
+    );
+    assert_eq!(lines[1], "AABBCC 9000");
+}
+
+#[test]
+fn exit_codes_and_refusals() {
+    let desk = TestDesk::start(2);
+    desk.new_card("c");
+    desk.insert("c", None, false);
+    // unknown INS -> the card refuses -> exit 4, the SW is printed
+    let r = desk.purse(&["--reader", "0", "apdu", SELECT_HELLO, "807F0000"]);
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("6D00"), "{}", r.stdout);
+    // unknown AID
+    let r = desk.purse(&["--reader", "0", "apdu", "00A4040005F000000000"]);
+    assert_eq!(r.code, 4);
+    // usage
+    assert_eq!(desk.purse(&["apdu"]).code, 2);
+    assert_eq!(desk.purse(&["--reader", "0", "apdu", "zz"]).code, 1);
+    // no such reader
+    assert_eq!(
+        desk.purse(&["--reader", "no such reader", "apdu", SELECT_HELLO])
+            .code,
+        3
+    );
+    // desk errors
+    assert_eq!(desk.purse(&["desk", "new", "c"]).code, 1, "duplicate card");
+    assert_eq!(
+        desk.purse(&["desk", "insert", "c"]).code,
+        1,
+        "already inserted"
+    );
+    assert_eq!(
+        desk.purse(&["desk", "insert", "nope"]).code,
+        1,
+        "unknown card"
+    );
+    assert_eq!(desk.purse(&["desk", "new", "../x"]).code, 1, "bad name");
+    assert_eq!(desk.purse(&["desk", "start"]).code, 1, "already running");
+    desk.new_card("d");
+    assert_eq!(
+        desk.purse(&["desk", "insert", "d", "--slot", "0"]).code,
+        1,
+        "occupied slot"
+    );
+    assert_eq!(
+        desk.purse(&["desk", "insert", "d", "--slot", "7"]).code,
+        1,
+        "no such slot"
+    );
+}
+
+#[test]
+fn foreign_clients_see_a_real_reader() {
+    let desk = TestDesk::start(2);
+    desk.new_card("f");
+    desk.insert("f", Some(0), false);
+
+    // pcsc_scan: lists the virtual readers and the card with its ATR
+    let out = desk
+        .foreign("pcsc_scan")
+        .args(["-c", "-n"])
+        .output()
+        .expect("pcsc_scan (package pcsc-tools)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Purse Desk 00 00"), "pcsc_scan:\n{text}");
+    assert!(text.contains("Card inserted"), "pcsc_scan:\n{text}");
+    assert!(text.contains("ATR: 3B"), "pcsc_scan:\n{text}");
+
+    // scriptor: SELECT the applet -> 90 00
+    let script = desk.path().join("select.txt");
+    std::fs::write(
+        &script,
+        format!("{}\n", &SELECT_HELLO[..SELECT_HELLO.len() - 2]),
+    )
+    .unwrap();
+    let out = desk
+        .foreign("scriptor")
+        .args(["-r", "Purse Desk 00 00"])
+        .arg(&script)
+        .output()
+        .expect("scriptor (package pcsc-tools)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "scriptor failed: {text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("90 00"), "scriptor:\n{text}");
+
+    // opensc-tool too
+    let out = desk
+        .foreign("opensc-tool")
+        .args(["-r", "0", "-s", &SELECT_HELLO[..SELECT_HELLO.len() - 2]])
+        .output()
+        .expect("opensc-tool (package opensc)");
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("SW1=0x90, SW2=0x00"), "opensc-tool:\n{text}");
+}
+
+#[test]
+fn two_desks_side_by_side_are_isolated() {
+    let a = TestDesk::start(2);
+    let b = TestDesk::start(4);
+    assert_ne!(a.base_port, b.base_port);
+    assert_eq!(a.readers().len(), 2);
+    assert_eq!(b.readers().len(), 4);
+    a.new_card("x");
+    a.insert("x", None, false);
+    assert!(
+        b.readers().iter().all(|r| r["card_present"] == false),
+        "a card in desk a shows in desk b"
+    );
+    // only our virtual slots: the desk's pcscd never loads USB drivers
+    assert!(a
+        .readers()
+        .iter()
+        .all(|r| r["name"].as_str().unwrap_or("").starts_with("Purse Desk")));
+    // `desk conf` prints reader.conf entries for a system pcscd
+    let conf = a.ok(&["desk", "conf"]);
+    assert!(
+        conf.contains("LIBPATH /usr/lib/pcsc/drivers/serial/libifdvpcd.so"),
+        "{conf}"
+    );
+    assert!(conf.contains(&format!("0x{:X}", a.base_port)), "{conf}");
+}
+
+/// `desk tear NAME K`: the card loses power after the K-th write of its next APDU, the host sees
+/// it vanish (exit 3), the card comes back by itself, and the transaction rolled back.
+#[test]
+fn tear_loses_power_then_card_returns_rolled_back() {
+    let desk = TestDesk::start(2);
+    desk.new_card("t");
+    desk.insert("t", Some(0), false);
+    let r = desk.apdu("0", &[SELECT_HELLO, HELLO_COUNT]);
+    assert_eq!(r[1].0, "00000001");
+    let out = desk.ok(&["desk", "tear", "t", "1"]);
+    assert!(out.contains("write 1"), "{out}");
+    let cards: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+    assert_eq!(cards[0]["tear"], "1");
+    // the applet stays selected between purse invocations (LeaveCard: no reset), so the next
+    // APDU is COUNT itself
+    let r = desk.purse(&["--reader", "0", "apdu", HELLO_COUNT]);
+    assert_eq!(
+        r.code, 3,
+        "torn COUNT must show the card gone: {}{}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stderr.contains("stopped answering"), "{}", r.stderr);
+    // the card reconnects by itself (fresh power-up); pcscd notices within its 400 ms poll,
+    // so until then a command may still hit the lost card (exit 3)
+    let t = std::time::Instant::now();
+    let r = loop {
+        let r = desk.purse(&["--json", "--reader", "0", "apdu", SELECT_HELLO, HELLO_READ]);
+        if r.code == 0 {
+            break r.json();
+        }
+        assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "torn card did not come back"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(
+        r["exchanges"][1]["data"], "00000001",
+        "the torn increment must have rolled back"
+    );
+    let info: serde_json::Value = serde_json::from_str(&desk.ok(&["desk", "info", "t"])).unwrap();
+    assert!(info["counters"]["apdus"].as_u64().is_some(), "{info}");
+    let cards: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+    assert!(cards[0]["tear"].is_null(), "tear file consumed: {cards}");
+}
