@@ -119,11 +119,23 @@ public final class Desk {
         String host = o.getOrDefault("--host", "127.0.0.1");
         boolean verbose = o.containsKey("--verbose");
 
+        if (!Files.exists(image)) {
+            throw new IOException("no such image: " + image);
+        }
         final Card card = Card.load(image);
         if (o.containsKey("--t0")) {
             card.setT0(true);
         }
         final VpcdClient client = new VpcdClient(card, image, host, port, verbose ? err : null);
+        // after a tear the card stays out this long so pcscd (polling every 400 ms) sees it removed
+        String reconnect = System.getenv("PURSE_DESK_RECONNECT_MS");
+        if (reconnect != null && !reconnect.isEmpty()) {
+            try {
+                client.setReconnectDelayMillis(Long.parseLong(reconnect.trim()));
+            } catch (NumberFormatException e) {
+                throw new UsageException("PURSE_DESK_RECONNECT_MS must be a number of milliseconds: " + reconnect);
+            }
+        }
         Thread hook = new Thread(() -> {
             client.stop(); // closes the socket: the card is pulled
             synchronized (client.cardLock()) {
@@ -155,15 +167,26 @@ public final class Desk {
             if (i > 0) {
                 sb.append(',');
             }
-            String a = applets.get(i).trim();
-            // the engine may describe an applet as a JSON object already
-            sb.append(a.startsWith("{") ? a : jsonString(a));
+            sb.append(appletJson(applets.get(i).trim()));
         }
         sb.append("],\"counters\":").append(card.total().toJson());
         sb.append(",\"lastApdu\":").append(card.last().toJson());
         sb.append('}');
         out.println(sb);
         return EXIT_OK;
+    }
+
+    /** The engine describes an applet as "AIDHEX class.Name"; anything else is passed as a string. */
+    static String appletJson(String a) {
+        if (a.startsWith("{")) {
+            return a;
+        }
+        int sp = a.indexOf(' ');
+        if (sp > 0 && a.substring(0, sp).matches("[0-9A-Fa-f]{10,32}")) {
+            return "{\"aid\":" + jsonString(a.substring(0, sp).toUpperCase())
+                    + ",\"class\":" + jsonString(a.substring(sp + 1).trim()) + "}";
+        }
+        return jsonString(a);
     }
 
     // ---------------------------------------------------------------- helpers

@@ -121,8 +121,10 @@ public final class VpcdClient {
                     socket = s;
                 }
                 connections++;
-                verbose(String.format("inserted: connected to vpcd %s:%d after %.1f ms",
-                        host, port, (System.nanoTime() - startNanos) / 1e6));
+                if (log != null) {
+                    verbose(String.format("inserted: connected to vpcd %s:%d (%.1f ms after run start%s)",
+                            host, port, (System.nanoTime() - startNanos) / 1e6, sinceProcessStart()));
+                }
                 return s;
             } catch (ConnectException e) {
                 closeQuietly(s);
@@ -171,6 +173,7 @@ public final class VpcdClient {
                     } catch (RuntimeException ignored) {
                         // the engine is already rolled back and saved
                     }
+                    abort(s);
                     return true;
                 } catch (RuntimeException e) {
                     // the engine maps applet exceptions to 6F00 itself; this is an engine bug
@@ -262,6 +265,15 @@ public final class VpcdClient {
         card.armTear(k);
     }
 
+    /** Drops the connection with a TCP reset (no orderly shutdown): a card pulled mid-command. */
+    private static void abort(Socket s) {
+        try {
+            s.setSoLinger(true, 0);
+        } catch (IOException ignored) {
+            // close anyway
+        }
+    }
+
     private void closeSocket() {
         Socket s;
         synchronized (this) {
@@ -290,6 +302,15 @@ public final class VpcdClient {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             stopped = true;
+        }
+    }
+
+    private static String sinceProcessStart() {
+        try {
+            long start = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+            return ", " + (System.currentTimeMillis() - start) + " ms after JVM start";
+        } catch (RuntimeException | LinkageError e) {
+            return "";
         }
     }
 

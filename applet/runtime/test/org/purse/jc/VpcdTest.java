@@ -210,7 +210,7 @@ class VpcdTest {
             // 0x00000001 + 1 writes only the last byte; 0x000000FF + 1 would write two
             Files.writeString(tear, "1\n");
             v.io.write(COUNT);
-            assertNull(v.io.read(), "power loss: the card drops the connection without answering");
+            assertTrue(droppedWithoutAnswer(v), "power loss: the card drops the connection without answering");
         }
         assertFalse(Files.exists(tear), "IMAGE.tear is consumed");
         // re-inserted with a fresh power-up; the torn increment was rolled back
@@ -227,6 +227,17 @@ class VpcdTest {
         assertEquals("000000029000", hex(reloaded.transmit(READ)));
         String log = logBytes.toString(StandardCharsets.UTF_8);
         assertTrue(log.contains("POWER LOSS"), log);
+    }
+
+    /** The card resets the connection (or closes it) instead of answering. */
+    private static boolean droppedWithoutAnswer(Vpcd v) {
+        try {
+            return v.io.read() == null;
+        } catch (java.net.SocketException e) {
+            return true; // connection reset: the card was pulled mid-command
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     @Test
