@@ -1,0 +1,116 @@
+/*
+ * purse: packet seal / open, encrypt-then-MAC (docs/protocol.md 2.4).
+ * PACKET = HDR(8) | C | T(8); HDR = TYPE | KEYNUM | SID(6);
+ * C = CBC(K_ENC, IV, BODY | 80 | 00..); IV = ECB(K_ENC, HDR | 00..); T = MAC8(K_MAC, HDR | C).
+ */
+package org.purse.applet;
+
+import javacard.framework.JCSystem;
+import javacard.framework.Util;
+import javacard.security.Key;
+
+/** Stateless over {@link CryptoSuite}; open() never throws on a bad packet, it returns false. */
+public final class Packets {
+
+    private static final short T_IN = (short) 0;    // HDR | 00.. (IV input), then decrypted last block
+    private static final short T_IV = (short) 16;   // IV
+    private static final short T_CHAIN = (short) 32; // chaining value for the last block
+    private static final short T_LAST = (short) 48; // last cipher block
+    private static final short TMP_LEN = (short) 64;
+
+    private final CryptoSuite cs;
+    private final byte[] tmp;
+
+    public Packets(CryptoSuite cs) {
+        this.cs = cs;
+        tmp = JCSystem.makeTransientByteArray(TMP_LEN, JCSystem.CLEAR_ON_DESELECT);
+    }
+
+    /** Padded body length: ISO 9797-1 method 2 (always at least one pad byte). */
+    public static short paddedLen(short bodyLen, short block) {
+        return (short) ((short) ((short) (bodyLen / block) + 1) * block);
+    }
+
+    /** 8 + pad(bodyLen + 1) + 8. */
+    public static short packetLen(short bodyLen, short block) {
+        return (short) (Constants.HDR_LEN + paddedLen(bodyLen, block) + Constants.MAC_LEN);
+    }
+
+    /** IV = ECB(kEnc, HDR | 00..) into tmp[T_IV]; the header is read from hdr[hdrOff]. */
+    private void makeIv(Key kEnc, short b, byte[] hdr, short hdrOff) {
+        Util.arrayFillNonAtomic(tmp, T_IN, b, (byte) 0);
+        Util.arrayCopyNonAtomic(hdr, hdrOff, tmp, T_IN, Constants.HDR_LEN);
+        cs.ecbEncrypt(kEnc, tmp, T_IN, b, tmp, T_IV);
+    }
+
+    /** Writes HDR | C | T at out[outOff]; returns the packet length. body may alias nothing in out. */
+    public short seal(byte type, byte keynum, byte[] sid, short sidOff, Key kEnc, Key kMac,
+                      byte[] body, short bodyOff, short bodyLen, byte[] out, short outOff) {
+        short b = CryptoSuite.blockLen(CryptoSuite.suiteOf(kEnc));
+        short padLen = paddedLen(bodyLen, b);
+        // body first (it may sit where the header goes only if the caller broke the contract)
+        short c = (short) (outOff + Constants.HDR_LEN);
+        Util.arrayCopyNonAtomic(body, bodyOff, out, c, bodyLen);
+        out[(short) (c + bodyLen)] = Constants.PAD_BYTE;
+        Util.arrayFillNonAtomic(out, (short) (c + bodyLen + 1), (short) (padLen - bodyLen - 1), (byte) 0);
+        Util.arrayCopyNonAtomic(sid, sidOff, out, (short) (outOff + Constants.HDR_OFF_SID), Constants.SID_LEN);
+        out[(short) (outOff + Constants.HDR_OFF_TYPE)] = type;
+        out[(short) (outOff + Constants.HDR_OFF_KEYNUM)] = keynum;
+        makeIv(kEnc, b, out, outOff);
+        cs.cbcEncrypt(kEnc, tmp, T_IV, out, c, padLen, out, c);
+        cs.mac8(kMac, out, outOff, (short) (Constants.HDR_LEN + padLen), out, (short) (c + padLen));
+        Util.arrayFillNonAtomic(tmp, (short) 0, TMP_LEN, (byte) 0);
+        return (short) (Constants.HDR_LEN + padLen + Constants.MAC_LEN);
+    }
+
+    /**
+     * Checks length, type, keynum, sid, MAC (constant time), padding and exact body length;
+     * decrypts into bodyOut (exactly bodyLen bytes written). Returns true only if everything holds;
+     * bodyOut content undefined on false. bodyOut must not overlap pkt, except exactly at C
+     * (bodyOut == pkt, bodyOutOff == pktOff + 8: in-place decryption).
+     */
+    public boolean open(byte type, byte keynum, byte[] sid, short sidOff, Key kEnc, Key kMac,
+                        byte[] pkt, short pktOff, short pktLen, short bodyLen, byte[] bodyOut, short bodyOutOff) {
+        short b = CryptoSuite.blockLen(CryptoSuite.suiteOf(kEnc));
+        if (bodyLen < 0 || pktLen != packetLen(bodyLen, b)) {
+            return false;
+        }
+        if (pkt[(short) (pktOff + Constants.HDR_OFF_TYPE)] != type) {
+            return false;
+        }
+        if (pkt[(short) (pktOff + Constants.HDR_OFF_KEYNUM)] != keynum) {
+            return false;
+        }
+        if (Util.arrayCompare(pkt, (short) (pktOff + Constants.HDR_OFF_SID), sid, sidOff, Constants.SID_LEN) != 0) {
+            return false;
+        }
+        short padLen = paddedLen(bodyLen, b);
+        short c = (short) (pktOff + Constants.HDR_LEN);
+        if (!cs.mac8Verify(kMac, pkt, pktOff, (short) (Constants.HDR_LEN + padLen), pkt, (short) (c + padLen))) {
+            return false;
+        }
+        makeIv(kEnc, b, pkt, pktOff);
+        short lead = (short) (padLen - b); // full body blocks before the last one (<= bodyLen)
+        // save the last block and its chaining value before anything is written to bodyOut
+        Util.arrayCopyNonAtomic(pkt, (short) (c + lead), tmp, T_LAST, b);
+        if (lead == 0) {
+            Util.arrayCopyNonAtomic(tmp, T_IV, tmp, T_CHAIN, b);
+        } else {
+            Util.arrayCopyNonAtomic(pkt, (short) (c + lead - b), tmp, T_CHAIN, b);
+            cs.cbcDecrypt(kEnc, tmp, T_IV, pkt, c, lead, bodyOut, bodyOutOff);
+        }
+        cs.cbcDecrypt(kEnc, tmp, T_CHAIN, tmp, T_LAST, b, tmp, T_IN);
+        // padding: the body ends exactly at bodyLen: tail bytes, then 80, then zeros
+        short tail = (short) (bodyLen - lead);
+        byte bad = (byte) (tmp[(short) (T_IN + tail)] ^ Constants.PAD_BYTE);
+        for (short i = (short) (tail + 1); i < b; i++) {
+            bad |= tmp[(short) (T_IN + i)];
+        }
+        boolean ok = bad == (byte) 0;
+        if (ok) {
+            Util.arrayCopyNonAtomic(tmp, T_IN, bodyOut, (short) (bodyOutOff + lead), tail);
+        }
+        Util.arrayFillNonAtomic(tmp, (short) 0, TMP_LEN, (byte) 0);
+        return ok;
+    }
+}
