@@ -1,0 +1,508 @@
+package org.purse.applet;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import javax.crypto.Cipher;
+import javax.crypto.spec.IvParameterSpec;
+import javax.crypto.spec.SecretKeySpec;
+import org.purse.jc.Card;
+import org.purse.jc.Counters;
+
+/**
+ * Host side of protocol.md for the card tests: APDU building, transport-channel crypto (CMAC, KDF,
+ * packets with javax.crypto, checked against protocol.md 9) and the relay flows a host runs:
+ * genesis, issuance, mint, transfer, resume.
+ */
+final class PurseCardTestSupport {
+    static final byte[] AID = hex("F070757273650" + "1");
+    static final String APPLET = "org.purse.applet.Purse";
+    static final byte[] DEV_TK_AES = "purse-dev-transp".getBytes(StandardCharsets.US_ASCII);
+    static final byte[] DEV_TK_TDES = "purse-dev-transport-3des".getBytes(StandardCharsets.US_ASCII);
+    static final SecureRandom RNG = new SecureRandom();
+    static final int DATE = 9500;
+    static final String PIN = "1234";
+    static final String TXKEY = "tx-secret";
+    static final String CREATION = "creation-secret";
+    static final String APPROVAL = "approval-secret";
+
+    private PurseCardTestSupport() {
+    }
+
+    // ------------------------------------------------------------------ bytes
+
+    static byte[] hex(String s) {
+        s = s.replace(" ", "");
+        byte[] b = new byte[s.length() / 2];
+        for (int i = 0; i < b.length; i++) {
+            b[i] = (byte) Integer.parseInt(s.substring(2 * i, 2 * i + 2), 16);
+        }
+        return b;
+    }
+
+    static String hex(byte[] b) {
+        StringBuilder sb = new StringBuilder();
+        for (byte x : b) {
+            sb.append(String.format("%02X", x & 0xFF));
+        }
+        return sb.toString();
+    }
+
+    static byte[] cat(byte[]... parts) {
+        int n = 0;
+        for (byte[] p : parts) {
+            n += p.length;
+        }
+        byte[] r = new byte[n];
+        int o = 0;
+        for (byte[] p : parts) {
+            System.arraycopy(p, 0, r, o, p.length);
+            o += p.length;
+        }
+        return r;
+    }
+
+    static byte[] u32(long v) {
+        return new byte[] {(byte) (v >> 24), (byte) (v >> 16), (byte) (v >> 8), (byte) v};
+    }
+
+    static byte[] u16(int v) {
+        return new byte[] {(byte) (v >> 8), (byte) v};
+    }
+
+    static long u32(byte[] b, int off) {
+        return ((b[off] & 0xFFL) << 24) | ((b[off + 1] & 0xFFL) << 16) | ((b[off + 2] & 0xFFL) << 8) | (b[off + 3] & 0xFFL);
+    }
+
+    static byte[] name(String n) {
+        byte[] b = new byte[8];
+        Arrays.fill(b, (byte) 0x20);
+        byte[] a = n.getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(a, 0, b, 0, Math.min(8, a.length));
+        return b;
+    }
+
+    static byte[] secret(String s) {
+        byte[] b = new byte[17];
+        byte[] a = s.getBytes(StandardCharsets.US_ASCII);
+        b[0] = (byte) a.length;
+        System.arraycopy(a, 0, b, 1, a.length);
+        return b;
+    }
+
+    static byte[] rnd(int n) {
+        byte[] b = new byte[n];
+        RNG.nextBytes(b);
+        return b;
+    }
+
+    // ------------------------------------------------------------------ APDUs
+
+    static byte[] apdu(int ins, int p1, int p2, byte[] data) {
+        if (data == null || data.length == 0) {
+            return new byte[] {(byte) 0x80, (byte) ins, (byte) p1, (byte) p2, 0};
+        }
+        byte[] c = new byte[5 + data.length];
+        c[0] = (byte) 0x80;
+        c[1] = (byte) ins;
+        c[2] = (byte) p1;
+        c[3] = (byte) p2;
+        c[4] = (byte) data.length;
+        System.arraycopy(data, 0, c, 5, data.length);
+        return c;
+    }
+
+    static byte[] selectApdu() {
+        return cat(new byte[] {0x00, (byte) 0xA4, 0x04, 0x00, (byte) AID.length}, AID);
+    }
+
+    static int sw(byte[] r) {
+        return ((r[r.length - 2] & 0xFF) << 8) | (r[r.length - 1] & 0xFF);
+    }
+
+    static byte[] data(byte[] r) {
+        return Arrays.copyOf(r, r.length - 2);
+    }
+
+    /** A card plus the host's view of it. */
+    static final class PCard {
+        final Path path;
+        Card card;
+        String label;
+        byte[] account;
+        /** Counters summed over the commands of the current measurement. */
+        Counters meas = new Counters();
+
+        PCard(Path path, Card card, String label) {
+            this.path = path;
+            this.card = card;
+            this.label = label;
+        }
+
+        byte[] raw(byte[] cmd) {
+            byte[] r = card.transmit(cmd);
+            meas = meas.plus(card.last());
+            return r;
+        }
+
+        /** Transmit; returns the full response (data + SW). */
+        byte[] send(int ins, int p1, int p2, byte[] data) {
+            return raw(apdu(ins, p1, p2, data));
+        }
+
+        /** Transmit, require 9000, return the data. */
+        byte[] ok(int ins, int p1, int p2, byte[] data) {
+            byte[] r = send(ins, p1, p2, data);
+            if (sw(r) != 0x9000) {
+                fail(label + ": INS " + String.format("%02X", ins) + " -> " + String.format("%04X", sw(r)));
+            }
+            return data(r);
+        }
+
+        int swOf(int ins, int p1, int p2, byte[] data) {
+            return sw(send(ins, p1, p2, data));
+        }
+
+        byte[] select() {
+            byte[] r = raw(selectApdu());
+            assertEquals(0x9000, sw(r), label + " select");
+            return data(r);
+        }
+
+        byte[] status() {
+            return ok(0x30, 0, 0, null);
+        }
+
+        byte[] pending() {
+            return ok(0x32, 0, 0, null);
+        }
+
+        long balance() {
+            return u32(status(), Constants.ST_BALANCE);
+        }
+
+        void verify(int ref, String secret) {
+            ok(0x20, 0, ref, secret.getBytes(StandardCharsets.US_ASCII));
+        }
+
+        /** Persistent state as the host can see it (status + pending + exceptions). */
+        String snapshot() {
+            return hex(status()) + "/" + hex(pending()) + "/" + hex(ok(0x36, 0, 0, null));
+        }
+
+        /** Power cycle and select: what a pulled-and-reinserted card looks like. */
+        void reinsert() {
+            card.powerOff();
+            card.powerOn();
+            select();
+        }
+    }
+
+    static PCard create(Path dir, String label, byte[] params) throws IOException {
+        Path p = dir.resolve(label + ".img");
+        PCard c = new PCard(p, Card.create(p, APPLET, AID, params), label);
+        c.select();
+        return c;
+    }
+
+    /** Copy of a card's saved image under a new name, loaded and selected. */
+    static PCard copy(PCard src, Path dir, String label) throws IOException {
+        src.card.save();
+        Files.createDirectories(dir);
+        Path p = dir.resolve(label + ".img");
+        Files.copy(src.path, p, StandardCopyOption.REPLACE_EXISTING);
+        PCard c = new PCard(p, Card.load(p), src.label);
+        c.account = src.account;
+        c.select();
+        return c;
+    }
+
+    // ------------------------------------------------------------------ host crypto (protocol.md 2)
+
+    static byte[] ecb(byte[] key, byte[] in, boolean enc) {
+        try {
+            Cipher c = key.length == 16 ? Cipher.getInstance("AES/ECB/NoPadding") : Cipher.getInstance("DESede/ECB/NoPadding");
+            c.init(enc ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE, new SecretKeySpec(key, key.length == 16 ? "AES" : "DESede"));
+            return c.doFinal(in);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static byte[] cbc(byte[] key, byte[] iv, byte[] in, boolean enc) {
+        try {
+            Cipher c = key.length == 16 ? Cipher.getInstance("AES/CBC/NoPadding") : Cipher.getInstance("DESede/CBC/NoPadding");
+            c.init(enc ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE, new SecretKeySpec(key, key.length == 16 ? "AES" : "DESede"),
+                    new IvParameterSpec(iv));
+            return c.doFinal(in);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static byte[] dbl(byte[] x, int rb) {
+        byte[] r = new byte[x.length];
+        int carry = (x[0] & 0x80) != 0 ? 1 : 0;
+        for (int i = 0; i < x.length; i++) {
+            r[i] = (byte) ((x[i] << 1) | (i + 1 < x.length ? (x[i + 1] & 0xFF) >> 7 : 0));
+        }
+        if (carry != 0) {
+            r[x.length - 1] ^= (byte) rb;
+        }
+        return r;
+    }
+
+    static byte[] cmac(byte[] key, byte[] msg) {
+        int b = key.length == 16 ? 16 : 8;
+        int rb = b == 16 ? 0x87 : 0x1B;
+        byte[] k1 = dbl(ecb(key, new byte[b], true), rb);
+        byte[] k2 = dbl(k1, rb);
+        int n = Math.max(1, (msg.length + b - 1) / b);
+        boolean complete = msg.length > 0 && msg.length % b == 0;
+        byte[] last = new byte[b];
+        int lo = (n - 1) * b;
+        System.arraycopy(msg, lo, last, 0, msg.length - lo);
+        if (!complete) {
+            last[msg.length - lo] = (byte) 0x80;
+        }
+        byte[] k = complete ? k1 : k2;
+        for (int i = 0; i < b; i++) {
+            last[i] ^= k[i];
+        }
+        byte[] st = new byte[b];
+        for (int j = 0; j < n; j++) {
+            for (int i = 0; i < b; i++) {
+                st[i] ^= j == n - 1 ? last[i] : msg[j * b + i];
+            }
+            st = ecb(key, st, true);
+        }
+        return st;
+    }
+
+    static byte[] mac8(byte[] key, byte[] msg) {
+        return Arrays.copyOf(cmac(key, msg), 8);
+    }
+
+    /** SP 800-108 counter mode; returns K_ENC | K_MAC (2 * key length). */
+    static byte[] kdf(byte[] ki, String label, byte[] ctx) {
+        int outLen = 2 * ki.length;
+        byte[] out = new byte[0];
+        for (int i = 1; out.length < outLen; i++) {
+            out = cat(out, cmac(ki, cat(new byte[] {(byte) i}, label.getBytes(StandardCharsets.US_ASCII), new byte[] {0},
+                    ctx, u16(outLen * 8))));
+        }
+        return Arrays.copyOf(out, outLen);
+    }
+
+    static byte[] seal(int type, int keynum, byte[] sid, byte[] ks, byte[] body) {
+        int kl = ks.length / 2;
+        byte[] kEnc = Arrays.copyOf(ks, kl);
+        byte[] kMac = Arrays.copyOfRange(ks, kl, 2 * kl);
+        int b = kl == 16 ? 16 : 8;
+        byte[] hdr = cat(new byte[] {(byte) type, (byte) keynum}, sid);
+        byte[] iv = ecb(kEnc, Arrays.copyOf(hdr, b), true);
+        int plen = ((body.length + 1 + b - 1) / b) * b;
+        byte[] pt = Arrays.copyOf(body, plen);
+        pt[body.length] = (byte) 0x80;
+        byte[] c = cbc(kEnc, iv, pt, true);
+        return cat(hdr, c, mac8(kMac, cat(hdr, c)));
+    }
+
+    static byte[] open(byte[] pkt, byte[] ks, int bodyLen) {
+        int kl = ks.length / 2;
+        byte[] kEnc = Arrays.copyOf(ks, kl);
+        byte[] kMac = Arrays.copyOfRange(ks, kl, 2 * kl);
+        int b = kl == 16 ? 16 : 8;
+        byte[] hc = Arrays.copyOf(pkt, pkt.length - 8);
+        if (!Arrays.equals(mac8(kMac, hc), Arrays.copyOfRange(pkt, pkt.length - 8, pkt.length))) {
+            return null;
+        }
+        byte[] iv = ecb(kEnc, Arrays.copyOf(Arrays.copyOf(pkt, 8), b), true);
+        byte[] pt = cbc(kEnc, iv, Arrays.copyOfRange(pkt, 8, pkt.length - 8), false);
+        return Arrays.copyOf(pt, bodyLen);
+    }
+
+    // ------------------------------------------------------------------ flows
+
+    /** Transport channel as the host (genesis): returns the transport key set after checking CC. */
+    static byte[][] hostAuth(PCard blank, byte[] tk) {
+        byte[] rh = rnd(8);
+        byte[] r = blank.ok(0x10, 0, 0, rh);
+        byte[] rc = Arrays.copyOf(r, 8);
+        byte[] ks = kdf(tk, "PURSE TK", cat(rh, rc));
+        byte[] kMac = Arrays.copyOfRange(ks, tk.length, 2 * tk.length);
+        assertArrayEquals(mac8(kMac, cat(new byte[] {1}, rh, rc)), Arrays.copyOfRange(r, 8, 16), "CC");
+        byte[] hc = mac8(kMac, cat(new byte[] {2}, rh, rc));
+        return new byte[][] {ks, hc, rc};
+    }
+
+    static byte[] g1(int suite, String issuerId, String nm, long min, long max, int limit, int firstKey) {
+        return cat(new byte[] {(byte) suite}, hex(issuerId), name(nm), hex("0978"), new byte[] {2}, u32(min), u32(max),
+                u16(DATE), new byte[] {(byte) limit, (byte) firstKey}, secret(PIN), secret(TXKEY), secret(CREATION),
+                secret(APPROVAL));
+    }
+
+    /** Genesis (5.3) with the host as authenticator; returns the G2 body. */
+    static byte[] genesis(PCard blank, byte[] tk, byte[] g1body) {
+        byte[][] a = hostAuth(blank, tk);
+        byte[] pkt = seal(0x11, 0, Arrays.copyOf(a[2], 6), a[0], g1body);
+        byte[] g2 = blank.ok(0x12, 0, 0, cat(a[1], pkt));
+        byte[] body = open(g2, a[0], 20);
+        assertNotNull(body, "G2 MAC");
+        assertEquals(0x12, g2[0]);
+        assertEquals(0, body[0]);
+        blank.account = Arrays.copyOfRange(body, 1, 9);
+        return body;
+    }
+
+    static PCard center(Path dir, String label, int suite, long min, long max, int firstKey) throws IOException {
+        PCard c = create(dir, label, suite == 2 ? new byte[] {0} : new byte[0]);
+        genesis(c, suite == 2 ? DEV_TK_TDES : DEV_TK_AES, g1(suite, "100000", label, min, max, 10, firstKey));
+        return c;
+    }
+
+    static byte[] issueReq(byte[] tk, int role, String nm, long min, long max, String pin, String txkey) {
+        return cat(new byte[] {(byte) tk.length}, tk, new byte[] {(byte) role, 0}, name(nm), u32(min), u32(max), u16(DATE),
+                new byte[] {10}, secret(pin), txkey == null ? new byte[17] : secret(txkey));
+    }
+
+    /** Issuance (5.4): issuer card authenticates the blank card; the host only relays. Returns the account. */
+    static byte[] issue(PCard issuer, PCard blank, byte[] tk, byte[] req) {
+        issuer.verify(1, PIN);
+        if (issuer.status()[Constants.ST_ROLE] == Constants.ROLE_CENTER) {
+            issuer.verify(4, APPROVAL);
+        }
+        byte[] rh = issuer.ok(0x14, 0, 0, req);
+        byte[] rccc = blank.ok(0x10, 0, 0, rh);
+        byte[] hcI1 = issuer.ok(0x16, 0, 0, rccc);
+        byte[] i2 = blank.ok(0x12, 0, 0, hcI1);
+        byte[] acc = issuer.ok(0x18, 0, 0, i2);
+        blank.account = acc;
+        return acc;
+    }
+
+    static PCard issueNew(PCard issuer, Path dir, String label, int role, long min, long max) throws IOException {
+        boolean tdes = issuer.status()[Constants.ST_SUITE] == 2;
+        PCard c = create(dir, label, new byte[0]);
+        issue(issuer, c, DEV_TK_AES, issueReq(DEV_TK_AES, role, label, min, max, PIN, TXKEY));
+        return c;
+    }
+
+    static long mint(PCard center, long amount) {
+        center.verify(3, CREATION);
+        return u32(center.ok(0x1A, 0, 0, cat(u32(amount), u16(DATE))), 0);
+    }
+
+    /** Packets seen on the wire of one transfer (for replay tests). */
+    static final class Wire {
+        byte[] p1;
+        byte[] p2p3;
+        byte[] p4;
+        byte[] ack;
+        byte[] tid;
+    }
+
+    /** Full six-APDU transfer (6.1), relayed exactly as the host does; holder secrets verified first. */
+    static Wire transfer(PCard payer, PCard payee, long amount) {
+        byte[] st = payer.status();
+        if (st[Constants.ST_ROLE] == Constants.ROLE_CENTER) {
+            payer.verify(4, APPROVAL);
+        }
+        if (amount > u32(st, Constants.ST_MIN_TRANS)) {
+            payer.verify(1, PIN);
+        }
+        if (amount > u32(st, Constants.ST_MAX_TRANS)) {
+            payer.verify(2, TXKEY);
+        }
+        Wire w = new Wire();
+        byte[] sm = payee.ok(0x40, 0, 0, cat(u32(amount), u16(DATE)));
+        w.p1 = payer.ok(0x42, 0, 0, cat(u32(amount), u16(DATE), sm));
+        w.tid = Arrays.copyOfRange(w.p1, 2, 8);
+        w.p2p3 = payee.ok(0x44, 0, 0, w.p1);
+        w.p4 = payer.ok(0x46, 0, 0, w.p2p3);
+        w.ack = payee.ok(0x48, 0, 0, w.p4);
+        payer.ok(0x4A, 0, 0, w.ack);
+        return w;
+    }
+
+    /** Host resume logic of protocol.md 6.4 for one payer/payee pair; returns a description of what it did. */
+    static String resume(PCard payer, PCard payee) {
+        byte[] a = payer.pending();
+        byte[] b = payee.pending();
+        boolean outPending = a[Constants.PD_OUT_STATE] == 1;
+        byte[] tOut = Arrays.copyOfRange(a, Constants.PD_OUT_TID, Constants.PD_OUT_TID + 6);
+        boolean inExpecting = b[Constants.PD_IN_STATE] == 1;
+        byte[] tIn = Arrays.copyOfRange(b, Constants.PD_IN_TID, Constants.PD_IN_TID + 6);
+        if (outPending) {
+            if (inExpecting && Arrays.equals(tOut, tIn)) {
+                byte[] p4 = payer.ok(0x50, 0, 0, tOut);
+                byte[] ack = payee.ok(0x48, 0, 0, p4);
+                payer.ok(0x4A, 0, 0, ack);
+                return "p4";
+            }
+            int kind = outcomeKind(b, tOut);
+            if (kind != 0) {
+                byte[] o = payee.ok(0x52, 0, 0, tOut);
+                payer.ok(0x4A, 0, 0, o);
+                return kind == 1 ? "ack" : "nack";
+            }
+            return "unknown";
+        }
+        if (inExpecting && Arrays.equals(Arrays.copyOfRange(b, Constants.PD_IN_ACCOUNT, Constants.PD_IN_ACCOUNT + 8),
+                payer.account)) {
+            payee.ok(0x4C, 1, 0, tIn);
+            return "abort";
+        }
+        return "none";
+    }
+
+    static int outcomeKind(byte[] pending, byte[] tid) {
+        int n = pending[Constants.PD_OUTCOME_COUNT];
+        for (int i = 0; i < n; i++) {
+            int o = Constants.PD_OUTCOMES + 7 * i;
+            if (Arrays.equals(Arrays.copyOfRange(pending, o, o + 6), tid)) {
+                return pending[o + 6];
+            }
+        }
+        return 0;
+    }
+
+    /**
+     * Value held by a set of cards as protocol.md 6.4's invariant counts it: balances + amounts of
+     * OUT = PENDING(T) whose T is not ACKed in any given card's outcomes + exception entries.
+     */
+    static long value(PCard... cards) {
+        long v = 0;
+        for (PCard c : cards) {
+            v += c.balance();
+            byte[] p = c.pending();
+            if (p[Constants.PD_OUT_STATE] == 1) {
+                byte[] t = Arrays.copyOfRange(p, Constants.PD_OUT_TID, Constants.PD_OUT_TID + 6);
+                boolean acked = false;
+                for (PCard o : cards) {
+                    if (outcomeKind(o.pending(), t) == 1) {
+                        acked = true;
+                    }
+                }
+                if (!acked) {
+                    v += u32(p, Constants.PD_OUT_AMOUNT);
+                }
+            }
+            byte[] ex = c.ok(0x36, 0, 0, null);
+            for (int i = 0; i + 24 <= ex.length; i += 24) {
+                v += u32(ex, i + 6);
+            }
+        }
+        return v;
+    }
+}

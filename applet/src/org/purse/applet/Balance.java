@@ -1,0 +1,110 @@
+/*
+ * purse: the balance record and its integrity check (protocol.md 3, F20).
+ * CHECK = MAC8(K_INT, AMOUNT|CURRENCY|DECIMALS|LAST_INTEREST_DATE|RATE|SERIAL | ACCOUNT).
+ * Every change is computed in a transient copy and written with one atomic arrayCopy.
+ */
+package org.purse.applet;
+
+import javacard.framework.ISOException;
+import javacard.framework.Util;
+import javacard.security.Key;
+
+public final class Balance {
+    private static final short MAC_IN = (short) 25;   // fields(17) | account(8)
+    private static final short TMP_LEN = (short) 33;
+
+    private final CryptoSuite cs;
+    private final byte[] record;
+    private Key kInt;
+    private final byte[] account;
+    private final short accOff;
+    private final byte[] tmp;
+
+    public Balance(CryptoSuite cs, byte[] account, short accOff, byte[] scratch) {
+        this.cs = cs;
+        this.account = account;
+        this.accOff = accOff;
+        record = new byte[Constants.BAL_RECORD_LEN];
+        tmp = scratch; // shared with Profile and Slots: never used across each other's calls
+    }
+
+    /** Allocates K_INT once (outside the personalisation transaction, so a torn genesis can retry). */
+    void allocate(byte suite) {
+        if (kInt == null) {
+            kInt = cs.buildPersistentKey(suite);
+        }
+    }
+
+    /** Inside the personalisation transaction: fresh K_INT, zero amount, serial 0. */
+    public void init(byte[] currency, short cOff, byte decimals, byte[] date, short dOff) {
+        cs.random(tmp, (short) 0, (short) 24);
+        cs.setKey(kInt, tmp, (short) 0);
+        Util.arrayFillNonAtomic(tmp, (short) 0, TMP_LEN, (byte) 0);
+        Util.arrayCopyNonAtomic(currency, cOff, tmp, Constants.BAL_CURRENCY, Constants.CURRENCY_LEN);
+        tmp[Constants.BAL_DECIMALS] = decimals;
+        Util.arrayCopyNonAtomic(date, dOff, tmp, Constants.BAL_INTEREST_DATE, Constants.DATE_LEN);
+        seal();
+    }
+
+    /** tmp[0..17) holds the new fields: adds CHECK and writes the record in one atomic copy. */
+    private void seal() {
+        Util.arrayCopyNonAtomic(account, accOff, tmp, Constants.BAL_FIELDS_LEN, Constants.ACCOUNT_LEN);
+        cs.mac8(kInt, tmp, (short) 0, MAC_IN, tmp, MAC_IN);
+        Util.arrayCopyNonAtomic(tmp, MAC_IN, tmp, Constants.BAL_CHECK, Constants.MAC_LEN);
+        Util.arrayCopy(tmp, (short) 0, record, (short) 0, Constants.BAL_RECORD_LEN);
+    }
+
+    public boolean valid() {
+        if (kInt == null) {
+            return false;
+        }
+        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
+        Util.arrayCopyNonAtomic(account, accOff, tmp, Constants.BAL_FIELDS_LEN, Constants.ACCOUNT_LEN);
+        return cs.mac8Verify(kInt, tmp, (short) 0, MAC_IN, record, Constants.BAL_CHECK);
+    }
+
+    /** 9D11 on mismatch: the card then refuses every money command. */
+    public void check() {
+        if (!valid()) {
+            ISOException.throwIt(Constants.SW_INTEGRITY);
+        }
+    }
+
+    public byte[] record() {
+        return record;
+    }
+
+    public void amount(byte[] out, short off) {
+        Util.arrayCopyNonAtomic(record, Constants.BAL_AMOUNT, out, off, Constants.AMOUNT_LEN);
+    }
+
+    public boolean canCredit(byte[] amt, short off) {
+        return Money32.add(record, Constants.BAL_AMOUNT, amt, off, tmp, (short) 0);
+    }
+
+    public boolean canDebit(byte[] amt, short off) {
+        return Money32.sub(record, Constants.BAL_AMOUNT, amt, off, tmp, (short) 0);
+    }
+
+    /** Inside the caller's transaction: amount + amt, SERIAL + 1, CHECK; 9D06 on overflow. */
+    public void credit(byte[] amt, short off) {
+        check();
+        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
+        if (!Money32.add(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)) {
+            ISOException.throwIt(Constants.SW_OVERFLOW);
+        }
+        Money32.increment(tmp, Constants.BAL_SERIAL);
+        seal();
+    }
+
+    /** Inside the caller's transaction: amount - amt, SERIAL + 1, CHECK; 9D05 on underflow. */
+    public void debit(byte[] amt, short off) {
+        check();
+        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
+        if (!Money32.sub(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)) {
+            ISOException.throwIt(Constants.SW_INSUFFICIENT_FUNDS);
+        }
+        Money32.increment(tmp, Constants.BAL_SERIAL);
+        seal();
+    }
+}

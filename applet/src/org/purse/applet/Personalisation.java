@@ -1,0 +1,453 @@
+/*
+ * purse: transport channel, genesis, issuance and mint (protocol.md 5).
+ * Blank side: AUTH_INIT / AUTH_FINISH. Issuer side: ISSUE_BEGIN / ISSUE_AUTH / ISSUE_CONFIRM.
+ */
+package org.purse.applet;
+
+import javacard.framework.APDU;
+import javacard.framework.ISO7816;
+import javacard.framework.ISOException;
+import javacard.framework.JCSystem;
+import javacard.framework.OwnerPIN;
+import javacard.framework.Util;
+import javacard.security.Key;
+
+public final class Personalisation {
+    private static final short CD = ISO7816.OFFSET_CDATA;
+    // work buffer layout
+    private static final short W_BODY = (short) 0;    // up to 177: G1 / I1 body
+    private static final short W_IMG = (short) 180;   // 55: new profile image
+    private static final short W_CTX = (short) 236;   // 17: cryptogram input 0x/RH/RC
+    // MINT passbook entry reuses W_BODY
+
+    private final Purse p;
+    private final CryptoSuite cs;
+    private final Packets pk;
+    private final Keys keys;
+    private final Profile prof;
+    private final Balance bal;
+    private final Passbook pb;
+    private final Slots slots;
+    private final Session s;
+
+    public Personalisation(Purse p, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal, Passbook pb,
+            Slots slots, Session s) {
+        this.p = p;
+        this.cs = cs;
+        this.pk = pk;
+        this.keys = keys;
+        this.prof = prof;
+        this.bal = bal;
+        this.pb = pb;
+        this.slots = slots;
+        this.s = s;
+    }
+
+    // ------------------------------------------------------------------ transport channel (5.2)
+
+    private void requireBlank() {
+        byte life = prof.life();
+        if (life == Constants.LIFE_ACTIVE) {
+            ISOException.throwIt(Constants.SW_PERSONALISED);
+        }
+        if (life != Constants.LIFE_BLANK) {
+            ISOException.throwIt(Constants.SW_INVALIDATED);
+        }
+        if (prof.transportTries() <= 0) {
+            ISOException.throwIt(Constants.SW_TRANSPORT_BLOCKED);
+        }
+    }
+
+    /** (K_ENC, K_MAC) = KDF(tk, "PURSE TK", RH|RC) into work keys 0/1 of the transport suite. */
+    private void deriveTransport(Key tk, byte suite) {
+        byte[] b = s.buf();
+        cs.deriveInto(tk, Constants.LABEL_TK_0, Constants.LABEL_TK_1, b, Session.OFF_RH, (short) 16,
+                cs.workKey(suite, (byte) 0), cs.workKey(suite, (byte) 1));
+    }
+
+    /** MAC8(K_MAC, tag | RH | RC) into out. */
+    private void cryptogram(byte suite, byte tag, byte[] out, short off) {
+        byte[] w = s.work();
+        w[W_CTX] = tag;
+        Util.arrayCopyNonAtomic(s.buf(), Session.OFF_RH, w, (short) (W_CTX + 1), (short) 16);
+        cs.mac8(cs.workKey(suite, (byte) 1), w, W_CTX, (short) 17, out, off);
+    }
+
+    /** 10: RH -> RC | CC. */
+    public short authInit(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        Purse.recv(apdu, Constants.RANDOM_LEN);
+        requireBlank();
+        byte[] b = apdu.getBuffer();
+        s.reset();
+        byte[] sb = s.buf();
+        Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_RH, Constants.RANDOM_LEN);
+        cs.random(sb, Session.OFF_RC, Constants.RANDOM_LEN);
+        byte ts = prof.tkSuite();
+        deriveTransport(prof.transportKey(), ts);
+        Util.arrayCopyNonAtomic(sb, Session.OFF_RC, b, (short) 0, Constants.RANDOM_LEN);
+        cryptogram(ts, Constants.CRYPTOGRAM_CARD, b, Constants.RANDOM_LEN);
+        s.setState(Constants.SESSION_TRANSPORT_OPEN);
+        return (short) 16;
+    }
+
+    /** 12: HC | G1 or I1 -> G2 or I2. Personalises in one transaction. */
+    public short authFinish(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        short n = Purse.recvUpTo(apdu, (short) 255);
+        requireBlank();
+        if (s.state() != Constants.SESSION_TRANSPORT_OPEN) {
+            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
+        }
+        byte ts = prof.tkSuite();
+        short blk = CryptoSuite.blockLen(ts);
+        byte[] b = apdu.getBuffer();
+        short pktOff = (short) (CD + Constants.MAC_LEN);
+        short pktLen = (short) (n - Constants.MAC_LEN);
+        byte type = n > Constants.MAC_LEN ? b[pktOff] : (byte) 0;
+        short bodyLen;
+        if (type == Constants.PT_G1 && pktLen == Packets.packetLen(Constants.BODY_G1, blk)) {
+            bodyLen = Constants.BODY_G1;
+        } else if (type == Constants.PT_I1
+                && pktLen == Packets.packetLen((short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_AES), blk)) {
+            bodyLen = (short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_AES);
+        } else if (type == Constants.PT_I1
+                && pktLen == Packets.packetLen((short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_TDES), blk)) {
+            bodyLen = (short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_TDES);
+        } else {
+            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            return (short) 0;
+        }
+        // one try counted before the comparison (tear-safe, like OwnerPIN)
+        prof.transportTry();
+        byte[] w = s.work();
+        cryptogram(ts, Constants.CRYPTOGRAM_HOST, w, W_IMG);
+        if (!CryptoSuite.equalsCT(w, W_IMG, b, CD, Constants.MAC_LEN)) {
+            ISOException.throwIt(prof.transportTries() <= 0 ? Constants.SW_TRANSPORT_BLOCKED : Constants.SW_BAD_PACKET);
+        }
+        byte[] sb = s.buf();
+        if (!pk.open(type, (byte) 0, sb, Session.OFF_RC, cs.workKey(ts, (byte) 0), cs.workKey(ts, (byte) 1),
+                b, pktOff, pktLen, bodyLen, w, W_BODY)) {
+            ISOException.throwIt(Constants.SW_BAD_PACKET);
+        }
+        if (type == Constants.PT_G1) {
+            genesis(w);
+        } else {
+            issued(w, bodyLen);
+        }
+        // G2 / I2: RESULT 00 | ACCOUNT | ROLE | CURRENT | APP_ID | SUITE
+        byte[] d = prof.data();
+        Util.arrayFillNonAtomic(w, (short) 0, Constants.BODY_G2, (byte) 0);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, Constants.G2_ACCOUNT, Constants.ACCOUNT_LEN);
+        w[Constants.G2_ROLE] = prof.role();
+        w[Constants.G2_CURRENT] = keys.current();
+        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, Constants.G2_APP, Constants.APP_ID_LEN);
+        w[Constants.G2_SUITE] = prof.suite();
+        short len = pk.seal(type == Constants.PT_G1 ? Constants.PT_G2 : Constants.PT_I2, (byte) 0, sb, Session.OFF_RC,
+                cs.workKey(ts, (byte) 0), cs.workKey(ts, (byte) 1), w, (short) 0, Constants.BODY_G2, b, (short) 0);
+        s.reset();
+        Util.arrayFillNonAtomic(w, (short) 0, Session.WORK_LEN, (byte) 0);
+        return len;
+    }
+
+    private static boolean secretOk(byte[] w, short off, byte min, byte max, boolean mayBeEmpty) {
+        byte l = w[off];
+        return (mayBeEmpty && l == 0) || (l >= min && l <= max);
+    }
+
+    private boolean suiteOk(byte suite) {
+        return (suite == Constants.SUITE_AES128 || suite == Constants.SUITE_TDES3) && cs.supports(suite);
+    }
+
+    /** Common field checks of G1/I1 (6A80) for name, currency, decimals, limit, PIN, TXKEY. */
+    private void checkCommon(byte[] w, short name, short cur, short dec, short limit, short pin, short txkey) {
+        if (!Bcd.isPrintable(w, name, Constants.NAME_LEN) || !Bcd.isBcd(w, cur, (short) 4)
+                || w[dec] < 0 || w[dec] > Constants.DECIMALS_MAX || w[limit] == 0
+                || !secretOk(w, pin, Constants.PIN_MIN, Constants.PIN_MAX, false)
+                || !secretOk(w, txkey, Constants.TXKEY_MIN, Constants.TXKEY_MAX, true)) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+    }
+
+    /** G1 (5.3): the blank card becomes the bank center. */
+    private void genesis(byte[] w) {
+        byte suite = w[Constants.G1_SUITE];
+        checkCommon(w, Constants.G1_NAME, Constants.G1_CURRENCY, Constants.G1_DECIMALS, Constants.G1_BAD_KEY_LIMIT,
+                Constants.G1_PIN, Constants.G1_TXKEY);
+        if (!suiteOk(suite) || !Bcd.isBcd(w, Constants.G1_ISSUER_ID, (short) 6)
+                || !secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
+                || !secretOk(w, Constants.G1_APPROVAL, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
+                || Util.arrayCompare(w, Constants.G1_CREATION, w, Constants.G1_APPROVAL, Constants.SECRET_FIELD_LEN) == 0) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+        // profile image: account = issuer | 000000000 | Luhn, next serial 1, next issuer id + 1
+        byte[] img = startImage(w);
+        Util.arrayCopyNonAtomic(w, Constants.G1_ISSUER_ID, img, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 3);
+        if (!Bcd.increment(img, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+        Util.arrayCopyNonAtomic(w, Constants.G1_ISSUER_ID, img, (short) (W_IMG + Profile.OFF_ISSUER_ID), (short) 3);
+        img[(short) (W_IMG + Profile.OFF_NEXT_SERIAL + 4)] = (byte) 0x01;
+        Util.arrayFillNonAtomic(w, W_CTX, (short) 5, (byte) 0); // serial 000000000: the center's own account
+        Profile.composeAccount(w, Constants.G1_ISSUER_ID, w, W_CTX, img, (short) (W_IMG + Profile.OFF_ACCOUNT));
+        img[(short) (W_IMG + Profile.OFF_SUITE)] = suite;
+        img[(short) (W_IMG + Profile.OFF_ROLE)] = Constants.ROLE_CENTER;
+        img[(short) (W_IMG + Profile.OFF_FLAGS)] = (byte) 0;
+        Util.arrayCopyNonAtomic(w, Constants.G1_NAME, img, (short) (W_IMG + Profile.OFF_NAME), Constants.NAME_LEN);
+        Util.arrayCopyNonAtomic(w, Constants.G1_CURRENCY, img, (short) (W_IMG + Profile.OFF_CURRENCY), (short) 3);
+        cs.random(img, (short) (W_IMG + Profile.OFF_APP_ID), Constants.APP_ID_LEN);
+        Util.arrayCopyNonAtomic(w, Constants.G1_MIN_TRANS, img, (short) (W_IMG + Profile.OFF_MIN_TRANS), (short) 8);
+        img[(short) (W_IMG + Profile.OFF_BAD_KEY_LIMIT)] = w[Constants.G1_BAD_KEY_LIMIT];
+        img[(short) (W_IMG + Profile.OFF_TXKEY_SET)] = w[Constants.G1_TXKEY] != 0 ? (byte) 1 : (byte) 0;
+
+        keys.allocate(suite);
+        bal.allocate(suite);
+        JCSystem.beginTransaction();
+        keys.generate(w[Constants.G1_FIRST_KEYNUM], w, Constants.G1_DATE);
+        commonCommit(w, Constants.G1_PIN, Constants.G1_TXKEY, Constants.G1_CURRENCY, Constants.G1_DECIMALS,
+                Constants.G1_DATE);
+        setSecret(prof.pin(Constants.REF_CREATION), w, Constants.G1_CREATION);
+        setSecret(prof.pin(Constants.REF_APPROVAL), w, Constants.G1_APPROVAL);
+        JCSystem.commitTransaction();
+    }
+
+    /** I1 (5.4): the blank card becomes region / branch / user / admin. */
+    private void issued(byte[] w, short bodyLen) {
+        byte suite = w[Constants.I1_SUITE];
+        byte role = w[Constants.I1_ROLE];
+        checkCommon(w, Constants.I1_NAME, Constants.I1_CURRENCY, Constants.I1_DECIMALS, Constants.I1_BAD_KEY_LIMIT,
+                Constants.I1_PIN, Constants.I1_TXKEY);
+        if (!suiteOk(suite)
+                || bodyLen != (short) (Constants.BODY_I1_FIXED + 4 * CryptoSuite.keyLen(suite))
+                || role < Constants.ROLE_REGION || role > Constants.ROLE_ADMIN
+                || (w[Constants.I1_FLAGS] & (byte) 0xFC) != 0
+                || !Bcd.isValidAccount(w, Constants.I1_ACCOUNT)
+                || !Bcd.isBcd(w, Constants.I1_ISSUER_ID, (short) 6)) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+        byte[] img = startImage(w);
+        if (role == Constants.ROLE_ADMIN) {
+            Util.arrayCopyNonAtomic(w, Constants.I1_ISSUER_ID, img, (short) (W_IMG + Profile.OFF_ISSUER_ID), (short) 3);
+            img[(short) (W_IMG + Profile.OFF_NEXT_SERIAL + 4)] = (byte) 0x01;
+        }
+        img[(short) (W_IMG + Profile.OFF_SUITE)] = suite;
+        img[(short) (W_IMG + Profile.OFF_ROLE)] = role;
+        img[(short) (W_IMG + Profile.OFF_FLAGS)] = w[Constants.I1_FLAGS];
+        Util.arrayCopyNonAtomic(w, Constants.I1_ACCOUNT, img, (short) (W_IMG + Profile.OFF_ACCOUNT), Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(w, Constants.I1_NAME, img, (short) (W_IMG + Profile.OFF_NAME), Constants.NAME_LEN);
+        Util.arrayCopyNonAtomic(w, Constants.I1_CURRENCY, img, (short) (W_IMG + Profile.OFF_CURRENCY), (short) 3);
+        Util.arrayCopyNonAtomic(w, Constants.I1_APP, img, (short) (W_IMG + Profile.OFF_APP_ID), Constants.APP_ID_LEN);
+        Util.arrayCopyNonAtomic(w, Constants.I1_MIN_TRANS, img, (short) (W_IMG + Profile.OFF_MIN_TRANS), (short) 8);
+        img[(short) (W_IMG + Profile.OFF_BAD_KEY_LIMIT)] = w[Constants.I1_BAD_KEY_LIMIT];
+        img[(short) (W_IMG + Profile.OFF_TXKEY_SET)] = w[Constants.I1_TXKEY] != 0 ? (byte) 1 : (byte) 0;
+
+        keys.allocate(suite);
+        bal.allocate(suite);
+        JCSystem.beginTransaction();
+        keys.install(w[Constants.I1_CURRENT], w, Constants.I1_KEYS, w,
+                (short) (Constants.I1_KEYS + 4 * CryptoSuite.keyLen(suite)));
+        commonCommit(w, Constants.I1_PIN, Constants.I1_TXKEY, Constants.I1_CURRENCY, Constants.I1_DECIMALS,
+                Constants.I1_DATE);
+        JCSystem.commitTransaction();
+    }
+
+    /** Profile image in work[W_IMG..): zeros except the transport suite; LIFE active, TK tries 0. */
+    private byte[] startImage(byte[] w) {
+        Util.arrayFillNonAtomic(w, W_IMG, Profile.DATA_LEN, (byte) 0);
+        w[(short) (W_IMG + Profile.OFF_LIFE)] = Constants.LIFE_ACTIVE;
+        w[(short) (W_IMG + Profile.OFF_TK_SUITE)] = prof.tkSuite();
+        return w;
+    }
+
+    /** Inside the personalisation transaction: PIN, TXKEY, balance record, profile, TK wiped. */
+    private void commonCommit(byte[] w, short pin, short txkey, short cur, short dec, short date) {
+        setSecret(prof.pin(Constants.REF_PIN), w, pin);
+        if (w[txkey] != 0) {
+            setSecret(prof.pin(Constants.REF_TXKEY), w, txkey);
+        }
+        // the profile first: Balance seals over the new ACCOUNT
+        prof.set((short) 0, w, W_IMG, Profile.DATA_LEN);
+        bal.init(w, cur, w[dec], w, date);
+        prof.wipeTransport();
+    }
+
+    private static void setSecret(OwnerPIN p, byte[] w, short off) {
+        p.update(w, (short) (off + 1), w[off]);
+    }
+
+    // ------------------------------------------------------------------ issuer side (5.4)
+
+    /** 14: ISSUE_REQ -> RH. */
+    public short issueBegin(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        short n = Purse.recvUpTo(apdu, (short) 80);
+        byte[] b = apdu.getBuffer();
+        byte tkLen = n > 0 ? b[CD] : (byte) 0;
+        if ((tkLen != (byte) Constants.KEYLEN_AES && tkLen != (byte) Constants.KEYLEN_TDES)
+                || n != (short) (1 + tkLen + Constants.IR_TAIL_LEN)) {
+            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+        }
+        p.requireMoney();
+        byte role = prof.role();
+        if (role != Constants.ROLE_CENTER && role != Constants.ROLE_ADMIN) {
+            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        }
+        short t = (short) (CD + 1 + tkLen);
+        byte newRole = b[(short) (t + Constants.IR_ROLE)];
+        boolean allowed = newRole == Constants.ROLE_REGION || newRole == Constants.ROLE_BRANCH
+                || newRole == Constants.ROLE_USER || (newRole == Constants.ROLE_ADMIN && role == Constants.ROLE_CENTER);
+        if (!allowed) {
+            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        }
+        if (!prof.pin(Constants.REF_PIN).isValidated()) {
+            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
+        }
+        if (role == Constants.ROLE_CENTER && !prof.pin(Constants.REF_APPROVAL).isValidated()) {
+            ISOException.throwIt(Constants.SW_APPROVAL_REQUIRED);
+        }
+        if ((b[(short) (t + Constants.IR_FLAGS)] & (byte) 0xFC) != 0
+                || !Bcd.isPrintable(b, (short) (t + Constants.IR_NAME), Constants.NAME_LEN)
+                || b[(short) (t + Constants.IR_BAD_KEY_LIMIT)] == 0
+                || !secretOk(b, (short) (t + Constants.IR_PIN), Constants.PIN_MIN, Constants.PIN_MAX, false)
+                || !secretOk(b, (short) (t + Constants.IR_TXKEY), Constants.TXKEY_MIN, Constants.TXKEY_MAX, true)) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+        s.reset();
+        byte[] sb = s.buf();
+        Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_REQ, n);
+        cs.random(sb, Session.OFF_RH, Constants.RANDOM_LEN);
+        Util.arrayCopyNonAtomic(sb, Session.OFF_RH, b, (short) 0, Constants.RANDOM_LEN);
+        s.setState(Constants.SESSION_ISSUER_W_AUTH);
+        return Constants.RANDOM_LEN;
+    }
+
+    private byte reqTkSuite() {
+        return s.buf()[Session.OFF_REQ] == (byte) Constants.KEYLEN_TDES ? Constants.SUITE_TDES3 : Constants.SUITE_AES128;
+    }
+
+    /** 16: RC | CC -> HC | I1. Allocates the account number first, in its own transaction. */
+    public short issueAuth(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        Purse.recv(apdu, (short) 16);
+        p.requireMoney();
+        if (s.state() != Constants.SESSION_ISSUER_W_AUTH) {
+            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
+        }
+        byte[] b = apdu.getBuffer();
+        byte[] sb = s.buf();
+        byte ts = reqTkSuite();
+        // the blank card's TK lives in work key 2 for this command only
+        Key tk = cs.workKey(ts, (byte) 2);
+        cs.setKey(tk, sb, (short) (Session.OFF_REQ + 1));
+        Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_RC, Constants.RANDOM_LEN);
+        deriveTransport(tk, ts);
+        byte[] w = s.work();
+        cryptogram(ts, Constants.CRYPTOGRAM_CARD, w, W_IMG);
+        if (!CryptoSuite.equalsCT(w, W_IMG, b, (short) (CD + 8), Constants.MAC_LEN)) {
+            p.badPacket();
+        }
+        short t = (short) (Session.OFF_REQ + 1 + sb[Session.OFF_REQ]);
+        byte newRole = sb[(short) (t + Constants.IR_ROLE)];
+        prof.allocateAccount(sb, Session.OFF_NEW_ACCOUNT, newRole == Constants.ROLE_ADMIN, sb, Session.OFF_NEW_ISSUER);
+        if (prof.role() == Constants.ROLE_CENTER) {
+            prof.pin(Constants.REF_APPROVAL).reset(); // one approval per issuance
+        }
+        // I1 body
+        byte suite = prof.suite();
+        byte[] d = prof.data();
+        Util.arrayFillNonAtomic(w, (short) 0, (short) 180, (byte) 0);
+        w[Constants.I1_SUITE] = suite;
+        w[Constants.I1_ROLE] = newRole;
+        w[Constants.I1_FLAGS] = sb[(short) (t + Constants.IR_FLAGS)];
+        Util.arrayCopyNonAtomic(sb, Session.OFF_NEW_ACCOUNT, w, Constants.I1_ACCOUNT, Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(sb, (short) (t + Constants.IR_NAME), w, Constants.I1_NAME, Constants.NAME_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_CURRENCY, w, Constants.I1_CURRENCY, (short) 3);
+        Util.arrayCopyNonAtomic(sb, (short) (t + Constants.IR_MIN_TRANS), w, Constants.I1_MIN_TRANS, (short) 10); // min|max|date
+        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, Constants.I1_APP, Constants.APP_ID_LEN);
+        Util.arrayCopyNonAtomic(sb, (short) (t + Constants.IR_BAD_KEY_LIMIT), w, Constants.I1_BAD_KEY_LIMIT, (short) 35); // limit|pin|txkey
+        Util.arrayCopyNonAtomic(sb, Session.OFF_NEW_ISSUER, w, Constants.I1_ISSUER_ID, (short) 3);
+        w[Constants.I1_CURRENT] = keys.current();
+        short kl = keys.export(w, Constants.I1_KEYS);
+        short bodyLen = (short) (Constants.I1_KEYS + kl);
+        cryptogram(ts, Constants.CRYPTOGRAM_HOST, b, (short) 0);
+        short len = pk.seal(Constants.PT_I1, (byte) 0, sb, Session.OFF_RC, cs.workKey(ts, (byte) 0),
+                cs.workKey(ts, (byte) 1), w, (short) 0, bodyLen, b, Constants.MAC_LEN);
+        Util.arrayFillNonAtomic(w, (short) 0, Session.WORK_LEN, (byte) 0); // plaintext keys
+        s.setState(Constants.SESSION_ISSUER_W_CONFIRM);
+        return (short) (Constants.MAC_LEN + len);
+    }
+
+    /** 18: I2 -> ACCOUNT. No state change. */
+    public short issueConfirm(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        byte ts = reqTkSuite();
+        short pktLen = Packets.packetLen(Constants.BODY_G2, CryptoSuite.blockLen(ts));
+        Purse.recv(apdu, pktLen);
+        p.requireMoney();
+        if (s.state() != Constants.SESSION_ISSUER_W_CONFIRM) {
+            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
+        }
+        byte[] b = apdu.getBuffer();
+        byte[] sb = s.buf();
+        byte[] w = s.work();
+        if (!pk.open(Constants.PT_I2, (byte) 0, sb, Session.OFF_RC, cs.workKey(ts, (byte) 0), cs.workKey(ts, (byte) 1),
+                b, CD, pktLen, Constants.BODY_G2, w, (short) 0)) {
+            p.badPacket();
+        }
+        short t = (short) (Session.OFF_REQ + 1 + sb[Session.OFF_REQ]);
+        if (w[Constants.G2_RESULT] != 0
+                || Util.arrayCompare(w, Constants.G2_ACCOUNT, sb, Session.OFF_NEW_ACCOUNT, Constants.ACCOUNT_LEN) != 0
+                || w[Constants.G2_ROLE] != sb[(short) (t + Constants.IR_ROLE)]
+                || Util.arrayCompare(w, Constants.G2_APP, prof.data(), Profile.OFF_APP_ID, Constants.APP_ID_LEN) != 0) {
+            p.badPacket();
+        }
+        Util.arrayCopyNonAtomic(sb, Session.OFF_NEW_ACCOUNT, b, (short) 0, Constants.ACCOUNT_LEN);
+        s.reset();
+        return Constants.ACCOUNT_LEN;
+    }
+
+    // ------------------------------------------------------------------ mint (5.5)
+
+    /** 1A: AMOUNT | DATE -> new balance. One transaction: balance + A, passbook MINT. */
+    public short mint(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        Purse.recv(apdu, (short) 6);
+        p.requireMoney();
+        if (prof.role() != Constants.ROLE_CENTER) {
+            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        }
+        OwnerPIN creation = prof.pin(Constants.REF_CREATION);
+        if (!creation.isValidated()) {
+            ISOException.throwIt(Constants.SW_CREATION_REQUIRED);
+        }
+        byte[] b = apdu.getBuffer();
+        if (Money32.isZero(b, CD)) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+        bal.check();
+        byte[] w = s.work();
+        Util.arrayFillNonAtomic(w, (short) 0, Constants.PB_ENTRY_LEN, (byte) 0);
+        if (!Money32.add(bal.record(), Constants.BAL_AMOUNT, b, CD, w, Constants.PB_NEW_BALANCE)) {
+            ISOException.throwIt(Constants.SW_OVERFLOW);
+        }
+        if (pb.free(slots.inExpecting()) < (short) 1) {
+            ISOException.throwIt(Constants.SW_PASSBOOK_FULL);
+        }
+        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, Constants.PB_ACCOUNT, Constants.ACCOUNT_LEN);
+        w[Constants.PB_NAME] = 0x4D; // "MINT    "
+        w[(short) (Constants.PB_NAME + 1)] = 0x49;
+        w[(short) (Constants.PB_NAME + 2)] = 0x4E;
+        w[(short) (Constants.PB_NAME + 3)] = 0x54;
+        Util.arrayFillNonAtomic(w, (short) (Constants.PB_NAME + 4), (short) 4, (byte) 0x20);
+        Util.arrayCopyNonAtomic(b, (short) (CD + 4), w, Constants.PB_DATE, Constants.DATE_LEN);
+        w[Constants.PB_TYPE] = Constants.PB_TYPE_MINT;
+        Util.arrayCopyNonAtomic(b, CD, w, Constants.PB_AMOUNT, Constants.AMOUNT_LEN);
+        JCSystem.beginTransaction();
+        bal.credit(b, CD);
+        pb.append(w, (short) 0);
+        JCSystem.commitTransaction();
+        creation.reset(); // one verification per mint
+        bal.amount(b, (short) 0);
+        return Constants.AMOUNT_LEN;
+    }
+}

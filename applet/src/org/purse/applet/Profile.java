@@ -1,0 +1,202 @@
+/*
+ * purse: identity, limits, counters and secrets of the card (protocol.md 3). Persistent, allocated
+ * once at install; filled at personalisation inside the caller's transaction.
+ */
+package org.purse.applet;
+
+import javacard.framework.ISOException;
+import javacard.framework.JCSystem;
+import javacard.framework.OwnerPIN;
+import javacard.framework.Util;
+import javacard.security.Key;
+
+public final class Profile {
+    static final short OFF_LIFE = (short) 0;
+    static final short OFF_SUITE = (short) 1;
+    static final short OFF_ROLE = (short) 2;
+    static final short OFF_FLAGS = (short) 3;
+    static final short OFF_ACCOUNT = (short) 4;       // 8
+    static final short OFF_NAME = (short) 12;         // 8
+    static final short OFF_CURRENCY = (short) 20;     // 2
+    static final short OFF_DECIMALS = (short) 22;
+    static final short OFF_APP_ID = (short) 23;       // 8
+    static final short OFF_MIN_TRANS = (short) 31;    // 4
+    static final short OFF_MAX_TRANS = (short) 35;    // 4
+    static final short OFF_BAD_KEY = (short) 39;
+    static final short OFF_BAD_KEY_LIMIT = (short) 40;
+    static final short OFF_TK_TRIES = (short) 41;
+    static final short OFF_TK_SUITE = (short) 42;
+    static final short OFF_ISSUER_ID = (short) 43;    // 3
+    static final short OFF_NEXT_SERIAL = (short) 46;  // 5: nibble 0 unused, then 9 BCD digits
+    static final short OFF_NEXT_ISSUER = (short) 51;  // 3
+    static final short OFF_TXKEY_SET = (short) 54;
+    static final short DATA_LEN = (short) 55;
+
+    private final byte[] data;
+    private final Key tk;
+    private final OwnerPIN pin;
+    private final OwnerPIN txkey;
+    private final OwnerPIN creation;
+    private final OwnerPIN approval;
+    /** Shared transient scratch (Purse.SCRATCH_LEN) for counter arithmetic (allocateAccount). */
+    private final byte[] tmp;
+
+    public Profile(CryptoSuite cs, byte[] tkBytes, short tkOff, byte tkLen, byte[] scratch) {
+        data = new byte[DATA_LEN];
+        byte tkSuite = tkLen == (byte) Constants.KEYLEN_TDES ? Constants.SUITE_TDES3 : Constants.SUITE_AES128;
+        tk = cs.buildPersistentKey(tkSuite);
+        cs.setKey(tk, tkBytes, tkOff);
+        data[OFF_LIFE] = Constants.LIFE_BLANK;
+        data[OFF_TK_SUITE] = tkSuite;
+        data[OFF_TK_TRIES] = Constants.TK_TRIES;
+        pin = new OwnerPIN(Constants.PIN_TRIES, Constants.PIN_MAX);
+        txkey = new OwnerPIN(Constants.TXKEY_TRIES, Constants.TXKEY_MAX);
+        creation = new OwnerPIN(Constants.SECRET_TRIES, Constants.SECRET_MAX);
+        approval = new OwnerPIN(Constants.SECRET_TRIES, Constants.SECRET_MAX);
+        tmp = scratch;
+    }
+
+    public byte life() {
+        return data[OFF_LIFE];
+    }
+
+    public byte suite() {
+        return data[OFF_SUITE];
+    }
+
+    public byte role() {
+        return data[OFF_ROLE];
+    }
+
+    public byte flags() {
+        return data[OFF_FLAGS];
+    }
+
+    public byte tkSuite() {
+        return data[OFF_TK_SUITE];
+    }
+
+    public boolean txkeySet() {
+        return data[OFF_TXKEY_SET] != 0;
+    }
+
+    /** Read-only use outside this class and Personalisation. */
+    public byte[] data() {
+        return data;
+    }
+
+    /** Atomic copy into the profile (inside the personalisation transaction). */
+    void set(short off, byte[] src, short srcOff, short len) {
+        Util.arrayCopy(src, srcOff, data, off, len);
+    }
+
+    void setByte(short off, byte v) {
+        data[off] = v;
+    }
+
+    public boolean isLocked() {
+        return (short) (data[OFF_BAD_KEY] & 0xFF) >= (short) (data[OFF_BAD_KEY_LIMIT] & 0xFF);
+    }
+
+    /** Non-atomic on purpose: the count must survive the abort of whatever command failed. */
+    public void badKeyIncrement() {
+        short v = (short) (data[OFF_BAD_KEY] & 0xFF);
+        if (v < (short) 255) {
+            Util.arrayFillNonAtomic(data, OFF_BAD_KEY, (short) 1, (byte) (v + 1));
+        }
+    }
+
+    public OwnerPIN pin(byte ref) {
+        switch (ref) {
+            case Constants.REF_PIN:
+                return pin;
+            case Constants.REF_TXKEY:
+                return txkey;
+            case Constants.REF_CREATION:
+                return data[OFF_ROLE] == Constants.ROLE_CENTER ? creation : null;
+            case Constants.REF_APPROVAL:
+                return data[OFF_ROLE] == Constants.ROLE_CENTER ? approval : null;
+            default:
+                return null;
+        }
+    }
+
+    /** FIG. 2 matrix (protocol.md 6.1): payer -> payee. */
+    public static boolean pairAllowed(byte payer, byte payee) {
+        switch (payer) {
+            case Constants.ROLE_CENTER:
+                return payee == Constants.ROLE_REGION;
+            case Constants.ROLE_REGION:
+                return payee == Constants.ROLE_CENTER || payee == Constants.ROLE_BRANCH;
+            case Constants.ROLE_BRANCH:
+                return payee == Constants.ROLE_REGION || payee == Constants.ROLE_USER;
+            case Constants.ROLE_USER:
+                return payee == Constants.ROLE_BRANCH || payee == Constants.ROLE_USER;
+            default:
+                return false;
+        }
+    }
+
+    /**
+     * Allocates ISSUER_ID | NEXT_SERIAL | Luhn into out and increments the serial (and, for a new
+     * admin card, hands out NEXT_ISSUER_ID and increments it) in one transaction of its own, before
+     * the number leaves the card: a number is never issued twice (protocol.md 1.1).
+     */
+    public void allocateAccount(byte[] out, short off, boolean newIssuerId, byte[] issuerOut, short iOff) {
+        // tmp[0..5) new serial, tmp[5..8) new next issuer id
+        Util.arrayCopyNonAtomic(data, OFF_NEXT_SERIAL, tmp, (short) 0, (short) 5);
+        if (!Bcd.increment(tmp, (short) 0, (short) 1, (short) 9)) {
+            ISOException.throwIt(Constants.SW_ACCOUNTS_EXHAUSTED);
+        }
+        Util.arrayCopyNonAtomic(data, OFF_NEXT_ISSUER, tmp, (short) 5, (short) 3);
+        if (newIssuerId) {
+            if (!Bcd.increment(tmp, (short) 5, (short) 0, (short) 6)) {
+                ISOException.throwIt(Constants.SW_ACCOUNTS_EXHAUSTED);
+            }
+            Util.arrayCopyNonAtomic(data, OFF_NEXT_ISSUER, issuerOut, iOff, (short) 3);
+        } else {
+            Util.arrayFillNonAtomic(issuerOut, iOff, (short) 3, (byte) 0);
+        }
+        composeAccount(data, OFF_ISSUER_ID, data, OFF_NEXT_SERIAL, out, off);
+        JCSystem.beginTransaction();
+        Util.arrayCopy(tmp, (short) 0, data, OFF_NEXT_SERIAL, (short) 5);
+        if (newIssuerId) {
+            Util.arrayCopy(tmp, (short) 5, data, OFF_NEXT_ISSUER, (short) 3);
+        }
+        JCSystem.commitTransaction();
+    }
+
+    /** ACCOUNT = issuer(6 digits) | serial(9 digits, nibbles 1..9 of the 5-byte counter) | Luhn. */
+    static void composeAccount(byte[] issuer, short iOff, byte[] serial, short sOff, byte[] out, short off) {
+        Util.arrayCopyNonAtomic(issuer, iOff, out, off, (short) 3);
+        for (short i = 0; i < (short) 4; i++) {
+            out[(short) (off + 3 + i)] = (byte) (((serial[(short) (sOff + i)] & 0x0F) << 4)
+                    | ((serial[(short) (sOff + i + 1)] >> 4) & 0x0F));
+        }
+        out[(short) (off + 7)] = (byte) ((serial[(short) (sOff + 4)] & 0x0F) << 4);
+        Bcd.setLuhn(out, off);
+    }
+
+    public Key transportKey() {
+        return tk;
+    }
+
+    public byte transportTries() {
+        return data[OFF_TK_TRIES];
+    }
+
+    /** Counts one transport authentication attempt, outside any transaction; false if none left. */
+    public boolean transportTry() {
+        byte t = data[OFF_TK_TRIES];
+        if (t <= 0) {
+            return false;
+        }
+        Util.arrayFillNonAtomic(data, OFF_TK_TRIES, (short) 1, (byte) (t - 1));
+        return true;
+    }
+
+    public void wipeTransport() {
+        tk.clearKey();
+        data[OFF_TK_TRIES] = (byte) 0;
+    }
+}

@@ -1,0 +1,413 @@
+/*
+ * purse: the applet. Install, dispatch, life/lock gates, reads, VERIFY / CHANGE REFERENCE DATA
+ * (protocol.md 4). Personalisation (10-1A) and Transfer (40-54) do the rest.
+ */
+package org.purse.applet;
+
+import javacard.framework.APDU;
+import javacard.framework.Applet;
+import javacard.framework.ISO7816;
+import javacard.framework.ISOException;
+import javacard.framework.JCSystem;
+import javacard.framework.OwnerPIN;
+import javacard.framework.Util;
+
+public final class Purse extends Applet {
+    /** Largest user of the shared scratch: an OUTCOMES entry (55). */
+    static final short SCRATCH_LEN = (short) 56;
+
+    private final CryptoSuite cs;
+    private final Keys keys;
+    private final Profile prof;
+    private final Balance bal;
+    private final Passbook pb;
+    private final Slots slots;
+    private final Session sess;
+    private final Transfer transfer;
+    private final Personalisation perso;
+
+    private Purse(byte[] tk, short tkOff, byte tkLen) {
+        cs = new CryptoSuite();
+        Packets pk = new Packets(cs);
+        keys = new Keys(cs);
+        // one transient scratch for Profile, Balance and Slots (each uses it only within one call)
+        byte[] scratch = JCSystem.makeTransientByteArray(SCRATCH_LEN, JCSystem.CLEAR_ON_DESELECT);
+        prof = new Profile(cs, tk, tkOff, tkLen, scratch);
+        bal = new Balance(cs, prof.data(), Profile.OFF_ACCOUNT, scratch);
+        pb = new Passbook();
+        slots = new Slots(scratch);
+        sess = new Session();
+        transfer = new Transfer(this, cs, pk, keys, prof, bal, pb, slots, sess);
+        perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess);
+    }
+
+    /** params: TK (16 = AES, 24 = TDES); empty = dev AES "purse-dev-transp"; 00 = dev TDES "purse-dev-transport-3des". */
+    public static void install(byte[] bArray, short bOffset, byte bLength) {
+        short off = bOffset;
+        off = (short) (off + (short) (bArray[off] & 0xFF) + 1);   // AID
+        off = (short) (off + (short) (bArray[off] & 0xFF) + 1);   // control info
+        byte la = bArray[off];
+        off = (short) (off + 1);
+        Purse p;
+        if (la == (byte) 0) {
+            byte[] dev = {0x70, 0x75, 0x72, 0x73, 0x65, 0x2D, 0x64, 0x65, 0x76, 0x2D, 0x74, 0x72, 0x61, 0x6E, 0x73, 0x70};
+            p = new Purse(dev, (short) 0, (byte) 16);
+        } else if (la == (byte) 1 && bArray[off] == (byte) 0) {
+            byte[] dev = {0x70, 0x75, 0x72, 0x73, 0x65, 0x2D, 0x64, 0x65, 0x76, 0x2D, 0x74, 0x72, 0x61, 0x6E,
+                0x73, 0x70, 0x6F, 0x72, 0x74, 0x2D, 0x33, 0x64, 0x65, 0x73};
+            p = new Purse(dev, (short) 0, (byte) 24);
+        } else if (la == (byte) 16 || la == (byte) 24) {
+            p = new Purse(bArray, off, la);
+        } else {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            return;
+        }
+        p.register();
+    }
+
+    public boolean select() {
+        sess.reset();
+        return true;
+    }
+
+    public void deselect() {
+        sess.reset();
+    }
+
+    public void process(APDU apdu) {
+        byte[] b = apdu.getBuffer();
+        if (selectingApplet()) {
+            b[0] = Constants.VERSION_MAJOR;
+            b[1] = Constants.VERSION_MINOR;
+            b[2] = prof.life();
+            b[3] = prof.life() == Constants.LIFE_BLANK ? prof.tkSuite() : prof.suite();
+            apdu.setOutgoingAndSend((short) 0, Constants.SELECT_RESP_LEN);
+            return;
+        }
+        if (b[ISO7816.OFFSET_CLA] != Constants.CLA_PURSE) {
+            ISOException.throwIt(Constants.SW_CLA_NOT_SUPPORTED);
+        }
+        byte ins = b[ISO7816.OFFSET_INS];
+        short len;
+        try {
+            len = dispatch(apdu, ins);
+        } catch (ISOException e) {
+            // every error ends the command's session and leaves no open transaction
+            fail(ins);
+            throw e;
+        } catch (RuntimeException e) {
+            // a crypto or bounds error must never surface as 6F00; treat it as a failed step
+            fail(ins);
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+            return;
+        }
+        if (len > (short) 0) {
+            apdu.setOutgoingAndSend((short) 0, len);
+        }
+    }
+
+    private void fail(byte ins) {
+        if (JCSystem.getTransactionDepth() != 0) {
+            JCSystem.abortTransaction();
+        }
+        // steps that depend on the transient session end it on error (protocol.md 6.2, 5.2)
+        if ((ins >= Constants.INS_AUTH_INIT && ins <= Constants.INS_ISSUE_CONFIRM)
+                || (ins >= Constants.INS_XFER_PAYEE_INIT && ins <= Constants.INS_XFER_PAYER_P2P3)) {
+            sess.reset();
+        }
+    }
+
+    private short dispatch(APDU apdu, byte ins) {
+        switch (ins) {
+            case Constants.INS_AUTH_INIT:
+                return perso.authInit(apdu);
+            case Constants.INS_AUTH_FINISH:
+                return perso.authFinish(apdu);
+            case Constants.INS_ISSUE_BEGIN:
+                return perso.issueBegin(apdu);
+            case Constants.INS_ISSUE_AUTH:
+                return perso.issueAuth(apdu);
+            case Constants.INS_ISSUE_CONFIRM:
+                return perso.issueConfirm(apdu);
+            case Constants.INS_MINT:
+                return perso.mint(apdu);
+            case Constants.INS_VERIFY:
+                return verify(apdu);
+            case Constants.INS_CHANGE_REF:
+                return changeRef(apdu);
+            case Constants.INS_GET_STATUS:
+                return getStatus(apdu);
+            case Constants.INS_GET_PENDING:
+                p1p2(apdu, (byte) 0, (byte) 0);
+                // no command data: never receive (on T=0, P3 is Le here)
+                requireActive();
+                return slots.writePending(apdu.getBuffer(), (short) 0);
+            case Constants.INS_READ_PASSBOOK:
+                return readPassbook(apdu);
+            case Constants.INS_READ_EXCEPTIONS:
+                p1p2(apdu, (byte) 0, (byte) 0);
+                // no command data: never receive (on T=0, P3 is Le here)
+                requireActive();
+                return slots.readExceptions(apdu.getBuffer(), (short) 0);
+            case Constants.INS_XFER_PAYEE_INIT:
+                return transfer.payeeInit(apdu);
+            case Constants.INS_XFER_PAYER_INIT:
+                return transfer.payerInit(apdu);
+            case Constants.INS_XFER_PAYEE_P1:
+                return transfer.payeeP1(apdu);
+            case Constants.INS_XFER_PAYER_P2P3:
+                return transfer.payerP2P3(apdu);
+            case Constants.INS_XFER_PAYEE_P4:
+                return transfer.payeeP4(apdu);
+            case Constants.INS_XFER_PAYER_ACK:
+                return transfer.payerAck(apdu);
+            case Constants.INS_XFER_ABORT:
+                return transfer.abort(apdu);
+            case Constants.INS_RESUME_GET_P4:
+                return transfer.resumeGetP4(apdu);
+            case Constants.INS_RESUME_GET_OUTCOME:
+                return transfer.resumeGetOutcome(apdu);
+            case Constants.INS_PENDING_TO_EXCEPTION:
+                return transfer.pendingToException(apdu);
+            default:
+                ISOException.throwIt(Constants.SW_INS_NOT_SUPPORTED);
+                return (short) 0;
+        }
+    }
+
+    // ------------------------------------------------------------------ helpers for the handlers
+
+    /** Receives the command data; Lc must be exactly len (6700). Data at ISO7816.OFFSET_CDATA. */
+    static short recv(APDU apdu, short len) {
+        short n = receiveAll(apdu);
+        if (n != len) {
+            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+        }
+        return n;
+    }
+
+    /** Receives data of any length up to max (6700 beyond). */
+    static short recvUpTo(APDU apdu, short max) {
+        short n = receiveAll(apdu);
+        if (n > max) {
+            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+        }
+        return n;
+    }
+
+    /** All of Lc: a real card may deliver the data in several blocks (T=0). */
+    private static short receiveAll(APDU apdu) {
+        short got = apdu.setIncomingAndReceive();
+        short lc = apdu.getIncomingLength();
+        short off = (short) (ISO7816.OFFSET_CDATA + got);
+        while (got < lc) {
+            short r = apdu.receiveBytes(off);
+            if (r <= 0) {
+                break;
+            }
+            got = (short) (got + r);
+            off = (short) (off + r);
+        }
+        return got;
+    }
+
+    static void p1p2(APDU apdu, byte p1, byte p2) {
+        byte[] b = apdu.getBuffer();
+        if (b[ISO7816.OFFSET_P1] != p1 || b[ISO7816.OFFSET_P2] != p2) {
+            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+        }
+    }
+
+    /** BAD_KEY + 1 outside any transaction (it must survive the abort), then 9D03. */
+    void badPacket() {
+        prof.badKeyIncrement();
+        ISOException.throwIt(Constants.SW_BAD_PACKET);
+    }
+
+    void noCommonKeys() {
+        prof.badKeyIncrement();
+        ISOException.throwIt(Constants.SW_NO_COMMON_KEYS);
+    }
+
+    void requireActive() {
+        byte life = prof.life();
+        if (life == Constants.LIFE_BLANK) {
+            ISOException.throwIt(Constants.SW_BLANK);
+        }
+        if (life != Constants.LIFE_ACTIVE) {
+            ISOException.throwIt(Constants.SW_INVALIDATED);
+        }
+    }
+
+    void requireUnlocked() {
+        if (prof.isLocked()) {
+            ISOException.throwIt(Constants.SW_LOCKED);
+        }
+    }
+
+    /** LIFE active and not locked: the gate of every money and issuance command. */
+    void requireMoney() {
+        requireActive();
+        requireUnlocked();
+    }
+
+    // ------------------------------------------------------------------ reads, VERIFY, CHANGE
+
+    private short verify(APDU apdu) {
+        byte[] b = apdu.getBuffer();
+        byte ref = b[ISO7816.OFFSET_P2];
+        if (b[ISO7816.OFFSET_P1] != 0 || ref < Constants.REF_PIN || ref > Constants.REF_APPROVAL) {
+            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+        }
+        short n = recvUpTo(apdu, (short) 16);
+        requireActive();
+        OwnerPIN p = prof.pin(ref);
+        if (p == null) {
+            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        }
+        if (ref == Constants.REF_TXKEY && !prof.txkeySet()) {
+            ISOException.throwIt(Constants.SW_TXKEY_REQUIRED);
+        }
+        if (n == 0) {
+            if (p.isValidated()) {
+                return (short) 0;
+            }
+            triesLeft(p);
+        }
+        if (p.getTriesRemaining() == 0) {
+            ISOException.throwIt(Constants.SW_AUTH_BLOCKED);
+        }
+        if (!p.check(b, ISO7816.OFFSET_CDATA, (byte) n)) {
+            triesLeft(p);
+        }
+        return (short) 0;
+    }
+
+    private static void triesLeft(OwnerPIN p) {
+        byte t = p.getTriesRemaining();
+        if (t == 0) {
+            ISOException.throwIt(Constants.SW_AUTH_BLOCKED);
+        }
+        ISOException.throwIt((short) (Constants.SW_VERIFY_FAILED | (short) (t & 0x0F)));
+    }
+
+    /** Lold old Lnew new; the old value is verified (counts a try). TXKEY with none set: Lold 0 + PIN. */
+    private short changeRef(APDU apdu) {
+        byte[] b = apdu.getBuffer();
+        byte ref = b[ISO7816.OFFSET_P2];
+        if (b[ISO7816.OFFSET_P1] != 0 || ref < Constants.REF_PIN || ref > Constants.REF_APPROVAL) {
+            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+        }
+        short n = recvUpTo(apdu, (short) 34);
+        if (n < (short) 2) {
+            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+        }
+        short off = ISO7816.OFFSET_CDATA;
+        short lold = (short) (b[off] & 0xFF);
+        if ((short) (lold + 2) > n) {
+            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+        }
+        short lnew = (short) (b[(short) (off + 1 + lold)] & 0xFF);
+        if ((short) (lold + lnew + 2) != n) {
+            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+        }
+        requireActive();
+        OwnerPIN p = prof.pin(ref);
+        if (p == null) {
+            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        }
+        short min = Constants.PIN_MIN;
+        short max = Constants.PIN_MAX;
+        if (ref == Constants.REF_TXKEY) {
+            min = Constants.TXKEY_MIN;
+            max = Constants.TXKEY_MAX;
+        } else if (ref != Constants.REF_PIN) {
+            min = Constants.SECRET_MIN;
+            max = Constants.SECRET_MAX;
+        }
+        if (lnew < min || lnew > max) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+        boolean first = ref == Constants.REF_TXKEY && !prof.txkeySet();
+        if (first) {
+            // no old value to prove: the holder proves the PIN instead
+            if (lold != 0) {
+                ISOException.throwIt(Constants.SW_WRONG_DATA);
+            }
+            if (!prof.pin(Constants.REF_PIN).isValidated()) {
+                ISOException.throwIt(Constants.SW_PIN_REQUIRED);
+            }
+        } else {
+            if (p.getTriesRemaining() == 0) {
+                ISOException.throwIt(Constants.SW_AUTH_BLOCKED);
+            }
+            if (!p.check(b, (short) (off + 1), (byte) lold)) {
+                triesLeft(p);
+            }
+        }
+        JCSystem.beginTransaction();
+        p.update(b, (short) (off + 2 + lold), (byte) lnew);
+        if (first) {
+            prof.setByte(Profile.OFF_TXKEY_SET, (byte) 1);
+        }
+        JCSystem.commitTransaction();
+        return (short) 0;
+    }
+
+    private short getStatus(APDU apdu) {
+        p1p2(apdu, (byte) 0, (byte) 0);
+        // no command data: never receive (on T=0, P3 is Le here)
+        byte[] o = apdu.getBuffer();
+        Util.arrayFillNonAtomic(o, (short) 0, Constants.STATUS_LEN, (byte) 0);
+        o[Constants.ST_VER_MAJ] = Constants.VERSION_MAJOR;
+        o[Constants.ST_VER_MIN] = Constants.VERSION_MINOR;
+        o[Constants.ST_LIFE] = prof.life();
+        if (prof.life() == Constants.LIFE_BLANK) {
+            o[Constants.ST_SUITE] = prof.tkSuite();
+            o[Constants.ST_TK_TRIES] = prof.transportTries();
+            return Constants.STATUS_LEN;
+        }
+        byte[] d = prof.data();
+        o[Constants.ST_SUITE] = prof.suite();
+        o[Constants.ST_ROLE] = prof.role();
+        o[Constants.ST_FLAGS] = prof.flags();
+        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, o, Constants.ST_ACCOUNT, (short) 16); // account | name
+        Util.arrayCopyNonAtomic(d, Profile.OFF_CURRENCY, o, Constants.ST_CURRENCY, (short) 3); // currency | decimals
+        byte[] r = bal.record();
+        Util.arrayCopyNonAtomic(r, Constants.BAL_AMOUNT, o, Constants.ST_BALANCE, Constants.AMOUNT_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_MIN_TRANS, o, Constants.ST_MIN_TRANS, (short) 8); // min | max
+        o[Constants.ST_CURRENT_KEY] = keys.current();
+        keys.getDate(o, Constants.ST_KEY_DATE);
+        o[Constants.ST_BAD_KEY] = d[Profile.OFF_BAD_KEY];
+        o[Constants.ST_BAD_KEY_LIMIT] = d[Profile.OFF_BAD_KEY_LIMIT];
+        o[Constants.ST_PB_COUNT] = (byte) pb.count();
+        o[Constants.ST_PB_CAPACITY] = (byte) Constants.PASSBOOK_ENTRIES;
+        o[Constants.ST_PIN_TRIES] = prof.pin(Constants.REF_PIN).getTriesRemaining();
+        o[Constants.ST_TXKEY_TRIES] = prof.txkeySet() ? prof.pin(Constants.REF_TXKEY).getTriesRemaining() : (byte) 0xFF;
+        o[Constants.ST_OUT_STATE] = slots.outSlot()[Slots.S_STATE];
+        o[Constants.ST_IN_STATE] = slots.inSlot()[Slots.S_STATE];
+        o[Constants.ST_EXC_COUNT] = (byte) slots.exceptionCount();
+        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, o, Constants.ST_APP_ID, Constants.APP_ID_LEN);
+        Util.arrayCopyNonAtomic(r, Constants.BAL_INTEREST_DATE, o, Constants.ST_INTEREST_DATE, (short) 6); // date | rate
+        Util.arrayCopyNonAtomic(r, Constants.BAL_SERIAL, o, Constants.ST_SERIAL, (short) 4);
+        return Constants.STATUS_LEN;
+    }
+
+    private short readPassbook(APDU apdu) {
+        byte[] b = apdu.getBuffer();
+        short first = (short) (b[ISO7816.OFFSET_P1] & 0xFF);
+        short count = (short) (b[ISO7816.OFFSET_P2] & 0xFF);
+        if (count < (short) 1 || count > Constants.PB_READ_MAX) {
+            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+        }
+        // no command data: never receive (on T=0, P3 is Le here)
+        requireActive();
+        if (!prof.pin(Constants.REF_PIN).isValidated()) {
+            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
+        }
+        if ((short) (first + count) > pb.count()) {
+            ISOException.throwIt(Constants.SW_RECORD_NOT_FOUND);
+        }
+        return pb.read(first, count, b, (short) 0);
+    }
+}

@@ -1,0 +1,61 @@
+/*
+ * purse: transient per-session state (protocol.md 6.1, 5.2). One CLEAR_ON_DESELECT array for the
+ * fields and one work buffer, allocated once: a reset, deselect or tear ends every session.
+ */
+package org.purse.applet;
+
+import javacard.framework.JCSystem;
+import javacard.framework.Util;
+
+public final class Session {
+    // field offsets in buf(). TID .. K_S mirror the OUT/IN slot layout (Slots.S_*), so staging a
+    // slot is one non-atomic copy (one persistent write).
+    static final short OFF_STATE = (short) 0;
+    static final short OFF_TID = Slots.S_TID;            // 6: transfer id (SID)
+    static final short OFF_AMOUNT = Slots.S_AMOUNT;      // 4: A as confirmed / requested
+    static final short OFF_PEER_ACCOUNT = Slots.S_ACCOUNT; // 8
+    static final short OFF_PEER_NAME = Slots.S_NAME;     // 8
+    static final short OFF_R1 = Slots.S_R1;              // 8
+    static final short OFF_R2 = Slots.S_R2;              // 8 (R1 | R2 contiguous: KDF context)
+    static final short OFF_K = Slots.S_K;                // 1: AK0 number
+    static final short OFF_DATE = Slots.S_DATE;          // 2: own host date
+    static final short OFF_KS = Slots.S_KS;              // 48: K_S enc | mac bytes
+    static final short OFF_PEER_ROLE = (short) 94;       // 1
+    static final short OFF_PEER_FLAGS = (short) 95;      // 1
+    static final short OFF_RH = (short) 96;              // 8: transport challenge of the authenticator
+    static final short OFF_RC = (short) 104;             // 8: transport challenge of the blank card (RH | RC contiguous)
+    static final short OFF_NEW_ACCOUNT = (short) 112;    // 8: issuer: account allocated by ISSUE_AUTH
+    static final short OFF_NEW_ISSUER = (short) 120;     // 3: issuer: issuer id given to a new admin card
+    static final short OFF_REQ = (short) 123;            // 80: ISSUE_REQ as received
+    static final short BUF_LEN = (short) 203;
+    static final short WORK_LEN = (short) 256;
+
+    private final byte[] buf;
+    private final byte[] work;
+
+    public Session() {
+        buf = JCSystem.makeTransientByteArray(BUF_LEN, JCSystem.CLEAR_ON_DESELECT);
+        work = JCSystem.makeTransientByteArray(WORK_LEN, JCSystem.CLEAR_ON_DESELECT);
+    }
+
+    /** State IDLE and every secret-bearing field wiped. */
+    public void reset() {
+        Util.arrayFillNonAtomic(buf, (short) 0, BUF_LEN, (byte) 0);
+    }
+
+    public byte state() {
+        return buf[OFF_STATE];
+    }
+
+    public void setState(byte s) {
+        buf[OFF_STATE] = s;
+    }
+
+    public byte[] buf() {
+        return buf;
+    }
+
+    public byte[] work() {
+        return work;
+    }
+}

@@ -1,0 +1,243 @@
+/*
+ * purse: B1 persistence (protocol.md 6.3, 6.4): the payer's OUT slot, the payee's IN slot, the ring
+ * of the last 4 incoming outcomes and the exception log. Slot fields are staged with non-atomic
+ * writes while the state byte is NONE (so they are ignored), then the state byte flips inside the
+ * money transaction: only state, balance and passbook go through the commit buffer.
+ */
+package org.purse.applet;
+
+import javacard.framework.Util;
+
+public final class Slots {
+    // common layout of OUT and IN
+    static final short S_STATE = (short) 0;
+    static final short S_TID = (short) 1;      // 6
+    static final short S_AMOUNT = (short) 7;   // 4
+    static final short S_ACCOUNT = (short) 11; // 8 counterparty
+    static final short S_NAME = (short) 19;    // 8 counterparty
+    static final short S_R1 = (short) 27;      // 8
+    static final short S_R2 = (short) 35;      // 8
+    static final short S_K = (short) 43;       // 1 AK0 number (header KEYNUM)
+    static final short S_DATE = (short) 44;    // 2 own date
+    static final short S_KS = (short) 46;      // 48: K_S enc | mac
+    static final short IN_LEN = (short) 94;
+    static final short O_PB = (short) 94;      // 1: passbook index of the DEBIT
+    static final short O_P4 = (short) 95;      // 48: P4 as sent
+    static final short OUT_LEN = (short) 143;
+
+    static final short OC_TID = (short) 0;
+    static final short OC_KIND = (short) 6;
+    static final short OC_PKT = (short) 7;
+    static final short OC_LEN = (short) 55;
+
+    private static final short M_HEAD = (short) 0;   // index of the newest outcome
+    private static final short M_OCOUNT = (short) 1;
+    private static final short M_XCOUNT = (short) 2;
+
+    private final byte[] out;
+    private final byte[] in;
+    private final byte[] outcomes;
+    private final byte[] exceptions;
+    private final byte[] meta;
+    private final byte[] tmp;
+
+    public Slots(byte[] scratch) {
+        out = new byte[OUT_LEN];
+        in = new byte[IN_LEN];
+        outcomes = new byte[(short) (Constants.OUTCOMES * OC_LEN)];
+        exceptions = new byte[(short) (Constants.EXCEPTIONS * Constants.EXC_ENTRY_LEN)];
+        meta = new byte[3];
+        tmp = scratch; // shared transient, >= OC_LEN
+    }
+
+    byte[] outSlot() {
+        return out;
+    }
+
+    byte[] inSlot() {
+        return in;
+    }
+
+    // ------------------------------------------------------------------ OUT (payer)
+
+    public boolean outPending() {
+        return out[S_STATE] != Constants.SLOT_NONE;
+    }
+
+    public boolean outIs(byte[] tid, short off) {
+        return outPending() && Util.arrayCompare(out, S_TID, tid, off, Constants.TID_LEN) == 0;
+    }
+
+    /** Session fields (TID, A, peer, randoms, k, date, K_S) + P4 + passbook index; state stays NONE. */
+    public void stageOut(byte[] s, byte[] p4, short p4Off, short pbIndex) {
+        stage(out, s);
+        Util.arrayCopyNonAtomic(p4, p4Off, out, O_P4, Constants.PKT_SHORT);
+        Util.arrayFillNonAtomic(out, O_PB, (short) 1, (byte) pbIndex);
+    }
+
+    /** One copy: the session mirrors the slot layout from TID to K_S. */
+    private static void stage(byte[] slot, byte[] s) {
+        Util.arrayCopyNonAtomic(s, Session.OFF_TID, slot, S_TID, (short) (S_KS + 48 - S_TID));
+    }
+
+    /** In the debit transaction. */
+    public void commitOut() {
+        out[S_STATE] = Constants.SLOT_PENDING;
+    }
+
+    /** In the caller's transaction; the keys are wiped after the commit by wipeOutKeys(). */
+    public void clearOut() {
+        out[S_STATE] = Constants.SLOT_NONE;
+    }
+
+    void wipeOutKeys() {
+        Util.arrayFillNonAtomic(out, S_KS, (short) 48, (byte) 0); // K_S (P4 was public anyway)
+    }
+
+    public short getP4(byte[] dst, short off) {
+        Util.arrayCopyNonAtomic(out, O_P4, dst, off, Constants.PKT_SHORT);
+        return Constants.PKT_SHORT;
+    }
+
+    public short outPassbookIndex() {
+        return (short) (out[O_PB] & 0xFF);
+    }
+
+    // ------------------------------------------------------------------ IN (payee)
+
+    public boolean inExpecting() {
+        return in[S_STATE] != Constants.SLOT_NONE;
+    }
+
+    public boolean inIs(byte[] tid, short off) {
+        return inExpecting() && Util.arrayCompare(in, S_TID, tid, off, Constants.TID_LEN) == 0;
+    }
+
+    public void stageIn(byte[] s) {
+        stage(in, s);
+    }
+
+    public void commitIn() {
+        in[S_STATE] = Constants.SLOT_EXPECTING;
+    }
+
+    public void clearIn() {
+        in[S_STATE] = Constants.SLOT_NONE;
+    }
+
+    void wipeInKeys() {
+        Util.arrayFillNonAtomic(in, S_KS, (short) 48, (byte) 0);
+    }
+
+    /** K_S of a slot into the two transient work keys. */
+    static void loadKeys(CryptoSuite cs, byte[] slot, javacard.security.Key kEnc, javacard.security.Key kMac) {
+        short kl = CryptoSuite.keyLen(CryptoSuite.suiteOf(kEnc));
+        cs.setKey(kEnc, slot, S_KS);
+        cs.setKey(kMac, slot, (short) (S_KS + kl));
+    }
+
+    // ------------------------------------------------------------------ OUTCOMES (payee)
+
+    private short findOutcome(byte[] tid, short off) {
+        short n = (short) (meta[M_OCOUNT] & 0xFF);
+        short idx = (short) (meta[M_HEAD] & 0x03);
+        for (short i = 0; i < n; i++) {
+            short base = (short) (idx * OC_LEN);
+            if (Util.arrayCompare(outcomes, (short) (base + OC_TID), tid, off, Constants.TID_LEN) == 0) {
+                return base;
+            }
+            idx = (short) ((short) (idx + 3) & 0x03);
+        }
+        return (short) -1;
+    }
+
+    public byte outcomeOf(byte[] tid, short off) {
+        short b = findOutcome(tid, off);
+        return b < 0 ? (byte) 0 : outcomes[(short) (b + OC_KIND)];
+    }
+
+    /** In the caller's transaction: overwrites the oldest entry (circular, never shifted). */
+    public void pushOutcome(byte[] tid, short off, byte kind, byte[] pkt, short pktOff) {
+        short n = (short) (meta[M_OCOUNT] & 0xFF);
+        short idx = n == 0 ? (short) 0 : (short) ((short) (meta[M_HEAD] + 1) & 0x03);
+        // built in RAM, then one logged copy over the oldest entry
+        Util.arrayCopyNonAtomic(tid, off, tmp, OC_TID, Constants.TID_LEN);
+        tmp[OC_KIND] = kind;
+        Util.arrayCopyNonAtomic(pkt, pktOff, tmp, OC_PKT, Constants.PKT_SHORT);
+        Util.arrayCopy(tmp, (short) 0, outcomes, (short) (idx * OC_LEN), OC_LEN);
+        meta[M_HEAD] = (byte) idx;
+        if (n < Constants.OUTCOMES) {
+            meta[M_OCOUNT] = (byte) (n + 1);
+        }
+    }
+
+    /** Stored ACK/NACK (48 bytes) or -1. */
+    public short getOutcome(byte[] tid, short off, byte[] dst, short dOff) {
+        short b = findOutcome(tid, off);
+        if (b < 0) {
+            return (short) -1;
+        }
+        Util.arrayCopyNonAtomic(outcomes, (short) (b + OC_PKT), dst, dOff, Constants.PKT_SHORT);
+        return Constants.PKT_SHORT;
+    }
+
+    // ------------------------------------------------------------------ EXCEPTIONS (payer)
+
+    public short exceptionCount() {
+        return (short) (meta[M_XCOUNT] & 0xFF);
+    }
+
+    /** In the caller's transaction: one 24-byte entry from the OUT slot; false if the log is full. */
+    public boolean addException(byte reason) {
+        short n = exceptionCount();
+        if (n >= Constants.EXCEPTIONS) {
+            return false;
+        }
+        Util.arrayFillNonAtomic(tmp, (short) 0, Constants.EXC_ENTRY_LEN, (byte) 0);
+        Util.arrayCopyNonAtomic(out, S_TID, tmp, Constants.EXC_TID, Constants.TID_LEN);
+        Util.arrayCopyNonAtomic(out, S_AMOUNT, tmp, Constants.EXC_AMOUNT, Constants.AMOUNT_LEN);
+        Util.arrayCopyNonAtomic(out, S_ACCOUNT, tmp, Constants.EXC_ACCOUNT, Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(out, S_DATE, tmp, Constants.EXC_DATE, Constants.DATE_LEN);
+        tmp[Constants.EXC_REASON] = reason;
+        tmp[Constants.EXC_PB_INDEX] = out[O_PB];
+        Util.arrayCopy(tmp, (short) 0, exceptions, (short) (n * Constants.EXC_ENTRY_LEN), Constants.EXC_ENTRY_LEN);
+        meta[M_XCOUNT] = (byte) (n + 1);
+        return true;
+    }
+
+    public short readExceptions(byte[] dst, short off) {
+        short len = (short) (exceptionCount() * Constants.EXC_ENTRY_LEN);
+        Util.arrayCopyNonAtomic(exceptions, (short) 0, dst, off, len);
+        return len;
+    }
+
+    /** GET_PENDING, 88 bytes (protocol.md 4.4). */
+    public short writePending(byte[] dst, short off) {
+        Util.arrayFillNonAtomic(dst, off, Constants.PENDING_LEN, (byte) 0);
+        dst[(short) (off + Constants.PD_OUT_STATE)] = out[S_STATE];
+        if (outPending()) {
+            summary(out, dst, (short) (off + Constants.PD_OUT_TID));
+        }
+        dst[(short) (off + Constants.PD_IN_STATE)] = in[S_STATE];
+        if (inExpecting()) {
+            summary(in, dst, (short) (off + Constants.PD_IN_TID));
+        }
+        short n = (short) (meta[M_OCOUNT] & 0xFF);
+        dst[(short) (off + Constants.PD_OUTCOME_COUNT)] = (byte) n;
+        short idx = (short) (meta[M_HEAD] & 0x03);
+        short p = (short) (off + Constants.PD_OUTCOMES);
+        for (short i = 0; i < n; i++) {
+            Util.arrayCopyNonAtomic(outcomes, (short) (idx * OC_LEN), dst, p, (short) 7); // TID | kind
+            p = (short) (p + 7);
+            idx = (short) ((short) (idx + 3) & 0x03);
+        }
+        dst[(short) (off + Constants.PD_EXC_COUNT)] = (byte) exceptionCount();
+        return Constants.PENDING_LEN;
+    }
+
+    /** TID(6) | amount(4) | account(8) | name(8) | date(2). */
+    private static void summary(byte[] slot, byte[] dst, short p) {
+        Util.arrayCopyNonAtomic(slot, S_TID, dst, p, (short) 26); // TID, amount, account, name
+        Util.arrayCopyNonAtomic(slot, S_DATE, dst, (short) (p + 26), Constants.DATE_LEN);
+    }
+}
