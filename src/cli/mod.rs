@@ -10,7 +10,17 @@ use purse::desk::Desk;
 
 mod apdu;
 mod desk;
+mod genesis;
+mod issue;
+mod mint;
+mod passbook;
+mod pin;
+mod status;
+mod ledger;
 mod readers;
+mod transfer;
+mod resume;
+mod bench;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
@@ -50,9 +60,32 @@ pub enum Cmd {
     Readers,
     /// Send raw APDUs (hex) to the card in --reader, one after the other
     Apdu(apdu::ApduArgs),
+    /// Make a blank card the bank center (transport key; sets PIN and center secrets)
+    Genesis(genesis::GenesisArgs),
+    /// Issue a blank card (region, branch, user, admin) from the center or an admin card
+    Issue(issue::IssueArgs),
+    /// Create money on the center card (creation secret)
+    Mint(mint::MintArgs),
+    /// Card status: role, account, name, balance, limits, keys, passbook fill, lock, pending
+    Status(status::StatusArgs),
+    /// The card's passbook (needs the PIN)
+    Passbook(passbook::PassbookArgs),
+    /// The card's exception log (payments that could never finish)
+    Exceptions(status::ExceptionsArgs),
+    /// Verify or change the PIN, transaction key or center secrets
+    Pin(pin::PinArgs),
+    /// Pay from the card in --from to the card in --to (both holders confirm; --yes for scripts)
+    Transfer(transfer::TransferArgs),
+    /// Finish interrupted transfers between two cards exactly once
+    Resume(resume::ResumeArgs),
+    /// Benchmarks on the virtual desk (figures for docs/benchmarks.md)
+    #[command(subcommand)]
+    Bench(bench::BenchCmd),
     /// The virtual desk: pcscd with virtual reader slots and virtual cards
     #[command(subcommand)]
     Desk(desk::DeskCmd),
+    /// The bank's ledger of collected passbooks: list, reconcile, rebuild, flags
+    Ledger(ledger::LedgerArgs),
 }
 
 /// Parse arguments, choose the pcscd, run. Returns the exit code.
@@ -65,12 +98,23 @@ pub fn run() -> anyhow::Result<i32> {
             desk.use_socket();
             desk::run(&cli, &desk, d)
         }
+        Cmd::Ledger(l) => ledger::run(&cli, l),
         other => {
             choose_pcscd(&cli);
             match other {
                 Cmd::Readers => readers::run(&cli),
                 Cmd::Apdu(a) => apdu::run(&cli, a),
-                Cmd::Desk(_) => unreachable!("handled above"),
+                Cmd::Transfer(a) => transfer::run(&cli, a),
+                Cmd::Resume(a) => resume::run(&cli, a),
+                Cmd::Bench(b) => bench::run(&cli, b),
+                Cmd::Genesis(a) => genesis::run(&cli, a),
+                Cmd::Issue(a) => issue::run(&cli, a),
+                Cmd::Mint(a) => mint::run(&cli, a),
+                Cmd::Status(a) => status::run(&cli, a),
+                Cmd::Passbook(a) => passbook::run(&cli, a),
+                Cmd::Exceptions(a) => status::run_exceptions(&cli, a),
+                Cmd::Pin(a) => pin::run(&cli, a),
+                Cmd::Desk(_) | Cmd::Ledger(_) => unreachable!("handled above"),
             }
         }
     }
@@ -123,6 +167,9 @@ fn init_tracing(debug: bool) {
 
 /// Exit code of an error (see module docs).
 pub fn exit_code(e: &anyhow::Error) -> i32 {
+    if let Some(ce) = e.downcast_ref::<purse::card::CardError>() {
+        return ce.exit_code();
+    }
     match e.downcast_ref::<purse::Error>() {
         Some(pe) => pe.exit_code(),
         None => EXIT_ERROR,

@@ -1,0 +1,145 @@
+//! Transfer commands (INS 40-54, protocol.md 4.1 and 6): one function per applet command. The host only relays packets:
+//! every packet is opaque bytes here, except the clear header (TYPE, KEYNUM, TID) that the flows
+//! read to know which transfer they are relaying.
+use serde::Serialize;
+
+use super::{CardError, PurseCard};
+use crate::proto::consts::{self, Ins, PacketType, Suite};
+use crate::transport::CardIo;
+
+/// A transfer id (TID, protocol.md 1): 6 random bytes from the payer card.
+pub type Tid = [u8; 6];
+
+/// Length of P3/P4/ACK/NACK packets (both suites).
+pub const PKT_SHORT: usize = consts::PKT_SHORT as usize;
+/// Length of P2 | P3 as answered by XFER_PAYEE_P1.
+pub const PKT_P2P3: usize = consts::PKT_P2P3 as usize;
+
+/// Answer of XFER_PAYEE_INIT: the payee's suite and oldest key number m.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct PayeeHello {
+    pub suite: Suite,
+    pub oldest: u8,
+}
+
+/// The clear header of a packet (protocol.md 2.4): TYPE | KEYNUM | SID.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PacketHeader {
+    pub ptype: PacketType,
+    pub keynum: u8,
+    pub sid: Tid,
+}
+
+impl PacketHeader {
+    pub fn parse(pkt: &[u8]) -> Option<Self> {
+        if pkt.len() < consts::HDR_LEN as usize {
+            return None;
+        }
+        let mut sid = [0u8; 6];
+        sid.copy_from_slice(&pkt[2..8]);
+        Some(PacketHeader {
+            ptype: PacketType::from_code(pkt[0]),
+            keynum: pkt[1],
+            sid,
+        })
+    }
+}
+
+fn amount_date(amount: u32, date: u16) -> Vec<u8> {
+    let mut v = amount.to_be_bytes().to_vec();
+    v.extend_from_slice(&date.to_be_bytes());
+    v
+}
+
+impl<T: CardIo> PurseCard<T> {
+    /// 40 XFER_PAYEE_INIT(A, date) → SUITE | oldest key number.
+    pub fn xfer_payee_init(&mut self, amount: u32, date: u16) -> Result<PayeeHello, CardError> {
+        let d = self.cmd_len(Ins::XferPayeeInit, 0, 0, &amount_date(amount, date), 2)?;
+        Ok(PayeeHello {
+            suite: Suite::from_code(d[0]),
+            oldest: d[1],
+        })
+    }
+
+    /// 42 XFER_PAYER_INIT(A, date, peer SUITE, peer oldest) → P1.
+    pub fn xfer_payer_init(
+        &mut self,
+        amount: u32,
+        date: u16,
+        peer: PayeeHello,
+    ) -> Result<Vec<u8>, CardError> {
+        let mut data = amount_date(amount, date);
+        data.push(peer.suite.code());
+        data.push(peer.oldest);
+        let p1 = self.cmd(Ins::XferPayerInit, 0, 0, &data)?;
+        let ok_len = [consts::PKT_P1_AES as usize, consts::PKT_P1_TDES as usize];
+        if !ok_len.contains(&p1.len()) || p1[0] != consts::PT_P1 {
+            return Err(CardError::BadResponse {
+                ins: Ins::XferPayerInit,
+                msg: format!("P1 of {} bytes (type {:02X?})", p1.len(), p1.first()),
+            });
+        }
+        Ok(p1)
+    }
+
+    /// 44 XFER_PAYEE_P1(P1) → P2 | P3 (112). The payee now persistently expects the TID.
+    pub fn xfer_payee_p1(&mut self, p1: &[u8]) -> Result<Vec<u8>, CardError> {
+        self.cmd_len(Ins::XferPayeeP1, 0, 0, p1, PKT_P2P3)
+    }
+
+    /// 46 XFER_PAYER_P2P3(P2 | P3) → P4 (48). The payer has **debited** when this returns Ok.
+    pub fn xfer_payer_p2p3(&mut self, p2p3: &[u8]) -> Result<Vec<u8>, CardError> {
+        self.cmd_len(Ins::XferPayerP2P3, 0, 0, p2p3, PKT_SHORT)
+    }
+
+    /// 48 XFER_PAYEE_P4(P4) → ACK (48). The payee has **credited** when this returns Ok.
+    pub fn xfer_payee_p4(&mut self, p4: &[u8]) -> Result<Vec<u8>, CardError> {
+        self.cmd_len(Ins::XferPayeeP4, 0, 0, p4, PKT_SHORT)
+    }
+
+    /// 4A XFER_PAYER_ACK(ACK or NACK): clears the payer's OUT slot (refunds on a NACK).
+    pub fn xfer_payer_ack(&mut self, ack: &[u8]) -> Result<(), CardError> {
+        self.cmd_len(Ins::XferPayerAck, 0, 0, ack, 0).map(|_| ())
+    }
+
+    /// 4C 00: forget the transient transfer session (nothing persistent changes).
+    pub fn xfer_abort_session(&mut self) -> Result<(), CardError> {
+        self.cmd_len(Ins::XferAbort, consts::ABORT_SESSION, 0, &[], 0)
+            .map(|_| ())
+    }
+
+    /// 4C 01 TID: the payee drops its expectation of `tid` and answers (and stores) a NACK.
+    pub fn xfer_abort_expected(&mut self, tid: &Tid) -> Result<Vec<u8>, CardError> {
+        self.cmd_len(Ins::XferAbort, consts::ABORT_EXPECTED, 0, tid, PKT_SHORT)
+    }
+
+    /// 50 RESUME_GET_P4(TID): the payer's stored P4 for its pending transfer.
+    pub fn resume_get_p4(&mut self, tid: &Tid) -> Result<Vec<u8>, CardError> {
+        self.cmd_len(Ins::ResumeGetP4, 0, 0, tid, PKT_SHORT)
+    }
+
+    /// 52 RESUME_GET_OUTCOME(TID): the payee's stored ACK or NACK for `tid`.
+    pub fn resume_get_outcome(&mut self, tid: &Tid) -> Result<Vec<u8>, CardError> {
+        self.cmd_len(Ins::ResumeGetOutcome, 0, 0, tid, PKT_SHORT)
+    }
+
+    /// 54 PENDING_TO_EXCEPTION(TID): the payer gives up `tid` (PIN verified first) and records it
+    /// in its exception log for the bank.
+    pub fn pending_to_exception(&mut self, tid: &Tid) -> Result<(), CardError> {
+        self.cmd_len(Ins::PendingToException, 0, 0, tid, 0).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_parses() {
+        let h = PacketHeader::parse(&[0x41, 0x33, 1, 2, 3, 4, 5, 6, 0xAA]).unwrap();
+        assert_eq!(h.ptype, PacketType::P1);
+        assert_eq!(h.keynum, 0x33);
+        assert_eq!(h.sid, [1, 2, 3, 4, 5, 6]);
+        assert!(PacketHeader::parse(&[0x41; 7]).is_none());
+    }
+}

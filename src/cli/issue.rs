@@ -1,0 +1,210 @@
+//! `purse issue`: the issuing card (center or admin) personalises a blank card, card to card
+//! (protocol.md 5.4). The operator types the blank card's transport key (`--transport-key` /
+//! PURSE_TRANSPORT_KEY); the development default needs `--dev` (threat model T13b).
+use anyhow::{bail, Context as _};
+use clap::{Args, ValueEnum};
+
+use purse::card::PurseCard;
+use purse::flows::issue::{issue, may_issue, IssueParams};
+use purse::proto::consts::{self, Life, Role, SecretRef};
+use purse::proto::crypto;
+use purse::proto::types;
+use purse::transport::Pcsc;
+
+use super::genesis::{dev_warning, given_tk};
+use super::Cli;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum RoleArg {
+    Region,
+    Branch,
+    User,
+    Admin,
+}
+
+impl RoleArg {
+    fn role(self) -> Role {
+        match self {
+            RoleArg::Region => Role::Region,
+            RoleArg::Branch => Role::Branch,
+            RoleArg::User => Role::User,
+            RoleArg::Admin => Role::Admin,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct IssueArgs {
+    /// Reader of the issuing card (center or admin)
+    #[arg(long, value_name = "R")]
+    pub issuer: String,
+    /// Reader of the blank card
+    #[arg(long, value_name = "R")]
+    pub card: String,
+    /// Role of the new card
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+    /// Public name of the new card (1-8 printable ASCII characters)
+    #[arg(long)]
+    pub name: String,
+    /// Payments above this need the PIN (e.g. 5.00; default 0: always)
+    #[arg(long, default_value = "0")]
+    pub min: String,
+    /// Payments above this need the transaction key (default: no limit)
+    #[arg(long)]
+    pub max: Option<String>,
+    /// A merchant's user card (informative flag)
+    #[arg(long)]
+    pub merchant: bool,
+    /// Bad packets/keys before the card locks (1-255)
+    #[arg(long, default_value_t = consts::DEFAULT_BAD_KEY_LIMIT)]
+    pub bad_key_limit: u8,
+    /// Date, YYYY-MM-DD (default: today)
+    #[arg(long)]
+    pub date: Option<String>,
+    /// The blank card's transport key, hex (16 / 24 bytes); also PURSE_TRANSPORT_KEY
+    #[arg(long, value_name = "HEX")]
+    pub transport_key: Option<String>,
+    /// Allow the development transport key (test systems only: anyone knowing it could pose
+    /// as a blank card and receive the system keys)
+    #[arg(long)]
+    pub dev: bool,
+}
+
+pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
+    let role = a.role.role();
+    let name = types::encode_name(&a.name)?;
+    let date = match &a.date {
+        Some(d) => types::parse_date(d)?,
+        None => types::today(),
+    };
+    let tk_arg = given_tk(&a.transport_key)?;
+
+    let pcsc = Pcsc::establish()?;
+    let ir = pcsc.select_reader(Some(&a.issuer))?;
+    let cr = pcsc.select_reader(Some(&a.card))?;
+    if ir == cr {
+        bail!("--issuer and --card name the same reader ({ir})");
+    }
+    let mut issuer = PurseCard::open(&pcsc, &ir).with_context(|| format!("issuer card in {ir}"))?;
+    let mut blank = PurseCard::open(&pcsc, &cr).with_context(|| format!("new card in {cr}"))?;
+    let ist = issuer.get_status()?;
+    if ist.life != Life::Active {
+        bail!("the card in {ir} is not personalised: run `purse genesis` on it first");
+    }
+    if !may_issue(ist.role, role) {
+        bail!(
+            "a {} card cannot issue a {} card (center: admin, region, branch, user; admin: region, branch, user)",
+            ist.role.name(),
+            role.name()
+        );
+    }
+    let bsel = blank.selected.expect("selected");
+    if bsel.life != Life::Blank {
+        bail!(
+            "the card in {cr} is already personalised ({}): use a blank card",
+            bsel.life.name()
+        );
+    }
+    let tk = match tk_arg {
+        Some(k) => {
+            if crypto::is_dev_transport_key(&k) {
+                if !a.dev {
+                    bail!("that is the development transport key: refused without --dev (docs/protocol.md T13b)");
+                }
+                dev_warning();
+            }
+            k
+        }
+        None => {
+            if !a.dev {
+                bail!("give the blank card's transport key (--transport-key HEX or PURSE_TRANSPORT_KEY), or --dev for the development default");
+            }
+            dev_warning();
+            crypto::dev_transport_key(bsel.suite)
+                .with_context(|| format!("blank card reports transport suite {:?}", bsel.suite))?
+                .to_vec()
+        }
+    };
+    let dec = ist.currency.decimals;
+    let min_trans = types::parse_amount(&a.min, dec).context("--min")?;
+    let max_trans = match &a.max {
+        Some(m) => types::parse_amount(m, dec).context("--max")?,
+        None => u32::MAX,
+    };
+    if min_trans > max_trans {
+        bail!("--min must not exceed --max");
+    }
+
+    let issuer_pin = super::pin::current(SecretRef::Pin).context("the issuing card's PIN")?;
+    let approval = if ist.role == Role::Center {
+        Some(super::pin::current(SecretRef::Approval)?)
+    } else {
+        None
+    };
+    let pin = super::pin::new_value(SecretRef::Pin, "PURSE_NEW_PIN", false)
+        .context("the new card's PIN")?;
+    let txkey = super::pin::new_value(SecretRef::TxKey, "PURSE_NEW_TXKEY", true)
+        .context("the new card's transaction key")?;
+    let params = IssueParams {
+        tk,
+        role,
+        flags: if a.merchant { consts::FLAG_MERCHANT } else { 0 },
+        name,
+        min_trans,
+        max_trans,
+        date,
+        bad_key_limit: a.bad_key_limit,
+        pin,
+        txkey,
+    };
+    let r = issue(
+        &mut issuer,
+        &mut blank,
+        &issuer_pin,
+        approval.as_deref(),
+        &params,
+    )?;
+    if cli.json {
+        super::print_json(&serde_json::json!({
+            "issuer": { "reader": ir, "account": r.issuer.account, "name": r.issuer.name },
+            "card": {
+                "reader": cr,
+                "account": r.account,
+                "role": r.card.role.name(),
+                "name": r.card.name,
+                "currency": r.card.currency.code(),
+                "min": types::format_amount(r.card.min_trans, dec),
+                "max": types::format_amount(r.card.max_trans, dec),
+                "merchant": r.card.merchant(),
+                "current_key": r.card.current_key,
+            }
+        }))?;
+    } else {
+        println!(
+            "issued {} card {:?} in {cr}: account {}",
+            role.name(),
+            r.card.name,
+            r.account
+        );
+        println!(
+            "  by {} ({}), keys {}..{}, PIN above {} {cur}, transaction key above {}",
+            r.issuer.name,
+            r.issuer.account,
+            r.card.current_key.wrapping_sub(3),
+            r.card.current_key,
+            types::format_amount(r.card.min_trans, dec),
+            if r.card.max_trans == u32::MAX {
+                "(no limit)".to_string()
+            } else {
+                format!(
+                    "{} {}",
+                    types::format_amount(r.card.max_trans, dec),
+                    r.card.currency.code()
+                )
+            },
+            cur = r.card.currency.code()
+        );
+    }
+    Ok(super::EXIT_OK)
+}

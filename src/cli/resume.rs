@@ -1,0 +1,105 @@
+//! `purse resume [R1 R2] [--a R] [--b R] [--give-up] [--abandon-expected]`: finish interrupted
+//! transfers between two cards exactly once (protocol.md 6.4).
+use clap::Args;
+
+use purse::card::PurseCard;
+use purse::flows::resume::{self, ResumeOptions};
+use purse::transport::{Connection, Pcsc};
+
+use super::transfer::{open_card, read_secret, ENV_PIN};
+use super::Cli;
+
+#[derive(Args, Debug)]
+pub struct ResumeArgs {
+    /// Readers of the two cards (or --a / --b)
+    #[arg(value_name = "R", num_args = 0..=2)]
+    pub readers: Vec<String>,
+    /// Reader of one card
+    #[arg(long = "a", value_name = "R")]
+    pub a: Option<String>,
+    /// Reader of the other card (omit with --give-up when the other card is lost)
+    #[arg(long = "b", value_name = "R")]
+    pub b: Option<String>,
+    /// A pending payment the other card does not know (that card is lost, or the outcome is
+    /// gone): record it in the payer's exception log for the bank to settle. Needs the PIN
+    /// (PURSE_PIN or a prompt).
+    #[arg(long)]
+    pub give_up: bool,
+    /// Drop an incoming transfer expected from a card that is not here (value-safe: that payer
+    /// gets refunded at its next resume)
+    #[arg(long)]
+    pub abandon_expected: bool,
+}
+
+pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
+    let mut sel: Vec<String> = a.readers.clone();
+    if let Some(x) = &a.a {
+        sel.insert(0, x.clone());
+    }
+    if let Some(x) = &a.b {
+        sel.push(x.clone());
+    }
+    if sel.is_empty() || sel.len() > 2 {
+        anyhow::bail!("give the readers of the two cards: `purse resume R1 R2` (or --a R1 --b R2); one reader only with --give-up");
+    }
+    if sel.len() == 1 && !a.give_up {
+        anyhow::bail!("resume needs both cards of the transfer; with only one card (the other is lost) use --give-up");
+    }
+    let pcsc = Pcsc::establish()?;
+    let mut ca = open_card(&pcsc, &sel[0])?;
+    let mut cb: Option<PurseCard<Connection>> = match sel.get(1) {
+        Some(r) => Some(open_card(&pcsc, r)?),
+        None => None,
+    };
+    if let Some(b) = &cb {
+        if b.reader == ca.reader {
+            anyhow::bail!("both readers are the same ({})", ca.reader);
+        }
+    }
+    let mut opts = ResumeOptions {
+        give_up: a.give_up,
+        abandon_expected: a.abandon_expected,
+        pin: None,
+    };
+    if a.give_up {
+        // Only needed if a payer pending is unknown to the other card; ask up front only then.
+        let needs = {
+            let pa = ca.get_pending().map_err(|e| anyhow::anyhow!("{}: {e}", ca.reader))?;
+            pa.out.state != purse::proto::consts::SlotState::None
+                || match cb.as_mut() {
+                    Some(b) => {
+                        let pb = b.get_pending().map_err(|e| anyhow::anyhow!("{}: {e}", b.reader))?;
+                        pb.out.state != purse::proto::consts::SlotState::None
+                    }
+                    None => false,
+                }
+        };
+        if needs {
+            opts.pin = Some(read_secret(ENV_PIN, "PIN of the card that gives up its pending payment")?);
+        }
+    }
+    let rep = resume::resume(&mut ca, cb.as_mut(), &opts);
+    if cli.json {
+        super::print_json(&serde_json::json!({
+            "finished": rep.finished(),
+            "report": rep,
+        }))?;
+    } else if rep.actions.is_empty() && rep.unreadable.is_empty() {
+        println!("nothing to finish: no interrupted transfer between these cards");
+    } else {
+        for act in &rep.actions {
+            println!("{}", act.describe());
+        }
+        for u in &rep.unreadable {
+            println!("{u}");
+        }
+    }
+    if rep.finished() {
+        Ok(super::EXIT_OK)
+    } else {
+        if !cli.json {
+            eprintln!("purse: not everything could be finished (see above)");
+        }
+        Ok(super::EXIT_REFUSED)
+    }
+}

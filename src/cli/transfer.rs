@@ -1,0 +1,248 @@
+//! `purse transfer --from R --to R AMOUNT`: FIG. 3 set-up (both holders confirm amount and
+//! direction, the payer's secrets are typed) then the FIG. 4 + ACK flow of protocol.md 6.1,
+//! both cards held for the whole flow.
+use std::io::{BufRead, IsTerminal, Write};
+
+use anyhow::Context as _;
+use clap::Args;
+
+use purse::card::{CardError, PurseCard};
+use purse::flows::transfer::{self as xfer, RunOptions, Secrets, TransferError};
+use purse::proto::types::{format_amount, parse_amount, parse_date, today, Account};
+use purse::transport::{Connection, Pcsc};
+
+use super::Cli;
+
+#[derive(Args, Debug)]
+pub struct TransferArgs {
+    /// Reader of the paying card (index as listed by `purse readers`, or a name substring)
+    #[arg(long, value_name = "R")]
+    pub from: String,
+    /// Reader of the receiving card
+    #[arg(long, value_name = "R")]
+    pub to: String,
+    /// Amount in the cards' currency, e.g. 12.50
+    pub amount: String,
+    /// Do not ask the two holders to confirm (scripts). Secrets still come from PURSE_PIN,
+    /// PURSE_TXKEY, PURSE_APPROVAL or a prompt.
+    #[arg(long, short = 'y')]
+    pub yes: bool,
+    /// Date written in both passbooks (YYYY-MM-DD; default: today, UTC)
+    #[arg(long)]
+    pub date: Option<String>,
+    /// Abort unless the receiving card has this account number
+    #[arg(long, value_name = "ACCOUNT")]
+    pub expect_account: Option<String>,
+    /// After a failure, do not finish the transfer automatically (leave it to `purse resume`)
+    #[arg(long)]
+    pub no_resume: bool,
+    /// Skip the host's early checks and let the cards refuse (for testing the cards)
+    #[arg(long, hide = true)]
+    pub no_precheck: bool,
+}
+
+/// Environment variables holding the payer's secrets (scripts, tests); else a prompt without echo.
+pub const ENV_PIN: &str = "PURSE_PIN";
+pub const ENV_TXKEY: &str = "PURSE_TXKEY";
+pub const ENV_APPROVAL: &str = "PURSE_APPROVAL_SECRET";
+
+/// A secret from `env`, else typed without echo on the terminal.
+pub fn read_secret(env: &str, prompt: &str) -> anyhow::Result<Vec<u8>> {
+    if let Some(v) = std::env::var_os(env) {
+        let v = v.into_encoded_bytes();
+        if !v.is_empty() {
+            return Ok(v);
+        }
+    }
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("{prompt} needed: no terminal to type it on; set {env}");
+    }
+    let s = rpassword::prompt_password(format!("{prompt}: "))
+        .with_context(|| format!("reading the {prompt}"))?;
+    Ok(s.into_bytes())
+}
+
+/// Connect to the reader `sel` and SELECT the purse applet (held until dropped).
+pub fn open_card(pcsc: &Pcsc, sel: &str) -> anyhow::Result<PurseCard<Connection>> {
+    let reader = pcsc.select_reader(Some(sel))?;
+    PurseCard::open(pcsc, &reader).map_err(|e| card_err(e, &reader))
+}
+
+fn card_err(e: CardError, reader: &str) -> anyhow::Error {
+    match e {
+        CardError::Transport(t) => anyhow::Error::new(t),
+        other => anyhow::anyhow!("{reader}: {other}"),
+    }
+}
+
+/// One holder states the amount (FIG. 3): returns true if it equals `amount`.
+fn confirm(
+    input: &mut dyn BufRead,
+    who: &str,
+    text: &str,
+    amount: u32,
+    decimals: u8,
+) -> anyhow::Result<bool> {
+    eprint!("{who}: {text}\n  type the amount to confirm (empty = cancel): ");
+    std::io::stderr().flush().ok();
+    let mut line = String::new();
+    if input.read_line(&mut line)? == 0 {
+        anyhow::bail!("{who} did not confirm (no input); scripts pass --yes");
+    }
+    let line = line.trim();
+    if line.is_empty() {
+        return Ok(false);
+    }
+    match parse_amount(line, decimals) {
+        Ok(v) if v == amount => Ok(true),
+        Ok(v) => {
+            eprintln!(
+                "  {who} typed {}, not {}",
+                format_amount(v, decimals),
+                format_amount(amount, decimals)
+            );
+            Ok(false)
+        }
+        Err(e) => {
+            eprintln!("  {e}");
+            Ok(false)
+        }
+    }
+}
+
+pub fn run(cli: &Cli, a: &TransferArgs) -> anyhow::Result<i32> {
+    let date = match &a.date {
+        Some(d) => parse_date(d)?,
+        None => today(),
+    };
+    let expect = a
+        .expect_account
+        .as_deref()
+        .map(Account::parse)
+        .transpose()?;
+    let pcsc = Pcsc::establish()?;
+    let mut payer = open_card(&pcsc, &a.from)?;
+    let mut payee = open_card(&pcsc, &a.to)?;
+    if payer.reader == payee.reader {
+        anyhow::bail!("--from and --to name the same reader ({})", payer.reader);
+    }
+    // Status of both (public), to parse the amount in the cards' currency and show the holders
+    // who pays whom. No money command yet.
+    let st = payer
+        .get_status()
+        .map_err(|e| card_err(e, &payer.reader))?;
+    let amount = parse_amount(&a.amount, st.currency.decimals)?;
+    let plan = match xfer::plan(&mut payer, &mut payee, amount, date) {
+        Ok(p) => p,
+        Err(e) => return Ok(report_error(cli, &e)),
+    };
+    if !a.no_precheck {
+        let probs = plan.problems();
+        if !probs.is_empty() {
+            return Ok(report_error(cli, &TransferError::Precheck(probs)));
+        }
+    }
+    let amt = plan.amount_str();
+    let (p, q) = (&plan.payer, &plan.payee);
+    // FIG. 3: both holders state the amount and direction before any card is asked to move money.
+    if !a.yes {
+        let stdin = std::io::stdin();
+        let mut input = stdin.lock();
+        let dec = p.currency.decimals;
+        let payer_ok = confirm(
+            &mut input,
+            &format!("PAYER {} ({}, {})", p.name, p.account, payer.reader),
+            &format!("you PAY {amt} to {} ({})", q.name, q.account),
+            amount,
+            dec,
+        )?;
+        if !payer_ok {
+            return Ok(report_error(
+                cli,
+                &TransferError::NotConfirmed("the payer's holder did not confirm".into()),
+            ));
+        }
+        let payee_ok = confirm(
+            &mut input,
+            &format!("PAYEE {} ({}, {})", q.name, q.account, payee.reader),
+            &format!("you RECEIVE {amt} from {} ({})", p.name, p.account),
+            amount,
+            dec,
+        )?;
+        if !payee_ok {
+            return Ok(report_error(
+                cli,
+                &TransferError::NotConfirmed(
+                    "the payee's holder did not confirm the same amount".into(),
+                ),
+            ));
+        }
+    }
+    let mut secrets = Secrets::default();
+    if plan.needs_pin {
+        secrets.pin = Some(read_secret(
+            ENV_PIN,
+            &format!("PIN of the paying card {} (amount above {})", p.name, p.amount(p.min_trans)),
+        )?);
+    }
+    if plan.needs_txkey {
+        secrets.txkey = Some(read_secret(
+            ENV_TXKEY,
+            &format!("transaction key of {} (amount above {})", p.name, p.amount(p.max_trans)),
+        )?);
+    }
+    if plan.needs_approval {
+        secrets.approval = Some(read_secret(ENV_APPROVAL, "center approval secret")?);
+    }
+    let opts = RunOptions {
+        auto_resume: !a.no_resume,
+        expect_payee: expect,
+    };
+    match xfer::execute(&mut payer, &mut payee, &plan, &secrets, &opts) {
+        Ok(r) => {
+            if cli.json {
+                super::print_json(&serde_json::json!({ "ok": true, "transfer": r }))?;
+            } else {
+                let dec = plan.payer.currency.decimals;
+                let cur = plan.payer.currency.code();
+                println!(
+                    "transferred {} from {} ({}) to {} ({}), transfer {}",
+                    r.amount_str,
+                    r.payer_name,
+                    r.payer_account,
+                    r.payee_name,
+                    r.payee_account,
+                    hex::encode_upper(r.tid)
+                );
+                println!(
+                    "balances: {} {} {cur}, {} {} {cur}",
+                    r.payer_name,
+                    format_amount(r.payer_balance, dec),
+                    r.payee_name,
+                    format_amount(r.payee_balance, dec)
+                );
+            }
+            Ok(super::EXIT_OK)
+        }
+        Err(e) => Ok(report_error(cli, &e)),
+    }
+}
+
+/// Print a transfer failure (message + what to do) and return its exit code.
+pub fn report_error(cli: &Cli, e: &TransferError) -> i32 {
+    if cli.json {
+        let (step, side) = match e.at() {
+            Some((s, d)) => (Some(format!("{s:?}")), Some(d.to_string())),
+            None => (None, None),
+        };
+        let _ = super::print_json(&serde_json::json!({
+            "ok": false,
+            "error": e.to_string(),
+            "step": step,
+            "side": side,
+            "sw": e.sw().map(|s| format!("{:04X}", s.code())),
+        }));
+    }
+    eprintln!("purse: {e}");
+    e.exit_code()
+}

@@ -1,0 +1,341 @@
+//! Reference implementation of the suite crypto (protocol.md 2): CMAC, the SP 800-108 KDF,
+//! packet seal/open (encrypt-then-MAC), transport cryptograms, the balance check.
+//!
+//! Independent of the applet's code: block ciphers from crates `aes` / `des`, CMAC from crate
+//! `cmac`, everything else written from the spec. `tests/proto_vectors.rs` reproduces every
+//! vector of protocol.md section 9. The host uses it only for the transport channel of
+//! `purse genesis` (whose key the operator types); it never holds an application key.
+use aes::Aes128;
+use cmac::{Cmac, Mac};
+use des::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use des::TdesEde3;
+
+use super::consts::{PacketType, Suite};
+
+/// A block cipher key of either suite.
+#[derive(Clone)]
+pub enum BlockKey {
+    Aes(Box<Aes128>),
+    Tdes(Box<TdesEde3>),
+}
+
+/// Crypto failures (wrong key length, bad packet).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    #[error("key of {0} bytes: AES-128 needs 16, 3-key TDES 24")]
+    KeyLength(usize),
+    #[error("bad packet: {0}")]
+    BadPacket(&'static str),
+}
+
+impl BlockKey {
+    /// 16 bytes = AES-128, 24 bytes = 3-key TDES (parity bits ignored).
+    pub fn new(key: &[u8]) -> Result<Self, CryptoError> {
+        match key.len() {
+            16 => Ok(BlockKey::Aes(Box::new(
+                Aes128::new_from_slice(key).map_err(|_| CryptoError::KeyLength(16))?,
+            ))),
+            24 => Ok(BlockKey::Tdes(Box::new(
+                TdesEde3::new_from_slice(key).map_err(|_| CryptoError::KeyLength(24))?,
+            ))),
+            n => Err(CryptoError::KeyLength(n)),
+        }
+    }
+
+    pub fn suite(&self) -> Suite {
+        match self {
+            BlockKey::Aes(_) => Suite::Aes128,
+            BlockKey::Tdes(_) => Suite::Tdes3,
+        }
+    }
+
+    pub fn block_len(&self) -> usize {
+        self.suite().block_len()
+    }
+
+    /// ECB-encrypt whole blocks in place.
+    pub fn ecb_encrypt(&self, buf: &mut [u8]) {
+        let b = self.block_len();
+        assert_eq!(buf.len() % b, 0, "ECB needs whole blocks");
+        for blk in buf.chunks_mut(b) {
+            match self {
+                BlockKey::Aes(k) => k.encrypt_block(blk.into()),
+                BlockKey::Tdes(k) => k.encrypt_block(blk.into()),
+            }
+        }
+    }
+
+    fn decrypt_block(&self, blk: &mut [u8]) {
+        match self {
+            BlockKey::Aes(k) => k.decrypt_block(blk.into()),
+            BlockKey::Tdes(k) => k.decrypt_block(blk.into()),
+        }
+    }
+
+    /// CBC-encrypt whole blocks in place with `iv`.
+    pub fn cbc_encrypt(&self, iv: &[u8], buf: &mut [u8]) {
+        let b = self.block_len();
+        assert_eq!(buf.len() % b, 0, "CBC needs whole blocks");
+        let mut prev = iv.to_vec();
+        for blk in buf.chunks_mut(b) {
+            for (x, p) in blk.iter_mut().zip(&prev) {
+                *x ^= p;
+            }
+            self.ecb_encrypt(blk);
+            prev.copy_from_slice(blk);
+        }
+    }
+
+    /// CBC-decrypt whole blocks in place with `iv`.
+    pub fn cbc_decrypt(&self, iv: &[u8], buf: &mut [u8]) {
+        let b = self.block_len();
+        assert_eq!(buf.len() % b, 0, "CBC needs whole blocks");
+        let mut prev = iv.to_vec();
+        for blk in buf.chunks_mut(b) {
+            let c = blk.to_vec();
+            self.decrypt_block(blk);
+            for (x, p) in blk.iter_mut().zip(&prev) {
+                *x ^= p;
+            }
+            prev = c;
+        }
+    }
+}
+
+/// Full CMAC tag (16 bytes AES, 8 bytes TDES) of `msg` under `key` (16 or 24 bytes).
+pub fn cmac(key: &[u8], msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    match key.len() {
+        16 => {
+            let mut m = <Cmac<Aes128> as Mac>::new_from_slice(key)
+                .map_err(|_| CryptoError::KeyLength(16))?;
+            m.update(msg);
+            Ok(m.finalize().into_bytes().to_vec())
+        }
+        24 => {
+            let mut m = <Cmac<TdesEde3> as Mac>::new_from_slice(key)
+                .map_err(|_| CryptoError::KeyLength(24))?;
+            m.update(msg);
+            Ok(m.finalize().into_bytes().to_vec())
+        }
+        n => Err(CryptoError::KeyLength(n)),
+    }
+}
+
+/// MAC8 = first 8 bytes of the CMAC.
+pub fn mac8(key: &[u8], msg: &[u8]) -> Result<[u8; 8], CryptoError> {
+    let t = cmac(key, msg)?;
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&t[..8]);
+    Ok(out)
+}
+
+/// Constant-time comparison (no early exit), as the applet does it.
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut diff = 0u8;
+    for (x, y) in a.iter().zip(b) {
+        diff |= x ^ y;
+    }
+    diff == 0
+}
+
+/// KDF labels (protocol.md 2.3).
+pub const LABEL_HS: &[u8; 8] = b"PURSE HS";
+pub const LABEL_TX: &[u8; 8] = b"PURSE TX";
+pub const LABEL_TK: &[u8; 8] = b"PURSE TK";
+pub const LABEL_SY: &[u8; 8] = b"PURSE SY";
+pub const LABEL_AD: &[u8; 8] = b"PURSE AD";
+
+/// A derived key pair (K_ENC, K_MAC), each of the input key's length.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SessionKeys {
+    pub enc: Vec<u8>,
+    pub mac: Vec<u8>,
+}
+
+impl std::fmt::Debug for SessionKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionKeys(..)")
+    }
+}
+
+/// NIST SP 800-108 counter mode, PRF = CMAC of the key's suite (protocol.md 2.3):
+/// K(i) = CMAC(KI, [i]_1 | LABEL | 00 | CONTEXT | [L]_2), L = 2·KL·8 bits.
+pub fn kdf(ki: &[u8], label: &[u8; 8], context: &[u8]) -> Result<SessionKeys, CryptoError> {
+    let kl = ki.len();
+    if kl != 16 && kl != 24 {
+        return Err(CryptoError::KeyLength(kl));
+    }
+    let out_len = 2 * kl;
+    let l_bits = (out_len * 8) as u16;
+    let mut out = Vec::with_capacity(out_len + 16);
+    let mut i: u8 = 1;
+    while out.len() < out_len {
+        let mut m = Vec::with_capacity(1 + 8 + 1 + context.len() + 2);
+        m.push(i);
+        m.extend_from_slice(label);
+        m.push(0);
+        m.extend_from_slice(context);
+        m.extend_from_slice(&l_bits.to_be_bytes());
+        out.extend_from_slice(&cmac(ki, &m)?);
+        i += 1;
+    }
+    Ok(SessionKeys {
+        enc: out[..kl].to_vec(),
+        mac: out[kl..out_len].to_vec(),
+    })
+}
+
+/// Handshake keys K_A: KDF(AK0, "PURSE HS", TID | k).
+pub fn handshake_keys(ak0: &[u8], tid: &[u8; 6], k: u8) -> Result<SessionKeys, CryptoError> {
+    let mut ctx = tid.to_vec();
+    ctx.push(k);
+    kdf(ak0, LABEL_HS, &ctx)
+}
+
+/// Transfer session keys K_S: KDF(AK1, "PURSE TX", R1 | R2 | TID).
+pub fn transfer_keys(
+    ak1: &[u8],
+    r1: &[u8; 8],
+    r2: &[u8; 8],
+    tid: &[u8; 6],
+) -> Result<SessionKeys, CryptoError> {
+    let mut ctx = r1.to_vec();
+    ctx.extend_from_slice(r2);
+    ctx.extend_from_slice(tid);
+    kdf(ak1, LABEL_TX, &ctx)
+}
+
+/// Transport keys: KDF(TK, "PURSE TK", RH | RC).
+pub fn transport_keys(tk: &[u8], rh: &[u8; 8], rc: &[u8; 8]) -> Result<SessionKeys, CryptoError> {
+    let mut ctx = rh.to_vec();
+    ctx.extend_from_slice(rc);
+    kdf(tk, LABEL_TK, &ctx)
+}
+
+/// Transport cryptograms (protocol.md 5.2): CC = MAC8(K_MAC, 01|RH|RC), HC = MAC8(K_MAC, 02|RH|RC).
+pub fn cryptogram(
+    keys: &SessionKeys,
+    who: u8,
+    rh: &[u8; 8],
+    rc: &[u8; 8],
+) -> Result<[u8; 8], CryptoError> {
+    let mut m = vec![who];
+    m.extend_from_slice(rh);
+    m.extend_from_slice(rc);
+    mac8(&keys.mac, &m)
+}
+
+/// Card cryptogram CC.
+pub fn card_cryptogram(
+    keys: &SessionKeys,
+    rh: &[u8; 8],
+    rc: &[u8; 8],
+) -> Result<[u8; 8], CryptoError> {
+    cryptogram(keys, super::consts::CRYPTOGRAM_CARD, rh, rc)
+}
+
+/// Host cryptogram HC.
+pub fn host_cryptogram(
+    keys: &SessionKeys,
+    rh: &[u8; 8],
+    rc: &[u8; 8],
+) -> Result<[u8; 8], CryptoError> {
+    cryptogram(keys, super::consts::CRYPTOGRAM_HOST, rh, rc)
+}
+
+/// Packet header: TYPE | KEYNUM | SID(6).
+pub fn header(ptype: PacketType, keynum: u8, sid: &[u8; 6]) -> [u8; 8] {
+    let mut h = [0u8; 8];
+    h[0] = ptype.code();
+    h[1] = keynum;
+    h[2..].copy_from_slice(sid);
+    h
+}
+
+fn packet_iv(enc: &BlockKey, hdr: &[u8; 8]) -> Vec<u8> {
+    let mut iv = vec![0u8; enc.block_len()];
+    iv[..8].copy_from_slice(hdr);
+    enc.ecb_encrypt(&mut iv);
+    iv
+}
+
+/// Length of a sealed packet with a `body_len`-byte body in a suite of block length `block`.
+pub fn packet_len(body_len: usize, block: usize) -> usize {
+    8 + (body_len / block + 1) * block + 8
+}
+
+/// Seal a packet (protocol.md 2.4): HDR | CBC(K_ENC, IV, BODY|80|00..) | MAC8(K_MAC, HDR|C).
+pub fn seal(keys: &SessionKeys, hdr: &[u8; 8], body: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let enc = BlockKey::new(&keys.enc)?;
+    let b = enc.block_len();
+    let mut c = body.to_vec();
+    c.push(0x80);
+    while c.len() % b != 0 {
+        c.push(0);
+    }
+    let iv = packet_iv(&enc, hdr);
+    enc.cbc_encrypt(&iv, &mut c);
+    let mut pkt = hdr.to_vec();
+    pkt.extend_from_slice(&c);
+    let t = mac8(&keys.mac, &pkt)?;
+    pkt.extend_from_slice(&t);
+    Ok(pkt)
+}
+
+/// Open a packet: checks the MAC (constant time) and the padding; returns (HDR, BODY). The
+/// caller checks TYPE/KEYNUM/SID and the exact body length.
+pub fn open(keys: &SessionKeys, pkt: &[u8]) -> Result<([u8; 8], Vec<u8>), CryptoError> {
+    let enc = BlockKey::new(&keys.enc)?;
+    let b = enc.block_len();
+    if pkt.len() < 8 + b + 8 || (pkt.len() - 16) % b != 0 {
+        return Err(CryptoError::BadPacket("length"));
+    }
+    let (signed, tag) = pkt.split_at(pkt.len() - 8);
+    let t = mac8(&keys.mac, signed)?;
+    if !ct_eq(&t, tag) {
+        return Err(CryptoError::BadPacket("MAC"));
+    }
+    let mut hdr = [0u8; 8];
+    hdr.copy_from_slice(&signed[..8]);
+    let mut body = signed[8..].to_vec();
+    let iv = packet_iv(&enc, &hdr);
+    enc.cbc_decrypt(&iv, &mut body);
+    // ISO 9797-1 method 2: strip 00s then one 80, within the last block
+    let mut n = body.len();
+    while n > 0 && body[n - 1] == 0 && body.len() - n < b {
+        n -= 1;
+    }
+    if n == 0 || body[n - 1] != 0x80 || body.len() - n >= b {
+        return Err(CryptoError::BadPacket("padding"));
+    }
+    body.truncate(n - 1);
+    Ok((hdr, body))
+}
+
+/// Balance record check: MAC8(K_INT, FIELDS(17) | ACCOUNT(8)) (protocol.md 3).
+pub fn balance_check(
+    k_int: &[u8],
+    fields: &[u8; 17],
+    account: &[u8; 8],
+) -> Result<[u8; 8], CryptoError> {
+    let mut m = fields.to_vec();
+    m.extend_from_slice(account);
+    mac8(k_int, &m)
+}
+
+/// The dev transport key for a suite (protocol.md 5.1).
+pub fn dev_transport_key(suite: Suite) -> Option<&'static [u8]> {
+    match suite {
+        Suite::Aes128 => Some(super::consts::DEV_TK_AES),
+        Suite::Tdes3 => Some(super::consts::DEV_TK_TDES),
+        _ => None,
+    }
+}
+
+/// Is `tk` one of the development defaults?
+pub fn is_dev_transport_key(tk: &[u8]) -> bool {
+    tk == super::consts::DEV_TK_AES || tk == super::consts::DEV_TK_TDES
+}
