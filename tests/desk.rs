@@ -287,3 +287,36 @@ fn tear_loses_power_then_card_returns_rolled_back() {
         serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
     assert!(cards[0]["tear"].is_null(), "tear file consumed: {cards}");
 }
+
+/// Six slots (three reader.conf entries): a card in every slot at once, each answering on its
+/// own reader. vpcd's driver keeps its sockets in globals, so this needs one driver copy per
+/// entry (src/desk/mod.rs reader_conf).
+#[test]
+fn six_slots_hold_six_cards_at_once() {
+    let desk = TestDesk::start(6);
+    let readers = desk.readers();
+    assert_eq!(readers.len(), 6, "{readers:?}");
+    let names: Vec<&str> = readers.iter().map(|r| r["name"].as_str().unwrap_or("")).collect();
+    let mut uniq = names.clone();
+    uniq.dedup();
+    assert_eq!(uniq.len(), 6, "reader names must differ: {names:?}");
+    for i in 0..6 {
+        let name = format!("c{i}");
+        desk.new_card(&name);
+        let ins = desk.insert(&name, Some(i), false);
+        assert_eq!(ins["slot"], i as u64, "{ins}");
+    }
+    let readers = desk.readers();
+    assert!(readers.iter().all(|r| r["card_present"] == true), "{readers:?}");
+    for i in 0..6 {
+        // each card counts on its own: the k-th card has seen k+1 COUNTs after this loop
+        for _ in 0..=i {
+            let r = desk.apdu(&i.to_string(), &[SELECT_HELLO, HELLO_COUNT]);
+            assert_eq!(r[1].1, "9000", "slot {i}: {r:?}");
+        }
+    }
+    for i in 0..6 {
+        let r = desk.apdu(&i.to_string(), &[SELECT_HELLO, HELLO_COUNT]);
+        assert_eq!(r[1].0, format!("{:08X}", i + 2), "slot {i} answered for another card: {r:?}");
+    }
+}

@@ -31,6 +31,19 @@ pub const DEFAULT_SLOTS: usize = 2;
 pub const MAX_SLOTS: usize = 32;
 pub const READER_FRIENDLY_NAME: &str = "Purse Desk";
 pub const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
+
+/// Reader name and driver path of reader.conf entry `e` (two slots each); see [`Desk::reader_conf`].
+fn entry_name_and_driver(e: usize, drivers: &Path) -> (String, String) {
+    if e == 0 {
+        (READER_FRIENDLY_NAME.to_string(), VPCD_DRIVER.to_string())
+    } else {
+        let letter = (b'A' + (e % 26) as u8) as char;
+        (
+            format!("{READER_FRIENDLY_NAME} {letter}"),
+            drivers.join(format!("vpcd-{e}.so")).display().to_string(),
+        )
+    }
+}
 /// The USB (CCID) driver bundle that the desk's pcscd must not see.
 pub const CCID_BUNDLE: &str = "/usr/lib/pcsc/drivers/ifd-ccid.bundle";
 
@@ -252,16 +265,40 @@ impl Desk {
     }
 
     /// The reader.conf entries of a desk with `slots` slots from `base` (two slots per entry).
-    pub fn reader_conf(base: u16, slots: usize) -> String {
+    ///
+    /// vpcd's driver keeps its sockets in globals, so two entries loading the same file
+    /// overwrite each other (measured: the first entry's ports go dead). Entry 0 loads the
+    /// system driver; entry e >= 1 loads its own copy `drivers/vpcd-e.so` (see
+    /// [`Desk::install_driver_copies`]) and gets its own name ("Purse Desk B", ...), since
+    /// pcscd would otherwise give both entries the same reader names.
+    pub fn reader_conf(base: u16, slots: usize, drivers: &Path) -> String {
         let mut s = String::new();
         for e in 0..slots.div_ceil(2) {
             let port = base as usize + 2 * e;
+            let (name, lib) = entry_name_and_driver(e, drivers);
             s.push_str(&format!(
-                "# slots on ports {port} and {}\nFRIENDLYNAME \"{READER_FRIENDLY_NAME}\"\nDEVICENAME /dev/null:0x{port:X}\nLIBPATH {VPCD_DRIVER}\nCHANNELID 0x{port:X}\n\n",
+                "# slots on ports {port} and {}\nFRIENDLYNAME \"{name}\"\nDEVICENAME /dev/null:0x{port:X}\nLIBPATH {lib}\nCHANNELID 0x{port:X}\n\n",
                 port + 1
             ));
         }
         s
+    }
+
+    /// Copies of the vpcd driver for entries 1.. (one private copy per reader.conf entry).
+    fn install_driver_copies(&self, slots: usize) -> Result<()> {
+        let dir = self.drivers_dir();
+        fs::create_dir_all(&dir).map_err(|e| Error::io("create desk dir", &dir, e))?;
+        for e in 1..slots.div_ceil(2) {
+            let (_, lib) = entry_name_and_driver(e, &dir);
+            if !Path::new(&lib).exists() {
+                fs::copy(VPCD_DRIVER, &lib).map_err(|err| Error::io("copy vpcd driver", &lib, err))?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn drivers_dir(&self) -> PathBuf {
+        self.dir.join("drivers")
     }
 
     /// Start the desk's own pcscd (isolated: private socket, no USB drivers).
@@ -312,7 +349,8 @@ impl Desk {
             None => find_free_ports(DEFAULT_BASE_PORT, nslots)?,
         };
         let conf = self.conf_dir().join("reader.conf");
-        fs::write(&conf, Self::reader_conf(base, nslots))
+        self.install_driver_copies(nslots)?;
+        fs::write(&conf, Self::reader_conf(base, nslots, &self.drivers_dir()))
             .map_err(|e| Error::io("write reader.conf", &conf, e))?;
         let sock = self.socket();
         let _ = fs::remove_file(&sock);
@@ -747,8 +785,8 @@ impl Desk {
     /// reader.conf entries of the running desk (or of a default desk), for a system pcscd.
     pub fn conf(&self) -> Result<String> {
         match self.load_state()? {
-            Some(st) => Ok(Self::reader_conf(st.base_port, st.slots.len())),
-            None => Ok(Self::reader_conf(DEFAULT_BASE_PORT, DEFAULT_SLOTS)),
+            Some(st) => Ok(Self::reader_conf(st.base_port, st.slots.len(), &self.drivers_dir())),
+            None => Ok(Self::reader_conf(DEFAULT_BASE_PORT, DEFAULT_SLOTS, &self.drivers_dir())),
         }
     }
 }
@@ -861,8 +899,10 @@ mod tests {
 
     #[test]
     fn reader_conf_has_one_entry_per_two_slots() {
-        let c = Desk::reader_conf(40000, 3);
-        assert_eq!(c.matches("FRIENDLYNAME \"Purse Desk\"").count(), 2);
+        let c = Desk::reader_conf(40000, 3, Path::new("/d"));
+        assert_eq!(c.matches("FRIENDLYNAME \"Purse Desk").count(), 2);
+        assert!(c.contains("FRIENDLYNAME \"Purse Desk B\""));
+        assert!(c.contains("LIBPATH /d/vpcd-1.so"));
         assert!(c.contains("DEVICENAME /dev/null:0x9C40"));
         assert!(c.contains("CHANNELID 0x9C42"));
     }
