@@ -25,8 +25,10 @@ pub struct BenchTransferArgs {
     /// relay baseline)
     #[arg(short = 'n', long, default_value_t = 20)]
     pub n: usize,
+    /// Reader of the paying card
     #[arg(long, value_name = "R")]
     pub from: String,
+    /// Reader of the receiving card
     #[arg(long, value_name = "R")]
     pub to: String,
     /// Amount per transfer (default: the smallest unit)
@@ -94,21 +96,21 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
         None => 1,
     };
     let per = if a.no_relay { 1 } else { 2 };
+    let warm = per; // untimed warm-up transfers
     let free_p = ps.passbook_capacity.saturating_sub(ps.passbook_count) as usize;
     let free_q = qs.passbook_capacity.saturating_sub(qs.passbook_count) as usize;
-    if a.n * per > free_p.min(free_q) {
+    let total = a.n * per + warm;
+    if total > free_p.min(free_q) {
         anyhow::bail!(
-            "{} transfers need {} free passbook entries on each card; the cards have {free_p} and {free_q} (use smaller -n, --no-relay, or fresh cards)",
-            a.n,
-            a.n * per
+            "-n {} makes {total} transfers (raw relay and warm-up included): they need {total} free passbook entries on each card; the cards have {free_p} and {free_q} (use smaller -n, --no-relay, or fresh cards)",
+            a.n
         );
     }
-    if (amount as u64) * (a.n * per) as u64 > ps.balance as u64 {
+    if (amount as u64) * total as u64 > ps.balance as u64 {
         anyhow::bail!(
-            "{} transfers of {} need {} on the paying card; it holds {}",
-            a.n * per,
+            "{total} transfers of {} need {} on the paying card; it holds {}",
             format_amount(amount, dec),
-            format_amount(amount * (a.n * per) as u32, dec),
+            format_amount(amount.saturating_mul(total as u32), dec),
             format_amount(ps.balance, dec)
         );
     }
@@ -141,9 +143,11 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
         Err(e) => return Ok(super::transfer::report_error(cli, &e)),
     };
     let get = |p: &str| snaps.iter().find(|s| s.0 == p).cloned();
-    let (s0, s1) = (get("purse:start"), get("purse:end"));
+    // the timed loop made n purse transfers (+ n raw relay transfers: identical card work)
+    let (s0, s1) = (get("timed:start"), get("timed:end"));
+    let made = a.n * per;
     let (payer_c, payee_c) = match (&s0, &s1) {
-        (Some(a0), Some(a1)) => (delta(&a0.1, &a1.1, a.n), delta(&a0.2, &a1.2, a.n)),
+        (Some(a0), Some(a1)) => (delta(&a0.1, &a1.1, made), delta(&a0.2, &a1.2, made)),
         _ => (serde_json::json!({}), serde_json::json!({})),
     };
     let after_p = payer.get_status().ok();

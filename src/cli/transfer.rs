@@ -24,7 +24,7 @@ pub struct TransferArgs {
     /// Amount in the cards' currency, e.g. 12.50
     pub amount: String,
     /// Do not ask the two holders to confirm (scripts). Secrets still come from PURSE_PIN,
-    /// PURSE_TXKEY, PURSE_APPROVAL or a prompt.
+    /// PURSE_TXKEY, PURSE_APPROVAL_SECRET or a prompt.
     #[arg(long, short = 'y')]
     pub yes: bool,
     /// Date written in both passbooks (YYYY-MM-DD; default: today, UTC)

@@ -1,15 +1,19 @@
 //! `purse bench transfer`: N transfers through the library flow (what `purse transfer` runs once
-//! its two cards are open), each APDU recorded, then two raw PC/SC baselines of the same
-//! exchange (docs/benchmarks.md):
+//! its two cards are open), with the APDUs of one transfer recorded, against two raw PC/SC
+//! baselines of the same exchange (docs/benchmarks.md):
 //!
 //! - **raw relay**: the recorded command APDUs sent with bare `SCardTransmit` calls, the packets
 //!   of the new transfer spliced in (no parsing, checks, tracing or status mapping): a real
-//!   transfer, so the cards do exactly the same work. The host's own cost is the difference.
+//!   transfer, so the cards do exactly the same work. Timed interleaved with the purse
+//!   transfers (same JIT and cache state on the card JVMs); the host's own cost is the
+//!   difference.
 //! - **replay**: the recorded APDUs of one transfer sent again byte for byte, status words
-//!   ignored. The cards refuse replayed packets, so the order is chosen so that each is refused
-//!   by a state check (6985 / 9D0B / 9D0C: no BAD_KEY, no state change): INITs first, then ACK,
-//!   P4, P2|P3, P1. Refused packets skip the card's crypto: this is the transport floor for
+//!   ignored. The cards refuse replayed packets; two XFER_ABORT 00 (4 bytes each) after the
+//!   replayed INITs make each packet refused by a state check (6985 / 9D0C / 9D0B: no BAD_KEY,
+//!   no state change). Refused packets skip the card's crypto: this is the transport floor for
 //!   identical-size APDUs, not a card-work-equivalent baseline.
+//!
+//! Two untimed transfers (one purse, one raw relay) warm up first.
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
@@ -145,6 +149,7 @@ fn with_data(cmd: &[u8], data: &[u8]) -> Vec<u8> {
 /// Run `n` transfers of `amount` from `payer` to `payee` through the library flow, then the
 /// baselines. `secrets` must hold what the amount needs (the bench verifies on every transfer,
 /// as `purse transfer` does). The caller reads the card counters around the purse phase.
+#[allow(clippy::too_many_arguments)]
 pub fn run<A: CardIo, B: CardIo>(
     payer: &mut PurseCard<Recorder<A>>,
     payee: &mut PurseCard<Recorder<B>>,
@@ -159,29 +164,14 @@ pub fn run<A: CardIo, B: CardIo>(
         auto_resume: false,
         expect_payee: None,
     };
-    // Warm-up (not timed, not recorded): JIT, caches.
-    // (none: every transfer takes a passbook entry on both cards; they are counted.)
-    let mut times = Vec::with_capacity(n);
-    let mut record: Option<(Vec<Exchange>, Vec<Exchange>, Vec<u8>)> = None;
-    between_phases("purse:start");
-    for i in 0..n {
-        let first = i == 0;
-        payer.channel().io().on = first;
-        payee.channel().io().on = first;
-        // the order of both logs interleaved: remember which card each APDU went to
-        let t = Instant::now();
-        xfer::transfer(payer, payee, amount, date, secrets, true, &opts)?;
-        times.push(t.elapsed());
-        if first {
-            let la = std::mem::take(&mut payer.channel().io().log);
-            let lb = std::mem::take(&mut payee.channel().io().log);
-            record = Some((la, lb, Vec::new()));
-        }
-        payer.channel().io().on = false;
-        payee.channel().io().on = false;
-    }
-    between_phases("purse:end");
-    let (la, lb, _) = record.expect("n >= 1");
+    // 1. Record one transfer (also the first warm-up of both card JVMs).
+    payer.channel().io().on = true;
+    payee.channel().io().on = true;
+    xfer::transfer(payer, payee, amount, date, secrets, true, &opts)?;
+    payer.channel().io().on = false;
+    payee.channel().io().on = false;
+    let la = std::mem::take(&mut payer.channel().io().log);
+    let lb = std::mem::take(&mut payee.channel().io().log);
     // Rebuild the interleaved order of the flow: status payer, status payee, VERIFYs on payer,
     // then 40 (payee), 42 (payer), 44 (payee), 46 (payer), 48 (payee), 4A (payer).
     let seq = interleave(&la, &lb);
@@ -196,7 +186,7 @@ pub fn run<A: CardIo, B: CardIo>(
             .map(|(side, e)| {
                 format!(
                     "{} INS {:02X}: command {} bytes, response {} bytes",
-                    side,
+                    if *side == 'A' { "payer" } else { "payee" },
                     ins_of(&e.command),
                     e.command.len(),
                     e.response_len
@@ -204,25 +194,39 @@ pub fn run<A: CardIo, B: CardIo>(
             })
             .collect(),
     };
-    let mut raw_relay = None;
+    let relay_err = |e: String| TransferError::Card {
+        step: xfer::Step::Setup,
+        side: xfer::Side::Payer,
+        err: crate::card::CardError::Invalid(format!("raw relay baseline failed: {e}")),
+        money: xfer::MoneyState::Untouched,
+        tid: None,
+        resumed: None,
+    };
+    // 2. One more warm-up of each kind (untimed).
+    xfer::transfer(payer, payee, amount, date, secrets, true, &opts)?;
     if baselines.relay {
-        let mut t = Vec::with_capacity(n);
-        for _ in 0..n {
+        relay_once(payer, payee, &seq).map_err(relay_err)?;
+    }
+    // 3. Timed: purse and raw relay interleaved (same card work, same JIT state), counters
+    //    read around this loop by the caller.
+    let mut times = Vec::with_capacity(n);
+    let mut relay_t = Vec::with_capacity(n);
+    between_phases("timed:start");
+    for _ in 0..n {
+        let t = Instant::now();
+        xfer::transfer(payer, payee, amount, date, secrets, true, &opts)?;
+        times.push(t.elapsed());
+        if baselines.relay {
             let start = Instant::now();
             let ok = relay_once(payer, payee, &seq);
-            t.push(start.elapsed());
-            ok.map_err(|e| TransferError::Card {
-                step: xfer::Step::Setup,
-                side: xfer::Side::Payer,
-                err: crate::card::CardError::Invalid(format!("raw relay baseline failed: {e}")),
-                money: xfer::MoneyState::Untouched,
-                tid: None,
-                resumed: None,
-            })?;
+            relay_t.push(start.elapsed());
+            ok.map_err(relay_err)?;
         }
-        raw_relay = Some(Timing::of(t));
     }
-    between_phases("relay:end");
+    between_phases("timed:end");
+    let raw_relay = if baselines.relay { Some(Timing::of(relay_t)) } else { None };
+    // 4. Replay: the recorded bytes again, SW ignored. Two XFER_ABORT 00 close the sessions
+    //    the replayed INITs open, so that no replayed packet reaches a MAC check (no BAD_KEY).
     let mut replay = None;
     if baselines.replay {
         let order = replay_order(&seq);
@@ -336,8 +340,9 @@ fn relay_once<A: CardIo, B: CardIo>(
     Ok(())
 }
 
-/// Replay order (see module docs): non-packet commands in their order with the INITs, then the
-/// packets newest first, so each is refused by a state check.
+/// Replay order (see module docs): the non-packet commands in flow order (status, VERIFY,
+/// INITs), XFER_ABORT 00 on both cards, then the four packets in flow order: each is refused by
+/// a state check (44/46: 6985 no session; 48: 9D0C already credited; 4A: 9D0B nothing pending).
 fn replay_order(seq: &[(char, Exchange)]) -> Vec<(char, Vec<u8>)> {
     let packets = [0x44u8, 0x46, 0x48, 0x4A];
     let mut v: Vec<(char, Vec<u8>)> = seq
@@ -345,13 +350,14 @@ fn replay_order(seq: &[(char, Exchange)]) -> Vec<(char, Vec<u8>)> {
         .filter(|(_, e)| !packets.contains(&ins_of(&e.command)))
         .map(|(s, e)| (*s, e.command.clone()))
         .collect();
-    let mut p: Vec<(char, Vec<u8>)> = seq
-        .iter()
-        .filter(|(_, e)| packets.contains(&ins_of(&e.command)))
-        .map(|(s, e)| (*s, e.command.clone()))
-        .collect();
-    p.reverse();
-    v.extend(p);
+    let abort = vec![0x80, 0x4C, 0x00, 0x00];
+    v.push(('B', abort.clone()));
+    v.push(('A', abort));
+    v.extend(
+        seq.iter()
+            .filter(|(_, e)| packets.contains(&ins_of(&e.command)))
+            .map(|(s, e)| (*s, e.command.clone())),
+    );
     v
 }
 
@@ -392,7 +398,7 @@ mod tests {
             .iter()
             .map(|(_, c)| c[1])
             .collect();
-        assert_eq!(r, vec![0x30, 0x30, 0x20, 0x40, 0x42, 0x4A, 0x48, 0x46, 0x44]);
+        assert_eq!(r, vec![0x30, 0x30, 0x20, 0x40, 0x42, 0x4C, 0x4C, 0x44, 0x46, 0x48, 0x4A]);
     }
 
     #[test]

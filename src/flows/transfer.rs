@@ -244,7 +244,7 @@ pub enum TransferError {
     #[error("{0}; no card was asked anything")]
     NotConfirmed(String),
     /// A card refused or was lost at `step`.
-    #[error("{}", describe_failure(*.step, *.side, .err, *.money, .tid.as_ref(), .resumed.as_ref()))]
+    #[error("{}", describe_failure(*.step, *.side, .err, *.money, .tid.as_ref(), .resumed.as_deref()))]
     Card {
         step: Step,
         side: Side,
@@ -284,14 +284,23 @@ fn describe_failure(
     err: &CardError,
     money: MoneyState,
     tid: Option<&Tid>,
-    resumed: Option<&Box<ResumeReport>>,
+    resumed: Option<&ResumeReport>,
 ) -> String {
     let what = match step {
         Step::Setup => format!("reading the {side} card"),
         Step::Verify => "checking the payer's secrets".to_string(),
         s => format!("step {} of 6 ({s:?}) on the {side} card", s.number()),
     };
-    let mut m = format!("transfer failed at {what}: {err}");
+    // The card's own explanation, without its generic money claim: where the money is depends
+    // on the step, and is said below.
+    let (reason, todo) = match err.advice() {
+        Some(a) => (
+            format!("{} [{:04X}]", a.what.replace("; no money moved", ""), a.sw.code()),
+            a.todo,
+        ),
+        None => (err.to_string(), String::new()),
+    };
+    let mut m = format!("transfer failed at {what}: {reason}");
     if let Some(t) = tid {
         m.push_str(&format!(" (transfer {})", hex::encode_upper(t)));
     }
@@ -303,7 +312,12 @@ fn describe_failure(
             "\nrecovery attempted: {}\nrun `purse resume` with both cards to finish it",
             r.summary()
         )),
-        (MoneyState::Untouched, None) => m.push_str("\nno money moved"),
+        (MoneyState::Untouched, None) => {
+            m.push_str("\nno money moved");
+            if !todo.is_empty() {
+                m.push_str(&format!("; {todo}"));
+            }
+        }
         (MoneyState::InFlight, None) => m.push_str(
             "\nthe transfer may be half done: the value is held safely by the cards; put both cards in and run `purse resume` to finish it exactly once",
         ),
