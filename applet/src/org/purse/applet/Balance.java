@@ -70,6 +70,22 @@ public final class Balance {
         }
     }
 
+    /**
+     * Privacy pseudonym (12.9): SIG = MAC8(K_INT, 50 | ACCOUNT | TID) with its first nibble forced
+     * to F (never valid BCD, never an account). 15-byte input: never collides with the 25-byte check.
+     */
+    public void sig(byte[] tid, short tOff, byte[] out, short o) {
+        if (kInt == null) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        tmp[0] = Constants.SIG_TAG;
+        Util.arrayCopyNonAtomic(account, accOff, tmp, (short) 1, Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(tid, tOff, tmp, (short) 9, Constants.TID_LEN);
+        cs.mac8(kInt, tmp, (short) 0, (short) 15, tmp, (short) 16);
+        tmp[(short) 16] = (byte) (Constants.SIG_NIBBLE | (tmp[(short) 16] & 0x0F));
+        Util.arrayCopyNonAtomic(tmp, (short) 16, out, o, Constants.ACCOUNT_LEN);
+    }
+
     public byte[] record() {
         return record;
     }
@@ -93,6 +109,22 @@ public final class Balance {
         if (!Money32.add(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)) {
             ISOException.throwIt(Constants.SW_OVERFLOW);
         }
+        Money32.increment(tmp, Constants.BAL_SERIAL);
+        seal();
+    }
+
+    /**
+     * issue 4 sync (12.7, card at 78), inside the caller's transaction: amount + amt, new
+     * LAST_INTEREST_DATE, RATE, SERIAL + 1, CHECK; 9D06 on overflow.
+     */
+    public void syncCredit(byte[] amt, short off, byte[] date, short dOff, byte[] rate, short rOff) {
+        check();
+        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
+        if (!Money32.add(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)) {
+            ISOException.throwIt(Constants.SW_OVERFLOW);
+        }
+        Util.arrayCopyNonAtomic(date, dOff, tmp, Constants.BAL_INTEREST_DATE, Constants.DATE_LEN);
+        Util.arrayCopyNonAtomic(rate, rOff, tmp, Constants.BAL_RATE, Constants.RATE_LEN);
         Money32.increment(tmp, Constants.BAL_SERIAL);
         seal();
     }

@@ -2,6 +2,8 @@
  * purse: the four application keys and KEY_INFO (docs/protocol.md 3, 3.2, 12.2).
  * Key number n lives in logical slot n & 3, mapped to one of 5 persistent key objects by
  * MAP[0..3]; MAP[4] names the spare used for tear-safe replacement (issue 4).
+ * Bank cards (center, region, branch) allocate 9 objects: MAP[5..8] is the key archive (number n in
+ * archive slot n & 3 for n = CURRENT-7 .. CURRENT-4), ARCH = number of valid archive keys (12.3).
  */
 package org.purse.applet;
 
@@ -13,10 +15,13 @@ import javacard.security.Key;
 public final class Keys {
 
     private static final short PHYSICAL = (short) 5;
+    private static final short PHYSICAL_BANK = (short) 9;
     private static final short SPARE = (short) 4;
-    // info: CURRENT(1) | DATE(2)
+    private static final short ARCHIVE = (short) 5;
+    // info: CURRENT(1) | DATE(2) | ARCH(1)
     private static final short I_CURRENT = (short) 0;
     private static final short I_DATE = (short) 1;
+    private static final short I_ARCH = (short) 3;
 
     private final CryptoSuite cs;
     private final Key[] objs;
@@ -25,16 +30,34 @@ public final class Keys {
 
     public Keys(CryptoSuite cs) {
         this.cs = cs;
-        objs = new Key[PHYSICAL];
-        map = new byte[PHYSICAL];
-        for (short i = 0; i < PHYSICAL; i++) {
+        // references only: the key objects themselves are built at personalisation (allocate)
+        objs = new Key[PHYSICAL_BANK];
+        map = new byte[PHYSICAL_BANK];
+        for (short i = 0; i < PHYSICAL_BANK; i++) {
             map[i] = (byte) i;
         }
-        info = new byte[3];
+        info = new byte[4];
     }
 
-    /** Key object of number n; 6985 if the keys were never allocated (blank card). */
+    /**
+     * Key object of number n: active slot if (CURRENT - n) mod 256 <= 3, else archive slot
+     * (bank cards); 6985 if that object was never allocated.
+     */
     private Key obj(byte n) {
+        short d = (short) ((short) (info[I_CURRENT] - n) & 0xFF);
+        short slot = (short) (n & 3);
+        if (d > Constants.KEY_WINDOW && d <= (short) (Constants.KEY_WINDOW + Constants.KEY_ARCHIVE)) {
+            slot = (short) (ARCHIVE + slot);
+        }
+        Key k = objs[map[slot]];
+        if (k == null) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        return k;
+    }
+
+    /** Active-slot object of number n (personalisation: CURRENT not yet meaningful). */
+    private Key objActive(byte n) {
         Key k = objs[map[(short) (n & 3)]];
         if (k == null) {
             ISOException.throwIt(Constants.SW_CONDITIONS);
@@ -42,20 +65,38 @@ public final class Keys {
         return k;
     }
 
-    /** Once, at personalisation: 5 persistent key objects of the suite. */
+    /** Issue 3 signature: a non-bank card (5 key objects). */
     public void allocate(byte suite) {
-        if (objs[0] != null) {
-            return;
+        allocate(suite, false);
+    }
+
+    /**
+     * Once, at personalisation (outside the personalisation transaction, so a torn one can retry):
+     * 5 persistent key objects of the suite, 9 on bank cards (center, region, branch).
+     */
+    public void allocate(byte suite, boolean bank) {
+        short n = bank ? PHYSICAL_BANK : PHYSICAL;
+        for (short i = 0; i < n; i++) {
+            if (objs[i] == null) {
+                objs[i] = cs.buildPersistentKey(suite);
+            }
         }
-        for (short i = 0; i < PHYSICAL; i++) {
-            objs[i] = cs.buildPersistentKey(suite);
-        }
+    }
+
+    /** True if this card has the 4 archive key objects (bank roles). */
+    public boolean hasArchive() {
+        return objs[ARCHIVE] != null;
+    }
+
+    /** ARCH: number of valid archive keys (0..4; always 0 on non-bank cards). */
+    public byte arch() {
+        return info[I_ARCH];
     }
 
     /** Genesis: RNG keys first..first+3, CURRENT = first + 3, KEY_INFO date (caller's transaction). */
     public void generate(byte first, byte[] date, short dOff) {
         for (short d = 0; d < Constants.NUM_APPKEYS; d++) {
-            cs.randomKey(obj((byte) (first + d)));
+            cs.randomKey(objActive((byte) (first + d)));
         }
         info[I_CURRENT] = (byte) (first + 3);
         Util.arrayCopy(date, dOff, info, I_DATE, Constants.DATE_LEN);
@@ -63,10 +104,10 @@ public final class Keys {
 
     /** I1: keys current-3 .. current (oldest first, keyLen bytes each) and the KEY_INFO date. */
     public void install(byte current, byte[] keys, short keysOff, byte[] date, short dOff) {
-        short kl = CryptoSuite.keyLen(CryptoSuite.suiteOf(obj((byte) 0)));
+        short kl = CryptoSuite.keyLen(CryptoSuite.suiteOf(objActive((byte) 0)));
         for (short d = 0; d < Constants.NUM_APPKEYS; d++) {
             byte n = (byte) (current - 3 + d);
-            cs.setKey(obj(n), keys, (short) (keysOff + (short) (d * kl)));
+            cs.setKey(objActive(n), keys, (short) (keysOff + (short) (d * kl)));
         }
         info[I_CURRENT] = current;
         Util.arrayCopy(date, dOff, info, I_DATE, Constants.DATE_LEN);
@@ -109,7 +150,32 @@ public final class Keys {
         return (short) -1;
     }
 
-    /** The key object of number n (the caller checked holds(n)). */
+    /** Sync window of a bank card (12.3): ((CURRENT - n) mod 256) <= 3 + ARCH. */
+    public boolean holdsSync(byte n) {
+        return (short) ((short) (info[I_CURRENT] - n) & 0xFF) <= (short) (Constants.KEY_WINDOW + info[I_ARCH]);
+    }
+
+    /** Bank side of 12.3: k = m + d for d = 2, 1, 0 with holdsSync(k), holdsSync(k+1); -1 if none. */
+    public short chooseSyncPair(byte peerOldest) {
+        for (short d = (short) 2; d >= 0; d--) {
+            byte k = (byte) (peerOldest + d);
+            if (holdsSync(k) && holdsSync((byte) (k + 1))) {
+                return (short) (k & 0xFF);
+            }
+        }
+        return (short) -1;
+    }
+
+    /** P6: keys first .. first + n - 1 (each within the sync window), keyLen bytes each; returns n * keyLen. */
+    public short exportKeys(byte first, short n, byte[] out, short off) {
+        short o = off;
+        for (short i = 0; i < n; i++) {
+            o = (short) (o + cs.getKey(obj((byte) (first + i)), out, o));
+        }
+        return (short) (o - off);
+    }
+
+    /** The key object of number n (the caller checked holds(n) or holdsSync(n)). */
     public Key get(byte n) {
         return obj(n);
     }
@@ -119,10 +185,12 @@ public final class Keys {
     }
 
     /**
-     * issue 4: new key numbered current + 1. The value goes into the spare object first
+     * issue 4: new key numbered j = current + 1. The value goes into the spare object first
      * (non-transactional, unreferenced; call this before opening the transaction if possible), then
-     * MAP[(current + 1) & 3] = spare, spare = replaced object, CURRENT + 1, date -- inside the
-     * caller's transaction, or inside one of its own if none is open.
+     * MAP[j & 3] = spare, spare = replaced object, CURRENT + 1, date -- inside the caller's
+     * transaction, or inside one of its own if none is open. Bank cards archive the replaced key
+     * (number j - 4) in archive slot j & 3 and make the dropped archive key (j - 8) the spare;
+     * ARCH = min(ARCH + 1, 4) (12.3).
      */
     public void addNewest(byte[] key, short off, byte[] date, short dOff) {
         byte spare = map[SPARE];
@@ -136,7 +204,16 @@ public final class Keys {
         }
         byte n = (byte) (info[I_CURRENT] + 1);
         short slot = (short) (n & 3);
-        map[SPARE] = map[slot];
+        if (hasArchive()) {
+            short a = (short) (ARCHIVE + slot);
+            map[SPARE] = map[a];
+            map[a] = map[slot];
+            if (info[I_ARCH] < (byte) Constants.KEY_ARCHIVE) {
+                info[I_ARCH] = (byte) (info[I_ARCH] + 1);
+            }
+        } else {
+            map[SPARE] = map[slot];
+        }
         map[slot] = spare;
         info[I_CURRENT] = n;
         Util.arrayCopy(date, dOff, info, I_DATE, Constants.DATE_LEN);

@@ -8,46 +8,118 @@ import javacard.framework.Util;
 
 public final class Passbook {
     private final byte[] entries;
-    /** [0] = count. An array, not a field, so the count is one logged byte write. */
+    /**
+     * [0] = count, [1] = ring (bank roles, issue 4 12.2), [2] = head: physical index of the oldest
+     * entry (0 unless ring). An array, not fields, so each is one logged byte write.
+     */
     private final byte[] meta;
+    private static final short M_COUNT = (short) 0;
+    private static final short M_RING = (short) 1;
+    private static final short M_HEAD = (short) 2;
+    /** Gives the ring the DEBIT referenced by a pending OUT (never overwritten). */
+    private Slots slots;
 
     public Passbook() {
         entries = new byte[(short) (Constants.PASSBOOK_ENTRIES * Constants.PB_ENTRY_LEN)];
-        meta = new byte[1];
+        meta = new byte[3];
+    }
+
+    /** Once, at install: the ring protects the DEBIT of a pending OUT. */
+    void link(Slots s) {
+        slots = s;
+    }
+
+    /** Personalisation of a bank role (inside its transaction): the passbook becomes a ring of 50. */
+    void setRing() {
+        meta[M_RING] = (byte) 1;
+        meta[M_HEAD] = (byte) 0;
+    }
+
+    public boolean isRing() {
+        return meta[M_RING] != 0;
+    }
+
+    /** Physical index of logical entry i (0 = oldest). */
+    public short physical(short i) {
+        short x = (short) ((short) (meta[M_HEAD] & 0xFF) + i);
+        return x >= Constants.PASSBOOK_ENTRIES ? (short) (x - Constants.PASSBOOK_ENTRIES) : x;
+    }
+
+    /** Physical index the next append writes (what a pending OUT records as its DEBIT index). */
+    public short nextIndex() {
+        short n = count();
+        return n < Constants.PASSBOOK_ENTRIES ? physical(n) : (short) (meta[M_HEAD] & 0xFF);
     }
 
     public short count() {
-        return (short) (meta[0] & 0xFF);
+        return (short) (meta[M_COUNT] & 0xFF);
     }
 
-    /** FREE = 50 - count - (1 if IN is EXPECTING: an expectation reserves its credit entry). */
+    /**
+     * FREE = 50 - count - (1 if IN is EXPECTING: an expectation reserves its credit entry).
+     * Ring: the appends left before the DEBIT of a pending OUT would be overwritten (50 if none).
+     */
     public short free(boolean expecting) {
-        return (short) (Constants.PASSBOOK_ENTRIES - count() - (expecting ? (short) 1 : (short) 0));
+        short r = expecting ? (short) 1 : (short) 0;
+        if (!isRing()) {
+            return (short) (Constants.PASSBOOK_ENTRIES - count() - r);
+        }
+        short f = Constants.PASSBOOK_ENTRIES;
+        if (slots != null && slots.outSlot()[Slots.S_STATE] != Constants.SLOT_NONE) {
+            // appends write physical(count), ..., then the oldest entries from head onwards
+            short prot = slots.outPassbookIndex();
+            short head = (short) (meta[M_HEAD] & 0xFF);
+            short dist = (short) (prot - head);
+            if (dist < 0) {
+                dist = (short) (dist + Constants.PASSBOOK_ENTRIES);
+            }
+            f = (short) (Constants.PASSBOOK_ENTRIES - count() + dist);
+        }
+        return (short) (f - r);
     }
 
-    /** Inside the caller's transaction; caller checked free() >= 1. Returns the index. */
+    /**
+     * Inside the caller's transaction; caller checked free() >= 1. Returns the physical index.
+     * Ring, full: the oldest entry is overwritten (never the protected DEBIT: free() said so).
+     */
     public short append(byte[] entry, short off) {
         short n = count();
-        Util.arrayCopy(entry, off, entries, (short) (n * Constants.PB_ENTRY_LEN), Constants.PB_ENTRY_LEN);
-        meta[0] = (byte) (n + 1);
-        return n;
+        short i = nextIndex();
+        Util.arrayCopy(entry, off, entries, (short) (i * Constants.PB_ENTRY_LEN), Constants.PB_ENTRY_LEN);
+        if (n < Constants.PASSBOOK_ENTRIES) {
+            meta[M_COUNT] = (byte) (n + 1);
+        } else {
+            meta[M_HEAD] = (byte) physical((short) 1);
+        }
+        return i;
     }
 
-    /** DEBIT -> DEBIT_REFUNDED / EXCEPTION, rewritten in place (inside the caller's transaction). */
+    /** DEBIT -> DEBIT_REFUNDED / EXCEPTION, rewritten in place (inside the caller's transaction). index: physical. */
     public void setType(short index, byte type) {
-        if (index >= (short) 0 && index < count()) {
+        short h = (short) (meta[M_HEAD] & 0xFF);
+        short logical = (short) (index - h);
+        if (logical < 0) {
+            logical = (short) (logical + Constants.PASSBOOK_ENTRIES);
+        }
+        if (index >= (short) 0 && index < Constants.PASSBOOK_ENTRIES && logical < count()) {
             entries[(short) (index * Constants.PB_ENTRY_LEN + Constants.PB_TYPE)] = type;
         }
     }
 
+    /** Logical entries first .. first + n - 1 (0 = oldest), ring-aware. */
     public short read(short first, short n, byte[] out, short off) {
-        short len = (short) (n * Constants.PB_ENTRY_LEN);
-        Util.arrayCopyNonAtomic(entries, (short) (first * Constants.PB_ENTRY_LEN), out, off, len);
-        return len;
+        short o = off;
+        for (short i = 0; i < n; i++) {
+            Util.arrayCopyNonAtomic(entries, (short) (physical((short) (first + i)) * Constants.PB_ENTRY_LEN), out, o,
+                    Constants.PB_ENTRY_LEN);
+            o = (short) (o + Constants.PB_ENTRY_LEN);
+        }
+        return (short) (o - off);
     }
 
-    /** Issue 4 only (bank sync). */
+    /** Issue 4 only (bank sync): inside the caller's transaction. */
     public void clear() {
-        meta[0] = (byte) 0;
+        meta[M_COUNT] = (byte) 0;
+        meta[M_HEAD] = (byte) 0;
     }
 }

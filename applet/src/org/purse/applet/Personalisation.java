@@ -200,12 +200,15 @@ public final class Personalisation {
         img[(short) (W_IMG + Profile.OFF_BAD_KEY_LIMIT)] = w[Constants.G1_BAD_KEY_LIMIT];
         img[(short) (W_IMG + Profile.OFF_TXKEY_SET)] = w[Constants.G1_TXKEY] != 0 ? (byte) 1 : (byte) 0;
 
-        keys.allocate(suite);
+        keys.allocate(suite, true);
         bal.allocate(suite);
+        p.bank().allocate();
+        slots.allocate(true);
         JCSystem.beginTransaction();
         keys.generate(w[Constants.G1_FIRST_KEYNUM], w, Constants.G1_DATE);
         commonCommit(w, Constants.G1_PIN, Constants.G1_TXKEY, Constants.G1_CURRENCY, Constants.G1_DECIMALS,
                 Constants.G1_DATE);
+        bankFiles(Constants.ROLE_CENTER);
         setSecret(prof.pin(Constants.REF_CREATION), w, Constants.G1_CREATION);
         setSecret(prof.pin(Constants.REF_APPROVAL), w, Constants.G1_APPROVAL);
         JCSystem.commitTransaction();
@@ -241,14 +244,28 @@ public final class Personalisation {
         img[(short) (W_IMG + Profile.OFF_BAD_KEY_LIMIT)] = w[Constants.I1_BAD_KEY_LIMIT];
         img[(short) (W_IMG + Profile.OFF_TXKEY_SET)] = w[Constants.I1_TXKEY] != 0 ? (byte) 1 : (byte) 0;
 
-        keys.allocate(suite);
+        boolean isBank = Admin.isBankRole(role);
+        keys.allocate(suite, isBank);
         bal.allocate(suite);
+        if (isBank) {
+            p.bank().allocate();
+            slots.allocate(true);
+        }
         JCSystem.beginTransaction();
         keys.install(w[Constants.I1_CURRENT], w, Constants.I1_KEYS, w,
                 (short) (Constants.I1_KEYS + 4 * CryptoSuite.keyLen(suite)));
         commonCommit(w, Constants.I1_PIN, Constants.I1_TXKEY, Constants.I1_CURRENCY, Constants.I1_DECIMALS,
                 Constants.I1_DATE);
+        bankFiles(role);
         JCSystem.commitTransaction();
+    }
+
+    /** Inside the personalisation transaction, after the profile: bank roles get their files and a ring passbook (12.2, 12.8). */
+    private void bankFiles(byte role) {
+        if (Admin.isBankRole(role)) {
+            p.bank().initDefaults(prof.data(), Profile.OFF_ACCOUNT);
+            pb.setRing();
+        }
     }
 
     /** Profile image in work[W_IMG..): zeros except the transport suite; LIFE active, TK tries 0. */

@@ -106,6 +106,14 @@ public final class Profile {
         }
     }
 
+    /** A new SELECT starts a new holder session: no secret verified by an earlier program stays valid. */
+    public void resetValidations() {
+        pin.reset();
+        txkey.reset();
+        creation.reset();
+        approval.reset();
+    }
+
     public OwnerPIN pin(byte ref) {
         switch (ref) {
             case Constants.REF_PIN:

@@ -25,6 +25,10 @@ public final class Purse extends Applet {
     private final Session sess;
     private final Transfer transfer;
     private final Personalisation perso;
+    private final BankFiles bank;
+    private final Epoch epoch;
+    private final Admin admin;
+    private final Sync sync;
 
     private Purse(byte[] tk, short tkOff, byte tkLen) {
         cs = new CryptoSuite();
@@ -39,6 +43,11 @@ public final class Purse extends Applet {
         sess = new Session();
         transfer = new Transfer(this, cs, pk, keys, prof, bal, pb, slots, sess);
         perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess);
+        pb.link(slots);
+        bank = new BankFiles();
+        epoch = new Epoch(this, cs, keys, prof, bank, sess);
+        admin = new Admin(this, cs, pk, keys, prof, pb, slots, bank, sess);
+        sync = new Sync(this, cs, pk, keys, prof, bal, pb, slots, sess, bank);
     }
 
     /** params: TK (16 = AES, 24 = TDES); empty = dev AES "purse-dev-transp"; 00 = dev TDES "purse-dev-transport-3des". */
@@ -67,11 +76,13 @@ public final class Purse extends Applet {
 
     public boolean select() {
         sess.reset();
+        prof.resetValidations();
         return true;
     }
 
     public void deselect() {
         sess.reset();
+        prof.resetValidations();
     }
 
     public void process(APDU apdu) {
@@ -112,7 +123,9 @@ public final class Purse extends Applet {
         }
         // steps that depend on the transient session end it on error (protocol.md 6.2, 5.2)
         if ((ins >= Constants.INS_AUTH_INIT && ins <= Constants.INS_ISSUE_CONFIRM)
-                || (ins >= Constants.INS_XFER_PAYEE_INIT && ins <= Constants.INS_XFER_PAYER_P2P3)) {
+                || (ins >= Constants.INS_XFER_PAYEE_INIT && ins <= Constants.INS_XFER_PAYER_P2P3)
+                || (ins >= Constants.INS_SYNC_CARD_INIT && ins <= Constants.INS_PASSBOOK_FEED)
+                || (ins >= Constants.INS_ADMIN_INIT && ins <= Constants.INS_ADMIN_ACK)) {
             sess.reset();
         }
     }
@@ -140,14 +153,14 @@ public final class Purse extends Applet {
             case Constants.INS_GET_PENDING:
                 p1p2(apdu, (byte) 0, (byte) 0);
                 // no command data: never receive (on T=0, P3 is Le here)
-                requireActive();
+                requirePersonalised(); // also on an invalidated card (12.6)
                 return slots.writePending(apdu.getBuffer(), (short) 0);
             case Constants.INS_READ_PASSBOOK:
                 return readPassbook(apdu);
             case Constants.INS_READ_EXCEPTIONS:
                 p1p2(apdu, (byte) 0, (byte) 0);
                 // no command data: never receive (on T=0, P3 is Le here)
-                requireActive();
+                requirePersonalised(); // also on an invalidated card (12.6)
                 return slots.readExceptions(apdu.getBuffer(), (short) 0);
             case Constants.INS_XFER_PAYEE_INIT:
                 return transfer.payeeInit(apdu);
@@ -169,6 +182,36 @@ public final class Purse extends Applet {
                 return transfer.resumeGetOutcome(apdu);
             case Constants.INS_PENDING_TO_EXCEPTION:
                 return transfer.pendingToException(apdu);
+            case Constants.INS_SYNC_CARD_INIT:
+                return sync.cardInit(apdu);
+            case Constants.INS_SYNC_BANK_INIT:
+                return sync.bankInit(apdu);
+            case Constants.INS_SYNC_CARD_S1:
+                return sync.cardS1(apdu);
+            case Constants.INS_PASSBOOK_FEED:
+                return sync.feed(apdu);
+            case Constants.INS_SYNC_BANK_P5:
+                return sync.bankP5(apdu);
+            case Constants.INS_SYNC_CARD_P6:
+                return sync.cardP6(apdu);
+            case Constants.INS_SYNC_BANK_ACK:
+                return sync.bankAck(apdu);
+            case Constants.INS_UNBLOCK_PIN:
+                return sync.unblock(apdu);
+            case Constants.INS_CENTER_ADVANCE:
+                return epoch.advance(apdu);
+            case Constants.INS_ADMIN_INIT:
+                return admin.init(apdu);
+            case Constants.INS_ADMIN_OP:
+                return admin.op(apdu);
+            case Constants.INS_ADMIN_APPLY:
+                return admin.apply(apdu);
+            case Constants.INS_ADMIN_ACK:
+                return admin.ack(apdu);
+            case Constants.INS_READ_BAD_CARDS:
+                return admin.readBadCards(apdu);
+            case Constants.INS_SET_PRIVACY:
+                return admin.setPrivacy(apdu);
             default:
                 ISOException.throwIt(Constants.SW_INS_NOT_SUPPORTED);
                 return (short) 0;
@@ -176,6 +219,16 @@ public final class Purse extends Applet {
     }
 
     // ------------------------------------------------------------------ helpers for the handlers
+
+    /** The sync handlers (Transfer's XFER_ABORT answers a SNACK for IN = SYNC). */
+    Sync sync() {
+        return sync;
+    }
+
+    /** Bank files (BAD_CARD, rate, range): allocated at personalisation for bank roles only. */
+    BankFiles bank() {
+        return bank;
+    }
 
     /** Receives the command data; Lc must be exactly len (6700). Data at ISO7816.OFFSET_CDATA. */
     static short recv(APDU apdu, short len) {
@@ -245,6 +298,13 @@ public final class Purse extends Applet {
         }
     }
 
+    /** LIFE active or invalidated (12.6: reads and VERIFY still answer on an invalidated card). */
+    void requirePersonalised() {
+        if (prof.life() == Constants.LIFE_BLANK) {
+            ISOException.throwIt(Constants.SW_BLANK);
+        }
+    }
+
     /** LIFE active and not locked: the gate of every money and issuance command. */
     void requireMoney() {
         requireActive();
@@ -260,7 +320,11 @@ public final class Purse extends Applet {
             ISOException.throwIt(Constants.SW_WRONG_P1P2);
         }
         short n = recvUpTo(apdu, (short) 16);
-        requireActive();
+        if (ref == Constants.REF_PIN) {
+            requirePersonalised(); // READ_PASSBOOK (PIN) still works on an invalidated card (12.6)
+        } else {
+            requireActive();
+        }
         OwnerPIN p = prof.pin(ref);
         if (p == null) {
             ISOException.throwIt(Constants.SW_WRONG_ROLE);
@@ -401,8 +465,9 @@ public final class Purse extends Applet {
             ISOException.throwIt(Constants.SW_WRONG_P1P2);
         }
         // no command data: never receive (on T=0, P3 is Le here)
-        requireActive();
-        if (!prof.pin(Constants.REF_PIN).isValidated()) {
+        requirePersonalised(); // also on an invalidated card, with its PIN (12.6)
+        // 12.10 item 5: PIN validated, or a bank card is syncing this card (IN = SYNC)
+        if (!prof.pin(Constants.REF_PIN).isValidated() && slots.inState() != Constants.SLOT_SYNC) {
             ISOException.throwIt(Constants.SW_PIN_REQUIRED);
         }
         if ((short) (first + count) > pb.count()) {

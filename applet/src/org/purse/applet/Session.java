@@ -27,7 +27,13 @@ public final class Session {
     static final short OFF_NEW_ACCOUNT = (short) 112;    // 8: issuer: account allocated by ISSUE_AUTH
     static final short OFF_NEW_ISSUER = (short) 120;     // 3: issuer: issuer id given to a new admin card
     static final short OFF_REQ = (short) 123;            // 80: ISSUE_REQ as received
-    static final short BUF_LEN = (short) 203;
+    // issue 4 sync (12.4): bank W_S2P5 state
+    static final short OFF_SYNC_P1 = (short) 203;        // 1: P1 of SYNC_BANK_INIT (01 = unblock)
+    static final short OFF_DIGEST = (short) 204;         // 8: D' chained over the fed items
+    static final short OFF_FED_N = (short) 212;          // 1: passbook entries fed
+    static final short OFF_FED_X = (short) 213;          // 1: exception entries fed
+    static final short OFF_UNBLOCK_OK = (short) 214;     // 1: synced card: P6 with UNBLOCK applied this card session
+    static final short BUF_LEN = (short) 215;
     static final short WORK_LEN = (short) 256;
 
     private final byte[] buf;

@@ -23,7 +23,8 @@ public final class Slots {
     static final short IN_LEN = (short) 94;
     static final short O_PB = (short) 94;      // 1: passbook index of the DEBIT
     static final short O_P4 = (short) 95;      // 48: P4 as sent
-    static final short OUT_LEN = (short) 143;
+    static final short O_PKT_LEN = (short) 143; // 1: length of the stored packet (P4 48, P6 80..216)
+    static final short OUT_LEN = (short) 144;
 
     static final short OC_TID = (short) 0;
     static final short OC_KIND = (short) 6;
@@ -40,6 +41,8 @@ public final class Slots {
     private final byte[] exceptions;
     private final byte[] meta;
     private final byte[] tmp;
+    /** Bank cards only (allocate): the OUT packet store for a P6 of up to 216 bytes (12.5.2). */
+    private byte[] outPkt;
 
     public Slots(byte[] scratch) {
         out = new byte[OUT_LEN];
@@ -54,6 +57,33 @@ public final class Slots {
         return out;
     }
 
+    /** Once, at personalisation: bank roles get the 216-byte OUT packet store (protocol.md 11). */
+    public void allocate(boolean bank) {
+        if (bank && outPkt == null) {
+            outPkt = new byte[Constants.PKT_P6_MAX];
+        }
+    }
+
+    /** OUT state byte: 00 none, 01 transfer pending, 02 sync pending (12.1). */
+    public byte outState() {
+        return out[S_STATE];
+    }
+
+    /** IN state byte: 00 none, 01 transfer expected, 02 sync expected. */
+    public byte inState() {
+        return in[S_STATE];
+    }
+
+    /** OUT in exactly this state with this TID (12.10 item 2). */
+    public boolean outIs(byte state, byte[] tid, short off) {
+        return out[S_STATE] == state && Util.arrayCompare(out, S_TID, tid, off, Constants.TID_LEN) == 0;
+    }
+
+    /** IN in exactly this state with this TID (12.10 item 2). */
+    public boolean inIs(byte state, byte[] tid, short off) {
+        return in[S_STATE] == state && Util.arrayCompare(in, S_TID, tid, off, Constants.TID_LEN) == 0;
+    }
+
     byte[] inSlot() {
         return in;
     }
@@ -64,15 +94,51 @@ public final class Slots {
         return out[S_STATE] != Constants.SLOT_NONE;
     }
 
-    public boolean outIs(byte[] tid, short off) {
-        return outPending() && Util.arrayCompare(out, S_TID, tid, off, Constants.TID_LEN) == 0;
-    }
 
     /** Session fields (TID, A, peer, randoms, k, date, K_S) + P4 + passbook index; state stays NONE. */
     public void stageOut(byte[] s, byte[] p4, short p4Off, short pbIndex) {
         stage(out, s);
         Util.arrayCopyNonAtomic(p4, p4Off, out, O_P4, Constants.PKT_SHORT);
         Util.arrayFillNonAtomic(out, O_PB, (short) 1, (byte) pbIndex);
+        Util.arrayFillNonAtomic(out, O_PKT_LEN, (short) 1, (byte) Constants.PKT_SHORT);
+    }
+
+    /**
+     * Bank at 76 (12.7 step 6): session fields (SID, I, card, randoms, k, date, K_S) and the P6 as
+     * sent, staged non-atomically while the state is NONE. 6985 without the bank packet store.
+     */
+    public void stageSyncOut(byte[] s, byte[] pkt, short pktOff, short len) {
+        if (outPkt == null || len > Constants.PKT_P6_MAX) {
+            javacard.framework.ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        stage(out, s);
+        Util.arrayCopyNonAtomic(pkt, pktOff, outPkt, (short) 0, len);
+        Util.arrayFillNonAtomic(out, O_PKT_LEN, (short) 1, (byte) len);
+    }
+
+    /** In the caller's transaction: the passbook index of the INTEREST_OUT entry (SNACK refund marks it 06). */
+    public void setOutPassbookIndex(short idx) {
+        out[O_PB] = (byte) idx;
+    }
+
+    /** In the interest debit transaction. */
+    public void commitSyncOut() {
+        out[S_STATE] = Constants.SLOT_SYNC;
+    }
+
+    /** Card at 74: IN = SYNC (in its own transaction). */
+    public void commitSyncIn() {
+        in[S_STATE] = Constants.SLOT_SYNC;
+    }
+
+    /** RESUME_GET_P4: the stored P4 (OUT = 01) or P6 (OUT = 02, bank); returns its length. */
+    public short getOutPacket(byte[] dst, short off) {
+        short len = (short) (out[O_PKT_LEN] & 0xFF);
+        if (out[S_STATE] == Constants.SLOT_SYNC && outPkt != null) {
+            Util.arrayCopyNonAtomic(outPkt, (short) 0, dst, off, len);
+            return len;
+        }
+        return getP4(dst, off);
     }
 
     /** One copy: the session mirrors the slot layout from TID to K_S. */
@@ -109,9 +175,6 @@ public final class Slots {
         return in[S_STATE] != Constants.SLOT_NONE;
     }
 
-    public boolean inIs(byte[] tid, short off) {
-        return inExpecting() && Util.arrayCompare(in, S_TID, tid, off, Constants.TID_LEN) == 0;
-    }
 
     public void stageIn(byte[] s) {
         stage(in, s);
@@ -203,6 +266,16 @@ public final class Slots {
         Util.arrayCopy(tmp, (short) 0, exceptions, (short) (n * Constants.EXC_ENTRY_LEN), Constants.EXC_ENTRY_LEN);
         meta[M_XCOUNT] = (byte) (n + 1);
         return true;
+    }
+
+    /** One 24-byte exception entry (digest, 12.5.3). */
+    public void readException(short i, byte[] dst, short off) {
+        Util.arrayCopyNonAtomic(exceptions, (short) (i * Constants.EXC_ENTRY_LEN), dst, off, Constants.EXC_ENTRY_LEN);
+    }
+
+    /** In the caller's transaction (sync CLEAR): the exception log is handed over. */
+    public void clearExceptions() {
+        meta[M_XCOUNT] = (byte) 0;
     }
 
     public short readExceptions(byte[] dst, short off) {

@@ -104,10 +104,19 @@ public final class Transfer {
         Util.arrayCopyNonAtomic(s.buf(), Session.OFF_R1, w, (short) (W_B1 + Constants.P1_R1), Constants.RANDOM_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.P1_APP), Constants.APP_ID_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_NAME, w, (short) (W_B1 + Constants.P1_NAME), Constants.NAME_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.P1_ACCOUNT), Constants.ACCOUNT_LEN);
+        ownId(s.buf(), Session.OFF_TID, w, (short) (W_B1 + Constants.P1_ACCOUNT));
         w[(short) (W_B1 + Constants.P1_ROLE)] = prof.role();
         w[(short) (W_B1 + Constants.P1_FLAGS)] = prof.flags();
         Util.arrayCopyNonAtomic(d, Profile.OFF_CURRENCY, w, (short) (W_B1 + Constants.P1_CURRENCY), Constants.CURRENCY_LEN);
+    }
+
+    /** Own identity field (12.9): ACCOUNT, or SIG(TID) when FLAGS bit1 (private) is set. */
+    private void ownId(byte[] tid, short tOff, byte[] out, short o) {
+        if ((prof.flags() & Constants.FLAG_PRIVATE) != 0) {
+            bal.sig(tid, tOff, out, o);
+        } else {
+            Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, out, o, Constants.ACCOUNT_LEN);
+        }
     }
 
     /** Peer identity from an opened P1/P2 body: NAME (9D0E), ACCOUNT (9D0F), CURRENCY (9D0D); stored in the session. */
@@ -220,6 +229,9 @@ public final class Transfer {
         if (slots.outPending()) {
             ISOException.throwIt(Constants.SW_PENDING_OUT);
         }
+        if (slots.inState() == Constants.SLOT_SYNC) {
+            ISOException.throwIt(Constants.SW_PAYEE_EXPECTING); // balance and passbook as committed in P5 (12.6)
+        }
         requireFree();
         byte[] b = apdu.getBuffer();
         if (Money32.isZero(b, CD)) {
@@ -228,6 +240,12 @@ public final class Transfer {
         payerHolderChecks(b, CD);
         short k = b[(short) (CD + 6)] == prof.suite() ? keys.choosePair(b[(short) (CD + 7)]) : (short) -1;
         if (k < 0) {
+            // 12.10 item 4: 9D25 when this payer is the older card, 9D02 otherwise; BAD_KEY + 1 either way
+            short ahead = (short) ((short) (b[(short) (CD + 7)] - keys.current()) & 0xFF);
+            if (b[(short) (CD + 6)] == prof.suite() && ahead >= (short) 1 && ahead <= (short) 127) {
+                prof.badKeyIncrement();
+                ISOException.throwIt(Constants.SW_KEYS_TOO_OLD);
+            }
             p.noCommonKeys();
         }
         s.reset();
@@ -288,6 +306,7 @@ public final class Transfer {
                 Constants.BODY_P2, b, (short) 0);
         shortBody(w, sb, Session.OFF_R2, Constants.CODE_REQUEST, sb, Session.OFF_AMOUNT, prof.data(),
                 Profile.OFF_ACCOUNT, sb, Session.OFF_DATE);
+        ownId(sb, Session.OFF_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         len = (short) (len + pk.seal(Constants.PT_P3, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B2,
                 Constants.BODY_SHORT, b, len));
         slots.stageIn(sb);
@@ -337,13 +356,14 @@ public final class Transfer {
         byte[] d = prof.data();
         shortBody(w, sb, Session.OFF_R2, Constants.CODE_CREDIT, sb, Session.OFF_AMOUNT, d, Profile.OFF_ACCOUNT, sb,
                 Session.OFF_DATE);
+        ownId(sb, Session.OFF_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         short len = pk.seal(Constants.PT_P4, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B2,
                 Constants.BODY_SHORT, b, (short) 0);
         entry(w, sb, Session.OFF_PEER_ACCOUNT, Session.OFF_PEER_NAME, Session.OFF_R2, sb, Session.OFF_DATE,
                 Constants.PB_TYPE_DEBIT, sb, Session.OFF_AMOUNT, sb, Session.OFF_TID, k);
         Money32.sub(bal.record(), Constants.BAL_AMOUNT, sb, Session.OFF_AMOUNT, w,
                 (short) (W_ENTRY + Constants.PB_NEW_BALANCE));
-        slots.stageOut(sb, b, (short) 0, pb.count());
+        slots.stageOut(sb, b, (short) 0, pb.nextIndex());
         JCSystem.beginTransaction();
         bal.debit(sb, Session.OFF_AMOUNT);
         pb.append(w, W_ENTRY);
@@ -360,7 +380,7 @@ public final class Transfer {
     public short payeeP4(APDU apdu) {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
         Purse.recv(apdu, Constants.PKT_SHORT);
-        p.requireMoney();
+        p.requireActive(); // 12.10 item 1: finishing an authenticated step is not gated by LOCKED
         byte[] b = apdu.getBuffer();
         if (b[(short) (CD + Constants.HDR_OFF_TYPE)] != Constants.PT_P4) {
             p.badPacket();
@@ -370,7 +390,7 @@ public final class Transfer {
         if (kind == Constants.OUTCOME_ACK) {
             ISOException.throwIt(Constants.SW_ALREADY_CREDITED);
         }
-        if (kind != 0 || !slots.inIs(b, sid)) {
+        if (kind != 0 || !slots.inIs(Constants.SLOT_EXPECTING, b, sid)) {
             ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
         }
         byte[] in = slots.inSlot();
@@ -389,6 +409,7 @@ public final class Transfer {
         // ACK into the APDU buffer, CREDIT entry (payee stores R1)
         shortBody(w, in, Slots.S_R1, Constants.CODE_ACK, in, Slots.S_AMOUNT, prof.data(), Profile.OFF_ACCOUNT, in,
                 Slots.S_DATE);
+        ownId(in, Slots.S_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         short len = pk.seal(Constants.PT_ACK, k, in, Slots.S_TID, key((byte) 2), key((byte) 3), w, W_B2,
                 Constants.BODY_SHORT, b, (short) 0);
         entry(w, in, Slots.S_ACCOUNT, Slots.S_NAME, Slots.S_R1, in, Slots.S_DATE, Constants.PB_TYPE_CREDIT, in,
@@ -409,13 +430,13 @@ public final class Transfer {
     public short payerAck(APDU apdu) {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
         Purse.recv(apdu, Constants.PKT_SHORT);
-        p.requireMoney();
+        p.requireActive(); // 12.10 item 1
         byte[] b = apdu.getBuffer();
         byte type = b[(short) (CD + Constants.HDR_OFF_TYPE)];
         if (type != Constants.PT_ACK && type != Constants.PT_NACK) {
             p.badPacket();
         }
-        if (!slots.outIs(b, (short) (CD + Constants.HDR_OFF_SID))) {
+        if (!slots.outIs(Constants.SLOT_PENDING, b, (short) (CD + Constants.HDR_OFF_SID))) {
             ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
         }
         byte[] out = slots.outSlot();
@@ -460,7 +481,10 @@ public final class Transfer {
         }
         Purse.recv(apdu, Constants.TID_LEN);
         p.requireActive();
-        if (!slots.inIs(b, CD)) {
+        if (slots.inIs(Constants.SLOT_SYNC, b, CD)) {
+            return p.sync().abortSync(b); // 12.6: a SNACK instead of a NACK
+        }
+        if (!slots.inIs(Constants.SLOT_EXPECTING, b, CD)) {
             ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
         }
         byte[] in = slots.inSlot();
@@ -468,6 +492,7 @@ public final class Transfer {
         Slots.loadKeys(cs, in, key((byte) 2), key((byte) 3));
         shortBody(w, in, Slots.S_R1, Constants.CODE_NACK, in, Slots.S_AMOUNT, prof.data(), Profile.OFF_ACCOUNT, in,
                 Slots.S_DATE);
+        ownId(in, Slots.S_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         short len = pk.seal(Constants.PT_NACK, in[Slots.S_K], in, Slots.S_TID, key((byte) 2), key((byte) 3), w, W_B2,
                 Constants.BODY_SHORT, b, (short) 0);
         JCSystem.beginTransaction();
@@ -484,10 +509,10 @@ public final class Transfer {
         Purse.recv(apdu, Constants.TID_LEN);
         p.requireActive();
         byte[] b = apdu.getBuffer();
-        if (!slots.outIs(b, CD)) {
+        if (!slots.outIs(Constants.SLOT_PENDING, b, CD) && !slots.outIs(Constants.SLOT_SYNC, b, CD)) {
             ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
         }
-        return slots.getP4(b, (short) 0);
+        return slots.getOutPacket(b, (short) 0); // P4, or the bank's stored P6 (12.6)
     }
 
     /** 52: TID -> the stored ACK or NACK (payee with TID in OUTCOMES). */
@@ -514,7 +539,10 @@ public final class Transfer {
             ISOException.throwIt(Constants.SW_PIN_REQUIRED);
         }
         byte[] b = apdu.getBuffer();
-        if (!slots.outIs(b, CD)) {
+        if (slots.inState() == Constants.SLOT_SYNC) {
+            ISOException.throwIt(Constants.SW_PAYEE_EXPECTING); // 12.6
+        }
+        if (!slots.outIs(Constants.SLOT_PENDING, b, CD)) {
             ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
         }
         if (slots.exceptionCount() >= Constants.EXCEPTIONS) {

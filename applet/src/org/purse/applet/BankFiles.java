@@ -1,0 +1,239 @@
+/*
+ * purse: the bank files of center / region / branch cards (protocol.md 12.8, F16-F18).
+ * BAD_CARD: 1 200 entries of 5 bytes = account bytes 4..7 (low 8 digits) | KEYNUM at listing,
+ * unsorted; removal moves the last entry into the hole. META: COUNT(2) | RATE(4) | LOW(8) | HIGH(8).
+ * Allocated at personalisation for bank roles only (user / admin cards never call allocate()).
+ * Every mutator runs inside the caller's transaction, or inside one of its own if none is open.
+ */
+package org.purse.applet;
+
+import javacard.framework.ISOException;
+import javacard.framework.JCSystem;
+import javacard.framework.Util;
+
+public final class BankFiles {
+    static final short M_COUNT = (short) 0;
+    static final short M_RATE = (short) 2;
+    static final short M_LOW = (short) 6;
+    static final short M_HIGH = (short) 14;
+    static final short META_LEN = (short) 22;
+
+    private byte[] bad;
+    private byte[] meta;
+
+    public BankFiles() {
+    }
+
+    /** Once, at personalisation of a bank role (outside the transaction: a torn genesis can retry). */
+    public void allocate() {
+        if (bad == null) {
+            bad = new byte[(short) (Constants.BAD_CARD_MAX * Constants.BC_ENTRY_LEN)];
+        }
+        if (meta == null) {
+            meta = new byte[META_LEN];
+        }
+    }
+
+    public boolean allocated() {
+        return meta != null;
+    }
+
+    private void need() {
+        if (meta == null) {
+            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        }
+    }
+
+    /** Inside the personalisation transaction: COUNT 0, RATE 0, range own[0..4) | 00000000 .. 99999999. */
+    public void initDefaults(byte[] account, short o) {
+        need();
+        boolean own = begin();
+        // logged writes only (a torn personalisation rolls them back with the rest)
+        for (short i = 0; i < META_LEN; i++) {
+            meta[i] = (byte) 0;
+        }
+        Util.arrayCopy(account, o, meta, M_LOW, Constants.BC_ACC_OFF);
+        Util.arrayCopy(account, o, meta, M_HIGH, Constants.BC_ACC_OFF);
+        for (short i = 0; i < Constants.BC_ACC_LEN; i++) {
+            meta[(short) (M_HIGH + Constants.BC_ACC_OFF + i)] = (byte) 0x99;
+        }
+        end(own);
+    }
+
+    private static boolean begin() {
+        if (JCSystem.getTransactionDepth() == 0) {
+            JCSystem.beginTransaction();
+            return true;
+        }
+        return false;
+    }
+
+    private static void end(boolean own) {
+        if (own) {
+            JCSystem.commitTransaction();
+        }
+    }
+
+    public short count() {
+        return meta == null ? (short) 0 : Util.getShort(meta, M_COUNT);
+    }
+
+    /** LOW <= account <= HIGH (packed BCD compares like unsigned bytes). False on a non-bank card. */
+    public boolean inRange(byte[] a, short o) {
+        if (meta == null) {
+            return false;
+        }
+        return compare(meta, M_LOW, a, o) <= (short) 0 && compare(a, o, meta, M_HIGH) <= (short) 0;
+    }
+
+    /** Unsigned compare of two 8-byte accounts: -1, 0, 1. */
+    static short compare(byte[] a, short ao, byte[] b, short bo) {
+        for (short i = 0; i < Constants.ACCOUNT_LEN; i++) {
+            short x = (short) (a[(short) (ao + i)] & 0xFF);
+            short y = (short) (b[(short) (bo + i)] & 0xFF);
+            if (x != y) {
+                return x < y ? (short) -1 : (short) 1;
+            }
+        }
+        return (short) 0;
+    }
+
+    /** Index of the entry whose 4 bytes equal account bytes 4..7, or -1 (also on a non-bank card). */
+    public short find(byte[] a, short o) {
+        if (meta == null) {
+            return (short) -1;
+        }
+        short n = count();
+        short ao = (short) (o + Constants.BC_ACC_OFF);
+        short e = 0;
+        for (short i = 0; i < n; i++) {
+            if (Util.arrayCompare(bad, e, a, ao, Constants.BC_ACC_LEN) == 0) {
+                return i;
+            }
+            e = (short) (e + Constants.BC_ENTRY_LEN);
+        }
+        return (short) -1;
+    }
+
+    /** KEYNUM stored with entry i. */
+    public byte keynumAt(short i) {
+        return bad[(short) (i * Constants.BC_ENTRY_LEN + Constants.BC_KEYNUM)];
+    }
+
+    /**
+     * BAD_CARD_ADD: 9D21 if outside VALID_ACCOUNT, RESULT_NO_CHANGE if listed, 9D23 if full, else the
+     * entry (account bytes 4..7 | keynum) is appended: RESULT_DONE.
+     */
+    public byte add(byte[] a, short o, byte keynum) {
+        need();
+        if (!inRange(a, o)) {
+            ISOException.throwIt(Constants.SW_ACCOUNT_OUT_OF_RANGE);
+        }
+        if (find(a, o) >= (short) 0) {
+            return Constants.RESULT_NO_CHANGE;
+        }
+        short n = count();
+        if (n >= Constants.BAD_CARD_MAX) {
+            ISOException.throwIt(Constants.SW_BAD_CARD_LIST_FULL);
+        }
+        short e = (short) (n * Constants.BC_ENTRY_LEN);
+        boolean own = begin();
+        Util.arrayCopy(a, (short) (o + Constants.BC_ACC_OFF), bad, e, Constants.BC_ACC_LEN);
+        bad[(short) (e + Constants.BC_KEYNUM)] = keynum;
+        Util.setShort(meta, M_COUNT, (short) (n + 1));
+        end(own);
+        return Constants.RESULT_DONE;
+    }
+
+    /**
+     * BAD_CARD_REMOVE: 9D24 unless listed and (current - KEYNUM) mod 256 >= 7 (the card's keys have
+     * expired even for a sync window). The last entry moves into the hole.
+     */
+    public byte remove(byte[] a, short o, byte current) {
+        need();
+        short i = find(a, o);
+        if (i < (short) 0
+                || (short) ((short) (current - keynumAt(i)) & 0xFF) < Constants.BAD_CARD_EXPIRY) {
+            ISOException.throwIt(Constants.SW_NOT_LISTED);
+        }
+        short last = (short) (count() - 1);
+        boolean own = begin();
+        if (i != last) {
+            Util.arrayCopy(bad, (short) (last * Constants.BC_ENTRY_LEN), bad, (short) (i * Constants.BC_ENTRY_LEN),
+                    Constants.BC_ENTRY_LEN);
+        }
+        Util.setShort(meta, M_COUNT, last);
+        end(own);
+        return Constants.RESULT_DONE;
+    }
+
+    /** SET_RATE: RESULT_NO_CHANGE if equal. */
+    public byte setRate(byte[] r, short o) {
+        need();
+        if (Util.arrayCompare(meta, M_RATE, r, o, Constants.RATE_LEN) == 0) {
+            return Constants.RESULT_NO_CHANGE;
+        }
+        boolean own = begin();
+        Util.arrayCopy(r, o, meta, M_RATE, Constants.RATE_LEN);
+        end(own);
+        return Constants.RESULT_DONE;
+    }
+
+    /**
+     * SET_RANGE LOW(8) | HIGH(8) at o: caller checked LOW <= HIGH, same prefix, valid accounts (at
+     * ADMIN_INIT). 6985 if the prefix changes while the list is not empty. RESULT_NO_CHANGE if equal.
+     */
+    public byte setRange(byte[] r, short o) {
+        need();
+        if (Util.arrayCompare(meta, M_LOW, r, o, Constants.RANGE_LEN) == 0) {
+            return Constants.RESULT_NO_CHANGE;
+        }
+        if (count() > (short) 0 && Util.arrayCompare(meta, M_LOW, r, o, Constants.BC_ACC_OFF) != 0) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        boolean own = begin();
+        Util.arrayCopy(r, o, meta, M_LOW, Constants.RANGE_LEN);
+        end(own);
+        return Constants.RESULT_DONE;
+    }
+
+    /** INTEREST rate (4 bytes); zeros on a non-bank card. */
+    public void rate(byte[] out, short o) {
+        if (meta == null) {
+            Util.arrayFillNonAtomic(out, o, Constants.RATE_LEN, (byte) 0);
+            return;
+        }
+        Util.arrayCopyNonAtomic(meta, M_RATE, out, o, Constants.RATE_LEN);
+    }
+
+    /** LOW | HIGH (16). */
+    public void range(byte[] out, short o) {
+        need();
+        Util.arrayCopyNonAtomic(meta, M_LOW, out, o, Constants.RANGE_LEN);
+    }
+
+    /**
+     * READ_BAD_CARDS page: COUNT | RATE | LOW | HIGH | ARCH | CURRENT | entries [40 page, 40 page + 40)
+     * of [0, COUNT). Caller checked the role and page < 30. Returns the length (24 + n * 5).
+     */
+    public short readPage(short page, byte arch, byte current, byte[] out, short o) {
+        need();
+        Util.arrayCopyNonAtomic(meta, M_COUNT, out, (short) (o + Constants.RBC_COUNT), (short) 22);
+        out[(short) (o + Constants.RBC_ARCH)] = arch;
+        out[(short) (o + Constants.RBC_CURRENT)] = current;
+        short first = (short) (page * Constants.BC_PAGE);
+        short n = (short) (count() - first);
+        if (n < (short) 0) {
+            n = 0;
+        }
+        if (n > Constants.BC_PAGE) {
+            n = Constants.BC_PAGE;
+        }
+        short len = (short) (n * Constants.BC_ENTRY_LEN);
+        if (len > (short) 0) {
+            Util.arrayCopyNonAtomic(bad, (short) (first * Constants.BC_ENTRY_LEN), out,
+                    (short) (o + Constants.RBC_HEADER_LEN), len);
+        }
+        return (short) (Constants.RBC_HEADER_LEN + len);
+    }
+}

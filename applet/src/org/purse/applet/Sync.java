@@ -1,0 +1,800 @@
+/*
+ * purse: bank sync, INS 70-7E (protocol.md 12.4-12.7, 12.11). The FIG. 5 flow between a card and
+ * the bank card above it: S1/S2 handshake under K_A, P5 (card state and passbook digest) and P6
+ * (interest, date, rate, missing keys, CLEAR, UNBLOCK) or INVALIDATE under K_S, then SACK/SNACK.
+ * Value moves like a transfer: the bank debits the interest first (OUT = SYNC, P6 stored), the card
+ * credits it on P6 (IN = SYNC consumed), a SNACK refunds the bank.
+ */
+package org.purse.applet;
+
+import javacard.framework.APDU;
+import javacard.framework.ISO7816;
+import javacard.framework.ISOException;
+import javacard.framework.JCSystem;
+import javacard.framework.OwnerPIN;
+import javacard.framework.Util;
+import javacard.security.Key;
+
+public final class Sync {
+    private static final short CD = ISO7816.OFFSET_CDATA;
+    // work buffer layout (Session.WORK_LEN = 256)
+    private static final short W_B1 = (short) 0;      // S1 / S2 body (44), P6 body (<= 194), digest input (<= 53), entry (42)
+    private static final short W_CTX = (short) 196;   // 22: KDF context (before W_P5 is used)
+    private static final short W_P5 = (short) 196;    // 54: P5 body
+    private static final short W_I = (short) 196;     // card at 78: I(4) | DATE(2) | RATE(4) | FLAGS | NK | KEY_DATE(2)
+    private static final short W_I_DATE = (short) 200;
+    private static final short W_I_RATE = (short) 202;
+    private static final short W_I_FLAGS = (short) 206;
+    private static final short W_I_NK = (short) 207;
+    private static final short W_I_KDATE = (short) 208;
+    private static final short W_SHORT = (short) 212; // 31: SACK / SNACK body
+    private static final short W_TMP = (short) 250;   // 4: scratch amount
+    private static final short DIGEST_HDR = (short) 11; // 7C | T | i | D(8)
+
+    private final Purse p;
+    private final CryptoSuite cs;
+    private final Packets pk;
+    private final Keys keys;
+    private final Profile prof;
+    private final Balance bal;
+    private final Passbook pb;
+    private final Slots slots;
+    private final Session s;
+    private final BankFiles files;
+
+    public Sync(Purse p, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal, Passbook pb, Slots slots,
+            Session s, BankFiles files) {
+        this.p = p;
+        this.cs = cs;
+        this.pk = pk;
+        this.keys = keys;
+        this.prof = prof;
+        this.bal = bal;
+        this.pb = pb;
+        this.slots = slots;
+        this.s = s;
+        this.files = files;
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    /** Sync pairs (12, bank -> synced card): center -> region / admin, region -> branch, branch -> user. */
+    static boolean pairAllowed(byte bank, byte card) {
+        switch (bank) {
+            case Constants.ROLE_CENTER:
+                return card == Constants.ROLE_REGION || card == Constants.ROLE_ADMIN;
+            case Constants.ROLE_REGION:
+                return card == Constants.ROLE_BRANCH;
+            case Constants.ROLE_BRANCH:
+                return card == Constants.ROLE_USER;
+            default:
+                return false;
+        }
+    }
+
+    private Key key(byte slot) {
+        return cs.workKey(prof.suite(), slot);
+    }
+
+    private short blk() {
+        return CryptoSuite.blockLen(prof.suite());
+    }
+
+    /** Unsigned 16-bit compare of two dates: -1, 0, 1. */
+    private static short cmpDate(byte[] a, short ao, byte[] b, short bo) {
+        short x = (short) (Util.getShort(a, ao) ^ (short) 0x8000);
+        short y = (short) (Util.getShort(b, bo) ^ (short) 0x8000);
+        return x < y ? (short) -1 : (x > y ? (short) 1 : (short) 0);
+    }
+
+    /** K_A = KDF(AK[k], "PURSE HS", SID | k) into work keys 0/1. */
+    private void deriveHandshake() {
+        byte[] sb = s.buf();
+        byte[] w = s.work();
+        Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, W_CTX, Constants.SID_LEN);
+        w[(short) (W_CTX + 6)] = sb[Session.OFF_K];
+        cs.deriveInto(keys.get(sb[Session.OFF_K]), Constants.LABEL_HS_0, Constants.LABEL_HS_1, w, W_CTX, (short) 7,
+                key((byte) 0), key((byte) 1));
+    }
+
+    /** K_S = KDF(AK[k+1], "PURSE SY", R1 | R2 | SID): bytes into the session, keys into work keys 2/3. */
+    private void deriveSync() {
+        byte[] sb = s.buf();
+        byte[] w = s.work();
+        Util.arrayCopyNonAtomic(sb, Session.OFF_R1, w, W_CTX, (short) 16); // R1 | R2
+        Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, (short) (W_CTX + 16), Constants.SID_LEN);
+        short kl = CryptoSuite.keyLen(prof.suite());
+        cs.kdf(keys.get((byte) (sb[Session.OFF_K] + 1)), Constants.LABEL_SY_0, Constants.LABEL_SY_1, w, W_CTX,
+                (short) 22, sb, Session.OFF_KS, (short) (2 * kl));
+        cs.setKey(key((byte) 2), sb, Session.OFF_KS);
+        cs.setKey(key((byte) 3), sb, (short) (Session.OFF_KS + kl));
+    }
+
+    /** S1 / S2 body (P1 / P2 layout): R1 | APP_ID | NAME | real ACCOUNT | ROLE | FLAGS | CURRENCY (| R2). */
+    private void identityBody(byte[] w) {
+        byte[] d = prof.data();
+        Util.arrayCopyNonAtomic(s.buf(), Session.OFF_R1, w, (short) (W_B1 + Constants.P1_R1), Constants.RANDOM_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.P1_APP), Constants.APP_ID_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_NAME, w, (short) (W_B1 + Constants.P1_NAME), Constants.NAME_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.P1_ACCOUNT), Constants.ACCOUNT_LEN);
+        w[(short) (W_B1 + Constants.P1_ROLE)] = prof.role();
+        w[(short) (W_B1 + Constants.P1_FLAGS)] = prof.flags();
+        Util.arrayCopyNonAtomic(d, Profile.OFF_CURRENCY, w, (short) (W_B1 + Constants.P1_CURRENCY), Constants.CURRENCY_LEN);
+    }
+
+    /** Peer identity of an opened S1/S2 body: NAME (9D0E), ACCOUNT (9D0F), CURRENCY (9D0D); into the session. */
+    private void peerIdentity(byte[] w) {
+        byte[] d = prof.data();
+        short name = (short) (W_B1 + Constants.P1_NAME);
+        if (!Bcd.isPrintable(w, name, Constants.NAME_LEN)
+                || Util.arrayCompare(w, name, d, Profile.OFF_NAME, Constants.NAME_LEN) == 0) {
+            ISOException.throwIt(Constants.SW_BAD_NAME);
+        }
+        if (Util.arrayCompare(w, (short) (W_B1 + Constants.P1_ACCOUNT), d, Profile.OFF_ACCOUNT,
+                Constants.ACCOUNT_LEN) == 0) {
+            ISOException.throwIt(Constants.SW_SAME_CARD);
+        }
+        if (Util.arrayCompare(w, (short) (W_B1 + Constants.P1_CURRENCY), d, Profile.OFF_CURRENCY,
+                Constants.CURRENCY_LEN) != 0) {
+            ISOException.throwIt(Constants.SW_CURRENCY_MISMATCH);
+        }
+        byte[] sb = s.buf();
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P1_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
+                Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(w, name, sb, Session.OFF_PEER_NAME, Constants.NAME_LEN);
+        sb[Session.OFF_PEER_ROLE] = w[(short) (W_B1 + Constants.P1_ROLE)];
+        sb[Session.OFF_PEER_FLAGS] = w[(short) (W_B1 + Constants.P1_FLAGS)];
+    }
+
+    private boolean appIdOk(byte[] w, short off) {
+        return Util.arrayCompare(w, off, prof.data(), Profile.OFF_APP_ID, Constants.APP_ID_LEN) == 0;
+    }
+
+    private boolean ownAccount(byte[] w, short off) {
+        return Util.arrayCompare(w, off, prof.data(), Profile.OFF_ACCOUNT, Constants.ACCOUNT_LEN) == 0;
+    }
+
+    /**
+     * One digest step (12.5.3): D = MAC8(K_A.mac, 7C | T | i | D | ITEM); the item is already at
+     * w[W_B1 + 11]. D lives in the session.
+     */
+    private void chain(byte t, short i, short itemLen) {
+        byte[] w = s.work();
+        byte[] sb = s.buf();
+        w[W_B1] = Constants.DIGEST_TAG;
+        w[(short) (W_B1 + 1)] = t;
+        w[(short) (W_B1 + 2)] = (byte) i;
+        Util.arrayCopyNonAtomic(sb, Session.OFF_DIGEST, w, (short) (W_B1 + 3), Constants.MAC_LEN);
+        cs.mac8(key((byte) 1), w, W_B1, (short) (DIGEST_HDR + itemLen), sb, Session.OFF_DIGEST);
+    }
+
+    /** 31-byte SACK / SNACK body at W_SHORT: R1 echo | APP_ID | CODE | AMOUNT | own ACCOUNT | card DATE. */
+    private void shortBody(byte[] w, byte[] slot, byte code, byte[] amt, short aOff) {
+        Util.arrayCopyNonAtomic(slot, Slots.S_R1, w, (short) (W_SHORT + Constants.PS_RANDOM), Constants.RANDOM_LEN);
+        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_APP_ID, w, (short) (W_SHORT + Constants.PS_APP),
+                Constants.APP_ID_LEN);
+        w[(short) (W_SHORT + Constants.PS_CODE)] = code;
+        Util.arrayCopyNonAtomic(amt, aOff, w, (short) (W_SHORT + Constants.PS_AMOUNT), Constants.AMOUNT_LEN);
+        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, (short) (W_SHORT + Constants.PS_ACCOUNT),
+                Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(slot, Slots.S_DATE, w, (short) (W_SHORT + Constants.PS_DATE), Constants.DATE_LEN);
+    }
+
+    /** Passbook entry at w[W_B1]: INTEREST_IN / INTEREST_OUT. */
+    private void entry(byte[] w, byte[] acc, short accOff, byte[] name, short nameOff, byte[] rnd, short rOff,
+            byte[] date, short dOff, byte type, byte[] amt, short aOff, byte[] tid, short tOff, byte k) {
+        Util.arrayCopyNonAtomic(acc, accOff, w, (short) (W_B1 + Constants.PB_ACCOUNT), Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(name, nameOff, w, (short) (W_B1 + Constants.PB_NAME), Constants.NAME_LEN);
+        Util.arrayCopyNonAtomic(rnd, rOff, w, (short) (W_B1 + Constants.PB_RANDOM), Constants.RANDOM_LEN);
+        Util.arrayCopyNonAtomic(date, dOff, w, (short) (W_B1 + Constants.PB_DATE), Constants.DATE_LEN);
+        w[(short) (W_B1 + Constants.PB_TYPE)] = type;
+        Util.arrayCopyNonAtomic(amt, aOff, w, (short) (W_B1 + Constants.PB_AMOUNT), Constants.AMOUNT_LEN);
+        Util.arrayCopyNonAtomic(tid, tOff, w, (short) (W_B1 + Constants.PB_TID), Constants.TID_LEN);
+        w[(short) (W_B1 + Constants.PB_KEYNUM)] = k;
+    }
+
+    /** NK of a P6 packet from its length (the padded body length is unique per NK), or -1. */
+    private short nkOf(short pktLen) {
+        short pad = (short) (pktLen - Constants.HDR_LEN - Constants.MAC_LEN);
+        short kl = CryptoSuite.keyLen(prof.suite());
+        for (short nk = 0; nk <= Constants.SYNC_KEYS_MAX; nk++) {
+            if (Packets.paddedLen((short) (Constants.BODY_P6_FIXED + (short) (nk * kl)), blk()) == pad) {
+                return nk;
+            }
+        }
+        return (short) -1;
+    }
+
+    // ------------------------------------------------------------------ 70, 74, 78, 7E: synced card
+
+    /** 70 (row SC): DATE -> SUITE | oldest key number; state W_S1. */
+    public short cardInit(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        Purse.recv(apdu, Constants.SYNC_INIT_CARD_LEN);
+        p.requireActive(); // no LOCKED gate: a locked card must be able to sync
+        if (prof.role() == Constants.ROLE_CENTER) {
+            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+        }
+        if (slots.outState() != Constants.SLOT_NONE) {
+            ISOException.throwIt(Constants.SW_PENDING_OUT);
+        }
+        if (slots.inState() != Constants.SLOT_NONE) {
+            ISOException.throwIt(Constants.SW_PAYEE_EXPECTING);
+        }
+        bal.check();
+        byte[] b = apdu.getBuffer();
+        s.reset();
+        Util.arrayCopyNonAtomic(b, CD, s.buf(), Session.OFF_DATE, Constants.DATE_LEN);
+        s.setState(Constants.SESSION_SYNC_CARD_W_S1);
+        b[0] = prof.suite();
+        b[1] = keys.oldest();
+        return (short) 2;
+    }
+
+    /** 74 (row S1): S1 -> S2 | P5; persists IN = SYNC (one transaction). */
+    public short cardS1(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        if (s.state() != Constants.SESSION_SYNC_CARD_W_S1) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        short pktLen = Packets.packetLen(Constants.BODY_P1, blk());
+        Purse.recv(apdu, pktLen);
+        byte[] b = apdu.getBuffer();
+        byte[] sb = s.buf();
+        byte[] w = s.work();
+        if (b[(short) (CD + Constants.HDR_OFF_TYPE)] != Constants.PT_S1) {
+            p.badPacket();
+        }
+        byte k = b[(short) (CD + Constants.HDR_OFF_KEYNUM)];
+        if (!keys.holds(k) || !keys.holds((byte) (k + 1))) {
+            p.noCommonKeys();
+        }
+        sb[Session.OFF_K] = k;
+        Util.arrayCopyNonAtomic(b, (short) (CD + Constants.HDR_OFF_SID), sb, Session.OFF_TID, Constants.SID_LEN);
+        deriveHandshake();
+        if (!pk.open(Constants.PT_S1, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), b, CD, pktLen,
+                Constants.BODY_P1, w, W_B1)
+                || !appIdOk(w, (short) (W_B1 + Constants.P1_APP))) {
+            p.badPacket();
+        }
+        peerIdentity(w);
+        if (!pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
+            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+        }
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P1_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN);
+        cs.random(sb, Session.OFF_R2, Constants.RANDOM_LEN);
+        deriveSync();
+        // digest D over what the bank will be fed (12.5.3); private: exceptions only
+        boolean priv = (prof.flags() & Constants.FLAG_PRIVATE) != 0;
+        short n = pb.count();
+        short x = slots.exceptionCount();
+        Util.arrayFillNonAtomic(sb, Session.OFF_DIGEST, Constants.MAC_LEN, (byte) 0);
+        short i = (short) 1;
+        if (!priv) {
+            for (short e = 0; e < n; e++) {
+                pb.read(e, (short) 1, w, (short) (W_B1 + DIGEST_HDR));
+                chain(Constants.DIGEST_T_PASSBOOK, i, Constants.PB_ENTRY_LEN);
+                i++;
+            }
+        }
+        for (short e = 0; e < x; e++) {
+            slots.readException(e, w, (short) (W_B1 + DIGEST_HDR));
+            chain(Constants.DIGEST_T_EXCEPTION, i, Constants.EXC_ENTRY_LEN);
+            i++;
+        }
+        // S2 (K_A): own identity, R2 at 36
+        identityBody(w);
+        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.P2_R2), Constants.RANDOM_LEN);
+        short len = pk.seal(Constants.PT_S2, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), w, W_B1,
+                Constants.BODY_P2, b, (short) 0);
+        // P5 (K_S)
+        byte[] d = prof.data();
+        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_P5 + Constants.P5_R2), Constants.RANDOM_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_P5 + Constants.P5_APP), Constants.APP_ID_LEN);
+        Util.arrayCopyNonAtomic(bal.record(), (short) 0, w, (short) (W_P5 + Constants.P5_BALANCE),
+                Constants.BAL_FIELDS_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_P5 + Constants.P5_ACCOUNT), Constants.ACCOUNT_LEN);
+        w[(short) (W_P5 + Constants.P5_CURRENT)] = keys.current();
+        w[(short) (W_P5 + Constants.P5_PB_COUNT)] = (byte) n;
+        w[(short) (W_P5 + Constants.P5_EXC_COUNT)] = (byte) x;
+        Util.arrayCopyNonAtomic(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST), Constants.MAC_LEN);
+        w[(short) (W_P5 + Constants.P5_BAD_KEY)] = d[Profile.OFF_BAD_KEY];
+        w[(short) (W_P5 + Constants.P5_FLAGS)] = prof.flags();
+        len = (short) (len + pk.seal(Constants.PT_P5, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_P5,
+                Constants.BODY_P5, b, len));
+        // IN slot: SID, amount 0, bank account/name, R1, R2, k, own date, K_S
+        Util.arrayFillNonAtomic(sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN, (byte) 0);
+        slots.stageIn(sb);
+        JCSystem.beginTransaction();
+        slots.commitSyncIn();
+        JCSystem.commitTransaction();
+        s.reset();
+        return len;
+    }
+
+    /** 78 (row C6): P6 -> SACK (keys, credit, CLEAR, BAD_KEY = 0); or INVALIDATE -> LIFE 7F. */
+    public short cardP6(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        short pktLen = Purse.recvUpTo(apdu, Constants.PKT_P6_MAX);
+        short invLen = Packets.packetLen(Constants.BODY_INVALIDATE, blk());
+        short nk = nkOf(pktLen);
+        if (pktLen != invLen && nk < 0) {
+            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+        }
+        p.requireActive(); // no LOCKED gate
+        byte[] b = apdu.getBuffer();
+        byte type = b[(short) (CD + Constants.HDR_OFF_TYPE)];
+        if (type != Constants.PT_P6 && type != Constants.PT_INVALIDATE) {
+            p.badPacket();
+        }
+        short sid = (short) (CD + Constants.HDR_OFF_SID);
+        byte kind = slots.outcomeOf(b, sid);
+        if (kind == Constants.OUTCOME_ACK) {
+            ISOException.throwIt(Constants.SW_ALREADY_CREDITED);
+        }
+        if (kind != 0 || !slots.inIs(Constants.SLOT_SYNC, b, sid)) {
+            ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
+        }
+        byte[] in = slots.inSlot();
+        byte[] w = s.work();
+        byte k = in[Slots.S_K];
+        short kl = CryptoSuite.keyLen(prof.suite());
+        Slots.loadKeys(cs, in, key((byte) 2), key((byte) 3));
+        boolean inv = type == Constants.PT_INVALIDATE;
+        short bodyLen = inv ? Constants.BODY_INVALIDATE
+                : (nk < 0 ? (short) -1 : (short) (Constants.BODY_P6_FIXED + (short) (nk * kl)));
+        if (!pk.open(type, k, in, Slots.S_TID, key((byte) 2), key((byte) 3), b, CD, pktLen, bodyLen, w, W_B1)
+                || Util.arrayCompare(w, W_B1, in, Slots.S_R2, Constants.RANDOM_LEN) != 0
+                || !appIdOk(w, (short) (W_B1 + Constants.P6_APP))) {
+            p.badPacket();
+        }
+        if (inv) {
+            if (w[(short) (W_B1 + Constants.INV_CODE)] != Constants.CODE_INVALIDATE
+                    || !ownAccount(w, (short) (W_B1 + Constants.INV_CARD_ACCOUNT))
+                    || Util.arrayCompare(w, (short) (W_B1 + Constants.INV_BANK_ACCOUNT), in, Slots.S_ACCOUNT,
+                            Constants.ACCOUNT_LEN) != 0) {
+                p.badPacket();
+            }
+            JCSystem.beginTransaction();
+            prof.setByte(Profile.OFF_LIFE, Constants.LIFE_INVALIDATED);
+            slots.clearIn();
+            JCSystem.commitTransaction();
+            slots.wipeInKeys();
+            return (short) 0;
+        }
+        byte flags = w[(short) (W_B1 + Constants.P6_FLAGS)];
+        byte first = w[(short) (W_B1 + Constants.P6_FIRST)];
+        if (w[(short) (W_B1 + Constants.P6_CODE)] != Constants.CODE_SYNC_CREDIT
+                || !ownAccount(w, (short) (W_B1 + Constants.P6_CARD_ACCOUNT))
+                || Util.arrayCompare(w, (short) (W_B1 + Constants.P6_BANK_ACCOUNT), in, Slots.S_ACCOUNT,
+                        Constants.ACCOUNT_LEN) != 0
+                || w[(short) (W_B1 + Constants.P6_NK)] != (byte) nk
+                || (flags & (byte) 0xF8) != 0) {
+            p.badPacket();
+        }
+        // keys: j = CURRENT + 1 installs; a number at or below CURRENT (a torn earlier attempt installed it) skips
+        byte cur = keys.current();
+        for (short t = 0; t < nk; t++) {
+            byte j = (byte) (first + t);
+            if (j == (byte) (cur + 1)) {
+                cur = j;
+            } else if ((short) ((short) (cur - j) & 0xFF) > Constants.SYNC_KEYS_MAX) {
+                p.badPacket();
+            }
+        }
+        // dates only move forward
+        bal.check();
+        byte[] r = bal.record();
+        if (cmpDate(w, (short) (W_B1 + Constants.P6_DATE), r, Constants.BAL_INTEREST_DATE) < 0) {
+            ISOException.throwIt(Constants.SW_DATE_BACKWARDS);
+        }
+        if (nk > 0) {
+            keys.getDate(w, W_TMP);
+            if (cmpDate(w, (short) (W_B1 + Constants.P6_KEY_DATE), w, W_TMP) < 0) {
+                ISOException.throwIt(Constants.SW_DATE_BACKWARDS);
+            }
+        }
+        short amt = (short) (W_B1 + Constants.P6_AMOUNT);
+        if (!bal.canCredit(w, amt)) {
+            ISOException.throwIt(Constants.SW_OVERFLOW);
+        }
+        boolean clear = (flags & Constants.P6F_CLEAR) != 0;
+        boolean pay = !Money32.isZero(w, amt);
+        if (pay && !clear && pb.free(false) < (short) 1) {
+            ISOException.throwIt(Constants.SW_PASSBOOK_FULL);
+        }
+        // keep the scalars, then install the missing keys (one transaction each: keys are not value)
+        Util.arrayCopyNonAtomic(w, amt, w, W_I, (short) 6); // I | DATE (23..24 reserved)
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P6_RATE), w, W_I_RATE, Constants.RATE_LEN);
+        w[W_I_FLAGS] = flags;
+        w[W_I_NK] = (byte) nk;
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P6_KEY_DATE), w, W_I_KDATE, Constants.DATE_LEN);
+        for (short t = 0; t < nk; t++) {
+            byte j = (byte) (first + t);
+            if (j == (byte) (keys.current() + 1)) {
+                keys.addNewest(w, (short) (W_B1 + Constants.P6_KEYS + (short) (t * kl)), w, W_I_KDATE);
+            }
+        }
+        Util.arrayFillNonAtomic(w, W_B1, (short) (Constants.P6_KEYS + (short) (nk * kl)), (byte) 0);
+        // SACK into the APDU buffer, INTEREST_IN entry (card stores R1)
+        shortBody(w, in, Constants.CODE_SACK, w, W_I);
+        short len = pk.seal(Constants.PT_SACK, k, in, Slots.S_TID, key((byte) 2), key((byte) 3), w, W_SHORT,
+                Constants.BODY_SHORT, b, (short) 0);
+        if (pay) {
+            entry(w, in, Slots.S_ACCOUNT, in, Slots.S_NAME, in, Slots.S_R1, w, W_I_DATE,
+                    Constants.PB_TYPE_INTEREST_IN, w, W_I, in, Slots.S_TID, k);
+            Money32.add(r, Constants.BAL_AMOUNT, w, W_I, w, (short) (W_B1 + Constants.PB_NEW_BALANCE));
+        }
+        JCSystem.beginTransaction();
+        bal.syncCredit(w, W_I, w, W_I_DATE, w, W_I_RATE);
+        if (clear) {
+            pb.clear();
+            slots.clearExceptions();
+        }
+        if (pay) {
+            pb.append(w, W_B1);
+        }
+        prof.setByte(Profile.OFF_BAD_KEY, (byte) 0);
+        slots.clearIn();
+        slots.pushOutcome(in, Slots.S_TID, Constants.OUTCOME_ACK, b, (short) 0);
+        JCSystem.commitTransaction();
+        slots.wipeInKeys();
+        s.reset();
+        if ((w[W_I_FLAGS] & Constants.P6F_UNBLOCK) != 0) {
+            s.buf()[Session.OFF_UNBLOCK_OK] = (byte) 1;
+        }
+        return len;
+    }
+
+    /** 7E (row U): new PIN (P2 01) or TXKEY (P2 02) right after a P6 with UNBLOCK; one transaction. */
+    public short unblock(APDU apdu) {
+        byte[] b = apdu.getBuffer();
+        byte ref = b[ISO7816.OFFSET_P2];
+        if (b[ISO7816.OFFSET_P1] != 0 || (ref != Constants.REF_PIN && ref != Constants.REF_TXKEY)) {
+            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+        }
+        Purse.recv(apdu, Constants.UNBLOCK_DATA_LEN);
+        p.requireActive();
+        byte[] sb = s.buf();
+        if (sb[Session.OFF_UNBLOCK_OK] != (byte) 1) {
+            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
+        }
+        short l = (short) (b[CD] & 0xFF);
+        short min = Constants.PIN_MIN;
+        short max = ref == Constants.REF_PIN ? Constants.PIN_MAX : Constants.TXKEY_MAX;
+        if (l < min || l > max) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+        OwnerPIN pin = prof.pin(ref);
+        JCSystem.beginTransaction();
+        pin.update(b, (short) (CD + 1), (byte) l);
+        pin.resetAndUnblock();
+        if (ref == Constants.REF_TXKEY) {
+            prof.setByte(Profile.OFF_TXKEY_SET, (byte) 1);
+        }
+        JCSystem.commitTransaction();
+        sb[Session.OFF_UNBLOCK_OK] = (byte) 0;
+        return (short) 0;
+    }
+
+    // ------------------------------------------------------------------ 72, 7C, 76, 7A: bank card
+
+    /** 72 (row SB): SUITE | m | DATE -> S1; state W_S2P5. */
+    public short bankInit(APDU apdu) {
+        byte[] b = apdu.getBuffer();
+        byte p1 = b[ISO7816.OFFSET_P1];
+        if (b[ISO7816.OFFSET_P2] != 0 || (p1 != Constants.SYNC_P1_PLAIN && p1 != Constants.SYNC_P1_UNBLOCK)) {
+            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+        }
+        Purse.recv(apdu, Constants.SYNC_INIT_BANK_LEN);
+        p.requireMoney();
+        if (!Admin.isBankRole(prof.role())) {
+            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        }
+        if (slots.outState() != Constants.SLOT_NONE) {
+            ISOException.throwIt(Constants.SW_PENDING_OUT);
+        }
+        bal.check();
+        if (p1 == Constants.SYNC_P1_UNBLOCK) {
+            if (prof.role() != Constants.ROLE_BRANCH) {
+                ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            }
+            if (!prof.pin(Constants.REF_PIN).isValidated()) {
+                ISOException.throwIt(Constants.SW_PIN_REQUIRED);
+            }
+        }
+        if (b[CD] != prof.suite()) {
+            ISOException.throwIt(Constants.SW_NO_COMMON_KEYS); // no BAD_KEY on the bank (12.3)
+        }
+        byte m = b[(short) (CD + 1)];
+        short k = keys.chooseSyncPair(m);
+        if (k < 0) {
+            short behind = (short) ((short) (keys.current() - (byte) (m + 3)) & 0xFF);
+            ISOException.throwIt(behind >= (short) 1 && behind <= (short) 127 ? Constants.SW_KEYS_TOO_OLD
+                    : Constants.SW_NO_COMMON_KEYS);
+        }
+        s.reset();
+        byte[] sb = s.buf();
+        sb[Session.OFF_SYNC_P1] = p1;
+        Util.arrayCopyNonAtomic(b, (short) (CD + 2), sb, Session.OFF_DATE, Constants.DATE_LEN);
+        sb[Session.OFF_K] = (byte) k;
+        cs.random(sb, Session.OFF_TID, Constants.SID_LEN);
+        cs.random(sb, Session.OFF_R1, Constants.RANDOM_LEN);
+        deriveHandshake();
+        byte[] w = s.work();
+        identityBody(w);
+        short len = pk.seal(Constants.PT_S1, (byte) k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), w, W_B1,
+                Constants.BODY_P1, b, (short) 0);
+        s.setState(Constants.SESSION_SYNC_BANK_W_S2P5);
+        return len;
+    }
+
+    /** 7C (row F): passbook entries (P1 00, P2 = fed so far) or exception entries (P1 01); chains D'. */
+    public short feed(APDU apdu) {
+        byte[] b = apdu.getBuffer();
+        if (s.state() != Constants.SESSION_SYNC_BANK_W_S2P5) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        byte p1 = b[ISO7816.OFFSET_P1];
+        if (p1 != Constants.FEED_PASSBOOK && p1 != Constants.FEED_EXCEPTIONS) {
+            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+        }
+        byte[] sb = s.buf();
+        short fedN = (short) (sb[Session.OFF_FED_N] & 0xFF);
+        short fedX = (short) (sb[Session.OFF_FED_X] & 0xFF);
+        short p2 = (short) (b[ISO7816.OFFSET_P2] & 0xFF);
+        boolean pbk = p1 == Constants.FEED_PASSBOOK;
+        if (pbk ? (p2 != fedN || fedX != 0) : (p2 != 0 || fedX != 0)) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        short n = Purse.recvUpTo(apdu, (short) 255);
+        short itemLen = pbk ? Constants.PB_ENTRY_LEN : Constants.EXC_ENTRY_LEN;
+        short c = (short) (n / itemLen);
+        if ((short) (c * itemLen) != n || c < (short) 1
+                || c > (pbk ? Constants.FEED_PB_MAX : Constants.FEED_EXC_MAX)) {
+            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+        }
+        if (pbk && (short) (fedN + c) > Constants.PASSBOOK_ENTRIES) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+        byte[] w = s.work();
+        short i = (short) (fedN + fedX + 1);
+        for (short e = 0; e < c; e++) {
+            Util.arrayCopyNonAtomic(b, (short) (CD + (short) (e * itemLen)), w, (short) (W_B1 + DIGEST_HDR), itemLen);
+            chain(pbk ? Constants.DIGEST_T_PASSBOOK : Constants.DIGEST_T_EXCEPTION, i, itemLen);
+            i++;
+        }
+        if (pbk) {
+            sb[Session.OFF_FED_N] = (byte) (fedN + c);
+        } else {
+            sb[Session.OFF_FED_X] = (byte) c;
+        }
+        return (short) 0;
+    }
+
+    /** 76 (row SP + 12.7): S2 | P5 -> P6 (interest debited, OUT = SYNC) or INVALIDATE (no change). */
+    public short bankP5(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        if (s.state() != Constants.SESSION_SYNC_BANK_W_S2P5) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        short p5Len = Packets.packetLen(Constants.BODY_P5, blk());
+        Purse.recv(apdu, (short) (Constants.PKT_P2 + p5Len));
+        p.requireMoney();
+        byte[] b = apdu.getBuffer();
+        byte[] sb = s.buf();
+        byte[] w = s.work();
+        byte[] d = prof.data();
+        byte k = sb[Session.OFF_K];
+        if (!pk.open(Constants.PT_S2, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), b, CD, Constants.PKT_P2,
+                Constants.BODY_P2, w, W_B1)
+                || Util.arrayCompare(w, (short) (W_B1 + Constants.P2_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN) != 0
+                || !appIdOk(w, (short) (W_B1 + Constants.P2_APP))) {
+            p.badPacket();
+        }
+        peerIdentity(w);
+        if (!pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
+            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+        }
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P2_R2), sb, Session.OFF_R2, Constants.RANDOM_LEN);
+        deriveSync();
+        if (!pk.open(Constants.PT_P5, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b,
+                (short) (CD + Constants.PKT_P2), p5Len, Constants.BODY_P5, w, W_P5)
+                || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_R2), sb, Session.OFF_R2, Constants.RANDOM_LEN) != 0
+                || !appIdOk(w, (short) (W_P5 + Constants.P5_APP))
+                || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
+                        Constants.ACCOUNT_LEN) != 0
+                || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_BALANCE + Constants.BAL_CURRENCY), d,
+                        Profile.OFF_CURRENCY, Constants.CURRENCY_LEN) != 0) {
+            p.badPacket();
+        }
+        short acc = (short) (W_P5 + Constants.P5_ACCOUNT);
+        // admin cards carry their own issuer id (1.1): outside any bank's range, synced by the center only
+        if (sb[Session.OFF_PEER_ROLE] != Constants.ROLE_ADMIN && !files.inRange(w, acc)) {
+            ISOException.throwIt(Constants.SW_ACCOUNT_OUT_OF_RANGE);
+        }
+        if (files.find(w, acc) >= 0) {
+            // listed: INVALIDATE under K_S, no persistent change on the bank
+            Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.INV_R2), Constants.RANDOM_LEN);
+            Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.INV_APP), Constants.APP_ID_LEN);
+            w[(short) (W_B1 + Constants.INV_CODE)] = Constants.CODE_INVALIDATE;
+            Util.arrayCopyNonAtomic(w, acc, w, (short) (W_B1 + Constants.INV_CARD_ACCOUNT), Constants.ACCOUNT_LEN);
+            Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.INV_BANK_ACCOUNT),
+                    Constants.ACCOUNT_LEN);
+            short len = pk.seal(Constants.PT_INVALIDATE, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B1,
+                    Constants.BODY_INVALIDATE, b, (short) 0);
+            s.reset();
+            return len;
+        }
+        bal.check();
+        return buildP6(b, sb, w, d, k);
+    }
+
+    /** 12.7 steps 1-6 (after every check of row SP passed). */
+    private short buildP6(byte[] b, byte[] sb, byte[] w, byte[] d, byte k) {
+        short o = W_B1;
+        // 1. privacy, CLEAR
+        boolean priv = (w[(short) (W_P5 + Constants.P5_FLAGS)] & Constants.FLAG_PRIVATE) != 0;
+        short n = (short) (w[(short) (W_P5 + Constants.P5_PB_COUNT)] & 0xFF);
+        short x = (short) (w[(short) (W_P5 + Constants.P5_EXC_COUNT)] & 0xFF);
+        boolean clear = (short) (sb[Session.OFF_FED_N] & 0xFF) == (priv ? (short) 0 : n)
+                && (short) (sb[Session.OFF_FED_X] & 0xFF) == x
+                && CryptoSuite.equalsCT(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST),
+                        Constants.MAC_LEN);
+        // P6 header fields
+        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (o + Constants.P6_R2), Constants.RANDOM_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (o + Constants.P6_APP), Constants.APP_ID_LEN);
+        w[(short) (o + Constants.P6_CODE)] = Constants.CODE_SYNC_CREDIT;
+        Util.arrayFillNonAtomic(w, (short) (o + Constants.P6_DATE + 2), (short) 2, (byte) 0); // 23..24 reserved
+        files.rate(w, (short) (o + Constants.P6_RATE));
+        keys.getDate(w, (short) (o + Constants.P6_KEY_DATE)); // the bank's date
+        short amt = (short) (o + Constants.P6_AMOUNT);
+        short date = (short) (o + Constants.P6_DATE);
+        short lid = (short) (W_P5 + Constants.P5_BALANCE + Constants.BAL_INTEREST_DATE);
+        short cardAmt = (short) (W_P5 + Constants.P5_BALANCE + Constants.BAL_AMOUNT);
+        // 2. days and I = floor(AMOUNT * RATE * days / 2^32)
+        Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
+        boolean later = cmpDate(w, (short) (o + Constants.P6_KEY_DATE), w, lid) > 0;
+        boolean ok = true;
+        if (later) {
+            short days = (short) (Util.getShort(w, (short) (o + Constants.P6_KEY_DATE)) - Util.getShort(w, lid));
+            ok = Money32.interest(w, cardAmt, w, (short) (o + Constants.P6_RATE), days, w, amt);
+        }
+        // 3. deferral / privacy; new date = max(bank date, LAST_INTEREST_DATE)
+        byte flags = (byte) 0;
+        if (priv) {
+            Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
+        } else if (!ok || Money32.compare(w, amt, bal.record(), Constants.BAL_AMOUNT) > 0
+                || !Money32.add(w, cardAmt, w, amt, w, W_TMP)
+                || (!clear && n >= Constants.PASSBOOK_ENTRIES)) {
+            Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
+            flags = Constants.P6F_DEFERRED;
+        }
+        if (flags == Constants.P6F_DEFERRED || !later) {
+            Util.arrayCopyNonAtomic(w, lid, w, date, Constants.DATE_LEN);
+        } else {
+            Util.arrayCopyNonAtomic(w, (short) (o + Constants.P6_KEY_DATE), w, date, Constants.DATE_LEN);
+        }
+        // 4. NK = bank CURRENT - card CURRENT if <= 6
+        byte cardCur = w[(short) (W_P5 + Constants.P5_CURRENT)];
+        short nk = (short) ((short) (keys.current() - cardCur) & 0xFF);
+        if (nk > Constants.SYNC_KEYS_MAX) {
+            nk = 0;
+        }
+        // 5. flags
+        if (clear) {
+            flags |= Constants.P6F_CLEAR;
+        }
+        boolean unblock = sb[Session.OFF_SYNC_P1] == Constants.SYNC_P1_UNBLOCK;
+        if (unblock) {
+            flags |= Constants.P6F_UNBLOCK;
+        }
+        w[(short) (o + Constants.P6_FLAGS)] = flags;
+        Util.arrayCopyNonAtomic(w, (short) (W_P5 + Constants.P5_ACCOUNT), w, (short) (o + Constants.P6_CARD_ACCOUNT),
+                Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (o + Constants.P6_BANK_ACCOUNT),
+                Constants.ACCOUNT_LEN);
+        w[(short) (o + Constants.P6_NK)] = (byte) nk;
+        w[(short) (o + Constants.P6_FIRST)] = nk == 0 ? (byte) 0 : (byte) (cardCur + 1);
+        short kl = keys.exportKeys((byte) (cardCur + 1), nk, w, (short) (o + Constants.P6_KEYS));
+        // 6. seal P6, stage OUT, one transaction
+        Util.arrayCopyNonAtomic(w, amt, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
+        short len = pk.seal(Constants.PT_P6, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, o,
+                (short) (Constants.BODY_P6_FIXED + kl), b, (short) 0);
+        Util.arrayCopyNonAtomic(w, date, w, W_TMP, Constants.DATE_LEN); // entry date
+        Util.arrayFillNonAtomic(w, o, (short) (Constants.P6_KEYS + kl), (byte) 0); // key bytes out of RAM
+        if (unblock) {
+            prof.pin(Constants.REF_PIN).reset();
+        }
+        boolean pay = !Money32.isZero(sb, Session.OFF_AMOUNT);
+        if (pay) {
+            entry(w, sb, Session.OFF_PEER_ACCOUNT, sb, Session.OFF_PEER_NAME, sb, Session.OFF_R2, w, W_TMP,
+                    Constants.PB_TYPE_INTEREST_OUT, sb, Session.OFF_AMOUNT, sb, Session.OFF_TID, k);
+            Money32.sub(bal.record(), Constants.BAL_AMOUNT, sb, Session.OFF_AMOUNT, w,
+                    (short) (o + Constants.PB_NEW_BALANCE));
+        }
+        slots.stageSyncOut(sb, b, (short) 0, len);
+        if (!pay) {
+            // no INTEREST_OUT to protect: point the ring's protection at the newest entry (state still NONE)
+            short newest = (short) (pb.nextIndex() - 1);
+            slots.setOutPassbookIndex(newest < 0 ? (short) (newest + Constants.PASSBOOK_ENTRIES) : newest);
+        }
+        JCSystem.beginTransaction();
+        if (pay) {
+            bal.debit(sb, Session.OFF_AMOUNT);
+            slots.setOutPassbookIndex(pb.append(w, o));
+        }
+        slots.commitSyncOut();
+        JCSystem.commitTransaction();
+        s.reset();
+        return len;
+    }
+
+    /** 7A (row SA): SACK clears OUT; SNACK refunds I (INTEREST_OUT -> 06). One transaction. */
+    public short bankAck(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        Purse.recv(apdu, Constants.PKT_SHORT);
+        p.requireActive(); // no LOCKED gate
+        byte[] b = apdu.getBuffer();
+        byte type = b[(short) (CD + Constants.HDR_OFF_TYPE)];
+        if (type != Constants.PT_SACK && type != Constants.PT_SNACK) {
+            p.badPacket();
+        }
+        if (!slots.outIs(Constants.SLOT_SYNC, b, (short) (CD + Constants.HDR_OFF_SID))) {
+            ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
+        }
+        byte[] out = slots.outSlot();
+        byte[] w = s.work();
+        boolean snack = type == Constants.PT_SNACK;
+        Slots.loadKeys(cs, out, key((byte) 2), key((byte) 3));
+        Util.arrayFillNonAtomic(w, W_TMP, Constants.AMOUNT_LEN, (byte) 0);
+        if (!pk.open(type, out[Slots.S_K], out, Slots.S_TID, key((byte) 2), key((byte) 3), b, CD, Constants.PKT_SHORT,
+                Constants.BODY_SHORT, w, W_SHORT)
+                || Util.arrayCompare(w, (short) (W_SHORT + Constants.PS_RANDOM), out, Slots.S_R1,
+                        Constants.RANDOM_LEN) != 0
+                || !appIdOk(w, (short) (W_SHORT + Constants.PS_APP))
+                || w[(short) (W_SHORT + Constants.PS_CODE)] != (snack ? Constants.CODE_SNACK : Constants.CODE_SACK)
+                || Util.arrayCompare(w, (short) (W_SHORT + Constants.PS_AMOUNT), snack ? w : out,
+                        snack ? W_TMP : Slots.S_AMOUNT, Constants.AMOUNT_LEN) != 0
+                || Util.arrayCompare(w, (short) (W_SHORT + Constants.PS_ACCOUNT), out, Slots.S_ACCOUNT,
+                        Constants.ACCOUNT_LEN) != 0) {
+            p.badPacket();
+        }
+        boolean refund = snack && !Money32.isZero(out, Slots.S_AMOUNT);
+        if (refund) {
+            bal.check();
+            if (!bal.canCredit(out, Slots.S_AMOUNT)) {
+                ISOException.throwIt(Constants.SW_OVERFLOW);
+            }
+        }
+        JCSystem.beginTransaction();
+        if (refund) {
+            bal.credit(out, Slots.S_AMOUNT);
+            pb.setType(slots.outPassbookIndex(), Constants.PB_TYPE_DEBIT_REFUNDED);
+        }
+        slots.clearOut();
+        JCSystem.commitTransaction();
+        slots.wipeOutKeys();
+        return (short) 0;
+    }
+
+    /**
+     * 4C 01 on IN = SYNC (12.6): SNACK (CODE 08, amount 0) into out[0], stored in OUTCOMES (kind 02),
+     * IN = none, one transaction. Value-neutral: the card never credited.
+     */
+    public short abortSync(byte[] out) {
+        byte[] in = slots.inSlot();
+        byte[] w = s.work();
+        Slots.loadKeys(cs, in, key((byte) 2), key((byte) 3));
+        Util.arrayFillNonAtomic(w, W_TMP, Constants.AMOUNT_LEN, (byte) 0);
+        shortBody(w, in, Constants.CODE_SNACK, w, W_TMP);
+        short len = pk.seal(Constants.PT_SNACK, in[Slots.S_K], in, Slots.S_TID, key((byte) 2), key((byte) 3), w,
+                W_SHORT, Constants.BODY_SHORT, out, (short) 0);
+        JCSystem.beginTransaction();
+        slots.clearIn();
+        slots.pushOutcome(in, Slots.S_TID, Constants.OUTCOME_NACK, out, (short) 0);
+        JCSystem.commitTransaction();
+        slots.wipeInKeys();
+        return len;
+    }
+}
