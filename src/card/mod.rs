@@ -7,6 +7,8 @@ use crate::proto::consts::{self, Ins, Life, SecretRef, Suite, Sw};
 use crate::transport::{CardIo, Connection, Pcsc};
 
 pub mod admin;
+pub mod bank;
+pub mod sync;
 pub mod transfer;
 
 pub use admin::VerifyState;
@@ -137,9 +139,23 @@ pub fn describe(ins: Ins, sw: Sw) -> Advice {
         Invalidated => adv(sw, "card invalidated by the bank", "the card cannot be used any more"),
         Blank => adv(sw, "the card is blank (not personalised)", "run `purse genesis` or `purse issue`"),
         Personalised => adv(sw, "the card is already personalised", "use a blank card"),
-        ListedBadCard | AccountOutOfRange | DateBackwards | BadCardListFull | NotListed | KeysTooOld | PassbookNotFed => {
-            adv(sw, format!("the card refused {ins:?}: {}", sw.spec_name()), "sync the card with its bank")
-        }
+        // issue 4 (protocol.md 4.2, 12.6, 12.8)
+        ListedBadCard => adv(sw, "card reported lost/stolen: the bank invalidated it", "the card cannot be used any more; its holder is refunded from the ledger"),
+        AccountOutOfRange => adv(sw, "this bank card does not serve that account (outside its VALID_ACCOUNT range)", match ins {
+            Ins::AdminApply | Ins::AdminAck | Ins::AdminInit | Ins::AdminOp => "list the card on a bank card whose range covers it (see `purse admin bad-card list`)",
+            _ => "sync the card with a bank card whose range covers it",
+        }),
+        DateBackwards => adv(sw, "dates only move forward: the date given is not after the card's", match ins {
+            Ins::CenterAdvance => "give a date after the center's current epoch date (one epoch per day at most)",
+            _ => "sync with a bank card that has the newer epoch (sync the bank card upwards first)",
+        }),
+        BadCardListFull => adv(sw, "the bank card's BAD_CARD list is full (1200 entries)", "remove expired entries first (`purse admin bad-card remove`)"),
+        NotListed => adv(sw, "that account is not on the list, or was listed less than 7 epochs ago (its keys have not expired yet)", "check `purse admin bad-card list`; an entry can be removed 7 epochs after it was listed"),
+        KeysTooOld => adv(sw, "this card's keys are too old", match ins {
+            Ins::SyncBankInit | Ins::SyncCardInit | Ins::SyncCardS1 => "the card is more than 6 epochs behind even for sync: the bank refunds it from the ledger",
+            _ => "more than three epochs behind: sync the card with its bank (sync still works)",
+        }),
+        PassbookNotFed => adv(sw, "the passbook was not collected, so the card kept it", "sync again with storing (without --no-store)"),
         NoPreciseDiagnosis => adv(sw, "the applet failed internally (6F00)", "a bug in the applet: please report it with --debug output"),
         Other(c) => adv(sw, format!("the card refused {ins:?} with status {c:04X}"), "unknown status: is this a purse card of this version?"),
     }

@@ -56,6 +56,10 @@ pub struct IssueArgs {
     /// A merchant's user card (informative flag)
     #[arg(long)]
     pub merchant: bool,
+    /// A private user card (F15): signs payments instead of showing its account, keeps its
+    /// passbook from the bank, earns no interest (`purse privacy on|off` switches later)
+    #[arg(long)]
+    pub private: bool,
     /// Bad packets/keys before the card locks (1-255)
     #[arg(long, default_value_t = consts::DEFAULT_BAD_KEY_LIMIT)]
     pub bad_key_limit: u8,
@@ -73,6 +77,9 @@ pub struct IssueArgs {
 
 pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
     let role = a.role.role();
+    if a.private && role != Role::User {
+        anyhow::bail!("only user cards can be private (F15)");
+    }
     let name = types::encode_name(&a.name)?;
     let date = match &a.date {
         Some(d) => types::parse_date(d)?,
@@ -149,7 +156,8 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
     let params = IssueParams {
         tk,
         role,
-        flags: if a.merchant { consts::FLAG_MERCHANT } else { 0 },
+        flags: if a.merchant { consts::FLAG_MERCHANT } else { 0 }
+            | if a.private { consts::FLAG_PRIVATE } else { 0 },
         name,
         min_trans,
         max_trans,

@@ -21,6 +21,11 @@ mod readers;
 mod transfer;
 mod resume;
 mod bench;
+mod admin;
+mod privacy;
+mod sync;
+mod center;
+mod demo;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
@@ -86,6 +91,17 @@ pub enum Cmd {
     Desk(desk::DeskCmd),
     /// The bank's ledger of collected passbooks: list, reconcile, rebuild, flags
     Ledger(ledger::LedgerArgs),
+    /// Administer a bank card with an admin card: bad cards, interest rate, account range
+    Admin(admin::AdminArgs),
+    /// Sync a card with its bank card: interest, new keys, passbook into the ledger
+    Sync(sync::SyncArgs),
+    /// Center card operations: `purse center advance` (new key epoch, date, interest rate)
+    #[command(subcommand)]
+    Center(center::CenterCmd),
+    /// The whole story on a fresh virtual desk, narrated step by step
+    Demo(demo::DemoArgs),
+    /// Make a user card private (signature instead of account, no interest) or public again
+    Privacy(privacy::PrivacyArgs),
 }
 
 /// Parse arguments, choose the pcscd, run. Returns the exit code.
@@ -99,6 +115,7 @@ pub fn run() -> anyhow::Result<i32> {
             desk::run(&cli, &desk, d)
         }
         Cmd::Ledger(l) => ledger::run(&cli, l),
+        Cmd::Demo(a) => demo::run(&cli, a),
         other => {
             choose_pcscd(&cli);
             match other {
@@ -114,7 +131,11 @@ pub fn run() -> anyhow::Result<i32> {
                 Cmd::Passbook(a) => passbook::run(&cli, a),
                 Cmd::Exceptions(a) => status::run_exceptions(&cli, a),
                 Cmd::Pin(a) => pin::run(&cli, a),
-                Cmd::Desk(_) | Cmd::Ledger(_) => unreachable!("handled above"),
+                Cmd::Admin(a) => admin::run(&cli, a),
+                Cmd::Privacy(a) => privacy::run(&cli, a),
+                Cmd::Sync(a) => sync::run(&cli, a),
+                Cmd::Center(c) => center::run(&cli, c),
+                Cmd::Desk(_) | Cmd::Ledger(_) | Cmd::Demo(_) => unreachable!("handled above"),
             }
         }
     }

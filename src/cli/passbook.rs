@@ -41,7 +41,8 @@ pub fn run(cli: &Cli, _a: &PassbookArgs) -> anyhow::Result<i32> {
                     "amount_minor": e.amount,
                     "balance": types::format_amount(e.new_balance, dec),
                     "balance_minor": e.new_balance,
-                    "account": e.account,
+                    "account": purse::flows::privacy::account_json(&e.account)["account"],
+                    "signature": purse::flows::privacy::account_json(&e.account).get("signature").cloned(),
                     "name": e.name,
                     "tid": hex::encode_upper(e.tid),
                     "keynum": e.keynum,
@@ -86,7 +87,7 @@ pub fn run(cli: &Cli, _a: &PassbookArgs) -> anyhow::Result<i32> {
             format!("{sign}{}", types::format_amount(e.amount, dec)),
             types::format_amount(e.new_balance, dec),
             e.name,
-            e.account.to_string(),
+            purse::flows::privacy::account_label(&e.account),
             if e.kind == EntryType::Mint {
                 "-".to_string()
             } else {

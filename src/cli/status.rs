@@ -21,7 +21,7 @@ fn slot_json(s: &PendingSlot, dec: u8) -> serde_json::Value {
         "state": s.state,
         "tid": hex::encode_upper(s.tid),
         "amount": types::format_amount(s.amount, dec),
-        "account": s.account,
+        "account": purse::flows::privacy::account_json(&s.account)["account"],
         "name": s.name,
         "date": format_date(s.date),
     })
@@ -71,6 +71,7 @@ fn collect(
         "suite": st.suite.name(),
         "role": st.role.name(),
         "merchant": st.merchant(),
+        "private": purse::flows::privacy::is_private(&st),
         "account": st.account,
         "name": st.name,
         "currency": cur,
@@ -99,10 +100,11 @@ fn collect(
     use std::fmt::Write;
     let _ = writeln!(
         t,
-        "{reader}: {} card {:?}{}",
+        "{reader}: {} card {:?}{}{}",
         st.role.name(),
         st.name,
-        if st.merchant() { " (merchant)" } else { "" }
+        if st.merchant() { " (merchant)" } else { "" },
+        if purse::flows::privacy::is_private(&st) { " (private: signs payments, no interest)" } else { "" }
     );
     let _ = writeln!(t, "  account     {}", st.account);
     let _ = writeln!(
@@ -165,7 +167,7 @@ fn collect(
                 if s == SlotState::Transfer { String::new() } else { format!(" ({s:?})") },
                 types::format_amount(pending.out.amount, dec),
                 pending.out.name,
-                pending.out.account,
+                purse::flows::privacy::account_label(&pending.out.account),
                 hex::encode_upper(pending.out.tid)
             );
         }
@@ -179,7 +181,7 @@ fn collect(
                 if s == SlotState::Transfer { String::new() } else { format!(" ({s:?})") },
                 types::format_amount(pending.r#in.amount, dec),
                 pending.r#in.name,
-                pending.r#in.account,
+                purse::flows::privacy::account_label(&pending.r#in.account),
                 hex::encode_upper(pending.r#in.tid)
             );
         }
@@ -255,7 +257,7 @@ pub fn run_exceptions(cli: &Cli, _a: &ExceptionsArgs) -> anyhow::Result<i32> {
                     "tid": hex::encode_upper(e.tid),
                     "amount": types::format_amount(e.amount, dec),
                     "amount_minor": e.amount,
-                    "account": e.account,
+                    "account": purse::flows::privacy::account_json(&e.account)["account"],
                     "date": format_date(e.date),
                     "reason": if e.reason == 1 { "forced by holder".to_string() } else { format!("{:02X}", e.reason) },
                     "passbook_index": e.passbook_index,
@@ -275,7 +277,7 @@ pub fn run_exceptions(cli: &Cli, _a: &ExceptionsArgs) -> anyhow::Result<i32> {
                 "{:<12}  {:>14}  {:<16}  {:<10}  {:<16}  {}",
                 hex::encode_upper(e.tid),
                 types::format_amount(e.amount, dec),
-                e.account.to_string(),
+                purse::flows::privacy::account_label(&e.account),
                 format_date(e.date),
                 if e.reason == 1 {
                     "forced by holder"

@@ -54,6 +54,8 @@ pub enum Action {
     Stuck { tid: String, card: String, advice: String },
     /// A card refused or was lost while resuming.
     Failed { tid: String, card: String, error: String },
+    /// An interrupted sync (protocol.md 12.11) finished or cancelled: `what` says which.
+    SyncFinished { tid: String, what: String },
 }
 
 impl Action {
@@ -79,6 +81,7 @@ impl Action {
             ),
             Action::Stuck { tid, card, advice } => format!("transfer {tid} on {card}: {advice}"),
             Action::Failed { tid, card, error } => format!("transfer {tid} on {card}: {error}"),
+            Action::SyncFinished { tid, what } => format!("sync {tid}: {what}"),
         }
     }
     fn is_problem(&self) -> bool {
@@ -170,6 +173,10 @@ pub fn resume<A: CardIo, B: CardIo>(
                     return rep;
                 }
             };
+            // sync rows (protocol.md 12.11): flows::sync
+            rep.actions.extend(super::sync::resume_rows(
+                a, &va.status, &va.pending, b, &vb.status, &vb.pending,
+            ));
             payer_half(a, &va, Some((&mut *b, &vb)), opts, &mut rep);
             payer_half(b, &vb, Some((&mut *a, &va)), opts, &mut rep);
             payee_half(b, &vb, &va, opts, &mut rep);
@@ -191,6 +198,7 @@ fn payer_half<X: CardIo, Y: CardIo>(
     match out.state {
         SlotState::None => return,
         SlotState::Transfer => {}
+        SlotState::Sync => return, // sync rows: flows::sync::resume_rows
         other => {
             rep.actions.push(Action::Stuck {
                 tid: hex6(&out.tid),
@@ -335,14 +343,4 @@ fn payee_half<Y: CardIo>(
             yin.name
         ),
     });
-}
-
-/// Sum of value the two cards account for (balances + pending outgoing not yet acknowledged by
-/// the other card + exception entries are read separately): used by tests and the CLI report.
-pub fn in_flight(p: &Pending) -> u32 {
-    if p.out.state == SlotState::Transfer {
-        p.out.amount
-    } else {
-        0
-    }
 }

@@ -167,10 +167,11 @@ impl Plan {
         if q.in_state != SlotState::None {
             v.push("the payee card has an unfinished incoming transfer: run `purse resume` with its payer card".into());
         }
-        if p.passbook_count >= p.passbook_capacity {
+        // Bank cards keep their passbook as a ring (protocol.md 12.2): never full for the host.
+        if p.passbook_count >= p.passbook_capacity && !is_bank(p.role) {
             v.push("the payer's passbook is full: sync it with the bank before paying".into());
         }
-        if q.passbook_count >= q.passbook_capacity {
+        if q.passbook_count >= q.passbook_capacity && !is_bank(q.role) {
             v.push("the payee's passbook is full: sync it with the bank before receiving".into());
         }
         if self.needs_txkey && p.txkey_tries == 0xFF {
@@ -184,6 +185,10 @@ impl Plan {
         }
         v
     }
+}
+
+fn is_bank(r: Role) -> bool {
+    matches!(r, Role::Center | Role::Region | Role::Branch)
 }
 
 /// protocol.md 3.2: the payer (newest key `payer_current`) picks k for the payee's oldest `m`.

@@ -1,0 +1,201 @@
+//! Bank-file and administration commands (protocol.md 12.8, 12.9): ADMIN_INIT (82, both sides),
+//! ADMIN_OP (84), ADMIN_APPLY (86), ADMIN_ACK (88), READ_BAD_CARDS (8A), SET_PRIVACY (8C).
+//! One function per applet command; packets are opaque bytes (the host only relays them), except
+//! the answers that are in clear: ADMIN_ACK's verified result and READ_BAD_CARDS.
+use serde::Serialize;
+
+use super::{CardError, PurseCard};
+use crate::proto::consts::{self, Ins, Suite};
+use crate::proto::types::Account;
+use crate::transport::CardIo;
+
+/// Length of ADMIN_INIT's admin request: OP(1) | PARAMS(16) | DATE(2).
+pub const ADMIN_REQ_LEN: usize = 19;
+/// A2 | A3 as answered by ADMIN_OP (both suites).
+pub const ADMIN_A2A3_LEN: usize = 128;
+/// A4 as answered by ADMIN_APPLY (both suites).
+pub const ADMIN_A4_LEN: usize = 64;
+/// ADMIN_ACK's answer: RESULT(1) | COUNT(2) | bank ACCOUNT(8).
+pub const ADMIN_ACK_LEN: usize = 11;
+
+fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
+    CardError::BadResponse {
+        ins,
+        msg: msg.into(),
+    }
+}
+
+/// The admin card's hello (answer of ADMIN_INIT P1 00): its suite and oldest key number m.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct AdminHello {
+    pub suite: Suite,
+    pub oldest: u8,
+}
+
+/// The verified outcome of an admin op (ADMIN_ACK): RESULT, COUNT after, bank account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct AdminAck {
+    /// `true`: the op changed the bank card; `false`: no change (already listed / same value).
+    pub changed: bool,
+    /// Number of BAD_CARD entries after the op.
+    pub count: u16,
+    pub bank_account: Account,
+}
+
+/// One BAD_CARD entry: the low 8 digits of the account (bytes 4..7) and the bank's key number
+/// when it was listed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BadCardEntry {
+    #[serde(serialize_with = "ser_low")]
+    pub low: [u8; 4],
+    pub keynum: u8,
+}
+
+fn ser_low<S: serde::Serializer>(v: &[u8; 4], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode_upper(v))
+}
+
+impl BadCardEntry {
+    /// Does this entry name `acc` (bytes 4..7 compared, as the card does)?
+    pub fn matches(&self, acc: &Account) -> bool {
+        acc.0[4..8] == self.low
+    }
+    /// The low 8 digits, as text.
+    pub fn low_digits(&self) -> String {
+        hex::encode_upper(self.low)
+    }
+}
+
+/// One page of READ_BAD_CARDS: the bank files' header and up to 40 entries.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BadCardPage {
+    pub count: u16,
+    pub rate: u32,
+    pub low: Account,
+    pub high: Account,
+    /// Valid archive keys (0..4).
+    pub arch: u8,
+    /// The bank card's CURRENT key number.
+    pub current: u8,
+    pub entries: Vec<BadCardEntry>,
+}
+
+impl BadCardPage {
+    pub fn parse(d: &[u8]) -> Result<Self, String> {
+        let h = consts::RBC_HEADER_LEN as usize;
+        let e = consts::BC_ENTRY_LEN as usize;
+        if d.len() < h || (d.len() - h) % e != 0 || (d.len() - h) / e > consts::BC_PAGE as usize {
+            return Err(format!("{} bytes (expected 24 + n × 5, n ≤ 40)", d.len()));
+        }
+        let acc = |o: usize| Account(d[o..o + 8].try_into().expect("8"));
+        Ok(BadCardPage {
+            count: u16::from_be_bytes([d[0], d[1]]),
+            rate: u32::from_be_bytes([d[2], d[3], d[4], d[5]]),
+            low: acc(consts::RBC_LOW as usize),
+            high: acc(consts::RBC_HIGH as usize),
+            arch: d[consts::RBC_ARCH as usize],
+            current: d[consts::RBC_CURRENT as usize],
+            entries: d[h..]
+                .chunks(e)
+                .map(|c| BadCardEntry {
+                    low: [c[0], c[1], c[2], c[3]],
+                    keynum: c[4],
+                })
+                .collect(),
+        })
+    }
+}
+
+impl<T: CardIo> PurseCard<T> {
+    /// 82 P1 00 on the admin card (PIN verified): takes REQ = OP | PARAMS(16) | DATE(2), answers
+    /// its SUITE and oldest key number.
+    pub fn admin_init_admin(&mut self, req: &[u8; ADMIN_REQ_LEN]) -> Result<AdminHello, CardError> {
+        let d = self.cmd_len(Ins::AdminInit, consts::ADMIN_P1_ADMIN, 0, req, 2)?;
+        Ok(AdminHello {
+            suite: Suite::from_code(d[0]),
+            oldest: d[1],
+        })
+    }
+
+    /// 82 P1 01 on the bank card: given the admin's SUITE and oldest key, answers A1.
+    pub fn admin_init_bank(&mut self, admin: AdminHello) -> Result<Vec<u8>, CardError> {
+        let a1 = self.cmd(
+            Ins::AdminInit,
+            consts::ADMIN_P1_BANK,
+            0,
+            &[admin.suite.code(), admin.oldest],
+        )?;
+        let ok = [consts::PKT_P1_AES as usize, consts::PKT_P1_TDES as usize];
+        if !ok.contains(&a1.len()) || a1[0] != consts::PT_A1 {
+            return Err(bad(
+                Ins::AdminInit,
+                format!("A1 of {} bytes (type {:02X?})", a1.len(), a1.first()),
+            ));
+        }
+        Ok(a1)
+    }
+
+    /// 84 ADMIN_OP(A1) on the admin card: answers A2 | A3 (128). The admin PIN is reset.
+    pub fn admin_op(&mut self, a1: &[u8]) -> Result<Vec<u8>, CardError> {
+        self.cmd_len(Ins::AdminOp, 0, 0, a1, ADMIN_A2A3_LEN)
+    }
+
+    /// 86 ADMIN_APPLY(A2 | A3) on the bank card: **applies the op** (one transaction), answers A4.
+    pub fn admin_apply(&mut self, a2a3: &[u8]) -> Result<Vec<u8>, CardError> {
+        self.cmd_len(Ins::AdminApply, 0, 0, a2a3, ADMIN_A4_LEN)
+    }
+
+    /// 88 ADMIN_ACK(A4) on the admin card: the verified RESULT | COUNT | bank ACCOUNT.
+    pub fn admin_ack(&mut self, a4: &[u8]) -> Result<AdminAck, CardError> {
+        let d = self.cmd_len(Ins::AdminAck, 0, 0, a4, ADMIN_ACK_LEN)?;
+        let changed = match d[0] {
+            consts::RESULT_DONE => true,
+            consts::RESULT_NO_CHANGE => false,
+            r => return Err(bad(Ins::AdminAck, format!("RESULT {r:02X}"))),
+        };
+        Ok(AdminAck {
+            changed,
+            count: u16::from_be_bytes([d[1], d[2]]),
+            bank_account: Account(d[3..11].try_into().expect("8")),
+        })
+    }
+
+    /// 8A READ_BAD_CARDS page 0..29 on a bank card (no PIN).
+    pub fn read_bad_cards(&mut self, page: u8) -> Result<BadCardPage, CardError> {
+        let d = self.cmd(Ins::ReadBadCards, page, 0, &[])?;
+        BadCardPage::parse(&d).map_err(|m| bad(Ins::ReadBadCards, m))
+    }
+
+    /// 8C SET_PRIVACY on a user card (PIN verified, empty passbook, nothing pending).
+    pub fn set_privacy(&mut self, private: bool) -> Result<(), CardError> {
+        let p1 = if private {
+            consts::PRIVACY_ON
+        } else {
+            consts::PRIVACY_OFF
+        };
+        self.cmd_len(Ins::SetPrivacy, p1, 0, &[], 0).map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_card_page_parses() {
+        let mut d = vec![0u8; 24];
+        d[1] = 2;
+        d[2..6].copy_from_slice(&0x00068DB9u32.to_be_bytes());
+        d[6..14].copy_from_slice(&[0x10, 0, 0, 0, 0, 0, 0, 0]);
+        d[14..22].copy_from_slice(&[0x10, 0, 0, 0, 0x99, 0x99, 0x99, 0x99]);
+        d[22] = 3;
+        d[23] = 9;
+        d.extend_from_slice(&[0, 0, 0, 0x24, 7, 0, 0, 0x01, 0x65, 8]);
+        let p = BadCardPage::parse(&d).unwrap();
+        assert_eq!((p.count, p.rate, p.arch, p.current), (2, 0x68DB9, 3, 9));
+        assert_eq!(p.entries.len(), 2);
+        assert!(p.entries[0].matches(&Account::parse("1000000000000024").unwrap()));
+        assert_eq!(p.entries[1].keynum, 8);
+        assert!(BadCardPage::parse(&d[..27]).is_err());
+    }
+}

@@ -1,0 +1,238 @@
+//! Sync and epoch commands (protocol.md 12.4, 12.6, 12.3): one function per applet command,
+//! INS 70-7E and 80. Packets are opaque bytes (the host relays them; it never holds K_A / K_S);
+//! only their clear header TYPE is looked at, to tell a P6 from an INVALIDATE.
+use serde::Serialize;
+
+use super::transfer::Tid;
+use super::{CardError, PurseCard};
+use crate::proto::consts::{self, Ins, SecretRef, Suite};
+use crate::proto::sync::{self as ps, BankAnswer};
+use crate::transport::CardIo;
+
+fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
+    CardError::BadResponse {
+        ins,
+        msg: msg.into(),
+    }
+}
+
+/// Answer of SYNC_CARD_INIT: the synced card's suite and oldest key number m.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct SyncHello {
+    pub suite: Suite,
+    pub oldest: u8,
+}
+
+/// Answer of CENTER_ADVANCE: the center's new CURRENT key number and epoch date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Advanced {
+    pub current: u8,
+    pub date: u16,
+}
+
+/// S2 | P5 split (answer of SYNC_CARD_S1).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct S2P5 {
+    pub s2: Vec<u8>,
+    pub p5: Vec<u8>,
+}
+
+impl S2P5 {
+    /// The bytes SYNC_BANK_P5 takes: S2 | P5.
+    pub fn joined(&self) -> Vec<u8> {
+        let mut v = self.s2.clone();
+        v.extend_from_slice(&self.p5);
+        v
+    }
+    /// The sync id (SID) from the clear header.
+    pub fn sid(&self) -> Tid {
+        self.s2[2..8].try_into().expect("6 bytes")
+    }
+}
+
+impl<T: CardIo> PurseCard<T> {
+    /// 70 SYNC_CARD_INIT(DATE) on the synced card → SUITE | oldest key number.
+    pub fn sync_card_init(&mut self, date: u16) -> Result<SyncHello, CardError> {
+        let d = self.cmd_len(Ins::SyncCardInit, 0, 0, &date.to_be_bytes(), 2)?;
+        Ok(SyncHello {
+            suite: Suite::from_code(d[0]),
+            oldest: d[1],
+        })
+    }
+
+    /// 72 SYNC_BANK_INIT(SUITE | m | DATE) on the bank card → S1. `unblock`: P1 01 (branch only,
+    /// its own PIN verified first): the P6 will authorise one UNBLOCK_PIN on the synced card.
+    pub fn sync_bank_init(
+        &mut self,
+        unblock: bool,
+        hello: SyncHello,
+        date: u16,
+    ) -> Result<Vec<u8>, CardError> {
+        let p1 = if unblock {
+            consts::SYNC_P1_UNBLOCK
+        } else {
+            consts::SYNC_P1_PLAIN
+        };
+        let mut data = vec![hello.suite.code(), hello.oldest];
+        data.extend_from_slice(&date.to_be_bytes());
+        let s1 = self.cmd(Ins::SyncBankInit, p1, 0, &data)?;
+        let ok = [ps::s1_len(Suite::Aes128), ps::s1_len(Suite::Tdes3)];
+        if !ok.contains(&s1.len()) || s1[0] != consts::PT_S1 {
+            return Err(bad(
+                Ins::SyncBankInit,
+                format!("S1 of {} bytes (type {:02X?})", s1.len(), s1.first()),
+            ));
+        }
+        Ok(s1)
+    }
+
+    /// 74 SYNC_CARD_S1(S1) on the synced card → S2 | P5. The card now persistently has
+    /// IN = SYNC: its balance, passbook and exceptions are frozen until P6 (or an abort).
+    pub fn sync_card_s1(&mut self, s1: &[u8]) -> Result<S2P5, CardError> {
+        let d = self.cmd(Ins::SyncCardS1, 0, 0, s1)?;
+        for suite in [Suite::Aes128, Suite::Tdes3] {
+            let (a, b) = (ps::s2_len(suite), ps::p5_len(suite));
+            if d.len() == a + b && d[0] == consts::PT_S2 && d[a] == consts::PT_P5 {
+                return Ok(S2P5 {
+                    s2: d[..a].to_vec(),
+                    p5: d[a..].to_vec(),
+                });
+            }
+        }
+        Err(bad(
+            Ins::SyncCardS1,
+            format!("S2 | P5 of {} bytes", d.len()),
+        ))
+    }
+
+    /// 34 READ_PASSBOOK, raw bytes (count × 42) — the card's evidence as the ledger stores it.
+    /// No PIN needed while the card has IN = SYNC (protocol.md 12.10 item 5).
+    pub fn read_passbook_raw(&mut self, first: u8, count: u8) -> Result<Vec<u8>, CardError> {
+        let n = consts::PB_ENTRY_LEN as usize;
+        self.cmd_len(Ins::ReadPassbook, first, count, &[], count as usize * n)
+    }
+
+    /// The whole passbook raw, 5 entries per APDU.
+    pub fn read_passbook_raw_all(&mut self, count: u8) -> Result<Vec<u8>, CardError> {
+        let mut out = Vec::with_capacity(count as usize * consts::PB_ENTRY_LEN as usize);
+        let mut first = 0u8;
+        while first < count {
+            let n = (count - first).min(consts::PB_READ_MAX as u8);
+            out.extend(self.read_passbook_raw(first, n)?);
+            first += n;
+        }
+        Ok(out)
+    }
+
+    /// 36 READ_EXCEPTIONS, raw bytes (n × 24).
+    pub fn read_exceptions_raw(&mut self) -> Result<Vec<u8>, CardError> {
+        let n = consts::EXC_ENTRY_LEN as usize;
+        let d = self.cmd(Ins::ReadExceptions, 0, 0, &[])?;
+        if d.len() % n != 0 || d.len() > n * consts::EXCEPTIONS as usize {
+            return Err(bad(Ins::ReadExceptions, format!("{} bytes", d.len())));
+        }
+        Ok(d)
+    }
+
+    /// 7C PASSBOOK_FEED P1 00 on the bank card: `entries` (1..5 × 42 bytes) starting at index
+    /// `first` (= entries fed so far).
+    pub fn passbook_feed_entries(&mut self, first: u8, entries: &[u8]) -> Result<(), CardError> {
+        self.cmd_len(Ins::PassbookFeed, consts::FEED_PASSBOOK, first, entries, 0)
+            .map(|_| ())
+    }
+
+    /// 7C PASSBOOK_FEED P1 01 on the bank card: the exception entries (1..4 × 24 bytes), once.
+    pub fn passbook_feed_exceptions(&mut self, exceptions: &[u8]) -> Result<(), CardError> {
+        self.cmd_len(Ins::PassbookFeed, consts::FEED_EXCEPTIONS, 0, exceptions, 0)
+            .map(|_| ())
+    }
+
+    /// 76 SYNC_BANK_P5(S2 | P5) on the bank card → P6 or INVALIDATE. With a P6 the bank card
+    /// has **debited the interest** and holds OUT = SYNC.
+    pub fn sync_bank_p5(&mut self, s2p5: &[u8]) -> Result<BankAnswer, CardError> {
+        let d = self.cmd(Ins::SyncBankP5, 0, 0, s2p5)?;
+        let a = BankAnswer::classify(d).map_err(|e| bad(Ins::SyncBankP5, e.0))?;
+        check_answer_len(Ins::SyncBankP5, &a)?;
+        Ok(a)
+    }
+
+    /// 78 SYNC_CARD_P6(P6 or INVALIDATE) on the synced card → SACK (48) for a P6 (the card has
+    /// **credited the interest**, installed keys, maybe cleared its passbook), nothing for an
+    /// INVALIDATE (the card is now invalidated for good).
+    pub fn sync_card_p6(&mut self, pkt: &[u8]) -> Result<Option<Vec<u8>>, CardError> {
+        let d = self.cmd(Ins::SyncCardP6, 0, 0, pkt)?;
+        match (pkt.first().copied(), d.len()) {
+            (Some(consts::PT_INVALIDATE), 0) => Ok(None),
+            (_, n) if n == consts::PKT_SHORT as usize => Ok(Some(d)),
+            (_, n) => Err(bad(Ins::SyncCardP6, format!("{n} bytes, expected a 48-byte SACK"))),
+        }
+    }
+
+    /// 50 RESUME_GET_P4(SID) on a bank card with OUT = SYNC: the stored P6 (variable length).
+    pub fn resume_get_p6(&mut self, sid: &Tid) -> Result<Vec<u8>, CardError> {
+        let d = self.cmd(Ins::ResumeGetP4, 0, 0, sid)?;
+        let a = BankAnswer::classify(d).map_err(|e| bad(Ins::ResumeGetP4, e.0))?;
+        check_answer_len(Ins::ResumeGetP4, &a)?;
+        match a {
+            BankAnswer::P6(p) => Ok(p),
+            BankAnswer::Invalidate(_) => Err(bad(Ins::ResumeGetP4, "a stored INVALIDATE (banks store none)")),
+        }
+    }
+
+    /// 7A SYNC_BANK_ACK(SACK or SNACK) on the bank card: clears its OUT = SYNC (a SNACK refunds
+    /// the interest it had debited).
+    pub fn sync_bank_ack(&mut self, sack: &[u8]) -> Result<(), CardError> {
+        self.cmd_len(Ins::SyncBankAck, 0, 0, sack, 0).map(|_| ())
+    }
+
+    /// 7E UNBLOCK_PIN on the synced card, right after a P6 that carried UNBLOCK: sets a new PIN
+    /// (`which` = Pin) or transaction key (TxKey) and unblocks it.
+    pub fn unblock_pin(&mut self, which: SecretRef, secret: &[u8]) -> Result<(), CardError> {
+        let (lo, hi) = which.len_range();
+        let f = crate::proto::types::encode_secret(secret, (lo, hi), false)
+            .map_err(|e| CardError::Invalid(format!("new {}: {e}", which.name())))?;
+        if !matches!(which, SecretRef::Pin | SecretRef::TxKey) {
+            return Err(CardError::Invalid("only the PIN or the transaction key can be unblocked".into()));
+        }
+        self.cmd_len(Ins::UnblockPin, 0, which.code(), &f, 0).map(|_| ())
+    }
+
+    /// 80 CENTER_ADVANCE(DATE | RATE_FLAG | RATE) on the center (approval verified first): a new
+    /// epoch — RNG key, CURRENT + 1, date forward only, the new interest rate if `rate` is given.
+    pub fn center_advance(&mut self, date: u16, rate: Option<u32>) -> Result<Advanced, CardError> {
+        let mut data = date.to_be_bytes().to_vec();
+        data.push(rate.is_some() as u8);
+        data.extend_from_slice(&rate.unwrap_or(0).to_be_bytes());
+        let d = self.cmd_len(
+            Ins::CenterAdvance,
+            0,
+            0,
+            &data,
+            consts::ADVANCE_RESP_LEN as usize,
+        )?;
+        Ok(Advanced {
+            current: d[0],
+            date: u16::from_be_bytes([d[1], d[2]]),
+        })
+    }
+}
+
+fn check_answer_len(ins: Ins, a: &BankAnswer) -> Result<(), CardError> {
+    let n = a.bytes().len();
+    let ok = match a {
+        BankAnswer::P6(_) => [Suite::Aes128, Suite::Tdes3]
+            .iter()
+            .any(|&s| (0..=consts::SYNC_KEYS_MAX as u8).any(|nk| ps::p6_len(s, nk) == n)),
+        BankAnswer::Invalidate(_) => {
+            n == ps::invalidate_len(Suite::Aes128) || n == ps::invalidate_len(Suite::Tdes3)
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(bad(ins, format!("{} of {n} bytes", match a {
+            BankAnswer::P6(_) => "P6",
+            BankAnswer::Invalidate(_) => "INVALIDATE",
+        })))
+    }
+}

@@ -1,0 +1,309 @@
+//! `purse admin bad-card add|remove|list`, `purse admin rate`, `purse admin range`
+//! (protocol.md 12.8, F16-F19): an admin card (`--admin R`) and a bank card (`--bank R`) in two
+//! readers, authenticated card to card. The admin card's PIN comes from PURSE_PIN or is typed
+//! without echo; `list` reads the bank card alone (no PIN, no admin card).
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use clap::{Args, Subcommand};
+use serde_json::json;
+
+use purse::card::PurseCard;
+use purse::flows::admin::{self, AdminError, AdminOp, AdminOutcome, BankFiles};
+use purse::proto::consts::SecretRef;
+use purse::proto::rate::format_rate;
+// the same parser as `purse center advance --rate` (annual % with 4 decimals, `%/day`, or 0x RATE)
+use purse::proto::sync::parse_rate;
+use purse::proto::types::{self, Account};
+use purse::transport::{Connection, Pcsc};
+
+use super::Cli;
+
+#[derive(Args, Debug)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub cmd: AdminCmd,
+}
+
+/// The two readers of an admin op.
+#[derive(Args, Debug)]
+pub struct Pair {
+    /// Reader of the admin card (index from `purse readers` or a name substring)
+    #[arg(long, value_name = "R")]
+    pub admin: String,
+    /// Reader of the bank card (center, region or branch)
+    #[arg(long, value_name = "R")]
+    pub bank: String,
+    /// Date of the request (YYYY-MM-DD; default: today, UTC)
+    #[arg(long)]
+    pub date: Option<String>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum AdminCmd {
+    /// The bank card's list of lost/stolen cards (F16, F17)
+    #[command(subcommand)]
+    BadCard(BadCardCmd),
+    /// Set the bank card's interest rate: annual percentage, up to 4 decimals (3.65 = 0.01 %/day),
+    /// or a raw card RATE as 0x00068DB9
+    Rate {
+        #[command(flatten)]
+        pair: Pair,
+        /// e.g. 3.65 (percent a year, 365-day year, simple interest per sync)
+        rate: String,
+    },
+    /// Set the accounts the bank card serves (VALID_ACCOUNT): LOW and HIGH share their first 8 digits
+    Range {
+        #[command(flatten)]
+        pair: Pair,
+        low: String,
+        high: String,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum BadCardCmd {
+    /// List accounts as lost/stolen: a listed card that syncs with this bank card is invalidated
+    Add {
+        #[command(flatten)]
+        pair: Pair,
+        #[arg(required = true, value_name = "ACCOUNT")]
+        accounts: Vec<String>,
+    },
+    /// Remove entries (allowed 7 epochs after listing, once the card's keys have expired)
+    Remove {
+        #[command(flatten)]
+        pair: Pair,
+        #[arg(required = true, value_name = "ACCOUNT")]
+        accounts: Vec<String>,
+    },
+    /// Show the list, the rate and the range of the bank card (no PIN, no admin card)
+    List {
+        /// Reader of the bank card
+        #[arg(long, value_name = "R")]
+        bank: String,
+        /// Accepted for symmetry with add/remove; not used
+        #[arg(long, value_name = "R", hide = true)]
+        admin: Option<String>,
+    },
+}
+
+fn open(pcsc: &Pcsc, sel: &str) -> anyhow::Result<PurseCard<Connection>> {
+    let reader = pcsc.select_reader(Some(sel))?;
+    Ok(PurseCard::open(pcsc, &reader)?)
+}
+
+fn parse_accounts(v: &[String]) -> anyhow::Result<Vec<Account>> {
+    v.iter()
+        .map(|s| Account::parse(s).map_err(|e| anyhow::anyhow!("{}", e.0)))
+        .collect()
+}
+
+pub fn run(cli: &Cli, a: &AdminArgs) -> anyhow::Result<i32> {
+    match &a.cmd {
+        AdminCmd::BadCard(BadCardCmd::List { bank, .. }) => list(cli, bank),
+        AdminCmd::BadCard(BadCardCmd::Add { pair, accounts }) => {
+            let ops = parse_accounts(accounts)?
+                .into_iter()
+                .map(|account| AdminOp::BadCardAdd { account })
+                .collect::<Vec<_>>();
+            run_ops(cli, pair, &ops)
+        }
+        AdminCmd::BadCard(BadCardCmd::Remove { pair, accounts }) => {
+            let ops = parse_accounts(accounts)?
+                .into_iter()
+                .map(|account| AdminOp::BadCardRemove { account })
+                .collect::<Vec<_>>();
+            run_ops(cli, pair, &ops)
+        }
+        AdminCmd::Rate { pair, rate } => {
+            let rate = parse_rate(rate).map_err(|e| anyhow::anyhow!("{}", e.0))?;
+            run_ops(cli, pair, &[AdminOp::SetRate { rate }])
+        }
+        AdminCmd::Range { pair, low, high } => {
+            let low = Account::parse(low).map_err(|e| anyhow::anyhow!("LOW: {}", e.0))?;
+            let high = Account::parse(high).map_err(|e| anyhow::anyhow!("HIGH: {}", e.0))?;
+            run_ops(cli, pair, &[AdminOp::SetRange { low, high }])
+        }
+    }
+}
+
+fn outcome_text(o: &AdminOutcome) -> String {
+    let what = match o.op {
+        AdminOp::BadCardAdd { account } => {
+            if o.changed {
+                format!("{account} listed")
+            } else {
+                format!("{account} was already listed")
+            }
+        }
+        AdminOp::BadCardRemove { account } => {
+            if o.changed {
+                format!("{account} removed")
+            } else {
+                format!("{account} was not listed")
+            }
+        }
+        AdminOp::SetRate { rate } => format!(
+            "interest rate {}{} % a year (RATE {rate:08X})",
+            if o.changed { "set to " } else { "already " },
+            format_rate(rate)
+        ),
+        AdminOp::SetRange { low, high } => format!(
+            "{}serves {low} .. {high}",
+            if o.changed { "now " } else { "already " }
+        ),
+    };
+    format!(
+        "{what} on bank card {} ({} bad cards)",
+        o.bank_account, o.count
+    )
+}
+
+fn run_ops(cli: &Cli, pair: &Pair, ops: &[AdminOp]) -> anyhow::Result<i32> {
+    let date = match &pair.date {
+        Some(d) => types::parse_date(d)?,
+        None => types::today(),
+    };
+    for op in ops {
+        op.check().map_err(|e| anyhow::anyhow!(e))?;
+    }
+    let pcsc = Pcsc::establish()?;
+    let mut adm = open(&pcsc, &pair.admin).context("admin card")?;
+    let mut bank = open(&pcsc, &pair.bank).context("bank card")?;
+    if let Err(e) = admin::precheck(&mut adm, &mut bank) {
+        return report(cli, &[], &e, ops.len());
+    }
+    let pin = super::pin::current(SecretRef::Pin).context("the admin card's PIN")?;
+    let t = Instant::now();
+    let progress = !cli.json && ops.len() > 20 && std::io::stderr().is_terminal();
+    let n = ops.len();
+    let (done, err) = admin::run_ops(&mut adm, &mut bank, &pin, ops, date, |i, o| {
+        if cli.json {
+            return;
+        }
+        if n <= 20 {
+            println!("{}", outcome_text(o));
+        } else if progress && (i + 1) % 25 == 0 {
+            eprint!("\r  {}/{n} ops", i + 1);
+        }
+    });
+    if progress {
+        eprintln!();
+    }
+    let secs = t.elapsed().as_secs_f64();
+    if let Some(e) = err {
+        return report(cli, &done, &e, n);
+    }
+    if cli.json {
+        super::print_json(&json!({
+            "ok": true,
+            "ops": done,
+            "seconds": secs,
+        }))?;
+    } else if n > 20 {
+        let changed = done.iter().filter(|o| o.changed).count();
+        println!(
+            "{n} ops applied ({changed} changed) on bank card {} in {secs:.1} s; {} bad cards now",
+            done.last()
+                .map(|o| o.bank_account.to_string())
+                .unwrap_or_default(),
+            done.last().map(|o| o.count).unwrap_or(0)
+        );
+    }
+    Ok(super::EXIT_OK)
+}
+
+fn report(cli: &Cli, done: &[AdminOutcome], e: &AdminError, n: usize) -> anyhow::Result<i32> {
+    let msg = match e {
+        AdminError::Card(c) => format!("{c}"),
+        other => other.to_string(),
+    };
+    let failed = done.len();
+    if cli.json {
+        super::print_json(&json!({
+            "ok": false,
+            "ops": done,
+            "failed_index": failed,
+            "error": msg,
+            "sw": e.sw().map(|s| format!("{:04X}", s.code())),
+        }))?;
+    }
+    if n > 1 {
+        eprintln!(
+            "purse: error: op {} of {n} refused ({} applied before it): {msg}",
+            failed + 1,
+            done.len()
+        );
+    } else {
+        eprintln!("purse: error: {msg}");
+    }
+    Ok(e.exit_code())
+}
+
+fn list(cli: &Cli, bank_sel: &str) -> anyhow::Result<i32> {
+    let pcsc = Pcsc::establish()?;
+    let mut bank = open(&pcsc, bank_sel).context("bank card")?;
+    let st = bank.get_status()?;
+    let files: BankFiles = admin::read_bank_files(&mut bank)?;
+    if cli.json {
+        let entries: Vec<_> = files
+            .entries
+            .iter()
+            .map(|e| {
+                json!({
+                    "account": files.account_of(&e.entry),
+                    "low_digits": e.entry.low_digits(),
+                    "keynum": e.entry.keynum,
+                    "epochs": e.epochs,
+                    "removable": e.removable,
+                })
+            })
+            .collect();
+        super::print_json(&json!({
+            "bank_account": st.account,
+            "role": st.role.name(),
+            "name": st.name,
+            "count": files.count,
+            "capacity": purse::proto::consts::BAD_CARD_MAX,
+            "rate": format_rate(files.rate),
+            "rate_raw": format!("{:08X}", files.rate),
+            "valid_low": files.low,
+            "valid_high": files.high,
+            "current_key": files.current,
+            "archive_keys": files.arch,
+            "entries": entries,
+        }))?;
+        return Ok(super::EXIT_OK);
+    }
+    println!(
+        "{} card {:?} ({}): key {}, {} archived",
+        st.role.name(),
+        st.name,
+        st.account,
+        files.current,
+        files.arch
+    );
+    println!(
+        "  interest    {} % a year (RATE {:08X})",
+        format_rate(files.rate),
+        files.rate
+    );
+    println!("  serves      {} .. {}", files.low, files.high);
+    println!(
+        "  bad cards   {}/{}",
+        files.count,
+        purse::proto::consts::BAD_CARD_MAX
+    );
+    for e in &files.entries {
+        println!(
+            "    {}  listed at key {:>3}, {} epoch(s) ago{}",
+            files.account_of(&e.entry),
+            e.entry.keynum,
+            e.epochs,
+            if e.removable { "  (removable)" } else { "" }
+        );
+    }
+    Ok(super::EXIT_OK)
+}

@@ -1,0 +1,26 @@
+//! `purse demo [--desk DIR] [--keep]`: the whole story on a fresh virtual desk (flows::demo).
+//! `--desk DIR` (the global flag) names a fresh, empty directory for the demo's desk; default: a
+//! temporary directory removed afterwards. `--keep` leaves the desk directory (stopped, with the
+//! ledger) to look around.
+use clap::Args;
+
+use super::Cli;
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+    /// Keep the demo's desk directory (stopped, with its ledger) afterwards
+    #[arg(long)]
+    pub keep: bool,
+}
+
+pub fn run(cli: &Cli, a: &DemoArgs) -> anyhow::Result<i32> {
+    // the demo runs its own desk: never a pcscd the user pointed us at
+    std::env::remove_var("PCSCLITE_CSOCK_NAME");
+    match purse::flows::demo::run_demo(cli.desk.as_deref(), a.keep) {
+        Ok(_) => Ok(super::EXIT_OK),
+        Err(e) => {
+            eprintln!("purse demo: {e}");
+            Ok(super::EXIT_ERROR)
+        }
+    }
+}

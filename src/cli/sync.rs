@@ -1,0 +1,122 @@
+//! `purse sync --bank R --card R [--unblock-pin] [--ledger FILE] [--no-store] [--json]`:
+//! sync a card with the bank card of the level above it (protocol.md 12.4): interest, new keys,
+//! BAD_KEY reset, bad-card check; the card's passbook and exception log are stored in the ledger
+//! before the bank card is asked to have them cleared.
+//!
+//! Secrets (`--unblock-pin`, at a branch, after the holder proved their identity): the branch
+//! operator's PIN from `PURSE_BANK_PIN` (else typed), the holder's new PIN from `PURSE_NEW_PIN`
+//! (else typed twice), optionally a new transaction key from `PURSE_NEW_TXKEY` (`--unblock-txkey`).
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+
+use purse::flows::sync::{self as fsync, Progress, SyncOptions, Unblock};
+use purse::ledger::{self, Ledger};
+use purse::proto::consts::SecretRef;
+use purse::proto::types::{parse_date, today};
+use purse::transport::Pcsc;
+
+use super::pin::{new_value, read_secret, Ask};
+use super::transfer::open_card;
+use super::Cli;
+
+#[derive(Args, Debug)]
+pub struct SyncArgs {
+    /// Reader of the bank card (center, region or branch: the level above the card)
+    #[arg(long, value_name = "R")]
+    pub bank: String,
+    /// Reader of the card being synced
+    #[arg(long, value_name = "R")]
+    pub card: String,
+    /// Unblock the card's PIN (branch only; the holder proved their identity): the branch
+    /// operator's PIN (PURSE_BANK_PIN) and the new PIN (PURSE_NEW_PIN) are asked
+    #[arg(long)]
+    pub unblock_pin: bool,
+    /// With --unblock-pin: also set a new transaction key (PURSE_NEW_TXKEY)
+    #[arg(long, requires = "unblock_pin")]
+    pub unblock_txkey: bool,
+    /// Ledger file (default: $PURSE_LEDGER, else ~/.purse/ledger.sqlite)
+    #[arg(long, value_name = "FILE", env = "PURSE_LEDGER")]
+    pub ledger: Option<PathBuf>,
+    /// Do not collect the passbook (the sync completes; the card keeps its passbook)
+    #[arg(long)]
+    pub no_store: bool,
+    /// Host date sent to the cards (YYYY-MM-DD; informative: interest uses the bank's epoch date)
+    #[arg(long)]
+    pub date: Option<String>,
+}
+
+pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
+    let date = match &a.date {
+        Some(d) => parse_date(d)?,
+        None => today(),
+    };
+    let pcsc = Pcsc::establish()?;
+    let mut bank = open_card(&pcsc, &a.bank)?;
+    let mut card = open_card(&pcsc, &a.card)?;
+    if bank.reader == card.reader {
+        anyhow::bail!("--bank and --card are the same reader ({})", bank.reader);
+    }
+    let (bank_pin, unblock) = if a.unblock_pin {
+        let bp = read_secret(&Ask {
+            env: "PURSE_BANK_PIN",
+            prompt: "branch card PIN (operator): ",
+            confirm: false,
+            optional: false,
+        })?;
+        let pin = new_value(SecretRef::Pin, "PURSE_NEW_PIN", false)?;
+        let txkey = if a.unblock_txkey {
+            Some(new_value(SecretRef::TxKey, "PURSE_NEW_TXKEY", false)?)
+        } else {
+            None
+        };
+        (Some(bp), Some(Unblock { pin, txkey }))
+    } else {
+        (None, None)
+    };
+    let mut lg = if a.no_store {
+        None
+    } else {
+        let path = a.ledger.clone().unwrap_or_else(ledger::default_path);
+        Some(Ledger::open(&path).with_context(|| format!("opening ledger {}", path.display()))?)
+    };
+    let opts = SyncOptions {
+        date,
+        store: !a.no_store,
+        feed: true,
+        bank_pin,
+        unblock,
+        auto_finish: true,
+    };
+    let quiet = cli.json;
+    let mut progress = |p: Progress| {
+        if !quiet {
+            let Progress::Step(_, m) = p;
+            eprintln!("  .. {m}");
+        }
+    };
+    match fsync::sync(&mut bank, &mut card, lg.as_mut(), &opts, &mut progress) {
+        Ok(rep) => {
+            if cli.json {
+                super::print_json(&rep)?;
+            } else {
+                println!("{}", rep.summary());
+                println!("({} APDUs, {} ms)", rep.apdus, rep.millis);
+            }
+            Ok(if rep.invalidated { super::EXIT_REFUSED } else { super::EXIT_OK })
+        }
+        Err(e) => {
+            let code = e.exit_code();
+            if cli.json {
+                super::print_json(&serde_json::json!({
+                    "error": e.to_string(),
+                    "step": e.step(),
+                    "sw": e.sw().map(|s| format!("{:04X}", s.code())),
+                }))?;
+            }
+            eprintln!("purse: {e}");
+            Ok(code)
+        }
+    }
+}

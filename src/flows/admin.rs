@@ -1,0 +1,339 @@
+//! Administration of bank cards (protocol.md 12.8, F16-F19): an admin card and a bank card
+//! (center, region or branch) in two readers, authenticated card to card; the host relays
+//! A1 / A2 | A3 / A4 and never sees a key. One op per exchange (ADD, REMOVE, RATE, RANGE), six
+//! APDUs each (VERIFY PIN, 82 admin, 82 bank, 84, 86, 88): the admin PIN is reset by ADMIN_OP, so
+//! it is verified again for every op. Also reads the bank files (READ_BAD_CARDS, no PIN).
+use serde::Serialize;
+
+use crate::card::bank::{AdminAck, BadCardEntry, BadCardPage, ADMIN_REQ_LEN};
+use crate::card::{CardError, PurseCard};
+use crate::proto::consts::{self, Ins, Life, Role, SecretRef, Sw};
+use crate::proto::rate::format_rate;
+use crate::proto::types::{Account, Status};
+use crate::transport::CardIo;
+
+/// An administrative operation on a bank card (protocol.md 12.8, OPs and PARAMS).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum AdminOp {
+    BadCardAdd { account: Account },
+    BadCardRemove { account: Account },
+    SetRate { rate: u32 },
+    SetRange { low: Account, high: Account },
+}
+
+impl AdminOp {
+    pub fn code(&self) -> u8 {
+        match self {
+            AdminOp::BadCardAdd { .. } => consts::OP_BAD_CARD_ADD,
+            AdminOp::BadCardRemove { .. } => consts::OP_BAD_CARD_REMOVE,
+            AdminOp::SetRate { .. } => consts::OP_SET_RATE,
+            AdminOp::SetRange { .. } => consts::OP_SET_RANGE,
+        }
+    }
+
+    /// PARAMS (16 bytes, zero padded).
+    pub fn params(&self) -> [u8; 16] {
+        let mut p = [0u8; 16];
+        match self {
+            AdminOp::BadCardAdd { account } | AdminOp::BadCardRemove { account } => {
+                p[..8].copy_from_slice(&account.0)
+            }
+            AdminOp::SetRate { rate } => p[..4].copy_from_slice(&rate.to_be_bytes()),
+            AdminOp::SetRange { low, high } => {
+                p[..8].copy_from_slice(&low.0);
+                p[8..].copy_from_slice(&high.0);
+            }
+        }
+        p
+    }
+
+    /// REQ of ADMIN_INIT P1 00: OP | PARAMS | DATE.
+    pub fn request(&self, date: u16) -> [u8; ADMIN_REQ_LEN] {
+        let mut r = [0u8; ADMIN_REQ_LEN];
+        r[0] = self.code();
+        r[1..17].copy_from_slice(&self.params());
+        r[17..].copy_from_slice(&date.to_be_bytes());
+        r
+    }
+
+    /// Host-side checks the admin card repeats (row AI): valid accounts, a sane range.
+    pub fn check(&self) -> Result<(), String> {
+        match self {
+            AdminOp::BadCardAdd { account } | AdminOp::BadCardRemove { account } => {
+                if !account.is_valid() {
+                    return Err(format!("{account} is not a valid account number"));
+                }
+            }
+            AdminOp::SetRate { .. } => {}
+            AdminOp::SetRange { low, high } => {
+                if !low.is_valid() || !high.is_valid() {
+                    return Err("the range bounds must be valid account numbers".into());
+                }
+                if low.0[..4] != high.0[..4] {
+                    return Err(format!(
+                        "{low} and {high} must share their first 8 digits (one block of 10^8 accounts)"
+                    ));
+                }
+                if low > high {
+                    return Err(format!("LOW {low} is above HIGH {high}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// What the op does, for people.
+    pub fn describe(&self) -> String {
+        match self {
+            AdminOp::BadCardAdd { account } => format!("list {account} as a bad card"),
+            AdminOp::BadCardRemove { account } => format!("remove {account} from the bad cards"),
+            AdminOp::SetRate { rate } => format!(
+                "set the interest rate to {} % a year (RATE {rate:08X})",
+                format_rate(*rate)
+            ),
+            AdminOp::SetRange { low, high } => format!("serve accounts {low} .. {high}"),
+        }
+    }
+}
+
+/// The verified result of one op.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct AdminOutcome {
+    #[serde(flatten)]
+    pub op: AdminOp,
+    /// false: nothing to change (already listed, same value)
+    pub changed: bool,
+    /// BAD_CARD entries after the op
+    pub count: u16,
+    pub bank_account: Account,
+}
+
+/// Why an admin op failed, with the card's refusal kept (exit code 4) and a precise reason.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Card(#[from] CardError),
+    /// 9D24 explained from the list: listed too recently, `epochs` ago of the needed 7.
+    #[error("{account} was listed {epochs} epoch(s) ago: it can be removed after {} more epoch(s), once its keys have expired [9D24]", consts::BAD_CARD_EXPIRY as u8 - epochs)]
+    NotExpired { account: Account, epochs: u8 },
+    /// 9D24 explained from the list: not on this bank card.
+    #[error("{account} is not on the BAD_CARD list of this bank card [9D24]")]
+    NotListed { account: Account },
+    /// Refused by host checks before any card was asked.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl AdminError {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AdminError::Card(e) => e.exit_code(),
+            AdminError::NotExpired { .. } | AdminError::NotListed { .. } => 4,
+            AdminError::Invalid(_) => 1,
+        }
+    }
+    pub fn sw(&self) -> Option<Sw> {
+        match self {
+            AdminError::Card(e) => e.sw(),
+            AdminError::NotExpired { .. } | AdminError::NotListed { .. } => Some(Sw::NotListed),
+            AdminError::Invalid(_) => None,
+        }
+    }
+}
+
+fn is_bank(r: Role) -> bool {
+    matches!(r, Role::Center | Role::Region | Role::Branch)
+}
+
+/// Check both cards' roles and state before any secret is sent (the cards re-check).
+pub fn precheck<A: CardIo, B: CardIo>(
+    admin: &mut PurseCard<A>,
+    bank: &mut PurseCard<B>,
+) -> Result<(Status, Status), AdminError> {
+    let a = admin.get_status()?;
+    let b = bank.get_status()?;
+    if a.life != Life::Active || a.role != Role::Admin {
+        return Err(AdminError::Invalid(format!(
+            "the card in {} is not an admin card (it is a {} {} card)",
+            admin.reader,
+            a.life.name(),
+            a.role.name()
+        )));
+    }
+    if b.life != Life::Active || !is_bank(b.role) {
+        return Err(AdminError::Invalid(format!(
+            "the card in {} is not a bank card (center, region or branch): it is a {} {} card",
+            bank.reader,
+            b.life.name(),
+            b.role.name()
+        )));
+    }
+    if a.app_id != b.app_id {
+        return Err(AdminError::Invalid(
+            "the admin card and the bank card belong to different systems".into(),
+        ));
+    }
+    Ok((a, b))
+}
+
+/// Run one op: VERIFY PIN on the admin card, then 82/82/84/86/88. Both cards stay connected.
+pub fn run_op<A: CardIo, B: CardIo>(
+    admin: &mut PurseCard<A>,
+    bank: &mut PurseCard<B>,
+    pin: &[u8],
+    op: &AdminOp,
+    date: u16,
+) -> Result<AdminOutcome, AdminError> {
+    op.check().map_err(AdminError::Invalid)?;
+    admin.verify(SecretRef::Pin, pin)?;
+    let hello = admin.admin_init_admin(&op.request(date))?;
+    let a1 = bank.admin_init_bank(hello)?;
+    let a2a3 = admin.admin_op(&a1)?;
+    let a4 = match bank.admin_apply(&a2a3) {
+        Ok(a4) => a4,
+        Err(e) => {
+            if let (AdminOp::BadCardRemove { account }, Some(Sw::NotListed)) = (op, e.sw()) {
+                return Err(explain_not_removable(bank, account).unwrap_or(AdminError::Card(e)));
+            }
+            return Err(e.into());
+        }
+    };
+    let AdminAck {
+        changed,
+        count,
+        bank_account,
+    } = admin.admin_ack(&a4)?;
+    Ok(AdminOutcome {
+        op: *op,
+        changed,
+        count,
+        bank_account,
+    })
+}
+
+/// Run several ops in order on the same two connections; `each` sees every outcome as it
+/// comes (progress). Stops at the first failure: (outcomes so far, the error).
+pub fn run_ops<A: CardIo, B: CardIo>(
+    admin: &mut PurseCard<A>,
+    bank: &mut PurseCard<B>,
+    pin: &[u8],
+    ops: &[AdminOp],
+    date: u16,
+    mut each: impl FnMut(usize, &AdminOutcome),
+) -> (Vec<AdminOutcome>, Option<AdminError>) {
+    let mut out = Vec::with_capacity(ops.len());
+    for (i, op) in ops.iter().enumerate() {
+        match run_op(admin, bank, pin, op, date) {
+            Ok(o) => {
+                each(i, &o);
+                out.push(o);
+            }
+            Err(e) => return (out, Some(e)),
+        }
+    }
+    (out, None)
+}
+
+/// 9D24 on REMOVE means "not listed" or "listed < 7 epochs ago": read the list to say which.
+fn explain_not_removable<B: CardIo>(
+    bank: &mut PurseCard<B>,
+    account: &Account,
+) -> Option<AdminError> {
+    let files = read_bank_files(bank).ok()?;
+    Some(match files.find(account) {
+        Some(e) => AdminError::NotExpired {
+            account: *account,
+            epochs: e.epochs,
+        },
+        None => AdminError::NotListed { account: *account },
+    })
+}
+
+/// A BAD_CARD entry with its age.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ListedCard {
+    #[serde(flatten)]
+    pub entry: BadCardEntry,
+    /// (bank CURRENT − KEYNUM) mod 256
+    pub epochs: u8,
+    /// epochs ≥ 7: the card's keys have expired, the entry may be removed
+    pub removable: bool,
+}
+
+/// The bank files of a bank card (READ_BAD_CARDS, all pages needed for COUNT).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct BankFiles {
+    pub count: u16,
+    pub rate: u32,
+    pub low: Account,
+    pub high: Account,
+    pub arch: u8,
+    pub current: u8,
+    pub entries: Vec<ListedCard>,
+    /// APDUs used to read the list
+    pub pages_read: u8,
+}
+
+impl BankFiles {
+    /// The entry naming `acc` (the card compares the low 8 digits only).
+    pub fn find(&self, acc: &Account) -> Option<&ListedCard> {
+        self.entries.iter().find(|e| e.entry.matches(acc))
+    }
+    /// Is `acc` inside VALID_ACCOUNT?
+    pub fn serves(&self, acc: &Account) -> bool {
+        self.low <= *acc && *acc <= self.high
+    }
+    /// The full account of an entry (the range's 8-digit prefix + the stored low digits).
+    pub fn account_of(&self, e: &BadCardEntry) -> Account {
+        let mut a = self.low.0;
+        a[4..].copy_from_slice(&e.low);
+        Account(a)
+    }
+}
+
+/// Read every page of the bank files (page 0 always; pages up to COUNT).
+pub fn read_bank_files<B: CardIo>(bank: &mut PurseCard<B>) -> Result<BankFiles, CardError> {
+    let first: BadCardPage = bank.read_bad_cards(0)?;
+    let pages = (first.count as usize)
+        .div_ceil(consts::BC_PAGE as usize)
+        .max(1);
+    if pages > consts::BC_PAGES as usize {
+        return Err(CardError::BadResponse {
+            ins: Ins::ReadBadCards,
+            msg: format!("COUNT {} above 1200", first.count),
+        });
+    }
+    let current = first.current;
+    let mut raw = first.entries.clone();
+    for p in 1..pages {
+        raw.extend(bank.read_bad_cards(p as u8)?.entries);
+    }
+    if raw.len() != first.count as usize {
+        return Err(CardError::BadResponse {
+            ins: Ins::ReadBadCards,
+            msg: format!("{} entries read, COUNT {}", raw.len(), first.count),
+        });
+    }
+    let entries = raw
+        .into_iter()
+        .map(|entry| {
+            let epochs = current.wrapping_sub(entry.keynum);
+            ListedCard {
+                entry,
+                epochs,
+                removable: epochs as u16 >= consts::BAD_CARD_EXPIRY,
+            }
+        })
+        .collect();
+    Ok(BankFiles {
+        count: first.count,
+        rate: first.rate,
+        low: first.low,
+        high: first.high,
+        arch: first.arch,
+        current,
+        entries,
+        pages_read: pages as u8,
+    })
+}

@@ -1,0 +1,333 @@
+//! Administration of bank cards through pcscd against virtual cards running the real applet
+//! (protocol.md 12.8, MISSION F16-F19; threat rows T24, T26): admin PIN, replayed ops, the
+//! 1,200-entry BAD_CARD list (patent figure), a listed card invalidated for good at sync, removal
+//! only after expiry, VALID_ACCOUNT and the interest rate. One desk, one bank, cases in order.
+mod bankops;
+mod common;
+mod money;
+
+use std::time::Instant;
+
+use bankops::*;
+use money::*;
+use purse::card::bank::AdminHello;
+use purse::flows::admin::{AdminError, AdminOp};
+use purse::proto::consts::{Life, SecretRef};
+use purse::proto::rate::parse_rate;
+
+#[test]
+fn admin() {
+    let mut bank = Bank::standard(2, 10);
+    issue_admin(&mut bank, "admin", "ADMIN-1");
+    run_cases(
+        &mut bank,
+        &[
+            ("admin_needs_pin", admin_needs_pin),
+            ("op_checks_and_range_refusal", op_checks_and_range_refusal),
+            ("replay_admin_op_refused", replay_admin_op_refused),
+            ("bad_card_1200_entries", bad_card_1200_entries),
+            ("listed_card_invalidated_for_good", listed_card_invalidated),
+            ("range_refuses_at_sync", range_refuses_at_sync),
+            ("rate_change_changes_interest", rate_change_changes_interest),
+            ("remove_only_after_expiry", remove_only_after_expiry),
+        ],
+    );
+}
+
+fn pin_env(b: &Bank, pin: &str, args: &[&str]) -> common::Run {
+    let out = b
+        .desk
+        .cmd()
+        .env("PURSE_PIN", pin)
+        .args(args)
+        .output()
+        .expect("run purse");
+    common::Run {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+    }
+}
+
+fn readers(b: &Bank, adm: &str, bank_card: &str) -> (String, String) {
+    ensure_pair(b, adm, bank_card);
+    (b.reader(adm), b.reader(bank_card))
+}
+
+fn admin_needs_pin(b: &mut Bank) {
+    // card level: ADMIN_INIT without a verified PIN
+    let acc = b.status("bob").account;
+    let op = AdminOp::BadCardAdd { account: acc };
+    {
+        let mut a = b.open("admin");
+        let e = a.admin_init_admin(&op.request(DATE)).unwrap_err();
+        assert_eq!(sw_card(&e), Some(0x9D13), "{e}");
+    }
+    // a bank card is no admin card
+    {
+        let mut k = b.open("branch");
+        k.verify(SecretRef::Pin, PIN).unwrap();
+        let e = k.admin_init_admin(&op.request(DATE)).unwrap_err();
+        assert_eq!(sw_card(&e), Some(0x9D12), "{e}");
+    }
+    // CLI, wrong PIN: refused, nothing changed
+    let (ra, rk) = readers(b, "admin", "branch");
+    let r = pin_env(b, "9999", &["admin", "rate", "--admin", &ra, "--bank", &rk, "3.65"]);
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("wrong PIN, 2 tries left"), "{}", r.stderr);
+    assert_eq!(bank_files(b, "branch").rate, 0);
+    // CLI, right PIN
+    let r = pin_env(b, "1234", &["admin", "rate", "--admin", &ra, "--bank", &rk, "3.65"]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("3.6500 % a year"), "{}", r.stdout);
+    let r = b.desk.purse(&["--json", "admin", "bad-card", "list", "--bank", &rk]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let j = r.json();
+    assert_eq!(j["rate"], "3.6500");
+    assert_eq!(j["rate_raw"], "00068DB9");
+    assert_eq!(j["count"], 0);
+    // the admin PIN is reset after each op: a second op needs it again (the flow verifies)
+    let o = admin_op(b, "admin", "branch", AdminOp::SetRate { rate: 0x68DB9 }).unwrap();
+    assert!(!o.changed, "same rate again is no change: {o:?}");
+    let o = admin_op(b, "admin", "branch", AdminOp::SetRate { rate: 0 }).unwrap();
+    assert!(o.changed);
+    let mut a = b.open("admin");
+    assert_eq!(
+        a.verify_state(SecretRef::Pin).unwrap(),
+        purse::card::VerifyState::NotValidated(3)
+    );
+}
+
+fn op_checks_and_range_refusal(b: &mut Bank) {
+    let p = prefix_of(b, "branch");
+    // host checks: bounds in different blocks, LOW > HIGH
+    let e = admin_op(
+        b,
+        "admin",
+        "branch",
+        AdminOp::SetRange { low: acct(&p, 0), high: acct("20000000", 5) },
+    )
+    .unwrap_err();
+    assert!(matches!(e, AdminError::Invalid(_)), "{e}");
+    let e = admin_op(
+        b,
+        "admin",
+        "branch",
+        AdminOp::SetRange { low: acct(&p, 9), high: acct(&p, 5) },
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("above"), "{e}");
+    // an account outside the bank card's range: the bank card refuses (9D21)
+    let e = admin_op(b, "admin", "branch", AdminOp::BadCardAdd { account: acct("20000000", 5) })
+        .unwrap_err();
+    assert_eq!(sw_admin(&e), Some(0x9D21), "{e}");
+    assert!(e.to_string().contains("does not serve"), "{e}");
+    // CLI range: a user card as "bank" is refused before any PIN is asked
+    let (ra, ru) = readers(b, "admin", "bob");
+    let r = pin_env(b, "1234", &["admin", "range", "--admin", &ra, "--bank", &ru, &acct(&p, 0).to_string(), &acct(&p, 9_999_999).to_string()]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("not a bank card"), "{}", r.stderr);
+    // CLI range on the branch: same as the default block, allowed
+    let (ra, rk) = readers(b, "admin", "branch");
+    let r = pin_env(b, "1234", &["admin", "range", "--admin", &ra, "--bank", &rk, &acct(&p, 0).to_string(), &acct(&p, 9_999_999).to_string()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    let f = bank_files(b, "branch");
+    assert_eq!((f.low, f.high), (acct(&p, 0), acct(&p, 9_999_999)));
+}
+
+fn replay_admin_op_refused(b: &mut Bank) {
+    let p = prefix_of(b, "branch");
+    let op = AdminOp::BadCardAdd { account: acct(&p, 7_000_001) };
+    ensure_pair(b, "admin", "branch");
+    let mut a = b.open("admin");
+    let mut k = b.open("branch");
+    let bk0 = k.get_status().unwrap().bad_key;
+    a.verify(SecretRef::Pin, PIN).unwrap();
+    let hello: AdminHello = a.admin_init_admin(&op.request(DATE)).unwrap();
+    let a1 = k.admin_init_bank(hello).unwrap();
+    let a2a3 = a.admin_op(&a1).unwrap();
+    let a4 = k.admin_apply(&a2a3).unwrap();
+    let ack = a.admin_ack(&a4).unwrap();
+    assert!(ack.changed && ack.count == 1, "{ack:?}");
+    // replay A2|A3 into a fresh bank session: the bank's R1 differs -> 9D03, nothing applied
+    a.verify(SecretRef::Pin, PIN).unwrap();
+    let remove = AdminOp::BadCardRemove { account: acct(&p, 7_000_001) };
+    let hello = a.admin_init_admin(&remove.request(DATE)).unwrap();
+    let _a1 = k.admin_init_bank(hello).unwrap();
+    let e = k.admin_apply(&a2a3).unwrap_err();
+    assert_eq!(sw_card(&e), Some(0x9D03), "{e}");
+    assert_eq!(k.get_status().unwrap().bad_key, bk0 + 1);
+    // replay A4 to the admin card: no session -> refused
+    let e = a.admin_ack(&a4).unwrap_err();
+    assert!(matches!(sw_card(&e), Some(0x6985) | Some(0x9D03)), "{e}");
+    drop((a, k));
+    assert_eq!(bank_files(b, "branch").count, 1);
+    // the op is idempotent: adding again is "no change"
+    let o = admin_op(b, "admin", "branch", op).unwrap();
+    assert!(!o.changed && o.count == 1, "{o:?}");
+    // clean up: a fresh entry cannot be removed yet (listed 0 epochs ago)
+    let e = admin_op(b, "admin", "branch", remove).unwrap_err();
+    assert!(matches!(e, AdminError::NotExpired { epochs: 0, .. }), "{e}");
+    assert!(e.to_string().contains("after 7 more epoch"), "{e}");
+}
+
+fn bad_card_1200_entries(b: &mut Bank) {
+    let p = prefix_of(b, "branch");
+    let alice = b.status("alice").account;
+    let have = bank_files(b, "branch").count as u32; // 1 from the replay case
+    let (ra, rk) = readers(b, "admin", "branch");
+    // alice first, through the CLI
+    let r = pin_env(b, "1234", &["admin", "bad-card", "add", "--admin", &ra, "--bank", &rk, &alice.to_string()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("listed"), "{}", r.stdout);
+    // fill up to 1 200 in one CLI run (one op per account, card to card, 6 APDUs each)
+    let fill: Vec<String> = (0..(1200 - have - 1))
+        .map(|i| acct(&p, 5_000_000 + i).to_string())
+        .collect();
+    let mut args: Vec<&str> = vec!["--json", "admin", "bad-card", "add", "--admin", &ra, "--bank", &rk];
+    args.extend(fill.iter().map(String::as_str));
+    let t = Instant::now();
+    let r = pin_env(b, "1234", &args);
+    let secs = t.elapsed().as_secs_f64();
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    eprintln!(
+        "  filled {} BAD_CARD entries card to card in {secs:.1} s ({:.1} ms/op, 6 APDUs/op)",
+        fill.len(),
+        secs * 1000.0 / fill.len() as f64
+    );
+    let j = r.json();
+    assert_eq!(j["ops"].as_array().unwrap().len(), fill.len());
+    assert_eq!(j["ops"].as_array().unwrap().last().unwrap()["count"], 1200);
+    // list: 30 pages, every account there
+    let t = Instant::now();
+    let r = b.desk.purse(&["--json", "admin", "bad-card", "list", "--bank", &rk]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    eprintln!("  listed 1200 entries in {:.2} s", t.elapsed().as_secs_f64());
+    let j = r.json();
+    assert_eq!(j["count"], 1200);
+    let listed: std::collections::BTreeSet<String> = j["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["account"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed.len(), 1200);
+    assert!(listed.contains(&alice.to_string()));
+    assert!(fill.iter().all(|a| listed.contains(a)));
+    let f = bank_files(b, "branch");
+    assert_eq!(f.pages_read, 30);
+    // the 1 201st is refused with advice; an account already listed is "no change"
+    let extra = acct(&p, 6_999_999).to_string();
+    let r = pin_env(b, "1234", &["admin", "bad-card", "add", "--admin", &ra, "--bank", &rk, &extra]);
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("remove expired entries first") && r.stderr.contains("9D23"), "{}", r.stderr);
+    let o = admin_op(b, "admin", "branch", purse::flows::admin::AdminOp::BadCardAdd { account: alice }).unwrap();
+    assert!(!o.changed && o.count == 1200, "{o:?}");
+    // human list
+    let r = b.desk.purse(&["admin", "bad-card", "list", "--bank", &rk]);
+    assert!(r.stdout.contains("bad cards   1200/1200"), "{}", r.stdout);
+}
+
+fn listed_card_invalidated(b: &mut Bank) {
+    let before = b.balance("alice");
+    let s = sync_ok(b, "branch", "alice");
+    assert!(s.invalidated, "{s:?}");
+    let st = b.open("alice").get_status().unwrap();
+    assert_eq!(st.life, Life::Invalidated);
+    assert_eq!(st.balance, before, "balance frozen, still counted");
+    // for good: no payment, no sync
+    let e = b.open("alice").sync_card_init(DATE).unwrap_err();
+    assert_eq!(sw_card(&e), Some(0x9D19), "{e}");
+    let e = sync(b, "branch", "alice").unwrap_err();
+    assert!(e.to_string().contains("invalidated"), "{e}");
+    let r = b.desk.purse(&["status", "-r", &b.reader("alice")]);
+    assert!(r.stdout.to_lowercase().contains("invalid"), "{}", r.stdout);
+    let reads = invalidated_reads(b, "alice", ["bob", "branch"]);
+    let e = pay_card(b, "bob", "alice", 100).unwrap_err();
+    assert_eq!(sw_of(&e), Some(0x9D19), "{e}");
+    invalidated_reads(b, "alice", ["bob", "branch"]).ok();
+    b.assert_conserved("after invalidation");
+    assert_eq!(reads, Ok(before));
+}
+
+fn remove_only_after_expiry(b: &mut Bank) {
+    let alice = b.status("alice").account;
+    let mut date = b.status("center").key_date;
+    let e0 = bank_files(b, "branch").find(&alice).expect("alice listed").epochs;
+    assert!(e0 < 7);
+    for epoch in e0..7 {
+        let e = admin_op(b, "admin", "branch", AdminOp::BadCardRemove { account: alice }).unwrap_err();
+        match e {
+            AdminError::NotExpired { epochs, .. } => assert_eq!(epochs, epoch),
+            other => panic!("epoch {epoch}: {other}"),
+        }
+        date += 1;
+        epoch_down(b, date, None, &[]);
+        sync_ok(b, "center", "admin");
+    }
+    let f = bank_files(b, "branch");
+    assert!(f.find(&alice).unwrap().removable);
+    let (ra, rk) = readers(b, "admin", "branch");
+    let r = pin_env(b, "1234", &["admin", "bad-card", "remove", "--admin", &ra, "--bank", &rk, &alice.to_string()]);
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("removed"), "{}", r.stdout);
+    let f = bank_files(b, "branch");
+    assert_eq!(f.count, 1199);
+    assert!(f.find(&alice).is_none());
+    // not listed at all: said so
+    let e = admin_op(b, "admin", "branch", AdminOp::BadCardRemove { account: alice }).unwrap_err();
+    assert!(matches!(e, AdminError::NotListed { .. }), "{e}");
+    // the invalidated card stays invalidated
+    assert_eq!(b.status("alice").life, Life::Invalidated);
+}
+
+fn range_refuses_at_sync(b: &mut Bank) {
+    let p = prefix_of(b, "branch");
+    let bob = b.status("bob").account;
+    let serial: u32 = bob.to_string()[8..15].parse().unwrap();
+    let o = admin_op(
+        b,
+        "admin",
+        "branch",
+        AdminOp::SetRange { low: acct(&p, serial + 1), high: acct(&p, 9_999_999) },
+    )
+    .unwrap();
+    assert!(o.changed);
+    let bal = b.balance("bob");
+    // the host says so before asking the cards ...
+    let e = sync(b, "branch", "bob").unwrap_err();
+    assert!(e.to_string().contains("does not serve"), "{e}");
+    // ... and the bank card refuses by itself (9D21 at SYNC_BANK_P5), value-neutral
+    let e = sync_raw(b, "branch", "bob").unwrap_err();
+    assert_eq!(sw_card(&e), Some(0x9D21), "{e}");
+    assert!(e.to_string().contains("does not serve"), "{e}");
+    b.assert_clear(&["bob", "branch"], "after the refused sync");
+    assert_eq!(b.balance("bob"), bal);
+    b.assert_conserved("after a refused sync");
+    admin_op(b, "admin", "branch", AdminOp::SetRange { low: acct(&p, 0), high: acct(&p, 9_999_999) }).unwrap();
+    sync_ok(b, "branch", "bob");
+}
+
+fn rate_change_changes_interest(b: &mut Bank) {
+    let r1 = parse_rate("3.65").unwrap();
+    let r2 = parse_rate("7.3").unwrap();
+    assert_eq!(r2, 2 * r1 - 1, "7.30 % rounds to 2 × 3.65 % - 1 unit");
+    let mut date = b.status("center").key_date;
+    admin_op(b, "admin", "branch", AdminOp::SetRate { rate: r1 }).unwrap();
+    let st = b.status("bob");
+    date += 30;
+    let s = epoch_down(b, date, None, &["bob"]);
+    let days = (date - st.interest_date) as u32;
+    let i1 = s.last().unwrap().interest;
+    assert_eq!(i1, expected_interest(st.balance, r1, days), "bob {} × {r1:08X} × {days} days", st.balance);
+    assert!(i1 > 0);
+    assert_eq!(b.status("bob").interest_date, date);
+    admin_op(b, "admin", "branch", AdminOp::SetRate { rate: r2 }).unwrap();
+    let st = b.status("bob");
+    date += 30;
+    let s = epoch_down(b, date, None, &["bob"]);
+    let i2 = s.last().unwrap().interest;
+    assert_eq!(i2, expected_interest(st.balance, r2, 30));
+    assert!(i2 > i1, "doubling the rate pays more: {i1} -> {i2}");
+    assert_eq!(b.status("bob").rate, r2);
+}

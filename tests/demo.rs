@@ -1,0 +1,61 @@
+//! `purse demo` runs to completion on a fresh desk (issue 4 item 7), and `--keep` leaves the
+//! desk with its ledger.
+mod common;
+
+use std::process::Command;
+
+#[test]
+fn demo_runs_to_completion() {
+    common::require_jar();
+    let dir = tempfile::Builder::new().prefix("purse-demo-test-").tempdir().unwrap();
+    let desk = dir.path().join("desk");
+    let out = Command::new(env!("CARGO_BIN_EXE_purse"))
+        .env_remove("PCSCLITE_CSOCK_NAME")
+        .env_remove("PURSE_DESK")
+        .arg("--desk")
+        .arg(&desk)
+        .args(["demo", "--keep"])
+        .output()
+        .expect("run purse demo");
+    let so = String::from_utf8_lossy(&out.stdout);
+    let se = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "purse demo failed:\n{so}\n{se}");
+    for want in [
+        "Genesis",
+        "Mint",
+        "down the pyramid",
+        "alice pays bob",
+        "new key epoch",
+        "Syncs down the hierarchy",
+        "interest:",
+        "new key",
+        "passbook",
+        "ledger",
+        "demo done",
+    ] {
+        assert!(so.contains(want), "demo output lacks {want:?}:\n{so}");
+    }
+    // every user sync paid interest and cleared the passbook
+    assert!(so.contains("cleared on the card"), "{so}");
+    assert!(!so.contains("NOT cleared"), "{so}");
+    assert!(desk.join("ledger.sqlite").is_file(), "--keep left no ledger");
+    // the kept desk is stopped
+    let st = Command::new(env!("CARGO_BIN_EXE_purse"))
+        .env_remove("PCSCLITE_CSOCK_NAME")
+        .arg("--desk")
+        .arg(&desk)
+        .args(["--json", "desk", "status"])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(v["running"], false);
+    // a non-empty directory is refused
+    let again = Command::new(env!("CARGO_BIN_EXE_purse"))
+        .env_remove("PCSCLITE_CSOCK_NAME")
+        .arg("--desk")
+        .arg(&desk)
+        .arg("demo")
+        .output()
+        .unwrap();
+    assert!(!again.status.success());
+}

@@ -1,0 +1,227 @@
+//! A hostile relay during sync (protocol.md 8, T21-T23): tampered S2 | P5 and P6 are refused
+//! with no change of value, keys or passbook; a wrong feed gets no CLEAR; a replayed P6 is
+//! refused (9D0C); a forged INVALIDATE is refused and the card stays alive.
+mod common;
+mod money;
+mod syncing;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use money::*;
+use purse::flows::resume::ResumeOptions;
+use purse::proto::consts::{Life, SlotState};
+use purse::proto::types::Status;
+use syncing::*;
+
+#[test]
+fn sync_tamper() {
+    let mut bank = Bank::standard(8, 0);
+    let d = bank.status("center").key_date + 5;
+    advance(&bank, d, Some(RATE));
+    sync_ok(&bank, "center", "region", d);
+    ensure_admin(&mut bank);
+    set_rate(&mut bank, "branch", RATE, d);
+    sync_ok(&bank, "region", "branch", d);
+    run_cases(
+        &mut bank,
+        &[
+            ("feed_wrong_entry_no_clear", feed_wrong_entry_no_clear),
+            ("flip_bits_p5_refused", flip_bits_p5_refused),
+            ("replay_p6_refused", replay_p6_refused),
+            ("forged_invalidate_refused", forged_invalidate_refused),
+            // last: it runs ten epochs without syncing bob
+            ("flip_bits_p6_refused_then_resume", flip_bits_p6_refused_then_resume),
+        ],
+    );
+}
+
+/// What must not change on a card when a tampered packet is refused (BAD_KEY may).
+fn money_view(s: &Status) -> (u32, u8, u8, u16, u32, Life, u8) {
+    (s.balance, s.current_key, s.passbook_count, s.interest_date, s.serial, s.life, s.exception_count)
+}
+
+fn day(b: &Bank) -> u16 {
+    b.status("branch").key_date
+}
+
+fn data_of(cmd: &[u8]) -> Vec<u8> {
+    if cmd.len() > 5 {
+        cmd[5..5 + cmd[4] as usize].to_vec()
+    } else {
+        Vec::new()
+    }
+}
+
+fn feed_wrong_entry_no_clear(b: &mut Bank) {
+    b.pay_ok("alice", "bob", 111);
+    b.pay_ok("alice", "bob", 222);
+    let n = b.status("alice").passbook_count;
+    b.ensure(&["branch", "alice"]);
+    let mut bk = open_hooked(b, "branch", |ins, cmd: &mut Vec<u8>| {
+        if ins == 0x7C && cmd.len() > 5 + 30 {
+            cmd[5 + 27] ^= 0x01; // the AMOUNT of the first fed entry
+        }
+    });
+    let mut cd = b.open("alice");
+    let mut lg = ledger(b);
+    let r = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(day(b))).expect("sync");
+    drop((bk, cd));
+    assert!(r.collected && !r.cleared, "cleared after a wrong feed: {}", r.summary());
+    assert!(r.summary().contains("NOT cleared"), "{}", r.summary());
+    assert_eq!(b.status("alice").passbook_count, n + (r.interest > 0) as u8);
+    assert_conserved_sync(b, &[], "wrong feed");
+    // the honest retry clears, and the ledger holds each entry once
+    let r = sync_ok(b, "branch", "alice", day(b));
+    assert!(r.cleared);
+    assert_eq!(r.ledger.unwrap().entries_new, (r.passbook_entries - n) as usize);
+}
+
+/// Byte positions to flip in a packet of `len` bytes: header (TYPE, KEYNUM, SID), the first and
+/// last ciphertext bytes, the MAC.
+fn positions(len: usize) -> Vec<usize> {
+    vec![0, 1, 2, 7, 8, 9, len / 2, len - 9, len - 8, len - 1]
+}
+
+fn flip_bits_p5_refused(b: &mut Bank) {
+    let d = day(b);
+    b.pay_ok("bob", "alice", 50);
+    let total = 64 + 80; // S2 | P5 (AES)
+    let mut pos: Vec<usize> = positions(64);
+    pos.extend(positions(80).into_iter().map(|p| p + 64));
+    for p in pos {
+        assert!(p < total);
+        b.ensure(&["branch", "bob"]);
+        let (sb, sc) = (b.status("branch"), b.status("bob"));
+        let mut bk = open_hooked(b, "branch", move |ins, cmd: &mut Vec<u8>| {
+            if ins == 0x76 {
+                cmd[5 + p] ^= 0x80;
+            }
+        });
+        let mut cd = b.open("bob");
+        let mut lg = ledger(b);
+        let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(d)).expect_err("tampered S2|P5 accepted");
+        drop((bk, cd));
+        assert_eq!(sw_sync(&e), Some(0x9D03), "byte {p}: {e}");
+        let (sb2, sc2) = (b.status("branch"), b.status("bob"));
+        assert_eq!(money_view(&sb2), money_view(&sb), "byte {p}: bank changed");
+        assert_eq!(money_view(&sc2), money_view(&sc), "byte {p}: card changed");
+        assert_eq!(sb2.bad_key, sb.bad_key + 1, "byte {p}: bank BAD_KEY");
+        assert_eq!(b.pending("bob").r#in.state, SlotState::None, "byte {p}: expectation aborted");
+        assert_eq!(b.pending("branch").out.state, SlotState::None);
+    }
+    assert_conserved_sync(b, &[], "after tampered P5s");
+    // the bank card's BAD_KEY is reset by its own sync upwards
+    let r = sync_ok(b, "region", "branch", d);
+    assert_eq!(b.status("branch").bad_key, 0, "{}", r.summary());
+}
+
+fn flip_bits_p6_refused_then_resume(b: &mut Bank) {
+    let mut d = day(b);
+    for p in positions(80) {
+        // a new epoch each time so every P6 carries a key and interest
+        d += 1;
+        advance(b, d, None);
+        sync_ok(b, "center", "region", d);
+        sync_ok(b, "region", "branch", d);
+        b.ensure(&["branch", "alice"]);
+        let (sb, sc) = (b.status("branch"), b.status("alice"));
+        let mut bk = b.open("branch");
+        let mut cd = open_hooked(b, "alice", move |ins, cmd: &mut Vec<u8>| {
+            if ins == 0x78 {
+                cmd[5 + p] ^= 0x01;
+            }
+        });
+        let mut lg = ledger(b);
+        let mut o = opts(d);
+        o.auto_finish = false;
+        let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &o).expect_err("tampered P6 accepted");
+        drop((bk, cd));
+        // SID bytes: not this card's sync (a state check: 9D0B, nothing counted); else 9D03 +BK
+        let sid = (2..8).contains(&p);
+        assert_eq!(sw_sync(&e), Some(if sid { 0x9D0B } else { 0x9D03 }), "byte {p}: {e}");
+        let sc2 = b.status("alice");
+        assert_eq!(money_view(&sc2), money_view(&sc), "byte {p}: card changed");
+        assert_eq!(sc2.bad_key, sc.bad_key + (!sid) as u8, "byte {p}: BAD_KEY");
+        assert_eq!(b.pending("alice").r#in.state, SlotState::Sync);
+        // the bank has debited; the value is held in its OUT = SYNC
+        assert_conserved_sync(b, &["branch", "alice"], &format!("byte {p}: in flight"));
+        let rep = b.resume("branch", "alice");
+        assert!(rep.finished(), "byte {p}: {}", rep.summary());
+        let again = b.resume("branch", "alice");
+        assert!(again.actions.is_empty(), "byte {p}: second resume: {}", again.summary());
+        let (sb3, sc3) = (b.status("branch"), b.status("alice"));
+        let i = sc3.balance - sc.balance;
+        assert_eq!(sb.balance - sb3.balance, i, "byte {p}: interest moved once");
+        assert_eq!(sc3.current_key, sb.current_key, "byte {p}: key installed");
+        assert_eq!(sc3.bad_key, 0, "byte {p}: BAD_KEY reset by the P6");
+        assert_conserved_sync(b, &["branch", "alice"], &format!("byte {p}: after resume"));
+    }
+}
+
+fn replay_p6_refused(b: &mut Bank) {
+    let d = day(b);
+    let seen: Rc<RefCell<Option<Vec<u8>>>> = Rc::default();
+    let sack: Rc<RefCell<Option<Vec<u8>>>> = Rc::default();
+    b.ensure(&["branch", "bob"]);
+    let (s1, s2) = (seen.clone(), sack.clone());
+    let mut bk = open_hooked(b, "branch", move |ins, cmd: &mut Vec<u8>| {
+        if ins == 0x7A {
+            *s2.borrow_mut() = Some(data_of(cmd));
+        }
+    });
+    let mut cd = open_hooked(b, "bob", move |ins, cmd: &mut Vec<u8>| {
+        if ins == 0x78 {
+            *s1.borrow_mut() = Some(data_of(cmd));
+        }
+    });
+    let mut lg = ledger(b);
+    sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(d)).expect("sync");
+    drop((bk, cd));
+    let p6 = seen.borrow().clone().expect("P6 seen");
+    let sk = sack.borrow().clone().expect("SACK seen");
+    let (sb, sc) = (b.status("branch"), b.status("bob"));
+    let e = b.open("bob").sync_card_p6(&p6).expect_err("replayed P6 accepted");
+    assert_eq!(sw_of_card(&e), Some(0x9D0C), "{e}");
+    let e = b.open("branch").sync_bank_ack(&sk).expect_err("replayed SACK accepted");
+    assert_eq!(sw_of_card(&e), Some(0x9D0B), "{e}");
+    assert_eq!(b.status("bob"), sc, "replay changed the card");
+    assert_eq!(b.status("branch"), sb, "replay changed the bank");
+}
+
+fn forged_invalidate_refused(b: &mut Bank) {
+    let d = day(b);
+    b.ensure(&["branch", "bob"]);
+    let sc = b.status("bob");
+    let mut bk = b.open("branch");
+    // replace the P6 by an INVALIDATE-shaped packet with the right header but no valid MAC
+    let mut cd = open_hooked(b, "bob", |ins, cmd: &mut Vec<u8>| {
+        if ins == 0x78 {
+            let mut d = data_of(cmd);
+            d.truncate(64);
+            d[0] = 0x59;
+            for x in d[8..].iter_mut() {
+                *x ^= 0x5A;
+            }
+            let mut c = cmd[..4].to_vec();
+            c.push(d.len() as u8);
+            c.extend_from_slice(&d);
+            c.push(0);
+            *cmd = c;
+        }
+    });
+    let mut lg = ledger(b);
+    let mut o = opts(d);
+    o.auto_finish = false;
+    let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &o).expect_err("forged INVALIDATE accepted");
+    drop((bk, cd));
+    assert_eq!(sw_sync(&e), Some(0x9D03), "{e}");
+    let sc2 = b.status("bob");
+    assert_eq!(sc2.life, Life::Active, "forged INVALIDATE obeyed");
+    assert_eq!(money_view(&sc2), money_view(&sc));
+    let rep = b.resume("branch", "bob");
+    assert!(rep.finished(), "{}", rep.summary());
+    assert_eq!(b.status("bob").life, Life::Active);
+    let _ = ResumeOptions::default();
+    assert_conserved_sync(b, &["branch", "bob"], "after forged INVALIDATE");
+}
