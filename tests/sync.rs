@@ -40,6 +40,7 @@ fn sync_cases() {
             ("unblock_pin_at_branch_only", unblock_pin_at_branch_only),
             ("figures_engine_counters", figures_engine_counters),
             ("listed_card_invalidated", listed_card_invalidated),
+            ("exception_log_handed_over", exception_log_handed_over),
             ("key_expiry_after_three_epochs", key_expiry_after_three_epochs),
         ],
     );
@@ -74,6 +75,8 @@ fn sync_checked(b: &Bank, bank: &str, card: &str, rate: u32) -> u32 {
     assert_eq!(cs2.balance, cs.balance + want.paid, "{card} credited exactly");
     assert_eq!(bs2.balance, bs.balance - want.paid, "{bank} debited exactly");
     assert_eq!(cs2.interest_date, want.new_date, "{card}: new interest date");
+    assert_eq!(cs2.rate, rate, "{card}: BALANCE.RATE = the bank's rate (P6 offset 25)");
+    assert_eq!(r.rate, rate);
     assert_eq!(cs2.current_key, bs.current_key, "{card} got the bank's newest key");
     assert_eq!(cs2.key_date, bs.key_date);
     if want.paid > 0 {
@@ -331,7 +334,7 @@ fn figures_engine_counters(b: &mut Bank) {
 }
 
 fn listed_card_invalidated(b: &mut Bank) {
-    use purse::flows::admin::{self, AdminOp};
+    use purse::flows::admin::AdminOp;
     use purse::proto::consts::Life;
     let d = day(b);
     b.issue("frank", Role::User, "FRANK", &CardOpts::default());
@@ -339,13 +342,7 @@ fn listed_card_invalidated(b: &mut Bank) {
     b.pay_ok("frank", "alice", 300);
     let acc = b.status("frank").account;
     let n = b.status("frank").passbook_count as usize;
-    ensure_admin(b);
-    b.ensure(&["admin", "branch"]);
-    {
-        let mut a = b.open("admin");
-        let mut k = b.open("branch");
-        admin::run_op(&mut a, &mut k, PIN, &AdminOp::BadCardAdd { account: acc }, d).expect("list frank");
-    }
+    admin_op(b, "branch", &AdminOp::BadCardAdd { account: acc }, d);
     let bal = b.balance("frank");
     let r = sync_ok(b, "branch", "frank", d);
     assert!(r.invalidated, "{}", r.summary());
@@ -361,4 +358,39 @@ fn listed_card_invalidated(b: &mut Bank) {
     let e = sync(b, "branch", "frank", &opts(d)).expect_err("invalidated card synced");
     assert!(e.to_string().contains("invalidated"), "{e}");
     b.assert_conserved("after invalidation");
+}
+
+/// A payment given up (`resume --give-up`) sits in the payer's exception log; the sync hands it
+/// to the ledger (unsettled claim) and clears it with the passbook.
+fn exception_log_handed_over(b: &mut Bank) {
+    let d = day(b);
+    b.ensure(&["alice", "bob"]);
+    {
+        let mut p = b.open("alice");
+        let mut q = b.open("bob");
+        p.verify(SecretRef::Pin, PIN).unwrap();
+        let hello = q.xfer_payee_init(700, DATE).unwrap();
+        let p1 = p.xfer_payer_init(700, DATE, hello).unwrap();
+        let tid = purse::card::transfer::PacketHeader::parse(&p1).unwrap().sid;
+        let p2p3 = q.xfer_payee_p1(&p1).unwrap();
+        p.xfer_payer_p2p3(&p2p3).unwrap(); // alice debited, P4 "lost"
+        q.xfer_abort_expected(&tid).unwrap(); // bob drops it (NACK stored)
+        p.verify(SecretRef::Pin, PIN).unwrap();
+        p.pending_to_exception(&tid).unwrap(); // alice gives up: exception entry
+    }
+    let st = b.status("alice");
+    assert_eq!(st.exception_count, 1);
+    assert_conserved_sync(b, &[], "exception recorded");
+    let r = sync(b, "branch", "alice", &opts(d)).expect("sync");
+    assert_eq!(r.exceptions, 1);
+    let l = r.ledger.as_ref().unwrap();
+    assert_eq!((l.exceptions_collected, l.exceptions_new), (1, 1), "{l:?}");
+    assert!(r.cleared);
+    assert_eq!(b.status("alice").exception_count, 0);
+    let ex = ledger(b).exceptions(Some(&st.account)).unwrap();
+    assert!(ex.iter().any(|e| e.amount == 700), "{ex:?}");
+    // the 7.00 now lives in the ledger as a claim (settled by a branch payment after
+    // reconciliation), no longer on a card
+    b.minted -= 700;
+    assert_conserved_sync(b, &[], "exception handed over");
 }

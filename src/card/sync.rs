@@ -164,7 +164,10 @@ impl<T: CardIo> PurseCard<T> {
         match (pkt.first().copied(), d.len()) {
             (Some(consts::PT_INVALIDATE), 0) => Ok(None),
             (_, n) if n == consts::PKT_SHORT as usize => Ok(Some(d)),
-            (_, n) => Err(bad(Ins::SyncCardP6, format!("{n} bytes, expected a 48-byte SACK"))),
+            (_, n) => Err(bad(
+                Ins::SyncCardP6,
+                format!("{n} bytes, expected a 48-byte SACK"),
+            )),
         }
     }
 
@@ -175,7 +178,10 @@ impl<T: CardIo> PurseCard<T> {
         check_answer_len(Ins::ResumeGetP4, &a)?;
         match a {
             BankAnswer::P6(p) => Ok(p),
-            BankAnswer::Invalidate(_) => Err(bad(Ins::ResumeGetP4, "a stored INVALIDATE (banks store none)")),
+            BankAnswer::Invalidate(_) => Err(bad(
+                Ins::ResumeGetP4,
+                "a stored INVALIDATE (banks store none)",
+            )),
         }
     }
 
@@ -192,9 +198,12 @@ impl<T: CardIo> PurseCard<T> {
         let f = crate::proto::types::encode_secret(secret, (lo, hi), false)
             .map_err(|e| CardError::Invalid(format!("new {}: {e}", which.name())))?;
         if !matches!(which, SecretRef::Pin | SecretRef::TxKey) {
-            return Err(CardError::Invalid("only the PIN or the transaction key can be unblocked".into()));
+            return Err(CardError::Invalid(
+                "only the PIN or the transaction key can be unblocked".into(),
+            ));
         }
-        self.cmd_len(Ins::UnblockPin, 0, which.code(), &f, 0).map(|_| ())
+        self.cmd_len(Ins::UnblockPin, 0, which.code(), &f, 0)
+            .map(|_| ())
     }
 
     /// 80 CENTER_ADVANCE(DATE | RATE_FLAG | RATE) on the center (approval verified first): a new
@@ -230,9 +239,15 @@ fn check_answer_len(ins: Ins, a: &BankAnswer) -> Result<(), CardError> {
     if ok {
         Ok(())
     } else {
-        Err(bad(ins, format!("{} of {n} bytes", match a {
-            BankAnswer::P6(_) => "P6",
-            BankAnswer::Invalidate(_) => "INVALIDATE",
-        })))
+        Err(bad(
+            ins,
+            format!(
+                "{} of {n} bytes",
+                match a {
+                    BankAnswer::P6(_) => "P6",
+                    BankAnswer::Invalidate(_) => "INVALIDATE",
+                }
+            ),
+        ))
     }
 }

@@ -104,7 +104,11 @@ pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
                 println!("{}", rep.summary());
                 println!("({} APDUs, {} ms)", rep.apdus, rep.millis);
             }
-            Ok(if rep.invalidated { super::EXIT_REFUSED } else { super::EXIT_OK })
+            Ok(if rep.invalidated {
+                super::EXIT_REFUSED
+            } else {
+                super::EXIT_OK
+            })
         }
         Err(e) => {
             let code = e.exit_code();

@@ -73,7 +73,11 @@ impl Stage {
             let i = match self.slots.iter().position(|s| s.as_deref() == Some(*n)) {
                 Some(i) => i,
                 None => {
-                    let i = self.slots.iter().position(|s| s.is_none()).expect("a free slot");
+                    let i = self
+                        .slots
+                        .iter()
+                        .position(|s| s.is_none())
+                        .expect("a free slot");
                     self.desk.insert(n, Some(i), false)?;
                     self.slots[i] = Some(n.to_string());
                     i
@@ -96,7 +100,11 @@ impl Stage {
         Err(format!("cannot open the card in {reader}: {last}").into())
     }
 
-    fn two(&mut self, a: &str, b: &str) -> Result<(PurseCard<Connection>, PurseCard<Connection>), DemoError> {
+    fn two(
+        &mut self,
+        a: &str,
+        b: &str,
+    ) -> Result<(PurseCard<Connection>, PurseCard<Connection>), DemoError> {
         let r = self.put(&[a, b])?;
         Ok((self.open(&r[0])?, self.open(&r[1])?))
     }
@@ -168,16 +176,34 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
         s(DEMO_APPROVAL)
     );
 
-    step(&mut n, "Start a virtual desk: a private pcscd with two virtual readers");
-    let st = desk.start(&StartOptions { slots: Some(2), port: None })?;
+    step(
+        &mut n,
+        "Start a virtual desk: a private pcscd with two virtual readers",
+    );
+    let st = desk.start(&StartOptions {
+        slots: Some(2),
+        port: None,
+    })?;
     desk.use_socket();
     let pcsc = Pcsc::establish()?;
     let readers: Vec<String> = st.slots.iter().map(|s| s.reader.clone()).collect();
-    println!("desk in {}; readers: {}", path.display(), readers.join(", "));
-    let mut stg = Stage { desk: Desk::at(path), pcsc, readers, slots: vec![None, None] };
+    println!(
+        "desk in {}; readers: {}",
+        path.display(),
+        readers.join(", ")
+    );
+    let mut stg = Stage {
+        desk: Desk::at(path),
+        pcsc,
+        readers,
+        slots: vec![None, None],
+    };
 
     let eur_c = Currency::parse("EUR", None)?;
-    step(&mut n, "Genesis: a blank card becomes the bank's center (AES suite, EUR)");
+    step(
+        &mut n,
+        "Genesis: a blank card becomes the bank's center (AES suite, EUR)",
+    );
     stg.new_card("center")?;
     let mut c = stg.one("center")?;
     let g = genesis(
@@ -207,7 +233,10 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
         format_date(DAY0)
     );
 
-    step(&mut n, "Issue cards from the center: an admin card, a region, a branch, two users");
+    step(
+        &mut n,
+        "Issue cards from the center: an admin card, a region, a branch, two users",
+    );
     let cards: [(&str, Role, &str, u32, u32); 5] = [
         ("admin", Role::Admin, "ADMIN", 0, u32::MAX),
         ("region", Role::Region, "NORTH", 0, u32::MAX),
@@ -242,7 +271,11 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
             name,
             is.account,
             if role == Role::User {
-                format!(" (PIN above {}, transaction key above {})", eur(min), eur(max))
+                format!(
+                    " (PIN above {}, transaction key above {})",
+                    eur(min),
+                    eur(max)
+                )
             } else {
                 String::new()
             }
@@ -255,7 +288,10 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
     drop(c);
     println!("center balance {}", eur(bal));
 
-    step(&mut n, "Money down the pyramid: center -> region -> branch -> users");
+    step(
+        &mut n,
+        "Money down the pyramid: center -> region -> branch -> users",
+    );
     let secrets = Secrets {
         pin: Some(DEMO_PIN.to_vec()),
         txkey: Some(DEMO_TXKEY.to_vec()),
@@ -268,7 +304,15 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
         ("branch", "bob", 50_000),
     ] {
         let (mut a, mut b) = stg.two(from, to)?;
-        let r = xfer::transfer(&mut a, &mut b, amount, DAY0, &secrets, true, &RunOptions::default())?;
+        let r = xfer::transfer(
+            &mut a,
+            &mut b,
+            amount,
+            DAY0,
+            &secrets,
+            true,
+            &RunOptions::default(),
+        )?;
         println!(
             "  {from:<6} -> {to:<6} {:>12}   ({} now {}, {} now {})",
             eur(amount),
@@ -281,7 +325,15 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
 
     step(&mut n, "A payment between users: alice pays bob 12.50 EUR (six APDUs card to card, PIN not needed below 20.00)");
     let (mut a, mut b) = stg.two("alice", "bob")?;
-    let r = xfer::transfer(&mut a, &mut b, 1250, DAY0 + 1, &secrets, true, &RunOptions::default())?;
+    let r = xfer::transfer(
+        &mut a,
+        &mut b,
+        1250,
+        DAY0 + 1,
+        &secrets,
+        true,
+        &RunOptions::default(),
+    )?;
     println!(
         "  transfer {}: alice {} -> bob {} (key pair {}/{})",
         hex::encode_upper(r.tid),
@@ -307,11 +359,23 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
     drop(c);
     println!("  {}", adv.summary());
 
-    step(&mut n, "The admin card sets the same rate on the region and the branch (card to card)");
+    step(
+        &mut n,
+        "The admin card sets the same rate on the region and the branch (card to card)",
+    );
     for bank in ["region", "branch"] {
         let (mut ad, mut bk) = stg.two("admin", bank)?;
-        match admin::run_op(&mut ad, &mut bk, DEMO_PIN, &AdminOp::SetRate { rate }, epoch_day) {
-            Ok(o) => println!("  {bank}: rate set ({})", if o.changed { "changed" } else { "unchanged" }),
+        match admin::run_op(
+            &mut ad,
+            &mut bk,
+            DEMO_PIN,
+            &AdminOp::SetRate { rate },
+            epoch_day,
+        ) {
+            Ok(o) => println!(
+                "  {bank}: rate set ({})",
+                if o.changed { "changed" } else { "unchanged" }
+            ),
             Err(e) => println!("  {bank}: rate not set ({e}); its syncs pay no interest"),
         }
     }
@@ -325,10 +389,19 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
             ledger_path.display()
         ),
     );
-    for (bank, card) in [("center", "admin"), ("center", "region"), ("region", "branch"), ("branch", "alice"), ("branch", "bob")] {
+    for (bank, card) in [
+        ("center", "admin"),
+        ("center", "region"),
+        ("region", "branch"),
+        ("branch", "alice"),
+        ("branch", "bob"),
+    ] {
         let (mut bk, mut cd) = stg.two(bank, card)?;
         println!("  {bank} -> {card}:");
-        let opts = SyncOptions { date: epoch_day, ..SyncOptions::default() };
+        let opts = SyncOptions {
+            date: epoch_day,
+            ..SyncOptions::default()
+        };
         let mut progress = |p: Progress| {
             let Progress::Step(_, m) = p;
             println!("      .. {m}");
@@ -338,12 +411,28 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
             println!("    {line}");
         }
         println!("    ({} APDUs, {} ms)", rep.apdus, rep.millis);
-        figs.syncs.push((format!("{bank}->{card}"), rep.apdus, rep.millis, rep.interest));
+        figs.syncs.push((
+            format!("{bank}->{card}"),
+            rep.apdus,
+            rep.millis,
+            rep.interest,
+        ));
     }
 
-    step(&mut n, "After the sync: bob pays alice 5.00 EUR under the new key");
+    step(
+        &mut n,
+        "After the sync: bob pays alice 5.00 EUR under the new key",
+    );
     let (mut b, mut a) = stg.two("bob", "alice")?;
-    let r = xfer::transfer(&mut b, &mut a, 500, epoch_day, &secrets, true, &RunOptions::default())?;
+    let r = xfer::transfer(
+        &mut b,
+        &mut a,
+        500,
+        epoch_day,
+        &secrets,
+        true,
+        &RunOptions::default(),
+    )?;
     println!(
         "  transfer {}: key pair {}/{} (the new epoch's key), bob {} -> alice {}",
         hex::encode_upper(r.tid),
@@ -371,9 +460,15 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
     }
     drop(a);
 
-    step(&mut n, "The bank's ledger (`purse ledger`): every collected passbook entry, once");
+    step(
+        &mut n,
+        "The bank's ledger (`purse ledger`): every collected passbook entry, once",
+    );
     let entries = ledger.entries(&EntryFilter::default())?;
-    println!("  {:<16} {:<10} {:<13} {:>12} {:>14}  counterparty", "card", "date", "type", "amount", "new balance");
+    println!(
+        "  {:<16} {:<10} {:<13} {:>12} {:>14}  counterparty",
+        "card", "date", "type", "amount", "new balance"
+    );
     for e in &entries {
         println!(
             "  {:<16} {:<10} {:<13} {:>12} {:>14}  {} {}",
@@ -398,7 +493,11 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
     );
 
     println!();
-    let apdus: Vec<String> = figs.syncs.iter().map(|(k, a, ms, _)| format!("{k} {a} APDUs/{ms} ms")).collect();
+    let apdus: Vec<String> = figs
+        .syncs
+        .iter()
+        .map(|(k, a, ms, _)| format!("{k} {a} APDUs/{ms} ms"))
+        .collect();
     println!("syncs: {}", apdus.join(", "));
     println!("demo done in {:.1} s", t_all.elapsed().as_secs_f64());
     Ok(figs)

@@ -37,7 +37,10 @@ impl AdvanceReport {
         );
         if self.rate_set {
             if let Some(r) = self.rate_after {
-                m.push_str(&format!(", interest rate {}", crate::proto::sync::describe_rate(r)));
+                m.push_str(&format!(
+                    ", interest rate {}",
+                    crate::proto::sync::describe_rate(r)
+                ));
             }
         }
         m

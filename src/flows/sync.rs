@@ -188,7 +188,11 @@ impl SyncReport {
         } else if self.deferred {
             m.push("interest: deferred (bank card short of funds, or the card could not take it now); the days count at the next sync".into());
         } else {
-            m.push(format!("interest: none ({} days at rate {})", self.days, ps::describe_rate(self.rate)));
+            m.push(format!(
+                "interest: none ({} days at rate {})",
+                self.days,
+                ps::describe_rate(self.rate)
+            ));
         }
         m.push(format!(
             "balance: {} -> {}",
@@ -214,7 +218,11 @@ impl SyncReport {
                 self.passbook_entries,
                 self.exceptions,
                 l.map(|l| l.entries_new + l.exceptions_new).unwrap_or(0),
-                if self.cleared { ", cleared on the card" } else { ", NOT cleared by the bank card (digest mismatch?): sync again" }
+                if self.cleared {
+                    ", cleared on the card"
+                } else {
+                    ", NOT cleared by the bank card (digest mismatch?): sync again"
+                }
             ));
         } else {
             m.push(format!(
@@ -223,7 +231,10 @@ impl SyncReport {
             ));
         }
         if self.bad_key_before > 0 {
-            m.push(format!("bad-packet counter reset (was {})", self.bad_key_before));
+            m.push(format!(
+                "bad-packet counter reset (was {})",
+                self.bad_key_before
+            ));
         }
         if self.pin_unblocked {
             m.push("PIN unblocked and set to the new value".into());
@@ -278,7 +289,9 @@ impl SyncError {
 }
 
 fn describe_failure(step: SyncStep, who: Who, err: &CardError, finished: Option<&str>) -> String {
-    let mut m = format!("sync failed at {step:?} on the {who:?} card: {err}").replace("Bank card", "bank card").replace("Card card", "synced card");
+    let mut m = format!("sync failed at {step:?} on the {who:?} card: {err}")
+        .replace("Bank card", "bank card")
+        .replace("Card card", "synced card");
     match finished {
         Some(f) => m.push_str(&format!("\n{f}")),
         None if matches!(step, SyncStep::Setup | SyncStep::CardInit | SyncStep::BankInit | SyncStep::CardS1) => {
@@ -304,7 +317,14 @@ pub fn sync<B: CardIo, C: CardIo>(
 ) -> Result<SyncReport, SyncError> {
     let t0 = Instant::now();
     let mut n = Counter(0);
-    let ce = |step, who| move |err| SyncError::Card { step, who, err, finished: None };
+    let ce = |step, who| {
+        move |err| SyncError::Card {
+            step,
+            who,
+            err,
+            finished: None,
+        }
+    };
     let mut say = |s: SyncStep, m: String| progress(Progress::Step(s, m));
 
     // 0. both cards' status and pending slots
@@ -318,12 +338,19 @@ pub fn sync<B: CardIo, C: CardIo>(
         )));
     }
     if bs.life != Life::Active || cs.life != Life::Active {
-        return Err(SyncError::Precheck("both cards must be personalised purse cards".into()));
+        return Err(SyncError::Precheck(
+            "both cards must be personalised purse cards".into(),
+        ));
     }
     if !ps::sync_pair_allowed(bs.role, cs.role) {
         let want = ps::bank_role_for(cs.role)
             .map(|r| format!("a {} card syncs with a {} card", cs.role.name(), r.name()))
-            .unwrap_or_else(|| format!("a {} card is never synced (it has no bank above it)", cs.role.name()));
+            .unwrap_or_else(|| {
+                format!(
+                    "a {} card is never synced (it has no bank above it)",
+                    cs.role.name()
+                )
+            });
         return Err(SyncError::Precheck(format!(
             "{} ({}) cannot sync {} ({}): {want}",
             bs.name,
@@ -333,32 +360,52 @@ pub fn sync<B: CardIo, C: CardIo>(
         )));
     }
     if bs.app_id != cs.app_id {
-        return Err(SyncError::Precheck("the two cards belong to different systems (APP_ID)".into()));
+        return Err(SyncError::Precheck(
+            "the two cards belong to different systems (APP_ID)".into(),
+        ));
     }
     if opts.unblock.is_some() && bs.role != Role::Branch {
-        return Err(SyncError::Precheck("a PIN is unblocked only at a branch (bank card of role branch)".into()));
+        return Err(SyncError::Precheck(
+            "a PIN is unblocked only at a branch (bank card of role branch)".into(),
+        ));
     }
     if opts.store && ledger.is_none() {
-        return Err(SyncError::Precheck("no ledger to store the passbook in (give one, or --no-store)".into()));
+        return Err(SyncError::Precheck(
+            "no ledger to store the passbook in (give one, or --no-store)".into(),
+        ));
     }
     let bp = bank.get_pending().map_err(ce(SyncStep::Setup, Who::Bank))?;
     let cp = card.get_pending().map_err(ce(SyncStep::Setup, Who::Card))?;
-    if bp.out.state != SlotState::None || cp.r#in.state != SlotState::None || cp.out.state != SlotState::None {
+    if bp.out.state != SlotState::None
+        || cp.r#in.state != SlotState::None
+        || cp.out.state != SlotState::None
+    {
         let sync_left = bp.out.state == SlotState::Sync || cp.r#in.state == SlotState::Sync;
         let transfer_left = cp.out.state == SlotState::Transfer
             || cp.r#in.state == SlotState::Transfer
             || bp.out.state == SlotState::Transfer;
         if sync_left && !transfer_left && opts.auto_finish {
             let acts = resume_rows(bank, &bs, &bp, card, &cs, &cp);
-            let ok = acts.iter().all(|a| !matches!(a, Action::Stuck { .. } | Action::Failed { .. }));
-            say(SyncStep::Setup, format!("finished an interrupted sync first: {}", describe_actions(&acts)));
+            let ok = acts
+                .iter()
+                .all(|a| !matches!(a, Action::Stuck { .. } | Action::Failed { .. }));
+            say(
+                SyncStep::Setup,
+                format!(
+                    "finished an interrupted sync first: {}",
+                    describe_actions(&acts)
+                ),
+            );
             if !ok {
                 return Err(SyncError::Precheck(format!(
                     "an earlier sync is unfinished and could not be finished: {}",
                     describe_actions(&acts)
                 )));
             }
-            let again = SyncOptions { auto_finish: false, ..opts.clone() };
+            let again = SyncOptions {
+                auto_finish: false,
+                ..opts.clone()
+            };
             return sync(bank, card, ledger, &again, progress);
         }
         if bp.out.state == SlotState::Sync && bp.out.account != cs.account {
@@ -376,7 +423,11 @@ pub fn sync<B: CardIo, C: CardIo>(
         return Err(SyncError::Precheck(format!(
             "a card has an unfinished {}: run `purse resume` with {} first",
             if transfer_left { "transfer" } else { "sync" },
-            if transfer_left { "the other card of that transfer" } else { "both cards" }
+            if transfer_left {
+                "the other card of that transfer"
+            } else {
+                "both cards"
+            }
         )));
     }
     // bank files (rate, range, archive) for the host's expectations; not required
@@ -394,22 +445,33 @@ pub fn sync<B: CardIo, C: CardIo>(
     // verify the bank operator's PIN (unblock needs it validated at 72)
     if let Some(pin) = &opts.bank_pin {
         n.0 += 1;
-        bank.verify(SecretRef::Pin, pin).map_err(ce(SyncStep::Setup, Who::Bank))?;
+        bank.verify(SecretRef::Pin, pin)
+            .map_err(ce(SyncStep::Setup, Who::Bank))?;
     }
 
     // 1. card: SYNC_CARD_INIT
-    say(SyncStep::CardInit, format!("{}: announcing its keys", cs.name));
+    say(
+        SyncStep::CardInit,
+        format!("{}: announcing its keys", cs.name),
+    );
     n.0 += 1;
-    let hello = card.sync_card_init(opts.date).map_err(ce(SyncStep::CardInit, Who::Card))?;
+    let hello = card
+        .sync_card_init(opts.date)
+        .map_err(ce(SyncStep::CardInit, Who::Card))?;
     // 2. bank: SYNC_BANK_INIT
     n.0 += 1;
     let s1 = bank
         .sync_bank_init(opts.unblock.is_some(), hello, opts.date)
         .map_err(ce(SyncStep::BankInit, Who::Bank))?;
     // 3. card: SYNC_CARD_S1 -> S2 | P5 (IN = SYNC from here)
-    say(SyncStep::CardS1, format!("{}: committing balance, passbook and keys (P5)", cs.name));
+    say(
+        SyncStep::CardS1,
+        format!("{}: committing balance, passbook and keys (P5)", cs.name),
+    );
     n.0 += 1;
-    let s2p5: S2P5 = card.sync_card_s1(&s1).map_err(ce(SyncStep::CardS1, Who::Card))?;
+    let s2p5: S2P5 = card
+        .sync_card_s1(&s1)
+        .map_err(ce(SyncStep::CardS1, Who::Card))?;
     let sid = s2p5.sid();
 
     // From here the card holds IN = SYNC(sid): any failure is finished or aborted.
@@ -426,23 +488,38 @@ pub fn sync<B: CardIo, C: CardIo>(
                 if private {
                     format!("{}: private card, reading {x} exception(s) only", cs.name)
                 } else {
-                    format!("{}: reading {nn} passbook entries and {x} exception(s)", cs.name)
+                    format!(
+                        "{}: reading {nn} passbook entries and {x} exception(s)",
+                        cs.name
+                    )
                 },
             );
             let pb = if private {
                 Vec::new()
             } else {
                 n.0 += (nn as u32).div_ceil(consts::PB_READ_MAX as u32);
-                card.read_passbook_raw_all(nn).map_err(ce(SyncStep::ReadPassbook, Who::Card))?
+                card.read_passbook_raw_all(nn)
+                    .map_err(ce(SyncStep::ReadPassbook, Who::Card))?
             };
             n.0 += 1;
-            let exc = card.read_exceptions_raw().map_err(ce(SyncStep::ReadPassbook, Who::Card))?;
+            let exc = card
+                .read_exceptions_raw()
+                .map_err(ce(SyncStep::ReadPassbook, Who::Card))?;
             // 5. store (one SQLite transaction) BEFORE the bank card sees anything
             say(SyncStep::Store, "storing them in the ledger".into());
             let l = ledger.as_deref_mut().expect("checked above");
-            let entries = split_entries(&pb).map_err(|err| SyncError::Ledger { err, finished: None })?;
-            let excs = split_exceptions(&exc).map_err(|err| SyncError::Ledger { err, finished: None })?;
-            let expected = files.as_ref().map(|f| expected_interest(&bs, &cs, f.rate, true).paid).unwrap_or(0);
+            let entries = split_entries(&pb).map_err(|err| SyncError::Ledger {
+                err,
+                finished: None,
+            })?;
+            let excs = split_exceptions(&exc).map_err(|err| SyncError::Ledger {
+                err,
+                finished: None,
+            })?;
+            let expected = files
+                .as_ref()
+                .map(|f| expected_interest(&bs, &cs, f.rate, true).paid)
+                .unwrap_or(0);
             let rep = l
                 .store_collection(
                     &bs.account,
@@ -458,11 +535,17 @@ pub fn sync<B: CardIo, C: CardIo>(
                         at: None,
                     },
                 )
-                .map_err(|err| SyncError::Ledger { err, finished: None })?;
+                .map_err(|err| SyncError::Ledger {
+                    err,
+                    finished: None,
+                })?;
             stored = Some(rep);
             // 6. feed
             if opts.feed {
-                say(SyncStep::Feed, format!("{}: checking them against the card's commitment", bs.name));
+                say(
+                    SyncStep::Feed,
+                    format!("{}: checking them against the card's commitment", bs.name),
+                );
                 let el = consts::PB_ENTRY_LEN as usize;
                 let mut fed = 0usize;
                 for chunk in pb.chunks(el * consts::FEED_PB_MAX as usize) {
@@ -473,23 +556,32 @@ pub fn sync<B: CardIo, C: CardIo>(
                 }
                 if !exc.is_empty() {
                     n.0 += 1;
-                    bank.passbook_feed_exceptions(&exc).map_err(ce(SyncStep::Feed, Who::Bank))?;
+                    bank.passbook_feed_exceptions(&exc)
+                        .map_err(ce(SyncStep::Feed, Who::Bank))?;
                 }
                 collected = true;
             }
         }
         // 7. bank: SYNC_BANK_P5 -> P6 / INVALIDATE (the bank debits the interest)
-        say(SyncStep::BankP5, format!("{}: interest, keys, bad-card check (P6)", bs.name));
+        say(
+            SyncStep::BankP5,
+            format!("{}: interest, keys, bad-card check (P6)", bs.name),
+        );
         n.0 += 1;
-        let ans = bank.sync_bank_p5(&s2p5.joined()).map_err(ce(SyncStep::BankP5, Who::Bank))?;
+        let ans = bank
+            .sync_bank_p5(&s2p5.joined())
+            .map_err(ce(SyncStep::BankP5, Who::Bank))?;
         // 8. card: SYNC_CARD_P6 -> SACK
         say(SyncStep::CardP6, format!("{}: applying P6", cs.name));
         n.0 += 1;
-        let sack = card.sync_card_p6(ans.bytes()).map_err(ce(SyncStep::CardP6, Who::Card))?;
+        let sack = card
+            .sync_card_p6(ans.bytes())
+            .map_err(ce(SyncStep::CardP6, Who::Card))?;
         // 9. bank: SYNC_BANK_ACK
         if let Some(s) = &sack {
             n.0 += 1;
-            bank.sync_bank_ack(s).map_err(ce(SyncStep::BankAck, Who::Bank))?;
+            bank.sync_bank_ack(s)
+                .map_err(ce(SyncStep::BankAck, Who::Bank))?;
         }
         Ok((collected, stored, ans, sack))
     })();
@@ -499,7 +591,9 @@ pub fn sync<B: CardIo, C: CardIo>(
             if opts.auto_finish {
                 let f = finish_after_failure(bank, card);
                 match &mut e {
-                    SyncError::Card { finished, .. } | SyncError::Ledger { finished, .. } => *finished = f,
+                    SyncError::Card { finished, .. } | SyncError::Ledger { finished, .. } => {
+                        *finished = f
+                    }
                     _ => {}
                 }
             }
@@ -511,19 +605,26 @@ pub fn sync<B: CardIo, C: CardIo>(
     // 10. unblock
     let mut pin_unblocked = false;
     if let (Some(u), false) = (&opts.unblock, invalidated) {
-        say(SyncStep::Unblock, format!("{}: setting the new PIN", cs.name));
+        say(
+            SyncStep::Unblock,
+            format!("{}: setting the new PIN", cs.name),
+        );
         n.0 += 1;
-        card.unblock_pin(SecretRef::Pin, &u.pin).map_err(ce(SyncStep::Unblock, Who::Card))?;
+        card.unblock_pin(SecretRef::Pin, &u.pin)
+            .map_err(ce(SyncStep::Unblock, Who::Card))?;
         if let Some(t) = &u.txkey {
             n.0 += 1;
-            card.unblock_pin(SecretRef::TxKey, t).map_err(ce(SyncStep::Unblock, Who::Card))?;
+            card.unblock_pin(SecretRef::TxKey, t)
+                .map_err(ce(SyncStep::Unblock, Who::Card))?;
         }
         pin_unblocked = true;
     }
 
     // after: both statuses
     n.0 += 2;
-    let bs2 = bank.get_status().map_err(ce(SyncStep::BankAck, Who::Bank))?;
+    let bs2 = bank
+        .get_status()
+        .map_err(ce(SyncStep::BankAck, Who::Bank))?;
     let cs2 = card.get_status().map_err(ce(SyncStep::CardP6, Who::Card))?;
     let interest = cs2.balance.saturating_sub(cs.balance);
     let cleared = !invalidated
@@ -567,7 +668,9 @@ pub fn sync<B: CardIo, C: CardIo>(
         decimals: cs.currency.decimals,
         invalidated,
         interest,
-        interest_expected: files.as_ref().map(|f| expected_interest(&bs, &cs, f.rate, collected || cs.passbook_count == 0).paid),
+        interest_expected: files
+            .as_ref()
+            .map(|f| expected_interest(&bs, &cs, f.rate, collected || cs.passbook_count == 0).paid),
         days,
         rate,
         interest_date_before: cs.interest_date,
@@ -590,7 +693,12 @@ pub fn sync<B: CardIo, C: CardIo>(
 }
 
 /// The interest the bank card should pay (12.7), from both statuses and the bank's rate.
-pub fn expected_interest(bank: &Status, card: &Status, rate: u32, clear: bool) -> ps::InterestDecision {
+pub fn expected_interest(
+    bank: &Status,
+    card: &Status,
+    rate: u32,
+    clear: bool,
+) -> ps::InterestDecision {
     ps::decide_interest(&InterestInputs {
         card_amount: card.balance,
         card_last_date: card.interest_date,
@@ -603,7 +711,10 @@ pub fn expected_interest(bank: &Status, card: &Status, rate: u32, clear: bool) -
     })
 }
 
-fn finish_after_failure<B: CardIo, C: CardIo>(bank: &mut PurseCard<B>, card: &mut PurseCard<C>) -> Option<String> {
+fn finish_after_failure<B: CardIo, C: CardIo>(
+    bank: &mut PurseCard<B>,
+    card: &mut PurseCard<C>,
+) -> Option<String> {
     let r = (|| -> Result<Vec<Action>, CardError> {
         // the transient sessions are gone anyway after an error; a fresh SELECT is not needed
         let bs = bank.get_status()?;
@@ -614,8 +725,13 @@ fn finish_after_failure<B: CardIo, C: CardIo>(bank: &mut PurseCard<B>, card: &mu
     })();
     match r {
         Ok(a) if a.is_empty() => None,
-        Ok(a) => Some(format!("recovered while both cards were in: {}", describe_actions(&a))),
-        Err(e) => Some(format!("could not finish it now ({e}): put both cards in and run `purse resume`")),
+        Ok(a) => Some(format!(
+            "recovered while both cards were in: {}",
+            describe_actions(&a)
+        )),
+        Err(e) => Some(format!(
+            "could not finish it now ({e}): put both cards in and run `purse resume`"
+        )),
     }
 }
 
@@ -623,7 +739,10 @@ pub fn describe_actions(a: &[Action]) -> String {
     if a.is_empty() {
         return "nothing to finish".into();
     }
-    a.iter().map(Action::describe).collect::<Vec<_>>().join("; ")
+    a.iter()
+        .map(Action::describe)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 fn label(s: &Status) -> String {
@@ -663,7 +782,11 @@ fn bank_half<B: CardIo, C: CardIo>(
     }
     let t = bp.out.tid;
     let tid = hex::encode_upper(t);
-    let amount = format!("{} {}", format_amount(bp.out.amount, bs.currency.decimals), bs.currency.code());
+    let amount = format!(
+        "{} {}",
+        format_amount(bp.out.amount, bs.currency.decimals),
+        bs.currency.code()
+    );
     let failed = |card: &Status, e: CardError| Action::Failed {
         tid: hex::encode_upper(t),
         card: label(card),
@@ -691,7 +814,11 @@ fn bank_half<B: CardIo, C: CardIo>(
         }
         acts.push(Action::SyncFinished {
             tid,
-            what: format!("sync of {} with {} completed (interest {amount} credited once)", label(cs), label(bs)),
+            what: format!(
+                "sync of {} with {} completed (interest {amount} credited once)",
+                label(cs),
+                label(bs)
+            ),
         });
         return;
     }
@@ -706,7 +833,11 @@ fn bank_half<B: CardIo, C: CardIo>(
         acts.push(Action::SyncFinished {
             tid,
             what: match kind {
-                OutcomeKind::Nack => format!("{} never applied the sync; {} took back the interest {amount}", label(cs), label(bs)),
+                OutcomeKind::Nack => format!(
+                    "{} never applied the sync; {} took back the interest {amount}",
+                    label(cs),
+                    label(bs)
+                ),
                 _ => format!("{} had applied the sync; {} cleared", label(cs), label(bs)),
             },
         });

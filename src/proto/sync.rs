@@ -67,10 +67,18 @@ pub struct InterestInputs {
 pub fn decide_interest(x: &InterestInputs) -> InterestDecision {
     let advanced = x.bank_date.max(x.card_last_date);
     if x.private {
-        return InterestDecision { paid: 0, new_date: advanced, deferred: false };
+        return InterestDecision {
+            paid: 0,
+            new_date: advanced,
+            deferred: false,
+        };
     }
     let days = interest_days(x.bank_date, x.card_last_date);
-    let deferred = |_| InterestDecision { paid: 0, new_date: x.card_last_date, deferred: true };
+    let deferred = |_| InterestDecision {
+        paid: 0,
+        new_date: x.card_last_date,
+        deferred: true,
+    };
     let i = match interest(x.card_amount, x.rate, days) {
         None => return deferred(()),
         Some(i) => i,
@@ -81,7 +89,11 @@ pub fn decide_interest(x: &InterestInputs) -> InterestDecision {
     {
         return deferred(());
     }
-    InterestDecision { paid: i, new_date: advanced, deferred: false }
+    InterestDecision {
+        paid: i,
+        new_date: advanced,
+        deferred: false,
+    }
 }
 
 // ------------------------------------------------------------------ rates
@@ -106,7 +118,9 @@ pub fn parse_rate(s: &str) -> Result<u32, ParseError> {
         || frac.len() > 12
         || int.len() > 3
     {
-        return perr(format!("rate {s:?}: give a daily percentage, e.g. 0.01%/day"));
+        return perr(format!(
+            "rate {s:?}: give a daily percentage, e.g. 0.01%/day"
+        ));
     }
     let mant: u128 = format!("{int}{frac}").parse::<u128>().unwrap_or(0);
     let den: u128 = 10u128.pow(frac.len() as u32) * 100;
@@ -211,7 +225,10 @@ pub fn packet_len(suite: Suite, body: usize) -> usize {
 
 /// P6 packet length for NK keys.
 pub fn p6_len(suite: Suite, nk: u8) -> usize {
-    packet_len(suite, consts::BODY_P6_FIXED as usize + nk as usize * suite.key_len())
+    packet_len(
+        suite,
+        consts::BODY_P6_FIXED as usize + nk as usize * suite.key_len(),
+    )
 }
 
 /// S1 / S2 packet lengths (P1 / P2 layouts).
@@ -251,7 +268,9 @@ impl BankAnswer {
     /// NK from a P6's length (the host cannot read the body).
     pub fn keys_in_p6(&self, suite: Suite) -> Option<u8> {
         match self {
-            BankAnswer::P6(p) => (0..=consts::SYNC_KEYS_MAX as u8).find(|&nk| p6_len(suite, nk) == p.len()),
+            BankAnswer::P6(p) => {
+                (0..=consts::SYNC_KEYS_MAX as u8).find(|&nk| p6_len(suite, nk) == p.len())
+            }
             _ => None,
         }
     }
@@ -517,9 +536,17 @@ pub fn digest_of(
 ) -> Result<[u8; 8], CryptoError> {
     let mut items = Vec::new();
     if !private {
-        items.extend(passbook.chunks(consts::PB_ENTRY_LEN as usize).map(DigestItem::Entry));
+        items.extend(
+            passbook
+                .chunks(consts::PB_ENTRY_LEN as usize)
+                .map(DigestItem::Entry),
+        );
     }
-    items.extend(exceptions.chunks(consts::EXC_ENTRY_LEN as usize).map(DigestItem::Exception));
+    items.extend(
+        exceptions
+            .chunks(consts::EXC_ENTRY_LEN as usize)
+            .map(DigestItem::Exception),
+    );
     digest_chain(ka_mac, &items)
 }
 
@@ -548,15 +575,56 @@ mod tests {
             passbook_count: 3,
             private: false,
         };
-        assert_eq!(decide_interest(&base), InterestDecision { paid: 300, new_date: 9530, deferred: false });
-        let short = InterestInputs { bank_balance: 299, ..base };
-        assert_eq!(decide_interest(&short), InterestDecision { paid: 0, new_date: 9500, deferred: true });
-        let full = InterestInputs { clear: false, passbook_count: 50, ..base };
+        assert_eq!(
+            decide_interest(&base),
+            InterestDecision {
+                paid: 300,
+                new_date: 9530,
+                deferred: false
+            }
+        );
+        let short = InterestInputs {
+            bank_balance: 299,
+            ..base
+        };
+        assert_eq!(
+            decide_interest(&short),
+            InterestDecision {
+                paid: 0,
+                new_date: 9500,
+                deferred: true
+            }
+        );
+        let full = InterestInputs {
+            clear: false,
+            passbook_count: 50,
+            ..base
+        };
         assert!(decide_interest(&full).deferred);
-        let private = InterestInputs { private: true, ..base };
-        assert_eq!(decide_interest(&private), InterestDecision { paid: 0, new_date: 9530, deferred: false });
-        let back = InterestInputs { bank_date: 9400, ..base };
-        assert_eq!(decide_interest(&back), InterestDecision { paid: 0, new_date: 9500, deferred: false });
+        let private = InterestInputs {
+            private: true,
+            ..base
+        };
+        assert_eq!(
+            decide_interest(&private),
+            InterestDecision {
+                paid: 0,
+                new_date: 9530,
+                deferred: false
+            }
+        );
+        let back = InterestInputs {
+            bank_date: 9400,
+            ..base
+        };
+        assert_eq!(
+            decide_interest(&back),
+            InterestDecision {
+                paid: 0,
+                new_date: 9500,
+                deferred: false
+            }
+        );
     }
 
     #[test]
@@ -565,7 +633,7 @@ mod tests {
         assert_eq!(parse_rate("3.65").unwrap(), 0x0006_8DB9);
         assert_eq!(parse_rate("3.65%").unwrap(), 0x0006_8DB9);
         assert_eq!(parse_rate("3.65 %/year").unwrap(), 0x0006_8DB9);
-            assert_eq!(parse_rate("0x10").unwrap(), 16);
+        assert_eq!(parse_rate("0x10").unwrap(), 16);
         assert_eq!(parse_rate("0").unwrap(), 0);
         assert!(parse_rate("abc").is_err());
         assert!(parse_rate("-1").is_err());
@@ -647,9 +715,22 @@ mod tests {
         assert_eq!(e.len(), 82);
         assert_eq!(P6Body::parse(&e, 16).unwrap(), p6);
         assert!(p6.clear() && !p6.unblock());
-        let s = SackBody { r1: [1; 8], app_id: [5; 8], code: 7, amount: 300, card_account: p5.account, card_date: 9530 };
+        let s = SackBody {
+            r1: [1; 8],
+            app_id: [5; 8],
+            code: 7,
+            amount: 300,
+            card_account: p5.account,
+            card_date: 9530,
+        };
         assert_eq!(SackBody::parse(&s.encode()).unwrap(), s);
-        let i = InvalidateBody { r2: [2; 8], app_id: [5; 8], code: 5, card_account: p5.account, bank_account: p6.bank_account };
+        let i = InvalidateBody {
+            r2: [2; 8],
+            app_id: [5; 8],
+            code: 5,
+            card_account: p5.account,
+            bank_account: p6.bank_account,
+        };
         assert_eq!(InvalidateBody::parse(&i.encode()).unwrap(), i);
     }
 
@@ -660,8 +741,24 @@ mod tests {
         let e2 = [2u8; 42];
         let x = [3u8; 24];
         assert_eq!(digest_chain(&k, &[]).unwrap(), [0; 8]);
-        let d = digest_chain(&k, &[DigestItem::Entry(&e1), DigestItem::Entry(&e2), DigestItem::Exception(&x)]).unwrap();
-        let d2 = digest_chain(&k, &[DigestItem::Entry(&e2), DigestItem::Entry(&e1), DigestItem::Exception(&x)]).unwrap();
+        let d = digest_chain(
+            &k,
+            &[
+                DigestItem::Entry(&e1),
+                DigestItem::Entry(&e2),
+                DigestItem::Exception(&x),
+            ],
+        )
+        .unwrap();
+        let d2 = digest_chain(
+            &k,
+            &[
+                DigestItem::Entry(&e2),
+                DigestItem::Entry(&e1),
+                DigestItem::Exception(&x),
+            ],
+        )
+        .unwrap();
         assert_ne!(d, d2);
         let mut pb = e1.to_vec();
         pb.extend_from_slice(&e2);
@@ -674,6 +771,9 @@ mod tests {
         let mut m = vec![0x7C, 0x01, 0x01];
         m.extend_from_slice(&[0; 8]);
         m.extend_from_slice(&e1);
-        assert_eq!(digest_chain(&k, &[DigestItem::Entry(&e1)]).unwrap(), mac8(&k, &m).unwrap());
+        assert_eq!(
+            digest_chain(&k, &[DigestItem::Entry(&e1)]).unwrap(),
+            mac8(&k, &m).unwrap()
+        );
     }
 }

@@ -41,18 +41,32 @@ pub fn advance(b: &Bank, date: u16, rate: Option<u32>) -> epoch::AdvanceReport {
 /// Issue the admin card "admin" (once).
 pub fn ensure_admin(b: &mut Bank) {
     if !b.cards.contains_key("admin") {
-        let o = CardOpts { min: 0, max: u32::MAX, bad_key_limit: 255, txkey: true };
+        let o = CardOpts {
+            min: 0,
+            max: u32::MAX,
+            bad_key_limit: 255,
+            txkey: true,
+        };
         b.issue("admin", Role::Admin, "ADMIN", &o);
     }
 }
 
 /// Set a bank card's interest rate with the admin card.
 pub fn set_rate(b: &mut Bank, bank: &str, rate: u32, date: u16) {
+    admin_op(b, bank, &AdminOp::SetRate { rate }, date);
+}
+
+/// Run an admin op on `bank` (the admin card first takes the center's keys if it is behind).
+pub fn admin_op(b: &mut Bank, bank: &str, op: &AdminOp, date: u16) {
     ensure_admin(b);
+    let c = b.status("center");
+    if b.status("admin").current_key != c.current_key {
+        sync_ok(b, "center", "admin", c.key_date);
+    }
     b.ensure(&["admin", bank]);
     let mut a = b.open("admin");
     let mut k = b.open(bank);
-    admin::run_op(&mut a, &mut k, PIN, &AdminOp::SetRate { rate }, date).expect("admin rate");
+    admin::run_op(&mut a, &mut k, PIN, op, date).unwrap_or_else(|e| panic!("admin op {op:?}: {e}"));
 }
 
 /// Sync `card` with `bank` through the library flow, with any ledger and options.
@@ -74,7 +88,8 @@ pub fn sync(b: &Bank, bank: &str, card: &str, o: &SyncOptions) -> Result<SyncRep
 
 /// Sync, panic on failure, check the value invariant afterwards.
 pub fn sync_ok(b: &Bank, bank: &str, card: &str, date: u16) -> SyncReport {
-    let r = sync(b, bank, card, &opts(date)).unwrap_or_else(|e| panic!("sync {bank} -> {card}: {e}"));
+    let r =
+        sync(b, bank, card, &opts(date)).unwrap_or_else(|e| panic!("sync {bank} -> {card}: {e}"));
     assert_conserved_sync(b, &[bank, card], &format!("after sync {bank} -> {card}"));
     r
 }
@@ -86,7 +101,10 @@ pub fn sync_in_flight(b: &Bank, bank: &str, card: &str) -> u64 {
         return 0;
     }
     let cp = b.pending(card);
-    let acked = cp.outcomes.iter().any(|o| o.tid == bp.out.tid && o.kind == OutcomeKind::Ack);
+    let acked = cp
+        .outcomes
+        .iter()
+        .any(|o| o.tid == bp.out.tid && o.kind == OutcomeKind::Ack);
     if acked {
         0
     } else {
@@ -100,12 +118,19 @@ pub fn assert_conserved_sync(b: &Bank, pair: &[&str], ctx: &str) {
     if pair.len() == 2 {
         a += sync_in_flight(b, pair[0], pair[1]);
     }
-    assert_eq!(a, b.minted, "{ctx}: value accounted {a} != minted {}", b.minted);
+    assert_eq!(
+        a, b.minted,
+        "{ctx}: value accounted {a} != minted {}",
+        b.minted
+    );
 }
 
 /// The synced chain for one epoch: region, then branch, then the listed users.
 pub fn sync_chain(b: &Bank, users: &[&str], date: u16) -> Vec<SyncReport> {
-    let mut v = vec![sync_ok(b, "center", "region", date), sync_ok(b, "region", "branch", date)];
+    let mut v = vec![
+        sync_ok(b, "center", "region", date),
+        sync_ok(b, "region", "branch", date),
+    ];
     for u in users {
         v.push(sync_ok(b, "branch", u, date));
     }
@@ -116,7 +141,10 @@ pub fn sync_chain(b: &Bank, users: &[&str], date: u16) -> Vec<SyncReport> {
 pub fn ledger_entries(b: &Bank, card: &str) -> usize {
     let acc = b.status(card).account;
     ledger(b)
-        .entries(&EntryFilter { account: Some(acc), ..EntryFilter::default() })
+        .entries(&EntryFilter {
+            account: Some(acc),
+            ..EntryFilter::default()
+        })
         .expect("ledger entries")
         .len()
 }
@@ -147,5 +175,13 @@ pub fn pay_raw(
     let _ = b.reader(from);
     let mut a = b.open(from);
     let mut c = b.open(to);
-    purse::flows::transfer::transfer(&mut a, &mut c, amount, DATE, &secrets(), false, &Default::default())
+    purse::flows::transfer::transfer(
+        &mut a,
+        &mut c,
+        amount,
+        DATE,
+        &secrets(),
+        false,
+        &Default::default(),
+    )
 }
