@@ -81,7 +81,7 @@ pub enum Cmd {
     Pin(pin::PinArgs),
     /// Pay from the card in --from to the card in --to (both holders confirm; --yes for scripts)
     Transfer(transfer::TransferArgs),
-    /// Finish interrupted transfers between two cards exactly once
+    /// Finish interrupted transfers and syncs between two cards exactly once
     Resume(resume::ResumeArgs),
     /// Benchmarks on the virtual desk (figures for docs/benchmarks.md)
     #[command(subcommand)]

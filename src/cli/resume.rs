@@ -1,5 +1,5 @@
 //! `purse resume [R1 R2] [--a R] [--b R] [--give-up] [--abandon-expected]`: finish interrupted
-//! transfers between two cards exactly once (protocol.md 6.4).
+//! transfers and syncs between two cards exactly once (protocol.md 6.4, 12.11).
 use clap::Args;
 
 use purse::card::PurseCard;
