@@ -13,112 +13,45 @@ import javacard.framework.ISO7816;
 import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
 import javacard.framework.Util;
-import javacard.security.Key;
 
 public final class Admin {
     private static final short CD = ISO7816.OFFSET_CDATA;
     // work buffer layout
     private static final short W_B1 = (short) 0;    // 48: A1 / A2 body (P1 / P2 layout)
     private static final short W_B2 = (short) 48;   // 48: A3 / A4 body
-    private static final short W_CTX = (short) 96;  // 22: KDF context
+    // Handshake.W_CTX = 196, 22: KDF context
 
     private final Purse p;
-    private final CryptoSuite cs;
-    private final Packets pk;
     private final Keys keys;
     private final Profile prof;
     private final Passbook pb;
     private final Slots slots;
     private final BankFiles bank;
     private final Session s;
+    private final Handshake hs;
 
-    public Admin(Purse p, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Passbook pb, Slots slots,
-            BankFiles bank, Session s) {
+    public Admin(Purse p, Keys keys, Profile prof, Passbook pb, Slots slots,
+            BankFiles bank, Session s, Handshake hs) {
         this.p = p;
-        this.cs = cs;
-        this.pk = pk;
         this.keys = keys;
         this.prof = prof;
         this.pb = pb;
         this.slots = slots;
         this.bank = bank;
         this.s = s;
+        this.hs = hs;
     }
 
     static boolean isBankRole(byte role) {
         return role == Constants.ROLE_CENTER || role == Constants.ROLE_REGION || role == Constants.ROLE_BRANCH;
     }
 
-    private Key key(byte slot) {
-        return cs.workKey(prof.suite(), slot);
-    }
-
-    private short blk() {
-        return CryptoSuite.blockLen(prof.suite());
-    }
-
-    /** K_A = KDF(AK[k], "PURSE HS", SID | k) into work keys 0/1. */
-    private void deriveHandshake() {
-        byte[] sb = s.buf();
-        byte[] w = s.work();
-        Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, W_CTX, Constants.SID_LEN);
-        w[(short) (W_CTX + 6)] = sb[Session.OFF_K];
-        cs.deriveInto(keys.get(sb[Session.OFF_K]), Constants.LABEL_HS_0, Constants.LABEL_HS_1, w, W_CTX, (short) 7,
-                key((byte) 0), key((byte) 1));
-    }
-
-    /** K_S = KDF(AK[k+1], "PURSE AD", R1 | R2 | SID) into work keys 2/3. */
-    private void deriveSession() {
-        byte[] sb = s.buf();
-        byte[] w = s.work();
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R1, w, W_CTX, (short) 16); // R1 | R2
-        Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, (short) (W_CTX + 16), Constants.SID_LEN);
-        cs.deriveInto(keys.get((byte) (sb[Session.OFF_K] + 1)), Constants.LABEL_AD_0, Constants.LABEL_AD_1, w, W_CTX,
-                (short) 22, key((byte) 2), key((byte) 3));
-    }
-
-    /** P1 layout: R1 | APP_ID | NAME | ACCOUNT (always the real one) | ROLE | FLAGS | CURRENCY. */
-    private void identityBody(byte[] w) {
-        byte[] d = prof.data();
-        Util.arrayCopyNonAtomic(s.buf(), Session.OFF_R1, w, (short) (W_B1 + Constants.P1_R1), Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.P1_APP), Constants.APP_ID_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_NAME, w, (short) (W_B1 + Constants.P1_NAME), Constants.NAME_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.P1_ACCOUNT), Constants.ACCOUNT_LEN);
-        w[(short) (W_B1 + Constants.P1_ROLE)] = prof.role();
-        w[(short) (W_B1 + Constants.P1_FLAGS)] = prof.flags();
-        Util.arrayCopyNonAtomic(d, Profile.OFF_CURRENCY, w, (short) (W_B1 + Constants.P1_CURRENCY),
-                Constants.CURRENCY_LEN);
-    }
-
-    private boolean appIdOk(byte[] w, short off) {
-        return Util.arrayCompare(w, off, prof.data(), Profile.OFF_APP_ID, Constants.APP_ID_LEN) == 0;
-    }
-
-    /** NAME (9D0E), ACCOUNT (9D0F), CURRENCY (9D0D), then ROLE must be accepted (9D04); stored in the session. */
-    private void peerIdentity(byte[] w, boolean wantBank) {
-        byte[] d = prof.data();
-        short name = (short) (W_B1 + Constants.P1_NAME);
-        if (!Bcd.isPrintable(w, name, Constants.NAME_LEN)
-                || Util.arrayCompare(w, name, d, Profile.OFF_NAME, Constants.NAME_LEN) == 0) {
-            ISOException.throwIt(Constants.SW_BAD_NAME);
-        }
-        if (Util.arrayCompare(w, (short) (W_B1 + Constants.P1_ACCOUNT), d, Profile.OFF_ACCOUNT,
-                Constants.ACCOUNT_LEN) == 0) {
-            ISOException.throwIt(Constants.SW_SAME_CARD);
-        }
-        if (Util.arrayCompare(w, (short) (W_B1 + Constants.P1_CURRENCY), d, Profile.OFF_CURRENCY,
-                Constants.CURRENCY_LEN) != 0) {
-            ISOException.throwIt(Constants.SW_CURRENCY_MISMATCH);
-        }
-        byte role = w[(short) (W_B1 + Constants.P1_ROLE)];
+    /** After the peer identity checks of Handshake (9D0E, 9D0F, 9D0D): the peer ROLE must be accepted (9D04). */
+    private void peerRole(boolean wantBank) {
+        byte role = s.buf()[Session.OFF_PEER_ROLE];
         if (wantBank ? !isBankRole(role) : role != Constants.ROLE_ADMIN) {
             ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
         }
-        byte[] sb = s.buf();
-        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P1_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
-                Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(w, name, sb, Session.OFF_PEER_NAME, Constants.NAME_LEN);
-        sb[Session.OFF_PEER_ROLE] = role;
     }
 
     private static boolean zero(byte[] a, short off, short len) {
@@ -152,11 +85,7 @@ public final class Admin {
 
     /** 82: admin (P1 00) REQ -> SUITE | m; bank (P1 01) SUITE | m -> A1. */
     public short init(APDU apdu) {
-        byte[] b = apdu.getBuffer();
-        byte p1 = b[ISO7816.OFFSET_P1];
-        if (b[ISO7816.OFFSET_P2] != 0 || (p1 != Constants.ADMIN_P1_ADMIN && p1 != Constants.ADMIN_P1_BANK)) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
-        }
+        byte p1 = Purse.p1Of(apdu, Constants.ADMIN_P1_ADMIN, Constants.ADMIN_P1_BANK);
         s.reset(); // any INIT ends every session
         return p1 == Constants.ADMIN_P1_ADMIN ? adminInit(apdu) : bankInit(apdu);
     }
@@ -177,10 +106,7 @@ public final class Admin {
         }
         byte[] sb = s.buf();
         Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_REQ, Constants.ADMIN_REQ_LEN);
-        s.setState(Constants.SESSION_ADMIN_W_A1);
-        b[0] = prof.suite();
-        b[1] = keys.oldest();
-        return (short) 2;
+        return hs.offer(b, Constants.SESSION_ADMIN_W_A1);
     }
 
     /** Row BI. */
@@ -195,15 +121,7 @@ public final class Admin {
         if (k < 0) {
             p.noCommonKeys();
         }
-        byte[] sb = s.buf();
-        sb[Session.OFF_K] = (byte) k;
-        cs.random(sb, Session.OFF_TID, Constants.SID_LEN);
-        cs.random(sb, Session.OFF_R1, Constants.RANDOM_LEN);
-        deriveHandshake();
-        byte[] w = s.work();
-        identityBody(w);
-        short len = pk.seal(Constants.PT_A1, (byte) k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), w, W_B1,
-                Constants.BODY_P1, b, (short) 0);
+        short len = hs.sealFirst(Constants.PT_A1, (byte) k, b, false);
         s.setState(Constants.SESSION_BANK_W_A2A3);
         return len;
     }
@@ -212,43 +130,19 @@ public final class Admin {
 
     /** Row AO: A1 -> A2 | A3 (128). */
     public short op(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        if (s.state() != Constants.SESSION_ADMIN_W_A1) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
-        }
-        short pktLen = Packets.packetLen(Constants.BODY_P1, blk());
-        Purse.recv(apdu, pktLen);
+        short pktLen = hs.recvFirst(apdu, Constants.SESSION_ADMIN_W_A1);
         p.requireMoney();
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
-        if (b[(short) (CD + Constants.HDR_OFF_TYPE)] != Constants.PT_A1) {
-            p.badPacket();
-        }
-        byte k = b[(short) (CD + Constants.HDR_OFF_KEYNUM)];
-        if (!keys.holds(k) || !keys.holds((byte) (k + 1))) {
-            p.noCommonKeys();
-        }
-        sb[Session.OFF_K] = k;
-        Util.arrayCopyNonAtomic(b, (short) (CD + Constants.HDR_OFF_SID), sb, Session.OFF_TID, Constants.SID_LEN);
-        deriveHandshake();
-        if (!pk.open(Constants.PT_A1, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), b, CD, pktLen,
-                Constants.BODY_P1, w, W_B1)
-                || !appIdOk(w, (short) (W_B1 + Constants.P1_APP))) {
-            p.badPacket();
-        }
-        peerIdentity(w, true);
+        byte k = hs.openFirst(Constants.PT_A1, b, pktLen);
+        peerRole(true);
         if (!prof.pin(Constants.REF_PIN).isValidated()) {
             ISOException.throwIt(Constants.SW_PIN_REQUIRED);
         }
-        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P1_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN);
-        cs.random(sb, Session.OFF_R2, Constants.RANDOM_LEN);
-        deriveSession();
+        hs.answer(Constants.LABEL_AD_0, Constants.LABEL_AD_1, false);
         // A2 (K_A): P2 layout, admin identity + R2
-        identityBody(w);
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.P2_R2), Constants.RANDOM_LEN);
-        short len = pk.seal(Constants.PT_A2, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), w, W_B1,
-                Constants.BODY_P2, b, (short) 0);
+        short len = hs.sealSecond(Constants.PT_A2, k, b, false);
         // A3 (K_S): R2 | APP_ID | CODE 09 | OP | PARAMS | admin ACCOUNT | DATE
         Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B2 + Constants.A3_R2), Constants.RANDOM_LEN);
         Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_APP_ID, w, (short) (W_B2 + Constants.A3_APP),
@@ -260,8 +154,7 @@ public final class Admin {
                 Constants.ACCOUNT_LEN);
         Util.arrayCopyNonAtomic(sb, (short) (Session.OFF_REQ + Constants.AREQ_DATE), w,
                 (short) (W_B2 + Constants.A3_DATE), Constants.DATE_LEN);
-        len = (short) (len + pk.seal(Constants.PT_A3, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B2,
-                Constants.BODY_A3, b, len));
+        len = (short) (len + hs.sealS(Constants.PT_A3, W_B2, Constants.BODY_A3, b, len));
         prof.pin(Constants.REF_PIN).reset(); // one PIN per admin op
         s.setState(Constants.SESSION_ADMIN_W_A4);
         return len;
@@ -271,29 +164,18 @@ public final class Admin {
 
     /** Row AP: A2 | A3 -> A4; the op in one transaction. */
     public short apply(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        if (s.state() != Constants.SESSION_BANK_W_A2A3) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
-        }
+        hs.step(apdu, Constants.SESSION_BANK_W_A2A3);
         Purse.recv(apdu, Constants.PKT_A2A3);
         p.requireMoney();
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
-        byte k = sb[Session.OFF_K];
-        if (!pk.open(Constants.PT_A2, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), b, CD, Constants.PKT_P2,
-                Constants.BODY_P2, w, W_B1)
-                || Util.arrayCompare(w, (short) (W_B1 + Constants.P2_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN) != 0
-                || !appIdOk(w, (short) (W_B1 + Constants.P2_APP))) {
-            p.badPacket();
-        }
-        peerIdentity(w, false);
-        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P2_R2), sb, Session.OFF_R2, Constants.RANDOM_LEN);
-        deriveSession();
-        if (!pk.open(Constants.PT_A3, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b,
-                (short) (CD + Constants.PKT_P2), Constants.PKT_A3, Constants.BODY_A3, w, W_B2)
+        byte k = hs.openSecond(Constants.PT_A2, b);
+        peerRole(false);
+        hs.accept(Constants.LABEL_AD_0, Constants.LABEL_AD_1, false);
+        if (!hs.openS(Constants.PT_A3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_A3, Constants.BODY_A3, W_B2)
                 || Util.arrayCompare(w, (short) (W_B2 + Constants.A3_R2), sb, Session.OFF_R2, Constants.RANDOM_LEN) != 0
-                || !appIdOk(w, (short) (W_B2 + Constants.A3_APP))
+                || !hs.appIdOk(w, (short) (W_B2 + Constants.A3_APP))
                 || w[(short) (W_B2 + Constants.A3_CODE)] != Constants.CODE_ADMIN_OP
                 || Util.arrayCompare(w, (short) (W_B2 + Constants.A3_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
                         Constants.ACCOUNT_LEN) != 0) {
@@ -335,8 +217,7 @@ public final class Admin {
         Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.A4_ACCOUNT),
                 Constants.ACCOUNT_LEN);
         w[(short) (W_B1 + Constants.A4_KEYNUM)] = keys.current();
-        short len = pk.seal(Constants.PT_A4, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B1,
-                Constants.BODY_A4, b, (short) 0);
+        short len = hs.sealS(Constants.PT_A4, W_B1, Constants.BODY_A4, b, (short) 0);
         s.reset();
         return len;
     }
@@ -345,19 +226,15 @@ public final class Admin {
 
     /** Row AK: A4 -> RESULT | COUNT | bank ACCOUNT (11). */
     public short ack(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        if (s.state() != Constants.SESSION_ADMIN_W_A4) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
-        }
+        hs.step(apdu, Constants.SESSION_ADMIN_W_A4);
         Purse.recv(apdu, Constants.PKT_A4);
         p.requireMoney();
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
-        if (!pk.open(Constants.PT_A4, sb[Session.OFF_K], sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b, CD,
-                Constants.PKT_A4, Constants.BODY_A4, w, W_B1)
+        if (!hs.openS(Constants.PT_A4, b, CD, Constants.PKT_A4, Constants.BODY_A4, W_B1)
                 || Util.arrayCompare(w, (short) (W_B1 + Constants.A4_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN) != 0
-                || !appIdOk(w, (short) (W_B1 + Constants.A4_APP))
+                || !hs.appIdOk(w, (short) (W_B1 + Constants.A4_APP))
                 || w[(short) (W_B1 + Constants.A4_CODE)] != Constants.CODE_ADMIN_RESULT
                 || w[(short) (W_B1 + Constants.A4_OP)] != sb[(short) (Session.OFF_REQ + Constants.AREQ_OP)]
                 || Util.arrayCompare(w, (short) (W_B1 + Constants.A4_PARAMS), sb,
@@ -392,11 +269,7 @@ public final class Admin {
 
     /** 8C: P1 01 private / 00 public. User card, PIN, empty passbook, OUT and IN none. */
     public short setPrivacy(APDU apdu) {
-        byte[] b = apdu.getBuffer();
-        byte p1 = b[ISO7816.OFFSET_P1];
-        if (b[ISO7816.OFFSET_P2] != 0 || (p1 != Constants.PRIVACY_OFF && p1 != Constants.PRIVACY_ON)) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
-        }
+        byte p1 = Purse.p1Of(apdu, Constants.PRIVACY_OFF, Constants.PRIVACY_ON);
         // no command data
         p.requireActive();
         if (prof.role() != Constants.ROLE_USER) {

@@ -79,6 +79,22 @@ public final class Passbook {
     }
 
     /**
+     * Entry built at w[o] (transfer, sync): counterparty ACCOUNT | NAME | RANDOM from src (a slot or
+     * the session), DATE, TYPE, AMOUNT, TID, k; NEW_BALANCE is the caller's.
+     */
+    static void build(byte[] w, short o, byte[] src, short acc, short name, short rnd, byte[] date, short dOff,
+            byte type, byte[] amt, short aOff, byte[] tid, short tOff, byte k) {
+        Util.arrayCopyNonAtomic(src, acc, w, (short) (o + Constants.PB_ACCOUNT), Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(src, name, w, (short) (o + Constants.PB_NAME), Constants.NAME_LEN);
+        Util.arrayCopyNonAtomic(src, rnd, w, (short) (o + Constants.PB_RANDOM), Constants.RANDOM_LEN);
+        Util.arrayCopyNonAtomic(date, dOff, w, (short) (o + Constants.PB_DATE), Constants.DATE_LEN);
+        w[(short) (o + Constants.PB_TYPE)] = type;
+        Util.arrayCopyNonAtomic(amt, aOff, w, (short) (o + Constants.PB_AMOUNT), Constants.AMOUNT_LEN);
+        Util.arrayCopyNonAtomic(tid, tOff, w, (short) (o + Constants.PB_TID), Constants.TID_LEN);
+        w[(short) (o + Constants.PB_KEYNUM)] = k;
+    }
+
+    /**
      * Inside the caller's transaction; caller checked free() >= 1. Returns the physical index.
      * Ring, full: the oldest entry is overwritten (never the protected DEBIT: free() said so).
      */

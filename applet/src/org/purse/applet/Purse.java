@@ -41,13 +41,14 @@ public final class Purse extends Applet {
         pb = new Passbook();
         slots = new Slots(scratch);
         sess = new Session();
-        transfer = new Transfer(this, cs, pk, keys, prof, bal, pb, slots, sess);
+        Handshake hs = new Handshake(this, cs, pk, keys, prof, bal, pb, slots, sess);
+        transfer = new Transfer(this, keys, prof, bal, pb, slots, sess, hs);
         perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess);
         pb.link(slots);
         bank = new BankFiles();
         epoch = new Epoch(this, cs, keys, prof, bank, sess);
-        admin = new Admin(this, cs, pk, keys, prof, pb, slots, bank, sess);
-        sync = new Sync(this, cs, pk, keys, prof, bal, pb, slots, sess, bank);
+        admin = new Admin(this, keys, prof, pb, slots, bank, sess, hs);
+        sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, bank, hs);
     }
 
     /** params: TK (16 = AES, 24 = TDES); empty = dev AES "purse-dev-transp"; 00 = dev TDES "purse-dev-transport-3des". */
@@ -269,6 +270,16 @@ public final class Purse extends Applet {
         if (b[ISO7816.OFFSET_P1] != p1 || b[ISO7816.OFFSET_P2] != p2) {
             ISOException.throwIt(Constants.SW_WRONG_P1P2);
         }
+    }
+
+    /** P2 = 00 and P1 one of a, c (else 6A86); returns P1. */
+    static byte p1Of(APDU apdu, byte a, byte c) {
+        byte[] b = apdu.getBuffer();
+        byte p1 = b[ISO7816.OFFSET_P1];
+        if (b[ISO7816.OFFSET_P2] != 0 || (p1 != a && p1 != c)) {
+            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+        }
+        return p1;
     }
 
     /** BAD_KEY + 1 outside any transaction (it must survive the abort), then 9D03. */

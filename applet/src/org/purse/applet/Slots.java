@@ -88,6 +88,21 @@ public final class Slots {
         return in;
     }
 
+    /**
+     * A packet at b[CD] for the IN slot (P4 at 48, P6 / INVALIDATE at 78): its SID already credited
+     * (9D0C), else it must be IN = state(SID) with no other outcome (9D0B).
+     */
+    void requireIn(byte state, byte[] b) {
+        short sid = (short) (javacard.framework.ISO7816.OFFSET_CDATA + Constants.HDR_OFF_SID);
+        byte kind = outcomeOf(b, sid);
+        if (kind == Constants.OUTCOME_ACK) {
+            javacard.framework.ISOException.throwIt(Constants.SW_ALREADY_CREDITED);
+        }
+        if (kind != 0 || !inIs(state, b, sid)) {
+            javacard.framework.ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
+        }
+    }
+
     // ------------------------------------------------------------------ OUT (payer)
 
     public boolean outPending() {

@@ -13,13 +13,12 @@ import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
 import javacard.framework.OwnerPIN;
 import javacard.framework.Util;
-import javacard.security.Key;
 
 public final class Sync {
     private static final short CD = ISO7816.OFFSET_CDATA;
     // work buffer layout (Session.WORK_LEN = 256)
     private static final short W_B1 = (short) 0;      // S1 / S2 body (44), P6 body (<= 194), digest input (<= 53), entry (42)
-    private static final short W_CTX = (short) 196;   // 22: KDF context (before W_P5 is used)
+    // Handshake.W_CTX = 196, 22: KDF context (before W_P5 is used)
     private static final short W_P5 = (short) 196;    // 54: P5 body
     private static final short W_I = (short) 196;     // card at 78: I(4) | DATE(2) | RATE(4) | FLAGS | NK | KEY_DATE(2)
     private static final short W_I_DATE = (short) 200;
@@ -33,7 +32,6 @@ public final class Sync {
 
     private final Purse p;
     private final CryptoSuite cs;
-    private final Packets pk;
     private final Keys keys;
     private final Profile prof;
     private final Balance bal;
@@ -41,12 +39,12 @@ public final class Sync {
     private final Slots slots;
     private final Session s;
     private final BankFiles files;
+    private final Handshake hs;
 
-    public Sync(Purse p, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal, Passbook pb, Slots slots,
-            Session s, BankFiles files) {
+    public Sync(Purse p, CryptoSuite cs, Keys keys, Profile prof, Balance bal, Passbook pb, Slots slots,
+            Session s, BankFiles files, Handshake hs) {
         this.p = p;
         this.cs = cs;
-        this.pk = pk;
         this.keys = keys;
         this.prof = prof;
         this.bal = bal;
@@ -54,6 +52,7 @@ public final class Sync {
         this.slots = slots;
         this.s = s;
         this.files = files;
+        this.hs = hs;
     }
 
     // ------------------------------------------------------------------ helpers
@@ -72,82 +71,11 @@ public final class Sync {
         }
     }
 
-    private Key key(byte slot) {
-        return cs.workKey(prof.suite(), slot);
-    }
-
-    private short blk() {
-        return CryptoSuite.blockLen(prof.suite());
-    }
-
     /** Unsigned 16-bit compare of two dates: -1, 0, 1. */
     private static short cmpDate(byte[] a, short ao, byte[] b, short bo) {
         short x = (short) (Util.getShort(a, ao) ^ (short) 0x8000);
         short y = (short) (Util.getShort(b, bo) ^ (short) 0x8000);
         return x < y ? (short) -1 : (x > y ? (short) 1 : (short) 0);
-    }
-
-    /** K_A = KDF(AK[k], "PURSE HS", SID | k) into work keys 0/1. */
-    private void deriveHandshake() {
-        byte[] sb = s.buf();
-        byte[] w = s.work();
-        Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, W_CTX, Constants.SID_LEN);
-        w[(short) (W_CTX + 6)] = sb[Session.OFF_K];
-        cs.deriveInto(keys.get(sb[Session.OFF_K]), Constants.LABEL_HS_0, Constants.LABEL_HS_1, w, W_CTX, (short) 7,
-                key((byte) 0), key((byte) 1));
-    }
-
-    /** K_S = KDF(AK[k+1], "PURSE SY", R1 | R2 | SID): bytes into the session, keys into work keys 2/3. */
-    private void deriveSync() {
-        byte[] sb = s.buf();
-        byte[] w = s.work();
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R1, w, W_CTX, (short) 16); // R1 | R2
-        Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, (short) (W_CTX + 16), Constants.SID_LEN);
-        short kl = CryptoSuite.keyLen(prof.suite());
-        cs.kdf(keys.get((byte) (sb[Session.OFF_K] + 1)), Constants.LABEL_SY_0, Constants.LABEL_SY_1, w, W_CTX,
-                (short) 22, sb, Session.OFF_KS, (short) (2 * kl));
-        cs.setKey(key((byte) 2), sb, Session.OFF_KS);
-        cs.setKey(key((byte) 3), sb, (short) (Session.OFF_KS + kl));
-    }
-
-    /** S1 / S2 body (P1 / P2 layout): R1 | APP_ID | NAME | real ACCOUNT | ROLE | FLAGS | CURRENCY (| R2). */
-    private void identityBody(byte[] w) {
-        byte[] d = prof.data();
-        Util.arrayCopyNonAtomic(s.buf(), Session.OFF_R1, w, (short) (W_B1 + Constants.P1_R1), Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.P1_APP), Constants.APP_ID_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_NAME, w, (short) (W_B1 + Constants.P1_NAME), Constants.NAME_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.P1_ACCOUNT), Constants.ACCOUNT_LEN);
-        w[(short) (W_B1 + Constants.P1_ROLE)] = prof.role();
-        w[(short) (W_B1 + Constants.P1_FLAGS)] = prof.flags();
-        Util.arrayCopyNonAtomic(d, Profile.OFF_CURRENCY, w, (short) (W_B1 + Constants.P1_CURRENCY), Constants.CURRENCY_LEN);
-    }
-
-    /** Peer identity of an opened S1/S2 body: NAME (9D0E), ACCOUNT (9D0F), CURRENCY (9D0D); into the session. */
-    private void peerIdentity(byte[] w) {
-        byte[] d = prof.data();
-        short name = (short) (W_B1 + Constants.P1_NAME);
-        if (!Bcd.isPrintable(w, name, Constants.NAME_LEN)
-                || Util.arrayCompare(w, name, d, Profile.OFF_NAME, Constants.NAME_LEN) == 0) {
-            ISOException.throwIt(Constants.SW_BAD_NAME);
-        }
-        if (Util.arrayCompare(w, (short) (W_B1 + Constants.P1_ACCOUNT), d, Profile.OFF_ACCOUNT,
-                Constants.ACCOUNT_LEN) == 0) {
-            ISOException.throwIt(Constants.SW_SAME_CARD);
-        }
-        if (Util.arrayCompare(w, (short) (W_B1 + Constants.P1_CURRENCY), d, Profile.OFF_CURRENCY,
-                Constants.CURRENCY_LEN) != 0) {
-            ISOException.throwIt(Constants.SW_CURRENCY_MISMATCH);
-        }
-        byte[] sb = s.buf();
-        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P1_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
-                Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(w, name, sb, Session.OFF_PEER_NAME, Constants.NAME_LEN);
-        sb[Session.OFF_PEER_ROLE] = w[(short) (W_B1 + Constants.P1_ROLE)];
-        sb[Session.OFF_PEER_FLAGS] = w[(short) (W_B1 + Constants.P1_FLAGS)];
-    }
-
-    private boolean appIdOk(byte[] w, short off) {
-        return Util.arrayCompare(w, off, prof.data(), Profile.OFF_APP_ID, Constants.APP_ID_LEN) == 0;
     }
 
     private boolean ownAccount(byte[] w, short off) {
@@ -165,32 +93,7 @@ public final class Sync {
         w[(short) (W_B1 + 1)] = t;
         w[(short) (W_B1 + 2)] = (byte) i;
         Util.arrayCopyNonAtomic(sb, Session.OFF_DIGEST, w, (short) (W_B1 + 3), Constants.MAC_LEN);
-        cs.mac8(key((byte) 1), w, W_B1, (short) (DIGEST_HDR + itemLen), sb, Session.OFF_DIGEST);
-    }
-
-    /** 31-byte SACK / SNACK body at W_SHORT: R1 echo | APP_ID | CODE | AMOUNT | own ACCOUNT | card DATE. */
-    private void shortBody(byte[] w, byte[] slot, byte code, byte[] amt, short aOff) {
-        Util.arrayCopyNonAtomic(slot, Slots.S_R1, w, (short) (W_SHORT + Constants.PS_RANDOM), Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_APP_ID, w, (short) (W_SHORT + Constants.PS_APP),
-                Constants.APP_ID_LEN);
-        w[(short) (W_SHORT + Constants.PS_CODE)] = code;
-        Util.arrayCopyNonAtomic(amt, aOff, w, (short) (W_SHORT + Constants.PS_AMOUNT), Constants.AMOUNT_LEN);
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, (short) (W_SHORT + Constants.PS_ACCOUNT),
-                Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(slot, Slots.S_DATE, w, (short) (W_SHORT + Constants.PS_DATE), Constants.DATE_LEN);
-    }
-
-    /** Passbook entry at w[W_B1]: INTEREST_IN / INTEREST_OUT. */
-    private void entry(byte[] w, byte[] acc, short accOff, byte[] name, short nameOff, byte[] rnd, short rOff,
-            byte[] date, short dOff, byte type, byte[] amt, short aOff, byte[] tid, short tOff, byte k) {
-        Util.arrayCopyNonAtomic(acc, accOff, w, (short) (W_B1 + Constants.PB_ACCOUNT), Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(name, nameOff, w, (short) (W_B1 + Constants.PB_NAME), Constants.NAME_LEN);
-        Util.arrayCopyNonAtomic(rnd, rOff, w, (short) (W_B1 + Constants.PB_RANDOM), Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(date, dOff, w, (short) (W_B1 + Constants.PB_DATE), Constants.DATE_LEN);
-        w[(short) (W_B1 + Constants.PB_TYPE)] = type;
-        Util.arrayCopyNonAtomic(amt, aOff, w, (short) (W_B1 + Constants.PB_AMOUNT), Constants.AMOUNT_LEN);
-        Util.arrayCopyNonAtomic(tid, tOff, w, (short) (W_B1 + Constants.PB_TID), Constants.TID_LEN);
-        w[(short) (W_B1 + Constants.PB_KEYNUM)] = k;
+        cs.mac8(hs.key((byte) 1), w, W_B1, (short) (DIGEST_HDR + itemLen), sb, Session.OFF_DIGEST);
     }
 
     /** NK of a P6 packet from its length (the padded body length is unique per NK), or -1. */
@@ -198,7 +101,7 @@ public final class Sync {
         short pad = (short) (pktLen - Constants.HDR_LEN - Constants.MAC_LEN);
         short kl = CryptoSuite.keyLen(prof.suite());
         for (short nk = 0; nk <= Constants.SYNC_KEYS_MAX; nk++) {
-            if (Packets.paddedLen((short) (Constants.BODY_P6_FIXED + (short) (nk * kl)), blk()) == pad) {
+            if (Packets.paddedLen((short) (Constants.BODY_P6_FIXED + (short) (nk * kl)), hs.blk()) == pad) {
                 return nk;
             }
         }
@@ -225,45 +128,20 @@ public final class Sync {
         byte[] b = apdu.getBuffer();
         s.reset();
         Util.arrayCopyNonAtomic(b, CD, s.buf(), Session.OFF_DATE, Constants.DATE_LEN);
-        s.setState(Constants.SESSION_SYNC_CARD_W_S1);
-        b[0] = prof.suite();
-        b[1] = keys.oldest();
-        return (short) 2;
+        return hs.offer(b, Constants.SESSION_SYNC_CARD_W_S1);
     }
 
     /** 74 (row S1): S1 -> S2 | P5; persists IN = SYNC (one transaction). */
     public short cardS1(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        if (s.state() != Constants.SESSION_SYNC_CARD_W_S1) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
-        }
-        short pktLen = Packets.packetLen(Constants.BODY_P1, blk());
-        Purse.recv(apdu, pktLen);
+        short pktLen = hs.recvFirst(apdu, Constants.SESSION_SYNC_CARD_W_S1);
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
-        if (b[(short) (CD + Constants.HDR_OFF_TYPE)] != Constants.PT_S1) {
-            p.badPacket();
-        }
-        byte k = b[(short) (CD + Constants.HDR_OFF_KEYNUM)];
-        if (!keys.holds(k) || !keys.holds((byte) (k + 1))) {
-            p.noCommonKeys();
-        }
-        sb[Session.OFF_K] = k;
-        Util.arrayCopyNonAtomic(b, (short) (CD + Constants.HDR_OFF_SID), sb, Session.OFF_TID, Constants.SID_LEN);
-        deriveHandshake();
-        if (!pk.open(Constants.PT_S1, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), b, CD, pktLen,
-                Constants.BODY_P1, w, W_B1)
-                || !appIdOk(w, (short) (W_B1 + Constants.P1_APP))) {
-            p.badPacket();
-        }
-        peerIdentity(w);
+        byte k = hs.openFirst(Constants.PT_S1, b, pktLen);
         if (!pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
         }
-        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P1_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN);
-        cs.random(sb, Session.OFF_R2, Constants.RANDOM_LEN);
-        deriveSync();
+        hs.answer(Constants.LABEL_SY_0, Constants.LABEL_SY_1, true);
         // digest D over what the bank will be fed (12.5.3); private: exceptions only
         boolean priv = (prof.flags() & Constants.FLAG_PRIVATE) != 0;
         short n = pb.count();
@@ -283,10 +161,7 @@ public final class Sync {
             i++;
         }
         // S2 (K_A): own identity, R2 at 36
-        identityBody(w);
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.P2_R2), Constants.RANDOM_LEN);
-        short len = pk.seal(Constants.PT_S2, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), w, W_B1,
-                Constants.BODY_P2, b, (short) 0);
+        short len = hs.sealSecond(Constants.PT_S2, k, b, false);
         // P5 (K_S)
         byte[] d = prof.data();
         Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_P5 + Constants.P5_R2), Constants.RANDOM_LEN);
@@ -300,8 +175,7 @@ public final class Sync {
         Util.arrayCopyNonAtomic(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST), Constants.MAC_LEN);
         w[(short) (W_P5 + Constants.P5_BAD_KEY)] = d[Profile.OFF_BAD_KEY];
         w[(short) (W_P5 + Constants.P5_FLAGS)] = prof.flags();
-        len = (short) (len + pk.seal(Constants.PT_P5, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_P5,
-                Constants.BODY_P5, b, len));
+        len = (short) (len + hs.sealS(Constants.PT_P5, W_P5, Constants.BODY_P5, b, len));
         // IN slot: SID, amount 0, bank account/name, R1, R2, k, own date, K_S
         Util.arrayFillNonAtomic(sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN, (byte) 0);
         slots.stageIn(sb);
@@ -316,7 +190,7 @@ public final class Sync {
     public short cardP6(APDU apdu) {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
         short pktLen = Purse.recvUpTo(apdu, Constants.PKT_P6_MAX);
-        short invLen = Packets.packetLen(Constants.BODY_INVALIDATE, blk());
+        short invLen = Packets.packetLen(Constants.BODY_INVALIDATE, hs.blk());
         short nk = nkOf(pktLen);
         if (pktLen != invLen && nk < 0) {
             ISOException.throwIt(Constants.SW_WRONG_LENGTH);
@@ -327,25 +201,17 @@ public final class Sync {
         if (type != Constants.PT_P6 && type != Constants.PT_INVALIDATE) {
             p.badPacket();
         }
-        short sid = (short) (CD + Constants.HDR_OFF_SID);
-        byte kind = slots.outcomeOf(b, sid);
-        if (kind == Constants.OUTCOME_ACK) {
-            ISOException.throwIt(Constants.SW_ALREADY_CREDITED);
-        }
-        if (kind != 0 || !slots.inIs(Constants.SLOT_SYNC, b, sid)) {
-            ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
-        }
+        slots.requireIn(Constants.SLOT_SYNC, b);
         byte[] in = slots.inSlot();
         byte[] w = s.work();
         byte k = in[Slots.S_K];
         short kl = CryptoSuite.keyLen(prof.suite());
-        Slots.loadKeys(cs, in, key((byte) 2), key((byte) 3));
         boolean inv = type == Constants.PT_INVALIDATE;
         short bodyLen = inv ? Constants.BODY_INVALIDATE
                 : (nk < 0 ? (short) -1 : (short) (Constants.BODY_P6_FIXED + (short) (nk * kl)));
-        if (!pk.open(type, k, in, Slots.S_TID, key((byte) 2), key((byte) 3), b, CD, pktLen, bodyLen, w, W_B1)
+        if (!hs.openSlot(type, in, b, pktLen, bodyLen, W_B1)
                 || Util.arrayCompare(w, W_B1, in, Slots.S_R2, Constants.RANDOM_LEN) != 0
-                || !appIdOk(w, (short) (W_B1 + Constants.P6_APP))) {
+                || !hs.appIdOk(w, (short) (W_B1 + Constants.P6_APP))) {
             p.badPacket();
         }
         if (inv) {
@@ -417,11 +283,11 @@ public final class Sync {
         }
         Util.arrayFillNonAtomic(w, W_B1, (short) (Constants.P6_KEYS + (short) (nk * kl)), (byte) 0);
         // SACK into the APDU buffer, INTEREST_IN entry (card stores R1)
-        shortBody(w, in, Constants.CODE_SACK, w, W_I);
-        short len = pk.seal(Constants.PT_SACK, k, in, Slots.S_TID, key((byte) 2), key((byte) 3), w, W_SHORT,
-                Constants.BODY_SHORT, b, (short) 0);
+        hs.shortBody(W_SHORT, in, Slots.S_R1, Constants.CODE_SACK, w, W_I, prof.data(), Profile.OFF_ACCOUNT, in,
+                Slots.S_DATE);
+        short len = hs.sealSlot(Constants.PT_SACK, in, W_SHORT, b, (short) 0);
         if (pay) {
-            entry(w, in, Slots.S_ACCOUNT, in, Slots.S_NAME, in, Slots.S_R1, w, W_I_DATE,
+            Passbook.build(w, W_B1, in, Slots.S_ACCOUNT, Slots.S_NAME, Slots.S_R1, w, W_I_DATE,
                     Constants.PB_TYPE_INTEREST_IN, w, W_I, in, Slots.S_TID, k);
             Money32.add(r, Constants.BAL_AMOUNT, w, W_I, w, (short) (W_B1 + Constants.PB_NEW_BALANCE));
         }
@@ -482,10 +348,7 @@ public final class Sync {
     /** 72 (row SB): SUITE | m | DATE -> S1; state W_S2P5. */
     public short bankInit(APDU apdu) {
         byte[] b = apdu.getBuffer();
-        byte p1 = b[ISO7816.OFFSET_P1];
-        if (b[ISO7816.OFFSET_P2] != 0 || (p1 != Constants.SYNC_P1_PLAIN && p1 != Constants.SYNC_P1_UNBLOCK)) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
-        }
+        byte p1 = Purse.p1Of(apdu, Constants.SYNC_P1_PLAIN, Constants.SYNC_P1_UNBLOCK);
         Purse.recv(apdu, Constants.SYNC_INIT_BANK_LEN);
         p.requireMoney();
         if (!Admin.isBankRole(prof.role())) {
@@ -517,14 +380,7 @@ public final class Sync {
         byte[] sb = s.buf();
         sb[Session.OFF_SYNC_P1] = p1;
         Util.arrayCopyNonAtomic(b, (short) (CD + 2), sb, Session.OFF_DATE, Constants.DATE_LEN);
-        sb[Session.OFF_K] = (byte) k;
-        cs.random(sb, Session.OFF_TID, Constants.SID_LEN);
-        cs.random(sb, Session.OFF_R1, Constants.RANDOM_LEN);
-        deriveHandshake();
-        byte[] w = s.work();
-        identityBody(w);
-        short len = pk.seal(Constants.PT_S1, (byte) k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), w, W_B1,
-                Constants.BODY_P1, b, (short) 0);
+        short len = hs.sealFirst(Constants.PT_S1, (byte) k, b, false);
         s.setState(Constants.SESSION_SYNC_BANK_W_S2P5);
         return len;
     }
@@ -574,34 +430,22 @@ public final class Sync {
 
     /** 76 (row SP + 12.7): S2 | P5 -> P6 (interest debited, OUT = SYNC) or INVALIDATE (no change). */
     public short bankP5(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        if (s.state() != Constants.SESSION_SYNC_BANK_W_S2P5) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
-        }
-        short p5Len = Packets.packetLen(Constants.BODY_P5, blk());
+        hs.step(apdu, Constants.SESSION_SYNC_BANK_W_S2P5);
+        short p5Len = Packets.packetLen(Constants.BODY_P5, hs.blk());
         Purse.recv(apdu, (short) (Constants.PKT_P2 + p5Len));
         p.requireMoney();
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
         byte[] d = prof.data();
-        byte k = sb[Session.OFF_K];
-        if (!pk.open(Constants.PT_S2, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), b, CD, Constants.PKT_P2,
-                Constants.BODY_P2, w, W_B1)
-                || Util.arrayCompare(w, (short) (W_B1 + Constants.P2_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN) != 0
-                || !appIdOk(w, (short) (W_B1 + Constants.P2_APP))) {
-            p.badPacket();
-        }
-        peerIdentity(w);
+        byte k = hs.openSecond(Constants.PT_S2, b);
         if (!pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
             ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
         }
-        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P2_R2), sb, Session.OFF_R2, Constants.RANDOM_LEN);
-        deriveSync();
-        if (!pk.open(Constants.PT_P5, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b,
-                (short) (CD + Constants.PKT_P2), p5Len, Constants.BODY_P5, w, W_P5)
+        hs.accept(Constants.LABEL_SY_0, Constants.LABEL_SY_1, true);
+        if (!hs.openS(Constants.PT_P5, b, (short) (CD + Constants.PKT_P2), p5Len, Constants.BODY_P5, W_P5)
                 || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_R2), sb, Session.OFF_R2, Constants.RANDOM_LEN) != 0
-                || !appIdOk(w, (short) (W_P5 + Constants.P5_APP))
+                || !hs.appIdOk(w, (short) (W_P5 + Constants.P5_APP))
                 || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
                         Constants.ACCOUNT_LEN) != 0
                 || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_BALANCE + Constants.BAL_CURRENCY), d,
@@ -621,8 +465,7 @@ public final class Sync {
             Util.arrayCopyNonAtomic(w, acc, w, (short) (W_B1 + Constants.INV_CARD_ACCOUNT), Constants.ACCOUNT_LEN);
             Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.INV_BANK_ACCOUNT),
                     Constants.ACCOUNT_LEN);
-            short len = pk.seal(Constants.PT_INVALIDATE, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B1,
-                    Constants.BODY_INVALIDATE, b, (short) 0);
+            short len = hs.sealS(Constants.PT_INVALIDATE, W_B1, Constants.BODY_INVALIDATE, b, (short) 0);
             s.reset();
             return len;
         }
@@ -699,8 +542,7 @@ public final class Sync {
         short kl = keys.exportKeys((byte) (cardCur + 1), nk, w, (short) (o + Constants.P6_KEYS));
         // 6. seal P6, stage OUT, one transaction
         Util.arrayCopyNonAtomic(w, amt, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
-        short len = pk.seal(Constants.PT_P6, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, o,
-                (short) (Constants.BODY_P6_FIXED + kl), b, (short) 0);
+        short len = hs.sealS(Constants.PT_P6, o, (short) (Constants.BODY_P6_FIXED + kl), b, (short) 0);
         Util.arrayCopyNonAtomic(w, date, w, W_TMP, Constants.DATE_LEN); // entry date
         Util.arrayFillNonAtomic(w, o, (short) (Constants.P6_KEYS + kl), (byte) 0); // key bytes out of RAM
         if (unblock) {
@@ -708,7 +550,7 @@ public final class Sync {
         }
         boolean pay = !Money32.isZero(sb, Session.OFF_AMOUNT);
         if (pay) {
-            entry(w, sb, Session.OFF_PEER_ACCOUNT, sb, Session.OFF_PEER_NAME, sb, Session.OFF_R2, w, W_TMP,
+            Passbook.build(w, W_B1, sb, Session.OFF_PEER_ACCOUNT, Session.OFF_PEER_NAME, Session.OFF_R2, w, W_TMP,
                     Constants.PB_TYPE_INTEREST_OUT, sb, Session.OFF_AMOUNT, sb, Session.OFF_TID, k);
             Money32.sub(bal.record(), Constants.BAL_AMOUNT, sb, Session.OFF_AMOUNT, w,
                     (short) (o + Constants.PB_NEW_BALANCE));
@@ -732,50 +574,18 @@ public final class Sync {
 
     /** 7A (row SA): SACK clears OUT; SNACK refunds I (INTEREST_OUT -> 06). One transaction. */
     public short bankAck(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, Constants.PKT_SHORT);
-        p.requireActive(); // no LOCKED gate
+        byte type = hs.recvOutcome(apdu, Constants.PT_SACK, Constants.PT_SNACK, Constants.SLOT_SYNC); // no LOCKED gate
         byte[] b = apdu.getBuffer();
-        byte type = b[(short) (CD + Constants.HDR_OFF_TYPE)];
-        if (type != Constants.PT_SACK && type != Constants.PT_SNACK) {
-            p.badPacket();
-        }
-        if (!slots.outIs(Constants.SLOT_SYNC, b, (short) (CD + Constants.HDR_OFF_SID))) {
-            ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
-        }
         byte[] out = slots.outSlot();
         byte[] w = s.work();
         boolean snack = type == Constants.PT_SNACK;
-        Slots.loadKeys(cs, out, key((byte) 2), key((byte) 3));
         Util.arrayFillNonAtomic(w, W_TMP, Constants.AMOUNT_LEN, (byte) 0);
-        if (!pk.open(type, out[Slots.S_K], out, Slots.S_TID, key((byte) 2), key((byte) 3), b, CD, Constants.PKT_SHORT,
-                Constants.BODY_SHORT, w, W_SHORT)
-                || Util.arrayCompare(w, (short) (W_SHORT + Constants.PS_RANDOM), out, Slots.S_R1,
-                        Constants.RANDOM_LEN) != 0
-                || !appIdOk(w, (short) (W_SHORT + Constants.PS_APP))
-                || w[(short) (W_SHORT + Constants.PS_CODE)] != (snack ? Constants.CODE_SNACK : Constants.CODE_SACK)
-                || Util.arrayCompare(w, (short) (W_SHORT + Constants.PS_AMOUNT), snack ? w : out,
-                        snack ? W_TMP : Slots.S_AMOUNT, Constants.AMOUNT_LEN) != 0
-                || Util.arrayCompare(w, (short) (W_SHORT + Constants.PS_ACCOUNT), out, Slots.S_ACCOUNT,
-                        Constants.ACCOUNT_LEN) != 0) {
+        if (!hs.openSlot(type, out, b, Constants.PKT_SHORT, Constants.BODY_SHORT, W_SHORT)
+                || !hs.shortBodyOk(W_SHORT, out, Slots.S_R1, snack ? Constants.CODE_SNACK : Constants.CODE_SACK,
+                        snack ? w : out, snack ? W_TMP : Slots.S_AMOUNT, out, Slots.S_ACCOUNT)) {
             p.badPacket();
         }
-        boolean refund = snack && !Money32.isZero(out, Slots.S_AMOUNT);
-        if (refund) {
-            bal.check();
-            if (!bal.canCredit(out, Slots.S_AMOUNT)) {
-                ISOException.throwIt(Constants.SW_OVERFLOW);
-            }
-        }
-        JCSystem.beginTransaction();
-        if (refund) {
-            bal.credit(out, Slots.S_AMOUNT);
-            pb.setType(slots.outPassbookIndex(), Constants.PB_TYPE_DEBIT_REFUNDED);
-        }
-        slots.clearOut();
-        JCSystem.commitTransaction();
-        slots.wipeOutKeys();
-        return (short) 0;
+        return hs.settleOut(snack && !Money32.isZero(out, Slots.S_AMOUNT));
     }
 
     /**
@@ -785,16 +595,10 @@ public final class Sync {
     public short abortSync(byte[] out) {
         byte[] in = slots.inSlot();
         byte[] w = s.work();
-        Slots.loadKeys(cs, in, key((byte) 2), key((byte) 3));
+        hs.slotKeys(in);
         Util.arrayFillNonAtomic(w, W_TMP, Constants.AMOUNT_LEN, (byte) 0);
-        shortBody(w, in, Constants.CODE_SNACK, w, W_TMP);
-        short len = pk.seal(Constants.PT_SNACK, in[Slots.S_K], in, Slots.S_TID, key((byte) 2), key((byte) 3), w,
-                W_SHORT, Constants.BODY_SHORT, out, (short) 0);
-        JCSystem.beginTransaction();
-        slots.clearIn();
-        slots.pushOutcome(in, Slots.S_TID, Constants.OUTCOME_NACK, out, (short) 0);
-        JCSystem.commitTransaction();
-        slots.wipeInKeys();
-        return len;
+        hs.shortBody(W_SHORT, in, Slots.S_R1, Constants.CODE_SNACK, w, W_TMP, prof.data(), Profile.OFF_ACCOUNT, in,
+                Slots.S_DATE);
+        return hs.nackIn(out, hs.sealSlot(Constants.PT_SNACK, in, W_SHORT, out, (short) 0));
     }
 }
