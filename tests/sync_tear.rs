@@ -37,18 +37,6 @@ fn sync_tearing() {
     );
 }
 
-fn desk_ok(dir: &std::path::Path, args: &[&str]) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_purse"))
-        .env_remove("PCSCLITE_CSOCK_NAME")
-        .env_remove("PURSE_DESK")
-        .arg("--desk")
-        .arg(dir)
-        .args(args)
-        .output()
-        .expect("run purse");
-    assert!(o.status.success(), "purse {args:?}: {}", String::from_utf8_lossy(&o.stderr));
-}
-
 fn is_lost(e: &SyncError) -> bool {
     matches!(e, SyncError::Card { err: CardError::Transport(_), .. })
 }

@@ -490,3 +490,16 @@ pub fn open_hooked<F: FnMut(u8, &mut Vec<u8>)>(
     c.select().expect("select");
     c
 }
+
+/// `purse --desk DIR args...` (as TestDesk::ok, usable from inside a CardIo hook).
+pub fn desk_ok(dir: &std::path::Path, args: &[&str]) {
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_purse"))
+        .env_remove("PCSCLITE_CSOCK_NAME")
+        .env_remove("PURSE_DESK")
+        .arg("--desk")
+        .arg(dir)
+        .args(args)
+        .output()
+        .expect("run purse");
+    assert!(o.status.success(), "purse {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+}

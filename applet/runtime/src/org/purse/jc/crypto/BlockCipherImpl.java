@@ -76,10 +76,7 @@ public final class BlockCipherImpl extends Cipher implements Serializable {
         if (theMode != MODE_ENCRYPT && theMode != MODE_DECRYPT) {
             CryptoException.throwIt(CryptoException.ILLEGAL_VALUE);
         }
-        if (!(theKey instanceof SymKey) || ((SymKey) theKey).isAes() != aes) {
-            CryptoException.throwIt(CryptoException.ILLEGAL_VALUE);
-        }
-        SymKey k = (SymKey) theKey;
+        SymKey k = SymKey.of(theKey, aes);
         byte[] v = k.value(); // UNINITIALIZED_KEY if not set
         this.key = k;
         this.mode = theMode;

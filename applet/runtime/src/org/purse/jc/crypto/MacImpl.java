@@ -122,10 +122,7 @@ public final class MacImpl extends Signature implements Serializable {
         if (theMode != MODE_SIGN && theMode != MODE_VERIFY) {
             CryptoException.throwIt(CryptoException.ILLEGAL_VALUE);
         }
-        if (!(theKey instanceof SymKey) || ((SymKey) theKey).isAes() != aes) {
-            CryptoException.throwIt(CryptoException.ILLEGAL_VALUE);
-        }
-        SymKey k = (SymKey) theKey;
+        SymKey k = SymKey.of(theKey, aes);
         if (alg3 && k.byteLength() != 16) {
             CryptoException.throwIt(CryptoException.ILLEGAL_VALUE);
         }

@@ -7,6 +7,7 @@ import javacard.framework.JCSystem;
 import javacard.security.AESKey;
 import javacard.security.CryptoException;
 import javacard.security.DESKey;
+import javacard.security.Key;
 import javacard.security.SecretKey;
 import org.purse.jc.Mem;
 
@@ -100,6 +101,14 @@ public abstract class SymKey implements SecretKey, Serializable {
     }
 
     /** AES key (TYPE_AES, TYPE_AES_TRANSIENT_RESET, TYPE_AES_TRANSIENT_DESELECT). */
+    /** The key a cipher or MAC of family `aes` was given, or ILLEGAL_VALUE (wrong type or family). */
+    static SymKey of(Key theKey, boolean aes) {
+        if (!(theKey instanceof SymKey) || ((SymKey) theKey).isAes() != aes) {
+            CryptoException.throwIt(CryptoException.ILLEGAL_VALUE);
+        }
+        return (SymKey) theKey;
+    }
+
     public static final class Aes extends SymKey implements AESKey {
         private static final long serialVersionUID = 1L;
 
