@@ -16,6 +16,10 @@ pub enum Error {
     ReaderNotFound(String, String),
     #[error("reader {0:?} is ambiguous: matches {1}")]
     ReaderAmbiguous(String, String),
+    #[error("several readers hold a card ({0}): say which with --reader (an index from `purse readers`, a name substring, account:NUMBER or name:CARDNAME) or set PURSE_READER")]
+    SeveralCards(String),
+    #[error("the card in {0:?} is in use by another program (scdaemon, OpenSC, a browser, another purse?): close that program or pull and re-insert the card, then retry")]
+    CardBusy(String),
     #[error("no card in reader {0:?}")]
     NoCard(String),
     #[error("the card in {0:?} stopped answering (pulled or lost power)")]
@@ -66,6 +70,8 @@ impl Error {
             Error::NoReader(_)
             | Error::ReaderNotFound(..)
             | Error::ReaderAmbiguous(..)
+            | Error::SeveralCards(_)
+            | Error::CardBusy(_)
             | Error::NoCard(_)
             | Error::CardLost(_) => 3,
             Error::Pcsc { err, .. } => match err {

@@ -155,8 +155,7 @@ impl Pcsc {
                 match with_card.len() {
                     0 => Err(Error::NoCard(format!("any reader ({})", list()))),
                     1 => Ok(with_card[0].name.clone()),
-                    _ => Err(Error::ReaderAmbiguous(
-                        "(none given; several readers hold a card; use --reader)".into(),
+                    _ => Err(Error::SeveralCards(
                         with_card
                             .iter()
                             .map(|r| r.name.as_str())
@@ -189,6 +188,7 @@ impl Pcsc {
             Err(pcsc::Error::UnknownReader) => {
                 return Err(Error::ReaderNotFound(reader.into(), "gone".into()))
             }
+            Err(pcsc::Error::SharingViolation) => return Err(Error::CardBusy(reader.into())),
             Err(e) => return Err(Error::pcsc(format!("connect to {reader:?}"), e)),
         };
         let status = card

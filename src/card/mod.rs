@@ -87,6 +87,38 @@ fn adv(sw: Sw, what: impl Into<String>, todo: impl Into<String>) -> Advice {
     }
 }
 
+/// A command in the words of a user (messages never show the applet's instruction names).
+pub fn what(ins: Ins) -> String {
+    use Ins::*;
+    match ins {
+        Select => "selecting the purse applet",
+        AuthInit | AuthFinish => "personalising a blank card",
+        IssueBegin | IssueAuth | IssueConfirm => "issuing a card",
+        Mint => "minting",
+        Verify => "checking a secret",
+        ChangeRef => "changing a secret",
+        GetStatus => "reading the status",
+        GetPending => "reading the unfinished transfer",
+        ReadPassbook => "reading the passbook",
+        ReadExceptions => "reading the exception log",
+        XferPayeeInit | XferPayerInit | XferPayeeP1 | XferPayerP2P3 | XferPayeeP4 | XferPayerAck => {
+            "paying"
+        }
+        XferAbort | ResumeGetP4 | ResumeGetOutcome | PendingToException => {
+            "finishing an interrupted transfer"
+        }
+        SyncCardInit | SyncBankInit | SyncCardS1 | SyncBankP5 | SyncCardP6 | SyncBankAck
+        | PassbookFeed => "syncing",
+        UnblockPin => "unblocking the PIN",
+        CenterAdvance => "starting a new key epoch",
+        AdminInit | AdminOp | AdminApply | AdminAck => "administering a bank card",
+        ReadBadCards => "reading the bad-card list",
+        SetPrivacy => "switching privacy",
+        Other(c) => return format!("command {c:02X}"),
+    }
+    .to_string()
+}
+
 /// protocol.md 4.2, with the command for context where the meaning depends on it.
 pub fn describe(ins: Ins, sw: Sw) -> Advice {
     use Sw::*;
@@ -96,15 +128,15 @@ pub fn describe(ins: Ins, sw: Sw) -> Advice {
     };
     match sw {
         Ok => adv(sw, "OK", ""),
-        WrongLength => adv(sw, format!("the card rejected the length of {ins:?}"), "internal error, please report it (run with --debug)"),
+        WrongLength => adv(sw, format!("the card rejected the length of {}", what(ins)), "internal error, please report it (run with --debug)"),
         WrongData => adv(sw, "the card rejected a value (amount 0, secret length, name characters, ...)", "check the value and retry"),
         RecordNotFound => adv(sw, "no such passbook entry", "check the entry range"),
-        WrongP1P2 | ClaNotSupported => adv(sw, format!("the card rejected the parameters of {ins:?}"), "internal error, please report it"),
-        InsNotSupported => adv(sw, format!("the card does not know {ins:?}"), "the card runs another purse version: update the applet or purse"),
+        WrongP1P2 | ClaNotSupported => adv(sw, format!("the card rejected the parameters of {}", what(ins)), "internal error, please report it"),
+        InsNotSupported => adv(sw, format!("the card does not know {}", what(ins)), "the card runs another purse version: update the applet or purse"),
         SecurityStatus => adv(sw, "the card's secure session is not open or a step was skipped", "restart the command"),
-        AuthBlocked => adv(sw, format!("that {} is blocked", secret()), "a blocked PIN is unblocked at your branch (issue 4); a blocked center secret: see docs/real-cards.md recovery"),
+        AuthBlocked => adv(sw, format!("that {} is blocked", secret()), "a blocked PIN is unblocked at the branch: `purse sync --unblock-pin` with a branch card; a blocked center secret: see docs/real-cards.md recovery"),
         VerifyFailed(n) => adv(sw, format!("wrong {}, {n} {} left", secret(), if n == 1 { "try" } else { "tries" }), if n == 0 { "it is now blocked" } else { "check it and retry carefully" }),
-        Conditions => adv(sw, format!("{ins:?} came out of sequence"), match ins {
+        Conditions => adv(sw, format!("{} came out of sequence", what(ins)), match ins {
             Ins::XferPayeeInit | Ins::XferPayerInit | Ins::XferPayeeP1 | Ins::XferPayerP2P3 => "restart the transfer",
             _ => "restart the command",
         }),
@@ -125,8 +157,10 @@ pub fn describe(ins: Ins, sw: Sw) -> Advice {
         SameCard => adv(sw, "the peer card has this card's account", "both readers hold the same card?"),
         ExceptionLogFull => adv(sw, "exception log full", "sync with the bank"),
         Integrity => adv(sw, "card data damaged (balance check failed)", "take the card to the bank"),
-        WrongRole => adv(sw, format!("{ins:?} is not allowed for this card's role"), match ins {
+        WrongRole => adv(sw, format!("{} is not allowed for this card's role", what(ins)), match ins {
             Ins::Mint => "only the center card mints",
+            Ins::ReadBadCards => "only bank cards (center, region, branch) hold a bad-card list",
+            Ins::SetPrivacy => "only user cards can be private",
             Ins::IssueBegin => "issue from the center or an admin card (an admin cannot issue admins)",
             _ => "use a card of the right role",
         }),
@@ -157,7 +191,7 @@ pub fn describe(ins: Ins, sw: Sw) -> Advice {
         }),
         PassbookNotFed => adv(sw, "the passbook was not collected, so the card kept it", "sync again with storing (without --no-store)"),
         NoPreciseDiagnosis => adv(sw, "the applet failed internally (6F00)", "a bug in the applet: please report it with --debug output"),
-        Other(c) => adv(sw, format!("the card refused {ins:?} with status {c:04X}"), "unknown status: is this a purse card of this version?"),
+        Other(c) => adv(sw, format!("the card refused {} with status {c:04X}", what(ins)), "unknown status: is this a purse card of this version?"),
     }
 }
 
@@ -170,7 +204,7 @@ pub fn describe_secret(which: SecretRef, sw: Sw) -> Advice {
             format!("{name} blocked"),
             match which {
                 SecretRef::Pin | SecretRef::TxKey => {
-                    "unblock it at your branch (bank sync, issue 4)"
+                    "unblock it at the branch: `purse sync --unblock-pin` with a branch card"
                 }
                 _ => "center secret blocked: see docs/real-cards.md recovery",
             },
@@ -221,9 +255,10 @@ pub struct PurseCard<T: CardIo> {
 }
 
 impl PurseCard<Connection> {
-    /// Connect to `reader` (held for the flow) and SELECT the purse applet.
+    /// Connect to `reader` exclusively (held for the whole flow, so no other PC/SC client can
+    /// interleave commands mid-transfer) and SELECT the purse applet.
     pub fn open(pcsc: &Pcsc, reader: &str) -> Result<Self, CardError> {
-        let conn = pcsc.connect(reader)?;
+        let conn = pcsc.connect_exclusive(reader)?;
         let mut card = PurseCard::new(conn);
         card.reader = reader.to_string();
         card.select()?;
@@ -255,7 +290,8 @@ impl<T: CardIo> PurseCard<T> {
         if !sw.is_ok() {
             if matches!(sw, Sw::Other(0x6A82) | Sw::Other(0x6999)) {
                 return Err(CardError::Invalid(format!(
-                    "no purse applet on the card{} ({:04X})",
+                    "no purse applet on the card{} ({:04X}): install it (real card: \
+                     docs/real-cards.md; virtual desk: `purse desk new NAME` makes a purse card)",
                     if self.reader.is_empty() {
                         String::new()
                     } else {

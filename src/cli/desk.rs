@@ -1,7 +1,7 @@
 //! `purse desk ...`
 use clap::Subcommand;
 
-use purse::desk::{Desk, StartOptions, DEFAULT_APPLET};
+use purse::desk::{Desk, StartOptions, HELLO_APPLET, PURSE_APPLET};
 
 use super::Cli;
 
@@ -20,15 +20,16 @@ pub enum DeskCmd {
     Stop,
     /// pcscd pid, socket, and the card in each slot
     Status,
-    /// Create a blank virtual card with an applet installed
+    /// Create a blank virtual card with the purse applet installed (or another applet)
     New {
         name: String,
-        /// Applet class
-        #[arg(long, default_value = DEFAULT_APPLET.class)]
+        /// Applet: `purse` (the default, the money applet), `hello` (the desk's test applet), or
+        /// a class name (then give --aid)
+        #[arg(long, default_value = "purse", value_name = "CLASS")]
         applet: String,
-        /// Applet instance AID (hex)
-        #[arg(long, default_value = DEFAULT_APPLET.aid)]
-        aid: String,
+        /// Applet instance AID (hex; default: the AID of `purse` / `hello`)
+        #[arg(long)]
+        aid: Option<String>,
         /// Install parameters (hex)
         #[arg(long)]
         params: Option<String>,
@@ -127,6 +128,8 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
             aid,
             params,
         } => {
+            let (applet, aid) = applet_spec(applet, aid.as_deref())?;
+            let (applet, aid) = (&applet, &aid);
             let img = desk.new_card(name, applet, aid, params.as_deref())?;
             if json {
                 super::print_json(
@@ -202,4 +205,28 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
         }
     }
     Ok(super::EXIT_OK)
+}
+
+/// `--applet` / `--aid` of `desk new`: the short names and the known classes get their AID.
+fn applet_spec(applet: &str, aid: Option<&str>) -> anyhow::Result<(String, String)> {
+    let known = [PURSE_APPLET, HELLO_APPLET]
+        .into_iter()
+        .find(|s| applet.eq_ignore_ascii_case(short_name(s.class)) || applet == s.class);
+    match (known, aid) {
+        (Some(s), None) => Ok((s.class.to_string(), s.aid.to_string())),
+        (Some(s), Some(a)) => Ok((s.class.to_string(), a.to_string())),
+        (None, Some(a)) => Ok((applet.to_string(), a.to_string())),
+        (None, None) => Err(super::usage(format!(
+            "applet {applet:?} is not `purse` or `hello`: give its instance AID with --aid HEX"
+        ))),
+    }
+}
+
+/// `org.purse.applet.Purse` -> `purse`
+fn short_name(class: &str) -> &str {
+    if class == PURSE_APPLET.class {
+        "purse"
+    } else {
+        "hello"
+    }
 }

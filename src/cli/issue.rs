@@ -173,8 +173,25 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
         approval.as_deref(),
         &params,
     )?;
+    // An admin numbers its cards in its own block of accounts, which the bank cards issued by
+    // the center do not serve: say which range a bank card needs before this card can sync.
+    let served = (ist.role == Role::Admin && role != Role::Admin).then(|| block_range(&r.account));
+    if let Some((low, high)) = &served {
+        eprintln!(
+            "purse: note: account {} is in the admin card's own block, which no bank card \
+             serves yet: before it can sync, give the {} that will sync it that range: \
+             `purse admin range --from ADMIN --to BANK {low} {high}`",
+            r.account,
+            match role {
+                Role::User => "branch card",
+                Role::Branch => "region card",
+                _ => "center card",
+            }
+        );
+    }
     if cli.json {
         super::print_json(&serde_json::json!({
+            "needs_range": served.as_ref().map(|(l, h)| serde_json::json!({ "low": l.to_string(), "high": h.to_string() })),
             "issuer": { "reader": ir, "account": r.issuer.account, "name": r.issuer.name },
             "card": {
                 "reader": cr,
@@ -215,4 +232,18 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
         );
     }
     Ok(super::EXIT_OK)
+}
+
+/// The first and last valid account of `a`'s 8-digit block (what `purse admin range` takes).
+fn block_range(a: &types::Account) -> (types::Account, types::Account) {
+    let d = a.digits();
+    let mut lo = d[..8].to_vec();
+    lo.extend([0u8; 7]);
+    let mut hi = d[..8].to_vec();
+    hi.extend([9u8; 7]);
+    // 15 digits each: from_digits15 cannot fail
+    match (types::Account::from_digits15(&lo), types::Account::from_digits15(&hi)) {
+        (Ok(l), Ok(h)) => (l, h),
+        _ => (*a, *a),
+    }
 }

@@ -186,8 +186,28 @@ fn init_tracing(debug: bool) {
         .try_init();
 }
 
+/// A bad value or a missing argument that clap cannot check: exit code 2.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A usage error (exit code 2) with `msg`.
+pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
+    anyhow::Error::new(UsageError(msg.into()))
+}
+
 /// Exit code of an error (see module docs).
 pub fn exit_code(e: &anyhow::Error) -> i32 {
+    if e.downcast_ref::<UsageError>().is_some() {
+        return EXIT_USAGE;
+    }
     if let Some(ce) = e.downcast_ref::<purse::card::CardError>() {
         return ce.exit_code();
     }

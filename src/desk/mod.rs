@@ -17,9 +17,14 @@ use crate::transport::Pcsc;
 pub mod jar;
 pub mod process;
 
-/// The applet a new card gets unless told otherwise. The money applet
-/// (`org.purse.applet.Purse`, AID F07075727365 01) replaces it in issue 3.
-pub const DEFAULT_APPLET: AppletSpec = HELLO_APPLET;
+/// The applet a new card gets unless told otherwise: the money applet, so that the first
+/// command a user tries on a new card (`purse genesis`) finds it.
+pub const DEFAULT_APPLET: AppletSpec = PURSE_APPLET;
+pub const PURSE_APPLET: AppletSpec = AppletSpec {
+    class: "org.purse.applet.Purse",
+    aid: "F0707572736501",
+};
+/// The test applet (COUNT/READ/ECHO), for the desk's own tests.
 pub const HELLO_APPLET: AppletSpec = AppletSpec {
     class: "org.purse.hello.Hello",
     aid: "F07075727365FF",

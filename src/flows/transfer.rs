@@ -102,10 +102,16 @@ impl Plan {
         let mut v = Vec::new();
         for (s, who) in [(p, "payer"), (q, "payee")] {
             if s.life != Life::Active {
-                v.push(format!(
-                    "the {who} card is {} (run `purse genesis` or `purse issue` first)",
-                    s.life.name()
-                ));
+                v.push(match s.life {
+                    Life::Invalidated => format!(
+                        "the {who} card was invalidated by its bank (listed lost or stolen): \
+                         it cannot be used any more"
+                    ),
+                    _ => format!(
+                        "the {who} card is {} (run `purse genesis` or `purse issue` first)",
+                        s.life.name()
+                    ),
+                });
                 return v;
             }
             if s.locked() {

@@ -96,7 +96,14 @@ pub fn parse_account(s: &str) -> Result<Account, LedgerError> {
                 .map_err(|_| LedgerError::BadAccount(s.into()))?,
         ));
     }
-    Account::parse(t).map_err(|_| LedgerError::BadAccount(s.into()))
+    Account::parse(t).map_err(|_| {
+        let digits: Vec<u8> = t.bytes().filter(|c| !b" -".contains(c)).collect();
+        if digits.len() == 16 && digits.iter().all(u8::is_ascii_digit) {
+            LedgerError::BadCheckDigit(s.into())
+        } else {
+            LedgerError::BadAccount(s.into())
+        }
+    })
 }
 
 /// `YYYY-MM-DD` or a plain day number (days since 2000-01-01, protocol.md 1).

@@ -29,8 +29,9 @@ pub use queries::{
 /// Errors of the ledger.
 #[derive(Debug, thiserror::Error)]
 pub enum LedgerError {
+    // no #[source]: the text is in the message, so anyhow's `{:#}` prints it once
     #[error("ledger database: {0}")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(rusqlite::Error),
     #[error("ledger {path}: {err}")]
     Open { path: PathBuf, err: rusqlite::Error },
     #[error("ledger {path}: cannot create its directory: {err}")]
@@ -45,12 +46,20 @@ pub enum LedgerError {
     BadEntry(String),
     #[error("bad account {0:?}: expected 16 digits or sig:<16 hex digits>")]
     BadAccount(String),
+    #[error("bad account {0:?}: wrong check digit (the last digit does not match the other 15: a typo?)")]
+    BadCheckDigit(String),
     #[error("bad date {0:?}: expected YYYY-MM-DD (2000-01-01 or later) or a day number")]
     BadDate(String),
     #[error("invalid collection: {0}")]
     Invalid(String),
     #[error("no sync with id {0}")]
     NoSuchSync(i64),
+}
+
+impl From<rusqlite::Error> for LedgerError {
+    fn from(e: rusqlite::Error) -> Self {
+        LedgerError::Sqlite(e)
+    }
 }
 
 pub type Result<T, E = LedgerError> = std::result::Result<T, E>;
