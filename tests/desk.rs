@@ -320,3 +320,57 @@ fn six_slots_hold_six_cards_at_once() {
         assert_eq!(r[1].0, format!("{:08X}", i + 2), "slot {i} answered for another card: {r:?}");
     }
 }
+
+/// `desk tear NAME K` stays armed across APDUs until the K-th persistent write since arming
+/// (reads and SELECTs do not use it up), then says where it fired; `--ins` counts only the
+/// writes of one instruction.
+#[test]
+fn tear_stays_armed_until_kth_write_and_reports_where() {
+    let desk = TestDesk::start(2);
+    desk.new_card("t");
+    desk.insert("t", Some(0), false);
+    // counter 0 -> 1 (one write per COUNT while no carry)
+    let r = desk.apdu("0", &[SELECT_HELLO, HELLO_COUNT]);
+    assert_eq!(r[1].0, "00000001");
+    desk.ok(&["desk", "tear", "t", "2"]);
+    // SELECT, READ: no write; first COUNT: write 1 of 2; all answer
+    let r = desk.apdu("0", &[SELECT_HELLO, HELLO_READ, HELLO_COUNT, HELLO_READ]);
+    assert_eq!(r[2].0, "00000002");
+    let cards: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+    assert_eq!(cards[0]["tear"], "2", "still armed after one write: {cards}");
+    // second COUNT: write 2 fires
+    let r = desk.purse(&["--reader", "0", "apdu", HELLO_COUNT]);
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    let info: serde_json::Value = serde_json::from_str(&desk.ok(&["desk", "info", "t"])).unwrap();
+    let fired = &info["tear"]["fired"];
+    assert_eq!(fired["k"], 2, "{info}");
+    assert_eq!(fired["apdu_header"], "80100000", "{info}");
+    assert_eq!(fired["apdu_number"], 5, "5th APDU since arming: {info}");
+    assert_eq!(fired["write_in_apdu"], 1, "{info}");
+    assert!(info["tear"]["armed"].is_null(), "disarmed once fired: {info}");
+    let out = desk.ok(&["desk", "cards"]);
+    assert!(out.contains("tear fired at write 2 of APDU 5"), "{out}");
+
+    // --ins: COUNTs (INS 10) never fire a tear aimed at INS 20 (ECHO); wait for the card back
+    let t = std::time::Instant::now();
+    let count = loop {
+        let r = desk.purse(&["--json", "--reader", "0", "apdu", SELECT_HELLO, HELLO_READ]);
+        if r.code == 0 {
+            break r.json()["exchanges"][1]["data"].as_str().unwrap().to_string();
+        }
+        assert!(t.elapsed() < std::time::Duration::from_secs(5), "card did not come back");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(count, "00000002", "the torn COUNT rolled back");
+    desk.ok(&["desk", "tear", "t", "1", "--ins", "20"]);
+    let r = desk.apdu("0", &[SELECT_HELLO, HELLO_COUNT, HELLO_COUNT]);
+    assert_eq!(r[2].0, "00000004");
+    let cards: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+    assert_eq!(cards[0]["tear"], "1 ins=20", "{cards}");
+    desk.ok(&["desk", "tear", "t", "0"]);
+    let cards: serde_json::Value =
+        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+    assert!(cards[0]["tear"].is_null(), "k = 0 disarms: {cards}");
+}

@@ -47,8 +47,16 @@ pub enum DeskCmd {
     Pull { target: String },
     /// List card images and where they are
     Cards,
-    /// Arm power loss after the K-th persistent write of the card's next APDU
-    Tear { name: String, k: u32 },
+    /// Arm power loss at the K-th persistent write the card makes from now on (the next command
+    /// that writes), optionally counting only APDUs of one instruction; stays armed until it
+    /// fires (see `desk info NAME` / `desk cards`: where it fired); K = 0 disarms
+    Tear {
+        name: String,
+        k: u32,
+        /// Count only the writes of APDUs with this instruction byte (hex, e.g. 46)
+        #[arg(long, value_name = "HEX", value_parser = parse_ins)]
+        ins: Option<u8>,
+    },
     /// The card's counters and applets (JSON, from the desk jar)
     Info { name: String },
     /// Print reader.conf entries to add the desk's slots to a system pcscd
@@ -176,23 +184,34 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
                         .slot
                         .map(|s| format!("slot {s}"))
                         .unwrap_or_else(|| "out".into());
-                    let tear = c
-                        .tear
-                        .as_ref()
-                        .map(|k| format!("  tear armed at write {k}"))
-                        .unwrap_or_default();
+                    let tear = match (&c.tear, &c.tear_fired) {
+                        (Some(k), _) => format!("  tear armed at write {k}"),
+                        (None, Some(f)) => format!(
+                            "  tear fired at write {} of APDU {} (header {})",
+                            f["k"], f["apdu_number"], f["apdu_header"].as_str().unwrap_or("?")
+                        ),
+                        (None, None) => String::new(),
+                    };
                     println!("{:<20} {place}{tear}", c.name);
                 }
             }
         }
-        DeskCmd::Tear { name, k } => {
-            let p = desk.tear(name, *k)?;
+        DeskCmd::Tear { name, k, ins } => {
+            let p = desk.tear(name, *k, *ins)?;
+            let ins_hex = ins.map(|i| format!("{i:02X}"));
             if json {
-                super::print_json(&serde_json::json!({ "card": name, "k": k, "file": p }))?;
+                super::print_json(
+                    &serde_json::json!({ "card": name, "k": k, "ins": ins_hex, "file": p }),
+                )?;
+            } else if *k == 0 {
+                println!("card {name}: tear disarmed");
             } else {
                 println!(
-                    "card {name} loses power after write {k} of its next APDU ({})",
-                    p.display()
+                    "card {name} loses power at persistent write {k}{} from now on; armed until \
+                     it fires (`purse desk info {name}` says where)",
+                    ins_hex
+                        .map(|i| format!(" of APDUs with INS {i}"))
+                        .unwrap_or_default(),
                 );
             }
         }
@@ -229,4 +248,9 @@ fn short_name(class: &str) -> &str {
     } else {
         "hello"
     }
+}
+
+fn parse_ins(s: &str) -> Result<u8, String> {
+    let t = s.trim_start_matches("0x").trim_start_matches("0X");
+    u8::from_str_radix(t, 16).map_err(|_| format!("{s:?} is not an instruction byte (hex, e.g. 46)"))
 }

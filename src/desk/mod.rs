@@ -104,7 +104,11 @@ pub struct CardEntry {
     pub name: String,
     pub image: PathBuf,
     pub slot: Option<usize>,
+    /// The armed tear (`K` or `K ins=XX`), until it fires.
     pub tear: Option<String>,
+    /// Where the last armed tear fired (JSON written by the card: k, ins, apdu_header,
+    /// apdu_length, apdu_number since arming, write_in_apdu, unix_ms).
+    pub tear_fired: Option<serde_json::Value>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -587,14 +591,13 @@ impl Desk {
                     })
                     .map(|sl| sl.index)
             });
-            let tear = fs::read_to_string(self.cards_dir().join(format!("{fname}.tear")))
-                .ok()
-                .map(|s| s.trim().to_string());
+            let (tear, tear_fired) = self.tear_state(name);
             v.push(CardEntry {
                 name: name.to_string(),
                 image: ent.path(),
                 slot,
                 tear,
+                tear_fired,
             });
         }
         v.sort_by(|a, b| a.name.cmp(&b.name));
@@ -754,23 +757,53 @@ impl Desk {
         })
     }
 
-    /// Arm power loss: the card loses power after the k-th persistent write of its next APDU.
-    pub fn tear(&self, name: &str, k: u32) -> Result<PathBuf> {
+    /// Arm power loss at the `k`-th persistent write the card makes from now on, counting only
+    /// APDUs with instruction `ins` if given (so the SELECT and reads before a command do not
+    /// use it up). It stays armed, across APDUs and re-insertions, until it fires; then the card
+    /// records where in `NAME.img.tear.fired` (see [`Desk::tear_state`]). `k` = 0 disarms.
+    pub fn tear(&self, name: &str, k: u32, ins: Option<u8>) -> Result<PathBuf> {
         check_name(name)?;
-        if k == 0 {
-            return Err(Error::Desk("k must be >= 1".into()));
-        }
         let img = self.image(name);
         if !img.is_file() {
             return Err(Error::Desk(format!("no card {name:?}")));
         }
         let p = self.cards_dir().join(format!("{name}.img.tear"));
+        let fired = self.cards_dir().join(format!("{name}.img.tear.fired"));
+        if k == 0 {
+            match fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(Error::io("remove tear file", &p, e)),
+            }
+            return Ok(p);
+        }
+        match fs::remove_file(&fired) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(Error::io("remove old tear report", &fired, e)),
+        }
         let tmp = self.cards_dir().join(format!(".{name}.img.tear.tmp"));
         let mut f = File::create(&tmp).map_err(|e| Error::io("write tear file", &tmp, e))?;
-        writeln!(f, "{k}").map_err(|e| Error::io("write tear file", &tmp, e))?;
+        match ins {
+            Some(i) => writeln!(f, "{k} ins={i:02X}"),
+            None => writeln!(f, "{k}"),
+        }
+        .map_err(|e| Error::io("write tear file", &tmp, e))?;
         drop(f);
         fs::rename(&tmp, &p).map_err(|e| Error::io("write tear file", &p, e))?;
         Ok(p)
+    }
+
+    /// (armed tear text, report of the last fired tear) of card `name`.
+    pub fn tear_state(&self, name: &str) -> (Option<String>, Option<serde_json::Value>) {
+        let dir = self.cards_dir();
+        let armed = fs::read_to_string(dir.join(format!("{name}.img.tear")))
+            .ok()
+            .map(|s| s.trim().to_string());
+        let fired = fs::read_to_string(dir.join(format!("{name}.img.tear.fired")))
+            .ok()
+            .and_then(|s| serde_json::from_str(s.trim()).ok());
+        (armed, fired)
     }
 
     /// `java -jar JAR info --image ...`: the card's JSON (applets, counters).
@@ -783,8 +816,16 @@ impl Desk {
         let mut cmd = jar::java_jar()?;
         cmd.arg("info").arg("--image").arg(&img);
         let out = run_jar(cmd, "info")?;
-        serde_json::from_str(out.trim())
-            .map_err(|e| Error::Desk(format!("desk jar info printed no JSON ({e}): {out}")))
+        let mut v: serde_json::Value = serde_json::from_str(out.trim())
+            .map_err(|e| Error::Desk(format!("desk jar info printed no JSON ({e}): {out}")))?;
+        let (armed, fired) = self.tear_state(name);
+        if let Some(o) = v.as_object_mut() {
+            o.insert(
+                "tear".into(),
+                serde_json::json!({ "armed": armed, "fired": fired }),
+            );
+        }
+        Ok(v)
     }
 
     /// reader.conf entries of the running desk (or of a default desk), for a system pcscd.
@@ -929,9 +970,13 @@ mod tests {
         let desk = Desk::at(d.path());
         fs::create_dir_all(desk.cards_dir()).unwrap();
         fs::write(desk.image("a"), b"x").unwrap();
-        let p = desk.tear("a", 3).unwrap();
-        assert_eq!(fs::read_to_string(p).unwrap(), "3\n");
-        assert!(desk.tear("a", 0).is_err());
-        assert!(desk.tear("nope", 1).is_err());
+        let p = desk.tear("a", 3, None).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "3\n");
+        desk.tear("a", 2, Some(0x46)).unwrap();
+        assert_eq!(fs::read_to_string(&p).unwrap(), "2 ins=46\n");
+        assert_eq!(desk.tear_state("a").0.as_deref(), Some("2 ins=46"));
+        desk.tear("a", 0, None).unwrap();
+        assert!(!p.exists(), "k = 0 disarms");
+        assert!(desk.tear("nope", 1, None).is_err());
     }
 }

@@ -286,6 +286,11 @@ public final class Card {
         armedTear = k;
     }
 
+    /** Persistent writes done by the last command (also when it was torn: the writes before the tear). */
+    public int lastCommandWrites() {
+        return cmdWrites;
+    }
+
     public Counters total() {
         return img.total.copy();
     }

@@ -18,11 +18,14 @@ import java.nio.file.Path;
  * {@link VpcdFraming}; a 1-byte payload is a control code (power off/on, reset, get ATR),
  * anything longer is a C-APDU answered with the R-APDU.
  *
- * <p>Tearing (docs/architecture.md): before each APDU, if {@code IMAGE.tear} exists it is
- * read (decimal k >= 1), deleted, and the card armed to lose power after the k-th persistent
- * write. On {@link PowerLoss} the engine has already rolled back and saved; this client
- * then drops the connection without answering (the host sees the card removed) and
- * reconnects after {@link #reconnectDelayMillis} (re-inserted, fresh power-up).
+ * <p>Tearing (docs/desk.md): {@code IMAGE.tear} holds {@code k} or {@code k ins=XX}. While it
+ * exists the tear stays armed: the card loses power at the k-th persistent write counted from
+ * when it was armed, over the APDUs that write (only those with INS XX if given), so a SELECT
+ * or a read before the writing command does not use it up. When it fires the file is deleted
+ * and {@code IMAGE.tear.fired} says where (JSON: k, ins, the APDU header and its number since
+ * arming). On {@link PowerLoss} the engine has already rolled back and saved; this client then
+ * drops the connection without answering (the host sees the card removed) and reconnects after
+ * {@link #reconnectDelayMillis} (re-inserted, fresh power-up).
  */
 public final class VpcdClient {
 
@@ -33,6 +36,14 @@ public final class VpcdClient {
 
     private final Card card;
     private final Path tearFile;
+    private final Path firedFile;
+    /** the armed tear file's text (null: none), its write number, INS filter (-1: any) */
+    private String armedText;
+    private int armedK;
+    private int armedIns = -1;
+    /** writes counted towards armedK so far, and APDUs seen since arming */
+    private int armedSeen;
+    private int armedApdus;
     private final String host;
     private final int port;
     private final PrintStream log; // null = quiet
@@ -54,6 +65,7 @@ public final class VpcdClient {
     public VpcdClient(Card card, Path image, String host, int port, PrintStream verboseLog) {
         this.card = card;
         this.tearFile = image == null ? null : image.resolveSibling(image.getFileName() + ".tear");
+        this.firedFile = image == null ? null : image.resolveSibling(image.getFileName() + ".tear.fired");
         this.host = host;
         this.port = port;
         this.log = verboseLog;
@@ -163,11 +175,18 @@ public final class VpcdClient {
                 if (stopped) {
                     return false;
                 }
+                boolean counted = false;
                 try {
-                    armTearIfRequested();
+                    counted = armTearIfRequested(msg);
                     rapdu = card.transmit(msg);
+                    if (counted) {
+                        armedSeen += card.lastCommandWrites();
+                    }
                 } catch (PowerLoss e) {
-                    verbose("> " + Hex.of(msg) + "  POWER LOSS: dropping the connection");
+                    if (counted) {
+                        tearFired(msg);
+                    }
+                    verbose("> " + Redact.command(msg) + "  POWER LOSS: dropping the connection");
                     try {
                         card.powerOff();
                     } catch (RuntimeException ignored) {
@@ -184,7 +203,7 @@ public final class VpcdClient {
             io.write(rapdu);
             if (log != null) {
                 long us = (System.nanoTime() - t0) / 1000;
-                verbose("> " + Hex.of(msg) + "  < " + Hex.of(rapdu) + "  (" + us + " us)");
+                verbose("> " + Redact.command(msg) + "  < " + Redact.response(msg, rapdu) + "  (" + us + " us)");
             }
         }
         return false;
@@ -232,37 +251,82 @@ public final class VpcdClient {
         }
     }
 
-    private void armTearIfRequested() {
+    /**
+     * Reads the tear file before an APDU: (re-)arms when its text changed, disarms when it is
+     * gone. If the tear applies to this APDU, arms the card for the remaining writes and returns
+     * true (the caller then counts the APDU's writes).
+     */
+    private boolean armTearIfRequested(byte[] apdu) {
         if (tearFile == null) {
-            return;
+            return false;
         }
         String text;
         try {
             text = new String(Files.readAllBytes(tearFile), StandardCharsets.US_ASCII).trim();
         } catch (NoSuchFileException e) {
-            return;
+            armedText = null;
+            return false;
         } catch (IOException e) {
             System.err.println("desk: cannot read " + tearFile + ": " + e.getMessage());
-            return;
+            return false;
         }
+        if (!text.equals(armedText)) {
+            armedText = null;
+            String[] parts = text.split("\\s+");
+            int k;
+            int ins = -1;
+            try {
+                k = Integer.parseInt(parts[0]);
+                if (parts.length > 1) {
+                    String p = parts[1].startsWith("ins=") ? parts[1].substring(4) : parts[1];
+                    ins = Integer.parseInt(p, 16);
+                }
+            } catch (NumberFormatException e) {
+                System.err.println("desk: ignoring " + tearFile + ": expected `K` or `K ins=XX`: " + text);
+                return false;
+            }
+            if (k < 1 || parts.length > 2 || ins > 0xFF) {
+                System.err.println("desk: ignoring " + tearFile + ": expected `K` (K >= 1) or `K ins=XX`: " + text);
+                return false;
+            }
+            armedText = text;
+            armedK = k;
+            armedIns = ins;
+            armedSeen = 0;
+            armedApdus = 0;
+            verbose("tear armed: power loss at persistent write " + k
+                    + (ins >= 0 ? String.format(" of INS %02X", ins) : ""));
+        }
+        armedApdus++;
+        if (armedIns >= 0 && (apdu.length < 2 || (apdu[1] & 0xFF) != armedIns)) {
+            return false;
+        }
+        card.armTear(armedK - armedSeen);
+        return true;
+    }
+
+    /** The armed tear fired during {@code apdu}: record where, disarm. */
+    private void tearFired(byte[] apdu) {
+        StringBuilder hdr = new StringBuilder();
+        for (int i = 0; i < Math.min(4, apdu.length); i++) {
+            hdr.append(String.format("%02X", apdu[i] & 0xFF));
+        }
+        String json = String.format(
+                "{\"k\":%d,\"ins\":%s,\"apdu_header\":\"%s\",\"apdu_length\":%d,"
+                        + "\"apdu_number\":%d,\"write_in_apdu\":%d,\"unix_ms\":%d}%n",
+                armedK, armedIns < 0 ? "null" : String.format("\"%02X\"", armedIns), hdr,
+                apdu.length, armedApdus, armedK - armedSeen, System.currentTimeMillis());
         try {
+            Path tmp = firedFile.resolveSibling("." + firedFile.getFileName() + ".tmp");
+            Files.write(tmp, json.getBytes(StandardCharsets.US_ASCII));
+            Files.move(tmp, firedFile, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             Files.deleteIfExists(tearFile);
         } catch (IOException e) {
-            System.err.println("desk: cannot delete " + tearFile + ": " + e.getMessage());
+            System.err.println("desk: cannot record the tear in " + firedFile + ": " + e.getMessage());
         }
-        int k;
-        try {
-            k = Integer.parseInt(text);
-        } catch (NumberFormatException e) {
-            System.err.println("desk: ignoring " + tearFile + ": not a decimal number: " + text);
-            return;
-        }
-        if (k < 1) {
-            System.err.println("desk: ignoring " + tearFile + ": k must be >= 1, got " + k);
-            return;
-        }
-        verbose("tear armed: power loss after persistent write " + k);
-        card.armTear(k);
+        armedText = null;
+        verbose("tear fired at write " + armedK + " (APDU " + armedApdus + " since arming, header " + hdr + ")");
     }
 
     /** Drops the connection with a TCP reset (no orderly shutdown): a card pulled mid-command. */
