@@ -265,6 +265,61 @@ impl Response {
     }
 }
 
+static SHOW_SECRETS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Show secret data in the APDU trace (`--debug-secrets`); off by default.
+pub fn show_secrets_in_trace(on: bool) {
+    SHOW_SECRETS.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Commands whose data is secret (protocol.md 4.1): VERIFY and CHANGE REFERENCE DATA (PINs,
+/// transaction keys, center secrets), ISSUE_BEGIN (the blank card's transport key, the new
+/// PIN and transaction key), AUTH_FINISH (G1/I1, sealed with the transport key: whoever knows
+/// it reads the secrets and system keys), UNBLOCK_PIN (the new PIN).
+pub fn secret_command(ins: u8) -> bool {
+    matches!(ins, 0x20 | 0x24 | 0x14 | 0x12 | 0x7E)
+}
+
+/// Commands whose answer is secret: ISSUE_AUTH (HC | I1, see [`secret_command`]).
+pub fn secret_answer(ins: u8) -> bool {
+    ins == 0x16
+}
+
+/// A command APDU for the trace: header and Lc always; the data replaced by its length when
+/// secret (unless [`show_secrets_in_trace`]).
+pub fn trace_command(apdu: &[u8]) -> String {
+    let show = SHOW_SECRETS.load(std::sync::atomic::Ordering::Relaxed);
+    if show || apdu.len() <= 5 || !secret_command(apdu[1]) {
+        return hex::encode_upper(apdu);
+    }
+    let body = apdu.len() - 5;
+    let lc = apdu[4] as usize;
+    // Le after the data stays visible (it is not secret)
+    let le = if body == lc + 1 {
+        format!(" {:02X}", apdu[apdu.len() - 1])
+    } else {
+        String::new()
+    };
+    format!(
+        "{} <{} secret bytes redacted>{le}",
+        hex::encode_upper(&apdu[..5]),
+        lc.min(body)
+    )
+}
+
+/// A response APDU for the trace: the status word always, the data redacted when secret.
+pub fn trace_response(raw: &[u8], secret: bool) -> String {
+    let show = SHOW_SECRETS.load(std::sync::atomic::Ordering::Relaxed);
+    if show || !secret || raw.len() <= 2 {
+        return hex::encode_upper(raw);
+    }
+    format!(
+        "<{} secret bytes redacted> {}",
+        raw.len() - 2,
+        hex::encode_upper(&raw[raw.len() - 2..])
+    )
+}
+
 /// At most this many GET RESPONSE rounds for one command (a card answering 61xx forever is broken).
 const MAX_CHAINED_RESPONSES: usize = 64;
 
@@ -287,21 +342,28 @@ impl<T: CardIo> Channel<T> {
         self.io
     }
 
-    fn exchange(&mut self, apdu: &[u8]) -> Result<Response> {
-        tracing::debug!(">> {}", hex::encode_upper(apdu));
+    /// One exchange, traced at debug level; secret data is redacted unless
+    /// [`show_secrets_in_trace`] (`secret_answer`: the answer's data is secret too).
+    fn exchange(&mut self, apdu: &[u8], secret_answer: bool) -> Result<Response> {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!(">> {}", trace_command(apdu));
+        }
         let raw = self.io.transmit(apdu)?;
-        tracing::debug!("<< {}", hex::encode_upper(&raw));
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            tracing::debug!("<< {}", trace_response(&raw, secret_answer));
+        }
         Response::from_bytes(&raw)
     }
 
     /// Send a command; 61xx is followed by GET RESPONSE (data concatenated) and 6Cxx by a resend
     /// with Le = xx. The returned status word is never 61xx or 6Cxx.
     pub fn send(&mut self, cmd: &Command) -> Result<Response> {
-        let mut resp = self.exchange(&cmd.to_bytes()?)?;
+        let secret = secret_answer(cmd.ins);
+        let mut resp = self.exchange(&cmd.to_bytes()?, secret)?;
         if let StatusWord::WrongLe(n) = resp.sw {
             let mut again = cmd.clone();
             again.le = Some(if n == 0 { 256 } else { n as u16 });
-            resp = self.exchange(&again.to_bytes()?)?;
+            resp = self.exchange(&again.to_bytes()?, secret)?;
         }
         let mut data = std::mem::take(&mut resp.data);
         let mut rounds = 0;
@@ -312,9 +374,9 @@ impl<T: CardIo> Channel<T> {
                     "card still answers 61xx after {MAX_CHAINED_RESPONSES} GET RESPONSE commands"
                 )));
             }
-            resp = self.exchange(&Command::get_response(cmd.cla, n).to_bytes()?)?;
+            resp = self.exchange(&Command::get_response(cmd.cla, n).to_bytes()?, secret)?;
             if let StatusWord::WrongLe(m) = resp.sw {
-                resp = self.exchange(&Command::get_response(cmd.cla, m).to_bytes()?)?;
+                resp = self.exchange(&Command::get_response(cmd.cla, m).to_bytes()?, secret)?;
             }
             data.append(&mut resp.data);
         }
@@ -402,6 +464,32 @@ mod tests {
         let r = ch.send_bytes(&h("00CA000010")).unwrap();
         assert_eq!(r.data, h("AABBCC"));
         assert!(r.sw.is_ok());
+    }
+
+    #[test]
+    fn trace_redacts_secret_data() {
+        // VERIFY PIN "2223": header and length stay, the PIN goes
+        let v = h("80200001043232323300");
+        let t = trace_command(&v);
+        assert_eq!(t, "8020000104 <4 secret bytes redacted> 00");
+        assert!(!t.contains("32323233"));
+        assert_eq!(trace_command(&h("80200001")), "80200001", "empty VERIFY");
+        // CHANGE REFERENCE DATA, ISSUE_BEGIN, AUTH_FINISH, UNBLOCK_PIN
+        for ins in [0x24u8, 0x14, 0x12, 0x7E] {
+            let mut c = vec![0x80, ins, 0, 1, 3, 0xAA, 0xBB, 0xCC];
+            assert_eq!(
+                trace_command(&c),
+                format!("80{ins:02X}000103 <3 secret bytes redacted>")
+            );
+            c[1] = 0x30;
+            assert_eq!(trace_command(&c), "8030000103AABBCC");
+        }
+        assert_eq!(trace_response(&h("AABB9000"), true), "<2 secret bytes redacted> 9000");
+        assert_eq!(trace_response(&h("AABB9000"), false), "AABB9000");
+        assert!(secret_answer(0x16));
+        show_secrets_in_trace(true);
+        assert_eq!(trace_command(&v), "80200001043232323300");
+        show_secrets_in_trace(false);
     }
 
     #[test]

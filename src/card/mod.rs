@@ -254,6 +254,90 @@ pub struct PurseCard<T: CardIo> {
     pub selected: Option<SelectInfo>,
 }
 
+/// The purse card in one reader, as `purse readers` shows it and `account:` / `name:` match it.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CardIdent {
+    pub life: String,
+    pub role: String,
+    pub name: String,
+    /// `None` on a blank card.
+    pub account: Option<String>,
+}
+
+/// Identify the purse card in `reader` (SELECT + GET_STATUS over a shared connection, nothing
+/// written). `Ok(None)`: no purse applet; an error: no card, busy, or a broken answer.
+pub fn identify(pcsc: &Pcsc, reader: &str) -> Result<Option<CardIdent>, CardError> {
+    let mut card = PurseCard::new(pcsc.connect(reader)?);
+    card.reader = reader.to_string();
+    match card.select() {
+        Ok(_) => {}
+        Err(CardError::Invalid(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let st = card.get_status()?;
+    let active = st.life != Life::Blank;
+    Ok(Some(CardIdent {
+        life: st.life.name(),
+        role: if active { st.role.name() } else { "blank".into() },
+        name: st.name.clone(),
+        account: active.then(|| st.account.to_string()),
+    }))
+}
+
+/// Pick a reader as [`Pcsc::select_reader`] does (index, name substring; none given: the one
+/// reader holding a card), or by the purse card in it: `account:NUMBER` (spaces and dashes
+/// ignored) or `name:CARDNAME` (the card's public name, case-insensitive). Two identical USB
+/// readers differ only by a suffix that can change on replug; the card's account does not.
+pub fn select_reader(pcsc: &Pcsc, sel: Option<&str>) -> Result<String, crate::Error> {
+    let Some(s) = sel else {
+        return pcsc.select_reader(None);
+    };
+    let (by_account, want) = match s.split_once(':') {
+        Some((k, v)) if k.eq_ignore_ascii_case("account") => {
+            (true, v.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>())
+        }
+        Some((k, v)) if k.eq_ignore_ascii_case("name") => (false, v.trim().to_string()),
+        _ => return pcsc.select_reader(Some(s)),
+    };
+    let mut hits = Vec::new();
+    let mut seen = Vec::new();
+    for r in pcsc.readers()?.into_iter().filter(|r| r.card_present) {
+        match identify(pcsc, &r.name) {
+            Ok(Some(id)) => {
+                let hit = if by_account {
+                    id.account.as_deref() == Some(want.as_str())
+                } else {
+                    id.name.eq_ignore_ascii_case(&want)
+                };
+                seen.push(format!(
+                    "{}: {} {:?} {}",
+                    r.index,
+                    id.role,
+                    id.name,
+                    id.account.as_deref().unwrap_or("-")
+                ));
+                if hit {
+                    hits.push(r.name.clone());
+                }
+            }
+            Ok(None) => seen.push(format!("{}: no purse card", r.index)),
+            Err(e) => seen.push(format!("{}: {e}", r.index)),
+        }
+    }
+    match hits.len() {
+        1 => Ok(hits.remove(0)),
+        0 => Err(crate::Error::ReaderNotFound(
+            s.into(),
+            if seen.is_empty() {
+                "no reader holds a card".into()
+            } else {
+                seen.join("; ")
+            },
+        )),
+        _ => Err(crate::Error::ReaderAmbiguous(s.into(), hits.join(", "))),
+    }
+}
+
 impl PurseCard<Connection> {
     /// Connect to `reader` exclusively (held for the whole flow, so no other PC/SC client can
     /// interleave commands mid-transfer) and SELECT the purse applet.

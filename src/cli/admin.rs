@@ -90,7 +90,7 @@ pub enum BadCardCmd {
 }
 
 fn open(pcsc: &Pcsc, sel: &str) -> anyhow::Result<PurseCard<Connection>> {
-    let reader = pcsc.select_reader(Some(sel))?;
+    let reader = purse::card::select_reader(pcsc, Some(sel))?;
     Ok(PurseCard::open(pcsc, &reader)?)
 }
 

@@ -36,7 +36,7 @@ pub fn run(cli: &Cli, args: &ApduArgs) -> anyhow::Result<i32> {
         cmds.push(purse::apdu::Command::from_bytes(&bytes)?);
     }
     let pcsc = Pcsc::establish()?;
-    let reader = pcsc.select_reader(cli.reader.as_deref())?;
+    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
     let conn = pcsc.connect(&reader)?;
     let mut ch = Channel::new(conn);
     let mut out = Vec::new();

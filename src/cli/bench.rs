@@ -67,8 +67,8 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
         anyhow::bail!("-n must be at least 1");
     }
     let pcsc = Pcsc::establish()?;
-    let ra = pcsc.select_reader(Some(&a.from))?;
-    let rb = pcsc.select_reader(Some(&a.to))?;
+    let ra = purse::card::select_reader(&pcsc, Some(&a.from))?;
+    let rb = purse::card::select_reader(&pcsc, Some(&a.to))?;
     if ra == rb {
         anyhow::bail!("--from and --to name the same reader ({ra})");
     }

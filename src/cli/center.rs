@@ -36,7 +36,7 @@ pub fn run(cli: &Cli, c: &CenterCmd) -> anyhow::Result<i32> {
     let date = parse_date(&a.date)?;
     let rate = a.rate.as_deref().map(parse_rate).transpose()?;
     let pcsc = Pcsc::establish()?;
-    let reader = pcsc.select_reader(cli.reader.as_deref())?;
+    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
     let mut card = open_card(&pcsc, &reader)?;
     let approval = super::pin::current(SecretRef::Approval)?;
     match epoch::advance(&mut card, &approval, date, rate) {

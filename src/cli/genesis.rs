@@ -117,7 +117,7 @@ pub fn run(cli: &Cli, a: &GenesisArgs) -> anyhow::Result<i32> {
     let tk_arg = given_tk(&a.transport_key)?;
 
     let pcsc = Pcsc::establish()?;
-    let reader = pcsc.select_reader(cli.reader.as_deref())?;
+    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
     let mut card = PurseCard::open(&pcsc, &reader)?;
     let sel = card.selected.expect("selected");
     if sel.life != Life::Blank {

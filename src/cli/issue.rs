@@ -88,8 +88,8 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
     let tk_arg = given_tk(&a.transport_key)?;
 
     let pcsc = Pcsc::establish()?;
-    let ir = pcsc.select_reader(Some(&a.issuer))?;
-    let cr = pcsc.select_reader(Some(&a.card))?;
+    let ir = purse::card::select_reader(&pcsc, Some(&a.issuer))?;
+    let cr = purse::card::select_reader(&pcsc, Some(&a.card))?;
     if ir == cr {
         bail!("--issuer and --card name the same reader ({ir})");
     }

@@ -25,7 +25,7 @@ pub fn run(cli: &Cli, a: &MintArgs) -> anyhow::Result<i32> {
         None => types::today(),
     };
     let pcsc = Pcsc::establish()?;
-    let reader = pcsc.select_reader(cli.reader.as_deref())?;
+    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
     let mut card = PurseCard::open(&pcsc, &reader)?;
     let st = card.get_status()?;
     let dec = st.currency.decimals;

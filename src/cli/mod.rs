@@ -40,17 +40,27 @@ pub const EXIT_REFUSED: i32 = 4;
     about = "Cash on JavaCard smart cards, and a virtual desk to try it without hardware"
 )]
 pub struct Cli {
-    /// Trace every APDU (`>> command`, `<< response`) and desk actions on stderr
+    /// Trace every APDU (`>> command`, `<< response`) and desk actions on stderr; secret data
+    /// (PINs, secrets, transport keys) is shown as its length
     #[arg(short, long, global = true)]
     pub debug: bool,
+    /// With -d: show secret data in the trace too (PINs, secrets, transport keys; anyone who
+    /// sees the output or the log file learns them)
+    #[arg(long, global = true)]
+    pub debug_secrets: bool,
+    /// Write the log (warnings, and the -d trace) to FILE, appended, with timestamps, instead of
+    /// stderr. Levels: PURSE_LOG, else RUST_LOG (e.g. `purse=debug`, `info`), else warn
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
     /// Machine-readable output (one JSON document on stdout)
     #[arg(long, global = true)]
     pub json: bool,
     /// Desk directory (default: $PURSE_DESK, else ~/.purse/desk)
     #[arg(long, global = true, value_name = "DIR")]
     pub desk: Option<PathBuf>,
-    /// Reader: index as listed by `purse readers`, or a name substring
-    #[arg(short, long, global = true, value_name = "R")]
+    /// Reader of the card: an index from `purse readers`, a name substring, or the card in it:
+    /// `account:NUMBER`, `name:CARDNAME` (default: $PURSE_READER, else the one reader with a card)
+    #[arg(short, long, global = true, value_name = "R", env = "PURSE_READER")]
     pub reader: Option<String>,
     /// Use the system pcscd even when a desk is running (ignores the desk's socket)
     #[arg(long, global = true)]
@@ -107,7 +117,7 @@ pub enum Cmd {
 /// Parse arguments, choose the pcscd, run. Returns the exit code.
 pub fn run() -> anyhow::Result<i32> {
     let cli = Cli::parse();
-    init_tracing(cli.debug);
+    init_tracing(&cli)?;
     match &cli.command {
         Cmd::Desk(d) => {
             let desk = Desk::resolve(cli.desk.as_deref())?;
@@ -170,20 +180,73 @@ fn choose_pcscd(cli: &Cli) {
     }
 }
 
-fn init_tracing(debug: bool) {
-    use tracing_subscriber::EnvFilter;
-    let filter = if debug {
-        EnvFilter::new("purse=debug")
-    } else {
-        EnvFilter::try_from_env("PURSE_LOG").unwrap_or_else(|_| EnvFilter::new("warn"))
+/// Logging: `-d` = purse's debug events (the APDU trace); else PURSE_LOG, else RUST_LOG
+/// (EnvFilter syntax: `info`, `purse=debug`, ...), else warnings only. To stderr, or with
+/// `--log-file` to that file (appended, timestamps), stderr then keeping the warnings.
+fn init_tracing(cli: &Cli) -> anyhow::Result<()> {
+    use tracing_subscriber::layer::SubscriberExt as _;
+    use tracing_subscriber::util::SubscriberInitExt as _;
+    use tracing_subscriber::{fmt, EnvFilter, Layer as _};
+    let env_filter = || {
+        for var in ["PURSE_LOG", "RUST_LOG"] {
+            if let Ok(v) = std::env::var(var) {
+                if !v.trim().is_empty() {
+                    return EnvFilter::try_new(&v).map_err(|e| usage(format!("{var}={v:?}: {e}")));
+                }
+            }
+        }
+        Ok(EnvFilter::new("warn"))
     };
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_target(false)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .without_time()
-        .try_init();
+    let filter = if cli.debug {
+        EnvFilter::new("warn,purse=debug")
+    } else {
+        env_filter()?
+    };
+    if cli.debug_secrets {
+        purse::apdu::show_secrets_in_trace(true);
+        eprintln!(
+            "purse: WARNING: --debug-secrets: the trace shows PINs, secrets and transport keys in clear"
+        );
+    }
+    let stderr_ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    match &cli.log_file {
+        None => {
+            let _ = tracing_subscriber::registry()
+                .with(
+                    fmt::layer()
+                        .with_writer(std::io::stderr)
+                        .with_target(false)
+                        .with_ansi(stderr_ansi)
+                        .without_time()
+                        .with_filter(filter),
+                )
+                .try_init();
+        }
+        Some(path) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .map_err(|e| anyhow::anyhow!("--log-file {}: {e}", path.display()))?;
+            let _ = tracing_subscriber::registry()
+                .with(
+                    fmt::layer()
+                        .with_writer(std::sync::Mutex::new(file))
+                        .with_ansi(false)
+                        .with_filter(filter),
+                )
+                .with(
+                    fmt::layer()
+                        .with_writer(std::io::stderr)
+                        .with_target(false)
+                        .with_ansi(stderr_ansi)
+                        .without_time()
+                        .with_filter(tracing_subscriber::filter::LevelFilter::WARN),
+                )
+                .try_init();
+        }
+    }
+    Ok(())
 }
 
 /// A bad value or a missing argument that clap cannot check: exit code 2.

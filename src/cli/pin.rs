@@ -169,7 +169,7 @@ pub enum PinCmd {
 
 pub fn run(cli: &Cli, args: &PinArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
-    let reader = pcsc.select_reader(cli.reader.as_deref())?;
+    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
     let mut card = PurseCard::open(&pcsc, &reader)?;
     match &args.cmd {
         PinCmd::Verify { secret } => {

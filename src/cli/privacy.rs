@@ -25,7 +25,7 @@ pub struct PrivacyArgs {
 
 pub fn run(cli: &Cli, a: &PrivacyArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
-    let reader = pcsc.select_reader(cli.reader.as_deref())?;
+    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
     let mut card = PurseCard::open(&pcsc, &reader)?;
     let pin = super::pin::current(SecretRef::Pin)?;
     let on = matches!(a.mode, Mode::On);

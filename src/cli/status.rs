@@ -227,7 +227,7 @@ pub fn run(cli: &Cli, a: &StatusArgs) -> anyhow::Result<i32> {
         }
         return Ok(super::EXIT_OK);
     }
-    let reader = pcsc.select_reader(cli.reader.as_deref())?;
+    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
     let mut card = PurseCard::open(&pcsc, &reader)?;
     let (j, t) = collect(&mut card, &reader)?;
     if cli.json {
@@ -244,7 +244,7 @@ pub struct ExceptionsArgs {}
 /// `purse exceptions`: payments that could never finish (protocol.md 4.5, 6.4).
 pub fn run_exceptions(cli: &Cli, _a: &ExceptionsArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
-    let reader = pcsc.select_reader(cli.reader.as_deref())?;
+    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
     let mut card = PurseCard::open(&pcsc, &reader)?;
     let st = card.get_status()?;
     let dec = st.currency.decimals;

@@ -64,7 +64,7 @@ pub fn read_secret(env: &str, prompt: &str) -> anyhow::Result<Vec<u8>> {
 
 /// Connect to the reader `sel` and SELECT the purse applet (held until dropped).
 pub fn open_card(pcsc: &Pcsc, sel: &str) -> anyhow::Result<PurseCard<Connection>> {
-    let reader = pcsc.select_reader(Some(sel))?;
+    let reader = purse::card::select_reader(pcsc, Some(sel))?;
     PurseCard::open(pcsc, &reader).map_err(|e| card_err(e, &reader))
 }
 
