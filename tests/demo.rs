@@ -7,6 +7,9 @@ use std::process::Command;
 #[test]
 fn demo_runs_to_completion() {
     common::require_jar();
+    // beside another running desk, on ports we choose (`--port`)
+    let _other = common::TestDesk::start(2);
+    let port = common::free_ports(2);
     let dir = tempfile::Builder::new().prefix("purse-demo-test-").tempdir().unwrap();
     let desk = dir.path().join("desk");
     let out = Command::new(env!("CARGO_BIN_EXE_purse"))
@@ -14,12 +17,16 @@ fn demo_runs_to_completion() {
         .env_remove("PURSE_DESK")
         .arg("--desk")
         .arg(&desk)
-        .args(["demo", "--keep"])
+        .args(["demo", "--keep", "--port", &port.to_string()])
         .output()
         .expect("run purse demo");
     let so = String::from_utf8_lossy(&out.stdout);
     let se = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "purse demo failed:\n{so}\n{se}");
+    assert!(
+        so.contains(&format!("(vpcd ports {port}..{})", port + 1)),
+        "demo desk not on --port {port}:\n{so}"
+    );
     for want in [
         "Genesis",
         "Mint",

@@ -1,5 +1,5 @@
 //! `purse admin bad-card add|remove|list`, `purse admin rate`, `purse admin range`
-//! (protocol.md 12.8, F16-F19): an admin card (`--admin R`) and a bank card (`--bank R`) in two
+//! (protocol.md 12.8, F16-F19): an admin card (`--from R`) and a bank card (`--to R`) in two
 //! readers, authenticated card to card. The admin card's PIN comes from PURSE_PIN or is typed
 //! without echo; `list` reads the bank card alone (no PIN, no admin card).
 use std::io::IsTerminal;
@@ -29,11 +29,11 @@ pub struct AdminArgs {
 /// The two readers of an admin op.
 #[derive(Args, Debug)]
 pub struct Pair {
-    /// Reader of the admin card (index from `purse readers` or a name substring)
-    #[arg(long, value_name = "R")]
+    /// Reader of the admin card; also --admin
+    #[arg(long = "from", alias = "admin", value_name = "ADMIN")]
     pub admin: String,
-    /// Reader of the bank card (center, region or branch)
-    #[arg(long, value_name = "R")]
+    /// Reader of the bank card (center, region or branch); also --bank
+    #[arg(long = "to", alias = "bank", value_name = "BANK")]
     pub bank: String,
     /// Date of the request (YYYY-MM-DD; default: today, UTC)
     #[arg(long)]
@@ -80,11 +80,11 @@ pub enum BadCardCmd {
     },
     /// Show the list, the rate and the range of the bank card (no PIN, no admin card)
     List {
-        /// Reader of the bank card
-        #[arg(long, value_name = "R")]
-        bank: String,
+        /// Reader of the bank card (default: -r, like every one-card command); also --bank
+        #[arg(long = "to", alias = "bank", value_name = "BANK")]
+        bank: Option<String>,
         /// Accepted for symmetry with add/remove; not used
-        #[arg(long, value_name = "R", hide = true)]
+        #[arg(long = "from", alias = "admin", value_name = "R", hide = true)]
         admin: Option<String>,
     },
 }
@@ -102,7 +102,7 @@ fn parse_accounts(v: &[String]) -> anyhow::Result<Vec<Account>> {
 
 pub fn run(cli: &Cli, a: &AdminArgs) -> anyhow::Result<i32> {
     match &a.cmd {
-        AdminCmd::BadCard(BadCardCmd::List { bank, .. }) => list(cli, bank),
+        AdminCmd::BadCard(BadCardCmd::List { bank, .. }) => list(cli, bank.as_deref()),
         AdminCmd::BadCard(BadCardCmd::Add { pair, accounts }) => {
             let ops = parse_accounts(accounts)?
                 .into_iter()
@@ -242,9 +242,10 @@ fn report(cli: &Cli, done: &[AdminOutcome], e: &AdminError, n: usize) -> anyhow:
     Ok(e.exit_code())
 }
 
-fn list(cli: &Cli, bank_sel: &str) -> anyhow::Result<i32> {
+fn list(cli: &Cli, bank_sel: Option<&str>) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
-    let mut bank = open(&pcsc, bank_sel).context("bank card")?;
+    let reader = purse::card::select_reader(&pcsc, bank_sel.or(cli.reader.as_deref()))?;
+    let mut bank = PurseCard::open(&pcsc, &reader).context("bank card")?;
     let st = bank.get_status()?;
     let files: BankFiles = admin::read_bank_files(&mut bank)?;
     if cli.json {

@@ -35,11 +35,11 @@ impl RoleArg {
 
 #[derive(Args, Debug)]
 pub struct IssueArgs {
-    /// Reader of the issuing card (center or admin)
-    #[arg(long, value_name = "R")]
+    /// Reader of the issuing card (center or admin); also --issuer
+    #[arg(long = "from", alias = "issuer", value_name = "ISSUER")]
     pub issuer: String,
-    /// Reader of the blank card
-    #[arg(long, value_name = "R")]
+    /// Reader of the blank card; also --card
+    #[arg(long = "to", alias = "card", value_name = "BLANK")]
     pub card: String,
     /// Role of the new card
     #[arg(long, value_enum)]
@@ -91,7 +91,7 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
     let ir = purse::card::select_reader(&pcsc, Some(&a.issuer))?;
     let cr = purse::card::select_reader(&pcsc, Some(&a.card))?;
     if ir == cr {
-        bail!("--issuer and --card name the same reader ({ir})");
+        bail!("--from and --to name the same reader ({ir})");
     }
     let mut issuer = PurseCard::open(&pcsc, &ir).with_context(|| format!("issuer card in {ir}"))?;
     let mut blank = PurseCard::open(&pcsc, &cr).with_context(|| format!("new card in {cr}"))?;

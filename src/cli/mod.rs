@@ -33,6 +33,27 @@ pub const EXIT_USAGE: i32 = 2;
 pub const EXIT_NO_CARD: i32 = 3;
 pub const EXIT_REFUSED: i32 = 4;
 
+/// `--help` of each command ends with the environment variables it reads.
+const ENV_READERS: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_APDU: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_GENESIS: &str = "Environment:\n  PURSE_TRANSPORT_KEY  the blank card's transport key, hex (like --transport-key)\n  PURSE_PIN  the new center's PIN (typed twice without echo if unset)\n  PURSE_TXKEY  the new center's transaction key (empty: none)\n  PURSE_CREATION_SECRET, PURSE_APPROVAL_SECRET  the new center's secrets\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_ISSUE: &str = "Environment:\n  PURSE_TRANSPORT_KEY  the blank card's transport key, hex (like --transport-key)\n  PURSE_PIN  the issuing card's PIN\n  PURSE_APPROVAL_SECRET  the center's approval secret (issuing from the center)\n  PURSE_NEW_PIN, PURSE_NEW_TXKEY  the new card's PIN and transaction key (empty: none)\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_MINT: &str = "Environment:\n  PURSE_CREATION_SECRET  the center's creation secret\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_STATUS: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_PASSBOOK: &str = "Environment:\n  PURSE_PIN  the card's PIN\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_EXCEPTIONS: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_PIN: &str = "Environment:\n  PURSE_PIN, PURSE_TXKEY, PURSE_CREATION_SECRET, PURSE_APPROVAL_SECRET  the current secret\n  PURSE_NEW_PIN, PURSE_NEW_TXKEY, PURSE_NEW_CREATION_SECRET, PURSE_NEW_APPROVAL_SECRET  the new one (change)\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_TRANSFER: &str = "Environment:\n  PURSE_PIN, PURSE_TXKEY  the paying card's PIN and transaction key (when the amount needs them)\n  PURSE_APPROVAL_SECRET  the center's approval secret (a payment from the center)\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_RESUME: &str = "Environment:\n  PURSE_PIN  the PIN of the card that gives up (--give-up)\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_BENCH: &str = "Environment:\n  PURSE_PIN, PURSE_TXKEY, PURSE_APPROVAL_SECRET  the paying card's secrets\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_DESK: &str = "Environment:\n  PURSE_DESK_JAR  the desk jar (default applet/build/purse-desk.jar)\n  PURSE_JAVA, PURSE_JAVA_OPTS  the java binary and its options\n  PURSE_PCSCD  the pcscd binary\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_LEDGER: &str = "Environment:\n  PURSE_LEDGER  the ledger file (default ~/.purse/ledger.sqlite)\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_ADMIN: &str = "Environment:\n  PURSE_PIN  the admin card's PIN\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_SYNC: &str = "Environment:\n  PURSE_LEDGER  the ledger file (default ~/.purse/ledger.sqlite)\n  PURSE_BANK_PIN  the branch operator's PIN (--unblock-pin)\n  PURSE_NEW_PIN, PURSE_NEW_TXKEY  the holder's new PIN / transaction key (--unblock-pin)\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_CENTER: &str = "Environment:\n  PURSE_APPROVAL_SECRET  the center's approval secret\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_DEMO: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_PRIVACY: &str = "Environment:\n  PURSE_PIN  the card's PIN\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "purse",
@@ -72,45 +93,64 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// List every reader (USB or virtual) with card presence and ATR
+    #[command(after_help = ENV_READERS)]
     Readers,
     /// Send raw APDUs (hex) to the card in --reader, one after the other
+    #[command(after_help = ENV_APDU)]
     Apdu(apdu::ApduArgs),
     /// Make a blank card the bank center (transport key; sets PIN and center secrets)
+    #[command(after_help = ENV_GENESIS)]
     Genesis(genesis::GenesisArgs),
     /// Issue a blank card (region, branch, user, admin) from the center or an admin card
+    #[command(after_help = ENV_ISSUE)]
     Issue(issue::IssueArgs),
     /// Create money on the center card (creation secret)
+    #[command(after_help = ENV_MINT)]
     Mint(mint::MintArgs),
     /// Card status: role, account, name, balance, limits, keys, passbook fill, lock, pending
+    #[command(after_help = ENV_STATUS)]
     Status(status::StatusArgs),
     /// The card's passbook (needs the PIN)
+    #[command(after_help = ENV_PASSBOOK)]
     Passbook(passbook::PassbookArgs),
     /// The card's exception log (payments that could never finish)
+    #[command(after_help = ENV_EXCEPTIONS)]
     Exceptions(status::ExceptionsArgs),
     /// Verify or change the PIN, transaction key or center secrets
+    #[command(after_help = ENV_PIN)]
     Pin(pin::PinArgs),
     /// Pay from the card in --from to the card in --to (both holders confirm; --yes for scripts)
+    #[command(after_help = ENV_TRANSFER)]
     Transfer(transfer::TransferArgs),
     /// Finish interrupted transfers and syncs between two cards exactly once
+    #[command(after_help = ENV_RESUME)]
     Resume(resume::ResumeArgs),
     /// Benchmarks on the virtual desk (figures for docs/benchmarks.md)
     #[command(subcommand)]
+    #[command(after_help = ENV_BENCH)]
     Bench(bench::BenchCmd),
     /// The virtual desk: pcscd with virtual reader slots and virtual cards
     #[command(subcommand)]
+    #[command(after_help = ENV_DESK)]
     Desk(desk::DeskCmd),
     /// The bank's ledger of collected passbooks: list, reconcile, rebuild, flags
+    #[command(after_help = ENV_LEDGER)]
     Ledger(ledger::LedgerArgs),
     /// Administer a bank card with an admin card: bad cards, interest rate, account range
+    #[command(after_help = ENV_ADMIN)]
     Admin(admin::AdminArgs),
     /// Sync a card with its bank card: interest, new keys, passbook into the ledger
+    #[command(after_help = ENV_SYNC)]
     Sync(sync::SyncArgs),
     /// Center card operations: `purse center advance` (new key epoch, date, interest rate)
     #[command(subcommand)]
+    #[command(after_help = ENV_CENTER)]
     Center(center::CenterCmd),
     /// The whole story on a fresh virtual desk, narrated step by step
+    #[command(after_help = ENV_DEMO)]
     Demo(demo::DemoArgs),
     /// Make a user card private (signature instead of account, no interest) or public again
+    #[command(after_help = ENV_PRIVACY)]
     Privacy(privacy::PrivacyArgs),
 }
 

@@ -1,4 +1,4 @@
-//! `purse resume [R1 R2] [--a R] [--b R] [--give-up] [--abandon-expected]`: finish interrupted
+//! `purse resume [R1 R2] [--from R] [--to R] [--give-up] [--abandon-expected]`: finish interrupted
 //! transfers and syncs between two cards exactly once (protocol.md 6.4, 12.11).
 use clap::Args;
 
@@ -11,14 +11,14 @@ use super::Cli;
 
 #[derive(Args, Debug)]
 pub struct ResumeArgs {
-    /// Readers of the two cards (or --a / --b)
+    /// Readers of the two cards, in either order (or --from / --to)
     #[arg(value_name = "R", num_args = 0..=2)]
     pub readers: Vec<String>,
-    /// Reader of one card
-    #[arg(long = "a", value_name = "R")]
+    /// Reader of one card (the payer or the bank card; either order works); also --a
+    #[arg(long = "from", alias = "a", value_name = "R")]
     pub a: Option<String>,
-    /// Reader of the other card (omit with --give-up when the other card is lost)
-    #[arg(long = "b", value_name = "R")]
+    /// Reader of the other card (omit with --give-up when the other card is lost); also --b
+    #[arg(long = "to", alias = "b", value_name = "R")]
     pub b: Option<String>,
     /// A pending payment the other card does not know (that card is lost, or the outcome is
     /// gone): record it in the payer's exception log for the bank to settle. Needs the PIN
@@ -40,7 +40,7 @@ pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
         sel.push(x.clone());
     }
     if sel.is_empty() || sel.len() > 2 {
-        anyhow::bail!("give the readers of the two cards: `purse resume R1 R2` (or --a R1 --b R2); one reader only with --give-up");
+        anyhow::bail!("give the readers of the two cards: `purse resume R1 R2` (or --from R1 --to R2); one reader only with --give-up");
     }
     if sel.len() == 1 && !a.give_up {
         anyhow::bail!("resume needs both cards of the transfer; with only one card (the other is lost) use --give-up");

@@ -1,4 +1,4 @@
-//! `purse sync --bank R --card R [--unblock-pin] [--ledger FILE] [--no-store] [--json]`:
+//! `purse sync --from BANK --to CARD [--unblock-pin] [--ledger FILE] [--no-store] [--json]`:
 //! sync a card with the bank card of the level above it (protocol.md 12.4): interest, new keys,
 //! BAD_KEY reset, bad-card check; the card's passbook and exception log are stored in the ledger
 //! before the bank card is asked to have them cleared.
@@ -23,11 +23,11 @@ use super::Cli;
 
 #[derive(Args, Debug)]
 pub struct SyncArgs {
-    /// Reader of the bank card (center, region or branch: the level above the card)
-    #[arg(long, value_name = "R")]
+    /// Reader of the bank card (center, region or branch: the level above the card); also --bank
+    #[arg(long = "from", alias = "bank", value_name = "BANK")]
     pub bank: String,
-    /// Reader of the card being synced
-    #[arg(long, value_name = "R")]
+    /// Reader of the card being synced; also --card
+    #[arg(long = "to", alias = "card", value_name = "CARD")]
     pub card: String,
     /// Unblock the card's PIN (branch only; the holder proved their identity): the branch
     /// operator's PIN (PURSE_BANK_PIN) and the new PIN (PURSE_NEW_PIN) are asked
@@ -56,7 +56,7 @@ pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
     let mut bank = open_card(&pcsc, &a.bank)?;
     let mut card = open_card(&pcsc, &a.card)?;
     if bank.reader == card.reader {
-        anyhow::bail!("--bank and --card are the same reader ({})", bank.reader);
+        anyhow::bail!("--from and --to are the same reader ({})", bank.reader);
     }
     let (bank_pin, unblock) = if a.unblock_pin {
         let bp = read_secret(&Ask {

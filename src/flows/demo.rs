@@ -126,8 +126,9 @@ fn step(n: &mut u32, title: &str) {
 }
 
 /// Run the demo. `dir`: desk directory (must be empty or absent; default: a fresh temporary
-/// one). `keep`: leave the desk directory (stopped) for a look around afterwards.
-pub fn run_demo(dir: Option<&Path>, keep: bool) -> Result<DemoFigures, DemoError> {
+/// one). `keep`: leave the desk directory (stopped) for a look around afterwards. `port`: first
+/// vpcd port (default: the first free run from 40000), to run beside other desks.
+pub fn run_demo(dir: Option<&Path>, keep: bool, port: Option<u16>) -> Result<DemoFigures, DemoError> {
     let (path, temp) = match dir {
         Some(d) => {
             if d.exists() && std::fs::read_dir(d)?.next().is_some() {
@@ -148,7 +149,7 @@ pub fn run_demo(dir: Option<&Path>, keep: bool) -> Result<DemoFigures, DemoError
     };
     std::fs::create_dir_all(&path)?;
     let desk = Desk::at(&path);
-    let r = story(&desk, &path);
+    let r = story(&desk, &path, port);
     let _ = desk.stop();
     match (&r, keep) {
         (_, true) => println!(
@@ -163,7 +164,7 @@ pub fn run_demo(dir: Option<&Path>, keep: bool) -> Result<DemoFigures, DemoError
     r
 }
 
-fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
+fn story(desk: &Desk, path: &Path, port: Option<u16>) -> Result<DemoFigures, DemoError> {
     let t_all = Instant::now();
     let mut n = 0u32;
     let mut figs = DemoFigures::default();
@@ -182,14 +183,16 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
     );
     let st = desk.start(&StartOptions {
         slots: Some(2),
-        port: None,
+        port,
     })?;
     desk.use_socket();
     let pcsc = Pcsc::establish()?;
     let readers: Vec<String> = st.slots.iter().map(|s| s.reader.clone()).collect();
     println!(
-        "desk in {}; readers: {}",
+        "desk in {} (vpcd ports {}..{}); readers: {}",
         path.display(),
+        st.base_port,
+        st.base_port as usize + st.slots.len() - 1,
         readers.join(", ")
     );
     let mut stg = Stage {
