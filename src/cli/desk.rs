@@ -138,7 +138,14 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
         } => {
             let (applet, aid) = applet_spec(applet, aid.as_deref())?;
             let (applet, aid) = (&applet, &aid);
+            let fresh = !desk.dir().exists();
             let img = desk.new_card(name, applet, aid, params.as_deref())?;
+            if fresh && !json {
+                println!(
+                    "created the desk directory {} (start its readers: `purse desk start`)",
+                    desk.dir().display()
+                );
+            }
             if json {
                 super::print_json(
                     &serde_json::json!({ "card": name, "image": img, "applet": applet, "aid": aid }),
@@ -220,6 +227,16 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
             super::print_json(&v)?;
         }
         DeskCmd::Conf => {
+            if desk.load_state()?.is_none() {
+                eprintln!(
+                    "purse: note: the desk in {} was never started: these entries use the \
+                     default ports {}..{} (`purse desk start --port P` picks others; run \
+                     `purse desk conf` again after it)",
+                    desk.dir().display(),
+                    purse::desk::DEFAULT_BASE_PORT,
+                    purse::desk::DEFAULT_BASE_PORT as usize + purse::desk::DEFAULT_SLOTS - 1
+                );
+            }
             print!("{}", desk.conf()?);
         }
     }

@@ -167,7 +167,7 @@ pub fn run() -> anyhow::Result<i32> {
         Cmd::Ledger(l) => ledger::run(&cli, l),
         Cmd::Demo(a) => demo::run(&cli, a),
         other => {
-            choose_pcscd(&cli);
+            choose_pcscd(&cli)?;
             match other {
                 Cmd::Readers => readers::run(&cli),
                 Cmd::Apdu(a) => apdu::run(&cli, a),
@@ -194,20 +194,22 @@ pub fn run() -> anyhow::Result<i32> {
 /// pcsc-lite's client reads PCSCLITE_CSOCK_NAME once, at the first call: decide it now.
 /// Desk commands always talk to the desk's pcscd (see `run`). Others: `--system-pcscd` forces
 /// the system default; an explicit PCSCLITE_CSOCK_NAME is respected; else a running desk is used.
-/// A desk that cannot be resolved or read is simply not used (a warning says why).
-fn choose_pcscd(cli: &Cli) {
+/// A desk that cannot be resolved or read is simply not used (a warning says why), except that
+/// a desk named explicitly (`--desk DIR`) must be running: falling back to the system pcscd
+/// would silently list real readers instead.
+fn choose_pcscd(cli: &Cli) -> anyhow::Result<()> {
     if cli.system_pcscd {
         std::env::remove_var("PCSCLITE_CSOCK_NAME");
-        return;
+        return Ok(());
     }
     if std::env::var_os("PCSCLITE_CSOCK_NAME").is_some() {
-        return;
+        return Ok(());
     }
     let desk = match Desk::resolve(cli.desk.as_deref()) {
         Ok(d) => d,
         Err(e) => {
             tracing::debug!("no desk: {e}");
-            return;
+            return Ok(());
         }
     };
     match desk.running() {
@@ -215,9 +217,18 @@ fn choose_pcscd(cli: &Cli) {
             tracing::debug!("using the desk's pcscd at {}", desk.socket().display());
             desk.use_socket();
         }
+        Ok(None) if cli.desk.is_some() => {
+            return Err(anyhow::Error::new(purse::Error::NoReader(format!(
+                ": no desk is running in {} (start it: `purse --desk {0} desk start`; \
+                 without --desk purse uses a running default desk or the system pcscd)",
+                desk.dir().display()
+            ))))
+        }
         Ok(None) => {}
+        Err(e) if cli.desk.is_some() => return Err(e.into()),
         Err(e) => tracing::warn!("ignoring the desk in {}: {e}", desk.dir().display()),
     }
+    Ok(())
 }
 
 /// Logging: `-d` = purse's debug events (the APDU trace); else PURSE_LOG, else RUST_LOG
