@@ -152,7 +152,15 @@ impl TestDesk {
 
     /// A card with the desk's test applet (hello); `desk new` alone makes a purse card.
     pub fn new_card(&self, name: &str) {
-        self.ok(&["desk", "new", name, "--applet", "org.purse.hello.Hello", "--aid", HELLO_AID]);
+        self.ok(&[
+            "desk",
+            "new",
+            name,
+            "--applet",
+            "org.purse.hello.Hello",
+            "--aid",
+            HELLO_AID,
+        ]);
     }
 
     /// Insert; returns the insert JSON (slot, reader, millis).
