@@ -242,6 +242,12 @@ fn listed_card_invalidated(b: &mut Bank) {
     assert!(e.to_string().contains("invalidated"), "{e}");
     let r = b.desk.purse(&["status", "-r", &b.reader("alice")]);
     assert!(r.stdout.to_lowercase().contains("invalid"), "{}", r.stdout);
+    // the CLI says what happened, not "run genesis or issue"
+    let rs = b.ensure(&["alice", "bob"]);
+    let r = b.desk.purse(&["transfer", "--from", &rs[0], "--to", &rs[1], "1.00", "--yes"]);
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("invalidated by its bank"), "{}", r.stderr);
+    assert!(!r.stderr.contains("genesis"), "{}", r.stderr);
     let reads = invalidated_reads(b, "alice", ["bob", "branch"]);
     let e = pay_card(b, "bob", "alice", 100).unwrap_err();
     assert_eq!(sw_of(&e), Some(0x9D19), "{e}");

@@ -464,6 +464,31 @@ mod tests {
         }
     }
 
+    /// Messages speak to users: no applet instruction names, no ticket numbers; a blocked PIN
+    /// names the command that unblocks it.
+    #[test]
+    fn messages_in_user_words() {
+        for ins in [Ins::Mint, Ins::ReadBadCards, Ins::SetPrivacy, Ins::IssueBegin, Ins::XferPayerP2P3] {
+            for sw in [Sw::WrongRole, Sw::Conditions, Sw::WrongLength, Sw::Other(0x6A99)] {
+                let m = describe(ins, sw).full();
+                let internal = format!("{ins:?}");
+                assert!(!m.contains(&internal), "{m}");
+                assert!(!m.contains("issue 4"), "{m}");
+            }
+        }
+        assert!(describe(Ins::ReadBadCards, Sw::WrongRole)
+            .full()
+            .starts_with("reading the bad-card list is not allowed for this card's role"));
+        for m in [
+            describe(Ins::Verify, Sw::AuthBlocked).full(),
+            describe_secret(SecretRef::Pin, Sw::AuthBlocked).full(),
+            describe_secret(SecretRef::Pin, Sw::VerifyFailed(0)).full(),
+        ] {
+            assert!(m.contains("purse sync --unblock-pin"), "{m}");
+            assert!(!m.contains("issue 4"), "{m}");
+        }
+    }
+
     #[test]
     fn select_and_cmd_map_status_words() {
         let mut c = PurseCard::new(Script(VecDeque::from(vec![

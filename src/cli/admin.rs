@@ -29,10 +29,10 @@ pub struct AdminArgs {
 /// The two readers of an admin op.
 #[derive(Args, Debug)]
 pub struct Pair {
-    /// Reader of the admin card; also --admin
+    /// Reader of the admin card
     #[arg(long = "from", alias = "admin", value_name = "ADMIN")]
     pub admin: String,
-    /// Reader of the bank card (center, region or branch); also --bank
+    /// Reader of the bank card (center, region or branch)
     #[arg(long = "to", alias = "bank", value_name = "BANK")]
     pub bank: String,
     /// Date of the request (YYYY-MM-DD; default: today, UTC)
@@ -80,7 +80,7 @@ pub enum BadCardCmd {
     },
     /// Show the list, the rate and the range of the bank card (no PIN, no admin card)
     List {
-        /// Reader of the bank card (default: -r, like every one-card command); also --bank
+        /// Reader of the bank card (default: -r, like every one-card command)
         #[arg(long = "to", alias = "bank", value_name = "BANK")]
         bank: Option<String>,
         /// Accepted for symmetry with add/remove; not used

@@ -35,10 +35,10 @@ impl RoleArg {
 
 #[derive(Args, Debug)]
 pub struct IssueArgs {
-    /// Reader of the issuing card (center or admin); also --issuer
+    /// Reader of the issuing card (center or admin)
     #[arg(long = "from", alias = "issuer", value_name = "ISSUER")]
     pub issuer: String,
-    /// Reader of the blank card; also --card
+    /// Reader of the blank card
     #[arg(long = "to", alias = "card", value_name = "BLANK")]
     pub card: String,
     /// Role of the new card

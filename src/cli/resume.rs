@@ -14,10 +14,10 @@ pub struct ResumeArgs {
     /// Readers of the two cards, in either order (or --from / --to)
     #[arg(value_name = "R", num_args = 0..=2)]
     pub readers: Vec<String>,
-    /// Reader of one card (the payer or the bank card; either order works); also --a
+    /// Reader of one card (the payer or the bank card; either order works)
     #[arg(long = "from", alias = "a", value_name = "R")]
     pub a: Option<String>,
-    /// Reader of the other card (omit with --give-up when the other card is lost); also --b
+    /// Reader of the other card (omit with --give-up when the other card is lost)
     #[arg(long = "to", alias = "b", value_name = "R")]
     pub b: Option<String>,
     /// A pending payment the other card does not know (that card is lost, or the outcome is

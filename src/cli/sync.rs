@@ -23,10 +23,10 @@ use super::Cli;
 
 #[derive(Args, Debug)]
 pub struct SyncArgs {
-    /// Reader of the bank card (center, region or branch: the level above the card); also --bank
+    /// Reader of the bank card (center, region or branch: the level above the card)
     #[arg(long = "from", alias = "bank", value_name = "BANK")]
     pub bank: String,
-    /// Reader of the card being synced; also --card
+    /// Reader of the card being synced
     #[arg(long = "to", alias = "card", value_name = "CARD")]
     pub card: String,
     /// Unblock the card's PIN (branch only; the holder proved their identity): the branch

@@ -187,7 +187,7 @@ impl Plan {
             ));
         }
         if self.needs_pin && p.pin_tries == 0 {
-            v.push("the payer's PIN is blocked: unblock it at your branch".into());
+            v.push("the payer's PIN is blocked: unblock it at the branch (`purse sync --unblock-pin` with a branch card)".into());
         }
         v
     }
