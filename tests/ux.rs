@@ -319,6 +319,82 @@ fn cards_chosen_by_what_they_are() {
         r.stderr
     );
     assert!(r.stderr.contains("branch card"), "{}", r.stderr);
+    // bulk: bad cards from a file and from standard input (admin card 1, bank card 0)
+    let list = d.path().join("bad.txt");
+    std::fs::write(
+        &list,
+        "# lost cards\n1000000000000016\n\n1000000000000024\n",
+    )
+    .unwrap();
+    let r = ok(
+        &d,
+        &env,
+        &[
+            "admin",
+            "bad-card",
+            "add",
+            "--from",
+            "1",
+            "--to",
+            "0",
+            "--file",
+            list.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        r.stdout.contains("1000000000000016 listed")
+            && r.stdout.contains("1000000000000024 listed"),
+        "{}",
+        r.stdout
+    );
+    let mut c = d.cmd();
+    for k in SECRET_VARS {
+        c.env_remove(k);
+    }
+    let mut child = c
+        .envs(env.iter().copied())
+        .args([
+            "admin", "bad-card", "add", "--from", "1", "--to", "0", "--file", "-",
+        ])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write as _;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"1000000000000032\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success());
+    assert!(String::from_utf8_lossy(&o.stdout).contains("1000000000000032 listed"));
+    let v = ok(&d, &[], &["--json", "admin", "bad-card", "list", "-r", "0"]).json();
+    assert_eq!(v["count"], 3, "{v}");
+    std::fs::write(&list, "1000000000000016\n1000000000000025\n").unwrap();
+    let r = run(
+        &d,
+        &env,
+        &[
+            "admin",
+            "bad-card",
+            "add",
+            "--from",
+            "1",
+            "--to",
+            "0",
+            "--file",
+            list.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("line 2"),
+        "bad line named before any card is touched: {}",
+        r.stderr
+    );
+
     // and the old option names still work, hidden from --help
     ok(&d, &[], &["status", "-r", &format!("account:{acc}")]);
     let help = ok(&d, &[], &["issue", "--help"]).stdout;

@@ -2,7 +2,8 @@
 //! (protocol.md 12.8, F16-F19): an admin card (`--from R`) and a bank card (`--to R`) in two
 //! readers, authenticated card to card. The admin card's PIN comes from PURSE_PIN or is typed
 //! without echo; `list` reads the bank card alone (no PIN, no admin card).
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Read as _};
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -68,15 +69,22 @@ pub enum BadCardCmd {
     Add {
         #[command(flatten)]
         pair: Pair,
-        #[arg(required = true, value_name = "ACCOUNT")]
+        #[arg(value_name = "ACCOUNT", required_unless_present = "file")]
         accounts: Vec<String>,
+        /// Also the accounts in FILE (`-`: standard input), one per line; blank lines and
+        /// lines starting with # are skipped
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
     },
     /// Remove entries (allowed 7 epochs after listing, once the card's keys have expired)
     Remove {
         #[command(flatten)]
         pair: Pair,
-        #[arg(required = true, value_name = "ACCOUNT")]
+        #[arg(value_name = "ACCOUNT", required_unless_present = "file")]
         accounts: Vec<String>,
+        /// Also the accounts in FILE (`-`: standard input), one per line
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
     },
     /// Show the list, the rate and the range of the bank card (no PIN, no admin card)
     List {
@@ -94,24 +102,51 @@ fn open(pcsc: &Pcsc, sel: &str) -> anyhow::Result<PurseCard<Connection>> {
     Ok(PurseCard::open(pcsc, &reader)?)
 }
 
-fn parse_accounts(v: &[String]) -> anyhow::Result<Vec<Account>> {
-    v.iter()
-        .map(|s| Account::parse(s).map_err(|e| anyhow::anyhow!("{}", e.0)))
-        .collect()
+/// The accounts given as arguments, then those of `file` (`-` = stdin), one per line; a bad one
+/// is refused with its line number before any card is touched.
+fn parse_accounts(v: &[String], file: Option<&Path>) -> anyhow::Result<Vec<Account>> {
+    let mut out = v
+        .iter()
+        .map(|s| Account::parse(s).map_err(|e| super::usage(e.0)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if let Some(f) = file {
+        let text = if f == Path::new("-") {
+            let mut t = String::new();
+            std::io::stdin()
+                .read_to_string(&mut t)
+                .context("reading accounts from standard input")?;
+            t
+        } else {
+            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?
+        };
+        for (i, line) in text.lines().enumerate() {
+            let l = line.trim();
+            if l.is_empty() || l.starts_with('#') {
+                continue;
+            }
+            out.push(Account::parse(l).map_err(|e| {
+                super::usage(format!("{} line {}: {}", f.display(), i + 1, e.0))
+            })?);
+        }
+    }
+    if out.is_empty() {
+        return Err(super::usage("no accounts given"));
+    }
+    Ok(out)
 }
 
 pub fn run(cli: &Cli, a: &AdminArgs) -> anyhow::Result<i32> {
     match &a.cmd {
         AdminCmd::BadCard(BadCardCmd::List { bank, .. }) => list(cli, bank.as_deref()),
-        AdminCmd::BadCard(BadCardCmd::Add { pair, accounts }) => {
-            let ops = parse_accounts(accounts)?
+        AdminCmd::BadCard(BadCardCmd::Add { pair, accounts, file }) => {
+            let ops = parse_accounts(accounts, file.as_deref())?
                 .into_iter()
                 .map(|account| AdminOp::BadCardAdd { account })
                 .collect::<Vec<_>>();
             run_ops(cli, pair, &ops)
         }
-        AdminCmd::BadCard(BadCardCmd::Remove { pair, accounts }) => {
-            let ops = parse_accounts(accounts)?
+        AdminCmd::BadCard(BadCardCmd::Remove { pair, accounts, file }) => {
+            let ops = parse_accounts(accounts, file.as_deref())?
                 .into_iter()
                 .map(|account| AdminOp::BadCardRemove { account })
                 .collect::<Vec<_>>();

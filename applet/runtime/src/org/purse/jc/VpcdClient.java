@@ -282,11 +282,15 @@ public final class VpcdClient {
                     ins = Integer.parseInt(p, 16);
                 }
             } catch (NumberFormatException e) {
-                System.err.println("desk: ignoring " + tearFile + ": expected `K` or `K ins=XX`: " + text);
-                return false;
+                k = 0;
             }
             if (k < 1 || parts.length > 2 || ins > 0xFF) {
                 System.err.println("desk: ignoring " + tearFile + ": expected `K` (K >= 1) or `K ins=XX`: " + text);
+                try {
+                    Files.deleteIfExists(tearFile); // consumed, so it is reported once
+                } catch (IOException e) {
+                    System.err.println("desk: cannot delete " + tearFile + ": " + e.getMessage());
+                }
                 return false;
             }
             armedText = text;
