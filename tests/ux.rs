@@ -579,3 +579,61 @@ fn ledger_messages() {
     let n = r.stderr.matches("not a database").count();
     assert_eq!(n, 1, "the SQLite error once: {}", r.stderr);
 }
+
+/// `--version` names the git revision, the protocol and the applet version; shell completions
+/// and man pages come from the same clap definition.
+#[test]
+fn version_completions_and_man_pages() {
+    let r = bare(&["--version"]);
+    assert_eq!(r.code, 0);
+    let want = format!(
+        "protocol {}.{}, expects purse applet {}.{}",
+        purse::proto::consts::VERSION_MAJOR,
+        purse::proto::consts::VERSION_MINOR,
+        purse::proto::consts::VERSION_MAJOR,
+        purse::proto::consts::VERSION_MINOR
+    );
+    assert!(r.stdout.contains(&want), "{}", r.stdout);
+    assert!(r.stdout.contains(env!("CARGO_PKG_VERSION")), "{}", r.stdout);
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output();
+    match head {
+        Ok(o) if o.status.success() => {
+            let rev = String::from_utf8_lossy(&o.stdout).trim().to_string();
+            assert!(
+                r.stdout.contains(&format!("(git {rev}")),
+                "{} vs {rev}",
+                r.stdout
+            );
+        }
+        _ => assert!(r.stdout.contains("(git unknown)"), "{}", r.stdout),
+    }
+    for (shell, mark) in [
+        ("bash", "_purse()"),
+        ("zsh", "#compdef purse"),
+        ("fish", "complete -c purse"),
+    ] {
+        let r = bare(&["completions", shell]);
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stdout.contains(mark) && r.stdout.contains("genesis"),
+            "{shell}"
+        );
+    }
+    let r = bare(&["man"]);
+    assert!(
+        r.stdout.contains(".TH purse 1") && r.stdout.contains("genesis"),
+        "{}",
+        r.stdout
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let r = bare(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sync = std::fs::read_to_string(dir.path().join("purse-sync.1")).unwrap();
+    assert!(
+        sync.contains("\\-\\-from") && sync.contains("PURSE_LEDGER"),
+        "{sync}"
+    );
+}

@@ -4,7 +4,7 @@
 //! other than 9000).
 use std::path::PathBuf;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use purse::desk::Desk;
 
@@ -149,6 +149,17 @@ pub enum Cmd {
     /// The whole story on a fresh virtual desk, narrated step by step
     #[command(after_help = ENV_DEMO)]
     Demo(demo::DemoArgs),
+    /// Shell completions on stdout: `purse completions bash > /etc/bash_completion.d/purse`
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Man pages: purse(1) on stdout, or with --dir one page per command (purse-sync.1, ...)
+    Man {
+        /// Write purse.1 and purse-COMMAND.1 into DIR
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
     /// Make a user card private (signature instead of account, no interest) or public again
     #[command(after_help = ENV_PRIVACY)]
     Privacy(privacy::PrivacyArgs),
@@ -156,7 +167,7 @@ pub enum Cmd {
 
 /// Parse arguments, choose the pcscd, run. Returns the exit code.
 pub fn run() -> anyhow::Result<i32> {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     init_tracing(&cli)?;
     match &cli.command {
         Cmd::Desk(d) => {
@@ -166,6 +177,14 @@ pub fn run() -> anyhow::Result<i32> {
         }
         Cmd::Ledger(l) => ledger::run(&cli, l),
         Cmd::Demo(a) => demo::run(&cli, a),
+        Cmd::Completions { shell } => {
+            // into a buffer first: clap_complete panics on a closed stdout (`| head`)
+            let mut buf = Vec::new();
+            clap_complete::generate(*shell, &mut command(), "purse", &mut buf);
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &buf);
+            Ok(EXIT_OK)
+        }
+        Cmd::Man { dir } => man(dir.as_deref()),
         other => {
             choose_pcscd(&cli)?;
             match other {
@@ -185,10 +204,64 @@ pub fn run() -> anyhow::Result<i32> {
                 Cmd::Privacy(a) => privacy::run(&cli, a),
                 Cmd::Sync(a) => sync::run(&cli, a),
                 Cmd::Center(c) => center::run(&cli, c),
-                Cmd::Desk(_) | Cmd::Ledger(_) | Cmd::Demo(_) => unreachable!("handled above"),
+                Cmd::Desk(_)
+                | Cmd::Ledger(_)
+                | Cmd::Demo(_)
+                | Cmd::Completions { .. }
+                | Cmd::Man { .. } => unreachable!("handled above"),
             }
         }
     }
+}
+
+/// `purse --version`: the crate version, the git revision it was built from, and the protocol
+/// and applet version it speaks (a card answering another version to SELECT is refused).
+pub fn version() -> String {
+    format!(
+        "{} (git {}), protocol {}.{}, expects purse applet {}.{} (AID {})",
+        env!("CARGO_PKG_VERSION"),
+        env!("PURSE_GIT_REV"),
+        purse::proto::consts::VERSION_MAJOR,
+        purse::proto::consts::VERSION_MINOR,
+        purse::proto::consts::VERSION_MAJOR,
+        purse::proto::consts::VERSION_MINOR,
+        hex::encode_upper(purse::proto::consts::PURSE_AID),
+    )
+}
+
+/// The clap command with the version filled in (also for completions and man pages).
+fn command() -> clap::Command {
+    // clap wants a 'static str; one small string per process
+    let v: &'static str = Box::leak(version().into_boxed_str());
+    Cli::command().version(v)
+}
+
+/// `purse man [--dir DIR]`
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<i32> {
+    let cmd = command();
+    match dir {
+        None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?,
+        Some(d) => {
+            std::fs::create_dir_all(d)?;
+            let mut n = 0;
+            let mut write = |name: String, c: clap::Command| -> anyhow::Result<()> {
+                let p = d.join(format!("{name}.1"));
+                let mut f = std::fs::File::create(&p)
+                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                clap_mangen::Man::new(c).render(&mut f)?;
+                n += 1;
+                Ok(())
+            };
+            for sub in cmd.get_subcommands() {
+                let name = format!("purse-{}", sub.get_name());
+                let leaked: &'static str = Box::leak(name.clone().into_boxed_str());
+                write(name, sub.clone().name(leaked))?;
+            }
+            write("purse".into(), cmd.clone())?;
+            println!("{n} man pages written to {}", d.display());
+        }
+    }
+    Ok(EXIT_OK)
 }
 
 /// pcsc-lite's client reads PCSCLITE_CSOCK_NAME once, at the first call: decide it now.
