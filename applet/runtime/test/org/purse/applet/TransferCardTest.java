@@ -241,6 +241,7 @@ class TransferCardTest {
         assertEquals(2, u1.status()[Constants.ST_BAD_KEY]);
         // center pays only with approval, and only a region
         sm = branch.ok(0x40, 0, 0, cat(u32(5), u16(DATE)));
+        center.verify(1, PIN); // the set-up's payouts used up the center's PIN entry
         assertEquals(0x9D15, center.swOf(0x42, 0, 0, cat(u32(5), u16(DATE), sm)));
         // disallowed pairs: both cards check (payee at P1, payer at P2)
         int[][] bad = {{0, 2}, {0, 3}, {1, 3}, {1, 4}, {3, 1}, {3, 0}, {2, 0}};
