@@ -81,13 +81,19 @@ class SyncCardTest {
 
     /** The FIG. 5 flow of 12.4 with the ledger as a list; mode FEED / NO_STORE / WRONG_FEED. */
     static SyncRun sync(PCard bank, PCard card, int mode, boolean unblock) {
+        return sync(bank, card, mode, unblock, true);
+    }
+
+    static SyncRun sync(PCard bank, PCard card, int mode, boolean unblock, boolean verifyBank) {
         SyncRun r = new SyncRun();
         bank.meas = new Counters();
         card.meas = new Counters();
         try {
             // FIG. 5 blocks 501/502: the operator's PIN on the bank card, the holder's on the card
             // (an unblock sync runs without it: 70 P1 01)
-            bank.send(0x20, 0, 1, PIN.getBytes());
+            if (verifyBank) {
+                bank.send(0x20, 0, 1, PIN.getBytes());
+            }
             if (!unblock) {
                 card.send(0x20, 0, 1, PIN.getBytes());
             }
@@ -461,6 +467,23 @@ class SyncCardTest {
         branch.verify(1, PIN);
         assertEquals(0x9000, sw(alice.send(0x70, 0, 0, u16(DATE))));
         alice.send(0x4C, 0, 0, null);
+    }
+
+    /** A bank terminal: the operator enters the bank card's PIN once, then serves many syncs. */
+    @Test
+    void operatorPinServesManySyncsOfOneCardSession() {
+        branch.reinsert();
+        branch.verify(1, PIN);
+        for (PCard c : new PCard[] {alice, bob, alice}) {
+            SyncRun r = sync(branch, c, FEED, false, false);
+            assertEquals(0x9000, r.sw, c.label + String.format(": step %d %04X", r.step, r.sw));
+            assertEquals(0x63C3, sw(c.send(0x20, 0, 1, null)), "the holder's PIN entry served one sync");
+        }
+        branch.reinsert();
+        SyncRun r = sync(branch, bob, FEED, false, false);
+        assertEquals(0x9D13, r.sw, "a new card session needs the operator again");
+        assertEquals(2, r.step);
+        bob.send(0x4C, 0, 0, null);
     }
 
     @Test
