@@ -35,7 +35,8 @@ pub struct SyncArgs {
     #[arg(long, value_name = "R")]
     pub card: String,
     /// Unblock the card's PIN (branch only; the holder proved their identity): the branch
-    /// operator's PIN (PURSE_BANK_PIN) and the new PIN (PURSE_NEW_PIN) are asked
+    /// operator's PIN (PURSE_BANK_PIN) and the new PIN (PURSE_NEW_PIN) are asked, not the blocked
+    /// one; this sync only unblocks: sync again with the new PIN for the passbook and interest
     #[arg(long)]
     pub unblock_pin: bool,
     /// With --unblock-pin: also set a new transaction key (PURSE_NEW_TXKEY)
