@@ -147,6 +147,9 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
         secrets.approval = Some(read_secret(ENV_APPROVAL, "center approval secret")?);
     }
     let mut snaps: Vec<(String, Option<serde_json::Value>, Option<serde_json::Value>)> = Vec::new();
+    // the recorded transfer's per-APDU card operations, for the real-card estimate
+    let mut ops_log: Option<purse::flows::cost::OpsLog> = None;
+    let mut recorded_ops: Option<Vec<purse::flows::cost::ApduOps>> = None;
     let r = bench::run(
         &mut payer,
         &mut payee,
@@ -158,8 +161,21 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
             relay: !a.no_relay,
             replay: !a.no_replay,
         },
-        |phase| snaps.push((phase.to_string(), counters(&desk, &na), counters(&desk, &nb))),
+        |phase| match phase {
+            "record:start" => ops_log = desk.as_ref().and_then(|d| purse::flows::cost::OpsLog::start(d).ok()),
+            "record:end" => recorded_ops = ops_log.take().and_then(|l| l.take().ok()),
+            _ => snaps.push((phase.to_string(), counters(&desk, &na), counters(&desk, &nb))),
+        },
     );
+    let profiles = purse::flows::cost::Profiles::builtin()?;
+    let estimates: Vec<purse::flows::cost::ChipEstimate> = match &recorded_ops {
+        Some(ops) if !ops.is_empty() => profiles
+            .chips
+            .iter()
+            .map(|c| purse::flows::cost::estimate(&profiles, c, ops))
+            .collect(),
+        _ => Vec::new(),
+    };
     let r = match r {
         Ok(r) => r,
         Err(e) => return Ok(super::transfer::report_error(cli, &e)),
@@ -184,6 +200,7 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
             "payer_card": na, "payee_card": nb,
             "per_transfer_counters": { "payer": payer_c, "payee": payee_c },
             "bad_key_before_after": bad_keys,
+            "real_card_estimate": estimates,
         }))?;
         return Ok(super::EXIT_OK);
     }
@@ -230,6 +247,21 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
     }
     if let Some(x) = r.ratio_replay {
         println!("ratio purse / replay:    {x:.3} (replayed packets are refused by state checks before any crypto: a transport floor)");
+    }
+    for e in &estimates {
+        println!(
+            "estimated on {} (library flow, one transfer; transport {} ms/APDU + {} ms/B): {:.0} ms (range {:.0} .. {:.0} ms){}",
+            e.chip,
+            profiles.transport.apdu_ms,
+            profiles.transport.byte_ms,
+            e.total_ms,
+            e.range_ms.0,
+            e.range_ms.1,
+            e.largest
+                .as_ref()
+                .map(|l| format!("; largest APDU: INS {} {:.0} ms", l.ins, l.total_ms))
+                .unwrap_or_default()
+        );
     }
     println!(
         "BAD_KEY before/after: payer {} -> {:?}, payee {} -> {:?}",
@@ -322,6 +354,15 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
             c.card, c.apdus, c.bytes_in, c.bytes_out, c.set_key, c.cipher_init, c.cipher_calls,
             c.cipher_blocks, c.random_calls, c.writes, c.bytes_written, c.transactions, c.array_compare
         );
+    }
+    if runs == 1 {
+        for c in &counts {
+            let seq: Vec<&str> =
+                apdus.iter().filter(|x| x.card == c.card).map(|x| x.ins.as_str()).collect();
+            if seq.len() <= 40 {
+                println!("  {} INS: {}", c.card, seq.join(" "));
+            }
+        }
     }
     let t = profiles.transport;
     println!(
