@@ -27,7 +27,7 @@ pub enum BenchCmd {
 
 #[derive(Args, Debug)]
 pub struct BenchRunArgs {
-    /// Name of the flow in the output (default: the command's first word)
+    /// Name of the flow in the output (default: the command line)
     #[arg(long)]
     pub label: Option<String>,
     /// Times to run the command (the estimate is per run; the desk time is the median)
@@ -284,7 +284,7 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     let profiles = Profiles::builtin()?;
     let desk = Desk::resolve(cli.desk.as_deref())?;
     let exe = std::env::current_exe()?;
-    let label = a.label.clone().unwrap_or_else(|| a.args[0].clone());
+    let label = a.label.clone().unwrap_or_else(|| a.args.join(" "));
     let mut times = Vec::new();
     let mut apdus = Vec::new();
     let mut outputs = Vec::new();
