@@ -284,7 +284,7 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     let profiles = Profiles::builtin()?;
     let desk = Desk::resolve(cli.desk.as_deref())?;
     let exe = std::env::current_exe()?;
-    let label = a.label.clone().unwrap_or_else(|| a.args.join(" "));
+    let label = a.label.clone().unwrap_or_else(|| a.args.iter().take(12).cloned().collect::<Vec<_>>().join(" "));
     let mut times = Vec::new();
     let mut apdus = Vec::new();
     let mut outputs = Vec::new();
@@ -340,7 +340,11 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     }
     println!(
         "purse bench run ({label}): `purse {}` x{runs}, exit {code}, desk wall clock median {:.1} ms (process start, PC/SC connect and the desk cards' work)",
-        a.args.join(" "),
+        if a.args.len() > 12 {
+            format!("{} ... ({} arguments)", a.args[..12].join(" "), a.args.len())
+        } else {
+            a.args.join(" ")
+        },
         timing.median_ms
     );
     println!("counted on the desk cards{}:", if runs > 1 { " (all runs)" } else { "" });

@@ -25,22 +25,23 @@ public final class CryptoSuite {
 
     // scratch layout (transient, CLEAR_ON_DESELECT)
     private static final short S_W = (short) 0;      // CMAC: message copy, or CBC sink (W_LEN)
-    private static final short W_LEN = (short) 128;
-    private static final short S_TAG = (short) 128;  // full CMAC tag for mac8 / kdf (one block)
-    private static final short S_KEY = (short) 144;  // derived or random key (24)
-    private static final short S_MSG = (short) 168;  // KDF input: [i] | LABEL(8) | 00 | CONTEXT | [L]2
+    private static final short W_LEN = (short) 112;
+    private static final short S_TAG = (short) 112;  // full CMAC tag for mac8 / kdf (one block)
+    /** L, then K1 or K2, during a CMAC (aliases S_TAG: wiped before the tag is written). */
+    private static final short S_SUB = S_TAG;
+    private static final short S_KEY = (short) 128;  // derived or random key (24)
+    private static final short S_MSG = (short) 152;  // KDF input: [i] | LABEL(8) | 00 | CONTEXT | [L]2
     private static final short KDF_FIXED = (short) 12;
     /** Largest KDF context (protocol.md 2.3 uses at most 22 bytes). */
     public static final short KDF_CTX_MAX = (short) 24;
-    private static final short S_SUB = (short) (S_MSG + KDF_FIXED + KDF_CTX_MAX); // 204: K1 / K2 in use
-    private static final short S_K1 = (short) (S_SUB + 16); // 220: K1 of engine i at S_K1 + 16 i
+    private static final short S_K1 = (short) (S_MSG + KDF_FIXED + KDF_CTX_MAX); // 188: K1 of engine i at S_K1 + 16 i
     /** Engines: NE encrypt (CBC, IV 0: single blocks = ECB, CMAC, CBC with any IV), ND decrypt. */
     private static final short NE = (short) 7;
     private static final short ND = (short) 2;
-    private static final short S_OK = (short) (S_K1 + 16 * NE); // 332: per engine: OK_K1 | OK_BUSY
-    private static final short S_RR = (short) (S_OK + NE);      // 339: next victim (enc, dec)
-    private static final short S_PERSIST = (short) (S_RR + 2);  // 341: a persistent key was set
-    private static final short SCRATCH_LEN = (short) (S_PERSIST + 1); // 342
+    private static final short S_OK = (short) (S_K1 + 16 * NE); // 300: per engine: OK_K1 | OK_BUSY
+    private static final short S_RR = (short) (S_OK + NE);      // 307: next victim (enc, dec)
+    private static final short S_PERSIST = (short) (S_RR + 2);  // 309: a persistent key was set
+    private static final short SCRATCH_LEN = (short) (S_PERSIST + 1); // 310
     private static final byte OK_K1 = (byte) 1;   // K1 of the engine's key is at S_K1 + 16 i
     private static final byte OK_BUSY = (byte) 2; // mid-chain (between update and doFinal)
 
@@ -467,12 +468,13 @@ public final class CryptoSuite {
             short total = (short) (w - S_W + b);
             c.doFinal(s, S_W, total, s, S_W);
             s[(short) (S_OK + e)] &= (byte) ~OK_BUSY;
+            Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0); // before the tag: out may be S_TAG
             Util.arrayCopyNonAtomic(s, (short) (S_W + total - b), out, outOff, b);
             Util.arrayFillNonAtomic(s, S_W, total, (byte) 0);
         } catch (CryptoException ex) {
+            Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0);
             ISOException.throwIt(Constants.SW_CONDITIONS);
         }
-        Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0);
         return b;
     }
 
@@ -527,7 +529,7 @@ public final class CryptoSuite {
     }
 
     private void kdfWipe() {
-        Util.arrayFillNonAtomic(scratch, S_TAG, (short) (S_K1 - S_TAG), (byte) 0); // TAG, KEY, MSG, SUB
+        Util.arrayFillNonAtomic(scratch, S_TAG, (short) (S_K1 - S_TAG), (byte) 0); // TAG (= SUB), KEY, MSG
     }
 
     /**
