@@ -319,6 +319,7 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     let per = runs as f64;
     if cli.json {
         super::print_json(&serde_json::json!({
+            "version": 1,
             "flow": label,
             "command": a.args,
             "runs": runs,
