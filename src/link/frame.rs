@@ -146,7 +146,12 @@ fn read_full<W: Wire + ?Sized>(
             Err(e) if matches!(e.kind(), ErrorKind::ConnectionReset | ErrorKind::BrokenPipe) => {
                 return Err(LinkError::Closed(what.into()))
             }
-            Err(e) => return Err(LinkError::io(format!("reading from the link while {what}"), e)),
+            Err(e) => {
+                return Err(LinkError::io(
+                    format!("reading from the link while {what}"),
+                    e,
+                ))
+            }
         }
     }
     Ok(true)
@@ -172,7 +177,9 @@ pub fn exchange_preambles<W: Wire + ?Sized>(w: &mut W, timeout: Duration) -> Res
     )
     .map_err(|e| match e {
         // fewer than 8 bytes then silence/close: still "not purse" (or an old, odd peer)
-        LinkError::Truncated { .. } => LinkError::NotPurse("a preamble shorter than 8 bytes".into()),
+        LinkError::Truncated { .. } => {
+            LinkError::NotPurse("a preamble shorter than 8 bytes".into())
+        }
         other => other,
     })?;
     check_preamble(&theirs)?;
@@ -232,7 +239,10 @@ mod tests {
             encode_frame(&vec![0; MAX_FRAME + 1]),
             Err(LinkError::TooLarge { .. })
         ));
-        assert!(matches!(decode_frame(&[0xFF, 0xFF]), Err(LinkError::TooLarge { .. })));
+        assert!(matches!(
+            decode_frame(&[0xFF, 0xFF]),
+            Err(LinkError::TooLarge { .. })
+        ));
         assert!(matches!(decode_frame(&[0, 0]), Err(LinkError::EmptyFrame)));
     }
 

@@ -66,7 +66,9 @@ pub enum LinkError {
     Handshake(String),
     #[error("the peer's identity {got} is not the pinned {expected}: wrong address, a changed key, or someone in between; check the fingerprint with the peer (`purse link id` on their side)")]
     Fingerprint { expected: String, got: String },
-    #[error("a frame failed authentication (altered, replayed or reordered in transit); link closed")]
+    #[error(
+        "a frame failed authentication (altered, replayed or reordered in transit); link closed"
+    )]
     Decrypt,
     #[error("the peer sent a malformed message: {0}")]
     BadMessage(String),
@@ -124,8 +126,9 @@ impl Fingerprint {
             .chars()
             .filter(|c| !matches!(c, ':' | ' ' | '-'))
             .collect();
-        let b = hex::decode(&clean)
-            .map_err(|_| format!("fingerprint {s:?} is not hex (64 hex digits, as `purse link id` shows)"))?;
+        let b = hex::decode(&clean).map_err(|_| {
+            format!("fingerprint {s:?} is not hex (64 hex digits, as `purse link id` shows)")
+        })?;
         let a: [u8; 32] = b.try_into().map_err(|b: Vec<u8>| {
             format!(
                 "fingerprint {s:?} has {} bytes; a SHA-256 fingerprint has 32 (64 hex digits)",
@@ -160,7 +163,12 @@ pub struct Identity {
 
 impl std::fmt::Debug for Identity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Identity({}, {})", self.path.display(), self.fingerprint())
+        write!(
+            f,
+            "Identity({}, {})",
+            self.path.display(),
+            self.fingerprint()
+        )
     }
 }
 
@@ -169,7 +177,9 @@ pub fn default_identity_path() -> PathBuf {
     if let Some(p) = std::env::var_os("PURSE_LINK_KEY") {
         return PathBuf::from(p);
     }
-    let home = std::env::var_os("HOME").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("."));
+    let home = std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."));
     home.join(".purse").join("link.key")
 }
 
@@ -212,8 +222,8 @@ impl Identity {
                     .lines()
                     .find(|l| !l.trim().is_empty() && !l.starts_with('#'))
                     .ok_or_else(|| ierr("no key in the file".into()))?;
-                let b = hex::decode(line.trim())
-                    .map_err(|_| ierr("the key line is not hex".into()))?;
+                let b =
+                    hex::decode(line.trim()).map_err(|_| ierr("the key line is not hex".into()))?;
                 let private: [u8; 32] = b
                     .try_into()
                     .map_err(|_| ierr("the key is not 32 bytes".into()))?;

@@ -80,7 +80,10 @@ impl Msg {
 
     pub fn decode(b: &[u8]) -> Result<Msg> {
         serde_json::from_slice(b).map_err(|e| {
-            LinkError::BadMessage(format!("{e} (first bytes {})", hex::encode_upper(&b[..b.len().min(16)])))
+            LinkError::BadMessage(format!(
+                "{e} (first bytes {})",
+                hex::encode_upper(&b[..b.len().min(16)])
+            ))
         })
     }
 

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use crate::card::PurseCard;
 use crate::flows::resume::{self, ResumeOptions, ResumeReport};
-use crate::flows::transfer::{self as xfer, Plan, RunOptions, Secrets, TransferError, TransferReport};
+use crate::flows::transfer::{
+    self as xfer, Plan, RunOptions, Secrets, TransferError, TransferReport,
+};
 use crate::transport::CardIo;
 
 use super::msg::{Msg, Op, Statement};
@@ -90,10 +92,10 @@ pub fn pay<T: CardIo>(
         card: None,
     })?;
     let theirs = match link.recv_within(STATEMENT_TIMEOUT, "waiting for the payee's statement")? {
-        Msg::Accept {
-            statement: Some(s),
-        } => s,
-        Msg::Decline { reason } => return Err(LinkError::Disagree(format!("the payee declined: {reason}")).into()),
+        Msg::Accept { statement: Some(s) } => s,
+        Msg::Decline { reason } => {
+            return Err(LinkError::Disagree(format!("the payee declined: {reason}")).into())
+        }
         other => {
             return Err(LinkError::Unexpected {
                 expected: "the payee's statement".into(),
@@ -103,25 +105,25 @@ pub fn pay<T: CardIo>(
         }
     };
     if let Some(why) = disagreement(ours, &theirs) {
-        let _ = link.send(&Msg::Decline { reason: why.clone() });
+        let _ = link.send(&Msg::Decline {
+            reason: why.clone(),
+        });
         return Err(LinkError::Disagree(why).into());
     }
     let mut payee = PurseCard::new(RemoteCard::new(link));
     payee.reader = "the remote payee".into();
     let result = (|| {
         // SELECT (answered from the payee's cached answer) then both statuses, then the holder
-        payee
-            .select()
-            .map_err(|err| {
-                PayError::Transfer(TransferError::Card {
-                    step: xfer::Step::Setup,
-                    side: xfer::Side::Payee,
-                    err,
-                    money: xfer::MoneyState::Untouched,
-                    tid: None,
-                    resumed: None,
-                })
-            })?;
+        payee.select().map_err(|err| {
+            PayError::Transfer(TransferError::Card {
+                step: xfer::Step::Setup,
+                side: xfer::Side::Payee,
+                err,
+                money: xfer::MoneyState::Untouched,
+                tid: None,
+                resumed: None,
+            })
+        })?;
         let plan = xfer::plan(payer, &mut payee, ours.amount, date).map_err(PayError::Transfer)?;
         let probs = plan.problems();
         if !probs.is_empty() {
@@ -129,7 +131,11 @@ pub fn pay<T: CardIo>(
         }
         let secrets = match decide(&plan) {
             Ok(Some(s)) => s,
-            Ok(None) => return Err(PayError::NotConfirmed("the payer's holder did not confirm".into())),
+            Ok(None) => {
+                return Err(PayError::NotConfirmed(
+                    "the payer's holder did not confirm".into(),
+                ))
+            }
             Err(e) => return Err(PayError::NotConfirmed(e)),
         };
         xfer::execute(payer, &mut payee, &plan, &secrets, opts).map_err(PayError::Transfer)
@@ -160,16 +166,9 @@ pub fn pay<T: CardIo>(
     result
 }
 
-/// Payee's side: wait for the payer's statement, answer ours, and if they agree serve our
-/// card as a payee for exactly that amount. `wait`: how long to wait for each command (the
-/// payer's holder types a PIN in between).
-pub fn receive<T: CardIo>(
-    link: &mut Link,
-    payee: &mut PurseCard<T>,
-    select_answer: &[u8],
-    ours: &Statement,
-    wait: Duration,
-) -> Result<Served, LinkError> {
+/// Payee's side, first half: wait for the payer's statement and answer ours. `Ok` = the two
+/// agree; nothing has been sent to a card yet.
+pub fn agree_receive(link: &mut Link, ours: &Statement) -> Result<(), LinkError> {
     let theirs = match link.recv("waiting for the payer's statement")? {
         Msg::Hello {
             op: Op::Pay,
@@ -178,7 +177,9 @@ pub fn receive<T: CardIo>(
         } => s,
         Msg::Hello { op, .. } => {
             let reason = format!("this side waits for a payment, not a {op:?}");
-            let _ = link.send(&Msg::Decline { reason: reason.clone() });
+            let _ = link.send(&Msg::Decline {
+                reason: reason.clone(),
+            });
             return Err(LinkError::Refused(reason));
         }
         other => {
@@ -189,16 +190,39 @@ pub fn receive<T: CardIo>(
         }
     };
     if let Some(why) = disagreement(ours, &theirs) {
-        let _ = link.send(&Msg::Decline { reason: why.clone() });
+        let _ = link.send(&Msg::Decline {
+            reason: why.clone(),
+        });
         return Err(LinkError::Disagree(why));
     }
     link.send(&Msg::Accept {
         statement: Some(ours.clone()),
-    })?;
-    let mut policy = Policy::new(Role::Payee {
-        amount: ours.amount,
-    });
+    })
+}
+
+/// Payee's side, second half: serve our card as a payee for exactly the agreed amount.
+/// `wait`: how long to wait for each command (the payer's holder types a PIN in between).
+pub fn serve_payee<T: CardIo>(
+    link: &mut Link,
+    payee: &mut PurseCard<T>,
+    select_answer: &[u8],
+    amount: u32,
+    wait: Duration,
+) -> Result<Served, LinkError> {
+    let mut policy = Policy::new(Role::Payee { amount });
     serve_card(link, payee, select_answer, &mut policy, wait)
+}
+
+/// Both halves of the payee's side.
+pub fn receive<T: CardIo>(
+    link: &mut Link,
+    payee: &mut PurseCard<T>,
+    select_answer: &[u8],
+    ours: &Statement,
+    wait: Duration,
+) -> Result<Served, LinkError> {
+    agree_receive(link, ours)?;
+    serve_payee(link, payee, select_answer, ours.amount, wait)
 }
 
 /// Driver of a resume over the link: ask the peer to serve its card for finishing transfers,
@@ -213,9 +237,14 @@ pub fn resume_over<T: CardIo>(
         statement: None,
         card: None,
     })?;
-    match link.recv_within(STATEMENT_TIMEOUT, "waiting for the peer to accept the resume")? {
+    match link.recv_within(
+        STATEMENT_TIMEOUT,
+        "waiting for the peer to accept the resume",
+    )? {
         Msg::Accept { .. } => {}
-        Msg::Decline { reason } => return Err(LinkError::Refused(format!("the peer declined: {reason}"))),
+        Msg::Decline { reason } => {
+            return Err(LinkError::Refused(format!("the peer declined: {reason}")))
+        }
         other => {
             return Err(LinkError::Unexpected {
                 expected: "accept".into(),
@@ -230,7 +259,8 @@ pub fn resume_over<T: CardIo>(
         Ok(_) => resume::resume(local, Some(&mut peer), opts),
         Err(e) => {
             let mut r = ResumeReport::default();
-            r.unreadable.push(format!("the remote card could not be read: {e}"));
+            r.unreadable
+                .push(format!("the remote card could not be read: {e}"));
             r
         }
     };
@@ -256,7 +286,9 @@ pub fn serve_resume<T: CardIo>(
         Msg::Hello { op: Op::Resume, .. } => {}
         Msg::Hello { op, .. } => {
             let reason = format!("this side waits to finish a transfer, not a {op:?}");
-            let _ = link.send(&Msg::Decline { reason: reason.clone() });
+            let _ = link.send(&Msg::Decline {
+                reason: reason.clone(),
+            });
             return Err(LinkError::Refused(reason));
         }
         other => {

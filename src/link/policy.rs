@@ -173,24 +173,41 @@ mod tests {
     use super::*;
 
     fn cmd(ins: u8, data: &[u8]) -> Command {
-        Command::new(consts::CLA_PURSE, ins, 0, 0).data(data.to_vec()).le(256)
+        Command::new(consts::CLA_PURSE, ins, 0, 0)
+            .data(data.to_vec())
+            .le(256)
     }
 
     #[test]
     fn payee_order_and_amount() {
         let mut p = Policy::new(Role::Payee { amount: 700 });
         assert!(matches!(p.check(&cmd(0x44, &[0; 10])), Verdict::Refuse(_)));
-        assert!(matches!(p.check(&cmd(0x40, &[0, 0, 2, 0x8A, 0, 1])), Verdict::Refuse(_)));
-        assert_eq!(p.check(&cmd(0x40, &[0, 0, 2, 0xBC, 0, 1])), Verdict::Forward);
-        assert!(matches!(p.check(&cmd(0x40, &[0, 0, 2, 0xBC, 0, 1])), Verdict::Refuse(_)));
+        assert!(matches!(
+            p.check(&cmd(0x40, &[0, 0, 2, 0x8A, 0, 1])),
+            Verdict::Refuse(_)
+        ));
+        assert_eq!(
+            p.check(&cmd(0x40, &[0, 0, 2, 0xBC, 0, 1])),
+            Verdict::Forward
+        );
+        assert!(matches!(
+            p.check(&cmd(0x40, &[0, 0, 2, 0xBC, 0, 1])),
+            Verdict::Refuse(_)
+        ));
         assert_eq!(p.check(&cmd(0x44, &[0; 10])), Verdict::Forward);
         assert_eq!(p.check(&cmd(0x48, &[0; 10])), Verdict::Forward);
         for bad in [0x20, 0x24, 0x42, 0x46, 0x54, 0x1A, 0x14, 0x8C, 0x7E, 0x34] {
-            assert!(matches!(p.check(&cmd(bad, &[1])), Verdict::Refuse(_)), "{bad:02X}");
+            assert!(
+                matches!(p.check(&cmd(bad, &[1])), Verdict::Refuse(_)),
+                "{bad:02X}"
+            );
         }
         let sel = Command::select(&consts::PURSE_AID);
         assert_eq!(p.check(&sel), Verdict::CachedSelect);
-        assert!(matches!(p.check(&Command::select(&[1, 2, 3])), Verdict::Refuse(_)));
+        assert!(matches!(
+            p.check(&Command::select(&[1, 2, 3])),
+            Verdict::Refuse(_)
+        ));
     }
 
     #[test]
@@ -201,11 +218,17 @@ mod tests {
         assert_eq!(p.check(&cmd(0x74, &[])), Verdict::Forward);
         assert_eq!(p.check(&cmd(0x34, &[])), Verdict::Forward);
         for bad in [0x20, 0x24, 0x7E, 0x54, 0x40, 0x42, 0x46] {
-            assert!(matches!(p.check(&cmd(bad, &[1])), Verdict::Refuse(_)), "{bad:02X}");
+            assert!(
+                matches!(p.check(&cmd(bad, &[1])), Verdict::Refuse(_)),
+                "{bad:02X}"
+            );
         }
         let mut p = Policy::new(Role::Resume);
         for bad in [0x20, 0x24, 0x54, 0x40, 0x42, 0x44, 0x46, 0x70] {
-            assert!(matches!(p.check(&cmd(bad, &[1])), Verdict::Refuse(_)), "{bad:02X}");
+            assert!(
+                matches!(p.check(&cmd(bad, &[1])), Verdict::Refuse(_)),
+                "{bad:02X}"
+            );
         }
     }
 }

@@ -131,7 +131,9 @@ pub fn serve_card<T: CardIo>(
                                 let _ = link.send(&Msg::Refused {
                                     reason: format!("the card failed: {e}"),
                                 });
-                                return Err(LinkError::Refused(format!("this side's card failed: {e}")));
+                                return Err(LinkError::Refused(format!(
+                                    "this side's card failed: {e}"
+                                )));
                             }
                         };
                         link.send(&Msg::Answer {

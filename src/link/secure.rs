@@ -121,8 +121,9 @@ impl Link {
                 write_frame(stream, &buf[..n], timeout)
             } else {
                 let f = read_frame(stream, timeout, "in the secure handshake")?;
-                hs.read_message(&f, payload)
-                    .map_err(|e| LinkError::Handshake(format!("{e} (not a purse peer, or altered in transit)")))?;
+                hs.read_message(&f, payload).map_err(|e| {
+                    LinkError::Handshake(format!("{e} (not a purse peer, or altered in transit)"))
+                })?;
                 Ok(())
             }
         };

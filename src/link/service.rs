@@ -131,7 +131,10 @@ impl Service {
                 break;
             }
             if let Some(m) = self.opts.max_syncs {
-                if self.stats.syncs_ok.load(Ordering::SeqCst) + self.stats.syncs_failed.load(Ordering::SeqCst) >= m {
+                if self.stats.syncs_ok.load(Ordering::SeqCst)
+                    + self.stats.syncs_failed.load(Ordering::SeqCst)
+                    >= m
+                {
                     break;
                 }
             }
@@ -140,7 +143,10 @@ impl Service {
                     let _ = stream.set_nonblocking(false);
                     if self.stats.connected.load(Ordering::SeqCst) >= self.opts.max_clients {
                         self.stats.turned_away.fetch_add(1, Ordering::SeqCst);
-                        log(&format!("{addr}: turned away (already {} clients)", self.opts.max_clients));
+                        log(&format!(
+                            "{addr}: turned away (already {} clients)",
+                            self.opts.max_clients
+                        ));
                         drop(stream);
                         continue;
                     }
@@ -170,11 +176,18 @@ impl Service {
 
     /// Take a free bank card able to sync `card` (role above it, range covering it), waiting
     /// and telling the client its place. `Ok(None)`: none will ever fit.
-    fn checkout(&self, link: &mut Link, role: Role, account: Account) -> Result<Option<(usize, BankCard)>, LinkError> {
+    fn checkout(
+        &self,
+        link: &mut Link,
+        role: Role,
+        account: Account,
+    ) -> Result<Option<(usize, BankCard)>, LinkError> {
         let want = ps::bank_role_for(role);
         let fits = |s: &Slot| {
             Some(s.role) == want
-                && s.range.map(|(lo, hi)| account.0 >= lo.0 && account.0 <= hi.0).unwrap_or(true)
+                && s.range
+                    .map(|(lo, hi)| account.0 >= lo.0 && account.0 <= hi.0)
+                    .unwrap_or(true)
         };
         let deadline = Instant::now() + self.opts.queue_timeout;
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
@@ -241,7 +254,10 @@ impl Service {
     }
 
     fn client(&self, stream: std::net::TcpStream, log: &Log) -> Result<(), LinkError> {
-        let addr = stream.peer_addr().map(|a| a.to_string()).unwrap_or_default();
+        let addr = stream
+            .peer_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default();
         let mut link = Link::accept(stream, &self.id, None, self.opts.client_timeout)?;
         let hello = link.recv("waiting for the client's hello")?;
         let card = match hello {
@@ -252,7 +268,9 @@ impl Service {
             } => c,
             Msg::Hello { op, .. } => {
                 let reason = format!("this is a bank's sync service; it does not do {op:?}");
-                let _ = link.send(&Msg::Decline { reason: reason.clone() });
+                let _ = link.send(&Msg::Decline {
+                    reason: reason.clone(),
+                });
                 return Err(LinkError::Refused(reason));
             }
             other => {
@@ -262,13 +280,19 @@ impl Service {
                 })
             }
         };
-        let CardHello { role, account, name } = card;
+        let CardHello {
+            role,
+            account,
+            name,
+        } = card;
         let role = Role::from_code(role);
         let account = match Account::parse(&account) {
             Ok(a) => a,
             Err(e) => {
                 let reason = format!("bad account number: {e}");
-                let _ = link.send(&Msg::Decline { reason: reason.clone() });
+                let _ = link.send(&Msg::Decline {
+                    reason: reason.clone(),
+                });
                 return Err(LinkError::Refused(reason));
             }
         };
@@ -277,10 +301,15 @@ impl Service {
                 "this service has no bank card that syncs a {} card of account {account}",
                 role.name()
             );
-            let _ = link.send(&Msg::Decline { reason: reason.clone() });
+            let _ = link.send(&Msg::Decline {
+                reason: reason.clone(),
+            });
             return Err(LinkError::Refused(reason));
         };
-        log(&format!("{addr}: syncing {name} ({account}) with {}", bank.status.name));
+        log(&format!(
+            "{addr}: syncing {name} ({account}) with {}",
+            bank.status.name
+        ));
         let t0 = Instant::now();
         let accepted = link.send(&Msg::Accept { statement: None });
         let outcome = match accepted {
@@ -292,26 +321,31 @@ impl Service {
                     store: self.opts.store,
                     ..SyncOptions::default()
                 };
-                let r = remote
-                    .select()
+                let r = remote.select().map_err(|e| e.to_string()).and_then(|_| {
+                    fsync::sync(
+                        &mut bank.card,
+                        &mut remote,
+                        bank.ledger.as_mut(),
+                        &opts,
+                        &mut |_| {},
+                    )
                     .map_err(|e| e.to_string())
-                    .and_then(|_| {
-                        fsync::sync(
-                            &mut bank.card,
-                            &mut remote,
-                            bank.ledger.as_mut(),
-                            &opts,
-                            &mut |_| {},
-                        )
-                        .map_err(|e| e.to_string())
-                    });
+                });
                 let broken = remote.into_inner().broken.is_some();
                 let (ok, summary, report) = match &r {
-                    Ok(rep) => (true, rep.summary(), serde_json::to_value(rep).unwrap_or_default()),
+                    Ok(rep) => (
+                        true,
+                        rep.summary(),
+                        serde_json::to_value(rep).unwrap_or_default(),
+                    ),
                     Err(e) => (false, e.clone(), serde_json::Value::Null),
                 };
                 if !broken {
-                    let _ = link.send(&Msg::Done { ok, summary, report });
+                    let _ = link.send(&Msg::Done {
+                        ok,
+                        summary,
+                        report,
+                    });
                 }
                 r.map(|_| ())
             }
@@ -323,12 +357,17 @@ impl Service {
         match outcome {
             Ok(()) => {
                 self.stats.syncs_ok.fetch_add(1, Ordering::SeqCst);
-                log(&format!("{addr}: {name} ({account}) synced in {} ms", t0.elapsed().as_millis()));
+                log(&format!(
+                    "{addr}: {name} ({account}) synced in {} ms",
+                    t0.elapsed().as_millis()
+                ));
                 Ok(())
             }
             Err(e) => {
                 self.stats.syncs_failed.fetch_add(1, Ordering::SeqCst);
-                Err(LinkError::Refused(format!("sync of {name} ({account}) failed: {e}")))
+                Err(LinkError::Refused(format!(
+                    "sync of {name} ({account}) failed: {e}"
+                )))
             }
         }
     }
