@@ -93,6 +93,30 @@ impl Wire for TcpStream {
     }
 }
 
+/// In-memory wire (fuzzing, tests): reads what it holds, then EOF; writes are kept.
+pub struct MemWire(pub std::io::Cursor<Vec<u8>>);
+
+impl Read for MemWire {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.0.read(buf)
+    }
+}
+
+impl Write for MemWire {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Wire for MemWire {
+    fn set_deadline(&mut self, _left: Duration) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 /// Read exactly `buf.len()` bytes before `deadline`. `Ok(false)`: the peer closed before the
 /// first byte (only allowed when `eof_ok`).
 fn read_full<W: Wire + ?Sized>(

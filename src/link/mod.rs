@@ -267,6 +267,51 @@ impl Identity {
     }
 }
 
+/// Everything the link parses from a peer, on arbitrary bytes: the preamble, the frame decoder
+/// (slice and stream), the message decoder, the APDU parser and every role's policy. The fuzz
+/// target (fuzz/fuzz_targets/link_frame.rs) and the corpus test (tests/link_frames.rs) call
+/// this; it must return, never panic, whatever `data` is.
+pub fn parse_untrusted(data: &[u8]) {
+    let _ = frame::check_preamble(&data[..data.len().min(8)]);
+    // slice decoder: frames back to back
+    let mut rest = data;
+    while let Ok(Some((body, used))) = frame::decode_frame(rest) {
+        digest_body(body);
+        rest = &rest[used..];
+    }
+    // stream decoder over the same bytes (EOF stands for a peer that stops)
+    let mut w = frame::MemWire(std::io::Cursor::new(data.to_vec()));
+    for _ in 0..64 {
+        match frame::read_frame(&mut w, Duration::from_millis(50), "fuzzing") {
+            Ok(b) => digest_body(&b),
+            Err(_) => break,
+        }
+    }
+    if let Ok(s) = std::str::from_utf8(data) {
+        let _ = Fingerprint::parse(s);
+    }
+}
+
+fn digest_body(body: &[u8]) {
+    if let Ok(m) = msg::Msg::decode(body) {
+        let _ = m.encode();
+        if let msg::Msg::Apdu { hex } | msg::Msg::Answer { hex } = &m {
+            if let Ok(raw) = msg::unhex("apdu", hex) {
+                if let Ok(c) = crate::apdu::Command::from_bytes(&raw) {
+                    for role in [
+                        policy::Role::Payee { amount: 700 },
+                        policy::Role::Synced,
+                        policy::Role::Resume,
+                    ] {
+                        let mut p = policy::Policy::new(role);
+                        let _ = p.check(&c);
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[cfg(unix)]
 fn write_private(path: &Path, data: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
