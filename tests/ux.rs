@@ -437,7 +437,7 @@ fn flows_hold_cards_exclusively_and_busy_cards_are_explained() {
     // purse's flow connection (PurseCard::open) is exclusive: others are kept out meanwhile
     let p = purse::transport::Pcsc::establish().unwrap();
     let name = reader.to_str().unwrap().to_string();
-    let card = purse::card::PurseCard::open(&p, &name).expect("open");
+    let card = purse::card::PurseCard::open_exclusive(&p, &name).expect("open");
     match ctx.connect(&reader, pcsc::ShareMode::Shared, pcsc::Protocols::ANY) {
         Err(pcsc::Error::SharingViolation) => {}
         Err(e) => panic!("expected a sharing violation, got {e}"),

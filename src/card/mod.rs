@@ -339,10 +339,18 @@ pub fn select_reader(pcsc: &Pcsc, sel: Option<&str>) -> Result<String, crate::Er
 }
 
 impl PurseCard<Connection> {
-    /// Connect to `reader` exclusively (held for the whole flow, so no other PC/SC client can
-    /// interleave commands mid-transfer) and SELECT the purse applet.
+    /// Connect to `reader` (shared) and SELECT the purse applet.
     pub fn open(pcsc: &Pcsc, reader: &str) -> Result<Self, CardError> {
-        let conn = pcsc.connect_exclusive(reader)?;
+        Self::opened(pcsc.connect(reader)?, reader)
+    }
+
+    /// Connect to `reader` exclusively (held for the whole flow, so no other PC/SC client can
+    /// interleave commands mid-transfer) and SELECT the purse applet. The CLI's flows use this.
+    pub fn open_exclusive(pcsc: &Pcsc, reader: &str) -> Result<Self, CardError> {
+        Self::opened(pcsc.connect_exclusive(reader)?, reader)
+    }
+
+    fn opened(conn: Connection, reader: &str) -> Result<Self, CardError> {
         let mut card = PurseCard::new(conn);
         card.reader = reader.to_string();
         card.select()?;

@@ -99,7 +99,7 @@ pub enum BadCardCmd {
 
 fn open(pcsc: &Pcsc, sel: &str) -> anyhow::Result<PurseCard<Connection>> {
     let reader = purse::card::select_reader(pcsc, Some(sel))?;
-    Ok(PurseCard::open(pcsc, &reader)?)
+    Ok(PurseCard::open_exclusive(pcsc, &reader)?)
 }
 
 /// The accounts given as arguments, then those of `file` (`-` = stdin), one per line; a bad one
@@ -280,7 +280,7 @@ fn report(cli: &Cli, done: &[AdminOutcome], e: &AdminError, n: usize) -> anyhow:
 fn list(cli: &Cli, bank_sel: Option<&str>) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
     let reader = purse::card::select_reader(&pcsc, bank_sel.or(cli.reader.as_deref()))?;
-    let mut bank = PurseCard::open(&pcsc, &reader).context("bank card")?;
+    let mut bank = PurseCard::open_exclusive(&pcsc, &reader).context("bank card")?;
     let st = bank.get_status()?;
     let files: BankFiles = admin::read_bank_files(&mut bank)?;
     if cli.json {

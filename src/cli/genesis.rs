@@ -118,7 +118,7 @@ pub fn run(cli: &Cli, a: &GenesisArgs) -> anyhow::Result<i32> {
 
     let pcsc = Pcsc::establish()?;
     let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open(&pcsc, &reader)?;
+    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
     let sel = card.selected.expect("selected");
     if sel.life != Life::Blank {
         bail!(

@@ -93,8 +93,8 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
     if ir == cr {
         bail!("--from and --to name the same reader ({ir})");
     }
-    let mut issuer = PurseCard::open(&pcsc, &ir).with_context(|| format!("issuer card in {ir}"))?;
-    let mut blank = PurseCard::open(&pcsc, &cr).with_context(|| format!("new card in {cr}"))?;
+    let mut issuer = PurseCard::open_exclusive(&pcsc, &ir).with_context(|| format!("issuer card in {ir}"))?;
+    let mut blank = PurseCard::open_exclusive(&pcsc, &cr).with_context(|| format!("new card in {cr}"))?;
     let ist = issuer.get_status()?;
     if ist.life != Life::Active {
         bail!("the card in {ir} is not personalised: run `purse genesis` on it first");

@@ -116,7 +116,7 @@ fn usage(m: &str) -> anyhow::Error {
 
 fn own_card(cli: &Cli, pcsc: &Pcsc) -> anyhow::Result<PurseCard<Connection>> {
     let reader = pcsc.select_reader(cli.reader.as_deref())?;
-    PurseCard::open(pcsc, &reader).map_err(|e| match e {
+    PurseCard::open_exclusive(pcsc, &reader).map_err(|e| match e {
         purse::card::CardError::Transport(t) => anyhow::Error::new(t),
         other => anyhow::anyhow!("{reader}: {other}"),
     })
@@ -675,7 +675,7 @@ pub fn run_serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<i32> {
     for sel in &readers {
         let reader = pcsc.select_reader(Some(sel))?;
         let mut card =
-            PurseCard::open(&pcsc, &reader).map_err(|e| anyhow::anyhow!("{reader}: {e}"))?;
+            PurseCard::open_exclusive(&pcsc, &reader).map_err(|e| anyhow::anyhow!("{reader}: {e}"))?;
         let st = card
             .get_status()
             .map_err(|e| anyhow::anyhow!("{reader}: {e}"))?;

@@ -26,7 +26,7 @@ pub fn run(cli: &Cli, a: &MintArgs) -> anyhow::Result<i32> {
     };
     let pcsc = Pcsc::establish()?;
     let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open(&pcsc, &reader)?;
+    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
     let st = card.get_status()?;
     let dec = st.currency.decimals;
     let amount = types::parse_amount(&a.amount, dec).context("amount")?;

@@ -15,7 +15,7 @@ pub struct PassbookArgs {}
 pub fn run(cli: &Cli, _a: &PassbookArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
     let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open(&pcsc, &reader)?;
+    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
     let st = card.get_status()?;
     if st.life != Life::Active {
         anyhow::bail!(

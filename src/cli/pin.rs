@@ -170,7 +170,7 @@ pub enum PinCmd {
 pub fn run(cli: &Cli, args: &PinArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
     let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open(&pcsc, &reader)?;
+    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
     match &args.cmd {
         PinCmd::Verify { secret } => {
             let w = secret.secret();

@@ -26,7 +26,7 @@ pub struct PrivacyArgs {
 pub fn run(cli: &Cli, a: &PrivacyArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
     let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open(&pcsc, &reader)?;
+    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
     let pin = super::pin::current(SecretRef::Pin)?;
     let on = matches!(a.mode, Mode::On);
     let ch = set_privacy(&mut card, &pin, on)?;

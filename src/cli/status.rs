@@ -204,7 +204,7 @@ pub fn run(cli: &Cli, a: &StatusArgs) -> anyhow::Result<i32> {
     if a.all && cli.reader.is_none() {
         let mut js = Vec::new();
         for r in pcsc.readers()?.into_iter().filter(|r| r.card_present) {
-            match PurseCard::open(&pcsc, &r.name)
+            match PurseCard::open_exclusive(&pcsc, &r.name)
                 .map_err(anyhow::Error::from)
                 .and_then(|mut c| collect(&mut c, &r.name))
             {
@@ -228,7 +228,7 @@ pub fn run(cli: &Cli, a: &StatusArgs) -> anyhow::Result<i32> {
         return Ok(super::EXIT_OK);
     }
     let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open(&pcsc, &reader)?;
+    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
     let (j, t) = collect(&mut card, &reader)?;
     if cli.json {
         super::print_json(&j)?;
@@ -245,7 +245,7 @@ pub struct ExceptionsArgs {}
 pub fn run_exceptions(cli: &Cli, _a: &ExceptionsArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
     let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open(&pcsc, &reader)?;
+    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
     let st = card.get_status()?;
     let dec = st.currency.decimals;
     let ex = card.read_exceptions()?;

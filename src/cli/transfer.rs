@@ -65,7 +65,7 @@ pub fn read_secret(env: &str, prompt: &str) -> anyhow::Result<Vec<u8>> {
 /// Connect to the reader `sel` and SELECT the purse applet (held until dropped).
 pub fn open_card(pcsc: &Pcsc, sel: &str) -> anyhow::Result<PurseCard<Connection>> {
     let reader = purse::card::select_reader(pcsc, Some(sel))?;
-    PurseCard::open(pcsc, &reader).map_err(|e| card_err(e, &reader))
+    PurseCard::open_exclusive(pcsc, &reader).map_err(|e| card_err(e, &reader))
 }
 
 fn card_err(e: CardError, reader: &str) -> anyhow::Error {
