@@ -36,6 +36,9 @@ pub struct BankCard {
     /// This bank card's ledger connection (one per card: syncs on different cards store
     /// concurrently; the ledger serialises its own transactions).
     pub ledger: Option<Ledger>,
+    /// The operator's PIN as typed once at start: re-verified before each sync, so a bank card
+    /// whose session was reset (pulled, reconnected) keeps serving (FIG. 5 block 501).
+    pub pin: Vec<u8>,
 }
 
 struct Slot {
@@ -319,6 +322,7 @@ impl Service {
                 remote.reader = format!("the remote card {name}");
                 let opts = SyncOptions {
                     store: self.opts.store,
+                    bank_pin: Some(bank.pin.clone()),
                     ..SyncOptions::default()
                 };
                 let r = remote.select().map_err(|e| e.to_string()).and_then(|_| {
