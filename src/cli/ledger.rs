@@ -96,14 +96,14 @@ pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
     let damaged = if matches!(a.cmd, Some(LedgerCmd::Check)) {
         Vec::new()
     } else {
-        lg.quick_check()?
+        lg.check_quick()?.problems
     };
-    if !damaged.is_empty() {
+    if let Some(first) = damaged.first() {
         eprintln!(
-            "warning: ledger {} is damaged ({} problem(s), first: {}); what follows may be incomplete or wrong; run `purse ledger check`",
+            "warning: ledger {} is damaged or was altered ({} problem(s), first: {}); what follows may be incomplete or wrong; run `purse ledger check`",
             path.display(),
             damaged.len(),
-            damaged[0]
+            first.detail
         );
     }
     let units = lg.units()?;
@@ -478,7 +478,11 @@ fn summary(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
             k.name.as_deref().unwrap_or("?"),
             k.role.as_deref().unwrap_or("?"),
             k.own_entries,
-            t(&k.balance),
+            if k.role.as_deref() == Some("center") {
+                "never collected".to_string()
+            } else {
+                t(&k.balance)
+            },
             k.reported_balance.as_ref().map(t).unwrap_or_else(|| "-".into()),
             k.reported_at.as_deref().unwrap_or("-"),
             if k.chain_breaks > 0 {

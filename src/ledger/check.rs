@@ -49,7 +49,17 @@ impl Ledger {
     /// Check the file and its content (see the module docs). Problems are reported, not
     /// returned as errors: a damaged table is itself a finding.
     pub fn check(&self) -> Result<CheckReport> {
-        let mut problems: Vec<CheckProblem> = pragma_check(&self.conn, "integrity_check")?
+        self.check_with("integrity_check")
+    }
+
+    /// The check the read commands run at open: SQLite's `quick_check` (every page's
+    /// structure, not indexes against tables) and the ledger's own consistency checks.
+    pub fn check_quick(&self) -> Result<CheckReport> {
+        self.check_with("quick_check")
+    }
+
+    fn check_with(&self, pragma: &str) -> Result<CheckReport> {
+        let mut problems: Vec<CheckProblem> = pragma_check(&self.conn, pragma)?
             .into_iter()
             .map(|m| p("sqlite", m, vec![]))
             .collect();

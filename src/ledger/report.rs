@@ -180,7 +180,11 @@ svg .reported {{ fill: #e8590c; }}
             e = k.own_entries,
             m = k.balance.minor,
             held = (k.role.as_deref() != Some("center")) as u8,
-            b = esc(&u.text(k.balance.minor)),
+            b = if k.role.as_deref() == Some("center") {
+                format!("never collected (issued {})", esc(&u.text(-k.balance.minor)))
+            } else {
+                esc(&u.text(k.balance.minor))
+            },
             rep = match (&k.reported_balance, &k.reported_at) {
                 (Some(b), Some(t)) => format!("{} ({})", esc(&u.text(b.minor)), &t[..10]),
                 _ => "—".into(),
@@ -271,10 +275,22 @@ fn flow_svg(s: &Summary, entries: &[StoredEntry], u: &Units) -> String {
             (k.account.as_str(), n.to_string())
         })
         .collect();
-    let balance: HashMap<&str, i64> = s
+    // What a node shows: the rebuilt balance; for the center (never collected, its rebuilt
+    // balance is minus what it issued) the balance it reported at its last sync.
+    let balance: HashMap<&str, String> = s
         .cards
         .iter()
-        .map(|k| (k.account.as_str(), k.balance.minor))
+        .map(|k| {
+            let t = if k.role.as_deref() == Some("center") {
+                match &k.reported_balance {
+                    Some(b) => format!("{} reported", u.text(b.minor)),
+                    None => format!("issued {}", u.text(-k.balance.minor)),
+                }
+            } else {
+                u.text(k.balance.minor)
+            };
+            (k.account.as_str(), t)
+        })
         .collect();
     // Volume per card, to keep the busiest when a column is too long.
     let mut vol: HashMap<&str, i64> = HashMap::new();
@@ -346,7 +362,8 @@ fn flow_svg(s: &Summary, entries: &[StoredEntry], u: &Units) -> String {
             (x1 + nw, y1 + nh / 2.0, x2 + nw, y2 + nh / 2.0)
         };
         let d = if x1 == x2 {
-            let bulge = 40.0 + (y2 - y1).abs() / 3.0;
+            // the two directions between the same pair bulge apart, so labels do not overlap
+            let bulge = 40.0 + (y2 - y1).abs() / 3.0 + if y2 < y1 { 60.0 } else { 0.0 };
             format!(
                 "M{sx:.1},{sy:.1} C{:.1},{sy:.1} {:.1},{ey:.1} {ex:.1},{ey:.1}",
                 sx + bulge,
@@ -356,15 +373,20 @@ fn flow_svg(s: &Summary, entries: &[StoredEntry], u: &Units) -> String {
             let mx = (sx + ex) / 2.0;
             format!("M{sx:.1},{sy:.1} C{mx:.1},{sy:.1} {mx:.1},{ey:.1} {ex:.1},{ey:.1}")
         };
-        let (lx, ly) = if x1 == x2 {
-            (sx + 44.0 + (y2 - y1).abs() / 4.0, (sy + ey) / 2.0)
+        let (lx, ly, anchor) = if x1 == x2 {
+            let bulge = 40.0 + (y2 - y1).abs() / 3.0 + if y2 < y1 { 60.0 } else { 0.0 };
+            (
+                sx + 0.75 * bulge + 4.0,
+                (sy + ey) / 2.0 + if y2 < y1 { 14.0 } else { -4.0 },
+                "start",
+            )
         } else {
-            ((sx + ex) / 2.0, (sy + ey) / 2.0 - 4.0)
+            ((sx + ex) / 2.0, (sy + ey) / 2.0 - 4.0, "middle")
         };
         let text = u.text(*amount);
         let _ = writeln!(
             o,
-            "<g class=\"flow\" data-from=\"{f}\" data-to=\"{t}\" data-minor=\"{amount}\"><path class=\"band{up}\" d=\"{d}\" stroke-width=\"{w:.1}\"><title>{fl} → {tl}: {tx} in {n} transfer(s)</title></path><text x=\"{lx:.0}\" y=\"{ly:.0}\" text-anchor=\"middle\">{tx}</text></g>",
+            "<g class=\"flow\" data-from=\"{f}\" data-to=\"{t}\" data-minor=\"{amount}\"><path class=\"band{up}\" d=\"{d}\" stroke-width=\"{w:.1}\"><title>{fl} → {tl}: {tx} in {n} transfer(s)</title></path><text x=\"{lx:.0}\" y=\"{ly:.0}\" text-anchor=\"{anchor}\">{tx}</text></g>",
             f = esc(from),
             t = esc(to),
             up = if down { "" } else { " up" },
@@ -380,10 +402,7 @@ fn flow_svg(s: &Summary, entries: &[StoredEntry], u: &Units) -> String {
         } else {
             (
                 label.get(a.as_str()).cloned().unwrap_or_else(|| "?".into()),
-                balance
-                    .get(a.as_str())
-                    .map(|b| u.text(*b))
-                    .unwrap_or_default(),
+                balance.get(a.as_str()).cloned().unwrap_or_default(),
             )
         };
         let _ = writeln!(
@@ -408,13 +427,13 @@ fn chart_svg(k: &crate::ledger::summary::CardSummary, es: &[&StoredEntry], u: &U
     let (w, h, l, r, t, b) = (330.0, 150.0, 70.0, 12.0, 10.0, 28.0);
     let mut pts: Vec<i64> = es.iter().map(|e| e.new_balance as i64).collect();
     let reported = k.reported_balance.as_ref().map(|a| a.minor);
-    let max = pts
-        .iter()
-        .copied()
-        .chain(reported)
-        .max()
-        .unwrap_or(0)
-        .max(1) as f64;
+    // Scaled to the balance's own range (a 0-based axis hides a user's small payments); the
+    // axis labels say where it starts and ends.
+    let hi = pts.iter().copied().chain(reported).max().unwrap_or(0);
+    let lo = pts.iter().copied().chain(reported).min().unwrap_or(0);
+    let pad = ((hi - lo) / 10).max(1);
+    let (lo, hi) = ((lo - pad).max(0), hi + pad);
+    let span = (hi - lo).max(1) as f64;
     let n = pts.len().max(1);
     let x = |i: usize| {
         l + (w - l - r)
@@ -424,7 +443,7 @@ fn chart_svg(k: &crate::ledger::summary::CardSummary, es: &[&StoredEntry], u: &U
                 0.5
             }
     };
-    let y = |v: i64| t + (h - t - b) * (1.0 - v as f64 / max);
+    let y = |v: i64| t + (h - t - b) * (1.0 - (v - lo) as f64 / span);
     let mut d = String::new();
     for (i, v) in pts.iter().enumerate() {
         // a step: the balance holds until the next entry
@@ -435,7 +454,7 @@ fn chart_svg(k: &crate::ledger::summary::CardSummary, es: &[&StoredEntry], u: &U
         }
     }
     let mut o = format!(
-        "<div class=\"chart\" data-account=\"{a}\"><h3>{name} <span class=\"muted\">{a} · {role}</span></h3>\n<svg width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\">\n<line class=\"axis\" x1=\"{l}\" y1=\"{yb:.0}\" x2=\"{xr:.0}\" y2=\"{yb:.0}\"/><line class=\"axis\" x1=\"{l}\" y1=\"{t}\" x2=\"{l}\" y2=\"{yb:.0}\"/>\n<text x=\"{lx:.0}\" y=\"{ty:.0}\" text-anchor=\"end\">{top}</text><text x=\"{lx:.0}\" y=\"{yb:.0}\" text-anchor=\"end\">0</text>\n",
+        "<div class=\"chart\" data-account=\"{a}\"><h3>{name} <span class=\"muted\">{a} · {role}</span></h3>\n<svg width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\">\n<line class=\"axis\" x1=\"{l}\" y1=\"{yb:.0}\" x2=\"{xr:.0}\" y2=\"{yb:.0}\"/><line class=\"axis\" x1=\"{l}\" y1=\"{t}\" x2=\"{l}\" y2=\"{yb:.0}\"/>\n<text x=\"{lx:.0}\" y=\"{ty:.0}\" text-anchor=\"end\">{top}</text><text x=\"{lx:.0}\" y=\"{yb:.0}\" text-anchor=\"end\">{bottom}</text>\n",
         a = esc(&k.account),
         name = esc(k.name.as_deref().unwrap_or("?")),
         role = esc(k.role.as_deref().unwrap_or("?")),
@@ -443,7 +462,8 @@ fn chart_svg(k: &crate::ledger::summary::CardSummary, es: &[&StoredEntry], u: &U
         xr = w - r,
         lx = l - 4.0,
         ty = t + 8.0,
-        top = esc(&u.decimal(max as i64)),
+        top = esc(&u.decimal(hi)),
+        bottom = esc(&u.decimal(lo)),
     );
     let _ = writeln!(o, "<path class=\"line\" d=\"{d}\"/>");
     for (i, e) in es.iter().enumerate() {
