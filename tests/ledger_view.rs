@@ -101,6 +101,14 @@ fn ledger_view_cases() {
             ),
             ("corrupted_page_is_reported", corrupted_page_is_reported),
             ("altered_entry_is_reported", altered_entry_is_reported),
+            (
+                "forged_value_breaks_conservation",
+                forged_value_breaks_conservation,
+            ),
+            (
+                "older_ledger_prints_minor_units",
+                older_ledger_prints_minor_units,
+            ),
             ("html_report_in_chromium", html_report_in_chromium),
         ],
     );
@@ -355,6 +363,14 @@ fn archived_ledger_on_read_only_media(b: &mut Bank) {
         bytes,
         "the archived file was not changed"
     );
+    // archived in the middle of a write (its rollback journal next to it): refused, not read
+    // half-written
+    chmod(&arch, 0o755);
+    std::fs::write(arch.join("ledger-2026.sqlite-journal"), [0xD9u8; 512]).unwrap();
+    chmod(&arch, 0o555);
+    let o = purse(&f, &["summary"]);
+    assert_eq!(o.code, 2, "{} {}", o.stdout, o.stderr);
+    assert!(o.stderr.contains("interrupted"), "{}", o.stderr);
     chmod(&arch, 0o755);
 }
 
@@ -583,4 +599,130 @@ fn html_report_in_chromium(b: &mut Bank) {
         shot.len()
     );
     eprintln!("report screenshot: {}", png.display());
+}
+
+/// A copy of the real ledger with one forged collection stored by the library (as a hostile
+/// host could): the summary must say value is not conserved, and exit 1.
+fn forged_copy(
+    b: &Bank,
+    card: &str,
+    e: purse::ledger::PassbookEntry,
+) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("l.sqlite");
+    std::fs::copy(ledger_path(b), &f).unwrap();
+    let mut lg = purse::ledger::Ledger::open(&f).unwrap();
+    let (bank, acct) = (b.status("branch").account, b.status(card).account);
+    lg.store_collection(
+        &bank,
+        &acct,
+        &[purse::ledger::encode_entry(&e)],
+        &purse::ledger::SyncExtras::default(),
+    )
+    .unwrap();
+    (tmp, f)
+}
+
+fn forged_value_breaks_conservation(b: &mut Bank) {
+    use purse::ledger::{EntryType, PassbookEntry};
+    // bob "mints" 100.00 (his chain stays unbroken: 514.34 -> 614.34)
+    let bob = b.status("bob");
+    let mint = PassbookEntry {
+        account: bob.account,
+        name: "MINT".into(),
+        random: [0; 8],
+        date: DATE,
+        kind: EntryType::Mint,
+        amount: 10_000,
+        new_balance: bob.balance + 10_000,
+        tid: [0; 6],
+        keynum: 0,
+    };
+    let (_t, f) = forged_copy(b, "bob", mint);
+    let o = purse(&f, &["--json", "summary"]);
+    assert_eq!(o.code, 1, "{} {}", o.stdout, o.stderr);
+    let s = o.json();
+    assert_eq!(s["conservation"]["holds"], false);
+    assert_eq!(s["conservation"]["difference"]["decimal"], "100.00");
+    assert!(
+        s["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["kind"] == "mint_off_center"),
+        "{s}"
+    );
+    let o = purse(&f, &["summary"]);
+    assert!(
+        o.stdout.contains("VALUE NOT CONSERVED") && o.stdout.contains("100.00 EUR"),
+        "{}",
+        o.stdout
+    );
+
+    // alice credited 50.00 by a card that never existed: the sum still adds up (the phantom
+    // payer goes negative), so the negative balance is what breaks conservation
+    let alice = b.status("alice");
+    let phantom =
+        purse::ledger::Account::from_digits15(&[1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 9])
+            .unwrap();
+    let credit = PassbookEntry {
+        account: phantom,
+        name: "GHOST".into(),
+        random: [0x77; 8],
+        date: DATE,
+        kind: EntryType::Credit,
+        amount: 5_000,
+        new_balance: 99_266 + 5_000,
+        tid: [0xAB; 6],
+        keynum: 0,
+    };
+    let (_t2, f2) = forged_copy(b, "alice", credit);
+    let o = purse(&f2, &["--json", "summary"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let s = o.json();
+    assert_eq!(s["conservation"]["holds"], false, "{s}");
+    assert_eq!(
+        s["conservation"]["negative_balances"][0],
+        phantom.to_string()
+    );
+    let _ = alice;
+}
+
+/// A ledger written before syncs recorded the cards' status: amounts stay minor units, labelled.
+fn older_ledger_prints_minor_units(b: &mut Bank) {
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("old.sqlite");
+    std::fs::copy(ledger_path(b), &f).unwrap();
+    rusqlite::Connection::open(&f)
+        .unwrap()
+        .execute_batch("DROP TABLE card_status")
+        .unwrap();
+    let alice = acc(b, "alice");
+    let o = purse(&f, &["--account", &alice]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    assert!(
+        o.stdout.contains("(amounts in minor units)"),
+        "{}",
+        o.stdout
+    );
+    assert!(
+        o.stdout
+            .lines()
+            .any(|l| l.contains("DEBIT") && l.contains(" 1234 ")),
+        "{}",
+        o.stdout
+    );
+    let v = ok_json(&f, &["--account", &alice]);
+    assert_eq!(v["currency"]["currency"], serde_json::Value::Null);
+    assert!(v["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["amount_decimal"] == "1234"));
+    let o = purse(&f, &["summary"]);
+    assert!(
+        o.stdout.contains("985.66") == false && o.stdout.contains("98566 minor units"),
+        "{}",
+        o.stdout
+    );
 }

@@ -451,7 +451,7 @@ fn summary(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
     let s = lg.summary()?;
     if cli.json {
         super::print_json(&s)?;
-        return Ok(true);
+        return Ok(s.conservation.holds);
     }
     let u = &s.units;
     let t = |a: &ledger::units::Amount| u.text(a.minor);
@@ -498,8 +498,13 @@ fn summary(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
     println!("issued by the center       {:>16}", t(&c.issued_by_center));
     println!("held by the cards below it {:>16}", t(&c.held_by_cards));
     println!("open exceptions            {:>16}", t(&c.open_exceptions));
+    for n in &c.negative_balances {
+        println!("NEGATIVE BALANCE on card {n}: it received value nobody paid (see flags)");
+    }
     if c.holds {
         println!("value conserved: held + open exceptions = issued");
+    } else if c.difference.minor == 0 {
+        println!("VALUE NOT CONSERVED: cards with a negative balance");
     } else {
         println!(
             "VALUE NOT CONSERVED: held + open exceptions - issued = {} (see flags)",

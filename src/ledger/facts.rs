@@ -4,7 +4,7 @@
 //! EXISTS`; plain SQL that PostgreSQL accepts too). Read commands use it to print amounts in the
 //! currency's units and to show each card's balance as the card itself reported it; a ledger
 //! written before this table existed simply has none (amounts are then minor units, labelled).
-use rusqlite::{params, ErrorCode, TransactionBehavior};
+use rusqlite::{params, TransactionBehavior};
 use serde::Serialize;
 
 use super::{account_text, Ledger, Result};
@@ -39,6 +39,9 @@ pub struct CardStatus {
     /// The card's newest key date (day number).
     pub key_date: u16,
 }
+
+/// (account, role, name) of a card in the `cards` table.
+pub type KnownCard = (String, Option<u8>, Option<String>);
 
 impl Ledger {
     /// Record the statuses a sync read (the bank card's and the synced card's, after P6) with
@@ -107,7 +110,7 @@ impl Ledger {
     }
 
     /// Cards the ledger knows (synced, bank cards, counterparties): (account, role, name).
-    pub fn known_cards(&self) -> Result<Vec<(String, Option<u8>, Option<String>)>> {
+    pub fn known_cards(&self) -> Result<Vec<KnownCard>> {
         let mut st = self
             .conn
             .prepare("SELECT account, role, name FROM cards ORDER BY account")?;
@@ -125,6 +128,5 @@ impl Ledger {
 }
 
 fn is_no_table(e: &rusqlite::Error) -> bool {
-    matches!(e.sqlite_error_code(), Some(ErrorCode::Unknown))
-        && e.to_string().contains("no such table")
+    e.to_string().contains("no such table")
 }

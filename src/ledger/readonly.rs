@@ -74,8 +74,31 @@ impl Ledger {
             .map(Path::to_path_buf)
             .unwrap_or_else(|| PathBuf::from("."));
         let archive = no_write_bits(&path) || no_write_bits(&dir);
+        // A crashed writer's rollback journal: SQLite must roll it back before the file is
+        // read, which needs write access. Reading `immutable` would show the half-written
+        // state, so refuse instead.
+        let mut journal = path.clone().into_os_string();
+        journal.push("-journal");
+        let hot = std::fs::metadata(&journal).is_ok_and(|m| m.len() > 0);
+        let unfinished = || {
+            LedgerError::NotALedger {
+            path: path.clone(),
+            what: format!(
+                "a write was interrupted ({} is next to it) and must be rolled back first: on writable storage, the next `purse sync` with this ledger does it",
+                Path::new(&journal).display()
+            ),
+        }
+        };
+        if archive && hot {
+            return Err(unfinished());
+        }
         let conn = match open_conn(&path, archive) {
-            Err(e) if !archive && is_ro_error(&e) => open_conn(&path, true),
+            Err(e) if !archive && is_ro_error(&e) => {
+                if hot {
+                    return Err(unfinished());
+                }
+                open_conn(&path, true)
+            }
             r => r,
         }
         .map_err(|err| match err.sqlite_error_code() {

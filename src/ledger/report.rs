@@ -149,6 +149,11 @@ svg .reported {{ fill: #e8590c; }}
         issued = esc(&u.text(c.issued_by_center.minor)),
         diff = if c.holds {
             ": value conserved".to_string()
+        } else if c.difference.minor == 0 {
+            format!(
+                ": NOT conserved, negative balance on {}",
+                esc(&c.negative_balances.join(", "))
+            )
         } else {
             format!(": difference {}", esc(&u.text(c.difference.minor)))
         },

@@ -9,8 +9,10 @@
 //! ```
 //!
 //! (the center's passbook is never collected, protocol.md 12: its rebuilt balance is minus
-//! what its counterparties received from it). A difference means value created or lost in the
-//! ledger's view: a credit of a refunded debit, a broken balance chain, a mint off the center.
+//! what its counterparties received from it), and no card below the center is negative. A
+//! difference means value created or lost in the ledger's view: a credit of a refunded debit,
+//! a broken balance chain, a mint off the center; a negative card received a credit nobody
+//! paid.
 //! A transfer still in flight (payer debited, payee not yet credited) is counted on the payee
 //! (as `rebuild` does, "likely"), so it does not break the sum; it is listed as in flight.
 //!
@@ -64,6 +66,10 @@ pub struct Conservation {
     pub open_exceptions: Amount,
     /// held + open exceptions − issued: zero when value is conserved.
     pub difference: Amount,
+    /// Cards below the center whose rebuilt balance is negative (paid out what nobody gave
+    /// them: the payee's credit has no debit behind it).
+    pub negative_balances: Vec<String>,
+    /// difference is zero and no card below the center is negative.
     pub holds: bool,
 }
 
@@ -72,8 +78,9 @@ pub struct Conservation {
 pub struct Summary {
     pub units: Units,
     pub cards: Vec<CardSummary>,
-    /// MINT entries on collected passbooks (the center's passbook is never collected, so this
-    /// is normally zero; the center's reported balance is what tells the minted total).
+    /// MINT entries on the center's collected passbooks (the center's passbook is never
+    /// collected, so this is normally zero; the center's reported balance tells the minted
+    /// total). A MINT on another card is not counted: it breaks conservation.
     pub mints_collected: Amount,
     pub conservation: Conservation,
     /// The center's balance at its last recorded sync, and when.
@@ -180,9 +187,10 @@ impl Ledger {
             (rank, c.account.clone())
         });
 
+        // Only the center mints; a MINT elsewhere is value created (and a flag), not issued.
         let mints: i64 = entries
             .iter()
-            .filter(|e| e.kind == EntryType::Mint)
+            .filter(|e| e.kind == EntryType::Mint && is_center(&e.card_account))
             .map(|e| e.amount as i64)
             .sum();
         let issued = mints - center_rebuilt;
@@ -203,6 +211,13 @@ impl Ledger {
             .map(|x| x.exception.amount as i64)
             .sum();
         let difference = held + open - issued;
+        // A card below the center with a negative balance received value nobody paid: the sum
+        // can still add up (its "payer" goes negative), so it breaks conservation too.
+        let negative: Vec<String> = cards
+            .iter()
+            .filter(|k| k.balance.minor < 0 && k.role.as_deref() != Some("center"))
+            .map(|k| k.account.clone())
+            .collect();
 
         // Center's own view: its status when it last acted as the bank of a sync.
         let center_st = statuses.iter().rev().find(|s| is_center(&s.account));
@@ -226,7 +241,8 @@ impl Ledger {
                 held_by_cards: a(held),
                 open_exceptions: a(open),
                 difference: a(difference),
-                holds: difference == 0,
+                holds: difference == 0 && negative.is_empty(),
+                negative_balances: negative,
             },
             center_reported_balance: center_st.map(|s| a(s.balance as i64)),
             center_reported_at: center_st.map(|s| rfc3339(s.at)),
