@@ -721,7 +721,7 @@ fn older_ledger_prints_minor_units(b: &mut Bank) {
         .any(|e| e["amount_decimal"] == "1234"));
     let o = purse(&f, &["summary"]);
     assert!(
-        o.stdout.contains("985.66") == false && o.stdout.contains("98566 minor units"),
+        !o.stdout.contains("985.66") && o.stdout.contains("98566 minor units"),
         "{}",
         o.stdout
     );
