@@ -49,16 +49,17 @@ impl Ledger {
     /// Check the file and its content (see the module docs). Problems are reported, not
     /// returned as errors: a damaged table is itself a finding.
     pub fn check(&self) -> Result<CheckReport> {
-        self.check_with("integrity_check")
+        self.check_with("integrity_check", true)
     }
 
     /// The check the read commands run at open: SQLite's `quick_check` (every page's
-    /// structure, not indexes against tables) and the ledger's own consistency checks.
+    /// structure, not indexes against tables) and the ledger's own consistency checks
+    /// (without counting the content flags).
     pub fn check_quick(&self) -> Result<CheckReport> {
-        self.check_with("quick_check")
+        self.check_with("quick_check", false)
     }
 
-    fn check_with(&self, pragma: &str) -> Result<CheckReport> {
+    fn check_with(&self, pragma: &str, with_flags: bool) -> Result<CheckReport> {
         let mut problems: Vec<CheckProblem> = pragma_check(&self.conn, pragma)?
             .into_iter()
             .map(|m| p("sqlite", m, vec![]))
@@ -83,10 +84,15 @@ impl Ledger {
             unreadable("syncs", e);
             Vec::new()
         });
-        let flags = self.fraud_flags().unwrap_or_else(|e| {
-            unreadable("flags", e);
+        // content flags (one pass per card): only for the full check
+        let flags = if with_flags {
+            self.fraud_flags().unwrap_or_else(|e| {
+                unreadable("flags", e);
+                Vec::new()
+            })
+        } else {
             Vec::new()
-        });
+        };
 
         let by_sync: HashMap<i64, &super::SyncRecord> = syncs.iter().map(|s| (s.id, s)).collect();
         let by_id: HashMap<i64, &super::StoredEntry> = entries.iter().map(|e| (e.id, e)).collect();
