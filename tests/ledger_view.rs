@@ -494,6 +494,15 @@ fn altered_entry_is_reported(b: &mut Bank) {
     let o = purse(&f, &["--account", &bob]);
     assert_eq!(o.code, 1);
     assert!(o.stderr.contains("was altered"), "{}", o.stderr);
+    // the report of it says so at the top
+    let html = tmp.path().join("r.html");
+    let o = purse(&f, &["report", "--html", html.to_str().unwrap()]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(
+        page.contains("id=\"damaged\"") && page.contains("differ from the card"),
+        "{page}"
+    );
 }
 
 fn chromium(args: &[&str], profile: &Path) -> Out {

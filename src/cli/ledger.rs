@@ -106,7 +106,10 @@ pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
             first.detail
         );
     }
-    let units = lg.units()?;
+    // the currency is a nicety: a damaged status table must not stop the listing
+    let units = lg
+        .units()
+        .unwrap_or_else(|_| Units::minor("the recorded statuses are unreadable: amounts are minor units"));
     let ok = match &a.cmd {
         None => list(cli, &lg, &a.list, &units)?,
         Some(LedgerCmd::Reconcile) => reconcile(cli, &lg, &units)?,
@@ -115,7 +118,7 @@ pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
         Some(LedgerCmd::Syncs { account }) => syncs(cli, &lg, account.as_deref(), &units)?,
         Some(LedgerCmd::Check) => check(cli, &lg)?,
         Some(LedgerCmd::Summary) => summary(cli, &lg)?,
-        Some(LedgerCmd::Report { html }) => report(&lg, html)?,
+        Some(LedgerCmd::Report { html }) => report(&lg, html, &damaged)?,
     };
     Ok(if ok && damaged.is_empty() {
         super::EXIT_OK
@@ -551,8 +554,13 @@ fn summary(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
     Ok(s.conservation.holds)
 }
 
-fn report(lg: &Ledger, html: &std::path::Path) -> anyhow::Result<bool> {
-    let page = lg.report_html(&lg.path().display().to_string())?;
+fn report(
+    lg: &Ledger,
+    html: &std::path::Path,
+    damaged: &[ledger::CheckProblem],
+) -> anyhow::Result<bool> {
+    let warnings: Vec<String> = damaged.iter().map(|p| p.detail.clone()).collect();
+    let page = lg.report_html(&lg.path().display().to_string(), &warnings)?;
     std::fs::write(html, page).with_context(|| format!("writing {}", html.display()))?;
     println!("report written to {}", html.display());
     Ok(true)

@@ -92,16 +92,17 @@ fn rank(role: Option<&str>) -> usize {
 const COLUMNS: [&str; 4] = ["Center", "Regions", "Branches", "Users and others"];
 
 impl Ledger {
-    /// The report page (see the module docs). `title` names the ledger in the page.
-    pub fn report_html(&self, title: &str) -> Result<String> {
+    /// The report page (see the module docs). `title` names the ledger in the page;
+    /// `warnings` (problems the check at open found) are shown at the top.
+    pub fn report_html(&self, title: &str, warnings: &[String]) -> Result<String> {
         let s = self.summary()?;
         let entries = self.entries(&EntryFilter::default())?;
-        Ok(render(&s, &entries, title))
+        Ok(render(&s, &entries, title, warnings))
     }
 }
 
 /// Render the page from a summary and the ledger's entries.
-pub fn render(s: &Summary, entries: &[StoredEntry], title: &str) -> String {
+pub fn render(s: &Summary, entries: &[StoredEntry], title: &str, warnings: &[String]) -> String {
     let u = &s.units;
     let mut h = String::new();
     let c = &s.conservation;
@@ -128,11 +129,20 @@ svg .reported {{ fill: #e8590c; }}
 </style></head><body>
 <h1>Ledger report</h1>
 <div class="muted">{t} · generated {g} · amounts in {unit} ({src}) · {ns} syncs{last}</div>
-<h2>Conservation</h2>
+{warn}<h2>Conservation</h2>
 <p id="conservation" class="{cls}">held by the cards below the center {held} + open exceptions {open} {op} issued by the center {issued}{diff}</p>
 <p id="js-check" class="muted">(the check line below is computed by the page's script)</p>
 "#,
         t = esc(title),
+        warn = if warnings.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "<p id=\"damaged\" class=\"bad\">This ledger is damaged or was altered ({} problem(s), first: {}): the figures below may be incomplete or wrong. Run <code>purse ledger check</code>.</p>\n",
+                warnings.len(),
+                esc(&warnings[0])
+            )
+        },
         g = rfc3339(now()),
         unit = esc(u.unit()),
         src = esc(&u.source),
