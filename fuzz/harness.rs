@@ -13,9 +13,11 @@ use purse::proto::types::{encode_name, Currency};
 use purse::transport::CardIo;
 
 /// A card that answers from a byte script. Each answer: one control byte `c`, then
-/// - `c < 0xF0`: `c` data bytes (fewer if the script ends), then SW1 SW2 (9000 if absent);
-/// - `c >= 0xF0`: the data length this host expects for that INS (so parsers see plausible
-///   lengths), then that many bytes, then 9000.
+/// - `c < 0xE0`: `c` data bytes (fewer if the script ends), then SW1 SW2 (9000 if absent);
+/// - `0xE0 <= c < 0xF0`: the data length this host expects for that INS, that many bytes, 9000;
+/// - `c >= 0xF0`: a *plausible* answer: a byte `n`, then `n` filler bytes repeated over the
+///   expected length, with the version, life, suite and packet TYPE bytes the host checks set
+///   right (so the flows go deep), 9000.
 ///
 /// An exhausted script answers as a pulled card (transport error).
 pub struct Fake<'a> {
@@ -65,6 +67,54 @@ fn expected_len(ins: u8) -> usize {
     }
 }
 
+/// Length and fixed bytes of a plausible answer to `ins` (AES suite): what the host checks
+/// before it hands the bytes on, so a fuzzer gets past the first length or TYPE check.
+fn plausible(ins: u8, p1: u8, p2: u8) -> (usize, Vec<(usize, u8)>) {
+    use purse::proto::consts as c;
+    use purse::proto::sync as ps;
+    let aes = Suite::Aes128;
+    let pkt = |len: usize, t: u8| (len, vec![(0, t)]);
+    match ins {
+        0xA4 => (4, vec![(0, 1), (1, 0), (2, c::LIFE_ACTIVE), (3, 1)]),
+        0x30 => (
+            68,
+            vec![(0, 1), (1, 0), (2, c::LIFE_ACTIVE), (3, 1), (43, 50)],
+        ),
+        0x32 => (88, vec![]),
+        0x40 | 0x70 => (2, vec![(0, 1)]),
+        0x82 if p1 == 0 => (2, vec![(0, 1)]),
+        0x82 => pkt(c::PKT_P1_AES as usize, c::PT_A1),
+        0x42 => pkt(c::PKT_P1_AES as usize, c::PT_P1),
+        0x44 => (
+            c::PKT_P2P3 as usize,
+            vec![(0, c::PT_P2), (c::PKT_P2 as usize, c::PT_P3)],
+        ),
+        0x46 | 0x50 => pkt(48, c::PT_P4),
+        0x48 | 0x52 => pkt(48, c::PT_ACK),
+        0x4C if p1 == 1 => pkt(48, c::PT_NACK),
+        0x72 => pkt(ps::s1_len(aes), c::PT_S1),
+        0x74 => (
+            ps::s2_len(aes) + ps::p5_len(aes),
+            vec![(0, c::PT_S2), (ps::s2_len(aes), c::PT_P5)],
+        ),
+        0x76 => pkt(ps::p6_len(aes, 0), c::PT_P6),
+        0x78 => pkt(48, c::PT_SACK),
+        0x84 => (128, vec![(0, c::PT_A2), (64, c::PT_A3)]),
+        0x86 => pkt(64, c::PT_A4),
+        0x88 => (11, vec![(0, 0)]),
+        0x8A => (24, vec![]),
+        0x34 => (42 * p2 as usize, vec![]),
+        0x36 => (24, vec![]),
+        0x10 => (16, vec![]),
+        0x12 => pkt(48, c::PT_G2),
+        0x14 | 0x18 => (8, vec![]),
+        0x16 => (8 + 160, vec![(8, c::PT_I1)]),
+        0x1A => (4, vec![]),
+        0x80 => (3, vec![]),
+        _ => (0, vec![]),
+    }
+}
+
 impl CardIo for Fake<'_> {
     fn transmit(&mut self, apdu: &[u8]) -> purse::Result<Vec<u8>> {
         self.apdus += 1;
@@ -73,8 +123,29 @@ impl CardIo for Fake<'_> {
         }
         let c = self.take(1)[0];
         let ins = apdu.get(1).copied().unwrap_or(0);
-        let mut out;
+        let p1 = apdu.get(2).copied().unwrap_or(0);
+        let p2 = apdu.get(3).copied().unwrap_or(0);
+        let mut out: Vec<u8>;
         if c >= 0xF0 {
+            let (len, fix) = plausible(ins, p1, p2);
+            let n = self.take(1).first().copied().unwrap_or(0) as usize;
+            let fill = self.take(n);
+            out = (0..len)
+                .map(|i| {
+                    if fill.is_empty() {
+                        0
+                    } else {
+                        fill[i % fill.len()]
+                    }
+                })
+                .collect();
+            for (o, v) in fix {
+                if let Some(b) = out.get_mut(o) {
+                    *b = v;
+                }
+            }
+            out.extend_from_slice(&[0x90, 0x00]);
+        } else if c >= 0xE0 {
             out = self.take(expected_len(ins)).to_vec();
             out.extend_from_slice(&[0x90, 0x00]);
         } else {
@@ -239,7 +310,15 @@ pub fn two_cards(sel: u8, d: &[u8]) {
                 approval: None,
             };
             let o = purse::flows::transfer::RunOptions::default();
-            match purse::flows::transfer::transfer(&mut a, &mut b, 600, 9500, &s, true, &o) {
+            match purse::flows::transfer::transfer(
+                &mut a,
+                &mut b,
+                600,
+                9500,
+                &s,
+                sel & 0x10 == 0,
+                &o,
+            ) {
                 Ok(_) => {}
                 Err(e) => check_err(&e),
             }

@@ -648,7 +648,7 @@ pub fn sync<B: CardIo, C: CardIo>(
     let cleared = !invalidated
         && cs2.exception_count == 0
         && cs2.passbook_count <= (interest > 0) as u8
-        && (cs.passbook_count + cs.exception_count > 0 || collected);
+        && (cs.passbook_count > 0 || cs.exception_count > 0 || collected);
     if let (Some(l), Some(st)) = (ledger, &stored) {
         if cleared {
             // best effort: the card has cleared; a failure here is reported by index conflicts later

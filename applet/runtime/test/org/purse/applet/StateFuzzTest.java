@@ -28,18 +28,33 @@ import org.purse.jc.Card;
  * persistent state (GET_STATUS, GET_PENDING, READ_EXCEPTIONS, bank files) unchanged except
  * BAD_KEY and the PIN / transaction-key / transport-key try counters (protocol.md 4). Figures:
  * APDUs per INS per state, status-word histogram, 6F00 count, printed at the end. APDUs per INS
- * per state: 3 by default, PURSE_FUZZ_PER_INS for a longer run.
+ * per state: 2 by default, PURSE_FUZZ_PER_INS for a longer run.
  */
 class StateFuzzTest {
     @TempDir
     static Path dir;
 
-    static final int PER_INS = Integer.parseInt(System.getenv().getOrDefault("PURSE_FUZZ_PER_INS", "3"));
+    static final int PER_INS = Integer.parseInt(System.getenv().getOrDefault("PURSE_FUZZ_PER_INS", "2"));
     static final int[] INS = {
         0x10, 0x12, 0x14, 0x16, 0x18, 0x1A, 0x20, 0x24, 0x30, 0x32, 0x34, 0x36, 0x40, 0x42, 0x44, 0x46, 0x48,
         0x4A, 0x4C, 0x50, 0x52, 0x54, 0x70, 0x72, 0x74, 0x76, 0x78, 0x7A, 0x7C, 0x7E, 0x80, 0x82, 0x84, 0x86,
         0x88, 0x8A, 0x8C, 0x00, 0x02, 0x56, 0x8E, 0xA0, 0xFE
     };
+    /** Lc the applet expects per INS (AES suite), so random data passes the length check. */
+    static final Map<Integer, Integer> NOMINAL_LC = new HashMap<>();
+
+    static {
+        int[][] t = {
+            {0x10, 8}, {0x14, 70}, {0x16, 16}, {0x18, 48}, {0x1A, 6}, {0x20, 4}, {0x24, 10}, {0x40, 6}, {0x42, 8},
+            {0x44, 64}, {0x46, 112}, {0x48, 48}, {0x4A, 48}, {0x4C, 6}, {0x50, 6}, {0x52, 6}, {0x54, 6}, {0x70, 2},
+            {0x72, 4}, {0x74, 64}, {0x76, 144}, {0x78, 80}, {0x7A, 48}, {0x7C, 42}, {0x7E, 17}, {0x80, 7},
+            {0x82, 19}, {0x84, 64}, {0x86, 128}, {0x88, 64}
+        };
+        for (int[] e : t) {
+            NOMINAL_LC.put(e[0], e[1]);
+        }
+    }
+
     /** Pristine images of the world, by card name. */
     static final Map<String, Path> PRISTINE = new HashMap<>();
     static final Map<String, byte[]> ACCOUNTS = new HashMap<>();
@@ -289,14 +304,16 @@ class StateFuzzTest {
             p2 = r.nextInt(256);
         }
         byte[] data;
-        int k = r.nextInt(4);
-        if (valid != null && k < 2) {
+        int k = r.nextInt(10);
+        int nominal = valid != null ? valid.length : NOMINAL_LC.getOrDefault(ins, 0);
+        if (valid != null && k < 6) {
             data = mutate(r, valid);
-        } else if (k == 2) {
+        } else if (k == 6) {
             data = new byte[0];
+        } else if (k == 7) {
+            data = rnd(r.nextInt(256));
         } else {
-            int len = valid != null && r.nextBoolean() ? valid.length : r.nextInt(256);
-            data = rnd(len);
+            data = rnd(Math.max(0, nominal + (k == 8 ? r.nextInt(3) - 1 : 0)));
         }
         int cla = r.nextInt(20) == 0 ? new int[] {0x00, 0x84, 0xFF, 0x90}[r.nextInt(4)] : 0x80;
         byte[] c = apdu(ins, p1, p2, data);
