@@ -167,7 +167,16 @@ fn card<'a>(script: &'a [u8], name: &str) -> PurseCard<Fake<'a>> {
 /// (the flows add which card: payer/payee, bank/card, reader label).
 fn check_err(e: &dyn std::fmt::Display) {
     let s = e.to_string();
-    assert!(!s.is_empty(), "empty error message");
+    if std::env::var_os("PURSE_FUZZ_SHOW").is_some() {
+        eprintln!("error: {s}");
+    }
+    let l = s.to_ascii_lowercase();
+    assert!(
+        ["card", "payer", "payee", "bank", "ledger", "reader"]
+            .iter()
+            .any(|w| l.contains(w)),
+        "an error that does not say which card or file it is about: {s}"
+    );
 }
 
 /// Split `data` into two scripts at a position given by its first two bytes.

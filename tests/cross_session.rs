@@ -209,6 +209,9 @@ fn transfer_step_mid_admin(b: &mut Bank) {
     b.assert_conserved("after the admin ops");
 }
 
+/// A rewrite of a PASSBOOK_FEED command.
+type Feed = Box<dyn Fn(&mut Vec<u8>)>;
+
 /// T21: the bank card clears a passbook only if the fed entries are exactly the ones the card
 /// committed to in P5: reordered, one missing, or another card's entries: no clear, nothing lost.
 fn wrong_feeds_never_clear(b: &mut Bank) {
@@ -223,7 +226,7 @@ fn wrong_feeds_never_clear(b: &mut Bank) {
         assert!(v.len() >= el, "bob has no entry");
         v
     };
-    let modes: [(&str, Box<dyn Fn(&mut Vec<u8>)>); 3] = [
+    let modes: [(&str, Feed); 3] = [
         (
             "reordered",
             Box::new(move |cmd: &mut Vec<u8>| {
