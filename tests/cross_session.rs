@@ -48,10 +48,14 @@ fn transfer_step_mid_sync(b: &mut Bank) {
     b.pay_ok("branch", "alice", 100);
     b.ensure(&["branch", "alice"]);
     let (sb, sa) = (b.status("branch"), b.status("alice"));
+    let d = sb.key_date; // (reading it later would reselect the bank card and end its PIN)
     let mut bk = b.open("branch");
     let mut cd = b.open("alice");
-    let hello = cd.sync_card_init(day(b)).expect("70");
-    let s1 = bk.sync_bank_init(false, hello, day(b)).expect("72");
+    // FIG. 5: the holder's PIN and the bank operator's PIN
+    cd.verify(SecretRef::Pin, PIN).expect("card PIN");
+    bk.verify(SecretRef::Pin, PIN).expect("bank PIN");
+    let hello = cd.sync_card_init(d, false).expect("70");
+    let s1 = bk.sync_bank_init(false, hello, d).expect("72");
     let s2p5 = cd.sync_card_s1(&s1).expect("74"); // alice: IN = SYNC
                                                   // transfer steps on the card in the middle of its sync: refused, nothing changes
     let e = cd
@@ -66,6 +70,7 @@ fn transfer_step_mid_sync(b: &mut Bank) {
             purse::card::transfer::PayeeHello {
                 suite: Suite::Aes128,
                 oldest: sb.current_key.wrapping_sub(3),
+                rp: [0; 8],
             },
         )
         .expect_err("42 on a card in a sync");
@@ -109,11 +114,11 @@ fn sync_step_mid_transfer(b: &mut Bank) {
     let p2p3 = pb.xfer_payee_p1(&p1).expect("44"); // bob: IN = EXPECTING
                                                    // a sync step on the payee that expects: refused
     let e = pb
-        .sync_card_init(DATE)
+        .sync_card_init(DATE, false)
         .expect_err("70 on an expecting payee");
     assert_eq!(sw(&e), 0x9D0A, "{e}");
     // a sync INIT on the payer ends its transfer session: step 4 is refused, no debit
-    let _ = pa.sync_card_init(DATE);
+    let _ = pa.sync_card_init(DATE, false);
     let e = pa
         .xfer_payer_p2p3(&p2p3)
         .expect_err("46 after the payer's session ended");
@@ -146,6 +151,7 @@ fn admin_step_mid_transfer(b: &mut Bank) {
         .admin_init_bank(AdminHello {
             suite: Suite::Aes128,
             oldest,
+            rp: [0; 8],
         })
         .expect("82 on the bank");
     let e = bk

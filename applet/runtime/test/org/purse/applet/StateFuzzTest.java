@@ -45,9 +45,9 @@ class StateFuzzTest {
 
     static {
         int[][] t = {
-            {0x10, 8}, {0x14, 70}, {0x16, 16}, {0x18, 48}, {0x1A, 6}, {0x20, 4}, {0x24, 10}, {0x40, 6}, {0x42, 8},
+            {0x10, 8}, {0x14, 70}, {0x16, 16}, {0x18, 48}, {0x1A, 6}, {0x20, 4}, {0x24, 10}, {0x40, 6}, {0x42, 16},
             {0x44, 64}, {0x46, 112}, {0x48, 48}, {0x4A, 48}, {0x4C, 6}, {0x50, 6}, {0x52, 6}, {0x54, 6}, {0x70, 2},
-            {0x72, 4}, {0x74, 64}, {0x76, 144}, {0x78, 80}, {0x7A, 48}, {0x7C, 42}, {0x7E, 17}, {0x80, 7},
+            {0x72, 12}, {0x74, 64}, {0x76, 145}, {0x78, 80}, {0x7A, 48}, {0x7C, 42}, {0x7E, 17}, {0x80, 7},
             {0x82, 19}, {0x84, 64}, {0x86, 128}, {0x88, 64}
         };
         for (int[] e : t) {
@@ -215,6 +215,8 @@ class StateFuzzTest {
     static State syncState(int stage) throws Exception {
         PCard bank = fresh("branch");
         PCard card = fresh("alice");
+        bank.verify(1, PIN); // FIG. 5: the operator's PIN, then the holder's
+        card.verify(1, PIN);
         byte[] h = card.ok(0x70, 0, 0, u16(DATE));
         byte[] s1 = bank.ok(0x72, 0, 0, cat(h, u16(DATE)));
         byte[] s2p5 = card.ok(0x74, 0, 0, s1);
