@@ -94,12 +94,8 @@ public final class Admin {
     private short adminInit(APDU apdu) {
         Purse.recv(apdu, Constants.ADMIN_REQ_LEN);
         p.requireMoney();
-        if (prof.role() != Constants.ROLE_ADMIN) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
-        }
-        if (!prof.pin(Constants.REF_PIN).isValidated()) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-        }
+        p.requireRole(Constants.ROLE_ADMIN);
+        p.requirePin();
         byte[] b = apdu.getBuffer();
         if (!paramsOk(b[(short) (CD + Constants.AREQ_OP)], b, (short) (CD + Constants.AREQ_PARAMS))) {
             ISOException.throwIt(Constants.SW_WRONG_DATA);
@@ -137,9 +133,7 @@ public final class Admin {
         byte[] w = s.work();
         byte k = hs.openFirst(Constants.PT_A1, b, pktLen);
         peerRole(true);
-        if (!prof.pin(Constants.REF_PIN).isValidated()) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-        }
+        p.requirePin();
         hs.answer(Constants.LABEL_AD_0, Constants.LABEL_AD_1, false);
         // A2 (K_A): P2 layout, admin identity + R2
         short len = hs.sealSecond(Constants.PT_A2, k, b, false);
@@ -272,12 +266,8 @@ public final class Admin {
         byte p1 = Purse.p1Of(apdu, Constants.PRIVACY_OFF, Constants.PRIVACY_ON);
         // no command data
         p.requireActive();
-        if (prof.role() != Constants.ROLE_USER) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
-        }
-        if (!prof.pin(Constants.REF_PIN).isValidated()) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-        }
+        p.requireRole(Constants.ROLE_USER);
+        p.requirePin();
         if (pb.count() != 0 || slots.outSlot()[Slots.S_STATE] != Constants.SLOT_NONE
                 || slots.inSlot()[Slots.S_STATE] != Constants.SLOT_NONE) {
             ISOException.throwIt(Constants.SW_CONDITIONS);

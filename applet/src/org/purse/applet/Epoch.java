@@ -48,9 +48,7 @@ public final class Epoch {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
         Purse.recv(apdu, Constants.ADVANCE_DATA_LEN);
         p.requireActive();
-        if (prof.role() != Constants.ROLE_CENTER) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
-        }
+        p.requireRole(Constants.ROLE_CENTER);
         // no LOCKED gate (12.3)
         OwnerPIN approval = prof.pin(Constants.REF_APPROVAL);
         if (!approval.isValidated()) {

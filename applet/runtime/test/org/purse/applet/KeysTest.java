@@ -170,7 +170,7 @@ class KeysTest {
             cs = new CryptoSuite();
             pk = new Packets(cs);
             keys = new Keys(cs);
-            keys.allocate(Constants.SUITE_AES128);
+            keys.allocate(Constants.SUITE_AES128, false);
             work = new byte[64];
             for (short i = 0; i < (short) 64; i++) {
                 work[i] = (byte) (i >> 4);
