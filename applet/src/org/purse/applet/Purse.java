@@ -13,8 +13,8 @@ import javacard.framework.OwnerPIN;
 import javacard.framework.Util;
 
 public final class Purse extends Applet {
-    /** Largest user of the shared scratch: an OUTCOMES entry (55). */
-    static final short SCRATCH_LEN = (short) 56;
+    /** Largest user of the shared scratch: Packets (64; then an OUTCOMES entry, 55). */
+    static final short SCRATCH_LEN = Packets.TMP_LEN;
 
     private final CryptoSuite cs;
     private final Keys keys;
@@ -26,16 +26,16 @@ public final class Purse extends Applet {
     private final Transfer transfer;
     private final Personalisation perso;
     private final BankFiles bank;
-    private final Epoch epoch;
     private final Admin admin;
     private final Sync sync;
 
     private Purse(byte[] tk, short tkOff, byte tkLen) {
         cs = new CryptoSuite();
-        Packets pk = new Packets(cs);
-        keys = new Keys(cs);
-        // one transient scratch for Profile, Balance and Slots (each uses it only within one call)
+        // one transient scratch for Packets, Profile, Balance and Slots: each uses it only within
+        // one call and none calls another's user of it meanwhile
         byte[] scratch = JCSystem.makeTransientByteArray(SCRATCH_LEN, JCSystem.CLEAR_ON_DESELECT);
+        Packets pk = new Packets(cs, scratch);
+        keys = new Keys(cs);
         prof = new Profile(cs, tk, tkOff, tkLen, scratch);
         bal = new Balance(cs, prof.data(), Profile.OFF_ACCOUNT, scratch);
         pb = new Passbook();
@@ -46,8 +46,7 @@ public final class Purse extends Applet {
         perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess);
         pb.link(slots);
         bank = new BankFiles();
-        epoch = new Epoch(this, cs, keys, prof, bank, sess);
-        admin = new Admin(this, keys, prof, pb, slots, bank, sess, hs);
+        admin = new Admin(this, cs, keys, prof, pb, slots, bank, sess, hs);
         sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, bank, hs);
     }
 
@@ -200,7 +199,7 @@ public final class Purse extends Applet {
             case Constants.INS_UNBLOCK_PIN:
                 return sync.unblock(apdu);
             case Constants.INS_CENTER_ADVANCE:
-                return epoch.advance(apdu);
+                return admin.advance(apdu);
             case Constants.INS_ADMIN_INIT:
                 return admin.init(apdu);
             case Constants.INS_ADMIN_OP:
