@@ -749,7 +749,8 @@ fn center_payout_needs_approval() {
             "--keep-going",
             "00A4040007F070757273650100",
             &verify,
-            "804200000800001388250001 00",
+            // AMOUNT 50.00 | DATE | SUITE | m | RP (the payee's hello random)
+            "8042000010000013882500010001020304050607 08",
         ],
     );
     let v = r.json();
