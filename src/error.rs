@@ -38,6 +38,9 @@ pub enum Error {
     },
     #[error("timed out: {0}")]
     Timeout(String),
+    /// The network link to a remote card failed (src/link): silent peer, closed, refused command.
+    #[error("remote card: {0}")]
+    Link(String),
 }
 
 impl Error {

@@ -5,6 +5,7 @@ pub mod desk;
 pub mod error;
 pub mod flows;
 pub mod ledger;
+pub mod link;
 pub mod proto;
 pub mod transport;
 

@@ -749,8 +749,8 @@ fn center_payout_needs_approval() {
             "--keep-going",
             "00A4040007F070757273650100",
             &verify,
-            // AMOUNT 50.00 | DATE | SUITE | m | RP (the payee's hello random)
-            "8042000010000013882500010001020304050607 08",
+            // AMOUNT | DATE | SUITE | m | RP (protocol.md 4.1)
+            "804200001000001388250001 00 0000000000000000",
         ],
     );
     let v = r.json();
@@ -868,13 +868,14 @@ fn keys_51_54_and_54_57_do_not_transact() {
             })
             .collect()
     };
-    // payee hello: SUITE | oldest | RP (8 random bytes, issue 7)
     let payee = sws(&s1, &["8040000006000003E82500"]);
+    // SUITE | oldest | RP (8 fresh random bytes)
     assert!(
-        payee[1].starts_with("0136") && payee[1].ends_with(" 9000") && payee[1].len() == 4 + 16 + 5,
+        payee[1].starts_with("0136") && payee[1].len() == 20 + 5 && payee[1].ends_with(" 9000"),
         "payee: AES, oldest key 54: {payee:?}"
     );
-    let payer_init = format!("8042000010000003E825000136{}", &payee[1][4..20]);
+    let hello = payee[1][..20].to_string();
+    let payer_init = format!("8042000010000003E82500{hello}");
     let payer = sws(&s0, &["802000010435363738", &payer_init]);
     assert_eq!(payer[1], " 9000");
     assert_eq!(payer[2], " 9D02", "{payer:?}");

@@ -26,6 +26,7 @@ mod privacy;
 mod sync;
 mod center;
 mod demo;
+mod link;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
@@ -102,6 +103,17 @@ pub enum Cmd {
     Demo(demo::DemoArgs),
     /// Make a user card private (signature instead of account, no interest) or public again
     Privacy(privacy::PrivacyArgs),
+    /// Pay a card in another purse far away (`purse receive` there): both holders state the
+    /// amount, PIN typed here
+    Pay(link::PayArgs),
+    /// Receive a payment from another purse far away (`purse pay --connect` there)
+    Receive(link::ReceiveArgs),
+    /// The bank's sync service: bank cards in local readers, cardholders sync from home
+    /// (`purse sync --connect`)
+    Serve(link::ServeArgs),
+    /// The remote link: this side's fingerprint (`purse link id`), service benchmark
+    #[command(subcommand)]
+    Link(link::LinkCmd),
 }
 
 /// Parse arguments, choose the pcscd, run. Returns the exit code.
@@ -116,6 +128,7 @@ pub fn run() -> anyhow::Result<i32> {
         }
         Cmd::Ledger(l) => ledger::run(&cli, l),
         Cmd::Demo(a) => demo::run(&cli, a),
+        Cmd::Link(c) => link::run_link(&cli, c),
         other => {
             choose_pcscd(&cli);
             match other {
@@ -135,7 +148,12 @@ pub fn run() -> anyhow::Result<i32> {
                 Cmd::Privacy(a) => privacy::run(&cli, a),
                 Cmd::Sync(a) => sync::run(&cli, a),
                 Cmd::Center(c) => center::run(&cli, c),
-                Cmd::Desk(_) | Cmd::Ledger(_) | Cmd::Demo(_) => unreachable!("handled above"),
+                Cmd::Pay(a) => link::run_pay(&cli, a),
+                Cmd::Receive(a) => link::run_receive(&cli, a),
+                Cmd::Serve(a) => link::run_serve(&cli, a),
+                Cmd::Desk(_) | Cmd::Ledger(_) | Cmd::Demo(_) | Cmd::Link(_) => {
+                    unreachable!("handled above")
+                }
             }
         }
     }
@@ -190,6 +208,12 @@ fn init_tracing(debug: bool) {
 pub fn exit_code(e: &anyhow::Error) -> i32 {
     if let Some(ce) = e.downcast_ref::<purse::card::CardError>() {
         return ce.exit_code();
+    }
+    if e.downcast_ref::<link::Usage>().is_some() {
+        return EXIT_USAGE;
+    }
+    if let Some(le) = e.downcast_ref::<purse::link::LinkError>() {
+        return le.exit_code();
     }
     match e.downcast_ref::<purse::Error>() {
         Some(pe) => pe.exit_code(),

@@ -29,9 +29,16 @@ pub struct ResumeArgs {
     /// gets refunded at its next resume)
     #[arg(long)]
     pub abandon_expected: bool,
+    /// Finish with a card far away: --connect HOST:PORT (with -r R and --peer-fingerprint) on
+    /// one side, --listen ADDR (with -r R) on the other
+    #[command(flatten)]
+    pub link: super::link::LinkOpts,
 }
 
 pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
+    if a.link.connect.is_some() || a.link.listen.is_some() {
+        return super::link::run_resume(cli, &a.link, a.give_up);
+    }
     let mut sel: Vec<String> = a.readers.clone();
     if let Some(x) = &a.a {
         sel.insert(0, x.clone());

@@ -29,11 +29,14 @@ use super::Cli;
 (typed without echo when unset); with --unblock-pin: PURSE_BANK_PIN, PURSE_NEW_PIN, PURSE_NEW_TXKEY.")]
 pub struct SyncArgs {
     /// Reader of the bank card (center, region or branch: the level above the card)
-    #[arg(long, value_name = "R")]
-    pub bank: String,
+    #[arg(long, value_name = "R", required_unless_present = "connect")]
+    pub bank: Option<String>,
     /// Reader of the card being synced
-    #[arg(long, value_name = "R")]
-    pub card: String,
+    #[arg(long, value_name = "R", required_unless_present = "connect")]
+    pub card: Option<String>,
+    /// Sync the card in -r R with a bank's sync service (`purse serve`) far away
+    #[command(flatten)]
+    pub link: super::link::LinkOpts,
     /// Unblock the card's PIN (branch only; the holder proved their identity): the branch
     /// operator's PIN (PURSE_BANK_PIN) and the new PIN (PURSE_NEW_PIN) are asked, not the blocked
     /// one; this sync only unblocks: sync again with the new PIN for the passbook and interest
@@ -54,13 +57,19 @@ pub struct SyncArgs {
 }
 
 pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
+    if a.link.connect.is_some() {
+        return super::link::run_sync_client(cli, &a.link);
+    }
+    let (Some(bank_r), Some(card_r)) = (&a.bank, &a.card) else {
+        anyhow::bail!("give --bank R and --card R (or --connect HOST:PORT for a bank's service)");
+    };
     let date = match &a.date {
         Some(d) => parse_date(d)?,
         None => today(),
     };
     let pcsc = Pcsc::establish()?;
-    let mut bank = open_card(&pcsc, &a.bank)?;
-    let mut card = open_card(&pcsc, &a.card)?;
+    let mut bank = open_card(&pcsc, bank_r)?;
+    let mut card = open_card(&pcsc, card_r)?;
     if bank.reader == card.reader {
         anyhow::bail!("--bank and --card are the same reader ({})", bank.reader);
     }

@@ -102,7 +102,12 @@ impl Default for CardOpts {
 impl Bank {
     /// A desk with `slots` slots and a center card "center" (keys first_key..first_key+3).
     pub fn start(_slots: u32, first_key: u8) -> Bank {
-        let desk = TestDesk::start(2);
+        Bank::start_on(2, first_key)
+    }
+
+    /// Like [`Bank::start`] on a desk of `slots` slots (more cards inserted at once).
+    pub fn start_on(slots: u32, first_key: u8) -> Bank {
+        let desk = TestDesk::start(slots.max(2));
         std::env::set_var("PCSCLITE_CSOCK_NAME", desk.socket());
         let pcsc = Pcsc::establish().expect("PC/SC context on the desk");
         let st: serde_json::Value =
@@ -426,7 +431,12 @@ impl Bank {
     /// The standard system: center, region, branch, two users (ALICE, BOB), funded.
     /// Center 10000.00 minted; region 5000; branch 3000; alice 1000; bob 500.
     pub fn standard(slots: u32, first_key: u8) -> Bank {
-        let mut b = Bank::start(slots, first_key);
+        Bank::standard_on(2, slots, first_key)
+    }
+
+    /// [`Bank::standard`] on a desk of `desk_slots` slots.
+    pub fn standard_on(desk_slots: u32, _slots: u32, first_key: u8) -> Bank {
+        let mut b = Bank::start_on(desk_slots, first_key);
         let bank = CardOpts {
             min: 0,
             max: u32::MAX,
