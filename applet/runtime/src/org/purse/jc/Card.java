@@ -314,11 +314,6 @@ public final class Card {
         armedTear = k;
     }
 
-    /** Bytes of transient arrays allocated on this card (makeTransient*Array, incl. transient key data and PIN flags). */
-    public int transientBytes() {
-        return transientBytes;
-    }
-
     public Counters total() {
         return img.total.copy();
     }

@@ -29,10 +29,10 @@ import org.junit.jupiter.api.Test;
  */
 class CodeSizeTest {
     /**
-     * No growth past what main had when the converter measured 27,108 B (24,902 B of bytecode);
-     * lowered as the applet shrinks towards 16,690 B.
+     * The applet as merged with the runtime-cost CryptoSuite (engines kept per key, 25,627 B): no
+     * growth past it; lowered as the applet shrinks towards 16,690 B.
      */
-    static final int BUDGET = 25_000;
+    static final int BUDGET = 25_700;
 
     @Test
     void appletBytecodeWithinBudget() throws IOException, URISyntaxException {
