@@ -749,7 +749,8 @@ fn center_payout_needs_approval() {
             "--keep-going",
             "00A4040007F070757273650100",
             &verify,
-            "804200000800001388250001 00",
+            // AMOUNT | DATE | SUITE | m | RP (protocol.md 4.1)
+            "804200001000001388250001 00 0000000000000000",
         ],
     );
     let v = r.json();
@@ -868,11 +869,14 @@ fn keys_51_54_and_54_57_do_not_transact() {
             .collect()
     };
     let payee = sws(&s1, &["8040000006000003E82500"]);
-    assert_eq!(
-        payee[1], "0136 9000",
+    // SUITE | oldest | RP (8 fresh random bytes)
+    assert!(
+        payee[1].starts_with("0136") && payee[1].len() == 20 + 5 && payee[1].ends_with(" 9000"),
         "payee: AES, oldest key 54: {payee:?}"
     );
-    let payer = sws(&s0, &["802000010435363738", "8042000008000003E825000136"]);
+    let hello = payee[1][..20].to_string();
+    let payer_init = format!("8042000010000003E82500{hello}");
+    let payer = sws(&s0, &["802000010435363738", &payer_init]);
     assert_eq!(payer[1], " 9000");
     assert_eq!(payer[2], " 9D02", "{payer:?}");
     assert_eq!(

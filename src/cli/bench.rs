@@ -17,6 +17,25 @@ use super::Cli;
 pub enum BenchCmd {
     /// N card-to-card transfers, timed, with the raw PC/SC baseline
     Transfer(BenchTransferArgs),
+    /// Run one purse command on the desk and estimate its time on real cards
+    ///
+    /// Counts every APDU the command sends to every desk card (its SELECTs and GET_STATUS
+    /// included) and prices the counted card operations with the per-chip table of
+    /// docs/cost-profiles.json. Example: `purse bench run -- transfer --from R1 --to R0 0.01 --yes`
+    Run(BenchRunArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BenchRunArgs {
+    /// Name of the flow in the output (default: the command line)
+    #[arg(long)]
+    pub label: Option<String>,
+    /// Times to run the command (the estimate is per run; the desk time is the median)
+    #[arg(short = 'n', long, default_value_t = 1)]
+    pub n: usize,
+    /// The purse command and its arguments (after `--`)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "ARGS")]
+    pub args: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -62,7 +81,10 @@ fn delta(a: &Option<serde_json::Value>, b: &Option<serde_json::Value>, n: usize)
 }
 
 pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
-    let BenchCmd::Transfer(a) = cmd;
+    let a = match cmd {
+        BenchCmd::Transfer(a) => a,
+        BenchCmd::Run(r) => return run_cost(cli, r),
+    };
     if a.n == 0 {
         anyhow::bail!("-n must be at least 1");
     }
@@ -125,6 +147,9 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
         secrets.approval = Some(read_secret(ENV_APPROVAL, "center approval secret")?);
     }
     let mut snaps: Vec<(String, Option<serde_json::Value>, Option<serde_json::Value>)> = Vec::new();
+    // the recorded transfer's per-APDU card operations, for the real-card estimate
+    let mut ops_log: Option<purse::flows::cost::OpsLog> = None;
+    let mut recorded_ops: Option<Vec<purse::flows::cost::ApduOps>> = None;
     let r = bench::run(
         &mut payer,
         &mut payee,
@@ -136,8 +161,21 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
             relay: !a.no_relay,
             replay: !a.no_replay,
         },
-        |phase| snaps.push((phase.to_string(), counters(&desk, &na), counters(&desk, &nb))),
+        |phase| match phase {
+            "record:start" => ops_log = desk.as_ref().and_then(|d| purse::flows::cost::OpsLog::start(d).ok()),
+            "record:end" => recorded_ops = ops_log.take().and_then(|l| l.take().ok()),
+            _ => snaps.push((phase.to_string(), counters(&desk, &na), counters(&desk, &nb))),
+        },
     );
+    let profiles = purse::flows::cost::Profiles::builtin()?;
+    let estimates: Vec<purse::flows::cost::ChipEstimate> = match &recorded_ops {
+        Some(ops) if !ops.is_empty() => profiles
+            .chips
+            .iter()
+            .map(|c| purse::flows::cost::estimate(&profiles, c, ops))
+            .collect(),
+        _ => Vec::new(),
+    };
     let r = match r {
         Ok(r) => r,
         Err(e) => return Ok(super::transfer::report_error(cli, &e)),
@@ -162,6 +200,7 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
             "payer_card": na, "payee_card": nb,
             "per_transfer_counters": { "payer": payer_c, "payee": payee_c },
             "bad_key_before_after": bad_keys,
+            "real_card_estimate": estimates,
         }))?;
         return Ok(super::EXIT_OK);
     }
@@ -209,6 +248,21 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
     if let Some(x) = r.ratio_replay {
         println!("ratio purse / replay:    {x:.3} (replayed packets are refused by state checks before any crypto: a transport floor)");
     }
+    for e in &estimates {
+        println!(
+            "estimated on {} (library flow, one transfer; transport {} ms/APDU + {} ms/B): {:.0} ms (range {:.0} .. {:.0} ms){}",
+            e.chip,
+            profiles.transport.apdu_ms,
+            profiles.transport.byte_ms,
+            e.total_ms,
+            e.range_ms.0,
+            e.range_ms.1,
+            e.largest
+                .as_ref()
+                .map(|l| format!("; largest APDU: INS {} {:.0} ms", l.ins, l.total_ms))
+                .unwrap_or_default()
+        );
+    }
     println!(
         "BAD_KEY before/after: payer {} -> {:?}, payee {} -> {:?}",
         ps.bad_key,
@@ -217,4 +271,145 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
         after_q.map(|s| s.bad_key)
     );
     Ok(super::EXIT_OK)
+}
+
+fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
+    use purse::flows::cost::{self, OpsLog, Profiles};
+    if a.n == 0 {
+        anyhow::bail!("-n must be at least 1");
+    }
+    if a.args.first().is_some_and(|c| c == "bench") {
+        anyhow::bail!("`purse bench run` cannot measure itself");
+    }
+    let profiles = Profiles::builtin()?;
+    let desk = Desk::resolve(cli.desk.as_deref())?;
+    let exe = std::env::current_exe()?;
+    let label = a.label.clone().unwrap_or_else(|| a.args.iter().take(12).cloned().collect::<Vec<_>>().join(" "));
+    let mut times = Vec::new();
+    let mut apdus = Vec::new();
+    let mut outputs = Vec::new();
+    let mut code = 0;
+    for _ in 0..a.n {
+        let log = OpsLog::start(&desk)?;
+        let mut cmd = std::process::Command::new(&exe);
+        cmd.arg("--desk").arg(desk.dir());
+        if cli.system_pcscd {
+            cmd.arg("--system-pcscd");
+        }
+        if let Some(r) = &cli.reader {
+            cmd.arg("--reader").arg(r);
+        }
+        cmd.args(&a.args);
+        let t0 = std::time::Instant::now();
+        let out = cmd.stdin(std::process::Stdio::inherit()).output()?;
+        times.push(t0.elapsed());
+        apdus.extend(log.take()?);
+        code = out.status.code().unwrap_or(1);
+        outputs.push(out);
+        if code != 0 {
+            break;
+        }
+    }
+    let runs = times.len();
+    let timing = bench::Timing::of(times);
+    // per run: the counts and estimates are of all runs divided by the runs
+    let est: Vec<cost::ChipEstimate> =
+        profiles.chips.iter().map(|c| cost::estimate(&profiles, c, &apdus)).collect();
+    let counts = cost::counts(&apdus);
+    let per = runs as f64;
+    if cli.json {
+        super::print_json(&serde_json::json!({
+            "version": 1,
+            "flow": label,
+            "command": a.args,
+            "runs": runs,
+            "exit_code": code,
+            "desk_ms": timing,
+            "transport": { "default": profiles.transport, "fast": profiles.fast, "slow": profiles.slow },
+            "per_run": runs == 1,
+            "counts": counts,
+            "estimates": est,
+        }))?;
+        return Ok(if code == 0 { super::EXIT_OK } else { code });
+    }
+    if let Some(o) = outputs.last() {
+        let so = String::from_utf8_lossy(&o.stdout);
+        let se = String::from_utf8_lossy(&o.stderr);
+        for l in so.lines().chain(se.lines()) {
+            println!("  | {l}");
+        }
+    }
+    println!(
+        "purse bench run ({label}): `purse {}` x{runs}, exit {code}, desk wall clock median {:.1} ms (process start, PC/SC connect and the desk cards' work)",
+        if a.args.len() > 12 {
+            format!("{} ... ({} arguments)", a.args[..12].join(" "), a.args.len())
+        } else {
+            a.args.join(" ")
+        },
+        timing.median_ms
+    );
+    println!("counted on the desk cards{}:", if runs > 1 { " (all runs)" } else { "" });
+    println!(
+        "  {:<10} {:>5} {:>6} {:>6} {:>6} {:>5} {:>7} {:>7} {:>5} {:>6} {:>7} {:>3} {:>4}",
+        "card", "APDUs", "in B", "out B", "setKey", "init", "doFinal", "blocks", "rand", "writes", "bytes", "tx", "cmp"
+    );
+    for c in &counts {
+        println!(
+            "  {:<10} {:>5} {:>6} {:>6} {:>6} {:>5} {:>7} {:>7} {:>5} {:>6} {:>7} {:>3} {:>4}",
+            c.card, c.apdus, c.bytes_in, c.bytes_out, c.set_key, c.cipher_init, c.cipher_calls,
+            c.cipher_blocks, c.random_calls, c.writes, c.bytes_written, c.transactions, c.array_compare
+        );
+    }
+    if runs == 1 {
+        for c in &counts {
+            let seq: Vec<&str> =
+                apdus.iter().filter(|x| x.card == c.card).map(|x| x.ins.as_str()).collect();
+            if seq.len() <= 40 {
+                println!("  {} INS: {}", c.card, seq.join(" "));
+            }
+        }
+    }
+    let t = profiles.transport;
+    println!(
+        "estimated on real cards, per run (transport {} ms/APDU + {} ms/B; range {} ms + {} ms/B .. {} ms + {} ms/B):",
+        t.apdu_ms, t.byte_ms, profiles.fast.apdu_ms, profiles.fast.byte_ms, profiles.slow.apdu_ms, profiles.slow.byte_ms
+    );
+    println!(
+        "  {:<7} {:<10} {:>5} {:>8} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7} {:>7} {:>6} {:>9}",
+        "chip", "card", "APDUs", "transp", "bytes", "setKey", "init", "cipher", "random", "writes", "commit", "cmp", "total ms"
+    );
+    let row = |chip: &str, card: &str, n: f64, x: &cost::Terms| {
+        println!(
+            "  {:<7} {:<10} {:>5.0} {:>8.1} {:>7.1} {:>7.1} {:>8.1} {:>8.1} {:>7.1} {:>7.1} {:>7.1} {:>6.1} {:>9.1}",
+            chip, card, n / per, x.transport_ms / per, x.bytes_ms / per, x.set_key_ms / per, x.init_ms / per,
+            x.cipher_ms / per, x.random_ms / per, x.write_ms / per, x.commit_ms / per, x.compare_ms / per,
+            x.total() / per
+        )
+    };
+    for e in &est {
+        for c in &e.cards {
+            row(&e.chip, &c.card, c.apdus as f64, &c.terms);
+        }
+        row(&e.chip, "all", e.cards.iter().map(|c| c.apdus).sum::<usize>() as f64, &e.terms);
+    }
+    for e in &est {
+        print!(
+            "  {}: {:.0} ms per run (range {:.0} .. {:.0} ms)",
+            e.chip,
+            e.total_ms / per,
+            e.range_ms.0 / per,
+            e.range_ms.1 / per
+        );
+        if let Some(l) = &e.largest {
+            print!(
+                "; largest APDU: {} INS {} ({} B in, {} B out) {:.0} ms",
+                l.card, l.ins, l.bytes_in, l.bytes_out, l.total_ms
+            );
+        }
+        if e.uncosted_ops > 0 {
+            print!("; {} MAC/digest calls not costed", e.uncosted_ops);
+        }
+        println!();
+    }
+    Ok(if code == 0 { super::EXIT_OK } else { code })
 }

@@ -132,7 +132,7 @@ pub fn run(cli: &Cli, a: &TransferArgs) -> anyhow::Result<i32> {
         .get_status()
         .map_err(|e| card_err(e, &payer.reader))?;
     let amount = parse_amount(&a.amount, st.currency.decimals)?;
-    let plan = match xfer::plan(&mut payer, &mut payee, amount, date) {
+    let plan = match xfer::plan_with_payer_status(st, &mut payee, amount, date) {
         Ok(p) => p,
         Err(e) => return Ok(report_error(cli, &e)),
     };

@@ -164,12 +164,16 @@ pub fn run<A: CardIo, B: CardIo>(
         auto_resume: false,
         expect_payee: None,
     };
-    // 1. Record one transfer (also the first warm-up of both card JVMs).
+    // 1. Record one transfer (also the first warm-up of both card JVMs); the caller may count
+    //    the cards' operations of this one transfer between "record:start" and "record:end".
+    between_phases("record:start");
     payer.channel().io().on = true;
     payee.channel().io().on = true;
-    xfer::transfer(payer, payee, amount, date, secrets, true, &opts)?;
+    let recorded = xfer::transfer(payer, payee, amount, date, secrets, true, &opts);
     payer.channel().io().on = false;
     payee.channel().io().on = false;
+    between_phases("record:end");
+    recorded?;
     let la = std::mem::take(&mut payer.channel().io().log);
     let lb = std::mem::take(&mut payee.channel().io().log);
     // Rebuild the interleaved order of the flow: status payer, status payee, VERIFYs on payer,

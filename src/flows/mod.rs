@@ -1,6 +1,7 @@
 //! Multi-card flows (genesis, issuance, mint, transfer, resume), written against [`crate::card`].
 pub mod admin;
 pub mod bench;
+pub mod cost;
 pub mod genesis;
 pub mod issue;
 pub mod mint;

@@ -216,7 +216,25 @@ pub fn plan<A: CardIo, B: CardIo>(
         resumed: None,
     };
     let ps = payer.get_status().map_err(|e| fail(Side::Payer, e))?;
-    let qs = payee.get_status().map_err(|e| fail(Side::Payee, e))?;
+    plan_with_payer_status(ps, payee, amount, date)
+}
+
+/// [`plan`] with the payer's status already read (the CLI reads it first for the currency): one
+/// GET_STATUS less on the wire.
+pub fn plan_with_payer_status<B: CardIo>(
+    ps: Status,
+    payee: &mut PurseCard<B>,
+    amount: u32,
+    date: u16,
+) -> Result<Plan, TransferError> {
+    let qs = payee.get_status().map_err(|err| TransferError::Card {
+        step: Step::Setup,
+        side: Side::Payee,
+        err,
+        money: MoneyState::Untouched,
+        tid: None,
+        resumed: None,
+    })?;
     Ok(Plan {
         amount,
         date,

@@ -42,6 +42,8 @@ public class Util {
             throws ArrayIndexOutOfBoundsException, NullPointerException {
         check(src, srcOff, length);
         check(dest, destOff, length);
+        Mem.count("arrayCompare.calls", 1);
+        Mem.count("arrayCompare.bytes", length);
         for (int i = 0; i < length; i++) {
             byte a = src[srcOff + i];
             byte b = dest[destOff + i];

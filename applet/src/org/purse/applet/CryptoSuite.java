@@ -24,71 +24,112 @@ import javacardx.crypto.Cipher;
 public final class CryptoSuite {
 
     // scratch layout (transient, CLEAR_ON_DESELECT)
-    private static final short S_SUB = (short) 0;    // L, then K1 or K2 (one block)
-    private static final short S_STATE = (short) 16; // CBC-MAC chaining value / last block
-    private static final short S_TAG = (short) 32;   // full CMAC tag for mac8 / kdf (one block)
-    private static final short S_KEY = (short) 48;   // derived or random key (24)
-    private static final short S_MSG = (short) 72;   // KDF input: [i] | LABEL(8) | 00 | CONTEXT | [L]2
+    private static final short S_W = (short) 0;      // CMAC: message copy, or CBC sink (W_LEN)
+    private static final short W_LEN = (short) 112;
+    private static final short S_TAG = (short) 112;  // full CMAC tag for mac8 / kdf (one block)
+    /** L, then K1 or K2, during a CMAC (aliases S_TAG: wiped before the tag is written). */
+    private static final short S_SUB = S_TAG;
+    private static final short S_KEY = (short) 128;  // derived or random key (24)
+    private static final short S_MSG = (short) 152;  // KDF input: [i] | LABEL(8) | 00 | CONTEXT | [L]2
     private static final short KDF_FIXED = (short) 12;
     /** Largest KDF context (protocol.md 2.3 uses at most 22 bytes). */
     public static final short KDF_CTX_MAX = (short) 24;
-    private static final short SCRATCH_LEN = (short) (S_MSG + KDF_FIXED + KDF_CTX_MAX); // 108
+    private static final short S_K1 = (short) (S_MSG + KDF_FIXED + KDF_CTX_MAX); // 188: K1 of engine i at S_K1 + 16 i
+    /** Engines: NE encrypt (CBC, IV 0: single blocks = ECB, CMAC, CBC with any IV), ND decrypt. */
+    private static final short NE = (short) 7;
+    private static final short ND = (short) 2;
+    private static final short S_OK = (short) (S_K1 + 16 * NE); // 300: per engine: OK_K1 | OK_BUSY
+    private static final short S_RR = (short) (S_OK + NE);      // 307: next victim (enc, dec)
+    private static final short S_PERSIST = (short) (S_RR + 2);  // 309: a persistent key was set
+    private static final short SCRATCH_LEN = (short) (S_PERSIST + 1); // 310
+    private static final byte OK_K1 = (byte) 1;   // K1 of the engine's key is at S_K1 + 16 i
+    private static final byte OK_BUSY = (byte) 2; // mid-chain (between update and doFinal)
 
-    private final Cipher aesEcb;
-    private final Cipher aesCbc;
-    private final Cipher desEcb;
-    private final Cipher desCbc;
     private final RandomData rng;
-    /** Transient work keys, index = slot (0..3); null if the family is not supported. */
+    private final byte[] scratch;
+    /**
+     * Key each engine is initialised with (transient, CLEAR_ON_DESELECT: a new session re-inits,
+     * as the transient work keys are cleared too): [0, NE) encrypt, [NE, NE + ND) decrypt. An
+     * engine is re-initialised only when its key changed (setKey) or it was evicted.
+     */
+    private final Object[] ref;
+    // Per family, allocated on first use of the family (a card uses one suite: one set of
+    // transient work keys and engines). [0] is the probe allocated at install (supports()).
+    private final Cipher[] aesEnc;
+    private final Cipher[] aesDec;
+    private final Cipher[] desEnc;
+    private final Cipher[] desDec;
+    /** Transient work keys, index = slot (0..3); null until the family is first used. */
     private final Key[] aesWork;
     private final Key[] desWork;
-    private final byte[] scratch;
 
     public CryptoSuite() {
         scratch = JCSystem.makeTransientByteArray(SCRATCH_LEN, JCSystem.CLEAR_ON_DESELECT);
+        ref = JCSystem.makeTransientObjectArray((short) (NE + ND), JCSystem.CLEAR_ON_DESELECT);
         rng = RandomData.getInstance(RandomData.ALG_SECURE_RANDOM);
         aesWork = new Key[4];
         desWork = new Key[4];
-        Cipher e = null;
+        aesEnc = new Cipher[NE];
+        aesDec = new Cipher[ND];
+        desEnc = new Cipher[NE];
+        desDec = new Cipher[ND];
+        aesEnc[0] = probe(Cipher.ALG_AES_BLOCK_128_CBC_NOPAD);
+        desEnc[0] = probe(Cipher.ALG_DES_CBC_NOPAD);
+    }
+
+    private static Cipher probe(byte alg) {
         Cipher c = null;
         try {
-            e = Cipher.getInstance(Cipher.ALG_AES_BLOCK_128_ECB_NOPAD, false);
-            c = Cipher.getInstance(Cipher.ALG_AES_BLOCK_128_CBC_NOPAD, false);
-            for (short i = 0; i < (short) 4; i++) {
-                aesWork[i] = KeyBuilder.buildKey(KeyBuilder.TYPE_AES_TRANSIENT_DESELECT,
-                        KeyBuilder.LENGTH_AES_128, false);
-            }
-        } catch (CryptoException ex) {
-            e = null;
+            c = Cipher.getInstance(alg, false);
+        } catch (CryptoException e) {
             c = null;
         }
-        aesEcb = e;
-        aesCbc = c;
-        e = null;
-        c = null;
+        return c;
+    }
+
+    /** Allocates the family's engines and work keys once (first use; never inside a session's hot path again). */
+    private void ensure(boolean aes) {
+        Cipher[] e = aes ? aesEnc : desEnc;
+        Key[] w = aes ? aesWork : desWork;
+        if (w[3] != null) {
+            return;
+        }
+        if (e[0] == null) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        Cipher[] d = aes ? aesDec : desDec;
+        byte alg = aes ? Cipher.ALG_AES_BLOCK_128_CBC_NOPAD : Cipher.ALG_DES_CBC_NOPAD;
         try {
-            e = Cipher.getInstance(Cipher.ALG_DES_ECB_NOPAD, false);
-            c = Cipher.getInstance(Cipher.ALG_DES_CBC_NOPAD, false);
+            for (short i = (short) 1; i < NE; i++) {
+                if (e[i] == null) {
+                    e[i] = Cipher.getInstance(alg, false);
+                }
+            }
+            for (short i = 0; i < ND; i++) {
+                if (d[i] == null) {
+                    d[i] = Cipher.getInstance(alg, false);
+                }
+            }
             for (short i = 0; i < (short) 4; i++) {
-                desWork[i] = KeyBuilder.buildKey(KeyBuilder.TYPE_DES_TRANSIENT_DESELECT,
-                        KeyBuilder.LENGTH_DES3_3KEY, false);
+                if (w[i] == null) {
+                    w[i] = aes
+                            ? KeyBuilder.buildKey(KeyBuilder.TYPE_AES_TRANSIENT_DESELECT, KeyBuilder.LENGTH_AES_128, false)
+                            : KeyBuilder.buildKey(KeyBuilder.TYPE_DES_TRANSIENT_DESELECT, KeyBuilder.LENGTH_DES3_3KEY, false);
+                }
             }
         } catch (CryptoException ex) {
-            e = null;
-            c = null;
+            ISOException.throwIt(Constants.SW_CONDITIONS);
         }
-        desEcb = e;
-        desCbc = c;
     }
 
     // ------------------------------------------------------------------ suites and keys
 
     public boolean supports(byte suite) {
         if (suite == Constants.SUITE_AES128) {
-            return aesEcb != null && aesCbc != null && aesWork[3] != null;
+            return aesEnc[0] != null;
         }
         if (suite == Constants.SUITE_TDES3) {
-            return desEcb != null && desCbc != null && desWork[3] != null;
+            return desEnc[0] != null;
         }
         return false;
     }
@@ -138,11 +179,37 @@ public final class CryptoSuite {
         if (!supports(suite) || slot < 0 || slot > 3) {
             ISOException.throwIt(Constants.SW_WRONG_DATA);
         }
-        return suite == Constants.SUITE_AES128 ? aesWork[slot] : desWork[slot];
+        boolean aes = suite == Constants.SUITE_AES128;
+        ensure(aes);
+        return aes ? aesWork[slot] : desWork[slot];
     }
 
-    /** Sets 16 (AES) or 24 (TDES) bytes from src[off]. */
+    /**
+     * Sets 16 (AES) or 24 (TDES) bytes from src[off]. Engines initialised with k are dropped (a
+     * card may copy the key into the cipher at init). A persistent key may be rolled back by an
+     * aborted transaction without this class noticing: once one was set, engines of persistent
+     * keys are re-initialised at every use for the rest of the session.
+     */
     public void setKey(Key k, byte[] src, short off) {
+        if (isWork(k) && k.isInitialized()) {
+            // a work key reloaded with its own value (a slot's K_S back into the work keys):
+            // keep it and its engines (saves setKey, the inits and the CMAC subkey)
+            short kl = keyLen(suiteOf(k));
+            getKey(k, scratch, S_W); // W is free between calls; src may be scratch[S_KEY]
+            boolean same = equalsCT(scratch, S_W, src, off, kl);
+            Util.arrayFillNonAtomic(scratch, S_W, kl, (byte) 0);
+            if (same) {
+                return;
+            }
+        }
+        for (short i = 0; i < (short) (NE + ND); i++) {
+            if (ref[i] == k) {
+                ref[i] = null;
+            }
+        }
+        if (!isWork(k)) {
+            scratch[S_PERSIST] = (byte) 1;
+        }
         try {
             if (suiteOf(k) == Constants.SUITE_AES128) {
                 ((AESKey) k).setKey(src, off);
@@ -152,6 +219,15 @@ public final class CryptoSuite {
         } catch (CryptoException e) {
             ISOException.throwIt(Constants.SW_CONDITIONS);
         }
+    }
+
+    private boolean isWork(Key k) {
+        for (short i = 0; i < (short) 4; i++) {
+            if (k == aesWork[i] || k == desWork[i]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Writes the key value (16 or 24 bytes) to out[off]; returns its length. */
@@ -185,70 +261,130 @@ public final class CryptoSuite {
         }
     }
 
-    // ------------------------------------------------------------------ ciphers
+    // ------------------------------------------------------------------ engines
 
-    private Cipher ecbFor(Key k) {
+    /**
+     * Index of an engine initialised with k: encrypt engines [0, NE) or decrypt [NE, NE + ND).
+     * Cipher.init only when no engine holds k (or holds it mid-chain, or k is persistent after a
+     * persistent setKey this session). The engine is CBC with IV 0: after each doFinal it is back
+     * at IV 0, so one block through it is ECB.
+     */
+    private short engine(Key k, boolean decrypt) {
         byte s = suiteOf(k);
-        Cipher c = null;
-        if (s == Constants.SUITE_AES128) {
-            c = aesEcb;
-        } else if (s == Constants.SUITE_TDES3) {
-            c = desEcb;
-        }
-        if (c == null) {
+        if (s != Constants.SUITE_AES128 && s != Constants.SUITE_TDES3) {
             ISOException.throwIt(Constants.SW_CONDITIONS);
         }
-        return c;
-    }
-
-    private Cipher cbcFor(Key k) {
-        byte s = suiteOf(k);
-        Cipher c = null;
-        if (s == Constants.SUITE_AES128) {
-            c = aesCbc;
-        } else if (s == Constants.SUITE_TDES3) {
-            c = desCbc;
+        boolean aes = s == Constants.SUITE_AES128;
+        ensure(aes);
+        short lo = decrypt ? NE : (short) 0;
+        short n = decrypt ? ND : NE;
+        short i = (short) -1;
+        for (short j = 0; j < n; j++) {
+            if (ref[(short) (lo + j)] == k) {
+                i = j;
+            }
         }
-        if (c == null) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+        boolean stale = i < 0 || (scratch[S_PERSIST] != 0 && !isWork(k))
+                || (!decrypt && (scratch[(short) (S_OK + i)] & OK_BUSY) != 0);
+        if (!stale) {
+            return (short) (lo + i);
         }
-        return c;
-    }
-
-    /** ECB encryption of len bytes (a multiple of the block); returns len. */
-    public short ecbEncrypt(Key k, byte[] in, short inOff, short len, byte[] out, short outOff) {
-        Cipher c = ecbFor(k);
-        short n = (short) 0;
+        if (i < 0) {
+            // a free engine, else the next one round robin
+            for (short j = (short) (n - 1); j >= 0; j--) {
+                if (ref[(short) (lo + j)] == null) {
+                    i = j;
+                }
+            }
+            if (i < 0) {
+                short rr = decrypt ? (short) (S_RR + 1) : S_RR;
+                i = (short) (scratch[rr] % n);
+                scratch[rr] = (byte) ((short) (i + 1) % n);
+            }
+        }
+        ref[(short) (lo + i)] = null;
+        if (!decrypt) {
+            scratch[(short) (S_OK + i)] = (byte) 0;
+        }
+        Cipher c = cipher(aes, (short) (lo + i));
         try {
-            c.init(k, Cipher.MODE_ENCRYPT);
-            n = c.doFinal(in, inOff, len, out, outOff);
+            c.init(k, decrypt ? Cipher.MODE_DECRYPT : Cipher.MODE_ENCRYPT);
         } catch (CryptoException e) {
             ISOException.throwIt(Constants.SW_CONDITIONS);
         }
-        return n;
+        ref[(short) (lo + i)] = k;
+        return (short) (lo + i);
     }
 
+    private Cipher cipher(boolean aes, short e) {
+        if (e >= NE) {
+            return aes ? aesDec[(short) (e - NE)] : desDec[(short) (e - NE)];
+        }
+        return aes ? aesEnc[e] : desEnc[e];
+    }
+
+    private Cipher cipherOf(Key k, short e) {
+        return cipher(suiteOf(k) == Constants.SUITE_AES128, e);
+    }
+
+    private static void xor(byte[] dst, short dOff, byte[] src, short sOff, short len) {
+        for (short i = 0; i < len; i++) {
+            dst[(short) (dOff + i)] ^= src[(short) (sOff + i)];
+        }
+    }
+
+    /** ECB encryption of len bytes (a multiple of the block), one doFinal per block; returns len. */
+    public short ecbEncrypt(Key k, byte[] in, short inOff, short len, byte[] out, short outOff) {
+        short b = blockLen(suiteOf(k));
+        Cipher c = cipherOf(k, engine(k, false));
+        try {
+            for (short o = 0; o < len; o = (short) (o + b)) {
+                c.doFinal(in, (short) (inOff + o), b, out, (short) (outOff + o));
+            }
+        } catch (CryptoException e) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        return len;
+    }
+
+    /**
+     * CBC with the given IV, through the IV-0 engine: out = in, then IV XOR the first block, then
+     * one doFinal in place. iv must not overlap out.
+     */
     public short cbcEncrypt(Key k, byte[] iv, short ivOff, byte[] in, short inOff, short len,
                             byte[] out, short outOff) {
-        return cbc(k, Cipher.MODE_ENCRYPT, iv, ivOff, in, inOff, len, out, outOff);
-    }
-
-    public short cbcDecrypt(Key k, byte[] iv, short ivOff, byte[] in, short inOff, short len,
-                            byte[] out, short outOff) {
-        return cbc(k, Cipher.MODE_DECRYPT, iv, ivOff, in, inOff, len, out, outOff);
-    }
-
-    private short cbc(Key k, byte mode, byte[] iv, short ivOff, byte[] in, short inOff, short len,
-                      byte[] out, short outOff) {
-        Cipher c = cbcFor(k);
-        short n = (short) 0;
+        short b = blockLen(suiteOf(k));
+        if (len <= 0 || (short) (len % b) != 0) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        Cipher c = cipherOf(k, engine(k, false));
+        if (in != out || inOff != outOff) {
+            Util.arrayCopyNonAtomic(in, inOff, out, outOff, len);
+        }
+        xor(out, outOff, iv, ivOff, b);
         try {
-            c.init(k, mode, iv, ivOff, blockLen(suiteOf(k)));
-            n = c.doFinal(in, inOff, len, out, outOff);
+            c.doFinal(out, outOff, len, out, outOff);
         } catch (CryptoException e) {
             ISOException.throwIt(Constants.SW_CONDITIONS);
         }
-        return n;
+        return len;
+    }
+
+    /** CBC decryption with the given IV: the IV-0 decrypt engine, then IV XOR the first block. iv must not overlap out. */
+    public short cbcDecrypt(Key k, byte[] iv, short ivOff, byte[] in, short inOff, short len,
+                            byte[] out, short outOff) {
+        short b = blockLen(suiteOf(k));
+        if (len <= 0 || (short) (len % b) != 0) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        Cipher c = cipherOf(k, engine(k, true));
+        try {
+            c.doFinal(in, inOff, len, out, outOff);
+        } catch (CryptoException e) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        xor(out, outOff, iv, ivOff, b);
+        return len;
     }
 
     // ------------------------------------------------------------------ CMAC (protocol.md 2.2)
@@ -269,35 +405,55 @@ public final class CryptoSuite {
         s[last] = (byte) (s[last] ^ (byte) (rb & (byte) (-carry)));
     }
 
-    /** Full CMAC tag (block length bytes) of msg into out[outOff]; returns the block length. */
+    /**
+     * Full CMAC tag (block length bytes) of msg into out[outOff]; returns the block length.
+     * One CBC pass: K1 comes from the engine's cache (computed once per key per session); a
+     * message that fits W_LEN is copied with its last block prepared and goes through one
+     * doFinal; a longer one streams its leading blocks through update() into the sink first.
+     */
     public short cmac(Key k, byte[] msg, short off, short len, byte[] out, short outOff) {
         byte suite = suiteOf(k);
         short b = blockLen(suite);
         byte rb = suite == Constants.SUITE_TDES3 ? Constants.RB_TDES : Constants.RB_AES;
-        Cipher c = ecbFor(k);
+        short e = engine(k, false);
+        Cipher c = cipherOf(k, e);
         byte[] s = scratch;
+        short k1 = (short) (S_K1 + (short) (e * 16));
         try {
-            c.init(k, Cipher.MODE_ENCRYPT);
-            // L = E(0^b); K1 = dbl(L)
-            Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0);
-            c.doFinal(s, S_SUB, b, s, S_SUB);
-            dbl(b, rb);
+            if ((s[(short) (S_OK + e)] & OK_K1) == 0) {
+                // L = E(0^b); K1 = dbl(L)
+                Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0);
+                c.doFinal(s, S_SUB, b, s, S_SUB);
+                dbl(b, rb);
+                Util.arrayCopyNonAtomic(s, S_SUB, s, k1, b);
+                s[(short) (S_OK + e)] = OK_K1;
+            } else {
+                Util.arrayCopyNonAtomic(s, k1, s, S_SUB, b);
+            }
             boolean complete = len != 0 && (short) (len % b) == 0;
             if (!complete) {
                 dbl(b, rb); // K2
             }
             short blocks = len == 0 ? (short) 1 : (short) ((short) (len + b - 1) / b);
-            Util.arrayFillNonAtomic(s, S_STATE, b, (byte) 0);
-            short p = off;
-            for (short n = (short) 1; n < blocks; n++) {
-                for (short i = 0; i < b; i++) {
-                    s[(short) (S_STATE + i)] ^= msg[(short) (p + i)];
+            short lead = (short) ((short) (blocks - 1) * b);
+            short w = S_W;
+            if ((short) (lead + b) <= W_LEN) {
+                Util.arrayCopyNonAtomic(msg, off, s, S_W, lead);
+                w = (short) (S_W + lead);
+            } else {
+                s[(short) (S_OK + e)] |= OK_BUSY;
+                for (short done = 0; done < lead; ) {
+                    short n = (short) (lead - done);
+                    if (n > W_LEN) {
+                        n = W_LEN;
+                    }
+                    c.update(msg, (short) (off + done), n, s, S_W);
+                    done = (short) (done + n);
                 }
-                c.doFinal(s, S_STATE, b, s, S_STATE);
-                p = (short) (p + b);
             }
             // last block: remaining bytes, padded when incomplete, XOR subkey
-            short rest = (short) (len - (short) (p - off));
+            short rest = (short) (len - lead);
+            short p = (short) (off + lead);
             for (short i = 0; i < b; i++) {
                 byte m;
                 if (i < rest) {
@@ -307,13 +463,18 @@ public final class CryptoSuite {
                 } else {
                     m = (byte) 0;
                 }
-                s[(short) (S_STATE + i)] ^= (byte) (m ^ s[(short) (S_SUB + i)]);
+                s[(short) (w + i)] = (byte) (m ^ s[(short) (S_SUB + i)]);
             }
-            c.doFinal(s, S_STATE, b, out, outOff);
-        } catch (CryptoException e) {
+            short total = (short) (w - S_W + b);
+            c.doFinal(s, S_W, total, s, S_W);
+            s[(short) (S_OK + e)] &= (byte) ~OK_BUSY;
+            Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0); // before the tag: out may be S_TAG
+            Util.arrayCopyNonAtomic(s, (short) (S_W + total - b), out, outOff, b);
+            Util.arrayFillNonAtomic(s, S_W, total, (byte) 0);
+        } catch (CryptoException ex) {
+            Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0);
             ISOException.throwIt(Constants.SW_CONDITIONS);
         }
-        Util.arrayFillNonAtomic(s, S_SUB, (short) (b + b), (byte) 0);
         return b;
     }
 
@@ -368,7 +529,7 @@ public final class CryptoSuite {
     }
 
     private void kdfWipe() {
-        Util.arrayFillNonAtomic(scratch, S_TAG, (short) (SCRATCH_LEN - S_TAG), (byte) 0);
+        Util.arrayFillNonAtomic(scratch, S_TAG, (short) (S_K1 - S_TAG), (byte) 0); // TAG (= SUB), KEY, MSG
     }
 
     /**

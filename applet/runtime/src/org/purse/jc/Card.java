@@ -175,6 +175,34 @@ public final class Card {
         return c;
     }
 
+    /**
+     * Per-APDU operation log for the cost model (docs/runtime.md): if the file IMAGE.ops exists,
+     * one JSON line per command is appended to it (INS, lengths, SW, the command's counters).
+     * `purse bench` creates the file before a measured flow and reads it after. Not fsynced.
+     */
+    private void logOps(byte[] command, byte[] r) {
+        if (path == null) {
+            return;
+        }
+        Path ops = path.toAbsolutePath().resolveSibling(path.getFileName() + ".ops");
+        if (!Files.exists(ops)) {
+            return;
+        }
+        int ins = command != null && command.length > 1 ? command[1] & 0xFF : -1;
+        int sw = r.length >= 2 ? ((r[r.length - 2] & 0xFF) << 8) | (r[r.length - 1] & 0xFF) : -1;
+        String line = String.format("{\"ins\":\"%02X\",\"sw\":\"%04X\",\"c\":%s}%n", ins, sw, last.toJson());
+        try {
+            Files.write(ops, line.getBytes(java.nio.charset.StandardCharsets.US_ASCII), StandardOpenOption.APPEND);
+        } catch (IOException e) {
+            System.err.println("desk: cannot append to " + ops + ": " + e.getMessage());
+        }
+    }
+
+    /** Bytes of transient memory (CLEAR_ON_RESET + CLEAR_ON_DESELECT arrays, transient key data) in use. */
+    public int transientBytes() {
+        return transientBytes;
+    }
+
     public void save() throws IOException {
         synchronized (LOCK) {
             ByteArrayOutputStream bos = new ByteArrayOutputStream();
@@ -330,7 +358,10 @@ public final class Card {
                 if (torn) {
                     throw new PowerLoss();
                 }
+                last.bytesIn = command == null ? 0 : command.length;
+                last.bytesOut = r.length;
                 img.total.add(last);
+                logOps(command, r);
                 if (dirty) {
                     try {
                         save();

@@ -171,6 +171,7 @@ public final class Desk {
         }
         sb.append("],\"counters\":").append(card.total().toJson());
         sb.append(",\"lastApdu\":").append(card.last().toJson());
+        sb.append(",\"transientBytes\":").append(card.transientBytes());
         sb.append('}');
         out.println(sb);
         return EXIT_OK;

@@ -141,6 +141,7 @@ public final class JCRE {
             TransactionException.throwIt(TransactionException.IN_PROGRESS);
         }
         c.tx.begin();
+        c.last.count("tx.begin", 1);
     }
 
     public static void commitTransaction() {

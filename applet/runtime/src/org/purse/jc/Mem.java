@@ -91,6 +91,14 @@ public final class Mem {
         }
     }
 
+    /** Adds n to the named operation counter of the running command (Counters.ops). */
+    public static void count(String op, long n) {
+        Card c = Card.current;
+        if (c != null) {
+            c.last.count(op, n);
+        }
+    }
+
     // ---- hooks called by instrumented applet bytecode ----
 
     public static void putField(Object obj, String owner, String name, int bytes) {

@@ -38,6 +38,11 @@ public final class BlockCipherImpl extends Cipher implements Serializable {
 
     private transient BlockPrim prim;
 
+    /** Counter suffix: AES_ECB, AES_CBC, DES_ECB, DES_CBC. */
+    private String opName() {
+        return (aes ? "AES_" : "DES_") + (cbc ? "CBC" : "ECB");
+    }
+
     public static boolean supported(byte algorithm) {
         switch (algorithm) {
             case ALG_DES_CBC_NOPAD:
@@ -78,6 +83,7 @@ public final class BlockCipherImpl extends Cipher implements Serializable {
         }
         SymKey k = SymKey.of(theKey, aes);
         byte[] v = k.value(); // UNINITIALIZED_KEY if not set
+        Mem.count("cipher.init." + opName(), 1);
         this.key = k;
         this.mode = theMode;
         this.iv0 = iv;
@@ -92,12 +98,15 @@ public final class BlockCipherImpl extends Cipher implements Serializable {
     }
 
     public short update(byte[] inBuff, short inOffset, short inLength, byte[] outBuff, short outOffset) {
-        return process(inBuff, inOffset, inLength, outBuff, outOffset, false);
+        short n = process(inBuff, inOffset, inLength, outBuff, outOffset, false);
+        Mem.count("cipher.update." + opName(), 1);
+        return n;
     }
 
     public short doFinal(byte[] inBuff, short inOffset, short inLength, byte[] outBuff, short outOffset) {
         short n = process(inBuff, inOffset, inLength, outBuff, outOffset, true);
         Mem.countCrypto();
+        Mem.count("cipher.doFinal." + opName(), 1);
         return n;
     }
 
@@ -144,6 +153,7 @@ public final class BlockCipherImpl extends Cipher implements Serializable {
         }
         if (outLen > 0) {
             Bytes.out(out, outOff, data, 0, outLen);
+            Mem.count("cipher.blocks." + opName(), outLen / bs);
         }
         if (fin) {
             cv = iv0.clone();

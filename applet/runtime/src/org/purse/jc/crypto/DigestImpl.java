@@ -69,12 +69,15 @@ public final class DigestImpl extends MessageDigest implements Serializable {
         byte[] h = md.digest(); // also resets
         Bytes.out(outBuff, outOffset, h, 0, n);
         Mem.countCrypto();
+        Mem.count("digest.calls." + jcaName(algorithm).replace("-", ""), 1);
+        Mem.count("digest.bytes." + jcaName(algorithm).replace("-", ""), inLength);
         return (short) n;
     }
 
     public void update(byte[] inBuff, short inOffset, short inLength) {
         Bytes.check(inBuff, inOffset, inLength);
         md().update(inBuff, inOffset, inLength);
+        Mem.count("digest.bytes." + jcaName(algorithm).replace("-", ""), inLength);
     }
 
     public void reset() {

@@ -41,6 +41,11 @@ public final class MacImpl extends Signature implements Serializable {
     private byte[] pend;
     private int pendLen;
 
+    /** Counter suffix: AES_MAC, DES_MAC, DES_MAC_ALG3. */
+    private String opName() {
+        return aes ? "AES_MAC" : alg3 ? "DES_MAC_ALG3" : "DES_MAC";
+    }
+
     private transient BlockPrim prim;   // full key (CBC over all blocks), or K1 for algorithm 3
     private transient BlockPrim prim2;  // K2, algorithm 3 only
     private transient byte[] primKey;
@@ -127,6 +132,7 @@ public final class MacImpl extends Signature implements Serializable {
             CryptoException.throwIt(CryptoException.ILLEGAL_VALUE);
         }
         byte[] v = k.value(); // UNINITIALIZED_KEY if not set
+        Mem.count("mac.init." + opName(), 1);
         this.key = k;
         this.mode = theMode;
         this.iv0 = iv;
@@ -166,6 +172,7 @@ public final class MacImpl extends Signature implements Serializable {
         byte[] mac = finish(inBuff, inOffset, inLength);
         Bytes.out(sigBuff, sigOffset, mac, 0, macLen);
         Mem.countCrypto();
+        Mem.count("mac.final." + opName(), 1);
         return (short) macLen;
     }
 
@@ -179,6 +186,7 @@ public final class MacImpl extends Signature implements Serializable {
         Bytes.check(sigBuff, sigOffset, sigLength);
         byte[] mac = finish(inBuff, inOffset, inLength);
         Mem.countCrypto();
+        Mem.count("mac.final." + opName(), 1);
         return sigLength == macLen && Bytes.constantTimeEquals(mac, 0, sigBuff, sigOffset, macLen);
     }
 
@@ -209,6 +217,7 @@ public final class MacImpl extends Signature implements Serializable {
             cv[i] ^= b[off + i];
         }
         prim.block(true, cv, 0);
+        Mem.count("mac.blocks." + opName(), 1);
     }
 
     private byte[] finish(byte[] in, int off, int len) {

@@ -34,6 +34,8 @@ public final class RandomImpl extends RandomData implements Serializable {
         CryptoConfig.nextBytes(r, 0, length);
         Bytes.out(buffer, offset, r, 0, length);
         Mem.countCrypto();
+        Mem.count("random.calls", 1);
+        Mem.count("random.bytes", length);
     }
 
     public void setSeed(byte[] buffer, short offset, short length) {

@@ -73,6 +73,7 @@ public abstract class SymKey implements SecretKey, Serializable {
         System.arraycopy(keyData, kOff, img, 0, n);
         img[n] = 1;
         store(img);
+        Mem.count(isAes() ? "setKey.AES" : "setKey.DES", 1);
     }
 
     public final byte getKey(byte[] keyData, short kOff) {
