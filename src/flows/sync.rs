@@ -668,6 +668,14 @@ pub fn sync<B: CardIo, C: CardIo>(
                 tracing::warn!("ledger: confirm_cleared({}) failed: {e}", st.sync_id);
             }
         }
+        // what the ledger's read commands know of both cards (currency, reported balances)
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        if let Err(e) = l.record_card_status(st.sync_id, at, &[&bs2, &cs2]) {
+            tracing::warn!("ledger: recording the cards' status failed: {e}");
+        }
     }
     let days = ps::interest_days(bs.key_date, cs.interest_date);
     // the bank's INTEREST rate (its bank files); the card's copy is informative

@@ -11,9 +11,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
+mod check;
 mod entry;
+mod facts;
 mod queries;
+mod readonly;
+pub mod report;
 pub mod schema;
+pub mod summary;
+pub mod units;
 
 pub use crate::proto::consts::EntryType;
 pub use entry::{
@@ -21,6 +27,8 @@ pub use entry::{
     parse_day, split_entries, split_exceptions, Account, ExceptionEntry, PassbookEntry, RawEntry,
     RawException, ENTRY_LEN, EXCEPTION_LEN,
 };
+pub use check::{CheckProblem, CheckReport};
+pub use facts::CardStatus;
 pub use queries::{
     Adjustment, ChainBreak, EntryFilter, ExceptionStatus, FraudFlag, Rebuild, Reconciliation,
     StoredEntry, StoredException, SyncRecord, Unmatched,
@@ -33,6 +41,10 @@ pub enum LedgerError {
     Sqlite(#[from] rusqlite::Error),
     #[error("ledger {path}: {err}")]
     Open { path: PathBuf, err: rusqlite::Error },
+    #[error("no ledger at {path}: check the path (only `purse sync` creates a ledger)")]
+    NotFound { path: PathBuf },
+    #[error("ledger {path}: {what}")]
+    NotALedger { path: PathBuf, what: String },
     #[error("ledger {path}: cannot create its directory: {err}")]
     Dir { path: PathBuf, err: std::io::Error },
     #[error("ledger {path}: schema version {found} is newer than this purse knows ({known}); update purse")]
