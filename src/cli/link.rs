@@ -713,7 +713,7 @@ pub fn run_serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<i32> {
             status: st,
             range,
             ledger,
-            pin,
+            operator_pin: Some(pin),
         });
     }
     let (l, id) = a.link.bind()?;
