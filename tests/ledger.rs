@@ -628,14 +628,12 @@ fn cli_json_and_text() {
     assert_eq!(v["count"], 1);
     assert_eq!(v["syncs"][0]["entries_new"], 3);
     assert_eq!(v["syncs"][0]["cleared"], false);
-    // --ledger wins over PURSE_LEDGER; the file is created on first use.
+    // --ledger wins over PURSE_LEDGER; a read command never creates the file (exit 2).
     let other = dir.path().join("other/l.sqlite");
-    let v = json(
-        p,
-        &["ledger", "--ledger", other.to_str().unwrap(), "--json"],
-    );
-    assert_eq!(v["count"], 0);
-    assert!(other.exists());
+    let (rc, _, err) = purse(p, &["ledger", "--ledger", other.to_str().unwrap(), "--json"]);
+    assert_eq!(rc, 2, "{err}");
+    assert!(err.contains("no ledger at"), "{err}");
+    assert!(!other.exists() && !dir.path().join("other").exists());
 
     let (rc, out, _) = purse(p, &["ledger", "--account", &acc]);
     assert_eq!(rc, 0);

@@ -183,11 +183,12 @@ fn reflect_reorder_splice_refused(b: &mut Bank) {
     let p2p3 = q.xfer_payee_p1(&p1).unwrap();
     let e = p.xfer_payer_p2p3(&p2p3).expect_err("payer session gone");
     assert_eq!(sw_card(&e), Some(0x6985), "{e}");
-    // P2 reflected to the payee as a P1 of a new session: type 42 != 41
+    // P2 reflected to the payee as a P1 of a new session: its TID is settled (aborted: NACK), so
+    // the payee refuses it by state before any key (9D0B, protocol.md 6.2 row P1)
     q.xfer_abort_expected(&PacketHeader::parse(&p1).unwrap().sid).unwrap();
     q.xfer_payee_init(100, DATE).unwrap();
     let e = q.xfer_payee_p1(&p2p3[..64]).expect_err("reflected P2");
-    assert_eq!(sw_card(&e), Some(0x9D03), "reflected P2: {e}");
+    assert_eq!(sw_card(&e), Some(0x9D0B), "reflected P2: {e}");
     // a fresh transfer up to the debit; then splice the OLD transfer's P4 into the payee and
     // the old ACK into the payer: refused by TID (no BAD_KEY, no change)
     let h = q.xfer_payee_init(100, DATE).unwrap();

@@ -1,10 +1,13 @@
 //! `purse ledger`: the bank's ledger of collected passbooks (docs/ledger.md, MISSION B5).
-//! Amounts are printed in minor units (the ledger does not know each card's currency).
+//! Every command here only reads: the ledger is opened read-only (never created; works on
+//! read-only media) and checked (`quick_check`) first. Amounts are printed in the currency the
+//! syncs recorded (else minor units, said so); `--json` keeps the machine values and adds the
+//! formatted ones (`*_decimal`, `at_rfc3339`, `currency`).
 use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
-use purse::ledger::{self, EntryFilter, Ledger};
+use purse::ledger::{self, units::Units, EntryFilter, Ledger, LedgerError};
 use serde::Serialize;
 
 use super::Cli;
@@ -56,6 +59,20 @@ pub enum LedgerCmd {
         /// Only syncs of this card
         account: Option<String>,
     },
+    /// Check the file (SQLite integrity check) and the ledger's consistency (entries against
+    /// their card bytes, entries and syncs against each other); exit 1 if anything is wrong
+    Check,
+    /// The auditor's view: value issued by the center against the value held by the cards,
+    /// each card's balance (rebuilt and as last reported), value in flight, unmatched debits and
+    /// credits, open exceptions, flags
+    Summary,
+    /// Write a self-contained HTML page (no network): money flowing down the hierarchy and
+    /// each card's balance over time
+    Report {
+        /// The HTML file to write
+        #[arg(long, value_name = "FILE")]
+        html: PathBuf,
+    },
 }
 
 pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
@@ -65,18 +82,101 @@ pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
         return Ok(super::EXIT_USAGE);
     }
     let path = a.ledger.clone().unwrap_or_else(ledger::default_path);
-    let lg = Ledger::open(&path).with_context(|| format!("opening ledger {}", path.display()))?;
-    match &a.cmd {
-        None => list(cli, &lg, &a.list)?,
-        Some(LedgerCmd::Reconcile) => reconcile(cli, &lg)?,
-        Some(LedgerCmd::Rebuild { account }) => rebuild(cli, &lg, account)?,
-        Some(LedgerCmd::Flags) => flags(cli, &lg)?,
-        Some(LedgerCmd::Syncs { account }) => syncs(cli, &lg, account.as_deref())?,
+    // Read-only: a mistyped path must not create an empty ledger (only `purse sync` creates one).
+    let lg = match Ledger::open_read_only(&path) {
+        Ok(l) => l,
+        Err(e @ (LedgerError::NotFound { .. } | LedgerError::NotALedger { .. })) => {
+            eprintln!("error: {e}");
+            return Ok(super::EXIT_USAGE);
+        }
+        Err(e) => return Err(e).with_context(|| format!("opening ledger {}", path.display())),
+    };
+    // A damaged file must not be read without a warning: check its pages first (`check` does
+    // the full check itself).
+    let damaged = if matches!(a.cmd, Some(LedgerCmd::Check)) {
+        Vec::new()
+    } else {
+        lg.check_quick()?.problems
+    };
+    if let Some(first) = damaged.first() {
+        eprintln!(
+            "warning: ledger {} is damaged or was altered ({} problem(s), first: {}); what follows may be incomplete or wrong; run `purse ledger check`",
+            path.display(),
+            damaged.len(),
+            first.detail
+        );
     }
-    Ok(super::EXIT_OK)
+    // the currency is a nicety: a damaged status table must not stop the listing
+    let units = lg
+        .units()
+        .unwrap_or_else(|_| Units::minor("the recorded statuses are unreadable: amounts are minor units"));
+    let ok = match &a.cmd {
+        None => list(cli, &lg, &a.list, &units)?,
+        Some(LedgerCmd::Reconcile) => reconcile(cli, &lg, &units)?,
+        Some(LedgerCmd::Rebuild { account }) => rebuild(cli, &lg, account, &units)?,
+        Some(LedgerCmd::Flags) => flags(cli, &lg)?,
+        Some(LedgerCmd::Syncs { account }) => syncs(cli, &lg, account.as_deref(), &units)?,
+        Some(LedgerCmd::Check) => check(cli, &lg)?,
+        Some(LedgerCmd::Summary) => summary(cli, &lg)?,
+        Some(LedgerCmd::Report { html }) => report(&lg, html, &damaged)?,
+    };
+    Ok(if ok && damaged.is_empty() {
+        super::EXIT_OK
+    } else {
+        super::EXIT_ERROR
+    })
 }
 
-fn list(cli: &Cli, lg: &Ledger, a: &ListArgs) -> anyhow::Result<()> {
+/// Money fields of the JSON outputs: each gets a `<key>_decimal` sibling (currency units), and
+/// `at` (unix seconds) an `at_rfc3339`; the machine values stay as they are.
+const MONEY: &[&str] = &[
+    "amount",
+    "new_balance",
+    "balance",
+    "balance_certain",
+    "base_balance",
+    "delta",
+    "interest_paid",
+    "expected",
+    "found",
+];
+
+fn decorate(v: &mut serde_json::Value, u: &Units) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut add = Vec::new();
+            for (k, x) in m.iter_mut() {
+                if let Some(n) = x.as_i64() {
+                    if MONEY.contains(&k.as_str()) {
+                        add.push((format!("{k}_decimal"), serde_json::Value::from(u.decimal(n))));
+                    } else if k == "at" {
+                        add.push((
+                            "at_rfc3339".to_string(),
+                            serde_json::Value::from(ledger::units::rfc3339(n)),
+                        ));
+                    }
+                } else {
+                    decorate(x, u);
+                }
+            }
+            m.extend(add);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| decorate(x, u)),
+        _ => {}
+    }
+}
+
+/// Print `value` as JSON with the formatted amounts and dates, and the currency.
+fn print_json_units<T: Serialize>(value: &T, u: &Units) -> anyhow::Result<()> {
+    let mut v = serde_json::to_value(value)?;
+    decorate(&mut v, u);
+    if let serde_json::Value::Object(m) = &mut v {
+        m.insert("currency".into(), serde_json::to_value(u)?);
+    }
+    super::print_json(&v)
+}
+
+fn list(cli: &Cli, lg: &Ledger, a: &ListArgs, u: &Units) -> anyhow::Result<bool> {
     let f = EntryFilter {
         account: a
             .account
@@ -103,29 +203,33 @@ fn list(cli: &Cli, lg: &Ledger, a: &ListArgs) -> anyhow::Result<()> {
             count: usize,
             entries: &'a [ledger::StoredEntry],
         }
-        return super::print_json(&Out {
-            ledger: lg.path().display().to_string(),
-            count: entries.len(),
-            entries: &entries,
-        });
+        print_json_units(
+            &Out {
+                ledger: lg.path().display().to_string(),
+                count: entries.len(),
+                entries: &entries,
+            },
+            u,
+        )?;
+        return Ok(true);
     }
     if entries.is_empty() {
         println!("no entries in {}", lg.path().display());
-        return Ok(());
+        return Ok(true);
     }
     println!(
-        "{:<10}  {:<16}  {:>2}  {:<14}  {:>10}  {:>10}  {:<16}  {:<8}  TID",
+        "{:<10}  {:<16}  {:>2}  {:<14}  {:>12}  {:>12}  {:<16}  {:<8}  TID",
         "DATE", "CARD", "#", "TYPE", "AMOUNT", "BALANCE", "COUNTERPARTY", "NAME"
     );
     for e in &entries {
         println!(
-            "{:<10}  {:<16}  {:>2}  {:<14}  {:>10}  {:>10}  {:<16}  {:<8}  {}{}",
+            "{:<10}  {:<16}  {:>2}  {:<14}  {:>12}  {:>12}  {:<16}  {:<8}  {}{}",
             e.date,
             e.card_account,
             e.index,
             e.kind.name(),
-            e.amount,
-            e.new_balance,
+            u.decimal(e.amount as i64),
+            u.decimal(e.new_balance as i64),
             e.counterparty,
             e.counterparty_name,
             e.tid.as_deref().unwrap_or("-"),
@@ -136,31 +240,32 @@ fn list(cli: &Cli, lg: &Ledger, a: &ListArgs) -> anyhow::Result<()> {
             }
         );
     }
-    println!("{} entries (amounts in minor units)", entries.len());
-    Ok(())
+    println!("{} entries (amounts in {})", entries.len(), u.unit());
+    Ok(true)
 }
 
-fn reconcile(cli: &Cli, lg: &Ledger) -> anyhow::Result<()> {
+fn reconcile(cli: &Cli, lg: &Ledger, u: &Units) -> anyhow::Result<bool> {
     let r = lg.reconcile()?;
     if cli.json {
-        return super::print_json(&r);
+        print_json_units(&r, u)?;
+        return Ok(true);
     }
     println!(
         "debits: {} checked, {} matched; credits: {} checked, {} matched",
         r.debits_checked, r.debits_matched, r.credits_checked, r.credits_matched
     );
-    for u in &r.unmatched {
-        let e = &u.entry;
+    for um in &r.unmatched {
+        let e = &um.entry;
         println!(
             "UNMATCHED {:<6}  card {}  {} {} {}  to/from {}  tid {}{}",
-            u.side,
+            um.side,
             e.card_account,
             e.date,
             e.kind.name(),
-            e.amount,
+            u.text(e.amount as i64),
             e.counterparty,
             e.tid.as_deref().unwrap_or("-"),
-            if u.counterparty_collected {
+            if um.counterparty_collected {
                 ""
             } else {
                 "  (counterparty's passbook not collected yet)"
@@ -178,20 +283,25 @@ fn reconcile(cli: &Cli, lg: &Ledger) -> anyhow::Result<()> {
         };
         println!(
             "EXCEPTION  payer {}  payee {}  {} amount {}  tid {}: {state}",
-            e.card_account, e.counterparty, e.date, e.amount, e.tid
+            e.card_account,
+            e.counterparty,
+            e.date,
+            u.text(e.amount as i64),
+            e.tid
         );
     }
     if r.unmatched.is_empty() {
         println!("every debit and credit is matched");
     }
-    Ok(())
+    Ok(true)
 }
 
-fn rebuild(cli: &Cli, lg: &Ledger, account: &str) -> anyhow::Result<()> {
+fn rebuild(cli: &Cli, lg: &Ledger, account: &str, u: &Units) -> anyhow::Result<bool> {
     let acc = ledger::parse_account(account)?;
     let r = lg.rebuild(&acc)?;
     if cli.json {
-        return super::print_json(&r);
+        print_json_units(&r, u)?;
+        return Ok(true);
     }
     println!("account {}", r.account);
     match &r.last_own_entry {
@@ -200,27 +310,30 @@ fn rebuild(cli: &Cli, lg: &Ledger, account: &str) -> anyhow::Result<()> {
             r.own_entries,
             e.date,
             e.kind.name(),
-            e.amount,
-            r.base_balance
+            u.text(e.amount as i64),
+            u.text(r.base_balance)
         ),
         None => println!("  own passbook: never collected; starting from 0"),
     }
     for b in &r.chain_breaks {
         println!(
             "  WARNING chain break at entry {}: balance {} where {} expected",
-            b.entry_id, b.found, b.expected
+            b.entry_id,
+            u.text(b.found),
+            u.text(b.expected)
         );
     }
     for adj in &r.adjustments {
         let e = &adj.entry;
         println!(
-            "  {:+} ({})  seen on {} {}: {} {} tid {}{}",
-            adj.delta,
+            "  {}{} ({})  seen on {} {}: {} {} tid {}{}",
+            if adj.delta >= 0 { "+" } else { "" },
+            u.text(adj.delta),
             adj.certainty,
             e.card_account,
             e.date,
             e.kind.name(),
-            e.amount,
+            u.text(e.amount as i64),
             e.tid.as_deref().unwrap_or("-"),
             if adj.before_last_own_entry {
                 "  (dated before the last own entry!)"
@@ -232,20 +345,21 @@ fn rebuild(cli: &Cli, lg: &Ledger, account: &str) -> anyhow::Result<()> {
     for e in &r.unresolved {
         println!(
             "  ? {} given up by payer {} on {} (tid {}): credited or not is unknown",
-            e.amount,
+            u.text(e.amount as i64),
             e.card_account,
             e.date,
             e.tid.as_deref().unwrap_or("-")
         );
     }
     println!(
-        "balance: {} (certain part: {}) minor units",
-        r.balance, r.balance_certain
+        "balance: {} (certain part: {})",
+        u.text(r.balance),
+        u.text(r.balance_certain)
     );
-    Ok(())
+    Ok(true)
 }
 
-fn flags(cli: &Cli, lg: &Ledger) -> anyhow::Result<()> {
+fn flags(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
     let f = lg.fraud_flags()?;
     if cli.json {
         #[derive(Serialize)]
@@ -253,10 +367,11 @@ fn flags(cli: &Cli, lg: &Ledger) -> anyhow::Result<()> {
             count: usize,
             flags: &'a [ledger::FraudFlag],
         }
-        return super::print_json(&Out {
+        super::print_json(&Out {
             count: f.len(),
             flags: &f,
-        });
+        })?;
+        return Ok(true);
     }
     if f.is_empty() {
         println!("no flags");
@@ -264,10 +379,10 @@ fn flags(cli: &Cli, lg: &Ledger) -> anyhow::Result<()> {
     for x in &f {
         println!("{:<26} {}  (entries {:?})", x.kind, x.detail, x.entry_ids);
     }
-    Ok(())
+    Ok(true)
 }
 
-fn syncs(cli: &Cli, lg: &Ledger, account: Option<&str>) -> anyhow::Result<()> {
+fn syncs(cli: &Cli, lg: &Ledger, account: Option<&str>, u: &Units) -> anyhow::Result<bool> {
     let acc = account.map(ledger::parse_account).transpose()?;
     let v = lg.syncs(acc.as_ref())?;
     if cli.json {
@@ -276,19 +391,23 @@ fn syncs(cli: &Cli, lg: &Ledger, account: Option<&str>) -> anyhow::Result<()> {
             count: usize,
             syncs: &'a [ledger::SyncRecord],
         }
-        return super::print_json(&Out {
-            count: v.len(),
-            syncs: &v,
-        });
+        print_json_units(
+            &Out {
+                count: v.len(),
+                syncs: &v,
+            },
+            u,
+        )?;
+        return Ok(true);
     }
     if v.is_empty() {
         println!("no syncs");
     }
     for s in &v {
         println!(
-            "#{:<4} at {}  bank {}  card {}  epoch {}  entries {} ({} new)  exceptions {} ({} new)  interest {}{}",
+            "#{:<4} {} UTC  bank {}  card {}  epoch {}  entries {} ({} new)  exceptions {} ({} new)  interest {}{}",
             s.id,
-            s.at,
+            ledger::units::datetime(s.at),
             s.bank_account,
             s.card_account,
             s.passbook_epoch,
@@ -296,9 +415,153 @@ fn syncs(cli: &Cli, lg: &Ledger, account: Option<&str>) -> anyhow::Result<()> {
             s.entries_new,
             s.exceptions_collected,
             s.exceptions_new,
-            s.interest_paid,
+            u.text(s.interest_paid),
             if s.cleared { "  cleared" } else { "" }
         );
     }
-    Ok(())
+    Ok(true)
+}
+
+fn check(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
+    let r = lg.check()?;
+    if cli.json {
+        super::print_json(&r)?;
+        return Ok(r.ok);
+    }
+    println!(
+        "ledger {}: {} entries, {} exceptions, {} syncs",
+        lg.path().display(),
+        r.entries,
+        r.exceptions,
+        r.syncs
+    );
+    for p in &r.problems {
+        println!("PROBLEM {:<20} {}", p.kind, p.detail);
+    }
+    if r.ok {
+        println!("file and content consistent");
+    } else {
+        println!("{} problem(s): the ledger is damaged or was altered", r.problems.len());
+    }
+    if !r.flags.is_empty() {
+        let f: Vec<String> = r.flags.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!("flags on the content ({}): see `purse ledger flags`", f.join(", "));
+    }
+    Ok(r.ok)
+}
+
+fn summary(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
+    let s = lg.summary()?;
+    if cli.json {
+        super::print_json(&s)?;
+        return Ok(s.conservation.holds);
+    }
+    let u = &s.units;
+    let t = |a: &ledger::units::Amount| u.text(a.minor);
+    println!(
+        "ledger {}: {} syncs{}; amounts in {} ({})",
+        lg.path().display(),
+        s.syncs,
+        s.last_sync_at
+            .as_deref()
+            .map(|x| format!(", last {x}"))
+            .unwrap_or_default(),
+        u.unit(),
+        u.source
+    );
+    println!();
+    println!(
+        "{:<16}  {:<8}  {:<7}  {:>7}  {:>16}  {:>16}  REPORTED AT",
+        "CARD", "NAME", "ROLE", "ENTRIES", "BALANCE", "REPORTED"
+    );
+    for k in &s.cards {
+        println!(
+            "{:<16}  {:<8}  {:<7}  {:>7}  {:>16}  {:>16}  {}{}",
+            k.account,
+            k.name.as_deref().unwrap_or("?"),
+            k.role.as_deref().unwrap_or("?"),
+            k.own_entries,
+            if k.role.as_deref() == Some("center") {
+                "never collected".to_string()
+            } else {
+                t(&k.balance)
+            },
+            k.reported_balance.as_ref().map(t).unwrap_or_else(|| "-".into()),
+            k.reported_at.as_deref().unwrap_or("-"),
+            if k.chain_breaks > 0 {
+                format!("  ({} chain break(s))", k.chain_breaks)
+            } else {
+                String::new()
+            }
+        );
+    }
+    println!("(BALANCE: rebuilt from the ledger; REPORTED: the card's own balance at its last sync)");
+    println!();
+    let c = &s.conservation;
+    println!("issued by the center       {:>16}", t(&c.issued_by_center));
+    println!("held by the cards below it {:>16}", t(&c.held_by_cards));
+    println!("open exceptions            {:>16}", t(&c.open_exceptions));
+    for n in &c.negative_balances {
+        println!("NEGATIVE BALANCE on card {n}: it received value nobody paid (see flags)");
+    }
+    if c.holds {
+        println!("value conserved: held + open exceptions = issued");
+    } else if c.difference.minor == 0 {
+        println!("VALUE NOT CONSERVED: cards with a negative balance");
+    } else {
+        println!(
+            "VALUE NOT CONSERVED: held + open exceptions - issued = {} (see flags)",
+            t(&c.difference)
+        );
+    }
+    if let (Some(b), Some(at)) = (&s.center_reported_balance, &s.center_reported_at) {
+        println!(
+            "center's balance at its last sync {} ({at}); minted (that + issued + {} interest not yet collected) {}",
+            t(b),
+            t(&s.center_interest_not_collected),
+            s.minted_estimate.as_ref().map(t).unwrap_or_default()
+        );
+    }
+    if s.mints_collected.minor != 0 {
+        println!("MINT entries collected: {}", t(&s.mints_collected));
+    }
+    let d = &s.unmatched_debits;
+    println!(
+        "in flight: {} debit(s) not yet seen credited, {} ({} with the payee's passbook not collected)",
+        d.count,
+        t(&d.amount),
+        d.counterparty_not_collected
+    );
+    let c = &s.unmatched_credits;
+    println!(
+        "credits without their debit: {}, {} ({} with the payer's passbook not collected: the center's never is)",
+        c.count,
+        t(&c.amount),
+        c.counterparty_not_collected
+    );
+    println!(
+        "exceptions: {} open (not credited on the payee), {} credited (do not refund)",
+        s.exceptions_open, s.exceptions_credited
+    );
+    if s.flags.is_empty() {
+        println!("flags: none");
+    } else {
+        println!("flags: {}", s.flags.len());
+        for f in &s.flags {
+            println!("  {:<26} {}", f.kind, f.detail);
+        }
+    }
+    Ok(s.conservation.holds)
+}
+
+fn report(
+    lg: &Ledger,
+    html: &std::path::Path,
+    damaged: &[ledger::CheckProblem],
+) -> anyhow::Result<bool> {
+    let warnings: Vec<String> = damaged.iter().map(|p| p.detail.clone()).collect();
+    let page = lg.report_html(&lg.path().display().to_string(), &warnings)?;
+    std::fs::write(html, page).with_context(|| format!("writing {}", html.display()))?;
+    println!("report written to {}", html.display());
+    Ok(true)
 }

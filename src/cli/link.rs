@@ -713,6 +713,7 @@ pub fn run_serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<i32> {
             status: st,
             range,
             ledger,
+            operator_pin: Some(pin),
         });
     }
     let (l, id) = a.link.bind()?;

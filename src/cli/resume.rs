@@ -1,9 +1,13 @@
 //! `purse resume [R1 R2] [--from R] [--to R] [--give-up] [--abandon-expected]`: finish interrupted
 //! transfers and syncs between two cards exactly once (protocol.md 6.4, 12.11).
+use std::path::PathBuf;
+
+use anyhow::Context;
 use clap::Args;
 
 use purse::card::PurseCard;
 use purse::flows::resume::{self, ResumeOptions};
+use purse::ledger::{self, Ledger};
 use purse::transport::{Connection, Pcsc};
 
 use super::transfer::{open_card, read_secret, ENV_PIN};
@@ -29,6 +33,10 @@ pub struct ResumeArgs {
     /// gets refunded at its next resume)
     #[arg(long)]
     pub abandon_expected: bool,
+    /// The bank's ledger, told when a finished sync had cleared the card's passbook (default:
+    /// $PURSE_LEDGER, else ~/.purse/ledger.sqlite, used only if that file exists)
+    #[arg(long, value_name = "FILE", env = "PURSE_LEDGER")]
+    pub ledger: Option<PathBuf>,
     /// Finish with a card far away: --connect HOST:PORT (with -r R and --peer-fingerprint) on
     /// one side, --listen ADDR (with -r R) on the other
     #[command(flatten)]
@@ -85,7 +93,15 @@ pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
             opts.pin = Some(read_secret(ENV_PIN, "PIN of the card that gives up its pending payment")?);
         }
     }
-    let rep = resume::resume(&mut ca, cb.as_mut(), &opts);
+    // the ledger matters only to a sync between the two cards; never create one uninvited
+    let mut lg = match &a.ledger {
+        Some(p) => Some(p.clone()),
+        None => Some(ledger::default_path()).filter(|p| p.is_file()),
+    }
+    .filter(|_| cb.is_some())
+    .map(|p| Ledger::open(&p).with_context(|| format!("opening ledger {}", p.display())))
+    .transpose()?;
+    let rep = resume::resume_with_ledger(&mut ca, cb.as_mut(), &opts, lg.as_mut());
     if cli.json {
         super::print_json(&serde_json::json!({
             "finished": rep.finished(),

@@ -57,6 +57,9 @@ pub struct SyncArgs {
 }
 
 pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
+    if a.link.listen.is_some() {
+        anyhow::bail!("--listen is for the bank's side: `purse serve --listen ADDR --bank R`");
+    }
     if a.link.connect.is_some() {
         return super::link::run_sync_client(cli, &a.link);
     }

@@ -7,7 +7,8 @@ use serde::Serialize;
 
 use crate::card::transfer::Tid;
 use crate::card::{CardError, PurseCard};
-use crate::proto::consts::{OutcomeKind, SecretRef, SlotState};
+use crate::ledger::{account_text, Ledger, LedgerError};
+use crate::proto::consts::{self, OutcomeKind, Role, SecretRef, SlotState};
 use crate::proto::types::{format_amount, Account, Pending, Status};
 use crate::transport::CardIo;
 
@@ -56,6 +57,12 @@ pub enum Action {
     Failed { tid: String, card: String, error: String },
     /// An interrupted sync (protocol.md 12.11) finished or cancelled: `what` says which.
     SyncFinished { tid: String, what: String },
+    /// The card had cleared its passbook in a sync the ledger was not told about (the host
+    /// died first): the ledger's passbook epoch of that card was closed, as a completed sync
+    /// does (`Ledger::confirm_cleared`).
+    LedgerEpochClosed { card: String, sync_id: i64 },
+    /// The ledger could not be read or written.
+    LedgerFailed { card: String, error: String },
 }
 
 impl Action {
@@ -82,10 +89,19 @@ impl Action {
             Action::Stuck { tid, card, advice } => format!("transfer {tid} on {card}: {advice}"),
             Action::Failed { tid, card, error } => format!("transfer {tid} on {card}: {error}"),
             Action::SyncFinished { tid, what } => format!("sync {tid}: {what}"),
+            Action::LedgerEpochClosed { card, sync_id } => format!(
+                "ledger: {card} had cleared its passbook in sync #{sync_id}; its next passbook is recorded as a new one"
+            ),
+            Action::LedgerFailed { card, error } => format!(
+                "ledger: could not record that {card} cleared its passbook ({error}); run `purse resume` again"
+            ),
         }
     }
     fn is_problem(&self) -> bool {
-        matches!(self, Action::Stuck { .. } | Action::Failed { .. })
+        matches!(
+            self,
+            Action::Stuck { .. } | Action::Failed { .. } | Action::LedgerFailed { .. }
+        )
     }
 }
 
@@ -117,11 +133,25 @@ struct View {
     label: String,
     status: Status,
     pending: Pending,
+    /// TIDs in the exception log (read only for a private card: see `payee_half`).
+    exception_tids: Vec<Tid>,
+}
+
+impl View {
+    fn private(&self) -> bool {
+        self.status.flags & consts::FLAG_PRIVATE != 0
+    }
 }
 
 fn read_view<T: CardIo>(card: &mut PurseCard<T>, fallback: &str) -> Result<View, CardError> {
     let status = card.get_status()?;
     let pending = card.get_pending()?;
+    let exception_tids = if status.flags & consts::FLAG_PRIVATE != 0 && pending.exception_count > 0
+    {
+        card.read_exceptions()?.iter().map(|e| e.tid).collect()
+    } else {
+        Vec::new()
+    };
     let label = if status.name.is_empty() {
         format!("{fallback} ({})", status.account)
     } else {
@@ -131,6 +161,7 @@ fn read_view<T: CardIo>(card: &mut PurseCard<T>, fallback: &str) -> Result<View,
         label,
         status,
         pending,
+        exception_tids,
     })
 }
 
@@ -152,6 +183,19 @@ pub fn resume<A: CardIo, B: CardIo>(
     a: &mut PurseCard<A>,
     b: Option<&mut PurseCard<B>>,
     opts: &ResumeOptions,
+) -> ResumeReport {
+    resume_with_ledger(a, b, opts, None)
+}
+
+/// [`resume`], and with the bank's ledger: a sync between the two cards that cleared the
+/// card's passbook (finished now, or before the host died) closes the ledger's passbook epoch
+/// of that card exactly as a completed sync does (docs/ledger.md, "A host crash after the
+/// clear").
+pub fn resume_with_ledger<A: CardIo, B: CardIo>(
+    a: &mut PurseCard<A>,
+    b: Option<&mut PurseCard<B>>,
+    opts: &ResumeOptions,
+    ledger: Option<&mut Ledger>,
 ) -> ResumeReport {
     let mut rep = ResumeReport::default();
     let va = match read_view(a, "card A") {
@@ -181,9 +225,115 @@ pub fn resume<A: CardIo, B: CardIo>(
             payer_half(b, &vb, Some((&mut *a, &va)), opts, &mut rep);
             payee_half(b, &vb, &va, opts, &mut rep);
             payee_half(a, &va, &vb, opts, &mut rep);
+            if let Some(l) = ledger {
+                ledger_half(l, a, &va, b, &vb, &mut rep);
+                ledger_half(l, b, &vb, a, &va, &mut rep);
+            }
         }
     }
     rep
+}
+
+/// What a card shows now, against the ledger's open collection of it (see
+/// [`close_cleared_epoch`]).
+#[derive(Clone, Copy, Debug)]
+pub struct PassbookNow<'a> {
+    pub passbook_count: u8,
+    pub exception_count: u8,
+    /// Passbook capacity (GET_STATUS; 50).
+    pub capacity: u8,
+    /// Interest a sync of the open collection credited, when the caller just finished that
+    /// sync (it appended one INTEREST_IN entry if > 0); None when unknown.
+    pub interest_credited: Option<u32>,
+    /// The card's passbook entry at index 0 as read now (only for cards whose passbook is not
+    /// a ring, i.e. not bank cards: a ring's oldest entry changes without a clear).
+    pub first_entry: Option<&'a [u8]>,
+}
+
+/// Close `card`'s passbook epoch in the ledger when the card shows it cleared its passbook
+/// since the ledger's open collection (the host died between the card's clear and
+/// `confirm_cleared`). A passbook and an exception log only grow (or, for bank rings, stay at
+/// capacity) until a clear, and DEBITs are rewritten only in place, so each test below proves a
+/// clear: fewer entries than collected (plus the interest entry of the sync just finished),
+/// fewer exceptions, or a different oldest entry. `bank`: only a collection by that bank card.
+/// Returns the sync id closed.
+pub fn close_cleared_epoch(
+    ledger: &mut Ledger,
+    card: &crate::proto::types::Account,
+    bank: Option<&crate::proto::types::Account>,
+    now: &PassbookNow<'_>,
+) -> Result<Option<i64>, LedgerError> {
+    let Some(oc) = ledger.open_collection(card)? else {
+        return Ok(None);
+    };
+    if bank.is_some_and(|b| account_text(b) != oc.bank_account) {
+        return Ok(None);
+    }
+    let (n, x) = (oc.entries_collected, oc.exceptions_collected);
+    let interest_entry = usize::from(now.interest_credited.is_some_and(|i| i > 0));
+    let count = now.passbook_count as usize;
+    let cleared = if n + x == 0 {
+        // nothing was stored in this epoch: close it as a completed sync does (harmless)
+        now.interest_credited.is_some() && count <= interest_entry && now.exception_count == 0
+    } else {
+        (now.exception_count as usize) < x
+            || count < (n + interest_entry).min(now.capacity.max(1) as usize)
+            || (n > 0 && now.first_entry.is_some_and(|e| !oc.same_first_entry(e)))
+    };
+    if !cleared {
+        return Ok(None);
+    }
+    ledger.confirm_cleared(oc.sync_id)?;
+    Ok(Some(oc.sync_id))
+}
+
+/// `c` as the synced card of bank card `b`: close its ledger epoch if it cleared.
+fn ledger_half<C: CardIo, B: CardIo>(
+    l: &mut Ledger,
+    c: &mut PurseCard<C>,
+    vc: &View,
+    b: &mut PurseCard<B>,
+    vb: &View,
+    rep: &mut ResumeReport,
+) {
+    if !matches!(vb.status.role, Role::Center | Role::Region | Role::Branch) {
+        return;
+    }
+    let fail = |e: String| Action::LedgerFailed {
+        card: vc.label.clone(),
+        error: e,
+    };
+    // the statuses after the actions above
+    let (cs, bp) = match (c.get_status(), b.get_pending()) {
+        (Ok(s), Ok(p)) => (s, p),
+        (Err(e), _) | (_, Err(e)) => return rep.actions.push(fail(e.to_string())),
+    };
+    // a sync of b with c that was unfinished at the start and is finished now: its interest
+    let out = &vb.pending.out;
+    let finished_now = out.state == SlotState::Sync
+        && out.account == vc.status.account
+        && (vc.pending.r#in.state == SlotState::Sync && vc.pending.r#in.tid == out.tid
+            || vc
+                .pending
+                .outcomes
+                .iter()
+                .any(|o| o.tid == out.tid && o.kind == OutcomeKind::Ack))
+        && !(bp.out.state == SlotState::Sync && bp.out.tid == out.tid);
+    let now = PassbookNow {
+        passbook_count: cs.passbook_count,
+        exception_count: cs.exception_count,
+        capacity: cs.passbook_capacity,
+        interest_credited: finished_now.then_some(out.amount),
+        first_entry: None,
+    };
+    match close_cleared_epoch(l, &cs.account, Some(&vb.status.account), &now) {
+        Ok(Some(sync_id)) => rep.actions.push(Action::LedgerEpochClosed {
+            card: vc.label.clone(),
+            sync_id,
+        }),
+        Ok(None) => {}
+        Err(e) => rep.actions.push(fail(e.to_string())),
+    }
 }
 
 /// `x` as payer: its OUT slot against `y` (the other card, if present).
@@ -310,14 +460,26 @@ fn payee_half<Y: CardIo>(
     }
     let from: Account = yin.account;
     let amount = amt(vy, yin.amount);
-    if from == vx.status.account || opts.abandon_expected {
+    // A private payer sends a per-transfer signature instead of its account (protocol.md 12.9),
+    // so the payee's expectation cannot be matched by account. It is matched by what the other
+    // card holds instead: a private card whose OUT slot is not PENDING(T) (checked above) never
+    // holds a debit for T that it could still deliver, so dropping the expectation (4C 01, a
+    // NACK stored on the payee) is value-safe whoever the payer is; if T is in its exception log
+    // (it gave up T), the NACK is what makes the bank's refund of that exception safe.
+    let private_payer = vx.private() && !from.is_valid();
+    let gave_up = private_payer && vx.exception_tids.contains(&t);
+    if from == vx.status.account || private_payer || opts.abandon_expected {
         match y.xfer_abort_expected(&t) {
-            Ok(_nack) => rep.actions.push(if from == vx.status.account {
+            Ok(_nack) => rep.actions.push(if from == vx.status.account || private_payer {
                 Action::ExpectationAborted {
                     tid: hex6(&t),
                     amount,
                     payee: vy.label.clone(),
-                    payer: vx.label.clone(),
+                    payer: if gave_up {
+                        format!("{} (it gave this transfer up to its exception log)", vx.label)
+                    } else {
+                        vx.label.clone()
+                    },
                 }
             } else {
                 Action::ExpectationAbandoned {

@@ -550,6 +550,24 @@ pub fn sync<B: CardIo, C: CardIo>(
                 .as_ref()
                 .map(|f| expected_interest(&bs, &cs, f.rate, true).paid)
                 .unwrap_or(0);
+            // a clear the ledger was never told about (the host died after the card cleared):
+            // close that passbook epoch first (docs/ledger.md, "A host crash after the clear")
+            let first = (cs.role == consts::Role::User)
+                .then(|| pb.get(..consts::PB_ENTRY_LEN as usize))
+                .flatten();
+            let now = super::resume::PassbookNow {
+                passbook_count: nn,
+                exception_count: x,
+                capacity: cs.passbook_capacity,
+                interest_credited: None,
+                first_entry: first,
+            };
+            super::resume::close_cleared_epoch(l, &cs.account, None, &now).map_err(|err| {
+                SyncError::Ledger {
+                    err,
+                    finished: None,
+                }
+            })?;
             let rep = l
                 .store_collection(
                     &bs.account,
@@ -660,13 +678,21 @@ pub fn sync<B: CardIo, C: CardIo>(
     let cleared = !invalidated
         && cs2.exception_count == 0
         && cs2.passbook_count <= (interest > 0) as u8
-        && (cs.passbook_count + cs.exception_count > 0 || collected);
+        && (cs.passbook_count > 0 || cs.exception_count > 0 || collected);
     if let (Some(l), Some(st)) = (ledger, &stored) {
         if cleared {
             // best effort: the card has cleared; a failure here is reported by index conflicts later
             if let Err(e) = l.confirm_cleared(st.sync_id) {
                 tracing::warn!("ledger: confirm_cleared({}) failed: {e}", st.sync_id);
             }
+        }
+        // what the ledger's read commands know of both cards (currency, reported balances)
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        if let Err(e) = l.record_card_status(st.sync_id, at, &[&bs2, &cs2]) {
+            tracing::warn!("ledger: recording the cards' status failed: {e}");
         }
     }
     let days = ps::interest_days(bs.key_date, cs.interest_date);

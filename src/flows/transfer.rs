@@ -532,10 +532,10 @@ pub fn execute<A: CardIo, B: CardIo>(
         amount_str: plan.amount_str(),
         payer_account: plan.payer.account,
         payer_name: plan.payer.name.clone(),
-        payer_balance: plan.payer.balance - a,
+        payer_balance: plan.payer.balance.wrapping_sub(a),
         payee_account: plan.payee.account,
         payee_name: plan.payee.name.clone(),
-        payee_balance: plan.payee.balance + a,
+        payee_balance: plan.payee.balance.wrapping_add(a),
         keynum: hdr.keynum,
     })
 }

@@ -11,9 +11,15 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
+mod check;
 mod entry;
+mod facts;
 mod queries;
+mod readonly;
+pub mod report;
 pub mod schema;
+pub mod summary;
+pub mod units;
 
 pub use crate::proto::consts::EntryType;
 pub use entry::{
@@ -21,6 +27,8 @@ pub use entry::{
     parse_day, split_entries, split_exceptions, Account, ExceptionEntry, PassbookEntry, RawEntry,
     RawException, ENTRY_LEN, EXCEPTION_LEN,
 };
+pub use check::{CheckProblem, CheckReport};
+pub use facts::CardStatus;
 pub use queries::{
     Adjustment, ChainBreak, EntryFilter, ExceptionStatus, FraudFlag, Rebuild, Reconciliation,
     StoredEntry, StoredException, SyncRecord, Unmatched,
@@ -34,6 +42,10 @@ pub enum LedgerError {
     Sqlite(rusqlite::Error),
     #[error("ledger {path}: {err}")]
     Open { path: PathBuf, err: rusqlite::Error },
+    #[error("no ledger at {path}: check the path (only `purse sync` creates a ledger)")]
+    NotFound { path: PathBuf },
+    #[error("ledger {path}: {what}")]
+    NotALedger { path: PathBuf, what: String },
     #[error("ledger {path}: cannot create its directory: {err}")]
     Dir { path: PathBuf, err: std::io::Error },
     #[error("ledger {path}: schema version {found} is newer than this purse knows ({known}); update purse")]
@@ -402,6 +414,74 @@ impl Ledger {
         }
         tx.commit()?;
         Ok(())
+    }
+}
+
+/// The newest collection of a card that `confirm_cleared` has not closed, in the card's current
+/// passbook epoch (see [`Ledger::open_collection`]).
+#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
+pub struct OpenCollection {
+    pub sync_id: i64,
+    /// The bank card that collected it (`sig:` text never occurs here: banks sync real accounts).
+    pub bank_account: String,
+    pub passbook_epoch: i64,
+    pub entries_collected: usize,
+    pub exceptions_collected: usize,
+    /// The bytes stored at index 0 of that epoch (the oldest entry of the passbook), if any.
+    pub first_entry: Option<Vec<u8>>,
+}
+
+impl OpenCollection {
+    /// `entry` (a passbook's index 0 as the card shows it now) is the same entry as the stored
+    /// index 0, or that DEBIT rewritten in place (06/07): the card has not cleared since.
+    pub fn same_first_entry(&self, entry: &[u8]) -> bool {
+        match &self.first_entry {
+            Some(old) => old.as_slice() == entry || is_rewrite(old, entry),
+            None => true,
+        }
+    }
+}
+
+impl Ledger {
+    /// The newest collection of `card` stored in its current passbook epoch and not confirmed
+    /// cleared, if any: the one whose `confirm_cleared` a host that crashed after the card
+    /// cleared never called (docs/ledger.md, "A host crash after the clear").
+    pub fn open_collection(&self, card: &Account) -> Result<Option<OpenCollection>> {
+        let card = account_text(card);
+        let row: Option<(i64, String, i64, i64, i64)> = self
+            .conn
+            .query_row(
+                "SELECT s.id, s.bank_account, s.passbook_epoch, s.entries_collected,
+                        s.exceptions_collected
+                 FROM syncs s JOIN cards c ON c.account = s.card_account
+                 WHERE s.card_account = ?1 AND s.passbook_epoch = c.passbook_epoch
+                       AND s.cleared = 0
+                 ORDER BY s.id DESC LIMIT 1",
+                [&card],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)),
+            )
+            .optional()?;
+        let Some((sync_id, bank_account, epoch, n, x)) = row else {
+            return Ok(None);
+        };
+        let first_entry: Option<Vec<u8>> = self
+            .conn
+            .query_row(
+                "SELECT raw FROM passbook_entries
+                 WHERE card_account = ?1 AND passbook_epoch = ?2 AND entry_index = 0
+                 ORDER BY id LIMIT 1",
+                params![card, epoch],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(Some(OpenCollection {
+            sync_id,
+            bank_account,
+            passbook_epoch: epoch,
+            entries_collected: n.max(0) as usize,
+            exceptions_collected: x.max(0) as usize,
+            first_entry,
+        }))
     }
 }
 

@@ -36,6 +36,46 @@ pub struct BankCard {
     /// This bank card's ledger connection (one per card: syncs on different cards store
     /// concurrently; the ledger serialises its own transactions).
     pub ledger: Option<Ledger>,
+    /// The operator's PIN, typed once at start. The card keeps it validated across syncs of
+    /// this connection; if another application re-selected or reset the card meanwhile, the
+    /// service verifies it again once (a wrong PIN takes the card out of service).
+    pub operator_pin: Option<Vec<u8>>,
+}
+
+impl BankCard {
+    /// Make sure the operator's PIN is validated on the bank card (one VERIFY-state APDU).
+    pub fn ensure_operator(&mut self) -> Result<(), String> {
+        use crate::card::VerifyState;
+        use crate::proto::consts::SecretRef;
+        let state = match self.card.verify_state(SecretRef::Pin) {
+            Ok(s) => s,
+            // another application may have selected something else: select ours again
+            Err(_) => {
+                self.card.select().map_err(|e| e.to_string())?;
+                self.card
+                    .verify_state(SecretRef::Pin)
+                    .map_err(|e| e.to_string())?
+            }
+        };
+        match state {
+            VerifyState::Validated => Ok(()),
+            VerifyState::Blocked => Err("the operator's PIN is blocked on this bank card".into()),
+            VerifyState::NotValidated(_) => {
+                let pin = self
+                    .operator_pin
+                    .take()
+                    .ok_or("the operator's PIN is no longer validated on this bank card")?;
+                match self.card.verify(SecretRef::Pin, &pin) {
+                    Ok(()) => {
+                        self.operator_pin = Some(pin);
+                        Ok(())
+                    }
+                    // not kept: never try a refused PIN twice
+                    Err(e) => Err(format!("the operator's PIN was refused: {e}")),
+                }
+            }
+        }
+    }
 }
 
 struct Slot {
@@ -233,6 +273,14 @@ impl Service {
         r
     }
 
+    /// Take slot `i` out of service for good (its card was checked out and is dropped).
+    fn retire(&self, i: usize) {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots[i].role = Role::Other(0xFF);
+        drop(slots);
+        self.freed.notify_all();
+    }
+
     fn checkin(&self, i: usize, mut bank: BankCard, log: &Log) {
         // if the bank card still holds a sync (client gone between P6 and its answer), only
         // that card can finish it: reserve the bank card for it
@@ -306,6 +354,19 @@ impl Service {
             });
             return Err(LinkError::Refused(reason));
         };
+        if let Err(e) = bank.ensure_operator() {
+            log(&format!("{}: out of service: {e}", bank.status.name));
+            // keep it out of the pool: a bank card without its operator cannot sync anyone
+            let reason = format!(
+                "the bank card {} is out of service; try again later",
+                bank.status.name
+            );
+            let _ = link.send(&Msg::Decline {
+                reason: reason.clone(),
+            });
+            self.retire(i);
+            return Err(LinkError::Refused(reason));
+        }
         log(&format!(
             "{addr}: syncing {name} ({account}) with {}",
             bank.status.name

@@ -70,9 +70,11 @@ pub fn format_amount(v: u32, decimals: u8) -> String {
     if decimals == 0 {
         return v.to_string();
     }
-    let p = 10u64.pow(decimals as u32);
-    let v = v as u64;
-    format!("{}.{:0width$}", v / p, v % p, width = decimals as usize)
+    // by digits, not by 10^decimals: DECIMALS is a card's byte (up to 255; 10^20 overflows)
+    let d = decimals as usize;
+    let s = format!("{v:0>width$}", width = d + 1);
+    let (int, frac) = s.split_at(s.len() - d);
+    format!("{int}.{frac}")
 }
 
 // ------------------------------------------------------------------ currencies
@@ -635,6 +637,8 @@ mod tests {
         assert_eq!(format_amount(5, 2), "0.05");
         assert_eq!(format_amount(5, 0), "5");
         assert_eq!(format_amount(u32::MAX, 4), "429496.7295");
+        assert_eq!(format_amount(7, 12), "0.000000000007");
+        assert_eq!(format_amount(u32::MAX, 255).len(), 257); // a hostile card's DECIMALS
     }
 
     #[test]

@@ -23,6 +23,7 @@ pub struct Proc {
     out: Arc<Mutex<String>>,
     err: Arc<Mutex<String>>,
     pub what: String,
+    pumps: Vec<std::thread::JoinHandle<()>>,
 }
 
 pub struct Done {
@@ -45,7 +46,10 @@ impl Done {
     }
 }
 
-fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
+fn pump(
+    mut r: impl Read + Send + 'static,
+    into: Arc<Mutex<String>>,
+) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         let mut buf = [0u8; 4096];
         loop {
@@ -57,7 +61,7 @@ fn pump(mut r: impl Read + Send + 'static, into: Arc<Mutex<String>>) {
                     .push_str(&String::from_utf8_lossy(&buf[..n])),
             }
         }
-    });
+    })
 }
 
 impl Proc {
@@ -68,13 +72,16 @@ impl Proc {
         let mut child = c.spawn().unwrap_or_else(|e| panic!("spawn {what}: {e}"));
         let out = Arc::new(Mutex::new(String::new()));
         let err = Arc::new(Mutex::new(String::new()));
-        pump(child.stdout.take().unwrap(), out.clone());
-        pump(child.stderr.take().unwrap(), err.clone());
+        let pumps = vec![
+            pump(child.stdout.take().unwrap(), out.clone()),
+            pump(child.stderr.take().unwrap(), err.clone()),
+        ];
         Proc {
             child,
             out,
             err,
             what: what.into(),
+            pumps,
         }
     }
 
@@ -118,8 +125,11 @@ impl Proc {
             }
             std::thread::sleep(Duration::from_millis(20));
         };
-        // let the pumps drain
-        std::thread::sleep(Duration::from_millis(50));
+        // the pipes close at exit: wait until both pumps have read everything (under load a
+        // fixed pause was not always enough)
+        for h in std::mem::take(&mut self.pumps) {
+            let _ = h.join();
+        }
         let d = Done {
             code: st.code().unwrap_or(-1),
             stdout: self.out.lock().unwrap().clone(),

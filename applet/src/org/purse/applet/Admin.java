@@ -1,6 +1,6 @@
 /*
  * purse: administration card to card, INS 82-88 (protocol.md 12.8, F18, F19), plus
- * READ_BAD_CARDS (8A) and SET_PRIVACY (8C, 12.9).
+ * READ_BAD_CARDS (8A), SET_PRIVACY (8C, 12.9) and CENTER_ADVANCE (80, 12.3).
  * Admin card: 82 P1 00 (REQ) -> 84 (A1 -> A2 | A3) -> 88 (A4 -> RESULT | COUNT | ACCOUNT).
  * Bank card:  82 P1 01 (SUITE | m -> A1) -> 86 (A2 | A3 -> A4, the op in one transaction).
  * Keys as a transfer: K_A = KDF(AK[k], "PURSE HS", SID | k) (work keys 0/1),
@@ -12,6 +12,7 @@ import javacard.framework.APDU;
 import javacard.framework.ISO7816;
 import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
+import javacard.framework.OwnerPIN;
 import javacard.framework.Util;
 
 public final class Admin {
@@ -20,8 +21,11 @@ public final class Admin {
     private static final short W_B1 = (short) 0;    // 48: A1 / A2 body (P1 / P2 layout)
     private static final short W_B2 = (short) 48;   // 48: A3 / A4 body
     // Handshake.W_CTX = 196, 22: KDF context
+    private static final short W_EPOCH_KEY = (short) 0;   // 24: CENTER_ADVANCE: the new key value (wiped after use)
+    private static final short W_EPOCH_DATE = (short) 24; // 2: CENTER_ADVANCE: KEY_INFO date
 
     private final Purse p;
+    private final CryptoSuite cs;
     private final Keys keys;
     private final Profile prof;
     private final Passbook pb;
@@ -30,9 +34,10 @@ public final class Admin {
     private final Session s;
     private final Handshake hs;
 
-    public Admin(Purse p, Keys keys, Profile prof, Passbook pb, Slots slots,
+    public Admin(Purse p, CryptoSuite cs, Keys keys, Profile prof, Passbook pb, Slots slots,
             BankFiles bank, Session s, Handshake hs) {
         this.p = p;
+        this.cs = cs;
         this.keys = keys;
         this.prof = prof;
         this.pb = pb;
@@ -52,6 +57,19 @@ public final class Admin {
         if (wantBank ? !isBankRole(role) : role != Constants.ROLE_ADMIN) {
             ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
         }
+    }
+
+    /** A3 / A4 body at w[o] starts R | APP_ID | CODE (R = R2 in A3, R1 in A4). */
+    private void head(byte[] w, short o, short rOff, byte code) {
+        Util.arrayCopyNonAtomic(s.buf(), rOff, w, o, Constants.RANDOM_LEN);
+        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_APP_ID, w, (short) (o + Constants.A3_APP), Constants.APP_ID_LEN);
+        w[(short) (o + Constants.A3_CODE)] = code;
+    }
+
+    /** The body at w[o] starts with our R (session offset rOff), our APP_ID and code. */
+    private boolean headOk(byte[] w, short o, short rOff, byte code) {
+        return Util.arrayCompare(w, o, s.buf(), rOff, Constants.RANDOM_LEN) == 0
+                && hs.appIdOk(w, (short) (o + Constants.A3_APP)) && w[(short) (o + Constants.A3_CODE)] == code;
     }
 
     private static boolean zero(byte[] a, short off, short len) {
@@ -94,12 +112,8 @@ public final class Admin {
     private short adminInit(APDU apdu) {
         Purse.recv(apdu, Constants.ADMIN_REQ_LEN);
         p.requireMoney();
-        if (prof.role() != Constants.ROLE_ADMIN) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
-        }
-        if (!prof.pin(Constants.REF_PIN).isValidated()) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-        }
+        p.requireRole(Constants.ROLE_ADMIN);
+        p.requirePin();
         byte[] b = apdu.getBuffer();
         if (!paramsOk(b[(short) (CD + Constants.AREQ_OP)], b, (short) (CD + Constants.AREQ_PARAMS))) {
             ISOException.throwIt(Constants.SW_WRONG_DATA);
@@ -137,17 +151,12 @@ public final class Admin {
         byte[] w = s.work();
         byte k = hs.openFirst(Constants.PT_A1, b, pktLen);
         peerRole(true);
-        if (!prof.pin(Constants.REF_PIN).isValidated()) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-        }
+        p.requirePin();
         hs.answer(Constants.LABEL_AD_0, Constants.LABEL_AD_1, false);
         // A2 (K_A): P2 layout, admin identity + R2
         short len = hs.sealSecond(Constants.PT_A2, k, b, false);
         // A3 (K_S): R2 | APP_ID | CODE 09 | OP | PARAMS | admin ACCOUNT | DATE
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B2 + Constants.A3_R2), Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_APP_ID, w, (short) (W_B2 + Constants.A3_APP),
-                Constants.APP_ID_LEN);
-        w[(short) (W_B2 + Constants.A3_CODE)] = Constants.CODE_ADMIN_OP;
+        head(w, W_B2, Session.OFF_R2, Constants.CODE_ADMIN_OP);
         Util.arrayCopyNonAtomic(sb, Session.OFF_REQ, w, (short) (W_B2 + Constants.A3_OP),
                 (short) (1 + Constants.ADMIN_PARAMS_LEN)); // OP | PARAMS
         Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, (short) (W_B2 + Constants.A3_ACCOUNT),
@@ -174,9 +183,7 @@ public final class Admin {
         peerRole(false);
         hs.accept(Constants.LABEL_AD_0, Constants.LABEL_AD_1, false);
         if (!hs.openS(Constants.PT_A3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_A3, Constants.BODY_A3, W_B2)
-                || Util.arrayCompare(w, (short) (W_B2 + Constants.A3_R2), sb, Session.OFF_R2, Constants.RANDOM_LEN) != 0
-                || !hs.appIdOk(w, (short) (W_B2 + Constants.A3_APP))
-                || w[(short) (W_B2 + Constants.A3_CODE)] != Constants.CODE_ADMIN_OP
+                || !headOk(w, W_B2, Session.OFF_R2, Constants.CODE_ADMIN_OP)
                 || Util.arrayCompare(w, (short) (W_B2 + Constants.A3_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
                         Constants.ACCOUNT_LEN) != 0) {
             p.badPacket();
@@ -207,10 +214,7 @@ public final class Admin {
         // A4 (K_S): R1 | APP_ID | CODE 0A | OP | RESULT | COUNT | PARAMS | bank ACCOUNT | KEYNUM
         // built over the A3 body in place: OP and PARAMS move from 17/18 to 17/21
         Util.arrayCopyNonAtomic(w, par, w, (short) (W_B1 + Constants.A4_PARAMS), Constants.ADMIN_PARAMS_LEN);
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R1, w, (short) (W_B1 + Constants.A4_R1), Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.A4_APP),
-                Constants.APP_ID_LEN);
-        w[(short) (W_B1 + Constants.A4_CODE)] = Constants.CODE_ADMIN_RESULT;
+        head(w, W_B1, Session.OFF_R1, Constants.CODE_ADMIN_RESULT);
         w[(short) (W_B1 + Constants.A4_OP)] = op;
         w[(short) (W_B1 + Constants.A4_RESULT)] = result;
         Util.setShort(w, (short) (W_B1 + Constants.A4_COUNT), bank.count());
@@ -233,9 +237,7 @@ public final class Admin {
         byte[] sb = s.buf();
         byte[] w = s.work();
         if (!hs.openS(Constants.PT_A4, b, CD, Constants.PKT_A4, Constants.BODY_A4, W_B1)
-                || Util.arrayCompare(w, (short) (W_B1 + Constants.A4_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN) != 0
-                || !hs.appIdOk(w, (short) (W_B1 + Constants.A4_APP))
-                || w[(short) (W_B1 + Constants.A4_CODE)] != Constants.CODE_ADMIN_RESULT
+                || !headOk(w, W_B1, Session.OFF_R1, Constants.CODE_ADMIN_RESULT)
                 || w[(short) (W_B1 + Constants.A4_OP)] != sb[(short) (Session.OFF_REQ + Constants.AREQ_OP)]
                 || Util.arrayCompare(w, (short) (W_B1 + Constants.A4_PARAMS), sb,
                         (short) (Session.OFF_REQ + Constants.AREQ_PARAMS), Constants.ADMIN_PARAMS_LEN) != 0
@@ -272,12 +274,8 @@ public final class Admin {
         byte p1 = Purse.p1Of(apdu, Constants.PRIVACY_OFF, Constants.PRIVACY_ON);
         // no command data
         p.requireActive();
-        if (prof.role() != Constants.ROLE_USER) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
-        }
-        if (!prof.pin(Constants.REF_PIN).isValidated()) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-        }
+        p.requireRole(Constants.ROLE_USER);
+        p.requirePin();
         if (pb.count() != 0 || slots.outSlot()[Slots.S_STATE] != Constants.SLOT_NONE
                 || slots.inSlot()[Slots.S_STATE] != Constants.SLOT_NONE) {
             ISOException.throwIt(Constants.SW_CONDITIONS);
@@ -288,5 +286,56 @@ public final class Admin {
         prof.setByte(Profile.OFF_FLAGS, f);
         JCSystem.commitTransaction();
         return (short) 0;
+    }
+
+    // ------------------------------------------------------------------ 80 (center)
+    // CENTER_ADVANCE (protocol.md 12.3, F6). The center opens a new key epoch: a fresh RNG key
+    // numbered CURRENT + 1 replaces the oldest (archived on bank cards by Keys.addNewest), the
+    // KEY_INFO date moves strictly forward, optionally a new INTEREST rate; BAD_KEY = 0 (the
+    // center has no bank above it: the approval secret is what unlocks it).
+
+    /** Unsigned day numbers: a > b. */
+    static boolean after(byte[] a, short ao, byte[] b, short bo) {
+        short x = Util.getShort(a, ao);
+        short y = Util.getShort(b, bo);
+        // flip the sign bit: unsigned order becomes signed order
+        return (short) (x ^ (short) 0x8000) > (short) (y ^ (short) 0x8000);
+    }
+
+    /** 80: DATE | RATE_FLAG | RATE (7) -> CURRENT | DATE (3). */
+    public short advance(APDU apdu) {
+        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        Purse.recv(apdu, Constants.ADVANCE_DATA_LEN);
+        p.requireActive();
+        p.requireRole(Constants.ROLE_CENTER);
+        // no LOCKED gate (12.3)
+        OwnerPIN approval = prof.pin(Constants.REF_APPROVAL);
+        if (!approval.isValidated()) {
+            ISOException.throwIt(Constants.SW_APPROVAL_REQUIRED);
+        }
+        byte[] b = apdu.getBuffer();
+        byte flag = b[(short) (CD + Constants.ADV_RATE_FLAG)];
+        if (flag != (byte) 0 && flag != (byte) 1) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+        byte[] w = s.work();
+        keys.getDate(w, W_EPOCH_DATE);
+        if (!after(b, (short) (CD + Constants.ADV_DATE), w, W_EPOCH_DATE)) {
+            ISOException.throwIt(Constants.SW_DATE_BACKWARDS);
+        }
+        short kl = CryptoSuite.keyLen(prof.suite());
+        cs.random(w, W_EPOCH_KEY, kl);
+        JCSystem.beginTransaction();
+        keys.addNewest(w, W_EPOCH_KEY, b, (short) (CD + Constants.ADV_DATE));
+        if (flag == (byte) 1) {
+            bank.setRate(b, (short) (CD + Constants.ADV_RATE));
+        }
+        prof.setByte(Profile.OFF_BAD_KEY, (byte) 0);
+        JCSystem.commitTransaction();
+        Util.arrayFillNonAtomic(w, W_EPOCH_KEY, Constants.KEYLEN_MAX, (byte) 0);
+        approval.reset(); // one approval per epoch
+        b[0] = keys.current();
+        keys.getDate(b, (short) 1);
+        return Constants.ADVANCE_RESP_LEN;
     }
 }

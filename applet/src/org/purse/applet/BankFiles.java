@@ -206,12 +206,6 @@ public final class BankFiles {
         Util.arrayCopyNonAtomic(meta, M_RATE, out, o, Constants.RATE_LEN);
     }
 
-    /** LOW | HIGH (16). */
-    public void range(byte[] out, short o) {
-        need();
-        Util.arrayCopyNonAtomic(meta, M_LOW, out, o, Constants.RANGE_LEN);
-    }
-
     /**
      * READ_BAD_CARDS page: COUNT | RATE | LOW | HIGH | ARCH | CURRENT | entries [40 page, 40 page + 40)
      * of [0, COUNT). Caller checked the role and page < 30. Returns the length (24 + n * 5).

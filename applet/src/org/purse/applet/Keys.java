@@ -65,11 +65,6 @@ public final class Keys {
         return k;
     }
 
-    /** Issue 3 signature: a non-bank card (5 key objects). */
-    public void allocate(byte suite) {
-        allocate(suite, false);
-    }
-
     /**
      * Once, at personalisation (outside the personalisation transaction, so a torn one can retry):
      * 5 persistent key objects of the suite, 9 on bank cards (center, region, branch).

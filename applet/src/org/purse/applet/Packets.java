@@ -16,14 +16,15 @@ public final class Packets {
     private static final short T_IV = (short) 16;   // IV
     private static final short T_CHAIN = (short) 32; // chaining value for the last block
     private static final short T_LAST = (short) 48; // last cipher block
-    private static final short TMP_LEN = (short) 64;
+    static final short TMP_LEN = (short) 64;
 
     private final CryptoSuite cs;
     private final byte[] tmp;
 
-    public Packets(CryptoSuite cs) {
+    /** scratch: transient, >= TMP_LEN; used only within one seal/open (Purse shares it). */
+    public Packets(CryptoSuite cs, byte[] scratch) {
         this.cs = cs;
-        tmp = JCSystem.makeTransientByteArray(TMP_LEN, JCSystem.CLEAR_ON_DESELECT);
+        tmp = scratch;
     }
 
     /** Padded body length: ISO 9797-1 method 2 (always at least one pad byte). */

@@ -105,18 +105,18 @@ public final class Personalisation {
         short pktOff = (short) (CD + Constants.MAC_LEN);
         short pktLen = (short) (n - Constants.MAC_LEN);
         byte type = n > Constants.MAC_LEN ? b[pktOff] : (byte) 0;
-        short bodyLen;
-        if (type == Constants.PT_G1 && pktLen == Packets.packetLen(Constants.BODY_G1, blk)) {
-            bodyLen = Constants.BODY_G1;
-        } else if (type == Constants.PT_I1
-                && pktLen == Packets.packetLen((short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_AES), blk)) {
+        short bodyLen = Constants.BODY_G1;
+        if (type == Constants.PT_I1) {
+            // the issuer's suite decides the key length: AES or TDES keys
             bodyLen = (short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_AES);
-        } else if (type == Constants.PT_I1
-                && pktLen == Packets.packetLen((short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_TDES), blk)) {
-            bodyLen = (short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_TDES);
-        } else {
+            if (pktLen != Packets.packetLen(bodyLen, blk)) {
+                bodyLen = (short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_TDES);
+            }
+        } else if (type != Constants.PT_G1) {
             ISOException.throwIt(Constants.SW_WRONG_LENGTH);
-            return (short) 0;
+        }
+        if (pktLen != Packets.packetLen(bodyLen, blk)) {
+            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
         }
         // one try counted before the comparison (tear-safe, like OwnerPIN)
         prof.transportTry();
@@ -126,15 +126,12 @@ public final class Personalisation {
             ISOException.throwIt(prof.transportTries() <= 0 ? Constants.SW_TRANSPORT_BLOCKED : Constants.SW_BAD_PACKET);
         }
         byte[] sb = s.buf();
-        if (!pk.open(type, (byte) 0, sb, Session.OFF_RC, cs.workKey(ts, (byte) 0), cs.workKey(ts, (byte) 1),
-                b, pktOff, pktLen, bodyLen, w, W_BODY)) {
+        Key ke = cs.workKey(ts, (byte) 0);
+        Key km = cs.workKey(ts, (byte) 1);
+        if (!pk.open(type, (byte) 0, sb, Session.OFF_RC, ke, km, b, pktOff, pktLen, bodyLen, w, W_BODY)) {
             ISOException.throwIt(Constants.SW_BAD_PACKET);
         }
-        if (type == Constants.PT_G1) {
-            genesis(w);
-        } else {
-            issued(w, bodyLen);
-        }
+        personalise(w, type == Constants.PT_G1, bodyLen);
         // G2 / I2: RESULT 00 | ACCOUNT | ROLE | CURRENT | APP_ID | SUITE
         byte[] d = prof.data();
         Util.arrayFillNonAtomic(w, (short) 0, Constants.BODY_G2, (byte) 0);
@@ -143,8 +140,8 @@ public final class Personalisation {
         w[Constants.G2_CURRENT] = keys.current();
         Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, Constants.G2_APP, Constants.APP_ID_LEN);
         w[Constants.G2_SUITE] = prof.suite();
-        short len = pk.seal(type == Constants.PT_G1 ? Constants.PT_G2 : Constants.PT_I2, (byte) 0, sb, Session.OFF_RC,
-                cs.workKey(ts, (byte) 0), cs.workKey(ts, (byte) 1), w, (short) 0, Constants.BODY_G2, b, (short) 0);
+        short len = pk.seal((byte) (type + 1), (byte) 0, sb, Session.OFF_RC, ke, km, w, (short) 0, Constants.BODY_G2, b,
+                (short) 0); // G2 = G1 + 1, I2 = I1 + 1
         s.reset();
         Util.arrayFillNonAtomic(w, (short) 0, Session.WORK_LEN, (byte) 0);
         return len;
@@ -155,94 +152,77 @@ public final class Personalisation {
         return (mayBeEmpty && l == 0) || (l >= min && l <= max);
     }
 
-    private boolean suiteOk(byte suite) {
-        return (suite == Constants.SUITE_AES128 || suite == Constants.SUITE_TDES3) && cs.supports(suite);
+    /** Holder fields of G1, I1 and ISSUE_REQ: printable NAME, BAD_KEY_LIMIT > 0, PIN, optional TXKEY after it. */
+    private static boolean holderOk(byte[] w, short name, short limit, short pin) {
+        return Bcd.isPrintable(w, name, Constants.NAME_LEN) && w[limit] != 0
+                && secretOk(w, pin, Constants.PIN_MIN, Constants.PIN_MAX, false)
+                && secretOk(w, (short) (pin + Constants.SECRET_FIELD_LEN), Constants.TXKEY_MIN, Constants.TXKEY_MAX, true);
     }
 
-    /** Common field checks of G1/I1 (6A80) for name, currency, decimals, limit, PIN, TXKEY. */
-    private void checkCommon(byte[] w, short name, short cur, short dec, short limit, short pin, short txkey) {
-        if (!Bcd.isPrintable(w, name, Constants.NAME_LEN) || !Bcd.isBcd(w, cur, (short) 4)
-                || w[dec] < 0 || w[dec] > Constants.DECIMALS_MAX || w[limit] == 0
-                || !secretOk(w, pin, Constants.PIN_MIN, Constants.PIN_MAX, false)
-                || !secretOk(w, txkey, Constants.TXKEY_MIN, Constants.TXKEY_MAX, true)) {
+    /**
+     * G1 (5.3: the blank card becomes the bank center) or I1 (5.4: region / branch / user / admin).
+     * Both bodies carry NAME(8) | CURRENCY(2) | DECIMALS | MIN(4) | MAX(4) | DATE(2) at nm, so one
+     * image fill serves both; the profile image is built in work[W_IMG..) and written at once.
+     */
+    private void personalise(byte[] w, boolean g, short bodyLen) {
+        short nm = g ? Constants.G1_NAME : Constants.I1_NAME;
+        short lim = g ? Constants.G1_BAD_KEY_LIMIT : Constants.I1_BAD_KEY_LIMIT;
+        short pin = g ? Constants.G1_PIN : Constants.I1_PIN;
+        short txk = (short) (pin + Constants.SECRET_FIELD_LEN);
+        short iss = g ? Constants.G1_ISSUER_ID : Constants.I1_ISSUER_ID;
+        byte suite = w[Constants.G1_SUITE]; // = I1_SUITE
+        byte role = g ? Constants.ROLE_CENTER : w[Constants.I1_ROLE];
+        byte dec = w[(short) (nm + 10)];
+        // common field checks (6A80): name, currency, decimals, limit, PIN, TXKEY, suite, issuer id
+        boolean bad = !holderOk(w, nm, lim, pin) || !Bcd.isBcd(w, (short) (nm + 8), (short) 4)
+                || dec < 0 || dec > Constants.DECIMALS_MAX
+                || !(suite == Constants.SUITE_AES128 || suite == Constants.SUITE_TDES3) || !cs.supports(suite)
+                || !Bcd.isBcd(w, iss, (short) 6);
+        if (g) {
+            bad = bad || !secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
+                    || !secretOk(w, Constants.G1_APPROVAL, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
+                    || Util.arrayCompare(w, Constants.G1_CREATION, w, Constants.G1_APPROVAL,
+                            Constants.SECRET_FIELD_LEN) == 0;
+        } else {
+            bad = bad || bodyLen != (short) (Constants.BODY_I1_FIXED + 4 * CryptoSuite.keyLen(suite))
+                    || role < Constants.ROLE_REGION || role > Constants.ROLE_ADMIN
+                    || (w[Constants.I1_FLAGS] & (byte) 0xFC) != 0
+                    || !Bcd.isValidAccount(w, Constants.I1_ACCOUNT);
+        }
+        if (bad) {
             ISOException.throwIt(Constants.SW_WRONG_DATA);
         }
-    }
-
-    /** G1 (5.3): the blank card becomes the bank center. */
-    private void genesis(byte[] w) {
-        byte suite = w[Constants.G1_SUITE];
-        checkCommon(w, Constants.G1_NAME, Constants.G1_CURRENCY, Constants.G1_DECIMALS, Constants.G1_BAD_KEY_LIMIT,
-                Constants.G1_PIN, Constants.G1_TXKEY);
-        if (!suiteOk(suite) || !Bcd.isBcd(w, Constants.G1_ISSUER_ID, (short) 6)
-                || !secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
-                || !secretOk(w, Constants.G1_APPROVAL, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
-                || Util.arrayCompare(w, Constants.G1_CREATION, w, Constants.G1_APPROVAL, Constants.SECRET_FIELD_LEN) == 0) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        // profile image: zeros, LIFE active, TK tries 0, the transport suite kept
+        Util.arrayFillNonAtomic(w, W_IMG, Profile.DATA_LEN, (byte) 0);
+        w[(short) (W_IMG + Profile.OFF_LIFE)] = Constants.LIFE_ACTIVE;
+        w[(short) (W_IMG + Profile.OFF_TK_SUITE)] = prof.tkSuite();
+        w[(short) (W_IMG + Profile.OFF_SUITE)] = suite;
+        w[(short) (W_IMG + Profile.OFF_ROLE)] = role;
+        Util.arrayCopyNonAtomic(w, nm, w, (short) (W_IMG + Profile.OFF_NAME), (short) 11); // name | currency | decimals
+        Util.arrayCopyNonAtomic(w, (short) (nm + 11), w, (short) (W_IMG + Profile.OFF_MIN_TRANS), (short) 8);
+        w[(short) (W_IMG + Profile.OFF_BAD_KEY_LIMIT)] = w[lim];
+        w[(short) (W_IMG + Profile.OFF_TXKEY_SET)] = w[txk] != 0 ? (byte) 1 : (byte) 0;
+        if (g || role == Constants.ROLE_ADMIN) {
+            // issuers: own issuer id, next serial 1
+            Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_ISSUER_ID), (short) 3);
+            w[(short) (W_IMG + Profile.OFF_NEXT_SERIAL + 4)] = (byte) 0x01;
         }
-        // profile image: account = issuer | 000000000 | Luhn, next serial 1, next issuer id + 1
-        byte[] img = startImage(w);
-        Util.arrayCopyNonAtomic(w, Constants.G1_ISSUER_ID, img, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 3);
-        if (!Bcd.increment(img, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        if (g) {
+            // account = issuer | 000000000 | Luhn, next issuer id = issuer + 1, random APP_ID
+            Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 3);
+            if (!Bcd.increment(w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {
+                ISOException.throwIt(Constants.SW_WRONG_DATA);
+            }
+            Util.arrayFillNonAtomic(w, W_CTX, (short) 5, (byte) 0); // serial 000000000: the center's own account
+            Profile.composeAccount(w, iss, w, W_CTX, w, (short) (W_IMG + Profile.OFF_ACCOUNT));
+            cs.random(w, (short) (W_IMG + Profile.OFF_APP_ID), Constants.APP_ID_LEN);
+        } else {
+            w[(short) (W_IMG + Profile.OFF_FLAGS)] = w[Constants.I1_FLAGS];
+            Util.arrayCopyNonAtomic(w, Constants.I1_ACCOUNT, w, (short) (W_IMG + Profile.OFF_ACCOUNT),
+                    Constants.ACCOUNT_LEN);
+            Util.arrayCopyNonAtomic(w, Constants.I1_APP, w, (short) (W_IMG + Profile.OFF_APP_ID),
+                    Constants.APP_ID_LEN);
         }
-        Util.arrayCopyNonAtomic(w, Constants.G1_ISSUER_ID, img, (short) (W_IMG + Profile.OFF_ISSUER_ID), (short) 3);
-        img[(short) (W_IMG + Profile.OFF_NEXT_SERIAL + 4)] = (byte) 0x01;
-        Util.arrayFillNonAtomic(w, W_CTX, (short) 5, (byte) 0); // serial 000000000: the center's own account
-        Profile.composeAccount(w, Constants.G1_ISSUER_ID, w, W_CTX, img, (short) (W_IMG + Profile.OFF_ACCOUNT));
-        img[(short) (W_IMG + Profile.OFF_SUITE)] = suite;
-        img[(short) (W_IMG + Profile.OFF_ROLE)] = Constants.ROLE_CENTER;
-        img[(short) (W_IMG + Profile.OFF_FLAGS)] = (byte) 0;
-        Util.arrayCopyNonAtomic(w, Constants.G1_NAME, img, (short) (W_IMG + Profile.OFF_NAME), Constants.NAME_LEN);
-        Util.arrayCopyNonAtomic(w, Constants.G1_CURRENCY, img, (short) (W_IMG + Profile.OFF_CURRENCY), (short) 3);
-        cs.random(img, (short) (W_IMG + Profile.OFF_APP_ID), Constants.APP_ID_LEN);
-        Util.arrayCopyNonAtomic(w, Constants.G1_MIN_TRANS, img, (short) (W_IMG + Profile.OFF_MIN_TRANS), (short) 8);
-        img[(short) (W_IMG + Profile.OFF_BAD_KEY_LIMIT)] = w[Constants.G1_BAD_KEY_LIMIT];
-        img[(short) (W_IMG + Profile.OFF_TXKEY_SET)] = w[Constants.G1_TXKEY] != 0 ? (byte) 1 : (byte) 0;
-
-        keys.allocate(suite, true);
-        bal.allocate(suite);
-        p.bank().allocate();
-        slots.allocate(true);
-        JCSystem.beginTransaction();
-        keys.generate(w[Constants.G1_FIRST_KEYNUM], w, Constants.G1_DATE);
-        commonCommit(w, Constants.G1_PIN, Constants.G1_TXKEY, Constants.G1_CURRENCY, Constants.G1_DECIMALS,
-                Constants.G1_DATE);
-        bankFiles(Constants.ROLE_CENTER);
-        setSecret(prof.pin(Constants.REF_CREATION), w, Constants.G1_CREATION);
-        setSecret(prof.pin(Constants.REF_APPROVAL), w, Constants.G1_APPROVAL);
-        JCSystem.commitTransaction();
-    }
-
-    /** I1 (5.4): the blank card becomes region / branch / user / admin. */
-    private void issued(byte[] w, short bodyLen) {
-        byte suite = w[Constants.I1_SUITE];
-        byte role = w[Constants.I1_ROLE];
-        checkCommon(w, Constants.I1_NAME, Constants.I1_CURRENCY, Constants.I1_DECIMALS, Constants.I1_BAD_KEY_LIMIT,
-                Constants.I1_PIN, Constants.I1_TXKEY);
-        if (!suiteOk(suite)
-                || bodyLen != (short) (Constants.BODY_I1_FIXED + 4 * CryptoSuite.keyLen(suite))
-                || role < Constants.ROLE_REGION || role > Constants.ROLE_ADMIN
-                || (w[Constants.I1_FLAGS] & (byte) 0xFC) != 0
-                || !Bcd.isValidAccount(w, Constants.I1_ACCOUNT)
-                || !Bcd.isBcd(w, Constants.I1_ISSUER_ID, (short) 6)) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
-        }
-        byte[] img = startImage(w);
-        if (role == Constants.ROLE_ADMIN) {
-            Util.arrayCopyNonAtomic(w, Constants.I1_ISSUER_ID, img, (short) (W_IMG + Profile.OFF_ISSUER_ID), (short) 3);
-            img[(short) (W_IMG + Profile.OFF_NEXT_SERIAL + 4)] = (byte) 0x01;
-        }
-        img[(short) (W_IMG + Profile.OFF_SUITE)] = suite;
-        img[(short) (W_IMG + Profile.OFF_ROLE)] = role;
-        img[(short) (W_IMG + Profile.OFF_FLAGS)] = w[Constants.I1_FLAGS];
-        Util.arrayCopyNonAtomic(w, Constants.I1_ACCOUNT, img, (short) (W_IMG + Profile.OFF_ACCOUNT), Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(w, Constants.I1_NAME, img, (short) (W_IMG + Profile.OFF_NAME), Constants.NAME_LEN);
-        Util.arrayCopyNonAtomic(w, Constants.I1_CURRENCY, img, (short) (W_IMG + Profile.OFF_CURRENCY), (short) 3);
-        Util.arrayCopyNonAtomic(w, Constants.I1_APP, img, (short) (W_IMG + Profile.OFF_APP_ID), Constants.APP_ID_LEN);
-        Util.arrayCopyNonAtomic(w, Constants.I1_MIN_TRANS, img, (short) (W_IMG + Profile.OFF_MIN_TRANS), (short) 8);
-        img[(short) (W_IMG + Profile.OFF_BAD_KEY_LIMIT)] = w[Constants.I1_BAD_KEY_LIMIT];
-        img[(short) (W_IMG + Profile.OFF_TXKEY_SET)] = w[Constants.I1_TXKEY] != 0 ? (byte) 1 : (byte) 0;
 
         boolean isBank = Admin.isBankRole(role);
         keys.allocate(suite, isBank);
@@ -252,40 +232,30 @@ public final class Personalisation {
             slots.allocate(true);
         }
         JCSystem.beginTransaction();
-        keys.install(w[Constants.I1_CURRENT], w, Constants.I1_KEYS, w,
-                (short) (Constants.I1_KEYS + 4 * CryptoSuite.keyLen(suite)));
-        commonCommit(w, Constants.I1_PIN, Constants.I1_TXKEY, Constants.I1_CURRENCY, Constants.I1_DECIMALS,
-                Constants.I1_DATE);
-        bankFiles(role);
-        JCSystem.commitTransaction();
-    }
-
-    /** Inside the personalisation transaction, after the profile: bank roles get their files and a ring passbook (12.2, 12.8). */
-    private void bankFiles(byte role) {
-        if (Admin.isBankRole(role)) {
-            p.bank().initDefaults(prof.data(), Profile.OFF_ACCOUNT);
-            pb.setRing();
+        if (g) {
+            keys.generate(w[Constants.G1_FIRST_KEYNUM], w, Constants.G1_DATE);
+        } else {
+            keys.install(w[Constants.I1_CURRENT], w, Constants.I1_KEYS, w,
+                    (short) (Constants.I1_KEYS + 4 * CryptoSuite.keyLen(suite)));
         }
-    }
-
-    /** Profile image in work[W_IMG..): zeros except the transport suite; LIFE active, TK tries 0. */
-    private byte[] startImage(byte[] w) {
-        Util.arrayFillNonAtomic(w, W_IMG, Profile.DATA_LEN, (byte) 0);
-        w[(short) (W_IMG + Profile.OFF_LIFE)] = Constants.LIFE_ACTIVE;
-        w[(short) (W_IMG + Profile.OFF_TK_SUITE)] = prof.tkSuite();
-        return w;
-    }
-
-    /** Inside the personalisation transaction: PIN, TXKEY, balance record, profile, TK wiped. */
-    private void commonCommit(byte[] w, short pin, short txkey, short cur, short dec, short date) {
         setSecret(prof.pin(Constants.REF_PIN), w, pin);
-        if (w[txkey] != 0) {
-            setSecret(prof.pin(Constants.REF_TXKEY), w, txkey);
+        if (w[txk] != 0) {
+            setSecret(prof.pin(Constants.REF_TXKEY), w, txk);
         }
         // the profile first: Balance seals over the new ACCOUNT
         prof.set((short) 0, w, W_IMG, Profile.DATA_LEN);
-        bal.init(w, cur, w[dec], w, date);
+        bal.init(w, (short) (nm + 8), dec, w, (short) (nm + 19));
         prof.wipeTransport();
+        if (isBank) {
+            // bank roles get their files and a ring passbook (12.2, 12.8)
+            p.bank().initDefaults(prof.data(), Profile.OFF_ACCOUNT);
+            pb.setRing();
+        }
+        if (g) {
+            setSecret(prof.pin(Constants.REF_CREATION), w, Constants.G1_CREATION);
+            setSecret(prof.pin(Constants.REF_APPROVAL), w, Constants.G1_APPROVAL);
+        }
+        JCSystem.commitTransaction();
     }
 
     private static void setSecret(OwnerPIN p, byte[] w, short off) {
@@ -316,17 +286,13 @@ public final class Personalisation {
         if (!allowed) {
             ISOException.throwIt(Constants.SW_WRONG_ROLE);
         }
-        if (!prof.pin(Constants.REF_PIN).isValidated()) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-        }
+        p.requirePin();
         if (role == Constants.ROLE_CENTER && !prof.pin(Constants.REF_APPROVAL).isValidated()) {
             ISOException.throwIt(Constants.SW_APPROVAL_REQUIRED);
         }
         if ((b[(short) (t + Constants.IR_FLAGS)] & (byte) 0xFC) != 0
-                || !Bcd.isPrintable(b, (short) (t + Constants.IR_NAME), Constants.NAME_LEN)
-                || b[(short) (t + Constants.IR_BAD_KEY_LIMIT)] == 0
-                || !secretOk(b, (short) (t + Constants.IR_PIN), Constants.PIN_MIN, Constants.PIN_MAX, false)
-                || !secretOk(b, (short) (t + Constants.IR_TXKEY), Constants.TXKEY_MIN, Constants.TXKEY_MAX, true)) {
+                || !holderOk(b, (short) (t + Constants.IR_NAME), (short) (t + Constants.IR_BAD_KEY_LIMIT),
+                        (short) (t + Constants.IR_PIN))) {
             ISOException.throwIt(Constants.SW_WRONG_DATA);
         }
         s.reset();
@@ -430,9 +396,7 @@ public final class Personalisation {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
         Purse.recv(apdu, (short) 6);
         p.requireMoney();
-        if (prof.role() != Constants.ROLE_CENTER) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
-        }
+        p.requireRole(Constants.ROLE_CENTER);
         OwnerPIN creation = prof.pin(Constants.REF_CREATION);
         if (!creation.isValidated()) {
             ISOException.throwIt(Constants.SW_CREATION_REQUIRED);

@@ -120,11 +120,18 @@ public final class Profile {
                 return pin;
             case Constants.REF_TXKEY:
                 return txkey;
-            case Constants.REF_CREATION:
-                return data[OFF_ROLE] == Constants.ROLE_CENTER ? creation : null;
-            case Constants.REF_APPROVAL:
-                return data[OFF_ROLE] == Constants.ROLE_CENTER ? approval : null;
             default:
+                // CREATION and APPROVAL exist on the center only. No `cond ? pin : null`: javac
+                // types that through the boxing classes, absent from the card API (java.lang.Byte).
+                if (data[OFF_ROLE] != Constants.ROLE_CENTER) {
+                    return null;
+                }
+                if (ref == Constants.REF_CREATION) {
+                    return creation;
+                }
+                if (ref == Constants.REF_APPROVAL) {
+                    return approval;
+                }
                 return null;
         }
     }

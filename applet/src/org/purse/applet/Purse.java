@@ -13,8 +13,8 @@ import javacard.framework.OwnerPIN;
 import javacard.framework.Util;
 
 public final class Purse extends Applet {
-    /** Largest user of the shared scratch: an OUTCOMES entry (55). */
-    static final short SCRATCH_LEN = (short) 56;
+    /** Largest user of the shared scratch: Packets (64; then an OUTCOMES entry, 55). */
+    static final short SCRATCH_LEN = Packets.TMP_LEN;
 
     private final CryptoSuite cs;
     private final Keys keys;
@@ -26,16 +26,16 @@ public final class Purse extends Applet {
     private final Transfer transfer;
     private final Personalisation perso;
     private final BankFiles bank;
-    private final Epoch epoch;
     private final Admin admin;
     private final Sync sync;
 
     private Purse(byte[] tk, short tkOff, byte tkLen) {
         cs = new CryptoSuite();
-        Packets pk = new Packets(cs);
-        keys = new Keys(cs);
-        // one transient scratch for Profile, Balance and Slots (each uses it only within one call)
+        // one transient scratch for Packets, Profile, Balance and Slots: each uses it only within
+        // one call and none calls another's user of it meanwhile
         byte[] scratch = JCSystem.makeTransientByteArray(SCRATCH_LEN, JCSystem.CLEAR_ON_DESELECT);
+        Packets pk = new Packets(cs, scratch);
+        keys = new Keys(cs);
         prof = new Profile(cs, tk, tkOff, tkLen, scratch);
         bal = new Balance(cs, prof.data(), Profile.OFF_ACCOUNT, scratch);
         pb = new Passbook();
@@ -46,10 +46,13 @@ public final class Purse extends Applet {
         perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess);
         pb.link(slots);
         bank = new BankFiles();
-        epoch = new Epoch(this, cs, keys, prof, bank, sess);
-        admin = new Admin(this, keys, prof, pb, slots, bank, sess, hs);
+        admin = new Admin(this, cs, keys, prof, pb, slots, bank, sess, hs);
         sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, bank, hs);
     }
+
+    /** Public development transport keys: "purse-dev-transport-3des"; its first 16 bytes are the AES one. */
+    private static final byte[] DEV_TK = {0x70, 0x75, 0x72, 0x73, 0x65, 0x2D, 0x64, 0x65, 0x76, 0x2D, 0x74, 0x72,
+        0x61, 0x6E, 0x73, 0x70, 0x6F, 0x72, 0x74, 0x2D, 0x33, 0x64, 0x65, 0x73};
 
     /** params: TK (16 = AES, 24 = TDES); empty = dev AES "purse-dev-transp"; 00 = dev TDES "purse-dev-transport-3des". */
     public static void install(byte[] bArray, short bOffset, byte bLength) {
@@ -58,20 +61,16 @@ public final class Purse extends Applet {
         off = (short) (off + (short) (bArray[off] & 0xFF) + 1);   // control info
         byte la = bArray[off];
         off = (short) (off + 1);
-        Purse p;
-        if (la == (byte) 0) {
-            byte[] dev = {0x70, 0x75, 0x72, 0x73, 0x65, 0x2D, 0x64, 0x65, 0x76, 0x2D, 0x74, 0x72, 0x61, 0x6E, 0x73, 0x70};
-            p = new Purse(dev, (short) 0, (byte) 16);
-        } else if (la == (byte) 1 && bArray[off] == (byte) 0) {
-            byte[] dev = {0x70, 0x75, 0x72, 0x73, 0x65, 0x2D, 0x64, 0x65, 0x76, 0x2D, 0x74, 0x72, 0x61, 0x6E,
-                0x73, 0x70, 0x6F, 0x72, 0x74, 0x2D, 0x33, 0x64, 0x65, 0x73};
-            p = new Purse(dev, (short) 0, (byte) 24);
-        } else if (la == (byte) 16 || la == (byte) 24) {
-            p = new Purse(bArray, off, la);
-        } else {
+        byte[] tk = bArray;
+        if (la == (byte) 0 || (la == (byte) 1 && bArray[off] == (byte) 0)) {
+            // the development keys: AES "purse-dev-transp" is the first 16 bytes of TDES
+            tk = DEV_TK;
+            off = (short) 0;
+            la = la == (byte) 0 ? (byte) 16 : (byte) 24;
+        } else if (la != (byte) 16 && la != (byte) 24) {
             ISOException.throwIt(Constants.SW_WRONG_DATA);
-            return;
         }
+        Purse p = new Purse(tk, off, la);
         p.register();
     }
 
@@ -200,7 +199,7 @@ public final class Purse extends Applet {
             case Constants.INS_UNBLOCK_PIN:
                 return sync.unblock(apdu);
             case Constants.INS_CENTER_ADVANCE:
-                return epoch.advance(apdu);
+                return admin.advance(apdu);
             case Constants.INS_ADMIN_INIT:
                 return admin.init(apdu);
             case Constants.INS_ADMIN_OP:
@@ -316,6 +315,20 @@ public final class Purse extends Applet {
         }
     }
 
+    /** The holder's PIN verified in this card session (9D13). */
+    void requirePin() {
+        if (!prof.pin(Constants.REF_PIN).isValidated()) {
+            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
+        }
+    }
+
+    /** This card's ROLE is r (9D12). */
+    void requireRole(byte r) {
+        if (prof.role() != r) {
+            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        }
+    }
+
     /** LIFE active and not locked: the gate of every money and issuance command. */
     void requireMoney() {
         requireActive();
@@ -324,22 +337,45 @@ public final class Purse extends Applet {
 
     // ------------------------------------------------------------------ reads, VERIFY, CHANGE
 
-    private short verify(APDU apdu) {
+    /** P1 00, P2 a reference data number 01..04 (6A86); returns P2. */
+    private static byte refOf(APDU apdu) {
         byte[] b = apdu.getBuffer();
         byte ref = b[ISO7816.OFFSET_P2];
         if (b[ISO7816.OFFSET_P1] != 0 || ref < Constants.REF_PIN || ref > Constants.REF_APPROVAL) {
             ISOException.throwIt(Constants.SW_WRONG_P1P2);
         }
+        return ref;
+    }
+
+    /** The secret of ref; 9D04 if this role has none. */
+    private OwnerPIN secret(byte ref) {
+        OwnerPIN p = prof.pin(ref);
+        if (p == null) {
+            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        }
+        return p;
+    }
+
+    /** One counted try of p against b[off, off + len): 6983 if blocked, 63Cx if wrong. */
+    private static void check(OwnerPIN p, byte[] b, short off, short len) {
+        if (p.getTriesRemaining() == 0) {
+            ISOException.throwIt(Constants.SW_AUTH_BLOCKED);
+        }
+        if (!p.check(b, off, (byte) len)) {
+            triesLeft(p);
+        }
+    }
+
+    private short verify(APDU apdu) {
+        byte ref = refOf(apdu);
+        byte[] b = apdu.getBuffer();
         short n = recvUpTo(apdu, (short) 16);
         if (ref == Constants.REF_PIN) {
             requirePersonalised(); // READ_PASSBOOK (PIN) still works on an invalidated card (12.6)
         } else {
             requireActive();
         }
-        OwnerPIN p = prof.pin(ref);
-        if (p == null) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
-        }
+        OwnerPIN p = secret(ref);
         if (ref == Constants.REF_TXKEY && !prof.txkeySet()) {
             ISOException.throwIt(Constants.SW_TXKEY_REQUIRED);
         }
@@ -349,12 +385,7 @@ public final class Purse extends Applet {
             }
             triesLeft(p);
         }
-        if (p.getTriesRemaining() == 0) {
-            ISOException.throwIt(Constants.SW_AUTH_BLOCKED);
-        }
-        if (!p.check(b, ISO7816.OFFSET_CDATA, (byte) n)) {
-            triesLeft(p);
-        }
+        check(p, b, ISO7816.OFFSET_CDATA, n);
         return (short) 0;
     }
 
@@ -368,11 +399,8 @@ public final class Purse extends Applet {
 
     /** Lold old Lnew new; the old value is verified (counts a try). TXKEY with none set: Lold 0 + PIN. */
     private short changeRef(APDU apdu) {
+        byte ref = refOf(apdu);
         byte[] b = apdu.getBuffer();
-        byte ref = b[ISO7816.OFFSET_P2];
-        if (b[ISO7816.OFFSET_P1] != 0 || ref < Constants.REF_PIN || ref > Constants.REF_APPROVAL) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
-        }
         short n = recvUpTo(apdu, (short) 34);
         if (n < (short) 2) {
             ISOException.throwIt(Constants.SW_WRONG_LENGTH);
@@ -387,10 +415,7 @@ public final class Purse extends Applet {
             ISOException.throwIt(Constants.SW_WRONG_LENGTH);
         }
         requireActive();
-        OwnerPIN p = prof.pin(ref);
-        if (p == null) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
-        }
+        OwnerPIN p = secret(ref);
         short min = Constants.PIN_MIN;
         short max = Constants.PIN_MAX;
         if (ref == Constants.REF_TXKEY) {
@@ -413,12 +438,7 @@ public final class Purse extends Applet {
                 ISOException.throwIt(Constants.SW_PIN_REQUIRED);
             }
         } else {
-            if (p.getTriesRemaining() == 0) {
-                ISOException.throwIt(Constants.SW_AUTH_BLOCKED);
-            }
-            if (!p.check(b, (short) (off + 1), (byte) lold)) {
-                triesLeft(p);
-            }
+            check(p, b, (short) (off + 1), lold);
         }
         JCSystem.beginTransaction();
         p.update(b, (short) (off + 2 + lold), (byte) lnew);
@@ -436,25 +456,21 @@ public final class Purse extends Applet {
         Util.arrayFillNonAtomic(o, (short) 0, Constants.STATUS_LEN, (byte) 0);
         o[Constants.ST_VER_MAJ] = Constants.VERSION_MAJOR;
         o[Constants.ST_VER_MIN] = Constants.VERSION_MINOR;
-        o[Constants.ST_LIFE] = prof.life();
+        byte[] d = prof.data();
+        // LIFE | SUITE | ROLE | FLAGS | ACCOUNT | NAME | CURRENCY | DECIMALS: the profile's order (all
+        // zero but LIFE on a blank card)
+        Util.arrayCopyNonAtomic(d, Profile.OFF_LIFE, o, Constants.ST_LIFE, (short) 23);
         if (prof.life() == Constants.LIFE_BLANK) {
             o[Constants.ST_SUITE] = prof.tkSuite();
             o[Constants.ST_TK_TRIES] = prof.transportTries();
             return Constants.STATUS_LEN;
         }
-        byte[] d = prof.data();
-        o[Constants.ST_SUITE] = prof.suite();
-        o[Constants.ST_ROLE] = prof.role();
-        o[Constants.ST_FLAGS] = prof.flags();
-        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, o, Constants.ST_ACCOUNT, (short) 16); // account | name
-        Util.arrayCopyNonAtomic(d, Profile.OFF_CURRENCY, o, Constants.ST_CURRENCY, (short) 3); // currency | decimals
         byte[] r = bal.record();
         Util.arrayCopyNonAtomic(r, Constants.BAL_AMOUNT, o, Constants.ST_BALANCE, Constants.AMOUNT_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_MIN_TRANS, o, Constants.ST_MIN_TRANS, (short) 8); // min | max
         o[Constants.ST_CURRENT_KEY] = keys.current();
         keys.getDate(o, Constants.ST_KEY_DATE);
-        o[Constants.ST_BAD_KEY] = d[Profile.OFF_BAD_KEY];
-        o[Constants.ST_BAD_KEY_LIMIT] = d[Profile.OFF_BAD_KEY_LIMIT];
+        Util.arrayCopyNonAtomic(d, Profile.OFF_BAD_KEY, o, Constants.ST_BAD_KEY, (short) 2); // | limit
         o[Constants.ST_PB_COUNT] = (byte) pb.count();
         o[Constants.ST_PB_CAPACITY] = (byte) Constants.PASSBOOK_ENTRIES;
         o[Constants.ST_PIN_TRIES] = prof.pin(Constants.REF_PIN).getTriesRemaining();
@@ -463,8 +479,7 @@ public final class Purse extends Applet {
         o[Constants.ST_IN_STATE] = slots.inSlot()[Slots.S_STATE];
         o[Constants.ST_EXC_COUNT] = (byte) slots.exceptionCount();
         Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, o, Constants.ST_APP_ID, Constants.APP_ID_LEN);
-        Util.arrayCopyNonAtomic(r, Constants.BAL_INTEREST_DATE, o, Constants.ST_INTEREST_DATE, (short) 6); // date | rate
-        Util.arrayCopyNonAtomic(r, Constants.BAL_SERIAL, o, Constants.ST_SERIAL, (short) 4);
+        Util.arrayCopyNonAtomic(r, Constants.BAL_INTEREST_DATE, o, Constants.ST_INTEREST_DATE, (short) 10); // date | rate | serial
         return Constants.STATUS_LEN;
     }
 

@@ -50,8 +50,9 @@ class BankFilesTest {
     @Test
     void defaultsServeTheIssuersBlock() {
         BankFiles b = fresh();
-        byte[] r = new byte[16];
-        b.range(r, (short) 0);
+        byte[] page = new byte[Constants.RBC_HEADER_LEN];
+        b.readPage((short) 0, (byte) 0, (byte) 0, page, (short) 0);
+        byte[] r = java.util.Arrays.copyOfRange(page, Constants.RBC_LOW, Constants.RBC_LOW + 16);
         assertEquals("10000000000000001000000099999999", PurseCardTestSupport.hex(r));
         assertTrue(b.inRange(account("100000", 1), (short) 0));
         // the prefix (digits 1-8) covers serials 000000000 .. 009999999

@@ -29,7 +29,7 @@ class CryptoSuiteTest {
     static final String P4_BODY = "2222222222222222505552534541505002000004D21000000000000016251C";
 
     final CryptoSuite cs = new CryptoSuite();
-    final Packets pk = new Packets(cs);
+    final Packets pk = new Packets(cs, new byte[Packets.TMP_LEN]);
 
     static byte[] hex(String s) {
         byte[] b = new byte[s.length() / 2];

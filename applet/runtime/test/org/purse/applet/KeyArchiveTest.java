@@ -89,7 +89,7 @@ class KeyArchiveTest {
     @Test
     void nonBankCardHasNoArchive() {
         Keys k = new Keys(cs);
-        k.allocate(Constants.SUITE_AES128);
+        k.allocate(Constants.SUITE_AES128, false);
         k.install((byte) 10, new byte[64], (short) 0, new byte[2], (short) 0);
         assertFalse(k.hasArchive());
         k.addNewest(new byte[16], (short) 0, new byte[2], (short) 0);

@@ -27,7 +27,7 @@ class KeysTest {
     /** Keys numbered current-3..current whose value is 16/24 bytes of the key number. */
     Keys keysWith(byte suite, int current) {
         Keys k = new Keys(cs);
-        k.allocate(suite);
+        k.allocate(suite, false);
         int kl = CryptoSuite.keyLen(suite);
         byte[] blob = new byte[4 * kl];
         for (int d = 0; d < 4; d++) {
@@ -98,7 +98,7 @@ class KeysTest {
     void exportRoundTrip() {
         for (byte suite : new byte[] {Constants.SUITE_AES128, Constants.SUITE_TDES3}) {
             Keys a = new Keys(cs);
-            a.allocate(suite);
+            a.allocate(suite, false);
             a.generate((byte) 0xFE, new byte[] {0x25, 0x1C}, (short) 0);
             assertEquals((byte) 1, a.current());
             int kl = CryptoSuite.keyLen(suite);
@@ -113,7 +113,7 @@ class KeysTest {
             assertEquals(4, distinct.size(), "RNG keys differ");
 
             Keys b = new Keys(cs);
-            b.allocate(suite);
+            b.allocate(suite, false);
             b.install((byte) 1, out, (short) 1, out, (short) (1 + 4 * kl));
             byte[] out2 = new byte[4 * kl + 2 + 1];
             b.export(out2, (short) 1);
@@ -168,9 +168,9 @@ class KeysTest {
 
         KeysApplet() {
             cs = new CryptoSuite();
-            pk = new Packets(cs);
+            pk = new Packets(cs, new byte[Packets.TMP_LEN]);
             keys = new Keys(cs);
-            keys.allocate(Constants.SUITE_AES128);
+            keys.allocate(Constants.SUITE_AES128, false);
             work = new byte[64];
             for (short i = 0; i < (short) 64; i++) {
                 work[i] = (byte) (i >> 4);

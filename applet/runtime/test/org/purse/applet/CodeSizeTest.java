@@ -1,0 +1,147 @@
+package org.purse.applet;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.JarURLConnection;
+import java.net.URISyntaxException;
+import java.net.URL;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.Enumeration;
+import java.util.TreeMap;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+
+import org.junit.jupiter.api.Test;
+
+/**
+ * Keeps the applet from growing between measurements with Oracle's converter, which is not in CI:
+ * the JVM bytecode of org.purse.applet (sum of the Code attributes' code_length over all methods of
+ * all classes, as javac --release 7 builds them) must stay under BUDGET. The converter's CAP load
+ * size follows it closely (docs/real-cards.md section 4: load ~ 1.076 x bytecode + 255 B, within 212 B at
+ * seven measured points); 18 KB of load size is about 16,690 B of bytecode (with that margin).
+ */
+class CodeSizeTest {
+    /**
+     * The applet as merged with the runtime-cost CryptoSuite (engines kept per key, 25,627 B): no
+     * growth past it; lowered as the applet shrinks towards 16,690 B.
+     */
+    static final int BUDGET = 25_700;
+
+    @Test
+    void appletBytecodeWithinBudget() throws IOException, URISyntaxException {
+        TreeMap<String, Integer> perClass = new TreeMap<>();
+        URL u = CodeSizeTest.class.getClassLoader().getResource("org/purse/applet/Purse.class");
+        assertTrue(u != null, "applet classes not on the class path");
+        if (u.getProtocol().equals("jar")) {
+            JarFile jar = ((JarURLConnection) u.openConnection()).getJarFile();
+            Enumeration<JarEntry> en = jar.entries();
+            while (en.hasMoreElements()) {
+                JarEntry e = en.nextElement();
+                String n = e.getName();
+                if (n.startsWith("org/purse/applet/") && n.endsWith(".class") && n.indexOf('/', 17) < 0) {
+                    try (InputStream in = jar.getInputStream(e)) {
+                        perClass.put(n.substring(17), codeLength(in.readAllBytes()));
+                    }
+                }
+            }
+        } else {
+            Path dir = Paths.get(u.toURI()).getParent();
+            try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.class")) {
+                for (Path p : ds) {
+                    perClass.put(p.getFileName().toString(), codeLength(Files.readAllBytes(p)));
+                }
+            }
+        }
+        int total = 0;
+        for (int v : perClass.values()) {
+            total += v;
+        }
+        assertTrue(perClass.size() >= 15, "found only " + perClass.keySet());
+        assertTrue(total <= BUDGET, "applet JVM bytecode is " + total + " B, over the budget of " + BUDGET
+                + " B (docs/real-cards.md section 4): " + perClass);
+        System.out.println("applet JVM bytecode " + total + " B (budget " + BUDGET + " B)");
+    }
+
+    @Test
+    void codeLengthCountsEveryMethod() throws IOException {
+        // a class with methods must count > 0; the parser must not silently skip code
+        try (InputStream in = CodeSizeTest.class.getClassLoader().getResourceAsStream("org/purse/applet/Bcd.class")) {
+            assertTrue(codeLength(in.readAllBytes()) > 100);
+        }
+    }
+
+    /** Sum of code_length of every Code attribute (JVMS 4.7.3) in one class file. */
+    static int codeLength(byte[] cls) throws IOException {
+        DataInputStream in = new DataInputStream(new ByteArrayInputStream(cls));
+        if (in.readInt() != 0xCAFEBABE) {
+            throw new IOException("not a class file");
+        }
+        in.skipBytes(4);
+        int n = in.readUnsignedShort();
+        String[] utf = new String[n];
+        for (int i = 1; i < n; i++) {
+            int tag = in.readUnsignedByte();
+            switch (tag) {
+                case 1:
+                    utf[i] = in.readUTF();
+                    break;
+                case 7: case 8: case 16: case 19: case 20:
+                    in.skipBytes(2);
+                    break;
+                case 15:
+                    in.skipBytes(3);
+                    break;
+                case 5: case 6:
+                    in.skipBytes(8);
+                    i++;
+                    break;
+                case 3: case 4: case 9: case 10: case 11: case 12: case 17: case 18:
+                    in.skipBytes(4);
+                    break;
+                default:
+                    throw new IOException("constant pool tag " + tag);
+            }
+        }
+        in.skipBytes(6);
+        in.skipBytes(2 * in.readUnsignedShort());
+        int fields = in.readUnsignedShort();
+        for (int i = 0; i < fields; i++) {
+            in.skipBytes(6);
+            skipAttributes(in);
+        }
+        int methods = in.readUnsignedShort();
+        int total = 0;
+        for (int i = 0; i < methods; i++) {
+            in.skipBytes(6);
+            int attrs = in.readUnsignedShort();
+            for (int j = 0; j < attrs; j++) {
+                String name = utf[in.readUnsignedShort()];
+                int len = in.readInt();
+                if ("Code".equals(name)) {
+                    in.skipBytes(4);
+                    int code = in.readInt();
+                    total += code;
+                    in.skipBytes(len - 8);
+                } else {
+                    in.skipBytes(len);
+                }
+            }
+        }
+        return total;
+    }
+
+    private static void skipAttributes(DataInputStream in) throws IOException {
+        int attrs = in.readUnsignedShort();
+        for (int j = 0; j < attrs; j++) {
+            in.skipBytes(2);
+            in.skipBytes(in.readInt());
+        }
+    }
+}

@@ -1,0 +1,8 @@
+//! cargo fuzz target `host` (fuzz/README.md): fuzz/harness.rs on libFuzzer's inputs.
+#![no_main]
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    harness::run(data)
+});

@@ -1,0 +1,8 @@
+//! cargo fuzz target `two_cards` (fuzz/README.md): fuzz/harness.rs on libFuzzer's inputs.
+#![no_main]
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    if let Some((&s, d)) = data.split_first() { harness::two_cards(s, d) }
+});
