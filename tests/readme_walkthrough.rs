@@ -80,7 +80,7 @@ fn readme_walkthrough_runs_from_blank_desk_to_payment_passbook_and_sync() {
         "passbook of alice (1000000000000032), 2/50 entries",
         "synced alice (1000000000000032) with BRANCH (1000000000000024)",
         "cleared on the card",
-        "2 entries (amounts in minor units)",
+        "2 entries (amounts in EUR)",
         "desk stopped",
     ] {
         assert!(
