@@ -694,7 +694,10 @@ fn concurrent_writers_store_each_entry_once(kind: Kind) {
             assert_eq!(reps.len(), WRITERS);
             let n = sim.book(c).len();
             let new: usize = reps.iter().map(|r| r.entries_new).sum();
-            assert_eq!(new, n, "card {c} round {round}: new entries over all writers");
+            assert_eq!(
+                new, n,
+                "card {c} round {round}: new entries over all writers"
+            );
             for r in &reps {
                 assert_eq!(r.entries_new + r.entries_already_stored, n);
                 assert_eq!(r.index_conflicts, 0);
@@ -707,9 +710,16 @@ fn concurrent_writers_store_each_entry_once(kind: Kind) {
             sim.clear(c);
         }
         assert_eq!(count(&lg, "passbook_entries") as usize, expected);
-        assert_eq!(count(&lg, "syncs") as usize, (round as usize + 1) * 8 * WRITERS);
         assert_eq!(
-            lg.syncs(Some(&cards[0])).unwrap().last().unwrap().passbook_epoch,
+            count(&lg, "syncs") as usize,
+            (round as usize + 1) * 8 * WRITERS
+        );
+        assert_eq!(
+            lg.syncs(Some(&cards[0]))
+                .unwrap()
+                .last()
+                .unwrap()
+                .passbook_epoch,
             round as i64
         );
     }
@@ -730,7 +740,7 @@ fn reconcile_same_as_reference_on_generated_ledger(kind: Kind) {
     let place = Place::new(kind);
     let mut lg = place.open();
     let mut colls = Vec::new();
-    generate(&Shape::for_entries(3000), |c| {
+    generate(&Shape::for_entries(2000), |c| {
         colls.push(c);
         Ok(())
     })
@@ -747,10 +757,14 @@ fn reconcile_same_as_reference_on_generated_ledger(kind: Kind) {
             at: Some(c.at),
             ..Default::default()
         };
-        let r = lg.store_collection(&c.bank, &c.card, &c.entries, &extras).unwrap();
+        let r = lg
+            .store_collection(&c.bank, &c.card, &c.entries, &extras)
+            .unwrap();
         if i % 11 == 0 {
             // retried
-            let again = lg.store_collection(&c.bank, &c.card, &c.entries, &extras).unwrap();
+            let again = lg
+                .store_collection(&c.bank, &c.card, &c.entries, &extras)
+                .unwrap();
             assert_eq!(again.entries_new, 0);
         }
         lg.confirm_cleared(r.sync_id).unwrap();
@@ -794,7 +808,8 @@ fn reconcile_same_as_reference_on_generated_ledger(kind: Kind) {
         exceptions: &exc,
         ..Default::default()
     };
-    lg.store_collection(&bank, &e, &sim.book(e), &extras).unwrap();
+    lg.store_collection(&bank, &e, &sim.book(e), &extras)
+        .unwrap();
 
     let new = lg.reconcile().unwrap();
     let old = lg.reconcile_reference().unwrap();
@@ -828,7 +843,9 @@ fn bench_load_equals_store(kind: Kind) {
             at: Some(c.at),
             ..Default::default()
         };
-        let r = stored.store_collection(&c.bank, &c.card, &c.entries, &extras).unwrap();
+        let r = stored
+            .store_collection(&c.bank, &c.card, &c.entries, &extras)
+            .unwrap();
         stored.confirm_cleared(r.sync_id).unwrap();
     }
     let mut loaded = Ledger::open(&other).unwrap();
@@ -838,7 +855,12 @@ fn bench_load_equals_store(kind: Kind) {
         lg.entries(&EntryFilter::default())
             .unwrap()
             .into_iter()
-            .map(|e| format!("{} {} {} {} {}", e.card_account, e.bank_account, e.passbook_epoch, e.index, e.raw))
+            .map(|e| {
+                format!(
+                    "{} {} {} {} {}",
+                    e.card_account, e.bank_account, e.passbook_epoch, e.index, e.raw
+                )
+            })
             .collect()
     };
     let s = strip(&stored);
@@ -848,7 +870,10 @@ fn bench_load_equals_store(kind: Kind) {
         assert_eq!(count(&stored, t), count(&loaded, t), "{t}");
     }
     let (x, y) = (stored.reconcile().unwrap(), loaded.reconcile().unwrap());
-    assert_eq!((x.debits_checked, x.unmatched.len()), (y.debits_checked, y.unmatched.len()));
+    assert_eq!(
+        (x.debits_checked, x.unmatched.len()),
+        (y.debits_checked, y.unmatched.len())
+    );
 }
 
 /// Reconcile's match query goes through the match index (SQLite's plan; PostgreSQL picks
@@ -887,7 +912,10 @@ fn sqlite_version_1_ledger_is_migrated() {
             v
         })
         .unwrap();
-    assert_eq!(idx, ["pe_card_day", "pe_counterparty", "pe_match", "pe_random"]);
+    assert_eq!(
+        idx,
+        ["pe_card_day", "pe_counterparty", "pe_match", "pe_random"]
+    );
 }
 
 /// A PostgreSQL URL is recognised, shown without its password, and a server that is not

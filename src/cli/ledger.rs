@@ -363,7 +363,10 @@ fn bench(cli: &Cli, b: &BenchArgs) -> anyhow::Result<i32> {
         );
         targets.push(Target::Postgres(u.clone()));
     }
-    anyhow::ensure!(!targets.is_empty(), "nothing to benchmark (--no-sqlite without --postgres)");
+    anyhow::ensure!(
+        !targets.is_empty(),
+        "nothing to benchmark (--no-sqlite without --postgres)"
+    );
     let mut figs = Vec::new();
     let largest = b.sizes.iter().copied().max().unwrap_or(0);
     for t in &targets {

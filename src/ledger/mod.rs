@@ -7,6 +7,7 @@
 //! Queries (`queries.rs`): entries by account and date, per-account balance rebuild (refund a
 //! dead card), reconciliation of debits with credits across cards, simple fraud flags.
 //! Engines (`db.rs`), schema (`schema.rs`), benchmark and its realistic data (`bench.rs`).
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -19,8 +20,8 @@ mod entry;
 mod queries;
 pub mod schema;
 
-use db::{vals, Db, Ex, Val};
 pub use db::Engine;
+use db::{vals, Db, Ex, Val};
 
 pub use crate::proto::consts::EntryType;
 pub use entry::{
@@ -459,8 +460,8 @@ fn store_tx(
         // Several purses may write at once. Everything this transaction decides from what it
         // reads (the card's epoch, entries already at an index) belongs to the synced card,
         // and it locks that card's row first thing; the rows of the bank card and the
-        // counterparties it touches are locked in the same step, in account order, so two
-        // syncs never wait for each other in a circle. (SQLite: BEGIN IMMEDIATE already
+        // counterparties it touches are locked in the same statement, in account order, so
+        // two syncs never wait for each other in a circle. (SQLite: BEGIN IMMEDIATE already
         // serialises writers.)
         let mut accounts: Vec<&Account> = vec![bank_account, card_account];
         accounts.extend(
@@ -471,18 +472,28 @@ fn store_tx(
         );
         accounts.sort_by_key(|a| account_text(a));
         accounts.dedup();
-        for a in accounts {
-            tx.execute(
-                "INSERT INTO cards (account, issuer, first_seen, last_seen)
-                 VALUES (?1, ?2, ?3, ?3)
-                 ON CONFLICT (account) DO UPDATE SET last_seen = cards.last_seen",
-                &vals![
-                    account_text(a),
-                    is_account_number(a).then(|| a.issuer_id()),
-                    at
-                ],
-            )?;
+        let mut sql =
+            String::from("INSERT INTO cards (account, issuer, first_seen, last_seen) VALUES ");
+        let mut args = Vec::new();
+        for (k, a) in accounts.iter().enumerate() {
+            if k > 0 {
+                sql.push(',');
+            }
+            sql += &format!(
+                "(?{}, ?{}, ?{}, ?{})",
+                3 * k + 1,
+                3 * k + 2,
+                3 * k + 3,
+                3 * k + 3
+            );
+            args.extend(vals![
+                account_text(a),
+                is_account_number(a).then(|| a.issuer_id()),
+                at
+            ]);
         }
+        sql += " ON CONFLICT (account) DO UPDATE SET last_seen = cards.last_seen";
+        tx.execute(&sql, &args)?;
     }
     upsert_card(
         tx,
@@ -535,43 +546,72 @@ fn store_tx(
         exceptions_new: 0,
     };
 
-    let insert = format!(
-        "INSERT INTO passbook_entries ({ENTRY_COLS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
-         ON CONFLICT DO NOTHING RETURNING id"
-    );
+    // What this card's passbook of this epoch already holds, by index (a retried sync, or a
+    // DEBIT the card has since rewritten in place).
+    let mut olds: HashMap<i64, Vec<(i64, Vec<u8>)>> = HashMap::new();
+    for r in tx.query(
+        "SELECT id, entry_index, raw FROM passbook_entries
+         WHERE card_account = ?1 AND passbook_epoch = ?2 AND superseded_by IS NULL",
+        &vals![&card, epoch],
+    )? {
+        olds.entry(r.int(1)?)
+            .or_default()
+            .push((r.int(0)?, r.blob(2)?));
+    }
+    // All entries in one statement; RETURNING names those that were not stored yet.
+    let mut new_ids: HashMap<i64, i64> = HashMap::new();
+    if !entries.is_empty() {
+        let mut sql = format!("INSERT INTO passbook_entries ({ENTRY_COLS}) VALUES ");
+        let mut args = Vec::with_capacity(entries.len() * 16);
+        for (index, (raw, e)) in entries.iter().zip(decoded).enumerate() {
+            if index > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for c in 0..16 {
+                if c > 0 {
+                    sql.push(',');
+                }
+                sql += &format!("?{}", index * 16 + c + 1);
+            }
+            sql.push(')');
+            args.extend(entry_vals(&bank, &card, epoch, index, raw, e, sync_id));
+        }
+        sql += " ON CONFLICT DO NOTHING RETURNING id, entry_index";
+        for r in tx.query(&sql, &args)? {
+            new_ids.insert(r.int(1)?, r.int(0)?);
+        }
+    }
+    // Counterparties seen in new entries, each once, with the name of its last new entry.
+    let mut names: Vec<(String, &Account, &str)> = Vec::new();
     for (index, (raw, e)) in entries.iter().zip(decoded).enumerate() {
-        let Some(row) = tx.query_opt(
-            &insert,
-            &entry_vals(&bank, &card, epoch, index, raw, e, sync_id),
-        )?
-        else {
+        let Some(&new_id) = new_ids.get(&(index as i64)) else {
             rep.entries_already_stored += 1;
             continue;
         };
         rep.entries_new += 1;
-        let new_id = row.int(0)?;
         if is_account_number(&e.account) && e.account != *card_account {
-            upsert_card(tx, &e.account, None, Some(&e.name), at)?;
+            let t = account_text(&e.account);
+            match names.iter_mut().find(|(a, _, _)| *a == t) {
+                Some(n) => n.2 = &e.name,
+                None => names.push((t, &e.account, &e.name)),
+            }
         }
         // An earlier, different entry at the same place?
-        let olds = tx.query(
-            "SELECT id, raw FROM passbook_entries
-             WHERE card_account = ?1 AND passbook_epoch = ?2 AND entry_index = ?3
-               AND id <> ?4 AND superseded_by IS NULL",
-            &vals![&card, epoch, index as i64, new_id],
-        )?;
-        for old in olds {
-            if is_rewrite(&old.blob(1)?, raw) {
+        for (old_id, old_raw) in olds.get(&(index as i64)).into_iter().flatten() {
+            if is_rewrite(old_raw, raw) {
                 tx.execute(
                     "UPDATE passbook_entries SET superseded_by = ?1 WHERE id = ?2",
-                    &vals![new_id, old.int(0)?],
+                    &vals![new_id, *old_id],
                 )?;
                 rep.entries_rewritten += 1;
             } else {
                 rep.index_conflicts += 1;
             }
         }
+    }
+    for (_, a, name) in names {
+        upsert_card(tx, a, None, Some(name), at)?;
     }
 
     for (raw, x) in extras.exceptions.iter().zip(exceptions) {

@@ -515,7 +515,9 @@ impl Ledger {
         let engine = self.db.engine();
         self.db.read(|ex| {
             let rows = match engine {
-                Engine::Sqlite => ex.query(&format!("EXPLAIN QUERY PLAN {}", reconcile_sql()), &[])?,
+                Engine::Sqlite => {
+                    ex.query(&format!("EXPLAIN QUERY PLAN {}", reconcile_sql()), &[])?
+                }
                 Engine::Postgres => ex.query(&format!("EXPLAIN {}", reconcile_sql()), &[])?,
             };
             rows.iter()

@@ -172,6 +172,8 @@ pub(crate) fn version(db: &Db) -> Result<i64, LedgerError> {
     let engine = db.engine();
     db.read(|ex| match engine {
         Engine::Sqlite => ex.query_one("PRAGMA user_version", &[])?.int(0),
-        Engine::Postgres => ex.query_one("SELECT version FROM purse_schema", &[])?.int(0),
+        Engine::Postgres => ex
+            .query_one("SELECT version FROM purse_schema", &[])?
+            .int(0),
     })
 }
