@@ -160,6 +160,7 @@ TK_DEV = {SUITE_AES128: b"purse-dev-transp", SUITE_TDES3: b"purse-dev-transport-
 TID = bytes.fromhex("A1A2A3A4A5A6")
 R1 = bytes.fromhex("1111111111111111")
 R2 = bytes.fromhex("2222222222222222")
+RP = bytes.fromhex("5252525252525252")  # payee's hello random (40), bound into K_A
 RH = bytes.fromhex("4848484848484848")
 RC = bytes.fromhex("4343434343434343")
 APP = bytes.fromhex("5055525345415050")  # "PURSEAPP"
@@ -209,8 +210,8 @@ def main():
         p(f"\n### 9.{3 if suite == 1 else 4} {name}\n")
         p(f"AK0 (key number {KEYNUM_AK0:02X}) = `{H(ak0)}`  ")
         p(f"AK1 (key number {KEYNUM_AK0 + 1:02X}) = `{H(ak1)}`  ")
-        p(f"TID = `{H(TID)}`, R1 = `{H(R1)}`, R2 = `{H(R2)}`, APP_ID = `{H(APP)}`\n")
-        hs_ctx = TID + bytes([KEYNUM_AK0])
+        p(f"TID = `{H(TID)}`, R1 = `{H(R1)}`, R2 = `{H(R2)}`, RP = `{H(RP)}`, APP_ID = `{H(APP)}`\n")
+        hs_ctx = TID + bytes([KEYNUM_AK0]) + RP
         ke_a, km_a = session_keys(suite, ak0, b"PURSE HS", hs_ctx)
         tx_ctx = R1 + R2 + TID
         ke_s, km_s = session_keys(suite, ak1, b"PURSE TX", tx_ctx)

@@ -236,7 +236,7 @@ fn listed_card_invalidated(b: &mut Bank) {
     assert_eq!(st.life, Life::Invalidated);
     assert_eq!(st.balance, before, "balance frozen, still counted");
     // for good: no payment, no sync
-    let e = b.open("alice").sync_card_init(DATE).unwrap_err();
+    let e = b.open("alice").sync_card_init(DATE, false).unwrap_err();
     assert_eq!(sw_card(&e), Some(0x9D19), "{e}");
     let e = sync(b, "branch", "alice").unwrap_err();
     assert!(e.to_string().contains("invalidated"), "{e}");

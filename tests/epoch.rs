@@ -100,6 +100,8 @@ fn cli_center_advance_and_sync(b: &mut Bank) {
     // sync through the CLI
     let rs = b.status("region");
     let out = b.desk.cmd()
+        .env("PURSE_BANK_PIN", std::str::from_utf8(PIN).unwrap())
+        .env("PURSE_PIN", std::str::from_utf8(PIN).unwrap())
         .args(["--json", "sync", "--bank", &readers[0], "--card", &readers[1], "--ledger"])
         .arg(&ledger_file)
         .output()

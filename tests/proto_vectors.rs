@@ -110,6 +110,7 @@ fn suite_vectors(head: &str, tk_ascii: &str) {
     let tid = a6(&h(&after(&sec, "TID =")));
     let r1 = a8(&h(&after(&sec, "R1 =")));
     let r2 = a8(&h(&after(&sec, "R2 =")));
+    let rp = a8(&h(&after(&sec, "RP =")));
     let app = h(&after(&sec, "APP_ID ="));
     assert_eq!(app, b"PURSEAPP");
 
@@ -124,8 +125,8 @@ fn suite_vectors(head: &str, tk_ascii: &str) {
         assert_eq!(up(&keys.enc), row[4], "{name} K_ENC");
         assert_eq!(up(&keys.mac), row[5], "{name} K_MAC");
     };
-    let hs = crypto::handshake_keys(&ak0, &tid, 0x33).unwrap();
-    check("handshake", &hs, &[&tid[..], &[0x33]].concat());
+    let hs = crypto::handshake_keys(&ak0, &tid, 0x33, &rp).unwrap();
+    check("handshake", &hs, &[&tid[..], &[0x33], &rp].concat());
     let tx = crypto::transfer_keys(&ak1, &r1, &r2, &tid).unwrap();
     check("transfer", &tx, &[&r1[..], &r2, &tid].concat());
     let tk = tk_ascii.as_bytes();

@@ -6,7 +6,8 @@ mod money;
 use money::*;
 use purse::card::transfer::PacketHeader;
 use purse::flows::transfer::{self as xfer, RunOptions, Secrets};
-use purse::proto::consts::{EntryType, Role, SlotState};
+use purse::flows::sync::{self as fsync, SyncOptions};
+use purse::proto::consts::{EntryType, Role, SecretRef, SlotState};
 
 #[test]
 fn transfers() {
@@ -17,6 +18,7 @@ fn transfers() {
             ("user_to_user_with_pin", user_to_user_with_pin),
             ("small_payment_needs_no_pin", small_payment_needs_no_pin),
             ("pin_and_txkey_required", pin_and_txkey_required),
+            ("one_pin_entry_one_payment", one_pin_entry_one_payment),
             ("deposit_and_withdrawal_with_branch", deposit_and_withdrawal_with_branch),
             ("amount_mismatch_refused", amount_mismatch_refused),
             ("keys_49_52_vs_51_54_ok_51_54_vs_54_57_refused", keys_patent_examples),
@@ -105,6 +107,36 @@ fn pin_and_txkey_required(b: &mut Bank) {
     b.assert_conserved("txkey payment");
 }
 
+/// F12: one PIN entry authorises one payment above MIN_TRANS (and one transaction key entry one
+/// payment above MAX_TRANS): a second payment on the same card connection without a new VERIFY
+/// is refused (9D13 / 9D14) and moves nothing.
+fn one_pin_entry_one_payment(b: &mut Bank) {
+    let mut p = b.open("alice");
+    let mut q = b.open("bob");
+    let none = Secrets::default();
+    xfer::transfer(&mut p, &mut q, USER_MAX + 1, DATE, &secrets(), true, &RunOptions::default())
+        .expect("genuine payment, PIN and transaction key entered");
+    let (a0, b0) = (p.get_status().unwrap().balance, q.get_status().unwrap().balance);
+    let e = xfer::transfer(&mut p, &mut q, USER_MIN + 1, DATE, &none, true, &RunOptions::default())
+        .expect_err("second payment on the same PIN entry");
+    assert_eq!(sw_of(&e), Some(0x9D13), "{e}");
+    p.verify(SecretRef::Pin, PIN).unwrap();
+    let e = xfer::transfer(&mut p, &mut q, USER_MAX + 1, DATE, &none, true, &RunOptions::default())
+        .expect_err("second payment on the same transaction key entry");
+    assert_eq!(sw_of(&e), Some(0x9D14), "{e}");
+    assert_eq!(p.get_status().unwrap().balance, a0, "nothing moved");
+    assert_eq!(q.get_status().unwrap().balance, b0, "nothing moved");
+    assert_eq!(p.get_pending().unwrap().out.state, SlotState::None);
+    // at MIN_TRANS no PIN is needed; the validation from the VERIFY above then pays once more
+    xfer::transfer(&mut p, &mut q, USER_MIN, DATE, &none, true, &RunOptions::default()).expect("small");
+    xfer::transfer(&mut p, &mut q, USER_MIN + 1, DATE, &none, true, &RunOptions::default()).expect("one");
+    let e = xfer::transfer(&mut p, &mut q, USER_MIN + 1, DATE, &none, true, &RunOptions::default())
+        .expect_err("used up");
+    assert_eq!(sw_of(&e), Some(0x9D13), "{e}");
+    drop((p, q));
+    b.assert_conserved("one PIN one payment");
+}
+
 fn deposit_and_withdrawal_with_branch(b: &mut Bank) {
     let (a0, br0) = (b.balance("alice"), b.balance("branch"));
     b.pay_ok("alice", "branch", 2000); // deposit
@@ -155,7 +187,7 @@ fn keys_patent_examples(b: &mut Bank) {
     assert_eq!(hello.oldest, 49);
     // payer 49-52 with a payee holding 51-54 (announces 51): k = 51
     let p1 = pa
-        .xfer_payer_init(100, DATE, purse::card::transfer::PayeeHello { suite: hello.suite, oldest: 51 })
+        .xfer_payer_init(100, DATE, purse::card::transfer::PayeeHello { oldest: 51, ..hello })
         .expect("49-52 vs 51-54 must transact");
     assert_eq!(PacketHeader::parse(&p1).unwrap().keynum, 51);
     // payee side: a P1 announcing k = 51 from a 49-52 payer is accepted as far as keys go
@@ -166,7 +198,7 @@ fn keys_patent_examples(b: &mut Bank) {
     assert_eq!(sw_card(&e), Some(0x9D02), "{e}");
     // payer 51-54 vs payee 54-57 is the same as payer 49-52 vs payee 52-55: one common key
     let e = pa
-        .xfer_payer_init(100, DATE, purse::card::transfer::PayeeHello { suite: hello.suite, oldest: 52 })
+        .xfer_payer_init(100, DATE, purse::card::transfer::PayeeHello { oldest: 52, ..hello })
         .expect_err("one common key");
     assert_eq!(sw_card(&e), Some(0x9D02), "{e}");
     assert!(e.to_string().contains("fewer than two keys"), "{e}");
@@ -286,6 +318,65 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
     // the host precheck says it too
     let e = b.pay("thief", "fence", 100).expect_err("precheck");
     assert!(e.to_string().contains("passbook is full"), "{e}");
+    // FIG. 5 block 502: the thief walks into the branch to have the passbook cleared
+    let before = (b.status("thief"), b.balance("branch"));
+    let bank_pin_only = SyncOptions {
+        date: DATE,
+        store: false,
+        bank_pin: Some(PIN.to_vec()),
+        card_pin: None,
+        ..SyncOptions::default()
+    };
+    {
+        let mut k = b.open("branch");
+        let mut t = b.open("thief");
+        let e = fsync::sync(&mut k, &mut t, None, &bank_pin_only, &mut |_| {}).expect_err("sync without the holder's PIN");
+        assert_eq!(e.sw().map(|s| s.code()), Some(0x9D13), "{e}");
+        // a hostile host skips the card's own check (70 P1 01, as for an unblock) with a plain
+        // 72: the bank reads the card's authenticated "holder not proven" in P5 and refuses
+        k.verify(SecretRef::Pin, PIN).unwrap();
+        let hello = t.sync_card_init(DATE, true).unwrap();
+        let s1 = k.sync_bank_init(false, hello, DATE).unwrap();
+        let s2p5 = t.sync_card_s1(&s1).unwrap();
+        let raw = t.read_passbook_raw_all(50).unwrap();
+        for (i, chunk) in raw.chunks(5 * 42).enumerate() {
+            k.passbook_feed_entries((i * 5) as u8, chunk).unwrap();
+        }
+        let e = k.sync_bank_p5(&s2p5.joined()).expect_err("bank cleared an unproven card");
+        assert_eq!(sw_card(&e), Some(0x9D13), "{e}");
+        t.xfer_abort_expected(&s2p5.sid()).expect("abort the dead sync (value-neutral)");
+    }
+    // without the bank operator's PIN: refused too (a genuine holder here)
+    b.power_cycle("branch");
+    {
+        let mut k = b.open("branch");
+        let mut f = b.open("fence");
+        let o = SyncOptions {
+            bank_pin: None,
+            card_pin: Some(PIN.to_vec()),
+            ..bank_pin_only.clone()
+        };
+        let f0 = f.get_status().unwrap();
+        let e = fsync::sync(&mut k, &mut f, None, &o, &mut |_| {}).expect_err("sync without the bank PIN");
+        assert_eq!(e.sw().map(|s| s.code()), Some(0x9D13), "{e}");
+        let f1 = f.get_status().unwrap();
+        assert_eq!((f1.balance, f1.passbook_count), (f0.balance, f0.passbook_count));
+        assert_eq!(f.get_pending().unwrap().r#in.state, SlotState::None, "nothing persisted");
+    }
+    let after = b.status("thief");
+    assert_eq!(after.passbook_count, 50, "passbook not cleared");
+    assert_eq!((after.balance, b.balance("branch")), (before.0.balance, before.1));
+    let mut t = b.open("thief");
+    let mut f = b.open("fence");
+    let e = xfer::transfer(&mut t, &mut f, USER_MIN, DATE, &none, false, &RunOptions::default())
+        .expect_err("still full");
+    assert_eq!(sw_of(&e), Some(0x9D08), "{e}");
+    drop((t, f));
+    assert_eq!(
+        start as u64 - b.balance("thief") as u64,
+        49 * USER_MIN as u64,
+        "49 x MIN_TRANS in total, sync attempts included"
+    );
     b.assert_clear(&["thief", "fence", "branch"], "stolen");
     b.assert_conserved("stolen");
 }

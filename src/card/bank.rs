@@ -25,11 +25,14 @@ fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
     }
 }
 
-/// The admin card's hello (answer of ADMIN_INIT P1 00): its suite and oldest key number m.
+/// The admin card's hello (answer of ADMIN_INIT P1 00): its suite, oldest key number m and fresh
+/// random RP (bound into the handshake keys).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct AdminHello {
     pub suite: Suite,
     pub oldest: u8,
+    #[serde(serialize_with = "super::transfer::ser_hex8")]
+    pub rp: [u8; 8],
 }
 
 /// The verified outcome of an admin op (ADMIN_ACK): RESULT, COUNT after, bank account.
@@ -110,11 +113,15 @@ impl<T: CardIo> PurseCard<T> {
     /// 82 P1 00 on the admin card (PIN verified): takes REQ = OP | PARAMS(16) | DATE(2), answers
     /// its SUITE and oldest key number.
     pub fn admin_init_admin(&mut self, req: &[u8; ADMIN_REQ_LEN]) -> Result<AdminHello, CardError> {
-        let d = self.cmd_len(Ins::AdminInit, consts::ADMIN_P1_ADMIN, 0, req, 2)?;
-        Ok(AdminHello {
-            suite: Suite::from_code(d[0]),
-            oldest: d[1],
-        })
+        let d = self.cmd_len(
+            Ins::AdminInit,
+            consts::ADMIN_P1_ADMIN,
+            0,
+            req,
+            consts::HELLO_LEN as usize,
+        )?;
+        let (suite, oldest, rp) = super::transfer::parse_hello(&d);
+        Ok(AdminHello { suite, oldest, rp })
     }
 
     /// 82 P1 01 on the bank card: given the admin's SUITE and oldest key, answers A1.
@@ -123,7 +130,7 @@ impl<T: CardIo> PurseCard<T> {
             Ins::AdminInit,
             consts::ADMIN_P1_BANK,
             0,
-            &[admin.suite.code(), admin.oldest],
+            &[&[admin.suite.code(), admin.oldest][..], &admin.rp].concat(),
         )?;
         let ok = [consts::PKT_P1_AES as usize, consts::PKT_P1_TDES as usize];
         if !ok.contains(&a1.len()) || a1[0] != consts::PT_A1 {

@@ -16,11 +16,13 @@ fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
     }
 }
 
-/// Answer of SYNC_CARD_INIT: the synced card's suite and oldest key number m.
+/// Answer of SYNC_CARD_INIT: the synced card's suite, oldest key number m and fresh random RP.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct SyncHello {
     pub suite: Suite,
     pub oldest: u8,
+    #[serde(serialize_with = "super::transfer::ser_hex8")]
+    pub rp: [u8; 8],
 }
 
 /// Answer of CENTER_ADVANCE: the center's new CURRENT key number and epoch date.
@@ -51,17 +53,29 @@ impl S2P5 {
 }
 
 impl<T: CardIo> PurseCard<T> {
-    /// 70 SYNC_CARD_INIT(DATE) on the synced card → SUITE | oldest key number.
-    pub fn sync_card_init(&mut self, date: u16) -> Result<SyncHello, CardError> {
-        let d = self.cmd_len(Ins::SyncCardInit, 0, 0, &date.to_be_bytes(), 2)?;
-        Ok(SyncHello {
-            suite: Suite::from_code(d[0]),
-            oldest: d[1],
-        })
+    /// 70 SYNC_CARD_INIT(DATE) on the synced card → SUITE | oldest key number | RP. The holder's
+    /// PIN must be verified first (FIG. 5 block 502), unless `unblock` (P1 01: a PIN unblock at a
+    /// branch, for a holder whose PIN is blocked; the bank then does an unblock-only sync).
+    pub fn sync_card_init(&mut self, date: u16, unblock: bool) -> Result<SyncHello, CardError> {
+        let p1 = if unblock {
+            consts::SYNC_P1_UNBLOCK
+        } else {
+            consts::SYNC_P1_PLAIN
+        };
+        let d = self.cmd_len(
+            Ins::SyncCardInit,
+            p1,
+            0,
+            &date.to_be_bytes(),
+            consts::HELLO_LEN as usize,
+        )?;
+        let (suite, oldest, rp) = super::transfer::parse_hello(&d);
+        Ok(SyncHello { suite, oldest, rp })
     }
 
-    /// 72 SYNC_BANK_INIT(SUITE | m | DATE) on the bank card → S1. `unblock`: P1 01 (branch only,
-    /// its own PIN verified first): the P6 will authorise one UNBLOCK_PIN on the synced card.
+    /// 72 SYNC_BANK_INIT(SUITE | m | RP | DATE) on the bank card (operator PIN verified, FIG. 5
+    /// block 501) → S1. `unblock`: P1 01 (branch only): the P6 will authorise one UNBLOCK_PIN on
+    /// the synced card.
     pub fn sync_bank_init(
         &mut self,
         unblock: bool,
@@ -74,6 +88,7 @@ impl<T: CardIo> PurseCard<T> {
             consts::SYNC_P1_PLAIN
         };
         let mut data = vec![hello.suite.code(), hello.oldest];
+        data.extend_from_slice(&hello.rp);
         data.extend_from_slice(&date.to_be_bytes());
         let s1 = self.cmd(Ins::SyncBankInit, p1, 0, &data)?;
         let ok = [ps::s1_len(Suite::Aes128), ps::s1_len(Suite::Tdes3)];

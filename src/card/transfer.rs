@@ -15,11 +15,25 @@ pub const PKT_SHORT: usize = consts::PKT_SHORT as usize;
 /// Length of P2 | P3 as answered by XFER_PAYEE_P1.
 pub const PKT_P2P3: usize = consts::PKT_P2P3 as usize;
 
-/// Answer of XFER_PAYEE_INIT: the payee's suite and oldest key number m.
+/// Answer of XFER_PAYEE_INIT: the payee's suite, oldest key number m and its fresh random RP
+/// (bound into the handshake keys: a P1 made for another payee session never opens).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct PayeeHello {
     pub suite: Suite,
     pub oldest: u8,
+    #[serde(serialize_with = "ser_hex8")]
+    pub rp: [u8; 8],
+}
+
+pub(crate) fn ser_hex8<S: serde::Serializer>(v: &[u8; 8], s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&hex::encode_upper(v))
+}
+
+/// A responder hello (40, 70, 82 P1 00): SUITE | oldest | RP.
+pub(crate) fn parse_hello(d: &[u8]) -> (Suite, u8, [u8; 8]) {
+    let mut rp = [0u8; 8];
+    rp.copy_from_slice(&d[consts::HELLO_RP as usize..consts::HELLO_LEN as usize]);
+    (Suite::from_code(d[0]), d[1], rp)
 }
 
 /// The clear header of a packet (protocol.md 2.4): TYPE | KEYNUM | SID.
@@ -52,16 +66,20 @@ fn amount_date(amount: u32, date: u16) -> Vec<u8> {
 }
 
 impl<T: CardIo> PurseCard<T> {
-    /// 40 XFER_PAYEE_INIT(A, date) → SUITE | oldest key number.
+    /// 40 XFER_PAYEE_INIT(A, date) → SUITE | oldest key number | RP.
     pub fn xfer_payee_init(&mut self, amount: u32, date: u16) -> Result<PayeeHello, CardError> {
-        let d = self.cmd_len(Ins::XferPayeeInit, 0, 0, &amount_date(amount, date), 2)?;
-        Ok(PayeeHello {
-            suite: Suite::from_code(d[0]),
-            oldest: d[1],
-        })
+        let d = self.cmd_len(
+            Ins::XferPayeeInit,
+            0,
+            0,
+            &amount_date(amount, date),
+            consts::HELLO_LEN as usize,
+        )?;
+        let (suite, oldest, rp) = parse_hello(&d);
+        Ok(PayeeHello { suite, oldest, rp })
     }
 
-    /// 42 XFER_PAYER_INIT(A, date, peer SUITE, peer oldest) → P1.
+    /// 42 XFER_PAYER_INIT(A, date, peer SUITE, peer oldest, peer RP) → P1.
     pub fn xfer_payer_init(
         &mut self,
         amount: u32,
@@ -71,6 +89,7 @@ impl<T: CardIo> PurseCard<T> {
         let mut data = amount_date(amount, date);
         data.push(peer.suite.code());
         data.push(peer.oldest);
+        data.extend_from_slice(&peer.rp);
         let p1 = self.cmd(Ins::XferPayerInit, 0, 0, &data)?;
         let ok_len = [consts::PKT_P1_AES as usize, consts::PKT_P1_TDES as usize];
         if !ok_len.contains(&p1.len()) || p1[0] != consts::PT_P1 {

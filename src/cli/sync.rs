@@ -3,9 +3,12 @@
 //! BAD_KEY reset, bad-card check; the card's passbook and exception log are stored in the ledger
 //! before the bank card is asked to have them cleared.
 //!
-//! Secrets (`--unblock-pin`, at a branch, after the holder proved their identity): the branch
-//! operator's PIN from `PURSE_BANK_PIN` (else typed), the holder's new PIN from `PURSE_NEW_PIN`
-//! (else typed twice), optionally a new transaction key from `PURSE_NEW_TXKEY` (`--unblock-txkey`).
+//! Secrets (FIG. 5 blocks 501/502): the bank card operator's PIN from `PURSE_BANK_PIN` and the
+//! synced card holder's PIN from `PURSE_PIN` (else typed without echo); both cards check them.
+//! `--unblock-pin` (at a branch, after the holder proved their identity): the operator's PIN, then
+//! the holder's new PIN from `PURSE_NEW_PIN` (else typed twice), optionally a new transaction key
+//! from `PURSE_NEW_TXKEY` (`--unblock-txkey`); the holder's old PIN is not asked, so that sync
+//! only unblocks (no passbook clear, no interest): sync again with the new PIN for those.
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -22,6 +25,8 @@ use super::transfer::open_card;
 use super::Cli;
 
 #[derive(Args, Debug)]
+#[command(after_help = "Secrets: PURSE_PIN = PIN of the card's holder, PURSE_BANK_PIN = PIN of the bank card's operator \
+(typed without echo when unset); with --unblock-pin: PURSE_BANK_PIN, PURSE_NEW_PIN, PURSE_NEW_TXKEY.")]
 pub struct SyncArgs {
     /// Reader of the bank card (center, region or branch: the level above the card)
     #[arg(long, value_name = "R")]
@@ -30,7 +35,8 @@ pub struct SyncArgs {
     #[arg(long, value_name = "R")]
     pub card: String,
     /// Unblock the card's PIN (branch only; the holder proved their identity): the branch
-    /// operator's PIN (PURSE_BANK_PIN) and the new PIN (PURSE_NEW_PIN) are asked
+    /// operator's PIN (PURSE_BANK_PIN) and the new PIN (PURSE_NEW_PIN) are asked, not the blocked
+    /// one; this sync only unblocks: sync again with the new PIN for the passbook and interest
     #[arg(long)]
     pub unblock_pin: bool,
     /// With --unblock-pin: also set a new transaction key (PURSE_NEW_TXKEY)
@@ -58,22 +64,30 @@ pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
     if bank.reader == card.reader {
         anyhow::bail!("--bank and --card are the same reader ({})", bank.reader);
     }
-    let (bank_pin, unblock) = if a.unblock_pin {
-        let bp = read_secret(&Ask {
-            env: "PURSE_BANK_PIN",
-            prompt: "branch card PIN (operator): ",
-            confirm: false,
-            optional: false,
-        })?;
+    // FIG. 5 block 501: the bank operator loads the bank card
+    let bank_pin = Some(read_secret(&Ask {
+        env: "PURSE_BANK_PIN",
+        prompt: "bank card PIN (operator): ",
+        confirm: false,
+        optional: false,
+    })?);
+    let (card_pin, unblock) = if a.unblock_pin {
         let pin = new_value(SecretRef::Pin, "PURSE_NEW_PIN", false)?;
         let txkey = if a.unblock_txkey {
             Some(new_value(SecretRef::TxKey, "PURSE_NEW_TXKEY", false)?)
         } else {
             None
         };
-        (Some(bp), Some(Unblock { pin, txkey }))
+        (None, Some(Unblock { pin, txkey }))
     } else {
-        (None, None)
+        // block 502: the proper cardholder still has the card
+        let p = read_secret(&Ask {
+            env: "PURSE_PIN",
+            prompt: "card holder's PIN: ",
+            confirm: false,
+            optional: false,
+        })?;
+        (Some(p), None)
     };
     let mut lg = if a.no_store {
         None
@@ -86,6 +100,7 @@ pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
         store: !a.no_store,
         feed: true,
         bank_pin,
+        card_pin,
         unblock,
         auto_finish: true,
     };

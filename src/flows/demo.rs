@@ -398,8 +398,12 @@ fn story(desk: &Desk, path: &Path) -> Result<DemoFigures, DemoError> {
     ] {
         let (mut bk, mut cd) = stg.two(bank, card)?;
         println!("  {bank} -> {card}:");
+        // FIG. 5: the operator's PIN on the bank card, the holder's on the card (the demo issues
+        // every card with the same PIN)
         let opts = SyncOptions {
             date: epoch_day,
+            bank_pin: Some(DEMO_PIN.to_vec()),
+            card_pin: Some(DEMO_PIN.to_vec()),
             ..SyncOptions::default()
         };
         let mut progress = |p: Progress| {

@@ -47,8 +47,13 @@ pub struct SyncOptions {
     /// Feed the stored entries to the bank card (tests set false to check the card keeps its
     /// passbook when the host skips feeding).
     pub feed: bool,
-    /// PIN of the bank card (branch operator): needed for `unblock`.
+    /// PIN of the bank card's operator (FIG. 5 block 501), verified before SYNC_BANK_INIT. None:
+    /// not verified here (a bank terminal that verified it once for its card session).
     pub bank_pin: Option<Vec<u8>>,
+    /// PIN of the synced card's holder (FIG. 5 block 502), verified on that card before
+    /// SYNC_CARD_INIT. Without it only an `unblock` sync runs, and it only unblocks: no passbook
+    /// clear, no interest (the bank card sees the card's own proof in P5).
+    pub card_pin: Option<Vec<u8>>,
     /// Unblock the card's PIN (branch only, after an identity check).
     pub unblock: Option<Unblock>,
     /// After a failure past step 3, finish or abort the sync while both cards are in.
@@ -62,6 +67,7 @@ impl Default for SyncOptions {
             store: true,
             feed: true,
             bank_pin: None,
+            card_pin: None,
             unblock: None,
             auto_finish: true,
         }
@@ -146,6 +152,8 @@ pub struct SyncReport {
     /// The card cleared its passbook and exception log (the bank verified the feed).
     pub cleared: bool,
     pub bad_key_before: u8,
+    /// The holder's PIN was verified on the card for this sync (else: unblock only).
+    pub holder_proven: bool,
     pub pin_unblocked: bool,
     /// APDUs sent by the host in this sync (both cards, incl. status reads).
     pub apdus: u32,
@@ -211,7 +219,12 @@ impl SyncReport {
         } else {
             m.push(format!("keys: up to date (newest {})", self.keys_after));
         }
-        if self.collected {
+        if !self.holder_proven {
+            m.push(format!(
+                "passbook and interest: not this time, the holder's PIN was not entered ({} entries stay on the card); sync again with the new PIN",
+                self.passbook_entries
+            ));
+        } else if self.collected {
             let l = self.ledger.as_ref();
             m.push(format!(
                 "passbook: {} entries and {} exception(s) stored in the ledger ({} new){}",
@@ -369,6 +382,12 @@ pub fn sync<B: CardIo, C: CardIo>(
             "a PIN is unblocked only at a branch (bank card of role branch)".into(),
         ));
     }
+    if opts.unblock.is_none() && cs.pin_tries == 0 {
+        return Err(SyncError::Precheck(format!(
+            "the PIN of {} is blocked: unblock it at a branch (`purse sync --unblock-pin`)",
+            cs.name
+        )));
+    }
     if opts.store && ledger.is_none() {
         return Err(SyncError::Precheck(
             "no ledger to store the passbook in (give one, or --no-store)".into(),
@@ -442,11 +461,21 @@ pub fn sync<B: CardIo, C: CardIo>(
         }
     }
 
-    // verify the bank operator's PIN (unblock needs it validated at 72)
+    // FIG. 5 block 501: the bank operator's PIN (the bank card refuses SYNC_BANK_INIT without it)
     if let Some(pin) = &opts.bank_pin {
         n.0 += 1;
         bank.verify(SecretRef::Pin, pin)
             .map_err(ce(SyncStep::Setup, Who::Bank))?;
+    }
+    // block 502: the holder's PIN on the card itself. An unblock sync without it (the PIN is
+    // blocked or forgotten) announces itself (70 P1 01); the bank card then only unblocks.
+    let holder_proven = !(opts.unblock.is_some() && (opts.card_pin.is_none() || cs.pin_tries == 0));
+    if holder_proven {
+        if let Some(pin) = &opts.card_pin {
+            n.0 += 1;
+            card.verify(SecretRef::Pin, pin)
+                .map_err(ce(SyncStep::Setup, Who::Card))?;
+        }
     }
 
     // 1. card: SYNC_CARD_INIT
@@ -456,7 +485,7 @@ pub fn sync<B: CardIo, C: CardIo>(
     );
     n.0 += 1;
     let hello = card
-        .sync_card_init(opts.date)
+        .sync_card_init(opts.date, !holder_proven)
         .map_err(ce(SyncStep::CardInit, Who::Card))?;
     // 2. bank: SYNC_BANK_INIT
     n.0 += 1;
@@ -481,7 +510,8 @@ pub fn sync<B: CardIo, C: CardIo>(
         let private = cs.flags & consts::FLAG_PRIVATE != 0;
         let mut collected = false;
         let mut stored = None;
-        if opts.store {
+        // an unproven holder's passbook is not collected: the bank card would not clear it
+        if opts.store && holder_proven {
             // 4. read
             say(
                 SyncStep::ReadPassbook,
@@ -647,6 +677,7 @@ pub fn sync<B: CardIo, C: CardIo>(
         && cs2.interest_date == cs.interest_date
         && days > 0
         && rate > 0
+        && holder_proven
         && cs.flags & consts::FLAG_PRIVATE == 0;
     Ok(SyncReport {
         sid,
@@ -686,6 +717,7 @@ pub fn sync<B: CardIo, C: CardIo>(
         ledger: stored,
         cleared,
         bad_key_before: cs.bad_key,
+        holder_proven,
         pin_unblocked,
         apdus: n.0,
         millis: t0.elapsed().as_millis(),

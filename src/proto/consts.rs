@@ -191,6 +191,10 @@ constants! {
     PKT_P1_AES: u16 = 64;
     PKT_P1_TDES: u16 = 56;
     PKT_P2P3: u16 = 112;
+    HELLO_LEN: u16 = 10;
+    HELLO_RP: u16 = 2;
+    PAYER_INIT_LEN: u16 = 16;
+    ADMIN_BANK_INIT_LEN: u16 = 10;
     P1_R1: u16 = 0;
     P1_APP: u16 = 8;
     P1_NAME: u16 = 16;
@@ -438,11 +442,11 @@ constants! {
     ADV_RATE: u16 = 3;
     ADVANCE_RESP_LEN: u16 = 3;
     SYNC_INIT_CARD_LEN: u16 = 2;
-    SYNC_INIT_BANK_LEN: u16 = 4;
+    SYNC_INIT_BANK_LEN: u16 = 12;
     UNBLOCK_DATA_LEN: u16 = 17;
     FEED_PB_MAX: u16 = 5;
     FEED_EXC_MAX: u16 = 4;
-    BODY_P5: u16 = 54;
+    BODY_P5: u16 = 55;
     P5_R2: u16 = 0;
     P5_APP: u16 = 8;
     P5_BALANCE: u16 = 16;
@@ -453,6 +457,8 @@ constants! {
     P5_DIGEST: u16 = 44;
     P5_BAD_KEY: u16 = 52;
     P5_FLAGS: u16 = 53;
+    P5_HOLDER: u16 = 54;
+    HOLDER_PROVEN: u8 = 0x01;
     PKT_P5_AES: u16 = 80;
     PKT_P5_TDES: u16 = 72;
     BODY_P6_FIXED: u16 = 50;

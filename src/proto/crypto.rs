@@ -188,10 +188,16 @@ pub fn kdf(ki: &[u8], label: &[u8; 8], context: &[u8]) -> Result<SessionKeys, Cr
     })
 }
 
-/// Handshake keys K_A: KDF(AK0, "PURSE HS", TID | k).
-pub fn handshake_keys(ak0: &[u8], tid: &[u8; 6], k: u8) -> Result<SessionKeys, CryptoError> {
+/// Handshake keys K_A: KDF(AK0, "PURSE HS", TID | k | RP), RP = the responder's hello random.
+pub fn handshake_keys(
+    ak0: &[u8],
+    tid: &[u8; 6],
+    k: u8,
+    rp: &[u8; 8],
+) -> Result<SessionKeys, CryptoError> {
     let mut ctx = tid.to_vec();
     ctx.push(k);
+    ctx.extend_from_slice(rp);
     kdf(ak0, LABEL_HS, &ctx)
 }
 

@@ -278,7 +278,7 @@ impl BankAnswer {
 
 // ------------------------------------------------------------------ bodies
 
-/// P5 body (12.5.1, 54 bytes).
+/// P5 body (12.5.1, 55 bytes).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct P5Body {
     pub r2: [u8; 8],
@@ -296,12 +296,18 @@ pub struct P5Body {
     pub digest: [u8; 8],
     pub bad_key: u8,
     pub flags: u8,
+    /// `HOLDER_PROVEN` (01) when the card's PIN was validated at S1 (FIG. 5 block 502), else 00.
+    pub holder: u8,
 }
 
 impl P5Body {
     pub fn parse(d: &[u8]) -> Result<Self, ParseError> {
         if d.len() != consts::BODY_P5 as usize {
-            return perr(format!("P5 body: {} bytes, expected 54", d.len()));
+            return perr(format!(
+                "P5 body: {} bytes, expected {}",
+                d.len(),
+                consts::BODY_P5
+            ));
         }
         let b = consts::P5_BALANCE as usize;
         Ok(P5Body {
@@ -320,10 +326,11 @@ impl P5Body {
             digest: a8(&d[consts::P5_DIGEST as usize..]),
             bad_key: d[consts::P5_BAD_KEY as usize],
             flags: d[consts::P5_FLAGS as usize],
+            holder: d[consts::P5_HOLDER as usize],
         })
     }
     pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(54);
+        let mut v = Vec::with_capacity(consts::BODY_P5 as usize);
         v.extend_from_slice(&self.r2);
         v.extend_from_slice(&self.app_id);
         v.extend_from_slice(&self.amount.to_be_bytes());
@@ -335,7 +342,7 @@ impl P5Body {
         v.extend_from_slice(&self.account.0);
         v.extend_from_slice(&[self.current, self.passbook_count, self.exception_count]);
         v.extend_from_slice(&self.digest);
-        v.extend_from_slice(&[self.bad_key, self.flags]);
+        v.extend_from_slice(&[self.bad_key, self.flags, self.holder]);
         v
     }
     pub fn private(&self) -> bool {
@@ -693,9 +700,10 @@ mod tests {
             digest: [0xDD; 8],
             bad_key: 2,
             flags: 0,
+            holder: consts::HOLDER_PROVEN,
         };
         let e = p5.encode();
-        assert_eq!(e.len(), 54);
+        assert_eq!(e.len(), 55);
         assert_eq!(P5Body::parse(&e).unwrap(), p5);
         let p6 = P6Body {
             r2: [2; 8],

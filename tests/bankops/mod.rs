@@ -127,6 +127,8 @@ pub fn sync(b: &Bank, bank_card: &str, card: &str) -> Result<Synced, SyncError> 
         card,
         &SyncOptions {
             date: DATE,
+            bank_pin: Some(PIN.to_vec()),
+            card_pin: Some(PIN.to_vec()),
             ..Default::default()
         },
     )
@@ -190,7 +192,9 @@ pub fn sync_raw(b: &Bank, bank_card: &str, card: &str) -> Result<(u32, bool), Ca
     let mut k = b.open(bank_card);
     let mut c = b.open(card);
     let st = c.get_status()?;
-    let hello = c.sync_card_init(DATE)?;
+    k.verify(SecretRef::Pin, PIN)?;
+    c.verify(SecretRef::Pin, PIN)?;
+    let hello = c.sync_card_init(DATE, false)?;
     let s1 = k.sync_bank_init(false, hello, DATE)?;
     let s2p5 = c.sync_card_s1(&s1)?;
     let r = (|| {

@@ -105,7 +105,8 @@ impl Bank {
         let desk = TestDesk::start(2);
         std::env::set_var("PCSCLITE_CSOCK_NAME", desk.socket());
         let pcsc = Pcsc::establish().expect("PC/SC context on the desk");
-        let st: serde_json::Value = serde_json::from_str(&desk.ok(&["--json", "desk", "status"])).unwrap();
+        let st: serde_json::Value =
+            serde_json::from_str(&desk.ok(&["--json", "desk", "status"])).unwrap();
         let slots = st["slots"]
             .as_array()
             .unwrap()
@@ -149,13 +150,23 @@ impl Bank {
 
     /// A blank purse card `name` (created, not inserted).
     pub fn blank(&mut self, name: &str) {
-        self.desk
-            .ok(&["desk", "new", name, "--applet", PURSE_CLASS, "--aid", PURSE_AID]);
+        self.desk.ok(&[
+            "desk",
+            "new",
+            name,
+            "--applet",
+            PURSE_CLASS,
+            "--aid",
+            PURSE_AID,
+        ]);
         self.cards.insert(name.into(), ());
     }
 
     pub fn slot_of(&self, name: &str) -> Option<usize> {
-        self.slots.borrow().iter().position(|s| s.0.as_deref() == Some(name))
+        self.slots
+            .borrow()
+            .iter()
+            .position(|s| s.0.as_deref() == Some(name))
     }
 
     /// Make sure `names` (at most two) are inserted; swaps out least recently used cards
@@ -289,7 +300,15 @@ impl Bank {
         self.ensure_ref(&[from, to]);
         let mut a = self.open(from);
         let mut b = self.open(to);
-        xfer::transfer(&mut a, &mut b, amount, DATE, &secrets(), true, &RunOptions::default())
+        xfer::transfer(
+            &mut a,
+            &mut b,
+            amount,
+            DATE,
+            &secrets(),
+            true,
+            &RunOptions::default(),
+        )
     }
 
     /// Pay and panic on failure.
@@ -327,9 +346,10 @@ impl Bank {
             if pd.out.state == purse::proto::consts::SlotState::Transfer {
                 let t = pd.out.tid;
                 let acked = views.values().any(|q| {
-                    q.pending.outcomes.iter().any(|o| {
-                        o.tid == t && o.kind == purse::proto::consts::OutcomeKind::Ack
-                    })
+                    q.pending
+                        .outcomes
+                        .iter()
+                        .any(|o| o.tid == t && o.kind == purse::proto::consts::OutcomeKind::Ack)
                 });
                 if !acked {
                     sum += pd.out.amount as u64;
@@ -342,7 +362,8 @@ impl Bank {
     /// Read card `name` (inserting it if needed) into the view cache.
     pub fn refresh(&self, name: &str) {
         let reader = self.reader(name);
-        self.refresh_at(name, &reader).unwrap_or_else(|e| panic!("view of {name}: {e}"));
+        self.refresh_at(name, &reader)
+            .unwrap_or_else(|e| panic!("view of {name}: {e}"));
     }
 
     fn refresh_at(&self, name: &str, reader: &str) -> Result<(), CardError> {
@@ -376,7 +397,11 @@ impl Bank {
     /// Assert the invariant: accounted value == minted.
     pub fn assert_conserved(&self, ctx: &str) {
         let a = self.accounted();
-        assert_eq!(a, self.minted, "{ctx}: value accounted {a} != minted {}", self.minted);
+        assert_eq!(
+            a, self.minted,
+            "{ctx}: value accounted {a} != minted {}",
+            self.minted
+        );
     }
 
     /// Resume between two cards (fresh connections).
@@ -501,5 +526,9 @@ pub fn desk_ok(dir: &std::path::Path, args: &[&str]) {
         .args(args)
         .output()
         .expect("run purse");
-    assert!(o.status.success(), "purse {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "purse {args:?}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 }

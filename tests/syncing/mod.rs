@@ -26,7 +26,9 @@ pub fn opts(date: u16) -> SyncOptions {
         date,
         store: true,
         feed: true,
-        bank_pin: None,
+        // FIG. 5: the operator's PIN and the holder's (every test card has PIN)
+        bank_pin: Some(PIN.to_vec()),
+        card_pin: Some(PIN.to_vec()),
         unblock: None,
         auto_finish: true,
     }

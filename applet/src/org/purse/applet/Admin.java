@@ -111,7 +111,7 @@ public final class Admin {
 
     /** Row BI. */
     private short bankInit(APDU apdu) {
-        Purse.recv(apdu, (short) 2);
+        Purse.recv(apdu, Constants.ADMIN_BANK_INIT_LEN);
         p.requireMoney();
         if (!isBankRole(prof.role())) {
             ISOException.throwIt(Constants.SW_WRONG_ROLE);
@@ -121,7 +121,7 @@ public final class Admin {
         if (k < 0) {
             p.noCommonKeys();
         }
-        short len = hs.sealFirst(Constants.PT_A1, (byte) k, b, false);
+        short len = hs.sealFirst(Constants.PT_A1, (byte) k, b, (short) (CD + 2), false);
         s.setState(Constants.SESSION_BANK_W_A2A3);
         return len;
     }

@@ -218,6 +218,11 @@ public final class Constants {
     public static final short PKT_P1_AES = (short) 64;
     public static final short PKT_P1_TDES = (short) 56;
     public static final short PKT_P2P3 = (short) 112;
+    // responder hello (40, 70, 82 P1 00): SUITE | oldest | RP; RP binds the handshake (6.1)
+    public static final short HELLO_LEN = (short) 10;
+    public static final short HELLO_RP = (short) 2;
+    public static final short PAYER_INIT_LEN = (short) 16; // AMOUNT | DATE | SUITE | m | RP
+    public static final short ADMIN_BANK_INIT_LEN = (short) 10; // SUITE | m | RP
 
     // P1 body offsets
     public static final short P1_R1 = (short) 0;
@@ -494,11 +499,11 @@ public final class Constants {
     public static final short ADV_RATE = (short) 3;
     public static final short ADVANCE_RESP_LEN = (short) 3;
     public static final short SYNC_INIT_CARD_LEN = (short) 2;
-    public static final short SYNC_INIT_BANK_LEN = (short) 4;
+    public static final short SYNC_INIT_BANK_LEN = (short) 12; // SUITE | m | RP | DATE
     public static final short UNBLOCK_DATA_LEN = (short) 17;
     public static final short FEED_PB_MAX = (short) 5;
     public static final short FEED_EXC_MAX = (short) 4;
-    public static final short BODY_P5 = (short) 54;
+    public static final short BODY_P5 = (short) 55;
     public static final short P5_R2 = (short) 0;
     public static final short P5_APP = (short) 8;
     public static final short P5_BALANCE = (short) 16;
@@ -509,6 +514,8 @@ public final class Constants {
     public static final short P5_DIGEST = (short) 44;
     public static final short P5_BAD_KEY = (short) 52;
     public static final short P5_FLAGS = (short) 53;
+    public static final short P5_HOLDER = (short) 54; // 01: the card's PIN is validated (FIG. 5 block 502)
+    public static final byte HOLDER_PROVEN = (byte) 0x01;
     public static final short PKT_P5_AES = (short) 80;
     public static final short PKT_P5_TDES = (short) 72;
     public static final short BODY_P6_FIXED = (short) 50;

@@ -1,6 +1,8 @@
 /*
  * purse: the two-packet handshake shared by transfer (40-54), sync (70-7E) and admin (82-88)
- * (protocol.md 6.3, 12.3, 12.8). K_A = KDF(AK[k], "PURSE HS", SID | k) into work keys 0/1;
+ * (protocol.md 6.3, 12.3, 12.8). K_A = KDF(AK[k], "PURSE HS", SID | k | RP) into work keys 0/1, RP
+ * being the responder's fresh random of its hello (40, 70, 82 P1 00), so a recorded first packet
+ * opens in no later responder session (6.1);
  * K_S = KDF(AK[k+1], label, R1 | R2 | SID) into work keys 2/3 (and, for transfer and sync, the
  * session bytes that go to a slot). First packet (P1 / S1 / A1) and second (P2 / S2 / A2) share the
  * P1 / P2 body layout at work[W_B1]. Check order inside each helper is that of the flows' rows.
@@ -57,13 +59,14 @@ public final class Handshake {
         return Util.arrayCompare(w, off, prof.data(), Profile.OFF_APP_ID, Constants.APP_ID_LEN) == 0;
     }
 
-    /** K_A = KDF(AK[k], "PURSE HS", SID | k) into work keys 0/1. */
+    /** K_A = KDF(AK[k], "PURSE HS", SID | k | RP) into work keys 0/1. */
     private void deriveHandshake() {
         byte[] sb = s.buf();
         byte[] w = s.work();
         Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, W_CTX, Constants.SID_LEN);
         w[(short) (W_CTX + 6)] = sb[Session.OFF_K];
-        cs.deriveInto(keys.get(sb[Session.OFF_K]), Constants.LABEL_HS_0, Constants.LABEL_HS_1, w, W_CTX, (short) 7,
+        Util.arrayCopyNonAtomic(sb, Session.OFF_RP, w, (short) (W_CTX + 7), Constants.RANDOM_LEN);
+        cs.deriveInto(keys.get(sb[Session.OFF_K]), Constants.LABEL_HS_0, Constants.LABEL_HS_1, w, W_CTX, (short) 15,
                 key((byte) 0), key((byte) 1));
     }
 
@@ -157,17 +160,26 @@ public final class Handshake {
         return pktLen;
     }
 
-    /** Responder INIT (40, 70, 82 P1 00) answer: the new session state, then SUITE | oldest key number. */
+    /**
+     * Responder INIT (40, 70, 82 P1 00) answer: the new session state, a fresh RP, then SUITE | oldest
+     * key number | RP. RP is this session's: a first packet sealed for any other session fails its MAC.
+     */
     short offer(byte[] b, byte state) {
         s.setState(state);
+        cs.random(s.buf(), Session.OFF_RP, Constants.RANDOM_LEN);
         b[0] = prof.suite();
         b[1] = keys.oldest();
-        return (short) 2;
+        Util.arrayCopyNonAtomic(s.buf(), Session.OFF_RP, b, Constants.HELLO_RP, Constants.RANDOM_LEN);
+        return Constants.HELLO_LEN;
     }
 
-    /** Initiator: k, fresh SID and R1 into the session, K_A of AK[k]; first packet (P1 / S1 / A1) into out[0]. */
-    short sealFirst(byte type, byte k, byte[] out, boolean own) {
+    /**
+     * Initiator: the responder's RP from out[rpOff], k, fresh SID and R1 into the session, K_A of AK[k];
+     * first packet (P1 / S1 / A1) into out[0].
+     */
+    short sealFirst(byte type, byte k, byte[] out, short rpOff, boolean own) {
         byte[] sb = s.buf();
+        Util.arrayCopyNonAtomic(out, rpOff, sb, Session.OFF_RP, Constants.RANDOM_LEN);
         sb[Session.OFF_K] = k;
         cs.random(sb, Session.OFF_TID, Constants.SID_LEN);
         cs.random(sb, Session.OFF_R1, Constants.RANDOM_LEN);
@@ -353,7 +365,10 @@ public final class Handshake {
         return (short) 0;
     }
 
-    /** 4C 01: the NACK / SNACK sealed at pkt[0] (len) goes to OUTCOMES, IN = none (one transaction); K_S wiped. */
+    /**
+     * 4C 01: the NACK / SNACK sealed at pkt[0] (len) goes to OUTCOMES, IN = none (one transaction); K_S
+     * wiped. The caller has checked the TID has no outcome yet (Slots.refuseSettled): one outcome per TID.
+     */
     short nackIn(byte[] pkt, short len) {
         byte[] in = slots.inSlot();
         JCSystem.beginTransaction();

@@ -33,7 +33,8 @@ public final class Session {
     static final short OFF_FED_N = (short) 212;          // 1: passbook entries fed
     static final short OFF_FED_X = (short) 213;          // 1: exception entries fed
     static final short OFF_UNBLOCK_OK = (short) 214;     // 1: synced card: P6 with UNBLOCK applied this card session
-    static final short BUF_LEN = (short) 215;
+    static final short OFF_RP = (short) 215;             // 8: responder's hello random RP (K_A context, 6.1)
+    static final short BUF_LEN = (short) 223;
     static final short WORK_LEN = (short) 256;
 
     private final byte[] buf;

@@ -94,11 +94,22 @@ public final class Slots {
      */
     void requireIn(byte state, byte[] b) {
         short sid = (short) (javacard.framework.ISO7816.OFFSET_CDATA + Constants.HDR_OFF_SID);
+        refuseSettled(b, sid);
+        if (!inIs(state, b, sid)) {
+            javacard.framework.ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
+        }
+    }
+
+    /**
+     * A TID / SID that already has an outcome (ACK / SACK: 9D0C, NACK / SNACK: 9D0B) is never expected,
+     * credited or aborted again (44, 48, 4C 01, 74, 78): one outcome per TID, the first. No BAD_KEY.
+     */
+    void refuseSettled(byte[] b, short sid) {
         byte kind = outcomeOf(b, sid);
         if (kind == Constants.OUTCOME_ACK) {
             javacard.framework.ISOException.throwIt(Constants.SW_ALREADY_CREDITED);
         }
-        if (kind != 0 || !inIs(state, b, sid)) {
+        if (kind != 0) {
             javacard.framework.ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
         }
     }

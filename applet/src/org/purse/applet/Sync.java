@@ -19,7 +19,7 @@ public final class Sync {
     // work buffer layout (Session.WORK_LEN = 256)
     private static final short W_B1 = (short) 0;      // S1 / S2 body (44), P6 body (<= 194), digest input (<= 53), entry (42)
     // Handshake.W_CTX = 196, 22: KDF context (before W_P5 is used)
-    private static final short W_P5 = (short) 196;    // 54: P5 body
+    private static final short W_P5 = (short) 196;    // 55: P5 body
     private static final short W_I = (short) 196;     // card at 78: I(4) | DATE(2) | RATE(4) | FLAGS | NK | KEY_DATE(2)
     private static final short W_I_DATE = (short) 200;
     private static final short W_I_RATE = (short) 202;
@@ -27,7 +27,7 @@ public final class Sync {
     private static final short W_I_NK = (short) 207;
     private static final short W_I_KDATE = (short) 208;
     private static final short W_SHORT = (short) 212; // 31: SACK / SNACK body
-    private static final short W_TMP = (short) 250;   // 4: scratch amount
+    private static final short W_TMP = (short) 252;   // 4: scratch amount (after P5)
     private static final short DIGEST_HDR = (short) 11; // 7C | T | i | D(8)
 
     private final Purse p;
@@ -110,9 +110,13 @@ public final class Sync {
 
     // ------------------------------------------------------------------ 70, 74, 78, 7E: synced card
 
-    /** 70 (row SC): DATE -> SUITE | oldest key number; state W_S1. */
+    /**
+     * 70 (row SC): DATE -> SUITE | oldest key number | RP; state W_S1. P1 00 needs the holder's PIN
+     * validated (FIG. 5 block 502); P1 01 (PIN unblock at a branch) does not: the card then tells the
+     * bank in P5 that its holder is not proven, and the bank does no more than an unblock (12.7).
+     */
     public short cardInit(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        byte p1 = Purse.p1Of(apdu, Constants.SYNC_P1_PLAIN, Constants.SYNC_P1_UNBLOCK);
         Purse.recv(apdu, Constants.SYNC_INIT_CARD_LEN);
         p.requireActive(); // no LOCKED gate: a locked card must be able to sync
         if (prof.role() == Constants.ROLE_CENTER) {
@@ -125,6 +129,9 @@ public final class Sync {
             ISOException.throwIt(Constants.SW_PAYEE_EXPECTING);
         }
         bal.check();
+        if (p1 == Constants.SYNC_P1_PLAIN && !prof.pin(Constants.REF_PIN).isValidated()) {
+            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
+        }
         byte[] b = apdu.getBuffer();
         s.reset();
         Util.arrayCopyNonAtomic(b, CD, s.buf(), Session.OFF_DATE, Constants.DATE_LEN);
@@ -135,6 +142,7 @@ public final class Sync {
     public short cardS1(APDU apdu) {
         short pktLen = hs.recvFirst(apdu, Constants.SESSION_SYNC_CARD_W_S1);
         byte[] b = apdu.getBuffer();
+        slots.refuseSettled(b, (short) (CD + Constants.HDR_OFF_SID)); // one outcome per SID
         byte[] sb = s.buf();
         byte[] w = s.work();
         byte k = hs.openFirst(Constants.PT_S1, b, pktLen);
@@ -175,6 +183,9 @@ public final class Sync {
         Util.arrayCopyNonAtomic(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST), Constants.MAC_LEN);
         w[(short) (W_P5 + Constants.P5_BAD_KEY)] = d[Profile.OFF_BAD_KEY];
         w[(short) (W_P5 + Constants.P5_FLAGS)] = prof.flags();
+        // the holder's proof, under K_S: the bank clears and pays only a proven holder (12.7)
+        w[(short) (W_P5 + Constants.P5_HOLDER)] = prof.pin(Constants.REF_PIN).isValidated() ? Constants.HOLDER_PROVEN
+                : (byte) 0;
         len = (short) (len + hs.sealS(Constants.PT_P5, W_P5, Constants.BODY_P5, b, len));
         // IN slot: SID, amount 0, bank account/name, R1, R2, k, own date, K_S
         Util.arrayFillNonAtomic(sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN, (byte) 0);
@@ -306,6 +317,7 @@ public final class Sync {
         JCSystem.commitTransaction();
         slots.wipeInKeys();
         s.reset();
+        prof.pin(Constants.REF_PIN).reset(); // the holder's PIN entry served this sync only
         if ((w[W_I_FLAGS] & Constants.P6F_UNBLOCK) != 0) {
             s.buf()[Session.OFF_UNBLOCK_OK] = (byte) 1;
         }
@@ -345,7 +357,11 @@ public final class Sync {
 
     // ------------------------------------------------------------------ 72, 7C, 76, 7A: bank card
 
-    /** 72 (row SB): SUITE | m | DATE -> S1; state W_S2P5. */
+    /**
+     * 72 (row SB): SUITE | m | RP | DATE -> S1; state W_S2P5. The operator's PIN (FIG. 5 block 501)
+     * must be validated; it stays validated for further syncs in this card session (a bank terminal
+     * serves many cards), except after an unblock (12.7 step 5).
+     */
     public short bankInit(APDU apdu) {
         byte[] b = apdu.getBuffer();
         byte p1 = Purse.p1Of(apdu, Constants.SYNC_P1_PLAIN, Constants.SYNC_P1_UNBLOCK);
@@ -358,13 +374,11 @@ public final class Sync {
             ISOException.throwIt(Constants.SW_PENDING_OUT);
         }
         bal.check();
-        if (p1 == Constants.SYNC_P1_UNBLOCK) {
-            if (prof.role() != Constants.ROLE_BRANCH) {
-                ISOException.throwIt(Constants.SW_WRONG_ROLE);
-            }
-            if (!prof.pin(Constants.REF_PIN).isValidated()) {
-                ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-            }
+        if (p1 == Constants.SYNC_P1_UNBLOCK && prof.role() != Constants.ROLE_BRANCH) {
+            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        }
+        if (!prof.pin(Constants.REF_PIN).isValidated()) {
+            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
         }
         if (b[CD] != prof.suite()) {
             ISOException.throwIt(Constants.SW_NO_COMMON_KEYS); // no BAD_KEY on the bank (12.3)
@@ -379,8 +393,8 @@ public final class Sync {
         s.reset();
         byte[] sb = s.buf();
         sb[Session.OFF_SYNC_P1] = p1;
-        Util.arrayCopyNonAtomic(b, (short) (CD + 2), sb, Session.OFF_DATE, Constants.DATE_LEN);
-        short len = hs.sealFirst(Constants.PT_S1, (byte) k, b, false);
+        Util.arrayCopyNonAtomic(b, (short) (CD + 10), sb, Session.OFF_DATE, Constants.DATE_LEN);
+        short len = hs.sealFirst(Constants.PT_S1, (byte) k, b, (short) (CD + 2), false);
         s.setState(Constants.SESSION_SYNC_BANK_W_S2P5);
         return len;
     }
@@ -469,6 +483,11 @@ public final class Sync {
             s.reset();
             return len;
         }
+        // a card whose holder did not prove the PIN gets an unblock-only sync, or nothing
+        if (w[(short) (W_P5 + Constants.P5_HOLDER)] != Constants.HOLDER_PROVEN
+                && sb[Session.OFF_SYNC_P1] != Constants.SYNC_P1_UNBLOCK) {
+            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
+        }
         bal.check();
         return buildP6(b, sb, w, d, k);
     }
@@ -480,7 +499,8 @@ public final class Sync {
         boolean priv = (w[(short) (W_P5 + Constants.P5_FLAGS)] & Constants.FLAG_PRIVATE) != 0;
         short n = (short) (w[(short) (W_P5 + Constants.P5_PB_COUNT)] & 0xFF);
         short x = (short) (w[(short) (W_P5 + Constants.P5_EXC_COUNT)] & 0xFF);
-        boolean clear = (short) (sb[Session.OFF_FED_N] & 0xFF) == (priv ? (short) 0 : n)
+        boolean proven = w[(short) (W_P5 + Constants.P5_HOLDER)] == Constants.HOLDER_PROVEN;
+        boolean clear = proven && (short) (sb[Session.OFF_FED_N] & 0xFF) == (priv ? (short) 0 : n)
                 && (short) (sb[Session.OFF_FED_X] & 0xFF) == x
                 && CryptoSuite.equalsCT(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST),
                         Constants.MAC_LEN);
@@ -507,7 +527,7 @@ public final class Sync {
         byte flags = (byte) 0;
         if (priv) {
             Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
-        } else if (!ok || Money32.compare(w, amt, bal.record(), Constants.BAL_AMOUNT) > 0
+        } else if (!proven || !ok || Money32.compare(w, amt, bal.record(), Constants.BAL_AMOUNT) > 0
                 || !Money32.add(w, cardAmt, w, amt, w, W_TMP)
                 || (!clear && n >= Constants.PASSBOOK_ENTRIES)) {
             Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);

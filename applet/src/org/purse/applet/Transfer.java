@@ -96,10 +96,10 @@ public final class Transfer {
         return hs.offer(b, Constants.SESSION_PAYEE_W_P1);
     }
 
-    /** 42 (row R): AMOUNT | DATE | peer SUITE | peer oldest -> P1. */
+    /** 42 (row R): AMOUNT | DATE | peer SUITE | peer oldest | peer RP -> P1. */
     public short payerInit(APDU apdu) {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, (short) 8);
+        Purse.recv(apdu, Constants.PAYER_INIT_LEN);
         p.requireMoney();
         if (prof.role() == Constants.ROLE_ADMIN) {
             ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
@@ -130,7 +130,7 @@ public final class Transfer {
         byte[] sb = s.buf();
         Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
         Util.arrayCopyNonAtomic(b, (short) (CD + 4), sb, Session.OFF_DATE, Constants.DATE_LEN);
-        short len = hs.sealFirst(Constants.PT_P1, (byte) k, b, true);
+        short len = hs.sealFirst(Constants.PT_P1, (byte) k, b, (short) (CD + 8), true);
         s.setState(Constants.SESSION_PAYER_W_P2P3);
         return len;
     }
@@ -139,6 +139,8 @@ public final class Transfer {
     public short payeeP1(APDU apdu) {
         short pktLen = hs.recvFirst(apdu, Constants.SESSION_PAYEE_W_P1);
         byte[] b = apdu.getBuffer();
+        // a settled TID never gets a second expectation (no BAD_KEY); any other old P1 fails its MAC (RP)
+        slots.refuseSettled(b, (short) (CD + Constants.HDR_OFF_SID));
         byte[] sb = s.buf();
         byte[] w = s.work();
         byte k = hs.openFirst(Constants.PT_P1, b, pktLen);
@@ -202,8 +204,16 @@ public final class Transfer {
         pb.append(w, W_ENTRY);
         slots.commitOut();
         JCSystem.commitTransaction();
+        // one secret entry authorises one payment (F12, as EMV): the PIN above MIN_TRANS, the
+        // transaction key above MAX_TRANS, the approval for a center payout are used up
+        if (Money32.compare(sb, Session.OFF_AMOUNT, d, Profile.OFF_MIN_TRANS) > 0) {
+            prof.pin(Constants.REF_PIN).reset();
+        }
+        if (Money32.compare(sb, Session.OFF_AMOUNT, d, Profile.OFF_MAX_TRANS) > 0) {
+            prof.pin(Constants.REF_TXKEY).reset();
+        }
         if (prof.role() == Constants.ROLE_CENTER) {
-            prof.pin(Constants.REF_APPROVAL).reset(); // one approval per payout
+            prof.pin(Constants.REF_APPROVAL).reset();
         }
         s.reset();
         return len;
@@ -277,6 +287,7 @@ public final class Transfer {
         }
         Purse.recv(apdu, Constants.TID_LEN);
         p.requireActive();
+        slots.refuseSettled(b, CD); // never a second outcome for a TID
         if (slots.inIs(Constants.SLOT_SYNC, b, CD)) {
             return p.sync().abortSync(b); // 12.6: a SNACK instead of a NACK
         }

@@ -204,8 +204,8 @@ class AdminCardTest {
         // not an admin card / not a bank card
         region.verify(1, PIN);
         assertEquals(0x9D12, region.swOf(0x82, 0, 0, req));
-        assertEquals(0x9D12, user.swOf(0x82, 1, 0, new byte[] {1, 0}));
-        assertEquals(0x9D12, admin.swOf(0x82, 1, 0, new byte[] {1, 0}));
+        assertEquals(0x9D12, user.swOf(0x82, 1, 0, cat(new byte[] {1, 0}, new byte[8])));
+        assertEquals(0x9D12, admin.swOf(0x82, 1, 0, cat(new byte[] {1, 0}, new byte[8])));
         // lengths, P1
         admin.verify(1, PIN);
         assertEquals(0x6700, admin.swOf(0x82, 0, 0, Arrays.copyOf(req, 18)));
@@ -225,7 +225,7 @@ class AdminCardTest {
         assertEquals(0x6985, admin.swOf(0x84, 0, 0, a1));
         // wrong suite / no pair on the bank: 9D02 and BAD_KEY + 1
         int bk = region.status()[Constants.ST_BAD_KEY];
-        assertEquals(0x9D02, region.swOf(0x82, 1, 0, new byte[] {2, sm[1]}));
+        assertEquals(0x9D02, region.swOf(0x82, 1, 0, cat(new byte[] {2, sm[1]}, new byte[8])));
         assertEquals(bk + 1, region.status()[Constants.ST_BAD_KEY]);
     }
 

@@ -62,7 +62,7 @@ class EpochTest {
     @Test
     void rateArchiveAndBadKeyReset() {
         // BAD_KEY of the center: a refused admin pair counts (12.8 BI)
-        center.swOf(0x82, 1, 0, new byte[] {2, 0});
+        center.swOf(0x82, 1, 0, cat(new byte[] {2, 0}, new byte[8]));
         assertEquals(1, center.status()[Constants.ST_BAD_KEY]);
         byte[] rate = hex("00068DB9");
         center.verify(4, APPROVAL);

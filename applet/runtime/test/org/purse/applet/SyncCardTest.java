@@ -81,11 +81,23 @@ class SyncCardTest {
 
     /** The FIG. 5 flow of 12.4 with the ledger as a list; mode FEED / NO_STORE / WRONG_FEED. */
     static SyncRun sync(PCard bank, PCard card, int mode, boolean unblock) {
+        return sync(bank, card, mode, unblock, true);
+    }
+
+    static SyncRun sync(PCard bank, PCard card, int mode, boolean unblock, boolean verifyBank) {
         SyncRun r = new SyncRun();
         bank.meas = new Counters();
         card.meas = new Counters();
         try {
-            byte[] resp = card.send(0x70, 0, 0, u16(DATE));
+            // FIG. 5 blocks 501/502: the operator's PIN on the bank card, the holder's on the card
+            // (an unblock sync runs without it: 70 P1 01)
+            if (verifyBank) {
+                bank.send(0x20, 0, 1, PIN.getBytes());
+            }
+            if (!unblock) {
+                card.send(0x20, 0, 1, PIN.getBytes());
+            }
+            byte[] resp = card.send(0x70, unblock ? 1 : 0, 0, u16(DATE));
             if (failed(r, resp, 1)) {
                 return r;
             }
@@ -161,6 +173,12 @@ class SyncCardTest {
             r.bankC = bank.meas;
             r.cardC = card.meas;
         }
+    }
+
+    /** 70 after the holder's VERIFY (FIG. 5 block 502). */
+    static byte[] init70(PCard c) {
+        c.send(0x20, 0, 1, PIN.getBytes());
+        return c.ok(0x70, 0, 0, u16(DATE));
     }
 
     static SyncRun syncOk(PCard bank, PCard card) {
@@ -287,7 +305,8 @@ class SyncCardTest {
         assertEquals(cs, center.snapshot());
         // an old S1 into a new card session: MAC under a key set the card derives afresh -> no P5 secret leaks;
         // old S2|P5 into a new bank session: wrong R1 -> 9D03
-        byte[] sm = region.ok(0x70, 0, 0, u16(DATE));
+        byte[] sm = init70(region);
+        center.verify(1, PIN); // FIG. 5 block 501
         center.ok(0x72, 0, 0, cat(sm, u16(DATE)));
         assertEquals(0x9D03, center.swOf(0x76, 0, 0, r.s2p5));
     }
@@ -308,10 +327,12 @@ class SyncCardTest {
         assertEquals(0, pbCount(branch), "fed, cleared");
         assertEquals(v0, value(all));
         // feeding out of order / wrong length
-        byte[] sm = alice.ok(0x70, 0, 0, u16(DATE));
+        byte[] sm = init70(alice);
+        branch.verify(1, PIN); // FIG. 5 block 501
         byte[] s1 = branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
         alice.ok(0x74, 0, 0, s1);
         assertEquals(0x6985, branch.swOf(0x7C, 0, 3, new byte[42]));
+        branch.verify(1, PIN); // FIG. 5 block 501
         s1 = branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
         assertEquals(0x6700, branch.swOf(0x7C, 0, 0, new byte[41]));
         assertEquals(0x6985, branch.swOf(0x7C, 0, 0, new byte[42]), "session ended by the error");
@@ -327,14 +348,15 @@ class SyncCardTest {
 
     @Test
     void cardInSyncRefusesMoneyButReadsWithoutPin() {
-        byte[] sm = alice.ok(0x70, 0, 0, u16(DATE));
+        byte[] sm = init70(alice);
+        branch.verify(1, PIN); // FIG. 5 block 501
         byte[] s1 = branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
         alice.ok(0x74, 0, 0, s1);
         alice.reinsert(); // PIN not validated
         assertEquals(0x9000, sw(alice.send(0x34, 0, 1, null)));
         assertEquals(0x9D0A, alice.swOf(0x40, 0, 0, cat(u32(10), u16(DATE))));
         alice.verify(1, PIN);
-        assertEquals(0x9D0A, alice.swOf(0x42, 0, 0, cat(u32(10), u16(DATE), new byte[] {1, 0})));
+        assertEquals(0x9D0A, alice.swOf(0x42, 0, 0, cat(u32(10), u16(DATE), cat(new byte[] {1, 0}, new byte[8]))));
         assertEquals(0x9D0A, alice.swOf(0x70, 0, 0, u16(DATE)));
         // a P4 for the sync SID is refused by state (12.10 item 2), no BAD_KEY
         byte[] t = Arrays.copyOfRange(alice.pending(), Constants.PD_IN_TID, Constants.PD_IN_TID + 6);
@@ -350,7 +372,7 @@ class SyncCardTest {
         alice.verify(1, PIN);
         for (int i = 0; i < 10; i++) {
             // peer announces an oldest key far ahead: no pair, 9D25 (alice is the older card), BAD_KEY + 1
-            int sw = alice.swOf(0x42, 0, 0, cat(u32(10), u16(DATE), new byte[] {1, (byte) 100}));
+            int sw = alice.swOf(0x42, 0, 0, cat(u32(10), u16(DATE), cat(new byte[] {1, (byte) 100}, new byte[8])));
             assertEquals(0x9D25, sw);
         }
         assertEquals(0x9D01, alice.swOf(0x40, 0, 0, cat(u32(10), u16(DATE))));
@@ -363,9 +385,12 @@ class SyncCardTest {
         transfer(alice, bob, 20);
         // a bank card is not lockable by announcements: 9D25 / 9D02 at 72 count nothing
         byte bk0 = region.status()[Constants.ST_BAD_KEY];
-        assertEquals(0x9D02, region.swOf(0x72, 0, 0, cat(new byte[] {1, (byte) 100}, u16(DATE))));
-        assertEquals(0x9D25, region.swOf(0x72, 0, 0, cat(new byte[] {1, (byte) 200}, u16(DATE))));
-        assertEquals(0x9D02, region.swOf(0x72, 0, 0, cat(new byte[] {2, 0}, u16(DATE))));
+        region.verify(1, PIN); // FIG. 5 block 501
+        assertEquals(0x9D02, region.swOf(0x72, 0, 0, cat(new byte[] {1, (byte) 100}, new byte[8], u16(DATE))));
+        region.verify(1, PIN); // FIG. 5 block 501
+        assertEquals(0x9D25, region.swOf(0x72, 0, 0, cat(new byte[] {1, (byte) 200}, new byte[8], u16(DATE))));
+        region.verify(1, PIN); // FIG. 5 block 501
+        assertEquals(0x9D02, region.swOf(0x72, 0, 0, cat(new byte[] {2, 0}, new byte[8], u16(DATE))));
         assertEquals(bk0, region.status()[Constants.ST_BAD_KEY]);
     }
 
@@ -378,6 +403,7 @@ class SyncCardTest {
         byte[] t = Arrays.copyOfRange(p1, 2, 8);
         alice.ok(0x46, 0, 0, bob.ok(0x44, 0, 0, p1));
         bob.ok(0x4C, 1, 0, t);
+        alice.verify(1, PIN); // the payment used up the PIN entry
         alice.ok(0x54, 0, 0, t);
         long v0 = value(all);
         assertEquals(1, alice.status()[Constants.ST_EXC_COUNT]);
@@ -390,6 +416,76 @@ class SyncCardTest {
         assertEquals(v0 - 300, value(all));
     }
 
+    /**
+     * Issue 7 section 2 (FIG. 5 blocks 501/502): a sync needs the holder's PIN on the card and the
+     * operator's on the bank card. A host that skips the card's check (70 P1 01) gets the bank's
+     * refusal at 76, from the card's own authenticated P5: no clear, no interest, no bank change.
+     */
+    @Test
+    void syncNeedsHolderAndOperatorPins() {
+        alice.reinsert();
+        branch.reinsert();
+        String sa = alice.snapshot();
+        String sb = branch.snapshot();
+        assertEquals(0x9D13, alice.swOf(0x70, 0, 0, u16(DATE)), "holder PIN");
+        alice.verify(1, PIN);
+        byte[] sm = alice.ok(0x70, 0, 0, u16(DATE));
+        assertEquals(0x9D13, branch.swOf(0x72, 0, 0, cat(sm, u16(DATE))), "operator PIN");
+        assertEquals(sb, branch.snapshot());
+        // hostile host: 70 P1 01 without the holder's PIN, plain 72; the bank reads HOLDER = 00 in P5
+        alice.reinsert();
+        int n = pbCount(alice);
+        assertTrue(n > 0);
+        sm = alice.ok(0x70, 1, 0, u16(DATE));
+        branch.verify(1, PIN);
+        byte[] s1 = branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
+        byte[] s2p5 = alice.ok(0x74, 0, 0, s1);
+        byte[] chunk = new byte[0];
+        for (int f = 0; f < n; f += 5) {
+            int c = Math.min(5, n - f);
+            byte[] e = alice.ok(0x34, f, c, null);
+            branch.ok(0x7C, 0, f, e);
+            chunk = cat(chunk, e);
+        }
+        assertEquals(0x9D13, branch.swOf(0x76, 0, 0, s2p5), "holder not proven");
+        assertEquals(sb, branch.snapshot());
+        byte[] t = Arrays.copyOfRange(s1, 2, 8);
+        alice.ok(0x4C, 1, 0, t);
+        assertEquals(n, pbCount(alice), "passbook not cleared");
+        // an unblock sync of a holder who did not prove the PIN: unblock only (no clear, no interest)
+        for (int i = 0; i < 3; i++) {
+            alice.send(0x20, 0, 1, "0000".getBytes());
+        }
+        long bal = alice.balance();
+        SyncRun r = sync(branch, alice, FEED, true);
+        assertEquals(0x9000, r.sw);
+        assertEquals(n, pbCount(alice), "unblock-only sync: passbook kept");
+        assertEquals(bal, alice.balance(), "no interest");
+        alice.ok(0x7E, 0, 1, secret("4321"));
+        // the normal sync with the new PIN clears
+        alice.verify(1, "4321");
+        branch.verify(1, PIN);
+        assertEquals(0x9000, sw(alice.send(0x70, 0, 0, u16(DATE))));
+        alice.send(0x4C, 0, 0, null);
+    }
+
+    /** A bank terminal: the operator enters the bank card's PIN once, then serves many syncs. */
+    @Test
+    void operatorPinServesManySyncsOfOneCardSession() {
+        branch.reinsert();
+        branch.verify(1, PIN);
+        for (PCard c : new PCard[] {alice, bob, alice}) {
+            SyncRun r = sync(branch, c, FEED, false, false);
+            assertEquals(0x9000, r.sw, c.label + String.format(": step %d %04X", r.step, r.sw));
+            assertEquals(0x63C3, sw(c.send(0x20, 0, 1, null)), "the holder's PIN entry served one sync");
+        }
+        branch.reinsert();
+        SyncRun r = sync(branch, bob, FEED, false, false);
+        assertEquals(0x9D13, r.sw, "a new card session needs the operator again");
+        assertEquals(2, r.step);
+        bob.send(0x4C, 0, 0, null);
+    }
+
     @Test
     void unblockPinAtBranchOnly() {
         for (int i = 0; i < 3; i++) {
@@ -398,19 +494,18 @@ class SyncCardTest {
         assertEquals(0x6983, alice.swOf(0x20, 0, 1, PIN.getBytes()));
         assertEquals(0x6982, alice.swOf(0x7E, 0, 1, secret("4321")));
         // region cannot unblock (12.6 SB), branch needs its own PIN
-        byte[] sm = branch.ok(0x70, 0, 0, u16(DATE));
+        byte[] sm = branch.ok(0x70, 1, 0, u16(DATE));
         region.verify(1, PIN);
         assertEquals(0x9D12, region.swOf(0x72, 1, 0, cat(sm, u16(DATE))));
         branch.reinsert();
-        sm = alice.ok(0x70, 0, 0, u16(DATE));
+        sm = alice.ok(0x70, 1, 0, u16(DATE));
         assertEquals(0x9D13, branch.swOf(0x72, 1, 0, cat(sm, u16(DATE))));
-        branch.verify(1, PIN);
         SyncRun r = sync(branch, alice, FEED, true);
         assertEquals(0x9000, r.sw);
         assertEquals(0x6A80, alice.swOf(0x7E, 0, 1, secret("12")));
         alice.ok(0x7E, 0, 1, secret("4321"));
         assertEquals(0x6982, alice.swOf(0x7E, 0, 1, secret("5555")), "one unblock per P6");
-        assertEquals(0x9D13, branch.swOf(0x72, 1, 0, cat(alice.ok(0x70, 0, 0, u16(DATE)), u16(DATE))),
+        assertEquals(0x9D13, branch.swOf(0x72, 1, 0, cat(alice.ok(0x70, 1, 0, u16(DATE)), u16(DATE))),
                 "branch PIN reset after the P6");
         alice.verify(1, "4321");
         assertEquals(3, alice.status()[Constants.ST_PIN_TRIES]);
@@ -418,7 +513,8 @@ class SyncCardTest {
 
     @Test
     void wrongPairsRefused() {
-        byte[] sm = alice.ok(0x70, 0, 0, u16(DATE));
+        byte[] sm = init70(alice);
+        region.verify(1, PIN); // FIG. 5 block 501
         byte[] s1 = region.ok(0x72, 0, 0, cat(sm, u16(DATE)));
         assertEquals(0x9D04, alice.swOf(0x74, 0, 0, s1));
         assertEquals(0x9D04, center.swOf(0x70, 0, 0, u16(DATE)));
@@ -473,7 +569,8 @@ class SyncCardTest {
 
     @Test
     void forgedInvalidateRefused() {
-        byte[] sm = bob.ok(0x70, 0, 0, u16(DATE));
+        byte[] sm = init70(bob);
+        branch.verify(1, PIN); // FIG. 5 block 501
         byte[] s1 = branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
         byte[] s2p5 = bob.ok(0x74, 0, 0, s1);
         byte[] sid = Arrays.copyOfRange(s1, 2, 8);
@@ -593,7 +690,8 @@ class SyncCardTest {
         long cb = center.balance();
         long rb = region.balance();
         long v0 = value(all);
-        byte[] sm = region.ok(0x70, 0, 0, u16(DATE));
+        byte[] sm = init70(region);
+        center.verify(1, PIN); // FIG. 5 block 501
         byte[] s1 = center.ok(0x72, 0, 0, cat(sm, u16(DATE)));
         byte[] sid = Arrays.copyOfRange(s1, 2, 8);
         byte[] p6 = center.ok(0x76, 0, 0, region.ok(0x74, 0, 0, s1)); // no feed
@@ -650,13 +748,15 @@ class SyncCardTest {
         long rb = region.balance();
         int flips = 0;
         for (int i = 0; i < 144; i += 3) {
-            byte[] sm = branch.ok(0x70, 0, 0, u16(DATE));
+            byte[] sm = init70(branch);
+            region.verify(1, PIN); // FIG. 5 block 501
             byte[] r72 = region.send(0x72, 0, 0, cat(sm, u16(DATE)));
             if (sw(r72) == 0x9D01) {
                 // T29: locked by a hostile host; its own sync with the center unlocks it
                 syncOk(center, region);
                 assertEquals(0, region.status()[Constants.ST_BAD_KEY]);
-                sm = branch.ok(0x70, 0, 0, u16(DATE));
+                sm = init70(branch);
+                region.verify(1, PIN); // FIG. 5 block 501
                 r72 = region.send(0x72, 0, 0, cat(sm, u16(DATE)));
             }
             assertEquals(0x9000, sw(r72));

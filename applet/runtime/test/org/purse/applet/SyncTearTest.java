@@ -79,6 +79,9 @@ class SyncTearTest {
         /** true if torn. */
         boolean step(int step, int k) {
             PCard x = who(step);
+            if (step <= 1) {
+                x.verify(1, PIN); // FIG. 5: both PINs (before arming: VERIFY writes a try counter)
+            }
             if (k > 0) {
                 x.card.armTear(k);
             }

@@ -108,12 +108,77 @@ class TransferCardTest {
         u1.ok(0x42, 0, 0, cat(u32(500), u16(DATE), sm));
         assertEquals(0x9D03, u1.swOf(0x46, 0, 0, w.p2p3));
         assertEquals(1, u1.status()[Constants.ST_BAD_KEY]);
-        // an old P1 replayed into a new payee session opens (P1 carries no payee challenge) but can only
-        // create an expectation that no P4 will ever satisfy; resume aborts it, value unchanged
+        // an old P1 replayed into a new payee session: its TID is settled -> 9D0C, nothing persisted, no BK
+        s2 = u2.snapshot();
         u2.ok(0x40, 0, 0, cat(u32(500), u16(DATE)));
-        u2.ok(0x44, 0, 0, w.p1);
-        assertEquals(0x9D0C, u2.swOf(0x48, 0, 0, w.p4));
-        assertEquals("abort", resume(u1, u2));
+        assertEquals(0x9D0C, u2.swOf(0x44, 0, 0, w.p1));
+        assertEquals(0x9D0C, u2.swOf(0x4C, 1, 0, w.tid), "no second outcome for a settled TID");
+        assertEquals(s2, u2.snapshot());
+        assertEquals("none", resume(u1, u2));
+        assertEquals(1_000_000, total());
+    }
+
+    /**
+     * Issue 7 section 1: ACK dropped, then every recorded packet replayed into fresh sessions of both
+     * cards (P1 into 40/44, 4C 01 on its TID, P2|P3 into 42/46, P4 into 48); resume then finishes
+     * exactly once with the first outcome, and no card counted a BAD_KEY through resume.
+     */
+    @Test
+    void replayedP1NeverReopensASettledTransfer() {
+        u1.verify(1, PIN);
+        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(700), u16(DATE)));
+        byte[] p1 = u1.ok(0x42, 0, 0, cat(u32(700), u16(DATE), sm));
+        byte[] tid = Arrays.copyOfRange(p1, 2, 8);
+        byte[] p2p3 = u2.ok(0x44, 0, 0, p1);
+        byte[] p4 = u1.ok(0x46, 0, 0, p2p3);
+        byte[] ack = u2.ok(0x48, 0, 0, p4); // ACK dropped: u1 stays PENDING(T)
+        String s2 = u2.snapshot();
+        u2.reinsert();
+        u2.ok(0x40, 0, 0, cat(u32(700), u16(DATE)));
+        assertEquals(0x9D0C, u2.swOf(0x44, 0, 0, p1), "P1 of a settled TID");
+        assertEquals(0x9D0C, u2.swOf(0x4C, 1, 0, tid), "abort of a settled TID");
+        assertEquals(0x9D0C, u2.swOf(0x48, 0, 0, p4));
+        assertEquals(s2, u2.snapshot());
+        assertEquals(0, u2.status()[Constants.ST_BAD_KEY]);
+        assertEquals(1, outcomeKind(u2.pending(), tid));
+        assertEquals("ack", resume(u1, u2));
+        assertArrayEquals(ack, u2.ok(0x52, 0, 0, tid), "the first outcome, unchanged");
+        assertEquals(0, u1.status()[Constants.ST_BAD_KEY]);
+        assertEquals(0, u2.status()[Constants.ST_BAD_KEY]);
+        assertEquals(50_000 - 700, u1.balance());
+        assertEquals(700, u2.balance());
+        assertEquals("none", resume(u1, u2));
+        // beyond the 4-entry OUTCOMES ring: the old P1 is bound to the RP of the session it was made
+        // for, so it opens in no later payee session (9D03, nothing persisted)
+        for (int i = 0; i < 4; i++) {
+            transfer(branch, u2, 10);
+        }
+        assertEquals(0, outcomeKind(u2.pending(), tid), "rolled out of the ring");
+        u2.ok(0x40, 0, 0, cat(u32(700), u16(DATE)));
+        assertEquals(0x9D03, u2.swOf(0x44, 0, 0, p1));
+        assertEquals(0, u2.pending()[Constants.PD_IN_STATE]);
+        assertEquals(1_000_000, total());
+    }
+
+    /** F12 (issue 7 section 3): one PIN entry authorises one payment above MIN_TRANS, as EMV. */
+    @Test
+    void onePinEntryAuthorisesOnePayment() {
+        u1.verify(1, PIN);
+        u1.verify(2, TXKEY);
+        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(10_001), u16(DATE)));
+        byte[] p1 = u1.ok(0x42, 0, 0, cat(u32(10_001), u16(DATE), sm));
+        u1.ok(0x4A, 0, 0, u2.ok(0x48, 0, 0, u1.ok(0x46, 0, 0, u2.ok(0x44, 0, 0, p1))));
+        assertEquals(0x63C3, sw(u1.send(0x20, 0, 1, null)), "PIN no longer validated");
+        sm = u2.ok(0x40, 0, 0, cat(u32(101), u16(DATE)));
+        assertEquals(0x9D13, u1.swOf(0x42, 0, 0, cat(u32(101), u16(DATE), sm)));
+        u1.verify(1, PIN);
+        sm = u2.ok(0x40, 0, 0, cat(u32(10_001), u16(DATE)));
+        assertEquals(0x9D14, u1.swOf(0x42, 0, 0, cat(u32(10_001), u16(DATE), sm)), "transaction key used up too");
+        // at or below MIN_TRANS the PIN is not needed, and not used up
+        transfer(u1, u2, 100);
+        sm = u2.ok(0x40, 0, 0, cat(u32(101), u16(DATE)));
+        u1.ok(0x42, 0, 0, cat(u32(101), u16(DATE), sm));
+        assertEquals(50_000 - 10_001 - 100, u1.balance());
         assertEquals(1_000_000, total());
     }
 
@@ -149,7 +214,7 @@ class TransferCardTest {
         // one more bad packet locks the payee: money commands answer 9D01, reads still work
         assertEquals(0x9D0C, u2.swOf(0x48, 0, 0, flip(p4, 40 * 8))); // credited TID: refused by state, no BK
         u2.ok(0x40, 0, 0, cat(u32(1), u16(DATE)));
-        assertEquals(0x9D03, u2.swOf(0x44, 0, 0, flip(p1, 60 * 8)));
+        assertEquals(0x9D03, u2.swOf(0x44, 0, 0, flip(p1, 2 * 8))); // another SID: MAC fails (+BK)
         assertEquals(0x9D01, u2.swOf(0x40, 0, 0, cat(u32(1), u16(DATE))));
         assertEquals(10, u2.status()[Constants.ST_BAD_KEY]);
     }
@@ -171,11 +236,12 @@ class TransferCardTest {
         assertEquals(0x9D05, u1.swOf(0x42, 0, 0, cat(u32(60_000), u16(DATE), sm)));
         assertEquals(0x6A80, u1.swOf(0x42, 0, 0, cat(u32(0), u16(DATE), sm)));
         // other suite / no common keys: +BK
-        assertEquals(0x9D02, u1.swOf(0x42, 0, 0, cat(u32(50), u16(DATE), new byte[] {2, sm[1]})));
-        assertEquals(0x9D02, u1.swOf(0x42, 0, 0, cat(u32(50), u16(DATE), new byte[] {1, (byte) (sm[1] + 3)})));
+        assertEquals(0x9D02, u1.swOf(0x42, 0, 0, cat(u32(50), u16(DATE), cat(new byte[] {2, sm[1]}, new byte[8]))));
+        assertEquals(0x9D02, u1.swOf(0x42, 0, 0, cat(u32(50), u16(DATE), cat(new byte[] {1, (byte) (sm[1] + 3)}, new byte[8]))));
         assertEquals(2, u1.status()[Constants.ST_BAD_KEY]);
         // center pays only with approval, and only a region
         sm = branch.ok(0x40, 0, 0, cat(u32(5), u16(DATE)));
+        center.verify(1, PIN); // the set-up's payouts used up the center's PIN entry
         assertEquals(0x9D15, center.swOf(0x42, 0, 0, cat(u32(5), u16(DATE), sm)));
         // disallowed pairs: both cards check (payee at P1, payer at P2)
         int[][] bad = {{0, 2}, {0, 3}, {1, 3}, {1, 4}, {3, 1}, {3, 0}, {2, 0}};
@@ -279,6 +345,7 @@ class TransferCardTest {
         // AES and TDES cards never transact
         byte[] sm = r.ok(0x40, 0, 0, cat(u32(5), u16(DATE)));
         center.verify(4, APPROVAL);
+        center.verify(1, PIN); // used up by the payout of the set-up
         assertEquals(0x9D02, center.swOf(0x42, 0, 0, cat(u32(5), u16(DATE), sm)));
     }
 
