@@ -84,6 +84,9 @@ pub struct BenchArgs {
     /// Do not benchmark SQLite
     #[arg(long)]
     pub no_sqlite: bool,
+    /// Only the ingest runs, or only the large-ledger timings
+    #[arg(long, value_parser = ["ingest", "queries"])]
+    pub only: Option<String>,
     /// Keep the largest generated ledger of each engine (purse_bench_size_N / size_N.sqlite)
     #[arg(long)]
     pub keep: bool,
@@ -370,14 +373,15 @@ fn bench(cli: &Cli, b: &BenchArgs) -> anyhow::Result<i32> {
     let mut figs = Vec::new();
     let largest = b.sizes.iter().copied().max().unwrap_or(0);
     for t in &targets {
-        for &w in &b.writers {
+        let only = b.only.as_deref();
+        for &w in b.writers.iter().filter(|_| only != Some("queries")) {
             let f = bench::ingest(t, b.ingest, w)?;
             if !cli.json {
                 print_fig(&f);
             }
             figs.push(f);
         }
-        for &n in &b.sizes {
+        for &n in b.sizes.iter().filter(|_| only != Some("ingest")) {
             for f in bench::queries(t, n, b.keep && n == largest)? {
                 if !cli.json {
                     print_fig(&f);

@@ -9,10 +9,9 @@
 //! Deterministic (a seeded generator), no card involved.
 use std::collections::HashMap;
 
-use super::db::vals;
 use super::{
-    account_text, encode_entry, encode_exception, hexu, is_account_number, upsert_card, Account,
-    EntryType, ExceptionEntry, Ledger, PassbookEntry, RawEntry, RawException, Result, ENTRY_COLS,
+    account_text, encode_entry, encode_exception, hexu, is_account_number, Account, EntryType,
+    ExceptionEntry, Ledger, PassbookEntry, RawEntry, RawException, Result, ENTRY_COLS,
 };
 
 /// One sync as the simulation produced it: what `store_collection` receives.
@@ -328,115 +327,190 @@ pub fn generate(shape: &Shape, mut out: impl FnMut(Collection) -> Result<()>) ->
     Ok(())
 }
 
+/// `INSERT INTO {head} VALUES (...), (...) {tail}` for `rows` of `width` values, in
+/// statements of at most 500 rows (within both engines' parameter limits).
+fn insert_rows(
+    tx: &mut super::db::Ex<'_, '_>,
+    head: &str,
+    tail: &str,
+    width: usize,
+    rows: &[super::db::Val],
+) -> Result<()> {
+    for chunk in rows.chunks(500 * width) {
+        let mut sql = format!("INSERT INTO {head} VALUES ");
+        for r in 0..chunk.len() / width {
+            if r > 0 {
+                sql.push(',');
+            }
+            sql.push('(');
+            for c in 0..width {
+                if c > 0 {
+                    sql.push(',');
+                }
+                sql += &format!("?{}", r * width + c + 1);
+            }
+            sql.push(')');
+        }
+        sql += tail;
+        tx.execute(&sql, chunk)?;
+    }
+    Ok(())
+}
+
+struct CardRow {
+    role: Option<u8>,
+    name: Option<String>,
+    first: i64,
+    last: i64,
+    epoch: i64,
+}
+
 impl Ledger {
     /// Load generated collections straight into the ledger (the benchmark's 10^5 / 10^6
-    /// ledgers): the same rows `store_collection` + `confirm_cleared` would leave, written
-    /// in a few large transactions with multi-row INSERTs instead of one transaction per
-    /// sync. For an empty ledger only (the epochs are the generator's).
+    /// ledgers): the rows `store_collection` + `confirm_cleared` would leave, written in one
+    /// transaction of multi-row INSERTs (sync ids assigned here) instead of one transaction and
+    /// some 20 statements per sync. For a ledger that holds nothing of these cards yet (the
+    /// epochs are the generator's).
     pub fn load_generated(&mut self, colls: &[Collection]) -> Result<usize> {
-        const ROWS: usize = 500; // 16 columns x 500 rows: within both engines' parameter limits
-        let mut n = 0;
+        use super::db::Val;
+        let engine = self.db.engine();
         self.db.write(|tx| {
-            let mut rows = Vec::new();
-            let flush = |tx: &mut super::db::Ex<'_, '_>, rows: &mut Vec<super::db::Val>| {
-                if rows.is_empty() {
-                    return Ok(());
-                }
-                let per = 16;
-                let k = rows.len() / per;
-                let mut sql = format!("INSERT INTO passbook_entries ({ENTRY_COLS}) VALUES ");
-                for r in 0..k {
-                    if r > 0 {
-                        sql.push(',');
-                    }
-                    sql.push('(');
-                    for c in 0..per {
-                        if c > 0 {
-                            sql.push(',');
-                        }
-                        sql += &format!("?{}", r * per + c + 1);
-                    }
-                    sql.push(')');
-                }
-                tx.execute(&sql, rows)?;
-                rows.clear();
-                Ok::<(), super::LedgerError>(())
-            };
-            n = 0;
-            for c in colls {
+            let base = tx
+                .query_one("SELECT COALESCE(MAX(id), 0) FROM syncs", &[])?
+                .int(0)?;
+            let mut cards: HashMap<String, CardRow> = HashMap::new();
+            let mut syncs: Vec<Val> = Vec::new();
+            let mut entries: Vec<Val> = Vec::new();
+            let mut excs: Vec<Val> = Vec::new();
+            let mut n = 0;
+            for (k, c) in colls.iter().enumerate() {
+                let sync_id = base + 1 + k as i64;
                 let (bank, card) = (account_text(&c.bank), account_text(&c.card));
-                upsert_card(tx, &c.bank, Some(c.bank_role), None, c.at)?;
-                upsert_card(tx, &c.card, Some(c.card_role), Some(&c.card_name), c.at)?;
-                let mut seen: HashMap<Account, &str> = HashMap::new();
-                let decoded: Vec<PassbookEntry> = c
-                    .entries
-                    .iter()
-                    .map(|r| PassbookEntry::parse(r).map_err(|e| super::LedgerError::BadEntry(e.0)))
-                    .collect::<Result<_>>()?;
-                for e in &decoded {
+                let mut own = |acc: &str, role: u8, name: Option<&str>, epoch: Option<i64>| {
+                    let r = cards.entry(acc.to_owned()).or_insert(CardRow {
+                        role: None,
+                        name: None,
+                        first: c.at,
+                        last: c.at,
+                        epoch: 0,
+                    });
+                    r.role = Some(role);
+                    if name.is_some() {
+                        r.name = name.map(str::to_owned);
+                    }
+                    r.first = r.first.min(c.at);
+                    r.last = r.last.max(c.at);
+                    if let Some(e) = epoch {
+                        r.epoch = r.epoch.max(e);
+                    }
+                };
+                own(&bank, c.bank_role, None, None);
+                own(&card, c.card_role, Some(&c.card_name), Some(c.epoch + 1));
+                syncs.extend(super::db::vals![
+                    sync_id,
+                    c.at,
+                    &bank,
+                    &card,
+                    c.epoch,
+                    c.entries.len() as i64,
+                    c.entries.len() as i64,
+                    c.exceptions.len() as i64,
+                    c.exceptions.len() as i64,
+                    c.interest_paid as i64,
+                    1i64
+                ]);
+                for (i, raw) in c.entries.iter().enumerate() {
+                    let e = PassbookEntry::parse(raw)
+                        .map_err(|e| super::LedgerError::BadEntry(e.0))?;
                     if is_account_number(&e.account) && e.account != c.card {
-                        seen.insert(e.account, &e.name);
+                        cards
+                            .entry(account_text(&e.account))
+                            .or_insert(CardRow {
+                                role: None,
+                                name: Some(e.name.clone()),
+                                first: c.at,
+                                last: c.at,
+                                epoch: 0,
+                            });
                     }
-                }
-                let mut others: Vec<_> = seen.into_iter().collect();
-                others.sort_by_key(|(a, _)| account_text(a));
-                for (a, name) in others {
-                    upsert_card(tx, &a, None, Some(name), c.at)?;
-                }
-                let sync_id = tx
-                    .query_one(
-                        "INSERT INTO syncs (at, bank_account, card_account, passbook_epoch,
-                             entries_collected, entries_new, exceptions_collected,
-                             exceptions_new, interest_paid, cleared)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?5, ?6, ?6, ?7, 1) RETURNING id",
-                        &vals![
-                            c.at,
-                            &bank,
-                            &card,
-                            c.epoch,
-                            c.entries.len() as i64,
-                            c.exceptions.len() as i64,
-                            c.interest_paid as i64
-                        ],
-                    )?
-                    .int(0)?;
-                for (i, (raw, e)) in c.entries.iter().zip(&decoded).enumerate() {
-                    rows.extend(super::entry_vals(&bank, &card, c.epoch, i, raw, e, sync_id));
-                    if rows.len() >= ROWS * 16 {
-                        flush(tx, &mut rows)?;
-                    }
+                    entries.extend(super::entry_vals(&bank, &card, c.epoch, i, raw, &e, sync_id));
                 }
                 for raw in &c.exceptions {
                     let x = ExceptionEntry::parse(raw)
                         .map_err(|e| super::LedgerError::BadEntry(e.0))?;
-                    tx.execute(
-                        "INSERT INTO exceptions (bank_account, card_account, raw, tid, amount,
-                             counterparty, day, reason, passbook_index, sync_id)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                        &vals![
-                            &bank,
-                            &card,
-                            &raw[..],
-                            hexu(&x.tid),
-                            x.amount as i64,
-                            account_text(&x.account),
-                            x.date as i64,
-                            x.reason as i64,
-                            x.passbook_index as i64,
-                            sync_id
-                        ],
-                    )?;
+                    excs.extend(super::db::vals![
+                        &bank,
+                        &card,
+                        &raw[..],
+                        hexu(&x.tid),
+                        x.amount as i64,
+                        account_text(&x.account),
+                        x.date as i64,
+                        x.reason as i64,
+                        x.passbook_index as i64,
+                        sync_id
+                    ]);
                 }
-                tx.execute(
-                    "UPDATE cards SET passbook_epoch = ?1 WHERE account = ?2",
-                    &vals![c.epoch + 1, &card],
-                )?;
                 n += c.entries.len();
             }
-            flush(tx, &mut rows)?;
-            Ok(())
-        })?;
-        Ok(n)
+            let mut rows: Vec<(String, CardRow)> = cards.into_iter().collect();
+            rows.sort_by(|a, b| a.0.cmp(&b.0));
+            let mut cv: Vec<Val> = Vec::new();
+            for (acc, r) in rows {
+                let issuer = acc.get(..6).filter(|_| !acc.starts_with("sig:")).map(str::to_owned);
+                cv.extend(super::db::vals![
+                    acc,
+                    r.role.map(|x| x as i64),
+                    r.name,
+                    issuer,
+                    r.first,
+                    r.last,
+                    r.epoch
+                ]);
+            }
+            insert_rows(
+                tx,
+                "cards (account, role, name, issuer, first_seen, last_seen, passbook_epoch)",
+                " ON CONFLICT (account) DO UPDATE SET
+                     role = COALESCE(excluded.role, cards.role),
+                     name = CASE WHEN excluded.role IS NOT NULL
+                                 THEN COALESCE(excluded.name, cards.name)
+                                 ELSE COALESCE(cards.name, excluded.name) END,
+                     first_seen = CASE WHEN excluded.first_seen < cards.first_seen
+                                       THEN excluded.first_seen ELSE cards.first_seen END,
+                     last_seen = CASE WHEN excluded.last_seen > cards.last_seen
+                                      THEN excluded.last_seen ELSE cards.last_seen END,
+                     passbook_epoch = CASE WHEN excluded.passbook_epoch > cards.passbook_epoch
+                                 THEN excluded.passbook_epoch ELSE cards.passbook_epoch END",
+                7,
+                &cv,
+            )?;
+            insert_rows(
+                tx,
+                "syncs (id, at, bank_account, card_account, passbook_epoch, entries_collected,
+                    entries_new, exceptions_collected, exceptions_new, interest_paid, cleared)",
+                "",
+                11,
+                &syncs,
+            )?;
+            insert_rows(tx, &format!("passbook_entries ({ENTRY_COLS})"), "", 16, &entries)?;
+            insert_rows(
+                tx,
+                "exceptions (bank_account, card_account, raw, tid, amount, counterparty, day,
+                    reason, passbook_index, sync_id)",
+                "",
+                10,
+                &excs,
+            )?;
+            if engine == super::Engine::Postgres {
+                // The ids were given here: move the identity past them.
+                tx.query(
+                    "SELECT setval(pg_get_serial_sequence('syncs', 'id'), (SELECT MAX(id) FROM syncs))",
+                    &[],
+                )?;
+            }
+            Ok(n)
+        })
     }
 }
 
@@ -546,16 +620,22 @@ pub fn ingest(target: &Target, entries: usize, writers: usize) -> Result<Figure>
     let loc = target.fresh(&name)?;
     drop(Ledger::open(&loc)?); // schema first, so the timing is of the writes
     let mut colls = Vec::new();
-    generate(&Shape::for_entries(entries), |c| {
+    // 16 branches, so that up to 16 writers each serve their own (as `purse serve` would).
+    let shape = Shape {
+        branches: 16,
+        ..Shape::for_entries(entries)
+    };
+    generate(&shape, |c| {
         colls.push(c);
         Ok(())
     })?;
-    // Cards dealt round-robin to the writers; a card's syncs stay in order on one writer.
+    // Syncs dealt to the writers by bank card (a branch's syncs on one writer); the syncs of
+    // one card always have the same bank, so they stay in order.
     let mut owner: HashMap<Account, usize> = HashMap::new();
     let mut shares: Vec<Vec<&Collection>> = vec![Vec::new(); writers];
     for c in &colls {
         let k = owner.len();
-        let w = *owner.entry(c.card).or_insert(k % writers);
+        let w = *owner.entry(c.bank).or_insert(k % writers);
         shares[w].push(c);
     }
     let total: usize = colls.iter().map(|c| c.entries.len()).sum();

@@ -88,9 +88,9 @@ impl<T: Into<Val>> From<Option<T>> for Val {
     }
 }
 
-/// `vals![a, b, ...]`: a `Vec<Val>` of the arguments.
+/// `vals![a, b, ...]`: an array of `Val`s of the arguments.
 macro_rules! vals {
-    ($($x:expr),* $(,)?) => { vec![$($crate::ledger::db::Val::from($x)),*] };
+    ($($x:expr),* $(,)?) => { [$($crate::ledger::db::Val::from($x)),*] };
 }
 pub(crate) use vals;
 
@@ -232,6 +232,7 @@ pub(crate) enum Conn {
 }
 
 /// Something SQL runs on: a connection or a transaction of either engine.
+#[allow(clippy::large_enum_variant)] // lives on the stack for one call
 pub(crate) enum Ex<'a, 'b> {
     Lite(&'a rusqlite::Connection),
     PgClient(

@@ -225,7 +225,7 @@ impl Ledger {
             err,
         };
         let conn = Connection::open(&path).map_err(open_err)?;
-        conn.busy_timeout(Duration::from_secs(10))
+        conn.busy_timeout(Duration::from_secs(30))
             .map_err(open_err)?;
         // Rollback journal (one file at rest), fsync at every commit: a stored passbook must
         // survive a crash before the card is told to clear it.
@@ -421,7 +421,7 @@ pub(crate) fn entry_vals(
     raw: &RawEntry,
     e: &PassbookEntry,
     sync_id: i64,
-) -> Vec<Val> {
+) -> [Val; 16] {
     vals![
         bank,
         card,
@@ -459,19 +459,12 @@ fn store_tx(
     if tx.engine() == Engine::Postgres {
         // Several purses may write at once. Everything this transaction decides from what it
         // reads (the card's epoch, entries already at an index) belongs to the synced card,
-        // and it locks that card's row first thing; the rows of the bank card and the
-        // counterparties it touches are locked in the same statement, in account order, so
-        // two syncs never wait for each other in a circle. (SQLite: BEGIN IMMEDIATE already
-        // serialises writers.)
+        // and it locks that card's row first thing, with the bank card's row, in account
+        // order. Counterparties are only inserted when new (`note_counterparty`), never
+        // locked: a busy merchant seen in every user's passbook is no hot row that would make
+        // all branches wait for each other. (SQLite: BEGIN IMMEDIATE serialises writers.)
         let mut accounts: Vec<&Account> = vec![bank_account, card_account];
-        accounts.extend(
-            decoded
-                .iter()
-                .map(|e| &e.account)
-                .filter(|a| is_account_number(a) && *a != card_account),
-        );
         accounts.sort_by_key(|a| account_text(a));
-        accounts.dedup();
         let mut sql =
             String::from("INSERT INTO cards (account, issuer, first_seen, last_seen) VALUES ");
         let mut args = Vec::new();
@@ -611,7 +604,7 @@ fn store_tx(
         }
     }
     for (_, a, name) in names {
-        upsert_card(tx, a, None, Some(name), at)?;
+        note_counterparty(tx, a, name, at)?;
     }
 
     for (raw, x) in extras.exceptions.iter().zip(exceptions) {
@@ -652,6 +645,22 @@ fn is_rewrite(old: &[u8], new: &[u8]) -> bool {
         && (new[26] == 0x06 || new[26] == 0x07)
         && old[..26] == new[..26]
         && old[27..] == new[27..]
+}
+
+/// A card seen as a counterparty: recorded with the name and time of its first sighting if the
+/// ledger does not know it yet; a known row is left alone (its own syncs keep it up to date).
+fn note_counterparty(tx: &mut Ex<'_, '_>, account: &Account, name: &str, at: i64) -> Result<()> {
+    tx.execute(
+        "INSERT INTO cards (account, name, issuer, first_seen, last_seen)
+         VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (account) DO NOTHING",
+        &vals![
+            account_text(account),
+            name,
+            is_account_number(account).then(|| account.issuer_id()),
+            at
+        ],
+    )?;
+    Ok(())
 }
 
 fn upsert_card(

@@ -256,7 +256,7 @@ fn pair_types(t: EntryType) -> Option<&'static str> {
 
 fn exceptions_of(ex: &mut Ex<'_, '_>, account: Option<&Account>) -> Result<Vec<StoredException>> {
     let (cond, args) = match account {
-        Some(a) => ("card_account = ?1", vals![account_text(a)]),
+        Some(a) => ("card_account = ?1", vals![account_text(a)].to_vec()),
         None => ("1 = 1", vec![]),
     };
     let sql = format!(
@@ -316,7 +316,7 @@ impl Ledger {
     /// Syncs recorded (of one card, or all), oldest first.
     pub fn syncs(&self, account: Option<&Account>) -> Result<Vec<SyncRecord>> {
         let (cond, args) = match account {
-            Some(a) => ("card_account = ?1", vals![account_text(a)]),
+            Some(a) => ("card_account = ?1", vals![account_text(a)].to_vec()),
             None => ("1 = 1", vec![]),
         };
         let sql = format!(
