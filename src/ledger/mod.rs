@@ -456,37 +456,42 @@ fn store_tx(
 ) -> Result<StoreReport> {
     let bank = account_text(bank_account);
     let card = account_text(card_account);
-    if tx.engine() == Engine::Postgres {
-        // Several purses may write at once. Everything this transaction decides from what it
-        // reads (the card's epoch, entries already at an index) belongs to the synced card,
-        // and it locks that card's row first thing, with the bank card's row, in account
-        // order. Counterparties are only inserted when new (`note_counterparty`), never
-        // locked: a busy merchant seen in every user's passbook is no hot row that would make
-        // all branches wait for each other. (SQLite: BEGIN IMMEDIATE serialises writers.)
-        let mut accounts: Vec<&Account> = vec![bank_account, card_account];
-        accounts.sort_by_key(|a| account_text(a));
-        let mut sql =
-            String::from("INSERT INTO cards (account, issuer, first_seen, last_seen) VALUES ");
-        let mut args = Vec::new();
-        for (k, a) in accounts.iter().enumerate() {
-            if k > 0 {
-                sql.push(',');
+    // Several purses may write at once (PostgreSQL). Everything this transaction decides from
+    // what it reads (the card's epoch, entries already at an index) belongs to the synced
+    // card, and it locks that card's row first thing, with the bank card's. Counterparties are
+    // only inserted when new (`note_counterparty`), never locked: a busy merchant seen in
+    // every user's passbook is no hot row making all branches wait. Both steps go through the
+    // accounts in one sorted order, so two syncs never wait for each other in a circle (a new
+    // row another transaction is inserting is waited for too). SQLite: BEGIN IMMEDIATE
+    // serialises writers; the same order is kept, which changes nothing there.
+    let mut touched: Vec<(String, &Account, Option<&str>)> = vec![
+        (bank.clone(), bank_account, None),
+        (card.clone(), card_account, None),
+    ];
+    for e in decoded {
+        if is_account_number(&e.account) && e.account != *card_account {
+            let t = account_text(&e.account);
+            match touched.iter_mut().find(|(a, _, _)| *a == t) {
+                Some((_, _, Some(n))) => *n = &e.name,
+                Some(_) => {}
+                None => touched.push((t, &e.account, Some(&e.name))),
             }
-            sql += &format!(
-                "(?{}, ?{}, ?{}, ?{})",
-                3 * k + 1,
-                3 * k + 2,
-                3 * k + 3,
-                3 * k + 3
-            );
-            args.extend(vals![
-                account_text(a),
-                is_account_number(a).then(|| a.issuer_id()),
-                at
-            ]);
         }
-        sql += " ON CONFLICT (account) DO UPDATE SET last_seen = cards.last_seen";
-        tx.execute(&sql, &args)?;
+    }
+    touched.sort_by(|x, y| x.0.cmp(&y.0));
+    for (text, a, counterparty) in &touched {
+        match counterparty {
+            Some(name) => note_counterparty(tx, a, name, at)?,
+            None if tx.engine() == Engine::Postgres => {
+                tx.execute(
+                    "INSERT INTO cards (account, issuer, first_seen, last_seen)
+                     VALUES (?1, ?2, ?3, ?3)
+                     ON CONFLICT (account) DO UPDATE SET last_seen = cards.last_seen",
+                    &vals![text, is_account_number(a).then(|| a.issuer_id()), at],
+                )?;
+            }
+            None => {}
+        }
     }
     upsert_card(
         tx,
@@ -575,21 +580,12 @@ fn store_tx(
             new_ids.insert(r.int(1)?, r.int(0)?);
         }
     }
-    // Counterparties seen in new entries, each once, with the name of its last new entry.
-    let mut names: Vec<(String, &Account, &str)> = Vec::new();
-    for (index, (raw, e)) in entries.iter().zip(decoded).enumerate() {
+    for (index, raw) in entries.iter().enumerate() {
         let Some(&new_id) = new_ids.get(&(index as i64)) else {
             rep.entries_already_stored += 1;
             continue;
         };
         rep.entries_new += 1;
-        if is_account_number(&e.account) && e.account != *card_account {
-            let t = account_text(&e.account);
-            match names.iter_mut().find(|(a, _, _)| *a == t) {
-                Some(n) => n.2 = &e.name,
-                None => names.push((t, &e.account, &e.name)),
-            }
-        }
         // An earlier, different entry at the same place?
         for (old_id, old_raw) in olds.get(&(index as i64)).into_iter().flatten() {
             if is_rewrite(old_raw, raw) {
@@ -602,9 +598,6 @@ fn store_tx(
                 rep.index_conflicts += 1;
             }
         }
-    }
-    for (_, a, name) in names {
-        note_counterparty(tx, a, name, at)?;
     }
 
     for (raw, x) in extras.exceptions.iter().zip(exceptions) {
