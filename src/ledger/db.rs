@@ -226,6 +226,7 @@ pub(crate) struct Pg {
     stmts: HashMap<String, postgres::Statement>,
 }
 
+#[allow(clippy::large_enum_variant)] // one per Ledger
 pub(crate) enum Conn {
     Sqlite(rusqlite::Connection),
     Postgres(Pg),
