@@ -637,6 +637,82 @@ fn cli_json_and_text(kind: Kind) {
     assert_ne!(rc, 0);
 }
 
+/// Reading a ledger: `Ledger::open_read_only` on either engine (SQLite: the file read-only;
+/// PostgreSQL: a session whose transactions are all read-only) reads what the writer stored,
+/// including the card_status table, and cannot write; `purse ledger check` runs the ledger's
+/// consistency checks on both, and on PostgreSQL says the SQLite page check was skipped.
+fn read_only_open_check_and_card_status(kind: Kind) {
+    let place = Place::new(kind);
+    let mut lg = place.open();
+    let (bank, a, b) = (acct(9), acct(1), acct(2));
+    let mut sim = Sim::default();
+    sim.mint(a, 1000, DAY);
+    sim.pay(a, b, 100, DAY + 1, true);
+    let rep = store(&mut lg, bank, a, &sim.book(a));
+    drop(lg);
+    let ins = format!(
+        "INSERT INTO card_status (sync_id, account, at, role, name, currency, decimals, balance, key_date)
+         VALUES ({}, '{a}', 1700000000, 3, 'alice', 978, 2, 900, {DAY})",
+        rep.sync_id
+    );
+    place.sql(&ins, &ins);
+
+    let mut ro = Ledger::open_read_only(place.location()).unwrap();
+    assert_eq!(ro.engine(), lg_engine(kind));
+    assert_eq!(ro.entries(&EntryFilter::default()).unwrap().len(), 2);
+    let st = ro.card_statuses().unwrap();
+    assert_eq!(st.len(), 1);
+    assert_eq!(
+        (st[0].account.as_str(), st[0].currency, st[0].decimals, st[0].balance),
+        (a.to_string().as_str(), 978, 2, 900)
+    );
+    assert_eq!(ro.known_cards().unwrap().len(), 3);
+    let r = ro.check().unwrap();
+    assert!(r.ok, "{:?}", r.problems);
+    assert_eq!(r.skipped.is_some(), kind == Kind::Postgres);
+    // nothing can be written through a read-only ledger, on either engine
+    let more = sim.book(b);
+    assert!(ro
+        .store_collection(&bank, &b, &more, &SyncExtras::default())
+        .is_err());
+    drop(ro);
+    assert_eq!(count(&place.open(), "passbook_entries"), 2);
+
+    let (rc, out, err) = purse(&place, &["ledger", "check"]);
+    assert_eq!(rc, 0, "{out}{err}");
+    assert!(out.contains("2 entries") && out.contains("consistent"), "{out}");
+    assert_eq!(
+        out.contains("not checked: the file check (SQLite integrity_check) does not apply to PostgreSQL"),
+        kind == Kind::Postgres,
+        "{out}"
+    );
+    let v = json(&place, &["ledger", "--account", &a.to_string(), "--json"]);
+    assert!(
+        v["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["amount_decimal"] == "10.00"),
+        "{v}"
+    );
+    assert_eq!(v["currency"]["currency"], "EUR", "{v}");
+    // a tampered entry is found on both engines
+    place.sql(
+        "UPDATE passbook_entries SET amount = amount + 1 WHERE id = (SELECT MIN(id) FROM passbook_entries)",
+        "UPDATE passbook_entries SET amount = amount + 1 WHERE id = (SELECT MIN(id) FROM passbook_entries)",
+    );
+    let (rc, out, _) = purse(&place, &["ledger", "check"]);
+    assert_eq!(rc, 1, "{out}");
+    assert!(out.contains("raw_mismatch"), "{out}");
+}
+
+fn lg_engine(kind: Kind) -> ledger::Engine {
+    match kind {
+        Kind::Sqlite => ledger::Engine::Sqlite,
+        Kind::Postgres => ledger::Engine::Postgres,
+    }
+}
+
 /// Several purses store syncs at once: every card's passbook is stored by four writers at the
 /// same moment (a retried sync racing its first attempt), cards of different writers pay each
 /// other (their rows are locked across transactions), and each round ends with the clear.
@@ -963,6 +1039,7 @@ engine_tests!(
     fraud_flags,
     newer_schema_is_refused,
     cli_json_and_text,
+    read_only_open_check_and_card_status,
     concurrent_writers_store_each_entry_once,
     reconcile_same_as_reference_on_generated_ledger,
     bench_load_equals_store,
