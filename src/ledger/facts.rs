@@ -109,16 +109,13 @@ impl Ledger {
     /// Cards the ledger knows (synced, bank cards, counterparties): (account, role, name).
     pub fn known_cards(&self) -> Result<Vec<KnownCard>> {
         self.db.read(|ex| {
-            ex.query("SELECT account, role, name FROM cards ORDER BY account", &[])?
-                .iter()
-                .map(|r| {
-                    Ok((
-                        r.text(0)?,
-                        r.opt_int(1)?.map(|x| x as u8),
-                        r.opt_text(2)?,
-                    ))
-                })
-                .collect()
+            ex.query(
+                "SELECT account, role, name FROM cards ORDER BY account",
+                &[],
+            )?
+            .iter()
+            .map(|r| Ok((r.text(0)?, r.opt_int(1)?.map(|x| x as u8), r.opt_text(2)?)))
+            .collect()
         })
     }
 }

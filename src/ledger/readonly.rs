@@ -144,7 +144,8 @@ impl Ledger {
     /// file never lists entries without a warning.
     /// On PostgreSQL there is no such pragma (the server checks its pages itself): `None`.
     pub fn quick_check(&self) -> Result<Option<Vec<String>>> {
-        self.with_sqlite(|c| pragma_check(c, "quick_check")).transpose()
+        self.with_sqlite(|c| pragma_check(c, "quick_check"))
+            .transpose()
     }
 }
 
@@ -205,8 +206,9 @@ fn open_postgres_read_only(url: &str) -> Result<Ledger> {
         > 0;
     let not_a_ledger = || LedgerError::NotALedger {
         path: PathBuf::from(&shown),
-        what: "not a ledger (a database without the ledger's tables; only `purse sync` creates them)"
-            .into(),
+        what:
+            "not a ledger (a database without the ledger's tables; only `purse sync` creates them)"
+                .into(),
     };
     if !has_schema {
         return Err(not_a_ledger());
