@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+use super::db::Db;
 use super::schema::SCHEMA_VERSION;
-use super::{Ledger, LedgerError, Result};
+use super::{is_postgres_url, redact_url, Ledger, LedgerError, Result};
 
 /// `file:` URI of `path` (percent-encoding what a URI would misread), `immutable=1` when asked.
 fn uri(path: &Path, immutable: bool) -> String {
@@ -48,8 +49,15 @@ impl Ledger {
     /// `NotALedger` when the file is not a ledger. On a read-only file or directory, or when a
     /// plain read-only open fails because nothing can be written there (no lock possible), the
     /// file is opened `immutable` (SQLite reads it as a plain file).
+    ///
+    /// A PostgreSQL URL has no file to check: it is a normal connection whose transactions
+    /// are all read-only (`default_transaction_read_only`), so nothing can be written through
+    /// it; the schema must be there already (`NotALedger` otherwise).
     pub fn open_read_only(path: impl AsRef<Path>) -> Result<Ledger> {
         let path = path.as_ref().to_path_buf();
+        if let Some(url) = path.to_str().filter(|u| is_postgres_url(u)) {
+            return open_postgres_read_only(url.trim());
+        }
         let md = match std::fs::metadata(&path) {
             Ok(m) => m,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
@@ -125,14 +133,19 @@ impl Ledger {
                 what: "not a ledger (an SQLite file without the ledger's tables)".into(),
             });
         }
-        Ok(Ledger { conn, path })
+        Ok(Ledger {
+            db: Db::sqlite(conn),
+            shown: path,
+        })
     }
 
     /// SQLite's `PRAGMA quick_check` (b-tree structure of every page, O(file size)): the list
     /// of problems, empty when the file is sound. Read commands run it at open so a damaged
     /// file never lists entries without a warning.
-    pub fn quick_check(&self) -> Result<Vec<String>> {
-        pragma_check(&self.conn, "quick_check")
+    /// On PostgreSQL there is no such pragma (the server checks its pages itself): `None`.
+    pub fn quick_check(&self) -> Result<Option<Vec<String>>> {
+        self.with_sqlite(|c| pragma_check(c, "quick_check"))
+            .transpose()
     }
 }
 
@@ -162,4 +175,61 @@ fn open_conn(path: &Path, immutable: bool) -> rusqlite::Result<Connection> {
     // Reading the header now turns "cannot lock / not a database" into an open error.
     c.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))?;
     Ok(c)
+}
+
+fn open_postgres_read_only(url: &str) -> Result<Ledger> {
+    let shown = redact_url(url);
+    let connect_err = |err| LedgerError::Connect {
+        url: shown.clone(),
+        err,
+    };
+    let mut cfg: postgres::Config = url.parse().map_err(connect_err)?;
+    if cfg.get_connect_timeout().is_none() {
+        cfg.connect_timeout(Duration::from_secs(10));
+    }
+    if cfg.get_application_name().is_none() {
+        cfg.application_name("purse (read-only)");
+    }
+    let mut client = cfg.connect(postgres::NoTls).map_err(connect_err)?;
+    // Every transaction of this session is read-only, the reads' own included: a bug in a
+    // read command cannot write the ledger.
+    client
+        .batch_execute("SET default_transaction_read_only TO on")
+        .map_err(connect_err)?;
+    let has_schema = client
+        .query_one(
+            "SELECT COUNT(*) FROM information_schema.tables
+             WHERE table_schema = current_schema() AND table_name = 'purse_schema'",
+            &[],
+        )?
+        .try_get::<_, i64>(0)?
+        > 0;
+    let not_a_ledger = || LedgerError::NotALedger {
+        path: PathBuf::from(&shown),
+        what:
+            "not a ledger (a database without the ledger's tables; only `purse sync` creates them)"
+                .into(),
+    };
+    if !has_schema {
+        return Err(not_a_ledger());
+    }
+    let v = client
+        .query_opt("SELECT version FROM purse_schema", &[])?
+        .map(|r| r.try_get::<_, i64>(0))
+        .transpose()?
+        .unwrap_or(0);
+    if v > SCHEMA_VERSION {
+        return Err(LedgerError::TooNew {
+            path: PathBuf::from(&shown),
+            found: v,
+            known: SCHEMA_VERSION,
+        });
+    }
+    if v < 1 {
+        return Err(not_a_ledger());
+    }
+    Ok(Ledger {
+        db: Db::postgres(client),
+        shown: PathBuf::from(&shown),
+    })
 }
