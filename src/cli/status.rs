@@ -287,7 +287,7 @@ pub fn run_exceptions(cli: &Cli, _a: &ExceptionsArgs) -> anyhow::Result<i32> {
                 e.passbook_index
             );
         }
-        println!("these payments were debited and never credited: the bank settles them (issue 4)");
+        println!("these payments were debited and never credited: the card hands them to its bank at the next sync, which settles them");
     }
     Ok(super::EXIT_OK)
 }
