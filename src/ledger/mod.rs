@@ -109,6 +109,31 @@ fn pg_text(e: &postgres::Error) -> String {
     }
 }
 
+/// A PostgreSQL session for the ledger: a 10 s connect timeout and an application name unless
+/// the URL sets them, then `session_sql` (the session's guarantees). Returns the client and the
+/// URL as shown to users (no password).
+pub(crate) fn connect_postgres(
+    url: &str,
+    app: &str,
+    session_sql: &str,
+) -> Result<(postgres::Client, String)> {
+    let shown = redact_url(url);
+    let connect_err = |err| LedgerError::Connect {
+        url: shown.clone(),
+        err,
+    };
+    let mut cfg: postgres::Config = url.parse().map_err(connect_err)?;
+    if cfg.get_connect_timeout().is_none() {
+        cfg.connect_timeout(Duration::from_secs(10));
+    }
+    if cfg.get_application_name().is_none() {
+        cfg.application_name(app);
+    }
+    let mut client = cfg.connect(postgres::NoTls).map_err(connect_err)?;
+    client.batch_execute(session_sql).map_err(connect_err)?;
+    Ok((client, shown))
+}
+
 /// Default ledger: `$PURSE_LEDGER` (a file, or a `postgres://` URL), else
 /// `~/.purse/ledger.sqlite`.
 pub fn default_path() -> PathBuf {
@@ -263,24 +288,9 @@ impl Ledger {
     }
 
     fn open_postgres(url: &str) -> Result<Ledger> {
-        let shown = redact_url(url);
-        let connect_err = |err| LedgerError::Connect {
-            url: shown.clone(),
-            err,
-        };
-        let mut cfg: postgres::Config = url.parse().map_err(connect_err)?;
-        if cfg.get_connect_timeout().is_none() {
-            cfg.connect_timeout(Duration::from_secs(10));
-        }
-        if cfg.get_application_name().is_none() {
-            cfg.application_name("purse");
-        }
-        let mut client = cfg.connect(postgres::NoTls).map_err(connect_err)?;
         // A commit returns only once it is on disk (and on synchronous standbys), whatever the
         // server's default: the card clears its passbook after our commit returned.
-        client
-            .batch_execute("SET synchronous_commit TO on")
-            .map_err(connect_err)?;
+        let (client, shown) = connect_postgres(url, "purse", "SET synchronous_commit TO on")?;
         let lg = Ledger {
             db: Db::postgres(client),
             shown: PathBuf::from(&shown),

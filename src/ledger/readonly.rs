@@ -8,7 +8,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags};
 
 use super::db::Db;
 use super::schema::SCHEMA_VERSION;
-use super::{is_postgres_url, redact_url, Ledger, LedgerError, Result};
+use super::{connect_postgres, is_postgres_url, Ledger, LedgerError, Result};
 
 /// `file:` URI of `path` (percent-encoding what a URI would misread), `immutable=1` when asked.
 fn uri(path: &Path, immutable: bool) -> String {
@@ -178,24 +178,13 @@ fn open_conn(path: &Path, immutable: bool) -> rusqlite::Result<Connection> {
 }
 
 fn open_postgres_read_only(url: &str) -> Result<Ledger> {
-    let shown = redact_url(url);
-    let connect_err = |err| LedgerError::Connect {
-        url: shown.clone(),
-        err,
-    };
-    let mut cfg: postgres::Config = url.parse().map_err(connect_err)?;
-    if cfg.get_connect_timeout().is_none() {
-        cfg.connect_timeout(Duration::from_secs(10));
-    }
-    if cfg.get_application_name().is_none() {
-        cfg.application_name("purse (read-only)");
-    }
-    let mut client = cfg.connect(postgres::NoTls).map_err(connect_err)?;
     // Every transaction of this session is read-only, the reads' own included: a bug in a
     // read command cannot write the ledger.
-    client
-        .batch_execute("SET default_transaction_read_only TO on")
-        .map_err(connect_err)?;
+    let (mut client, shown) = connect_postgres(
+        url,
+        "purse (read-only)",
+        "SET default_transaction_read_only TO on",
+    )?;
     let has_schema = client
         .query_one(
             "SELECT COUNT(*) FROM information_schema.tables
