@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use super::{
-    account_text, encode_entry, encode_exception, hexu, is_account_number, Account, EntryType,
+    account_text, encode_entry, encode_exception, is_account_number, Account, EntryType,
     ExceptionEntry, Ledger, PassbookEntry, RawEntry, RawException, Result, ENTRY_COLS,
 };
 
@@ -438,18 +438,7 @@ impl Ledger {
                 for raw in &c.exceptions {
                     let x = ExceptionEntry::parse(raw)
                         .map_err(|e| super::LedgerError::BadEntry(e.0))?;
-                    excs.extend(super::db::vals![
-                        &bank,
-                        &card,
-                        &raw[..],
-                        hexu(&x.tid),
-                        x.amount as i64,
-                        account_text(&x.account),
-                        x.date as i64,
-                        x.reason as i64,
-                        x.passbook_index as i64,
-                        sync_id
-                    ]);
+                    excs.extend(super::exception_vals(&bank, &card, raw, &x, sync_id));
                 }
                 n += c.entries.len();
             }
@@ -496,8 +485,7 @@ impl Ledger {
             insert_rows(tx, &format!("passbook_entries ({ENTRY_COLS})"), "", 16, &entries)?;
             insert_rows(
                 tx,
-                "exceptions (bank_account, card_account, raw, tid, amount, counterparty, day,
-                    reason, passbook_index, sync_id)",
+                &format!("exceptions ({})", super::EXCEPTION_COLS),
                 "",
                 10,
                 &excs,

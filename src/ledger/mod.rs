@@ -540,6 +540,32 @@ pub(crate) fn entry_vals(
     ]
 }
 
+/// The columns of `exceptions` that `exception_vals` fills, in order.
+pub(crate) const EXCEPTION_COLS: &str = "bank_account, card_account, raw, tid, amount, \
+    counterparty, day, reason, passbook_index, sync_id";
+
+/// The row of one exception-log entry (decoded columns from the card's bytes).
+pub(crate) fn exception_vals(
+    bank: &str,
+    card: &str,
+    raw: &RawException,
+    x: &ExceptionEntry,
+    sync_id: i64,
+) -> [Val; 10] {
+    vals![
+        bank,
+        card,
+        &raw[..],
+        hexu(&x.tid),
+        x.amount as i64,
+        account_text(&x.account),
+        x.date as i64,
+        x.reason as i64,
+        x.passbook_index as i64,
+        sync_id
+    ]
+}
+
 /// The body of `store_collection`'s transaction (re-run from the start if PostgreSQL asks).
 #[allow(clippy::too_many_arguments)]
 fn store_tx(
@@ -700,22 +726,12 @@ fn store_tx(
 
     for (raw, x) in extras.exceptions.iter().zip(exceptions) {
         let n = tx.execute(
-            "INSERT INTO exceptions (bank_account, card_account, raw, tid, amount,
-                 counterparty, day, reason, passbook_index, sync_id)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-             ON CONFLICT DO NOTHING",
-            &vals![
-                &bank,
-                &card,
-                &raw[..],
-                hexu(&x.tid),
-                x.amount as i64,
-                account_text(&x.account),
-                x.date as i64,
-                x.reason as i64,
-                x.passbook_index as i64,
-                sync_id
-            ],
+            &format!(
+                "INSERT INTO exceptions ({EXCEPTION_COLS})
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+                 ON CONFLICT DO NOTHING"
+            ),
+            &exception_vals(&bank, &card, raw, x, sync_id),
         )?;
         rep.exceptions_new += n as usize;
     }
