@@ -24,7 +24,7 @@ use purse::proto::consts::{Role, SecretRef, SlotState};
 use purse::proto::types::{format_amount, parse_amount, parse_date, today};
 use purse::transport::{Connection, Pcsc};
 
-use super::transfer::{read_secret, ENV_APPROVAL, ENV_PIN, ENV_TXKEY};
+use super::transfer::{read_secret, ENV_PIN};
 use super::Cli;
 
 /// Options shared by every command that crosses the link.
@@ -195,37 +195,7 @@ pub fn run_pay(cli: &Cli, a: &PayArgs) -> anyhow::Result<i32> {
                 _ => return Ok(None),
             }
         }
-        let mut s = Secrets::default();
-        let e = |e: anyhow::Error| e.to_string();
-        if plan.needs_pin {
-            s.pin = Some(
-                read_secret(
-                    ENV_PIN,
-                    &format!(
-                        "PIN of the paying card {} (amount above {})",
-                        p.name,
-                        p.amount(p.min_trans)
-                    ),
-                )
-                .map_err(e)?,
-            );
-        }
-        if plan.needs_txkey {
-            s.txkey = Some(
-                read_secret(
-                    ENV_TXKEY,
-                    &format!(
-                        "transaction key of {} (amount above {})",
-                        p.name,
-                        p.amount(p.max_trans)
-                    ),
-                )
-                .map_err(e)?,
-            );
-        }
-        if plan.needs_approval {
-            s.approval = Some(read_secret(ENV_APPROVAL, "center approval secret").map_err(e)?);
-        }
+        let s = super::transfer::plan_secrets(plan).map_err(|e| e.to_string())?;
         Ok(Some(s))
     };
     let opts = RunOptions {

@@ -178,22 +178,7 @@ pub fn run(cli: &Cli, a: &TransferArgs) -> anyhow::Result<i32> {
             ));
         }
     }
-    let mut secrets = Secrets::default();
-    if plan.needs_pin {
-        secrets.pin = Some(read_secret(
-            ENV_PIN,
-            &format!("PIN of the paying card {} (amount above {})", p.name, p.amount(p.min_trans)),
-        )?);
-    }
-    if plan.needs_txkey {
-        secrets.txkey = Some(read_secret(
-            ENV_TXKEY,
-            &format!("transaction key of {} (amount above {})", p.name, p.amount(p.max_trans)),
-        )?);
-    }
-    if plan.needs_approval {
-        secrets.approval = Some(read_secret(ENV_APPROVAL, "center approval secret")?);
-    }
+    let secrets = plan_secrets(&plan)?;
     let opts = RunOptions {
         auto_resume: !a.no_resume,
         expect_payee: expect,
@@ -245,4 +230,27 @@ pub fn report_error(cli: &Cli, e: &TransferError) -> i32 {
     }
     eprintln!("purse: {e}");
     e.exit_code()
+}
+
+/// The payer holder's secrets that `plan` needs (PIN above MIN_TRANS, transaction key above
+/// MAX_TRANS, approval for a center payout): from the environment or typed without echo.
+pub(crate) fn plan_secrets(plan: &xfer::Plan) -> anyhow::Result<Secrets> {
+    let p = &plan.payer;
+    let mut secrets = Secrets::default();
+    if plan.needs_pin {
+        secrets.pin = Some(read_secret(
+            ENV_PIN,
+            &format!("PIN of the paying card {} (amount above {})", p.name, p.amount(p.min_trans)),
+        )?);
+    }
+    if plan.needs_txkey {
+        secrets.txkey = Some(read_secret(
+            ENV_TXKEY,
+            &format!("transaction key of {} (amount above {})", p.name, p.amount(p.max_trans)),
+        )?);
+    }
+    if plan.needs_approval {
+        secrets.approval = Some(read_secret(ENV_APPROVAL, "center approval secret")?);
+    }
+    Ok(secrets)
 }
