@@ -484,7 +484,10 @@ mod tests {
             c[1] = 0x30;
             assert_eq!(trace_command(&c), "8030000103AABBCC");
         }
-        assert_eq!(trace_response(&h("AABB9000"), true), "<2 secret bytes redacted> 9000");
+        assert_eq!(
+            trace_response(&h("AABB9000"), true),
+            "<2 secret bytes redacted> 9000"
+        );
         assert_eq!(trace_response(&h("AABB9000"), false), "AABB9000");
         assert!(secret_answer(0x16));
         show_secrets_in_trace(true);

@@ -72,15 +72,25 @@ fn admin_needs_pin(b: &mut Bank) {
     }
     // CLI, wrong PIN: refused, nothing changed
     let (ra, rk) = readers(b, "admin", "branch");
-    let r = pin_env(b, "9999", &["admin", "rate", "--admin", &ra, "--bank", &rk, "3.65"]);
+    let r = pin_env(
+        b,
+        "9999",
+        &["admin", "rate", "--admin", &ra, "--bank", &rk, "3.65"],
+    );
     assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("wrong PIN, 2 tries left"), "{}", r.stderr);
     assert_eq!(bank_files(b, "branch").rate, 0);
     // CLI, right PIN
-    let r = pin_env(b, "1234", &["admin", "rate", "--admin", &ra, "--bank", &rk, "3.65"]);
+    let r = pin_env(
+        b,
+        "1234",
+        &["admin", "rate", "--admin", &ra, "--bank", &rk, "3.65"],
+    );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("3.6500 % a year"), "{}", r.stdout);
-    let r = b.desk.purse(&["--json", "admin", "bad-card", "list", "--bank", &rk]);
+    let r = b
+        .desk
+        .purse(&["--json", "admin", "bad-card", "list", "--bank", &rk]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let j = r.json();
     assert_eq!(j["rate"], "3.6500");
@@ -105,7 +115,10 @@ fn op_checks_and_range_refusal(b: &mut Bank) {
         b,
         "admin",
         "branch",
-        AdminOp::SetRange { low: acct(&p, 0), high: acct("20000000", 5) },
+        AdminOp::SetRange {
+            low: acct(&p, 0),
+            high: acct("20000000", 5),
+        },
     )
     .unwrap_err();
     assert!(matches!(e, AdminError::Invalid(_)), "{e}");
@@ -113,23 +126,59 @@ fn op_checks_and_range_refusal(b: &mut Bank) {
         b,
         "admin",
         "branch",
-        AdminOp::SetRange { low: acct(&p, 9), high: acct(&p, 5) },
+        AdminOp::SetRange {
+            low: acct(&p, 9),
+            high: acct(&p, 5),
+        },
     )
     .unwrap_err();
     assert!(e.to_string().contains("above"), "{e}");
     // an account outside the bank card's range: the bank card refuses (9D21)
-    let e = admin_op(b, "admin", "branch", AdminOp::BadCardAdd { account: acct("20000000", 5) })
-        .unwrap_err();
+    let e = admin_op(
+        b,
+        "admin",
+        "branch",
+        AdminOp::BadCardAdd {
+            account: acct("20000000", 5),
+        },
+    )
+    .unwrap_err();
     assert_eq!(sw_admin(&e), Some(0x9D21), "{e}");
     assert!(e.to_string().contains("does not serve"), "{e}");
     // CLI range: a user card as "bank" is refused before any PIN is asked
     let (ra, ru) = readers(b, "admin", "bob");
-    let r = pin_env(b, "1234", &["admin", "range", "--admin", &ra, "--bank", &ru, &acct(&p, 0).to_string(), &acct(&p, 9_999_999).to_string()]);
+    let r = pin_env(
+        b,
+        "1234",
+        &[
+            "admin",
+            "range",
+            "--admin",
+            &ra,
+            "--bank",
+            &ru,
+            &acct(&p, 0).to_string(),
+            &acct(&p, 9_999_999).to_string(),
+        ],
+    );
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("not a bank card"), "{}", r.stderr);
     // CLI range on the branch: same as the default block, allowed
     let (ra, rk) = readers(b, "admin", "branch");
-    let r = pin_env(b, "1234", &["admin", "range", "--admin", &ra, "--bank", &rk, &acct(&p, 0).to_string(), &acct(&p, 9_999_999).to_string()]);
+    let r = pin_env(
+        b,
+        "1234",
+        &[
+            "admin",
+            "range",
+            "--admin",
+            &ra,
+            "--bank",
+            &rk,
+            &acct(&p, 0).to_string(),
+            &acct(&p, 9_999_999).to_string(),
+        ],
+    );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     let f = bank_files(b, "branch");
     assert_eq!((f.low, f.high), (acct(&p, 0), acct(&p, 9_999_999)));
@@ -137,7 +186,9 @@ fn op_checks_and_range_refusal(b: &mut Bank) {
 
 fn replay_admin_op_refused(b: &mut Bank) {
     let p = prefix_of(b, "branch");
-    let op = AdminOp::BadCardAdd { account: acct(&p, 7_000_001) };
+    let op = AdminOp::BadCardAdd {
+        account: acct(&p, 7_000_001),
+    };
     ensure_pair(b, "admin", "branch");
     let mut a = b.open("admin");
     let mut k = b.open("branch");
@@ -151,7 +202,9 @@ fn replay_admin_op_refused(b: &mut Bank) {
     assert!(ack.changed && ack.count == 1, "{ack:?}");
     // replay A2|A3 into a fresh bank session: the bank's R1 differs -> 9D03, nothing applied
     a.verify(SecretRef::Pin, PIN).unwrap();
-    let remove = AdminOp::BadCardRemove { account: acct(&p, 7_000_001) };
+    let remove = AdminOp::BadCardRemove {
+        account: acct(&p, 7_000_001),
+    };
     let hello = a.admin_init_admin(&remove.request(DATE)).unwrap();
     let _a1 = k.admin_init_bank(hello).unwrap();
     let e = k.admin_apply(&a2a3).unwrap_err();
@@ -177,14 +230,29 @@ fn bad_card_1200_entries(b: &mut Bank) {
     let have = bank_files(b, "branch").count as u32; // 1 from the replay case
     let (ra, rk) = readers(b, "admin", "branch");
     // alice first, through the CLI
-    let r = pin_env(b, "1234", &["admin", "bad-card", "add", "--admin", &ra, "--bank", &rk, &alice.to_string()]);
+    let r = pin_env(
+        b,
+        "1234",
+        &[
+            "admin",
+            "bad-card",
+            "add",
+            "--admin",
+            &ra,
+            "--bank",
+            &rk,
+            &alice.to_string(),
+        ],
+    );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("listed"), "{}", r.stdout);
     // fill up to 1 200 in one CLI run (one op per account, card to card, 6 APDUs each)
     let fill: Vec<String> = (0..(1200 - have - 1))
         .map(|i| acct(&p, 5_000_000 + i).to_string())
         .collect();
-    let mut args: Vec<&str> = vec!["--json", "admin", "bad-card", "add", "--admin", &ra, "--bank", &rk];
+    let mut args: Vec<&str> = vec![
+        "--json", "admin", "bad-card", "add", "--admin", &ra, "--bank", &rk,
+    ];
     args.extend(fill.iter().map(String::as_str));
     let t = Instant::now();
     let r = pin_env(b, "1234", &args);
@@ -200,9 +268,14 @@ fn bad_card_1200_entries(b: &mut Bank) {
     assert_eq!(j["ops"].as_array().unwrap().last().unwrap()["count"], 1200);
     // list: 30 pages, every account there
     let t = Instant::now();
-    let r = b.desk.purse(&["--json", "admin", "bad-card", "list", "--bank", &rk]);
+    let r = b
+        .desk
+        .purse(&["--json", "admin", "bad-card", "list", "--bank", &rk]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    eprintln!("  listed 1200 entries in {:.2} s", t.elapsed().as_secs_f64());
+    eprintln!(
+        "  listed 1200 entries in {:.2} s",
+        t.elapsed().as_secs_f64()
+    );
     let j = r.json();
     assert_eq!(j["count"], 1200);
     let listed: std::collections::BTreeSet<String> = j["entries"]
@@ -218,10 +291,26 @@ fn bad_card_1200_entries(b: &mut Bank) {
     assert_eq!(f.pages_read, 30);
     // the 1 201st is refused with advice; an account already listed is "no change"
     let extra = acct(&p, 6_999_999).to_string();
-    let r = pin_env(b, "1234", &["admin", "bad-card", "add", "--admin", &ra, "--bank", &rk, &extra]);
+    let r = pin_env(
+        b,
+        "1234",
+        &[
+            "admin", "bad-card", "add", "--admin", &ra, "--bank", &rk, &extra,
+        ],
+    );
     assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
-    assert!(r.stderr.contains("remove expired entries first") && r.stderr.contains("9D23"), "{}", r.stderr);
-    let o = admin_op(b, "admin", "branch", purse::flows::admin::AdminOp::BadCardAdd { account: alice }).unwrap();
+    assert!(
+        r.stderr.contains("remove expired entries first") && r.stderr.contains("9D23"),
+        "{}",
+        r.stderr
+    );
+    let o = admin_op(
+        b,
+        "admin",
+        "branch",
+        purse::flows::admin::AdminOp::BadCardAdd { account: alice },
+    )
+    .unwrap();
     assert!(!o.changed && o.count == 1200, "{o:?}");
     // human list
     let r = b.desk.purse(&["admin", "bad-card", "list", "--bank", &rk]);
@@ -244,7 +333,9 @@ fn listed_card_invalidated(b: &mut Bank) {
     assert!(r.stdout.to_lowercase().contains("invalid"), "{}", r.stdout);
     // the CLI says what happened, not "run genesis or issue"
     let rs = b.ensure(&["alice", "bob"]);
-    let r = b.desk.purse(&["transfer", "--from", &rs[0], "--to", &rs[1], "1.00", "--yes"]);
+    let r = b.desk.purse(&[
+        "transfer", "--from", &rs[0], "--to", &rs[1], "1.00", "--yes",
+    ]);
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("invalidated by its bank"), "{}", r.stderr);
     assert!(!r.stderr.contains("genesis"), "{}", r.stderr);
@@ -259,10 +350,19 @@ fn listed_card_invalidated(b: &mut Bank) {
 fn remove_only_after_expiry(b: &mut Bank) {
     let alice = b.status("alice").account;
     let mut date = b.status("center").key_date;
-    let e0 = bank_files(b, "branch").find(&alice).expect("alice listed").epochs;
+    let e0 = bank_files(b, "branch")
+        .find(&alice)
+        .expect("alice listed")
+        .epochs;
     assert!(e0 < 7);
     for epoch in e0..7 {
-        let e = admin_op(b, "admin", "branch", AdminOp::BadCardRemove { account: alice }).unwrap_err();
+        let e = admin_op(
+            b,
+            "admin",
+            "branch",
+            AdminOp::BadCardRemove { account: alice },
+        )
+        .unwrap_err();
         match e {
             AdminError::NotExpired { epochs, .. } => assert_eq!(epochs, epoch),
             other => panic!("epoch {epoch}: {other}"),
@@ -274,14 +374,33 @@ fn remove_only_after_expiry(b: &mut Bank) {
     let f = bank_files(b, "branch");
     assert!(f.find(&alice).unwrap().removable);
     let (ra, rk) = readers(b, "admin", "branch");
-    let r = pin_env(b, "1234", &["admin", "bad-card", "remove", "--admin", &ra, "--bank", &rk, &alice.to_string()]);
+    let r = pin_env(
+        b,
+        "1234",
+        &[
+            "admin",
+            "bad-card",
+            "remove",
+            "--admin",
+            &ra,
+            "--bank",
+            &rk,
+            &alice.to_string(),
+        ],
+    );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("removed"), "{}", r.stdout);
     let f = bank_files(b, "branch");
     assert_eq!(f.count, 1199);
     assert!(f.find(&alice).is_none());
     // not listed at all: said so
-    let e = admin_op(b, "admin", "branch", AdminOp::BadCardRemove { account: alice }).unwrap_err();
+    let e = admin_op(
+        b,
+        "admin",
+        "branch",
+        AdminOp::BadCardRemove { account: alice },
+    )
+    .unwrap_err();
     assert!(matches!(e, AdminError::NotListed { .. }), "{e}");
     // the invalidated card stays invalidated
     assert_eq!(b.status("alice").life, Life::Invalidated);
@@ -295,7 +414,10 @@ fn range_refuses_at_sync(b: &mut Bank) {
         b,
         "admin",
         "branch",
-        AdminOp::SetRange { low: acct(&p, serial + 1), high: acct(&p, 9_999_999) },
+        AdminOp::SetRange {
+            low: acct(&p, serial + 1),
+            high: acct(&p, 9_999_999),
+        },
     )
     .unwrap();
     assert!(o.changed);
@@ -310,7 +432,16 @@ fn range_refuses_at_sync(b: &mut Bank) {
     b.assert_clear(&["bob", "branch"], "after the refused sync");
     assert_eq!(b.balance("bob"), bal);
     b.assert_conserved("after a refused sync");
-    admin_op(b, "admin", "branch", AdminOp::SetRange { low: acct(&p, 0), high: acct(&p, 9_999_999) }).unwrap();
+    admin_op(
+        b,
+        "admin",
+        "branch",
+        AdminOp::SetRange {
+            low: acct(&p, 0),
+            high: acct(&p, 9_999_999),
+        },
+    )
+    .unwrap();
     sync_ok(b, "branch", "bob");
 }
 
@@ -325,7 +456,12 @@ fn rate_change_changes_interest(b: &mut Bank) {
     let s = epoch_down(b, date, None, &["bob"]);
     let days = (date - st.interest_date) as u32;
     let i1 = s.last().unwrap().interest;
-    assert_eq!(i1, expected_interest(st.balance, r1, days), "bob {} × {r1:08X} × {days} days", st.balance);
+    assert_eq!(
+        i1,
+        expected_interest(st.balance, r1, days),
+        "bob {} × {r1:08X} × {days} days",
+        st.balance
+    );
     assert!(i1 > 0);
     assert_eq!(b.status("bob").interest_date, date);
     admin_op(b, "admin", "branch", AdminOp::SetRate { rate: r2 }).unwrap();

@@ -10,7 +10,10 @@ fn demo_runs_to_completion() {
     // beside another running desk, on ports we choose (`--port`)
     let _other = common::TestDesk::start(2);
     let port = common::free_ports(2);
-    let dir = tempfile::Builder::new().prefix("purse-demo-test-").tempdir().unwrap();
+    let dir = tempfile::Builder::new()
+        .prefix("purse-demo-test-")
+        .tempdir()
+        .unwrap();
     let desk = dir.path().join("desk");
     let out = Command::new(env!("CARGO_BIN_EXE_purse"))
         .env_remove("PCSCLITE_CSOCK_NAME")
@@ -45,7 +48,10 @@ fn demo_runs_to_completion() {
     // every user sync paid interest and cleared the passbook
     assert!(so.contains("cleared on the card"), "{so}");
     assert!(!so.contains("NOT cleared"), "{so}");
-    assert!(desk.join("ledger.sqlite").is_file(), "--keep left no ledger");
+    assert!(
+        desk.join("ledger.sqlite").is_file(),
+        "--keep left no ledger"
+    );
     // the kept desk is stopped
     let st = Command::new(env!("CARGO_BIN_EXE_purse"))
         .env_remove("PCSCLITE_CSOCK_NAME")

@@ -296,7 +296,10 @@ fn six_slots_hold_six_cards_at_once() {
     let desk = TestDesk::start(6);
     let readers = desk.readers();
     assert_eq!(readers.len(), 6, "{readers:?}");
-    let names: Vec<&str> = readers.iter().map(|r| r["name"].as_str().unwrap_or("")).collect();
+    let names: Vec<&str> = readers
+        .iter()
+        .map(|r| r["name"].as_str().unwrap_or(""))
+        .collect();
     let mut uniq = names.clone();
     uniq.dedup();
     assert_eq!(uniq.len(), 6, "reader names must differ: {names:?}");
@@ -307,7 +310,10 @@ fn six_slots_hold_six_cards_at_once() {
         assert_eq!(ins["slot"], i as u64, "{ins}");
     }
     let readers = desk.readers();
-    assert!(readers.iter().all(|r| r["card_present"] == true), "{readers:?}");
+    assert!(
+        readers.iter().all(|r| r["card_present"] == true),
+        "{readers:?}"
+    );
     for i in 0..6 {
         // each card counts on its own: the k-th card has seen k+1 COUNTs after this loop
         for _ in 0..=i {
@@ -317,7 +323,11 @@ fn six_slots_hold_six_cards_at_once() {
     }
     for i in 0..6 {
         let r = desk.apdu(&i.to_string(), &[SELECT_HELLO, HELLO_COUNT]);
-        assert_eq!(r[1].0, format!("{:08X}", i + 2), "slot {i} answered for another card: {r:?}");
+        assert_eq!(
+            r[1].0,
+            format!("{:08X}", i + 2),
+            "slot {i} answered for another card: {r:?}"
+        );
     }
 }
 
@@ -338,7 +348,10 @@ fn tear_stays_armed_until_kth_write_and_reports_where() {
     assert_eq!(r[2].0, "00000002");
     let cards: serde_json::Value =
         serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
-    assert_eq!(cards[0]["tear"], "2", "still armed after one write: {cards}");
+    assert_eq!(
+        cards[0]["tear"], "2",
+        "still armed after one write: {cards}"
+    );
     // second COUNT: write 2 fires
     let r = desk.purse(&["--reader", "0", "apdu", HELLO_COUNT]);
     assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
@@ -348,7 +361,10 @@ fn tear_stays_armed_until_kth_write_and_reports_where() {
     assert_eq!(fired["apdu_header"], "80100000", "{info}");
     assert_eq!(fired["apdu_number"], 5, "5th APDU since arming: {info}");
     assert_eq!(fired["write_in_apdu"], 1, "{info}");
-    assert!(info["tear"]["armed"].is_null(), "disarmed once fired: {info}");
+    assert!(
+        info["tear"]["armed"].is_null(),
+        "disarmed once fired: {info}"
+    );
     let out = desk.ok(&["desk", "cards"]);
     assert!(out.contains("tear fired at write 2 of APDU 5"), "{out}");
 
@@ -357,9 +373,15 @@ fn tear_stays_armed_until_kth_write_and_reports_where() {
     let count = loop {
         let r = desk.purse(&["--json", "--reader", "0", "apdu", SELECT_HELLO, HELLO_READ]);
         if r.code == 0 {
-            break r.json()["exchanges"][1]["data"].as_str().unwrap().to_string();
+            break r.json()["exchanges"][1]["data"]
+                .as_str()
+                .unwrap()
+                .to_string();
         }
-        assert!(t.elapsed() < std::time::Duration::from_secs(5), "card did not come back");
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(5),
+            "card did not come back"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     };
     assert_eq!(count, "00000002", "the torn COUNT rolled back");

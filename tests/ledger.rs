@@ -663,7 +663,12 @@ fn read_only_open_check_and_card_status(kind: Kind) {
     let st = ro.card_statuses().unwrap();
     assert_eq!(st.len(), 1);
     assert_eq!(
-        (st[0].account.as_str(), st[0].currency, st[0].decimals, st[0].balance),
+        (
+            st[0].account.as_str(),
+            st[0].currency,
+            st[0].decimals,
+            st[0].balance
+        ),
         (a.to_string().as_str(), 978, 2, 900)
     );
     assert_eq!(ro.known_cards().unwrap().len(), 3);
@@ -680,9 +685,14 @@ fn read_only_open_check_and_card_status(kind: Kind) {
 
     let (rc, out, err) = purse(&place, &["ledger", "check"]);
     assert_eq!(rc, 0, "{out}{err}");
-    assert!(out.contains("2 entries") && out.contains("consistent"), "{out}");
+    assert!(
+        out.contains("2 entries") && out.contains("consistent"),
+        "{out}"
+    );
     assert_eq!(
-        out.contains("not checked: the file check (SQLite integrity_check) does not apply to PostgreSQL"),
+        out.contains(
+            "not checked: the file check (SQLite integrity_check) does not apply to PostgreSQL"
+        ),
         kind == Kind::Postgres,
         "{out}"
     );

@@ -85,7 +85,11 @@ fn random_and_mutated_inputs_never_panic() {
             d
         };
         let r = std::panic::catch_unwind(|| parse_untrusted(&data));
-        assert!(r.is_ok(), "input #{i} ({}) made the parser panic", hex::encode(&data));
+        assert!(
+            r.is_ok(),
+            "input #{i} ({}) made the parser panic",
+            hex::encode(&data)
+        );
     }
 }
 
@@ -99,12 +103,19 @@ fn frames_round_trip_and_refuse_illegal_lengths() {
         assert_eq!((b, used), (&body[..], len + 2));
         // every strict prefix asks for more, never misparses
         for cut in [0, 1, 2, len / 2 + 2, len + 1] {
-            assert_eq!(decode_frame(&f[..cut]).unwrap(), None, "len {len} cut {cut}");
+            assert_eq!(
+                decode_frame(&f[..cut]).unwrap(),
+                None,
+                "len {len} cut {cut}"
+            );
         }
     }
     for len in [MAX_FRAME + 1, 0xFFFF] {
         let f = (len as u16).to_be_bytes();
         assert!(matches!(decode_frame(&f), Err(LinkError::TooLarge { .. })));
     }
-    assert!(matches!(decode_frame(&[0, 0, 1]), Err(LinkError::EmptyFrame)));
+    assert!(matches!(
+        decode_frame(&[0, 0, 1]),
+        Err(LinkError::EmptyFrame)
+    ));
 }

@@ -40,7 +40,11 @@ fn fifty_entries_then_sync(b: &mut Bank) {
     b.assert_conserved("passbook full");
     // the 51st is refused, clearly
     let e = b.pay("alice", "bob", 100).unwrap_err();
-    assert!(e.to_string().contains("passbook is full: sync it with the bank"), "{e}");
+    assert!(
+        e.to_string()
+            .contains("passbook is full: sync it with the bank"),
+        "{e}"
+    );
     let e = pay_card(b, "alice", "bob", 100).unwrap_err();
     assert_eq!(sw_of(&e), Some(0x9D08), "{e}");
     assert!(e.to_string().contains("passbook full"), "{e}");
@@ -53,8 +57,15 @@ fn fifty_entries_then_sync(b: &mut Bank) {
     let s = sync_ok(b, "branch", "alice");
     assert_eq!(s.fed, 50, "{s:?}");
     assert!(s.cleared, "{s:?}");
-    eprintln!("  sync of a 50-entry passbook: {} APDUs, {} ms", s.apdus, s.millis);
-    assert!(s.apdus <= 29 + 8, "APDUs per sync {} (12.4: ≤ 29 + status reads)", s.apdus);
+    eprintln!(
+        "  sync of a 50-entry passbook: {} APDUs, {} ms",
+        s.apdus, s.millis
+    );
+    assert!(
+        s.apdus <= 29 + 8,
+        "APDUs per sync {} (12.4: ≤ 29 + status reads)",
+        s.apdus
+    );
     assert_eq!(b.status("alice").passbook_count, 0);
     assert_eq!(ledger_entries(b, &alice), before + 50);
     // a second sync stores nothing twice
@@ -81,12 +92,16 @@ fn bank_ring_never_full(b: &mut Bank) {
         pay_card(b, "alice", "branch", 10 + i).unwrap_or_else(|e| panic!("deposit {i}: {e}"));
     }
     let st = b.status("branch");
-    assert_eq!(st.passbook_count, 50, "a bank card's passbook is a ring of 50");
+    assert_eq!(
+        st.passbook_count, 50,
+        "a bank card's passbook is a ring of 50"
+    );
     pay_card(b, "branch", "bob", 10).expect("branch pays with a full ring");
     assert_eq!(b.status("branch").passbook_count, 50);
     b.assert_conserved("ring");
     // the host must not refuse a bank card with 50 entries either (protocol.md 12.2)
-    b.pay("branch", "bob", 10).expect("host precheck treats a bank ring as never full");
+    b.pay("branch", "bob", 10)
+        .expect("host precheck treats a bank ring as never full");
     assert_eq!(b.status("branch").passbook_count, 50);
     b.assert_conserved("ring");
 }

@@ -25,7 +25,10 @@ fn patent_figures() {
         &mut bank,
         &[
             ("key_expiry_after_three_missed_epochs", key_expiry),
-            ("interest_exact_over_many_days_conserved", interest_exact_conserved),
+            (
+                "interest_exact_over_many_days_conserved",
+                interest_exact_conserved,
+            ),
         ],
     );
 }
@@ -47,7 +50,10 @@ fn key_expiry(b: &mut Bank) {
     assert!(e.to_string().contains("sync"), "host precheck: {e}");
     let e = pay_card(b, "alice", "bob", 100).unwrap_err();
     assert_eq!(sw_of(&e), Some(0x9D02), "{e}");
-    assert!(e.to_string().contains("sync the older card with its bank"), "{e}");
+    assert!(
+        e.to_string().contains("sync the older card with its bank"),
+        "{e}"
+    );
     let e = pay_card(b, "bob", "alice", 100).unwrap_err();
     assert!(matches!(sw_of(&e), Some(0x9D02) | Some(0x9D25)), "{e}");
     date += 1;
@@ -104,7 +110,12 @@ fn interest_exact_conserved(b: &mut Bank) {
             .map(|n| b.status(n))
             .collect();
         date += days;
-        let s = epoch_down(b, date, if step == 1 { Some(r_center) } else { None }, &users);
+        let s = epoch_down(
+            b,
+            date,
+            if step == 1 { Some(r_center) } else { None },
+            &users,
+        );
         // every level paid exactly floor(balance × RATE × days / 2^32), out of its bank's balance
         let rates = [r_center, r_region, r_branch, r_branch, r_branch];
         for (i, (st, sy)) in before.iter().zip(&s).enumerate() {
@@ -125,11 +136,21 @@ fn interest_exact_conserved(b: &mut Bank) {
     // the invalidated card's value stays counted
     let carol = b.status("carol").account;
     sync_ok(b, "center", "admin2"); // 3 epochs behind: the admin card syncs with the center first
-    admin_op(b, "admin2", "branch", AdminOp::BadCardAdd { account: carol }).unwrap();
+    admin_op(
+        b,
+        "admin2",
+        "branch",
+        AdminOp::BadCardAdd { account: carol },
+    )
+    .unwrap();
     let bal = b.status("carol").balance;
     let s = sync_ok(b, "branch", "carol");
     assert!(s.invalidated);
     let reads = invalidated_reads(b, "carol", ["bob", "branch"]);
     b.assert_conserved("after invalidating carol");
-    assert_eq!(reads, Ok(bal), "an invalidated card still shows its frozen value");
+    assert_eq!(
+        reads,
+        Ok(bal),
+        "an invalidated card still shows its frozen value"
+    );
 }

@@ -20,9 +20,15 @@ fn privacy() {
     run_cases(
         &mut bank,
         &[
-            ("set_privacy_needs_empty_passbook", set_privacy_needs_empty_passbook),
+            (
+                "set_privacy_needs_empty_passbook",
+                set_privacy_needs_empty_passbook,
+            ),
             ("private_sends_sig", private_sends_sig),
-            ("private_no_interest_passbook_not_handed_over", private_no_interest),
+            (
+                "private_no_interest_passbook_not_handed_over",
+                private_no_interest,
+            ),
             ("privacy_off_again", privacy_off_again),
             ("issued_private_from_the_cli", issued_private),
         ],
@@ -50,7 +56,11 @@ fn set_privacy_needs_empty_passbook(b: &mut Bank) {
     // CLI: refused before the card is asked, with the advice
     let r = privacy_cli(b, "alice", "on");
     assert_ne!(r.code, 0);
-    assert!(r.stderr.contains("sync the card with its bank first"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("sync the card with its bank first"),
+        "{}",
+        r.stderr
+    );
     // card: PIN needed, then 6985 with a non-empty passbook
     {
         let mut c = b.open("alice");
@@ -104,7 +114,10 @@ fn private_sends_sig(b: &mut Bank) {
         assert_ne!(e.account, alice);
         assert_eq!(e.name, "ALICE", "the public name still shows");
     }
-    assert_ne!(last3[0].account, last3[1].account, "a new pseudonym per transfer");
+    assert_ne!(
+        last3[0].account, last3[1].account,
+        "a new pseudonym per transfer"
+    );
     assert_ne!(last3[1].account, last3[2].account);
     // alice's own passbook shows bob's real account
     let mut c = b.open("alice");
@@ -136,7 +149,9 @@ fn private_sends_sig(b: &mut Bank) {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|e| e["account"] == "private" && e["signature"].as_str().is_some_and(|s| s.starts_with('F')))
+        .filter(|e| {
+            e["account"] == "private" && e["signature"].as_str().is_some_and(|s| s.starts_with('F'))
+        })
         .count();
     assert_eq!(privates, 3, "{j}");
     b.assert_conserved("after private payments");
@@ -159,7 +174,11 @@ fn private_no_interest(b: &mut Bank) {
     assert_eq!(a1.balance, a0.balance);
     assert_eq!(a1.interest_date, date);
     assert_eq!(a1.passbook_count, 0, "wiped, not handed over");
-    assert_eq!(ledger_entries(b, &alice), stored_before, "no entry of alice stored");
+    assert_eq!(
+        ledger_entries(b, &alice),
+        stored_before,
+        "no entry of alice stored"
+    );
     // bob (public): interest at the branch's rate, passbook collected
     let days = (date - b0.interest_date) as u32;
     assert_eq!(sb.interest, expected_interest(b0.balance, rate, days));
@@ -179,7 +198,11 @@ fn privacy_off_again(b: &mut Bank) {
     c.verify(SecretRef::Pin, PIN).unwrap();
     let n = c.get_status().unwrap().passbook_count;
     let pb = c.read_passbook_all(n).unwrap();
-    assert_eq!(pb.last().unwrap().account, alice, "public again: the account shows");
+    assert_eq!(
+        pb.last().unwrap().account,
+        alice,
+        "public again: the account shows"
+    );
     drop(c);
     b.assert_conserved("end");
 }
@@ -192,23 +215,56 @@ fn issued_private(b: &mut Bank) {
         .desk
         .cmd()
         .env("PURSE_PIN", "1234")
-        .env("PURSE_APPROVAL_SECRET", std::str::from_utf8(APPROVAL).unwrap())
+        .env(
+            "PURSE_APPROVAL_SECRET",
+            std::str::from_utf8(APPROVAL).unwrap(),
+        )
         .env("PURSE_NEW_PIN", "1234")
         .env("PURSE_NEW_TXKEY", "")
         .args([
-            "--json", "issue", "--issuer", &rc, "--card", &rn, "--role", "user", "--name", "CAROL",
-            "--dev", "--private", "--min", "5.00", "--date", "2026-01-04",
+            "--json",
+            "issue",
+            "--issuer",
+            &rc,
+            "--card",
+            &rn,
+            "--role",
+            "user",
+            "--name",
+            "CAROL",
+            "--dev",
+            "--private",
+            "--min",
+            "5.00",
+            "--date",
+            "2026-01-04",
         ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     b.system.push("carol".into());
     assert!(is_private(&b.status("carol")));
     // only user cards can be private
     let out = b
         .desk
         .cmd()
-        .args(["issue", "--issuer", &rc, "--card", &rn, "--role", "branch", "--name", "X", "--dev", "--private"])
+        .args([
+            "issue",
+            "--issuer",
+            &rc,
+            "--card",
+            &rn,
+            "--role",
+            "branch",
+            "--name",
+            "X",
+            "--dev",
+            "--private",
+        ])
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("only user cards can be private"));
@@ -219,7 +275,10 @@ fn issued_private(b: &mut Bank) {
     k.verify(SecretRef::Pin, PIN).unwrap();
     let n = k.get_status().unwrap().passbook_count;
     let last = k.read_passbook(n - 1, 1).unwrap().remove(0);
-    assert!(is_private_sig(&last.account) && last.account != carol, "{last:?}");
+    assert!(
+        is_private_sig(&last.account) && last.account != carol,
+        "{last:?}"
+    );
     drop(k);
     b.assert_conserved("issued private");
 }

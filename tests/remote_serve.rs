@@ -72,7 +72,11 @@ fn serve(b: &Bank, side: Side, banks: &[&str], extra: &[&str]) -> Server {
     c.env("PURSE_BANK_PIN", "1234");
     let mut p = Proc::spawn(c, "serve");
     p.wait_err("listening on", 30);
-    let client_side = if side == Side::A { Side::B } else { Side::Loopback };
+    let client_side = if side == Side::A {
+        Side::B
+    } else {
+        Side::Loopback
+    };
     Server {
         proc: p,
         connect,

@@ -21,7 +21,10 @@ fn resume() {
             ("drop_each_packet_then_resume", drop_each_packet_then_resume),
             ("replay_p4_and_ack_refused", replay_p4_and_ack_refused),
             ("nack_refunds_once", nack_refunds_once),
-            ("abandon_expected_from_third_card", abandon_expected_from_third_card),
+            (
+                "abandon_expected_from_third_card",
+                abandon_expected_from_third_card,
+            ),
             ("give_up_records_exception", give_up_records_exception),
             ("cli_resume", cli_resume),
         ],
@@ -30,7 +33,13 @@ fn resume() {
 
 /// Relay a transfer alice -> bob of `a` by hand, stopping after step `upto` (1..=6).
 /// Returns (TID, P4, ACK) as far as they exist.
-fn relay(b: &Bank, from: &str, to: &str, a: u32, upto: u8) -> ([u8; 6], Option<Vec<u8>>, Option<Vec<u8>>) {
+fn relay(
+    b: &Bank,
+    from: &str,
+    to: &str,
+    a: u32,
+    upto: u8,
+) -> ([u8; 6], Option<Vec<u8>>, Option<Vec<u8>>) {
     let mut p = b.open(from);
     let mut q = b.open(to);
     let hello = q.xfer_payee_init(a, DATE).unwrap();
@@ -88,7 +97,11 @@ fn drop_each_packet_then_resume(b: &mut Bank) {
         };
         assert_eq!(kinds, want, "step {upto}: {}", rep.summary());
         let delta = if moved { 100 } else { 0 };
-        assert_eq!((b.balance("alice"), b.balance("bob")), (a0 - delta, b0 + delta), "step {upto}");
+        assert_eq!(
+            (b.balance("alice"), b.balance("bob")),
+            (a0 - delta, b0 + delta),
+            "step {upto}"
+        );
         b.assert_clear(&["alice", "bob"], &format!("step {upto}"));
         // exactly once
         assert!(b.resume("alice", "bob").actions.is_empty());
@@ -104,12 +117,22 @@ fn replay_p4_and_ack_refused(b: &mut Bank) {
     let e = b.open("bob").xfer_payee_p4(&p4).expect_err("P4 replay");
     assert_eq!(sw_card(&e), Some(0x9D0C), "{e}");
     // T2: ACK after the payer cleared
-    let e = b.open("alice").xfer_payer_ack(&ack).expect_err("ACK replay");
+    let e = b
+        .open("alice")
+        .xfer_payer_ack(&ack)
+        .expect_err("ACK replay");
     assert_eq!(sw_card(&e), Some(0x9D0B), "{e}");
     // resume fetches stored outcomes only for pending transfers
-    let e = b.open("alice").resume_get_p4(&tid).expect_err("nothing pending");
+    let e = b
+        .open("alice")
+        .resume_get_p4(&tid)
+        .expect_err("nothing pending");
     assert_eq!(sw_card(&e), Some(0x9D0B), "{e}");
-    assert_eq!(st, (b.status("alice"), b.status("bob")), "a replay changed state (or BAD_KEY)");
+    assert_eq!(
+        st,
+        (b.status("alice"), b.status("bob")),
+        "a replay changed state (or BAD_KEY)"
+    );
     // the stored ACK can be fetched again (idempotent), no state change
     let again = b.open("bob").resume_get_outcome(&tid).expect("stored ACK");
     assert_eq!(again, ack);
@@ -119,17 +142,30 @@ fn nack_refunds_once(b: &mut Bank) {
     let (a0, b0) = (b.balance("alice"), b.balance("bob"));
     // payee expects T, payer debits, P4 lost; the payee gives up on T (NACK) first
     let (tid, p4, _) = relay(b, "alice", "bob", 200, 4);
-    let nack = b.open("bob").xfer_abort_expected(&tid).expect("abort expected");
+    let nack = b
+        .open("bob")
+        .xfer_abort_expected(&tid)
+        .expect("abort expected");
     assert_eq!(b.balance("alice"), a0 - 200);
     b.assert_conserved("payer pending, payee NACKed");
     // now P4 is refused (abandoned) with no state change
-    let e = b.open("bob").xfer_payee_p4(&p4.unwrap()).expect_err("P4 after NACK");
+    let e = b
+        .open("bob")
+        .xfer_payee_p4(&p4.unwrap())
+        .expect_err("P4 after NACK");
     assert_eq!(sw_card(&e), Some(0x9D0B), "{e}");
     let rep = b.resume("alice", "bob");
-    assert!(matches!(rep.actions.as_slice(), [Action::Refunded { .. }]), "{}", rep.summary());
+    assert!(
+        matches!(rep.actions.as_slice(), [Action::Refunded { .. }]),
+        "{}",
+        rep.summary()
+    );
     assert_eq!((b.balance("alice"), b.balance("bob")), (a0, b0));
     // the NACK again: refused, no second refund
-    let e = b.open("alice").xfer_payer_ack(&nack).expect_err("NACK replay");
+    let e = b
+        .open("alice")
+        .xfer_payer_ack(&nack)
+        .expect_err("NACK replay");
     assert_eq!(sw_card(&e), Some(0x9D0B), "{e}");
     assert_eq!(b.balance("alice"), a0);
     // the DEBIT entry became DEBIT_REFUNDED
@@ -149,19 +185,45 @@ fn abandon_expected_from_third_card(b: &mut Bank) {
     // bob + alice: bob's expectation is from carol: left alone, explained
     let rep = b.resume("bob", "alice");
     assert!(!rep.finished());
-    assert!(matches!(rep.actions.as_slice(), [Action::Stuck { .. }]), "{}", rep.summary());
-    assert!(rep.summary().contains("--abandon-expected"), "{}", rep.summary());
+    assert!(
+        matches!(rep.actions.as_slice(), [Action::Stuck { .. }]),
+        "{}",
+        rep.summary()
+    );
+    assert!(
+        rep.summary().contains("--abandon-expected"),
+        "{}",
+        rep.summary()
+    );
     assert_eq!(b.pending("bob").r#in.state, SlotState::Transfer);
     // forced
     let mut cb = b.open("bob");
     let mut ca = b.open("alice");
-    let rep = res::resume(&mut cb, Some(&mut ca), &ResumeOptions { abandon_expected: true, ..Default::default() });
+    let rep = res::resume(
+        &mut cb,
+        Some(&mut ca),
+        &ResumeOptions {
+            abandon_expected: true,
+            ..Default::default()
+        },
+    );
     drop((cb, ca));
-    assert!(matches!(rep.actions.as_slice(), [Action::ExpectationAbandoned { .. }]), "{}", rep.summary());
+    assert!(
+        matches!(
+            rep.actions.as_slice(),
+            [Action::ExpectationAbandoned { .. }]
+        ),
+        "{}",
+        rep.summary()
+    );
     b.assert_conserved("abandoned");
     // carol comes back: she gets the NACK and her refund, exactly once
     let rep = b.resume("carol", "bob");
-    assert!(matches!(rep.actions.as_slice(), [Action::Refunded { .. }]), "{}", rep.summary());
+    assert!(
+        matches!(rep.actions.as_slice(), [Action::Refunded { .. }]),
+        "{}",
+        rep.summary()
+    );
     assert_eq!((b.balance("carol"), b.balance("bob")), (c0, b0));
     assert!(b.pending("bob").outcomes.iter().any(|o| o.tid == tid));
     b.assert_clear(&["carol", "bob"], "abandon");
@@ -172,18 +234,37 @@ fn give_up_records_exception(b: &mut Bank) {
     let (tid, p4, _) = relay(b, "carol", "bob", 400, 4);
     // bob is "lost": carol alone, no --give-up: stuck, explained
     let mut cc = b.open("carol");
-    let rep = res::resume(&mut cc, None::<&mut purse::card::PurseCard<purse::transport::Connection>>, &ResumeOptions::default());
+    let rep = res::resume(
+        &mut cc,
+        None::<&mut purse::card::PurseCard<purse::transport::Connection>>,
+        &ResumeOptions::default(),
+    );
     assert!(rep.summary().contains("--give-up"), "{}", rep.summary());
     // give up without the PIN: refused by the card
-    let rep = res::resume(&mut cc, None::<&mut purse::card::PurseCard<purse::transport::Connection>>, &ResumeOptions { give_up: true, ..Default::default() });
+    let rep = res::resume(
+        &mut cc,
+        None::<&mut purse::card::PurseCard<purse::transport::Connection>>,
+        &ResumeOptions {
+            give_up: true,
+            ..Default::default()
+        },
+    );
     assert!(!rep.finished(), "{}", rep.summary());
     let rep = res::resume(
         &mut cc,
         None::<&mut purse::card::PurseCard<purse::transport::Connection>>,
-        &ResumeOptions { give_up: true, pin: Some(PIN.to_vec()), ..Default::default() },
+        &ResumeOptions {
+            give_up: true,
+            pin: Some(PIN.to_vec()),
+            ..Default::default()
+        },
     );
     drop(cc);
-    assert!(matches!(rep.actions.as_slice(), [Action::GaveUp { .. }]), "{}", rep.summary());
+    assert!(
+        matches!(rep.actions.as_slice(), [Action::GaveUp { .. }]),
+        "{}",
+        rep.summary()
+    );
     let ex = b.open("carol").read_exceptions().unwrap();
     assert_eq!(ex.len(), 1);
     assert_eq!(ex[0].tid, tid);
@@ -192,9 +273,16 @@ fn give_up_records_exception(b: &mut Bank) {
     b.assert_conserved("gave up (exception counts)");
     // bob comes back still expecting T from carol: resume aborts it (carol no longer pending)
     let rep = b.resume("carol", "bob");
-    assert!(matches!(rep.actions.as_slice(), [Action::ExpectationAborted { .. }]), "{}", rep.summary());
+    assert!(
+        matches!(rep.actions.as_slice(), [Action::ExpectationAborted { .. }]),
+        "{}",
+        rep.summary()
+    );
     // and the old P4 can no longer be credited
-    let e = b.open("bob").xfer_payee_p4(&p4.unwrap()).expect_err("P4 after abort");
+    let e = b
+        .open("bob")
+        .xfer_payee_p4(&p4.unwrap())
+        .expect_err("P4 after abort");
     assert_eq!(sw_card(&e), Some(0x9D0B));
     assert_eq!(b.balance("bob"), b0);
     b.assert_clear(&["carol", "bob"], "give up");

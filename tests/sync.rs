@@ -20,7 +20,11 @@ fn interest_reference_vectors() {
     assert_eq!(interest(123_456, RATE, 31), Some(382));
     assert_eq!(interest(u32::MAX, u32::MAX, 65535), None);
     // many days, exact: floor(a * r * d / 2^32)
-    for (a, r, d) in [(1u32, RATE, 10_000u32), (987_654_321, 12_345, 365), (50_000, 0x0010_0000, 3650)] {
+    for (a, r, d) in [
+        (1u32, RATE, 10_000u32),
+        (987_654_321, 12_345, 365),
+        (50_000, 0x0010_0000, 3650),
+    ] {
         let want = ((a as u128 * r as u128 * d as u128) >> 32) as u32;
         assert_eq!(interest(a, r, d), Some(want));
     }
@@ -34,14 +38,26 @@ fn sync_cases() {
         &[
             ("sync_pays_interest_exactly", sync_pays_interest_exactly),
             ("value_conserved_every_sync", value_conserved_every_sync),
-            ("new_key_old_and_new_cards_transact", new_key_old_and_new_cards_transact),
-            ("passbook_cleared_only_after_feed", passbook_cleared_only_after_feed),
-            ("passbook_in_ledger_exactly_once_on_retry", passbook_in_ledger_exactly_once_on_retry),
+            (
+                "new_key_old_and_new_cards_transact",
+                new_key_old_and_new_cards_transact,
+            ),
+            (
+                "passbook_cleared_only_after_feed",
+                passbook_cleared_only_after_feed,
+            ),
+            (
+                "passbook_in_ledger_exactly_once_on_retry",
+                passbook_in_ledger_exactly_once_on_retry,
+            ),
             ("unblock_pin_at_branch_only", unblock_pin_at_branch_only),
             ("figures_engine_counters", figures_engine_counters),
             ("listed_card_invalidated", listed_card_invalidated),
             ("exception_log_handed_over", exception_log_handed_over),
-            ("key_expiry_after_three_epochs", key_expiry_after_three_epochs),
+            (
+                "key_expiry_after_three_epochs",
+                key_expiry_after_three_epochs,
+            ),
         ],
     );
 }
@@ -69,15 +85,36 @@ fn sync_checked(b: &Bank, bank: &str, card: &str, rate: u32) -> u32 {
         assert_eq!(Some(want.paid), interest(cs.balance, rate, days));
     }
     let r = sync_ok(b, bank, card, bs.key_date);
-    assert_eq!(r.interest, want.paid, "{bank} -> {card}: interest over {days} days on {}", cs.balance);
+    assert_eq!(
+        r.interest, want.paid,
+        "{bank} -> {card}: interest over {days} days on {}",
+        cs.balance
+    );
     assert_eq!(r.days, days);
     let (bs2, cs2) = (b.status(bank), b.status(card));
-    assert_eq!(cs2.balance, cs.balance + want.paid, "{card} credited exactly");
-    assert_eq!(bs2.balance, bs.balance - want.paid, "{bank} debited exactly");
-    assert_eq!(cs2.interest_date, want.new_date, "{card}: new interest date");
-    assert_eq!(cs2.rate, rate, "{card}: BALANCE.RATE = the bank's rate (P6 offset 25)");
+    assert_eq!(
+        cs2.balance,
+        cs.balance + want.paid,
+        "{card} credited exactly"
+    );
+    assert_eq!(
+        bs2.balance,
+        bs.balance - want.paid,
+        "{bank} debited exactly"
+    );
+    assert_eq!(
+        cs2.interest_date, want.new_date,
+        "{card}: new interest date"
+    );
+    assert_eq!(
+        cs2.rate, rate,
+        "{card}: BALANCE.RATE = the bank's rate (P6 offset 25)"
+    );
     assert_eq!(r.rate, rate);
-    assert_eq!(cs2.current_key, bs.current_key, "{card} got the bank's newest key");
+    assert_eq!(
+        cs2.current_key, bs.current_key,
+        "{card} got the bank's newest key"
+    );
     assert_eq!(cs2.key_date, bs.key_date);
     if want.paid > 0 {
         // INTEREST_OUT on the bank, INTEREST_IN on the card, same TID (the SID)
@@ -86,7 +123,10 @@ fn sync_checked(b: &Bank, bank: &str, card: &str, rate: u32) -> u32 {
         let n = c.get_status().unwrap().passbook_count;
         let pb = c.read_passbook_all(n).unwrap();
         let last = pb.last().expect("an entry");
-        assert_eq!((last.kind, last.amount, last.tid), (EntryType::InterestIn, want.paid, r.sid));
+        assert_eq!(
+            (last.kind, last.amount, last.tid),
+            (EntryType::InterestIn, want.paid, r.sid)
+        );
     }
     want.paid
 }
@@ -120,7 +160,13 @@ fn sync_pays_interest_exactly(b: &mut Bank) {
 fn value_conserved_every_sync(b: &mut Bank) {
     let d = day(b) + 7;
     advance(b, d, None);
-    for (bank, card) in [("center", "region"), ("region", "branch"), ("branch", "alice"), ("branch", "bob"), ("branch", "alice")] {
+    for (bank, card) in [
+        ("center", "region"),
+        ("region", "branch"),
+        ("branch", "alice"),
+        ("branch", "bob"),
+        ("branch", "alice"),
+    ] {
         let before = b.accounted();
         sync_ok(b, bank, card, d); // asserts Σ == minted
         assert_eq!(b.accounted(), before);
@@ -135,7 +181,11 @@ fn new_key_old_and_new_cards_transact(b: &mut Bank) {
     sync_chain(b, &["alice"], d);
     let (a, o) = (b.status("alice"), b.status("bob"));
     assert_eq!(a.current_key, adv.key_after, "alice has the new key");
-    assert_eq!(o.current_key, adv.key_after.wrapping_sub(1), "bob has not synced");
+    assert_eq!(
+        o.current_key,
+        adv.key_after.wrapping_sub(1),
+        "bob has not synced"
+    );
     // new -> old and old -> new both work (they share 3 keys)
     b.pay_ok("alice", "bob", 200);
     b.pay_ok("bob", "alice", 100);
@@ -199,13 +249,22 @@ fn passbook_in_ledger_exactly_once_on_retry(b: &mut Bank) {
         });
         let mut cd = b.open("bob");
         let mut lg = ledger(b);
-        let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(d)).expect_err("corrupted P5 accepted");
+        let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(d))
+            .expect_err("corrupted P5 accepted");
         assert_eq!(sw_sync(&e), Some(0x9D03), "{e}");
     }
-    assert_eq!((b.balance("branch"), b.balance("bob")), before, "no value moved");
+    assert_eq!(
+        (b.balance("branch"), b.balance("bob")),
+        before,
+        "no value moved"
+    );
     assert_eq!(b.status("bob").passbook_count as usize, n, "not cleared");
     let p = b.pending("bob");
-    assert_eq!(p.r#in.state, SlotState::None, "aborted while both cards were in");
+    assert_eq!(
+        p.r#in.state,
+        SlotState::None,
+        "aborted while both cards were in"
+    );
     assert_eq!(ledger_entries(b, "bob"), in_ledger + n, "stored once");
     // attempt 2: the same entries are already there
     let r = sync_ok(b, "branch", "bob", d);
@@ -222,14 +281,18 @@ fn unblock_pin_at_branch_only(b: &mut Bank) {
     // the region cannot unblock (precheck; the card says 9D12 too)
     let mut o = opts(d);
     o.bank_pin = Some(PIN.to_vec());
-    o.unblock = Some(purse::flows::sync::Unblock { pin: b"4321".to_vec(), txkey: None });
+    o.unblock = Some(purse::flows::sync::Unblock {
+        pin: b"4321".to_vec(),
+        txkey: None,
+    });
     let e = sync(b, "region", "branch", &o).expect_err("region unblocked");
     assert!(e.to_string().contains("branch"), "{e}");
     let r = sync(b, "branch", "alice", &o).expect("unblock at the branch");
     assert!(r.pin_unblocked);
     let mut c: PurseCard<_> = b.open("alice");
     c.verify(SecretRef::Pin, b"4321").expect("new PIN works");
-    c.change_secret(SecretRef::Pin, b"4321", PIN).expect("back to the test PIN");
+    c.change_secret(SecretRef::Pin, b"4321", PIN)
+        .expect("back to the test PIN");
     // without the operator's PIN, no unblock
     block_pin(b, "bob");
     let mut o2 = o.clone();

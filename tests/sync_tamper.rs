@@ -31,14 +31,25 @@ fn sync_tamper() {
             ("replay_p6_refused", replay_p6_refused),
             ("forged_invalidate_refused", forged_invalidate_refused),
             // last: it runs ten epochs without syncing bob
-            ("flip_bits_p6_refused_then_resume", flip_bits_p6_refused_then_resume),
+            (
+                "flip_bits_p6_refused_then_resume",
+                flip_bits_p6_refused_then_resume,
+            ),
         ],
     );
 }
 
 /// What must not change on a card when a tampered packet is refused (BAD_KEY may).
 fn money_view(s: &Status) -> (u32, u8, u8, u16, u32, Life, u8) {
-    (s.balance, s.current_key, s.passbook_count, s.interest_date, s.serial, s.life, s.exception_count)
+    (
+        s.balance,
+        s.current_key,
+        s.passbook_count,
+        s.interest_date,
+        s.serial,
+        s.life,
+        s.exception_count,
+    )
 }
 
 fn day(b: &Bank) -> u16 {
@@ -67,14 +78,21 @@ fn feed_wrong_entry_no_clear(b: &mut Bank) {
     let mut lg = ledger(b);
     let r = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(day(b))).expect("sync");
     drop((bk, cd));
-    assert!(r.collected && !r.cleared, "cleared after a wrong feed: {}", r.summary());
+    assert!(
+        r.collected && !r.cleared,
+        "cleared after a wrong feed: {}",
+        r.summary()
+    );
     assert!(r.summary().contains("NOT cleared"), "{}", r.summary());
     assert_eq!(b.status("alice").passbook_count, n + (r.interest > 0) as u8);
     assert_conserved_sync(b, &[], "wrong feed");
     // the honest retry clears, and the ledger holds each entry once
     let r = sync_ok(b, "branch", "alice", day(b));
     assert!(r.cleared);
-    assert_eq!(r.ledger.unwrap().entries_new, (r.passbook_entries - n) as usize);
+    assert_eq!(
+        r.ledger.unwrap().entries_new,
+        (r.passbook_entries - n) as usize
+    );
 }
 
 /// Byte positions to flip in a packet of `len` bytes: header (TYPE, KEYNUM, SID), the first and
@@ -100,14 +118,19 @@ fn flip_bits_p5_refused(b: &mut Bank) {
         });
         let mut cd = b.open("bob");
         let mut lg = ledger(b);
-        let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(d)).expect_err("tampered S2|P5 accepted");
+        let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(d))
+            .expect_err("tampered S2|P5 accepted");
         drop((bk, cd));
         assert_eq!(sw_sync(&e), Some(0x9D03), "byte {p}: {e}");
         let (sb2, sc2) = (b.status("branch"), b.status("bob"));
         assert_eq!(money_view(&sb2), money_view(&sb), "byte {p}: bank changed");
         assert_eq!(money_view(&sc2), money_view(&sc), "byte {p}: card changed");
         assert_eq!(sb2.bad_key, sb.bad_key + 1, "byte {p}: bank BAD_KEY");
-        assert_eq!(b.pending("bob").r#in.state, SlotState::None, "byte {p}: expectation aborted");
+        assert_eq!(
+            b.pending("bob").r#in.state,
+            SlotState::None,
+            "byte {p}: expectation aborted"
+        );
         assert_eq!(b.pending("branch").out.state, SlotState::None);
     }
     assert_conserved_sync(b, &[], "after tampered P5s");
@@ -139,7 +162,11 @@ fn flip_bits_p6_refused_then_resume(b: &mut Bank) {
         drop((bk, cd));
         // SID bytes: not this card's sync (a state check: 9D0B, nothing counted); else 9D03 +BK
         let sid = (2..8).contains(&p);
-        assert_eq!(sw_sync(&e), Some(if sid { 0x9D0B } else { 0x9D03 }), "byte {p}: {e}");
+        assert_eq!(
+            sw_sync(&e),
+            Some(if sid { 0x9D0B } else { 0x9D03 }),
+            "byte {p}: {e}"
+        );
         let sc2 = b.status("alice");
         assert_eq!(money_view(&sc2), money_view(&sc), "byte {p}: card changed");
         assert_eq!(sc2.bad_key, sc.bad_key + (!sid) as u8, "byte {p}: BAD_KEY");
@@ -149,7 +176,11 @@ fn flip_bits_p6_refused_then_resume(b: &mut Bank) {
         let rep = b.resume("branch", "alice");
         assert!(rep.finished(), "byte {p}: {}", rep.summary());
         let again = b.resume("branch", "alice");
-        assert!(again.actions.is_empty(), "byte {p}: second resume: {}", again.summary());
+        assert!(
+            again.actions.is_empty(),
+            "byte {p}: second resume: {}",
+            again.summary()
+        );
         let (sb3, sc3) = (b.status("branch"), b.status("alice"));
         let i = sc3.balance - sc.balance;
         assert_eq!(sb.balance - sb3.balance, i, "byte {p}: interest moved once");
@@ -181,9 +212,15 @@ fn replay_p6_refused(b: &mut Bank) {
     let p6 = seen.borrow().clone().expect("P6 seen");
     let sk = sack.borrow().clone().expect("SACK seen");
     let (sb, sc) = (b.status("branch"), b.status("bob"));
-    let e = b.open("bob").sync_card_p6(&p6).expect_err("replayed P6 accepted");
+    let e = b
+        .open("bob")
+        .sync_card_p6(&p6)
+        .expect_err("replayed P6 accepted");
     assert_eq!(sw_of_card(&e), Some(0x9D0C), "{e}");
-    let e = b.open("branch").sync_bank_ack(&sk).expect_err("replayed SACK accepted");
+    let e = b
+        .open("branch")
+        .sync_bank_ack(&sk)
+        .expect_err("replayed SACK accepted");
     assert_eq!(sw_of_card(&e), Some(0x9D0B), "{e}");
     assert_eq!(b.status("bob"), sc, "replay changed the card");
     assert_eq!(b.status("branch"), sb, "replay changed the bank");

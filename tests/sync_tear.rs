@@ -17,7 +17,13 @@ use purse::proto::consts::SlotState;
 use syncing::*;
 
 /// The sync steps that write: (INS, goes to the bank card?).
-const STEPS: [(u8, bool); 5] = [(0x74, false), (0x7C, true), (0x76, true), (0x78, false), (0x7A, true)];
+const STEPS: [(u8, bool); 5] = [
+    (0x74, false),
+    (0x7C, true),
+    (0x76, true),
+    (0x78, false),
+    (0x7A, true),
+];
 const BANK: &str = "branch";
 const CARD: &str = "alice";
 
@@ -38,7 +44,13 @@ fn sync_tearing() {
 }
 
 fn is_lost(e: &SyncError) -> bool {
-    matches!(e, SyncError::Card { err: CardError::Transport(_), .. })
+    matches!(
+        e,
+        SyncError::Card {
+            err: CardError::Transport(_),
+            ..
+        }
+    )
 }
 
 /// A new epoch (rate 0.01 %/day) when the card is up to date, so each sync carries a key and
@@ -59,22 +71,45 @@ fn check_after(b: &Bank, before: (u32, u32, u8), what: &str) {
     let rep = b.resume(BANK, CARD);
     assert!(rep.finished(), "{what}: resume: {}", rep.summary());
     let again = b.resume(BANK, CARD);
-    assert!(again.actions.is_empty(), "{what}: second resume acted: {}", again.summary());
+    assert!(
+        again.actions.is_empty(),
+        "{what}: second resume acted: {}",
+        again.summary()
+    );
     let (pb, pc) = (b.pending(BANK), b.pending(CARD));
-    assert_eq!((pb.out.state, pc.r#in.state), (SlotState::None, SlotState::None), "{what}: left pending");
+    assert_eq!(
+        (pb.out.state, pc.r#in.state),
+        (SlotState::None, SlotState::None),
+        "{what}: left pending"
+    );
     assert_conserved_sync(b, &[], &format!("{what}: after resume"));
     let (sb, sc) = (b.status(BANK), b.status(CARD));
     let paid = sc.balance - before.1;
-    assert_eq!(before.0 - sb.balance, paid, "{what}: interest moved once or not at all");
+    assert_eq!(
+        before.0 - sb.balance,
+        paid,
+        "{what}: interest moved once or not at all"
+    );
     if paid > 0 {
-        assert_eq!(sc.current_key, sb.current_key, "{what}: credited but keys not installed");
+        assert_eq!(
+            sc.current_key, sb.current_key,
+            "{what}: credited but keys not installed"
+        );
     }
     // keys are not value: installed before a tear they stay (12.11); never beyond the bank's
     let got = sc.current_key.wrapping_sub(before.2);
-    assert!(got <= sb.current_key.wrapping_sub(before.2), "{what}: keys beyond the bank's");
+    assert!(
+        got <= sb.current_key.wrapping_sub(before.2),
+        "{what}: keys beyond the bank's"
+    );
 }
 
-fn run_one(b: &Bank, victim: &str, ins: u8, action: Rc<dyn Fn()>) -> Result<purse::flows::sync::SyncReport, SyncError> {
+fn run_one(
+    b: &Bank,
+    victim: &str,
+    ins: u8,
+    action: Rc<dyn Fn()>,
+) -> Result<purse::flows::sync::SyncReport, SyncError> {
     let fired = Rc::new(RefCell::new(false));
     let f = fired.clone();
     let hook = move |i: u8, _cmd: &mut Vec<u8>| {
@@ -114,7 +149,8 @@ fn tear_every_write_sync(b: &mut Bank) {
             let (sb, sc) = (b.status(BANK), b.status(CARD));
             let before = (sb.balance, sc.balance, sc.current_key);
             let (dir, v) = (b.desk.path().to_path_buf(), victim.to_string());
-            let act: Rc<dyn Fn()> = Rc::new(move || desk_ok(&dir, &["desk", "tear", &v, &k.to_string()]));
+            let act: Rc<dyn Fn()> =
+                Rc::new(move || desk_ok(&dir, &["desk", "tear", &v, &k.to_string()]));
             let r = run_one(b, victim, ins, act);
             match &r {
                 Err(e) if is_lost(e) => {
@@ -123,7 +159,9 @@ fn tear_every_write_sync(b: &mut Bank) {
                     k += 1;
                 }
                 _ => {
-                    let _ = std::fs::remove_file(b.desk.path().join(format!("cards/{victim}.img.tear")));
+                    let _ = std::fs::remove_file(
+                        b.desk.path().join(format!("cards/{victim}.img.tear")),
+                    );
                     let rep = r.unwrap_or_else(|e| panic!("{what}: {e}"));
                     assert!(rep.cleared, "{what}: {}", rep.summary());
                     assert_conserved_sync(b, &[], &what);

@@ -5,8 +5,8 @@ mod money;
 
 use money::*;
 use purse::card::transfer::PacketHeader;
-use purse::flows::transfer::{self as xfer, RunOptions, Secrets};
 use purse::flows::sync::{self as fsync, SyncOptions};
+use purse::flows::transfer::{self as xfer, RunOptions, Secrets};
 use purse::proto::consts::{EntryType, Role, SecretRef, SlotState};
 
 #[test]
@@ -19,14 +19,29 @@ fn transfers() {
             ("small_payment_needs_no_pin", small_payment_needs_no_pin),
             ("pin_and_txkey_required", pin_and_txkey_required),
             ("one_pin_entry_one_payment", one_pin_entry_one_payment),
-            ("deposit_and_withdrawal_with_branch", deposit_and_withdrawal_with_branch),
+            (
+                "deposit_and_withdrawal_with_branch",
+                deposit_and_withdrawal_with_branch,
+            ),
             ("amount_mismatch_refused", amount_mismatch_refused),
-            ("keys_49_52_vs_51_54_ok_51_54_vs_54_57_refused", keys_patent_examples),
-            ("every_disallowed_pair_refused", every_disallowed_pair_refused),
-            ("stolen_card_bound_and_passbook_full", stolen_card_bound_and_passbook_full),
+            (
+                "keys_49_52_vs_51_54_ok_51_54_vs_54_57_refused",
+                keys_patent_examples,
+            ),
+            (
+                "every_disallowed_pair_refused",
+                every_disallowed_pair_refused,
+            ),
+            (
+                "stolen_card_bound_and_passbook_full",
+                stolen_card_bound_and_passbook_full,
+            ),
             ("bad_key_lockout", bad_key_lockout),
             ("cli_transfer_confirmations", cli_transfer_confirmations),
-            ("failure_after_step_3_recovers_automatically", failure_after_step_3_recovers_automatically),
+            (
+                "failure_after_step_3_recovers_automatically",
+                failure_after_step_3_recovers_automatically,
+            ),
         ],
     );
 }
@@ -46,7 +61,8 @@ fn user_to_user_with_pin(b: &mut Bank) {
     assert_eq!(sa.passbook_count, pa0 + 1);
     assert_eq!(sb.passbook_count, pb0 + 1);
     let mut ca = b.open("alice");
-    ca.verify(purse::proto::consts::SecretRef::Pin, PIN).unwrap();
+    ca.verify(purse::proto::consts::SecretRef::Pin, PIN)
+        .unwrap();
     let ea = ca.read_passbook(sa.passbook_count - 1, 1).unwrap();
     assert_eq!(ea[0].kind, EntryType::Debit);
     assert_eq!(ea[0].amount, 1250);
@@ -54,7 +70,8 @@ fn user_to_user_with_pin(b: &mut Bank) {
     assert_eq!(ea[0].account, sb.account);
     assert_eq!(ea[0].new_balance, a0 - 1250);
     let mut cb = b.open("bob");
-    cb.verify(purse::proto::consts::SecretRef::Pin, PIN).unwrap();
+    cb.verify(purse::proto::consts::SecretRef::Pin, PIN)
+        .unwrap();
     let eb = cb.read_passbook(sb.passbook_count - 1, 1).unwrap();
     assert_eq!(eb[0].kind, EntryType::Credit);
     assert_eq!(eb[0].tid, r.tid);
@@ -68,7 +85,15 @@ fn small_payment_needs_no_pin(b: &mut Bank) {
     let mut pa = b.open("alice");
     let mut pb = b.open("bob");
     // 5.00 = MIN_TRANS: no PIN
-    let r = xfer::transfer(&mut pa, &mut pb, USER_MIN, DATE, &Secrets::default(), true, &RunOptions::default());
+    let r = xfer::transfer(
+        &mut pa,
+        &mut pb,
+        USER_MIN,
+        DATE,
+        &Secrets::default(),
+        true,
+        &RunOptions::default(),
+    );
     assert!(r.is_ok(), "{:?}", r.err().map(|e| e.to_string()));
     assert_eq!(b.balance("alice"), a0 - USER_MIN);
     b.assert_conserved("small payment");
@@ -81,19 +106,50 @@ fn pin_and_txkey_required(b: &mut Bank) {
     let mut pa = b.open("alice");
     let mut pb = b.open("bob");
     // 5.01 without the PIN: 9D13 at step 2, nothing moves
-    let e = xfer::transfer(&mut pa, &mut pb, USER_MIN + 1, DATE, &Secrets::default(), true, &RunOptions::default())
-        .expect_err("needs PIN");
+    let e = xfer::transfer(
+        &mut pa,
+        &mut pb,
+        USER_MIN + 1,
+        DATE,
+        &Secrets::default(),
+        true,
+        &RunOptions::default(),
+    )
+    .expect_err("needs PIN");
     assert_eq!(sw_of(&e), Some(0x9D13), "{e}");
     assert!(e.to_string().contains("PIN"), "{e}");
     assert!(e.to_string().contains("no money moved"), "{e}");
     // 50.01 with the PIN but no transaction key: 9D14
-    let only_pin = Secrets { pin: Some(PIN.to_vec()), ..Default::default() };
-    let e = xfer::transfer(&mut pa, &mut pb, USER_MAX + 1, DATE, &only_pin, true, &RunOptions::default())
-        .expect_err("needs TXKEY");
+    let only_pin = Secrets {
+        pin: Some(PIN.to_vec()),
+        ..Default::default()
+    };
+    let e = xfer::transfer(
+        &mut pa,
+        &mut pb,
+        USER_MAX + 1,
+        DATE,
+        &only_pin,
+        true,
+        &RunOptions::default(),
+    )
+    .expect_err("needs TXKEY");
     assert_eq!(sw_of(&e), Some(0x9D14), "{e}");
     // wrong PIN: 63C2, then the right one works (tries reset)
-    let bad = Secrets { pin: Some(b"9999".to_vec()), ..Default::default() };
-    let e = xfer::transfer(&mut pa, &mut pb, 600, DATE, &bad, true, &RunOptions::default()).expect_err("wrong PIN");
+    let bad = Secrets {
+        pin: Some(b"9999".to_vec()),
+        ..Default::default()
+    };
+    let e = xfer::transfer(
+        &mut pa,
+        &mut pb,
+        600,
+        DATE,
+        &bad,
+        true,
+        &RunOptions::default(),
+    )
+    .expect_err("wrong PIN");
     assert_eq!(sw_of(&e), Some(0x63C2), "{e}");
     assert!(e.to_string().contains("wrong PIN, 2 tries left"), "{e}");
     drop((pa, pb));
@@ -114,24 +170,77 @@ fn one_pin_entry_one_payment(b: &mut Bank) {
     let mut p = b.open("alice");
     let mut q = b.open("bob");
     let none = Secrets::default();
-    xfer::transfer(&mut p, &mut q, USER_MAX + 1, DATE, &secrets(), true, &RunOptions::default())
-        .expect("genuine payment, PIN and transaction key entered");
-    let (a0, b0) = (p.get_status().unwrap().balance, q.get_status().unwrap().balance);
-    let e = xfer::transfer(&mut p, &mut q, USER_MIN + 1, DATE, &none, true, &RunOptions::default())
-        .expect_err("second payment on the same PIN entry");
+    xfer::transfer(
+        &mut p,
+        &mut q,
+        USER_MAX + 1,
+        DATE,
+        &secrets(),
+        true,
+        &RunOptions::default(),
+    )
+    .expect("genuine payment, PIN and transaction key entered");
+    let (a0, b0) = (
+        p.get_status().unwrap().balance,
+        q.get_status().unwrap().balance,
+    );
+    let e = xfer::transfer(
+        &mut p,
+        &mut q,
+        USER_MIN + 1,
+        DATE,
+        &none,
+        true,
+        &RunOptions::default(),
+    )
+    .expect_err("second payment on the same PIN entry");
     assert_eq!(sw_of(&e), Some(0x9D13), "{e}");
     p.verify(SecretRef::Pin, PIN).unwrap();
-    let e = xfer::transfer(&mut p, &mut q, USER_MAX + 1, DATE, &none, true, &RunOptions::default())
-        .expect_err("second payment on the same transaction key entry");
+    let e = xfer::transfer(
+        &mut p,
+        &mut q,
+        USER_MAX + 1,
+        DATE,
+        &none,
+        true,
+        &RunOptions::default(),
+    )
+    .expect_err("second payment on the same transaction key entry");
     assert_eq!(sw_of(&e), Some(0x9D14), "{e}");
     assert_eq!(p.get_status().unwrap().balance, a0, "nothing moved");
     assert_eq!(q.get_status().unwrap().balance, b0, "nothing moved");
     assert_eq!(p.get_pending().unwrap().out.state, SlotState::None);
     // at MIN_TRANS no PIN is needed; the validation from the VERIFY above then pays once more
-    xfer::transfer(&mut p, &mut q, USER_MIN, DATE, &none, true, &RunOptions::default()).expect("small");
-    xfer::transfer(&mut p, &mut q, USER_MIN + 1, DATE, &none, true, &RunOptions::default()).expect("one");
-    let e = xfer::transfer(&mut p, &mut q, USER_MIN + 1, DATE, &none, true, &RunOptions::default())
-        .expect_err("used up");
+    xfer::transfer(
+        &mut p,
+        &mut q,
+        USER_MIN,
+        DATE,
+        &none,
+        true,
+        &RunOptions::default(),
+    )
+    .expect("small");
+    xfer::transfer(
+        &mut p,
+        &mut q,
+        USER_MIN + 1,
+        DATE,
+        &none,
+        true,
+        &RunOptions::default(),
+    )
+    .expect("one");
+    let e = xfer::transfer(
+        &mut p,
+        &mut q,
+        USER_MIN + 1,
+        DATE,
+        &none,
+        true,
+        &RunOptions::default(),
+    )
+    .expect_err("used up");
     assert_eq!(sw_of(&e), Some(0x9D13), "{e}");
     drop((p, q));
     b.assert_conserved("one PIN one payment");
@@ -169,7 +278,11 @@ fn amount_mismatch_refused(b: &mut Bank) {
     assert!(rep.summary().contains("never paid"), "{}", rep.summary());
     assert_eq!(b.balance("alice"), a0);
     assert_eq!(b.balance("bob"), b0);
-    assert_eq!(b.status("alice").bad_key, bk_a, "amount mismatch is a holder error, no BAD_KEY");
+    assert_eq!(
+        b.status("alice").bad_key,
+        bk_a,
+        "amount mismatch is a holder error, no BAD_KEY"
+    );
     b.assert_clear(&["alice", "bob"], "mismatch");
     // through the library flow: the payee request equals the payer's by construction, and a
     // payer refusal at step 4 aborts the payee's expectation automatically
@@ -187,7 +300,14 @@ fn keys_patent_examples(b: &mut Bank) {
     assert_eq!(hello.oldest, 49);
     // payer 49-52 with a payee holding 51-54 (announces 51): k = 51
     let p1 = pa
-        .xfer_payer_init(100, DATE, purse::card::transfer::PayeeHello { oldest: 51, ..hello })
+        .xfer_payer_init(
+            100,
+            DATE,
+            purse::card::transfer::PayeeHello {
+                oldest: 51,
+                ..hello
+            },
+        )
         .expect("49-52 vs 51-54 must transact");
     assert_eq!(PacketHeader::parse(&p1).unwrap().keynum, 51);
     // payee side: a P1 announcing k = 51 from a 49-52 payer is accepted as far as keys go
@@ -198,7 +318,14 @@ fn keys_patent_examples(b: &mut Bank) {
     assert_eq!(sw_card(&e), Some(0x9D02), "{e}");
     // payer 51-54 vs payee 54-57 is the same as payer 49-52 vs payee 52-55: one common key
     let e = pa
-        .xfer_payer_init(100, DATE, purse::card::transfer::PayeeHello { oldest: 52, ..hello })
+        .xfer_payer_init(
+            100,
+            DATE,
+            purse::card::transfer::PayeeHello {
+                oldest: 52,
+                ..hello
+            },
+        )
         .expect_err("one common key");
     assert_eq!(sw_card(&e), Some(0x9D02), "{e}");
     assert!(e.to_string().contains("fewer than two keys"), "{e}");
@@ -214,7 +341,12 @@ fn keys_patent_examples(b: &mut Bank) {
 }
 
 fn every_disallowed_pair_refused(b: &mut Bank) {
-    let bank = CardOpts { min: 0, max: u32::MAX, bad_key_limit: 255, txkey: true };
+    let bank = CardOpts {
+        min: 0,
+        max: u32::MAX,
+        bad_key_limit: 255,
+        txkey: true,
+    };
     if !b.cards.contains_key("admin") {
         b.issue("region2", Role::Region, "SOUTH", &bank);
         b.issue("branch2", Role::Branch, "BR-2", &bank);
@@ -252,12 +384,23 @@ fn every_disallowed_pair_refused(b: &mut Bank) {
             let before: Vec<u32> = [payer, payee].iter().map(|n| b.balance(n)).collect();
             // the host refuses early, saying why
             let e = b.pay(payer, payee, 100).expect_err("host precheck");
-            assert!(e.to_string().contains("cannot pay"), "{payer}->{payee}: {e}");
+            assert!(
+                e.to_string().contains("cannot pay"),
+                "{payer}->{payee}: {e}"
+            );
             // and the cards refuse on their own (host checks off)
             let mut ca = b.open(payer);
             let mut cb = b.open(payee);
-            let e = xfer::transfer(&mut ca, &mut cb, 100, DATE, &secrets(), false, &RunOptions::default())
-                .expect_err("card refusal");
+            let e = xfer::transfer(
+                &mut ca,
+                &mut cb,
+                100,
+                DATE,
+                &secrets(),
+                false,
+                &RunOptions::default(),
+            )
+            .expect_err("card refusal");
             assert_eq!(sw_of(&e), Some(0x9D04), "{payer} -> {payee}: {e}");
             drop((ca, cb));
             let after: Vec<u32> = [payer, payee].iter().map(|n| b.balance(n)).collect();
@@ -280,8 +423,16 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
     {
         let mut t = b.open("thief");
         let mut f = b.open("fence");
-        let e = xfer::transfer(&mut t, &mut f, USER_MIN + 1, DATE, &none, true, &RunOptions::default())
-            .expect_err("needs PIN");
+        let e = xfer::transfer(
+            &mut t,
+            &mut f,
+            USER_MIN + 1,
+            DATE,
+            &none,
+            true,
+            &RunOptions::default(),
+        )
+        .expect_err("needs PIN");
         assert_eq!(sw_of(&e), Some(0x9D13));
     }
     // at MIN_TRANS without the PIN, until the card refuses
@@ -292,7 +443,15 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
         let mut t = b.open("thief");
         let mut f = b.open("fence");
         for _ in 0..60 {
-            match xfer::transfer(&mut t, &mut f, USER_MIN, DATE, &none, false, &RunOptions::default()) {
+            match xfer::transfer(
+                &mut t,
+                &mut f,
+                USER_MIN,
+                DATE,
+                &none,
+                false,
+                &RunOptions::default(),
+            ) {
                 Ok(_) => paid += USER_MIN as u64,
                 Err(e) => {
                     refusal = Some(e);
@@ -305,14 +464,26 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
     assert_eq!(sw_of(&e), Some(0x9D08), "{e}");
     assert!(e.to_string().contains("passbook full"), "{e}");
     assert!(paid <= 50 * USER_MIN as u64, "paid {paid}");
-    assert_eq!(paid, 49 * USER_MIN as u64, "49 payments after the funding credit");
+    assert_eq!(
+        paid,
+        49 * USER_MIN as u64,
+        "49 payments after the funding credit"
+    );
     assert_eq!(b.balance("thief") as u64, start as u64 - paid);
     assert_eq!(b.status("thief").passbook_count, 50);
     // a full passbook also refuses to receive
     let mut br = b.open("branch");
     let mut t = b.open("thief");
-    let e = xfer::transfer(&mut br, &mut t, 100, DATE, &secrets(), false, &RunOptions::default())
-        .expect_err("payee passbook full");
+    let e = xfer::transfer(
+        &mut br,
+        &mut t,
+        100,
+        DATE,
+        &secrets(),
+        false,
+        &RunOptions::default(),
+    )
+    .expect_err("payee passbook full");
     assert_eq!(sw_of(&e), Some(0x9D08), "{e}");
     drop((br, t));
     // the host precheck says it too
@@ -330,7 +501,8 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
     {
         let mut k = b.open("branch");
         let mut t = b.open("thief");
-        let e = fsync::sync(&mut k, &mut t, None, &bank_pin_only, &mut |_| {}).expect_err("sync without the holder's PIN");
+        let e = fsync::sync(&mut k, &mut t, None, &bank_pin_only, &mut |_| {})
+            .expect_err("sync without the holder's PIN");
         assert_eq!(e.sw().map(|s| s.code()), Some(0x9D13), "{e}");
         // a hostile host skips the card's own check (70 P1 01, as for an unblock) with a plain
         // 72: the bank reads the card's authenticated "holder not proven" in P5 and refuses
@@ -342,9 +514,12 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
         for (i, chunk) in raw.chunks(5 * 42).enumerate() {
             k.passbook_feed_entries((i * 5) as u8, chunk).unwrap();
         }
-        let e = k.sync_bank_p5(&s2p5.joined()).expect_err("bank cleared an unproven card");
+        let e = k
+            .sync_bank_p5(&s2p5.joined())
+            .expect_err("bank cleared an unproven card");
         assert_eq!(sw_card(&e), Some(0x9D13), "{e}");
-        t.xfer_abort_expected(&s2p5.sid()).expect("abort the dead sync (value-neutral)");
+        t.xfer_abort_expected(&s2p5.sid())
+            .expect("abort the dead sync (value-neutral)");
     }
     // without the bank operator's PIN: refused too (a genuine holder here)
     b.power_cycle("branch");
@@ -357,19 +532,38 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
             ..bank_pin_only.clone()
         };
         let f0 = f.get_status().unwrap();
-        let e = fsync::sync(&mut k, &mut f, None, &o, &mut |_| {}).expect_err("sync without the bank PIN");
+        let e = fsync::sync(&mut k, &mut f, None, &o, &mut |_| {})
+            .expect_err("sync without the bank PIN");
         assert_eq!(e.sw().map(|s| s.code()), Some(0x9D13), "{e}");
         let f1 = f.get_status().unwrap();
-        assert_eq!((f1.balance, f1.passbook_count), (f0.balance, f0.passbook_count));
-        assert_eq!(f.get_pending().unwrap().r#in.state, SlotState::None, "nothing persisted");
+        assert_eq!(
+            (f1.balance, f1.passbook_count),
+            (f0.balance, f0.passbook_count)
+        );
+        assert_eq!(
+            f.get_pending().unwrap().r#in.state,
+            SlotState::None,
+            "nothing persisted"
+        );
     }
     let after = b.status("thief");
     assert_eq!(after.passbook_count, 50, "passbook not cleared");
-    assert_eq!((after.balance, b.balance("branch")), (before.0.balance, before.1));
+    assert_eq!(
+        (after.balance, b.balance("branch")),
+        (before.0.balance, before.1)
+    );
     let mut t = b.open("thief");
     let mut f = b.open("fence");
-    let e = xfer::transfer(&mut t, &mut f, USER_MIN, DATE, &none, false, &RunOptions::default())
-        .expect_err("still full");
+    let e = xfer::transfer(
+        &mut t,
+        &mut f,
+        USER_MIN,
+        DATE,
+        &none,
+        false,
+        &RunOptions::default(),
+    )
+    .expect_err("still full");
     assert_eq!(sw_of(&e), Some(0x9D08), "{e}");
     drop((t, f));
     assert_eq!(
@@ -382,7 +576,10 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
 }
 
 fn bad_key_lockout(b: &mut Bank) {
-    let o = CardOpts { bad_key_limit: 3, ..CardOpts::default() };
+    let o = CardOpts {
+        bad_key_limit: 3,
+        ..CardOpts::default()
+    };
     b.issue("mallory", Role::User, "MALLORY", &o);
     b.pay_ok("branch", "mallory", 1000);
     let m0 = b.balance("mallory");
@@ -431,7 +628,12 @@ fn cli_transfer_confirmations(b: &mut Bank) {
             .stderr(std::process::Stdio::piped())
             .spawn()
             .unwrap();
-        child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(stdin.as_bytes())
+            .unwrap();
         let o = child.wait_with_output().unwrap();
         (
             o.status.code().unwrap_or(-1),
@@ -440,15 +642,30 @@ fn cli_transfer_confirmations(b: &mut Bank) {
         )
     };
     // --yes, PIN from the environment
-    let (code, out, err) = run(&["transfer", "--from", &ra, "--to", &rb, "12.50", "--yes"], "", true);
+    let (code, out, err) = run(
+        &["transfer", "--from", &ra, "--to", &rb, "12.50", "--yes"],
+        "",
+        true,
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("transferred 12.50 EUR from ALICE"), "{out}");
     // both holders type the amount
-    let (code, out, err) = run(&["transfer", "--from", &ra, "--to", &rb, "1.00"], "1.00\n1\n", false);
+    let (code, out, err) = run(
+        &["transfer", "--from", &ra, "--to", &rb, "1.00"],
+        "1.00\n1\n",
+        false,
+    );
     assert_eq!(code, 0, "{out}{err}");
-    assert!(err.contains("PAYER ALICE") && err.contains("PAYEE BOB"), "{err}");
+    assert!(
+        err.contains("PAYER ALICE") && err.contains("PAYEE BOB"),
+        "{err}"
+    );
     // the payee's holder states another amount: nothing is asked of the cards
-    let (code, out, err) = run(&["transfer", "--from", &ra, "--to", &rb, "1.00"], "1.00\n2.00\n", false);
+    let (code, out, err) = run(
+        &["transfer", "--from", &ra, "--to", &rb, "1.00"],
+        "1.00\n2.00\n",
+        false,
+    );
     assert_eq!(code, 4, "{out}{err}");
     assert!(err.contains("did not confirm"), "{err}");
     // no input, no --yes
@@ -456,17 +673,31 @@ fn cli_transfer_confirmations(b: &mut Bank) {
     assert_ne!(code, 0);
     assert!(err.contains("--yes"), "{err}");
     // above MIN_TRANS, no PIN and no terminal: names the variable
-    let (code, _, err) = run(&["transfer", "--from", &ra, "--to", &rb, "6.00", "--yes"], "", false);
+    let (code, _, err) = run(
+        &["transfer", "--from", &ra, "--to", &rb, "6.00", "--yes"],
+        "",
+        false,
+    );
     assert_ne!(code, 0);
     assert!(err.contains("PURSE_PIN"), "{err}");
     // JSON
-    let (code, out, err) = run(&["--json", "transfer", "--from", &ra, "--to", &rb, "0.50", "--yes"], "", false);
+    let (code, out, err) = run(
+        &[
+            "--json", "transfer", "--from", &ra, "--to", &rb, "0.50", "--yes",
+        ],
+        "",
+        false,
+    );
     assert_eq!(code, 0, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["ok"], true);
     assert_eq!(v["transfer"]["amount"], 50);
     // a refusal is explained, not a bare status word
-    let (code, out, err) = run(&["transfer", "--from", &ra, "--to", &ra, "1.00", "--yes"], "", false);
+    let (code, out, err) = run(
+        &["transfer", "--from", &ra, "--to", &ra, "1.00", "--yes"],
+        "",
+        false,
+    );
     assert_ne!(code, 0, "{out}{err}");
     assert_eq!(b.balance("alice"), a0 - 1250 - 100 - 50);
     assert_eq!(b.balance("bob"), b0 + 1250 + 100 + 50);
@@ -491,8 +722,16 @@ fn failure_after_step_3_recovers_automatically(b: &mut Bank) {
         };
         let mut pa = open_hooked(b, "alice", flip());
         let mut pb = open_hooked(b, "bob", flip());
-        let e = xfer::transfer(&mut pa, &mut pb, 100, DATE, &Secrets::default(), true, &RunOptions::default())
-            .expect_err("corrupted");
+        let e = xfer::transfer(
+            &mut pa,
+            &mut pb,
+            100,
+            DATE,
+            &Secrets::default(),
+            true,
+            &RunOptions::default(),
+        )
+        .expect_err("corrupted");
         let _ = &mut pb;
         drop((pa, pb));
         let msg = e.to_string();
@@ -500,7 +739,11 @@ fn failure_after_step_3_recovers_automatically(b: &mut Bank) {
         assert!(msg.contains("recovered while both cards were in"), "{msg}");
         b.assert_clear(&["alice", "bob"], "auto resume");
         let moved = if target == 0x46 { 0 } else { 100 };
-        assert_eq!((b.balance("alice"), b.balance("bob")), (a0 - moved, b0 + moved), "INS {target:02X}: {msg}");
+        assert_eq!(
+            (b.balance("alice"), b.balance("bob")),
+            (a0 - moved, b0 + moved),
+            "INS {target:02X}: {msg}"
+        );
         eprintln!("  INS {target:02X}: {msg}");
     }
     b.assert_conserved("auto resume");

@@ -27,17 +27,28 @@ fn tamper() {
         &[
             ("flip_every_bit", flip_every_bit),
             ("random_packets_lock_card", random_packets_lock_card),
-            ("reflect_reorder_splice_refused", reflect_reorder_splice_refused),
+            (
+                "reflect_reorder_splice_refused",
+                reflect_reorder_splice_refused,
+            ),
         ],
     );
 }
 
 /// (INS carrying the packet, packet length, which card receives it: true = payee).
-const PACKETS: [(u8, usize, bool); 4] = [(0x44, 64, true), (0x46, 112, false), (0x48, 48, true), (0x4A, 48, false)];
+const PACKETS: [(u8, usize, bool); 4] = [
+    (0x44, 64, true),
+    (0x46, 112, false),
+    (0x48, 48, true),
+    (0x4A, 48, false),
+];
 
 fn new_pair(b: &mut Bank, n: &mut u32) -> (String, String) {
     *n += 1;
-    let o = CardOpts { bad_key_limit: 255, ..CardOpts::default() };
+    let o = CardOpts {
+        bad_key_limit: 255,
+        ..CardOpts::default()
+    };
     let (p, q) = (format!("tp{n}"), format!("tq{n}"));
     b.issue(&p, Role::User, &format!("PAYER{n}"), &o);
     b.issue(&q, Role::User, &format!("PAYEE{n}"), &o);
@@ -54,11 +65,19 @@ fn flip_every_bit(b: &mut Bank) {
     let mut completed_by_resume = 0;
     for (ins, len, to_payee) in PACKETS {
         for byte in 0..len {
-            let bits: Vec<u8> = if all { (0..8).collect() } else { vec![(byte % 8) as u8] };
+            let bits: Vec<u8> = if all {
+                (0..8).collect()
+            } else {
+                vec![(byte % 8) as u8]
+            };
             for bit in bits {
                 // fresh cards before a BAD_KEY limit or a passbook fills up
                 let (sp, sq) = (b.status(&p), b.status(&q));
-                if sp.bad_key >= 240 || sq.bad_key >= 240 || sp.passbook_count >= 45 || sq.passbook_count >= 45 {
+                if sp.bad_key >= 240
+                    || sq.bad_key >= 240
+                    || sp.passbook_count >= 45
+                    || sq.passbook_count >= 45
+                {
                     b.retire(&p);
                     b.retire(&q);
                     (p, q) = new_pair(b, &mut n);
@@ -76,7 +95,15 @@ fn flip_every_bit(b: &mut Bank) {
                 };
                 let mut cp = open_hooked(b, &p, flip(armed.clone()));
                 let mut cq = open_hooked(b, &q, flip(armed.clone()));
-                let r = xfer::transfer(&mut cp, &mut cq, amount, DATE, &Secrets::default(), true, &no_resume());
+                let r = xfer::transfer(
+                    &mut cp,
+                    &mut cq,
+                    amount,
+                    DATE,
+                    &Secrets::default(),
+                    true,
+                    &no_resume(),
+                );
                 let what = format!("INS {ins:02X} byte {byte} bit {bit}");
                 assert!(!armed.get(), "{what}: the packet was never relayed ({r:?})");
                 let e = match r {
@@ -89,7 +116,11 @@ fn flip_every_bit(b: &mut Bank) {
                     "{what}: unexpected status {sw:04X}: {e}"
                 );
                 let (_, side) = e.at().unwrap();
-                assert_eq!(side == xfer::Side::Payee, to_payee, "{what}: refused by the wrong card");
+                assert_eq!(
+                    side == xfer::Side::Payee,
+                    to_payee,
+                    "{what}: refused by the wrong card"
+                );
                 drop((cp, cq));
                 let (p1, q1) = (b.balance(&p), b.balance(&q));
                 let pend = (b.pending(&p), b.pending(&q));
@@ -124,7 +155,10 @@ fn flip_every_bit(b: &mut Bank) {
 }
 
 fn random_packets_lock_card(b: &mut Bank) {
-    let o = CardOpts { bad_key_limit: 5, ..CardOpts::default() };
+    let o = CardOpts {
+        bad_key_limit: 5,
+        ..CardOpts::default()
+    };
     b.issue("victim", Role::User, "VICTIM", &o);
     let mut seed: u64 = 0x9E3779B97F4A7C15;
     let mut rnd = move || {
@@ -185,7 +219,8 @@ fn reflect_reorder_splice_refused(b: &mut Bank) {
     assert_eq!(sw_card(&e), Some(0x6985), "{e}");
     // P2 reflected to the payee as a P1 of a new session: its TID is settled (aborted: NACK), so
     // the payee refuses it by state before any key (9D0B, protocol.md 6.2 row P1)
-    q.xfer_abort_expected(&PacketHeader::parse(&p1).unwrap().sid).unwrap();
+    q.xfer_abort_expected(&PacketHeader::parse(&p1).unwrap().sid)
+        .unwrap();
     q.xfer_payee_init(100, DATE).unwrap();
     let e = q.xfer_payee_p1(&p2p3[..64]).expect_err("reflected P2");
     assert_eq!(sw_card(&e), Some(0x9D0B), "reflected P2: {e}");
@@ -195,7 +230,10 @@ fn reflect_reorder_splice_refused(b: &mut Bank) {
     let p1 = p.xfer_payer_init(100, DATE, h).unwrap();
     let p2p3 = q.xfer_payee_p1(&p1).unwrap();
     let p4 = p.xfer_payer_p2p3(&p2p3).unwrap();
-    let bk = (p.get_status().unwrap().bad_key, q.get_status().unwrap().bad_key);
+    let bk = (
+        p.get_status().unwrap().bad_key,
+        q.get_status().unwrap().bad_key,
+    );
     let e = q.xfer_payee_p4(&old_p4).expect_err("old P4");
     assert_eq!(sw_card(&e), Some(0x9D0C), "old P4: {e}");
     let e = p.xfer_payer_ack(&old_ack).expect_err("old ACK");
@@ -203,11 +241,17 @@ fn reflect_reorder_splice_refused(b: &mut Bank) {
     // the ACK reflected to the payee as a P4: type 45 != 44
     let ack_like = old_ack.clone();
     let e = q.xfer_payee_p4(&ack_like).expect_err("ACK as P4");
-    assert!(matches!(sw_card(&e), Some(0x9D03) | Some(0x9D0C) | Some(0x9D0B)), "ACK as P4: {e}");
+    assert!(
+        matches!(sw_card(&e), Some(0x9D03) | Some(0x9D0C) | Some(0x9D0B)),
+        "ACK as P4: {e}"
+    );
     // P4 reflected back to the payer as an ACK: type 44 not 45/46
     let e = p.xfer_payer_ack(&p4).expect_err("P4 as ACK");
     assert_eq!(sw_card(&e), Some(0x9D03), "P4 as ACK: {e}");
-    let bk2 = (p.get_status().unwrap().bad_key, q.get_status().unwrap().bad_key);
+    let bk2 = (
+        p.get_status().unwrap().bad_key,
+        q.get_status().unwrap().bad_key,
+    );
     assert!(bk2.0 >= bk.0 && bk2.1 >= bk.1);
     drop((p, q));
     // the real P4 is still deliverable: resume finishes exactly once

@@ -30,7 +30,14 @@ fn tearing() {
 
 const AMOUNT: u32 = 100;
 /// The six steps: (INS, the card it goes to: true = payee).
-const STEPS: [(u8, bool); 6] = [(0x40, true), (0x42, false), (0x44, true), (0x46, false), (0x48, true), (0x4A, false)];
+const STEPS: [(u8, bool); 6] = [
+    (0x40, true),
+    (0x42, false),
+    (0x44, true),
+    (0x46, false),
+    (0x48, true),
+    (0x4A, false),
+];
 
 struct Pair {
     p: String,
@@ -41,7 +48,12 @@ struct Pair {
 
 impl Pair {
     fn new(b: &mut Bank, prefix: &'static str) -> Pair {
-        let mut x = Pair { p: String::new(), q: String::new(), n: 0, prefix };
+        let mut x = Pair {
+            p: String::new(),
+            q: String::new(),
+            n: 0,
+            prefix,
+        };
         x.fresh(b);
         x
     }
@@ -51,7 +63,10 @@ impl Pair {
             b.retire(&self.q.clone());
         }
         self.n += 1;
-        let o = CardOpts { bad_key_limit: 255, ..CardOpts::default() };
+        let o = CardOpts {
+            bad_key_limit: 255,
+            ..CardOpts::default()
+        };
         self.p = format!("{}p{}", self.prefix, self.n);
         self.q = format!("{}q{}", self.prefix, self.n);
         b.issue(&self.p.clone(), Role::User, &format!("PAYER{}", self.n), &o);
@@ -94,26 +109,45 @@ fn check_after(b: &Bank, pair: &Pair, before: (u32, u32), seen: &Seen, what: &st
     assert!(rep.finished(), "{what}: resume: {}", rep.summary());
     // exactly once: a second resume has nothing to do
     let again = b.resume(&pair.p, &pair.q);
-    assert!(again.actions.is_empty(), "{what}: second resume acted: {}", again.summary());
+    assert!(
+        again.actions.is_empty(),
+        "{what}: second resume acted: {}",
+        again.summary()
+    );
     b.assert_clear(&[&pair.p, &pair.q], what);
     b.assert_conserved(&format!("{what}: after resume"));
     let (p1, q1) = (b.balance(&pair.p), b.balance(&pair.q));
     let moved = (p1, q1) == (before.0 - AMOUNT, before.1 + AMOUNT);
     let unmoved = (p1, q1) == before;
-    assert!(moved || unmoved, "{what}: balances {before:?} -> ({p1}, {q1})");
+    assert!(
+        moved || unmoved,
+        "{what}: balances {before:?} -> ({p1}, {q1})"
+    );
     if let Some(t) = &seen.tid {
         let c = credits_for(b, &pair.q, t);
-        assert_eq!(c, moved as usize, "{what}: {c} CREDIT entries for the transfer");
+        assert_eq!(
+            c, moved as usize,
+            "{what}: {c} CREDIT entries for the transfer"
+        );
     }
     // replays: no state change, no BAD_KEY
     let st = (b.status(&pair.p), b.status(&pair.q));
     if let Some(p4) = &seen.p4 {
-        let e = b.open(&pair.q).xfer_payee_p4(p4).expect_err("replayed P4 accepted");
+        let e = b
+            .open(&pair.q)
+            .xfer_payee_p4(p4)
+            .expect_err("replayed P4 accepted");
         let sw = sw_card(&e).expect("refusal");
-        assert!(matches!(sw, 0x9D0C | 0x9D0B), "{what}: replayed P4 -> {sw:04X}");
+        assert!(
+            matches!(sw, 0x9D0C | 0x9D0B),
+            "{what}: replayed P4 -> {sw:04X}"
+        );
     }
     if let Some(ack) = &seen.ack {
-        let e = b.open(&pair.p).xfer_payer_ack(ack).expect_err("replayed ACK accepted");
+        let e = b
+            .open(&pair.p)
+            .xfer_payer_ack(ack)
+            .expect_err("replayed ACK accepted");
         assert_eq!(sw_card(&e), Some(0x9D0B), "{what}: replayed ACK: {e}");
     }
     let st2 = (b.status(&pair.p), b.status(&pair.q));
@@ -134,7 +168,11 @@ fn hooked_pair(
 ) {
     let mk = |seen: Rc<RefCell<Seen>>, bs: Rc<dyn Fn(u8)>| {
         move |ins: u8, cmd: &mut Vec<u8>| {
-            let data = if cmd.len() > 5 { cmd[5..5 + cmd[4] as usize].to_vec() } else { Vec::new() };
+            let data = if cmd.len() > 5 {
+                cmd[5..5 + cmd[4] as usize].to_vec()
+            } else {
+                Vec::new()
+            };
             match ins {
                 0x44 => seen.borrow_mut().tid = Some(data[2..8].try_into().unwrap()),
                 0x48 => seen.borrow_mut().p4 = Some(data),
@@ -150,7 +188,13 @@ fn hooked_pair(
 }
 
 fn is_lost(e: &TransferError) -> bool {
-    matches!(e, TransferError::Card { err: CardError::Transport(_), .. })
+    matches!(
+        e,
+        TransferError::Card {
+            err: CardError::Transport(_),
+            ..
+        }
+    )
 }
 
 fn pull_every_step_then_resume(b: &mut Bank) {
@@ -158,12 +202,21 @@ fn pull_every_step_then_resume(b: &mut Bank) {
     for (step, (ins, _)) in STEPS.iter().enumerate() {
         for victim_is_payee in [false, true] {
             pair.ensure_room(b);
-            let victim = if victim_is_payee { pair.q.clone() } else { pair.p.clone() };
+            let victim = if victim_is_payee {
+                pair.q.clone()
+            } else {
+                pair.p.clone()
+            };
             let what = format!("pull {victim} before step {}", step + 1);
             let before = (b.balance(&pair.p), b.balance(&pair.q));
             let seen = Rc::new(RefCell::new(Seen::default()));
             let pulled = Rc::new(RefCell::new(false));
-            let (dir, v, pl, target) = (b.desk.path().to_path_buf(), victim.clone(), pulled.clone(), *ins);
+            let (dir, v, pl, target) = (
+                b.desk.path().to_path_buf(),
+                victim.clone(),
+                pulled.clone(),
+                *ins,
+            );
             let hook: Rc<dyn Fn(u8)> = Rc::new(move |i: u8| {
                 if i == target && !*pl.borrow() {
                     *pl.borrow_mut() = true;
@@ -172,7 +225,15 @@ fn pull_every_step_then_resume(b: &mut Bank) {
             });
             b.ensure(&[&pair.p, &pair.q]);
             let (mut cp, mut cq) = hooked_pair(b, &pair, seen.clone(), hook);
-            let r = xfer::transfer(&mut cp, &mut cq, AMOUNT, DATE, &Secrets::default(), true, &xfer::RunOptions::default());
+            let r = xfer::transfer(
+                &mut cp,
+                &mut cq,
+                AMOUNT,
+                DATE,
+                &Secrets::default(),
+                true,
+                &xfer::RunOptions::default(),
+            );
             drop((cp, cq));
             assert!(*pulled.borrow(), "{what}: never pulled");
             // the payee gets no command after step 5: pulled before step 6, the transfer completes
@@ -185,7 +246,10 @@ fn pull_every_step_then_resume(b: &mut Bank) {
                 };
                 assert!(is_lost(&e), "{what}: {e}");
                 let msg = e.to_string();
-                assert!(msg.contains("purse resume") || msg.contains("no money moved"), "{what}: {msg}");
+                assert!(
+                    msg.contains("purse resume") || msg.contains("no money moved"),
+                    "{what}: {msg}"
+                );
             }
             // put the card back (same slot)
             let slot = b.slot_of(&victim).expect("slot");
@@ -202,8 +266,15 @@ fn tear_every_write_both_cards(b: &mut Bank) {
         let mut k = 1u32;
         loop {
             pair.ensure_room(b);
-            let victim = if *to_payee { pair.q.clone() } else { pair.p.clone() };
-            let what = format!("tear {victim} at write {k} of step {} (INS {ins:02X})", step + 1);
+            let victim = if *to_payee {
+                pair.q.clone()
+            } else {
+                pair.p.clone()
+            };
+            let what = format!(
+                "tear {victim} at write {k} of step {} (INS {ins:02X})",
+                step + 1
+            );
             let before = (b.balance(&pair.p), b.balance(&pair.q));
             let bk_before = (b.status(&pair.p).bad_key, b.status(&pair.q).bad_key);
             let seen = Rc::new(RefCell::new(Seen::default()));
@@ -218,7 +289,18 @@ fn tear_every_write_both_cards(b: &mut Bank) {
             });
             b.ensure(&[&pair.p, &pair.q]);
             let (mut cp, mut cq) = hooked_pair(b, &pair, seen.clone(), hook);
-            let r = xfer::transfer(&mut cp, &mut cq, AMOUNT, DATE, &Secrets::default(), true, &xfer::RunOptions { auto_resume: false, expect_payee: None });
+            let r = xfer::transfer(
+                &mut cp,
+                &mut cq,
+                AMOUNT,
+                DATE,
+                &Secrets::default(),
+                true,
+                &xfer::RunOptions {
+                    auto_resume: false,
+                    expect_payee: None,
+                },
+            );
             drop((cp, cq));
             assert!(*armed.borrow(), "{what}: the command was never sent");
             match &r {
@@ -298,7 +380,11 @@ fn tear_every_write_of_resume(b: &mut Bank) {
             let before = (b.balance(&pair.p), b.balance(&pair.q));
             make_start(b, &pair, start);
             b.assert_conserved("interrupted state");
-            let victim = if on_payee { pair.q.clone() } else { pair.p.clone() };
+            let victim = if on_payee {
+                pair.q.clone()
+            } else {
+                pair.p.clone()
+            };
             let what = format!("{start:?}: tear {victim} at write {k} of INS {ins:02X}");
             let opts = ResumeOptions {
                 give_up: matches!(start, Start::GiveUp),
@@ -317,7 +403,11 @@ fn tear_every_write_of_resume(b: &mut Bank) {
             let noop = |_: u8, _: &mut Vec<u8>| {};
             let rep = if matches!(start, Start::GiveUp) {
                 let mut cp = open_hooked(b, &pair.p, hook);
-                resume(&mut cp, None::<&mut purse::card::PurseCard<purse::transport::Connection>>, &opts)
+                resume(
+                    &mut cp,
+                    None::<&mut purse::card::PurseCard<purse::transport::Connection>>,
+                    &opts,
+                )
             } else if on_payee {
                 let mut cp = open_hooked(b, &pair.p, noop);
                 let mut cq = open_hooked(b, &pair.q, hook);
@@ -338,7 +428,10 @@ fn tear_every_write_of_resume(b: &mut Bank) {
             let rep2 = resume(&mut cp, Some(&mut cq), &opts);
             drop((cp, cq));
             assert!(rep2.finished(), "{what}: second resume: {}", rep2.summary());
-            assert!(b.resume(&pair.p, &pair.q).actions.is_empty(), "{what}: third resume acted");
+            assert!(
+                b.resume(&pair.p, &pair.q).actions.is_empty(),
+                "{what}: third resume acted"
+            );
             b.assert_clear(&[&pair.p, &pair.q], &what);
             b.assert_conserved(&format!("{what}: after resume"));
             let after = (b.balance(&pair.p), b.balance(&pair.q));
@@ -349,7 +442,9 @@ fn tear_every_write_of_resume(b: &mut Bank) {
                 Start::BothHalves => assert!(moved, "{what}: {before:?} -> {after:?}"),
                 // torn before the commit: the payer is still pending and the payee (back) still
                 // expects T, so the next resume delivers; torn after it: given up
-                Start::GiveUp if torn => assert!(moved || gave_up, "{what}: {before:?} -> {after:?}"),
+                Start::GiveUp if torn => {
+                    assert!(moved || gave_up, "{what}: {before:?} -> {after:?}")
+                }
                 Start::GiveUp => assert!(gave_up, "{what}: {before:?} -> {after:?}"),
                 _ => assert!(unmoved, "{what}: {before:?} -> {after:?}"),
             }

@@ -101,9 +101,8 @@ pub fn what(ins: Ins) -> String {
         GetPending => "reading the unfinished transfer",
         ReadPassbook => "reading the passbook",
         ReadExceptions => "reading the exception log",
-        XferPayeeInit | XferPayerInit | XferPayeeP1 | XferPayerP2P3 | XferPayeeP4 | XferPayerAck => {
-            "paying"
-        }
+        XferPayeeInit | XferPayerInit | XferPayeeP1 | XferPayerP2P3 | XferPayeeP4
+        | XferPayerAck => "paying",
         XferAbort | ResumeGetP4 | ResumeGetOutcome | PendingToException => {
             "finishing an interrupted transfer"
         }
@@ -278,7 +277,11 @@ pub fn identify(pcsc: &Pcsc, reader: &str) -> Result<Option<CardIdent>, CardErro
     let active = st.life != Life::Blank;
     Ok(Some(CardIdent {
         life: st.life.name(),
-        role: if active { st.role.name() } else { "blank".into() },
+        role: if active {
+            st.role.name()
+        } else {
+            "blank".into()
+        },
         name: st.name.clone(),
         account: active.then(|| st.account.to_string()),
     }))
@@ -293,9 +296,12 @@ pub fn select_reader(pcsc: &Pcsc, sel: Option<&str>) -> Result<String, crate::Er
         return pcsc.select_reader(None);
     };
     let (by_account, want) = match s.split_once(':') {
-        Some((k, v)) if k.eq_ignore_ascii_case("account") => {
-            (true, v.chars().filter(|c| !c.is_whitespace() && *c != '-').collect::<String>())
-        }
+        Some((k, v)) if k.eq_ignore_ascii_case("account") => (
+            true,
+            v.chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .collect::<String>(),
+        ),
         Some((k, v)) if k.eq_ignore_ascii_case("name") => (false, v.trim().to_string()),
         _ => return pcsc.select_reader(Some(s)),
     };
@@ -476,8 +482,19 @@ mod tests {
     /// names the command that unblocks it.
     #[test]
     fn messages_in_user_words() {
-        for ins in [Ins::Mint, Ins::ReadBadCards, Ins::SetPrivacy, Ins::IssueBegin, Ins::XferPayerP2P3] {
-            for sw in [Sw::WrongRole, Sw::Conditions, Sw::WrongLength, Sw::Other(0x6A99)] {
+        for ins in [
+            Ins::Mint,
+            Ins::ReadBadCards,
+            Ins::SetPrivacy,
+            Ins::IssueBegin,
+            Ins::XferPayerP2P3,
+        ] {
+            for sw in [
+                Sw::WrongRole,
+                Sw::Conditions,
+                Sw::WrongLength,
+                Sw::Other(0x6A99),
+            ] {
                 let m = describe(ins, sw).full();
                 let internal = format!("{ins:?}");
                 assert!(!m.contains(&internal), "{m}");
@@ -512,20 +529,29 @@ mod tests {
         assert_eq!(e.exit_code(), 4);
         assert!(e.to_string().contains("sync it with its bank"), "{e}");
         let e = c.verify(SecretRef::Pin, b"1234").unwrap_err();
-        assert_eq!(e.to_string(), "wrong PIN, 2 tries left: check it and retry carefully [63C2]");
+        assert_eq!(
+            e.to_string(),
+            "wrong PIN, 2 tries left: check it and retry carefully [63C2]"
+        );
         let e = c.mint(10, 0x2500).unwrap_err();
         assert!(e.to_string().contains("creation secret"), "{e}");
     }
 
     #[test]
     fn every_status_word_says_what_to_do() {
-        for sw in Sw::all_named().into_iter().chain([Sw::VerifyFailed(1), Sw::Other(0x6A88)]) {
+        for sw in Sw::all_named()
+            .into_iter()
+            .chain([Sw::VerifyFailed(1), Sw::Other(0x6A88)])
+        {
             if sw == Sw::Ok {
                 continue;
             }
             for ins in [Ins::XferPayerInit, Ins::Mint, Ins::Verify, Ins::IssueBegin] {
                 let a = describe(ins, sw);
-                assert!(!a.what.is_empty() && !a.todo.is_empty(), "{sw:?} at {ins:?}: {a:?}");
+                assert!(
+                    !a.what.is_empty() && !a.todo.is_empty(),
+                    "{sw:?} at {ins:?}: {a:?}"
+                );
                 assert!(a.full().ends_with(&format!("[{:04X}]", sw.code())));
             }
         }

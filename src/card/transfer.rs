@@ -145,7 +145,8 @@ impl<T: CardIo> PurseCard<T> {
     /// 54 PENDING_TO_EXCEPTION(TID): the payer gives up `tid` (PIN verified first) and records it
     /// in its exception log for the bank.
     pub fn pending_to_exception(&mut self, tid: &Tid) -> Result<(), CardError> {
-        self.cmd_len(Ins::PendingToException, 0, 0, tid, 0).map(|_| ())
+        self.cmd_len(Ins::PendingToException, 0, 0, tid, 0)
+            .map(|_| ())
     }
 }
 

@@ -124,9 +124,11 @@ fn parse_accounts(v: &[String], file: Option<&Path>) -> anyhow::Result<Vec<Accou
             if l.is_empty() || l.starts_with('#') {
                 continue;
             }
-            out.push(Account::parse(l).map_err(|e| {
-                super::usage(format!("{} line {}: {}", f.display(), i + 1, e.0))
-            })?);
+            out.push(
+                Account::parse(l).map_err(|e| {
+                    super::usage(format!("{} line {}: {}", f.display(), i + 1, e.0))
+                })?,
+            );
         }
     }
     if out.is_empty() {
@@ -138,14 +140,22 @@ fn parse_accounts(v: &[String], file: Option<&Path>) -> anyhow::Result<Vec<Accou
 pub fn run(cli: &Cli, a: &AdminArgs) -> anyhow::Result<i32> {
     match &a.cmd {
         AdminCmd::BadCard(BadCardCmd::List { bank, .. }) => list(cli, bank.as_deref()),
-        AdminCmd::BadCard(BadCardCmd::Add { pair, accounts, file }) => {
+        AdminCmd::BadCard(BadCardCmd::Add {
+            pair,
+            accounts,
+            file,
+        }) => {
             let ops = parse_accounts(accounts, file.as_deref())?
                 .into_iter()
                 .map(|account| AdminOp::BadCardAdd { account })
                 .collect::<Vec<_>>();
             run_ops(cli, pair, &ops)
         }
-        AdminCmd::BadCard(BadCardCmd::Remove { pair, accounts, file }) => {
+        AdminCmd::BadCard(BadCardCmd::Remove {
+            pair,
+            accounts,
+            file,
+        }) => {
             let ops = parse_accounts(accounts, file.as_deref())?
                 .into_iter()
                 .map(|account| AdminOp::BadCardRemove { account })

@@ -34,7 +34,12 @@ pub struct BenchRunArgs {
     #[arg(short = 'n', long, default_value_t = 1)]
     pub n: usize,
     /// The purse command and its arguments (after `--`)
-    #[arg(trailing_var_arg = true, allow_hyphen_values = true, required = true, value_name = "ARGS")]
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true,
+        value_name = "ARGS"
+    )]
     pub args: Vec<String>,
 }
 
@@ -61,14 +66,24 @@ pub struct BenchTransferArgs {
     pub no_replay: bool,
 }
 
-const COUNTERS: [&str; 5] = ["apdus", "persistentWrites", "bytesWritten", "transactions", "cryptoOps"];
+const COUNTERS: [&str; 5] = [
+    "apdus",
+    "persistentWrites",
+    "bytesWritten",
+    "transactions",
+    "cryptoOps",
+];
 
 fn counters(desk: &Option<Desk>, card: &Option<String>) -> Option<serde_json::Value> {
     let (d, c) = (desk.as_ref()?, card.as_ref()?);
     d.info(c).ok().map(|v| v["counters"].clone())
 }
 
-fn delta(a: &Option<serde_json::Value>, b: &Option<serde_json::Value>, n: usize) -> serde_json::Value {
+fn delta(
+    a: &Option<serde_json::Value>,
+    b: &Option<serde_json::Value>,
+    n: usize,
+) -> serde_json::Value {
     let mut m = serde_json::Map::new();
     if let (Some(a), Some(b)) = (a, b) {
         for k in COUNTERS {
@@ -141,7 +156,10 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
         secrets.pin = Some(read_secret(ENV_PIN, "PIN of the paying card")?);
     }
     if amount > ps.max_trans {
-        secrets.txkey = Some(read_secret(ENV_TXKEY, "transaction key of the paying card")?);
+        secrets.txkey = Some(read_secret(
+            ENV_TXKEY,
+            "transaction key of the paying card",
+        )?);
     }
     if ps.role == purse::proto::consts::Role::Center {
         secrets.approval = Some(read_secret(ENV_APPROVAL, "center approval secret")?);
@@ -162,9 +180,17 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
             replay: !a.no_replay,
         },
         |phase| match phase {
-            "record:start" => ops_log = desk.as_ref().and_then(|d| purse::flows::cost::OpsLog::start(d).ok()),
+            "record:start" => {
+                ops_log = desk
+                    .as_ref()
+                    .and_then(|d| purse::flows::cost::OpsLog::start(d).ok())
+            }
             "record:end" => recorded_ops = ops_log.take().and_then(|l| l.take().ok()),
-            _ => snaps.push((phase.to_string(), counters(&desk, &na), counters(&desk, &nb))),
+            _ => snaps.push((
+                phase.to_string(),
+                counters(&desk, &na),
+                counters(&desk, &nb),
+            )),
         },
     );
     let profiles = purse::flows::cost::Profiles::builtin()?;
@@ -284,7 +310,14 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     let profiles = Profiles::builtin()?;
     let desk = Desk::resolve(cli.desk.as_deref())?;
     let exe = std::env::current_exe()?;
-    let label = a.label.clone().unwrap_or_else(|| a.args.iter().take(12).cloned().collect::<Vec<_>>().join(" "));
+    let label = a.label.clone().unwrap_or_else(|| {
+        a.args
+            .iter()
+            .take(12)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(" ")
+    });
     let mut times = Vec::new();
     let mut apdus = Vec::new();
     let mut outputs = Vec::new();
@@ -313,8 +346,11 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     let runs = times.len();
     let timing = bench::Timing::of(times);
     // per run: the counts and estimates are of all runs divided by the runs
-    let est: Vec<cost::ChipEstimate> =
-        profiles.chips.iter().map(|c| cost::estimate(&profiles, c, &apdus)).collect();
+    let est: Vec<cost::ChipEstimate> = profiles
+        .chips
+        .iter()
+        .map(|c| cost::estimate(&profiles, c, &apdus))
+        .collect();
     let counts = cost::counts(&apdus);
     let per = runs as f64;
     if cli.json {
@@ -348,22 +384,51 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
         },
         timing.median_ms
     );
-    println!("counted on the desk cards{}:", if runs > 1 { " (all runs)" } else { "" });
+    println!(
+        "counted on the desk cards{}:",
+        if runs > 1 { " (all runs)" } else { "" }
+    );
     println!(
         "  {:<10} {:>5} {:>6} {:>6} {:>6} {:>5} {:>7} {:>7} {:>5} {:>6} {:>7} {:>3} {:>4}",
-        "card", "APDUs", "in B", "out B", "setKey", "init", "doFinal", "blocks", "rand", "writes", "bytes", "tx", "cmp"
+        "card",
+        "APDUs",
+        "in B",
+        "out B",
+        "setKey",
+        "init",
+        "doFinal",
+        "blocks",
+        "rand",
+        "writes",
+        "bytes",
+        "tx",
+        "cmp"
     );
     for c in &counts {
         println!(
             "  {:<10} {:>5} {:>6} {:>6} {:>6} {:>5} {:>7} {:>7} {:>5} {:>6} {:>7} {:>3} {:>4}",
-            c.card, c.apdus, c.bytes_in, c.bytes_out, c.set_key, c.cipher_init, c.cipher_calls,
-            c.cipher_blocks, c.random_calls, c.writes, c.bytes_written, c.transactions, c.array_compare
+            c.card,
+            c.apdus,
+            c.bytes_in,
+            c.bytes_out,
+            c.set_key,
+            c.cipher_init,
+            c.cipher_calls,
+            c.cipher_blocks,
+            c.random_calls,
+            c.writes,
+            c.bytes_written,
+            c.transactions,
+            c.array_compare
         );
     }
     if runs == 1 {
         for c in &counts {
-            let seq: Vec<&str> =
-                apdus.iter().filter(|x| x.card == c.card).map(|x| x.ins.as_str()).collect();
+            let seq: Vec<&str> = apdus
+                .iter()
+                .filter(|x| x.card == c.card)
+                .map(|x| x.ins.as_str())
+                .collect();
             if seq.len() <= 40 {
                 println!("  {} INS: {}", c.card, seq.join(" "));
             }
@@ -376,7 +441,19 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     );
     println!(
         "  {:<7} {:<10} {:>5} {:>8} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7} {:>7} {:>6} {:>9}",
-        "chip", "card", "APDUs", "transp", "bytes", "setKey", "init", "cipher", "random", "writes", "commit", "cmp", "total ms"
+        "chip",
+        "card",
+        "APDUs",
+        "transp",
+        "bytes",
+        "setKey",
+        "init",
+        "cipher",
+        "random",
+        "writes",
+        "commit",
+        "cmp",
+        "total ms"
     );
     let row = |chip: &str, card: &str, n: f64, x: &cost::Terms| {
         println!(
@@ -390,7 +467,12 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
         for c in &e.cards {
             row(&e.chip, &c.card, c.apdus as f64, &c.terms);
         }
-        row(&e.chip, "all", e.cards.iter().map(|c| c.apdus).sum::<usize>() as f64, &e.terms);
+        row(
+            &e.chip,
+            "all",
+            e.cards.iter().map(|c| c.apdus).sum::<usize>() as f64,
+            &e.terms,
+        );
     }
     for e in &est {
         print!(

@@ -195,7 +195,9 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
                         (Some(k), _) => format!("  tear armed at write {k}"),
                         (None, Some(f)) => format!(
                             "  tear fired at write {} of APDU {} (header {})",
-                            f["k"], f["apdu_number"], f["apdu_header"].as_str().unwrap_or("?")
+                            f["k"],
+                            f["apdu_number"],
+                            f["apdu_header"].as_str().unwrap_or("?")
                         ),
                         (None, None) => String::new(),
                     };
@@ -269,5 +271,6 @@ fn short_name(class: &str) -> &str {
 
 fn parse_ins(s: &str) -> Result<u8, String> {
     let t = s.trim_start_matches("0x").trim_start_matches("0X");
-    u8::from_str_radix(t, 16).map_err(|_| format!("{s:?} is not an instruction byte (hex, e.g. 46)"))
+    u8::from_str_radix(t, 16)
+        .map_err(|_| format!("{s:?} is not an instruction byte (hex, e.g. 46)"))
 }

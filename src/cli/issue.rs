@@ -93,8 +93,10 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
     if ir == cr {
         bail!("--from and --to name the same reader ({ir})");
     }
-    let mut issuer = PurseCard::open_exclusive(&pcsc, &ir).with_context(|| format!("issuer card in {ir}"))?;
-    let mut blank = PurseCard::open_exclusive(&pcsc, &cr).with_context(|| format!("new card in {cr}"))?;
+    let mut issuer =
+        PurseCard::open_exclusive(&pcsc, &ir).with_context(|| format!("issuer card in {ir}"))?;
+    let mut blank =
+        PurseCard::open_exclusive(&pcsc, &cr).with_context(|| format!("new card in {cr}"))?;
     let ist = issuer.get_status()?;
     if ist.life != Life::Active {
         bail!("the card in {ir} is not personalised: run `purse genesis` on it first");
@@ -242,7 +244,10 @@ fn block_range(a: &types::Account) -> (types::Account, types::Account) {
     let mut hi = d[..8].to_vec();
     hi.extend([9u8; 7]);
     // 15 digits each: from_digits15 cannot fail
-    match (types::Account::from_digits15(&lo), types::Account::from_digits15(&hi)) {
+    match (
+        types::Account::from_digits15(&lo),
+        types::Account::from_digits15(&hi),
+    ) {
         (Ok(l), Ok(h)) => (l, h),
         _ => (*a, *a),
     }

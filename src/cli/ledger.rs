@@ -144,9 +144,9 @@ pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
         );
     }
     // the currency is a nicety: a damaged status table must not stop the listing
-    let units = lg
-        .units()
-        .unwrap_or_else(|_| Units::minor("the recorded statuses are unreadable: amounts are minor units"));
+    let units = lg.units().unwrap_or_else(|_| {
+        Units::minor("the recorded statuses are unreadable: amounts are minor units")
+    });
     let ok = match &a.cmd {
         None => list(cli, &lg, &a.list, &units)?,
         Some(LedgerCmd::Reconcile) => reconcile(cli, &lg, &units)?,
@@ -186,7 +186,10 @@ fn decorate(v: &mut serde_json::Value, u: &Units) {
             for (k, x) in m.iter_mut() {
                 if let Some(n) = x.as_i64() {
                     if MONEY.contains(&k.as_str()) {
-                        add.push((format!("{k}_decimal"), serde_json::Value::from(u.decimal(n))));
+                        add.push((
+                            format!("{k}_decimal"),
+                            serde_json::Value::from(u.decimal(n)),
+                        ));
                     } else if k == "at" {
                         add.push((
                             "at_rfc3339".to_string(),
@@ -484,11 +487,17 @@ fn check(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
     } else if r.ok {
         println!("file and content consistent");
     } else {
-        println!("{} problem(s): the ledger is damaged or was altered", r.problems.len());
+        println!(
+            "{} problem(s): the ledger is damaged or was altered",
+            r.problems.len()
+        );
     }
     if !r.flags.is_empty() {
         let f: Vec<String> = r.flags.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        println!("flags on the content ({}): see `purse ledger flags`", f.join(", "));
+        println!(
+            "flags on the content ({}): see `purse ledger flags`",
+            f.join(", ")
+        );
     }
     Ok(r.ok)
 }
@@ -529,7 +538,10 @@ fn summary(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
             } else {
                 t(&k.balance)
             },
-            k.reported_balance.as_ref().map(t).unwrap_or_else(|| "-".into()),
+            k.reported_balance
+                .as_ref()
+                .map(t)
+                .unwrap_or_else(|| "-".into()),
             k.reported_at.as_deref().unwrap_or("-"),
             if k.chain_breaks > 0 {
                 format!("  ({} chain break(s))", k.chain_breaks)
@@ -538,7 +550,9 @@ fn summary(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
             }
         );
     }
-    println!("(BALANCE: rebuilt from the ledger; REPORTED: the card's own balance at its last sync)");
+    println!(
+        "(BALANCE: rebuilt from the ledger; REPORTED: the card's own balance at its last sync)"
+    );
     println!();
     let c = &s.conservation;
     println!("issued by the center       {:>16}", t(&c.issued_by_center));

@@ -8,25 +8,25 @@ use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use purse::desk::Desk;
 
+mod admin;
 mod apdu;
+mod bench;
+mod center;
+mod demo;
 mod desk;
 mod genesis;
 mod issue;
+mod ledger;
+mod link;
 mod mint;
 mod passbook;
 mod pin;
-mod status;
-mod ledger;
-mod readers;
-mod transfer;
-mod resume;
-mod bench;
-mod admin;
 mod privacy;
+mod readers;
+mod resume;
+mod status;
 mod sync;
-mod center;
-mod demo;
-mod link;
+mod transfer;
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;

@@ -79,18 +79,25 @@ pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
     if a.give_up {
         // Only needed if a payer pending is unknown to the other card; ask up front only then.
         let needs = {
-            let pa = ca.get_pending().map_err(|e| anyhow::anyhow!("{}: {e}", ca.reader))?;
+            let pa = ca
+                .get_pending()
+                .map_err(|e| anyhow::anyhow!("{}: {e}", ca.reader))?;
             pa.out.state != purse::proto::consts::SlotState::None
                 || match cb.as_mut() {
                     Some(b) => {
-                        let pb = b.get_pending().map_err(|e| anyhow::anyhow!("{}: {e}", b.reader))?;
+                        let pb = b
+                            .get_pending()
+                            .map_err(|e| anyhow::anyhow!("{}: {e}", b.reader))?;
                         pb.out.state != purse::proto::consts::SlotState::None
                     }
                     None => false,
                 }
         };
         if needs {
-            opts.pin = Some(read_secret(ENV_PIN, "PIN of the card that gives up its pending payment")?);
+            opts.pin = Some(read_secret(
+                ENV_PIN,
+                "PIN of the card that gives up its pending payment",
+            )?);
         }
     }
     // the ledger matters only to a sync between the two cards; never create one uninvited

@@ -104,7 +104,11 @@ fn collect(
         st.role.name(),
         st.name,
         if st.merchant() { " (merchant)" } else { "" },
-        if purse::flows::privacy::is_private(&st) { " (private: signs payments, no interest)" } else { "" }
+        if purse::flows::privacy::is_private(&st) {
+            " (private: signs payments, no interest)"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(t, "  account     {}", st.account);
     let _ = writeln!(

@@ -25,14 +25,26 @@ use super::transfer::open_card;
 use super::Cli;
 
 #[derive(Args, Debug)]
-#[command(after_help = "Secrets: PURSE_PIN = PIN of the card's holder, PURSE_BANK_PIN = PIN of the bank card's operator \
-(typed without echo when unset); with --unblock-pin: PURSE_BANK_PIN, PURSE_NEW_PIN, PURSE_NEW_TXKEY.")]
+#[command(
+    after_help = "Secrets: PURSE_PIN = PIN of the card's holder, PURSE_BANK_PIN = PIN of the bank card's operator \
+(typed without echo when unset); with --unblock-pin: PURSE_BANK_PIN, PURSE_NEW_PIN, PURSE_NEW_TXKEY."
+)]
 pub struct SyncArgs {
     /// Reader of the bank card (center, region or branch: the level above the card)
-    #[arg(long = "from", alias = "bank", value_name = "BANK", required_unless_present = "connect")]
+    #[arg(
+        long = "from",
+        alias = "bank",
+        value_name = "BANK",
+        required_unless_present = "connect"
+    )]
     pub bank: Option<String>,
     /// Reader of the card being synced
-    #[arg(long = "to", alias = "card", value_name = "CARD", required_unless_present = "connect")]
+    #[arg(
+        long = "to",
+        alias = "card",
+        value_name = "CARD",
+        required_unless_present = "connect"
+    )]
     pub card: Option<String>,
     /// Sync the card in -r R with a bank's sync service (`purse serve`) far away
     #[command(flatten)]

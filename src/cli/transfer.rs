@@ -128,9 +128,7 @@ pub fn run(cli: &Cli, a: &TransferArgs) -> anyhow::Result<i32> {
     }
     // Status of both (public), to parse the amount in the cards' currency and show the holders
     // who pays whom. No money command yet.
-    let st = payer
-        .get_status()
-        .map_err(|e| card_err(e, &payer.reader))?;
+    let st = payer.get_status().map_err(|e| card_err(e, &payer.reader))?;
     let amount = parse_amount(&a.amount, st.currency.decimals)?;
     let plan = match xfer::plan_with_payer_status(st, &mut payee, amount, date) {
         Ok(p) => p,
@@ -240,13 +238,21 @@ pub(crate) fn plan_secrets(plan: &xfer::Plan) -> anyhow::Result<Secrets> {
     if plan.needs_pin {
         secrets.pin = Some(read_secret(
             ENV_PIN,
-            &format!("PIN of the paying card {} (amount above {})", p.name, p.amount(p.min_trans)),
+            &format!(
+                "PIN of the paying card {} (amount above {})",
+                p.name,
+                p.amount(p.min_trans)
+            ),
         )?);
     }
     if plan.needs_txkey {
         secrets.txkey = Some(read_secret(
             ENV_TXKEY,
-            &format!("transaction key of {} (amount above {})", p.name, p.amount(p.max_trans)),
+            &format!(
+                "transaction key of {} (amount above {})",
+                p.name,
+                p.amount(p.max_trans)
+            ),
         )?);
     }
     if plan.needs_approval {

@@ -300,7 +300,8 @@ impl Desk {
         for e in 1..slots.div_ceil(2) {
             let (_, lib) = entry_name_and_driver(e, &dir);
             if !Path::new(&lib).exists() {
-                fs::copy(VPCD_DRIVER, &lib).map_err(|err| Error::io("copy vpcd driver", &lib, err))?;
+                fs::copy(VPCD_DRIVER, &lib)
+                    .map_err(|err| Error::io("copy vpcd driver", &lib, err))?;
             }
         }
         Ok(())
@@ -831,8 +832,16 @@ impl Desk {
     /// reader.conf entries of the running desk (or of a default desk), for a system pcscd.
     pub fn conf(&self) -> Result<String> {
         match self.load_state()? {
-            Some(st) => Ok(Self::reader_conf(st.base_port, st.slots.len(), &self.drivers_dir())),
-            None => Ok(Self::reader_conf(DEFAULT_BASE_PORT, DEFAULT_SLOTS, &self.drivers_dir())),
+            Some(st) => Ok(Self::reader_conf(
+                st.base_port,
+                st.slots.len(),
+                &self.drivers_dir(),
+            )),
+            None => Ok(Self::reader_conf(
+                DEFAULT_BASE_PORT,
+                DEFAULT_SLOTS,
+                &self.drivers_dir(),
+            )),
         }
     }
 }

@@ -77,7 +77,13 @@ impl Timing {
         let ms = |d: Duration| d.as_secs_f64() * 1000.0;
         let n = v.len();
         if n == 0 {
-            return Timing { n, median_ms: 0.0, p95_ms: 0.0, min_ms: 0.0, mean_ms: 0.0 };
+            return Timing {
+                n,
+                median_ms: 0.0,
+                p95_ms: 0.0,
+                min_ms: 0.0,
+                mean_ms: 0.0,
+            };
         }
         let idx95 = ((n as f64 * 0.95).ceil() as usize).clamp(1, n) - 1;
         Timing {
@@ -228,7 +234,11 @@ pub fn run<A: CardIo, B: CardIo>(
         }
     }
     between_phases("timed:end");
-    let raw_relay = if baselines.relay { Some(Timing::of(relay_t)) } else { None };
+    let raw_relay = if baselines.relay {
+        Some(Timing::of(relay_t))
+    } else {
+        None
+    };
     // 4. Replay: the recorded bytes again, SW ignored. Two XFER_ABORT 00 close the sessions
     //    the replayed INITs open, so that no replayed packet reaches a MAC check (no BAD_KEY).
     let mut replay = None;
@@ -268,7 +278,11 @@ fn interleave(la: &[Exchange], lb: &[Exchange]) -> Vec<(char, Exchange)> {
     let mut out = Vec::new();
     let (mut i, mut j) = (0, 0);
     // payer's GET_STATUS first, then the payee's
-    let take_until = |log: &[Exchange], k: &mut usize, out: &mut Vec<(char, Exchange)>, side: char, stop: &[u8]| {
+    let take_until = |log: &[Exchange],
+                      k: &mut usize,
+                      out: &mut Vec<(char, Exchange)>,
+                      side: char,
+                      stop: &[u8]| {
         while *k < log.len() && !stop.contains(&ins_of(&log[*k].command)) {
             out.push((side, log[*k].clone()));
             *k += 1;
@@ -402,7 +416,10 @@ mod tests {
             .iter()
             .map(|(_, c)| c[1])
             .collect();
-        assert_eq!(r, vec![0x30, 0x30, 0x20, 0x40, 0x42, 0x4C, 0x4C, 0x44, 0x46, 0x48, 0x4A]);
+        assert_eq!(
+            r,
+            vec![0x30, 0x30, 0x20, 0x40, 0x42, 0x4C, 0x4C, 0x44, 0x46, 0x48, 0x4A]
+        );
     }
 
     #[test]

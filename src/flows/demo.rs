@@ -128,7 +128,11 @@ fn step(n: &mut u32, title: &str) {
 /// Run the demo. `dir`: desk directory (must be empty or absent; default: a fresh temporary
 /// one). `keep`: leave the desk directory (stopped) for a look around afterwards. `port`: first
 /// vpcd port (default: the first free run from 40000), to run beside other desks.
-pub fn run_demo(dir: Option<&Path>, keep: bool, port: Option<u16>) -> Result<DemoFigures, DemoError> {
+pub fn run_demo(
+    dir: Option<&Path>,
+    keep: bool,
+    port: Option<u16>,
+) -> Result<DemoFigures, DemoError> {
     let (path, temp) = match dir {
         Some(d) => {
             if d.exists() && std::fs::read_dir(d)?.next().is_some() {

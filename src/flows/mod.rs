@@ -2,12 +2,12 @@
 pub mod admin;
 pub mod bench;
 pub mod cost;
+pub mod demo;
+pub mod epoch;
 pub mod genesis;
 pub mod issue;
 pub mod mint;
 pub mod privacy;
 pub mod resume;
 pub mod sync;
-pub mod demo;
-pub mod epoch;
 pub mod transfer;

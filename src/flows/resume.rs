@@ -12,7 +12,6 @@ use crate::proto::consts::{self, OutcomeKind, Role, SecretRef, SlotState};
 use crate::proto::types::{format_amount, Account, Pending, Status};
 use crate::transport::CardIo;
 
-
 /// Options of [`resume`].
 #[derive(Clone, Default)]
 pub struct ResumeOptions {
@@ -40,21 +39,59 @@ impl std::fmt::Debug for ResumeOptions {
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Action {
     /// Stored P4 delivered: the payee credited, the payer cleared.
-    Completed { tid: String, amount: String, payer: String, payee: String },
+    Completed {
+        tid: String,
+        amount: String,
+        payer: String,
+        payee: String,
+    },
     /// The payee had credited already; its stored ACK cleared the payer.
-    AckForwarded { tid: String, amount: String, payer: String, payee: String },
+    AckForwarded {
+        tid: String,
+        amount: String,
+        payer: String,
+        payee: String,
+    },
     /// The payee had abandoned T; its stored NACK refunded the payer.
-    Refunded { tid: String, amount: String, payer: String, payee: String },
+    Refunded {
+        tid: String,
+        amount: String,
+        payer: String,
+        payee: String,
+    },
     /// The payee expected T from a payer that never debited: expectation dropped (NACK stored).
-    ExpectationAborted { tid: String, amount: String, payee: String, payer: String },
+    ExpectationAborted {
+        tid: String,
+        amount: String,
+        payee: String,
+        payer: String,
+    },
     /// `--abandon-expected`: an expectation from a third card dropped.
-    ExpectationAbandoned { tid: String, amount: String, payee: String, from: String },
+    ExpectationAbandoned {
+        tid: String,
+        amount: String,
+        payee: String,
+        from: String,
+    },
     /// `--give-up`: pending transfer moved to the payer's exception log.
-    GaveUp { tid: String, amount: String, payer: String, to: String },
+    GaveUp {
+        tid: String,
+        amount: String,
+        payer: String,
+        to: String,
+    },
     /// Nothing could be done for this half; `advice` says what to do.
-    Stuck { tid: String, card: String, advice: String },
+    Stuck {
+        tid: String,
+        card: String,
+        advice: String,
+    },
     /// A card refused or was lost while resuming.
-    Failed { tid: String, card: String, error: String },
+    Failed {
+        tid: String,
+        card: String,
+        error: String,
+    },
     /// An interrupted sync (protocol.md 12.11) finished or cancelled: `what` says which.
     SyncFinished { tid: String, what: String },
     /// The card had cleared its passbook in a sync the ledger was not told about (the host
@@ -201,7 +238,8 @@ pub fn resume_with_ledger<A: CardIo, B: CardIo>(
     let va = match read_view(a, "card A") {
         Ok(v) => v,
         Err(e) => {
-            rep.unreadable.push(format!("card A could not be read: {e}"));
+            rep.unreadable
+                .push(format!("card A could not be read: {e}"));
             return rep;
         }
     };
@@ -213,13 +251,19 @@ pub fn resume_with_ledger<A: CardIo, B: CardIo>(
             let vb = match read_view(b, "card B") {
                 Ok(v) => v,
                 Err(e) => {
-                    rep.unreadable.push(format!("card B could not be read: {e}"));
+                    rep.unreadable
+                        .push(format!("card B could not be read: {e}"));
                     return rep;
                 }
             };
             // sync rows (protocol.md 12.11): flows::sync
             rep.actions.extend(super::sync::resume_rows(
-                a, &va.status, &va.pending, b, &vb.status, &vb.pending,
+                a,
+                &va.status,
+                &va.pending,
+                b,
+                &vb.status,
+                &vb.pending,
             ));
             payer_half(a, &va, Some((&mut *b, &vb)), opts, &mut rep);
             payer_half(b, &vb, Some((&mut *a, &va)), opts, &mut rep);
@@ -407,8 +451,18 @@ fn payer_half<X: CardIo, Y: CardIo>(
             }
             let (payer, payee) = (vx.label.clone(), vy.label.clone());
             rep.actions.push(match kind {
-                OutcomeKind::Nack => Action::Refunded { tid, amount, payer, payee },
-                _ => Action::AckForwarded { tid, amount, payer, payee },
+                OutcomeKind::Nack => Action::Refunded {
+                    tid,
+                    amount,
+                    payer,
+                    payee,
+                },
+                _ => Action::AckForwarded {
+                    tid,
+                    amount,
+                    payer,
+                    payee,
+                },
             });
             return;
         }
@@ -470,25 +524,30 @@ fn payee_half<Y: CardIo>(
     let gave_up = private_payer && vx.exception_tids.contains(&t);
     if from == vx.status.account || private_payer || opts.abandon_expected {
         match y.xfer_abort_expected(&t) {
-            Ok(_nack) => rep.actions.push(if from == vx.status.account || private_payer {
-                Action::ExpectationAborted {
-                    tid: hex6(&t),
-                    amount,
-                    payee: vy.label.clone(),
-                    payer: if gave_up {
-                        format!("{} (it gave this transfer up to its exception log)", vx.label)
-                    } else {
-                        vx.label.clone()
-                    },
-                }
-            } else {
-                Action::ExpectationAbandoned {
-                    tid: hex6(&t),
-                    amount,
-                    payee: vy.label.clone(),
-                    from: from.to_string(),
-                }
-            }),
+            Ok(_nack) => rep
+                .actions
+                .push(if from == vx.status.account || private_payer {
+                    Action::ExpectationAborted {
+                        tid: hex6(&t),
+                        amount,
+                        payee: vy.label.clone(),
+                        payer: if gave_up {
+                            format!(
+                                "{} (it gave this transfer up to its exception log)",
+                                vx.label
+                            )
+                        } else {
+                            vx.label.clone()
+                        },
+                    }
+                } else {
+                    Action::ExpectationAbandoned {
+                        tid: hex6(&t),
+                        amount,
+                        payee: vy.label.clone(),
+                        from: from.to_string(),
+                    }
+                }),
             Err(e) => rep.actions.push(Action::Failed {
                 tid: hex6(&t),
                 card: vy.label.clone(),

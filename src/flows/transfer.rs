@@ -324,7 +324,11 @@ fn describe_failure(
     // on the step, and is said below.
     let (reason, todo) = match err.advice() {
         Some(a) => (
-            format!("{} [{:04X}]", a.what.replace("; no money moved", ""), a.sw.code()),
+            format!(
+                "{} [{:04X}]",
+                a.what.replace("; no money moved", ""),
+                a.sw.code()
+            ),
             a.todo,
         ),
         None => (err.to_string(), String::new()),
@@ -431,7 +435,9 @@ pub fn execute<A: CardIo, B: CardIo>(
         }
         // A missing secret is not sent: the card refuses with 9D13/9D14/9D15 at step 2.
         if let Some(s) = s {
-            payer.verify(r, s).map_err(|e| untouched(Step::Verify, Side::Payer, e))?;
+            payer
+                .verify(r, s)
+                .map_err(|e| untouched(Step::Verify, Side::Payer, e))?;
         }
     }
     let (a, date) = (plan.amount, plan.date);
@@ -519,13 +525,27 @@ pub fn execute<A: CardIo, B: CardIo>(
         }
     };
     // 5
-    let ack = payee
-        .xfer_payee_p4(&p4)
-        .map_err(|e| fail(payer, payee, Step::PayeeP4, Side::Payee, e, MoneyState::InFlight))?;
+    let ack = payee.xfer_payee_p4(&p4).map_err(|e| {
+        fail(
+            payer,
+            payee,
+            Step::PayeeP4,
+            Side::Payee,
+            e,
+            MoneyState::InFlight,
+        )
+    })?;
     // 6
-    payer
-        .xfer_payer_ack(&ack)
-        .map_err(|e| fail(payer, payee, Step::PayerAck, Side::Payer, e, MoneyState::InFlight))?;
+    payer.xfer_payer_ack(&ack).map_err(|e| {
+        fail(
+            payer,
+            payee,
+            Step::PayerAck,
+            Side::Payer,
+            e,
+            MoneyState::InFlight,
+        )
+    })?;
     Ok(TransferReport {
         tid,
         amount: a,

@@ -30,12 +30,12 @@ pub use db::Engine;
 use db::{vals, Db, Ex, Val};
 
 pub use crate::proto::consts::EntryType;
+pub use check::{CheckProblem, CheckReport};
 pub use entry::{
     account_text, encode_entry, encode_exception, format_day, is_account_number, parse_account,
     parse_day, split_entries, split_exceptions, Account, ExceptionEntry, PassbookEntry, RawEntry,
     RawException, ENTRY_LEN, EXCEPTION_LEN,
 };
-pub use check::{CheckProblem, CheckReport};
 pub use facts::CardStatus;
 pub use queries::{
     Adjustment, ChainBreak, EntryFilter, ExceptionStatus, FraudFlag, Rebuild, Reconciliation,
@@ -326,7 +326,15 @@ impl Ledger {
 
     /// Number of rows in one of the ledger's tables (tools and tests).
     pub fn count_rows(&self, table: &str) -> Result<i64> {
-        if !["cards", "syncs", "passbook_entries", "exceptions", "card_status"].contains(&table) {
+        if ![
+            "cards",
+            "syncs",
+            "passbook_entries",
+            "exceptions",
+            "card_status",
+        ]
+        .contains(&table)
+        {
             return Err(LedgerError::Invalid(format!("no ledger table {table:?}")));
         }
         self.db.read(|ex| {

@@ -2,7 +2,7 @@
 //! implementation of the suite crypto (used by tests; the host never holds an application key).
 pub mod consts;
 pub mod crypto;
-pub mod sync;
 /// Interest rates: annual percentage (4 decimals) <-> card RATE (2^-32/day); shared by all commands.
 pub mod rate;
+pub mod sync;
 pub mod types;

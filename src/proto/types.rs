@@ -678,9 +678,10 @@ pub fn holds(current: u8, n: u8) -> bool {
 /// d = 2, 1, 0 the first k = m + d with holds(k) and holds(k + 1) on the payer. AK0 = k,
 /// AK1 = k + 1. `None`: the cards share fewer than two consecutive keys (9D02).
 pub fn pick_keys(payer_current: u8, payee_oldest: u8) -> Option<u8> {
-    (0..=2u8).rev().map(|d| payee_oldest.wrapping_add(d)).find(|&k| {
-        holds(payer_current, k) && holds(payer_current, k.wrapping_add(1))
-    })
+    (0..=2u8)
+        .rev()
+        .map(|d| payee_oldest.wrapping_add(d))
+        .find(|&k| holds(payer_current, k) && holds(payer_current, k.wrapping_add(1)))
 }
 
 #[cfg(test)]
