@@ -10,6 +10,7 @@ use purse::desk::Desk;
 
 mod admin;
 mod apdu;
+mod batch;
 mod bench;
 mod center;
 mod demo;
