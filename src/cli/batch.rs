@@ -128,12 +128,12 @@ fn parse_rows(text: &str, src: &str, d: &Defaults) -> anyhow::Result<(Vec<Row>, 
         let rec = match rec {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map(|p| p.line()).unwrap_or(0);
+                let line = line_of(text, e.position());
                 errors.push(format!("line {line}: {}", csv_error_text(&e)));
                 continue;
             }
         };
-        let line = rec.position().map(|p| p.line()).unwrap_or(0);
+        let line = line_of(text, rec.position());
         let get = |c: &str| col.get(c).and_then(|&i| rec.get(i)).unwrap_or("");
         let mut bad = |msg: String| errors.push(format!("line {line}: {msg}"));
         let name = get("name").to_string();
@@ -222,6 +222,22 @@ fn parse_rows(text: &str, src: &str, d: &Defaults) -> anyhow::Result<(Vec<Row>, 
     Ok((rows, has_pin))
 }
 
+/// The line number (from 1) of a record at `pos` in `text`. The csv crate places a record that
+/// follows comment or empty lines at the first of them, so those are skipped here.
+fn line_of(text: &str, pos: Option<&csv::Position>) -> u64 {
+    let mut b = pos.map(|p| p.byte() as usize).unwrap_or(0).min(text.len());
+    let mut line = 1 + text.as_bytes()[..b].iter().filter(|&&c| c == b'\n').count() as u64;
+    while let Some(rest) = text.get(b..) {
+        let l = rest.split('\n').next().unwrap_or("");
+        if !(l.starts_with('#') || l.trim().is_empty()) || l.len() == rest.len() {
+            break;
+        }
+        b += l.len() + 1;
+        line += 1;
+    }
+    line
+}
+
 /// The csv crate's error without its own position prefix (we print `line N:`).
 fn csv_error_text(e: &csv::Error) -> String {
     match e.kind() {
@@ -266,7 +282,7 @@ impl Register {
                         usage(format!(
                             "--out {} line {}: {}",
                             path.display(),
-                            e.position().map(|p| p.line()).unwrap_or(0),
+                            line_of(&text, e.position()),
                             csv_error_text(&e)
                         ))
                     })?;
@@ -955,7 +971,7 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
                         "account": account,
                         "reader": reader,
                         "min": types::format_amount(r.card.min_trans, dec),
-                        "max": types::format_amount(r.card.max_trans, dec),
+                        "max": if r.card.max_trans == u32::MAX { "unlimited".to_string() } else { types::format_amount(r.card.max_trans, dec) },
                         "merchant": r.card.merchant(),
                         "private": r.card.flags & consts::FLAG_PRIVATE != 0,
                         "pin": if row.pin.is_some() { "csv" } else { "generated" },
@@ -1026,4 +1042,31 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
     }
     summary(&rep, counts, 0, &ranges, "done");
     Ok(super::EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn line_numbers_count_comments_and_blank_lines() {
+        let text = "# c\nref,name\nx,A\n# c\n\ny,B\n";
+        let mut rd = csv::ReaderBuilder::new()
+            .comment(Some(b'#'))
+            .from_reader(text.as_bytes());
+        let lines: Vec<u64> = rd
+            .records()
+            .map(|r| line_of(text, r.expect("record").position()))
+            .collect();
+        assert_eq!(lines, [3, 6]);
+    }
+
+    #[test]
+    fn generated_pins_are_digits() {
+        for n in 4..=8u8 {
+            let p = generate_pin(n).expect("pin");
+            assert_eq!(p.len(), n as usize);
+            assert!(p.iter().all(u8::is_ascii_digit));
+        }
+    }
 }
