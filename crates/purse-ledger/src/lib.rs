@@ -7,12 +7,14 @@
 //! Queries (`queries.rs`): entries by account and date, per-account balance rebuild (refund a
 //! dead card), reconciliation of debits with credits across cards, simple fraud flags.
 //! Engines (`db.rs`), schema (`schema.rs`), benchmark and its realistic data (`bench.rs`).
+#![forbid(unsafe_code)]
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+use purse_proto as proto;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rusqlite::Connection;
-use serde::Serialize;
 
 pub mod bench;
 mod check;
@@ -28,6 +30,7 @@ pub mod units;
 
 pub use db::Engine;
 use db::{vals, Db, Ex, Val};
+pub use purse_card::flows::store::{is_rewrite, OpenCollection, StoreReport};
 
 pub use crate::proto::consts::EntryType;
 pub use check::{CheckProblem, CheckReport};
@@ -163,28 +166,6 @@ pub struct SyncExtras<'a> {
     pub bank_name: Option<String>,
     /// Time of the sync (unix seconds); None = now.
     pub at: Option<i64>,
-}
-
-/// What `store_collection` did.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct StoreReport {
-    /// Row id in `syncs`; pass it to `Ledger::confirm_cleared` once the card cleared its passbook.
-    pub sync_id: i64,
-    pub bank_account: Account,
-    pub card_account: Account,
-    pub passbook_epoch: i64,
-    pub entries_collected: usize,
-    /// Entries stored for the first time.
-    pub entries_new: usize,
-    /// Entries that were already in the ledger (a retried sync).
-    pub entries_already_stored: usize,
-    /// Entries that replace an earlier DEBIT at the same index (rewritten in place to 06/07).
-    pub entries_rewritten: usize,
-    /// New entries at an index that already held a different entry that is not a rewrite
-    /// (a passbook cleared without `confirm_cleared`, or tampering): kept, and flagged.
-    pub index_conflicts: usize,
-    pub exceptions_collected: usize,
-    pub exceptions_new: usize,
 }
 
 /// The bank's ledger: one SQLite file, or one PostgreSQL database.
@@ -443,31 +424,6 @@ impl Ledger {
             }
             Ok(())
         })
-    }
-}
-
-/// The newest collection of a card that `confirm_cleared` has not closed, in the card's current
-/// passbook epoch (see [`Ledger::open_collection`]).
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct OpenCollection {
-    pub sync_id: i64,
-    /// The bank card that collected it (`sig:` text never occurs here: banks sync real accounts).
-    pub bank_account: String,
-    pub passbook_epoch: i64,
-    pub entries_collected: usize,
-    pub exceptions_collected: usize,
-    /// The bytes stored at index 0 of that epoch (the oldest entry of the passbook), if any.
-    pub first_entry: Option<Vec<u8>>,
-}
-
-impl OpenCollection {
-    /// `entry` (a passbook's index 0 as the card shows it now) is the same entry as the stored
-    /// index 0, or that DEBIT rewritten in place (06/07): the card has not cleared since.
-    pub fn same_first_entry(&self, entry: &[u8]) -> bool {
-        match &self.first_entry {
-            Some(old) => old.as_slice() == entry || is_rewrite(old, entry),
-            None => true,
-        }
     }
 }
 
@@ -751,17 +707,6 @@ fn store_tx(
     Ok(rep)
 }
 
-/// `new` is `old` rewritten in place by the card: a DEBIT turned into DEBIT_REFUNDED (06) or
-/// EXCEPTION (07), every other byte unchanged (protocol.md 3.1).
-fn is_rewrite(old: &[u8], new: &[u8]) -> bool {
-    old.len() == ENTRY_LEN
-        && new.len() == ENTRY_LEN
-        && old[26] == 0x01
-        && (new[26] == 0x06 || new[26] == 0x07)
-        && old[..26] == new[..26]
-        && old[27..] == new[27..]
-}
-
 /// A card seen as a counterparty: recorded with the name and time of its first sighting if the
 /// ledger does not know it yet; a known row is left alone (its own syncs keep it up to date).
 fn note_counterparty(tx: &mut Ex<'_, '_>, account: &Account, name: &str, at: i64) -> Result<()> {
@@ -804,4 +749,48 @@ fn upsert_card(
         ],
     )?;
     Ok(())
+}
+
+/// The sync and resume flows store through this (crate purse-card knows no database).
+impl purse_card::flows::store::PassbookStore for Ledger {
+    fn store_passbook(
+        &mut self,
+        c: &purse_card::flows::store::Collection<'_>,
+    ) -> std::result::Result<StoreReport, purse_card::flows::store::StoreError> {
+        let entries = split_entries(c.passbook)?;
+        let exceptions = split_exceptions(c.exceptions)?;
+        let extras = SyncExtras {
+            exceptions: &exceptions,
+            interest_paid: c.interest_paid,
+            card_role: c.card_role,
+            card_name: c.card_name.clone(),
+            bank_role: c.bank_role,
+            bank_name: c.bank_name.clone(),
+            at: None,
+        };
+        Ok(self.store_collection(c.bank_account, c.card_account, &entries, &extras)?)
+    }
+
+    fn open_collection_of(
+        &self,
+        card: &Account,
+    ) -> std::result::Result<Option<OpenCollection>, purse_card::flows::store::StoreError> {
+        Ok(self.open_collection(card)?)
+    }
+
+    fn mark_cleared(
+        &mut self,
+        sync_id: i64,
+    ) -> std::result::Result<(), purse_card::flows::store::StoreError> {
+        Ok(self.confirm_cleared(sync_id)?)
+    }
+
+    fn record_statuses(
+        &mut self,
+        sync_id: i64,
+        at: i64,
+        statuses: &[&crate::proto::types::Status],
+    ) -> std::result::Result<(), purse_card::flows::store::StoreError> {
+        Ok(self.record_card_status(sync_id, at, statuses)?)
+    }
 }

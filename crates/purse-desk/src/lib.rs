@@ -1,6 +1,7 @@
 //! The virtual desk: an isolated pcscd with vpcd reader slots, and virtual cards (the applet
 //! running on our JavaCard runtime in a JVM, see docs/architecture.md) inserted into them.
 //! Layout and commands: docs/desk.md.
+#![forbid(unsafe_code)]
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::net::TcpListener;
@@ -11,9 +12,10 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, Result};
-use crate::transport::Pcsc;
+use purse_card::error::{Error, Result};
+use purse_pcsc::Pcsc;
 
+pub mod cost;
 pub mod jar;
 pub mod process;
 
@@ -35,6 +37,10 @@ pub const DEFAULT_BASE_PORT: u16 = 40000;
 pub const DEFAULT_SLOTS: usize = 2;
 pub const MAX_SLOTS: usize = 32;
 pub const READER_FRIENDLY_NAME: &str = "Purse Desk";
+/// The variable pcsc-lite's client library reads, once, at a process's first PC/SC call, to
+/// find its pcscd. The desk never sets it (a library must not change its process's
+/// environment): the program does, before any PC/SC call, to `Desk::socket()`.
+pub const SOCKET_ENV: &str = "PCSCLITE_CSOCK_NAME";
 pub const VPCD_DRIVER: &str = "/usr/lib/pcsc/drivers/serial/libifdvpcd.so";
 
 /// Reader name and driver path of reader.conf entry `e` (two slots each); see [`Desk::reader_conf`].
@@ -212,11 +218,8 @@ impl Desk {
             .write(true)
             .open(&p)
             .map_err(|e| Error::io("open lock", &p, e))?;
-        // SAFETY: flock on a valid, owned file descriptor.
-        let rc = unsafe { libc::flock(std::os::fd::AsRawFd::as_raw_fd(&f), libc::LOCK_EX) };
-        if rc != 0 {
-            return Err(Error::io("lock", &p, std::io::Error::last_os_error()));
-        }
+        rustix::fs::flock(&f, rustix::fs::FlockOperation::LockExclusive)
+            .map_err(|e| Error::io("lock", &p, e.into()))?;
         Ok(Lock(f))
     }
 
@@ -256,18 +259,12 @@ impl Desk {
         })
     }
 
-    /// Point this process's PC/SC client library at the desk's pcscd. pcsc-lite reads
-    /// `PCSCLITE_CSOCK_NAME` once, at the first PC/SC call: call this before any.
-    pub fn use_socket(&self) {
-        std::env::set_var("PCSCLITE_CSOCK_NAME", self.socket());
-    }
-
     fn pcsc(&self) -> Result<Pcsc> {
         let want = self.socket();
         match std::env::var_os("PCSCLITE_CSOCK_NAME") {
             Some(s) if Path::new(&s) == want => Pcsc::establish(),
             _ => Err(Error::Desk(format!(
-                "this process does not talk to the desk's pcscd: set PCSCLITE_CSOCK_NAME={} (Desk::use_socket) before any PC/SC call",
+                "this process does not talk to the desk's pcscd: set {SOCKET_ENV}={} before any PC/SC call",
                 want.display()
             ))),
         }
@@ -411,7 +408,6 @@ impl Desk {
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        self.use_socket();
         let pcsc = loop {
             match self.pcsc() {
                 Ok(p) => break p,
@@ -741,7 +737,7 @@ impl Desk {
         let needle = self.image(&card).to_string_lossy().into_owned();
         if process::alive(pid, &needle) {
             // A pull is sudden: SIGKILL, no goodbye. The image on disk is always consistent.
-            process::signal(pid, libc::SIGKILL);
+            process::kill(pid);
         }
         let pcsc = self.pcsc()?;
         pcsc.wait_card(&reader, false, CARD_TIMEOUT)?;

@@ -3,8 +3,10 @@
 //! reuses them and only adds what it needs on top — the exact card bytes as evidence, an account
 //! text that keeps a private card's signature (F15) distinct, and day-number parsing for queries.
 use crate::proto::consts::EntryType;
+pub use crate::proto::types::{
+    account_text, is_account_number, Account, ExceptionEntry, PassbookEntry,
+};
 use crate::proto::types::{format_date, parse_date};
-pub use crate::proto::types::{Account, ExceptionEntry, PassbookEntry};
 
 use super::LedgerError;
 
@@ -69,21 +71,6 @@ pub fn encode_exception(x: &ExceptionEntry) -> RawException {
     o[20] = x.reason;
     o[21] = x.passbook_index;
     o
-}
-
-/// True when every nibble is a decimal digit (an account number, not a private signature).
-pub fn is_account_number(a: &Account) -> bool {
-    a.0.iter().all(|b| b >> 4 <= 9 && b & 0x0F <= 9)
-}
-
-/// Account as stored in the ledger: the 16 digits, or `sig:` + 16 hex digits for a private
-/// card's signature (F15), so two signatures never print alike.
-pub fn account_text(a: &Account) -> String {
-    if is_account_number(a) {
-        a.to_string()
-    } else {
-        format!("sig:{}", hex::encode_upper(a.0))
-    }
 }
 
 /// Parse an account for a query: 16 digits (check digit verified) or `sig:` + 16 hex digits.

@@ -213,7 +213,7 @@ svg .reported {{ fill: #e8590c; }}
     for e in entries {
         by_card.entry(&e.card_account).or_default().push(e);
     }
-    let mut order: Vec<&crate::ledger::summary::CardSummary> = s
+    let mut order: Vec<&crate::summary::CardSummary> = s
         .cards
         .iter()
         .filter(|k| by_card.contains_key(k.account.as_str()))
@@ -438,7 +438,7 @@ fn flow_svg(s: &Summary, entries: &[StoredEntry], u: &Units) -> String {
     o
 }
 
-fn chart_svg(k: &crate::ledger::summary::CardSummary, es: &[&StoredEntry], u: &Units) -> String {
+fn chart_svg(k: &crate::summary::CardSummary, es: &[&StoredEntry], u: &Units) -> String {
     let (w, h, l, r, t, b) = (330.0, 150.0, 70.0, 12.0, 10.0, 28.0);
     let mut pts: Vec<i64> = es.iter().map(|e| e.new_balance as i64).collect();
     let reported = k.reported_balance.as_ref().map(|a| a.minor);

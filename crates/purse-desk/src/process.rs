@@ -2,6 +2,8 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use rustix::process::{kill_process, Pid, Signal};
+
 /// Is `pid` a live (not zombie) process whose command line contains `needle`?
 /// The check on the command line guards against pid reuse after a reboot or a crash.
 pub fn alive(pid: u32, needle: &str) -> bool {
@@ -28,15 +30,16 @@ pub fn alive(pid: u32, needle: &str) -> bool {
     }
 }
 
-pub fn signal(pid: u32, sig: i32) -> bool {
-    let Ok(p) = i32::try_from(pid) else {
+fn signal(pid: u32, sig: Signal) -> bool {
+    let Some(p) = i32::try_from(pid).ok().and_then(Pid::from_raw) else {
         return false;
     };
-    if p <= 0 {
-        return false;
-    }
-    // SAFETY: kill(2) with a positive pid has no memory-safety implications.
-    unsafe { libc::kill(p, sig) == 0 }
+    kill_process(p, sig).is_ok()
+}
+
+/// SIGKILL `pid` (a pulled card: no goodbye). True if the signal was sent.
+pub fn kill(pid: u32) -> bool {
+    signal(pid, Signal::KILL)
 }
 
 /// Wait until `pid` is gone (or a zombie); true if it went within `timeout`.
@@ -58,11 +61,11 @@ pub fn terminate(pid: u32, needle: &str, grace: Duration) -> bool {
     if !alive(pid, needle) {
         return true;
     }
-    signal(pid, libc::SIGTERM);
+    signal(pid, Signal::TERM);
     if wait_gone(pid, needle, grace) {
         return true;
     }
-    signal(pid, libc::SIGKILL);
+    signal(pid, Signal::KILL);
     wait_gone(pid, needle, Duration::from_secs(2))
 }
 
@@ -79,6 +82,5 @@ pub fn log_tail(path: &Path, n: usize) -> String {
 }
 
 pub fn is_root() -> bool {
-    // SAFETY: geteuid never fails and touches no memory.
-    unsafe { libc::geteuid() == 0 }
+    rustix::process::geteuid().is_root()
 }

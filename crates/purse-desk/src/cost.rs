@@ -10,10 +10,10 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::error::{Error, Result};
+use purse_card::error::{Error, Result};
 
 /// The cost table, as committed (docs/cost-profiles.json).
-pub const PROFILES_JSON: &str = include_str!("../../docs/cost-profiles.json");
+pub const PROFILES_JSON: &str = include_str!("../../../docs/cost-profiles.json");
 
 /// Transport cost of one APDU exchange: fixed per exchange plus per byte (command + response).
 #[derive(Clone, Copy, Debug, Serialize, PartialEq)]
@@ -406,7 +406,7 @@ pub struct OpsLog {
 }
 
 impl OpsLog {
-    pub fn start(desk: &crate::desk::Desk) -> Result<OpsLog> {
+    pub fn start(desk: &crate::Desk) -> Result<OpsLog> {
         let mut files = Vec::new();
         for c in desk.cards()? {
             let mut p = c.image.clone().into_os_string();

@@ -2,7 +2,7 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-use crate::error::{Error, Result};
+use purse_card::error::{Error, Result};
 
 /// Where the desk jar is looked for, in order: `$PURSE_DESK_JAR`, the build tree this binary was
 /// compiled from (`applet/build/purse-desk.jar`), then next to the executable.
@@ -12,7 +12,10 @@ pub fn jar_candidates() -> Vec<PathBuf> {
         v.push(PathBuf::from(p));
         return v;
     }
-    v.push(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("applet/build/purse-desk.jar"));
+    // this crate is crates/purse-desk in the source tree
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = root.parent().and_then(|p| p.parent()).unwrap_or(root);
+    v.push(root.join("applet/build/purse-desk.jar"));
     if let Ok(exe) = std::env::current_exe() {
         if let Some(dir) = exe.parent() {
             v.push(dir.join("purse-desk.jar"));

@@ -11,10 +11,10 @@ use std::time::Instant;
 
 use serde::Serialize;
 
+use super::store::{Collection, PassbookStore, StoreError, StoreReport};
 use crate::card::sync::S2P5;
 use crate::card::transfer::Tid;
 use crate::card::{CardError, PurseCard};
-use crate::ledger::{split_entries, split_exceptions, Ledger, StoreReport, SyncExtras};
 use crate::proto::consts::{self, Life, OutcomeKind, Role, SecretRef, SlotState};
 use crate::proto::sync::{self as ps, BankAnswer, InterestInputs};
 use crate::proto::types::{format_amount, Account, Pending, Status};
@@ -274,7 +274,7 @@ pub enum SyncError {
     /// The ledger could not store the passbook: nothing was fed; the sync was aborted.
     #[error("the ledger could not store the passbook ({err}); the sync was stopped before the bank card saw it, the card keeps its passbook{}", .finished.as_ref().map(|f| format!(" ({f})")).unwrap_or_default())]
     Ledger {
-        err: crate::ledger::LedgerError,
+        err: StoreError,
         finished: Option<String>,
     },
 }
@@ -324,7 +324,7 @@ type Relayed = (bool, Option<StoreReport>, BankAnswer, Option<Vec<u8>>);
 pub fn sync<B: CardIo, C: CardIo>(
     bank: &mut PurseCard<B>,
     card: &mut PurseCard<C>,
-    mut ledger: Option<&mut Ledger>,
+    mut ledger: Option<&mut dyn PassbookStore>,
     opts: &SyncOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Result<SyncReport, SyncError> {
@@ -538,14 +538,6 @@ pub fn sync<B: CardIo, C: CardIo>(
             // 5. store (one SQLite transaction) BEFORE the bank card sees anything
             say(SyncStep::Store, "storing them in the ledger".into());
             let l = ledger.as_deref_mut().expect("checked above");
-            let entries = split_entries(&pb).map_err(|err| SyncError::Ledger {
-                err,
-                finished: None,
-            })?;
-            let excs = split_exceptions(&exc).map_err(|err| SyncError::Ledger {
-                err,
-                finished: None,
-            })?;
             let expected = files
                 .as_ref()
                 .map(|f| expected_interest(&bs, &cs, f.rate, true).paid)
@@ -569,20 +561,17 @@ pub fn sync<B: CardIo, C: CardIo>(
                 }
             })?;
             let rep = l
-                .store_collection(
-                    &bs.account,
-                    &cs.account,
-                    &entries,
-                    &SyncExtras {
-                        exceptions: &excs,
-                        interest_paid: expected,
-                        card_role: Some(cs.role.code()),
-                        card_name: Some(cs.name.clone()),
-                        bank_role: Some(bs.role.code()),
-                        bank_name: Some(bs.name.clone()),
-                        at: None,
-                    },
-                )
+                .store_passbook(&Collection {
+                    bank_account: &bs.account,
+                    card_account: &cs.account,
+                    passbook: &pb,
+                    exceptions: &exc,
+                    interest_paid: expected,
+                    card_role: Some(cs.role.code()),
+                    card_name: Some(cs.name.clone()),
+                    bank_role: Some(bs.role.code()),
+                    bank_name: Some(bs.name.clone()),
+                })
                 .map_err(|err| SyncError::Ledger {
                     err,
                     finished: None,
@@ -682,7 +671,7 @@ pub fn sync<B: CardIo, C: CardIo>(
     if let (Some(l), Some(st)) = (ledger, &stored) {
         if cleared {
             // best effort: the card has cleared; a failure here is reported by index conflicts later
-            if let Err(e) = l.confirm_cleared(st.sync_id) {
+            if let Err(e) = l.mark_cleared(st.sync_id) {
                 tracing::warn!("ledger: confirm_cleared({}) failed: {e}", st.sync_id);
             }
         }
@@ -691,7 +680,7 @@ pub fn sync<B: CardIo, C: CardIo>(
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_secs() as i64)
             .unwrap_or(0);
-        if let Err(e) = l.record_card_status(st.sync_id, at, &[&bs2, &cs2]) {
+        if let Err(e) = l.record_statuses(st.sync_id, at, &[&bs2, &cs2]) {
             tracing::warn!("ledger: recording the cards' status failed: {e}");
         }
     }

@@ -4,7 +4,7 @@
 //! whose message says what happened and what to do (protocol.md 4.2) — never a bare status word.
 use crate::apdu::{Channel, Command};
 use crate::proto::consts::{self, Ins, Life, SecretRef, Suite, Sw};
-use crate::transport::{CardIo, Connection, Pcsc};
+use crate::transport::{CardIo, Readers};
 
 pub mod admin;
 pub mod bank;
@@ -265,7 +265,7 @@ pub struct CardIdent {
 
 /// Identify the purse card in `reader` (SELECT + GET_STATUS over a shared connection, nothing
 /// written). `Ok(None)`: no purse applet; an error: no card, busy, or a broken answer.
-pub fn identify(pcsc: &Pcsc, reader: &str) -> Result<Option<CardIdent>, CardError> {
+pub fn identify<R: Readers>(pcsc: &R, reader: &str) -> Result<Option<CardIdent>, CardError> {
     let mut card = PurseCard::new(pcsc.connect(reader)?);
     card.reader = reader.to_string();
     match card.select() {
@@ -287,11 +287,11 @@ pub fn identify(pcsc: &Pcsc, reader: &str) -> Result<Option<CardIdent>, CardErro
     }))
 }
 
-/// Pick a reader as [`Pcsc::select_reader`] does (index, name substring; none given: the one
+/// Pick a reader as [`Readers::select_reader`] does (index, name substring; none given: the one
 /// reader holding a card), or by the purse card in it: `account:NUMBER` (spaces and dashes
 /// ignored) or `name:CARDNAME` (the card's public name, case-insensitive). Two identical USB
 /// readers differ only by a suffix that can change on replug; the card's account does not.
-pub fn select_reader(pcsc: &Pcsc, sel: Option<&str>) -> Result<String, crate::Error> {
+pub fn select_reader<R: Readers>(pcsc: &R, sel: Option<&str>) -> Result<String, crate::Error> {
     let Some(s) = sel else {
         return pcsc.select_reader(None);
     };
@@ -344,19 +344,19 @@ pub fn select_reader(pcsc: &Pcsc, sel: Option<&str>) -> Result<String, crate::Er
     }
 }
 
-impl PurseCard<Connection> {
+impl<T: CardIo> PurseCard<T> {
     /// Connect to `reader` (shared) and SELECT the purse applet.
-    pub fn open(pcsc: &Pcsc, reader: &str) -> Result<Self, CardError> {
+    pub fn open<R: Readers<Io = T>>(pcsc: &R, reader: &str) -> Result<Self, CardError> {
         Self::opened(pcsc.connect(reader)?, reader)
     }
 
     /// Connect to `reader` exclusively (held for the whole flow, so no other PC/SC client can
     /// interleave commands mid-transfer) and SELECT the purse applet. The CLI's flows use this.
-    pub fn open_exclusive(pcsc: &Pcsc, reader: &str) -> Result<Self, CardError> {
+    pub fn open_exclusive<R: Readers<Io = T>>(pcsc: &R, reader: &str) -> Result<Self, CardError> {
         Self::opened(pcsc.connect_exclusive(reader)?, reader)
     }
 
-    fn opened(conn: Connection, reader: &str) -> Result<Self, CardError> {
+    fn opened(conn: T, reader: &str) -> Result<Self, CardError> {
         let mut card = PurseCard::new(conn);
         card.reader = reader.to_string();
         card.select()?;

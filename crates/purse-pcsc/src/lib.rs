@@ -1,54 +1,32 @@
-//! PC/SC transport: bytes only. Lists readers (card presence + ATR), picks one by index or name
+//! PC/SC transport (the PC/SC backend of purse_card's `CardIo`): bytes only. Lists readers (card presence + ATR), picks one by index or name
 //! substring, and connects holding the card for a whole flow. Dropping a [`Connection`]
 //! disconnects with `LeaveCard`, never resetting the card (a plain `pcsc::Card` drop would).
 //!
 //! Which pcscd we talk to is decided by pcsc-lite's client library from `PCSCLITE_CSOCK_NAME`
 //! (read once per process, at the first PC/SC call); the CLI sets it before any call.
+#![forbid(unsafe_code)]
 use std::ffi::CString;
 use std::time::{Duration, Instant};
 
 use pcsc::{Card, Context, Disposition, Protocols, ReaderState, Scope, ShareMode, State};
-use serde::Serialize;
 
-use crate::error::{Error, Result};
+use purse_card::error::{Error, Result};
+pub use purse_card::transport::{CardIo, ReaderInfo, Readers};
 
-/// The card-facing interface every flow is written against: send one command APDU, get the raw
-/// response APDU (data + SW1 SW2). [`Connection`] implements it over PC/SC; tests can script it.
-pub trait CardIo {
-    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>>;
-}
-
-impl<T: CardIo + ?Sized> CardIo for &mut T {
-    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>> {
-        (**self).transmit(apdu)
-    }
-}
-
-impl<T: CardIo + ?Sized> CardIo for Box<T> {
-    fn transmit(&mut self, apdu: &[u8]) -> Result<Vec<u8>> {
-        (**self).transmit(apdu)
-    }
-}
-
-/// One reader as PC/SC reports it.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct ReaderInfo {
-    pub index: usize,
-    pub name: String,
-    pub card_present: bool,
-    /// Another application holds the card exclusively.
-    pub exclusive: bool,
-    #[serde(serialize_with = "ser_hex_opt")]
-    pub atr: Option<Vec<u8>>,
-}
-
-fn ser_hex_opt<S: serde::Serializer>(
-    v: &Option<Vec<u8>>,
-    s: S,
-) -> std::result::Result<S::Ok, S::Error> {
-    match v {
-        Some(b) => s.serialize_str(&hex::encode_upper(b)),
-        None => s.serialize_none(),
+/// The library error for a PC/SC failure: no reader and no card get their own variants; the
+/// rest keep pcsc-lite's text, marked `unavailable` when the service, reader or card is gone.
+pub fn pcsc_err(context: impl Into<String>, source: pcsc::Error) -> Error {
+    match source {
+        pcsc::Error::NoReadersAvailable => Error::NoReader(String::new()),
+        pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard => Error::NoCard(context.into()),
+        err => Error::Pcsc {
+            context: context.into(),
+            err: err.to_string(),
+            unavailable: matches!(
+                err,
+                pcsc::Error::NoService | pcsc::Error::ServiceStopped | pcsc::Error::UnknownReader
+            ),
+        },
     }
 }
 
@@ -60,7 +38,7 @@ pub struct Pcsc {
 impl Pcsc {
     pub fn establish() -> Result<Self> {
         let ctx = Context::establish(Scope::User)
-            .map_err(|e| Error::pcsc("establish context (no pcscd running? start the system's, or a desk: `purse desk start`)", e))?;
+            .map_err(|e| pcsc_err("establish context (no pcscd running? start the system's, or a desk: `purse desk start`)", e))?;
         Ok(Pcsc { ctx })
     }
 
@@ -69,7 +47,7 @@ impl Pcsc {
         match self.ctx.list_readers_owned() {
             Ok(v) => Ok(v),
             Err(pcsc::Error::NoReadersAvailable) => Ok(Vec::new()),
-            Err(e) => Err(Error::pcsc("list readers", e)),
+            Err(e) => Err(pcsc_err("list readers", e)),
         }
     }
 
@@ -85,7 +63,7 @@ impl Pcsc {
             .collect();
         match self.ctx.get_status_change(Duration::ZERO, &mut states) {
             Ok(()) | Err(pcsc::Error::Timeout) => {}
-            Err(e) => return Err(Error::pcsc("get reader status", e)),
+            Err(e) => return Err(pcsc_err("get reader status", e)),
         }
         Ok(states
             .iter()
@@ -189,11 +167,11 @@ impl Pcsc {
                 return Err(Error::ReaderNotFound(reader.into(), "gone".into()))
             }
             Err(pcsc::Error::SharingViolation) => return Err(Error::CardBusy(reader.into())),
-            Err(e) => return Err(Error::pcsc(format!("connect to {reader:?}"), e)),
+            Err(e) => return Err(pcsc_err(format!("connect to {reader:?}"), e)),
         };
         let status = card
             .status2_owned()
-            .map_err(|e| Error::pcsc("card status", e))?;
+            .map_err(|e| pcsc_err("card status", e))?;
         let atr = status.atr().to_vec();
         let protocol = format!("{:?}", status.protocol2());
         tracing::debug!(
@@ -219,7 +197,7 @@ impl Pcsc {
             match self.ctx.get_status_change(left, &mut st) {
                 Ok(()) => {}
                 Err(pcsc::Error::Timeout) => {}
-                Err(e) => return Err(Error::pcsc(format!("wait for reader {reader:?}"), e)),
+                Err(e) => return Err(pcsc_err(format!("wait for reader {reader:?}"), e)),
             }
             let ev = st[0].event_state();
             let is_present = ev.contains(State::PRESENT) && !ev.contains(State::EMPTY);
@@ -282,7 +260,7 @@ impl CardIo for Connection {
             | Err(pcsc::Error::UnresponsiveCard)
             // pcsc-lite's answer to an IFD communication error (vpcd lost its card)
             | Err(pcsc::Error::NotTransacted) => Err(Error::CardLost(self.reader.clone())),
-            Err(e) => Err(Error::pcsc(format!("transmit to {:?}", self.reader), e)),
+            Err(e) => Err(pcsc_err(format!("transmit to {:?}", self.reader), e)),
         }
     }
 }
@@ -297,5 +275,22 @@ impl Drop for Connection {
                 std::mem::forget(card);
             }
         }
+    }
+}
+
+/// The card library reaches readers through this (crate purse-card knows no PC/SC).
+impl Readers for Pcsc {
+    type Io = Connection;
+    fn readers(&self) -> Result<Vec<ReaderInfo>> {
+        Pcsc::readers(self)
+    }
+    fn select_reader(&self, sel: Option<&str>) -> Result<String> {
+        Pcsc::select_reader(self, sel)
+    }
+    fn connect(&self, reader: &str) -> Result<Connection> {
+        Pcsc::connect(self, reader)
+    }
+    fn connect_exclusive(&self, reader: &str) -> Result<Connection> {
+        Pcsc::connect_exclusive(self, reader)
     }
 }

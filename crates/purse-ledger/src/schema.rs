@@ -91,7 +91,7 @@ CREATE INDEX pe_match ON passbook_entries(tid, card_account, counterparty, amoun
 DROP INDEX pe_tid;
 "#;
 
-/// Version 3: `card_status`, each card's GET_STATUS as a sync read it (src/ledger/facts.rs):
+/// Version 3: `card_status`, each card's GET_STATUS as a sync read it (crates/purse-ledger/src/facts.rs):
 /// currency, decimals, balance as the card reported it. `IF NOT EXISTS`: ledgers written by
 /// an earlier purse may already hold the table (it was created by the first sync then).
 pub(crate) const V3: &str = r#"

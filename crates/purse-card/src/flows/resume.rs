@@ -5,10 +5,11 @@
 //! exception log. Every action is taken once per run, from one snapshot of both cards.
 use serde::Serialize;
 
+use super::store::{PassbookStore, StoreError};
 use crate::card::transfer::Tid;
 use crate::card::{CardError, PurseCard};
-use crate::ledger::{account_text, Ledger, LedgerError};
 use crate::proto::consts::{self, OutcomeKind, Role, SecretRef, SlotState};
+use crate::proto::types::account_text;
 use crate::proto::types::{format_amount, Account, Pending, Status};
 use crate::transport::CardIo;
 
@@ -232,7 +233,7 @@ pub fn resume_with_ledger<A: CardIo, B: CardIo>(
     a: &mut PurseCard<A>,
     b: Option<&mut PurseCard<B>>,
     opts: &ResumeOptions,
-    ledger: Option<&mut Ledger>,
+    ledger: Option<&mut dyn PassbookStore>,
 ) -> ResumeReport {
     let mut rep = ResumeReport::default();
     let va = match read_view(a, "card A") {
@@ -302,12 +303,12 @@ pub struct PassbookNow<'a> {
 /// fewer exceptions, or a different oldest entry. `bank`: only a collection by that bank card.
 /// Returns the sync id closed.
 pub fn close_cleared_epoch(
-    ledger: &mut Ledger,
+    ledger: &mut dyn PassbookStore,
     card: &crate::proto::types::Account,
     bank: Option<&crate::proto::types::Account>,
     now: &PassbookNow<'_>,
-) -> Result<Option<i64>, LedgerError> {
-    let Some(oc) = ledger.open_collection(card)? else {
+) -> Result<Option<i64>, StoreError> {
+    let Some(oc) = ledger.open_collection_of(card)? else {
         return Ok(None);
     };
     if bank.is_some_and(|b| account_text(b) != oc.bank_account) {
@@ -327,13 +328,13 @@ pub fn close_cleared_epoch(
     if !cleared {
         return Ok(None);
     }
-    ledger.confirm_cleared(oc.sync_id)?;
+    ledger.mark_cleared(oc.sync_id)?;
     Ok(Some(oc.sync_id))
 }
 
 /// `c` as the synced card of bank card `b`: close its ledger epoch if it cleared.
 fn ledger_half<C: CardIo, B: CardIo>(
-    l: &mut Ledger,
+    l: &mut dyn PassbookStore,
     c: &mut PurseCard<C>,
     vc: &View,
     b: &mut PurseCard<B>,

@@ -90,7 +90,7 @@ impl<T: Into<Val>> From<Option<T>> for Val {
 
 /// `vals![a, b, ...]`: an array of `Val`s of the arguments.
 macro_rules! vals {
-    ($($x:expr),* $(,)?) => { [$($crate::ledger::db::Val::from($x)),*] };
+    ($($x:expr),* $(,)?) => { [$($crate::db::Val::from($x)),*] };
 }
 pub(crate) use vals;
 

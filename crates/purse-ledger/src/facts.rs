@@ -1,6 +1,6 @@
 //! What the ledger knows of a card besides its passbook: its GET_STATUS as the sync read it
 //! after P6 (role, name, currency and decimals, balance, key date). One row per card and sync,
-//! in the table `card_status` (schema version 3, both engines; src/ledger/schema.rs). Read commands use it to print amounts in the
+//! in the table `card_status` (schema version 3, both engines; crates/purse-ledger/src/schema.rs). Read commands use it to print amounts in the
 //! currency's units and to show each card's balance as the card itself reported it; a ledger
 //! written before this table existed simply has none (amounts are then minor units, labelled).
 use serde::Serialize;

@@ -8,8 +8,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     // The pcsc/io error is part of the message, not a `#[source]`: anyhow's `{:#}` would print it twice.
+    /// A PC/SC failure (crate purse-pcsc builds it). `unavailable`: no PC/SC service, or the
+    /// reader or card went away, i.e. "no reader or no card" for the CLI.
     #[error("PC/SC: {context}: {err}")]
-    Pcsc { context: String, err: pcsc::Error },
+    Pcsc {
+        context: String,
+        err: String,
+        unavailable: bool,
+    },
     #[error("no PC/SC reader found{0}")]
     NoReader(String),
     #[error("reader {0:?} matches no reader (have: {1})")]
@@ -48,17 +54,6 @@ pub enum Error {
 }
 
 impl Error {
-    pub fn pcsc(context: impl Into<String>, source: pcsc::Error) -> Self {
-        match source {
-            pcsc::Error::NoReadersAvailable => Error::NoReader(String::new()),
-            pcsc::Error::NoSmartcard | pcsc::Error::RemovedCard => Error::NoCard(context.into()),
-            err => Error::Pcsc {
-                context: context.into(),
-                err,
-            },
-        }
-    }
-
     pub fn io(context: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             context,
@@ -77,15 +72,9 @@ impl Error {
             | Error::CardBusy(_)
             | Error::NoCard(_)
             | Error::CardLost(_) => 3,
-            Error::Pcsc { err, .. } => match err {
-                pcsc::Error::NoService
-                | pcsc::Error::ServiceStopped
-                | pcsc::Error::NoReadersAvailable => 3,
-                pcsc::Error::RemovedCard
-                | pcsc::Error::NoSmartcard
-                | pcsc::Error::UnknownReader => 3,
-                _ => 1,
-            },
+            Error::Pcsc {
+                unavailable: true, ..
+            } => 3,
             Error::Refused(_) => 4,
             _ => 1,
         }

@@ -1,4 +1,4 @@
-//! `purse demo`: the whole story on a fresh virtual desk, narrated step by step (issue 4 item 7).
+//! `purse demo`: the whole story on a fresh virtual desk, narrated step by step.
 //! Start a desk; genesis of the center; an admin card, a region, a branch and two users; mint;
 //! money down the pyramid; a payment between users; a new key epoch with an interest rate; syncs
 //! down the hierarchy (interest, the new key, passbooks into the ledger); a payment under the new
@@ -7,19 +7,19 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use crate::card::PurseCard;
-use crate::desk::{Desk, StartOptions};
-use crate::ledger::{EntryFilter, Ledger};
-use crate::proto::consts::{Role, Suite};
-use crate::proto::types::{encode_name, format_amount, format_date, Currency};
-use crate::transport::{Connection, Pcsc};
+use purse::card::PurseCard;
+use purse::desk::{Desk, StartOptions};
+use purse::ledger::{EntryFilter, Ledger};
+use purse::proto::consts::{Role, Suite};
+use purse::proto::types::{encode_name, format_amount, format_date, Currency};
+use purse::transport::{Connection, Pcsc};
 
-use super::admin::{self, AdminOp};
-use super::genesis::{genesis, GenesisParams};
-use super::issue::{issue, IssueParams};
-use super::mint::mint;
-use super::sync::{self as fsync, Progress, SyncOptions};
-use super::transfer::{self as xfer, RunOptions, Secrets};
+use purse::flows::admin::{self, AdminOp};
+use purse::flows::genesis::{genesis, GenesisParams};
+use purse::flows::issue::{issue, IssueParams};
+use purse::flows::mint::mint;
+use purse::flows::sync::{self as fsync, Progress, SyncOptions};
+use purse::flows::transfer::{self as xfer, RunOptions, Secrets};
 
 /// Errors of the demo: any step's error, as text (the demo stops at the first one).
 pub type DemoError = Box<dyn std::error::Error + Send + Sync>;
@@ -185,11 +185,11 @@ fn story(desk: &Desk, path: &Path, port: Option<u16>) -> Result<DemoFigures, Dem
         &mut n,
         "Start a virtual desk: a private pcscd with two virtual readers",
     );
+    super::use_desk_socket(desk);
     let st = desk.start(&StartOptions {
         slots: Some(2),
         port,
     })?;
-    desk.use_socket();
     let pcsc = Pcsc::establish()?;
     let readers: Vec<String> = st.slots.iter().map(|s| s.reader.clone()).collect();
     println!(
@@ -352,17 +352,17 @@ fn story(desk: &Desk, path: &Path, port: Option<u16>) -> Result<DemoFigures, Dem
     drop((a, b));
 
     let epoch_day = DAY0 + EPOCH_DAYS;
-    let rate = crate::proto::sync::parse_rate(DEMO_RATE)?;
+    let rate = purse::proto::sync::parse_rate(DEMO_RATE)?;
     step(
         &mut n,
         &format!(
             "A new key epoch: the center advances to {} with interest {} (approval secret)",
             format_date(epoch_day),
-            crate::proto::sync::describe_rate(rate)
+            purse::proto::sync::describe_rate(rate)
         ),
     );
     let mut c = stg.one("center")?;
-    let adv = super::epoch::advance(&mut c, DEMO_APPROVAL, epoch_day, Some(rate))?;
+    let adv = purse::flows::epoch::advance(&mut c, DEMO_APPROVAL, epoch_day, Some(rate))?;
     drop(c);
     println!("  {}", adv.summary());
 
@@ -456,7 +456,7 @@ fn story(desk: &Desk, path: &Path, port: Option<u16>) -> Result<DemoFigures, Dem
 
     step(&mut n, "Alice's passbook now (PIN): the old entries went to the ledger, the interest and the new payment are on the card");
     let mut a = stg.one("alice")?;
-    a.verify(crate::proto::consts::SecretRef::Pin, DEMO_PIN)?;
+    a.verify(purse::proto::consts::SecretRef::Pin, DEMO_PIN)?;
     let stt = a.get_status()?;
     for e in a.read_passbook_all(stt.passbook_count)? {
         println!(

@@ -616,6 +616,21 @@ impl ExceptionEntry {
     }
 }
 
+/// True when every nibble is a decimal digit (an account number, not a private signature).
+pub fn is_account_number(a: &Account) -> bool {
+    a.0.iter().all(|b| b >> 4 <= 9 && b & 0x0F <= 9)
+}
+
+/// Account as stored in the ledger: the 16 digits, or `sig:` + 16 hex digits for a private
+/// card's signature (F15), so two signatures never print alike.
+pub fn account_text(a: &Account) -> String {
+    if is_account_number(a) {
+        a.to_string()
+    } else {
+        format!("sig:{}", hex::encode_upper(a.0))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
