@@ -1,7 +1,5 @@
-//! ISO 7816-4 APDUs: command builder, responses, typed status words, and [`Channel`], the one
+//! ISO 7816-4 APDUs: command builder, responses, the status word type, and [`Channel`], the one
 //! place where T=0 style `61xx` (GET RESPONSE) and `6Cxx` (resend with Le = xx) are handled.
-use std::fmt;
-
 use crate::error::{Error, Result};
 use crate::transport::CardIo;
 
@@ -114,130 +112,25 @@ impl Command {
     }
 }
 
-/// The ISO 7816-4 status words purse cares about; anything else is `Unknown(sw)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-pub enum StatusWord {
-    /// 9000
-    Ok,
-    /// 61xx: xx more bytes available with GET RESPONSE (never leaves [`Channel`]).
-    BytesAvailable(u8),
-    /// 6Cxx: wrong Le, xx is the exact length (never leaves [`Channel`]).
-    WrongLe(u8),
-    /// 63Cx: verification failed, x tries left
-    VerifyFailed(u8),
-    /// 6281 / 6282 / 6283 warnings (returned data may be corrupted / end reached / invalidated)
-    Warning(u16),
-    /// 6581
-    MemoryFailure,
-    /// 6700
-    WrongLength,
-    /// 6882
-    SecureMessagingNotSupported,
-    /// 6982
-    SecurityNotSatisfied,
-    /// 6983
-    AuthMethodBlocked,
-    /// 6984
-    DataInvalid,
-    /// 6985
-    ConditionsNotSatisfied,
-    /// 6986
-    CommandNotAllowed,
-    /// 6A80
-    WrongData,
-    /// 6A82
-    FileNotFound,
-    /// 6A84
-    NotEnoughMemory,
-    /// 6A86
-    IncorrectP1P2,
-    /// 6A88
-    ReferencedDataNotFound,
-    /// 6B00
-    WrongP1P2,
-    /// 6D00
-    InsNotSupported,
-    /// 6E00
-    ClaNotSupported,
-    /// 6F00: no precise diagnosis (on our runtime: an uncaught exception)
-    NoPreciseDiagnosis,
-    Unknown(u16),
+/// The one status-word type: the protocol's table (crate purse-proto, mirrored from
+/// Constants.java) plus the ISO words a host meets when no purse applet answers.
+pub use crate::proto::consts::Sw;
+
+/// 61xx: xx more bytes wait for GET RESPONSE (handled inside [`Channel::send`] only).
+fn bytes_available(sw: u16) -> Option<u8> {
+    (sw & 0xFF00 == 0x6100).then_some((sw & 0xFF) as u8)
 }
 
-impl StatusWord {
-    pub fn from_u16(sw: u16) -> Self {
-        use StatusWord::*;
-        match sw {
-            0x9000 => Ok,
-            0x6100..=0x61FF => BytesAvailable((sw & 0xFF) as u8),
-            0x6C00..=0x6CFF => WrongLe((sw & 0xFF) as u8),
-            0x63C0..=0x63CF => VerifyFailed((sw & 0x0F) as u8),
-            0x6281..=0x6283 => Warning(sw),
-            0x6581 => MemoryFailure,
-            0x6700 => WrongLength,
-            0x6882 => SecureMessagingNotSupported,
-            0x6982 => SecurityNotSatisfied,
-            0x6983 => AuthMethodBlocked,
-            0x6984 => DataInvalid,
-            0x6985 => ConditionsNotSatisfied,
-            0x6986 => CommandNotAllowed,
-            0x6A80 => WrongData,
-            0x6A82 => FileNotFound,
-            0x6A84 => NotEnoughMemory,
-            0x6A86 => IncorrectP1P2,
-            0x6A88 => ReferencedDataNotFound,
-            0x6B00 => WrongP1P2,
-            0x6D00 => InsNotSupported,
-            0x6E00 => ClaNotSupported,
-            0x6F00 => NoPreciseDiagnosis,
-            other => Unknown(other),
-        }
-    }
-
-    pub fn to_u16(self) -> u16 {
-        use StatusWord::*;
-        match self {
-            Ok => 0x9000,
-            BytesAvailable(n) => 0x6100 | n as u16,
-            WrongLe(n) => 0x6C00 | n as u16,
-            VerifyFailed(n) => 0x63C0 | (n as u16 & 0x0F),
-            Warning(sw) | Unknown(sw) => sw,
-            MemoryFailure => 0x6581,
-            WrongLength => 0x6700,
-            SecureMessagingNotSupported => 0x6882,
-            SecurityNotSatisfied => 0x6982,
-            AuthMethodBlocked => 0x6983,
-            DataInvalid => 0x6984,
-            ConditionsNotSatisfied => 0x6985,
-            CommandNotAllowed => 0x6986,
-            WrongData => 0x6A80,
-            FileNotFound => 0x6A82,
-            NotEnoughMemory => 0x6A84,
-            IncorrectP1P2 => 0x6A86,
-            ReferencedDataNotFound => 0x6A88,
-            WrongP1P2 => 0x6B00,
-            InsNotSupported => 0x6D00,
-            ClaNotSupported => 0x6E00,
-            NoPreciseDiagnosis => 0x6F00,
-        }
-    }
-
-    pub fn is_ok(self) -> bool {
-        self == StatusWord::Ok
-    }
-}
-
-impl fmt::Display for StatusWord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:04X} ({:?})", self.to_u16(), self)
-    }
+/// 6Cxx: wrong Le, xx is the exact length (handled inside [`Channel::send`] only).
+fn wrong_le(sw: u16) -> Option<u8> {
+    (sw & 0xFF00 == 0x6C00).then_some((sw & 0xFF) as u8)
 }
 
 /// A response APDU: data and status word (after any 61xx/6Cxx handling).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Response {
     pub data: Vec<u8>,
-    pub sw: StatusWord,
+    pub sw: Sw,
 }
 
 impl Response {
@@ -251,7 +144,7 @@ impl Response {
         let (data, sw) = b.split_at(b.len() - 2);
         Ok(Response {
             data: data.to_vec(),
-            sw: StatusWord::from_u16(u16::from_be_bytes([sw[0], sw[1]])),
+            sw: Sw::from_u16(u16::from_be_bytes([sw[0], sw[1]])),
         })
     }
 
@@ -360,14 +253,14 @@ impl<T: CardIo> Channel<T> {
     pub fn send(&mut self, cmd: &Command) -> Result<Response> {
         let secret = secret_answer(cmd.ins);
         let mut resp = self.exchange(&cmd.to_bytes()?, secret)?;
-        if let StatusWord::WrongLe(n) = resp.sw {
+        if let Some(n) = wrong_le(resp.sw.code()) {
             let mut again = cmd.clone();
             again.le = Some(if n == 0 { 256 } else { n as u16 });
             resp = self.exchange(&again.to_bytes()?, secret)?;
         }
         let mut data = std::mem::take(&mut resp.data);
         let mut rounds = 0;
-        while let StatusWord::BytesAvailable(n) = resp.sw {
+        while let Some(n) = bytes_available(resp.sw.code()) {
             rounds += 1;
             if rounds > MAX_CHAINED_RESPONSES {
                 return Err(Error::BadResponse(format!(
@@ -375,7 +268,7 @@ impl<T: CardIo> Channel<T> {
                 )));
             }
             resp = self.exchange(&Command::get_response(cmd.cla, n).to_bytes()?, secret)?;
-            if let StatusWord::WrongLe(m) = resp.sw {
+            if let Some(m) = wrong_le(resp.sw.code()) {
                 resp = self.exchange(&Command::get_response(cmd.cla, m).to_bytes()?, secret)?;
             }
             data.append(&mut resp.data);
@@ -432,9 +325,11 @@ mod tests {
         for sw in [
             0x9000u16, 0x6105, 0x6C10, 0x63C2, 0x6982, 0x6A82, 0x6F00, 0x1234, 0x6D00,
         ] {
-            assert_eq!(StatusWord::from_u16(sw).to_u16(), sw);
+            assert_eq!(Sw::from_u16(sw).code(), sw);
         }
-        assert_eq!(StatusWord::from_u16(0x1234), StatusWord::Unknown(0x1234));
+        assert_eq!(Sw::from_u16(0x1234), Sw::Other(0x1234));
+        assert_eq!(Sw::from_u16(0x6A86), Sw::WrongP1P2);
+        assert_eq!(Sw::from_u16(0x6A82), Sw::AppletNotFound);
     }
 
     #[test]
@@ -449,7 +344,7 @@ mod tests {
         let mut ch = Channel::new(io);
         let r = ch.send(&Command::select(&h("AABB"))).unwrap();
         assert_eq!(r.data, h("010203040506"));
-        assert_eq!(r.sw, StatusWord::Ok);
+        assert_eq!(r.sw, Sw::Ok);
     }
 
     #[test]

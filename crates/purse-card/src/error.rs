@@ -1,7 +1,7 @@
 //! The library's error type. The CLI maps variants to exit codes (see `Error::exit_code`).
 use std::path::PathBuf;
 
-use crate::apdu::StatusWord;
+use crate::proto::consts::Sw;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -35,7 +35,7 @@ pub enum Error {
     #[error("bad response from card: {0}")]
     BadResponse(String),
     #[error("card refused: {0}")]
-    Refused(StatusWord),
+    Refused(Sw),
     #[error("{0}")]
     Desk(String),
     #[error("desk jar not found (looked at {0}); build it with `ant -f applet/build.xml desk` or set PURSE_DESK_JAR")]

@@ -764,8 +764,20 @@ pub enum Sw {
     PassbookNotFed,
     /// 6F00: never sent by a correct applet (uncaught exception).
     NoPreciseDiagnosis,
+    /// 6A82 at SELECT: no applet with that AID on the card (ISO 7816-4; not the applet's).
+    AppletNotFound,
+    /// 6999 at SELECT: the applet refused to be selected (ISO 7816-4; not the applet's).
+    SelectFailed,
     Other(u16),
 }
+
+/// ISO 7816-4 words a host meets before any purse applet answers (the card manager's answer
+/// to SELECT); Constants.java has no SW_ for them, so they stay out of [`SW_TABLE`] and of the
+/// agreement check.
+const ISO_TABLE: &[(Sw, u16, &str)] = &[
+    (Sw::AppletNotFound, 0x6A82, "APPLET_NOT_FOUND"),
+    (Sw::SelectFailed, 0x6999, "SELECT_FAILED"),
+];
 
 const SW_TABLE: &[(Sw, u16, &str)] = &[
     (Sw::Ok, 0x9000, "OK"),
@@ -822,6 +834,7 @@ impl Sw {
         }
         SW_TABLE
             .iter()
+            .chain(ISO_TABLE)
             .find(|(_, c, _)| *c == sw)
             .map(|(s, _, _)| *s)
             .unwrap_or(Sw::Other(sw))
@@ -832,9 +845,10 @@ impl Sw {
             Sw::Other(c) => c,
             s => SW_TABLE
                 .iter()
+                .chain(ISO_TABLE)
                 .find(|(t, _, _)| *t == s)
                 .map(|(_, c, _)| *c)
-                .expect("every named Sw is in SW_TABLE"),
+                .expect("every named Sw is in SW_TABLE or ISO_TABLE"),
         }
     }
     /// The protocol.md name (`SW_` + this = the Constants.java name), e.g. `BAD_PACKET`.
@@ -844,12 +858,13 @@ impl Sw {
             Sw::Other(_) => "UNKNOWN",
             s => SW_TABLE
                 .iter()
+                .chain(ISO_TABLE)
                 .find(|(t, _, _)| *t == s)
                 .map(|(_, _, n)| *n)
                 .unwrap_or("UNKNOWN"),
         }
     }
-    /// Every named status word (for tests).
+    /// Every status word of the applet's table (for the agreement test; not the ISO ones).
     pub fn all_named() -> Vec<Sw> {
         SW_TABLE.iter().map(|(s, _, _)| *s).collect()
     }

@@ -142,7 +142,7 @@ pub fn describe(ins: Ins, sw: Sw) -> Advice {
         Locked => adv(sw, "card locked after too many bad packets/keys", "sync it with its bank"),
         NoCommonKeys => adv(sw, "the cards share fewer than two keys (or use different crypto suites)", "sync the older card with its bank"),
         BadPacket => adv(sw, "a relayed packet was corrupted or forged; no money moved", "retry (the card counts such failures and locks at its limit)"),
-        PairNotAllowed => adv(sw, "these two roles cannot transact (FIG. 2 pair matrix)", "use a card of a role allowed to pay this one"),
+        PairNotAllowed => adv(sw, "these two roles cannot transact (payments go user<->user, user<->branch, branch<->region, region<->center)", "use a card of a role allowed to pay this one"),
         InsufficientFunds => adv(sw, "balance too low", "pay a smaller amount or receive money first"),
         Overflow => adv(sw, "the card cannot hold that much (balance would exceed 4294967295 minor units)", "use a smaller amount"),
         AmountMismatch => adv(sw, "the two holders did not agree on the amount", "confirm the same amount on both sides and restart"),
@@ -190,6 +190,7 @@ pub fn describe(ins: Ins, sw: Sw) -> Advice {
         }),
         PassbookNotFed => adv(sw, "the passbook was not collected, so the card kept it", "sync again with storing (without --no-store)"),
         NoPreciseDiagnosis => adv(sw, "the applet failed internally (6F00)", "a bug in the applet: please report it with --debug output"),
+        AppletNotFound | SelectFailed => adv(sw, "no purse applet answers on this card", "install the purse applet (docs/real-cards.md), or use a purse card"),
         Other(c) => adv(sw, format!("the card refused {} with status {c:04X}", what(ins)), "unknown status: is this a purse card of this version?"),
     }
 }
@@ -384,9 +385,9 @@ impl<T: CardIo> PurseCard<T> {
     /// SELECT the purse applet (AID F07075727365 01).
     pub fn select(&mut self) -> Result<SelectInfo, CardError> {
         let r = self.ch.send(&Command::select(&consts::PURSE_AID))?;
-        let sw = Sw::from_u16(r.sw.to_u16());
+        let sw = r.sw;
         if !sw.is_ok() {
-            if matches!(sw, Sw::Other(0x6A82) | Sw::Other(0x6999)) {
+            if matches!(sw, Sw::AppletNotFound | Sw::SelectFailed) {
                 return Err(CardError::Invalid(format!(
                     "no purse applet on the card{} ({:04X}): install it (real card: \
                      docs/real-cards.md; virtual desk: `purse desk new NAME` makes a purse card)",
@@ -460,7 +461,7 @@ impl<T: CardIo> PurseCard<T> {
     ) -> Result<(Vec<u8>, Sw), CardError> {
         let c = Command::new(cla, ins, p1, p2).data(data.to_vec()).le(256);
         let r = self.ch.send(&c)?;
-        Ok((r.data, Sw::from_u16(r.sw.to_u16())))
+        Ok((r.data, r.sw))
     }
 }
 

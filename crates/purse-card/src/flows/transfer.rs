@@ -127,7 +127,7 @@ impl Plan {
         }
         if !p.role.may_pay(q.role) {
             v.push(format!(
-                "a {} card cannot pay a {} card (FIG. 2: user<->user, user<->branch, branch<->region, region<->center)",
+                "a {} card cannot pay a {} card (payments go user<->user, user<->branch, branch<->region, region<->center)",
                 p.role.name(),
                 q.role.name()
             ));
