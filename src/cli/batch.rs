@@ -18,6 +18,7 @@ use std::collections::{HashMap, VecDeque};
 use std::io::{IsTerminal as _, Read as _, Write as _};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context as _};
@@ -352,22 +353,15 @@ fn generate_pin(digits: u8) -> anyhow::Result<Vec<u8>> {
     Ok(pin)
 }
 
-static STOP: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_sigint(_: libc::c_int) {
-    // a second Ctrl-C stops at once (async-signal-safe: an atomic and _exit only)
-    if STOP.swap(true, Ordering::SeqCst) {
-        unsafe { libc::_exit(130) }
-    }
-}
-
-/// Ctrl-C asks the batch to stop after the card in progress (a second one stops at once).
-fn catch_ctrl_c() {
-    let h: extern "C" fn(libc::c_int) = on_sigint;
-    // SAFETY: installing a handler that only touches an atomic and calls _exit
-    unsafe {
-        libc::signal(libc::SIGINT, h as libc::sighandler_t);
-    }
+/// Ctrl-C asks the batch to stop after the card in progress; a second one exits at once (130).
+fn catch_ctrl_c() -> anyhow::Result<Arc<AtomicBool>> {
+    use signal_hook::consts::SIGINT;
+    let flag = Arc::new(AtomicBool::new(false));
+    // the order matters: the conditional exit fires only once the flag is already set
+    signal_hook::flag::register_conditional_shutdown(SIGINT, 130, flag.clone())
+        .context("catching Ctrl-C")?;
+    signal_hook::flag::register(SIGINT, flag.clone()).context("catching Ctrl-C")?;
+    Ok(flag)
 }
 
 /// Where the batch reports: JSON lines on stdout, or a progress bar with lines above it.
@@ -761,7 +755,7 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
     issuer
         .verify(SecretRef::Pin, &issuer_pin)
         .context("the issuing card's PIN")?;
-    catch_ctrl_c();
+    let stop = catch_ctrl_c()?;
     let mut watch = CardWatch::new(&pcsc, &readers)?;
     let timeout = a.timeout.filter(|&s| s > 0).map(Duration::from_secs);
     let where_ = if readers.len() == 1 {
@@ -786,7 +780,7 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
         let reader = {
             let mut keep_going = || {
                 rep.prompt(&what);
-                !STOP.load(Ordering::SeqCst)
+                !stop.load(Ordering::SeqCst)
             };
             match watch.next_card(timeout, &mut keep_going) {
                 Ok(Some(r)) => r,
@@ -988,7 +982,7 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
                         )
                     },
                 );
-                if STOP.load(Ordering::SeqCst) && !pending.is_empty() {
+                if stop.load(Ordering::SeqCst) && !pending.is_empty() {
                     summary(&rep, counts, pending.len(), &ranges, "interrupted");
                     bail!(
                         "interrupted: {} rows not issued; run the same command again to issue them",
