@@ -509,5 +509,88 @@ fn batch_issuance() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
+
+    // 6. no blank card in time: DORA's card, still in the reader at the start, is refused (the
+    //    row waits), then --timeout ends the batch with exit code 3 and a summary
+    let one = "ref,name\ncust-10,ERIN\n";
+    let late = |timeout: &str| -> Vec<String> {
+        [
+            "--json",
+            "issue",
+            "--from",
+            "0",
+            "--batch",
+            "-",
+            "--out",
+            &reg_s,
+            "--pins",
+            &pins_s,
+            "--dev",
+            "--timeout",
+            timeout,
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+    let r = run(
+        &d,
+        &late("2").iter().map(String::as_str).collect::<Vec<_>>(),
+        Some(one),
+    );
+    assert_eq!(r.code, 3, "{}{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("no blank card inserted within 2 s"),
+        "{}",
+        r.stderr
+    );
+    let v = lines(&r.stdout);
+    assert_eq!(
+        events(&v),
+        ["start", "waiting", "refused", "waiting", "summary"],
+        "{v:#?}"
+    );
+    assert_eq!(v[2]["card"]["name"], "DORA");
+    assert_eq!(v[4]["end"], "timeout");
+    assert_eq!(v[4]["remaining"], 1);
+    assert_eq!(v[4]["complete"], false);
+
+    // 7. Ctrl-C while waiting: a summary, exit code 1, nothing recorded
+    d.pull("1");
+    let mut c = d.cmd();
+    center_env(&mut c)
+        .args(late("60"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().expect("spawn batch");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(one.as_bytes())
+        .expect("write stdin");
+    let mut rd = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut seen = Vec::new();
+    let mut line = String::new();
+    while rd.read_line(&mut line).expect("read") > 0 {
+        let v: Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        line.clear();
+        if v["event"] == "waiting" {
+            let pid = rustix::process::Pid::from_raw(child.id() as i32).expect("pid");
+            rustix::process::kill_process(pid, rustix::process::Signal::INT).expect("SIGINT");
+        }
+        seen.push(v);
+    }
+    let out = child.wait_with_output().expect("wait");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}\n{seen:#?}");
+    assert!(
+        stderr.contains("interrupted: 1 rows not issued"),
+        "{stderr}"
+    );
+    assert_eq!(events(&seen), ["start", "waiting", "summary"], "{seen:#?}");
+    assert_eq!(seen[2]["end"], "interrupted");
+    assert_eq!(csv_rows(&reg).len(), 4);
     eprintln!("batch_issuance: {:.1} s", t0.elapsed().as_secs_f64());
 }
