@@ -455,9 +455,13 @@ impl Report {
     fn prompt(&self, what: &str) {
         if let Some(pb) = &self.bar {
             pb.set_prefix(match (self.per_card(), self.eta()) {
-                (Some(p), Some(e)) => {
-                    format!("ETA {} ({}/card)", human_duration(e), human_duration(p))
-                }
+                // "+": the current card already took longer than the measured average
+                (Some(p), Some(e)) => format!(
+                    "ETA {}{} ({}/card)",
+                    human_duration(e),
+                    if self.mark.elapsed() > p { "+" } else { "" },
+                    human_duration(p)
+                ),
                 _ => "ETA after the first card".into(),
             });
             pb.set_message(what.to_string());
@@ -552,6 +556,23 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
             "purse: WARNING: {src} holds the cards' PINs in clear: keep it from other users and destroy it once the cards are handed out"
         );
     }
+    // the register must not be the CSV or the PIN file (appending to either would corrupt it)
+    let same = |x: &Path, y: &Path| match (x.canonicalize(), y.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => x == y,
+    };
+    if src != "-" && same(out, batch) {
+        return Err(usage(
+            "--out names the batch CSV itself: give the register its own file",
+        ));
+    }
+    if let Some(p) = &a.pins {
+        if same(p, out) || (src != "-" && same(p, batch)) {
+            return Err(usage(
+                "--pins must be a file of its own (not --out, not the batch CSV)",
+            ));
+        }
+    }
     let mut register = Register::load(out)?;
     let tk_arg = given_tk(&a.transport_key)?;
     if tk_arg.is_none() && !a.dev {
@@ -594,8 +615,8 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
     let dec = ist.currency.decimals;
     let mut params: Vec<Option<IssueParams>> = Vec::with_capacity(rows.len());
     let mut errors = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
-        if !todo.contains(&i) {
+    for r in &rows {
+        if register.issued.contains_key(&r.reference) {
             params.push(None);
             continue;
         }

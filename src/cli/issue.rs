@@ -57,7 +57,8 @@ pub struct IssueArgs {
     pub name: Option<String>,
     /// Issue one card per row of this CSV (`-`: stdin) as blank cards are inserted one after
     /// another; columns: name, and optionally ref, role, min, max, merchant, private, pin,
-    /// txkey (docs/issuance.md). Output: a progress bar on a terminal, else JSON lines
+    /// txkey (docs/issuance.md). Output: a progress bar on a terminal; one JSON object per
+    /// line when stdout is not a terminal or with --json
     #[arg(long, value_name = "FILE.csv")]
     pub batch: Option<PathBuf>,
     /// With --batch: the register of issued cards (CSV: ref, account, name, ...), appended
@@ -84,7 +85,7 @@ pub struct IssueArgs {
     /// A merchant's user card (informative flag)
     #[arg(long)]
     pub merchant: bool,
-    /// A private user card (F15): signs payments instead of showing its account, keeps its
+    /// A private user card: signs payments instead of showing its account, keeps its
     /// passbook from the bank, earns no interest (`purse privacy on|off` switches later)
     #[arg(long)]
     pub private: bool,
