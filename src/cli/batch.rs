@@ -600,7 +600,6 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
     let todo: Vec<usize> = (0..rows.len())
         .filter(|&i| !register.issued.contains_key(&rows[i].reference))
         .collect();
-    let mut rep = Report::new(json, todo.len() as u64);
     let skipped = rows.len() - todo.len();
 
     // the issuer: all amounts and roles checked against it before the first blank card
@@ -662,7 +661,6 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
         }
     }
     if !errors.is_empty() {
-        rep.finish();
         return Err(usage(format!(
             "{src}: {} bad row{} for the card in {ir} (no blank card was touched):\n  {}",
             errors.len(),
@@ -692,6 +690,25 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
             " besides the issuer's ({ir}) for the blank cards"
         ))));
     }
+    // secrets once, and the issuer's PIN checked now rather than at the first card
+    // (typed before the progress bar starts drawing)
+    let issuer_pin = if todo.is_empty() {
+        Vec::new()
+    } else {
+        super::pin::current(SecretRef::Pin).context("the issuing card's PIN")?
+    };
+    let approval = if ist.role == Role::Center && !todo.is_empty() {
+        Some(super::pin::current(SecretRef::Approval)?)
+    } else {
+        None
+    };
+    if !todo.is_empty() {
+        issuer
+            .verify(SecretRef::Pin, &issuer_pin)
+            .context("the issuing card's PIN")?;
+    }
+    // the progress bar (on a terminal) from here on, once nothing can fail before the first wait
+    let mut rep = Report::new(json, todo.len() as u64);
     rep.event(
         "start",
         json!({
@@ -766,16 +783,6 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
         return Ok(super::EXIT_OK);
     }
 
-    // secrets once, and the issuer's PIN checked now rather than at the first card
-    let issuer_pin = super::pin::current(SecretRef::Pin).context("the issuing card's PIN")?;
-    let approval = if ist.role == Role::Center {
-        Some(super::pin::current(SecretRef::Approval)?)
-    } else {
-        None
-    };
-    issuer
-        .verify(SecretRef::Pin, &issuer_pin)
-        .context("the issuing card's PIN")?;
     let stop = catch_ctrl_c()?;
     let mut watch = CardWatch::new(&pcsc, &readers)?;
     let timeout = a.timeout.filter(|&s| s > 0).map(Duration::from_secs);
