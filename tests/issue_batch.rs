@@ -3,7 +3,9 @@
 //! operator: it reads the command's JSON lines and, at each "waiting", pulls the last card and
 //! inserts the next one (an already issued card in between, and a blank card that loses power in
 //! the middle of its personalisation). Then: every card holds its row, its PIN from the PIN file
-//! works, a rerun issues nothing twice, and bad rows fail before any card is touched.
+//! works, a rerun issues nothing twice, bad rows fail before any card is touched, more rows come
+//! on stdin with PINs from the CSV, --timeout and Ctrl-C end the batch with a summary, and a
+//! batch from an admin card names the account range a bank card must be given.
 mod common;
 
 use std::io::{BufRead as _, BufReader, Write as _};
@@ -592,5 +594,80 @@ fn batch_issuance() {
     assert_eq!(events(&seen), ["start", "waiting", "summary"], "{seen:#?}");
     assert_eq!(seen[2]["end"], "interrupted");
     assert_eq!(csv_rows(&reg).len(), 4);
+
+    // 8. from an admin card: its accounts are in its own block, which no bank card serves yet;
+    //    the batch names the range to give a bank card (as single issuance does)
+    d.ok(&["desk", "new", "admin"]);
+    d.ok(&["desk", "new", "b5"]);
+    d.insert("admin", Some(1), false);
+    ok(
+        &d,
+        &[
+            "issue",
+            "--from",
+            "0",
+            "--to",
+            "1",
+            "--role",
+            "admin",
+            "--name",
+            "ADMIN",
+            "--dev",
+            "--date",
+            "2026-01-05",
+        ],
+    );
+    d.pull("0");
+    d.pull("1");
+    d.insert("admin", Some(0), false);
+    d.insert("b5", Some(1), false);
+    let reg2 = dir.path().join("admin-issued.csv");
+    let mut c = d.cmd();
+    let o = center_env(&mut c)
+        .env("PURSE_PIN", "5678") // the admin card's PIN (PURSE_NEW_PIN when it was issued)
+        .args([
+            "--json",
+            "issue",
+            "--from",
+            "0",
+            "--batch",
+            "-",
+            "--out",
+            reg2.to_str().expect("utf8"),
+            "--dev",
+            "--timeout",
+            "30",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut ch| {
+            ch.stdin
+                .take()
+                .expect("stdin")
+                .write_all(b"name,pin\nFRED,2468\n")?;
+            ch.wait_with_output()
+        })
+        .expect("admin batch");
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{stderr}");
+    let v = lines(&String::from_utf8_lossy(&o.stdout));
+    assert_eq!(
+        events(&v),
+        ["start", "waiting", "issued", "summary"],
+        "{v:#?}"
+    );
+    let acc = v[2]["account"].as_str().expect("account").to_string();
+    let low = v[2]["needs_range"]["low"].as_str().expect("needs_range");
+    let high = v[2]["needs_range"]["high"].as_str().expect("needs_range");
+    assert!(low <= acc.as_str() && acc.as_str() <= high, "{}", v[2]);
+    assert_eq!(v[3]["needs_range"][0]["low"], low);
+    assert!(
+        stderr.contains(&format!(
+            "purse admin range --from ADMIN --to BANK {low} {high}"
+        )),
+        "{stderr}"
+    );
     eprintln!("batch_issuance: {:.1} s", t0.elapsed().as_secs_f64());
 }
