@@ -10,7 +10,7 @@ use purse::flows::transfer::Secrets;
 use purse::proto::types::{format_amount, parse_amount, today};
 use purse::transport::Pcsc;
 
-use super::transfer::{read_secret, ENV_APPROVAL, ENV_PIN, ENV_TXKEY};
+use super::common::{secret as read_secret, ENV_APPROVAL, ENV_PIN, ENV_TXKEY};
 use super::Cli;
 
 #[derive(Subcommand, Debug)]
@@ -101,13 +101,15 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
         BenchCmd::Run(r) => return run_cost(cli, r),
     };
     if a.n == 0 {
-        anyhow::bail!("-n must be at least 1");
+        return Err(super::usage("-n must be at least 1"));
     }
     let pcsc = Pcsc::establish()?;
     let ra = purse::card::select_reader(&pcsc, Some(&a.from))?;
     let rb = purse::card::select_reader(&pcsc, Some(&a.to))?;
     if ra == rb {
-        anyhow::bail!("--from and --to name the same reader ({ra})");
+        return Err(super::usage(format!(
+            "--from and --to name the same reader ({ra})"
+        )));
     }
     // The desk card in each reader (for the counters), if these are desk readers.
     let desk = Desk::resolve(cli.desk.as_deref()).ok();
@@ -202,10 +204,7 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
             .collect(),
         _ => Vec::new(),
     };
-    let r = match r {
-        Ok(r) => r,
-        Err(e) => return Ok(super::transfer::report_error(cli, &e)),
-    };
+    let r = r?;
     let get = |p: &str| snaps.iter().find(|s| s.0 == p).cloned();
     // the timed loop made n purse transfers (+ n raw relay transfers: identical card work)
     let (s0, s1) = (get("timed:start"), get("timed:end"));
@@ -302,10 +301,10 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
 fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     use purse::flows::cost::{self, OpsLog, Profiles};
     if a.n == 0 {
-        anyhow::bail!("-n must be at least 1");
+        return Err(super::usage("-n must be at least 1"));
     }
     if a.args.first().is_some_and(|c| c == "bench") {
-        anyhow::bail!("`purse bench run` cannot measure itself");
+        return Err(super::usage("`purse bench run` cannot measure itself"));
     }
     let profiles = Profiles::builtin()?;
     let desk = Desk::resolve(cli.desk.as_deref())?;

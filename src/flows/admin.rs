@@ -109,7 +109,7 @@ pub struct AdminOutcome {
     pub bank_account: Account,
 }
 
-/// Why an admin op failed, with the card's refusal kept (exit code 4) and a precise reason.
+/// Why an admin op failed, with the card's refusal kept and a precise reason.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error(transparent)]
@@ -125,14 +125,25 @@ pub enum AdminError {
     Invalid(String),
 }
 
-impl AdminError {
-    pub fn exit_code(&self) -> i32 {
+impl crate::error::Failure for AdminError {
+    fn kind(&self) -> crate::error::Kind {
         match self {
-            AdminError::Card(e) => e.exit_code(),
-            AdminError::NotExpired { .. } | AdminError::NotListed { .. } => 4,
-            AdminError::Invalid(_) => 1,
+            AdminError::Card(e) => e.kind(),
+            AdminError::NotExpired { .. } | AdminError::NotListed { .. } => {
+                crate::error::Kind::Refused
+            }
+            AdminError::Invalid(_) => crate::error::Kind::Precheck,
         }
     }
+    fn sw(&self) -> Option<u16> {
+        match self {
+            AdminError::Card(e) => e.sw_code(),
+            other => other.sw().map(|s| s.code()),
+        }
+    }
+}
+
+impl AdminError {
     pub fn sw(&self) -> Option<Sw> {
         match self {
             AdminError::Card(e) => e.sw(),

@@ -101,10 +101,7 @@ pub fn issue<A: CardIo, B: CardIo>(
     }
     let sel = blank.select()?;
     if sel.life != Life::Blank {
-        return Err(CardError::Refused {
-            ins: Ins::AuthInit,
-            sw: Sw::Personalised,
-        });
+        return Err(CardError::host_check(Ins::AuthInit, Sw::Personalised));
     }
     let tsuite = super::genesis::transport_suite(&p.tk)?;
     if sel.suite != tsuite {
@@ -120,12 +117,7 @@ pub fn issue<A: CardIo, B: CardIo>(
     if ist.role == Role::Center {
         match approval {
             Some(a) => issuer.verify(SecretRef::Approval, a)?,
-            None => {
-                return Err(CardError::Refused {
-                    ins: Ins::IssueBegin,
-                    sw: Sw::ApprovalRequired,
-                })
-            }
+            None => return Err(CardError::host_check(Ins::IssueBegin, Sw::ApprovalRequired)),
         }
     }
     let rh = issuer.issue_begin(&req)?;

@@ -280,13 +280,6 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            SyncError::Precheck(_) => 4,
-            SyncError::Card { err, .. } => err.exit_code(),
-            SyncError::Ledger { .. } => 1,
-        }
-    }
     pub fn sw(&self) -> Option<consts::Sw> {
         match self {
             SyncError::Card { err, .. } => err.sw(),
@@ -301,13 +294,59 @@ impl SyncError {
     }
 }
 
+impl crate::error::Failure for SyncError {
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            SyncError::Precheck(_) => crate::error::Kind::Precheck,
+            SyncError::Card { err, .. } => err.kind(),
+            SyncError::Ledger { .. } => crate::error::Kind::Ledger,
+        }
+    }
+    fn step(&self) -> Option<String> {
+        SyncError::step(self).map(|s| format!("{s:?}"))
+    }
+    fn side(&self) -> Option<String> {
+        match self {
+            SyncError::Card { who, .. } => Some(
+                match who {
+                    Who::Bank => "bank",
+                    Who::Card => "card",
+                    Who::Host => "host",
+                }
+                .into(),
+            ),
+            _ => None,
+        }
+    }
+    fn sw(&self) -> Option<u16> {
+        match self {
+            SyncError::Card { err, .. } => err.sw_code(),
+            _ => None,
+        }
+    }
+    fn money_moved(&self) -> Option<bool> {
+        Some(match self {
+            SyncError::Precheck(_) | SyncError::Ledger { .. } => false,
+            SyncError::Card { step, .. } => !before_value(*step),
+        })
+    }
+}
+
+/// Steps before any card holds value for the other (a failure there moved nothing).
+fn before_value(step: SyncStep) -> bool {
+    matches!(
+        step,
+        SyncStep::Setup | SyncStep::CardInit | SyncStep::BankInit | SyncStep::CardS1
+    )
+}
+
 fn describe_failure(step: SyncStep, who: Who, err: &CardError, finished: Option<&str>) -> String {
     let mut m = format!("sync failed at {step:?} on the {who:?} card: {err}")
         .replace("Bank card", "bank card")
         .replace("Card card", "synced card");
     match finished {
         Some(f) => m.push_str(&format!("\n{f}")),
-        None if matches!(step, SyncStep::Setup | SyncStep::CardInit | SyncStep::BankInit | SyncStep::CardS1) => {
+        None if before_value(step) => {
             m.push_str("\nno value moved")
         }
         None => m.push_str("\nthe sync may be half done: the value is held safely by the cards; put both cards in and run `purse resume` (or `purse sync` again)"),
