@@ -403,6 +403,11 @@ impl<T: CardIo> PurseCard<T> {
         &mut self.ch
     }
 
+    /// Commands sent to this card so far (see [`Channel::sent`]).
+    pub fn apdus(&self) -> u32 {
+        self.ch.sent()
+    }
+
     pub fn into_inner(self) -> T {
         self.ch.into_inner()
     }

@@ -64,7 +64,8 @@ const ENV_PRIVACY: &str = "Environment:\n  PURSE_PIN  the card's PIN\n  PURSE_RE
 #[command(
     name = "purse",
     version,
-    about = "Cash on JavaCard smart cards, and a virtual desk to try it without hardware"
+    about = "Cash on JavaCard smart cards, and a virtual desk to try it without hardware",
+    after_help = "Exit codes: 0 ok, 1 other error (including the host's own checks), 2 usage or a bad value, 3 no reader or no card, 4 the card refused (a status word).\nSecrets: PURSE_* variables, else typed without echo; a variable set but empty, or not valid UTF-8, is an error (except an empty PURSE_TXKEY / PURSE_NEW_TXKEY where it means none)."
 )]
 pub struct Cli {
     /// Trace every APDU (`>> command`, `<< response`) and desk actions on stderr; secret data

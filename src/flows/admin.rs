@@ -164,28 +164,36 @@ pub fn precheck<A: CardIo, B: CardIo>(
 ) -> Result<(Status, Status), AdminError> {
     let a = admin.get_status()?;
     let b = bank.get_status()?;
-    if a.life != Life::Active || a.role != Role::Admin {
-        return Err(AdminError::Invalid(format!(
-            "the card in {} is not an admin card (it is a {} {} card)",
-            admin.reader,
-            a.life.name(),
-            a.role.name()
-        )));
-    }
-    if b.life != Life::Active || !is_bank(b.role) {
-        return Err(AdminError::Invalid(format!(
-            "the card in {} is not a bank card (center, region or branch): it is a {} {} card",
-            bank.reader,
-            b.life.name(),
-            b.role.name()
-        )));
-    }
-    if a.app_id != b.app_id {
-        return Err(AdminError::Invalid(
-            "the admin card and the bank card belong to different systems".into(),
-        ));
+    let p = problems(&a, &admin.reader, &b, &bank.reader);
+    if !p.is_empty() {
+        return Err(AdminError::Invalid(p.join("; ")));
     }
     Ok((a, b))
+}
+
+/// What the host can tell from both cards' status before any secret is sent (the cards
+/// re-check): the admin card is an active admin card, the bank card an active bank card, both
+/// of one system. Empty = go on.
+pub fn problems(a: &Status, admin_reader: &str, b: &Status, bank_reader: &str) -> Vec<String> {
+    let mut p = Vec::new();
+    if a.life != Life::Active || a.role != Role::Admin {
+        p.push(format!(
+            "the card in {admin_reader} is not an admin card (it is a {} {} card)",
+            a.life.name(),
+            a.role.name()
+        ));
+    }
+    if b.life != Life::Active || !is_bank(b.role) {
+        p.push(format!(
+            "the card in {bank_reader} is not a bank card (center, region or branch): it is a {} {} card",
+            b.life.name(),
+            b.role.name()
+        ));
+    }
+    if p.is_empty() && a.app_id != b.app_id {
+        p.push("the admin card and the bank card belong to different systems".into());
+    }
+    p
 }
 
 /// Run one op: VERIFY PIN on the admin card, then 82/82/84/86/88. Both cards stay connected.
@@ -347,4 +355,34 @@ pub fn read_bank_files<B: CardIo>(bank: &mut PurseCard<B>) -> Result<BankFiles, 
         entries,
         pages_read: pages as u8,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(life: Life, role: Role, app: u8) -> Status {
+        let mut s = Status::parse(&[0u8; consts::STATUS_LEN as usize]).expect("zeros parse");
+        s.life = life;
+        s.role = role;
+        s.app_id = [app; 8];
+        s
+    }
+
+    #[test]
+    fn problems_name_the_wrong_card() {
+        let admin = status(Life::Active, Role::Admin, 1);
+        let branch = status(Life::Active, Role::Branch, 1);
+        assert!(problems(&admin, "A", &branch, "B").is_empty());
+        let p = problems(&branch, "A", &admin, "B");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].contains("in A is not an admin card"), "{p:?}");
+        assert!(p[1].contains("in B is not a bank card"), "{p:?}");
+        let other = status(Life::Active, Role::Region, 2);
+        let p = problems(&admin, "A", &other, "B");
+        assert_eq!(
+            p,
+            ["the admin card and the bank card belong to different systems"]
+        );
+    }
 }
