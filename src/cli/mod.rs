@@ -15,6 +15,7 @@ mod bench;
 mod center;
 mod common;
 mod demo;
+mod demo_run;
 mod desk;
 mod genesis;
 mod issue;
@@ -183,6 +184,13 @@ pub enum Cmd {
     Link(link::LinkCmd),
 }
 
+/// Point this process's PC/SC client library at the desk's pcscd (pcsc-lite reads the variable
+/// once, at the first PC/SC call, so this runs before any). Only the program sets it: the
+/// libraries never touch the environment.
+pub fn use_desk_socket(desk: &Desk) {
+    std::env::set_var(purse::desk::SOCKET_ENV, desk.socket());
+}
+
 /// Parse the arguments and run: the process's exit code. Every failure, clap's usage errors
 /// included, is reported by `report::fail` (a JSON error document with `--json`).
 pub fn main() -> i32 {
@@ -223,7 +231,7 @@ fn run(cli: &Cli) -> anyhow::Result<i32> {
     match &cli.command {
         Cmd::Desk(d) => {
             let desk = Desk::resolve(cli.desk.as_deref())?;
-            desk.use_socket();
+            use_desk_socket(&desk);
             desk::run(cli, &desk, d)
         }
         Cmd::Ledger(l) => ledger::run(cli, l),
@@ -344,7 +352,7 @@ fn choose_pcscd(cli: &Cli) -> anyhow::Result<()> {
     match desk.running() {
         Ok(Some(_)) => {
             tracing::debug!("using the desk's pcscd at {}", desk.socket().display());
-            desk.use_socket();
+            use_desk_socket(&desk);
         }
         Ok(None) if cli.desk.is_some() => {
             return Err(anyhow::Error::new(purse::Error::NoReader(format!(

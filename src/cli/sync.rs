@@ -143,7 +143,10 @@ pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
             eprintln!("  .. {m}");
         }
     };
-    match fsync::sync(&mut bank, &mut card, lg.as_mut(), &opts, &mut progress) {
+    let store = lg
+        .as_mut()
+        .map(|l| l as &mut dyn purse::flows::store::PassbookStore);
+    match fsync::sync(&mut bank, &mut card, store, &opts, &mut progress) {
         Ok(rep) if rep.invalidated => {
             // the bank card's answer: the synced card was listed and is now dead (exit 4)
             if !cli.json {
