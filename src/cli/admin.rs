@@ -257,7 +257,7 @@ fn run_ops(cli: &Cli, pair: &Pair, ops: &[AdminOp]) -> anyhow::Result<i32> {
 /// and `"failed_index"`, the failed op's 0-based index).
 fn partial(done: &[AdminOutcome], e: AdminError, n: usize) -> anyhow::Error {
     let msg = match &e {
-        AdminError::Card(c) => format!("{c}"),
+        AdminError::Card(c) | AdminError::At { err: c, .. } => format!("{c}"),
         other => other.to_string(),
     };
     let failed = done.len();

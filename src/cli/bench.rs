@@ -353,7 +353,7 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     let counts = cost::counts(&apdus);
     let per = runs as f64;
     if cli.json {
-        super::print_json(&serde_json::json!({
+        let doc = serde_json::json!({
             "version": 1,
             "flow": label,
             "command": a.args,
@@ -364,8 +364,25 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
             "per_run": runs == 1,
             "counts": counts,
             "estimates": est,
-        }))?;
-        return Ok(if code == 0 { super::EXIT_OK } else { code });
+        });
+        if code != 0 {
+            // the measured command failed: its exit code, passed through
+            use purse::error::Kind;
+            let kind = match code {
+                2 => Kind::Invalid,
+                3 => Kind::NoCard,
+                4 => Kind::Refused,
+                _ => Kind::Other,
+            };
+            let mut r = super::report::Report::new(
+                kind,
+                format!("the measured command exited with {code}"),
+            );
+            r.exit = code;
+            return super::report::print_failed_report(true, &doc, r);
+        }
+        super::print_json(&doc)?;
+        return Ok(super::EXIT_OK);
     }
     if let Some(o) = outputs.last() {
         let so = String::from_utf8_lossy(&o.stdout);

@@ -134,6 +134,14 @@ pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
         lg.check_quick()?.problems
     };
     if let Some(first) = damaged.first() {
+        DAMAGED.with(|d| {
+            *d.borrow_mut() = Some(format!(
+                "ledger {} is damaged or was altered ({} problem(s), first: {}): what the document holds may be incomplete or wrong; run `purse ledger check`",
+                path.display(),
+                damaged.len(),
+                first.detail
+            ))
+        });
         eprintln!(
             "warning: ledger {} is damaged or was altered ({} problem(s), first: {}); what follows may be incomplete or wrong; run `purse ledger check`",
             path.display(),
@@ -161,6 +169,25 @@ pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
     } else {
         super::EXIT_ERROR
     })
+}
+
+thread_local! {
+    /// Set when the ledger file is damaged: every JSON document of the command is then a failure
+    /// document (exit 1) with this message, the content as far as it could be read beside it.
+    static DAMAGED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Print a ledger command's JSON document (a failure document if the file is damaged).
+fn out<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    match DAMAGED.with(|d| d.borrow().clone()) {
+        None => super::print_json(v),
+        Some(m) => {
+            let mut r = super::report::Report::new(purse::error::Kind::Ledger, m);
+            // the message is on stderr already (the warning)
+            r.exit = super::EXIT_ERROR;
+            super::report::print_failed_report(true, v, r).map(|_| ())
+        }
+    }
 }
 
 /// Money fields of the JSON outputs: each becomes the decimal string (currency units) with a
@@ -238,7 +265,7 @@ fn print_json_units<T: Serialize>(value: &T, u: &Units) -> anyhow::Result<()> {
     if let serde_json::Value::Object(m) = &mut v {
         m.insert("currency".into(), serde_json::to_value(u)?);
     }
-    super::print_json(&v)
+    out(&v)
 }
 
 fn list(cli: &Cli, lg: &Ledger, a: &ListArgs, u: &Units) -> anyhow::Result<bool> {
@@ -433,7 +460,7 @@ fn flags(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
             count: usize,
             flags: &'a [ledger::FraudFlag],
         }
-        super::print_json(&Out {
+        out(&Out {
             count: f.len(),
             flags: &f,
         })?;
@@ -492,7 +519,7 @@ fn check(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
     let r = lg.check()?;
     if cli.json {
         if r.ok {
-            super::print_json(&r)?;
+            out(&r)?;
         } else {
             super::report::print_failed_report(
                 true,
@@ -548,7 +575,7 @@ fn summary(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
         let mut v = serde_json::to_value(&s)?;
         flatten_amounts(&mut v);
         if s.conservation.holds {
-            super::print_json(&v)?;
+            out(&v)?;
         } else {
             super::report::print_failed_report(
                 true,
@@ -734,7 +761,7 @@ fn bench(cli: &Cli, b: &BenchArgs) -> anyhow::Result<i32> {
         struct Out<'a> {
             figures: &'a [bench::Figure],
         }
-        super::print_json(&Out { figures: &figs })?;
+        out(&Out { figures: &figs })?;
     }
     Ok(super::EXIT_OK)
 }

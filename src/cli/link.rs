@@ -825,11 +825,16 @@ fn run_bench(cli: &Cli, b: &BenchArgs) -> anyhow::Result<i32> {
     } else {
         0.0
     };
+    let doc = serde_json::json!({
+        "clients": b.cards.len(), "rounds": b.rounds, "syncs_ok": ok, "syncs_failed": fail,
+        "seconds": secs, "syncs_per_hour": per_hour, "median_client_ms": median,
+    });
+    if cli.json && fail > 0 {
+        let r = report::Report::new(Kind::Other, format!("{fail} of {} syncs failed", ok + fail));
+        return report::print_failed_report(true, &doc, r);
+    }
     if cli.json {
-        super::print_json(&serde_json::json!({
-            "clients": b.cards.len(), "rounds": b.rounds, "syncs_ok": ok, "syncs_failed": fail,
-            "seconds": secs, "syncs_per_hour": per_hour, "median_client_ms": median,
-        }))?;
+        super::print_json(&doc)?;
     } else {
         println!(
             "{} clients x {} rounds: {ok} syncs ok, {fail} failed in {secs:.1} s = {per_hour:.0} syncs/hour (median {median} ms per client sync, incl. process start)",

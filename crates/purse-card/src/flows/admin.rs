@@ -112,8 +112,17 @@ pub struct AdminOutcome {
 /// Why an admin op failed, with the card's refusal kept and a precise reason.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
+    /// Reading a card's status or files failed (before or outside an op's exchange).
     #[error(transparent)]
     Card(#[from] CardError),
+    /// A card failed at `step` of an op (`side`: "admin" or "bank"). The card's message only
+    /// (not a `#[source]`: anyhow's `{:#}` would print it twice).
+    #[error("{err}")]
+    At {
+        step: AdminStep,
+        side: &'static str,
+        err: CardError,
+    },
     /// 9D24 explained from the list: listed too recently, `epochs` ago of the needed 7.
     #[error("{account} was listed {epochs} epoch(s) ago: it can be removed after {} more epoch(s), once its keys have expired [9D24]", consts::BAD_CARD_EXPIRY as u8 - epochs)]
     NotExpired { account: Account, epochs: u8 },
@@ -125,10 +134,34 @@ pub enum AdminError {
     Invalid(String),
 }
 
+/// The exchange of one admin op (protocol.md 12.8): VERIFY PIN, 82 on the admin card, 82 on the
+/// bank card, 84, 86, 88.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AdminStep {
+    Verify,
+    AdminInit,
+    BankInit,
+    AdminOp,
+    BankApply,
+    AdminAck,
+}
+
 impl crate::error::Failure for AdminError {
+    fn step(&self) -> Option<String> {
+        match self {
+            AdminError::At { step, .. } => Some(format!("{step:?}")),
+            _ => None,
+        }
+    }
+    fn side(&self) -> Option<String> {
+        match self {
+            AdminError::At { side, .. } => Some((*side).into()),
+            _ => None,
+        }
+    }
     fn kind(&self) -> crate::error::Kind {
         match self {
-            AdminError::Card(e) => e.kind(),
+            AdminError::Card(e) | AdminError::At { err: e, .. } => e.kind(),
             AdminError::NotExpired { .. } | AdminError::NotListed { .. } => {
                 crate::error::Kind::Refused
             }
@@ -137,7 +170,7 @@ impl crate::error::Failure for AdminError {
     }
     fn sw(&self) -> Option<u16> {
         match self {
-            AdminError::Card(e) => e.sw_code(),
+            AdminError::Card(e) | AdminError::At { err: e, .. } => e.sw_code(),
             other => other.sw().map(|s| s.code()),
         }
     }
@@ -146,7 +179,7 @@ impl crate::error::Failure for AdminError {
 impl AdminError {
     pub fn sw(&self) -> Option<Sw> {
         match self {
-            AdminError::Card(e) => e.sw(),
+            AdminError::Card(e) | AdminError::At { err: e, .. } => e.sw(),
             AdminError::NotExpired { .. } | AdminError::NotListed { .. } => Some(Sw::NotListed),
             AdminError::Invalid(_) => None,
         }
@@ -205,24 +238,40 @@ pub fn run_op<A: CardIo, B: CardIo>(
     date: u16,
 ) -> Result<AdminOutcome, AdminError> {
     op.check().map_err(AdminError::Invalid)?;
-    admin.verify(SecretRef::Pin, pin)?;
-    let hello = admin.admin_init_admin(&op.request(date))?;
-    let a1 = bank.admin_init_bank(hello)?;
-    let a2a3 = admin.admin_op(&a1)?;
+    let at = |step, side| move |err| AdminError::At { step, side, err };
+    admin
+        .verify(SecretRef::Pin, pin)
+        .map_err(at(AdminStep::Verify, "admin"))?;
+    let hello = admin
+        .admin_init_admin(&op.request(date))
+        .map_err(at(AdminStep::AdminInit, "admin"))?;
+    let a1 = bank
+        .admin_init_bank(hello)
+        .map_err(at(AdminStep::BankInit, "bank"))?;
+    let a2a3 = admin
+        .admin_op(&a1)
+        .map_err(at(AdminStep::AdminOp, "admin"))?;
     let a4 = match bank.admin_apply(&a2a3) {
         Ok(a4) => a4,
         Err(e) => {
+            let failed = |err| AdminError::At {
+                step: AdminStep::BankApply,
+                side: "bank",
+                err,
+            };
             if let (AdminOp::BadCardRemove { account }, Some(Sw::NotListed)) = (op, e.sw()) {
-                return Err(explain_not_removable(bank, account).unwrap_or(AdminError::Card(e)));
+                return Err(explain_not_removable(bank, account).unwrap_or_else(|| failed(e)));
             }
-            return Err(e.into());
+            return Err(failed(e));
         }
     };
     let AdminAck {
         changed,
         count,
         bank_account,
-    } = admin.admin_ack(&a4)?;
+    } = admin
+        .admin_ack(&a4)
+        .map_err(at(AdminStep::AdminAck, "admin"))?;
     Ok(AdminOutcome {
         op: *op,
         changed,
