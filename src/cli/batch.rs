@@ -695,10 +695,10 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
     let issuer_pin = if todo.is_empty() {
         Vec::new()
     } else {
-        super::pin::current(SecretRef::Pin).context("the issuing card's PIN")?
+        super::common::current(SecretRef::Pin).context("the issuing card's PIN")?
     };
     let approval = if ist.role == Role::Center && !todo.is_empty() {
-        Some(super::pin::current(SecretRef::Approval)?)
+        Some(super::common::current(SecretRef::Approval)?)
     } else {
         None
     };

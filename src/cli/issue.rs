@@ -182,15 +182,15 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
         bail!("--min must not exceed --max");
     }
 
-    let issuer_pin = super::pin::current(SecretRef::Pin).context("the issuing card's PIN")?;
+    let issuer_pin = super::common::current(SecretRef::Pin).context("the issuing card's PIN")?;
     let approval = if ist.role == Role::Center {
-        Some(super::pin::current(SecretRef::Approval)?)
+        Some(super::common::current(SecretRef::Approval)?)
     } else {
         None
     };
-    let pin = super::pin::new_value(SecretRef::Pin, "PURSE_NEW_PIN", false)
+    let pin = super::common::new_value(SecretRef::Pin, super::common::ENV_NEW_PIN, false)
         .context("the new card's PIN")?;
-    let txkey = super::pin::new_value(SecretRef::TxKey, "PURSE_NEW_TXKEY", true)
+    let txkey = super::common::new_value(SecretRef::TxKey, super::common::ENV_NEW_TXKEY, true)
         .context("the new card's transaction key")?;
     let params = IssueParams {
         tk,

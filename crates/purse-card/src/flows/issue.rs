@@ -160,10 +160,7 @@ pub fn issue_steps<A: CardIo, B: CardIo>(
     }
     let sel = blank.select().map_err(at(IssueStep::Checks))?;
     if sel.life != Life::Blank {
-        return Err(fail(CardError::Refused {
-            ins: Ins::AuthInit,
-            sw: Sw::Personalised,
-        }));
+        return Err(fail(CardError::host_check(Ins::AuthInit, Sw::Personalised)));
     }
     let tsuite = super::genesis::transport_suite(&p.tk).map_err(at(IssueStep::Checks))?;
     if sel.suite != tsuite {
@@ -184,10 +181,10 @@ pub fn issue_steps<A: CardIo, B: CardIo>(
                 .verify(SecretRef::Approval, a)
                 .map_err(at(IssueStep::Checks))?,
             None => {
-                return Err(fail(CardError::Refused {
-                    ins: Ins::IssueBegin,
-                    sw: Sw::ApprovalRequired,
-                }))
+                return Err(fail(CardError::host_check(
+                    Ins::IssueBegin,
+                    Sw::ApprovalRequired,
+                )))
             }
         }
     }
