@@ -168,6 +168,14 @@ fn batch_issuance() {
         None,
     );
     assert_eq!(r.code, 2, "bad CSV: {}{}", r.stdout, r.stderr);
+    // not a terminal: the failure is one JSON error line on stdout
+    assert_eq!(r.stdout.lines().count(), 1, "bad CSV: {}", r.stdout);
+    let doc: serde_json::Value = serde_json::from_str(&r.stdout)
+        .unwrap_or_else(|e| panic!("bad CSV: not one JSON document ({e}): {}", r.stdout));
+    assert_eq!(doc["ok"], false, "{doc}");
+    assert_eq!(doc["schema_version"], 1, "{doc}");
+    assert_eq!(doc["error"]["kind"], "usage", "{doc}");
+    let msg = doc["error"]["message"].as_str().unwrap_or_default();
     for want in [
         "line 4: name \"TOOLONGNAME\"",
         "line 5: ref \"c1\" again (first on line 3)",
@@ -175,9 +183,8 @@ fn batch_issuance() {
         "3 bad rows",
         "no card was touched",
     ] {
-        assert!(r.stderr.contains(want), "missing {want:?} in: {}", r.stderr);
+        assert!(msg.contains(want), "missing {want:?} in: {msg}");
     }
-    assert!(r.stdout.is_empty(), "bad CSV printed: {}", r.stdout);
     assert!(
         !reg.exists() && !pins.exists(),
         "files written for a bad CSV"
@@ -549,9 +556,11 @@ fn batch_issuance() {
     let v = lines(&r.stdout);
     assert_eq!(
         events(&v),
-        ["start", "waiting", "refused", "waiting", "summary"],
+        ["start", "waiting", "refused", "waiting", "summary", "failed"],
         "{v:#?}"
     );
+    assert_eq!(v[5]["ok"], false);
+    assert_eq!(v[5]["error"]["kind"], "no_card", "{v:#?}");
     assert_eq!(v[2]["card"]["name"], "DORA");
     assert_eq!(v[4]["end"], "timeout");
     assert_eq!(v[4]["remaining"], 1);
@@ -591,8 +600,13 @@ fn batch_issuance() {
         stderr.contains("interrupted: 1 rows not issued"),
         "{stderr}"
     );
-    assert_eq!(events(&seen), ["start", "waiting", "summary"], "{seen:#?}");
+    assert_eq!(
+        events(&seen),
+        ["start", "waiting", "summary", "failed"],
+        "{seen:#?}"
+    );
     assert_eq!(seen[2]["end"], "interrupted");
+    assert_eq!(seen[3]["ok"], false);
     assert_eq!(csv_rows(&reg).len(), 4);
 
     // 8. from an admin card: its accounts are in its own block, which no bank card serves yet;

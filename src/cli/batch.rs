@@ -510,6 +510,10 @@ fn needs_range(issuer: Role, role: Role, a: &Account) -> Option<(Account, Accoun
 
 /// `purse issue --batch FILE.csv --out REGISTER.csv`.
 pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
+    let json = cli.json || !std::io::stdout().is_terminal();
+    if json {
+        super::report::json_lines();
+    }
     let src = batch.display().to_string();
     let Some(out) = &a.out else {
         return Err(usage(
@@ -596,7 +600,6 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
     if a.dev {
         dev_warning();
     }
-    let json = cli.json || !std::io::stdout().is_terminal();
     let todo: Vec<usize> = (0..rows.len())
         .filter(|&i| !register.issued.contains_key(&rows[i].reference))
         .collect();
