@@ -546,12 +546,10 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
             "the CSV has no pin column, so the PINs are generated: give --pins FILE to write them to (readable by you only; for the PIN mailers)",
         ));
     }
-    if pins_in_csv {
-        if a.pins.is_some() {
-            return Err(usage(
-                "the CSV has a pin column: --pins (generated PINs) does not apply",
-            ));
-        }
+    if pins_in_csv && a.pins.is_some() {
+        return Err(usage(
+            "the CSV has a pin column: --pins (generated PINs) does not apply",
+        ));
     }
     if pins_in_csv || txkeys_in_csv {
         eprintln!(
