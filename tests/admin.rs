@@ -80,6 +80,31 @@ fn admin_needs_pin(b: &mut Bank) {
     assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("wrong PIN, 2 tries left"), "{}", r.stderr);
     assert_eq!(bank_files(b, "branch").rate, 0);
+    // the same as JSON: which step, which card, the status word
+    let r = pin_env(
+        b,
+        "9999",
+        &[
+            "--json", "admin", "rate", "--admin", &ra, "--bank", &rk, "3.65",
+        ],
+    );
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    let e = &r.json()["error"];
+    assert_eq!(e["kind"], "refused", "{e}");
+    assert_eq!(
+        (e["step"].clone(), e["side"].clone()),
+        ("Verify".into(), "admin".into()),
+        "{e}"
+    );
+    assert_eq!(e["sw"], "63C1", "{e}");
+    assert_eq!(r.json()["failed_index"], 0, "{e}");
+    // two wrong PINs: verify the right one to reset the counter
+    let r = pin_env(
+        b,
+        "1234",
+        &["admin", "rate", "--admin", &ra, "--bank", &rk, "0"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     // CLI, right PIN
     let r = pin_env(
         b,

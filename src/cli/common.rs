@@ -70,6 +70,8 @@ pub fn open_card(pcsc: &Pcsc, sel: Option<&str>) -> anyhow::Result<PurseCard<Con
     let reader = purse::card::select_reader(pcsc, sel)?;
     PurseCard::open_exclusive(pcsc, &reader).map_err(|e| match e {
         CardError::Transport(t) => anyhow::Error::new(t),
+        // names the reader itself
+        e @ CardError::NoApplet { .. } => anyhow::Error::new(e),
         other => anyhow::Error::new(other).context(reader),
     })
 }

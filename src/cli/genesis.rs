@@ -2,7 +2,6 @@
 use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 
-use purse::card::PurseCard;
 use purse::flows::genesis::{genesis, GenesisParams};
 use purse::proto::consts::{self, Life, Suite};
 use purse::proto::crypto;
@@ -121,8 +120,8 @@ pub fn run(cli: &Cli, a: &GenesisArgs) -> anyhow::Result<i32> {
     let tk_arg = given_tk(&a.transport_key)?;
 
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
+    let mut card = super::common::open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
     let sel = card.selected.expect("selected");
     if sel.life != Life::Blank {
         bail!(

@@ -2,7 +2,6 @@
 use anyhow::Context as _;
 use clap::Args;
 
-use purse::card::PurseCard;
 use purse::flows::mint::mint;
 use purse::proto::consts::SecretRef;
 use purse::proto::types;
@@ -25,8 +24,8 @@ pub fn run(cli: &Cli, a: &MintArgs) -> anyhow::Result<i32> {
         None => types::today(),
     };
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
+    let mut card = super::common::open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
     let st = card.get_status()?;
     let dec = st.currency.decimals;
     let amount = types::parse_amount(&a.amount, dec).context("amount")?;

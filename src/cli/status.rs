@@ -227,8 +227,8 @@ pub fn run(cli: &Cli, a: &StatusArgs) -> anyhow::Result<i32> {
         }
         return Ok(super::EXIT_OK);
     }
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
+    let mut card = super::common::open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
     let (j, t) = collect(&mut card, &reader)?;
     if cli.json {
         super::print_json(&j)?;
@@ -244,8 +244,8 @@ pub struct ExceptionsArgs {}
 /// `purse exceptions`: payments that could never finish (protocol.md 4.5, 6.4).
 pub fn run_exceptions(cli: &Cli, _a: &ExceptionsArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
+    let mut card = super::common::open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
     let st = card.get_status()?;
     let dec = st.currency.decimals;
     let ex = card.read_exceptions()?;
