@@ -3,9 +3,10 @@
 //! the independent Python reference (scripts/protocol_vectors.py) and read by the applet's JUnit
 //! CryptoSuiteTest too; docs/protocol.md section 9 shows the same values, and
 //! `doc_section_9_matches_the_data_file` checks that the doc says what the file says.
-use purse::proto::consts::PacketType;
+use purse::proto::consts::{self as c, PacketType};
 use purse::proto::crypto::{self, SessionKeys};
 use purse::proto::types::{luhn, Account};
+use purse::proto::wire::Layout;
 use serde::Deserialize;
 
 fn h(s: &str) -> Vec<u8> {
@@ -328,11 +329,21 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     assert_eq!(v1.keys, "handshake");
     let p1_body = h(&v1.body);
     assert_eq!(p1_body.len(), 36);
-    let mut built = r1.to_vec();
-    built.extend_from_slice(&app);
-    built.extend_from_slice(b"ALICE   ");
-    built.extend_from_slice(&Account::parse("1000000000000016").unwrap().0);
-    built.extend_from_slice(&[0x04, 0x00, 0x09, 0x78]);
+    // protocol.md 6.3: R1 | APP | NAME | ACCOUNT | ROLE | FLAGS | CURRENCY
+    let mut built = Layout::new(c::BODY_P1);
+    built
+        .put(c::P1_R1, &r1)
+        .put(c::P1_APP, &app)
+        .put(c::P1_NAME, b"ALICE   ")
+        .put(
+            c::P1_ACCOUNT,
+            &Account::parse("1000000000000016").unwrap().0,
+        )
+        .u8(c::P1_ROLE, c::ROLE_USER)
+        .u8(c::P1_FLAGS, 0)
+        .put(c::P1_CURRENCY, &[0x09, 0x78]);
+    let built = built.into_vec();
+    assert_eq!(&built[c::P1_ROLE as usize..], &[0x04, 0x00, 0x09, 0x78]);
     assert_eq!(up(&built), up(&p1_body));
     let hdr = crypto::header(PacketType::P1, 0x33, &tid);
     let p1 = crypto::seal(&hs, &hdr, &p1_body).unwrap();
@@ -347,12 +358,20 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     assert_eq!(v4.keys, "transfer");
     let p4_body = h(&v4.body);
     assert_eq!(p4_body.len(), 31);
-    let mut built = r2.to_vec();
-    built.extend_from_slice(&app);
-    built.push(0x02);
-    built.extend_from_slice(&1234u32.to_be_bytes());
-    built.extend_from_slice(&Account::parse("1000000000000016").unwrap().0);
-    built.extend_from_slice(&9500u16.to_be_bytes());
+    // protocol.md 6.3 short body: R2 | APP | CODE CREDIT | AMOUNT | payer ACCOUNT | DATE
+    let mut built = Layout::new(c::BODY_SHORT);
+    built
+        .put(c::PS_RANDOM, &r2)
+        .put(c::PS_APP, &app)
+        .u8(c::PS_CODE, c::CODE_CREDIT)
+        .u32(c::PS_AMOUNT, 1234)
+        .put(
+            c::PS_ACCOUNT,
+            &Account::parse("1000000000000016").unwrap().0,
+        )
+        .u16(c::PS_DATE, 9500);
+    let built = built.into_vec();
+    assert_eq!(built[c::PS_CODE as usize], 0x02);
     assert_eq!(up(&built), up(&p4_body));
     let hdr4 = crypto::header(PacketType::P4, 0x33, &tid);
     let p4 = crypto::seal(&tx, &hdr4, &p4_body).unwrap();

@@ -32,7 +32,7 @@ fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
 pub struct AdminHello {
     pub suite: Suite,
     pub oldest: u8,
-    #[serde(serialize_with = "super::transfer::ser_hex8")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub rp: [u8; 8],
 }
 
@@ -50,13 +50,9 @@ pub struct AdminAck {
 /// when it was listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct BadCardEntry {
-    #[serde(serialize_with = "ser_low")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub low: [u8; 4],
     pub keynum: u8,
-}
-
-fn ser_low<S: serde::Serializer>(v: &[u8; 4], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(v))
 }
 
 impl BadCardEntry {
@@ -168,8 +164,8 @@ impl<T: CardIo> PurseCard<T> {
         };
         Ok(AdminAck {
             changed,
-            count: u16::from_be_bytes([d[1], d[2]]),
-            bank_account: Account(d[3..11].try_into().expect("8")),
+            count: crate::proto::wire::be16(&d[1..]),
+            bank_account: Fields(&d).account(3),
         })
     }
 

@@ -21,7 +21,7 @@ fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
 pub struct SyncHello {
     pub suite: Suite,
     pub oldest: u8,
-    #[serde(serialize_with = "super::transfer::ser_hex8")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub rp: [u8; 8],
 }
 
@@ -238,7 +238,7 @@ impl<T: CardIo> PurseCard<T> {
         )?;
         Ok(Advanced {
             current: d[0],
-            date: u16::from_be_bytes([d[1], d[2]]),
+            date: crate::proto::wire::be16(&d[1..]),
         })
     }
 }

@@ -22,12 +22,8 @@ pub const PKT_P2P3: usize = consts::PKT_P2P3 as usize;
 pub struct PayeeHello {
     pub suite: Suite,
     pub oldest: u8,
-    #[serde(serialize_with = "ser_hex8")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub rp: [u8; 8],
-}
-
-pub(crate) fn ser_hex8<S: serde::Serializer>(v: &[u8; 8], s: S) -> Result<S::Ok, S::Error> {
-    crate::proto::wire::ser_hex(v, s)
 }
 
 /// A responder hello (40, 70, 82 P1 00): SUITE | oldest | RP.

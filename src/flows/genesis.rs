@@ -34,13 +34,9 @@ pub struct Personalised {
     pub account: Account,
     pub role: Role,
     pub current_key: u8,
-    #[serde(serialize_with = "ser_hex")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub app_id: [u8; 8],
     pub suite: Suite,
-}
-
-fn ser_hex<S: serde::Serializer>(v: &[u8; 8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(v))
 }
 
 fn invalid(s: impl Into<String>) -> CardError {
