@@ -1,8 +1,6 @@
-//! Test helper: a private virtual desk per test (own temp dir, own ports, own pcscd), so tests
-//! run in parallel under nextest and never touch a pcscd the user runs. Reused by later issues.
-#![allow(dead_code)]
+//! A private virtual desk per test (own temp dir, own ports, own pcscd), so tests run in
+//! parallel under nextest and never touch a pcscd the user runs; the purse binary run against it.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -29,10 +27,6 @@ pub fn require_jar() -> PathBuf {
     p
 }
 
-fn port_free(p: u32) -> bool {
-    u16::try_from(p).is_ok_and(|p| TcpListener::bind(("0.0.0.0", p)).is_ok())
-}
-
 /// A run of `n` free ports, spread by process id so parallel test processes rarely collide.
 pub fn free_ports(n: u32) -> u16 {
     let pid = std::process::id();
@@ -42,7 +36,7 @@ pub fn free_ports(n: u32) -> u16 {
         // never takes a port between our probe and pcscd's bind
         let spread = pid.wrapping_mul(37).wrapping_add((k + attempt) * 8) % 12000;
         let base = 20000 + spread / 2 * 2;
-        if (0..n).all(|i| port_free(base + i)) {
+        if (0..n).all(|i| purse::desk::port_free((base + i) as usize)) {
             return base as u16;
         }
     }

@@ -2,7 +2,6 @@
 //! processes with live stdout/stderr, two network namespaces joined by a veth pair (or loopback
 //! where the machine does not allow it), a frame-aware TCP proxy that cuts or replays the link
 //! at a chosen frame, and a snapshot of a card's whole state to prove nothing changed.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -12,8 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::common::free_ports;
-use crate::money::Bank;
+use super::bank::Bank;
+use super::desk::free_ports;
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_purse");
 
