@@ -1,5 +1,5 @@
 //! Every protocol test vector, reproduced with the Rust reference crypto (crates aes, des, cmac;
-//! src/proto/crypto.rs). The vectors are one data file, tests/vectors/protocol.json, written by
+//! crates/purse-proto/src/crypto.rs). The vectors are one data file, tests/vectors/protocol.json, written by
 //! the independent Python reference (scripts/protocol_vectors.py) and read by the applet's JUnit
 //! CryptoSuiteTest too; docs/protocol.md section 9 shows the same values, and
 //! `doc_section_9_matches_the_data_file` checks that the doc says what the file says.

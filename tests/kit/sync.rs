@@ -6,6 +6,7 @@
 //! prechecks) and `advance_card` (the bare CENTER_ADVANCE command).
 use purse::card::{CardError, PurseCard};
 use purse::flows::epoch;
+use purse::flows::store::PassbookStore;
 use purse::flows::sync::{self as fsync, SyncError, SyncOptions, SyncReport};
 use purse::ledger::{EntryFilter, Ledger};
 use purse::proto::consts::{OutcomeKind, SecretRef, SlotState};
@@ -68,7 +69,13 @@ pub fn sync_cards<B: CardIo, C: CardIo>(
     lg: Option<&mut Ledger>,
     o: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
-    fsync::sync(bk, cd, lg, o, &mut |_| {})
+    fsync::sync(
+        bk,
+        cd,
+        lg.map(|l| l as &mut dyn PassbookStore),
+        o,
+        &mut |_| {},
+    )
 }
 
 /// Sync `card` with `bank` through the library flow, storing in the test ledger.
