@@ -2,7 +2,7 @@
 //! (protocol.md 12.8, MISSION F16-F19; threat rows T24, T26): admin PIN, replayed ops, the
 //! 1,200-entry BAD_CARD list (patent figure), a listed card invalidated for good at sync, removal
 //! only after expiry, VALID_ACCOUNT and the interest rate. One desk, one bank, cases in order.
-mod kit;
+use purse_testkit as kit;
 
 use std::time::Instant;
 

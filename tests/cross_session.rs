@@ -4,7 +4,7 @@
 //! of a sync or an admin session, and a sync or admin step in the middle of a transfer: refused
 //! cleanly or ending the other session, nothing persisted by the interrupted flow, value
 //! conserved, and both flows then finish (directly or through `purse resume`).
-mod kit;
+use purse_testkit as kit;
 
 use kit::*;
 use purse::card::bank::AdminHello;

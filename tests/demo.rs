@@ -1,6 +1,6 @@
 //! `purse demo` runs to completion on a fresh desk (issue 4 item 7), and `--keep` leaves the
 //! desk with its ledger.
-mod kit;
+use purse_testkit as kit;
 
 use std::process::Command;
 

@@ -1,6 +1,6 @@
 //! The virtual desk end to end, through a real pcscd: start, new, insert, readers, APDUs, pull,
 //! persistence, T=0, exit codes, foreign PC/SC clients.
-mod kit;
+use purse_testkit as kit;
 
 use kit::*;
 

@@ -1,7 +1,7 @@
 //! Key epochs (protocol.md 12.3, F6): `purse center advance` needs the approval secret, dates
 //! only move forward, the key number increments and the rate is set; and the CLI end to end:
 //! `purse center advance` then `purse sync --json` with a ledger file, `purse ledger`.
-mod kit;
+use purse_testkit as kit;
 
 use kit::*;
 use purse::flows::epoch::{advance as advance_flow, AdvanceError};

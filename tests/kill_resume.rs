@@ -7,7 +7,7 @@
 //!
 //! The kill point is the k-th APDU the CLI's `-d` trace announces (`>>`): the process dies with
 //! that command just handed to pcscd, so the card has processed k − 1 or k of its commands.
-mod kit;
+use purse_testkit as kit;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};

@@ -4,7 +4,7 @@
 //! (a page corrupted mid-file, an entry altered in place), currency units and dates, the
 //! auditor's summary checked against every card's own status, and the HTML report rendered in
 //! headless Chromium.
-mod kit;
+use purse_testkit as kit;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -2,7 +2,7 @@
 //! virtual cards running the real applet: a user passbook fills at 50 and refuses further
 //! payments with advice; a sync stores the 50 entries in the ledger and clears them; a bank
 //! card's passbook is a ring that never fills. Value is conserved throughout.
-mod kit;
+use purse_testkit as kit;
 
 use kit::*;
 

@@ -4,7 +4,7 @@
 //! over many days at every level, and value conserved across every sync (Σ over all cards constant
 //! except minting, invalidated cards included). The 1,200 bad cards are in tests/admin.rs, the
 //! 50-entry passbook in tests/passbook_50.rs.
-mod kit;
+use purse_testkit as kit;
 
 use kit::*;
 use purse::flows::admin::AdminOp;

@@ -2,7 +2,7 @@
 //! the real applet: switching needs the PIN and an empty passbook; a private card's counterparties
 //! see a per-transfer signature, never its account; its passbook is not handed to the bank (the
 //! ledger gets nothing) and it earns no interest; value is conserved. One desk, cases in order.
-mod kit;
+use purse_testkit as kit;
 
 use kit::*;
 use purse::flows::admin::AdminOp;

@@ -1,7 +1,7 @@
 //! The README's walkthrough (the fenced block marked `sh walkthrough`) runs as written, through
 //! pcscd on a fresh default desk in a fresh HOME: a new user following the README gets from a
 //! blank desk to a user-to-user payment, a passbook and a sync.
-mod kit;
+use purse_testkit as kit;
 
 use std::path::Path;
 use std::process::Command;

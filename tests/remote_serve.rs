@@ -3,7 +3,7 @@
 //! where the machine allows it). Several clients at once; clients that vanish mid-sync (killed,
 //! gone silent, or gone right after the card applied P6) never keep a bank card longer than the
 //! client timeout, and their sync stays resumable.
-mod kit;
+use purse_testkit as kit;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! `purse resume` (protocol.md 6.4): each row of the resume table, exactly once, through the
 //! library and the CLI; replays of P4 / ACK / NACK refused with no state change (T1, T2);
 //! `--give-up` and `--abandon-expected`.
-mod kit;
+use purse_testkit as kit;
 
 use kit::*;
 use purse::card::transfer::PacketHeader;

@@ -1,7 +1,7 @@
 //! Library-level figures through pcscd: APDU round trip (median of 200 SELECTs through
 //! `Channel::send`), insert and pull times. One test in this binary: the PC/SC client library
 //! reads PCSCLITE_CSOCK_NAME once per process.
-mod kit;
+use purse_testkit as kit;
 
 use std::time::{Duration, Instant};
 

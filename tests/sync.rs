@@ -3,7 +3,7 @@
 //! new keys arrive and old/new cards transact, key expiry after three epochs (sync still works
 //! up to six behind, 9D25 at seven), passbook into the ledger exactly once even if the sync is
 //! retried, passbook cleared only after storing and feeding, PIN unblock at a branch.
-mod kit;
+use purse_testkit as kit;
 
 use kit::*;
 use purse::card::PurseCard;

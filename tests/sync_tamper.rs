@@ -1,7 +1,7 @@
 //! A hostile relay during sync (protocol.md 8, T21-T23): tampered S2 | P5 and P6 are refused
 //! with no change of value, keys or passbook; a wrong feed gets no CLEAR; a replayed P6 is
 //! refused (9D0C); a forged INVALIDATE is refused and the card stays alive.
-mod kit;
+use purse_testkit as kit;
 
 use std::cell::RefCell;
 use std::rc::Rc;

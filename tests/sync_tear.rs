@@ -3,7 +3,7 @@
 //! step. After each interruption `purse resume` (flows::resume with the two cards) must leave
 //! both cards clear, the interest moved exactly once or not at all, the keys installed or not,
 //! and Σ value (balances + interest in flight) constant at every point. One looping test.
-mod kit;
+use purse_testkit as kit;
 
 use std::cell::RefCell;
 use std::rc::Rc;

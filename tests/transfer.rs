@@ -1,6 +1,6 @@
 //! Card-to-card transfers through pcscd against virtual cards running the real applet
 //! (protocol.md 6; MISSION F2, F4, F5, F7, F8, F10, F12-F14). One desk, one bank, cases in order.
-mod kit;
+use purse_testkit as kit;
 
 use kit::*;
 use purse::card::transfer::PacketHeader;

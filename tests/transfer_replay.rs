@@ -4,7 +4,7 @@
 //! with the two cards must then finish the transfer exactly once, with the first outcome, and
 //! resume itself must never make a card count a BAD_KEY. The same after a power loss at every
 //! persistent write of steps 3-5 (`purse desk tear NAME K`).
-mod kit;
+use purse_testkit as kit;
 
 use kit::*;
 use purse::card::transfer::PacketHeader;

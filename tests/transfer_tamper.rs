@@ -9,7 +9,7 @@
 //! Default: every byte of every packet, with the flipped bit rotating (bit = byte index mod 8)
 //! — 272 flips, within one pair of cards' BAD_KEY limit (255). PURSE_TAMPER_ALL=1 flips every
 //! bit of every packet (2176 flips, fresh cards every 240 refusals; several minutes).
-mod kit;
+use purse_testkit as kit;
 
 use std::cell::Cell;
 use std::rc::Rc;

@@ -4,7 +4,7 @@
 //! cards must leave both clear with: value conserved (Σ balances + in-flight + exceptions =
 //! minted) at every point, the transfer done exactly once or not at all (never credited twice),
 //! and the old P4 / ACK replayed afterwards refused with no state change.
-mod kit;
+use purse_testkit as kit;
 
 use std::cell::RefCell;
 use std::rc::Rc;

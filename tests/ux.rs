@@ -2,7 +2,7 @@
 //! in the trace unless asked, log levels and log files, cards chosen by what they are, cards held
 //! exclusively during a flow, desk messages, `--help` naming environment variables, messages in
 //! user words. Everything through pcscd against desk cards running the real applet.
-mod kit;
+use purse_testkit as kit;
 
 use kit::{Run, TestDesk};
 

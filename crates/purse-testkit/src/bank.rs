@@ -10,15 +10,18 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use purse::card::{CardError, PurseCard};
-use purse::flows::genesis::{genesis, GenesisParams};
-use purse::flows::issue::{issue, IssueParams};
-use purse::flows::mint::mint;
-use purse::flows::resume::{self, ResumeOptions, ResumeReport};
-use purse::flows::transfer::{self as xfer, RunOptions, Secrets, TransferError, TransferReport};
-use purse::proto::consts::{Role, Suite};
-use purse::proto::types::{encode_name, Currency, Pending, Status};
-use purse::transport::{CardIo, Connection, Pcsc};
+use purse_card::card::{CardError, PurseCard};
+use purse_card::flows::genesis::{genesis, GenesisParams};
+use purse_card::flows::issue::{issue, IssueParams};
+use purse_card::flows::mint::mint;
+use purse_card::flows::resume::{self, ResumeOptions, ResumeReport};
+use purse_card::flows::transfer::{
+    self as xfer, RunOptions, Secrets, TransferError, TransferReport,
+};
+use purse_card::transport::CardIo;
+use purse_pcsc::{Connection, Pcsc};
+use purse_proto::consts::{Role, Suite};
+use purse_proto::types::{encode_name, Currency, Pending, Status};
 
 use super::desk::TestDesk;
 
@@ -347,13 +350,13 @@ impl Bank {
             let v = views.get(n).unwrap_or_else(|| panic!("no view of {n}"));
             sum += v.balance as u64 + v.exceptions;
             let pd = &v.pending;
-            if pd.out.state == purse::proto::consts::SlotState::Transfer {
+            if pd.out.state == purse_proto::consts::SlotState::Transfer {
                 let t = pd.out.tid;
                 let acked = views.values().any(|q| {
                     q.pending
                         .outcomes
                         .iter()
-                        .any(|o| o.tid == t && o.kind == purse::proto::consts::OutcomeKind::Ack)
+                        .any(|o| o.tid == t && o.kind == purse_proto::consts::OutcomeKind::Ack)
                 });
                 if !acked {
                     sum += pd.out.amount as u64;
@@ -420,8 +423,8 @@ impl Bank {
         for n in names {
             let p = self.pending(n);
             assert!(
-                p.out.state == purse::proto::consts::SlotState::None
-                    && p.r#in.state == purse::proto::consts::SlotState::None,
+                p.out.state == purse_proto::consts::SlotState::None
+                    && p.r#in.state == purse_proto::consts::SlotState::None,
                 "{ctx}: {n} still has something pending: {p:?}"
             );
         }
@@ -457,25 +460,25 @@ impl Bank {
 
 /// An error that may carry a card's status word (a refusal).
 pub trait CardRefusal {
-    fn refusal(&self) -> Option<purse::proto::consts::Sw>;
+    fn refusal(&self) -> Option<purse_proto::consts::Sw>;
 }
 impl CardRefusal for CardError {
-    fn refusal(&self) -> Option<purse::proto::consts::Sw> {
+    fn refusal(&self) -> Option<purse_proto::consts::Sw> {
         self.sw()
     }
 }
 impl CardRefusal for TransferError {
-    fn refusal(&self) -> Option<purse::proto::consts::Sw> {
+    fn refusal(&self) -> Option<purse_proto::consts::Sw> {
         self.sw()
     }
 }
-impl CardRefusal for purse::flows::sync::SyncError {
-    fn refusal(&self) -> Option<purse::proto::consts::Sw> {
+impl CardRefusal for purse_card::flows::sync::SyncError {
+    fn refusal(&self) -> Option<purse_proto::consts::Sw> {
         self.sw()
     }
 }
-impl CardRefusal for purse::flows::admin::AdminError {
-    fn refusal(&self) -> Option<purse::proto::consts::Sw> {
+impl CardRefusal for purse_card::flows::admin::AdminError {
+    fn refusal(&self) -> Option<purse_proto::consts::Sw> {
         self.sw()
     }
 }
@@ -557,7 +560,7 @@ pub struct Hooked<T: CardIo, F: FnMut(u8, &mut Vec<u8>)> {
 }
 
 impl<T: CardIo, F: FnMut(u8, &mut Vec<u8>)> CardIo for Hooked<T, F> {
-    fn transmit(&mut self, apdu: &[u8]) -> purse::Result<Vec<u8>> {
+    fn transmit(&mut self, apdu: &[u8]) -> purse_card::Result<Vec<u8>> {
         let mut cmd = apdu.to_vec();
         let ins = cmd.get(1).copied().unwrap_or(0);
         (self.hook)(ins, &mut cmd);
@@ -581,7 +584,7 @@ pub fn open_hooked<F: FnMut(u8, &mut Vec<u8>)>(
 
 /// `purse --desk DIR args...` (as TestDesk::ok, usable from inside a CardIo hook).
 pub fn desk_ok(dir: &std::path::Path, args: &[&str]) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_purse"))
+    let o = std::process::Command::new(super::desk::purse_bin())
         .env_remove("PCSCLITE_CSOCK_NAME")
         .env_remove("PURSE_DESK")
         .arg("--desk")

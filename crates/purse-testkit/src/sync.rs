@@ -4,14 +4,14 @@
 //! (standard options, must succeed, value checked), `sync_cards` (two open cards, any ledger),
 //! `sync_raw` (command by command, no host prechecks); `advance` (the library flow with its
 //! prechecks) and `advance_card` (the bare CENTER_ADVANCE command).
-use purse::card::{CardError, PurseCard};
-use purse::flows::epoch;
-use purse::flows::store::PassbookStore;
-use purse::flows::sync::{self as fsync, SyncError, SyncOptions, SyncReport};
-use purse::ledger::{EntryFilter, Ledger};
-use purse::proto::consts::{OutcomeKind, SecretRef, SlotState};
-use purse::proto::types::Account;
-use purse::transport::CardIo;
+use purse_card::card::{CardError, PurseCard};
+use purse_card::flows::epoch;
+use purse_card::flows::store::PassbookStore;
+use purse_card::flows::sync::{self as fsync, SyncError, SyncOptions, SyncReport};
+use purse_card::transport::CardIo;
+use purse_ledger::{EntryFilter, Ledger};
+use purse_proto::consts::{OutcomeKind, SecretRef, SlotState};
+use purse_proto::types::Account;
 
 use super::bank::*;
 
@@ -188,7 +188,7 @@ pub fn sync_raw(b: &Bank, bank_card: &str, card: &str) -> Result<(u32, bool), Ca
     let s1 = k.sync_bank_init(false, hello, DATE)?;
     let s2p5 = c.sync_card_s1(&s1)?;
     let r = (|| {
-        if st.flags & purse::proto::consts::FLAG_PRIVATE == 0 && st.passbook_count > 0 {
+        if st.flags & purse_proto::consts::FLAG_PRIVATE == 0 && st.passbook_count > 0 {
             let raw = c.read_passbook_raw_all(st.passbook_count)?;
             for (i, chunk) in raw.chunks(5 * 42).enumerate() {
                 k.passbook_feed_entries((i * 5) as u8, chunk)?;

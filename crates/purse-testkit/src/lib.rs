@@ -1,4 +1,5 @@
-//! The test kit: one set of helpers for every integration test, one name per behaviour.
+//! purse-testkit: the one set of helpers of every integration test (a dev-dependency of the root
+//! package: `use purse_testkit as kit;`), one name per behaviour.
 //!
 //! - [`desk`]: a private virtual desk per test and the `purse` binary run against it (`TestDesk`,
 //!   `Run`, free ports).
@@ -11,8 +12,9 @@
 //! - [`link`]: the remote-link tests' processes, namespaces and frame proxy (not re-exported:
 //!   `use kit::link::*` where needed).
 //!
-//! Each test binary compiles the whole kit (`mod kit;`), so not every helper is used by each.
-#![allow(dead_code, unused_imports)]
+//! The `purse` binary under test is found at run time ([`desk::purse_bin`]): the kit is a library
+//! of its own, so cargo's `CARGO_BIN_EXE_purse` is not set when it is compiled.
+#![forbid(unsafe_code)]
 
 pub mod admin;
 pub mod bank;

@@ -2,9 +2,9 @@
 //! admin op or many on two open cards (`admin_op`, `admin_ops`: results returned), or as the
 //! sync tests need it (`admin_op_ok`: issues and updates the admin card first, panics on
 //! failure); accounts in a bank card's range; what an invalidated card still answers.
-use purse::flows::admin::{self, AdminError, AdminOp, AdminOutcome, BankFiles};
-use purse::proto::consts::Role;
-use purse::proto::types::Account;
+use purse_card::flows::admin::{self, AdminError, AdminOp, AdminOutcome, BankFiles};
+use purse_proto::consts::Role;
+use purse_proto::types::Account;
 
 use super::bank::*;
 use super::sync::sync_ok;
