@@ -2,14 +2,11 @@
 //! (protocol.md 12.8, MISSION F16-F19; threat rows T24, T26): admin PIN, replayed ops, the
 //! 1,200-entry BAD_CARD list (patent figure), a listed card invalidated for good at sync, removal
 //! only after expiry, VALID_ACCOUNT and the interest rate. One desk, one bank, cases in order.
-mod bankops;
-mod common;
-mod money;
+use purse_testkit as kit;
 
 use std::time::Instant;
 
-use bankops::*;
-use money::*;
+use kit::*;
 use purse::card::bank::AdminHello;
 use purse::flows::admin::{AdminError, AdminOp};
 use purse::proto::consts::{Life, SecretRef};
@@ -34,7 +31,7 @@ fn admin() {
     );
 }
 
-fn pin_env(b: &Bank, pin: &str, args: &[&str]) -> common::Run {
+fn pin_env(b: &Bank, pin: &str, args: &[&str]) -> kit::Run {
     let out = b
         .desk
         .cmd()
@@ -42,7 +39,7 @@ fn pin_env(b: &Bank, pin: &str, args: &[&str]) -> common::Run {
         .args(args)
         .output()
         .expect("run purse");
-    common::Run {
+    kit::Run {
         code: out.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
@@ -61,14 +58,14 @@ fn admin_needs_pin(b: &mut Bank) {
     {
         let mut a = b.open("admin");
         let e = a.admin_init_admin(&op.request(DATE)).unwrap_err();
-        assert_eq!(sw_card(&e), Some(0x9D13), "{e}");
+        assert_eq!(sw(&e), Some(0x9D13), "{e}");
     }
     // a bank card is no admin card
     {
         let mut k = b.open("branch");
         k.verify(SecretRef::Pin, PIN).unwrap();
         let e = k.admin_init_admin(&op.request(DATE)).unwrap_err();
-        assert_eq!(sw_card(&e), Some(0x9D12), "{e}");
+        assert_eq!(sw(&e), Some(0x9D12), "{e}");
     }
     // CLI, wrong PIN: refused, nothing changed
     let (ra, rk) = readers(b, "admin", "branch");
@@ -168,7 +165,7 @@ fn op_checks_and_range_refusal(b: &mut Bank) {
         },
     )
     .unwrap_err();
-    assert_eq!(sw_admin(&e), Some(0x9D21), "{e}");
+    assert_eq!(sw(&e), Some(0x9D21), "{e}");
     assert!(e.to_string().contains("does not serve"), "{e}");
     // CLI range: a user card as "bank" is refused before any PIN is asked
     let (ra, ru) = readers(b, "admin", "bob");
@@ -233,11 +230,11 @@ fn replay_admin_op_refused(b: &mut Bank) {
     let hello = a.admin_init_admin(&remove.request(DATE)).unwrap();
     let _a1 = k.admin_init_bank(hello).unwrap();
     let e = k.admin_apply(&a2a3).unwrap_err();
-    assert_eq!(sw_card(&e), Some(0x9D03), "{e}");
+    assert_eq!(sw(&e), Some(0x9D03), "{e}");
     assert_eq!(k.get_status().unwrap().bad_key, bk0 + 1);
     // replay A4 to the admin card: no session -> refused
     let e = a.admin_ack(&a4).unwrap_err();
-    assert!(matches!(sw_card(&e), Some(0x6985) | Some(0x9D03)), "{e}");
+    assert!(matches!(sw(&e), Some(0x6985) | Some(0x9D03)), "{e}");
     drop((a, k));
     assert_eq!(bank_files(b, "branch").count, 1);
     // the op is idempotent: adding again is "no change"
@@ -344,15 +341,15 @@ fn bad_card_1200_entries(b: &mut Bank) {
 
 fn listed_card_invalidated(b: &mut Bank) {
     let before = b.balance("alice");
-    let s = sync_ok(b, "branch", "alice");
+    let s = sync_ok(b, "branch", "alice", DATE);
     assert!(s.invalidated, "{s:?}");
     let st = b.open("alice").get_status().unwrap();
     assert_eq!(st.life, Life::Invalidated);
     assert_eq!(st.balance, before, "balance frozen, still counted");
     // for good: no payment, no sync
     let e = b.open("alice").sync_card_init(DATE, false).unwrap_err();
-    assert_eq!(sw_card(&e), Some(0x9D19), "{e}");
-    let e = sync(b, "branch", "alice").unwrap_err();
+    assert_eq!(sw(&e), Some(0x9D19), "{e}");
+    let e = sync(b, "branch", "alice", &sync_options(DATE)).unwrap_err();
     assert!(e.to_string().contains("invalidated"), "{e}");
     let r = b.desk.purse(&["status", "-r", &b.reader("alice")]);
     assert!(r.stdout.to_lowercase().contains("invalid"), "{}", r.stdout);
@@ -366,7 +363,7 @@ fn listed_card_invalidated(b: &mut Bank) {
     assert!(!r.stderr.contains("genesis"), "{}", r.stderr);
     let reads = invalidated_reads(b, "alice", ["bob", "branch"]);
     let e = pay_card(b, "bob", "alice", 100).unwrap_err();
-    assert_eq!(sw_of(&e), Some(0x9D19), "{e}");
+    assert_eq!(sw(&e), Some(0x9D19), "{e}");
     invalidated_reads(b, "alice", ["bob", "branch"]).ok();
     b.assert_conserved("after invalidation");
     assert_eq!(reads, Ok(before));
@@ -394,7 +391,7 @@ fn remove_only_after_expiry(b: &mut Bank) {
         }
         date += 1;
         epoch_down(b, date, None, &[]);
-        sync_ok(b, "center", "admin");
+        sync_ok(b, "center", "admin", DATE);
     }
     let f = bank_files(b, "branch");
     assert!(f.find(&alice).unwrap().removable);
@@ -448,11 +445,11 @@ fn range_refuses_at_sync(b: &mut Bank) {
     assert!(o.changed);
     let bal = b.balance("bob");
     // the host says so before asking the cards ...
-    let e = sync(b, "branch", "bob").unwrap_err();
+    let e = sync(b, "branch", "bob", &sync_options(DATE)).unwrap_err();
     assert!(e.to_string().contains("does not serve"), "{e}");
     // ... and the bank card refuses by itself (9D21 at SYNC_BANK_P5), value-neutral
     let e = sync_raw(b, "branch", "bob").unwrap_err();
-    assert_eq!(sw_card(&e), Some(0x9D21), "{e}");
+    assert_eq!(sw(&e), Some(0x9D21), "{e}");
     assert!(e.to_string().contains("does not serve"), "{e}");
     b.assert_clear(&["bob", "branch"], "after the refused sync");
     assert_eq!(b.balance("bob"), bal);
@@ -467,7 +464,7 @@ fn range_refuses_at_sync(b: &mut Bank) {
         },
     )
     .unwrap();
-    sync_ok(b, "branch", "bob");
+    sync_ok(b, "branch", "bob", DATE);
 }
 
 fn rate_change_changes_interest(b: &mut Bank) {

@@ -3,14 +3,12 @@
 //! where the machine allows it). Several clients at once; clients that vanish mid-sync (killed,
 //! gone silent, or gone right after the card applied P6) never keep a bank card longer than the
 //! client timeout, and their sync stays resumable.
-mod common;
-mod linking;
-mod money;
+use purse_testkit as kit;
 
 use std::time::{Duration, Instant};
 
-use linking::*;
-use money::*;
+use kit::link::*;
+use kit::*;
 
 use purse::card::PurseCard;
 use purse::ledger::{EntryFilter, Ledger};

@@ -7,16 +7,17 @@ use serde::Serialize;
 use super::{CardError, PurseCard};
 use crate::proto::consts::{self, Ins, Suite};
 use crate::proto::types::Account;
+use crate::proto::wire::Fields;
 use crate::transport::CardIo;
 
 /// Length of ADMIN_INIT's admin request: OP(1) | PARAMS(16) | DATE(2).
-pub const ADMIN_REQ_LEN: usize = 19;
+pub const ADMIN_REQ_LEN: usize = consts::ADMIN_REQ_LEN as usize;
 /// A2 | A3 as answered by ADMIN_OP (both suites).
-pub const ADMIN_A2A3_LEN: usize = 128;
+pub const ADMIN_A2A3_LEN: usize = consts::PKT_A2A3 as usize;
 /// A4 as answered by ADMIN_APPLY (both suites).
-pub const ADMIN_A4_LEN: usize = 64;
+pub const ADMIN_A4_LEN: usize = consts::PKT_A4 as usize;
 /// ADMIN_ACK's answer: RESULT(1) | COUNT(2) | bank ACCOUNT(8).
-pub const ADMIN_ACK_LEN: usize = 11;
+pub const ADMIN_ACK_LEN: usize = consts::ADMIN_ACK_RESP_LEN as usize;
 
 fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
     CardError::BadResponse {
@@ -31,7 +32,7 @@ fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
 pub struct AdminHello {
     pub suite: Suite,
     pub oldest: u8,
-    #[serde(serialize_with = "super::transfer::ser_hex8")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub rp: [u8; 8],
 }
 
@@ -49,19 +50,16 @@ pub struct AdminAck {
 /// when it was listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct BadCardEntry {
-    #[serde(serialize_with = "ser_low")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub low: [u8; 4],
     pub keynum: u8,
-}
-
-fn ser_low<S: serde::Serializer>(v: &[u8; 4], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(v))
 }
 
 impl BadCardEntry {
     /// Does this entry name `acc` (bytes 4..7 compared, as the card does)?
     pub fn matches(&self, acc: &Account) -> bool {
-        acc.0[4..8] == self.low
+        let o = consts::BC_ACC_OFF as usize;
+        acc.0[o..o + consts::BC_ACC_LEN as usize] == self.low
     }
     /// The low 8 digits, as text.
     pub fn low_digits(&self) -> String {
@@ -90,19 +88,23 @@ impl BadCardPage {
         if d.len() < h || (d.len() - h) % e != 0 || (d.len() - h) / e > consts::BC_PAGE as usize {
             return Err(format!("{} bytes (expected 24 + n × 5, n ≤ 40)", d.len()));
         }
-        let acc = |o: usize| Account(d[o..o + 8].try_into().expect("8"));
+        let f = Fields(d);
         Ok(BadCardPage {
-            count: u16::from_be_bytes([d[0], d[1]]),
-            rate: u32::from_be_bytes([d[2], d[3], d[4], d[5]]),
-            low: acc(consts::RBC_LOW as usize),
-            high: acc(consts::RBC_HIGH as usize),
-            arch: d[consts::RBC_ARCH as usize],
-            current: d[consts::RBC_CURRENT as usize],
+            count: f.u16(consts::RBC_COUNT),
+            rate: f.u32(consts::RBC_RATE),
+            low: f.account(consts::RBC_LOW),
+            high: f.account(consts::RBC_HIGH),
+            arch: f.u8(consts::RBC_ARCH),
+            current: f.u8(consts::RBC_CURRENT),
             entries: d[h..]
                 .chunks(e)
-                .map(|c| BadCardEntry {
-                    low: [c[0], c[1], c[2], c[3]],
-                    keynum: c[4],
+                .map(|c| {
+                    // an entry: the account's bytes BC_ACC_OFF.. (BC_ACC_LEN) then KEYNUM
+                    let c = Fields(c);
+                    BadCardEntry {
+                        low: c.arr(0),
+                        keynum: c.u8(consts::BC_KEYNUM),
+                    }
                 })
                 .collect(),
         })
@@ -162,8 +164,8 @@ impl<T: CardIo> PurseCard<T> {
         };
         Ok(AdminAck {
             changed,
-            count: u16::from_be_bytes([d[1], d[2]]),
-            bank_account: Account(d[3..11].try_into().expect("8")),
+            count: crate::proto::wire::be16(&d[1..]),
+            bank_account: Fields(&d).account(3),
         })
     }
 

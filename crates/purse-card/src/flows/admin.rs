@@ -33,8 +33,8 @@ impl AdminOp {
     }
 
     /// PARAMS (16 bytes, zero padded).
-    pub fn params(&self) -> [u8; 16] {
-        let mut p = [0u8; 16];
+    pub fn params(&self) -> [u8; consts::ADMIN_PARAMS_LEN as usize] {
+        let mut p = [0u8; consts::ADMIN_PARAMS_LEN as usize];
         match self {
             AdminOp::BadCardAdd { account } | AdminOp::BadCardRemove { account } => {
                 p[..8].copy_from_slice(&account.0)
@@ -51,9 +51,14 @@ impl AdminOp {
     /// REQ of ADMIN_INIT P1 00: OP | PARAMS | DATE.
     pub fn request(&self, date: u16) -> [u8; ADMIN_REQ_LEN] {
         let mut r = [0u8; ADMIN_REQ_LEN];
-        r[0] = self.code();
-        r[1..17].copy_from_slice(&self.params());
-        r[17..].copy_from_slice(&date.to_be_bytes());
+        let (op, params, at) = (
+            consts::AREQ_OP as usize,
+            consts::AREQ_PARAMS as usize,
+            consts::AREQ_DATE as usize,
+        );
+        r[op] = self.code();
+        r[params..at].copy_from_slice(&self.params());
+        r[at..].copy_from_slice(&date.to_be_bytes());
         r
     }
 
@@ -186,10 +191,6 @@ impl AdminError {
     }
 }
 
-fn is_bank(r: Role) -> bool {
-    matches!(r, Role::Center | Role::Region | Role::Branch)
-}
-
 /// Check both cards' roles and state before any secret is sent (the cards re-check).
 pub fn precheck<A: CardIo, B: CardIo>(
     admin: &mut PurseCard<A>,
@@ -216,7 +217,7 @@ pub fn problems(a: &Status, admin_reader: &str, b: &Status, bank_reader: &str) -
             a.role.name()
         ));
     }
-    if b.life != Life::Active || !is_bank(b.role) {
+    if b.life != Life::Active || !b.role.is_bank() {
         p.push(format!(
             "the card in {bank_reader} is not a bank card (center, region or branch): it is a {} {} card",
             b.life.name(),
@@ -355,7 +356,7 @@ impl BankFiles {
     /// The full account of an entry (the range's 8-digit prefix + the stored low digits).
     pub fn account_of(&self, e: &BadCardEntry) -> Account {
         let mut a = self.low.0;
-        a[4..].copy_from_slice(&e.low);
+        a[consts::BC_ACC_OFF as usize..].copy_from_slice(&e.low);
         Account(a)
     }
 }
