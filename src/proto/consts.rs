@@ -176,6 +176,8 @@ constants! {
     PT_A2: u8 = 0x62;
     PT_A3: u8 = 0x63;
     PT_A4: u8 = 0x64;
+    PT_A5: u8 = 0x65;
+    PT_A6: u8 = 0x66;
     CODE_REQUEST: u8 = 0x01;
     CODE_CREDIT: u8 = 0x02;
     CODE_ACK: u8 = 0x03;
@@ -391,11 +393,15 @@ constants! {
     CODE_SNACK: u8 = 0x08;
     CODE_ADMIN_OP: u8 = 0x09;
     CODE_ADMIN_RESULT: u8 = 0x0A;
+    CODE_ADMIN_BATCH: u8 = 0x0B;
+    CODE_ADMIN_BATCH_RESULT: u8 = 0x0C;
     SESSION_SYNC_CARD_W_S1: u8 = 0x04;
     SESSION_SYNC_BANK_W_S2P5: u8 = 0x05;
     SESSION_ADMIN_W_A1: u8 = 0x06;
     SESSION_BANK_W_A2A3: u8 = 0x07;
     SESSION_ADMIN_W_A4: u8 = 0x08;
+    SESSION_BANK_W_A5: u8 = 0x09;
+    SESSION_ADMIN_W_A6: u8 = 0x0A;
     SYNC_P1_PLAIN: u8 = 0x00;
     SYNC_P1_UNBLOCK: u8 = 0x01;
     FEED_PASSBOOK: u8 = 0x00;
@@ -511,6 +517,28 @@ constants! {
     PKT_A4: u16 = 64;
     PKT_A2A3: u16 = 128;
     ADMIN_ACK_RESP_LEN: u16 = 11;
+    ADMIN_P1_MORE: u8 = 0x01;
+    BATCH_MAX: u16 = 46;
+    BATCH_BITS_LEN: u16 = 6;
+    BATCH_LOW_LEN: u16 = 4;
+    A5_R2: u16 = 0;
+    A5_APP: u16 = 8;
+    A5_CODE: u16 = 16;
+    A5_SEQ: u16 = 17;
+    A5_N: u16 = 18;
+    A5_PREFIX: u16 = 19;
+    A5_LOWS: u16 = 23;
+    A6_R1: u16 = 0;
+    A6_APP: u16 = 8;
+    A6_CODE: u16 = 16;
+    A6_SEQ: u16 = 17;
+    A6_N: u16 = 18;
+    A6_COUNT: u16 = 19;
+    A6_BITS: u16 = 21;
+    A6_ACCOUNT: u16 = 27;
+    A6_KEYNUM: u16 = 35;
+    BODY_A6: u16 = 36;
+    BATCH_ACK_LEN: u16 = 17;
 }
 
 /// Application identifier of the purse applet (docs/architecture.md).
@@ -576,7 +604,7 @@ coded_enum! {
         G1 = 0x11, G2 = 0x12, I1 = 0x13, I2 = 0x14,
         P1 = 0x41, P2 = 0x42, P3 = 0x43, P4 = 0x44, Ack = 0x45, Nack = 0x46,
         S1 = 0x51, S2 = 0x52, P5 = 0x55, P6 = 0x56, Sack = 0x57, Snack = 0x58, Invalidate = 0x59,
-        A1 = 0x61, A2 = 0x62, A3 = 0x63, A4 = 0x64,
+        A1 = 0x61, A2 = 0x62, A3 = 0x63, A4 = 0x64, A5 = 0x65, A6 = 0x66,
     }
 }
 
