@@ -49,16 +49,23 @@ public final class Packets {
                       byte[] body, short bodyOff, short bodyLen, byte[] out, short outOff) {
         short b = CryptoSuite.blockLen(CryptoSuite.suiteOf(kEnc));
         short padLen = paddedLen(bodyLen, b);
-        // body first (it may sit where the header goes only if the caller broke the contract)
-        short c = (short) (outOff + Constants.HDR_LEN);
-        Util.arrayCopyNonAtomic(body, bodyOff, out, c, bodyLen);
-        out[(short) (c + bodyLen)] = Constants.PAD_BYTE;
-        Util.arrayFillNonAtomic(out, (short) (c + bodyLen + 1), (short) (padLen - bodyLen - 1), (byte) 0);
+        // CBC with IV 0 over X0 | BODY | pad, X0 = HDR | 00.. (one block), gives ECB(X0) | C = IV | C:
+        // the packet IV costs no doFinal of its own. X0 at out[outOff], the body right after it.
+        short x = (short) (outOff + b);
+        Util.arrayCopyNonAtomic(body, bodyOff, out, x, bodyLen);
+        out[(short) (x + bodyLen)] = Constants.PAD_BYTE;
+        Util.arrayFillNonAtomic(out, (short) (x + bodyLen + 1), (short) (padLen - bodyLen - 1), (byte) 0);
+        Util.arrayFillNonAtomic(out, outOff, b, (byte) 0);
         Util.arrayCopyNonAtomic(sid, sidOff, out, (short) (outOff + Constants.HDR_OFF_SID), Constants.SID_LEN);
         out[(short) (outOff + Constants.HDR_OFF_TYPE)] = type;
         out[(short) (outOff + Constants.HDR_OFF_KEYNUM)] = keynum;
-        makeIv(kEnc, b, out, outOff);
-        cs.cbcEncrypt(kEnc, tmp, T_IV, out, c, padLen, out, c);
+        Util.arrayCopyNonAtomic(out, outOff, tmp, T_IN, Constants.HDR_LEN);
+        Util.arrayFillNonAtomic(tmp, T_IV, b, (byte) 0);
+        cs.cbcEncrypt(kEnc, tmp, T_IV, out, outOff, (short) (b + padLen), out, outOff);
+        // C into place right after the 8-byte header (AES: 8 bytes down), the header over the IV
+        short c = (short) (outOff + Constants.HDR_LEN);
+        Util.arrayCopyNonAtomic(out, x, out, c, padLen);
+        Util.arrayCopyNonAtomic(tmp, T_IN, out, outOff, Constants.HDR_LEN);
         cs.mac8(kMac, out, outOff, (short) (Constants.HDR_LEN + padLen), out, (short) (c + padLen));
         Util.arrayFillNonAtomic(tmp, (short) 0, TMP_LEN, (byte) 0);
         return (short) (Constants.HDR_LEN + padLen + Constants.MAC_LEN);
