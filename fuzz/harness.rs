@@ -306,7 +306,8 @@ pub fn two_cards(sel: u8, d: &[u8]) {
                 store: sel % 8 == 2,
                 ..Default::default()
             };
-            let ledger = if o.store { Some(l) } else { None };
+            let ledger: Option<&mut dyn purse::flows::store::PassbookStore> =
+                if o.store { Some(l) } else { None };
             match purse::flows::sync::sync(&mut a, &mut b, ledger, &o, &mut |_| {}) {
                 Ok(r) => drop(r.summary()),
                 Err(e) => check_err(&e),

@@ -1,4 +1,4 @@
-//! Constants.java (applet) and src/proto/consts.rs (host) agree, name for name and value for
+//! Constants.java (applet) and crates/purse-proto/src/consts.rs (host) agree, name for name and value for
 //! value, with no constant missing on either side; the typed enums agree with both; and the INS
 //! and status word tables of docs/protocol.md (which wins) agree with the enums.
 use std::collections::BTreeMap;

@@ -290,7 +290,7 @@ fn tear_loses_power_then_card_returns_rolled_back() {
 
 /// Six slots (three reader.conf entries): a card in every slot at once, each answering on its
 /// own reader. vpcd's driver keeps its sockets in globals, so this needs one driver copy per
-/// entry (src/desk/mod.rs reader_conf).
+/// entry (crates/purse-desk/src/lib.rs reader_conf).
 #[test]
 fn six_slots_hold_six_cards_at_once() {
     let desk = TestDesk::start(6);

@@ -1,5 +1,5 @@
 //! Every test vector of docs/protocol.md section 9, reproduced with the Rust reference crypto
-//! (crates aes, des, cmac; src/proto/crypto.rs). The vectors are parsed from protocol.md itself,
+//! (crates aes, des, cmac; crates/purse-proto/src/crypto.rs). The vectors are parsed from protocol.md itself,
 //! so a change there without a matching change in the code (or vice versa) fails here.
 use purse::proto::consts::PacketType;
 use purse::proto::crypto::{self, SessionKeys};

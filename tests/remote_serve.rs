@@ -222,7 +222,7 @@ fn vanishing_client(b: &Bank, s: &Server, card: &str, leave: Leave) -> Option<Li
         } else {
             let r = c.channel().send_bytes(&apdu).unwrap();
             let mut v = r.data;
-            v.extend_from_slice(&r.sw.to_u16().to_be_bytes());
+            v.extend_from_slice(&r.sw.code().to_be_bytes());
             v
         };
         match leave {

@@ -6,7 +6,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::*;
-use purse::apdu::{Channel, Command, StatusWord};
+use purse::apdu::{Channel, Command, Sw};
 use purse::transport::Pcsc;
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -44,7 +44,7 @@ fn apdu_round_trip_and_insert_pull_times() {
         let t = Instant::now();
         let r = ch.send(&select).expect("SELECT");
         times.push(t.elapsed());
-        assert_eq!(r.sw, StatusWord::Ok);
+        assert_eq!(r.sw, Sw::Ok);
     }
     let count = Command::new(0x80, 0x10, 0, 0);
     let mut ctimes = Vec::new();
@@ -52,7 +52,7 @@ fn apdu_round_trip_and_insert_pull_times() {
         let t = Instant::now();
         let r = ch.send(&count).expect("COUNT");
         ctimes.push(t.elapsed());
-        assert_eq!(r.sw, StatusWord::Ok);
+        assert_eq!(r.sw, Sw::Ok);
     }
     let med = median(times.clone());
     let max = times.iter().max().copied().unwrap_or_default();

@@ -46,7 +46,7 @@ pub fn run(cli: &Cli, args: &ApduArgs) -> anyhow::Result<i32> {
         let ex = Exchange {
             command: hex::encode_upper(c.to_bytes()?),
             data: hex::encode_upper(&r.data),
-            sw: format!("{:04X}", r.sw.to_u16()),
+            sw: format!("{:04X}", r.sw.code()),
         };
         if !cli.json {
             if r.data.is_empty() {

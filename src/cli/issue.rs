@@ -119,7 +119,7 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
         Some(k) => {
             if crypto::is_dev_transport_key(&k) {
                 if !a.dev {
-                    bail!("that is the development transport key: refused without --dev (docs/protocol.md T13b)");
+                    bail!("that is the development transport key: refused without --dev (it is public: any card issued under it can be read and re-keyed by anyone)");
                 }
                 dev_warning();
             }

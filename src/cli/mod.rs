@@ -13,6 +13,7 @@ mod apdu;
 mod bench;
 mod center;
 mod demo;
+mod demo_run;
 mod desk;
 mod genesis;
 mod issue;
@@ -177,6 +178,13 @@ pub enum Cmd {
     Link(link::LinkCmd),
 }
 
+/// Point this process's PC/SC client library at the desk's pcscd (pcsc-lite reads the variable
+/// once, at the first PC/SC call, so this runs before any). Only the program sets it: the
+/// libraries never touch the environment.
+pub fn use_desk_socket(desk: &Desk) {
+    std::env::set_var(purse::desk::SOCKET_ENV, desk.socket());
+}
+
 /// Parse arguments, choose the pcscd, run. Returns the exit code.
 pub fn run() -> anyhow::Result<i32> {
     let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
@@ -184,7 +192,7 @@ pub fn run() -> anyhow::Result<i32> {
     match &cli.command {
         Cmd::Desk(d) => {
             let desk = Desk::resolve(cli.desk.as_deref())?;
-            desk.use_socket();
+            use_desk_socket(&desk);
             desk::run(&cli, &desk, d)
         }
         Cmd::Ledger(l) => ledger::run(&cli, l),
@@ -305,7 +313,7 @@ fn choose_pcscd(cli: &Cli) -> anyhow::Result<()> {
     match desk.running() {
         Ok(Some(_)) => {
             tracing::debug!("using the desk's pcscd at {}", desk.socket().display());
-            desk.use_socket();
+            use_desk_socket(&desk);
         }
         Ok(None) if cli.desk.is_some() => {
             return Err(anyhow::Error::new(purse::Error::NoReader(format!(

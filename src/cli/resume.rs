@@ -108,7 +108,10 @@ pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
     .filter(|_| cb.is_some())
     .map(|p| Ledger::open(&p).with_context(|| format!("opening ledger {}", p.display())))
     .transpose()?;
-    let rep = resume::resume_with_ledger(&mut ca, cb.as_mut(), &opts, lg.as_mut());
+    let store = lg
+        .as_mut()
+        .map(|l| l as &mut dyn purse::flows::store::PassbookStore);
+    let rep = resume::resume_with_ledger(&mut ca, cb.as_mut(), &opts, store);
     if cli.json {
         super::print_json(&serde_json::json!({
             "finished": rep.finished(),

@@ -135,7 +135,10 @@ pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
             eprintln!("  .. {m}");
         }
     };
-    match fsync::sync(&mut bank, &mut card, lg.as_mut(), &opts, &mut progress) {
+    let store = lg
+        .as_mut()
+        .map(|l| l as &mut dyn purse::flows::store::PassbookStore);
+    match fsync::sync(&mut bank, &mut card, store, &opts, &mut progress) {
         Ok(rep) => {
             if cli.json {
                 super::print_json(&rep)?;

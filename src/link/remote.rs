@@ -123,7 +123,7 @@ pub fn serve_card<T: CardIo>(
                         let ans = match card.channel().send(&cmd) {
                             Ok(r) => {
                                 let mut v = r.data;
-                                v.extend_from_slice(&r.sw.to_u16().to_be_bytes());
+                                v.extend_from_slice(&r.sw.code().to_be_bytes());
                                 v
                             }
                             Err(e) => {
@@ -183,6 +183,6 @@ pub fn select_answer<T: CardIo>(card: &mut PurseCard<T>) -> crate::Result<Vec<u8
         .channel()
         .send(&Command::select(&crate::proto::consts::PURSE_AID))?;
     let mut v = r.data;
-    v.extend_from_slice(&r.sw.to_u16().to_be_bytes());
+    v.extend_from_slice(&r.sw.code().to_be_bytes());
     Ok(v)
 }

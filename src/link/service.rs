@@ -15,6 +15,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::card::PurseCard;
+use crate::flows::store::PassbookStore;
 use crate::flows::sync::{self as fsync, SyncOptions};
 use crate::ledger::Ledger;
 use crate::proto::consts::{Role, SlotState};
@@ -386,7 +387,7 @@ impl Service {
                     fsync::sync(
                         &mut bank.card,
                         &mut remote,
-                        bank.ledger.as_mut(),
+                        bank.ledger.as_mut().map(|l| l as &mut dyn PassbookStore),
                         &opts,
                         &mut |_| {},
                     )

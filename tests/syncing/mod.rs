@@ -6,6 +6,7 @@
 use purse::card::{CardError, PurseCard};
 use purse::flows::admin::{self, AdminOp};
 use purse::flows::epoch;
+use purse::flows::store::PassbookStore;
 use purse::flows::sync::{self as fsync, SyncError, SyncOptions, SyncReport};
 use purse::ledger::{EntryFilter, Ledger};
 use purse::proto::consts::{OutcomeKind, Role, SecretRef, SlotState};
@@ -78,7 +79,13 @@ pub fn sync_with<B: CardIo, C: CardIo>(
     lg: Option<&mut Ledger>,
     o: &SyncOptions,
 ) -> Result<SyncReport, SyncError> {
-    fsync::sync(bk, cd, lg, o, &mut |_| {})
+    fsync::sync(
+        bk,
+        cd,
+        lg.map(|l| l as &mut dyn PassbookStore),
+        o,
+        &mut |_| {},
+    )
 }
 
 pub fn sync(b: &Bank, bank: &str, card: &str, o: &SyncOptions) -> Result<SyncReport, SyncError> {

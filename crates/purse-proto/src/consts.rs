@@ -1,0 +1,908 @@
+//! Protocol constants (docs/protocol.md, Appendix A), mirrored one for one from
+//! `applet/src/org/purse/applet/Constants.java` (same names, unsigned values), plus typed enums
+//! for the values the host interprets (INS, SW, ROLE, LIFE, SUITE, packet and passbook types),
+//! each with an `Unknown`/`Other` fallback so a newer card never crashes an older host.
+//! `tests/constants_agree.rs` checks that every constant here equals the Java one and that
+//! neither side has a constant the other lacks.
+#![allow(missing_docs)]
+
+use serde::Serialize;
+
+macro_rules! constants {
+    ($( $name:ident : $ty:ty = $val:expr; )*) => {
+        $( pub const $name: $ty = $val; )*
+        /// Every constant of Constants.java as (name, unsigned value).
+        pub const ALL: &[(&str, u32)] = &[ $( (stringify!($name), $val as u32) ),* ];
+    };
+}
+
+constants! {
+    VERSION_MAJOR: u8 = 0x01;
+    VERSION_MINOR: u8 = 0x00;
+    CLA_ISO: u8 = 0x00;
+    CLA_PURSE: u8 = 0x80;
+    INS_SELECT: u8 = 0xA4;
+    INS_AUTH_INIT: u8 = 0x10;
+    INS_AUTH_FINISH: u8 = 0x12;
+    INS_ISSUE_BEGIN: u8 = 0x14;
+    INS_ISSUE_AUTH: u8 = 0x16;
+    INS_ISSUE_CONFIRM: u8 = 0x18;
+    INS_MINT: u8 = 0x1A;
+    INS_VERIFY: u8 = 0x20;
+    INS_CHANGE_REF: u8 = 0x24;
+    INS_GET_STATUS: u8 = 0x30;
+    INS_GET_PENDING: u8 = 0x32;
+    INS_READ_PASSBOOK: u8 = 0x34;
+    INS_READ_EXCEPTIONS: u8 = 0x36;
+    INS_XFER_PAYEE_INIT: u8 = 0x40;
+    INS_XFER_PAYER_INIT: u8 = 0x42;
+    INS_XFER_PAYEE_P1: u8 = 0x44;
+    INS_XFER_PAYER_P2P3: u8 = 0x46;
+    INS_XFER_PAYEE_P4: u8 = 0x48;
+    INS_XFER_PAYER_ACK: u8 = 0x4A;
+    INS_XFER_ABORT: u8 = 0x4C;
+    INS_RESUME_GET_P4: u8 = 0x50;
+    INS_RESUME_GET_OUTCOME: u8 = 0x52;
+    INS_PENDING_TO_EXCEPTION: u8 = 0x54;
+    INS_SYNC_CARD_INIT: u8 = 0x70;
+    INS_SYNC_BANK_INIT: u8 = 0x72;
+    INS_SYNC_CARD_S1: u8 = 0x74;
+    INS_SYNC_BANK_P5: u8 = 0x76;
+    INS_SYNC_CARD_P6: u8 = 0x78;
+    INS_SYNC_BANK_ACK: u8 = 0x7A;
+    INS_PASSBOOK_FEED: u8 = 0x7C;
+    INS_UNBLOCK_PIN: u8 = 0x7E;
+    INS_CENTER_ADVANCE: u8 = 0x80;
+    INS_ADMIN_INIT: u8 = 0x82;
+    INS_ADMIN_OP: u8 = 0x84;
+    INS_ADMIN_APPLY: u8 = 0x86;
+    INS_ADMIN_ACK: u8 = 0x88;
+    INS_READ_BAD_CARDS: u8 = 0x8A;
+    INS_SET_PRIVACY: u8 = 0x8C;
+    ABORT_SESSION: u8 = 0x00;
+    ABORT_EXPECTED: u8 = 0x01;
+    REF_PIN: u8 = 0x01;
+    REF_TXKEY: u8 = 0x02;
+    REF_CREATION: u8 = 0x03;
+    REF_APPROVAL: u8 = 0x04;
+    SW_OK: u16 = 0x9000;
+    SW_WRONG_LENGTH: u16 = 0x6700;
+    SW_WRONG_DATA: u16 = 0x6A80;
+    SW_RECORD_NOT_FOUND: u16 = 0x6A83;
+    SW_WRONG_P1P2: u16 = 0x6A86;
+    SW_INS_NOT_SUPPORTED: u16 = 0x6D00;
+    SW_CLA_NOT_SUPPORTED: u16 = 0x6E00;
+    SW_SECURITY_STATUS: u16 = 0x6982;
+    SW_AUTH_BLOCKED: u16 = 0x6983;
+    SW_CONDITIONS: u16 = 0x6985;
+    SW_VERIFY_FAILED: u16 = 0x63C0;
+    SW_LOCKED: u16 = 0x9D01;
+    SW_NO_COMMON_KEYS: u16 = 0x9D02;
+    SW_BAD_PACKET: u16 = 0x9D03;
+    SW_PAIR_NOT_ALLOWED: u16 = 0x9D04;
+    SW_INSUFFICIENT_FUNDS: u16 = 0x9D05;
+    SW_OVERFLOW: u16 = 0x9D06;
+    SW_AMOUNT_MISMATCH: u16 = 0x9D07;
+    SW_PASSBOOK_FULL: u16 = 0x9D08;
+    SW_PENDING_OUT: u16 = 0x9D09;
+    SW_PAYEE_EXPECTING: u16 = 0x9D0A;
+    SW_UNKNOWN_TRANSFER: u16 = 0x9D0B;
+    SW_ALREADY_CREDITED: u16 = 0x9D0C;
+    SW_CURRENCY_MISMATCH: u16 = 0x9D0D;
+    SW_BAD_NAME: u16 = 0x9D0E;
+    SW_SAME_CARD: u16 = 0x9D0F;
+    SW_EXCEPTION_LOG_FULL: u16 = 0x9D10;
+    SW_INTEGRITY: u16 = 0x9D11;
+    SW_WRONG_ROLE: u16 = 0x9D12;
+    SW_PIN_REQUIRED: u16 = 0x9D13;
+    SW_TXKEY_REQUIRED: u16 = 0x9D14;
+    SW_APPROVAL_REQUIRED: u16 = 0x9D15;
+    SW_CREATION_REQUIRED: u16 = 0x9D16;
+    SW_ACCOUNTS_EXHAUSTED: u16 = 0x9D17;
+    SW_TRANSPORT_BLOCKED: u16 = 0x9D18;
+    SW_INVALIDATED: u16 = 0x9D19;
+    SW_BLANK: u16 = 0x9D1C;
+    SW_PERSONALISED: u16 = 0x9D1D;
+    SW_LISTED_BAD_CARD: u16 = 0x9D20;
+    SW_ACCOUNT_OUT_OF_RANGE: u16 = 0x9D21;
+    SW_DATE_BACKWARDS: u16 = 0x9D22;
+    SW_BAD_CARD_LIST_FULL: u16 = 0x9D23;
+    SW_NOT_LISTED: u16 = 0x9D24;
+    SW_KEYS_TOO_OLD: u16 = 0x9D25;
+    SW_PASSBOOK_NOT_FED: u16 = 0x9D27;
+    LIFE_BLANK: u8 = 0x01;
+    LIFE_ACTIVE: u8 = 0x02;
+    LIFE_INVALIDATED: u8 = 0x7F;
+    ROLE_NONE: u8 = 0x00;
+    ROLE_CENTER: u8 = 0x01;
+    ROLE_REGION: u8 = 0x02;
+    ROLE_BRANCH: u8 = 0x03;
+    ROLE_USER: u8 = 0x04;
+    ROLE_ADMIN: u8 = 0x05;
+    FLAG_MERCHANT: u8 = 0x01;
+    FLAG_PRIVATE: u8 = 0x02;
+    SUITE_NONE: u8 = 0x00;
+    SUITE_AES128: u8 = 0x01;
+    SUITE_TDES3: u8 = 0x02;
+    KEYLEN_AES: u16 = 16;
+    KEYLEN_TDES: u16 = 24;
+    KEYLEN_MAX: u16 = 24;
+    BLOCK_AES: u16 = 16;
+    BLOCK_TDES: u16 = 8;
+    BLOCK_MAX: u16 = 16;
+    RB_AES: u8 = 0x87;
+    RB_TDES: u8 = 0x1B;
+    MAC_LEN: u16 = 8;
+    PAD_BYTE: u8 = 0x80;
+    KDF_LABEL_LEN: u16 = 8;
+    LABEL_HS_0: u8 = 0x48;
+    LABEL_HS_1: u8 = 0x53;
+    LABEL_TX_0: u8 = 0x54;
+    LABEL_TX_1: u8 = 0x58;
+    LABEL_TK_0: u8 = 0x54;
+    LABEL_TK_1: u8 = 0x4B;
+    LABEL_SY_0: u8 = 0x53;
+    LABEL_SY_1: u8 = 0x59;
+    LABEL_AD_0: u8 = 0x41;
+    LABEL_AD_1: u8 = 0x44;
+    CRYPTOGRAM_CARD: u8 = 0x01;
+    CRYPTOGRAM_HOST: u8 = 0x02;
+    TK_TRIES: u8 = 15;
+    HDR_LEN: u16 = 8;
+    HDR_OFF_TYPE: u16 = 0;
+    HDR_OFF_KEYNUM: u16 = 1;
+    HDR_OFF_SID: u16 = 2;
+    SID_LEN: u16 = 6;
+    TID_LEN: u16 = 6;
+    RANDOM_LEN: u16 = 8;
+    PT_G1: u8 = 0x11;
+    PT_G2: u8 = 0x12;
+    PT_I1: u8 = 0x13;
+    PT_I2: u8 = 0x14;
+    PT_P1: u8 = 0x41;
+    PT_P2: u8 = 0x42;
+    PT_P3: u8 = 0x43;
+    PT_P4: u8 = 0x44;
+    PT_ACK: u8 = 0x45;
+    PT_NACK: u8 = 0x46;
+    PT_S1: u8 = 0x51;
+    PT_S2: u8 = 0x52;
+    PT_P5: u8 = 0x55;
+    PT_P6: u8 = 0x56;
+    PT_SACK: u8 = 0x57;
+    PT_SNACK: u8 = 0x58;
+    PT_INVALIDATE: u8 = 0x59;
+    PT_A1: u8 = 0x61;
+    PT_A2: u8 = 0x62;
+    PT_A3: u8 = 0x63;
+    PT_A4: u8 = 0x64;
+    PT_A5: u8 = 0x65;
+    PT_A6: u8 = 0x66;
+    CODE_REQUEST: u8 = 0x01;
+    CODE_CREDIT: u8 = 0x02;
+    CODE_ACK: u8 = 0x03;
+    CODE_NACK: u8 = 0x04;
+    BODY_P1: u16 = 36;
+    BODY_P2: u16 = 44;
+    BODY_SHORT: u16 = 31;
+    BODY_G1: u16 = 95;
+    BODY_G2: u16 = 20;
+    BODY_I1_FIXED: u16 = 81;
+    PKT_P2: u16 = 64;
+    PKT_SHORT: u16 = 48;
+    PKT_P1_AES: u16 = 64;
+    PKT_P1_TDES: u16 = 56;
+    PKT_P2P3: u16 = 112;
+    HELLO_LEN: u16 = 10;
+    HELLO_RP: u16 = 2;
+    PAYER_INIT_LEN: u16 = 16;
+    ADMIN_BANK_INIT_LEN: u16 = 10;
+    P1_R1: u16 = 0;
+    P1_APP: u16 = 8;
+    P1_NAME: u16 = 16;
+    P1_ACCOUNT: u16 = 24;
+    P1_ROLE: u16 = 32;
+    P1_FLAGS: u16 = 33;
+    P1_CURRENCY: u16 = 34;
+    P2_R1: u16 = 0;
+    P2_APP: u16 = 8;
+    P2_NAME: u16 = 16;
+    P2_ACCOUNT: u16 = 24;
+    P2_ROLE: u16 = 32;
+    P2_FLAGS: u16 = 33;
+    P2_CURRENCY: u16 = 34;
+    P2_R2: u16 = 36;
+    PS_RANDOM: u16 = 0;
+    PS_APP: u16 = 8;
+    PS_CODE: u16 = 16;
+    PS_AMOUNT: u16 = 17;
+    PS_ACCOUNT: u16 = 21;
+    PS_DATE: u16 = 29;
+    G1_SUITE: u16 = 0;
+    G1_ISSUER_ID: u16 = 1;
+    G1_NAME: u16 = 4;
+    G1_CURRENCY: u16 = 12;
+    G1_DECIMALS: u16 = 14;
+    G1_MIN_TRANS: u16 = 15;
+    G1_MAX_TRANS: u16 = 19;
+    G1_DATE: u16 = 23;
+    G1_BAD_KEY_LIMIT: u16 = 25;
+    G1_FIRST_KEYNUM: u16 = 26;
+    G1_PIN: u16 = 27;
+    G1_TXKEY: u16 = 44;
+    G1_CREATION: u16 = 61;
+    G1_APPROVAL: u16 = 78;
+    G2_RESULT: u16 = 0;
+    G2_ACCOUNT: u16 = 1;
+    G2_ROLE: u16 = 9;
+    G2_CURRENT: u16 = 10;
+    G2_APP: u16 = 11;
+    G2_SUITE: u16 = 19;
+    I1_SUITE: u16 = 0;
+    I1_ROLE: u16 = 1;
+    I1_FLAGS: u16 = 2;
+    I1_ACCOUNT: u16 = 3;
+    I1_NAME: u16 = 11;
+    I1_CURRENCY: u16 = 19;
+    I1_DECIMALS: u16 = 21;
+    I1_MIN_TRANS: u16 = 22;
+    I1_MAX_TRANS: u16 = 26;
+    I1_DATE: u16 = 30;
+    I1_APP: u16 = 32;
+    I1_BAD_KEY_LIMIT: u16 = 40;
+    I1_PIN: u16 = 41;
+    I1_TXKEY: u16 = 58;
+    I1_ISSUER_ID: u16 = 75;
+    I1_CURRENT: u16 = 78;
+    I1_KEYS: u16 = 79;
+    IR_ROLE: u16 = 0;
+    IR_FLAGS: u16 = 1;
+    IR_NAME: u16 = 2;
+    IR_MIN_TRANS: u16 = 10;
+    IR_MAX_TRANS: u16 = 14;
+    IR_DATE: u16 = 18;
+    IR_BAD_KEY_LIMIT: u16 = 20;
+    IR_PIN: u16 = 21;
+    IR_TXKEY: u16 = 38;
+    IR_TAIL_LEN: u16 = 55;
+    ACCOUNT_LEN: u16 = 8;
+    ISSUER_ID_LEN: u16 = 3;
+    NAME_LEN: u16 = 8;
+    APP_ID_LEN: u16 = 8;
+    CURRENCY_LEN: u16 = 2;
+    AMOUNT_LEN: u16 = 4;
+    DATE_LEN: u16 = 2;
+    RATE_LEN: u16 = 4;
+    SECRET_FIELD_LEN: u16 = 17;
+    PIN_MIN: u8 = 4;
+    PIN_MAX: u8 = 8;
+    TXKEY_MIN: u8 = 4;
+    TXKEY_MAX: u8 = 16;
+    SECRET_MIN: u8 = 8;
+    SECRET_MAX: u8 = 16;
+    PIN_TRIES: u8 = 3;
+    TXKEY_TRIES: u8 = 3;
+    SECRET_TRIES: u8 = 5;
+    NAME_MIN_CHAR: u8 = 0x20;
+    NAME_MAX_CHAR: u8 = 0x7E;
+    DECIMALS_MAX: u8 = 4;
+    NUM_APPKEYS: u16 = 4;
+    KEY_WINDOW: u16 = 3;
+    BAL_AMOUNT: u16 = 0;
+    BAL_CURRENCY: u16 = 4;
+    BAL_DECIMALS: u16 = 6;
+    BAL_INTEREST_DATE: u16 = 7;
+    BAL_RATE: u16 = 9;
+    BAL_SERIAL: u16 = 13;
+    BAL_FIELDS_LEN: u16 = 17;
+    BAL_CHECK: u16 = 17;
+    BAL_RECORD_LEN: u16 = 25;
+    PASSBOOK_ENTRIES: u16 = 50;
+    PB_ENTRY_LEN: u16 = 42;
+    PB_ACCOUNT: u16 = 0;
+    PB_NAME: u16 = 8;
+    PB_RANDOM: u16 = 16;
+    PB_DATE: u16 = 24;
+    PB_TYPE: u16 = 26;
+    PB_AMOUNT: u16 = 27;
+    PB_NEW_BALANCE: u16 = 31;
+    PB_TID: u16 = 35;
+    PB_KEYNUM: u16 = 41;
+    PB_READ_MAX: u16 = 5;
+    PB_TYPE_DEBIT: u8 = 0x01;
+    PB_TYPE_CREDIT: u8 = 0x02;
+    PB_TYPE_MINT: u8 = 0x03;
+    PB_TYPE_INTEREST_IN: u8 = 0x04;
+    PB_TYPE_INTEREST_OUT: u8 = 0x05;
+    PB_TYPE_DEBIT_REFUNDED: u8 = 0x06;
+    PB_TYPE_EXCEPTION: u8 = 0x07;
+    SLOT_NONE: u8 = 0x00;
+    SLOT_PENDING: u8 = 0x01;
+    SLOT_EXPECTING: u8 = 0x01;
+    SLOT_SYNC: u8 = 0x02;
+    OUTCOMES: u16 = 4;
+    OUTCOME_ACK: u8 = 0x01;
+    OUTCOME_NACK: u8 = 0x02;
+    EXCEPTIONS: u16 = 4;
+    EXC_ENTRY_LEN: u16 = 24;
+    EXC_TID: u16 = 0;
+    EXC_AMOUNT: u16 = 6;
+    EXC_ACCOUNT: u16 = 10;
+    EXC_DATE: u16 = 18;
+    EXC_REASON: u16 = 20;
+    EXC_PB_INDEX: u16 = 21;
+    EXC_REASON_FORCED: u8 = 0x01;
+    STATUS_LEN: u16 = 68;
+    ST_VER_MAJ: u16 = 0;
+    ST_VER_MIN: u16 = 1;
+    ST_LIFE: u16 = 2;
+    ST_SUITE: u16 = 3;
+    ST_ROLE: u16 = 4;
+    ST_FLAGS: u16 = 5;
+    ST_ACCOUNT: u16 = 6;
+    ST_NAME: u16 = 14;
+    ST_CURRENCY: u16 = 22;
+    ST_DECIMALS: u16 = 24;
+    ST_BALANCE: u16 = 25;
+    ST_MIN_TRANS: u16 = 29;
+    ST_MAX_TRANS: u16 = 33;
+    ST_CURRENT_KEY: u16 = 37;
+    ST_KEY_DATE: u16 = 38;
+    ST_BAD_KEY: u16 = 40;
+    ST_BAD_KEY_LIMIT: u16 = 41;
+    ST_PB_COUNT: u16 = 42;
+    ST_PB_CAPACITY: u16 = 43;
+    ST_PIN_TRIES: u16 = 44;
+    ST_TXKEY_TRIES: u16 = 45;
+    ST_OUT_STATE: u16 = 46;
+    ST_IN_STATE: u16 = 47;
+    ST_EXC_COUNT: u16 = 48;
+    ST_APP_ID: u16 = 49;
+    ST_INTEREST_DATE: u16 = 57;
+    ST_RATE: u16 = 59;
+    ST_SERIAL: u16 = 63;
+    ST_TK_TRIES: u16 = 67;
+    PENDING_LEN: u16 = 88;
+    PD_OUT_STATE: u16 = 0;
+    PD_OUT_TID: u16 = 1;
+    PD_OUT_AMOUNT: u16 = 7;
+    PD_OUT_ACCOUNT: u16 = 11;
+    PD_OUT_NAME: u16 = 19;
+    PD_OUT_DATE: u16 = 27;
+    PD_IN_STATE: u16 = 29;
+    PD_IN_TID: u16 = 30;
+    PD_IN_AMOUNT: u16 = 36;
+    PD_IN_ACCOUNT: u16 = 40;
+    PD_IN_NAME: u16 = 48;
+    PD_IN_DATE: u16 = 56;
+    PD_OUTCOME_COUNT: u16 = 58;
+    PD_OUTCOMES: u16 = 59;
+    PD_EXC_COUNT: u16 = 87;
+    SELECT_RESP_LEN: u16 = 4;
+    SESSION_IDLE: u8 = 0x00;
+    SESSION_PAYEE_W_P1: u8 = 0x01;
+    SESSION_PAYER_W_P2P3: u8 = 0x02;
+    SESSION_TRANSPORT_OPEN: u8 = 0x03;
+    SESSION_ISSUER_W_AUTH: u8 = 0x04;
+    SESSION_ISSUER_W_CONFIRM: u8 = 0x05;
+    DEFAULT_BAD_KEY_LIMIT: u8 = 10;
+    // issue 4 (protocol.md 12)
+    CODE_INVALIDATE: u8 = 0x05;
+    CODE_SYNC_CREDIT: u8 = 0x06;
+    CODE_SACK: u8 = 0x07;
+    CODE_SNACK: u8 = 0x08;
+    CODE_ADMIN_OP: u8 = 0x09;
+    CODE_ADMIN_RESULT: u8 = 0x0A;
+    CODE_ADMIN_BATCH: u8 = 0x0B;
+    CODE_ADMIN_BATCH_RESULT: u8 = 0x0C;
+    SESSION_SYNC_CARD_W_S1: u8 = 0x04;
+    SESSION_SYNC_BANK_W_S2P5: u8 = 0x05;
+    SESSION_ADMIN_W_A1: u8 = 0x06;
+    SESSION_BANK_W_A2A3: u8 = 0x07;
+    SESSION_ADMIN_W_A4: u8 = 0x08;
+    SESSION_BANK_W_A5: u8 = 0x09;
+    SESSION_ADMIN_W_A6: u8 = 0x0A;
+    SYNC_P1_PLAIN: u8 = 0x00;
+    SYNC_P1_UNBLOCK: u8 = 0x01;
+    FEED_PASSBOOK: u8 = 0x00;
+    FEED_EXCEPTIONS: u8 = 0x01;
+    ADMIN_P1_ADMIN: u8 = 0x00;
+    ADMIN_P1_BANK: u8 = 0x01;
+    PRIVACY_OFF: u8 = 0x00;
+    PRIVACY_ON: u8 = 0x01;
+    OP_BAD_CARD_ADD: u8 = 0x01;
+    OP_BAD_CARD_REMOVE: u8 = 0x02;
+    OP_SET_RATE: u8 = 0x03;
+    OP_SET_RANGE: u8 = 0x04;
+    RESULT_DONE: u8 = 0x00;
+    RESULT_NO_CHANGE: u8 = 0x01;
+    P6F_CLEAR: u8 = 0x01;
+    P6F_UNBLOCK: u8 = 0x02;
+    P6F_DEFERRED: u8 = 0x04;
+    DIGEST_TAG: u8 = 0x7C;
+    DIGEST_T_PASSBOOK: u8 = 0x01;
+    DIGEST_T_EXCEPTION: u8 = 0x02;
+    SIG_TAG: u8 = 0x50;
+    SIG_NIBBLE: u8 = 0xF0;
+    KEY_ARCHIVE: u16 = 4;
+    SYNC_KEYS_MAX: u16 = 6;
+    BAD_CARD_MAX: u16 = 1200;
+    BC_ENTRY_LEN: u16 = 5;
+    BC_ACC_OFF: u16 = 4;
+    BC_ACC_LEN: u16 = 4;
+    BC_KEYNUM: u16 = 4;
+    BC_PAGE: u16 = 40;
+    BC_PAGES: u16 = 30;
+    BAD_CARD_EXPIRY: u16 = 7;
+    RANGE_LEN: u16 = 16;
+    RBC_COUNT: u16 = 0;
+    RBC_RATE: u16 = 2;
+    RBC_LOW: u16 = 6;
+    RBC_HIGH: u16 = 14;
+    RBC_ARCH: u16 = 22;
+    RBC_CURRENT: u16 = 23;
+    RBC_HEADER_LEN: u16 = 24;
+    ADVANCE_DATA_LEN: u16 = 7;
+    ADV_DATE: u16 = 0;
+    ADV_RATE_FLAG: u16 = 2;
+    ADV_RATE: u16 = 3;
+    ADVANCE_RESP_LEN: u16 = 3;
+    SYNC_INIT_CARD_LEN: u16 = 2;
+    SYNC_INIT_BANK_LEN: u16 = 12;
+    UNBLOCK_DATA_LEN: u16 = 17;
+    FEED_PB_MAX: u16 = 5;
+    FEED_EXC_MAX: u16 = 4;
+    BODY_P5: u16 = 55;
+    P5_R2: u16 = 0;
+    P5_APP: u16 = 8;
+    P5_BALANCE: u16 = 16;
+    P5_ACCOUNT: u16 = 33;
+    P5_CURRENT: u16 = 41;
+    P5_PB_COUNT: u16 = 42;
+    P5_EXC_COUNT: u16 = 43;
+    P5_DIGEST: u16 = 44;
+    P5_BAD_KEY: u16 = 52;
+    P5_FLAGS: u16 = 53;
+    P5_HOLDER: u16 = 54;
+    HOLDER_PROVEN: u8 = 0x01;
+    PKT_P5_AES: u16 = 80;
+    PKT_P5_TDES: u16 = 72;
+    BODY_P6_FIXED: u16 = 50;
+    P6_R2: u16 = 0;
+    P6_APP: u16 = 8;
+    P6_CODE: u16 = 16;
+    P6_AMOUNT: u16 = 17;
+    P6_DATE: u16 = 21;
+    P6_RATE: u16 = 25;
+    P6_FLAGS: u16 = 29;
+    P6_CARD_ACCOUNT: u16 = 30;
+    P6_BANK_ACCOUNT: u16 = 38;
+    P6_KEY_DATE: u16 = 46;
+    P6_NK: u16 = 48;
+    P6_FIRST: u16 = 49;
+    P6_KEYS: u16 = 50;
+    PKT_P6_MAX: u16 = 216;
+    BODY_INVALIDATE: u16 = 33;
+    INV_R2: u16 = 0;
+    INV_APP: u16 = 8;
+    INV_CODE: u16 = 16;
+    INV_CARD_ACCOUNT: u16 = 17;
+    INV_BANK_ACCOUNT: u16 = 25;
+    PKT_INVALIDATE_AES: u16 = 64;
+    PKT_INVALIDATE_TDES: u16 = 56;
+    ADMIN_REQ_LEN: u16 = 19;
+    AREQ_OP: u16 = 0;
+    AREQ_PARAMS: u16 = 1;
+    AREQ_DATE: u16 = 17;
+    ADMIN_PARAMS_LEN: u16 = 16;
+    BODY_A3: u16 = 44;
+    A3_R2: u16 = 0;
+    A3_APP: u16 = 8;
+    A3_CODE: u16 = 16;
+    A3_OP: u16 = 17;
+    A3_PARAMS: u16 = 18;
+    A3_ACCOUNT: u16 = 34;
+    A3_DATE: u16 = 42;
+    BODY_A4: u16 = 46;
+    A4_R1: u16 = 0;
+    A4_APP: u16 = 8;
+    A4_CODE: u16 = 16;
+    A4_OP: u16 = 17;
+    A4_RESULT: u16 = 18;
+    A4_COUNT: u16 = 19;
+    A4_PARAMS: u16 = 21;
+    A4_ACCOUNT: u16 = 37;
+    A4_KEYNUM: u16 = 45;
+    PKT_A3: u16 = 64;
+    PKT_A4: u16 = 64;
+    PKT_A2A3: u16 = 128;
+    ADMIN_ACK_RESP_LEN: u16 = 11;
+    ADMIN_P1_MORE: u8 = 0x01;
+    BATCH_MAX: u16 = 46;
+    BATCH_BITS_LEN: u16 = 6;
+    BATCH_LOW_LEN: u16 = 4;
+    A5_R2: u16 = 0;
+    A5_APP: u16 = 8;
+    A5_CODE: u16 = 16;
+    A5_SEQ: u16 = 17;
+    A5_N: u16 = 18;
+    A5_PREFIX: u16 = 19;
+    A5_LOWS: u16 = 23;
+    A6_R1: u16 = 0;
+    A6_APP: u16 = 8;
+    A6_CODE: u16 = 16;
+    A6_SEQ: u16 = 17;
+    A6_N: u16 = 18;
+    A6_COUNT: u16 = 19;
+    A6_BITS: u16 = 21;
+    A6_ACCOUNT: u16 = 27;
+    A6_KEYNUM: u16 = 35;
+    BODY_A6: u16 = 36;
+    BATCH_ACK_LEN: u16 = 17;
+}
+
+/// Application identifier of the purse applet (docs/architecture.md).
+pub const PURSE_AID: [u8; 7] = [0xF0, 0x70, 0x75, 0x72, 0x73, 0x65, 0x01];
+/// Development transport keys (protocol.md 5.1).
+pub const DEV_TK_AES: &[u8; 16] = b"purse-dev-transp";
+pub const DEV_TK_TDES: &[u8; 24] = b"purse-dev-transport-3des";
+
+/// Defines a `u8`/`u16`-coded enum with an `Other(x)` fallback, `from_*`/`code` conversions and
+/// `NAMES` (variant, code) for tests.
+macro_rules! coded_enum {
+    ($(#[$m:meta])* $name:ident : $ty:ty { $( $var:ident = $code:expr ),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+        pub enum $name { $( $var, )* Other($ty) }
+        impl $name {
+            pub fn from_code(c: $ty) -> Self {
+                match c { $( x if x == $code => $name::$var, )* other => $name::Other(other) }
+            }
+            pub fn code(self) -> $ty {
+                match self { $( $name::$var => $code, )* $name::Other(c) => c }
+            }
+            /// (variant name, code) of every named variant.
+            pub const NAMES: &'static [(&'static str, $ty)] = &[ $( (stringify!($var), $code) ),* ];
+        }
+    };
+}
+
+coded_enum! {
+    /// Instruction bytes (protocol.md 4.1, 12.1).
+    Ins: u8 {
+        Select = 0xA4, AuthInit = 0x10, AuthFinish = 0x12, IssueBegin = 0x14, IssueAuth = 0x16,
+        IssueConfirm = 0x18, Mint = 0x1A, Verify = 0x20, ChangeRef = 0x24, GetStatus = 0x30,
+        GetPending = 0x32, ReadPassbook = 0x34, ReadExceptions = 0x36,
+        XferPayeeInit = 0x40, XferPayerInit = 0x42, XferPayeeP1 = 0x44, XferPayerP2P3 = 0x46,
+        XferPayeeP4 = 0x48, XferPayerAck = 0x4A, XferAbort = 0x4C, ResumeGetP4 = 0x50,
+        ResumeGetOutcome = 0x52, PendingToException = 0x54,
+        SyncCardInit = 0x70, SyncBankInit = 0x72, SyncCardS1 = 0x74, SyncBankP5 = 0x76,
+        SyncCardP6 = 0x78, SyncBankAck = 0x7A, PassbookFeed = 0x7C, UnblockPin = 0x7E,
+        CenterAdvance = 0x80, AdminInit = 0x82, AdminOp = 0x84, AdminApply = 0x86, AdminAck = 0x88,
+        ReadBadCards = 0x8A, SetPrivacy = 0x8C,
+    }
+}
+
+coded_enum! {
+    /// Card role (protocol.md 1, F1). `None` only on blank cards.
+    Role: u8 { None = 0x00, Center = 0x01, Region = 0x02, Branch = 0x03, User = 0x04, Admin = 0x05 }
+}
+
+coded_enum! {
+    /// Life cycle (protocol.md 3).
+    Life: u8 { Blank = 0x01, Active = 0x02, Invalidated = 0x7F }
+}
+
+coded_enum! {
+    /// Crypto suite (protocol.md 2.1).
+    Suite: u8 { None = 0x00, Aes128 = 0x01, Tdes3 = 0x02 }
+}
+
+coded_enum! {
+    /// Packet TYPE byte (protocol.md 2.4, 5, 6.3, 12.1).
+    PacketType: u8 {
+        G1 = 0x11, G2 = 0x12, I1 = 0x13, I2 = 0x14,
+        P1 = 0x41, P2 = 0x42, P3 = 0x43, P4 = 0x44, Ack = 0x45, Nack = 0x46,
+        S1 = 0x51, S2 = 0x52, P5 = 0x55, P6 = 0x56, Sack = 0x57, Snack = 0x58, Invalidate = 0x59,
+        A1 = 0x61, A2 = 0x62, A3 = 0x63, A4 = 0x64, A5 = 0x65, A6 = 0x66,
+    }
+}
+
+coded_enum! {
+    /// Passbook entry TYPE (protocol.md 3.1).
+    EntryType: u8 {
+        Debit = 0x01, Credit = 0x02, Mint = 0x03, InterestIn = 0x04, InterestOut = 0x05,
+        DebitRefunded = 0x06, Exception = 0x07,
+    }
+}
+
+coded_enum! {
+    /// VERIFY / CHANGE REFERENCE DATA reference (P2).
+    SecretRef: u8 { Pin = 0x01, TxKey = 0x02, Creation = 0x03, Approval = 0x04 }
+}
+
+coded_enum! {
+    /// OUT / IN slot state (protocol.md 4.4; 02 = sync, issue 4; anything else: unfinished, other kind).
+    SlotState: u8 { None = 0x00, Transfer = 0x01, Sync = 0x02 }
+}
+
+coded_enum! {
+    /// OUTCOMES kind.
+    OutcomeKind: u8 { Ack = 0x01, Nack = 0x02 }
+}
+
+impl Suite {
+    /// Key length KL in bytes (16 AES, 24 TDES); 0 for none/unknown.
+    pub fn key_len(self) -> usize {
+        match self {
+            Suite::Aes128 => 16,
+            Suite::Tdes3 => 24,
+            _ => 0,
+        }
+    }
+    /// Cipher block length (16 AES, 8 TDES); 0 for none/unknown.
+    pub fn block_len(self) -> usize {
+        match self {
+            Suite::Aes128 => 16,
+            Suite::Tdes3 => 8,
+            _ => 0,
+        }
+    }
+    pub fn name(self) -> String {
+        match self {
+            Suite::None => "none".into(),
+            Suite::Aes128 => "AES-128".into(),
+            Suite::Tdes3 => "3-key TDES".into(),
+            Suite::Other(x) => format!("unknown suite {x:02X}"),
+        }
+    }
+}
+
+impl Role {
+    pub fn name(self) -> String {
+        match self {
+            Role::None => "none".into(),
+            Role::Center => "center".into(),
+            Role::Region => "region".into(),
+            Role::Branch => "branch".into(),
+            Role::User => "user".into(),
+            Role::Admin => "admin".into(),
+            Role::Other(x) => format!("role {x:02X}"),
+        }
+    }
+    pub fn parse(s: &str) -> Option<Role> {
+        Some(match s.to_ascii_lowercase().as_str() {
+            "center" | "centre" => Role::Center,
+            "region" => Role::Region,
+            "branch" => Role::Branch,
+            "user" => Role::User,
+            "admin" => Role::Admin,
+            _ => return None,
+        })
+    }
+    /// FIG. 2 pair matrix (protocol.md 6.1): may `self` pay `payee`?
+    pub fn may_pay(self, payee: Role) -> bool {
+        use Role::*;
+        matches!(
+            (self, payee),
+            (Center, Region)
+                | (Region, Center)
+                | (Region, Branch)
+                | (Branch, Region)
+                | (Branch, User)
+                | (User, Branch)
+                | (User, User)
+        )
+    }
+}
+
+impl Life {
+    pub fn name(self) -> String {
+        match self {
+            Life::Blank => "blank".into(),
+            Life::Active => "active".into(),
+            Life::Invalidated => "invalidated".into(),
+            Life::Other(x) => format!("life {x:02X}"),
+        }
+    }
+}
+
+impl EntryType {
+    pub fn name(self) -> String {
+        match self {
+            EntryType::Debit => "DEBIT".into(),
+            EntryType::Credit => "CREDIT".into(),
+            EntryType::Mint => "MINT".into(),
+            EntryType::InterestIn => "INTEREST_IN".into(),
+            EntryType::InterestOut => "INTEREST_OUT".into(),
+            EntryType::DebitRefunded => "DEBIT_REFUNDED".into(),
+            EntryType::Exception => "EXCEPTION".into(),
+            EntryType::Other(x) => format!("TYPE_{x:02X}"),
+        }
+    }
+}
+
+impl SecretRef {
+    pub fn name(self) -> &'static str {
+        match self {
+            SecretRef::Pin => "PIN",
+            SecretRef::TxKey => "transaction key",
+            SecretRef::Creation => "creation secret",
+            SecretRef::Approval => "approval secret",
+            SecretRef::Other(_) => "secret",
+        }
+    }
+    /// Allowed length range of the secret (protocol.md 1, SECRET).
+    pub fn len_range(self) -> (usize, usize) {
+        match self {
+            SecretRef::Pin => (4, 8),
+            SecretRef::TxKey => (4, 16),
+            _ => (8, 16),
+        }
+    }
+}
+
+/// Status words (protocol.md 4.2). `VerifyFailed(x)` is 63Cx; anything unlisted is `Other`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Sw {
+    Ok,
+    WrongLength,
+    WrongData,
+    RecordNotFound,
+    WrongP1P2,
+    InsNotSupported,
+    ClaNotSupported,
+    SecurityStatus,
+    AuthBlocked,
+    VerifyFailed(u8),
+    Conditions,
+    Locked,
+    NoCommonKeys,
+    BadPacket,
+    PairNotAllowed,
+    InsufficientFunds,
+    Overflow,
+    AmountMismatch,
+    PassbookFull,
+    PendingOut,
+    PayeeExpecting,
+    UnknownTransfer,
+    AlreadyCredited,
+    CurrencyMismatch,
+    BadName,
+    SameCard,
+    ExceptionLogFull,
+    Integrity,
+    WrongRole,
+    PinRequired,
+    TxkeyRequired,
+    ApprovalRequired,
+    CreationRequired,
+    AccountsExhausted,
+    TransportBlocked,
+    Invalidated,
+    Blank,
+    Personalised,
+    ListedBadCard,
+    AccountOutOfRange,
+    DateBackwards,
+    BadCardListFull,
+    NotListed,
+    KeysTooOld,
+    PassbookNotFed,
+    /// 6F00: never sent by a correct applet (uncaught exception).
+    NoPreciseDiagnosis,
+    /// 6A82 at SELECT: no applet with that AID on the card (ISO 7816-4; not the applet's).
+    AppletNotFound,
+    /// 6999 at SELECT: the applet refused to be selected (ISO 7816-4; not the applet's).
+    SelectFailed,
+    Other(u16),
+}
+
+/// ISO 7816-4 words a host meets before any purse applet answers (the card manager's answer
+/// to SELECT); Constants.java has no SW_ for them, so they stay out of [`SW_TABLE`] and of the
+/// agreement check.
+const ISO_TABLE: &[(Sw, u16, &str)] = &[
+    (Sw::AppletNotFound, 0x6A82, "APPLET_NOT_FOUND"),
+    (Sw::SelectFailed, 0x6999, "SELECT_FAILED"),
+];
+
+const SW_TABLE: &[(Sw, u16, &str)] = &[
+    (Sw::Ok, 0x9000, "OK"),
+    (Sw::WrongLength, 0x6700, "WRONG_LENGTH"),
+    (Sw::WrongData, 0x6A80, "WRONG_DATA"),
+    (Sw::RecordNotFound, 0x6A83, "RECORD_NOT_FOUND"),
+    (Sw::WrongP1P2, 0x6A86, "WRONG_P1P2"),
+    (Sw::InsNotSupported, 0x6D00, "INS_NOT_SUPPORTED"),
+    (Sw::ClaNotSupported, 0x6E00, "CLA_NOT_SUPPORTED"),
+    (Sw::SecurityStatus, 0x6982, "SECURITY_STATUS"),
+    (Sw::AuthBlocked, 0x6983, "AUTH_BLOCKED"),
+    (Sw::Conditions, 0x6985, "CONDITIONS"),
+    (Sw::Locked, 0x9D01, "LOCKED"),
+    (Sw::NoCommonKeys, 0x9D02, "NO_COMMON_KEYS"),
+    (Sw::BadPacket, 0x9D03, "BAD_PACKET"),
+    (Sw::PairNotAllowed, 0x9D04, "PAIR_NOT_ALLOWED"),
+    (Sw::InsufficientFunds, 0x9D05, "INSUFFICIENT_FUNDS"),
+    (Sw::Overflow, 0x9D06, "OVERFLOW"),
+    (Sw::AmountMismatch, 0x9D07, "AMOUNT_MISMATCH"),
+    (Sw::PassbookFull, 0x9D08, "PASSBOOK_FULL"),
+    (Sw::PendingOut, 0x9D09, "PENDING_OUT"),
+    (Sw::PayeeExpecting, 0x9D0A, "PAYEE_EXPECTING"),
+    (Sw::UnknownTransfer, 0x9D0B, "UNKNOWN_TRANSFER"),
+    (Sw::AlreadyCredited, 0x9D0C, "ALREADY_CREDITED"),
+    (Sw::CurrencyMismatch, 0x9D0D, "CURRENCY_MISMATCH"),
+    (Sw::BadName, 0x9D0E, "BAD_NAME"),
+    (Sw::SameCard, 0x9D0F, "SAME_CARD"),
+    (Sw::ExceptionLogFull, 0x9D10, "EXCEPTION_LOG_FULL"),
+    (Sw::Integrity, 0x9D11, "INTEGRITY"),
+    (Sw::WrongRole, 0x9D12, "WRONG_ROLE"),
+    (Sw::PinRequired, 0x9D13, "PIN_REQUIRED"),
+    (Sw::TxkeyRequired, 0x9D14, "TXKEY_REQUIRED"),
+    (Sw::ApprovalRequired, 0x9D15, "APPROVAL_REQUIRED"),
+    (Sw::CreationRequired, 0x9D16, "CREATION_REQUIRED"),
+    (Sw::AccountsExhausted, 0x9D17, "ACCOUNTS_EXHAUSTED"),
+    (Sw::TransportBlocked, 0x9D18, "TRANSPORT_BLOCKED"),
+    (Sw::Invalidated, 0x9D19, "INVALIDATED"),
+    (Sw::Blank, 0x9D1C, "BLANK"),
+    (Sw::Personalised, 0x9D1D, "PERSONALISED"),
+    (Sw::ListedBadCard, 0x9D20, "LISTED_BAD_CARD"),
+    (Sw::AccountOutOfRange, 0x9D21, "ACCOUNT_OUT_OF_RANGE"),
+    (Sw::DateBackwards, 0x9D22, "DATE_BACKWARDS"),
+    (Sw::BadCardListFull, 0x9D23, "BAD_CARD_LIST_FULL"),
+    (Sw::NotListed, 0x9D24, "NOT_LISTED"),
+    (Sw::KeysTooOld, 0x9D25, "KEYS_TOO_OLD"),
+    (Sw::PassbookNotFed, 0x9D27, "PASSBOOK_NOT_FED"),
+    (Sw::NoPreciseDiagnosis, 0x6F00, "NO_PRECISE_DIAGNOSIS"),
+];
+
+impl Sw {
+    pub fn from_u16(sw: u16) -> Sw {
+        if sw & 0xFFF0 == 0x63C0 {
+            return Sw::VerifyFailed((sw & 0x0F) as u8);
+        }
+        SW_TABLE
+            .iter()
+            .chain(ISO_TABLE)
+            .find(|(_, c, _)| *c == sw)
+            .map(|(s, _, _)| *s)
+            .unwrap_or(Sw::Other(sw))
+    }
+    pub fn code(self) -> u16 {
+        match self {
+            Sw::VerifyFailed(x) => 0x63C0 | (x as u16 & 0x0F),
+            Sw::Other(c) => c,
+            s => SW_TABLE
+                .iter()
+                .chain(ISO_TABLE)
+                .find(|(t, _, _)| *t == s)
+                .map(|(_, c, _)| *c)
+                .expect("every named Sw is in SW_TABLE or ISO_TABLE"),
+        }
+    }
+    /// The protocol.md name (`SW_` + this = the Constants.java name), e.g. `BAD_PACKET`.
+    pub fn spec_name(self) -> &'static str {
+        match self {
+            Sw::VerifyFailed(_) => "VERIFY_FAILED",
+            Sw::Other(_) => "UNKNOWN",
+            s => SW_TABLE
+                .iter()
+                .chain(ISO_TABLE)
+                .find(|(t, _, _)| *t == s)
+                .map(|(_, _, n)| *n)
+                .unwrap_or("UNKNOWN"),
+        }
+    }
+    /// Every status word of the applet's table (for the agreement test; not the ISO ones).
+    pub fn all_named() -> Vec<Sw> {
+        SW_TABLE.iter().map(|(s, _, _)| *s).collect()
+    }
+    pub fn is_ok(self) -> bool {
+        self == Sw::Ok
+    }
+}
+
+impl std::fmt::Display for Sw {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04X} {}", self.code(), self.spec_name())
+    }
+}
