@@ -591,15 +591,15 @@ fn cli_json_and_text(kind: Kind) {
     );
     assert_eq!(v["count"], 2);
     assert_eq!(v["entries"][0]["type"], "DEBIT");
-    assert_eq!(v["entries"][0]["amount"], 100);
-    assert_eq!(v["entries"][0]["new_balance"], 900);
+    assert_eq!(v["entries"][0]["amount_minor"], 100);
+    assert_eq!(v["entries"][0]["new_balance_minor"], 900);
     assert_eq!(v["entries"][0]["date"], "2026-01-05");
     let v = json(p, &["ledger", "reconcile", "--json"]);
     assert_eq!(v["unmatched"].as_array().unwrap().len(), 1);
     assert_eq!(v["unmatched"][0]["entry"]["counterparty"], d.to_string());
     assert_eq!(v["unmatched"][0]["counterparty_collected"], false);
     let v = json(p, &["ledger", "rebuild", &acc, "--json"]);
-    assert_eq!(v["balance"], 850);
+    assert_eq!(v["balance_minor"], 850);
     let v = json(p, &["ledger", "flags", "--json"]);
     assert_eq!(v["count"], 0);
     let v = json(p, &["ledger", "syncs", &acc, "--json"]);
@@ -702,7 +702,7 @@ fn read_only_open_check_and_card_status(kind: Kind) {
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["amount_decimal"] == "10.00"),
+            .any(|e| e["amount"] == "10.00"),
         "{v}"
     );
     assert_eq!(v["currency"]["currency"], "EUR", "{v}");

@@ -30,7 +30,7 @@ pub fn run(cli: &Cli, a: &MintArgs) -> anyhow::Result<i32> {
     let st = card.get_status()?;
     let dec = st.currency.decimals;
     let amount = types::parse_amount(&a.amount, dec).context("amount")?;
-    let creation = super::pin::current(SecretRef::Creation)?;
+    let creation = super::common::current(SecretRef::Creation)?;
     let (before, after) = mint(&mut card, &creation, amount, date)?;
     let cur = before.currency.code();
     if cli.json {
@@ -38,6 +38,7 @@ pub fn run(cli: &Cli, a: &MintArgs) -> anyhow::Result<i32> {
             "reader": reader,
             "account": before.account,
             "minted": types::format_amount(amount, dec),
+            "minted_minor": amount,
             "balance": types::format_amount(after, dec),
             "balance_minor": after,
             "currency": cur,

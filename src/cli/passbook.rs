@@ -23,7 +23,7 @@ pub fn run(cli: &Cli, _a: &PassbookArgs) -> anyhow::Result<i32> {
             st.life.name()
         );
     }
-    let pin = super::pin::current(SecretRef::Pin)?;
+    let pin = super::common::current(SecretRef::Pin)?;
     card.verify(SecretRef::Pin, &pin)?;
     let entries = card.read_passbook_all(st.passbook_count)?;
     let dec = st.currency.decimals;

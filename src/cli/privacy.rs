@@ -27,7 +27,7 @@ pub fn run(cli: &Cli, a: &PrivacyArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
     let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
     let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
-    let pin = super::pin::current(SecretRef::Pin)?;
+    let pin = super::common::current(SecretRef::Pin)?;
     let on = matches!(a.mode, Mode::On);
     let ch = set_privacy(&mut card, &pin, on)?;
     if cli.json {

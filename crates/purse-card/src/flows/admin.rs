@@ -109,11 +109,20 @@ pub struct AdminOutcome {
     pub bank_account: Account,
 }
 
-/// Why an admin op failed, with the card's refusal kept (exit code 4) and a precise reason.
+/// Why an admin op failed, with the card's refusal kept and a precise reason.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
+    /// Reading a card's status or files failed (before or outside an op's exchange).
     #[error(transparent)]
     Card(#[from] CardError),
+    /// A card failed at `step` of an op (`side`: "admin" or "bank"). The card's message only
+    /// (not a `#[source]`: anyhow's `{:#}` would print it twice).
+    #[error("{err}")]
+    At {
+        step: AdminStep,
+        side: &'static str,
+        err: CardError,
+    },
     /// 9D24 explained from the list: listed too recently, `epochs` ago of the needed 7.
     #[error("{account} was listed {epochs} epoch(s) ago: it can be removed after {} more epoch(s), once its keys have expired [9D24]", consts::BAD_CARD_EXPIRY as u8 - epochs)]
     NotExpired { account: Account, epochs: u8 },
@@ -125,17 +134,52 @@ pub enum AdminError {
     Invalid(String),
 }
 
-impl AdminError {
-    pub fn exit_code(&self) -> i32 {
+/// The exchange of one admin op (protocol.md 12.8): VERIFY PIN, 82 on the admin card, 82 on the
+/// bank card, 84, 86, 88.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AdminStep {
+    Verify,
+    AdminInit,
+    BankInit,
+    AdminOp,
+    BankApply,
+    AdminAck,
+}
+
+impl crate::error::Failure for AdminError {
+    fn step(&self) -> Option<String> {
         match self {
-            AdminError::Card(e) => e.exit_code(),
-            AdminError::NotExpired { .. } | AdminError::NotListed { .. } => 4,
-            AdminError::Invalid(_) => 1,
+            AdminError::At { step, .. } => Some(format!("{step:?}")),
+            _ => None,
         }
     }
+    fn side(&self) -> Option<String> {
+        match self {
+            AdminError::At { side, .. } => Some((*side).into()),
+            _ => None,
+        }
+    }
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            AdminError::Card(e) | AdminError::At { err: e, .. } => e.kind(),
+            AdminError::NotExpired { .. } | AdminError::NotListed { .. } => {
+                crate::error::Kind::Refused
+            }
+            AdminError::Invalid(_) => crate::error::Kind::Precheck,
+        }
+    }
+    fn sw(&self) -> Option<u16> {
+        match self {
+            AdminError::Card(e) | AdminError::At { err: e, .. } => e.sw_code(),
+            other => other.sw().map(|s| s.code()),
+        }
+    }
+}
+
+impl AdminError {
     pub fn sw(&self) -> Option<Sw> {
         match self {
-            AdminError::Card(e) => e.sw(),
+            AdminError::Card(e) | AdminError::At { err: e, .. } => e.sw(),
             AdminError::NotExpired { .. } | AdminError::NotListed { .. } => Some(Sw::NotListed),
             AdminError::Invalid(_) => None,
         }
@@ -153,28 +197,36 @@ pub fn precheck<A: CardIo, B: CardIo>(
 ) -> Result<(Status, Status), AdminError> {
     let a = admin.get_status()?;
     let b = bank.get_status()?;
-    if a.life != Life::Active || a.role != Role::Admin {
-        return Err(AdminError::Invalid(format!(
-            "the card in {} is not an admin card (it is a {} {} card)",
-            admin.reader,
-            a.life.name(),
-            a.role.name()
-        )));
-    }
-    if b.life != Life::Active || !is_bank(b.role) {
-        return Err(AdminError::Invalid(format!(
-            "the card in {} is not a bank card (center, region or branch): it is a {} {} card",
-            bank.reader,
-            b.life.name(),
-            b.role.name()
-        )));
-    }
-    if a.app_id != b.app_id {
-        return Err(AdminError::Invalid(
-            "the admin card and the bank card belong to different systems".into(),
-        ));
+    let p = problems(&a, &admin.reader, &b, &bank.reader);
+    if !p.is_empty() {
+        return Err(AdminError::Invalid(p.join("; ")));
     }
     Ok((a, b))
+}
+
+/// What the host can tell from both cards' status before any secret is sent (the cards
+/// re-check): the admin card is an active admin card, the bank card an active bank card, both
+/// of one system. Empty = go on.
+pub fn problems(a: &Status, admin_reader: &str, b: &Status, bank_reader: &str) -> Vec<String> {
+    let mut p = Vec::new();
+    if a.life != Life::Active || a.role != Role::Admin {
+        p.push(format!(
+            "the card in {admin_reader} is not an admin card (it is a {} {} card)",
+            a.life.name(),
+            a.role.name()
+        ));
+    }
+    if b.life != Life::Active || !is_bank(b.role) {
+        p.push(format!(
+            "the card in {bank_reader} is not a bank card (center, region or branch): it is a {} {} card",
+            b.life.name(),
+            b.role.name()
+        ));
+    }
+    if p.is_empty() && a.app_id != b.app_id {
+        p.push("the admin card and the bank card belong to different systems".into());
+    }
+    p
 }
 
 /// Run one op: VERIFY PIN on the admin card, then 82/82/84/86/88. Both cards stay connected.
@@ -186,24 +238,40 @@ pub fn run_op<A: CardIo, B: CardIo>(
     date: u16,
 ) -> Result<AdminOutcome, AdminError> {
     op.check().map_err(AdminError::Invalid)?;
-    admin.verify(SecretRef::Pin, pin)?;
-    let hello = admin.admin_init_admin(&op.request(date))?;
-    let a1 = bank.admin_init_bank(hello)?;
-    let a2a3 = admin.admin_op(&a1)?;
+    let at = |step, side| move |err| AdminError::At { step, side, err };
+    admin
+        .verify(SecretRef::Pin, pin)
+        .map_err(at(AdminStep::Verify, "admin"))?;
+    let hello = admin
+        .admin_init_admin(&op.request(date))
+        .map_err(at(AdminStep::AdminInit, "admin"))?;
+    let a1 = bank
+        .admin_init_bank(hello)
+        .map_err(at(AdminStep::BankInit, "bank"))?;
+    let a2a3 = admin
+        .admin_op(&a1)
+        .map_err(at(AdminStep::AdminOp, "admin"))?;
     let a4 = match bank.admin_apply(&a2a3) {
         Ok(a4) => a4,
         Err(e) => {
+            let failed = |err| AdminError::At {
+                step: AdminStep::BankApply,
+                side: "bank",
+                err,
+            };
             if let (AdminOp::BadCardRemove { account }, Some(Sw::NotListed)) = (op, e.sw()) {
-                return Err(explain_not_removable(bank, account).unwrap_or(AdminError::Card(e)));
+                return Err(explain_not_removable(bank, account).unwrap_or_else(|| failed(e)));
             }
-            return Err(e.into());
+            return Err(failed(e));
         }
     };
     let AdminAck {
         changed,
         count,
         bank_account,
-    } = admin.admin_ack(&a4)?;
+    } = admin
+        .admin_ack(&a4)
+        .map_err(at(AdminStep::AdminAck, "admin"))?;
     Ok(AdminOutcome {
         op: *op,
         changed,
@@ -484,4 +552,34 @@ pub fn read_bank_files<B: CardIo>(bank: &mut PurseCard<B>) -> Result<BankFiles, 
         entries,
         pages_read: pages as u8,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(life: Life, role: Role, app: u8) -> Status {
+        let mut s = Status::parse(&[0u8; consts::STATUS_LEN as usize]).expect("zeros parse");
+        s.life = life;
+        s.role = role;
+        s.app_id = [app; 8];
+        s
+    }
+
+    #[test]
+    fn problems_name_the_wrong_card() {
+        let admin = status(Life::Active, Role::Admin, 1);
+        let branch = status(Life::Active, Role::Branch, 1);
+        assert!(problems(&admin, "A", &branch, "B").is_empty());
+        let p = problems(&branch, "A", &admin, "B");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].contains("in A is not an admin card"), "{p:?}");
+        assert!(p[1].contains("in B is not a bank card"), "{p:?}");
+        let other = status(Life::Active, Role::Region, 2);
+        let p = problems(&admin, "A", &other, "B");
+        assert_eq!(
+            p,
+            ["the admin card and the bank card belong to different systems"]
+        );
+    }
 }
