@@ -121,9 +121,26 @@ fn library<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dyn purse
     None
 }
 
+/// The error chain as one line, `outer: inner: ...`, leaving out a cause whose text the message
+/// already carries (an error that prints its source itself would otherwise say it twice).
+fn chain_text(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let t = cause.to_string();
+        if t.is_empty() || out.contains(&t) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&t);
+    }
+    out
+}
+
 /// Classify `e`: the first error in its chain that says what it is decides.
 pub fn classify(e: &anyhow::Error) -> Report {
-    let message = format!("{e:#}");
+    let message = chain_text(e);
     let mut r = Report {
         kind: "other",
         message,
@@ -317,4 +334,30 @@ pub(crate) fn money_dec(v: &mut Value, keys: &[&str], decimals: u8) {
         );
         format!("{sign}{a}")
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Outer(anyhow::Error);
+    impl std::fmt::Display for Outer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "op 2 of 2 refused: {}", self.0)
+        }
+    }
+    impl std::error::Error for Outer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            Some(self.0.as_ref())
+        }
+    }
+
+    #[test]
+    fn a_cause_the_message_already_says_is_not_repeated() {
+        let e = anyhow::Error::new(Outer(anyhow::anyhow!("the list is full [9D23]")));
+        assert_eq!(chain_text(&e), "op 2 of 2 refused: the list is full [9D23]");
+        let e = anyhow::anyhow!("the list is full").context("bank card");
+        assert_eq!(chain_text(&e), "bank card: the list is full");
+    }
 }
