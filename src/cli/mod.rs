@@ -11,6 +11,7 @@ use purse::desk::Desk;
 
 mod admin;
 mod apdu;
+mod batch;
 mod bench;
 mod center;
 mod common;
@@ -44,7 +45,7 @@ pub const EXIT_REFUSED: i32 = 4;
 const ENV_READERS: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
 const ENV_APDU: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
 const ENV_GENESIS: &str = "Environment:\n  PURSE_TRANSPORT_KEY  the blank card's transport key, hex (like --transport-key)\n  PURSE_PIN  the new center's PIN (typed twice without echo if unset)\n  PURSE_TXKEY  the new center's transaction key (empty: none)\n  PURSE_CREATION_SECRET, PURSE_APPROVAL_SECRET  the new center's secrets\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
-const ENV_ISSUE: &str = "Environment:\n  PURSE_TRANSPORT_KEY  the blank card's transport key, hex (like --transport-key)\n  PURSE_PIN  the issuing card's PIN\n  PURSE_APPROVAL_SECRET  the center's approval secret (issuing from the center)\n  PURSE_NEW_PIN, PURSE_NEW_TXKEY  the new card's PIN and transaction key (empty: none)\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_ISSUE: &str = "Environment:\n  PURSE_TRANSPORT_KEY  the blank card's transport key, hex (like --transport-key)\n  PURSE_PIN  the issuing card's PIN\n  PURSE_APPROVAL_SECRET  the center's approval secret (issuing from the center)\n  PURSE_NEW_PIN, PURSE_NEW_TXKEY  the new card's PIN and transaction key (empty: none; not with --batch, whose PINs come from the CSV or are generated into --pins)\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
 const ENV_MINT: &str = "Environment:\n  PURSE_CREATION_SECRET  the center's creation secret\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
 const ENV_STATUS: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
 const ENV_PASSBOOK: &str = "Environment:\n  PURSE_PIN  the card's PIN\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
@@ -109,7 +110,8 @@ pub enum Cmd {
     /// Make a blank card the bank center (transport key; sets PIN and center secrets)
     #[command(after_help = ENV_GENESIS)]
     Genesis(genesis::GenesisArgs),
-    /// Issue a blank card (region, branch, user, admin) from the center or an admin card
+    /// Issue a blank card (region, branch, user, admin) from the center or an admin card;
+    /// --batch FILE.csv: one card per row as blank cards are inserted one after another
     #[command(after_help = ENV_ISSUE)]
     Issue(issue::IssueArgs),
     /// Create money on the center card (creation secret)

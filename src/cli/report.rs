@@ -160,6 +160,14 @@ pub fn classify(e: &anyhow::Error) -> Report {
     r
 }
 
+static JSON_LINES: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The command writes a stream of JSON lines (batch issuance): its failure document, too, is
+/// one line, so every line of its stdout parses on its own.
+pub(crate) fn json_lines() {
+    JSON_LINES.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// Report the failure `e` (JSON document on stdout with `json`, message on stderr always) and
 /// return its exit code. The one place errors become output and exit codes.
 pub fn fail(json: bool, e: &anyhow::Error) -> i32 {
@@ -174,7 +182,18 @@ pub fn fail(json: bool, e: &anyhow::Error) -> i32 {
                 doc.insert(k.clone(), v.clone());
             }
         }
-        if let Ok(s) = serde_json::to_string_pretty(&Value::Object(doc)) {
+        let lines = JSON_LINES.load(std::sync::atomic::Ordering::Relaxed);
+        if lines {
+            // one more event of the stream
+            doc.insert("event".into(), json!("failed"));
+        }
+        let doc = Value::Object(doc);
+        let text = if lines {
+            serde_json::to_string(&doc)
+        } else {
+            serde_json::to_string_pretty(&doc)
+        };
+        if let Ok(s) = text {
             println!("{s}");
         }
     }
