@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
-"""purse protocol test vectors (docs/protocol.md section 9).
+"""purse protocol test vectors: the reference that writes and checks tests/vectors/protocol.json.
 
 Independent reference implementation of the packet crypto of docs/protocol.md:
 CMAC (NIST SP 800-38B) computed over raw ECB (as the applet does), the SP 800-108
 counter-mode KDF, packet seal/open (encrypt-then-MAC), Luhn, balance integrity MAC.
 Needs only the `cryptography` package (Debian: python3-cryptography).
 
-    python3 scripts/protocol_vectors.py            # prints the vectors as markdown
-    python3 scripts/protocol_vectors.py --check    # self-checks against NIST CMAC examples
+The vectors are one data file, tests/vectors/protocol.json, read by the Rust tests
+(tests/proto_vectors.rs) and the applet's JUnit CryptoSuiteTest; the tables of
+docs/protocol.md section 9 are rendered from the same data.
 
-The Rust side (crates aes, des, cmac) must reproduce every hex string printed here.
+    python3 scripts/protocol_vectors.py            # check: NIST examples, the data file and the doc agree with this code
+    python3 scripts/protocol_vectors.py --write    # regenerate the data file and the doc's section 9 tables
+    python3 scripts/protocol_vectors.py --json     # print the vectors (JSON) / --markdown: the doc tables
 """
+import json
+import os
 import sys
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -169,90 +174,206 @@ PAYER_ACCT_15 = "100000000000001"
 PAYEE_ACCT_15 = "100000000000002"
 
 
-def main():
-    # self checks against NIST SP 800-38B / cryptography's own CMAC
-    k = bytes.fromhex("2B7E151628AED2A6ABF7158809CF4F3C")
-    assert H(cmac(SUITE_AES128, k, b"")) == "BB1D6929E95937287FA37D129B756746"
-    m = bytes.fromhex("6BC1BEE22E409F96E93D7E117393172A")
-    assert H(cmac(SUITE_AES128, k, m)) == "070A16B46B4D4144F79BDD9DD04A287C"
-    k3 = bytes.fromhex("8AA83BF8CBDA10620BC1BF19FBB6CD58BC313D4A371CA8B5")
-    assert H(cmac(SUITE_TDES3, k3, b"")) == "B7A688E122FFAF95"
+# NIST SP 800-38B examples (D.1 AES-128 examples 1-4; D.4 3-key TDEA, empty message): external
+# references, never regenerated; every implementation checks its CMAC against them first.
+NIST_K_AES = "2B7E151628AED2A6ABF7158809CF4F3C"
+NIST_M = ("6BC1BEE22E409F96E93D7E117393172AAE2D8A571E03AC9C9EB76FAC45AF8E51"
+          "30C81C46A35CE411E5FBC1191A0A52EFF69F2445DF4F9B17AD2B417BE66C3710")
+NIST_CMAC = [
+    {"suite": "01", "key": NIST_K_AES, "msg": "", "cmac": "BB1D6929E95937287FA37D129B756746"},
+    {"suite": "01", "key": NIST_K_AES, "msg": NIST_M[:32], "cmac": "070A16B46B4D4144F79BDD9DD04A287C"},
+    {"suite": "01", "key": NIST_K_AES, "msg": NIST_M[:80], "cmac": "DFA66747DE9AE63030CA32611497C827"},
+    {"suite": "01", "key": NIST_K_AES, "msg": NIST_M, "cmac": "51F0BEBF7E3B9D92FC49741779363CFE"},
+    {"suite": "02", "key": "8AA83BF8CBDA10620BC1BF19FBB6CD58BC313D4A371CA8B5", "msg": "",
+     "cmac": "B7A688E122FFAF95"},
+]
+
+# protocol.md 2.4: packet length for a body length, per block size (16 = AES, 8 = TDES)
+PACKET_BODIES = [36, 44, 31, 95, 20, 145, 177]
+
+SUITE_NAMES = {SUITE_AES128: "AES-128 (suite 01)", SUITE_TDES3: "3-key TDES (suite 02)"}
+SUITE_SECTIONS = {SUITE_AES128: "9.3", SUITE_TDES3: "9.4"}
+
+
+def packet_len(body, b):
+    return 8 + len(pad_m2(bytes(body), b)) + 8
+
+
+def self_check():
+    """Our CMAC against NIST and against the `cryptography` library's CMAC."""
+    for v in NIST_CMAC:
+        got = H(cmac(int(v["suite"], 16), bytes.fromhex(v["key"]), bytes.fromhex(v["msg"])))
+        assert got == v["cmac"], ("NIST", v)
     for suite, key in ((SUITE_AES128, AK[1][0]), (SUITE_TDES3, AK[2][0])):
         for n in (0, 1, 7, 8, 15, 16, 17, 33):
             c = _cmac_lib.CMAC(_alg(suite, key))
             c.update(bytes(range(n)))
             assert c.finalize() == cmac(suite, key, bytes(range(n))), (suite, n)
-    if "--check" in sys.argv:
-        print("ok")
-        return
 
+
+def vectors():
+    """Every vector, computed from the fixed inputs above (the content of tests/vectors/protocol.json)."""
+    v = {
+        "about": "purse protocol test vectors (docs/protocol.md section 9). Written by "
+                 "`python3 scripts/protocol_vectors.py --write`; read by tests/proto_vectors.rs and "
+                 "the applet's CryptoSuiteTest. Byte strings are upper-case hex.",
+        "nist_cmac": NIST_CMAC,
+        "cmac": [],
+        "luhn": [],
+        "suites": [],
+        "packet_lengths": [{"body": n, "aes": packet_len(n, 16), "tdes": packet_len(n, 8)}
+                           for n in PACKET_BODIES],
+    }
+    for suite in (SUITE_AES128, SUITE_TDES3):
+        for msg in (b"", bytes(range(20))):
+            c = cmac(suite, AK[suite][0], msg)
+            v["cmac"].append({"suite": f"{suite:02X}", "key": H(AK[suite][0]), "msg": H(msg),
+                              "cmac": H(c), "mac8": H(c[:8])})
+    for d in (PAYER_ACCT_15, PAYEE_ACCT_15, "100000000000000", "123456789012345"):
+        v["luhn"].append({"digits15": d, "check": luhn_digit(d), "account": d + luhn_digit(d)})
+    payer_acct = bcd(PAYER_ACCT_15 + luhn_digit(PAYER_ACCT_15))
+
+    for suite in (SUITE_AES128, SUITE_TDES3):
+        ak0, ak1 = AK[suite]
+        tk = TK_DEV[suite]
+        hs_ctx = TID + bytes([KEYNUM_AK0]) + RP
+        tx_ctx = R1 + R2 + TID
+        tk_ctx = RH + RC
+        keys = {
+            "handshake": ("AK0", ak0, b"PURSE HS", hs_ctx),
+            "transfer": ("AK1", ak1, b"PURSE TX", tx_ctx),
+            "transport": ("TK", tk, b"PURSE TK", tk_ctx),
+        }
+        derived = {n: session_keys(suite, ki, label, ctx) for n, (_, ki, label, ctx) in keys.items()}
+        s = {
+            "suite": f"{suite:02X}", "name": SUITE_NAMES[suite], "section": SUITE_SECTIONS[suite],
+            "ak0": H(ak0), "ak1": H(ak1), "keynum": f"{KEYNUM_AK0:02X}",
+            "tid": H(TID), "r1": H(R1), "r2": H(R2), "rp": H(RP), "rh": H(RH), "rc": H(RC),
+            "app_id": H(APP), "dev_tk": tk.decode(),
+            "derivations": [
+                {"name": n, "ki": kn, "label": label.decode(), "context": H(ctx),
+                 "k_enc": H(derived[n][0]), "k_mac": H(derived[n][1])}
+                for n, (kn, _, label, ctx) in keys.items()
+            ],
+        }
+        km_t = derived["transport"][1]
+        s["cc"] = H(mac8(suite, km_t, b"\x01" + RH + RC))
+        s["hc"] = H(mac8(suite, km_t, b"\x02" + RH + RC))
+
+        # P1: payer -> payee under handshake keys: R1, APP, name, account, role user, EUR
+        p1_body = R1 + APP + b"ALICE   " + payer_acct + bytes([0x04, 0x00]) + bytes.fromhex("0978")
+        # P4: payer -> payee under transfer keys: R2 echo, APP, code CREDIT, amount 1234, payer acct, date
+        p4_body = R2 + APP + b"\x02" + (1234).to_bytes(4, "big") + payer_acct + (9500).to_bytes(2, "big")
+        s["packets"] = []
+        for nm, ptype, kname, body in (("P1", 0x41, "handshake", p1_body), ("P4", 0x44, "transfer", p4_body)):
+            ke, km = derived[kname]
+            pkt = seal(suite, ke, km, header(ptype, KEYNUM_AK0, TID), body)
+            assert open_packet(suite, ke, km, pkt)[1] == body
+            flipped = bytearray(pkt)
+            flipped[20] ^= 0x01
+            try:
+                open_packet(suite, ke, km, bytes(flipped))
+                raise SystemExit("flipped packet accepted")
+            except AssertionError:
+                pass
+            s["packets"].append({"name": nm, "type": f"{ptype:02X}", "keynum": f"{KEYNUM_AK0:02X}",
+                                 "keys": kname, "body": H(body), "packet": H(pkt)})
+
+        # balance integrity MAC: K_INT = AK1, the 17 record bytes then the account
+        rec = ((1234).to_bytes(4, "big") + bytes.fromhex("0978") + b"\x02" + (9500).to_bytes(2, "big")
+               + bytes(4) + (7).to_bytes(4, "big"))
+        s["balance"] = {"key": "AK1", "fields": H(rec), "account": H(payer_acct),
+                        "check": H(mac8(suite, ak1, rec + payer_acct))}
+        v["suites"].append(s)
+    return v
+
+
+def markdown(v):
+    """The tables of docs/protocol.md section 9 (after its introduction), rendered from the vectors."""
     out = []
     p = out.append
     p("### 9.1 CMAC (own ECB-based implementation; checked against NIST and `cryptography`)\n")
     p("| suite | key | message | CMAC (full) | MAC8 |")
     p("|---|---|---|---|---|")
-    for suite in (SUITE_AES128, SUITE_TDES3):
-        for msg in (b"", bytes(range(20))):
-            c = cmac(suite, AK[suite][0], msg)
-            p(f"| {suite:02X} | {H(AK[suite][0])} | {H(msg) or '(empty)'} | {H(c)} | {H(c[:8])} |")
-
+    for c in v["cmac"]:
+        p(f"| {c['suite']} | {c['key']} | {c['msg'] or '(empty)'} | {c['cmac']} | {c['mac8']} |")
     p("\n### 9.2 Luhn / account numbers\n")
     p("| 15 digits | check | account (8 bytes BCD) |")
     p("|---|---|---|")
-    for d in (PAYER_ACCT_15, PAYEE_ACCT_15, "100000000000000", "123456789012345"):
-        p(f"| {d} | {luhn_digit(d)} | {d + luhn_digit(d)} |")
-    payer_acct = bcd(PAYER_ACCT_15 + luhn_digit(PAYER_ACCT_15))
-    payee_acct = bcd(PAYEE_ACCT_15 + luhn_digit(PAYEE_ACCT_15))
-
-    for suite in (SUITE_AES128, SUITE_TDES3):
-        name = "AES-128 (suite 01)" if suite == SUITE_AES128 else "3-key TDES (suite 02)"
-        ak0, ak1 = AK[suite]
-        p(f"\n### 9.{3 if suite == 1 else 4} {name}\n")
-        p(f"AK0 (key number {KEYNUM_AK0:02X}) = `{H(ak0)}`  ")
-        p(f"AK1 (key number {KEYNUM_AK0 + 1:02X}) = `{H(ak1)}`  ")
-        p(f"TID = `{H(TID)}`, R1 = `{H(R1)}`, R2 = `{H(R2)}`, RP = `{H(RP)}`, APP_ID = `{H(APP)}`\n")
-        hs_ctx = TID + bytes([KEYNUM_AK0]) + RP
-        ke_a, km_a = session_keys(suite, ak0, b"PURSE HS", hs_ctx)
-        tx_ctx = R1 + R2 + TID
-        ke_s, km_s = session_keys(suite, ak1, b"PURSE TX", tx_ctx)
+    for l in v["luhn"]:
+        p(f"| {l['digits15']} | {l['check']} | {l['account']} |")
+    for s in v["suites"]:
+        k = int(s["keynum"], 16)
+        p(f"\n### {s['section']} {s['name']}\n")
+        p(f"AK0 (key number {k:02X}) = `{s['ak0']}`  ")
+        p(f"AK1 (key number {k + 1:02X}) = `{s['ak1']}`  ")
+        p(f"TID = `{s['tid']}`, R1 = `{s['r1']}`, R2 = `{s['r2']}`, RP = `{s['rp']}`, APP_ID = `{s['app_id']}`\n")
         p("| derivation | KI | label | context | K_ENC | K_MAC |")
         p("|---|---|---|---|---|---|")
-        p(f"| handshake | AK0 | `PURSE HS` | {H(hs_ctx)} | {H(ke_a)} | {H(km_a)} |")
-        p(f"| transfer | AK1 | `PURSE TX` | {H(tx_ctx)} | {H(ke_s)} | {H(km_s)} |")
-        tk = TK_DEV[suite]
-        tk_ctx = RH + RC
-        ke_t, km_t = session_keys(suite, tk, b"PURSE TK", tk_ctx)
-        p(f"| transport (dev TK `{tk.decode()}`) | TK | `PURSE TK` | {H(tk_ctx)} | {H(ke_t)} | {H(km_t)} |")
-        cc = mac8(suite, km_t, b"\x01" + RH + RC)
-        hc = mac8(suite, km_t, b"\x02" + RH + RC)
-        p(f"\nTransport cryptograms: CC = `{H(cc)}`, HC = `{H(hc)}`\n")
+        for d in s["derivations"]:
+            name = d["name"] if d["name"] != "transport" else f"transport (dev TK `{s['dev_tk']}`)"
+            p(f"| {name} | {d['ki']} | `{d['label']}` | {d['context']} | {d['k_enc']} | {d['k_mac']} |")
+        p(f"\nTransport cryptograms: CC = `{s['cc']}`, HC = `{s['hc']}`\n")
+        for pk in s["packets"]:
+            p(f"{pk['name']} plaintext body ({len(pk['body']) // 2} bytes): `{pk['body']}`  ")
+            p(f"{pk['name']} packet ({len(pk['packet']) // 2} bytes): `{pk['packet']}`\n")
+        b = s["balance"]
+        p(f"Balance integrity: K_INT = AK1 above, record fields `{b['fields']}`, account `{b['account']}` "
+          f"-> CHECK = `{b['check']}`")
+    return "\n".join(out) + "\n"
 
-        # P1: payer -> payee under handshake keys
-        p1_body = (R1 + APP + b"ALICE   " + payer_acct + bytes([0x04, 0x00]) + bytes.fromhex("0978"))
-        p1 = seal(suite, ke_a, km_a, header(0x41, KEYNUM_AK0, TID), p1_body)
-        # P4: payer -> payee under transfer keys: R2 echo, APP, code CREDIT, amount 1234, payer acct, date
-        p4_body = R2 + APP + b"\x02" + (1234).to_bytes(4, "big") + payer_acct + (9500).to_bytes(2, "big")
-        p4 = seal(suite, ke_s, km_s, header(0x44, KEYNUM_AK0, TID), p4_body)
-        for nm, body, pkt, ke, km in (("P1", p1_body, p1, ke_a, km_a), ("P4", p4_body, p4, ke_s, km_s)):
-            assert open_packet(suite, ke, km, pkt)[1] == body
-            p(f"{nm} plaintext body ({len(body)} bytes): `{H(body)}`  ")
-            p(f"{nm} packet ({len(pkt)} bytes): `{H(pkt)}`\n")
-        flipped = bytearray(p4)
-        flipped[20] ^= 0x01
-        try:
-            open_packet(suite, ke_s, km_s, bytes(flipped))
-            raise SystemExit("flipped packet accepted")
-        except AssertionError:
-            pass
 
-        # balance integrity MAC
-        kint = AK[suite][1]
-        rec = ((1234).to_bytes(4, "big") + bytes.fromhex("0978") + b"\x02" + (9500).to_bytes(2, "big")
-               + bytes(4) + (7).to_bytes(4, "big"))
-        bi = mac8(suite, kint, rec + payer_acct)
-        p(f"Balance integrity: K_INT = AK1 above, record fields `{H(rec)}`, account `{H(payer_acct)}` "
-          f"-> CHECK = `{H(bi)}`")
-    print("\n".join(out))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(ROOT, "tests", "vectors", "protocol.json")
+DOC = os.path.join(ROOT, "docs", "protocol.md")
+# section 9's tables run from the first "### 9.1" up to the next "## " heading
+DOC_START = "### 9.1 "
+DOC_END = "\n## 10. "
+
+
+def as_json(v):
+    return json.dumps(v, indent=2) + "\n"
+
+
+def doc_with(doc, tables):
+    i = doc.index(DOC_START)
+    j = doc.index(DOC_END, i)
+    return doc[:i] + tables + doc[j:]
+
+
+def main():
+    self_check()
+    v = vectors()
+    with open(DOC, encoding="utf-8") as f:
+        doc = f.read()
+    want_doc = doc_with(doc, markdown(v))
+    if "--write" in sys.argv:
+        os.makedirs(os.path.dirname(DATA), exist_ok=True)
+        with open(DATA, "w", encoding="utf-8") as f:
+            f.write(as_json(v))
+        with open(DOC, "w", encoding="utf-8") as f:
+            f.write(want_doc)
+        print(f"wrote {os.path.relpath(DATA, ROOT)} and docs/protocol.md section 9")
+        return
+    if "--json" in sys.argv:
+        sys.stdout.write(as_json(v))
+        return
+    if "--markdown" in sys.argv:
+        sys.stdout.write(markdown(v))
+        return
+    bad = []
+    try:
+        with open(DATA, encoding="utf-8") as f:
+            if json.load(f) != v:
+                bad.append(os.path.relpath(DATA, ROOT))
+    except FileNotFoundError:
+        bad.append(os.path.relpath(DATA, ROOT) + " (missing)")
+    if doc != want_doc:
+        bad.append("docs/protocol.md section 9")
+    if bad:
+        raise SystemExit("protocol_vectors: differs from this reference: " + ", ".join(bad)
+                         + " (run with --write to regenerate, then review the diff)")
+    print("ok: NIST CMAC examples, tests/vectors/protocol.json and docs/protocol.md section 9 agree")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,9 @@
 //! a desk card running the purse applet counts its operations per APDU (`purse desk info`,
 //! the IMAGE.ops log), and `purse bench run` prices exactly what it counted. Not a timed test:
 //! it checks the counts and that the estimate is the sum of its terms and of its APDUs.
-mod common;
+use purse_testkit as kit;
 
-use common::TestDesk;
+use kit::TestDesk;
 use purse::flows::cost::{apdu_terms, ApduOps, Profiles};
 use serde_json::Value;
 

@@ -4,15 +4,12 @@
 //! of a sync or an admin session, and a sync or admin step in the middle of a transfer: refused
 //! cleanly or ending the other session, nothing persisted by the interrupted flow, value
 //! conserved, and both flows then finish (directly or through `purse resume`).
-mod common;
-mod money;
-mod syncing;
+use purse_testkit as kit;
 
-use money::*;
+use kit::*;
 use purse::card::bank::AdminHello;
 use purse::flows::admin::{self, AdminOp};
 use purse::proto::consts::{Role, SecretRef, SlotState, Suite};
-use syncing::*;
 
 #[test]
 fn cross_session() {
@@ -40,10 +37,6 @@ fn day(b: &Bank) -> u16 {
     b.status("branch").key_date
 }
 
-fn sw(e: &purse::card::CardError) -> u16 {
-    sw_card(e).unwrap_or_else(|| panic!("not a status word: {e}"))
-}
-
 fn transfer_step_mid_sync(b: &mut Bank) {
     b.pay_ok("branch", "alice", 100);
     b.ensure(&["branch", "alice"]);
@@ -61,7 +54,7 @@ fn transfer_step_mid_sync(b: &mut Bank) {
     let e = cd
         .xfer_payee_init(100, DATE)
         .expect_err("40 on a card in a sync");
-    assert_eq!(sw(&e), 0x9D0A, "{e}");
+    assert_eq!(sw(&e), Some(0x9D0A), "{e}");
     cd.verify(SecretRef::Pin, PIN).expect("PIN");
     let e = cd
         .xfer_payer_init(
@@ -74,14 +67,14 @@ fn transfer_step_mid_sync(b: &mut Bank) {
             },
         )
         .expect_err("42 on a card in a sync");
-    assert_eq!(sw(&e), 0x9D0A, "{e}");
+    assert_eq!(sw(&e), Some(0x9D0A), "{e}");
     // a transfer INIT on the bank card ends its sync session: P5 is then refused, no debit
     bk.xfer_payee_init(100, DATE)
         .expect("40 on the bank starts a payee session");
     let e = bk
         .sync_bank_p5(&s2p5.joined())
         .expect_err("76 after the bank's session ended");
-    assert_eq!(sw(&e), 0x6985, "{e}");
+    assert_eq!(sw(&e), Some(0x6985), "{e}");
     drop((bk, cd));
     assert_eq!(
         b.status("branch").balance,
@@ -116,13 +109,13 @@ fn sync_step_mid_transfer(b: &mut Bank) {
     let e = pb
         .sync_card_init(DATE, false)
         .expect_err("70 on an expecting payee");
-    assert_eq!(sw(&e), 0x9D0A, "{e}");
+    assert_eq!(sw(&e), Some(0x9D0A), "{e}");
     // a sync INIT on the payer ends its transfer session: step 4 is refused, no debit
     let _ = pa.sync_card_init(DATE, false);
     let e = pa
         .xfer_payer_p2p3(&p2p3)
         .expect_err("46 after the payer's session ended");
-    assert_eq!(sw(&e), 0x6985, "{e}");
+    assert_eq!(sw(&e), Some(0x6985), "{e}");
     drop((pa, pb));
     assert_eq!((b.balance("alice"), b.balance("bob")), (a0, b0));
     b.assert_conserved("transfer interrupted by a sync step");
@@ -157,7 +150,7 @@ fn admin_step_mid_transfer(b: &mut Bank) {
     let e = bk
         .xfer_payee_p1(&p1)
         .expect_err("44 after the session ended");
-    assert_eq!(sw(&e), 0x6985, "{e}");
+    assert_eq!(sw(&e), Some(0x6985), "{e}");
     assert_eq!(
         bk.get_pending().expect("pending").r#in.state,
         SlotState::None
@@ -192,12 +185,12 @@ fn transfer_step_mid_admin(b: &mut Bank) {
     let e = bk
         .admin_apply(&a2a3)
         .expect_err("86 after the bank's session ended");
-    assert_eq!(sw(&e), 0x6985, "{e}");
+    assert_eq!(sw(&e), Some(0x6985), "{e}");
     // a transfer step on the admin card: admin cards never transfer
     let e = ad
         .xfer_payee_init(100, DATE)
         .expect_err("40 on an admin card");
-    assert_eq!(sw(&e), 0x9D04, "{e}");
+    assert_eq!(sw(&e), Some(0x9D04), "{e}");
     drop((ad, bk));
     let files1 = admin::read_bank_files(&mut b.open("branch")).expect("bank files");
     assert_eq!(
@@ -274,7 +267,7 @@ fn wrong_feeds_never_clear(b: &mut Bank) {
         });
         let mut cd = b.open("alice");
         let mut lg = ledger(b);
-        let r = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(day(b)));
+        let r = sync_cards(&mut bk, &mut cd, Some(&mut lg), &sync_options(day(b)));
         drop((bk, cd));
         let cleared = r.as_ref().map(|r| r.cleared).unwrap_or(false);
         assert!(!cleared, "{what} entries fed: passbook cleared");

@@ -1,15 +1,15 @@
 //! `purse demo` runs to completion on a fresh desk (issue 4 item 7), and `--keep` leaves the
 //! desk with its ledger.
-mod common;
+use purse_testkit as kit;
 
 use std::process::Command;
 
 #[test]
 fn demo_runs_to_completion() {
-    common::require_jar();
+    kit::require_jar();
     // beside another running desk, on ports we choose (`--port`)
-    let _other = common::TestDesk::start(2);
-    let port = common::free_ports(2);
+    let _other = kit::TestDesk::start(2);
+    let port = kit::free_ports(2);
     let dir = tempfile::Builder::new()
         .prefix("purse-demo-test-")
         .tempdir()

@@ -1,8 +1,8 @@
 //! The virtual desk end to end, through a real pcscd: start, new, insert, readers, APDUs, pull,
 //! persistence, T=0, exit codes, foreign PC/SC clients.
-mod common;
+use purse_testkit as kit;
 
-use common::*;
+use kit::*;
 
 #[test]
 fn lifecycle_insert_select_pull_and_persistence() {

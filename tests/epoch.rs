@@ -1,14 +1,11 @@
 //! Key epochs (protocol.md 12.3, F6): `purse center advance` needs the approval secret, dates
 //! only move forward, the key number increments and the rate is set; and the CLI end to end:
 //! `purse center advance` then `purse sync --json` with a ledger file, `purse ledger`.
-mod common;
-mod money;
-mod syncing;
+use purse_testkit as kit;
 
-use money::*;
+use kit::*;
 use purse::flows::epoch::{advance as advance_flow, AdvanceError};
 use purse::proto::consts::SecretRef;
-use syncing::*;
 
 #[test]
 fn epochs() {
@@ -31,15 +28,14 @@ fn advance_needs_approval(b: &mut Bank) {
     let e = c
         .center_advance(st.key_date + 1, None)
         .expect_err("advanced without approval");
-    assert_eq!(sw_of_card(&e), Some(0x9D15), "{e}");
+    assert_eq!(sw(&e), Some(0x9D15), "{e}");
     // wrong approval: a try is used, nothing changes
     let e =
         advance_flow(&mut c, b"wrong-secret", st.key_date + 1, None).expect_err("wrong approval");
     match e {
-        AdvanceError::Card(ce) => assert!(
-            matches!(sw_of_card(&ce), Some(x) if x & 0xFFF0 == 0x63C0),
-            "{ce}"
-        ),
+        AdvanceError::Card(ce) => {
+            assert!(matches!(sw(&ce), Some(x) if x & 0xFFF0 == 0x63C0), "{ce}")
+        }
         other => panic!("{other}"),
     }
     c.verify(SecretRef::Approval, APPROVAL).unwrap(); // resets the try counter
@@ -52,7 +48,7 @@ fn advance_needs_approval(b: &mut Bank) {
     let e = c
         .center_advance(st.key_date + 2, None)
         .expect_err("approval not reset");
-    assert_eq!(sw_of_card(&e), Some(0x9D15), "{e}");
+    assert_eq!(sw(&e), Some(0x9D15), "{e}");
 }
 
 fn date_only_forward(b: &mut Bank) {
@@ -66,7 +62,7 @@ fn date_only_forward(b: &mut Bank) {
     for d in [st.key_date, st.key_date - 1] {
         c.verify(SecretRef::Approval, APPROVAL).unwrap();
         let e = c.center_advance(d, None).expect_err("date backwards");
-        assert_eq!(sw_of_card(&e), Some(0x9D22), "{e}");
+        assert_eq!(sw(&e), Some(0x9D22), "{e}");
         assert!(e.to_string().contains("forward"), "{e}");
     }
     drop(c);

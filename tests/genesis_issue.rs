@@ -1,9 +1,9 @@
 //! Genesis, minting, issuance, status, passbook and PIN through the `purse` CLI, pcscd and
 //! virtual cards running the real applet (org.purse.applet.Purse, AID F07075727365 01).
 //! Secrets come from the documented environment variables (README "Secrets").
-mod common;
+use purse_testkit as kit;
 
-use common::{Run, TestDesk};
+use kit::{Run, TestDesk};
 use purse::proto::types::Account;
 use serde_json::Value;
 

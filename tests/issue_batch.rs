@@ -6,14 +6,14 @@
 //! works, a rerun issues nothing twice, bad rows fail before any card is touched, more rows come
 //! on stdin with PINs from the CSV, --timeout and Ctrl-C end the batch with a summary, and a
 //! batch from an admin card names the account range a bank card must be given.
-mod common;
+use purse_testkit as kit;
 
 use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use common::{Run, TestDesk};
+use kit::{Run, TestDesk};
 use serde_json::Value;
 
 const SECRETS: &[&str] = &[

@@ -4,14 +4,14 @@
 //! (docs/cli.md "Exit codes and JSON"); on a desk: a card's refusal (exit 4 with the status
 //! word), a card without the purse applet, and the success shapes (schema_version, amounts as a
 //! decimal string plus minor units, null for "no limit").
-mod common;
+use purse_testkit as kit;
 
 use std::collections::BTreeSet;
 use std::process::Command;
 
 use serde_json::Value;
 
-use common::TestDesk;
+use kit::TestDesk;
 
 /// Every command path and a failing invocation (arguments after the path): (path, args,
 /// exit code, kind). No PC/SC service is reachable, no desk, no ledger, no desk jar.

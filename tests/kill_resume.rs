@@ -7,15 +7,15 @@
 //!
 //! The kill point is the k-th APDU the CLI's `-d` trace announces (`>>`): the process dies with
 //! that command just handed to pcscd, so the card has processed k − 1 or k of its commands.
-mod common;
-mod money;
-mod syncing;
+//! The sync's kill points run on both ledger engines (SQLite, then PostgreSQL: tests/pgtest).
+use purse_testkit as kit;
+mod pgtest;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 
-use money::*;
+use kit::*;
 use purse::flows::privacy;
 use purse::proto::consts::{Role, SlotState};
 
@@ -38,12 +38,16 @@ fn kill_resume() {
                 kill_private_payer_every_apdu,
             ),
             ("kill_sync_every_apdu", kill_sync_every_apdu),
+            ("postgres: kill_sync_every_apdu", |b| {
+                pgtest::on_postgres(b, kit::use_ledger, kill_sync_every_apdu)
+            }),
         ],
     );
 }
 
+/// The desk's SQLite file, or the PostgreSQL database a case moved the ledger to.
 fn ledger_path(b: &Bank) -> String {
-    b.desk.path().join("ledger.sqlite").display().to_string()
+    kit::ledger_location(b)
 }
 
 /// `purse` with the secrets and the ledger of this desk in the environment.
@@ -88,11 +92,11 @@ fn run_killed(b: &Bank, args: &[&str], k: usize) -> bool {
 }
 
 /// A CLI run that retries while pcscd still holds the killed process's connection.
-fn cli_retry(b: &Bank, args: &[&str]) -> common::Run {
+fn cli_retry(b: &Bank, args: &[&str]) -> kit::Run {
     let mut last = None;
     for _ in 0..40 {
         let o = cmd(b).args(args).output().expect("run purse");
-        let r = common::Run {
+        let r = kit::Run {
             code: o.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -197,7 +201,7 @@ fn kill_sync_every_apdu(b: &mut Bank) {
         // the same passbook size every time (the APDU count depends on it): a cleared
         // passbook, then two entries to collect
         if b.status("bob").passbook_count > 0 {
-            syncing::sync_ok(b, "branch", "bob", date);
+            kit::sync_ok(b, "branch", "bob", date);
             assert_ledger_clean(b, "bob", &format!("{ctx}: sync before"));
         }
         b.pay_ok("branch", "bob", 100);
@@ -209,7 +213,7 @@ fn kill_sync_every_apdu(b: &mut Bank) {
         if killed && after < before {
             cleared_unconfirmed += 1;
         }
-        syncing::assert_conserved_sync(b, &["branch", "bob"], &format!("{ctx}, before resume"));
+        kit::assert_conserved_sync(b, &["branch", "bob"], &format!("{ctx}, before resume"));
         let v = resume_cli(b, "branch", "bob", &ctx);
         closed_by_resume += v["report"]["actions"]
             .as_array()
@@ -219,7 +223,7 @@ fn kill_sync_every_apdu(b: &mut Bank) {
                     .count()
             })
             .unwrap_or(0);
-        syncing::assert_conserved_sync(b, &["branch", "bob"], &format!("{ctx}, after resume"));
+        kit::assert_conserved_sync(b, &["branch", "bob"], &format!("{ctx}, after resume"));
         b.assert_clear(&["branch", "bob"], &ctx);
         assert_ledger_clean(b, "bob", &ctx);
         if !killed {
@@ -240,5 +244,5 @@ fn kill_sync_every_apdu(b: &mut Bank) {
     let r = cli_retry(b, &["sync", "--bank", &rk, "--card", &rb, "--date", &ds]);
     assert_eq!(r.code, 0, "final sync: {}{}", r.stdout, r.stderr);
     assert_ledger_clean(b, "bob", "after the final sync");
-    syncing::assert_conserved_sync(b, &["branch", "bob"], "after the final sync");
+    kit::assert_conserved_sync(b, &["branch", "bob"], "after the final sync");
 }

@@ -971,15 +971,26 @@ fn bench_load_equals_store(kind: Kind) {
     );
 }
 
-/// Reconcile's match query goes through the match index (SQLite's plan; PostgreSQL picks
-/// its join by statistics, see docs/ledger.md), not a walk of one card's entries.
+/// Reconcile's match query reads the match index alone (SQLite's plan; PostgreSQL picks its
+/// join by statistics, see docs/ledger.md), not a walk of one card's entries nor a fetch of
+/// every entry's row: the scan and the partner probe both on the covering index, rows read by
+/// id for the unmatched only.
 #[test]
 fn sqlite_reconcile_plan_uses_the_match_index() {
     let place = Place::new(Kind::Sqlite);
     let lg = place.open();
     let plan = lg.reconcile_plan().unwrap().join("\n");
-    assert!(plan.contains("pe_match"), "{plan}");
+    assert!(
+        plan.matches("USING COVERING INDEX pe_match").count() >= 2,
+        "{plan}"
+    );
     assert!(plan.contains("pe_card_day"), "{plan}");
+    assert!(plan.contains("INTEGER PRIMARY KEY (rowid=?)"), "{plan}");
+    assert!(!plan.contains("SCAN e"), "{plan}");
+    assert!(
+        !plan.contains("sqlite_autoindex_passbook_entries"),
+        "{plan}"
+    );
 }
 
 /// A version 1 file (before the match index and card_status) is migrated when opened.
@@ -1011,6 +1022,31 @@ fn sqlite_version_1_ledger_is_migrated() {
     assert_eq!(
         idx,
         ["pe_card_day", "pe_counterparty", "pe_match", "pe_random"]
+    );
+    // version 4: the match index covers what reconcile reads
+    let cols: Vec<String> = lg
+        .with_sqlite(|c| {
+            let mut st = c
+                .prepare("SELECT name FROM pragma_index_info('pe_match') ORDER BY seqno")
+                .unwrap();
+            let v = st
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(|x| x.unwrap())
+                .collect();
+            v
+        })
+        .unwrap();
+    assert_eq!(
+        cols,
+        [
+            "tid",
+            "card_account",
+            "counterparty",
+            "amount",
+            "type",
+            "superseded_by"
+        ]
     );
 }
 

@@ -4,15 +4,12 @@
 //! (a page corrupted mid-file, an entry altered in place), currency units and dates, the
 //! auditor's summary checked against every card's own status, and the HTML report rendered in
 //! headless Chromium.
-mod common;
-mod money;
-mod syncing;
+use purse_testkit as kit;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use money::*;
-use syncing::*;
+use kit::*;
 
 /// Payments and syncs every case reads. Balances afterwards (EUR, 2 decimals): center
 /// 5000.00, region 2000.00, branch 1500.00, alice 985.66, bob 514.34.

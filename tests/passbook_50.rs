@@ -2,12 +2,9 @@
 //! virtual cards running the real applet: a user passbook fills at 50 and refuses further
 //! payments with advice; a sync stores the 50 entries in the ledger and clears them; a bank
 //! card's passbook is a ring that never fills. Value is conserved throughout.
-mod bankops;
-mod common;
-mod money;
+use purse_testkit as kit;
 
-use bankops::*;
-use money::*;
+use kit::*;
 
 #[test]
 fn passbook_50() {
@@ -46,16 +43,16 @@ fn fifty_entries_then_sync(b: &mut Bank) {
         "{e}"
     );
     let e = pay_card(b, "alice", "bob", 100).unwrap_err();
-    assert_eq!(sw_of(&e), Some(0x9D08), "{e}");
+    assert_eq!(sw(&e), Some(0x9D08), "{e}");
     assert!(e.to_string().contains("passbook full"), "{e}");
     let e = pay_card(b, "alice", "branch", 100).unwrap_err();
-    assert_eq!(sw_of(&e), Some(0x9D08), "alice as payer: {e}");
+    assert_eq!(sw(&e), Some(0x9D08), "alice as payer: {e}");
     let r = b.desk.purse(&["status", "-r", &b.reader("alice")]);
     assert!(r.stdout.contains("50/50"), "{}", r.stdout);
     // sync: 50 entries read, stored, fed, cleared
     let before = ledger_entries(b, &alice);
-    let s = sync_ok(b, "branch", "alice");
-    assert_eq!(s.fed, 50, "{s:?}");
+    let s = sync_ok(b, "branch", "alice", DATE);
+    assert_eq!(fed(&s), 50, "{s:?}");
     assert!(s.cleared, "{s:?}");
     eprintln!(
         "  sync of a 50-entry passbook: {} APDUs, {} ms",
@@ -69,15 +66,15 @@ fn fifty_entries_then_sync(b: &mut Bank) {
     assert_eq!(b.status("alice").passbook_count, 0);
     assert_eq!(ledger_entries(b, &alice), before + 50);
     // a second sync stores nothing twice
-    let s = sync_ok(b, "branch", "alice");
-    assert_eq!(s.fed, 0);
+    let s = sync_ok(b, "branch", "alice", DATE);
+    assert_eq!(fed(&s), 0);
     assert_eq!(ledger_entries(b, &alice), before + 50);
     b.assert_conserved("after sync");
     // alice can pay again (to the branch: bob is still full)
     let e = pay_card(b, "alice", "bob", 100).unwrap_err();
-    assert_eq!(sw_of(&e), Some(0x9D08), "bob is full: {e}");
+    assert_eq!(sw(&e), Some(0x9D08), "bob is full: {e}");
     b.pay_ok("alice", "branch", 100);
-    sync_ok(b, "branch", "bob");
+    sync_ok(b, "branch", "bob", DATE);
     b.pay_ok("alice", "bob", 100);
     b.assert_conserved("end");
 }

@@ -4,12 +4,9 @@
 //! over many days at every level, and value conserved across every sync (Σ over all cards constant
 //! except minting, invalidated cards included). The 1,200 bad cards are in tests/admin.rs, the
 //! 50-entry passbook in tests/passbook_50.rs.
-mod bankops;
-mod common;
-mod money;
+use purse_testkit as kit;
 
-use bankops::*;
-use money::*;
+use kit::*;
 use purse::flows::admin::AdminOp;
 use purse::proto::consts::{Life, Role};
 use purse::proto::rate::parse_rate;
@@ -49,22 +46,22 @@ fn key_expiry(b: &mut Bank) {
     let e = b.pay("alice", "bob", 100).unwrap_err();
     assert!(e.to_string().contains("sync"), "host precheck: {e}");
     let e = pay_card(b, "alice", "bob", 100).unwrap_err();
-    assert_eq!(sw_of(&e), Some(0x9D02), "{e}");
+    assert_eq!(sw(&e), Some(0x9D02), "{e}");
     assert!(
         e.to_string().contains("sync the older card with its bank"),
         "{e}"
     );
     let e = pay_card(b, "bob", "alice", 100).unwrap_err();
-    assert!(matches!(sw_of(&e), Some(0x9D02) | Some(0x9D25)), "{e}");
+    assert!(matches!(sw(&e), Some(0x9D02) | Some(0x9D25)), "{e}");
     date += 1;
     epoch_down(b, date, None, &["bob"]);
     // four behind: no key shared; the older payer says its keys are too old
     let e = pay_card(b, "alice", "bob", 100).unwrap_err();
-    assert_eq!(sw_of(&e), Some(0x9D25), "{e}");
+    assert_eq!(sw(&e), Some(0x9D25), "{e}");
     assert!(e.to_string().contains("sync the card with its bank"), "{e}");
     // sync still works (bank card's key archive), delivers the 4 missing keys, payments resume
-    let s = sync_ok(b, "branch", "alice");
-    assert_eq!(s.keys, 4, "{s:?}");
+    let s = sync_ok(b, "branch", "alice", DATE);
+    assert_eq!(s.keys_received, 4, "{s:?}");
     b.assert_conserved("alice synced at 4 behind");
     b.pay_ok("alice", "bob", 100);
     // carol and dave: 6 behind syncs (6 keys), 7 behind cannot even sync
@@ -72,12 +69,12 @@ fn key_expiry(b: &mut Bank) {
         date += 1;
         epoch_down(b, date, None, &["bob", "alice"]);
     }
-    let s = sync_ok(b, "branch", "carol");
-    assert_eq!(s.keys, 6, "{s:?}");
+    let s = sync_ok(b, "branch", "carol", DATE);
+    assert_eq!(s.keys_received, 6, "{s:?}");
     b.pay_ok("carol", "bob", 100);
     date += 1;
     epoch_down(b, date, None, &["bob", "alice", "carol"]);
-    let e = sync(b, "branch", "dave").unwrap_err();
+    let e = sync(b, "branch", "dave", &sync_options(DATE)).unwrap_err();
     assert_eq!(e.sw().map(|s| s.code()), Some(0x9D25), "{e}");
     assert!(e.to_string().contains("too old"), "{e}");
     assert_eq!(b.status("dave").life, Life::Active);
@@ -135,7 +132,7 @@ fn interest_exact_conserved(b: &mut Bank) {
     }
     // the invalidated card's value stays counted
     let carol = b.status("carol").account;
-    sync_ok(b, "center", "admin2"); // 3 epochs behind: the admin card syncs with the center first
+    sync_ok(b, "center", "admin2", DATE); // 3 epochs behind: the admin card syncs with the center first
     admin_op(
         b,
         "admin2",
@@ -144,7 +141,7 @@ fn interest_exact_conserved(b: &mut Bank) {
     )
     .unwrap();
     let bal = b.status("carol").balance;
-    let s = sync_ok(b, "branch", "carol");
+    let s = sync_ok(b, "branch", "carol", DATE);
     assert!(s.invalidated);
     let reads = invalidated_reads(b, "carol", ["bob", "branch"]);
     b.assert_conserved("after invalidating carol");

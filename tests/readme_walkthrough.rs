@@ -1,7 +1,7 @@
 //! The README's walkthrough (the fenced block marked `sh walkthrough`) runs as written, through
 //! pcscd on a fresh default desk in a fresh HOME: a new user following the README gets from a
 //! blank desk to a user-to-user payment, a passbook and a sync.
-mod common;
+use purse_testkit as kit;
 
 use std::path::Path;
 use std::process::Command;
@@ -20,7 +20,7 @@ fn walkthrough() -> String {
 
 #[test]
 fn readme_walkthrough_runs_from_blank_desk_to_payment_passbook_and_sync() {
-    common::require_jar();
+    kit::require_jar();
     let script = walkthrough();
     for cmd in [
         "purse genesis",

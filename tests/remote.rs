@@ -2,15 +2,13 @@
 //! `purse` processes, each with its own reader of one desk, in two network namespaces joined by
 //! a veth pair where the machine allows it (else loopback; the test says which on stderr).
 //! Cut and replay cases run through an in-test TCP proxy on loopback.
-mod common;
-mod linking;
-mod money;
+use purse_testkit as kit;
 
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
-use linking::*;
-use money::*;
+use kit::link::*;
+use kit::*;
 
 use purse::link::msg::{Msg, Op, Statement};
 use purse::link::secure::Link;

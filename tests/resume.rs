@@ -1,10 +1,9 @@
 //! `purse resume` (protocol.md 6.4): each row of the resume table, exactly once, through the
 //! library and the CLI; replays of P4 / ACK / NACK refused with no state change (T1, T2);
 //! `--give-up` and `--abandon-expected`.
-mod common;
-mod money;
+use purse_testkit as kit;
 
-use money::*;
+use kit::*;
 use purse::card::transfer::PacketHeader;
 use purse::flows::resume::{self as res, Action, ResumeOptions};
 use purse::proto::consts::{EntryType, Role, SecretRef, SlotState};
@@ -115,19 +114,19 @@ fn replay_p4_and_ack_refused(b: &mut Bank) {
     let st = (b.status("alice"), b.status("bob"));
     // T1: P4 of a credited transfer
     let e = b.open("bob").xfer_payee_p4(&p4).expect_err("P4 replay");
-    assert_eq!(sw_card(&e), Some(0x9D0C), "{e}");
+    assert_eq!(sw(&e), Some(0x9D0C), "{e}");
     // T2: ACK after the payer cleared
     let e = b
         .open("alice")
         .xfer_payer_ack(&ack)
         .expect_err("ACK replay");
-    assert_eq!(sw_card(&e), Some(0x9D0B), "{e}");
+    assert_eq!(sw(&e), Some(0x9D0B), "{e}");
     // resume fetches stored outcomes only for pending transfers
     let e = b
         .open("alice")
         .resume_get_p4(&tid)
         .expect_err("nothing pending");
-    assert_eq!(sw_card(&e), Some(0x9D0B), "{e}");
+    assert_eq!(sw(&e), Some(0x9D0B), "{e}");
     assert_eq!(
         st,
         (b.status("alice"), b.status("bob")),
@@ -153,7 +152,7 @@ fn nack_refunds_once(b: &mut Bank) {
         .open("bob")
         .xfer_payee_p4(&p4.unwrap())
         .expect_err("P4 after NACK");
-    assert_eq!(sw_card(&e), Some(0x9D0B), "{e}");
+    assert_eq!(sw(&e), Some(0x9D0B), "{e}");
     let rep = b.resume("alice", "bob");
     assert!(
         matches!(rep.actions.as_slice(), [Action::Refunded { .. }]),
@@ -166,7 +165,7 @@ fn nack_refunds_once(b: &mut Bank) {
         .open("alice")
         .xfer_payer_ack(&nack)
         .expect_err("NACK replay");
-    assert_eq!(sw_card(&e), Some(0x9D0B), "{e}");
+    assert_eq!(sw(&e), Some(0x9D0B), "{e}");
     assert_eq!(b.balance("alice"), a0);
     // the DEBIT entry became DEBIT_REFUNDED
     let mut c = b.open("alice");
@@ -283,7 +282,7 @@ fn give_up_records_exception(b: &mut Bank) {
         .open("bob")
         .xfer_payee_p4(&p4.unwrap())
         .expect_err("P4 after abort");
-    assert_eq!(sw_card(&e), Some(0x9D0B));
+    assert_eq!(sw(&e), Some(0x9D0B));
     assert_eq!(b.balance("bob"), b0);
     b.assert_clear(&["carol", "bob"], "give up");
     b.assert_conserved("give up");

@@ -1,11 +1,11 @@
 //! Library-level figures through pcscd: APDU round trip (median of 200 SELECTs through
 //! `Channel::send`), insert and pull times. One test in this binary: the PC/SC client library
 //! reads PCSCLITE_CSOCK_NAME once per process.
-mod common;
+use purse_testkit as kit;
 
 use std::time::{Duration, Instant};
 
-use common::*;
+use kit::*;
 use purse::apdu::{Channel, Command, Sw};
 use purse::transport::Pcsc;
 

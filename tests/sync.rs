@@ -2,16 +2,15 @@
 //! running the real applet: interest exact to the minor unit, value conserved over every sync,
 //! new keys arrive and old/new cards transact, key expiry after three epochs (sync still works
 //! up to six behind, 9D25 at seven), passbook into the ledger exactly once even if the sync is
-//! retried, passbook cleared only after storing and feeding, PIN unblock at a branch.
-mod common;
-mod money;
-mod syncing;
+//! retried, passbook cleared only after storing and feeding, PIN unblock at a branch. The
+//! ledger's cases run again with the ledger on PostgreSQL (tests/pgtest).
+use purse_testkit as kit;
+mod pgtest;
 
-use money::*;
+use kit::*;
 use purse::card::PurseCard;
 use purse::proto::consts::{EntryType, Role, SecretRef, SlotState};
 use purse::proto::sync::{decide_interest, interest, InterestInputs};
-use syncing::*;
 
 /// protocol.md 12.7 rounding vectors (no card needed).
 #[test]
@@ -50,10 +49,16 @@ fn sync_cases() {
                 "passbook_in_ledger_exactly_once_on_retry",
                 passbook_in_ledger_exactly_once_on_retry,
             ),
+            ("postgres: passbook_in_ledger_exactly_once_on_retry", |b| {
+                pgtest::on_postgres(b, use_ledger, passbook_in_ledger_exactly_once_on_retry)
+            }),
             ("unblock_pin_at_branch_only", unblock_pin_at_branch_only),
             ("figures_engine_counters", figures_engine_counters),
             ("listed_card_invalidated", listed_card_invalidated),
             ("exception_log_handed_over", exception_log_handed_over),
+            ("postgres: exception_log_handed_over", |b| {
+                pgtest::on_postgres(b, use_ledger, exception_log_handed_over)
+            }),
             (
                 "key_expiry_after_three_epochs",
                 key_expiry_after_three_epochs,
@@ -206,14 +211,17 @@ fn passbook_cleared_only_after_feed(b: &mut Bank) {
     assert!(!r.collected && !r.cleared);
     assert_eq!(b.status("alice").passbook_count, n + (r.interest > 0) as u8);
     // stored but not fed: the bank card does not let the card clear
-    let before_ledger = ledger_entries(b, "alice");
-    let mut o = opts(d);
+    let before_ledger = ledger_entries(b, &b.status("alice").account);
+    let mut o = sync_options(d);
     o.feed = false;
     let r = sync(b, "branch", "alice", &o).expect("sync without feed");
     assert!(!r.cleared, "cleared without a feed");
     let n2 = b.status("alice").passbook_count;
     assert_eq!(n2, n + (r.interest > 0) as u8);
-    assert!(ledger_entries(b, "alice") > before_ledger, "stored anyway");
+    assert!(
+        ledger_entries(b, &b.status("alice").account) > before_ledger,
+        "stored anyway"
+    );
     // a normal sync clears
     let r = sync_ok(b, "branch", "alice", d);
     assert!(r.collected && r.cleared, "{}", r.summary());
@@ -224,7 +232,7 @@ fn passbook_cleared_only_after_feed(b: &mut Bank) {
 struct SyncOptionsExt;
 impl SyncOptionsExt {
     fn no_store(d: u16) -> purse::flows::sync::SyncOptions {
-        let mut o = opts(d);
+        let mut o = sync_options(d);
         o.store = false;
         o
     }
@@ -235,7 +243,7 @@ fn passbook_in_ledger_exactly_once_on_retry(b: &mut Bank) {
     b.pay_ok("bob", "alice", 150);
     b.pay_ok("bob", "alice", 160);
     let n = b.status("bob").passbook_count as usize;
-    let in_ledger = ledger_entries(b, "bob");
+    let in_ledger = ledger_entries(b, &b.status("bob").account);
     // attempt 1: stored, fed, then the relay corrupts P5 on its way to the bank: refused, the
     // card's expectation is aborted (SNACK), nothing moved, nothing cleared
     b.ensure(&["branch", "bob"]);
@@ -249,9 +257,9 @@ fn passbook_in_ledger_exactly_once_on_retry(b: &mut Bank) {
         });
         let mut cd = b.open("bob");
         let mut lg = ledger(b);
-        let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(d))
+        let e = sync_cards(&mut bk, &mut cd, Some(&mut lg), &sync_options(d))
             .expect_err("corrupted P5 accepted");
-        assert_eq!(sw_sync(&e), Some(0x9D03), "{e}");
+        assert_eq!(sw(&e), Some(0x9D03), "{e}");
     }
     assert_eq!(
         (b.balance("branch"), b.balance("bob")),
@@ -265,13 +273,21 @@ fn passbook_in_ledger_exactly_once_on_retry(b: &mut Bank) {
         SlotState::None,
         "aborted while both cards were in"
     );
-    assert_eq!(ledger_entries(b, "bob"), in_ledger + n, "stored once");
+    assert_eq!(
+        ledger_entries(b, &b.status("bob").account),
+        in_ledger + n,
+        "stored once"
+    );
     // attempt 2: the same entries are already there
     let r = sync_ok(b, "branch", "bob", d);
     let l = r.ledger.as_ref().expect("stored");
     assert_eq!((l.entries_new, l.entries_already_stored), (0, n), "{l:?}");
     assert!(r.cleared);
-    assert_eq!(ledger_entries(b, "bob"), in_ledger + n, "still once");
+    assert_eq!(
+        ledger_entries(b, &b.status("bob").account),
+        in_ledger + n,
+        "still once"
+    );
 }
 
 fn unblock_pin_at_branch_only(b: &mut Bank) {
@@ -279,7 +295,7 @@ fn unblock_pin_at_branch_only(b: &mut Bank) {
     block_pin(b, "alice");
     assert_eq!(b.status("alice").pin_tries, 0);
     // the region cannot unblock (precheck; the card says 9D12 too)
-    let mut o = opts(d);
+    let mut o = sync_options(d);
     o.bank_pin = Some(PIN.to_vec());
     o.unblock = Some(purse::flows::sync::Unblock {
         pin: b"4321".to_vec(),
@@ -299,7 +315,7 @@ fn unblock_pin_at_branch_only(b: &mut Bank) {
     o2.bank_pin = None;
     b.power_cycle("branch");
     let e = sync(b, "branch", "bob", &o2).expect_err("unblock without the branch PIN");
-    assert_eq!(sw_sync(&e), Some(0x9D13), "{e}");
+    assert_eq!(sw(&e), Some(0x9D13), "{e}");
     let r = sync(b, "branch", "bob", &o).expect("unblock bob");
     assert!(r.pin_unblocked);
     let mut c = b.open("bob");
@@ -310,7 +326,7 @@ fn unblock_pin_at_branch_only(b: &mut Bank) {
 fn key_expiry_after_three_epochs(b: &mut Bank) {
     for n in ["carol", "dave", "erin"] {
         b.issue(n, Role::User, &n.to_ascii_uppercase(), &CardOpts::default());
-        pay_raw(b, "branch", n, 5_000).unwrap_or_else(|e| panic!("{e}"));
+        pay_card(b, "branch", n, 5_000).unwrap_or_else(|e| panic!("{e}"));
     }
     let mut d = day(b);
     let mut epoch = |b: &mut Bank| {
@@ -327,19 +343,19 @@ fn key_expiry_after_three_epochs(b: &mut Bank) {
     // three behind: one common key: the older card is told to sync
     // (protocol.md 12.10 item 4: 9D25 when (m - CURRENT) mod 256 is in [1, 127]; exactly three
     // behind gives m = CURRENT, so the card answers 9D02 "sync the older card" — see the report)
-    let e = pay_raw(b, "carol", "alice", 100).expect_err("carol 3 epochs behind paid");
-    assert!(matches!(sw_of(&e), Some(0x9D25) | Some(0x9D02)), "{e}");
+    let e = pay_card(b, "carol", "alice", 100).expect_err("carol 3 epochs behind paid");
+    assert!(matches!(sw(&e), Some(0x9D25) | Some(0x9D02)), "{e}");
     assert!(e.to_string().contains("sync"), "{e}");
-    let e = pay_raw(b, "alice", "carol", 100).expect_err("paid carol 3 epochs behind");
-    assert!(matches!(sw_of(&e), Some(0x9D25) | Some(0x9D02)), "{e}");
+    let e = pay_card(b, "alice", "carol", 100).expect_err("paid carol 3 epochs behind");
+    assert!(matches!(sw(&e), Some(0x9D25) | Some(0x9D02)), "{e}");
     // but carol can sync: all three missing keys at once
     let r = sync_ok(b, "branch", "carol", d3);
     assert_eq!(r.keys_received, 3);
     b.pay_ok("carol", "alice", 100);
     epoch(b);
     // four behind: the older payer card says "sync with your bank" (9D25)
-    let e = pay_raw(b, "erin", "alice", 100).expect_err("erin 4 epochs behind paid");
-    assert_eq!(sw_of(&e), Some(0x9D25), "{e}");
+    let e = pay_card(b, "erin", "alice", 100).expect_err("erin 4 epochs behind paid");
+    assert_eq!(sw(&e), Some(0x9D25), "{e}");
     assert!(e.to_string().contains("sync"), "{e}");
     epoch(b);
     let d6 = epoch(b);
@@ -349,8 +365,8 @@ fn key_expiry_after_three_epochs(b: &mut Bank) {
     b.pay_ok("dave", "alice", 100);
     epoch(b);
     // seven behind: too old even for sync
-    let e = sync(b, "branch", "erin", &opts(d)).expect_err("erin 7 epochs behind synced");
-    assert_eq!(sw_sync(&e), Some(0x9D25), "{e}");
+    let e = sync(b, "branch", "erin", &sync_options(d)).expect_err("erin 7 epochs behind synced");
+    assert_eq!(sw(&e), Some(0x9D25), "{e}");
     assert_eq!(b.pending("erin").r#in.state, SlotState::None);
     assert_conserved_sync(b, &[], "after key expiry");
 }
@@ -374,11 +390,11 @@ fn figures_engine_counters(b: &mut Bank) {
     for target in [0u8, 10, 49] {
         while b.status("alice").passbook_count < target {
             // bank passbooks are a ring (12.2): no host precheck on the branch's fill
-            pay_raw(b, "branch", "alice", 1).unwrap_or_else(|e| panic!("branch -> alice: {e}"));
+            pay_card(b, "branch", "alice", 1).unwrap_or_else(|e| panic!("branch -> alice: {e}"));
         }
         let _ = (b.reader("branch"), b.reader("alice"));
         let (cb, cc) = (counters(b, "branch"), counters(b, "alice"));
-        let r = sync(b, "branch", "alice", &opts(d)).expect("sync");
+        let r = sync(b, "branch", "alice", &sync_options(d)).expect("sync");
         let (cb2, cc2) = (counters(b, "branch"), counters(b, "alice"));
         assert_conserved_sync(b, &[], "figures");
         let delta = |a: [u64; 4], z: [u64; 4]| [z[0] - a[0], z[1] - a[1], z[2] - a[2], z[3] - a[3]];
@@ -401,11 +417,11 @@ fn listed_card_invalidated(b: &mut Bank) {
     use purse::proto::consts::Life;
     let d = day(b);
     b.issue("frank", Role::User, "FRANK", &CardOpts::default());
-    pay_raw(b, "branch", "frank", 2_000).unwrap_or_else(|e| panic!("{e}"));
+    pay_card(b, "branch", "frank", 2_000).unwrap_or_else(|e| panic!("{e}"));
     b.pay_ok("frank", "alice", 300);
     let acc = b.status("frank").account;
     let n = b.status("frank").passbook_count as usize;
-    admin_op(b, "branch", &AdminOp::BadCardAdd { account: acc }, d);
+    admin_op_ok(b, "branch", &AdminOp::BadCardAdd { account: acc }, d);
     let bal = b.balance("frank");
     let r = sync_ok(b, "branch", "frank", d);
     assert!(r.invalidated, "{}", r.summary());
@@ -415,10 +431,10 @@ fn listed_card_invalidated(b: &mut Bank) {
     assert_eq!(st.life, Life::Invalidated);
     assert_eq!(st.balance, bal, "frozen, still counted");
     // the passbook reached the ledger before the bank said INVALIDATE (refund evidence)
-    assert_eq!(ledger_entries(b, "frank"), n);
-    let e = pay_raw(b, "frank", "alice", 100).expect_err("invalidated card paid");
-    assert_eq!(sw_of(&e), Some(0x9D19), "{e}");
-    let e = sync(b, "branch", "frank", &opts(d)).expect_err("invalidated card synced");
+    assert_eq!(ledger_entries(b, &b.status("frank").account), n);
+    let e = pay_card(b, "frank", "alice", 100).expect_err("invalidated card paid");
+    assert_eq!(sw(&e), Some(0x9D19), "{e}");
+    let e = sync(b, "branch", "frank", &sync_options(d)).expect_err("invalidated card synced");
     assert!(e.to_string().contains("invalidated"), "{e}");
     b.assert_conserved("after invalidation");
 }
@@ -444,7 +460,7 @@ fn exception_log_handed_over(b: &mut Bank) {
     let st = b.status("alice");
     assert_eq!(st.exception_count, 1);
     assert_conserved_sync(b, &[], "exception recorded");
-    let r = sync(b, "branch", "alice", &opts(d)).expect("sync");
+    let r = sync(b, "branch", "alice", &sync_options(d)).expect("sync");
     assert_eq!(r.exceptions, 1);
     let l = r.ledger.as_ref().unwrap();
     assert_eq!((l.exceptions_collected, l.exceptions_new), (1, 1), "{l:?}");

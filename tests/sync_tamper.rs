@@ -1,18 +1,17 @@
 //! A hostile relay during sync (protocol.md 8, T21-T23): tampered S2 | P5 and P6 are refused
 //! with no change of value, keys or passbook; a wrong feed gets no CLEAR; a replayed P6 is
-//! refused (9D0C); a forged INVALIDATE is refused and the card stays alive.
-mod common;
-mod money;
-mod syncing;
+//! refused (9D0C); a forged INVALIDATE is refused and the card stays alive. The wrong-feed case
+//! (what the ledger holds after a sync that did not clear) runs on both ledger engines.
+use purse_testkit as kit;
+mod pgtest;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use money::*;
+use kit::*;
 use purse::flows::resume::ResumeOptions;
 use purse::proto::consts::{Life, SlotState};
 use purse::proto::types::Status;
-use syncing::*;
 
 #[test]
 fn sync_tamper() {
@@ -27,6 +26,9 @@ fn sync_tamper() {
         &mut bank,
         &[
             ("feed_wrong_entry_no_clear", feed_wrong_entry_no_clear),
+            ("postgres: feed_wrong_entry_no_clear", |b| {
+                pgtest::on_postgres(b, use_ledger, feed_wrong_entry_no_clear)
+            }),
             ("flip_bits_p5_refused", flip_bits_p5_refused),
             ("replay_p6_refused", replay_p6_refused),
             ("forged_invalidate_refused", forged_invalidate_refused),
@@ -76,7 +78,7 @@ fn feed_wrong_entry_no_clear(b: &mut Bank) {
     });
     let mut cd = b.open("alice");
     let mut lg = ledger(b);
-    let r = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(day(b))).expect("sync");
+    let r = sync_cards(&mut bk, &mut cd, Some(&mut lg), &sync_options(day(b))).expect("sync");
     drop((bk, cd));
     assert!(
         r.collected && !r.cleared,
@@ -118,10 +120,10 @@ fn flip_bits_p5_refused(b: &mut Bank) {
         });
         let mut cd = b.open("bob");
         let mut lg = ledger(b);
-        let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(d))
+        let e = sync_cards(&mut bk, &mut cd, Some(&mut lg), &sync_options(d))
             .expect_err("tampered S2|P5 accepted");
         drop((bk, cd));
-        assert_eq!(sw_sync(&e), Some(0x9D03), "byte {p}: {e}");
+        assert_eq!(sw(&e), Some(0x9D03), "byte {p}: {e}");
         let (sb2, sc2) = (b.status("branch"), b.status("bob"));
         assert_eq!(money_view(&sb2), money_view(&sb), "byte {p}: bank changed");
         assert_eq!(money_view(&sc2), money_view(&sc), "byte {p}: card changed");
@@ -156,14 +158,14 @@ fn flip_bits_p6_refused_then_resume(b: &mut Bank) {
             }
         });
         let mut lg = ledger(b);
-        let mut o = opts(d);
+        let mut o = sync_options(d);
         o.auto_finish = false;
-        let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &o).expect_err("tampered P6 accepted");
+        let e = sync_cards(&mut bk, &mut cd, Some(&mut lg), &o).expect_err("tampered P6 accepted");
         drop((bk, cd));
         // SID bytes: not this card's sync (a state check: 9D0B, nothing counted); else 9D03 +BK
         let sid = (2..8).contains(&p);
         assert_eq!(
-            sw_sync(&e),
+            sw(&e),
             Some(if sid { 0x9D0B } else { 0x9D03 }),
             "byte {p}: {e}"
         );
@@ -207,7 +209,7 @@ fn replay_p6_refused(b: &mut Bank) {
         }
     });
     let mut lg = ledger(b);
-    sync_with(&mut bk, &mut cd, Some(&mut lg), &opts(d)).expect("sync");
+    sync_cards(&mut bk, &mut cd, Some(&mut lg), &sync_options(d)).expect("sync");
     drop((bk, cd));
     let p6 = seen.borrow().clone().expect("P6 seen");
     let sk = sack.borrow().clone().expect("SACK seen");
@@ -216,12 +218,12 @@ fn replay_p6_refused(b: &mut Bank) {
         .open("bob")
         .sync_card_p6(&p6)
         .expect_err("replayed P6 accepted");
-    assert_eq!(sw_of_card(&e), Some(0x9D0C), "{e}");
+    assert_eq!(sw(&e), Some(0x9D0C), "{e}");
     let e = b
         .open("branch")
         .sync_bank_ack(&sk)
         .expect_err("replayed SACK accepted");
-    assert_eq!(sw_of_card(&e), Some(0x9D0B), "{e}");
+    assert_eq!(sw(&e), Some(0x9D0B), "{e}");
     assert_eq!(b.status("bob"), sc, "replay changed the card");
     assert_eq!(b.status("branch"), sb, "replay changed the bank");
 }
@@ -248,11 +250,12 @@ fn forged_invalidate_refused(b: &mut Bank) {
         }
     });
     let mut lg = ledger(b);
-    let mut o = opts(d);
+    let mut o = sync_options(d);
     o.auto_finish = false;
-    let e = sync_with(&mut bk, &mut cd, Some(&mut lg), &o).expect_err("forged INVALIDATE accepted");
+    let e =
+        sync_cards(&mut bk, &mut cd, Some(&mut lg), &o).expect_err("forged INVALIDATE accepted");
     drop((bk, cd));
-    assert_eq!(sw_sync(&e), Some(0x9D03), "{e}");
+    assert_eq!(sw(&e), Some(0x9D03), "{e}");
     let sc2 = b.status("bob");
     assert_eq!(sc2.life, Life::Active, "forged INVALIDATE obeyed");
     assert_eq!(money_view(&sc2), money_view(&sc));

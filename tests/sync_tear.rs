@@ -3,18 +3,15 @@
 //! step. After each interruption `purse resume` (flows::resume with the two cards) must leave
 //! both cards clear, the interest moved exactly once or not at all, the keys installed or not,
 //! and Σ value (balances + interest in flight) constant at every point. One looping test.
-mod common;
-mod money;
-mod syncing;
+use purse_testkit as kit;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use money::*;
+use kit::*;
 use purse::card::CardError;
 use purse::flows::sync::SyncError;
 use purse::proto::consts::SlotState;
-use syncing::*;
 
 /// The sync steps that write: (INS, goes to the bank card?).
 const STEPS: [(u8, bool); 5] = [
@@ -120,16 +117,16 @@ fn run_one(
     };
     let _ = (b.reader(BANK), b.reader(CARD));
     let mut lg = ledger(b);
-    let mut o = opts(b.status(BANK).key_date);
+    let mut o = sync_options(b.status(BANK).key_date);
     o.auto_finish = false;
     let r = if victim == BANK {
         let mut bk = open_hooked(b, BANK, hook);
         let mut cd = b.open(CARD);
-        sync_with(&mut bk, &mut cd, Some(&mut lg), &o)
+        sync_cards(&mut bk, &mut cd, Some(&mut lg), &o)
     } else {
         let mut bk = b.open(BANK);
         let mut cd = open_hooked(b, CARD, hook);
-        sync_with(&mut bk, &mut cd, Some(&mut lg), &o)
+        sync_cards(&mut bk, &mut cd, Some(&mut lg), &o)
     };
     if !*fired.borrow() && ins != 0x7C {
         panic!("INS {ins:02X} was never sent to {victim}");

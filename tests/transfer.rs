@@ -1,9 +1,8 @@
 //! Card-to-card transfers through pcscd against virtual cards running the real applet
 //! (protocol.md 6; MISSION F2, F4, F5, F7, F8, F10, F12-F14). One desk, one bank, cases in order.
-mod common;
-mod money;
+use purse_testkit as kit;
 
-use money::*;
+use kit::*;
 use purse::card::transfer::PacketHeader;
 use purse::flows::sync::{self as fsync, SyncOptions};
 use purse::flows::transfer::{self as xfer, RunOptions, Secrets};
@@ -116,7 +115,7 @@ fn pin_and_txkey_required(b: &mut Bank) {
         &RunOptions::default(),
     )
     .expect_err("needs PIN");
-    assert_eq!(sw_of(&e), Some(0x9D13), "{e}");
+    assert_eq!(sw(&e), Some(0x9D13), "{e}");
     assert!(e.to_string().contains("PIN"), "{e}");
     assert!(e.to_string().contains("no money moved"), "{e}");
     // 50.01 with the PIN but no transaction key: 9D14
@@ -134,7 +133,7 @@ fn pin_and_txkey_required(b: &mut Bank) {
         &RunOptions::default(),
     )
     .expect_err("needs TXKEY");
-    assert_eq!(sw_of(&e), Some(0x9D14), "{e}");
+    assert_eq!(sw(&e), Some(0x9D14), "{e}");
     // wrong PIN: 63C2, then the right one works (tries reset)
     let bad = Secrets {
         pin: Some(b"9999".to_vec()),
@@ -150,7 +149,7 @@ fn pin_and_txkey_required(b: &mut Bank) {
         &RunOptions::default(),
     )
     .expect_err("wrong PIN");
-    assert_eq!(sw_of(&e), Some(0x63C2), "{e}");
+    assert_eq!(sw(&e), Some(0x63C2), "{e}");
     assert!(e.to_string().contains("wrong PIN, 2 tries left"), "{e}");
     drop((pa, pb));
     assert_eq!(b.balance("alice"), a0);
@@ -194,7 +193,7 @@ fn one_pin_entry_one_payment(b: &mut Bank) {
         &RunOptions::default(),
     )
     .expect_err("second payment on the same PIN entry");
-    assert_eq!(sw_of(&e), Some(0x9D13), "{e}");
+    assert_eq!(sw(&e), Some(0x9D13), "{e}");
     p.verify(SecretRef::Pin, PIN).unwrap();
     let e = xfer::transfer(
         &mut p,
@@ -206,7 +205,7 @@ fn one_pin_entry_one_payment(b: &mut Bank) {
         &RunOptions::default(),
     )
     .expect_err("second payment on the same transaction key entry");
-    assert_eq!(sw_of(&e), Some(0x9D14), "{e}");
+    assert_eq!(sw(&e), Some(0x9D14), "{e}");
     assert_eq!(p.get_status().unwrap().balance, a0, "nothing moved");
     assert_eq!(q.get_status().unwrap().balance, b0, "nothing moved");
     assert_eq!(p.get_pending().unwrap().out.state, SlotState::None);
@@ -241,7 +240,7 @@ fn one_pin_entry_one_payment(b: &mut Bank) {
         &RunOptions::default(),
     )
     .expect_err("used up");
-    assert_eq!(sw_of(&e), Some(0x9D13), "{e}");
+    assert_eq!(sw(&e), Some(0x9D13), "{e}");
     drop((p, q));
     b.assert_conserved("one PIN one payment");
 }
@@ -268,7 +267,7 @@ fn amount_mismatch_refused(b: &mut Bank) {
         let p1 = pa.xfer_payer_init(100, DATE, hello).unwrap();
         let p2p3 = pb.xfer_payee_p1(&p1).unwrap();
         let e = pa.xfer_payer_p2p3(&p2p3).expect_err("mismatch");
-        assert_eq!(sw_card(&e), Some(0x9D07), "{e}");
+        assert_eq!(sw(&e), Some(0x9D07), "{e}");
         assert!(e.to_string().contains("did not agree on the amount"), "{e}");
         // the payee still expects T: resume aborts it (the payer never debited)
         assert_eq!(pb.get_pending().unwrap().r#in.state, SlotState::Transfer);
@@ -315,7 +314,7 @@ fn keys_patent_examples(b: &mut Bank) {
     let mut forged = p1.clone();
     forged[1] = 54;
     let e = pb.xfer_payee_p1(&forged).expect_err("payee lacks 54/55");
-    assert_eq!(sw_card(&e), Some(0x9D02), "{e}");
+    assert_eq!(sw(&e), Some(0x9D02), "{e}");
     // payer 51-54 vs payee 54-57 is the same as payer 49-52 vs payee 52-55: one common key
     let e = pa
         .xfer_payer_init(
@@ -327,7 +326,7 @@ fn keys_patent_examples(b: &mut Bank) {
             },
         )
         .expect_err("one common key");
-    assert_eq!(sw_card(&e), Some(0x9D02), "{e}");
+    assert_eq!(sw(&e), Some(0x9D02), "{e}");
     assert!(e.to_string().contains("fewer than two keys"), "{e}");
     pa.xfer_abort_session().ok();
     pb.xfer_abort_session().ok();
@@ -401,7 +400,7 @@ fn every_disallowed_pair_refused(b: &mut Bank) {
                 &RunOptions::default(),
             )
             .expect_err("card refusal");
-            assert_eq!(sw_of(&e), Some(0x9D04), "{payer} -> {payee}: {e}");
+            assert_eq!(sw(&e), Some(0x9D04), "{payer} -> {payee}: {e}");
             drop((ca, cb));
             let after: Vec<u32> = [payer, payee].iter().map(|n| b.balance(n)).collect();
             assert_eq!(before, after, "{payer} -> {payee}: balances changed");
@@ -433,7 +432,7 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
             &RunOptions::default(),
         )
         .expect_err("needs PIN");
-        assert_eq!(sw_of(&e), Some(0x9D13));
+        assert_eq!(sw(&e), Some(0x9D13));
     }
     // at MIN_TRANS without the PIN, until the card refuses
     let start = b.balance("thief");
@@ -461,7 +460,7 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
         }
     }
     let e = refusal.expect("the card must stop paying");
-    assert_eq!(sw_of(&e), Some(0x9D08), "{e}");
+    assert_eq!(sw(&e), Some(0x9D08), "{e}");
     assert!(e.to_string().contains("passbook full"), "{e}");
     assert!(paid <= 50 * USER_MIN as u64, "paid {paid}");
     assert_eq!(
@@ -484,7 +483,7 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
         &RunOptions::default(),
     )
     .expect_err("payee passbook full");
-    assert_eq!(sw_of(&e), Some(0x9D08), "{e}");
+    assert_eq!(sw(&e), Some(0x9D08), "{e}");
     drop((br, t));
     // the host precheck says it too
     let e = b.pay("thief", "fence", 100).expect_err("precheck");
@@ -517,7 +516,7 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
         let e = k
             .sync_bank_p5(&s2p5.joined())
             .expect_err("bank cleared an unproven card");
-        assert_eq!(sw_card(&e), Some(0x9D13), "{e}");
+        assert_eq!(sw(&e), Some(0x9D13), "{e}");
         t.xfer_abort_expected(&s2p5.sid())
             .expect("abort the dead sync (value-neutral)");
     }
@@ -564,7 +563,7 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
         &RunOptions::default(),
     )
     .expect_err("still full");
-    assert_eq!(sw_of(&e), Some(0x9D08), "{e}");
+    assert_eq!(sw(&e), Some(0x9D08), "{e}");
     drop((t, f));
     assert_eq!(
         start as u64 - b.balance("thief") as u64,
@@ -591,7 +590,7 @@ fn bad_key_lockout(b: &mut Bank) {
         let n = p1.len();
         p1[n - 1] ^= 0x01; // corrupt the MAC
         let e = pm.xfer_payee_p1(&p1).expect_err("bad MAC");
-        assert_eq!(sw_card(&e), Some(0x9D03), "{e}");
+        assert_eq!(sw(&e), Some(0x9D03), "{e}");
         pa.xfer_abort_session().ok();
         drop((pa, pm));
         assert_eq!(b.status("mallory").bad_key, i);
@@ -601,7 +600,7 @@ fn bad_key_lockout(b: &mut Bank) {
     // every money command now answers 9D01; reads still work
     let mut pm = b.open("mallory");
     let e = pm.xfer_payee_init(100, DATE).expect_err("locked");
-    assert_eq!(sw_card(&e), Some(0x9D01), "{e}");
+    assert_eq!(sw(&e), Some(0x9D01), "{e}");
     assert!(e.to_string().contains("locked"), "{e}");
     pm.get_pending().expect("reads work when locked");
     drop(pm);
@@ -738,7 +737,7 @@ fn failure_after_step_3_recovers_automatically(b: &mut Bank) {
         let _ = &mut pb;
         drop((pa, pb));
         let msg = e.to_string();
-        assert_eq!(sw_of(&e), Some(0x9D03), "{msg}");
+        assert_eq!(sw(&e), Some(0x9D03), "{msg}");
         assert!(msg.contains("recovered while both cards were in"), "{msg}");
         b.assert_clear(&["alice", "bob"], "auto resume");
         let moved = if target == 0x46 { 0 } else { 100 };

@@ -4,10 +4,9 @@
 //! with the two cards must then finish the transfer exactly once, with the first outcome, and
 //! resume itself must never make a card count a BAD_KEY. The same after a power loss at every
 //! persistent write of steps 3-5 (`purse desk tear NAME K`).
-mod common;
-mod money;
+use purse_testkit as kit;
 
-use money::*;
+use kit::*;
 use purse::card::transfer::PacketHeader;
 use purse::proto::consts::{EntryType, Role, SecretRef, SlotState};
 
@@ -115,7 +114,7 @@ fn refused(r: Result<Vec<u8>, purse::card::CardError>, sws: &[u16], ok_allowed: 
     match r {
         Ok(_) => assert!(ok_allowed, "{what}: accepted"),
         Err(e) => {
-            let sw = sw_card(&e).unwrap_or_else(|| panic!("{what}: {e}"));
+            let sw = sw(&e).unwrap_or_else(|| panic!("{what}: {e}"));
             assert!(sws.contains(&sw), "{what}: {sw:04X}");
         }
     }

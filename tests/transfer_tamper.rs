@@ -9,13 +9,12 @@
 //! Default: every byte of every packet, with the flipped bit rotating (bit = byte index mod 8)
 //! — 272 flips, within one pair of cards' BAD_KEY limit (255). PURSE_TAMPER_ALL=1 flips every
 //! bit of every packet (2176 flips, fresh cards every 240 refusals; several minutes).
-mod common;
-mod money;
+use purse_testkit as kit;
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use money::*;
+use kit::*;
 use purse::flows::transfer::{self as xfer, Secrets};
 use purse::proto::consts::{Role, SlotState};
 
@@ -110,7 +109,7 @@ fn flip_every_bit(b: &mut Bank) {
                     Ok(_) => panic!("{what}: a tampered packet was accepted"),
                     Err(e) => e,
                 };
-                let sw = sw_of(&e).unwrap_or_else(|| panic!("{what}: not a card refusal: {e}"));
+                let sw = sw(&e).unwrap_or_else(|| panic!("{what}: not a card refusal: {e}"));
                 assert!(
                     matches!(sw, 0x9D03 | 0x9D02 | 0x9D0B),
                     "{what}: unexpected status {sw:04X}: {e}"
@@ -175,7 +174,7 @@ fn random_packets_lock_card(b: &mut Bank) {
         p1[0] = 0x41; // right type and key number, random rest: the MAC fails
         p1[1] = hello.oldest.wrapping_add(2);
         let e = v.xfer_payee_p1(&p1).expect_err("random packet accepted");
-        assert_eq!(sw_card(&e), Some(0x9D03), "packet {i}: {e}");
+        assert_eq!(sw(&e), Some(0x9D03), "packet {i}: {e}");
         refusals += 1;
     }
     assert_eq!(refusals, 5);
@@ -183,7 +182,7 @@ fn random_packets_lock_card(b: &mut Bank) {
     assert_eq!(st.bad_key, 5);
     assert!(st.locked());
     let e = v.xfer_payee_init(100, DATE).expect_err("locked");
-    assert_eq!(sw_card(&e), Some(0x9D01));
+    assert_eq!(sw(&e), Some(0x9D01));
     assert_eq!(st.balance, 0);
 }
 
@@ -212,18 +211,18 @@ fn reflect_reorder_splice_refused(b: &mut Bank) {
     let mut refl = p1.clone();
     refl.resize(112, 0);
     let e = p.xfer_payer_p2p3(&refl).expect_err("reflected P1");
-    assert_eq!(sw_card(&e), Some(0x9D03), "reflected P1: {e}");
+    assert_eq!(sw(&e), Some(0x9D03), "reflected P1: {e}");
     // out of order: P2|P3 now comes from a session the payer no longer has (its error ended it)
     let p2p3 = q.xfer_payee_p1(&p1).unwrap();
     let e = p.xfer_payer_p2p3(&p2p3).expect_err("payer session gone");
-    assert_eq!(sw_card(&e), Some(0x6985), "{e}");
+    assert_eq!(sw(&e), Some(0x6985), "{e}");
     // P2 reflected to the payee as a P1 of a new session: its TID is settled (aborted: NACK), so
     // the payee refuses it by state before any key (9D0B, protocol.md 6.2 row P1)
     q.xfer_abort_expected(&PacketHeader::parse(&p1).unwrap().sid)
         .unwrap();
     q.xfer_payee_init(100, DATE).unwrap();
     let e = q.xfer_payee_p1(&p2p3[..64]).expect_err("reflected P2");
-    assert_eq!(sw_card(&e), Some(0x9D0B), "reflected P2: {e}");
+    assert_eq!(sw(&e), Some(0x9D0B), "reflected P2: {e}");
     // a fresh transfer up to the debit; then splice the OLD transfer's P4 into the payee and
     // the old ACK into the payer: refused by TID (no BAD_KEY, no change)
     let h = q.xfer_payee_init(100, DATE).unwrap();
@@ -235,19 +234,19 @@ fn reflect_reorder_splice_refused(b: &mut Bank) {
         q.get_status().unwrap().bad_key,
     );
     let e = q.xfer_payee_p4(&old_p4).expect_err("old P4");
-    assert_eq!(sw_card(&e), Some(0x9D0C), "old P4: {e}");
+    assert_eq!(sw(&e), Some(0x9D0C), "old P4: {e}");
     let e = p.xfer_payer_ack(&old_ack).expect_err("old ACK");
-    assert_eq!(sw_card(&e), Some(0x9D0B), "old ACK: {e}");
+    assert_eq!(sw(&e), Some(0x9D0B), "old ACK: {e}");
     // the ACK reflected to the payee as a P4: type 45 != 44
     let ack_like = old_ack.clone();
     let e = q.xfer_payee_p4(&ack_like).expect_err("ACK as P4");
     assert!(
-        matches!(sw_card(&e), Some(0x9D03) | Some(0x9D0C) | Some(0x9D0B)),
+        matches!(sw(&e), Some(0x9D03) | Some(0x9D0C) | Some(0x9D0B)),
         "ACK as P4: {e}"
     );
     // P4 reflected back to the payer as an ACK: type 44 not 45/46
     let e = p.xfer_payer_ack(&p4).expect_err("P4 as ACK");
-    assert_eq!(sw_card(&e), Some(0x9D03), "P4 as ACK: {e}");
+    assert_eq!(sw(&e), Some(0x9D03), "P4 as ACK: {e}");
     let bk2 = (
         p.get_status().unwrap().bad_key,
         q.get_status().unwrap().bad_key,

@@ -4,13 +4,12 @@
 //! cards must leave both clear with: value conserved (Σ balances + in-flight + exceptions =
 //! minted) at every point, the transfer done exactly once or not at all (never credited twice),
 //! and the old P4 / ACK replayed afterwards refused with no state change.
-mod common;
-mod money;
+use purse_testkit as kit;
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use money::*;
+use kit::*;
 use purse::card::CardError;
 use purse::flows::transfer::{self as xfer, Secrets, TransferError};
 use purse::proto::consts::{EntryType, Role, SecretRef};
@@ -137,7 +136,7 @@ fn check_after(b: &Bank, pair: &Pair, before: (u32, u32), seen: &Seen, what: &st
             .open(&pair.q)
             .xfer_payee_p4(p4)
             .expect_err("replayed P4 accepted");
-        let sw = sw_card(&e).expect("refusal");
+        let sw = sw(&e).expect("refusal");
         assert!(
             matches!(sw, 0x9D0C | 0x9D0B),
             "{what}: replayed P4 -> {sw:04X}"
@@ -148,7 +147,7 @@ fn check_after(b: &Bank, pair: &Pair, before: (u32, u32), seen: &Seen, what: &st
             .open(&pair.p)
             .xfer_payer_ack(ack)
             .expect_err("replayed ACK accepted");
-        assert_eq!(sw_card(&e), Some(0x9D0B), "{what}: replayed ACK: {e}");
+        assert_eq!(sw(&e), Some(0x9D0B), "{what}: replayed ACK: {e}");
     }
     let st2 = (b.status(&pair.p), b.status(&pair.q));
     assert_eq!(st, st2, "{what}: a replay changed a card");

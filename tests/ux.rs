@@ -2,9 +2,9 @@
 //! in the trace unless asked, log levels and log files, cards chosen by what they are, cards held
 //! exclusively during a flow, desk messages, `--help` naming environment variables, messages in
 //! user words. Everything through pcscd against desk cards running the real applet.
-mod common;
+use purse_testkit as kit;
 
-use common::{Run, TestDesk};
+use kit::{Run, TestDesk};
 
 const PIN: &str = "2223";
 const PIN_HEX: &str = "32323233";

@@ -43,7 +43,7 @@ pub struct Pair {
 
 #[derive(Subcommand, Debug)]
 pub enum AdminCmd {
-    /// The bank card's list of lost/stolen cards (F16, F17)
+    /// The bank card's list of lost or stolen cards, which no card may pay or be paid by
     #[command(subcommand)]
     BadCard(BadCardCmd),
     /// Set the bank card's interest rate: annual percentage, up to 4 decimals (3.65 = 0.01 %/day),

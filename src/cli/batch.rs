@@ -91,7 +91,7 @@ fn parse_role(s: &str, default: Role) -> Result<Role, String> {
 
 /// Read and check every row of `text` (a CSV with a header line; `#` lines are comments).
 /// All errors are collected, each with its line number, into one usage error.
-fn parse_rows(text: &str, src: &str, d: &Defaults) -> anyhow::Result<(Vec<Row>, bool)> {
+fn parse_rows(text: &str, src: &str, d: &Defaults) -> anyhow::Result<(Vec<Row>, bool, bool)> {
     let mut rd = csv::ReaderBuilder::new()
         .comment(Some(b'#'))
         .trim(csv::Trim::All)
@@ -220,7 +220,7 @@ fn parse_rows(text: &str, src: &str, d: &Defaults) -> anyhow::Result<(Vec<Row>, 
     if rows.is_empty() {
         return Err(usage(format!("{src}: no rows after the header line")));
     }
-    Ok((rows, has_pin))
+    Ok((rows, has_pin, col.contains_key("txkey")))
 }
 
 /// The line number (from 1) of a record at `pos` in `text`. The csv crate places a record that
@@ -541,7 +541,7 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
         merchant: a.merchant,
         private: a.private,
     };
-    let (rows, pins_in_csv) = parse_rows(&text, &src, &defaults)?;
+    let (rows, pins_in_csv, txkeys_in_csv) = parse_rows(&text, &src, &defaults)?;
     if !(4..=8).contains(&a.pin_digits) {
         return Err(usage("--pin-digits: 4 to 8"));
     }
@@ -550,14 +550,15 @@ pub fn run(cli: &Cli, a: &IssueArgs, batch: &Path) -> anyhow::Result<i32> {
             "the CSV has no pin column, so the PINs are generated: give --pins FILE to write them to (readable by you only; for the PIN mailers)",
         ));
     }
-    if pins_in_csv {
-        if a.pins.is_some() {
-            return Err(usage(
-                "the CSV has a pin column: --pins (generated PINs) does not apply",
-            ));
-        }
+    if pins_in_csv && a.pins.is_some() {
+        return Err(usage(
+            "the CSV has a pin column: --pins (generated PINs) does not apply",
+        ));
+    }
+    if pins_in_csv || txkeys_in_csv {
         eprintln!(
-            "purse: WARNING: {src} holds the cards' PINs in clear: keep it from other users and destroy it once the cards are handed out"
+            "purse: WARNING: {src} holds the cards' {} in clear: keep it from other users and destroy it once the cards are handed out",
+            if pins_in_csv { "PINs" } else { "transaction keys" }
         );
     }
     // the register must not be the CSV or the PIN file (appending to either would corrupt it)

@@ -885,8 +885,9 @@ fn check_hex(what: &str, s: &str) -> Result<()> {
     }
 }
 
-/// vpcd listens on all interfaces; a port is free if we can bind it there.
-fn port_free(port: usize) -> bool {
+/// vpcd listens on all interfaces; a port is free if we can bind it there (also what the tests
+/// use to pick their desks' ports).
+pub fn port_free(port: usize) -> bool {
     u16::try_from(port).is_ok_and(|p| TcpListener::bind(("0.0.0.0", p)).is_ok())
 }
 

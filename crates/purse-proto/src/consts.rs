@@ -176,6 +176,8 @@ constants! {
     PT_A2: u8 = 0x62;
     PT_A3: u8 = 0x63;
     PT_A4: u8 = 0x64;
+    PT_A5: u8 = 0x65;
+    PT_A6: u8 = 0x66;
     CODE_REQUEST: u8 = 0x01;
     CODE_CREDIT: u8 = 0x02;
     CODE_ACK: u8 = 0x03;
@@ -391,11 +393,15 @@ constants! {
     CODE_SNACK: u8 = 0x08;
     CODE_ADMIN_OP: u8 = 0x09;
     CODE_ADMIN_RESULT: u8 = 0x0A;
+    CODE_ADMIN_BATCH: u8 = 0x0B;
+    CODE_ADMIN_BATCH_RESULT: u8 = 0x0C;
     SESSION_SYNC_CARD_W_S1: u8 = 0x04;
     SESSION_SYNC_BANK_W_S2P5: u8 = 0x05;
     SESSION_ADMIN_W_A1: u8 = 0x06;
     SESSION_BANK_W_A2A3: u8 = 0x07;
     SESSION_ADMIN_W_A4: u8 = 0x08;
+    SESSION_BANK_W_A5: u8 = 0x09;
+    SESSION_ADMIN_W_A6: u8 = 0x0A;
     SYNC_P1_PLAIN: u8 = 0x00;
     SYNC_P1_UNBLOCK: u8 = 0x01;
     FEED_PASSBOOK: u8 = 0x00;
@@ -511,6 +517,28 @@ constants! {
     PKT_A4: u16 = 64;
     PKT_A2A3: u16 = 128;
     ADMIN_ACK_RESP_LEN: u16 = 11;
+    ADMIN_P1_MORE: u8 = 0x01;
+    BATCH_MAX: u16 = 46;
+    BATCH_BITS_LEN: u16 = 6;
+    BATCH_LOW_LEN: u16 = 4;
+    A5_R2: u16 = 0;
+    A5_APP: u16 = 8;
+    A5_CODE: u16 = 16;
+    A5_SEQ: u16 = 17;
+    A5_N: u16 = 18;
+    A5_PREFIX: u16 = 19;
+    A5_LOWS: u16 = 23;
+    A6_R1: u16 = 0;
+    A6_APP: u16 = 8;
+    A6_CODE: u16 = 16;
+    A6_SEQ: u16 = 17;
+    A6_N: u16 = 18;
+    A6_COUNT: u16 = 19;
+    A6_BITS: u16 = 21;
+    A6_ACCOUNT: u16 = 27;
+    A6_KEYNUM: u16 = 35;
+    BODY_A6: u16 = 36;
+    BATCH_ACK_LEN: u16 = 17;
 }
 
 /// Application identifier of the purse applet (docs/architecture.md).
@@ -542,81 +570,101 @@ macro_rules! coded_enum {
 coded_enum! {
     /// Instruction bytes (protocol.md 4.1, 12.1).
     Ins: u8 {
-        Select = 0xA4, AuthInit = 0x10, AuthFinish = 0x12, IssueBegin = 0x14, IssueAuth = 0x16,
-        IssueConfirm = 0x18, Mint = 0x1A, Verify = 0x20, ChangeRef = 0x24, GetStatus = 0x30,
-        GetPending = 0x32, ReadPassbook = 0x34, ReadExceptions = 0x36,
-        XferPayeeInit = 0x40, XferPayerInit = 0x42, XferPayeeP1 = 0x44, XferPayerP2P3 = 0x46,
-        XferPayeeP4 = 0x48, XferPayerAck = 0x4A, XferAbort = 0x4C, ResumeGetP4 = 0x50,
-        ResumeGetOutcome = 0x52, PendingToException = 0x54,
-        SyncCardInit = 0x70, SyncBankInit = 0x72, SyncCardS1 = 0x74, SyncBankP5 = 0x76,
-        SyncCardP6 = 0x78, SyncBankAck = 0x7A, PassbookFeed = 0x7C, UnblockPin = 0x7E,
-        CenterAdvance = 0x80, AdminInit = 0x82, AdminOp = 0x84, AdminApply = 0x86, AdminAck = 0x88,
-        ReadBadCards = 0x8A, SetPrivacy = 0x8C,
+        Select = INS_SELECT, AuthInit = INS_AUTH_INIT, AuthFinish = INS_AUTH_FINISH,
+        IssueBegin = INS_ISSUE_BEGIN, IssueAuth = INS_ISSUE_AUTH, IssueConfirm = INS_ISSUE_CONFIRM,
+        Mint = INS_MINT, Verify = INS_VERIFY, ChangeRef = INS_CHANGE_REF,
+        GetStatus = INS_GET_STATUS, GetPending = INS_GET_PENDING, ReadPassbook = INS_READ_PASSBOOK,
+        ReadExceptions = INS_READ_EXCEPTIONS, XferPayeeInit = INS_XFER_PAYEE_INIT,
+        XferPayerInit = INS_XFER_PAYER_INIT, XferPayeeP1 = INS_XFER_PAYEE_P1,
+        XferPayerP2P3 = INS_XFER_PAYER_P2P3, XferPayeeP4 = INS_XFER_PAYEE_P4,
+        XferPayerAck = INS_XFER_PAYER_ACK, XferAbort = INS_XFER_ABORT,
+        ResumeGetP4 = INS_RESUME_GET_P4, ResumeGetOutcome = INS_RESUME_GET_OUTCOME,
+        PendingToException = INS_PENDING_TO_EXCEPTION, SyncCardInit = INS_SYNC_CARD_INIT,
+        SyncBankInit = INS_SYNC_BANK_INIT, SyncCardS1 = INS_SYNC_CARD_S1,
+        SyncBankP5 = INS_SYNC_BANK_P5, SyncCardP6 = INS_SYNC_CARD_P6,
+        SyncBankAck = INS_SYNC_BANK_ACK, PassbookFeed = INS_PASSBOOK_FEED,
+        UnblockPin = INS_UNBLOCK_PIN, CenterAdvance = INS_CENTER_ADVANCE,
+        AdminInit = INS_ADMIN_INIT, AdminOp = INS_ADMIN_OP, AdminApply = INS_ADMIN_APPLY,
+        AdminAck = INS_ADMIN_ACK, ReadBadCards = INS_READ_BAD_CARDS, SetPrivacy = INS_SET_PRIVACY,
     }
 }
 
 coded_enum! {
     /// Card role (protocol.md 1, F1). `None` only on blank cards.
-    Role: u8 { None = 0x00, Center = 0x01, Region = 0x02, Branch = 0x03, User = 0x04, Admin = 0x05 }
+    Role: u8 {
+        None = ROLE_NONE, Center = ROLE_CENTER, Region = ROLE_REGION, Branch = ROLE_BRANCH,
+        User = ROLE_USER, Admin = ROLE_ADMIN,
+    }
 }
 
 coded_enum! {
     /// Life cycle (protocol.md 3).
-    Life: u8 { Blank = 0x01, Active = 0x02, Invalidated = 0x7F }
+    Life: u8 {
+        Blank = LIFE_BLANK, Active = LIFE_ACTIVE, Invalidated = LIFE_INVALIDATED,
+    }
 }
 
 coded_enum! {
     /// Crypto suite (protocol.md 2.1).
-    Suite: u8 { None = 0x00, Aes128 = 0x01, Tdes3 = 0x02 }
+    Suite: u8 {
+        None = SUITE_NONE, Aes128 = SUITE_AES128, Tdes3 = SUITE_TDES3,
+    }
 }
 
 coded_enum! {
     /// Packet TYPE byte (protocol.md 2.4, 5, 6.3, 12.1).
     PacketType: u8 {
-        G1 = 0x11, G2 = 0x12, I1 = 0x13, I2 = 0x14,
-        P1 = 0x41, P2 = 0x42, P3 = 0x43, P4 = 0x44, Ack = 0x45, Nack = 0x46,
-        S1 = 0x51, S2 = 0x52, P5 = 0x55, P6 = 0x56, Sack = 0x57, Snack = 0x58, Invalidate = 0x59,
-        A1 = 0x61, A2 = 0x62, A3 = 0x63, A4 = 0x64,
+        G1 = PT_G1, G2 = PT_G2, I1 = PT_I1, I2 = PT_I2, P1 = PT_P1, P2 = PT_P2, P3 = PT_P3,
+        P4 = PT_P4, Ack = PT_ACK, Nack = PT_NACK, S1 = PT_S1, S2 = PT_S2, P5 = PT_P5, P6 = PT_P6,
+        Sack = PT_SACK, Snack = PT_SNACK, Invalidate = PT_INVALIDATE, A1 = PT_A1, A2 = PT_A2,
+        A3 = PT_A3, A4 = PT_A4, A5 = PT_A5, A6 = PT_A6,
     }
 }
 
 coded_enum! {
     /// Passbook entry TYPE (protocol.md 3.1).
     EntryType: u8 {
-        Debit = 0x01, Credit = 0x02, Mint = 0x03, InterestIn = 0x04, InterestOut = 0x05,
-        DebitRefunded = 0x06, Exception = 0x07,
+        Debit = PB_TYPE_DEBIT, Credit = PB_TYPE_CREDIT, Mint = PB_TYPE_MINT,
+        InterestIn = PB_TYPE_INTEREST_IN, InterestOut = PB_TYPE_INTEREST_OUT,
+        DebitRefunded = PB_TYPE_DEBIT_REFUNDED, Exception = PB_TYPE_EXCEPTION,
     }
 }
 
 coded_enum! {
     /// VERIFY / CHANGE REFERENCE DATA reference (P2).
-    SecretRef: u8 { Pin = 0x01, TxKey = 0x02, Creation = 0x03, Approval = 0x04 }
+    SecretRef: u8 {
+        Pin = REF_PIN, TxKey = REF_TXKEY, Creation = REF_CREATION, Approval = REF_APPROVAL,
+    }
 }
 
 coded_enum! {
     /// OUT / IN slot state (protocol.md 4.4; 02 = sync, issue 4; anything else: unfinished, other kind).
-    SlotState: u8 { None = 0x00, Transfer = 0x01, Sync = 0x02 }
+    SlotState: u8 {
+        None = SLOT_NONE, Transfer = SLOT_PENDING, Sync = SLOT_SYNC,
+    }
 }
 
 coded_enum! {
     /// OUTCOMES kind.
-    OutcomeKind: u8 { Ack = 0x01, Nack = 0x02 }
+    OutcomeKind: u8 {
+        Ack = OUTCOME_ACK, Nack = OUTCOME_NACK,
+    }
 }
 
 impl Suite {
     /// Key length KL in bytes (16 AES, 24 TDES); 0 for none/unknown.
     pub fn key_len(self) -> usize {
         match self {
-            Suite::Aes128 => 16,
-            Suite::Tdes3 => 24,
+            Suite::Aes128 => KEYLEN_AES as usize,
+            Suite::Tdes3 => KEYLEN_TDES as usize,
             _ => 0,
         }
     }
     /// Cipher block length (16 AES, 8 TDES); 0 for none/unknown.
     pub fn block_len(self) -> usize {
         match self {
-            Suite::Aes128 => 16,
-            Suite::Tdes3 => 8,
+            Suite::Aes128 => BLOCK_AES as usize,
+            Suite::Tdes3 => BLOCK_TDES as usize,
             _ => 0,
         }
     }
@@ -651,6 +699,10 @@ impl Role {
             "admin" => Role::Admin,
             _ => return None,
         })
+    }
+    /// A bank card: center, region or branch (they sync other cards; their passbook never fills).
+    pub fn is_bank(self) -> bool {
+        matches!(self, Role::Center | Role::Region | Role::Branch)
     }
     /// FIG. 2 pair matrix (protocol.md 6.1): may `self` pay `payee`?
     pub fn may_pay(self, payee: Role) -> bool {
@@ -707,9 +759,9 @@ impl SecretRef {
     /// Allowed length range of the secret (protocol.md 1, SECRET).
     pub fn len_range(self) -> (usize, usize) {
         match self {
-            SecretRef::Pin => (4, 8),
-            SecretRef::TxKey => (4, 16),
-            _ => (8, 16),
+            SecretRef::Pin => (PIN_MIN as usize, PIN_MAX as usize),
+            SecretRef::TxKey => (TXKEY_MIN as usize, TXKEY_MAX as usize),
+            _ => (SECRET_MIN as usize, SECRET_MAX as usize),
         }
     }
 }
@@ -780,56 +832,100 @@ const ISO_TABLE: &[(Sw, u16, &str)] = &[
 ];
 
 const SW_TABLE: &[(Sw, u16, &str)] = &[
-    (Sw::Ok, 0x9000, "OK"),
-    (Sw::WrongLength, 0x6700, "WRONG_LENGTH"),
-    (Sw::WrongData, 0x6A80, "WRONG_DATA"),
-    (Sw::RecordNotFound, 0x6A83, "RECORD_NOT_FOUND"),
-    (Sw::WrongP1P2, 0x6A86, "WRONG_P1P2"),
-    (Sw::InsNotSupported, 0x6D00, "INS_NOT_SUPPORTED"),
-    (Sw::ClaNotSupported, 0x6E00, "CLA_NOT_SUPPORTED"),
-    (Sw::SecurityStatus, 0x6982, "SECURITY_STATUS"),
-    (Sw::AuthBlocked, 0x6983, "AUTH_BLOCKED"),
-    (Sw::Conditions, 0x6985, "CONDITIONS"),
-    (Sw::Locked, 0x9D01, "LOCKED"),
-    (Sw::NoCommonKeys, 0x9D02, "NO_COMMON_KEYS"),
-    (Sw::BadPacket, 0x9D03, "BAD_PACKET"),
-    (Sw::PairNotAllowed, 0x9D04, "PAIR_NOT_ALLOWED"),
-    (Sw::InsufficientFunds, 0x9D05, "INSUFFICIENT_FUNDS"),
-    (Sw::Overflow, 0x9D06, "OVERFLOW"),
-    (Sw::AmountMismatch, 0x9D07, "AMOUNT_MISMATCH"),
-    (Sw::PassbookFull, 0x9D08, "PASSBOOK_FULL"),
-    (Sw::PendingOut, 0x9D09, "PENDING_OUT"),
-    (Sw::PayeeExpecting, 0x9D0A, "PAYEE_EXPECTING"),
-    (Sw::UnknownTransfer, 0x9D0B, "UNKNOWN_TRANSFER"),
-    (Sw::AlreadyCredited, 0x9D0C, "ALREADY_CREDITED"),
-    (Sw::CurrencyMismatch, 0x9D0D, "CURRENCY_MISMATCH"),
-    (Sw::BadName, 0x9D0E, "BAD_NAME"),
-    (Sw::SameCard, 0x9D0F, "SAME_CARD"),
-    (Sw::ExceptionLogFull, 0x9D10, "EXCEPTION_LOG_FULL"),
-    (Sw::Integrity, 0x9D11, "INTEGRITY"),
-    (Sw::WrongRole, 0x9D12, "WRONG_ROLE"),
-    (Sw::PinRequired, 0x9D13, "PIN_REQUIRED"),
-    (Sw::TxkeyRequired, 0x9D14, "TXKEY_REQUIRED"),
-    (Sw::ApprovalRequired, 0x9D15, "APPROVAL_REQUIRED"),
-    (Sw::CreationRequired, 0x9D16, "CREATION_REQUIRED"),
-    (Sw::AccountsExhausted, 0x9D17, "ACCOUNTS_EXHAUSTED"),
-    (Sw::TransportBlocked, 0x9D18, "TRANSPORT_BLOCKED"),
-    (Sw::Invalidated, 0x9D19, "INVALIDATED"),
-    (Sw::Blank, 0x9D1C, "BLANK"),
-    (Sw::Personalised, 0x9D1D, "PERSONALISED"),
-    (Sw::ListedBadCard, 0x9D20, "LISTED_BAD_CARD"),
-    (Sw::AccountOutOfRange, 0x9D21, "ACCOUNT_OUT_OF_RANGE"),
-    (Sw::DateBackwards, 0x9D22, "DATE_BACKWARDS"),
-    (Sw::BadCardListFull, 0x9D23, "BAD_CARD_LIST_FULL"),
-    (Sw::NotListed, 0x9D24, "NOT_LISTED"),
-    (Sw::KeysTooOld, 0x9D25, "KEYS_TOO_OLD"),
-    (Sw::PassbookNotFed, 0x9D27, "PASSBOOK_NOT_FED"),
+    (Sw::Ok, SW_OK, "OK"),
+    (Sw::WrongLength, SW_WRONG_LENGTH, "WRONG_LENGTH"),
+    (Sw::WrongData, SW_WRONG_DATA, "WRONG_DATA"),
+    (Sw::RecordNotFound, SW_RECORD_NOT_FOUND, "RECORD_NOT_FOUND"),
+    (Sw::WrongP1P2, SW_WRONG_P1P2, "WRONG_P1P2"),
+    (
+        Sw::InsNotSupported,
+        SW_INS_NOT_SUPPORTED,
+        "INS_NOT_SUPPORTED",
+    ),
+    (
+        Sw::ClaNotSupported,
+        SW_CLA_NOT_SUPPORTED,
+        "CLA_NOT_SUPPORTED",
+    ),
+    (Sw::SecurityStatus, SW_SECURITY_STATUS, "SECURITY_STATUS"),
+    (Sw::AuthBlocked, SW_AUTH_BLOCKED, "AUTH_BLOCKED"),
+    (Sw::Conditions, SW_CONDITIONS, "CONDITIONS"),
+    (Sw::Locked, SW_LOCKED, "LOCKED"),
+    (Sw::NoCommonKeys, SW_NO_COMMON_KEYS, "NO_COMMON_KEYS"),
+    (Sw::BadPacket, SW_BAD_PACKET, "BAD_PACKET"),
+    (Sw::PairNotAllowed, SW_PAIR_NOT_ALLOWED, "PAIR_NOT_ALLOWED"),
+    (
+        Sw::InsufficientFunds,
+        SW_INSUFFICIENT_FUNDS,
+        "INSUFFICIENT_FUNDS",
+    ),
+    (Sw::Overflow, SW_OVERFLOW, "OVERFLOW"),
+    (Sw::AmountMismatch, SW_AMOUNT_MISMATCH, "AMOUNT_MISMATCH"),
+    (Sw::PassbookFull, SW_PASSBOOK_FULL, "PASSBOOK_FULL"),
+    (Sw::PendingOut, SW_PENDING_OUT, "PENDING_OUT"),
+    (Sw::PayeeExpecting, SW_PAYEE_EXPECTING, "PAYEE_EXPECTING"),
+    (Sw::UnknownTransfer, SW_UNKNOWN_TRANSFER, "UNKNOWN_TRANSFER"),
+    (Sw::AlreadyCredited, SW_ALREADY_CREDITED, "ALREADY_CREDITED"),
+    (
+        Sw::CurrencyMismatch,
+        SW_CURRENCY_MISMATCH,
+        "CURRENCY_MISMATCH",
+    ),
+    (Sw::BadName, SW_BAD_NAME, "BAD_NAME"),
+    (Sw::SameCard, SW_SAME_CARD, "SAME_CARD"),
+    (
+        Sw::ExceptionLogFull,
+        SW_EXCEPTION_LOG_FULL,
+        "EXCEPTION_LOG_FULL",
+    ),
+    (Sw::Integrity, SW_INTEGRITY, "INTEGRITY"),
+    (Sw::WrongRole, SW_WRONG_ROLE, "WRONG_ROLE"),
+    (Sw::PinRequired, SW_PIN_REQUIRED, "PIN_REQUIRED"),
+    (Sw::TxkeyRequired, SW_TXKEY_REQUIRED, "TXKEY_REQUIRED"),
+    (
+        Sw::ApprovalRequired,
+        SW_APPROVAL_REQUIRED,
+        "APPROVAL_REQUIRED",
+    ),
+    (
+        Sw::CreationRequired,
+        SW_CREATION_REQUIRED,
+        "CREATION_REQUIRED",
+    ),
+    (
+        Sw::AccountsExhausted,
+        SW_ACCOUNTS_EXHAUSTED,
+        "ACCOUNTS_EXHAUSTED",
+    ),
+    (
+        Sw::TransportBlocked,
+        SW_TRANSPORT_BLOCKED,
+        "TRANSPORT_BLOCKED",
+    ),
+    (Sw::Invalidated, SW_INVALIDATED, "INVALIDATED"),
+    (Sw::Blank, SW_BLANK, "BLANK"),
+    (Sw::Personalised, SW_PERSONALISED, "PERSONALISED"),
+    (Sw::ListedBadCard, SW_LISTED_BAD_CARD, "LISTED_BAD_CARD"),
+    (
+        Sw::AccountOutOfRange,
+        SW_ACCOUNT_OUT_OF_RANGE,
+        "ACCOUNT_OUT_OF_RANGE",
+    ),
+    (Sw::DateBackwards, SW_DATE_BACKWARDS, "DATE_BACKWARDS"),
+    (
+        Sw::BadCardListFull,
+        SW_BAD_CARD_LIST_FULL,
+        "BAD_CARD_LIST_FULL",
+    ),
+    (Sw::NotListed, SW_NOT_LISTED, "NOT_LISTED"),
+    (Sw::KeysTooOld, SW_KEYS_TOO_OLD, "KEYS_TOO_OLD"),
+    (Sw::PassbookNotFed, SW_PASSBOOK_NOT_FED, "PASSBOOK_NOT_FED"),
     (Sw::NoPreciseDiagnosis, 0x6F00, "NO_PRECISE_DIAGNOSIS"),
 ];
 
 impl Sw {
     pub fn from_u16(sw: u16) -> Sw {
-        if sw & 0xFFF0 == 0x63C0 {
+        if sw & 0xFFF0 == SW_VERIFY_FAILED {
             return Sw::VerifyFailed((sw & 0x0F) as u8);
         }
         SW_TABLE
@@ -841,7 +937,7 @@ impl Sw {
     }
     pub fn code(self) -> u16 {
         match self {
-            Sw::VerifyFailed(x) => 0x63C0 | (x as u16 & 0x0F),
+            Sw::VerifyFailed(x) => SW_VERIFY_FAILED | (x as u16 & 0x0F),
             Sw::Other(c) => c,
             s => SW_TABLE
                 .iter()

@@ -10,7 +10,7 @@ use cmac::{Cmac, Mac};
 use des::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
 use des::TdesEde3;
 
-use super::consts::{PacketType, Suite};
+use super::consts::{self, PacketType, Suite};
 
 /// A block cipher key of either suite.
 #[derive(Clone)]
@@ -141,12 +141,17 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     diff == 0
 }
 
-/// KDF labels (protocol.md 2.3).
-pub const LABEL_HS: &[u8; 8] = b"PURSE HS";
-pub const LABEL_TX: &[u8; 8] = b"PURSE TX";
-pub const LABEL_TK: &[u8; 8] = b"PURSE TK";
-pub const LABEL_SY: &[u8; 8] = b"PURSE SY";
-pub const LABEL_AD: &[u8; 8] = b"PURSE AD";
+/// "PURSE " and the two letters Constants.java keeps per label (the applet stores only those).
+const fn label(a: u8, b: u8) -> [u8; 8] {
+    [b'P', b'U', b'R', b'S', b'E', b' ', a, b]
+}
+
+/// KDF labels (protocol.md 2.3): "PURSE HS", "PURSE TX", "PURSE TK", "PURSE SY", "PURSE AD".
+pub const LABEL_HS: &[u8; 8] = &label(consts::LABEL_HS_0, consts::LABEL_HS_1);
+pub const LABEL_TX: &[u8; 8] = &label(consts::LABEL_TX_0, consts::LABEL_TX_1);
+pub const LABEL_TK: &[u8; 8] = &label(consts::LABEL_TK_0, consts::LABEL_TK_1);
+pub const LABEL_SY: &[u8; 8] = &label(consts::LABEL_SY_0, consts::LABEL_SY_1);
+pub const LABEL_AD: &[u8; 8] = &label(consts::LABEL_AD_0, consts::LABEL_AD_1);
 
 /// A derived key pair (K_ENC, K_MAC), each of the input key's length.
 #[derive(Clone, PartialEq, Eq)]
@@ -165,7 +170,7 @@ impl std::fmt::Debug for SessionKeys {
 /// K(i) = CMAC(KI, [i]_1 | LABEL | 00 | CONTEXT | [L]_2), L = 2·KL·8 bits.
 pub fn kdf(ki: &[u8], label: &[u8; 8], context: &[u8]) -> Result<SessionKeys, CryptoError> {
     let kl = ki.len();
-    if kl != 16 && kl != 24 {
+    if kl != consts::KEYLEN_AES as usize && kl != consts::KEYLEN_TDES as usize {
         return Err(CryptoError::KeyLength(kl));
     }
     let out_len = 2 * kl;
@@ -253,11 +258,15 @@ pub fn host_cryptogram(
 }
 
 /// Packet header: TYPE | KEYNUM | SID(6).
-pub fn header(ptype: PacketType, keynum: u8, sid: &[u8; 6]) -> [u8; 8] {
-    let mut h = [0u8; 8];
-    h[0] = ptype.code();
-    h[1] = keynum;
-    h[2..].copy_from_slice(sid);
+pub fn header(
+    ptype: PacketType,
+    keynum: u8,
+    sid: &[u8; consts::SID_LEN as usize],
+) -> [u8; consts::HDR_LEN as usize] {
+    let mut h = [0u8; consts::HDR_LEN as usize];
+    h[consts::HDR_OFF_TYPE as usize] = ptype.code();
+    h[consts::HDR_OFF_KEYNUM as usize] = keynum;
+    h[consts::HDR_OFF_SID as usize..].copy_from_slice(sid);
     h
 }
 
@@ -270,7 +279,7 @@ fn packet_iv(enc: &BlockKey, hdr: &[u8; 8]) -> Vec<u8> {
 
 /// Length of a sealed packet with a `body_len`-byte body in a suite of block length `block`.
 pub fn packet_len(body_len: usize, block: usize) -> usize {
-    8 + (body_len / block + 1) * block + 8
+    consts::HDR_LEN as usize + (body_len / block + 1) * block + consts::MAC_LEN as usize
 }
 
 /// Seal a packet (protocol.md 2.4): HDR | CBC(K_ENC, IV, BODY|80|00..) | MAC8(K_MAC, HDR|C).
@@ -278,7 +287,7 @@ pub fn seal(keys: &SessionKeys, hdr: &[u8; 8], body: &[u8]) -> Result<Vec<u8>, C
     let enc = BlockKey::new(&keys.enc)?;
     let b = enc.block_len();
     let mut c = body.to_vec();
-    c.push(0x80);
+    c.push(consts::PAD_BYTE);
     while c.len() % b != 0 {
         c.push(0);
     }
@@ -314,7 +323,7 @@ pub fn open(keys: &SessionKeys, pkt: &[u8]) -> Result<([u8; 8], Vec<u8>), Crypto
     while n > 0 && body[n - 1] == 0 && body.len() - n < b {
         n -= 1;
     }
-    if n == 0 || body[n - 1] != 0x80 || body.len() - n >= b {
+    if n == 0 || body[n - 1] != consts::PAD_BYTE || body.len() - n >= b {
         return Err(CryptoError::BadPacket("padding"));
     }
     body.truncate(n - 1);
@@ -324,7 +333,7 @@ pub fn open(keys: &SessionKeys, pkt: &[u8]) -> Result<([u8; 8], Vec<u8>), Crypto
 /// Balance record check: MAC8(K_INT, FIELDS(17) | ACCOUNT(8)) (protocol.md 3).
 pub fn balance_check(
     k_int: &[u8],
-    fields: &[u8; 17],
+    fields: &[u8; consts::BAL_FIELDS_LEN as usize],
     account: &[u8; 8],
 ) -> Result<[u8; 8], CryptoError> {
     let mut m = fields.to_vec();

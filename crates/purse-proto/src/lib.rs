@@ -7,3 +7,5 @@ pub mod crypto;
 pub mod rate;
 pub mod sync;
 pub mod types;
+/// Byte helpers for the fixed layouts (one home for be16/be32, field reader/writer, hex serializers).
+pub mod wire;

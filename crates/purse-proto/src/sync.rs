@@ -6,21 +6,17 @@
 use serde::Serialize;
 
 use super::consts::{self, PacketType, Role, Suite};
+use super::consts::{
+    BAL_CURRENCY, BAL_DECIMALS, BAL_INTEREST_DATE, BAL_RATE, BAL_SERIAL, BODY_INVALIDATE, BODY_P5,
+    BODY_P6_FIXED, BODY_SHORT, INV_APP, INV_BANK_ACCOUNT, INV_CARD_ACCOUNT, INV_CODE, INV_R2,
+    P5_ACCOUNT, P5_APP, P5_BAD_KEY, P5_BALANCE, P5_CURRENT, P5_DIGEST, P5_EXC_COUNT, P5_FLAGS,
+    P5_HOLDER, P5_PB_COUNT, P5_R2, P6_AMOUNT, P6_APP, P6_BANK_ACCOUNT, P6_CARD_ACCOUNT, P6_CODE,
+    P6_DATE, P6_FIRST, P6_FLAGS, P6_KEYS, P6_KEY_DATE, P6_NK, P6_R2, P6_RATE, PS_ACCOUNT,
+    PS_AMOUNT, PS_APP, PS_CODE, PS_DATE, PS_RANDOM,
+};
 use super::crypto::{mac8, CryptoError};
 use super::types::{Account, ParseError};
-
-fn perr<T>(s: impl Into<String>) -> Result<T, ParseError> {
-    Err(ParseError(s.into()))
-}
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-fn be16(b: &[u8]) -> u16 {
-    u16::from_be_bytes([b[0], b[1]])
-}
-fn a8(b: &[u8]) -> [u8; 8] {
-    b[..8].try_into().expect("8 bytes")
-}
+use super::wire::{perr, Fields, Layout};
 
 // ------------------------------------------------------------------ interest (12.7)
 
@@ -220,7 +216,8 @@ pub fn keys_missing(bank_current: u8, card_current: u8) -> u8 {
 /// Packet length of a body of `body` bytes in `suite` (2.4).
 pub fn packet_len(suite: Suite, body: usize) -> usize {
     let b = suite.block_len();
-    8 + b * ((body + 1).div_ceil(b)) + 8
+    // HDR | C (body + the 80 pad byte, whole blocks) | MAC
+    consts::HDR_LEN as usize + b * ((body + 1).div_ceil(b)) + consts::MAC_LEN as usize
 }
 
 /// P6 packet length for NK keys.
@@ -233,10 +230,10 @@ pub fn p6_len(suite: Suite, nk: u8) -> usize {
 
 /// S1 / S2 packet lengths (P1 / P2 layouts).
 pub fn s1_len(suite: Suite) -> usize {
-    packet_len(suite, 36)
+    packet_len(suite, consts::BODY_P1 as usize)
 }
 pub fn s2_len(suite: Suite) -> usize {
-    packet_len(suite, 44)
+    packet_len(suite, consts::BODY_P2 as usize)
 }
 pub fn p5_len(suite: Suite) -> usize {
     packet_len(suite, consts::BODY_P5 as usize)
@@ -302,48 +299,51 @@ pub struct P5Body {
 
 impl P5Body {
     pub fn parse(d: &[u8]) -> Result<Self, ParseError> {
-        if d.len() != consts::BODY_P5 as usize {
-            return perr(format!(
-                "P5 body: {} bytes, expected {}",
-                d.len(),
-                consts::BODY_P5
-            ));
+        if d.len() != BODY_P5 as usize {
+            return perr(format!("P5 body: {} bytes, expected {BODY_P5}", d.len()));
         }
-        let b = consts::P5_BALANCE as usize;
+        let f = Fields(d);
+        // the balance record's fields (BAL_*) at P5_BALANCE
+        let b = P5_BALANCE;
         Ok(P5Body {
-            r2: a8(&d[0..]),
-            app_id: a8(&d[8..]),
-            amount: be32(&d[b..]),
-            currency: [d[b + 4], d[b + 5]],
-            decimals: d[b + 6],
-            last_interest_date: be16(&d[b + 7..]),
-            rate: be32(&d[b + 9..]),
-            serial: be32(&d[b + 13..]),
-            account: Account(a8(&d[consts::P5_ACCOUNT as usize..])),
-            current: d[consts::P5_CURRENT as usize],
-            passbook_count: d[consts::P5_PB_COUNT as usize],
-            exception_count: d[consts::P5_EXC_COUNT as usize],
-            digest: a8(&d[consts::P5_DIGEST as usize..]),
-            bad_key: d[consts::P5_BAD_KEY as usize],
-            flags: d[consts::P5_FLAGS as usize],
-            holder: d[consts::P5_HOLDER as usize],
+            r2: f.arr(P5_R2),
+            app_id: f.arr(P5_APP),
+            amount: f.u32(b),
+            currency: f.arr(b + BAL_CURRENCY),
+            decimals: f.u8(b + BAL_DECIMALS),
+            last_interest_date: f.u16(b + BAL_INTEREST_DATE),
+            rate: f.u32(b + BAL_RATE),
+            serial: f.u32(b + BAL_SERIAL),
+            account: f.account(P5_ACCOUNT),
+            current: f.u8(P5_CURRENT),
+            passbook_count: f.u8(P5_PB_COUNT),
+            exception_count: f.u8(P5_EXC_COUNT),
+            digest: f.arr(P5_DIGEST),
+            bad_key: f.u8(P5_BAD_KEY),
+            flags: f.u8(P5_FLAGS),
+            holder: f.u8(P5_HOLDER),
         })
     }
     pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(consts::BODY_P5 as usize);
-        v.extend_from_slice(&self.r2);
-        v.extend_from_slice(&self.app_id);
-        v.extend_from_slice(&self.amount.to_be_bytes());
-        v.extend_from_slice(&self.currency);
-        v.push(self.decimals);
-        v.extend_from_slice(&self.last_interest_date.to_be_bytes());
-        v.extend_from_slice(&self.rate.to_be_bytes());
-        v.extend_from_slice(&self.serial.to_be_bytes());
-        v.extend_from_slice(&self.account.0);
-        v.extend_from_slice(&[self.current, self.passbook_count, self.exception_count]);
-        v.extend_from_slice(&self.digest);
-        v.extend_from_slice(&[self.bad_key, self.flags, self.holder]);
-        v
+        let b = P5_BALANCE;
+        let mut v = Layout::new(BODY_P5);
+        v.put(P5_R2, &self.r2)
+            .put(P5_APP, &self.app_id)
+            .u32(b, self.amount)
+            .put(b + BAL_CURRENCY, &self.currency)
+            .u8(b + BAL_DECIMALS, self.decimals)
+            .u16(b + BAL_INTEREST_DATE, self.last_interest_date)
+            .u32(b + BAL_RATE, self.rate)
+            .u32(b + BAL_SERIAL, self.serial)
+            .put(P5_ACCOUNT, &self.account.0)
+            .u8(P5_CURRENT, self.current)
+            .u8(P5_PB_COUNT, self.passbook_count)
+            .u8(P5_EXC_COUNT, self.exception_count)
+            .put(P5_DIGEST, &self.digest)
+            .u8(P5_BAD_KEY, self.bad_key)
+            .u8(P5_FLAGS, self.flags)
+            .u8(P5_HOLDER, self.holder);
+        v.into_vec()
     }
     pub fn private(&self) -> bool {
         self.flags & consts::FLAG_PRIVATE != 0
@@ -372,49 +372,51 @@ pub struct P6Body {
 impl P6Body {
     /// `key_len` = KL of the system suite (16 AES, 24 TDES).
     pub fn parse(d: &[u8], key_len: usize) -> Result<Self, ParseError> {
-        let fixed = consts::BODY_P6_FIXED as usize;
+        let fixed = BODY_P6_FIXED as usize;
         if d.len() < fixed {
-            return perr(format!("P6 body: {} bytes, at least 50", d.len()));
+            return perr(format!("P6 body: {} bytes, at least {fixed}", d.len()));
         }
-        let nk = d[consts::P6_NK as usize] as usize;
+        let f = Fields(d);
+        let nk = f.u8(P6_NK) as usize;
         if nk > consts::SYNC_KEYS_MAX as usize || d.len() != fixed + nk * key_len {
             return perr(format!("P6 body: {} bytes for NK {nk}", d.len()));
         }
         Ok(P6Body {
-            r2: a8(d),
-            app_id: a8(&d[8..]),
-            code: d[16],
-            interest: be32(&d[17..]),
-            new_interest_date: be16(&d[21..]),
-            rate: be32(&d[25..]),
-            flags: d[29],
-            card_account: Account(a8(&d[30..])),
-            bank_account: Account(a8(&d[38..])),
-            key_date: be16(&d[46..]),
-            first_key: d[49],
-            keys: d[fixed..].chunks(key_len).map(|k| k.to_vec()).collect(),
+            r2: f.arr(P6_R2),
+            app_id: f.arr(P6_APP),
+            code: f.u8(P6_CODE),
+            interest: f.u32(P6_AMOUNT),
+            new_interest_date: f.u16(P6_DATE),
+            rate: f.u32(P6_RATE),
+            flags: f.u8(P6_FLAGS),
+            card_account: f.account(P6_CARD_ACCOUNT),
+            bank_account: f.account(P6_BANK_ACCOUNT),
+            key_date: f.u16(P6_KEY_DATE),
+            first_key: f.u8(P6_FIRST),
+            keys: d[P6_KEYS as usize..]
+                .chunks(key_len)
+                .map(|k| k.to_vec())
+                .collect(),
         })
     }
     pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::new();
-        v.extend_from_slice(&self.r2);
-        v.extend_from_slice(&self.app_id);
-        v.push(self.code);
-        v.extend_from_slice(&self.interest.to_be_bytes());
-        v.extend_from_slice(&self.new_interest_date.to_be_bytes());
+        let keys: Vec<u8> = self.keys.concat();
         // offsets 23..25 are not assigned by protocol.md 12.5.2 (RATE is at 25): zero
-        v.extend_from_slice(&[0, 0]);
-        v.extend_from_slice(&self.rate.to_be_bytes());
-        v.push(self.flags);
-        v.extend_from_slice(&self.card_account.0);
-        v.extend_from_slice(&self.bank_account.0);
-        v.extend_from_slice(&self.key_date.to_be_bytes());
-        v.push(self.keys.len() as u8);
-        v.push(self.first_key);
-        for k in &self.keys {
-            v.extend_from_slice(k);
-        }
-        v
+        let mut v = Layout::new(BODY_P6_FIXED + keys.len() as u16);
+        v.put(P6_R2, &self.r2)
+            .put(P6_APP, &self.app_id)
+            .u8(P6_CODE, self.code)
+            .u32(P6_AMOUNT, self.interest)
+            .u16(P6_DATE, self.new_interest_date)
+            .u32(P6_RATE, self.rate)
+            .u8(P6_FLAGS, self.flags)
+            .put(P6_CARD_ACCOUNT, &self.card_account.0)
+            .put(P6_BANK_ACCOUNT, &self.bank_account.0)
+            .u16(P6_KEY_DATE, self.key_date)
+            .u8(P6_NK, self.keys.len() as u8)
+            .u8(P6_FIRST, self.first_key)
+            .put(P6_KEYS, &keys);
+        v.into_vec()
     }
     pub fn clear(&self) -> bool {
         self.flags & consts::P6F_CLEAR != 0
@@ -439,25 +441,29 @@ pub struct InvalidateBody {
 
 impl InvalidateBody {
     pub fn parse(d: &[u8]) -> Result<Self, ParseError> {
-        if d.len() != consts::BODY_INVALIDATE as usize {
-            return perr(format!("INVALIDATE body: {} bytes, expected 33", d.len()));
+        if d.len() != BODY_INVALIDATE as usize {
+            return perr(format!(
+                "INVALIDATE body: {} bytes, expected {BODY_INVALIDATE}",
+                d.len()
+            ));
         }
+        let f = Fields(d);
         Ok(InvalidateBody {
-            r2: a8(d),
-            app_id: a8(&d[8..]),
-            code: d[16],
-            card_account: Account(a8(&d[17..])),
-            bank_account: Account(a8(&d[25..])),
+            r2: f.arr(INV_R2),
+            app_id: f.arr(INV_APP),
+            code: f.u8(INV_CODE),
+            card_account: f.account(INV_CARD_ACCOUNT),
+            bank_account: f.account(INV_BANK_ACCOUNT),
         })
     }
     pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(33);
-        v.extend_from_slice(&self.r2);
-        v.extend_from_slice(&self.app_id);
-        v.push(self.code);
-        v.extend_from_slice(&self.card_account.0);
-        v.extend_from_slice(&self.bank_account.0);
-        v
+        let mut v = Layout::new(BODY_INVALIDATE);
+        v.put(INV_R2, &self.r2)
+            .put(INV_APP, &self.app_id)
+            .u8(INV_CODE, self.code)
+            .put(INV_CARD_ACCOUNT, &self.card_account.0)
+            .put(INV_BANK_ACCOUNT, &self.bank_account.0);
+        v.into_vec()
     }
 }
 
@@ -475,27 +481,31 @@ pub struct SackBody {
 
 impl SackBody {
     pub fn parse(d: &[u8]) -> Result<Self, ParseError> {
-        if d.len() != 31 {
-            return perr(format!("SACK body: {} bytes, expected 31", d.len()));
+        if d.len() != BODY_SHORT as usize {
+            return perr(format!(
+                "SACK body: {} bytes, expected {BODY_SHORT}",
+                d.len()
+            ));
         }
+        let f = Fields(d);
         Ok(SackBody {
-            r1: a8(d),
-            app_id: a8(&d[8..]),
-            code: d[16],
-            amount: be32(&d[17..]),
-            card_account: Account(a8(&d[21..])),
-            card_date: be16(&d[29..]),
+            r1: f.arr(PS_RANDOM),
+            app_id: f.arr(PS_APP),
+            code: f.u8(PS_CODE),
+            amount: f.u32(PS_AMOUNT),
+            card_account: f.account(PS_ACCOUNT),
+            card_date: f.u16(PS_DATE),
         })
     }
     pub fn encode(&self) -> Vec<u8> {
-        let mut v = Vec::with_capacity(31);
-        v.extend_from_slice(&self.r1);
-        v.extend_from_slice(&self.app_id);
-        v.push(self.code);
-        v.extend_from_slice(&self.amount.to_be_bytes());
-        v.extend_from_slice(&self.card_account.0);
-        v.extend_from_slice(&self.card_date.to_be_bytes());
-        v
+        let mut v = Layout::new(BODY_SHORT);
+        v.put(PS_RANDOM, &self.r1)
+            .put(PS_APP, &self.app_id)
+            .u8(PS_CODE, self.code)
+            .u32(PS_AMOUNT, self.amount)
+            .put(PS_ACCOUNT, &self.card_account.0)
+            .u16(PS_DATE, self.card_date);
+        v.into_vec()
     }
     pub fn is_sack(&self) -> bool {
         self.code == consts::CODE_SACK
@@ -523,7 +533,7 @@ pub fn digest_chain(ka_mac: &[u8], items: &[DigestItem]) -> Result<[u8; 8], Cryp
             DigestItem::Entry(e) => (consts::DIGEST_T_PASSBOOK, *e),
             DigestItem::Exception(x) => (consts::DIGEST_T_EXCEPTION, *x),
         };
-        let mut m = Vec::with_capacity(11 + item.len());
+        let mut m = Vec::with_capacity(3 + 8 + item.len());
         m.push(consts::DIGEST_TAG);
         m.push(t);
         m.push((n + 1) as u8);

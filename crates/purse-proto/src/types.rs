@@ -4,15 +4,24 @@
 use serde::Serialize;
 
 use super::consts::{self, EntryType, Life, OutcomeKind, Role, SlotState, Suite};
+use super::consts::{
+    EXC_ACCOUNT, EXC_AMOUNT, EXC_DATE, EXC_PB_INDEX, EXC_REASON, EXC_TID, NAME_LEN, PB_ACCOUNT,
+    PB_AMOUNT, PB_DATE, PB_KEYNUM, PB_NAME, PB_NEW_BALANCE, PB_RANDOM, PB_TID, PB_TYPE,
+    PD_EXC_COUNT, PD_IN_ACCOUNT, PD_IN_AMOUNT, PD_IN_DATE, PD_IN_NAME, PD_IN_STATE, PD_IN_TID,
+    PD_OUTCOMES, PD_OUTCOME_COUNT, PD_OUT_ACCOUNT, PD_OUT_AMOUNT, PD_OUT_DATE, PD_OUT_NAME,
+    PD_OUT_STATE, PD_OUT_TID, ST_ACCOUNT, ST_APP_ID, ST_BAD_KEY, ST_BAD_KEY_LIMIT, ST_BALANCE,
+    ST_CURRENCY, ST_CURRENT_KEY, ST_DECIMALS, ST_EXC_COUNT, ST_FLAGS, ST_INTEREST_DATE,
+    ST_IN_STATE, ST_KEY_DATE, ST_LIFE, ST_MAX_TRANS, ST_MIN_TRANS, ST_NAME, ST_OUT_STATE,
+    ST_PB_CAPACITY, ST_PB_COUNT, ST_PIN_TRIES, ST_RATE, ST_ROLE, ST_SERIAL, ST_SUITE, ST_TK_TRIES,
+    ST_TXKEY_TRIES, ST_VER_MAJ, ST_VER_MIN, TID_LEN,
+};
+pub use super::wire::perr;
+use super::wire::{ser_hex, Fields};
 
 /// A parse error of a user-typed value or a card answer.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct ParseError(pub String);
-
-fn perr<T>(s: impl Into<String>) -> Result<T, ParseError> {
-    Err(ParseError(s.into()))
-}
 
 // ------------------------------------------------------------------ amounts
 
@@ -384,27 +393,6 @@ pub fn parse_issuer_id(s: &str) -> Result<[u8; 3], ParseError> {
 
 // ------------------------------------------------------------------ card answers
 
-fn be32(b: &[u8]) -> u32 {
-    u32::from_be_bytes([b[0], b[1], b[2], b[3]])
-}
-fn be16(b: &[u8]) -> u16 {
-    u16::from_be_bytes([b[0], b[1]])
-}
-fn arr8(b: &[u8]) -> [u8; 8] {
-    let mut a = [0u8; 8];
-    a.copy_from_slice(&b[..8]);
-    a
-}
-fn arr6(b: &[u8]) -> [u8; 6] {
-    let mut a = [0u8; 6];
-    a.copy_from_slice(&b[..6]);
-    a
-}
-
-fn ser_hex<S: serde::Serializer>(v: &[u8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(v))
-}
-
 /// GET_STATUS (protocol.md 4.3).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Status {
@@ -443,37 +431,42 @@ pub struct Status {
 impl Status {
     pub fn parse(d: &[u8]) -> Result<Self, ParseError> {
         if d.len() != consts::STATUS_LEN as usize {
-            return perr(format!("GET_STATUS: {} bytes, expected 68", d.len()));
+            return perr(format!(
+                "GET_STATUS: {} bytes, expected {}",
+                d.len(),
+                consts::STATUS_LEN
+            ));
         }
+        let f = Fields(d);
         Ok(Status {
-            ver_major: d[0],
-            ver_minor: d[1],
-            life: Life::from_code(d[2]),
-            suite: Suite::from_code(d[3]),
-            role: Role::from_code(d[4]),
-            flags: d[5],
-            account: Account(arr8(&d[6..])),
-            name: decode_name(&d[14..22]),
-            currency: Currency::from_bcd([d[22], d[23]], d[24]),
-            balance: be32(&d[25..]),
-            min_trans: be32(&d[29..]),
-            max_trans: be32(&d[33..]),
-            current_key: d[37],
-            key_date: be16(&d[38..]),
-            bad_key: d[40],
-            bad_key_limit: d[41],
-            passbook_count: d[42],
-            passbook_capacity: d[43],
-            pin_tries: d[44],
-            txkey_tries: d[45],
-            out_state: SlotState::from_code(d[46]),
-            in_state: SlotState::from_code(d[47]),
-            exception_count: d[48],
-            app_id: arr8(&d[49..]),
-            interest_date: be16(&d[57..]),
-            rate: be32(&d[59..]),
-            serial: be32(&d[63..]),
-            tk_tries: d[67],
+            ver_major: f.u8(ST_VER_MAJ),
+            ver_minor: f.u8(ST_VER_MIN),
+            life: Life::from_code(f.u8(ST_LIFE)),
+            suite: Suite::from_code(f.u8(ST_SUITE)),
+            role: Role::from_code(f.u8(ST_ROLE)),
+            flags: f.u8(ST_FLAGS),
+            account: f.account(ST_ACCOUNT),
+            name: decode_name(f.bytes(ST_NAME, NAME_LEN)),
+            currency: Currency::from_bcd(f.arr(ST_CURRENCY), f.u8(ST_DECIMALS)),
+            balance: f.u32(ST_BALANCE),
+            min_trans: f.u32(ST_MIN_TRANS),
+            max_trans: f.u32(ST_MAX_TRANS),
+            current_key: f.u8(ST_CURRENT_KEY),
+            key_date: f.u16(ST_KEY_DATE),
+            bad_key: f.u8(ST_BAD_KEY),
+            bad_key_limit: f.u8(ST_BAD_KEY_LIMIT),
+            passbook_count: f.u8(ST_PB_COUNT),
+            passbook_capacity: f.u8(ST_PB_CAPACITY),
+            pin_tries: f.u8(ST_PIN_TRIES),
+            txkey_tries: f.u8(ST_TXKEY_TRIES),
+            out_state: SlotState::from_code(f.u8(ST_OUT_STATE)),
+            in_state: SlotState::from_code(f.u8(ST_IN_STATE)),
+            exception_count: f.u8(ST_EXC_COUNT),
+            app_id: f.arr(ST_APP_ID),
+            interest_date: f.u16(ST_INTEREST_DATE),
+            rate: f.u32(ST_RATE),
+            serial: f.u32(ST_SERIAL),
+            tk_tries: f.u8(ST_TK_TRIES),
         })
     }
     pub fn locked(&self) -> bool {
@@ -524,31 +517,53 @@ pub struct Pending {
 impl Pending {
     pub fn parse(d: &[u8]) -> Result<Self, ParseError> {
         if d.len() != consts::PENDING_LEN as usize {
-            return perr(format!("GET_PENDING: {} bytes, expected 88", d.len()));
+            return perr(format!(
+                "GET_PENDING: {} bytes, expected {}",
+                d.len(),
+                consts::PENDING_LEN
+            ));
         }
-        let slot = |o: usize| PendingSlot {
-            state: SlotState::from_code(d[o]),
-            tid: arr6(&d[o + 1..]),
-            amount: be32(&d[o + 7..]),
-            account: Account(arr8(&d[o + 11..])),
-            name: decode_name(&d[o + 19..o + 27]),
-            date: be16(&d[o + 27..]),
-        };
-        let n = d[58].min(4) as usize;
+        let f = Fields(d);
+        // the IN slot has the OUT slot's layout, PD_IN_STATE further on
+        let slot =
+            |state: u16, tid: u16, amount: u16, account: u16, name: u16, date: u16| PendingSlot {
+                state: SlotState::from_code(f.u8(state)),
+                tid: f.arr(tid),
+                amount: f.u32(amount),
+                account: f.account(account),
+                name: decode_name(f.bytes(name, NAME_LEN)),
+                date: f.u16(date),
+            };
+        let n = f.u8(PD_OUTCOME_COUNT).min(consts::OUTCOMES as u8) as u16;
         let outcomes = (0..n)
             .map(|i| {
-                let o = 59 + 7 * i;
+                // each outcome: TID then its kind byte
+                let o = PD_OUTCOMES + (TID_LEN + 1) * i;
                 Outcome {
-                    tid: arr6(&d[o..]),
-                    kind: OutcomeKind::from_code(d[o + 6]),
+                    tid: f.arr(o),
+                    kind: OutcomeKind::from_code(f.u8(o + TID_LEN)),
                 }
             })
             .collect();
         Ok(Pending {
-            out: slot(0),
-            r#in: slot(29),
+            out: slot(
+                PD_OUT_STATE,
+                PD_OUT_TID,
+                PD_OUT_AMOUNT,
+                PD_OUT_ACCOUNT,
+                PD_OUT_NAME,
+                PD_OUT_DATE,
+            ),
+            r#in: slot(
+                PD_IN_STATE,
+                PD_IN_TID,
+                PD_IN_AMOUNT,
+                PD_IN_ACCOUNT,
+                PD_IN_NAME,
+                PD_IN_DATE,
+            ),
             outcomes,
-            exception_count: d[87],
+            exception_count: f.u8(PD_EXC_COUNT),
         })
     }
 }
@@ -572,18 +587,23 @@ pub struct PassbookEntry {
 impl PassbookEntry {
     pub fn parse(d: &[u8]) -> Result<Self, ParseError> {
         if d.len() != consts::PB_ENTRY_LEN as usize {
-            return perr(format!("passbook entry: {} bytes, expected 42", d.len()));
+            return perr(format!(
+                "passbook entry: {} bytes, expected {}",
+                d.len(),
+                consts::PB_ENTRY_LEN
+            ));
         }
+        let f = Fields(d);
         Ok(PassbookEntry {
-            account: Account(arr8(d)),
-            name: decode_name(&d[8..16]),
-            random: arr8(&d[16..]),
-            date: be16(&d[24..]),
-            kind: EntryType::from_code(d[26]),
-            amount: be32(&d[27..]),
-            new_balance: be32(&d[31..]),
-            tid: arr6(&d[35..]),
-            keynum: d[41],
+            account: f.account(PB_ACCOUNT),
+            name: decode_name(f.bytes(PB_NAME, NAME_LEN)),
+            random: f.arr(PB_RANDOM),
+            date: f.u16(PB_DATE),
+            kind: EntryType::from_code(f.u8(PB_TYPE)),
+            amount: f.u32(PB_AMOUNT),
+            new_balance: f.u32(PB_NEW_BALANCE),
+            tid: f.arr(PB_TID),
+            keynum: f.u8(PB_KEYNUM),
         })
     }
 }
@@ -603,15 +623,20 @@ pub struct ExceptionEntry {
 impl ExceptionEntry {
     pub fn parse(d: &[u8]) -> Result<Self, ParseError> {
         if d.len() != consts::EXC_ENTRY_LEN as usize {
-            return perr(format!("exception entry: {} bytes, expected 24", d.len()));
+            return perr(format!(
+                "exception entry: {} bytes, expected {}",
+                d.len(),
+                consts::EXC_ENTRY_LEN
+            ));
         }
+        let f = Fields(d);
         Ok(ExceptionEntry {
-            tid: arr6(d),
-            amount: be32(&d[6..]),
-            account: Account(arr8(&d[10..])),
-            date: be16(&d[18..]),
-            reason: d[20],
-            passbook_index: d[21],
+            tid: f.arr(EXC_TID),
+            amount: f.u32(EXC_AMOUNT),
+            account: f.account(EXC_ACCOUNT),
+            date: f.u16(EXC_DATE),
+            reason: f.u8(EXC_REASON),
+            passbook_index: f.u8(EXC_PB_INDEX),
         })
     }
 }
@@ -713,6 +738,8 @@ mod key_tests {
         assert_eq!(pick_keys(54, 54), None);
         // same keys: the newest pair
         assert_eq!(pick_keys(3, 0), Some(2));
+        // same keys, newest pair, away from 0: payer 7-10 / payee 7-10 -> k = 9
+        assert_eq!(pick_keys(10, 7), Some(9));
         // wrap-around mod 256
         assert_eq!(pick_keys(1, 254), Some(0));
         assert!(holds(1, 254) && holds(1, 1) && !holds(1, 2));

@@ -5,6 +5,7 @@
 use super::{CardError, PurseCard};
 use crate::proto::consts::{self, Ins, SecretRef, Sw};
 use crate::proto::types::{Account, ExceptionEntry, PassbookEntry, Pending, Status};
+use crate::proto::wire::Fields;
 use crate::transport::CardIo;
 
 fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
@@ -57,12 +58,10 @@ impl<T: CardIo> PurseCard<T> {
 
     /// AUTH_INIT(RH) on a blank card: answers RC | CC.
     pub fn auth_init(&mut self, rh: &[u8; 8]) -> Result<([u8; 8], [u8; 8]), CardError> {
-        let d = self.cmd_len(Ins::AuthInit, 0, 0, rh, 16)?;
-        let mut rc = [0u8; 8];
-        let mut cc = [0u8; 8];
-        rc.copy_from_slice(&d[..8]);
-        cc.copy_from_slice(&d[8..]);
-        Ok((rc, cc))
+        let n = consts::RANDOM_LEN;
+        let d = self.cmd_len(Ins::AuthInit, 0, 0, rh, 2 * n as usize)?;
+        let f = Fields(&d);
+        Ok((f.arr(0), f.arr(n)))
     }
 
     /// AUTH_FINISH(HC | G1 or I1) on a blank card: personalises it; answers G2 / I2.
@@ -81,8 +80,8 @@ impl<T: CardIo> PurseCard<T> {
 
     /// ISSUE_BEGIN(ISSUE_REQ) on the issuer: answers RH (8).
     pub fn issue_begin(&mut self, req: &[u8]) -> Result<[u8; 8], CardError> {
-        let d = self.cmd_len(Ins::IssueBegin, 0, 0, req, 8)?;
-        Ok(d.try_into().expect("8 bytes"))
+        let d = self.cmd_len(Ins::IssueBegin, 0, 0, req, consts::RANDOM_LEN as usize)?;
+        Ok(Fields(&d).arr(0))
     }
 
     /// ISSUE_AUTH(RC | CC) on the issuer: allocates the account; answers (HC, I1).
@@ -97,23 +96,22 @@ impl<T: CardIo> PurseCard<T> {
         if !(8 + 160..=8 + 208).contains(&d.len()) {
             return Err(bad(Ins::IssueAuth, format!("HC | I1 of {} bytes", d.len())));
         }
-        let mut hc = [0u8; 8];
-        hc.copy_from_slice(&d[..8]);
-        Ok((hc, d[8..].to_vec()))
+        let n = consts::MAC_LEN;
+        Ok((Fields(&d).arr(0), d[n as usize..].to_vec()))
     }
 
     /// ISSUE_CONFIRM(I2) on the issuer: answers the new card's ACCOUNT.
     pub fn issue_confirm(&mut self, i2: &[u8]) -> Result<Account, CardError> {
-        let d = self.cmd_len(Ins::IssueConfirm, 0, 0, i2, 8)?;
-        Ok(Account(d.try_into().expect("8 bytes")))
+        let d = self.cmd_len(Ins::IssueConfirm, 0, 0, i2, consts::ACCOUNT_LEN as usize)?;
+        Ok(Fields(&d).account(0))
     }
 
     /// MINT(AMOUNT | DATE) on the center (creation secret verified first): answers the new balance.
     pub fn mint(&mut self, amount: u32, date: u16) -> Result<u32, CardError> {
         let mut data = amount.to_be_bytes().to_vec();
         data.extend_from_slice(&date.to_be_bytes());
-        let d = self.cmd_len(Ins::Mint, 0, 0, &data, 4)?;
-        Ok(u32::from_be_bytes([d[0], d[1], d[2], d[3]]))
+        let d = self.cmd_len(Ins::Mint, 0, 0, &data, consts::AMOUNT_LEN as usize)?;
+        Ok(Fields(&d).u32(0))
     }
 
     /// VERIFY a secret. Wrong: `Refused { sw: VerifyFailed(tries_left) }`; blocked: `AuthBlocked`.
@@ -147,7 +145,8 @@ impl<T: CardIo> PurseCard<T> {
         old: &[u8],
         new: &[u8],
     ) -> Result<(), CardError> {
-        if old.len() > 16 || new.len() > 16 {
+        let max = consts::SECRET_MAX as usize;
+        if old.len() > max || new.len() > max {
             return Err(CardError::Invalid(
                 "secrets are at most 16 characters".into(),
             ));

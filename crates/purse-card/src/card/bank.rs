@@ -7,16 +7,17 @@ use serde::Serialize;
 use super::{CardError, PurseCard};
 use crate::proto::consts::{self, Ins, Suite};
 use crate::proto::types::Account;
+use crate::proto::wire::Fields;
 use crate::transport::CardIo;
 
 /// Length of ADMIN_INIT's admin request: OP(1) | PARAMS(16) | DATE(2).
-pub const ADMIN_REQ_LEN: usize = 19;
+pub const ADMIN_REQ_LEN: usize = consts::ADMIN_REQ_LEN as usize;
 /// A2 | A3 as answered by ADMIN_OP (both suites).
-pub const ADMIN_A2A3_LEN: usize = 128;
+pub const ADMIN_A2A3_LEN: usize = consts::PKT_A2A3 as usize;
 /// A4 as answered by ADMIN_APPLY (both suites).
-pub const ADMIN_A4_LEN: usize = 64;
+pub const ADMIN_A4_LEN: usize = consts::PKT_A4 as usize;
 /// ADMIN_ACK's answer: RESULT(1) | COUNT(2) | bank ACCOUNT(8).
-pub const ADMIN_ACK_LEN: usize = 11;
+pub const ADMIN_ACK_LEN: usize = consts::ADMIN_ACK_RESP_LEN as usize;
 
 fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
     CardError::BadResponse {
@@ -31,7 +32,7 @@ fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
 pub struct AdminHello {
     pub suite: Suite,
     pub oldest: u8,
-    #[serde(serialize_with = "super::transfer::ser_hex8")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub rp: [u8; 8],
 }
 
@@ -45,23 +46,64 @@ pub struct AdminAck {
     pub bank_account: Account,
 }
 
+/// The verified result of one batch of BAD_CARD_ADD (or of the ADD op before the first batch, as a
+/// batch of one): N | COUNT after | BITS (bit i, MSB first: account i newly listed) | bank ACCOUNT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BatchAck {
+    pub n: u8,
+    pub count: u16,
+    #[serde(skip)]
+    pub bits: [u8; 6],
+    pub bank_account: Account,
+}
+
+impl BatchAck {
+    fn parse(d: &[u8]) -> Result<Self, CardError> {
+        if d.len() != consts::BATCH_ACK_LEN as usize || d[0] == 0 || d[0] as u16 > consts::BATCH_MAX
+        {
+            return Err(bad(
+                Ins::AdminOp,
+                format!("batch result of {} bytes", d.len()),
+            ));
+        }
+        Ok(BatchAck {
+            n: d[0],
+            count: u16::from_be_bytes([d[1], d[2]]),
+            bits: d[3..9].try_into().expect("6"),
+            bank_account: Account(d[9..17].try_into().expect("8")),
+        })
+    }
+
+    /// Was account `i` of the batch newly listed (false: it was listed already)?
+    pub fn added(&self, i: usize) -> bool {
+        i < 48 && self.bits[i / 8] & (0x80 >> (i % 8)) != 0
+    }
+}
+
+fn batch_n(ins: Ins, n: usize) -> Result<u8, CardError> {
+    if n == 0 || n > consts::BATCH_MAX as usize {
+        return Err(CardError::Invalid(format!(
+            "{ins:?}: a batch holds 1 to {} accounts, not {n}",
+            consts::BATCH_MAX
+        )));
+    }
+    Ok(n as u8)
+}
+
 /// One BAD_CARD entry: the low 8 digits of the account (bytes 4..7) and the bank's key number
 /// when it was listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct BadCardEntry {
-    #[serde(serialize_with = "ser_low")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub low: [u8; 4],
     pub keynum: u8,
-}
-
-fn ser_low<S: serde::Serializer>(v: &[u8; 4], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(v))
 }
 
 impl BadCardEntry {
     /// Does this entry name `acc` (bytes 4..7 compared, as the card does)?
     pub fn matches(&self, acc: &Account) -> bool {
-        acc.0[4..8] == self.low
+        let o = consts::BC_ACC_OFF as usize;
+        acc.0[o..o + consts::BC_ACC_LEN as usize] == self.low
     }
     /// The low 8 digits, as text.
     pub fn low_digits(&self) -> String {
@@ -90,19 +132,23 @@ impl BadCardPage {
         if d.len() < h || (d.len() - h) % e != 0 || (d.len() - h) / e > consts::BC_PAGE as usize {
             return Err(format!("{} bytes (expected 24 + n × 5, n ≤ 40)", d.len()));
         }
-        let acc = |o: usize| Account(d[o..o + 8].try_into().expect("8"));
+        let f = Fields(d);
         Ok(BadCardPage {
-            count: u16::from_be_bytes([d[0], d[1]]),
-            rate: u32::from_be_bytes([d[2], d[3], d[4], d[5]]),
-            low: acc(consts::RBC_LOW as usize),
-            high: acc(consts::RBC_HIGH as usize),
-            arch: d[consts::RBC_ARCH as usize],
-            current: d[consts::RBC_CURRENT as usize],
+            count: f.u16(consts::RBC_COUNT),
+            rate: f.u32(consts::RBC_RATE),
+            low: f.account(consts::RBC_LOW),
+            high: f.account(consts::RBC_HIGH),
+            arch: f.u8(consts::RBC_ARCH),
+            current: f.u8(consts::RBC_CURRENT),
             entries: d[h..]
                 .chunks(e)
-                .map(|c| BadCardEntry {
-                    low: [c[0], c[1], c[2], c[3]],
-                    keynum: c[4],
+                .map(|c| {
+                    // an entry: the account's bytes BC_ACC_OFF.. (BC_ACC_LEN) then KEYNUM
+                    let c = Fields(c);
+                    BadCardEntry {
+                        low: c.arr(0),
+                        keynum: c.u8(consts::BC_KEYNUM),
+                    }
                 })
                 .collect(),
         })
@@ -162,9 +208,60 @@ impl<T: CardIo> PurseCard<T> {
         };
         Ok(AdminAck {
             changed,
-            count: u16::from_be_bytes([d[1], d[2]]),
-            bank_account: Account(d[3..11].try_into().expect("8")),
+            count: crate::proto::wire::be16(&d[1..]),
+            bank_account: Fields(&d).account(3),
         })
+    }
+
+    /// 84 P1 01 P2 n on the admin card, after the ADD op's ADMIN_APPLY or a batch's 86 P1 01:
+    /// `prev` (that A4 or A6) | PREFIX(4) | n × LOW(4) (all accounts `prefix` ‖ low, 1 ≤ n ≤ 46).
+    /// Answers the verified result of `prev` and A5, the sealed batch for the bank card.
+    pub fn admin_op_more(
+        &mut self,
+        prev: &[u8],
+        prefix: [u8; 4],
+        lows: &[[u8; 4]],
+    ) -> Result<(BatchAck, Vec<u8>), CardError> {
+        let n = batch_n(Ins::AdminOp, lows.len())?;
+        let mut data = prev.to_vec();
+        data.extend_from_slice(&prefix);
+        lows.iter().for_each(|l| data.extend_from_slice(l));
+        let d = self.cmd(Ins::AdminOp, consts::ADMIN_P1_MORE, n, &data)?;
+        let k = consts::BATCH_ACK_LEN as usize;
+        let body = consts::A5_LOWS as usize + 4 * lows.len();
+        // A5 = HDR(8) | pad(body + 1) (16 or 8-byte blocks) | T(8)
+        let ok = |b: usize| d.len() == k + 16 + (body / b + 1) * b;
+        if !(ok(16) || ok(8)) || d[k] != consts::PT_A5 {
+            return Err(bad(
+                Ins::AdminOp,
+                format!("{} bytes for a batch of {n}", d.len()),
+            ));
+        }
+        Ok((BatchAck::parse(&d[..k])?, d[k..].to_vec()))
+    }
+
+    /// 86 P1 01 P2 n on the bank card: **adds the batch's n accounts** (one transaction, refused
+    /// whole on any error), answers A6.
+    pub fn admin_apply_more(&mut self, n: usize, a5: &[u8]) -> Result<Vec<u8>, CardError> {
+        let n = batch_n(Ins::AdminApply, n)?;
+        let a6 = self.cmd(Ins::AdminApply, consts::ADMIN_P1_MORE, n, a5)?;
+        // A6: body 36 -> 64 (AES) or 56 (TDES) bytes
+        if !(a6.len() == 64 || a6.len() == 56) || a6[0] != consts::PT_A6 {
+            return Err(bad(Ins::AdminApply, format!("A6 of {} bytes", a6.len())));
+        }
+        Ok(a6)
+    }
+
+    /// 88 P1 01 on the admin card: the verified result of the last batch (A6); ends the session.
+    pub fn admin_ack_more(&mut self, a6: &[u8]) -> Result<BatchAck, CardError> {
+        let d = self.cmd_len(
+            Ins::AdminAck,
+            consts::ADMIN_P1_MORE,
+            0,
+            a6,
+            consts::BATCH_ACK_LEN as usize,
+        )?;
+        BatchAck::parse(&d)
     }
 
     /// 8A READ_BAD_CARDS page 0..29 on a bank card (no PIN).

@@ -21,7 +21,7 @@ fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
 pub struct SyncHello {
     pub suite: Suite,
     pub oldest: u8,
-    #[serde(serialize_with = "super::transfer::ser_hex8")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub rp: [u8; 8],
 }
 
@@ -48,7 +48,7 @@ impl S2P5 {
     }
     /// The sync id (SID) from the clear header.
     pub fn sid(&self) -> Tid {
-        self.s2[2..8].try_into().expect("6 bytes")
+        crate::proto::wire::Fields(&self.s2).arr(consts::HDR_OFF_SID)
     }
 }
 
@@ -224,9 +224,11 @@ impl<T: CardIo> PurseCard<T> {
     /// 80 CENTER_ADVANCE(DATE | RATE_FLAG | RATE) on the center (approval verified first): a new
     /// epoch — RNG key, CURRENT + 1, date forward only, the new interest rate if `rate` is given.
     pub fn center_advance(&mut self, date: u16, rate: Option<u32>) -> Result<Advanced, CardError> {
-        let mut data = date.to_be_bytes().to_vec();
-        data.push(rate.is_some() as u8);
-        data.extend_from_slice(&rate.unwrap_or(0).to_be_bytes());
+        let mut data = crate::proto::wire::Layout::new(consts::ADVANCE_DATA_LEN);
+        data.u16(consts::ADV_DATE, date)
+            .u8(consts::ADV_RATE_FLAG, rate.is_some() as u8)
+            .u32(consts::ADV_RATE, rate.unwrap_or(0));
+        let data = data.into_vec();
         let d = self.cmd_len(
             Ins::CenterAdvance,
             0,
@@ -236,7 +238,7 @@ impl<T: CardIo> PurseCard<T> {
         )?;
         Ok(Advanced {
             current: d[0],
-            date: u16::from_be_bytes([d[1], d[2]]),
+            date: crate::proto::wire::be16(&d[1..]),
         })
     }
 }

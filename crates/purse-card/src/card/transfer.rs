@@ -5,10 +5,11 @@ use serde::Serialize;
 
 use super::{CardError, PurseCard};
 use crate::proto::consts::{self, Ins, PacketType, Suite};
+use crate::proto::wire::Fields;
 use crate::transport::CardIo;
 
 /// A transfer id (TID, protocol.md 1): 6 random bytes from the payer card.
-pub type Tid = [u8; 6];
+pub type Tid = [u8; consts::TID_LEN as usize];
 
 /// Length of P3/P4/ACK/NACK packets (both suites).
 pub const PKT_SHORT: usize = consts::PKT_SHORT as usize;
@@ -21,12 +22,8 @@ pub const PKT_P2P3: usize = consts::PKT_P2P3 as usize;
 pub struct PayeeHello {
     pub suite: Suite,
     pub oldest: u8,
-    #[serde(serialize_with = "ser_hex8")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub rp: [u8; 8],
-}
-
-pub(crate) fn ser_hex8<S: serde::Serializer>(v: &[u8; 8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(v))
 }
 
 /// A responder hello (40, 70, 82 P1 00): SUITE | oldest | RP.
@@ -49,12 +46,11 @@ impl PacketHeader {
         if pkt.len() < consts::HDR_LEN as usize {
             return None;
         }
-        let mut sid = [0u8; 6];
-        sid.copy_from_slice(&pkt[2..8]);
+        let f = Fields(pkt);
         Some(PacketHeader {
-            ptype: PacketType::from_code(pkt[0]),
-            keynum: pkt[1],
-            sid,
+            ptype: PacketType::from_code(f.u8(consts::HDR_OFF_TYPE)),
+            keynum: f.u8(consts::HDR_OFF_KEYNUM),
+            sid: f.arr(consts::HDR_OFF_SID),
         })
     }
 }

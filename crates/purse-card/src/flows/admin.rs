@@ -5,7 +5,7 @@
 //! it is verified again for every op. Also reads the bank files (READ_BAD_CARDS, no PIN).
 use serde::Serialize;
 
-use crate::card::bank::{AdminAck, BadCardEntry, BadCardPage, ADMIN_REQ_LEN};
+use crate::card::bank::{AdminAck, BadCardEntry, BadCardPage, BatchAck, ADMIN_REQ_LEN};
 use crate::card::{CardError, PurseCard};
 use crate::proto::consts::{self, Ins, Life, Role, SecretRef, Sw};
 use crate::proto::rate::format_rate;
@@ -33,8 +33,8 @@ impl AdminOp {
     }
 
     /// PARAMS (16 bytes, zero padded).
-    pub fn params(&self) -> [u8; 16] {
-        let mut p = [0u8; 16];
+    pub fn params(&self) -> [u8; consts::ADMIN_PARAMS_LEN as usize] {
+        let mut p = [0u8; consts::ADMIN_PARAMS_LEN as usize];
         match self {
             AdminOp::BadCardAdd { account } | AdminOp::BadCardRemove { account } => {
                 p[..8].copy_from_slice(&account.0)
@@ -51,9 +51,14 @@ impl AdminOp {
     /// REQ of ADMIN_INIT P1 00: OP | PARAMS | DATE.
     pub fn request(&self, date: u16) -> [u8; ADMIN_REQ_LEN] {
         let mut r = [0u8; ADMIN_REQ_LEN];
-        r[0] = self.code();
-        r[1..17].copy_from_slice(&self.params());
-        r[17..].copy_from_slice(&date.to_be_bytes());
+        let (op, params, at) = (
+            consts::AREQ_OP as usize,
+            consts::AREQ_PARAMS as usize,
+            consts::AREQ_DATE as usize,
+        );
+        r[op] = self.code();
+        r[params..at].copy_from_slice(&self.params());
+        r[at..].copy_from_slice(&date.to_be_bytes());
         r
     }
 
@@ -186,10 +191,6 @@ impl AdminError {
     }
 }
 
-fn is_bank(r: Role) -> bool {
-    matches!(r, Role::Center | Role::Region | Role::Branch)
-}
-
 /// Check both cards' roles and state before any secret is sent (the cards re-check).
 pub fn precheck<A: CardIo, B: CardIo>(
     admin: &mut PurseCard<A>,
@@ -216,7 +217,7 @@ pub fn problems(a: &Status, admin_reader: &str, b: &Status, bank_reader: &str) -
             a.role.name()
         ));
     }
-    if b.life != Life::Active || !is_bank(b.role) {
+    if b.life != Life::Active || !b.role.is_bank() {
         p.push(format!(
             "the card in {bank_reader} is not a bank card (center, region or branch): it is a {} {} card",
             b.life.name(),
@@ -281,7 +282,8 @@ pub fn run_op<A: CardIo, B: CardIo>(
 }
 
 /// Run several ops in order on the same two connections; `each` sees every outcome as it
-/// comes (progress). Stops at the first failure: (outcomes so far, the error).
+/// comes (progress). Stops at the first failure: (outcomes so far, the error). A run of two or
+/// more BAD_CARD_ADD ops goes in one admin session, up to 46 accounts per batch (`run_adds`).
 pub fn run_ops<A: CardIo, B: CardIo>(
     admin: &mut PurseCard<A>,
     bank: &mut PurseCard<B>,
@@ -291,16 +293,163 @@ pub fn run_ops<A: CardIo, B: CardIo>(
     mut each: impl FnMut(usize, &AdminOutcome),
 ) -> (Vec<AdminOutcome>, Option<AdminError>) {
     let mut out = Vec::with_capacity(ops.len());
-    for (i, op) in ops.iter().enumerate() {
-        match run_op(admin, bank, pin, op, date) {
+    let mut i = 0;
+    while i < ops.len() {
+        let run = ops[i..]
+            .iter()
+            .take_while(|o| matches!(o, AdminOp::BadCardAdd { .. }))
+            .count();
+        if run >= 2 {
+            let accounts: Vec<Account> = ops[i..i + run]
+                .iter()
+                .filter_map(|o| match o {
+                    AdminOp::BadCardAdd { account } => Some(*account),
+                    _ => None,
+                })
+                .collect();
+            let base = i;
+            let r = run_adds(admin, bank, pin, &accounts, date, |k, o| {
+                each(base + k, o);
+                out.push(*o);
+            });
+            if let Err(e) = r {
+                return (out, Some(e));
+            }
+            i += run;
+            continue;
+        }
+        match run_op(admin, bank, pin, &ops[i], date) {
             Ok(o) => {
                 each(i, &o);
                 out.push(o);
             }
             Err(e) => return (out, Some(e)),
         }
+        i += 1;
     }
     (out, None)
+}
+
+/// BAD_CARD_ADD of many accounts in one admin session (protocol.md 12.8 "Batches"): VERIFY PIN,
+/// the ADD op of the first account (82, 82, 84, 86), then per batch of up to 46 accounts sharing
+/// their first 8 digits one 84 P1 01 (the admin card verifies the bank's last answer and seals the
+/// batch) and one 86 P1 01 (the bank card adds the batch in one transaction), and a closing 88.
+/// `each` gets every account's verified outcome, in order. A batch the bank card refuses for its
+/// content (outside the range 9D21, list full 9D23) is retried account by account in fresh
+/// sessions, so the refusal names the exact account and the accounts before it are listed.
+pub fn run_adds<A: CardIo, B: CardIo>(
+    admin: &mut PurseCard<A>,
+    bank: &mut PurseCard<B>,
+    pin: &[u8],
+    accounts: &[Account],
+    date: u16,
+    mut each: impl FnMut(usize, &AdminOutcome),
+) -> Result<(), AdminError> {
+    adds(admin, bank, pin, accounts, date, 0, &mut each)
+}
+
+/// `run_adds` of `accounts`, the first being account `base` of the caller's list.
+fn adds<A: CardIo, B: CardIo>(
+    admin: &mut PurseCard<A>,
+    bank: &mut PurseCard<B>,
+    pin: &[u8],
+    accounts: &[Account],
+    date: u16,
+    base: usize,
+    each: &mut dyn FnMut(usize, &AdminOutcome),
+) -> Result<(), AdminError> {
+    let Some(first) = accounts.first() else {
+        return Ok(());
+    };
+    let mk = |account: Account, changed: bool, a: &BatchAck| AdminOutcome {
+        op: AdminOp::BadCardAdd { account },
+        changed,
+        count: a.count,
+        bank_account: a.bank_account,
+    };
+    for a in accounts {
+        AdminOp::BadCardAdd { account: *a }
+            .check()
+            .map_err(AdminError::Invalid)?;
+    }
+    let op = AdminOp::BadCardAdd { account: *first };
+    admin.verify(SecretRef::Pin, pin)?;
+    let hello = admin.admin_init_admin(&op.request(date))?;
+    let a1 = bank.admin_init_bank(hello)?;
+    let a2a3 = admin.admin_op(&a1)?;
+    let mut prev = bank.admin_apply(&a2a3)?; // A4 of the first account
+    let mut pending: &[Account] = &accounts[..1];
+    let mut at = base; // index of pending[0]
+    let mut rest = &accounts[1..];
+    while !rest.is_empty() {
+        let prefix: [u8; 4] = rest[0].0[..4].try_into().expect("4");
+        let n = rest
+            .iter()
+            .take(consts::BATCH_MAX as usize)
+            .take_while(|a| a.0[..4] == prefix)
+            .count();
+        let (batch, tail) = rest.split_at(n);
+        let lows: Vec<[u8; 4]> = batch
+            .iter()
+            .map(|a| a.0[4..].try_into().expect("4"))
+            .collect();
+        let (ack, a5) = admin.admin_op_more(&prev, prefix, &lows)?;
+        report_batch(&ack, pending, at, &mk, each)?;
+        at += pending.len();
+        match bank.admin_apply_more(n, &a5) {
+            Ok(a6) => prev = a6,
+            Err(e) if matches!(e.sw(), Some(Sw::AccountOutOfRange | Sw::BadCardListFull)) => {
+                // the whole batch was refused: one op per account says which one and why
+                for (k, a) in batch.iter().enumerate() {
+                    let o = run_op(admin, bank, pin, &AdminOp::BadCardAdd { account: *a }, date)?;
+                    each(at + k, &o);
+                }
+                // nothing refused one by one (e.g. entries removed meanwhile): go on in a new session
+                return adds(admin, bank, pin, tail, date, at + n, each);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        pending = batch;
+        rest = tail;
+    }
+    let ack = if accounts.len() == 1 {
+        let AdminAck {
+            changed,
+            count,
+            bank_account,
+        } = admin.admin_ack(&prev)?;
+        let mut bits = [0u8; 6];
+        bits[0] = if changed { 0x80 } else { 0 };
+        BatchAck {
+            n: 1,
+            count,
+            bits,
+            bank_account,
+        }
+    } else {
+        admin.admin_ack_more(&prev)?
+    };
+    report_batch(&ack, pending, at, &mk, each)
+}
+
+/// Outcomes of one verified batch result (N must be the batch's size).
+fn report_batch(
+    ack: &BatchAck,
+    batch: &[Account],
+    at: usize,
+    mk: &impl Fn(Account, bool, &BatchAck) -> AdminOutcome,
+    each: &mut dyn FnMut(usize, &AdminOutcome),
+) -> Result<(), AdminError> {
+    if ack.n as usize != batch.len() {
+        return Err(AdminError::Card(CardError::BadResponse {
+            ins: Ins::AdminOp,
+            msg: format!("a result for {} accounts, {} sent", ack.n, batch.len()),
+        }));
+    }
+    for (k, a) in batch.iter().enumerate() {
+        each(at + k, &mk(*a, ack.added(k), ack));
+    }
+    Ok(())
 }
 
 /// 9D24 on REMOVE means "not listed" or "listed < 7 epochs ago": read the list to say which.
@@ -355,7 +504,7 @@ impl BankFiles {
     /// The full account of an entry (the range's 8-digit prefix + the stored low digits).
     pub fn account_of(&self, e: &BadCardEntry) -> Account {
         let mut a = self.low.0;
-        a[4..].copy_from_slice(&e.low);
+        a[consts::BC_ACC_OFF as usize..].copy_from_slice(&e.low);
         Account(a)
     }
 }

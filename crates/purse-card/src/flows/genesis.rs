@@ -3,9 +3,10 @@
 use serde::Serialize;
 
 use crate::card::{CardError, PurseCard};
-use crate::proto::consts::{self, Ins, PacketType, Role, Suite};
+use crate::proto::consts::{self, Ins, PacketType, Role, SecretRef, Suite};
 use crate::proto::crypto;
 use crate::proto::types::{Account, Currency};
+use crate::proto::wire::{Fields, Layout};
 use crate::transport::CardIo;
 
 /// What G1 carries (protocol.md 5.3). Secrets as typed (ASCII).
@@ -33,13 +34,9 @@ pub struct Personalised {
     pub account: Account,
     pub role: Role,
     pub current_key: u8,
-    #[serde(serialize_with = "ser_hex")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex")]
     pub app_id: [u8; 8],
     pub suite: Suite,
-}
-
-fn ser_hex<S: serde::Serializer>(v: &[u8; 8], s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(v))
 }
 
 fn invalid(s: impl Into<String>) -> CardError {
@@ -78,40 +75,63 @@ impl GenesisParams {
         if self.min_trans > self.max_trans {
             return Err(invalid("--min must not exceed --max"));
         }
-        let mut b = Vec::with_capacity(consts::BODY_G1 as usize);
-        b.push(self.suite.code());
-        b.extend_from_slice(&self.issuer_id);
-        b.extend_from_slice(&self.name);
-        b.extend_from_slice(&self.currency.to_bcd());
-        b.push(self.currency.decimals);
-        b.extend_from_slice(&self.min_trans.to_be_bytes());
-        b.extend_from_slice(&self.max_trans.to_be_bytes());
-        b.extend_from_slice(&self.date.to_be_bytes());
-        b.push(self.bad_key_limit);
-        b.push(self.first_keynum);
-        b.extend_from_slice(&secret("PIN", &self.pin, (4, 8), false)?);
-        b.extend_from_slice(&secret("transaction key", &self.txkey, (4, 16), true)?);
-        b.extend_from_slice(&secret("creation secret", &self.creation, (8, 16), false)?);
-        b.extend_from_slice(&secret("approval secret", &self.approval, (8, 16), false)?);
-        debug_assert_eq!(b.len(), consts::BODY_G1 as usize);
-        Ok(b)
+        let pin = secret("PIN", &self.pin, SecretRef::Pin.len_range(), false)?;
+        let txkey = secret(
+            "transaction key",
+            &self.txkey,
+            SecretRef::TxKey.len_range(),
+            true,
+        )?;
+        let creation = secret(
+            "creation secret",
+            &self.creation,
+            SecretRef::Creation.len_range(),
+            false,
+        )?;
+        let approval = secret(
+            "approval secret",
+            &self.approval,
+            SecretRef::Approval.len_range(),
+            false,
+        )?;
+        let mut b = Layout::new(consts::BODY_G1);
+        b.u8(consts::G1_SUITE, self.suite.code())
+            .put(consts::G1_ISSUER_ID, &self.issuer_id)
+            .put(consts::G1_NAME, &self.name)
+            .put(consts::G1_CURRENCY, &self.currency.to_bcd())
+            .u8(consts::G1_DECIMALS, self.currency.decimals)
+            .u32(consts::G1_MIN_TRANS, self.min_trans)
+            .u32(consts::G1_MAX_TRANS, self.max_trans)
+            .u16(consts::G1_DATE, self.date)
+            .u8(consts::G1_BAD_KEY_LIMIT, self.bad_key_limit)
+            .u8(consts::G1_FIRST_KEYNUM, self.first_keynum)
+            .put(consts::G1_PIN, &pin)
+            .put(consts::G1_TXKEY, &txkey)
+            .put(consts::G1_CREATION, &creation)
+            .put(consts::G1_APPROVAL, &approval);
+        Ok(b.into_vec())
     }
 }
 
 /// Parse a G2/I2 body (20 bytes).
 pub fn parse_g2(body: &[u8]) -> Result<Personalised, String> {
     if body.len() != consts::BODY_G2 as usize {
-        return Err(format!("body of {} bytes, expected 20", body.len()));
+        return Err(format!(
+            "body of {} bytes, expected {}",
+            body.len(),
+            consts::BODY_G2
+        ));
     }
-    if body[0] != 0 {
-        return Err(format!("RESULT {:02X}", body[0]));
+    let f = Fields(body);
+    if f.u8(consts::G2_RESULT) != consts::RESULT_DONE {
+        return Err(format!("RESULT {:02X}", f.u8(consts::G2_RESULT)));
     }
     Ok(Personalised {
-        account: Account(body[1..9].try_into().unwrap()),
-        role: Role::from_code(body[9]),
-        current_key: body[10],
-        app_id: body[11..19].try_into().unwrap(),
-        suite: Suite::from_code(body[19]),
+        account: f.account(consts::G2_ACCOUNT),
+        role: Role::from_code(f.u8(consts::G2_ROLE)),
+        current_key: f.u8(consts::G2_CURRENT),
+        app_id: f.arr(consts::G2_APP),
+        suite: Suite::from_code(f.u8(consts::G2_SUITE)),
     })
 }
 

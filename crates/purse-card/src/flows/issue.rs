@@ -6,6 +6,7 @@ use serde::Serialize;
 use crate::card::{CardError, PurseCard};
 use crate::proto::consts::{self, Ins, Life, Role, SecretRef, Sw};
 use crate::proto::types::{encode_secret, Account, Status};
+use crate::proto::wire::Layout;
 use crate::transport::CardIo;
 
 /// What the operator asks for (ISSUE_REQ, protocol.md 5.4).
@@ -47,24 +48,24 @@ impl IssueParams {
         if self.min_trans > self.max_trans {
             return Err(invalid("--min must not exceed --max"));
         }
+        let pin = encode_secret(&self.pin, SecretRef::Pin.len_range(), false)
+            .map_err(|e| invalid(format!("new PIN: {e}")))?;
+        let txkey = encode_secret(&self.txkey, SecretRef::TxKey.len_range(), true)
+            .map_err(|e| invalid(format!("new transaction key: {e}")))?;
+        // TKLEN | TK, then the IR_* fields
+        let mut tail = Layout::new(consts::IR_TAIL_LEN);
+        tail.u8(consts::IR_ROLE, self.role.code())
+            .u8(consts::IR_FLAGS, self.flags)
+            .put(consts::IR_NAME, &self.name)
+            .u32(consts::IR_MIN_TRANS, self.min_trans)
+            .u32(consts::IR_MAX_TRANS, self.max_trans)
+            .u16(consts::IR_DATE, self.date)
+            .u8(consts::IR_BAD_KEY_LIMIT, self.bad_key_limit)
+            .put(consts::IR_PIN, &pin)
+            .put(consts::IR_TXKEY, &txkey);
         let mut r = vec![self.tk.len() as u8];
         r.extend_from_slice(&self.tk);
-        r.push(self.role.code());
-        r.push(self.flags);
-        r.extend_from_slice(&self.name);
-        r.extend_from_slice(&self.min_trans.to_be_bytes());
-        r.extend_from_slice(&self.max_trans.to_be_bytes());
-        r.extend_from_slice(&self.date.to_be_bytes());
-        r.push(self.bad_key_limit);
-        r.extend_from_slice(
-            &encode_secret(&self.pin, (4, 8), false)
-                .map_err(|e| invalid(format!("new PIN: {e}")))?,
-        );
-        r.extend_from_slice(
-            &encode_secret(&self.txkey, (4, 16), true)
-                .map_err(|e| invalid(format!("new transaction key: {e}")))?,
-        );
-        debug_assert_eq!(r.len(), 1 + self.tk.len() + consts::IR_TAIL_LEN as usize);
+        r.extend_from_slice(&tail.into_vec());
         Ok(r)
     }
 }

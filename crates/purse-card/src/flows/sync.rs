@@ -129,7 +129,7 @@ pub struct Party {
 /// A completed sync.
 #[derive(Clone, Debug, Serialize)]
 pub struct SyncReport {
-    #[serde(serialize_with = "ser_hex6")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex6")]
     pub sid: Tid,
     pub bank: Party,
     pub card: Party,
@@ -169,10 +169,6 @@ pub struct SyncReport {
     /// APDUs sent by the host in this sync (both cards, incl. status reads).
     pub apdus: u32,
     pub millis: u128,
-}
-
-fn ser_hex6<S: serde::Serializer>(v: &Tid, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(v))
 }
 
 impl SyncReport {

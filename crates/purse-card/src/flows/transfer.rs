@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::card::transfer::{PacketHeader, Tid};
 use crate::card::{CardError, PurseCard};
 use crate::proto::consts::{Life, Role, SecretRef, SlotState, Sw};
-use crate::proto::types::{format_amount, Account, Status};
+use crate::proto::types::{format_amount, pick_keys, Account, Status};
 use crate::transport::CardIo;
 
 use super::resume::{self, ResumeOptions, ResumeReport};
@@ -141,7 +141,7 @@ impl Plan {
                 p.suite.name(),
                 q.suite.name()
             ));
-        } else if choose_key_pair(p.current_key, q.current_key.wrapping_sub(3)).is_none() {
+        } else if pick_keys(p.current_key, q.current_key.wrapping_sub(3)).is_none() {
             v.push(format!(
                 "the cards share fewer than two keys (payer holds {:?}, payee {:?}): sync the older card with its bank",
                 p.key_numbers(),
@@ -174,10 +174,10 @@ impl Plan {
             v.push("the payee card has an unfinished incoming transfer: run `purse resume` with its payer card".into());
         }
         // Bank cards keep their passbook as a ring (protocol.md 12.2): never full for the host.
-        if p.passbook_count >= p.passbook_capacity && !is_bank(p.role) {
+        if p.passbook_count >= p.passbook_capacity && !p.role.is_bank() {
             v.push("the payer's passbook is full: sync it with the bank before paying".into());
         }
-        if q.passbook_count >= q.passbook_capacity && !is_bank(q.role) {
+        if q.passbook_count >= q.passbook_capacity && !q.role.is_bank() {
             v.push("the payee's passbook is full: sync it with the bank before receiving".into());
         }
         if self.needs_txkey && p.txkey_tries == 0xFF {
@@ -191,19 +191,6 @@ impl Plan {
         }
         v
     }
-}
-
-fn is_bank(r: Role) -> bool {
-    matches!(r, Role::Center | Role::Region | Role::Branch)
-}
-
-/// protocol.md 3.2: the payer (newest key `payer_current`) picks k for the payee's oldest `m`.
-pub fn choose_key_pair(payer_current: u8, m: u8) -> Option<u8> {
-    let holds = |n: u8| payer_current.wrapping_sub(n) <= 3;
-    (0..=2u8)
-        .rev()
-        .map(|d| m.wrapping_add(d))
-        .find(|&k| holds(k) && holds(k.wrapping_add(1)))
 }
 
 /// Read both cards' status and work out what the transfer needs. Asks nothing else of the cards.
@@ -384,7 +371,7 @@ fn describe_failure(
 /// A completed transfer.
 #[derive(Clone, Debug, Serialize)]
 pub struct TransferReport {
-    #[serde(serialize_with = "ser_hex6")]
+    #[serde(serialize_with = "crate::proto::wire::ser_hex6")]
     pub tid: Tid,
     pub amount: u32,
     pub amount_str: String,
@@ -396,10 +383,6 @@ pub struct TransferReport {
     pub payee_balance: u32,
     /// Key number of AK0 (from P1's header).
     pub keynum: u8,
-}
-
-fn ser_hex6<S: serde::Serializer>(v: &Tid, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&hex::encode_upper(v))
 }
 
 /// Options of [`execute`].
@@ -602,21 +585,4 @@ pub fn transfer<A: CardIo, B: CardIo>(
         }
     }
     execute(payer, payee, &p, secrets, opts)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn key_pair_patent_examples() {
-        // payer 49-52 / payee 51-54 -> k = 51
-        assert_eq!(choose_key_pair(52, 51), Some(51));
-        // payer 51-54 / payee 54-57 -> refused
-        assert_eq!(choose_key_pair(54, 54), None);
-        // same keys: newest pair
-        assert_eq!(choose_key_pair(10, 7), Some(9));
-        // wrap-around 254..1
-        assert_eq!(choose_key_pair(1, 254), Some(0));
-    }
 }

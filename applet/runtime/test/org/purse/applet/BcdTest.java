@@ -18,10 +18,12 @@ class BcdTest {
 
     @Test
     void luhnVectors() {
-        // protocol.md 9.2
-        String[][] v = {{"100000000000001", "6"}, {"100000000000002", "4"}, {"100000000000000", "8"},
-                {"123456789012345", "2"}};
-        for (String[] row : v) {
+        // protocol.md 9.2, from tests/vectors/protocol.json
+        java.util.List<java.util.Map<String, Object>> rows = Vectors.objs(CryptoSuiteTest.V, "luhn");
+        assertEquals(4, rows.size());
+        for (java.util.Map<String, Object> r : rows) {
+            String[] row = {Vectors.str(r, "digits15"), Vectors.str(r, "check")};
+            assertEquals(row[0] + row[1], Vectors.str(r, "account"));
             byte[] acc = bcd(row[0] + "0");
             assertEquals(Integer.parseInt(row[1]), Bcd.luhn(acc, (short) 0), row[0]);
             assertFalse(Bcd.isValidAccount(acc, (short) 0) && !row[1].equals("0"));

@@ -7,26 +7,30 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 import javacard.security.Key;
 import org.junit.jupiter.api.Test;
 
-/** docs/protocol.md section 9 vectors (scripts/protocol_vectors.py), byte for byte. */
+/**
+ * The protocol test vectors, byte for byte, from tests/vectors/protocol.json (the data of
+ * docs/protocol.md section 9, written by scripts/protocol_vectors.py and read by the Rust tests too).
+ */
 class CryptoSuiteTest {
     static final byte AES = Constants.SUITE_AES128;
     static final byte TDES = Constants.SUITE_TDES3;
 
-    static final String AES_AK0 = "000102030405060708090A0B0C0D0E0F";
-    static final String AES_AK1 = "101112131415161718191A1B1C1D1E1F";
-    static final String TDES_AK0 = "0123456789ABCDEF23456789ABCDEF01456789ABCDEF0123";
-    static final String TDES_AK1 = "FEDCBA9876543210EFCDAB8967452301DCFE98BA54761032";
-    static final String TID = "A1A2A3A4A5A6";
-    static final String R1 = "1111111111111111";
-    static final String R2 = "2222222222222222";
-    static final String RH = "4848484848484848";
-    static final String RC = "4343434343434343";
-    static final String P1_BODY = "11111111111111115055525345415050414C494345202020100000000000001604000978";
-    static final String P4_BODY = "2222222222222222505552534541505002000004D21000000000000016251C";
+    static final Map<String, Object> V = Vectors.load();
+    static final Map<String, Object> AES_V = Vectors.find(V, "suites", "suite", "01");
+    static final Map<String, Object> TDES_V = Vectors.find(V, "suites", "suite", "02");
+    static final String AES_AK0 = Vectors.str(AES_V, "ak0");
+    static final String AES_AK1 = Vectors.str(AES_V, "ak1");
+    static final String TDES_AK0 = Vectors.str(TDES_V, "ak0");
+    static final String TDES_AK1 = Vectors.str(TDES_V, "ak1");
+    static final String TID = Vectors.str(AES_V, "tid");
+    static final String RH = Vectors.str(AES_V, "rh");
+    static final String RC = Vectors.str(AES_V, "rc");
 
     final CryptoSuite cs = new CryptoSuite();
     final Packets pk = new Packets(cs, new byte[Packets.TMP_LEN]);
@@ -88,25 +92,32 @@ class CryptoSuiteTest {
 
     @Test
     void cmacNist() {
-        // NIST SP 800-38B, AES-128 examples 1-4 (D.1)
-        String k = "2B7E151628AED2A6ABF7158809CF4F3C";
-        assertEquals("BB1D6929E95937287FA37D129B756746", cmacHex(AES, k, ""));
-        assertEquals("070A16B46B4D4144F79BDD9DD04A287C", cmacHex(AES, k, "6BC1BEE22E409F96E93D7E117393172A"));
-        assertEquals("DFA66747DE9AE63030CA32611497C827", cmacHex(AES, k,
-                "6BC1BEE22E409F96E93D7E117393172AAE2D8A571E03AC9C9EB76FAC45AF8E5130C81C46A35CE411"));
-        assertEquals("51F0BEBF7E3B9D92FC49741779363CFE", cmacHex(AES, k,
-                "6BC1BEE22E409F96E93D7E117393172AAE2D8A571E03AC9C9EB76FAC45AF8E51"
-                        + "30C81C46A35CE411E5FBC1191A0A52EFF69F2445DF4F9B17AD2B417BE66C3710"));
+        // NIST SP 800-38B examples (D.1 AES-128 examples 1-4, D.4 3-key TDEA), from the file
+        List<Map<String, Object>> nist = Vectors.objs(V, "nist_cmac");
+        assertEquals(5, nist.size());
+        for (Map<String, Object> c : nist) {
+            byte suite = (byte) Integer.parseInt(Vectors.str(c, "suite"), 16);
+            assertEquals(Vectors.str(c, "cmac"), cmacHex(suite, Vectors.str(c, "key"), Vectors.str(c, "msg")),
+                    "NIST " + c.get("msg"));
+        }
         // protocol.md 9.1
-        assertEquals("97DD6E5A882CBD564C39AE7D1C5A31AA", cmacHex(AES, AES_AK0, ""));
-        assertEquals("980AE87B5F4C9C5214F5B6A8455E4C2D", cmacHex(AES, AES_AK0, "000102030405060708090A0B0C0D0E0F10111213"));
-        assertEquals("7DB0D37DF936C550", cmacHex(TDES, TDES_AK0, ""));
-        assertEquals("4DB69FF28A00FC11", cmacHex(TDES, TDES_AK0, "000102030405060708090A0B0C0D0E0F10111213"));
-        // MAC8
-        byte[] m = hex("000102030405060708090A0B0C0D0E0F10111213");
+        List<Map<String, Object>> own = Vectors.objs(V, "cmac");
+        assertEquals(4, own.size());
+        for (Map<String, Object> c : own) {
+            byte suite = (byte) Integer.parseInt(Vectors.str(c, "suite"), 16);
+            String full = cmacHex(suite, Vectors.str(c, "key"), Vectors.str(c, "msg"));
+            assertEquals(Vectors.str(c, "cmac"), full, "9.1 suite " + suite + " msg " + c.get("msg"));
+            assertEquals(Vectors.str(c, "mac8"), full.substring(0, 16));
+        }
+        // MAC8 at an offset, and its verify (the AES row with a message)
+        Map<String, Object> row = own.get(1);
+        assertEquals("01", Vectors.str(row, "suite"));
+        assertEquals(AES_AK0, Vectors.str(row, "key"));
+        byte[] m = hex(Vectors.str(row, "msg"));
+        assertEquals(20, m.length);
         byte[] t = new byte[10];
         cs.mac8(key(AES, AES_AK0), m, (short) 0, (short) m.length, t, (short) 1);
-        assertEquals("00980AE87B5F4C9C5200", hex(t));
+        assertEquals("00" + Vectors.str(row, "mac8") + "00", hex(t));
         assertTrue(cs.mac8Verify(key(AES, AES_AK0), m, (short) 0, (short) m.length, t, (short) 1));
         t[8] ^= 1;
         assertFalse(cs.mac8Verify(key(AES, AES_AK0), m, (short) 0, (short) m.length, t, (short) 1));
@@ -135,24 +146,53 @@ class CryptoSuiteTest {
         return s.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
     }
 
+    /** The key (hex) a derivation row names: AK0, AK1 or the suite's development transport key. */
+    static String ki(Map<String, Object> suite, Map<String, Object> d) {
+        String k = Vectors.str(d, "ki");
+        if (k.equals("TK")) {
+            return hex(ascii(Vectors.str(suite, "dev_tk")));
+        }
+        return Vectors.str(suite, k.toLowerCase());
+    }
+
+    /** The two label bytes the applet takes ("PURSE " + two letters), checked against Constants. */
+    static byte[] label(Map<String, Object> d) {
+        String l = Vectors.str(d, "label");
+        assertEquals(8, l.length());
+        assertTrue(l.startsWith("PURSE "), l);
+        byte[] want;
+        switch (Vectors.str(d, "name")) {
+            case "handshake": want = new byte[] {Constants.LABEL_HS_0, Constants.LABEL_HS_1}; break;
+            case "transfer": want = new byte[] {Constants.LABEL_TX_0, Constants.LABEL_TX_1}; break;
+            case "transport": want = new byte[] {Constants.LABEL_TK_0, Constants.LABEL_TK_1}; break;
+            default: throw new IllegalStateException("derivation " + d.get("name"));
+        }
+        assertArrayEquals(want, ascii(l.substring(6)), l);
+        return want;
+    }
+
     @Test
     void kdfVectors() {
-        byte hs0 = Constants.LABEL_HS_0, hs1 = Constants.LABEL_HS_1;
-        byte tx0 = Constants.LABEL_TX_0, tx1 = Constants.LABEL_TX_1;
-        byte tk0 = Constants.LABEL_TK_0, tk1 = Constants.LABEL_TK_1;
-        String hsCtx = TID + "33" + "5252525252525252"; // TID | k | RP
-        String txCtx = R1 + R2 + TID;
-        String tkCtx = RH + RC;
-        checkDerivation(AES_AK0, hs0, hs1, hsCtx, "E4F91979BBEC1A9195709346514A7AA7", "ABA603B2B1202272095C2BDE370ED691");
-        checkDerivation(AES_AK1, tx0, tx1, txCtx, "6DBB70BDA878B157068441A73363D404", "70116926397732542589FFDCEE3FC268");
-        checkDerivation(hex(ascii("purse-dev-transp")), tk0, tk1, tkCtx,
-                "FA3A546EE6FABC083FCAA949A7D5C7C7", "EA14FF84B5F3140648D46D2F2AAD9E4F");
-        checkDerivation(TDES_AK0, hs0, hs1, hsCtx,
-                "7B3FE234025FB7A7934F4A4D128600125B1028C4F928D0AA", "B00014D188C6409258ECCF7C00D7B5B5D4640CFAE4F90ED6");
-        checkDerivation(TDES_AK1, tx0, tx1, txCtx,
-                "3B513A24988C13DFC346D2FD052A075CE656F7C8BDDC150A", "6326F3697EF536D520355BE5FD6EBA0BD62D5C0E235EEE25");
-        checkDerivation(hex(ascii("purse-dev-transport-3des")), tk0, tk1, tkCtx,
-                "B562827DB185FB419F75CEE5D5B8147E1C72DD90390DAC63", "38AD5B0EEAA43599AA09DB45565F71BE3FBCFFD05FB4270F");
+        int n = 0;
+        for (Map<String, Object> suite : Vectors.objs(V, "suites")) {
+            for (Map<String, Object> d : Vectors.objs(suite, "derivations")) {
+                byte[] l = label(d);
+                checkDerivation(ki(suite, d), l[0], l[1], Vectors.str(d, "context"),
+                        Vectors.str(d, "k_enc"), Vectors.str(d, "k_mac"));
+                n++;
+            }
+        }
+        assertEquals(6, n);
+        // the contexts are the documented concatenations
+        String hsCtx = TID + "33" + Vectors.str(AES_V, "rp"); // TID | k | RP
+        String txCtx = Vectors.str(AES_V, "r1") + Vectors.str(AES_V, "r2") + TID;
+        for (Map<String, Object> suite : List.of(AES_V, TDES_V)) {
+            assertEquals(hsCtx, Vectors.str(Vectors.find(suite, "derivations", "name", "handshake"), "context"));
+            assertEquals(txCtx, Vectors.str(Vectors.find(suite, "derivations", "name", "transfer"), "context"));
+            assertEquals(RH + RC, Vectors.str(Vectors.find(suite, "derivations", "name", "transport"), "context"));
+        }
+        assertEquals("purse-dev-transp", Vectors.str(AES_V, "dev_tk"));
+        assertEquals("purse-dev-transport-3des", Vectors.str(TDES_V, "dev_tk"));
     }
 
     void checkCryptograms(String tk, String cc, String hc) {
@@ -174,8 +214,10 @@ class CryptoSuiteTest {
 
     @Test
     void transportCryptograms() {
-        checkCryptograms(hex(ascii("purse-dev-transp")), "5A92AF170F242DE4", "581535D1F3DE61B4");
-        checkCryptograms(hex(ascii("purse-dev-transport-3des")), "B83D14980D30F43B", "9560C76FCAFBAB44");
+        for (Map<String, Object> suite : List.of(AES_V, TDES_V)) {
+            assertEquals(RH + RC, Vectors.str(suite, "rh") + Vectors.str(suite, "rc"));
+            checkCryptograms(hex(ascii(Vectors.str(suite, "dev_tk"))), Vectors.str(suite, "cc"), Vectors.str(suite, "hc"));
+        }
     }
 
     void checkPacket(String ki, byte l0, byte l1, String ctx, byte type, String bodyHex, String pktHex) {
@@ -197,7 +239,7 @@ class CryptoSuiteTest {
         short len = (short) pkt.length;
         short bl = (short) body.length;
         byte[] got = new byte[bl + 2];
-        assertTrue(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt, (short) 0, len, bl, got, (short) 1));
+        assertTrue(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 1));
         assertEquals("00" + bodyHex + "00", hex(got));
         // in place at C
         byte[] inPlace = pkt.clone();
@@ -209,17 +251,18 @@ class CryptoSuiteTest {
             f[i / 8] ^= (byte) (1 << (i % 8));
             assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, f, (short) 0, len, bl, got, (short) 0), "bit " + i);
         }
+        // open decrypts C in place (the packet is spent): every try gets a fresh copy
         // wrong expectations
-        assertFalse(pk.open((byte) (type + 1), (byte) 0x33, sid, (short) 1, e, m, pkt, (short) 0, len, bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x34, sid, (short) 1, e, m, pkt, (short) 0, len, bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 0, e, m, pkt, (short) 0, len, bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt, (short) 0, (short) (len - 1), bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, m, e, pkt, (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open((byte) (type + 1), (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, (byte) 0x34, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 0, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, (short) (len - 1), bl, got, (short) 0));
+        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, m, e, pkt.clone(), (short) 0, len, bl, got, (short) 0));
         // a packet of the same length whose body length differs: padding check refuses it
         short b = CryptoSuite.blockLen(suite);
         for (short other = 0; other < 64; other++) {
             if (other != bl && Packets.packetLen(other, b) == len) {
-                assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt, (short) 0, len, other, got, (short) 0),
+                assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, other, got, (short) 0),
                         "body length " + other);
             }
         }
@@ -227,14 +270,29 @@ class CryptoSuiteTest {
 
     @Test
     void packetVectors() {
-        checkPacket(AES_AK0, Constants.LABEL_HS_0, Constants.LABEL_HS_1, TID + "33" + "5252525252525252", Constants.PT_P1, P1_BODY,
-                "4133A1A2A3A4A5A613F9F8E083F16D9565811809CA5D826E1CB5C299790320539BF2A7C80556BA02052261784E02FBDC7EC1AB30965E11AAA0F868ED4F0727CA");
-        checkPacket(AES_AK1, Constants.LABEL_TX_0, Constants.LABEL_TX_1, R1 + R2 + TID, Constants.PT_P4, P4_BODY,
-                "4433A1A2A3A4A5A67753A25D635B3CE6CE0CC6ABFF916C5178D67F2A2ED42FBF77164034D602F246A0DA736EC47C02A8");
-        checkPacket(TDES_AK0, Constants.LABEL_HS_0, Constants.LABEL_HS_1, TID + "33" + "5252525252525252", Constants.PT_P1, P1_BODY,
-                "4133A1A2A3A4A5A6C201F0D60915ED781B28120AB5238DBA8C89C170C802E2F9BB601F48AF06E2EA90461C23DB64999B81020DAA980930C6");
-        checkPacket(TDES_AK1, Constants.LABEL_TX_0, Constants.LABEL_TX_1, R1 + R2 + TID, Constants.PT_P4, P4_BODY,
-                "4433A1A2A3A4A5A6CDA0628A8B5980DADA21DAED4DCA77C7E2306F0E2AC8891EE8CF5BD12146FAE59F2F361F03D4C762");
+        int n = 0;
+        for (Map<String, Object> suite : List.of(AES_V, TDES_V)) {
+            assertEquals(TID, Vectors.str(suite, "tid"));
+            for (Map<String, Object> p : Vectors.objs(suite, "packets")) {
+                assertEquals("33", Vectors.str(p, "keynum"));
+                Map<String, Object> d = Vectors.find(suite, "derivations", "name", Vectors.str(p, "keys"));
+                byte type = (byte) Integer.parseInt(Vectors.str(p, "type"), 16);
+                byte[] l = label(d);
+                checkPacket(ki(suite, d), l[0], l[1], Vectors.str(d, "context"), type, Vectors.str(p, "body"),
+                        Vectors.str(p, "packet"));
+                n++;
+            }
+            // P1 under the handshake keys, P4 under the transfer keys
+            Map<String, Object> p1 = Vectors.find(suite, "packets", "name", "P1");
+            assertEquals(Constants.PT_P1, (byte) Integer.parseInt(Vectors.str(p1, "type"), 16));
+            assertEquals("handshake", Vectors.str(p1, "keys"));
+            assertEquals(Constants.BODY_P1, Vectors.str(p1, "body").length() / 2);
+            Map<String, Object> p4 = Vectors.find(suite, "packets", "name", "P4");
+            assertEquals(Constants.PT_P4, (byte) Integer.parseInt(Vectors.str(p4, "type"), 16));
+            assertEquals("transfer", Vectors.str(p4, "keys"));
+            assertEquals(Constants.BODY_SHORT, Vectors.str(p4, "body").length() / 2);
+        }
+        assertEquals(4, n);
     }
 
     @Test
@@ -254,6 +312,14 @@ class CryptoSuiteTest {
         assertEquals(200, Packets.packetLen((short) 177, t));
         assertEquals(48, Packets.packetLen(Constants.BODY_G2, a));
         assertEquals(40, Packets.packetLen(Constants.BODY_G2, t));
+        // and every row of the file's table
+        List<Map<String, Object>> rows = Vectors.objs(V, "packet_lengths");
+        assertEquals(7, rows.size());
+        for (Map<String, Object> r : rows) {
+            short body = (short) (long) (Long) r.get("body");
+            assertEquals((long) (Long) r.get("aes"), Packets.packetLen(body, a), "body " + body);
+            assertEquals((long) (Long) r.get("tdes"), Packets.packetLen(body, t), "body " + body);
+        }
     }
 
     @Test
@@ -279,18 +345,22 @@ class CryptoSuiteTest {
         }
     }
 
-    void checkBalance(String kInt, String check) {
-        byte suite = suiteOfHex(kInt);
-        byte[] msg = hex("000004D2097802251C0000000000000007" + "1000000000000016");
+    void checkBalance(Map<String, Object> suite) {
+        Map<String, Object> bal = Vectors.obj(suite.get("balance"));
+        assertEquals("AK1", Vectors.str(bal, "key"));
+        String kInt = Vectors.str(suite, "ak1");
+        byte suiteCode = suiteOfHex(kInt);
+        byte[] msg = hex(Vectors.str(bal, "fields") + Vectors.str(bal, "account"));
+        assertEquals(17 + 8, msg.length);
         byte[] t = new byte[8];
-        cs.mac8(key(suite, kInt), msg, (short) 0, (short) msg.length, t, (short) 0);
-        assertEquals(check, hex(t));
+        cs.mac8(key(suiteCode, kInt), msg, (short) 0, (short) msg.length, t, (short) 0);
+        assertEquals(Vectors.str(bal, "check"), hex(t));
     }
 
     @Test
     void balanceIntegrityVectors() {
-        checkBalance(AES_AK1, "D0A5974ACC61FE4A");
-        checkBalance(TDES_AK1, "018A3639406A22AA");
+        checkBalance(AES_V);
+        checkBalance(TDES_V);
     }
 
     @Test

@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.purse.applet.PurseCardTestSupport.*;
 
 import java.nio.file.Path;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -15,17 +17,25 @@ class PurseCardTest {
     @TempDir
     Path dir;
 
+    /** The test support's host crypto against tests/vectors/protocol.json (docs/protocol.md 9). */
     @Test
     void hostCryptoMatchesSpecVectors() {
-        byte[] ks = kdf(DEV_TK_AES, "PURSE TK", hex("48484848484848484343434343434343"));
-        assertEquals("FA3A546EE6FABC083FCAA949A7D5C7C7EA14FF84B5F3140648D46D2F2AAD9E4F", hex(ks));
-        byte[] ka = kdf(hex("000102030405060708090A0B0C0D0E0F"), "PURSE HS", hex("A1A2A3A4A5A6335252525252525252"));
-        byte[] p1 = seal(0x41, 0x33, hex("A1A2A3A4A5A6"), ka,
-                hex("11111111111111115055525345415050414C494345202020100000000000001604000978"));
-        assertEquals("4133A1A2A3A4A5A613F9F8E083F16D9565811809CA5D826E1CB5C299790320539BF2A7C80556BA02052261784E02FBDC7EC1AB30965E11AAA0F868ED4F0727CA",
-                hex(p1));
-        byte[] tks = kdf(DEV_TK_TDES, "PURSE TK", hex("48484848484848484343434343434343"));
-        assertEquals("B83D14980D30F43B", hex(mac8(Arrays.copyOfRange(tks, 24, 48), hex("01484848484848484843434343434343" + "43"))));
+        Map<String, Object> aes = CryptoSuiteTest.AES_V;
+        Map<String, Object> tdes = CryptoSuiteTest.TDES_V;
+        Map<String, Object> tk = Vectors.find(aes, "derivations", "name", "transport");
+        assertEquals("purse-dev-transp", new String(DEV_TK_AES, StandardCharsets.US_ASCII));
+        byte[] ks = kdf(DEV_TK_AES, Vectors.str(tk, "label"), hex(Vectors.str(tk, "context")));
+        assertEquals(Vectors.str(tk, "k_enc") + Vectors.str(tk, "k_mac"), hex(ks));
+        Map<String, Object> hs = Vectors.find(aes, "derivations", "name", "handshake");
+        byte[] ka = kdf(hex(Vectors.str(aes, "ak0")), Vectors.str(hs, "label"), hex(Vectors.str(hs, "context")));
+        Map<String, Object> p1v = Vectors.find(aes, "packets", "name", "P1");
+        byte[] p1 = seal(0x41, 0x33, hex(Vectors.str(aes, "tid")), ka, hex(Vectors.str(p1v, "body")));
+        assertEquals(Vectors.str(p1v, "packet"), hex(p1));
+        Map<String, Object> tk3 = Vectors.find(tdes, "derivations", "name", "transport");
+        assertEquals("purse-dev-transport-3des", new String(DEV_TK_TDES, StandardCharsets.US_ASCII));
+        byte[] tks = kdf(DEV_TK_TDES, Vectors.str(tk3, "label"), hex(Vectors.str(tk3, "context")));
+        String rhrc = Vectors.str(tdes, "rh") + Vectors.str(tdes, "rc");
+        assertEquals(Vectors.str(tdes, "cc"), hex(mac8(Arrays.copyOfRange(tks, 24, 48), hex("01" + rhrc))));
     }
 
     @Test

@@ -1,27 +1,29 @@
-//! Test fixture for the money tests (transfer, tamper, tear, resume): one private desk per test
-//! binary (the PC/SC client library reads PCSCLITE_CSOCK_NAME once per process), a bank built
-//! with the library's genesis / issue / mint flows, and helpers to pay, read and check the
-//! conservation invariant of protocol.md 6.4.
+//! The bank fixture of the money tests: one private desk per test binary (the PC/SC client
+//! library reads PCSCLITE_CSOCK_NAME once per process), a bank built with the library's genesis /
+//! issue / mint flows, and helpers to pay, read and check the conservation invariant of
+//! protocol.md 6.4.
 //!
-//! Each binary has ONE #[test] that runs its cases in order through [`run_cases`], which catches
-//! each case's panic, prints PASS/FAIL per case and fails at the end if any failed (a local
-//! TestDesk is dropped properly, so no pcscd or card process outlives the test).
-#![allow(dead_code)]
+//! Each binary has ONE #[test] that runs its named cases in order through [`run_cases`], which
+//! catches each case's panic, prints PASS/FAIL per case and fails at the end naming every failed
+//! case (a local TestDesk is dropped properly, so no pcscd or card process outlives the test).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use purse::card::{CardError, PurseCard};
-use purse::flows::genesis::{genesis, GenesisParams};
-use purse::flows::issue::{issue, IssueParams};
-use purse::flows::mint::mint;
-use purse::flows::resume::{self, ResumeOptions, ResumeReport};
-use purse::flows::transfer::{self as xfer, RunOptions, Secrets, TransferError, TransferReport};
-use purse::proto::consts::{Role, Suite};
-use purse::proto::types::{encode_name, Currency, Pending, Status};
-use purse::transport::{CardIo, Connection, Pcsc};
+use purse_card::card::{CardError, PurseCard};
+use purse_card::flows::genesis::{genesis, GenesisParams};
+use purse_card::flows::issue::{issue, IssueParams};
+use purse_card::flows::mint::mint;
+use purse_card::flows::resume::{self, ResumeOptions, ResumeReport};
+use purse_card::flows::transfer::{
+    self as xfer, RunOptions, Secrets, TransferError, TransferReport,
+};
+use purse_card::transport::CardIo;
+use purse_pcsc::{Connection, Pcsc};
+use purse_proto::consts::{Role, Suite};
+use purse_proto::types::{encode_name, Currency, Pending, Status};
 
-use crate::common::TestDesk;
+use super::desk::TestDesk;
 
 pub const PURSE_CLASS: &str = "org.purse.applet.Purse";
 pub const PURSE_AID: &str = "F0707572736501";
@@ -348,13 +350,13 @@ impl Bank {
             let v = views.get(n).unwrap_or_else(|| panic!("no view of {n}"));
             sum += v.balance as u64 + v.exceptions;
             let pd = &v.pending;
-            if pd.out.state == purse::proto::consts::SlotState::Transfer {
+            if pd.out.state == purse_proto::consts::SlotState::Transfer {
                 let t = pd.out.tid;
                 let acked = views.values().any(|q| {
                     q.pending
                         .outcomes
                         .iter()
-                        .any(|o| o.tid == t && o.kind == purse::proto::consts::OutcomeKind::Ack)
+                        .any(|o| o.tid == t && o.kind == purse_proto::consts::OutcomeKind::Ack)
                 });
                 if !acked {
                     sum += pd.out.amount as u64;
@@ -421,8 +423,8 @@ impl Bank {
         for n in names {
             let p = self.pending(n);
             assert!(
-                p.out.state == purse::proto::consts::SlotState::None
-                    && p.r#in.state == purse::proto::consts::SlotState::None,
+                p.out.state == purse_proto::consts::SlotState::None
+                    && p.r#in.state == purse_proto::consts::SlotState::None,
                 "{ctx}: {n} still has something pending: {p:?}"
             );
         }
@@ -456,20 +458,68 @@ impl Bank {
     }
 }
 
-/// The refusal's status word, if the transfer was refused by a card.
-pub fn sw_of(e: &TransferError) -> Option<u16> {
-    e.sw().map(|s| s.code())
+/// An error that may carry a card's status word (a refusal).
+pub trait CardRefusal {
+    fn refusal(&self) -> Option<purse_proto::consts::Sw>;
+}
+impl CardRefusal for CardError {
+    fn refusal(&self) -> Option<purse_proto::consts::Sw> {
+        self.sw()
+    }
+}
+impl CardRefusal for TransferError {
+    fn refusal(&self) -> Option<purse_proto::consts::Sw> {
+        self.sw()
+    }
+}
+impl CardRefusal for purse_card::flows::sync::SyncError {
+    fn refusal(&self) -> Option<purse_proto::consts::Sw> {
+        self.sw()
+    }
+}
+impl CardRefusal for purse_card::flows::admin::AdminError {
+    fn refusal(&self) -> Option<purse_proto::consts::Sw> {
+        self.sw()
+    }
 }
 
-/// Status word of a card error.
-pub fn sw_card(e: &CardError) -> Option<u16> {
-    e.sw().map(|s| s.code())
+/// The status word a card refused with (card, transfer, sync or admin error), if any.
+pub fn sw(e: &impl CardRefusal) -> Option<u16> {
+    e.refusal().map(|s| s.code())
 }
 
-/// Run named cases in order; each case's panic is caught and reported; fail at the end if any.
+/// Both cards inserted (two slots: the second goes to the slot the first is not in).
+pub fn ensure_pair(b: &Bank, x: &str, y: &str) {
+    b.reader(x);
+    b.reader(y);
+}
+
+/// Pay without the host's prechecks: the cards refuse by themselves (status words).
+pub fn pay_card(
+    b: &Bank,
+    from: &str,
+    to: &str,
+    amount: u32,
+) -> Result<TransferReport, TransferError> {
+    ensure_pair(b, from, to);
+    let mut x = b.open(from);
+    let mut y = b.open(to);
+    xfer::transfer(
+        &mut x,
+        &mut y,
+        amount,
+        DATE,
+        &secrets(),
+        false,
+        &Default::default(),
+    )
+}
+
 /// A named test case.
 pub type Case<'a> = (&'a str, fn(&mut Bank));
 
+/// Run named cases in order; each case's panic is caught and reported as "case 'NAME': message";
+/// fail at the end naming every failed case. `PURSE_CASE=substring` runs only matching cases.
 pub fn run_cases(bank: &mut Bank, cases: &[Case]) {
     let only = std::env::var("PURSE_CASE").ok();
     let mut failed = Vec::new();
@@ -482,19 +532,25 @@ pub fn run_cases(bank: &mut Bank, cases: &[Case]) {
         let t = std::time::Instant::now();
         let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(bank)));
         match r {
-            Ok(()) => eprintln!("CASE PASS {name} ({:.1} s)", t.elapsed().as_secs_f64()),
+            Ok(()) => eprintln!("case '{name}': PASS ({:.1} s)", t.elapsed().as_secs_f64()),
             Err(e) => {
                 let msg = e
                     .downcast_ref::<String>()
                     .cloned()
                     .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
                     .unwrap_or_default();
-                eprintln!("CASE FAIL {name}: {msg}");
-                failed.push(format!("{name}: {msg}"));
+                eprintln!("case '{name}': FAIL: {msg}");
+                failed.push(format!("case '{name}': {msg}"));
             }
         }
     }
-    assert!(failed.is_empty(), "failed cases:\n{}", failed.join("\n"));
+    assert!(
+        failed.is_empty(),
+        "{} of {} cases failed:\n{}",
+        failed.len(),
+        cases.len(),
+        failed.join("\n")
+    );
 }
 
 /// A CardIo wrapper that runs a hook before each command (by INS) and may mutate the command.
@@ -504,7 +560,7 @@ pub struct Hooked<T: CardIo, F: FnMut(u8, &mut Vec<u8>)> {
 }
 
 impl<T: CardIo, F: FnMut(u8, &mut Vec<u8>)> CardIo for Hooked<T, F> {
-    fn transmit(&mut self, apdu: &[u8]) -> purse::Result<Vec<u8>> {
+    fn transmit(&mut self, apdu: &[u8]) -> purse_card::Result<Vec<u8>> {
         let mut cmd = apdu.to_vec();
         let ins = cmd.get(1).copied().unwrap_or(0);
         (self.hook)(ins, &mut cmd);
@@ -528,7 +584,7 @@ pub fn open_hooked<F: FnMut(u8, &mut Vec<u8>)>(
 
 /// `purse --desk DIR args...` (as TestDesk::ok, usable from inside a CardIo hook).
 pub fn desk_ok(dir: &std::path::Path, args: &[&str]) {
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_purse"))
+    let o = std::process::Command::new(super::desk::purse_bin())
         .env_remove("PCSCLITE_CSOCK_NAME")
         .env_remove("PURSE_DESK")
         .arg("--desk")

@@ -1,8 +1,6 @@
-//! Test helper: a private virtual desk per test (own temp dir, own ports, own pcscd), so tests
-//! run in parallel under nextest and never touch a pcscd the user runs. Reused by later issues.
-#![allow(dead_code)]
+//! A private virtual desk per test (own temp dir, own ports, own pcscd), so tests run in
+//! parallel under nextest and never touch a pcscd the user runs; the purse binary run against it.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -15,11 +13,38 @@ pub const HELLO_READ: &str = "80120000";
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
 
+/// The repository root (this crate is crates/purse-testkit in it): the desk jar, docs and
+/// vectors the tests read are found from here.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The `purse` binary under test. Cargo builds it before the root package's integration tests:
+/// `CARGO_BIN_EXE_purse` when the runner sets it at run time (nextest does), else the `purse`
+/// next to the running test binary's directory (target/PROFILE/deps/.. = target/PROFILE).
+pub fn purse_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("CARGO_BIN_EXE_purse") {
+        return PathBuf::from(p);
+    }
+    let exe = std::env::current_exe().expect("the test binary's path");
+    let p = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(|d| d.join("purse"))
+        .expect("target directory");
+    assert!(
+        p.is_file(),
+        "the purse binary is not at {} (the root package's integration tests build it: cargo test / cargo nextest run)",
+        p.display()
+    );
+    p
+}
+
 /// The desk jar, found as the binary finds it; a missing jar fails the test loudly.
 pub fn require_jar() -> PathBuf {
     let p = match std::env::var_os("PURSE_DESK_JAR") {
         Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("applet/build/purse-desk.jar"),
+        None => repo_root().join("applet/build/purse-desk.jar"),
     };
     assert!(
         p.is_file(),
@@ -27,10 +52,6 @@ pub fn require_jar() -> PathBuf {
         p.display()
     );
     p
-}
-
-fn port_free(p: u32) -> bool {
-    u16::try_from(p).is_ok_and(|p| TcpListener::bind(("0.0.0.0", p)).is_ok())
 }
 
 /// A run of `n` free ports, spread by process id so parallel test processes rarely collide.
@@ -42,7 +63,7 @@ pub fn free_ports(n: u32) -> u16 {
         // never takes a port between our probe and pcscd's bind
         let spread = pid.wrapping_mul(37).wrapping_add((k + attempt) * 8) % 12000;
         let base = 20000 + spread / 2 * 2;
-        if (0..n).all(|i| port_free(base + i)) {
+        if (0..n).all(|i| purse_desk::port_free((base + i) as usize)) {
             return base as u16;
         }
     }
@@ -120,7 +141,7 @@ impl TestDesk {
 
     /// The purse binary with this desk, no PCSCLITE_CSOCK_NAME inherited from the user.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_purse"));
+        let mut c = Command::new(purse_bin());
         c.env_remove("PCSCLITE_CSOCK_NAME")
             .env_remove("PURSE_DESK")
             .arg("--desk")

@@ -2,7 +2,6 @@
 //! processes with live stdout/stderr, two network namespaces joined by a veth pair (or loopback
 //! where the machine does not allow it), a frame-aware TCP proxy that cuts or replays the link
 //! at a chosen frame, and a snapshot of a card's whole state to prove nothing changed.
-#![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
@@ -12,10 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use crate::common::free_ports;
-use crate::money::Bank;
-
-pub const BIN: &str = env!("CARGO_BIN_EXE_purse");
+use super::bank::Bank;
+use super::desk::{free_ports, purse_bin};
 
 /// A running `purse` with its output collected as it comes.
 pub struct Proc {
@@ -174,7 +171,7 @@ fn ip(args: &[&str]) -> bool {
 
 impl Net {
     /// Two namespaces joined by a veth pair (needs root and `ip`); else loopback.
-    pub fn new() -> Net {
+    fn new() -> Net {
         let pid = std::process::id();
         let (a, b) = (format!("purse{pid}a"), format!("purse{pid}b"));
         let sub = 16 + (pid % 200);
@@ -238,15 +235,15 @@ pub fn purse(b: &Bank, side: Side, args: &[&str]) -> Command {
     let mut c = match (&n.ns, side) {
         (Some((a, _)), Side::A) => {
             let mut c = Command::new("ip");
-            c.args(["netns", "exec", a, BIN]);
+            c.args(["netns", "exec", a]).arg(purse_bin());
             c
         }
         (Some((_, bb)), Side::B) => {
             let mut c = Command::new("ip");
-            c.args(["netns", "exec", bb, BIN]);
+            c.args(["netns", "exec", bb]).arg(purse_bin());
             c
         }
-        _ => Command::new(BIN),
+        _ => Command::new(purse_bin()),
     };
     c.env_remove("PCSCLITE_CSOCK_NAME")
         .env_remove("PURSE_DESK")
@@ -271,7 +268,7 @@ pub fn addrs(side: Side, port: u16) -> (String, String) {
 /// A link key file under the desk dir, and its fingerprint.
 pub fn key(b: &Bank, name: &str) -> (PathBuf, String) {
     let p = b.desk.path().join(format!("{name}.key"));
-    let o = Command::new(BIN)
+    let o = Command::new(purse_bin())
         .args(["--json", "link", "id", "--identity"])
         .arg(&p)
         .output()
