@@ -123,7 +123,11 @@ fn library<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a dyn purse
 
 /// Classify `e`: the first error in its chain that says what it is decides.
 pub fn classify(e: &anyhow::Error) -> Report {
-    let message = format!("{e:#}");
+    // a Partial's message already holds its error's text (its source is there for the kind)
+    let message = match e.chain().find_map(|c| c.downcast_ref::<Partial>()) {
+        Some(p) => p.message.clone(),
+        None => format!("{e:#}"),
+    };
     let mut r = Report {
         kind: "other",
         message,
