@@ -27,6 +27,21 @@ const CASES: &[(&str, &[&str], i32, &str)] = &[
         2,
         "usage",
     ),
+    // batch issuance (its failure is the last line of its JSON-lines stream)
+    (
+        "issue",
+        &["--batch", "b.csv", "--out", "reg.csv", "--from", "0"],
+        2,
+        "usage",
+    ),
+    (
+        "issue",
+        &[
+            "--batch", "b.csv", "--out", "reg.csv", "--pins", "pins.txt", "--from", "0", "--dev",
+        ],
+        3,
+        "no_card",
+    ),
     ("mint", &["1.00"], 3, "no_card"),
     ("status", &[], 3, "no_card"),
     ("passbook", &[], 3, "no_card"),
@@ -219,6 +234,7 @@ fn every_command_fails_in_one_json_shape() {
     let t = tempfile::tempdir().expect("temp dir");
     std::fs::create_dir_all(t.path().join("full")).unwrap();
     std::fs::write(t.path().join("full/x"), "x").unwrap();
+    std::fs::write(t.path().join("b.csv"), "ref,name\nr1,ALICE\n").unwrap();
     for (path, args, code, kind) in CASES {
         let mut argv: Vec<&str> = vec!["--json"];
         argv.extend(path.split(' '));
