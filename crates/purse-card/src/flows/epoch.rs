@@ -88,7 +88,8 @@ pub fn advance<T: CardIo>(
     }
     if date <= st.key_date {
         return Err(AdvanceError::Precheck(format!(
-            "dates only move forward: the center's epoch date is {}; give a later date (one epoch per day at most)",
+            "dates only move forward: the center card {} is at epoch date {}; give a later date (one epoch per day at most)",
+            st.name,
             format_date(st.key_date)
         )));
     }
