@@ -2,12 +2,5 @@
 mod cli;
 
 fn main() {
-    let code = match cli::run() {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("purse: error: {e:#}");
-            cli::exit_code(&e)
-        }
-    };
-    std::process::exit(code);
+    std::process::exit(cli::main());
 }

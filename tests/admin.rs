@@ -22,6 +22,7 @@ fn admin() {
             ("admin_needs_pin", admin_needs_pin),
             ("op_checks_and_range_refusal", op_checks_and_range_refusal),
             ("replay_admin_op_refused", replay_admin_op_refused),
+            ("batch_refused_whole", batch_refused_whole),
             ("bad_card_1200_entries", bad_card_1200_entries),
             ("listed_card_invalidated_for_good", listed_card_invalidated),
             ("range_refuses_at_sync", range_refuses_at_sync),
@@ -77,6 +78,31 @@ fn admin_needs_pin(b: &mut Bank) {
     assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("wrong PIN, 2 tries left"), "{}", r.stderr);
     assert_eq!(bank_files(b, "branch").rate, 0);
+    // the same as JSON: which step, which card, the status word
+    let r = pin_env(
+        b,
+        "9999",
+        &[
+            "--json", "admin", "rate", "--admin", &ra, "--bank", &rk, "3.65",
+        ],
+    );
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    let e = &r.json()["error"];
+    assert_eq!(e["kind"], "refused", "{e}");
+    assert_eq!(
+        (e["step"].clone(), e["side"].clone()),
+        ("Verify".into(), "admin".into()),
+        "{e}"
+    );
+    assert_eq!(e["sw"], "63C1", "{e}");
+    assert_eq!(r.json()["failed_index"], 0, "{e}");
+    // two wrong PINs: verify the right one to reset the counter
+    let r = pin_env(
+        b,
+        "1234",
+        &["admin", "rate", "--admin", &ra, "--bank", &rk, "0"],
+    );
+    assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     // CLI, right PIN
     let r = pin_env(
         b,
@@ -221,6 +247,153 @@ fn replay_admin_op_refused(b: &mut Bank) {
     assert!(e.to_string().contains("after 7 more epoch"), "{e}");
 }
 
+/// A batch session by hand up to its first A5 (ADD op of `first`, then `lows` as one batch):
+/// (admin, bank, A5). The A4's verified result must say `first` was newly listed.
+fn batch_session(
+    b: &Bank,
+    p: &str,
+    first: u32,
+    serials: std::ops::Range<u32>,
+) -> (
+    purse::card::PurseCard<purse::transport::Connection>,
+    purse::card::PurseCard<purse::transport::Connection>,
+    Vec<u8>,
+) {
+    ensure_pair(b, "admin", "branch");
+    let mut a = b.open("admin");
+    let mut k = b.open("branch");
+    let op = AdminOp::BadCardAdd {
+        account: acct(p, first),
+    };
+    a.verify(SecretRef::Pin, PIN).unwrap();
+    let hello = a.admin_init_admin(&op.request(DATE)).unwrap();
+    let a1 = k.admin_init_bank(hello).unwrap();
+    let a2a3 = a.admin_op(&a1).unwrap();
+    let a4 = k.admin_apply(&a2a3).unwrap();
+    let prefix: [u8; 4] = acct(p, 0).0[..4].try_into().unwrap();
+    let lows: Vec<[u8; 4]> = serials
+        .map(|i| acct(p, i).0[4..].try_into().unwrap())
+        .collect();
+    let (ack, a5) = a.admin_op_more(&a4, prefix, &lows).unwrap();
+    assert_eq!(ack.n, 1);
+    (a, k, a5)
+}
+
+/// Batched BAD_CARD_ADD (protocol.md 12.8 "Batches"): a tampered batch, a batch replayed in its
+/// own session and in another are refused whole (9D03, BAD_KEY + 1, the list unchanged); power
+/// lost at every write of a batch leaves the list as before (all or nothing, COUNT consistent);
+/// a completed batch lists every account once, duplicates inside the batch as "no change".
+fn batch_refused_whole(b: &mut Bank) {
+    let p = prefix_of(b, "branch");
+    // counts are read before a session or after it: reading the list on another connection
+    // re-selects the applet, which ends the session (CLEAR_ON_DESELECT)
+    let count = |b: &Bank| bank_files(b, "branch").count;
+    let bad_key = |k: &mut purse::card::PurseCard<_>| k.get_status().unwrap().bad_key;
+    // tampered: a byte of the A5 flipped (TYPE, SID, body, MAC); +1 is the ADD op before the batch
+    for at in [0usize, 2, 9, 40, 79] {
+        let c = count(b);
+        let (a, mut k, mut a5) = batch_session(b, &p, 7_200_000 + at as u32, 7_200_100..7_200_110);
+        let bk = bad_key(&mut k);
+        let i = at.min(a5.len() - 1);
+        a5[i] ^= 0x01;
+        let e = k.admin_apply_more(10, &a5).unwrap_err();
+        assert_eq!(sw(&e), Some(0x9D03), "byte {at}: {e}");
+        assert_eq!(bad_key(&mut k), bk + 1, "byte {at}");
+        // the refusal ended the session: the genuine A5 is not accepted after it
+        a5[i] ^= 0x01;
+        let e = k.admin_apply_more(10, &a5).unwrap_err();
+        assert_eq!(sw(&e), Some(0x6985), "byte {at}: {e}");
+        drop((a, k));
+        assert_eq!(
+            count(b),
+            c + 1,
+            "byte {at}: nothing of a tampered batch is listed"
+        );
+    }
+    // a good batch of 10, then the same A5 again in its own session (SEQ used): refused whole
+    let c = count(b);
+    let (mut a, mut k, a5) = batch_session(b, &p, 7_300_000, 7_300_001..7_300_011);
+    let a6 = k.admin_apply_more(10, &a5).unwrap();
+    let ack = a.admin_ack_more(&a6).unwrap();
+    assert_eq!((ack.n, ack.count), (10, c + 11));
+    assert!((0..10).all(|i| ack.added(i)), "{ack:?}");
+    let bk = bad_key(&mut k);
+    let e = k.admin_apply_more(10, &a5).unwrap_err();
+    assert_eq!(sw(&e), Some(0x9D03), "{e}");
+    assert_eq!(bad_key(&mut k), bk + 1);
+    drop((a, k));
+    assert_eq!(count(b), c + 11);
+    // replayed into another session (other K_S): refused whole
+    let (a, mut k, _) = batch_session(b, &p, 7_300_020, 7_300_021..7_300_022);
+    let e = k.admin_apply_more(10, &a5).unwrap_err();
+    assert_eq!(sw(&e), Some(0x9D03), "{e}");
+    drop((a, k));
+    assert_eq!(count(b), c + 12);
+    // duplicates (inside the batch and already listed): listed once, reported as no change
+    let prefix: [u8; 4] = acct(&p, 0).0[..4].try_into().unwrap();
+    let low = |i: u32| -> [u8; 4] { acct(&p, i).0[4..].try_into().unwrap() };
+    let c = count(b);
+    let (mut a, mut k, a5) = batch_session(b, &p, 7_300_040, 7_300_041..7_300_043);
+    let a6 = k.admin_apply_more(2, &a5).unwrap();
+    let lows = [
+        low(7_300_050),
+        low(7_300_050),
+        low(7_300_041),
+        low(7_300_051),
+    ];
+    let (prev, a5) = a.admin_op_more(&a6, prefix, &lows).unwrap();
+    assert_eq!((prev.n, prev.count), (2, c + 3));
+    let a6 = k.admin_apply_more(4, &a5).unwrap();
+    let ack = a.admin_ack_more(&a6).unwrap();
+    assert_eq!(ack.count, c + 5, "{ack:?}");
+    assert_eq!(
+        (0..4).map(|i| ack.added(i)).collect::<Vec<_>>(),
+        [true, false, false, true]
+    );
+    drop((a, k));
+    // power lost at every write of a batch's 86: the list stays as it was, then the batch applies
+    let mut k_at = 1u32;
+    loop {
+        let c = count(b);
+        let (a, mut k, a5) = batch_session(
+            b,
+            &p,
+            7_400_000 + k_at,
+            7_400_100 + 20 * k_at..7_400_110 + 20 * k_at,
+        );
+        let armed = b
+            .desk
+            .purse(&["desk", "tear", "branch", &k_at.to_string(), "--ins", "86"]);
+        assert_eq!(armed.code, 0, "{}", armed.stderr);
+        let r = k.admin_apply_more(10, &a5);
+        drop((a, k));
+        match r {
+            Err(purse::card::CardError::Transport(_)) => {
+                let f = bank_files(b, "branch");
+                assert_eq!(
+                    f.count,
+                    c + 1,
+                    "tear at write {k_at}: the batch is all or nothing"
+                );
+                assert_eq!(f.entries.len(), c as usize + 1);
+                k_at += 1;
+            }
+            Ok(_) => {
+                b.desk.purse(&["desk", "tear", "branch", "0"]);
+                assert_eq!(count(b), c + 11);
+                eprintln!(
+                    "  batch apply: {} tear points, each left the list unchanged",
+                    k_at - 1
+                );
+                break;
+            }
+            Err(e) => panic!("tear at write {k_at}: {e}"),
+        }
+        assert!(k_at < 10, "more than 10 writes in one batch apply?");
+    }
+    assert!(k_at >= 2, "a batch apply must write");
+}
+
 fn bad_card_1200_entries(b: &mut Bank) {
     let p = prefix_of(b, "branch");
     let alice = b.status("alice").account;
@@ -243,7 +416,7 @@ fn bad_card_1200_entries(b: &mut Bank) {
     );
     assert_eq!(r.code, 0, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("listed"), "{}", r.stdout);
-    // fill up to 1 200 in one CLI run (one op per account, card to card, 6 APDUs each)
+    // fill up to 1 200 in one CLI run (one admin session, batches of up to 46 accounts)
     let fill: Vec<String> = (0..(1200 - have - 1))
         .map(|i| acct(&p, 5_000_000 + i).to_string())
         .collect();
@@ -256,7 +429,7 @@ fn bad_card_1200_entries(b: &mut Bank) {
     let secs = t.elapsed().as_secs_f64();
     assert_eq!(r.code, 0, "{}", r.stderr);
     eprintln!(
-        "  filled {} BAD_CARD entries card to card in {secs:.1} s ({:.1} ms/op, 6 APDUs/op)",
+        "  filled {} BAD_CARD entries card to card in {secs:.1} s ({:.1} ms/account, batched)",
         fill.len(),
         secs * 1000.0 / fill.len() as f64
     );
@@ -309,6 +482,31 @@ fn bad_card_1200_entries(b: &mut Bank) {
     )
     .unwrap();
     assert!(!o.changed && o.count == 1200, "{o:?}");
+    // a batch that does not fit is refused whole by the card; the CLI retries it account by
+    // account and names the one refused (alice: no change, the extra: 9D23)
+    let r = pin_env(
+        b,
+        "1234",
+        &[
+            "--json",
+            "admin",
+            "bad-card",
+            "add",
+            "--admin",
+            &ra,
+            "--bank",
+            &rk,
+            &alice.to_string(),
+            &fill[0],
+            &extra,
+        ],
+    );
+    assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
+    let j = r.json();
+    assert_eq!(j["failed_index"], 2, "{j}");
+    assert_eq!(j["sw"], "9D23", "{j}");
+    assert_eq!(j["ops"].as_array().unwrap().len(), 2);
+    assert_eq!(bank_files(b, "branch").count, 1200);
     // human list
     let r = b.desk.purse(&["admin", "bad-card", "list", "--bank", &rk]);
     assert!(r.stdout.contains("bad cards   1200/1200"), "{}", r.stdout);

@@ -176,6 +176,8 @@ fn enums_agree_with_constants() {
             ("A2", "PT_A2"),
             ("A3", "PT_A3"),
             ("A4", "PT_A4"),
+            ("A5", "PT_A5"),
+            ("A6", "PT_A6"),
         ],
     );
     check_enum("PB_TYPE_", &widen8(EntryType::NAMES), &[]);

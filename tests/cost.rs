@@ -80,7 +80,9 @@ fn bench_run_counts_and_prices_what_the_card_did() {
         "genesis personalises in one transaction: {v}"
     );
     // the ops logs are gone afterwards
-    let cards: Value = serde_json::from_str(&d.ok(&["--json", "desk", "cards"])).unwrap();
+    let cards: Value = serde_json::from_str::<Value>(&d.ok(&["--json", "desk", "cards"])).unwrap()
+        ["cards"]
+        .clone();
     let img = cards[0]["image"].as_str().unwrap();
     assert!(!std::path::Path::new(&format!("{img}.ops")).exists());
 

@@ -49,7 +49,9 @@ fn lifecycle_insert_select_pull_and_persistence() {
     assert_eq!(st["slots"][0]["card"], "alice");
     assert_eq!(st["slots"][0]["card_alive"], true);
     let cards: serde_json::Value =
-        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+        serde_json::from_str::<serde_json::Value>(&desk.ok(&["--json", "desk", "cards"])).unwrap()
+            ["cards"]
+            .clone();
     assert_eq!(cards[0]["name"], "alice");
     assert_eq!(cards[0]["slot"], 0);
 
@@ -126,7 +128,8 @@ fn exit_codes_and_refusals() {
     assert_eq!(r.code, 4);
     // usage
     assert_eq!(desk.purse(&["apdu"]).code, 2);
-    assert_eq!(desk.purse(&["--reader", "0", "apdu", "zz"]).code, 1);
+    // a bad value (not hex): usage
+    assert_eq!(desk.purse(&["--reader", "0", "apdu", "zz"]).code, 2);
     // no such reader
     assert_eq!(
         desk.purse(&["--reader", "no such reader", "apdu", SELECT_HELLO])
@@ -251,7 +254,9 @@ fn tear_loses_power_then_card_returns_rolled_back() {
     let out = desk.ok(&["desk", "tear", "t", "1"]);
     assert!(out.contains("write 1"), "{out}");
     let cards: serde_json::Value =
-        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+        serde_json::from_str::<serde_json::Value>(&desk.ok(&["--json", "desk", "cards"])).unwrap()
+            ["cards"]
+            .clone();
     assert_eq!(cards[0]["tear"], "1");
     // the applet stays selected between purse invocations (LeaveCard: no reset), so the next
     // APDU is COUNT itself
@@ -284,7 +289,9 @@ fn tear_loses_power_then_card_returns_rolled_back() {
     let info: serde_json::Value = serde_json::from_str(&desk.ok(&["desk", "info", "t"])).unwrap();
     assert!(info["counters"]["apdus"].as_u64().is_some(), "{info}");
     let cards: serde_json::Value =
-        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+        serde_json::from_str::<serde_json::Value>(&desk.ok(&["--json", "desk", "cards"])).unwrap()
+            ["cards"]
+            .clone();
     assert!(cards[0]["tear"].is_null(), "tear file consumed: {cards}");
 }
 
@@ -347,7 +354,9 @@ fn tear_stays_armed_until_kth_write_and_reports_where() {
     let r = desk.apdu("0", &[SELECT_HELLO, HELLO_READ, HELLO_COUNT, HELLO_READ]);
     assert_eq!(r[2].0, "00000002");
     let cards: serde_json::Value =
-        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+        serde_json::from_str::<serde_json::Value>(&desk.ok(&["--json", "desk", "cards"])).unwrap()
+            ["cards"]
+            .clone();
     assert_eq!(
         cards[0]["tear"], "2",
         "still armed after one write: {cards}"
@@ -389,10 +398,14 @@ fn tear_stays_armed_until_kth_write_and_reports_where() {
     let r = desk.apdu("0", &[SELECT_HELLO, HELLO_COUNT, HELLO_COUNT]);
     assert_eq!(r[2].0, "00000004");
     let cards: serde_json::Value =
-        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+        serde_json::from_str::<serde_json::Value>(&desk.ok(&["--json", "desk", "cards"])).unwrap()
+            ["cards"]
+            .clone();
     assert_eq!(cards[0]["tear"], "1 ins=20", "{cards}");
     desk.ok(&["desk", "tear", "t", "0"]);
     let cards: serde_json::Value =
-        serde_json::from_str(&desk.ok(&["--json", "desk", "cards"])).unwrap();
+        serde_json::from_str::<serde_json::Value>(&desk.ok(&["--json", "desk", "cards"])).unwrap()
+            ["cards"]
+            .clone();
     assert!(cards[0]["tear"].is_null(), "k = 0 disarms: {cards}");
 }

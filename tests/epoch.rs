@@ -151,7 +151,7 @@ fn cli_center_advance_and_sync(b: &mut Bank) {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let days = (st.key_date + 30 - rs.interest_date) as u32;
     let want = purse::proto::sync::interest(rs.balance, RATE, days).unwrap();
-    assert_eq!(v["interest"], want as u64, "{v}");
+    assert_eq!(v["interest_minor"], want as u64, "{v}");
     // every epoch the region missed (the cases above advanced too), in one P6
     assert_eq!(
         v["keys_received"],

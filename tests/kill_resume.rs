@@ -7,7 +7,9 @@
 //!
 //! The kill point is the k-th APDU the CLI's `-d` trace announces (`>>`): the process dies with
 //! that command just handed to pcscd, so the card has processed k − 1 or k of its commands.
+//! The sync's kill points run on both ledger engines (SQLite, then PostgreSQL: tests/pgtest).
 use purse_testkit as kit;
+mod pgtest;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -36,12 +38,16 @@ fn kill_resume() {
                 kill_private_payer_every_apdu,
             ),
             ("kill_sync_every_apdu", kill_sync_every_apdu),
+            ("postgres: kill_sync_every_apdu", |b| {
+                pgtest::on_postgres(b, kit::use_ledger, kill_sync_every_apdu)
+            }),
         ],
     );
 }
 
+/// The desk's SQLite file, or the PostgreSQL database a case moved the ledger to.
 fn ledger_path(b: &Bank) -> String {
-    b.desk.path().join("ledger.sqlite").display().to_string()
+    kit::ledger_location(b)
 }
 
 /// `purse` with the secrets and the ledger of this desk in the environment.

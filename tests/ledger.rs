@@ -591,15 +591,15 @@ fn cli_json_and_text(kind: Kind) {
     );
     assert_eq!(v["count"], 2);
     assert_eq!(v["entries"][0]["type"], "DEBIT");
-    assert_eq!(v["entries"][0]["amount"], 100);
-    assert_eq!(v["entries"][0]["new_balance"], 900);
+    assert_eq!(v["entries"][0]["amount_minor"], 100);
+    assert_eq!(v["entries"][0]["new_balance_minor"], 900);
     assert_eq!(v["entries"][0]["date"], "2026-01-05");
     let v = json(p, &["ledger", "reconcile", "--json"]);
     assert_eq!(v["unmatched"].as_array().unwrap().len(), 1);
     assert_eq!(v["unmatched"][0]["entry"]["counterparty"], d.to_string());
     assert_eq!(v["unmatched"][0]["counterparty_collected"], false);
     let v = json(p, &["ledger", "rebuild", &acc, "--json"]);
-    assert_eq!(v["balance"], 850);
+    assert_eq!(v["balance_minor"], 850);
     let v = json(p, &["ledger", "flags", "--json"]);
     assert_eq!(v["count"], 0);
     let v = json(p, &["ledger", "syncs", &acc, "--json"]);
@@ -702,7 +702,7 @@ fn read_only_open_check_and_card_status(kind: Kind) {
             .as_array()
             .unwrap()
             .iter()
-            .any(|e| e["amount_decimal"] == "10.00"),
+            .any(|e| e["amount"] == "10.00"),
         "{v}"
     );
     assert_eq!(v["currency"]["currency"], "EUR", "{v}");
@@ -971,15 +971,26 @@ fn bench_load_equals_store(kind: Kind) {
     );
 }
 
-/// Reconcile's match query goes through the match index (SQLite's plan; PostgreSQL picks
-/// its join by statistics, see docs/ledger.md), not a walk of one card's entries.
+/// Reconcile's match query reads the match index alone (SQLite's plan; PostgreSQL picks its
+/// join by statistics, see docs/ledger.md), not a walk of one card's entries nor a fetch of
+/// every entry's row: the scan and the partner probe both on the covering index, rows read by
+/// id for the unmatched only.
 #[test]
 fn sqlite_reconcile_plan_uses_the_match_index() {
     let place = Place::new(Kind::Sqlite);
     let lg = place.open();
     let plan = lg.reconcile_plan().unwrap().join("\n");
-    assert!(plan.contains("pe_match"), "{plan}");
+    assert!(
+        plan.matches("USING COVERING INDEX pe_match").count() >= 2,
+        "{plan}"
+    );
     assert!(plan.contains("pe_card_day"), "{plan}");
+    assert!(plan.contains("INTEGER PRIMARY KEY (rowid=?)"), "{plan}");
+    assert!(!plan.contains("SCAN e"), "{plan}");
+    assert!(
+        !plan.contains("sqlite_autoindex_passbook_entries"),
+        "{plan}"
+    );
 }
 
 /// A version 1 file (before the match index and card_status) is migrated when opened.
@@ -1011,6 +1022,31 @@ fn sqlite_version_1_ledger_is_migrated() {
     assert_eq!(
         idx,
         ["pe_card_day", "pe_counterparty", "pe_match", "pe_random"]
+    );
+    // version 4: the match index covers what reconcile reads
+    let cols: Vec<String> = lg
+        .with_sqlite(|c| {
+            let mut st = c
+                .prepare("SELECT name FROM pragma_index_info('pe_match') ORDER BY seqno")
+                .unwrap();
+            let v = st
+                .query_map([], |r| r.get(0))
+                .unwrap()
+                .map(|x| x.unwrap())
+                .collect();
+            v
+        })
+        .unwrap();
+    assert_eq!(
+        cols,
+        [
+            "tid",
+            "card_account",
+            "counterparty",
+            "amount",
+            "type",
+            "superseded_by"
+        ]
     );
 }
 

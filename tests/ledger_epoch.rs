@@ -1,9 +1,13 @@
 //! `flows::resume::close_cleared_epoch` (docs/ledger.md, "A host crash after the clear"): the
 //! ledger's passbook epoch of a card closes only on proof that the card cleared its passbook
-//! since the ledger's open collection. No cards needed.
+//! since the ledger's open collection. No cards needed. Each test runs on both engines:
+//! `sqlite::NAME` and `postgres::NAME` (tests/pgtest).
 use purse::flows::resume::{close_cleared_epoch, PassbookNow};
 use purse::ledger::{Ledger, RawEntry, SyncExtras};
 use purse::proto::types::Account;
+
+mod pgtest;
+use pgtest::{Kind, Place};
 
 fn entry(i: u8) -> RawEntry {
     let mut e = [0u8; 42];
@@ -30,12 +34,12 @@ fn now(count: u8, interest: Option<u32>, first: Option<&[u8]>) -> PassbookNow<'_
     }
 }
 
-fn ledger_with_two() -> (tempfile::TempDir, Ledger) {
-    let d = tempfile::tempdir().expect("temp dir");
-    let mut l = Ledger::open(d.path().join("l.sqlite")).expect("ledger");
+/// A fresh ledger (named `name` in `p`) holding one collection of two entries.
+fn ledger_with_two(p: &mut Place, name: &str) -> Ledger {
+    let mut l = Ledger::open(p.another(name)).expect("ledger");
     l.store_collection(&BANK, &CARD, &[entry(0), entry(1)], &SyncExtras::default())
         .expect("store");
-    (d, l)
+    l
 }
 
 fn epoch(l: &Ledger) -> i64 {
@@ -45,10 +49,15 @@ fn epoch(l: &Ledger) -> i64 {
         .unwrap_or(-1)
 }
 
-#[test]
-fn closes_only_on_proof_of_a_clear() {
+engine_tests!(
+    closes_only_on_proof_of_a_clear,
+    a_bank_ring_at_capacity_is_not_a_clear
+);
+
+fn closes_only_on_proof_of_a_clear(kind: Kind) {
+    let mut p = Place::new(kind);
     // not cleared: the two entries still there (or more), same oldest entry
-    let (_d, mut l) = ledger_with_two();
+    let mut l = ledger_with_two(&mut p, "open");
     for n in [
         now(2, None, None),
         now(3, None, None),
@@ -70,13 +79,16 @@ fn closes_only_on_proof_of_a_clear() {
     );
     // proofs: fewer entries (counting the interest entry of the sync just finished), or a
     // different oldest entry
-    for n in [
+    for (i, n) in [
         now(0, None, None),
         now(1, None, None),
         now(2, Some(5), None),
         now(7, None, Some(&entry(9))),
-    ] {
-        let (_d, mut l) = ledger_with_two();
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut l = ledger_with_two(&mut p, &format!("proof{i}"));
         let id = close_cleared_epoch(&mut l, &CARD, None, &n).unwrap();
         assert!(id.is_some(), "{n:?}");
         // closed once: the next collection starts a new epoch; a second call does nothing
@@ -88,10 +100,9 @@ fn closes_only_on_proof_of_a_clear() {
     }
 }
 
-#[test]
-fn a_bank_ring_at_capacity_is_not_a_clear() {
-    let d = tempfile::tempdir().expect("temp dir");
-    let mut l = Ledger::open(d.path().join("l.sqlite")).expect("ledger");
+fn a_bank_ring_at_capacity_is_not_a_clear(kind: Kind) {
+    let p = Place::new(kind);
+    let mut l = p.open();
     let fifty: Vec<RawEntry> = (0..50).map(entry).collect();
     l.store_collection(&BANK, &CARD, &fifty, &SyncExtras::default())
         .expect("store");

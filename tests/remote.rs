@@ -85,8 +85,8 @@ fn pay_across(b: &mut Bank, from: &str, to: &str, amount: &str, minor: u32) {
     let q = r.proc.finish(60);
     assert_eq!(p.code, 0, "pay {amount}: {}\n{}", p.stdout, p.stderr);
     assert_eq!(q.code, 0, "receive {amount}: {}\n{}", q.stdout, q.stderr);
-    assert_eq!(p.json()["transfer"]["amount"], minor);
-    assert_eq!(q.json()["credited"], minor);
+    assert_eq!(p.json()["transfer"]["amount_minor"], minor);
+    assert_eq!(q.json()["credited_minor"], minor);
     assert_eq!(b.balance(from), fa - minor, "{from} debited once");
     assert_eq!(b.balance(to), ta + minor, "{to} credited once");
 }
@@ -101,15 +101,16 @@ fn pay_both_ways(b: &mut Bank) {
     b.assert_clear(&["alice", "bob"], "after payments");
 }
 
-/// The holders state different amounts: both sides stop (exit 4) and nothing reaches a card.
+/// The holders state different amounts: both sides stop (exit 1: the host's check, not a
+/// card's refusal) and nothing reaches a card.
 fn disagreeing_statements(b: &mut Bank) {
     b.ensure(&["alice", "bob"]);
     let (sa, sb) = (snapshot(b, "alice"), snapshot(b, "bob"));
     let r = receive(b, Side::A, "bob", "5.00", &[]);
     let p = pay(b, Side::B, "alice", &r.connect, "6.00", &[]).finish(30);
     let q = r.proc.finish(30);
-    assert_eq!(p.code, 4, "pay: {}", p.stderr);
-    assert_eq!(q.code, 4, "receive: {}", q.stderr);
+    assert_eq!(p.code, 1, "pay: {}", p.stderr);
+    assert_eq!(q.code, 1, "receive: {}", q.stderr);
     assert!(p.stderr.contains("statements differ"), "{}", p.stderr);
     assert!(q.stderr.contains("statements differ"), "{}", q.stderr);
     assert_eq!(snapshot(b, "alice"), sa, "alice's card unchanged");

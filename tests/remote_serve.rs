@@ -2,8 +2,10 @@
 //! cardholders running `purse sync --connect` in other processes (other network namespace
 //! where the machine allows it). Several clients at once; clients that vanish mid-sync (killed,
 //! gone silent, or gone right after the card applied P6) never keep a bank card longer than the
-//! client timeout, and their sync stays resumable.
+//! client timeout, and their sync stays resumable. Two `purse serve` instances (two branches)
+//! storing into one PostgreSQL ledger at once (tests/pgtest).
 use purse_testkit as kit;
+mod pgtest;
 
 use std::time::{Duration, Instant};
 
@@ -46,10 +48,26 @@ struct Server {
     client_side: Side,
 }
 
+/// The desk's SQLite ledger, where the services store unless told otherwise.
+fn desk_ledger(b: &Bank) -> String {
+    b.desk.path().join("ledger.sqlite").display().to_string()
+}
+
 fn serve(b: &Bank, side: Side, banks: &[&str], extra: &[&str]) -> Server {
-    let (keyp, fp) = key(b, "service");
+    serve_at(b, "service", side, banks, extra, &desk_ledger(b))
+}
+
+/// `purse serve` with identity `id`, storing into `ledger` (a file or a postgres:// URL).
+fn serve_at(
+    b: &Bank,
+    id: &str,
+    side: Side,
+    banks: &[&str],
+    extra: &[&str],
+    ledger: &str,
+) -> Server {
+    let (keyp, fp) = key(b, id);
     let (listen, connect) = addrs(side, port());
-    let ledger = b.desk.path().join("ledger.sqlite").display().to_string();
     let kp = keyp.display().to_string();
     let readers: Vec<String> = banks.iter().map(|n| b.reader(n)).collect();
     let mut args = vec![
@@ -59,7 +77,7 @@ fn serve(b: &Bank, side: Side, banks: &[&str], extra: &[&str]) -> Server {
         "--identity",
         &kp,
         "--ledger",
-        &ledger,
+        ledger,
     ];
     for r in &readers {
         args.push("--bank");
@@ -107,9 +125,9 @@ fn client(b: &Bank, s: &Server, card: &str) -> Proc {
     Proc::spawn(c, &format!("sync {card}"))
 }
 
-fn ledger_entries(b: &Bank, card: &str) -> usize {
+fn ledger_entries(b: &Bank, ledger: &str, card: &str) -> usize {
     let acc = b.status(card).account;
-    Ledger::open(b.desk.path().join("ledger.sqlite"))
+    Ledger::open(ledger)
         .expect("ledger")
         .entries(&EntryFilter {
             account: Some(acc),
@@ -120,6 +138,11 @@ fn ledger_entries(b: &Bank, card: &str) -> usize {
 }
 
 fn all_ok(b: &Bank, procs: Vec<(String, Proc)>, secs: u64) {
+    all_ok_in(b, &desk_ledger(b), procs, secs)
+}
+
+/// Every client finished its sync, and its passbook is in `ledger`.
+fn all_ok_in(b: &Bank, ledger: &str, procs: Vec<(String, Proc)>, secs: u64) {
     for (name, p) in procs {
         let d = p.finish(secs);
         assert_eq!(d.code, 0, "sync {name}: {}\n{}", d.stdout, d.stderr);
@@ -127,7 +150,7 @@ fn all_ok(b: &Bank, procs: Vec<(String, Proc)>, secs: u64) {
         assert_eq!(v["ok"], true, "{name}: {v}");
         assert_eq!(v["unfinished"], false, "{name}: {v}");
         assert!(
-            ledger_entries(b, &name) > 0,
+            ledger_entries(b, ledger, &name) > 0,
             "{name}'s passbook is in the ledger"
         );
     }
@@ -160,6 +183,77 @@ fn serve_concurrent(b: &mut Bank) {
     }
     drop(s);
     b.assert_conserved("after concurrent syncs");
+}
+
+/// Two services (branches, each with its own bank card and identity, one of them in the other
+/// network namespace) storing into one PostgreSQL ledger at once, two clients each, all four
+/// syncing together: every passbook stored once and cleared, the ledger consistent (check,
+/// flags), and payments between cards synced through different services matched by reconcile.
+fn two_services_one_postgres(b: &mut Bank) {
+    for u in USERS {
+        b.ensure(&[u]);
+    }
+    let pg = pgtest::Place::new(pgtest::Kind::Postgres);
+    let url = pg.location().to_owned();
+    let extra = ["--client-timeout", "5"];
+    let s1 = serve_at(b, "service-1", Side::A, &["branch"], &extra, &url);
+    let s2 = serve_at(b, "service-2", Side::Loopback, &["branch2"], &extra, &url);
+    let before: Vec<u8> = USERS.iter().map(|u| b.status(u).passbook_count).collect();
+    assert!(
+        before.iter().all(|&n| n > 0),
+        "passbooks to collect: {before:?}"
+    );
+    let t = Instant::now();
+    let procs: Vec<(String, Proc)> = USERS
+        .iter()
+        .enumerate()
+        .map(|(i, u)| {
+            let s = if i < 2 { &s1 } else { &s2 };
+            (u.to_string(), client(b, s, u))
+        })
+        .collect();
+    all_ok_in(b, &url, procs, 120);
+    eprintln!(
+        "  4 syncs through 2 services into one PostgreSQL: {:?}",
+        t.elapsed()
+    );
+    let lg = Ledger::open(&url).expect("PostgreSQL ledger");
+    let mut accounts = Vec::new();
+    for (u, n) in USERS.iter().zip(&before) {
+        let st = b.status(u);
+        assert_eq!(st.passbook_count, 0, "{u}: cleared after being stored");
+        accounts.push(purse::ledger::account_text(&st.account));
+        let syncs = lg.syncs(Some(&st.account)).expect("syncs");
+        assert_eq!(syncs.len(), 1, "{u}: one sync recorded: {syncs:?}");
+        let s = &syncs[0];
+        assert!(s.cleared, "{u}: {s:?}");
+        // the passbook as collected (with the sync's interest entry, if any), all new
+        assert!(s.entries_new >= *n as i64, "{u}: {s:?}");
+        assert_eq!(s.entries_collected, s.entries_new, "{u}: {s:?}");
+        assert_eq!(
+            ledger_entries(b, &url, u) as i64,
+            s.entries_new,
+            "{u}: each entry once"
+        );
+    }
+    let c = lg.check().expect("check");
+    assert!(c.ok, "{c:?}");
+    assert!(lg.fraud_flags().expect("flags").is_empty());
+    // alice/bob synced through service 1, carol/dave through service 2: the payments among
+    // them (dave -> alice crosses the services) all find their partner
+    let r = lg.reconcile().expect("reconcile");
+    let among: Vec<_> = r
+        .unmatched
+        .iter()
+        .filter(|m| accounts.contains(&m.entry.counterparty))
+        .collect();
+    assert!(
+        among.is_empty(),
+        "unmatched between synced cards: {among:?}"
+    );
+    assert!(r.debits_matched >= 3, "{r:?}");
+    drop((s1, s2));
+    b.assert_conserved("after two services");
 }
 
 /// How a hand-made client leaves.
@@ -335,6 +429,8 @@ fn remote_sync_service() {
         run_cases(
             &mut bank,
             &[
+                // first: the setup's payments are still in every passbook
+                ("two_services_one_postgres", two_services_one_postgres),
                 ("serve_concurrent", serve_concurrent),
                 ("vanished_clients", vanished_clients),
             ],

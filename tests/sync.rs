@@ -2,8 +2,10 @@
 //! running the real applet: interest exact to the minor unit, value conserved over every sync,
 //! new keys arrive and old/new cards transact, key expiry after three epochs (sync still works
 //! up to six behind, 9D25 at seven), passbook into the ledger exactly once even if the sync is
-//! retried, passbook cleared only after storing and feeding, PIN unblock at a branch.
+//! retried, passbook cleared only after storing and feeding, PIN unblock at a branch. The
+//! ledger's cases run again with the ledger on PostgreSQL (tests/pgtest).
 use purse_testkit as kit;
+mod pgtest;
 
 use kit::*;
 use purse::card::PurseCard;
@@ -47,10 +49,16 @@ fn sync_cases() {
                 "passbook_in_ledger_exactly_once_on_retry",
                 passbook_in_ledger_exactly_once_on_retry,
             ),
+            ("postgres: passbook_in_ledger_exactly_once_on_retry", |b| {
+                pgtest::on_postgres(b, use_ledger, passbook_in_ledger_exactly_once_on_retry)
+            }),
             ("unblock_pin_at_branch_only", unblock_pin_at_branch_only),
             ("figures_engine_counters", figures_engine_counters),
             ("listed_card_invalidated", listed_card_invalidated),
             ("exception_log_handed_over", exception_log_handed_over),
+            ("postgres: exception_log_handed_over", |b| {
+                pgtest::on_postgres(b, use_ledger, exception_log_handed_over)
+            }),
             (
                 "key_expiry_after_three_epochs",
                 key_expiry_after_three_epochs,

@@ -1,7 +1,9 @@
 //! A hostile relay during sync (protocol.md 8, T21-T23): tampered S2 | P5 and P6 are refused
 //! with no change of value, keys or passbook; a wrong feed gets no CLEAR; a replayed P6 is
-//! refused (9D0C); a forged INVALIDATE is refused and the card stays alive.
+//! refused (9D0C); a forged INVALIDATE is refused and the card stays alive. The wrong-feed case
+//! (what the ledger holds after a sync that did not clear) runs on both ledger engines.
 use purse_testkit as kit;
+mod pgtest;
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -24,6 +26,9 @@ fn sync_tamper() {
         &mut bank,
         &[
             ("feed_wrong_entry_no_clear", feed_wrong_entry_no_clear),
+            ("postgres: feed_wrong_entry_no_clear", |b| {
+                pgtest::on_postgres(b, use_ledger, feed_wrong_entry_no_clear)
+            }),
             ("flip_bits_p5_refused", flip_bits_p5_refused),
             ("replay_p6_refused", replay_p6_refused),
             ("forged_invalidate_refused", forged_invalidate_refused),

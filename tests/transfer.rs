@@ -665,7 +665,8 @@ fn cli_transfer_confirmations(b: &mut Bank) {
         "1.00\n2.00\n",
         false,
     );
-    assert_eq!(code, 4, "{out}{err}");
+    // a person's "no" is not a card's refusal: exit 1 (4 is for status words)
+    assert_eq!(code, 1, "{out}{err}");
     assert!(err.contains("did not confirm"), "{err}");
     // no input, no --yes
     let (code, _, err) = run(&["transfer", "--from", &ra, "--to", &rb, "1.00"], "", false);
@@ -690,7 +691,9 @@ fn cli_transfer_confirmations(b: &mut Bank) {
     assert_eq!(code, 0, "{out}{err}");
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["ok"], true);
-    assert_eq!(v["transfer"]["amount"], 50);
+    assert_eq!(v["schema_version"], 1);
+    assert_eq!(v["transfer"]["amount"], "0.50");
+    assert_eq!(v["transfer"]["amount_minor"], 50);
     // a refusal is explained, not a bare status word
     let (code, out, err) = run(
         &["transfer", "--from", &ra, "--to", &ra, "1.00", "--yes"],

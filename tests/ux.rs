@@ -213,7 +213,9 @@ fn cards_chosen_by_what_they_are() {
     let env = secrets();
     ok(&d, &env, &["genesis", "-r", "0", "--name", "CENTER"]);
     let v: serde_json::Value =
-        serde_json::from_str(&ok(&d, &[], &["--json", "readers"]).stdout).unwrap();
+        serde_json::from_str::<serde_json::Value>(&ok(&d, &[], &["--json", "readers"]).stdout)
+            .unwrap()["readers"]
+            .clone();
     assert_eq!(v[0]["purse"]["role"], "center", "{v}");
     assert_eq!(v[0]["purse"]["name"], "CENTER", "{v}");
     assert_eq!(v[0]["purse"]["account"], CENTER, "{v}");

@@ -10,15 +10,15 @@ use anyhow::Context as _;
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use purse::card::PurseCard;
 use purse::flows::admin::{self, AdminError, AdminOp, AdminOutcome, BankFiles};
 use purse::proto::consts::SecretRef;
 use purse::proto::rate::format_rate;
 // the same parser as `purse center advance --rate` (annual % with 4 decimals, `%/day`, or 0x RATE)
 use purse::proto::sync::parse_rate;
 use purse::proto::types::{self, Account};
-use purse::transport::{Connection, Pcsc};
+use purse::transport::Pcsc;
 
+use super::common::{current, open_card};
 use super::Cli;
 
 #[derive(Args, Debug)]
@@ -43,7 +43,7 @@ pub struct Pair {
 
 #[derive(Subcommand, Debug)]
 pub enum AdminCmd {
-    /// The bank card's list of lost/stolen cards (F16, F17)
+    /// The bank card's list of lost or stolen cards, which no card may pay or be paid by
     #[command(subcommand)]
     BadCard(BadCardCmd),
     /// Set the bank card's interest rate: annual percentage, up to 4 decimals (3.65 = 0.01 %/day),
@@ -95,11 +95,6 @@ pub enum BadCardCmd {
         #[arg(long = "from", alias = "admin", value_name = "R", hide = true)]
         admin: Option<String>,
     },
-}
-
-fn open(pcsc: &Pcsc, sel: &str) -> anyhow::Result<PurseCard<Connection>> {
-    let reader = purse::card::select_reader(pcsc, Some(sel))?;
-    Ok(PurseCard::open_exclusive(pcsc, &reader)?)
 }
 
 /// The accounts given as arguments, then those of `file` (`-` = stdin), one per line; a bad one
@@ -163,12 +158,12 @@ pub fn run(cli: &Cli, a: &AdminArgs) -> anyhow::Result<i32> {
             run_ops(cli, pair, &ops)
         }
         AdminCmd::Rate { pair, rate } => {
-            let rate = parse_rate(rate).map_err(|e| anyhow::anyhow!("{}", e.0))?;
+            let rate = parse_rate(rate).map_err(|e| super::usage(e.0))?;
             run_ops(cli, pair, &[AdminOp::SetRate { rate }])
         }
         AdminCmd::Range { pair, low, high } => {
-            let low = Account::parse(low).map_err(|e| anyhow::anyhow!("LOW: {}", e.0))?;
-            let high = Account::parse(high).map_err(|e| anyhow::anyhow!("HIGH: {}", e.0))?;
+            let low = Account::parse(low).map_err(|e| super::usage(format!("LOW: {}", e.0)))?;
+            let high = Account::parse(high).map_err(|e| super::usage(format!("HIGH: {}", e.0)))?;
             run_ops(cli, pair, &[AdminOp::SetRange { low, high }])
         }
     }
@@ -212,15 +207,13 @@ fn run_ops(cli: &Cli, pair: &Pair, ops: &[AdminOp]) -> anyhow::Result<i32> {
         None => types::today(),
     };
     for op in ops {
-        op.check().map_err(|e| anyhow::anyhow!(e))?;
+        op.check().map_err(super::usage)?;
     }
     let pcsc = Pcsc::establish()?;
-    let mut adm = open(&pcsc, &pair.admin).context("admin card")?;
-    let mut bank = open(&pcsc, &pair.bank).context("bank card")?;
-    if let Err(e) = admin::precheck(&mut adm, &mut bank) {
-        return report(cli, &[], &e, ops.len());
-    }
-    let pin = super::pin::current(SecretRef::Pin).context("the admin card's PIN")?;
+    let mut adm = open_card(&pcsc, Some(&pair.admin)).context("admin card")?;
+    let mut bank = open_card(&pcsc, Some(&pair.bank)).context("bank card")?;
+    admin::precheck(&mut adm, &mut bank)?;
+    let pin = current(SecretRef::Pin).context("the admin card's PIN")?;
     let t = Instant::now();
     let progress = !cli.json && ops.len() > 20 && std::io::stderr().is_terminal();
     let n = ops.len();
@@ -239,7 +232,7 @@ fn run_ops(cli: &Cli, pair: &Pair, ops: &[AdminOp]) -> anyhow::Result<i32> {
     }
     let secs = t.elapsed().as_secs_f64();
     if let Some(e) = err {
-        return report(cli, &done, &e, n);
+        return Err(partial(&done, e, n));
     }
     if cli.json {
         super::print_json(&json!({
@@ -260,37 +253,35 @@ fn run_ops(cli: &Cli, pair: &Pair, ops: &[AdminOp]) -> anyhow::Result<i32> {
     Ok(super::EXIT_OK)
 }
 
-fn report(cli: &Cli, done: &[AdminOutcome], e: &AdminError, n: usize) -> anyhow::Result<i32> {
-    let msg = match e {
-        AdminError::Card(c) => format!("{c}"),
+/// Op `done.len() + 1` of `n` failed: the error, with the ops applied before it (JSON: `"ops"`,
+/// and `"failed_index"`, the failed op's 0-based index).
+fn partial(done: &[AdminOutcome], e: AdminError, n: usize) -> anyhow::Error {
+    let msg = match &e {
+        AdminError::Card(c) | AdminError::At { err: c, .. } => format!("{c}"),
         other => other.to_string(),
     };
     let failed = done.len();
-    if cli.json {
-        super::print_json(&json!({
-            "ok": false,
-            "ops": done,
-            "failed_index": failed,
-            "error": msg,
-            "sw": e.sw().map(|s| format!("{:04X}", s.code())),
-        }))?;
-    }
-    if n > 1 {
-        eprintln!(
-            "purse: error: op {} of {n} refused ({} applied before it): {msg}",
-            failed + 1,
-            done.len()
-        );
+    let message = if n > 1 {
+        format!(
+            "op {} of {n} refused ({failed} applied before it): {msg}",
+            failed + 1
+        )
     } else {
-        eprintln!("purse: error: {msg}");
-    }
-    Ok(e.exit_code())
+        msg
+    };
+    let mut extra = serde_json::Map::new();
+    extra.insert("ops".into(), json!(done));
+    extra.insert("failed_index".into(), json!(failed));
+    anyhow::Error::new(super::report::Partial {
+        message,
+        extra,
+        source: e.into(),
+    })
 }
 
 fn list(cli: &Cli, bank_sel: Option<&str>) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, bank_sel.or(cli.reader.as_deref()))?;
-    let mut bank = PurseCard::open_exclusive(&pcsc, &reader).context("bank card")?;
+    let mut bank = open_card(&pcsc, bank_sel.or(cli.reader.as_deref())).context("bank card")?;
     let st = bank.get_status()?;
     let files: BankFiles = admin::read_bank_files(&mut bank)?;
     if cli.json {

@@ -1,5 +1,4 @@
 //! `purse apdu HEX...`: raw APDUs through the same Channel every flow uses (61xx/6Cxx resolved).
-use anyhow::Context as _;
 use clap::Args;
 use serde::Serialize;
 
@@ -32,7 +31,8 @@ pub fn run(cli: &Cli, args: &ApduArgs) -> anyhow::Result<i32> {
             .chars()
             .filter(|c| !c.is_whitespace() && *c != ':')
             .collect();
-        let bytes = hex::decode(&clean).with_context(|| format!("APDU {a:?} is not hex"))?;
+        let bytes =
+            hex::decode(&clean).map_err(|e| super::usage(format!("APDU {a:?} is not hex: {e}")))?;
         cmds.push(purse::apdu::Command::from_bytes(&bytes)?);
     }
     let pcsc = Pcsc::establish()?;
@@ -40,7 +40,7 @@ pub fn run(cli: &Cli, args: &ApduArgs) -> anyhow::Result<i32> {
     let conn = pcsc.connect(&reader)?;
     let mut ch = Channel::new(conn);
     let mut out = Vec::new();
-    let mut code = super::EXIT_OK;
+    let mut refused: Option<u16> = None;
     for c in &cmds {
         let r = ch.send(c)?;
         let ex = Exchange {
@@ -57,14 +57,24 @@ pub fn run(cli: &Cli, args: &ApduArgs) -> anyhow::Result<i32> {
         }
         out.push(ex);
         if !r.sw.is_ok() {
-            code = super::EXIT_REFUSED;
+            refused = Some(r.sw.code());
             if !args.keep_going {
                 break;
             }
         }
     }
-    if cli.json {
-        super::print_json(&serde_json::json!({ "reader": reader, "exchanges": out }))?;
+    let doc = serde_json::json!({ "reader": reader, "exchanges": out });
+    if let Some(sw) = refused {
+        // the card answered a status word other than 9000: exit 4, like every refusal
+        let mut r = super::report::Report::new(
+            purse::error::Kind::Refused,
+            format!("the card answered {sw:04X}"),
+        );
+        r.sw = Some(format!("{sw:04X}"));
+        return super::report::print_failed_report(cli.json, &doc, r);
     }
-    Ok(code)
+    if cli.json {
+        super::print_json(&doc)?;
+    }
+    Ok(super::EXIT_OK)
 }

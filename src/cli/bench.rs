@@ -10,7 +10,7 @@ use purse::flows::transfer::Secrets;
 use purse::proto::types::{format_amount, parse_amount, today};
 use purse::transport::Pcsc;
 
-use super::transfer::{read_secret, ENV_APPROVAL, ENV_PIN, ENV_TXKEY};
+use super::common::{secret as read_secret, ENV_APPROVAL, ENV_PIN, ENV_TXKEY};
 use super::Cli;
 
 #[derive(Subcommand, Debug)]
@@ -101,13 +101,15 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
         BenchCmd::Run(r) => return run_cost(cli, r),
     };
     if a.n == 0 {
-        anyhow::bail!("-n must be at least 1");
+        return Err(super::usage("-n must be at least 1"));
     }
     let pcsc = Pcsc::establish()?;
     let ra = purse::card::select_reader(&pcsc, Some(&a.from))?;
     let rb = purse::card::select_reader(&pcsc, Some(&a.to))?;
     if ra == rb {
-        anyhow::bail!("--from and --to name the same reader ({ra})");
+        return Err(super::usage(format!(
+            "--from and --to name the same reader ({ra})"
+        )));
     }
     // The desk card in each reader (for the counters), if these are desk readers.
     let desk = Desk::resolve(cli.desk.as_deref()).ok();
@@ -202,10 +204,7 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
             .collect(),
         _ => Vec::new(),
     };
-    let r = match r {
-        Ok(r) => r,
-        Err(e) => return Ok(super::transfer::report_error(cli, &e)),
-    };
+    let r = r?;
     let get = |p: &str| snaps.iter().find(|s| s.0 == p).cloned();
     // the timed loop made n purse transfers (+ n raw relay transfers: identical card work)
     let (s0, s1) = (get("timed:start"), get("timed:end"));
@@ -302,10 +301,10 @@ pub fn run(cli: &Cli, cmd: &BenchCmd) -> anyhow::Result<i32> {
 fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     use purse::flows::cost::{self, OpsLog, Profiles};
     if a.n == 0 {
-        anyhow::bail!("-n must be at least 1");
+        return Err(super::usage("-n must be at least 1"));
     }
     if a.args.first().is_some_and(|c| c == "bench") {
-        anyhow::bail!("`purse bench run` cannot measure itself");
+        return Err(super::usage("`purse bench run` cannot measure itself"));
     }
     let profiles = Profiles::builtin()?;
     let desk = Desk::resolve(cli.desk.as_deref())?;
@@ -354,7 +353,7 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     let counts = cost::counts(&apdus);
     let per = runs as f64;
     if cli.json {
-        super::print_json(&serde_json::json!({
+        let doc = serde_json::json!({
             "version": 1,
             "flow": label,
             "command": a.args,
@@ -365,8 +364,25 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
             "per_run": runs == 1,
             "counts": counts,
             "estimates": est,
-        }))?;
-        return Ok(if code == 0 { super::EXIT_OK } else { code });
+        });
+        if code != 0 {
+            // the measured command failed: its exit code, passed through
+            use purse::error::Kind;
+            let kind = match code {
+                2 => Kind::Invalid,
+                3 => Kind::NoCard,
+                4 => Kind::Refused,
+                _ => Kind::Other,
+            };
+            let mut r = super::report::Report::new(
+                kind,
+                format!("the measured command exited with {code}"),
+            );
+            r.exit = code;
+            return super::report::print_failed_report(true, &doc, r);
+        }
+        super::print_json(&doc)?;
+        return Ok(super::EXIT_OK);
     }
     if let Some(o) = outputs.last() {
         let so = String::from_utf8_lossy(&o.stdout);

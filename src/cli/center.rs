@@ -12,7 +12,7 @@ use purse::proto::sync::parse_rate;
 use purse::proto::types::parse_date;
 use purse::transport::Pcsc;
 
-use super::transfer::open_card;
+use super::common::{current, open_card};
 use super::Cli;
 
 #[derive(Subcommand, Debug)]
@@ -36,9 +36,8 @@ pub fn run(cli: &Cli, c: &CenterCmd) -> anyhow::Result<i32> {
     let date = parse_date(&a.date)?;
     let rate = a.rate.as_deref().map(parse_rate).transpose()?;
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = open_card(&pcsc, &reader)?;
-    let approval = super::pin::current(SecretRef::Approval)?;
+    let mut card = open_card(&pcsc, cli.reader.as_deref())?;
+    let approval = current(SecretRef::Approval)?;
     match epoch::advance(&mut card, &approval, date, rate) {
         Ok(rep) => {
             if cli.json {
@@ -48,9 +47,6 @@ pub fn run(cli: &Cli, c: &CenterCmd) -> anyhow::Result<i32> {
             }
             Ok(super::EXIT_OK)
         }
-        Err(e) => {
-            eprintln!("purse: {e}");
-            Ok(e.exit_code())
-        }
+        Err(e) => Err(e.into()),
     }
 }

@@ -20,11 +20,7 @@ pub struct DemoArgs {
 pub fn run(cli: &Cli, a: &DemoArgs) -> anyhow::Result<i32> {
     // the demo runs its own desk: never a pcscd the user pointed us at
     std::env::remove_var("PCSCLITE_CSOCK_NAME");
-    match super::demo_run::run_demo(cli.desk.as_deref(), a.keep, a.port) {
-        Ok(_) => Ok(super::EXIT_OK),
-        Err(e) => {
-            eprintln!("purse demo: {e}");
-            Ok(super::EXIT_ERROR)
-        }
-    }
+    super::demo_run::run_demo(cli.desk.as_deref(), a.keep, a.port)
+        .map_err(|e| anyhow::anyhow!("demo: {e}"))?;
+    Ok(super::EXIT_OK)
 }

@@ -182,7 +182,7 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
         DeskCmd::Cards => {
             let cards = desk.cards()?;
             if json {
-                super::print_json(&cards)?;
+                super::print_json(&serde_json::json!({ "cards": cards }))?;
             } else if cards.is_empty() {
                 println!("no cards in {}", desk.cards_dir().display());
             } else {

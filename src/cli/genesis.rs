@@ -2,14 +2,16 @@
 use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 
-use purse::card::PurseCard;
 use purse::flows::genesis::{genesis, GenesisParams};
 use purse::proto::consts::{self, Life, Suite};
 use purse::proto::crypto;
 use purse::proto::types::{self, Currency};
 use purse::transport::Pcsc;
 
-use super::pin::{read_secret, Ask};
+use super::common::{
+    env_text, read_secret, Ask, ENV_APPROVAL, ENV_CREATION, ENV_PIN, ENV_TRANSPORT_KEY, ENV_TXKEY,
+};
+use super::usage;
 use super::Cli;
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -73,12 +75,13 @@ pub(crate) fn parse_tk(s: &str) -> anyhow::Result<Vec<u8>> {
         .chars()
         .filter(|c| !c.is_whitespace() && *c != ':')
         .collect();
-    let k = hex::decode(&clean).context("the transport key must be hex")?;
+    let k =
+        hex::decode(&clean).map_err(|e| usage(format!("the transport key must be hex: {e}")))?;
     if k.len() != 16 && k.len() != 24 {
-        bail!(
+        return Err(usage(format!(
             "the transport key must be 16 bytes (AES) or 24 bytes (TDES), got {}",
             k.len()
-        );
+        )));
     }
     Ok(k)
 }
@@ -88,9 +91,9 @@ pub(crate) fn given_tk(arg: &Option<String>) -> anyhow::Result<Option<Vec<u8>>> 
     if let Some(s) = arg {
         return parse_tk(s).map(Some);
     }
-    match std::env::var("PURSE_TRANSPORT_KEY") {
-        Ok(s) if !s.is_empty() => parse_tk(&s).map(Some).context("PURSE_TRANSPORT_KEY"),
-        _ => Ok(None),
+    match env_text(ENV_TRANSPORT_KEY)? {
+        Some(s) => parse_tk(&s).map(Some).context(ENV_TRANSPORT_KEY),
+        None => Ok(None),
     }
 }
 
@@ -112,13 +115,13 @@ pub fn run(cli: &Cli, a: &GenesisArgs) -> anyhow::Result<i32> {
         None => u32::MAX,
     };
     if min_trans > max_trans {
-        bail!("--min must not exceed --max");
+        return Err(usage("--min must not exceed --max"));
     }
     let tk_arg = given_tk(&a.transport_key)?;
 
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
+    let mut card = super::common::open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
     let sel = card.selected.expect("selected");
     if sel.life != Life::Blank {
         bail!(
@@ -142,25 +145,25 @@ pub fn run(cli: &Cli, a: &GenesisArgs) -> anyhow::Result<i32> {
     };
 
     let pin = read_secret(&Ask {
-        env: "PURSE_PIN",
+        env: ENV_PIN,
         prompt: "center PIN (4-8 characters): ",
         confirm: true,
         optional: false,
     })?;
     let txkey = read_secret(&Ask {
-        env: "PURSE_TXKEY",
+        env: ENV_TXKEY,
         prompt: "transaction key (4-16 characters, empty for none): ",
         confirm: true,
         optional: true,
     })?;
     let creation = read_secret(&Ask {
-        env: "PURSE_CREATION_SECRET",
+        env: ENV_CREATION,
         prompt: "creation secret (8-16 characters): ",
         confirm: true,
         optional: false,
     })?;
     let approval = read_secret(&Ask {
-        env: "PURSE_APPROVAL_SECRET",
+        env: ENV_APPROVAL,
         prompt: "approval secret (8-16 characters): ",
         confirm: true,
         optional: false,

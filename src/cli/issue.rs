@@ -1,6 +1,8 @@
 //! `purse issue`: the issuing card (center or admin) personalises a blank card, card to card
 //! (protocol.md 5.4). The operator types the blank card's transport key (`--transport-key` /
 //! PURSE_TRANSPORT_KEY); the development default needs `--dev` (threat model T13b).
+use std::path::PathBuf;
+
 use anyhow::{bail, Context as _};
 use clap::{Args, ValueEnum};
 
@@ -23,7 +25,7 @@ pub enum RoleArg {
 }
 
 impl RoleArg {
-    fn role(self) -> Role {
+    pub(super) fn role(self) -> Role {
         match self {
             RoleArg::Region => Role::Region,
             RoleArg::Branch => Role::Branch,
@@ -38,15 +40,42 @@ pub struct IssueArgs {
     /// Reader of the issuing card (center or admin)
     #[arg(long = "from", alias = "issuer", value_name = "ISSUER")]
     pub issuer: String,
-    /// Reader of the blank card
-    #[arg(long = "to", alias = "card", value_name = "BLANK")]
-    pub card: String,
-    /// Role of the new card
-    #[arg(long, value_enum)]
-    pub role: RoleArg,
+    /// Reader of the blank card (with --batch: the reader the blank cards go into; default:
+    /// any reader but the issuer's)
+    #[arg(
+        long = "to",
+        alias = "card",
+        value_name = "BLANK",
+        required_unless_present = "batch"
+    )]
+    pub card: Option<String>,
+    /// Role of the new card (with --batch: of rows without a role column; default user)
+    #[arg(long, value_enum, required_unless_present = "batch")]
+    pub role: Option<RoleArg>,
     /// Public name of the new card (1-8 printable ASCII characters)
-    #[arg(long)]
-    pub name: String,
+    #[arg(long, required_unless_present = "batch", conflicts_with = "batch")]
+    pub name: Option<String>,
+    /// Issue one card per row of this CSV (`-`: stdin) as blank cards are inserted one after
+    /// another; columns: name, and optionally ref, role, min, max, merchant, private, pin,
+    /// txkey (docs/issuance.md). Output: a progress bar on a terminal; one JSON object per
+    /// line when stdout is not a terminal or with --json
+    #[arg(long, value_name = "FILE.csv")]
+    pub batch: Option<PathBuf>,
+    /// With --batch: the register of issued cards (CSV: ref, account, name, ...), appended
+    /// card by card; rows whose ref it already lists are skipped, so a rerun continues
+    #[arg(long, value_name = "REGISTER.csv", requires = "batch")]
+    pub out: Option<PathBuf>,
+    /// With --batch and no pin column: generate each card's PIN and append it to FILE
+    /// (ref, account, name, pin; created readable by you only) for the PIN mailers
+    #[arg(long, value_name = "FILE", requires = "batch")]
+    pub pins: Option<PathBuf>,
+    /// Digits of a generated PIN (4-8)
+    #[arg(long, default_value_t = 6, requires = "batch")]
+    pub pin_digits: u8,
+    /// With --batch: give up when no new card comes within SECS (default: wait forever;
+    /// Ctrl-C stops after the card in progress)
+    #[arg(long, value_name = "SECS", requires = "batch")]
+    pub timeout: Option<u64>,
     /// Payments above this need the PIN (e.g. 5.00; default 0: always)
     #[arg(long, default_value = "0")]
     pub min: String,
@@ -56,7 +85,7 @@ pub struct IssueArgs {
     /// A merchant's user card (informative flag)
     #[arg(long)]
     pub merchant: bool,
-    /// A private user card (F15): signs payments instead of showing its account, keeps its
+    /// A private user card: signs payments instead of showing its account, keeps its
     /// passbook from the bank, earns no interest (`purse privacy on|off` switches later)
     #[arg(long)]
     pub private: bool,
@@ -76,11 +105,19 @@ pub struct IssueArgs {
 }
 
 pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
-    let role = a.role.role();
-    if a.private && role != Role::User {
-        anyhow::bail!("only user cards can be private (F15)");
+    if let Some(b) = &a.batch {
+        return super::batch::run(cli, a, b);
     }
-    let name = types::encode_name(&a.name)?;
+    let (Some(role), Some(name), Some(card)) = (a.role, &a.name, &a.card) else {
+        return Err(super::usage(
+            "give --to, --role and --name (or --batch FILE.csv)",
+        ));
+    };
+    let role = role.role();
+    if a.private && role != Role::User {
+        anyhow::bail!("only user cards can be private");
+    }
+    let name = types::encode_name(name)?;
     let date = match &a.date {
         Some(d) => types::parse_date(d)?,
         None => types::today(),
@@ -89,7 +126,7 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
 
     let pcsc = Pcsc::establish()?;
     let ir = purse::card::select_reader(&pcsc, Some(&a.issuer))?;
-    let cr = purse::card::select_reader(&pcsc, Some(&a.card))?;
+    let cr = purse::card::select_reader(&pcsc, Some(card))?;
     if ir == cr {
         bail!("--from and --to name the same reader ({ir})");
     }
@@ -145,15 +182,15 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
         bail!("--min must not exceed --max");
     }
 
-    let issuer_pin = super::pin::current(SecretRef::Pin).context("the issuing card's PIN")?;
+    let issuer_pin = super::common::current(SecretRef::Pin).context("the issuing card's PIN")?;
     let approval = if ist.role == Role::Center {
-        Some(super::pin::current(SecretRef::Approval)?)
+        Some(super::common::current(SecretRef::Approval)?)
     } else {
         None
     };
-    let pin = super::pin::new_value(SecretRef::Pin, "PURSE_NEW_PIN", false)
+    let pin = super::common::new_value(SecretRef::Pin, super::common::ENV_NEW_PIN, false)
         .context("the new card's PIN")?;
-    let txkey = super::pin::new_value(SecretRef::TxKey, "PURSE_NEW_TXKEY", true)
+    let txkey = super::common::new_value(SecretRef::TxKey, super::common::ENV_NEW_TXKEY, true)
         .context("the new card's transaction key")?;
     let params = IssueParams {
         tk,
@@ -237,7 +274,7 @@ pub fn run(cli: &Cli, a: &IssueArgs) -> anyhow::Result<i32> {
 }
 
 /// The first and last valid account of `a`'s 8-digit block (what `purse admin range` takes).
-fn block_range(a: &types::Account) -> (types::Account, types::Account) {
+pub(super) fn block_range(a: &types::Account) -> (types::Account, types::Account) {
     let d = a.digits();
     let mut lo = d[..8].to_vec();
     lo.extend([0u8; 7]);

@@ -112,8 +112,7 @@ pub struct BenchArgs {
 pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
     let l = &a.list;
     if a.cmd.is_some() && (l.account.is_some() || l.from.is_some() || l.to.is_some() || l.all) {
-        eprintln!("error: --account/--from/--to/--all belong to `purse ledger` (the listing), not to its subcommands");
-        return Ok(super::EXIT_USAGE);
+        return Err(super::usage("--account/--from/--to/--all belong to `purse ledger` (the listing), not to its subcommands"));
     }
     if let Some(LedgerCmd::Bench(b)) = &a.cmd {
         return bench(cli, b);
@@ -123,8 +122,7 @@ pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
     let lg = match Ledger::open_read_only(&path) {
         Ok(l) => l,
         Err(e @ (LedgerError::NotFound { .. } | LedgerError::NotALedger { .. })) => {
-            eprintln!("error: {e}");
-            return Ok(super::EXIT_USAGE);
+            return Err(super::usage(e.to_string()));
         }
         Err(e) => return Err(e).with_context(|| format!("opening ledger {}", path.display())),
     };
@@ -136,6 +134,14 @@ pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
         lg.check_quick()?.problems
     };
     if let Some(first) = damaged.first() {
+        DAMAGED.with(|d| {
+            *d.borrow_mut() = Some(format!(
+                "ledger {} is damaged or was altered ({} problem(s), first: {}): what the document holds may be incomplete or wrong; run `purse ledger check`",
+                path.display(),
+                damaged.len(),
+                first.detail
+            ))
+        });
         eprintln!(
             "warning: ledger {} is damaged or was altered ({} problem(s), first: {}); what follows may be incomplete or wrong; run `purse ledger check`",
             path.display(),
@@ -165,8 +171,28 @@ pub fn run(cli: &Cli, a: &LedgerArgs) -> anyhow::Result<i32> {
     })
 }
 
-/// Money fields of the JSON outputs: each gets a `<key>_decimal` sibling (currency units), and
-/// `at` (unix seconds) an `at_rfc3339`; the machine values stay as they are.
+thread_local! {
+    /// Set when the ledger file is damaged: every JSON document of the command is then a failure
+    /// document (exit 1) with this message, the content as far as it could be read beside it.
+    static DAMAGED: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Print a ledger command's JSON document (a failure document if the file is damaged).
+fn out<T: Serialize>(v: &T) -> anyhow::Result<()> {
+    match DAMAGED.with(|d| d.borrow().clone()) {
+        None => super::print_json(v),
+        Some(m) => {
+            let mut r = super::report::Report::new(purse::error::Kind::Ledger, m);
+            // the message is on stderr already (the warning)
+            r.exit = super::EXIT_ERROR;
+            super::report::print_failed_report(true, v, r).map(|_| ())
+        }
+    }
+}
+
+/// Money fields of the JSON outputs: each becomes the decimal string (currency units) with a
+/// `<key>_minor` sibling (the integer), the convention of every `--json` output; `at` (unix
+/// seconds) gets an `at_rfc3339`.
 const MONEY: &[&str] = &[
     "amount",
     "new_balance",
@@ -180,29 +206,54 @@ const MONEY: &[&str] = &[
 ];
 
 fn decorate(v: &mut serde_json::Value, u: &Units) {
+    super::report::money(v, MONEY, &|n| u.decimal(n));
+    at_times(v);
+}
+
+/// The summary's amounts (`{minor, decimal, currency}` objects) in the one convention: the
+/// decimal string under the key, the integer under `<key>_minor` (the currency is the
+/// document's `units`).
+fn flatten_amounts(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(m) => {
+            let mut add = Vec::new();
+            for (k, x) in m.iter_mut() {
+                let is_amount = x.as_object().is_some_and(|o| {
+                    o.contains_key("minor") && o.contains_key("decimal") && o.len() <= 3
+                });
+                if is_amount {
+                    add.push((format!("{k}_minor"), x["minor"].clone()));
+                    *x = x["decimal"].clone();
+                } else {
+                    flatten_amounts(x);
+                }
+            }
+            m.extend(add);
+        }
+        serde_json::Value::Array(a) => a.iter_mut().for_each(flatten_amounts),
+        _ => {}
+    }
+}
+
+fn at_times(v: &mut serde_json::Value) {
     match v {
         serde_json::Value::Object(m) => {
             let mut add = Vec::new();
             for (k, x) in m.iter_mut() {
                 if let Some(n) = x.as_i64() {
-                    if MONEY.contains(&k.as_str()) {
-                        add.push((
-                            format!("{k}_decimal"),
-                            serde_json::Value::from(u.decimal(n)),
-                        ));
-                    } else if k == "at" {
+                    if k == "at" {
                         add.push((
                             "at_rfc3339".to_string(),
                             serde_json::Value::from(ledger::units::rfc3339(n)),
                         ));
                     }
                 } else {
-                    decorate(x, u);
+                    at_times(x);
                 }
             }
             m.extend(add);
         }
-        serde_json::Value::Array(a) => a.iter_mut().for_each(|x| decorate(x, u)),
+        serde_json::Value::Array(a) => a.iter_mut().for_each(at_times),
         _ => {}
     }
 }
@@ -214,7 +265,7 @@ fn print_json_units<T: Serialize>(value: &T, u: &Units) -> anyhow::Result<()> {
     if let serde_json::Value::Object(m) = &mut v {
         m.insert("currency".into(), serde_json::to_value(u)?);
     }
-    super::print_json(&v)
+    out(&v)
 }
 
 fn list(cli: &Cli, lg: &Ledger, a: &ListArgs, u: &Units) -> anyhow::Result<bool> {
@@ -229,12 +280,13 @@ fn list(cli: &Cli, lg: &Ledger, a: &ListArgs, u: &Units) -> anyhow::Result<bool>
         include_superseded: a.all,
     };
     if let (Some(x), Some(y)) = (f.from, f.to) {
-        anyhow::ensure!(
-            x <= y,
-            "--from {} is after --to {}",
-            ledger::format_day(x),
-            ledger::format_day(y)
-        );
+        if x > y {
+            return Err(super::usage(format!(
+                "--from {} is after --to {}",
+                ledger::format_day(x),
+                ledger::format_day(y)
+            )));
+        }
     }
     let entries = lg.entries(&f)?;
     if cli.json {
@@ -408,7 +460,7 @@ fn flags(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
             count: usize,
             flags: &'a [ledger::FraudFlag],
         }
-        super::print_json(&Out {
+        out(&Out {
             count: f.len(),
             flags: &f,
         })?;
@@ -466,7 +518,21 @@ fn syncs(cli: &Cli, lg: &Ledger, account: Option<&str>, u: &Units) -> anyhow::Re
 fn check(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
     let r = lg.check()?;
     if cli.json {
-        super::print_json(&r)?;
+        if r.ok {
+            out(&r)?;
+        } else {
+            super::report::print_failed_report(
+                true,
+                &r,
+                super::report::Report::new(
+                    purse::error::Kind::Ledger,
+                    format!(
+                        "{} problem(s): the ledger is damaged or was altered",
+                        r.problems.len()
+                    ),
+                ),
+            )?;
+        }
         return Ok(r.ok);
     }
     println!(
@@ -505,7 +571,21 @@ fn check(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
 fn summary(cli: &Cli, lg: &Ledger) -> anyhow::Result<bool> {
     let s = lg.summary()?;
     if cli.json {
-        super::print_json(&s)?;
+        // "ok": whether the value held by the cards matches the value issued (the exit code)
+        let mut v = serde_json::to_value(&s)?;
+        flatten_amounts(&mut v);
+        if s.conservation.holds {
+            out(&v)?;
+        } else {
+            super::report::print_failed_report(
+                true,
+                &v,
+                super::report::Report::new(
+                    purse::error::Kind::Ledger,
+                    "the value held by the cards does not match the value the center issued (see conservation)",
+                ),
+            )?;
+        }
         return Ok(s.conservation.holds);
     }
     let u = &s.units;
@@ -626,8 +706,9 @@ fn report(
 fn bench(cli: &Cli, b: &BenchArgs) -> anyhow::Result<i32> {
     use purse::ledger::bench::{self, Target};
     if b.writers.iter().chain(&b.sizes).any(|&n| n == 0) || b.ingest == 0 {
-        eprintln!("error: --sizes, --writers and --ingest take numbers above 0");
-        return Ok(super::EXIT_USAGE);
+        return Err(super::usage(
+            "--sizes, --writers and --ingest take numbers above 0",
+        ));
     }
     let (dir, made) = match &b.dir {
         Some(d) => (d.clone(), false),
@@ -642,16 +723,16 @@ fn bench(cli: &Cli, b: &BenchArgs) -> anyhow::Result<i32> {
         targets.push(Target::Sqlite(dir.clone()));
     }
     if let Some(u) = &b.postgres {
-        anyhow::ensure!(
-            ledger::is_postgres_url(u),
-            "--postgres takes a postgres:// URL"
-        );
+        if !ledger::is_postgres_url(u) {
+            return Err(super::usage("--postgres takes a postgres:// URL"));
+        }
         targets.push(Target::Postgres(u.clone()));
     }
-    anyhow::ensure!(
-        !targets.is_empty(),
-        "nothing to benchmark (--no-sqlite without --postgres)"
-    );
+    if targets.is_empty() {
+        return Err(super::usage(
+            "nothing to benchmark (--no-sqlite without --postgres)",
+        ));
+    }
     let mut figs = Vec::new();
     let largest = b.sizes.iter().copied().max().unwrap_or(0);
     for t in &targets {
@@ -680,7 +761,7 @@ fn bench(cli: &Cli, b: &BenchArgs) -> anyhow::Result<i32> {
         struct Out<'a> {
             figures: &'a [bench::Figure],
         }
-        super::print_json(&Out { figures: &figs })?;
+        out(&Out { figures: &figs })?;
     }
     Ok(super::EXIT_OK)
 }

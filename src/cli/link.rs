@@ -24,8 +24,9 @@ use purse::proto::consts::{Role, SecretRef, SlotState};
 use purse::proto::types::{format_amount, parse_amount, parse_date, today};
 use purse::transport::{Connection, Pcsc};
 
-use super::transfer::{read_secret, ENV_PIN};
-use super::Cli;
+use super::common::{open_card, secret as read_secret, ENV_PIN};
+use super::{report, Cli};
+use purse::error::Kind;
 
 /// Options shared by every command that crosses the link.
 #[derive(Args, Debug, Clone, Default)]
@@ -70,7 +71,7 @@ impl LinkOpts {
             .as_deref()
             .map(Fingerprint::parse)
             .transpose()
-            .map_err(|e| anyhow::Error::new(Usage(e)))
+            .map_err(super::usage)
     }
     fn timeout(&self) -> Duration {
         Duration::from_secs(self.link_timeout.max(1))
@@ -105,29 +106,17 @@ impl LinkOpts {
     }
 }
 
-/// A usage error (exit code 2).
-#[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct Usage(pub String);
-
 fn usage(m: &str) -> anyhow::Error {
-    anyhow::Error::new(Usage(m.into()))
+    super::usage(m)
 }
 
 fn own_card(cli: &Cli, pcsc: &Pcsc) -> anyhow::Result<PurseCard<Connection>> {
-    let reader = pcsc.select_reader(cli.reader.as_deref())?;
-    PurseCard::open_exclusive(pcsc, &reader).map_err(|e| match e {
-        purse::card::CardError::Transport(t) => anyhow::Error::new(t),
-        other => anyhow::anyhow!("{reader}: {other}"),
-    })
+    open_card(pcsc, cli.reader.as_deref())
 }
 
-fn link_fail(cli: &Cli, e: &LinkError) -> i32 {
-    if cli.json {
-        let _ = super::print_json(&serde_json::json!({ "ok": false, "error": e.to_string() }));
-    }
-    eprintln!("purse: {e}");
-    e.exit_code()
+/// A card error with the reader named (the error keeps its kind).
+fn at(reader: &str, e: purse::card::CardError) -> anyhow::Error {
+    anyhow::Error::new(e).context(reader.to_string())
 }
 
 // ---------------------------------------------------------------- pay
@@ -157,9 +146,7 @@ pub fn run_pay(cli: &Cli, a: &PayArgs) -> anyhow::Result<i32> {
     };
     let pcsc = Pcsc::establish()?;
     let mut payer = own_card(cli, &pcsc)?;
-    let st = payer
-        .get_status()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", payer.reader))?;
+    let st = payer.get_status().map_err(|e| at(&payer.reader, e))?;
     let amount = parse_amount(&a.amount, st.currency.decimals)?;
     let ours = Statement {
         kind: "pay".into(),
@@ -205,7 +192,9 @@ pub fn run_pay(cli: &Cli, a: &PayArgs) -> anyhow::Result<i32> {
     match link::pay::pay(&mut link, &mut payer, &ours, date, &mut decide, &opts) {
         Ok(r) => {
             if cli.json {
-                super::print_json(&serde_json::json!({ "ok": true, "transfer": r }))?;
+                super::print_json(&serde_json::json!({
+                    "transfer": super::transfer::report_json(&r, st.currency.decimals)
+                }))?;
             } else {
                 let dec = st.currency.decimals;
                 println!(
@@ -226,7 +215,6 @@ pub fn run_pay(cli: &Cli, a: &PayArgs) -> anyhow::Result<i32> {
             Ok(super::EXIT_OK)
         }
         Err(link::pay::PayError::Transfer(e)) => {
-            let code = super::transfer::report_error(cli, &e);
             if matches!(
                 e,
                 TransferError::Card {
@@ -236,16 +224,9 @@ pub fn run_pay(cli: &Cli, a: &PayArgs) -> anyhow::Result<i32> {
             ) {
                 eprintln!("purse: over a link: the payee runs `purse resume --listen ADDR -r R`, this side `purse resume --connect ADDR --peer-fingerprint FP -r R` (or both cards at one desk: `purse resume R1 R2`)");
             }
-            Ok(code)
+            Err(e.into())
         }
-        Err(link::pay::PayError::Link(e)) => Ok(link_fail(cli, &e)),
-        Err(e @ link::pay::PayError::NotConfirmed(_)) => {
-            if cli.json {
-                super::print_json(&serde_json::json!({ "ok": false, "error": e.to_string() }))?;
-            }
-            eprintln!("purse: {e}");
-            Ok(e.exit_code())
-        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -269,7 +250,9 @@ pub struct ReceiveArgs {
 
 fn prompt_line(prompt: &str) -> anyhow::Result<String> {
     if !std::io::stdin().is_terminal() {
-        anyhow::bail!("{prompt}: no terminal to type it on; pass it as an option");
+        return Err(usage(&format!(
+            "{prompt}: no terminal to type it on; pass it as an option"
+        )));
     }
     eprint!("{prompt}: ");
     std::io::stderr().flush().ok();
@@ -321,9 +304,7 @@ fn accept_loop<R>(
 pub fn run_receive(cli: &Cli, a: &ReceiveArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
     let mut card = own_card(cli, &pcsc)?;
-    let st = card
-        .get_status()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", card.reader))?;
+    let st = card.get_status().map_err(|e| at(&card.reader, e))?;
     let dec = st.currency.decimals;
     let text = match &a.amount {
         Some(s) => s.clone(),
@@ -359,42 +340,27 @@ pub fn run_receive(cli: &Cli, a: &ReceiveArgs) -> anyhow::Result<i32> {
         ))
     })?;
     // What our own card says, whatever the peer claimed.
-    let after = card
-        .get_status()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", card.reader))?;
-    let pend = card
-        .get_pending()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", card.reader))?;
+    let after = card.get_status().map_err(|e| at(&card.reader, e))?;
+    let pend = card.get_pending().map_err(|e| at(&card.reader, e))?;
     let credited = after.balance.wrapping_sub(st.balance);
     let half = pend.r#in.state != SlotState::None;
-    let (code, msg, err) = match &result {
-        None => (
-            super::EXIT_ERROR,
-            format!("no payment arrived within {} s", a.wait),
-            None,
-        ),
-        Some(Err(e)) => (e.exit_code(), String::new(), Some(e.to_string())),
-        Some(Ok(_)) => (super::EXIT_OK, String::new(), None),
-    };
-    let code = if credited == amount && !half {
-        super::EXIT_OK
-    } else if half {
-        super::EXIT_ERROR
-    } else {
-        code
-    };
-    if cli.json {
-        super::print_json(&serde_json::json!({
-            "ok": code == 0,
-            "credited": credited,
-            "balance": after.balance,
-            "unfinished": half,
-            "error": err,
-            "peer": result.as_ref().and_then(|r| r.as_ref().ok()).and_then(|s| s.done.as_ref()).map(|d| d.1.clone()),
-        }))?;
-    }
+    let mut doc = serde_json::Map::new();
+    report::amount(&mut doc, "credited", Some(credited), dec);
+    report::amount(&mut doc, "balance", Some(after.balance), dec);
+    doc.insert("currency".into(), serde_json::json!(st.currency.code()));
+    doc.insert("unfinished".into(), serde_json::json!(half));
+    doc.insert(
+        "peer".into(),
+        serde_json::json!(result
+            .as_ref()
+            .and_then(|r| r.as_ref().ok())
+            .and_then(|s| s.done.as_ref())
+            .map(|d| d.1.clone())),
+    );
     if credited == amount && !half {
-        if !cli.json {
+        if cli.json {
+            super::print_json(&doc)?;
+        } else {
             println!(
                 "received {} {} on {} ({}); balance {} {}",
                 format_amount(amount, dec),
@@ -405,23 +371,37 @@ pub fn run_receive(cli: &Cli, a: &ReceiveArgs) -> anyhow::Result<i32> {
                 st.currency.code()
             );
         }
-    } else if half {
-        eprintln!("purse: {}the payment is unfinished: the value is held safely by the cards; finish it with the payer: `purse resume --listen ADDR -r R` here and `purse resume --connect ADDR --peer-fingerprint FP -r R` there (or both cards at one desk)", err.map(|e| format!("{e}\n")).unwrap_or_default());
+        return Ok(super::EXIT_OK);
+    }
+    let err = match &result {
+        Some(Err(e)) => Some(e),
+        _ => None,
+    };
+    let mut r = match err {
+        Some(e) => report::Report::of(e, e.to_string()),
+        None => report::Report::new(Kind::Other, ""),
+    };
+    if half {
+        r.kind = "other";
+        r.exit = super::EXIT_ERROR;
+        r.money_moved = Some(true);
+        r.message = format!("{}the payment is unfinished: the value is held safely by the cards; finish it with the payer: `purse resume --listen ADDR -r R` here and `purse resume --connect ADDR --peer-fingerprint FP -r R` there (or both cards at one desk)", err.map(|e| format!("{e}\n")).unwrap_or_default());
     } else {
-        if !msg.is_empty() {
-            eprintln!("purse: {msg}");
-        }
-        if let Some(e) = err {
-            eprintln!("purse: {e}");
-        }
-        eprintln!(
-            "purse: nothing was credited to {} (balance {} {})",
+        let mut m = match (&result, err) {
+            (None, _) => format!("no payment arrived within {} s\n", a.wait),
+            (_, Some(e)) => format!("{e}\n"),
+            _ => String::new(),
+        };
+        m.push_str(&format!(
+            "nothing was credited to {} (balance {} {})",
             st.name,
             format_amount(after.balance, dec),
             st.currency.code()
-        );
+        ));
+        r.message = m;
+        r.money_moved = Some(false);
     }
-    Ok(code)
+    report::print_failed_report(cli.json, &doc, r)
 }
 
 // ---------------------------------------------------------------- sync --connect
@@ -431,9 +411,7 @@ pub fn run_receive(cli: &Cli, a: &ReceiveArgs) -> anyhow::Result<i32> {
 pub fn run_sync_client(cli: &Cli, lo: &LinkOpts) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
     let mut card = own_card(cli, &pcsc)?;
-    let st = card
-        .get_status()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", card.reader))?;
+    let st = card.get_status().map_err(|e| at(&card.reader, e))?;
     let sel = select_answer(&mut card)?;
     // FIG. 5 block 502: the proper cardholder still has the card
     let pin = read_secret(ENV_PIN, &format!("PIN of {} ({})", st.name, st.account))?;
@@ -460,21 +438,18 @@ pub fn run_sync_client(cli: &Cli, lo: &LinkOpts) -> anyhow::Result<i32> {
             }
             Ok(Msg::Accept { .. }) => break,
             Ok(Msg::Decline { reason }) => {
-                return Ok(link_fail(
-                    cli,
-                    &LinkError::Refused(format!("the bank's service declined: {reason}")),
-                ))
+                return Err(
+                    LinkError::Refused(format!("the bank's service declined: {reason}")).into(),
+                )
             }
             Ok(other) => {
-                return Ok(link_fail(
-                    cli,
-                    &LinkError::Unexpected {
-                        expected: "accept".into(),
-                        got: other.name().into(),
-                    },
-                ))
+                return Err(LinkError::Unexpected {
+                    expected: "accept".into(),
+                    got: other.name().into(),
+                }
+                .into())
             }
-            Err(e) => return Ok(link_fail(cli, &e)),
+            Err(e) => return Err(e.into()),
         }
     }
     if !quiet {
@@ -482,56 +457,65 @@ pub fn run_sync_client(cli: &Cli, lo: &LinkOpts) -> anyhow::Result<i32> {
     }
     let mut policy = Policy::new(PolicyRole::Synced);
     let served = serve_card(&mut link, &mut card, &sel, &mut policy, lo.timeout());
-    let after = card
-        .get_status()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", card.reader))?;
-    let pend = card
-        .get_pending()
-        .map_err(|e| anyhow::anyhow!("{}: {e}", card.reader))?;
+    let after = card.get_status().map_err(|e| at(&card.reader, e))?;
+    let pend = card.get_pending().map_err(|e| at(&card.reader, e))?;
     let unfinished = pend.r#in.state == SlotState::Sync;
-    let (ok, summary, report, err) = match &served {
+    let (ok, summary, rep, err) = match &served {
         Ok(s) => match &s.done {
             Some((ok, sum, rep)) => (*ok, sum.clone(), rep.clone(), None),
             None => (
                 false,
                 String::new(),
                 serde_json::Value::Null,
-                Some("the service ended without a result".to_string()),
+                Some(report::Report::new(
+                    Kind::Link,
+                    "the service ended without a result",
+                )),
             ),
         },
         Err(e) => (
             false,
             String::new(),
             serde_json::Value::Null,
-            Some(e.to_string()),
+            Some(report::Report::of(e, e.to_string())),
         ),
     };
     let ok = ok && !unfinished;
-    if cli.json {
-        super::print_json(&serde_json::json!({
-            "ok": ok,
-            "summary": summary,
-            "report": report,
-            "error": err,
-            "balance": after.balance,
-            "unfinished": unfinished,
-        }))?;
-    } else if ok {
-        println!("{summary}");
+    let mut doc = serde_json::Map::new();
+    doc.insert("summary".into(), serde_json::json!(summary));
+    doc.insert("report".into(), rep);
+    report::amount(
+        &mut doc,
+        "balance",
+        Some(after.balance),
+        after.currency.decimals,
+    );
+    doc.insert("unfinished".into(), serde_json::json!(unfinished));
+    if ok {
+        if cli.json {
+            super::print_json(&doc)?;
+        } else {
+            println!("{summary}");
+        }
+        return Ok(super::EXIT_OK);
     }
-    if !ok {
-        if !summary.is_empty() {
-            eprintln!("purse: {summary}");
-        }
-        if let Some(e) = &err {
-            eprintln!("purse: {e}");
-        }
-        if unfinished {
-            eprintln!("purse: the sync is unfinished; the value is held safely by the cards: run `purse sync --connect` again (it finishes the interrupted sync first)");
-        }
-        return Ok(super::EXIT_ERROR);
+    let mut r = err.unwrap_or_else(|| report::Report::new(Kind::Other, ""));
+    let mut m: Vec<String> = [summary.clone(), r.message.clone()]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect();
+    if unfinished {
+        m.push("the sync is unfinished; the value is held safely by the cards: run `purse sync --connect` again (it finishes the interrupted sync first)".into());
+        r.money_moved = Some(true);
     }
-    Ok(super::EXIT_OK)
+    if m.is_empty() {
+        m.push("the sync did not complete".into());
+    }
+    r.message = m.join("\n");
+    if r.exit == super::EXIT_OK || r.exit == super::EXIT_USAGE {
+        r.exit = super::EXIT_ERROR;
+    }
+    report::print_failed_report(cli.json, &doc, r)
 }
 
 // ---------------------------------------------------------------- resume over a link
@@ -545,12 +529,18 @@ pub fn run_resume(cli: &Cli, lo: &LinkOpts, give_up: bool) -> anyhow::Result<i32
     if lo.connect.is_some() {
         let mut link = lo.connect()?;
         let rep = link::pay::resume_over(&mut link, &mut card, &ResumeOptions::default());
-        let rep = match rep {
-            Ok(r) => r,
-            Err(e) => return Ok(link_fail(cli, &e)),
-        };
+        let rep = rep?;
+        let doc = serde_json::json!({ "finished": rep.finished(), "report": rep });
+        if !rep.finished() {
+            if !cli.json {
+                for act in &rep.actions {
+                    println!("{}", act.describe());
+                }
+            }
+            return report::print_failed_report(cli.json, &doc, super::resume::unfinished());
+        }
         if cli.json {
-            super::print_json(&serde_json::json!({ "finished": rep.finished(), "report": rep }))?;
+            super::print_json(&doc)?;
         } else if rep.actions.is_empty() && rep.unreadable.is_empty() {
             println!("nothing to finish: no interrupted transfer between these cards");
         } else {
@@ -561,11 +551,7 @@ pub fn run_resume(cli: &Cli, lo: &LinkOpts, give_up: bool) -> anyhow::Result<i32
                 println!("{u}");
             }
         }
-        return Ok(if rep.finished() {
-            super::EXIT_OK
-        } else {
-            super::EXIT_REFUSED
-        });
+        return Ok(super::EXIT_OK);
     }
     let sel = select_answer(&mut card)?;
     let (l, id) = lo.bind()?;
@@ -587,22 +573,25 @@ pub fn run_resume(cli: &Cli, lo: &LinkOpts, give_up: bool) -> anyhow::Result<i32
                 .done
                 .map(|d| (d.0, d.1))
                 .unwrap_or((false, "the peer ended without a result".into()));
+            let doc = serde_json::json!({ "finished": ok, "summary": summary });
+            if !ok {
+                let mut r = super::resume::unfinished();
+                r.message = format!("{summary}\n{}", r.message);
+                return report::print_failed_report(cli.json, &doc, r);
+            }
             if cli.json {
-                super::print_json(&serde_json::json!({ "finished": ok, "summary": summary }))?;
+                super::print_json(&doc)?;
             } else {
                 println!("{summary}");
             }
-            Ok(if ok {
-                super::EXIT_OK
-            } else {
-                super::EXIT_REFUSED
-            })
+            Ok(super::EXIT_OK)
         }
-        Some(Err(e)) => Ok(link_fail(cli, &e)),
-        None => {
-            eprintln!("purse: nobody connected within 600 s");
-            Ok(super::EXIT_ERROR)
+        Some(Err(e)) => Err(e.into()),
+        None => Err(LinkError::Timeout {
+            what: "waiting for the other side to connect".into(),
+            secs: 600,
         }
+        .into()),
     }
 }
 
@@ -647,11 +636,8 @@ pub fn run_serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<i32> {
         // shared on purpose (docs/remote.md): the service holds its bank cards for hours and
         // other PC/SC readers of them (monitoring, the tests' checks) must not be locked out; a
         // reset by another program is survived by re-verifying the operator's PIN once
-        let mut card =
-            PurseCard::open(&pcsc, &reader).map_err(|e| anyhow::anyhow!("{reader}: {e}"))?;
-        let st = card
-            .get_status()
-            .map_err(|e| anyhow::anyhow!("{reader}: {e}"))?;
+        let mut card = PurseCard::open(&pcsc, &reader).map_err(|e| at(&reader, e))?;
+        let st = card.get_status().map_err(|e| at(&reader, e))?;
         if !matches!(st.role, Role::Center | Role::Region | Role::Branch) {
             return Err(usage(&format!(
                 "{reader} holds a {} card; serve bank cards (center, region, branch)",
@@ -660,11 +646,11 @@ pub fn run_serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<i32> {
         }
         // the operator's PIN, once per bank card for the whole run
         let pin = read_secret(
-            "PURSE_BANK_PIN",
+            super::common::ENV_BANK_PIN,
             &format!("operator PIN of bank card {} ({})", st.name, reader),
         )?;
         card.verify(SecretRef::Pin, &pin)
-            .map_err(|e| anyhow::anyhow!("{reader}: {e}"))?;
+            .map_err(|e| at(&reader, e))?;
         let range = card.read_bad_cards(0).ok().map(|f| (f.low, f.high));
         let ledger = if a.no_store {
             None
@@ -839,11 +825,16 @@ fn run_bench(cli: &Cli, b: &BenchArgs) -> anyhow::Result<i32> {
     } else {
         0.0
     };
+    let doc = serde_json::json!({
+        "clients": b.cards.len(), "rounds": b.rounds, "syncs_ok": ok, "syncs_failed": fail,
+        "seconds": secs, "syncs_per_hour": per_hour, "median_client_ms": median,
+    });
+    if cli.json && fail > 0 {
+        let r = report::Report::new(Kind::Other, format!("{fail} of {} syncs failed", ok + fail));
+        return report::print_failed_report(true, &doc, r);
+    }
     if cli.json {
-        super::print_json(&serde_json::json!({
-            "clients": b.cards.len(), "rounds": b.rounds, "syncs_ok": ok, "syncs_failed": fail,
-            "seconds": secs, "syncs_per_hour": per_hour, "median_client_ms": median,
-        }))?;
+        super::print_json(&doc)?;
     } else {
         println!(
             "{} clients x {} rounds: {ok} syncs ok, {fail} failed in {secs:.1} s = {per_hour:.0} syncs/hour (median {median} ms per client sync, incl. process start)",

@@ -2,7 +2,6 @@
 use anyhow::Context as _;
 use clap::Args;
 
-use purse::card::PurseCard;
 use purse::flows::mint::mint;
 use purse::proto::consts::SecretRef;
 use purse::proto::types;
@@ -25,12 +24,12 @@ pub fn run(cli: &Cli, a: &MintArgs) -> anyhow::Result<i32> {
         None => types::today(),
     };
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
+    let mut card = super::common::open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
     let st = card.get_status()?;
     let dec = st.currency.decimals;
     let amount = types::parse_amount(&a.amount, dec).context("amount")?;
-    let creation = super::pin::current(SecretRef::Creation)?;
+    let creation = super::common::current(SecretRef::Creation)?;
     let (before, after) = mint(&mut card, &creation, amount, date)?;
     let cur = before.currency.code();
     if cli.json {
@@ -38,6 +37,7 @@ pub fn run(cli: &Cli, a: &MintArgs) -> anyhow::Result<i32> {
             "reader": reader,
             "account": before.account,
             "minted": types::format_amount(amount, dec),
+            "minted_minor": amount,
             "balance": types::format_amount(after, dec),
             "balance_minor": after,
             "currency": cur,

@@ -1,17 +1,20 @@
 //! The `purse` command line (clap). anyhow lives here and in main.rs only.
 //!
-//! Exit codes: 0 ok, 1 error, 2 usage, 3 no reader / no card, 4 card refused (status word
-//! other than 9000).
+//! Exit codes (one meaning each, decided in `report` only): 0 ok, 1 anything else, 2 usage or a
+//! bad value, 3 no reader / no card, 4 the card refused (a status word other than 9000).
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::{CommandFactory as _, FromArgMatches as _, Parser, Subcommand};
 
 use purse::desk::Desk;
 
 mod admin;
 mod apdu;
+mod batch;
 mod bench;
 mod center;
+mod common;
 mod demo;
 mod demo_run;
 mod desk;
@@ -24,10 +27,13 @@ mod passbook;
 mod pin;
 mod privacy;
 mod readers;
+mod report;
 mod resume;
 mod status;
 mod sync;
 mod transfer;
+
+pub(crate) use report::{print_json, usage};
 
 pub const EXIT_OK: i32 = 0;
 pub const EXIT_ERROR: i32 = 1;
@@ -39,7 +45,7 @@ pub const EXIT_REFUSED: i32 = 4;
 const ENV_READERS: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
 const ENV_APDU: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
 const ENV_GENESIS: &str = "Environment:\n  PURSE_TRANSPORT_KEY  the blank card's transport key, hex (like --transport-key)\n  PURSE_PIN  the new center's PIN (typed twice without echo if unset)\n  PURSE_TXKEY  the new center's transaction key (empty: none)\n  PURSE_CREATION_SECRET, PURSE_APPROVAL_SECRET  the new center's secrets\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
-const ENV_ISSUE: &str = "Environment:\n  PURSE_TRANSPORT_KEY  the blank card's transport key, hex (like --transport-key)\n  PURSE_PIN  the issuing card's PIN\n  PURSE_APPROVAL_SECRET  the center's approval secret (issuing from the center)\n  PURSE_NEW_PIN, PURSE_NEW_TXKEY  the new card's PIN and transaction key (empty: none)\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
+const ENV_ISSUE: &str = "Environment:\n  PURSE_TRANSPORT_KEY  the blank card's transport key, hex (like --transport-key)\n  PURSE_PIN  the issuing card's PIN\n  PURSE_APPROVAL_SECRET  the center's approval secret (issuing from the center)\n  PURSE_NEW_PIN, PURSE_NEW_TXKEY  the new card's PIN and transaction key (empty: none; not with --batch, whose PINs come from the CSV or are generated into --pins)\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
 const ENV_MINT: &str = "Environment:\n  PURSE_CREATION_SECRET  the center's creation secret\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
 const ENV_STATUS: &str = "Environment:\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
 const ENV_PASSBOOK: &str = "Environment:\n  PURSE_PIN  the card's PIN\n  PURSE_READER (default -r), PURSE_DESK (desk directory), PCSCLITE_CSOCK_NAME (pcscd socket), PURSE_LOG / RUST_LOG (log levels)";
@@ -60,7 +66,8 @@ const ENV_PRIVACY: &str = "Environment:\n  PURSE_PIN  the card's PIN\n  PURSE_RE
 #[command(
     name = "purse",
     version,
-    about = "Cash on JavaCard smart cards, and a virtual desk to try it without hardware"
+    about = "Cash on JavaCard smart cards, and a virtual desk to try it without hardware",
+    after_help = "Exit codes: 0 ok, 1 other error (including the host's own checks), 2 usage or a bad value, 3 no reader or no card, 4 the card refused (a status word).\nSecrets: PURSE_* variables, else typed without echo; a variable set but empty, or not valid UTF-8, is an error (except an empty PURSE_TXKEY / PURSE_NEW_TXKEY where it means none)."
 )]
 pub struct Cli {
     /// Trace every APDU (`>> command`, `<< response`) and desk actions on stderr; secret data
@@ -103,7 +110,8 @@ pub enum Cmd {
     /// Make a blank card the bank center (transport key; sets PIN and center secrets)
     #[command(after_help = ENV_GENESIS)]
     Genesis(genesis::GenesisArgs),
-    /// Issue a blank card (region, branch, user, admin) from the center or an admin card
+    /// Issue a blank card (region, branch, user, admin) from the center or an admin card;
+    /// --batch FILE.csv: one card per row as blank cards are inserted one after another
     #[command(after_help = ENV_ISSUE)]
     Issue(issue::IssueArgs),
     /// Create money on the center card (creation secret)
@@ -185,18 +193,51 @@ pub fn use_desk_socket(desk: &Desk) {
     std::env::set_var(purse::desk::SOCKET_ENV, desk.socket());
 }
 
-/// Parse arguments, choose the pcscd, run. Returns the exit code.
-pub fn run() -> anyhow::Result<i32> {
-    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
-    init_tracing(&cli)?;
+/// Parse the arguments and run: the process's exit code. Every failure, clap's usage errors
+/// included, is reported by `report::fail` (a JSON error document with `--json`).
+pub fn main() -> i32 {
+    let json = std::env::args_os()
+        .skip(1)
+        .take_while(|a| a != "--")
+        .any(|a| a == "--json");
+    let cli = match command()
+        .try_get_matches()
+        .and_then(|m| Cli::from_arg_matches(&m))
+    {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if json && !matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+                let text = e.render().to_string();
+                let text = if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                    // clap renders the whole help: say what is missing and the usage line
+                    let line = text.lines().find(|l| l.starts_with("Usage:")).unwrap_or("");
+                    format!("a subcommand is required\n{line}")
+                } else {
+                    text.trim().trim_start_matches("error: ").to_string()
+                };
+                return report::fail(true, &usage(text));
+            }
+            e.exit()
+        }
+    };
+    match run(&cli) {
+        Ok(code) => code,
+        Err(e) => report::fail(cli.json, &e),
+    }
+}
+
+/// Choose the pcscd, run. Returns the exit code.
+fn run(cli: &Cli) -> anyhow::Result<i32> {
+    init_tracing(cli)?;
     match &cli.command {
         Cmd::Desk(d) => {
             let desk = Desk::resolve(cli.desk.as_deref())?;
             use_desk_socket(&desk);
-            desk::run(&cli, &desk, d)
+            desk::run(cli, &desk, d)
         }
-        Cmd::Ledger(l) => ledger::run(&cli, l),
-        Cmd::Demo(a) => demo::run(&cli, a),
+        Cmd::Ledger(l) => ledger::run(cli, l),
+        Cmd::Demo(a) => demo::run(cli, a),
         Cmd::Completions { shell } => {
             // into a buffer first: clap_complete panics on a closed stdout (`| head`)
             let mut buf = Vec::new();
@@ -205,29 +246,29 @@ pub fn run() -> anyhow::Result<i32> {
             Ok(EXIT_OK)
         }
         Cmd::Man { dir } => man(dir.as_deref()),
-        Cmd::Link(c) => link::run_link(&cli, c),
+        Cmd::Link(c) => link::run_link(cli, c),
         other => {
-            choose_pcscd(&cli)?;
+            choose_pcscd(cli)?;
             match other {
-                Cmd::Readers => readers::run(&cli),
-                Cmd::Apdu(a) => apdu::run(&cli, a),
-                Cmd::Transfer(a) => transfer::run(&cli, a),
-                Cmd::Resume(a) => resume::run(&cli, a),
-                Cmd::Bench(b) => bench::run(&cli, b),
-                Cmd::Genesis(a) => genesis::run(&cli, a),
-                Cmd::Issue(a) => issue::run(&cli, a),
-                Cmd::Mint(a) => mint::run(&cli, a),
-                Cmd::Status(a) => status::run(&cli, a),
-                Cmd::Passbook(a) => passbook::run(&cli, a),
-                Cmd::Exceptions(a) => status::run_exceptions(&cli, a),
-                Cmd::Pin(a) => pin::run(&cli, a),
-                Cmd::Admin(a) => admin::run(&cli, a),
-                Cmd::Privacy(a) => privacy::run(&cli, a),
-                Cmd::Sync(a) => sync::run(&cli, a),
-                Cmd::Center(c) => center::run(&cli, c),
-                Cmd::Pay(a) => link::run_pay(&cli, a),
-                Cmd::Receive(a) => link::run_receive(&cli, a),
-                Cmd::Serve(a) => link::run_serve(&cli, a),
+                Cmd::Readers => readers::run(cli),
+                Cmd::Apdu(a) => apdu::run(cli, a),
+                Cmd::Transfer(a) => transfer::run(cli, a),
+                Cmd::Resume(a) => resume::run(cli, a),
+                Cmd::Bench(b) => bench::run(cli, b),
+                Cmd::Genesis(a) => genesis::run(cli, a),
+                Cmd::Issue(a) => issue::run(cli, a),
+                Cmd::Mint(a) => mint::run(cli, a),
+                Cmd::Status(a) => status::run(cli, a),
+                Cmd::Passbook(a) => passbook::run(cli, a),
+                Cmd::Exceptions(a) => status::run_exceptions(cli, a),
+                Cmd::Pin(a) => pin::run(cli, a),
+                Cmd::Admin(a) => admin::run(cli, a),
+                Cmd::Privacy(a) => privacy::run(cli, a),
+                Cmd::Sync(a) => sync::run(cli, a),
+                Cmd::Center(c) => center::run(cli, c),
+                Cmd::Pay(a) => link::run_pay(cli, a),
+                Cmd::Receive(a) => link::run_receive(cli, a),
+                Cmd::Serve(a) => link::run_serve(cli, a),
                 Cmd::Desk(_)
                 | Cmd::Ledger(_)
                 | Cmd::Demo(_)
@@ -267,12 +308,12 @@ fn man(dir: Option<&std::path::Path>) -> anyhow::Result<i32> {
     match dir {
         None => clap_mangen::Man::new(cmd).render(&mut std::io::stdout())?,
         Some(d) => {
-            std::fs::create_dir_all(d)?;
+            std::fs::create_dir_all(d).with_context(|| format!("creating {}", d.display()))?;
             let mut n = 0;
             let mut write = |name: String, c: clap::Command| -> anyhow::Result<()> {
                 let p = d.join(format!("{name}.1"));
-                let mut f = std::fs::File::create(&p)
-                    .map_err(|e| anyhow::anyhow!("{}: {e}", p.display()))?;
+                let mut f =
+                    std::fs::File::create(&p).with_context(|| format!("{}", p.display()))?;
                 clap_mangen::Man::new(c).render(&mut f)?;
                 n += 1;
                 Ok(())
@@ -397,49 +438,3 @@ fn init_tracing(cli: &Cli) -> anyhow::Result<()> {
     }
     Ok(())
 }
-
-/// A bad value or a missing argument that clap cannot check: exit code 2.
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
-
-/// A usage error (exit code 2) with `msg`.
-pub(crate) fn usage(msg: impl Into<String>) -> anyhow::Error {
-    anyhow::Error::new(UsageError(msg.into()))
-}
-
-/// Exit code of an error (see module docs).
-pub fn exit_code(e: &anyhow::Error) -> i32 {
-    if e.downcast_ref::<UsageError>().is_some() {
-        return EXIT_USAGE;
-    }
-    if let Some(ce) = e.downcast_ref::<purse::card::CardError>() {
-        return ce.exit_code();
-    }
-    if e.downcast_ref::<link::Usage>().is_some() {
-        return EXIT_USAGE;
-    }
-    if let Some(le) = e.downcast_ref::<purse::link::LinkError>() {
-        return le.exit_code();
-    }
-    match e.downcast_ref::<purse::Error>() {
-        Some(pe) => pe.exit_code(),
-        None => EXIT_ERROR,
-    }
-}
-
-/// Print `value` as JSON on stdout.
-pub(crate) fn print_json<T: serde::Serialize>(value: &T) -> anyhow::Result<()> {
-    println!("{}", serde_json::to_string_pretty(value)?);
-    Ok(())
-}
-
-#[allow(dead_code)]
-const _: [i32; 4] = [EXIT_OK, EXIT_USAGE, EXIT_NO_CARD, EXIT_REFUSED];

@@ -2,7 +2,6 @@
 use clap::Args;
 use serde_json::json;
 
-use purse::card::PurseCard;
 use purse::proto::consts::{EntryType, Life, SecretRef};
 use purse::proto::types::{self, format_date};
 use purse::transport::Pcsc;
@@ -14,8 +13,8 @@ pub struct PassbookArgs {}
 
 pub fn run(cli: &Cli, _a: &PassbookArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
+    let mut card = super::common::open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
     let st = card.get_status()?;
     if st.life != Life::Active {
         anyhow::bail!(
@@ -23,7 +22,7 @@ pub fn run(cli: &Cli, _a: &PassbookArgs) -> anyhow::Result<i32> {
             st.life.name()
         );
     }
-    let pin = super::pin::current(SecretRef::Pin)?;
+    let pin = super::common::current(SecretRef::Pin)?;
     card.verify(SecretRef::Pin, &pin)?;
     let entries = card.read_passbook_all(st.passbook_count)?;
     let dec = st.currency.decimals;

@@ -1,126 +1,13 @@
-//! `purse pin verify|change`, and the one convention for every secret the CLI needs:
-//!
-//! * an environment variable, when set, is used as is (scripts, tests, CI):
-//!   `PURSE_PIN`, `PURSE_TXKEY`, `PURSE_CREATION_SECRET`, `PURSE_APPROVAL_SECRET` — the secrets
-//!   of the card being used; `PURSE_NEW_PIN`, `PURSE_NEW_TXKEY`, `PURSE_NEW_CREATION_SECRET`,
-//!   `PURSE_NEW_APPROVAL_SECRET` — new values (`purse pin change`, the new card of
-//!   `purse issue`); `PURSE_TRANSPORT_KEY` (hex) — a blank card's transport key;
-//! * otherwise, on a terminal, the secret is typed without echo (new secrets twice);
-//! * otherwise the command fails and names the variable to set.
-//!
-//! `purse genesis` sets the center's own secrets, so it reads the unprefixed names
-//! (`PURSE_PIN`, `PURSE_TXKEY`, `PURSE_CREATION_SECRET`, `PURSE_APPROVAL_SECRET`), exactly the
-//! ones later commands use. An empty `PURSE_TXKEY` / `PURSE_NEW_TXKEY` means "no transaction key".
-use std::io::IsTerminal;
+//! `purse pin verify|change|tries`. Secrets are read by `common` (one rule for every command).
 
-use anyhow::{bail, Context as _};
 use clap::{Args, Subcommand, ValueEnum};
 
-use purse::card::{PurseCard, VerifyState};
+use purse::card::VerifyState;
 use purse::proto::consts::SecretRef;
 use purse::transport::Pcsc;
 
+use super::common::{current, new_env, new_value, open_card};
 use super::Cli;
-
-/// A secret as the CLI asks for it.
-pub(crate) struct Ask<'a> {
-    /// Environment variable consulted first.
-    pub env: &'a str,
-    /// Prompt on a terminal.
-    pub prompt: &'a str,
-    /// New secret: typed twice on a terminal.
-    pub confirm: bool,
-    /// May be empty ("none"); without a terminal and variable it is empty.
-    pub optional: bool,
-}
-
-/// Read a secret per the module's convention.
-pub(crate) fn read_secret(a: &Ask) -> anyhow::Result<Vec<u8>> {
-    if let Some(v) = std::env::var_os(a.env) {
-        let v = v
-            .into_string()
-            .map_err(|_| anyhow::anyhow!("{} is not valid UTF-8", a.env))?;
-        if v.is_empty() && !a.optional {
-            bail!("{} is set but empty", a.env);
-        }
-        return Ok(v.into_bytes());
-    }
-    if !std::io::stdin().is_terminal() {
-        if a.optional {
-            return Ok(Vec::new());
-        }
-        bail!(
-            "{} needed: set {} or run on a terminal to type it",
-            a.prompt.trim_end_matches(": "),
-            a.env
-        );
-    }
-    loop {
-        let s =
-            rpassword::prompt_password(a.prompt).context("reading a secret from the terminal")?;
-        if s.is_empty() && !a.optional {
-            eprintln!("purse: empty; try again");
-            continue;
-        }
-        if a.confirm && !s.is_empty() {
-            let again = rpassword::prompt_password("again: ").context("reading a secret")?;
-            if again != s {
-                eprintln!("purse: the two entries differ; try again");
-                continue;
-            }
-        }
-        return Ok(s.into_bytes());
-    }
-}
-
-/// The current value of a card secret.
-pub(crate) fn current(which: SecretRef) -> anyhow::Result<Vec<u8>> {
-    let (env, prompt) = match which {
-        SecretRef::Pin => ("PURSE_PIN", "PIN: "),
-        SecretRef::TxKey => ("PURSE_TXKEY", "transaction key: "),
-        SecretRef::Creation => ("PURSE_CREATION_SECRET", "creation secret: "),
-        SecretRef::Approval => ("PURSE_APPROVAL_SECRET", "approval secret: "),
-        SecretRef::Other(_) => bail!("unknown secret"),
-    };
-    read_secret(&Ask {
-        env,
-        prompt,
-        confirm: false,
-        optional: false,
-    })
-}
-
-/// A new value of a card secret (typed twice), checked against its length range.
-pub(crate) fn new_value(which: SecretRef, env: &str, optional: bool) -> anyhow::Result<Vec<u8>> {
-    let (lo, hi) = which.len_range();
-    let prompt = format!(
-        "new {} ({lo}-{hi} characters{}): ",
-        which.name(),
-        if optional { ", empty for none" } else { "" }
-    );
-    let s = read_secret(&Ask {
-        env,
-        prompt: &prompt,
-        confirm: true,
-        optional,
-    })?;
-    if !(s.is_empty() && optional) && (s.len() < lo || s.len() > hi) {
-        bail!(
-            "the {} must have {lo} to {hi} characters ({env})",
-            which.name()
-        );
-    }
-    Ok(s)
-}
-
-pub(crate) fn new_env(which: SecretRef) -> &'static str {
-    match which {
-        SecretRef::Pin => "PURSE_NEW_PIN",
-        SecretRef::TxKey => "PURSE_NEW_TXKEY",
-        SecretRef::Creation => "PURSE_NEW_CREATION_SECRET",
-        _ => "PURSE_NEW_APPROVAL_SECRET",
-    }
-}
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum Which {
@@ -169,8 +56,8 @@ pub enum PinCmd {
 
 pub fn run(cli: &Cli, args: &PinArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
+    let mut card = open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
     match &args.cmd {
         PinCmd::Verify { secret } => {
             let w = secret.secret();

@@ -4,7 +4,6 @@
 use clap::{Args, ValueEnum};
 use serde_json::json;
 
-use purse::card::PurseCard;
 use purse::flows::privacy::set_privacy;
 use purse::proto::consts::SecretRef;
 use purse::transport::Pcsc;
@@ -25,9 +24,9 @@ pub struct PrivacyArgs {
 
 pub fn run(cli: &Cli, a: &PrivacyArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
-    let pin = super::pin::current(SecretRef::Pin)?;
+    let mut card = super::common::open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
+    let pin = super::common::current(SecretRef::Pin)?;
     let on = matches!(a.mode, Mode::On);
     let ch = set_privacy(&mut card, &pin, on)?;
     if cli.json {

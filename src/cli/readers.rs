@@ -39,7 +39,7 @@ pub fn run(cli: &Cli) -> anyhow::Result<i32> {
         })
         .collect();
     if cli.json {
-        super::print_json(&rows)?;
+        super::print_json(&serde_json::json!({ "readers": rows }))?;
     } else if rows.is_empty() {
         println!("no readers");
     } else {

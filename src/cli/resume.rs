@@ -10,8 +10,9 @@ use purse::flows::resume::{self, ResumeOptions};
 use purse::ledger::{self, Ledger};
 use purse::transport::{Connection, Pcsc};
 
-use super::transfer::{open_card, read_secret, ENV_PIN};
+use super::common::{open_card, secret as read_secret, ENV_PIN};
 use super::Cli;
+use super::{report, usage};
 
 #[derive(Args, Debug)]
 pub struct ResumeArgs {
@@ -55,20 +56,20 @@ pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
         sel.push(x.clone());
     }
     if sel.is_empty() || sel.len() > 2 {
-        anyhow::bail!("give the readers of the two cards: `purse resume R1 R2` (or --from R1 --to R2); one reader only with --give-up");
+        return Err(usage("give the readers of the two cards: `purse resume R1 R2` (or --from R1 --to R2); one reader only with --give-up"));
     }
     if sel.len() == 1 && !a.give_up {
-        anyhow::bail!("resume needs both cards of the transfer; with only one card (the other is lost) use --give-up");
+        return Err(usage("resume needs both cards of the transfer; with only one card (the other is lost) use --give-up"));
     }
     let pcsc = Pcsc::establish()?;
-    let mut ca = open_card(&pcsc, &sel[0])?;
+    let mut ca = open_card(&pcsc, Some(&sel[0]))?;
     let mut cb: Option<PurseCard<Connection>> = match sel.get(1) {
-        Some(r) => Some(open_card(&pcsc, r)?),
+        Some(r) => Some(open_card(&pcsc, Some(r))?),
         None => None,
     };
     if let Some(b) = &cb {
         if b.reader == ca.reader {
-            anyhow::bail!("both readers are the same ({})", ca.reader);
+            return Err(usage(format!("both readers are the same ({})", ca.reader)));
         }
     }
     let mut opts = ResumeOptions {
@@ -81,13 +82,13 @@ pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
         let needs = {
             let pa = ca
                 .get_pending()
-                .map_err(|e| anyhow::anyhow!("{}: {e}", ca.reader))?;
+                .map_err(|e| anyhow::Error::new(e).context(ca.reader.clone()))?;
             pa.out.state != purse::proto::consts::SlotState::None
                 || match cb.as_mut() {
                     Some(b) => {
                         let pb = b
                             .get_pending()
-                            .map_err(|e| anyhow::anyhow!("{}: {e}", b.reader))?;
+                            .map_err(|e| anyhow::Error::new(e).context(b.reader.clone()))?;
                         pb.out.state != purse::proto::consts::SlotState::None
                     }
                     None => false,
@@ -112,11 +113,15 @@ pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
         .as_mut()
         .map(|l| l as &mut dyn purse::flows::store::PassbookStore);
     let rep = resume::resume_with_ledger(&mut ca, cb.as_mut(), &opts, store);
+    let doc = serde_json::json!({
+        "finished": rep.finished(),
+        "report": rep,
+    });
     if cli.json {
-        super::print_json(&serde_json::json!({
-            "finished": rep.finished(),
-            "report": rep,
-        }))?;
+        if !rep.finished() {
+            return report::print_failed_report(true, &doc, unfinished());
+        }
+        super::print_json(&doc)?;
     } else if rep.actions.is_empty() && rep.unreadable.is_empty() {
         println!("nothing to finish: no interrupted transfer between these cards");
     } else {
@@ -130,9 +135,17 @@ pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
     if rep.finished() {
         Ok(super::EXIT_OK)
     } else {
-        if !cli.json {
-            eprintln!("purse: not everything could be finished (see above)");
-        }
-        Ok(super::EXIT_REFUSED)
+        report::print_failed_report(false, &doc, unfinished())
     }
+}
+
+/// A resume that could not finish everything: a card refused to finish or give up an
+/// interrupted transfer (exit 4; the report's actions say which and why).
+pub(crate) fn unfinished() -> report::Report {
+    let mut r = report::Report::new(
+        purse::error::Kind::Refused,
+        "not everything could be finished (see the report)",
+    );
+    r.money_moved = Some(true);
+    r
 }

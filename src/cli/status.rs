@@ -21,18 +21,11 @@ fn slot_json(s: &PendingSlot, dec: u8) -> serde_json::Value {
         "state": s.state,
         "tid": hex::encode_upper(s.tid),
         "amount": types::format_amount(s.amount, dec),
+        "amount_minor": s.amount,
         "account": purse::flows::privacy::account_json(&s.account)["account"],
         "name": s.name,
         "date": format_date(s.date),
     })
-}
-
-fn amount_or_unlimited(v: u32, dec: u8) -> String {
-    if v == u32::MAX {
-        "unlimited".into()
-    } else {
-        types::format_amount(v, dec)
-    }
 }
 
 /// Status (and pending, for active cards) as JSON plus a human text.
@@ -79,7 +72,10 @@ fn collect(
         "balance": types::format_amount(st.balance, dec),
         "balance_minor": st.balance,
         "min_trans": types::format_amount(st.min_trans, dec),
-        "max_trans": amount_or_unlimited(st.max_trans, dec),
+        "min_trans_minor": st.min_trans,
+        // no upper limit: null
+        "max_trans": (st.max_trans != u32::MAX).then(|| types::format_amount(st.max_trans, dec)),
+        "max_trans_minor": (st.max_trans != u32::MAX).then_some(st.max_trans),
         "keys": keys,
         "current_key": st.current_key,
         "key_date": format_date(st.key_date),
@@ -222,17 +218,17 @@ pub fn run(cli: &Cli, a: &StatusArgs) -> anyhow::Result<i32> {
                     if !cli.json {
                         println!("{}: {e:#}", r.name);
                     }
-                    js.push(json!({"reader": r.name, "error": format!("{e:#}")}));
+                    js.push(json!({"reader": r.name, "error": super::report::classify(&e)}));
                 }
             }
         }
         if cli.json {
-            super::print_json(&js)?;
+            super::print_json(&json!({ "cards": js }))?;
         }
         return Ok(super::EXIT_OK);
     }
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
+    let mut card = super::common::open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
     let (j, t) = collect(&mut card, &reader)?;
     if cli.json {
         super::print_json(&j)?;
@@ -248,8 +244,8 @@ pub struct ExceptionsArgs {}
 /// `purse exceptions`: payments that could never finish (protocol.md 4.5, 6.4).
 pub fn run_exceptions(cli: &Cli, _a: &ExceptionsArgs) -> anyhow::Result<i32> {
     let pcsc = Pcsc::establish()?;
-    let reader = purse::card::select_reader(&pcsc, cli.reader.as_deref())?;
-    let mut card = PurseCard::open_exclusive(&pcsc, &reader)?;
+    let mut card = super::common::open_card(&pcsc, cli.reader.as_deref())?;
+    let reader = card.reader.clone();
     let st = card.get_status()?;
     let dec = st.currency.decimals;
     let ex = card.read_exceptions()?;

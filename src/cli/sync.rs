@@ -20,9 +20,10 @@ use purse::proto::consts::SecretRef;
 use purse::proto::types::{parse_date, today};
 use purse::transport::Pcsc;
 
-use super::pin::{new_value, read_secret, Ask};
-use super::transfer::open_card;
-use super::Cli;
+use super::common::{
+    new_value, open_card, read_secret, Ask, ENV_BANK_PIN, ENV_NEW_PIN, ENV_NEW_TXKEY, ENV_PIN,
+};
+use super::{report, usage, Cli};
 
 #[derive(Args, Debug)]
 #[command(
@@ -70,35 +71,42 @@ pub struct SyncArgs {
 
 pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
     if a.link.listen.is_some() {
-        anyhow::bail!("--listen is for the bank's side: `purse serve --listen ADDR --bank R`");
+        return Err(usage(
+            "--listen is for the bank's side: `purse serve --listen ADDR --bank R`",
+        ));
     }
     if a.link.connect.is_some() {
         return super::link::run_sync_client(cli, &a.link);
     }
     let (Some(bank_r), Some(card_r)) = (&a.bank, &a.card) else {
-        anyhow::bail!("give --bank R and --card R (or --connect HOST:PORT for a bank's service)");
+        return Err(usage(
+            "give --bank R and --card R (or --connect HOST:PORT for a bank's service)",
+        ));
     };
     let date = match &a.date {
         Some(d) => parse_date(d)?,
         None => today(),
     };
     let pcsc = Pcsc::establish()?;
-    let mut bank = open_card(&pcsc, bank_r)?;
-    let mut card = open_card(&pcsc, card_r)?;
+    let mut bank = open_card(&pcsc, Some(bank_r))?;
+    let mut card = open_card(&pcsc, Some(card_r))?;
     if bank.reader == card.reader {
-        anyhow::bail!("--from and --to are the same reader ({})", bank.reader);
+        return Err(usage(format!(
+            "--from and --to are the same reader ({})",
+            bank.reader
+        )));
     }
     // FIG. 5 block 501: the bank operator loads the bank card
     let bank_pin = Some(read_secret(&Ask {
-        env: "PURSE_BANK_PIN",
+        env: ENV_BANK_PIN,
         prompt: "bank card PIN (operator): ",
         confirm: false,
         optional: false,
     })?);
     let (card_pin, unblock) = if a.unblock_pin {
-        let pin = new_value(SecretRef::Pin, "PURSE_NEW_PIN", false)?;
+        let pin = new_value(SecretRef::Pin, ENV_NEW_PIN, false)?;
         let txkey = if a.unblock_txkey {
-            Some(new_value(SecretRef::TxKey, "PURSE_NEW_TXKEY", false)?)
+            Some(new_value(SecretRef::TxKey, ENV_NEW_TXKEY, false)?)
         } else {
             None
         };
@@ -106,7 +114,7 @@ pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
     } else {
         // block 502: the proper cardholder still has the card
         let p = read_secret(&Ask {
-            env: "PURSE_PIN",
+            env: ENV_PIN,
             prompt: "card holder's PIN: ",
             confirm: false,
             optional: false,
@@ -139,30 +147,43 @@ pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
         .as_mut()
         .map(|l| l as &mut dyn purse::flows::store::PassbookStore);
     match fsync::sync(&mut bank, &mut card, store, &opts, &mut progress) {
+        Ok(rep) if rep.invalidated => {
+            // the bank card's answer: the synced card was listed and is now dead (exit 4)
+            if !cli.json {
+                println!("{}", rep.summary());
+            }
+            let mut r = report::Report::new(
+                purse::error::Kind::Refused,
+                "the bank card invalidated the synced card (listed as lost or stolen): it cannot sync or transact any more",
+            );
+            r.side = Some("card".into());
+            r.money_moved = Some(false);
+            report::print_failed_report(cli.json, &report_json(&rep)?, r)
+        }
         Ok(rep) => {
             if cli.json {
-                super::print_json(&rep)?;
+                super::print_json(&report_json(&rep)?)?;
             } else {
                 println!("{}", rep.summary());
                 println!("({} APDUs, {} ms)", rep.apdus, rep.millis);
             }
-            Ok(if rep.invalidated {
-                super::EXIT_REFUSED
-            } else {
-                super::EXIT_OK
-            })
+            Ok(super::EXIT_OK)
         }
-        Err(e) => {
-            let code = e.exit_code();
-            if cli.json {
-                super::print_json(&serde_json::json!({
-                    "error": e.to_string(),
-                    "step": e.step(),
-                    "sw": e.sw().map(|s| format!("{:04X}", s.code())),
-                }))?;
-            }
-            eprintln!("purse: {e}");
-            Ok(code)
-        }
+        Err(e) => Err(e.into()),
     }
+}
+
+/// Amounts of a sync report (JSON): the decimal string plus `_minor` units.
+const SYNC_MONEY: &[&str] = &[
+    "balance_before",
+    "balance_after",
+    "interest",
+    "interest_expected",
+];
+
+/// A sync report as JSON (`purse sync`, the sync service's report): amounts per `SYNC_MONEY`.
+fn report_json(rep: &fsync::SyncReport) -> anyhow::Result<serde_json::Value> {
+    let mut v = serde_json::to_value(rep)?;
+    report::money_dec(&mut v, SYNC_MONEY, rep.decimals);
+    Ok(v)
 }

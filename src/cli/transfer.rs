@@ -1,17 +1,16 @@
 //! `purse transfer --from R --to R AMOUNT`: FIG. 3 set-up (both holders confirm amount and
 //! direction, the payer's secrets are typed) then the FIG. 4 + ACK flow of protocol.md 6.1,
 //! both cards held for the whole flow.
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, Write};
 
-use anyhow::Context as _;
 use clap::Args;
 
-use purse::card::{CardError, PurseCard};
 use purse::flows::transfer::{self as xfer, RunOptions, Secrets, TransferError};
 use purse::proto::types::{format_amount, parse_amount, parse_date, today, Account};
-use purse::transport::{Connection, Pcsc};
+use purse::transport::Pcsc;
 
-use super::Cli;
+use super::common::{open_card, secret, ENV_APPROVAL, ENV_PIN, ENV_TXKEY};
+use super::{usage, Cli};
 
 #[derive(Args, Debug)]
 pub struct TransferArgs {
@@ -39,40 +38,6 @@ pub struct TransferArgs {
     /// Skip the host's early checks and let the cards refuse (for testing the cards)
     #[arg(long, hide = true)]
     pub no_precheck: bool,
-}
-
-/// Environment variables holding the payer's secrets (scripts, tests); else a prompt without echo.
-pub const ENV_PIN: &str = "PURSE_PIN";
-pub const ENV_TXKEY: &str = "PURSE_TXKEY";
-pub const ENV_APPROVAL: &str = "PURSE_APPROVAL_SECRET";
-
-/// A secret from `env`, else typed without echo on the terminal.
-pub fn read_secret(env: &str, prompt: &str) -> anyhow::Result<Vec<u8>> {
-    if let Some(v) = std::env::var_os(env) {
-        let v = v.into_encoded_bytes();
-        if !v.is_empty() {
-            return Ok(v);
-        }
-    }
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!("{prompt} needed: no terminal to type it on; set {env}");
-    }
-    let s = rpassword::prompt_password(format!("{prompt}: "))
-        .with_context(|| format!("reading the {prompt}"))?;
-    Ok(s.into_bytes())
-}
-
-/// Connect to the reader `sel` and SELECT the purse applet (held until dropped).
-pub fn open_card(pcsc: &Pcsc, sel: &str) -> anyhow::Result<PurseCard<Connection>> {
-    let reader = purse::card::select_reader(pcsc, Some(sel))?;
-    PurseCard::open_exclusive(pcsc, &reader).map_err(|e| card_err(e, &reader))
-}
-
-fn card_err(e: CardError, reader: &str) -> anyhow::Error {
-    match e {
-        CardError::Transport(t) => anyhow::Error::new(t),
-        other => anyhow::anyhow!("{reader}: {other}"),
-    }
 }
 
 /// One holder states the amount (FIG. 3): returns true if it equals `amount`.
@@ -121,23 +86,25 @@ pub fn run(cli: &Cli, a: &TransferArgs) -> anyhow::Result<i32> {
         .map(Account::parse)
         .transpose()?;
     let pcsc = Pcsc::establish()?;
-    let mut payer = open_card(&pcsc, &a.from)?;
-    let mut payee = open_card(&pcsc, &a.to)?;
+    let mut payer = open_card(&pcsc, Some(&a.from))?;
+    let mut payee = open_card(&pcsc, Some(&a.to))?;
     if payer.reader == payee.reader {
-        anyhow::bail!("--from and --to name the same reader ({})", payer.reader);
+        return Err(usage(format!(
+            "--from and --to name the same reader ({})",
+            payer.reader
+        )));
     }
     // Status of both (public), to parse the amount in the cards' currency and show the holders
     // who pays whom. No money command yet.
-    let st = payer.get_status().map_err(|e| card_err(e, &payer.reader))?;
+    let st = payer
+        .get_status()
+        .map_err(|e| anyhow::Error::new(e).context(payer.reader.clone()))?;
     let amount = parse_amount(&a.amount, st.currency.decimals)?;
-    let plan = match xfer::plan_with_payer_status(st, &mut payee, amount, date) {
-        Ok(p) => p,
-        Err(e) => return Ok(report_error(cli, &e)),
-    };
+    let plan = xfer::plan_with_payer_status(st, &mut payee, amount, date)?;
     if !a.no_precheck {
         let probs = plan.problems();
         if !probs.is_empty() {
-            return Ok(report_error(cli, &TransferError::Precheck(probs)));
+            return Err(TransferError::Precheck(probs).into());
         }
     }
     let amt = plan.amount_str();
@@ -155,10 +122,9 @@ pub fn run(cli: &Cli, a: &TransferArgs) -> anyhow::Result<i32> {
             dec,
         )?;
         if !payer_ok {
-            return Ok(report_error(
-                cli,
-                &TransferError::NotConfirmed("the payer's holder did not confirm".into()),
-            ));
+            return Err(
+                TransferError::NotConfirmed("the payer's holder did not confirm".into()).into(),
+            );
         }
         let payee_ok = confirm(
             &mut input,
@@ -168,12 +134,10 @@ pub fn run(cli: &Cli, a: &TransferArgs) -> anyhow::Result<i32> {
             dec,
         )?;
         if !payee_ok {
-            return Ok(report_error(
-                cli,
-                &TransferError::NotConfirmed(
-                    "the payee's holder did not confirm the same amount".into(),
-                ),
-            ));
+            return Err(TransferError::NotConfirmed(
+                "the payee's holder did not confirm the same amount".into(),
+            )
+            .into());
         }
     }
     let secrets = plan_secrets(&plan)?;
@@ -184,7 +148,9 @@ pub fn run(cli: &Cli, a: &TransferArgs) -> anyhow::Result<i32> {
     match xfer::execute(&mut payer, &mut payee, &plan, &secrets, &opts) {
         Ok(r) => {
             if cli.json {
-                super::print_json(&serde_json::json!({ "ok": true, "transfer": r }))?;
+                super::print_json(&serde_json::json!({
+                    "transfer": report_json(&r, plan.payer.currency.decimals)
+                }))?;
             } else {
                 let dec = plan.payer.currency.decimals;
                 let cur = plan.payer.currency.code();
@@ -207,27 +173,23 @@ pub fn run(cli: &Cli, a: &TransferArgs) -> anyhow::Result<i32> {
             }
             Ok(super::EXIT_OK)
         }
-        Err(e) => Ok(report_error(cli, &e)),
+        Err(e) => Err(e.into()),
     }
 }
 
-/// Print a transfer failure (message + what to do) and return its exit code.
-pub fn report_error(cli: &Cli, e: &TransferError) -> i32 {
-    if cli.json {
-        let (step, side) = match e.at() {
-            Some((s, d)) => (Some(format!("{s:?}")), Some(d.to_string())),
-            None => (None, None),
-        };
-        let _ = super::print_json(&serde_json::json!({
-            "ok": false,
-            "error": e.to_string(),
-            "step": step,
-            "side": side,
-            "sw": e.sw().map(|s| format!("{:04X}", s.code())),
-        }));
-    }
-    eprintln!("purse: {e}");
-    e.exit_code()
+/// A completed transfer as JSON: amounts as a decimal string plus `_minor` units.
+pub(crate) fn report_json(r: &xfer::TransferReport, decimals: u8) -> serde_json::Value {
+    let mut m = serde_json::Map::new();
+    m.insert("tid".into(), hex::encode_upper(r.tid).into());
+    super::report::amount(&mut m, "amount", Some(r.amount), decimals);
+    m.insert("payer_account".into(), serde_json::json!(r.payer_account));
+    m.insert("payer_name".into(), r.payer_name.clone().into());
+    super::report::amount(&mut m, "payer_balance", Some(r.payer_balance), decimals);
+    m.insert("payee_account".into(), serde_json::json!(r.payee_account));
+    m.insert("payee_name".into(), r.payee_name.clone().into());
+    super::report::amount(&mut m, "payee_balance", Some(r.payee_balance), decimals);
+    m.insert("keynum".into(), r.keynum.into());
+    serde_json::Value::Object(m)
 }
 
 /// The payer holder's secrets that `plan` needs (PIN above MIN_TRANS, transaction key above
@@ -236,7 +198,7 @@ pub(crate) fn plan_secrets(plan: &xfer::Plan) -> anyhow::Result<Secrets> {
     let p = &plan.payer;
     let mut secrets = Secrets::default();
     if plan.needs_pin {
-        secrets.pin = Some(read_secret(
+        secrets.pin = Some(secret(
             ENV_PIN,
             &format!(
                 "PIN of the paying card {} (amount above {})",
@@ -246,7 +208,7 @@ pub(crate) fn plan_secrets(plan: &xfer::Plan) -> anyhow::Result<Secrets> {
         )?);
     }
     if plan.needs_txkey {
-        secrets.txkey = Some(read_secret(
+        secrets.txkey = Some(secret(
             ENV_TXKEY,
             &format!(
                 "transaction key of {} (amount above {})",
@@ -256,7 +218,7 @@ pub(crate) fn plan_secrets(plan: &xfer::Plan) -> anyhow::Result<Secrets> {
         )?);
     }
     if plan.needs_approval {
-        secrets.approval = Some(read_secret(ENV_APPROVAL, "center approval secret")?);
+        secrets.approval = Some(secret(ENV_APPROVAL, "center approval secret")?);
     }
     Ok(secrets)
 }

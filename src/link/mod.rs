@@ -91,11 +91,21 @@ impl LinkError {
             err,
         }
     }
-    /// Exit code: 4 when the holders disagree (as a declined confirmation at a desk), else 1.
-    pub fn exit_code(&self) -> i32 {
+}
+
+impl crate::error::Failure for LinkError {
+    fn kind(&self) -> crate::error::Kind {
         match self {
-            LinkError::Disagree(_) => 4,
-            _ => 1,
+            // the holders said different things: a person's "no", before any card was asked
+            LinkError::Disagree(_) => crate::error::Kind::Precheck,
+            LinkError::Identity { .. } => crate::error::Kind::Io,
+            _ => crate::error::Kind::Link,
+        }
+    }
+    fn money_moved(&self) -> Option<bool> {
+        match self {
+            LinkError::Disagree(_) => Some(false),
+            _ => None,
         }
     }
 }

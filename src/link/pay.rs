@@ -63,12 +63,37 @@ pub enum PayError {
     NotConfirmed(String),
 }
 
-impl PayError {
-    pub fn exit_code(&self) -> i32 {
+impl crate::error::Failure for PayError {
+    fn kind(&self) -> crate::error::Kind {
         match self {
-            PayError::Link(e) => e.exit_code(),
-            PayError::Transfer(e) => e.exit_code(),
-            PayError::NotConfirmed(_) => 4,
+            PayError::Link(e) => e.kind(),
+            PayError::Transfer(e) => e.kind(),
+            PayError::NotConfirmed(_) => crate::error::Kind::Precheck,
+        }
+    }
+    fn step(&self) -> Option<String> {
+        match self {
+            PayError::Transfer(e) => e.step(),
+            _ => None,
+        }
+    }
+    fn side(&self) -> Option<String> {
+        match self {
+            PayError::Transfer(e) => e.side(),
+            _ => None,
+        }
+    }
+    fn sw(&self) -> Option<u16> {
+        match self {
+            PayError::Transfer(e) => crate::error::Failure::sw(e),
+            _ => None,
+        }
+    }
+    fn money_moved(&self) -> Option<bool> {
+        match self {
+            PayError::Link(e) => e.money_moved(),
+            PayError::Transfer(e) => e.money_moved(),
+            PayError::NotConfirmed(_) => Some(false),
         }
     }
 }

@@ -200,3 +200,18 @@ macro_rules! engine_tests {
         }
     };
 }
+
+/// Run `case` with the desk tests' ledger on a fresh PostgreSQL database: `set` moves the
+/// ledger there (tests/syncing, tests/bankops `use_ledger`) and back to the desk's file after,
+/// even if the case panics. For the ledger-specific cases of the desk tests, which run once
+/// on each engine.
+pub fn on_postgres<B>(b: &mut B, set: fn(Option<String>), case: fn(&mut B)) {
+    let p = Place::new(Kind::Postgres);
+    set(Some(p.location().to_owned()));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| case(b)));
+    set(None);
+    drop(p);
+    if let Err(e) = r {
+        std::panic::resume_unwind(e);
+    }
+}

@@ -220,11 +220,19 @@ const MAX_CHAINED_RESPONSES: usize = 64;
 /// [`Channel::send`], which traces APDUs at debug level and resolves 61xx and 6Cxx.
 pub struct Channel<T: CardIo> {
     io: T,
+    /// Commands sent so far (a 61xx GET RESPONSE or a 6Cxx resend belongs to its command).
+    sent: u32,
 }
 
 impl<T: CardIo> Channel<T> {
     pub fn new(io: T) -> Self {
-        Channel { io }
+        Channel { io, sent: 0 }
+    }
+
+    /// The number of commands sent through this channel: flows report APDU counts from it
+    /// instead of counting by hand.
+    pub fn sent(&self) -> u32 {
+        self.sent
     }
 
     pub fn io(&mut self) -> &mut T {
@@ -251,6 +259,7 @@ impl<T: CardIo> Channel<T> {
     /// Send a command; 61xx is followed by GET RESPONSE (data concatenated) and 6Cxx by a resend
     /// with Le = xx. The returned status word is never 61xx or 6Cxx.
     pub fn send(&mut self, cmd: &Command) -> Result<Response> {
+        self.sent = self.sent.wrapping_add(1);
         let secret = secret_answer(cmd.ins);
         let mut resp = self.exchange(&cmd.to_bytes()?, secret)?;
         if let Some(n) = wrong_le(resp.sw.code()) {

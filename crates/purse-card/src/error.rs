@@ -1,4 +1,6 @@
-//! The library's error type. The CLI maps variants to exit codes (see `Error::exit_code`).
+//! The library's error type, and [`Failure`]: what every error of the library says about itself
+//! (what kind of failure, at which step, on which side, the card's status word, whether money
+//! moved). The library carries no exit codes: the CLI maps a [`Kind`] to one.
 use std::path::PathBuf;
 
 use crate::proto::consts::Sw;
@@ -61,9 +63,62 @@ impl Error {
             err: source,
         }
     }
+}
 
-    /// Process exit code documented in README.md: 1 error, 3 no reader/card, 4 card refused.
-    pub fn exit_code(&self) -> i32 {
+/// What kind of failure an error is. Each kind has one meaning for every command; the CLI maps
+/// kinds to exit codes (docs/cli.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// No PC/SC service or reader, no card, the card was pulled, the reader is ambiguous or busy.
+    NoCard,
+    /// The card in the reader has no purse applet (SELECT answered 6A82 / 6999).
+    NoApplet,
+    /// The card answered a status word other than 9000.
+    Refused,
+    /// The host refused before asking a card (roles, states, limits, a holder did not confirm):
+    /// the cards would refuse too, or a person said no.
+    Precheck,
+    /// A value given by the user is malformed or out of range.
+    Invalid,
+    /// The card answered something the protocol does not allow.
+    BadResponse,
+    /// The ledger (database) failed.
+    Ledger,
+    /// The network link to another purse failed.
+    Link,
+    /// A file or the operating system failed.
+    Io,
+    /// Anything else (the desk, a timeout, ...).
+    Other,
+}
+
+/// What a failure says about itself, for a report (text or JSON): its kind, and where it
+/// happened when a flow failed.
+pub trait Failure: std::error::Error {
+    fn kind(&self) -> Kind;
+    /// The flow's step that failed (e.g. `PayeeP1`, `BankP5`).
+    fn step(&self) -> Option<String> {
+        None
+    }
+    /// Which card failed (`payer`/`payee`, `bank`/`card`, `admin`).
+    fn side(&self) -> Option<String> {
+        None
+    }
+    /// The card's status word, when a card refused.
+    fn sw(&self) -> Option<u16> {
+        None
+    }
+    /// For money flows: whether a balance may have changed (false: no card moved any value;
+    /// true: value may be in flight, held safely by the cards until resumed). None when the
+    /// question does not apply.
+    fn money_moved(&self) -> Option<bool> {
+        None
+    }
+}
+
+impl Failure for Error {
+    fn kind(&self) -> Kind {
         match self {
             Error::NoReader(_)
             | Error::ReaderNotFound(..)
@@ -71,12 +126,26 @@ impl Error {
             | Error::SeveralCards(_)
             | Error::CardBusy(_)
             | Error::NoCard(_)
-            | Error::CardLost(_) => 3,
-            Error::Pcsc {
-                unavailable: true, ..
-            } => 3,
-            Error::Refused(_) => 4,
-            _ => 1,
+            | Error::CardLost(_) => Kind::NoCard,
+            Error::Pcsc { unavailable, .. } => {
+                if *unavailable {
+                    Kind::NoCard
+                } else {
+                    Kind::Other
+                }
+            }
+            Error::Refused(_) => Kind::Refused,
+            Error::BadApdu(_) => Kind::Invalid,
+            Error::BadResponse(_) => Kind::BadResponse,
+            Error::Io { .. } => Kind::Io,
+            Error::Link(_) => Kind::Link,
+            Error::Desk(_) | Error::JarMissing(_) | Error::Timeout(_) => Kind::Other,
+        }
+    }
+    fn sw(&self) -> Option<u16> {
+        match self {
+            Error::Refused(sw) => Some(sw.code()),
+            _ => None,
         }
     }
 }

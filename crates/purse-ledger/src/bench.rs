@@ -586,7 +586,7 @@ pub fn with_db(url: &str, db: &str) -> String {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Figure {
     pub engine: &'static str,
-    /// `ingest`, `load`, `reconcile`, `ledger --account`.
+    /// `ingest`, `load`, `reconcile`, `ledger --account`, `open + check`.
     pub what: &'static str,
     /// Entries in the ledger (ingest: entries stored).
     pub entries: usize,
@@ -761,6 +761,25 @@ pub fn queries(target: &Target, entries: usize, keep: bool) -> Result<Vec<Figure
         ),
     });
     drop(lg);
+    // What every read command (`purse ledger ...`) does before its work: the read-only open
+    // and the check of the file and of every entry (`check_quick`).
+    let t = std::time::Instant::now();
+    let ro = Ledger::open_read_only(&loc)?;
+    let q = ro.check_quick()?;
+    figs.push(Figure {
+        engine,
+        what: "open + check",
+        entries: loaded,
+        writers: 1,
+        seconds: t.elapsed().as_secs_f64(),
+        per_second: None,
+        result: format!(
+            "{} entries checked, {} problem(s)",
+            q.entries,
+            q.problems.len()
+        ),
+    });
+    drop(ro);
     if !keep {
         target.remove(&name)?;
     }

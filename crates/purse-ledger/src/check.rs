@@ -14,8 +14,9 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
+use super::db::Row;
 use super::readonly::pragma_check;
-use super::{account_text, EntryFilter, Ledger, PassbookEntry, Result};
+use super::{account_text, EntryType, Ledger, PassbookEntry, Result};
 
 /// One problem found.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
@@ -85,15 +86,6 @@ impl Ledger {
         let mut unreadable = |what: &str, e: super::LedgerError| {
             problems.push(p("unreadable", format!("{what}: {e}"), vec![]));
         };
-        let entries = self
-            .entries(&EntryFilter {
-                include_superseded: true,
-                ..Default::default()
-            })
-            .unwrap_or_else(|e| {
-                unreadable("passbook entries", e);
-                Vec::new()
-            });
         let exceptions = self.exceptions(None).unwrap_or_else(|e| {
             unreadable("exception log", e);
             Vec::new()
@@ -113,99 +105,135 @@ impl Ledger {
         };
 
         let by_sync: HashMap<i64, &super::SyncRecord> = syncs.iter().map(|s| (s.id, s)).collect();
-        let by_id: HashMap<i64, &super::StoredEntry> = entries.iter().map(|e| (e.id, e)).collect();
         let mut stored_in: HashMap<i64, (i64, i64)> = HashMap::new();
-
-        for e in &entries {
-            stored_in.entry(e.sync_id).or_default().0 += 1;
-            let mismatch = match hex::decode(&e.raw)
-                .ok()
-                .and_then(|b| PassbookEntry::parse(&b).ok())
-            {
-                None => Some("its card bytes do not decode".to_string()),
-                Some(d) => {
-                    let mut diff = Vec::new();
-                    if account_text(&d.account) != e.counterparty {
-                        diff.push("counterparty");
+        // Every entry, streamed in storage order (no ORDER BY: sorting 10^6 rows by card would
+        // fetch them at random; the read commands run this check at every open), each row
+        // checked on its own; what needs another row (a rewrite's target) is kept aside.
+        // Problems about entries are sorted by card, epoch, index at the end, as a listing.
+        let mut found: Vec<((String, i64, i64, i64), CheckProblem)> = Vec::new();
+        let mut rewritten: Vec<Rewritten> = Vec::new();
+        let mut entries = 0usize;
+        let scan = self.db.read(|ex| {
+            ex.query_each(
+                "SELECT id, card_account, passbook_epoch, entry_index, day, type, counterparty,
+                        counterparty_name, counterparty_random, amount, new_balance, tid, keynum,
+                        sync_id, superseded_by, raw
+                 FROM passbook_entries",
+                &[],
+                |r| {
+                    let e = ScannedEntry::from_row(r)?;
+                    entries += 1;
+                    stored_in.entry(e.sync_id).or_default().0 += 1;
+                    let key = (e.card_account.clone(), e.passbook_epoch, e.index, e.id);
+                    if let Some(m) = e.mismatch() {
+                        found.push((
+                            key.clone(),
+                            p(
+                                "raw_mismatch",
+                                format!(
+                                    "entry {} of card {} (index {}): {m}",
+                                    e.id, e.card_account, e.index
+                                ),
+                                vec![e.id],
+                            ),
+                        ));
                     }
-                    if d.name != e.counterparty_name {
-                        diff.push("counterparty name");
+                    match by_sync.get(&e.sync_id) {
+                        Some(s) if s.card_account == e.card_account => {}
+                        Some(s) => found.push((
+                            key.clone(),
+                            p(
+                                "orphan_entry",
+                                format!(
+                                    "entry {} of card {} says it was stored by sync {}, which collected card {}",
+                                    e.id, e.card_account, s.id, s.card_account
+                                ),
+                                vec![e.id],
+                            ),
+                        )),
+                        None => found.push((
+                            key.clone(),
+                            p(
+                                "orphan_entry",
+                                format!(
+                                    "entry {} refers to sync {}, which is not recorded",
+                                    e.id, e.sync_id
+                                ),
+                                vec![e.id],
+                            ),
+                        )),
                     }
-                    if hex::encode_upper(d.random) != e.counterparty_random {
-                        diff.push("random");
+                    if let Some(n) = e.superseded_by {
+                        rewritten.push(Rewritten {
+                            key,
+                            by: n,
+                            debit: e.kind == super::EntryType::Debit,
+                        });
                     }
-                    if d.date != e.day {
-                        diff.push("date");
-                    }
-                    if d.kind != e.kind {
-                        diff.push("type");
-                    }
-                    if d.amount != e.amount {
-                        diff.push("amount");
-                    }
-                    if d.new_balance != e.new_balance {
-                        diff.push("new balance");
-                    }
-                    let tid = (d.tid != [0; 6]).then(|| hex::encode_upper(d.tid));
-                    if tid != e.tid {
-                        diff.push("transfer id");
-                    }
-                    if d.keynum != e.keynum {
-                        diff.push("key number");
-                    }
-                    (!diff.is_empty())
-                        .then(|| format!("{} differ from the card's bytes", diff.join(", ")))
-                }
-            };
-            if let Some(m) = mismatch {
-                problems.push(p(
-                    "raw_mismatch",
-                    format!(
-                        "entry {} of card {} (index {}): {m}",
-                        e.id, e.card_account, e.index
-                    ),
-                    vec![e.id],
-                ));
-            }
-            match by_sync.get(&e.sync_id) {
-                Some(s) if s.card_account == e.card_account => {}
-                Some(s) => problems.push(p(
-                    "orphan_entry",
-                    format!(
-                        "entry {} of card {} says it was stored by sync {}, which collected card {}",
-                        e.id, e.card_account, s.id, s.card_account
-                    ),
-                    vec![e.id],
-                )),
-                None => problems.push(p(
-                    "orphan_entry",
-                    format!("entry {} refers to sync {}, which is not recorded", e.id, e.sync_id),
-                    vec![e.id],
-                )),
-            }
-            if let Some(n) = e.superseded_by {
-                let ok = by_id.get(&n).is_some_and(|r| {
-                    r.card_account == e.card_account
-                        && r.passbook_epoch == e.passbook_epoch
-                        && r.index == e.index
-                        && e.kind == super::EntryType::Debit
+                    Ok(())
+                },
+            )
+        });
+        if let Err(e) = scan {
+            unreadable("passbook entries", e);
+        }
+        // The rewrites' targets: the refund or exception at the same passbook place.
+        let targets: HashMap<i64, (String, i64, i64, super::EntryType)> = self
+            .db
+            .read(|ex| {
+                ex.query(
+                    "SELECT id, card_account, passbook_epoch, entry_index, type
+                     FROM passbook_entries WHERE id IN
+                       (SELECT superseded_by FROM passbook_entries WHERE superseded_by IS NOT NULL)",
+                    &[],
+                )?
+                .iter()
+                .map(|r| {
+                    Ok((
+                        r.int(0)?,
+                        (
+                            r.text(1)?,
+                            r.int(2)?,
+                            r.int(3)?,
+                            super::EntryType::from_code(r.int(4)? as u8),
+                        ),
+                    ))
+                })
+                .collect()
+            })
+            .unwrap_or_else(|e| {
+                unreadable("passbook entries", e);
+                HashMap::new()
+            });
+        for w in rewritten {
+            let (card, epoch, index, id) = &w.key;
+            let ok = w.debit
+                && targets.get(&w.by).is_some_and(|(c, ep, ix, kind)| {
+                    c == card
+                        && ep == epoch
+                        && ix == index
                         && matches!(
-                            r.kind,
+                            kind,
                             super::EntryType::DebitRefunded | super::EntryType::Exception
                         )
                 });
-                if !ok {
-                    problems.push(p(
+            if !ok {
+                let n = w.by;
+                found.push((
+                    w.key.clone(),
+                    p(
                         "bad_supersede",
                         format!(
-                            "entry {} is marked rewritten by entry {n}, which is not its refund or exception",
-                            e.id
+                            "entry {id} is marked rewritten by entry {n}, which is not its refund or exception"
                         ),
-                        vec![e.id, n],
-                    ));
-                }
+                        vec![*id, n],
+                    ),
+                ));
             }
         }
+        // stable: an entry's own problems keep their order
+        found.sort_by(|a, b| a.0.cmp(&b.0));
+        problems.extend(found.into_iter().map(|(_, x)| x));
         for x in &exceptions {
             stored_in.entry(x.sync_id).or_default().1 += 1;
             match by_sync.get(&x.sync_id) {
@@ -242,7 +270,7 @@ impl Ledger {
         }
         Ok(CheckReport {
             ok: problems.is_empty(),
-            entries: entries.len(),
+            entries,
             exceptions: exceptions.len(),
             syncs: syncs.len(),
             problems,
@@ -250,4 +278,91 @@ impl Ledger {
             skipped,
         })
     }
+}
+
+/// An entry as the check reads it: the stored columns, and the card's bytes.
+struct ScannedEntry {
+    id: i64,
+    card_account: String,
+    passbook_epoch: i64,
+    index: i64,
+    day: u16,
+    kind: EntryType,
+    counterparty: String,
+    counterparty_name: String,
+    counterparty_random: String,
+    amount: u32,
+    new_balance: u32,
+    tid: Option<String>,
+    keynum: u8,
+    sync_id: i64,
+    superseded_by: Option<i64>,
+    raw: Vec<u8>,
+}
+
+impl ScannedEntry {
+    fn from_row(r: &Row) -> Result<ScannedEntry> {
+        Ok(ScannedEntry {
+            id: r.int(0)?,
+            card_account: r.text(1)?,
+            passbook_epoch: r.int(2)?,
+            index: r.int(3)?,
+            day: r.int(4)? as u16,
+            kind: EntryType::from_code(r.int(5)? as u8),
+            counterparty: r.text(6)?,
+            counterparty_name: r.text(7)?,
+            counterparty_random: r.text(8)?,
+            amount: r.int(9)? as u32,
+            new_balance: r.int(10)? as u32,
+            tid: r.opt_text(11)?,
+            keynum: r.int(12)? as u8,
+            sync_id: r.int(13)?,
+            superseded_by: r.opt_int(14)?,
+            raw: r.blob(15)?,
+        })
+    }
+
+    /// Which decoded columns disagree with the card's bytes, if any.
+    fn mismatch(&self) -> Option<String> {
+        let Ok(d) = PassbookEntry::parse(&self.raw) else {
+            return Some("its card bytes do not decode".to_string());
+        };
+        let mut diff = Vec::new();
+        if account_text(&d.account) != self.counterparty {
+            diff.push("counterparty");
+        }
+        if d.name != self.counterparty_name {
+            diff.push("counterparty name");
+        }
+        if hex::encode_upper(d.random) != self.counterparty_random {
+            diff.push("random");
+        }
+        if d.date != self.day {
+            diff.push("date");
+        }
+        if d.kind != self.kind {
+            diff.push("type");
+        }
+        if d.amount != self.amount {
+            diff.push("amount");
+        }
+        if d.new_balance != self.new_balance {
+            diff.push("new balance");
+        }
+        let tid = (d.tid != [0; 6]).then(|| hex::encode_upper(d.tid));
+        if tid != self.tid {
+            diff.push("transfer id");
+        }
+        if d.keynum != self.keynum {
+            diff.push("key number");
+        }
+        (!diff.is_empty()).then(|| format!("{} differ from the card's bytes", diff.join(", ")))
+    }
+}
+
+/// An entry marked rewritten (`superseded_by`), checked once its target is read.
+struct Rewritten {
+    key: (String, i64, i64, i64),
+    by: i64,
+    debit: bool,
 }

@@ -304,6 +304,41 @@ impl Ex<'_, '_> {
         }
     }
 
+    /// Run a query and hand each row to `f` as it arrives, without collecting them: for the
+    /// scans of a whole table (the check at open), in memory of one row.
+    pub fn query_each(
+        &mut self,
+        sql: &str,
+        args: &[Val],
+        mut f: impl FnMut(&Row) -> Result<()>,
+    ) -> Result<()> {
+        match self {
+            Ex::Lite(c) => {
+                let mut st = c.prepare_cached(sql)?;
+                let n = st.column_count();
+                let mut rows = st.query(rusqlite::params_from_iter(args))?;
+                while let Some(r) = rows.next()? {
+                    f(&lite_row(r, n)?)?;
+                }
+                Ok(())
+            }
+            _ => {
+                use postgres::fallible_iterator::FallibleIterator;
+                let st = self.stmt(sql)?;
+                let p = params(args);
+                let mut rows = match self {
+                    Ex::PgClient(c, _) => c.query_raw(&st, p)?,
+                    Ex::PgTx(t, _) => t.query_raw(&st, p)?,
+                    Ex::Lite(_) => unreachable!(),
+                };
+                while let Some(r) = rows.next()? {
+                    f(&pg_row(&r)?)?;
+                }
+                Ok(())
+            }
+        }
+    }
+
     /// Run a query expected to return at most one row.
     pub fn query_opt(&mut self, sql: &str, args: &[Val]) -> Result<Option<Row>> {
         Ok(self.query(sql, args)?.into_iter().next())

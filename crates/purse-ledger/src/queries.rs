@@ -451,9 +451,9 @@ impl Ledger {
     /// unmatched, and the state of every exception-log entry.
     ///
     /// One pass over the value-moving entries: the database finds those without a partner
-    /// (an anti-join, `NOT EXISTS`, on the `pe_match` index: TID, accounts, amount; entries
-    /// without a TID on `pe_card_day`), so the cost grows with the number of entries, not with
-    /// entries x entries per card. Same result as the per-entry search it replaced
+    /// (an anti-join, `NOT EXISTS`, on the covering `pe_match` index: TID, accounts, amount,
+    /// type; entries without a TID on `pe_card_day`), so the cost grows with the number of
+    /// entries, not with entries x entries per card. Same result as the per-entry search it replaced
     /// (`reconcile_reference`, kept for the tests that compare the two).
     pub fn reconcile(&self) -> Result<Reconciliation> {
         let sql = reconcile_sql();
@@ -601,22 +601,27 @@ impl Ledger {
     }
 }
 
-/// The value-moving entries without a partner (see `Ledger::reconcile`).
+/// The value-moving entries without a partner (see `Ledger::reconcile`). The inner query
+/// finds their ids reading only the `pe_match` index (TID, accounts, amount, type,
+/// superseded_by: all it needs), in TID order, so that each partner probe lands next to the
+/// entry; only the rows of the unmatched entries are then read, and sorted. No ORDER BY on the
+/// scan itself: it made SQLite walk the (card, epoch, index) key and fetch every row at random.
 fn reconcile_sql() -> String {
     let pair = "(CASE e.type WHEN 1 THEN p.type = 2 WHEN 5 THEN p.type = 4 \
                 WHEN 2 THEN p.type IN (1, 6, 7) WHEN 4 THEN p.type = 5 END)";
     let partner = "p.card_account = e.counterparty AND p.counterparty = e.card_account \
                    AND p.amount = e.amount AND p.superseded_by IS NULL";
     format!(
-        "SELECT {E_COLS} FROM passbook_entries e
-         WHERE e.type IN (1, 2, 4, 5) AND e.superseded_by IS NULL AND e.tid IS NOT NULL
-           AND NOT EXISTS (SELECT 1 FROM passbook_entries p
-                           WHERE p.tid = e.tid AND {partner} AND {pair})
-         UNION ALL
-         SELECT {E_COLS} FROM passbook_entries e
-         WHERE e.type IN (1, 2, 4, 5) AND e.superseded_by IS NULL AND e.tid IS NULL
-           AND NOT EXISTS (SELECT 1 FROM passbook_entries p
-                           WHERE p.tid IS NULL AND p.day = e.day AND {partner} AND {pair})
+        "SELECT {E_COLS} FROM passbook_entries e WHERE e.id IN (
+           SELECT e.id FROM passbook_entries e
+           WHERE e.type IN (1, 2, 4, 5) AND e.superseded_by IS NULL AND e.tid IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM passbook_entries p
+                             WHERE p.tid = e.tid AND {partner} AND {pair})
+           UNION ALL
+           SELECT e.id FROM passbook_entries e
+           WHERE e.type IN (1, 2, 4, 5) AND e.superseded_by IS NULL AND e.tid IS NULL
+             AND NOT EXISTS (SELECT 1 FROM passbook_entries p
+                             WHERE p.tid IS NULL AND p.day = e.day AND {partner} AND {pair}))
          {ORDER}"
     )
 }

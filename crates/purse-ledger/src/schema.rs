@@ -9,7 +9,7 @@ use super::db::{Db, Engine, Ex};
 use super::LedgerError;
 
 /// Schema version this build creates and understands.
-pub const SCHEMA_VERSION: i64 = 3;
+pub const SCHEMA_VERSION: i64 = 4;
 
 /// Version 1. Accounts are TEXT (16 digits, or `sig:` + hex for a private card's signature),
 /// randoms and TIDs upper-case hex TEXT, dates day numbers (protocol.md 10), times unix seconds.
@@ -109,6 +109,16 @@ CREATE TABLE IF NOT EXISTS card_status (
 );
 "#;
 
+/// Version 4: `pe_match` also holds `type` and `superseded_by`, every column reconcile reads of
+/// an entry and of its partner: reconcile then walks this index in TID order (a debit's credit
+/// sits next to it) and never touches the table for matched entries. With the four-column
+/// index SQLite fetched every entry's row and probed the index at random: 10^6 entries took
+/// 7 s, 15 times the time of 10^5 (the file no longer fits the caches); now about 2 s, linear.
+const V4: &str = r#"
+DROP INDEX pe_match;
+CREATE INDEX pe_match ON passbook_entries(tid, card_account, counterparty, amount, type, superseded_by);
+"#;
+
 fn spell(engine: Engine, sql: &str) -> String {
     let (id, int, text, blob) = match engine {
         // INTEGER PRIMARY KEY is SQLite's rowid; INTEGER is 64-bit there.
@@ -130,7 +140,7 @@ fn spell(engine: Engine, sql: &str) -> String {
 /// The statements that bring a ledger from version `from` to `SCHEMA_VERSION`.
 pub fn migration(engine: Engine, from: i64) -> String {
     let mut s = String::new();
-    for (v, sql) in [(1, V1), (2, V2), (3, V3)] {
+    for (v, sql) in [(1, V1), (2, V2), (3, V3), (4, V4)] {
         if from < v {
             s += &spell(engine, sql);
         }

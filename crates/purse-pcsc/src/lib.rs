@@ -222,6 +222,105 @@ impl Pcsc {
     }
 }
 
+/// Watches readers for the next card (SCardGetStatusChange), for work done card after card:
+/// a batch hands out each inserted card once, and a reader whose card was handed out offers a
+/// card again only after a new insertion (the reader showed empty, or pcscd's insertion/removal
+/// counter moved). A card already present when the watch starts counts as inserted.
+pub struct CardWatch<'a> {
+    pcsc: &'a Pcsc,
+    states: Vec<ReaderState>,
+    /// Per reader: `Some(event count)` while the card handed out from it is still in.
+    handed: Vec<Option<u32>>,
+}
+
+/// Longest single SCardGetStatusChange wait, so a stop request (Ctrl-C) or a display refresh
+/// is honoured within this time.
+const WATCH_SLICE: Duration = Duration::from_millis(200);
+
+impl<'a> CardWatch<'a> {
+    /// Watch `readers` (names as `purse readers` lists them).
+    pub fn new(pcsc: &'a Pcsc, readers: &[String]) -> Result<Self> {
+        let mut states = Vec::with_capacity(readers.len());
+        for r in readers {
+            let c = CString::new(r.as_str())
+                .map_err(|_| Error::ReaderNotFound(r.clone(), "NUL in name".into()))?;
+            states.push(ReaderState::new(c, State::UNAWARE));
+        }
+        Ok(CardWatch {
+            pcsc,
+            handed: vec![None; states.len()],
+            states,
+        })
+    }
+
+    fn present(st: &ReaderState) -> bool {
+        let ev = st.event_state();
+        ev.contains(State::PRESENT) && !ev.contains(State::EMPTY) && !ev.contains(State::MUTE)
+    }
+
+    /// Wait for a card that was not handed out yet and return its reader; the card counts as
+    /// handed out from then on. Between waits of at most 200 ms `keep_going` is asked whether to
+    /// go on (`false`: return `Ok(None)`, e.g. on Ctrl-C; it may also refresh a display).
+    /// `timeout` (None: forever) ends the wait with [`Error::Timeout`].
+    pub fn next_card(
+        &mut self,
+        timeout: Option<Duration>,
+        keep_going: &mut dyn FnMut() -> bool,
+    ) -> Result<Option<String>> {
+        if self.states.is_empty() {
+            return Err(Error::NoReader(" to watch".into()));
+        }
+        let deadline = timeout.map(|t| Instant::now() + t);
+        loop {
+            let slice = match deadline {
+                Some(d) => d.saturating_duration_since(Instant::now()).min(WATCH_SLICE),
+                None => WATCH_SLICE,
+            };
+            match self.pcsc.ctx.get_status_change(slice, &mut self.states) {
+                Ok(()) | Err(pcsc::Error::Timeout) => {}
+                Err(e) => return Err(pcsc_err("wait for a card", e)),
+            }
+            for (i, st) in self.states.iter_mut().enumerate() {
+                let ev = st.event_state();
+                if ev.contains(State::UNKNOWN) {
+                    return Err(Error::ReaderNotFound(
+                        st.name().to_string_lossy().into_owned(),
+                        "it went away (unplugged?)".into(),
+                    ));
+                }
+                let present = Self::present(st);
+                if let Some(count) = self.handed[i] {
+                    // a new card: the old one was seen out, or pcscd counted an insertion/removal
+                    // since (a quick pull and re-insert between two of our waits)
+                    if !present || st.event_count() != count {
+                        self.handed[i] = None;
+                    }
+                }
+                if present && self.handed[i].is_none() && !ev.contains(State::UNAVAILABLE) {
+                    self.handed[i] = Some(st.event_count());
+                    st.sync_current_state();
+                    return Ok(Some(st.name().to_string_lossy().into_owned()));
+                }
+                st.sync_current_state();
+            }
+            if !keep_going() {
+                return Ok(None);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Err(Error::Timeout(format!(
+                    "no new card in {} within {:?}",
+                    self.states
+                        .iter()
+                        .map(|s| s.name().to_string_lossy().into_owned())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    timeout.unwrap_or_default()
+                )));
+            }
+        }
+    }
+}
+
 /// A connected card. Held for a whole flow; dropped = disconnected leaving the card powered.
 pub struct Connection {
     card: Option<Card>,

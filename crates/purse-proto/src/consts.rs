@@ -176,6 +176,8 @@ constants! {
     PT_A2: u8 = 0x62;
     PT_A3: u8 = 0x63;
     PT_A4: u8 = 0x64;
+    PT_A5: u8 = 0x65;
+    PT_A6: u8 = 0x66;
     CODE_REQUEST: u8 = 0x01;
     CODE_CREDIT: u8 = 0x02;
     CODE_ACK: u8 = 0x03;
@@ -391,11 +393,15 @@ constants! {
     CODE_SNACK: u8 = 0x08;
     CODE_ADMIN_OP: u8 = 0x09;
     CODE_ADMIN_RESULT: u8 = 0x0A;
+    CODE_ADMIN_BATCH: u8 = 0x0B;
+    CODE_ADMIN_BATCH_RESULT: u8 = 0x0C;
     SESSION_SYNC_CARD_W_S1: u8 = 0x04;
     SESSION_SYNC_BANK_W_S2P5: u8 = 0x05;
     SESSION_ADMIN_W_A1: u8 = 0x06;
     SESSION_BANK_W_A2A3: u8 = 0x07;
     SESSION_ADMIN_W_A4: u8 = 0x08;
+    SESSION_BANK_W_A5: u8 = 0x09;
+    SESSION_ADMIN_W_A6: u8 = 0x0A;
     SYNC_P1_PLAIN: u8 = 0x00;
     SYNC_P1_UNBLOCK: u8 = 0x01;
     FEED_PASSBOOK: u8 = 0x00;
@@ -511,6 +517,28 @@ constants! {
     PKT_A4: u16 = 64;
     PKT_A2A3: u16 = 128;
     ADMIN_ACK_RESP_LEN: u16 = 11;
+    ADMIN_P1_MORE: u8 = 0x01;
+    BATCH_MAX: u16 = 46;
+    BATCH_BITS_LEN: u16 = 6;
+    BATCH_LOW_LEN: u16 = 4;
+    A5_R2: u16 = 0;
+    A5_APP: u16 = 8;
+    A5_CODE: u16 = 16;
+    A5_SEQ: u16 = 17;
+    A5_N: u16 = 18;
+    A5_PREFIX: u16 = 19;
+    A5_LOWS: u16 = 23;
+    A6_R1: u16 = 0;
+    A6_APP: u16 = 8;
+    A6_CODE: u16 = 16;
+    A6_SEQ: u16 = 17;
+    A6_N: u16 = 18;
+    A6_COUNT: u16 = 19;
+    A6_BITS: u16 = 21;
+    A6_ACCOUNT: u16 = 27;
+    A6_KEYNUM: u16 = 35;
+    BODY_A6: u16 = 36;
+    BATCH_ACK_LEN: u16 = 17;
 }
 
 /// Application identifier of the purse applet (docs/architecture.md).
@@ -589,7 +617,7 @@ coded_enum! {
         G1 = PT_G1, G2 = PT_G2, I1 = PT_I1, I2 = PT_I2, P1 = PT_P1, P2 = PT_P2, P3 = PT_P3,
         P4 = PT_P4, Ack = PT_ACK, Nack = PT_NACK, S1 = PT_S1, S2 = PT_S2, P5 = PT_P5, P6 = PT_P6,
         Sack = PT_SACK, Snack = PT_SNACK, Invalidate = PT_INVALIDATE, A1 = PT_A1, A2 = PT_A2,
-        A3 = PT_A3, A4 = PT_A4,
+        A3 = PT_A3, A4 = PT_A4, A5 = PT_A5, A6 = PT_A6,
     }
 }
 

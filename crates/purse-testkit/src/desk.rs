@@ -211,7 +211,7 @@ impl TestDesk {
     pub fn readers(&self) -> Vec<serde_json::Value> {
         let v: serde_json::Value =
             serde_json::from_str(&self.ok(&["--json", "readers"])).expect("readers JSON");
-        v.as_array().cloned().expect("array")
+        v["readers"].as_array().cloned().expect("readers array")
     }
 
     /// Send APDUs to reader `reader`; returns (data, sw) of each exchange.

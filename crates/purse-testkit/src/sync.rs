@@ -18,9 +18,27 @@ use super::bank::*;
 /// RATE 0.01 %/day (protocol.md 12.7 vectors).
 pub const RATE: u32 = 0x0006_8DB9;
 
-/// The ledger of this test binary (one SQLite file in the desk's directory).
+/// Where the cases' ledger is while a case moved it (`use_ledger`), e.g. to a PostgreSQL
+/// database (tests/pgtest `on_postgres`); else the desk's SQLite file.
+static LEDGER_AT: std::sync::Mutex<Option<String>> = std::sync::Mutex::new(None);
+
+/// Keep the ledger at `location` (a file or a postgres:// URL) until `use_ledger(None)`.
+pub fn use_ledger(location: Option<String>) {
+    *LEDGER_AT.lock().unwrap_or_else(|e| e.into_inner()) = location;
+}
+
+/// The ledger's location: what `use_ledger` set, else the desk's SQLite file.
+pub fn ledger_location(b: &Bank) -> String {
+    LEDGER_AT
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_else(|| b.desk.path().join("ledger.sqlite").display().to_string())
+}
+
+/// The ledger of this desk (see `ledger_location`).
 pub fn ledger(b: &Bank) -> Ledger {
-    Ledger::open(b.desk.path().join("ledger.sqlite")).expect("ledger")
+    Ledger::open(ledger_location(b)).expect("ledger")
 }
 
 /// Entries of `account`'s own passbook in the ledger.

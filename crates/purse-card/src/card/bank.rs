@@ -46,6 +46,50 @@ pub struct AdminAck {
     pub bank_account: Account,
 }
 
+/// The verified result of one batch of BAD_CARD_ADD (or of the ADD op before the first batch, as a
+/// batch of one): N | COUNT after | BITS (bit i, MSB first: account i newly listed) | bank ACCOUNT.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct BatchAck {
+    pub n: u8,
+    pub count: u16,
+    #[serde(skip)]
+    pub bits: [u8; 6],
+    pub bank_account: Account,
+}
+
+impl BatchAck {
+    fn parse(d: &[u8]) -> Result<Self, CardError> {
+        if d.len() != consts::BATCH_ACK_LEN as usize || d[0] == 0 || d[0] as u16 > consts::BATCH_MAX
+        {
+            return Err(bad(
+                Ins::AdminOp,
+                format!("batch result of {} bytes", d.len()),
+            ));
+        }
+        Ok(BatchAck {
+            n: d[0],
+            count: u16::from_be_bytes([d[1], d[2]]),
+            bits: d[3..9].try_into().expect("6"),
+            bank_account: Account(d[9..17].try_into().expect("8")),
+        })
+    }
+
+    /// Was account `i` of the batch newly listed (false: it was listed already)?
+    pub fn added(&self, i: usize) -> bool {
+        i < 48 && self.bits[i / 8] & (0x80 >> (i % 8)) != 0
+    }
+}
+
+fn batch_n(ins: Ins, n: usize) -> Result<u8, CardError> {
+    if n == 0 || n > consts::BATCH_MAX as usize {
+        return Err(CardError::Invalid(format!(
+            "{ins:?}: a batch holds 1 to {} accounts, not {n}",
+            consts::BATCH_MAX
+        )));
+    }
+    Ok(n as u8)
+}
+
 /// One BAD_CARD entry: the low 8 digits of the account (bytes 4..7) and the bank's key number
 /// when it was listed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -167,6 +211,57 @@ impl<T: CardIo> PurseCard<T> {
             count: crate::proto::wire::be16(&d[1..]),
             bank_account: Fields(&d).account(3),
         })
+    }
+
+    /// 84 P1 01 P2 n on the admin card, after the ADD op's ADMIN_APPLY or a batch's 86 P1 01:
+    /// `prev` (that A4 or A6) | PREFIX(4) | n × LOW(4) (all accounts `prefix` ‖ low, 1 ≤ n ≤ 46).
+    /// Answers the verified result of `prev` and A5, the sealed batch for the bank card.
+    pub fn admin_op_more(
+        &mut self,
+        prev: &[u8],
+        prefix: [u8; 4],
+        lows: &[[u8; 4]],
+    ) -> Result<(BatchAck, Vec<u8>), CardError> {
+        let n = batch_n(Ins::AdminOp, lows.len())?;
+        let mut data = prev.to_vec();
+        data.extend_from_slice(&prefix);
+        lows.iter().for_each(|l| data.extend_from_slice(l));
+        let d = self.cmd(Ins::AdminOp, consts::ADMIN_P1_MORE, n, &data)?;
+        let k = consts::BATCH_ACK_LEN as usize;
+        let body = consts::A5_LOWS as usize + 4 * lows.len();
+        // A5 = HDR(8) | pad(body + 1) (16 or 8-byte blocks) | T(8)
+        let ok = |b: usize| d.len() == k + 16 + (body / b + 1) * b;
+        if !(ok(16) || ok(8)) || d[k] != consts::PT_A5 {
+            return Err(bad(
+                Ins::AdminOp,
+                format!("{} bytes for a batch of {n}", d.len()),
+            ));
+        }
+        Ok((BatchAck::parse(&d[..k])?, d[k..].to_vec()))
+    }
+
+    /// 86 P1 01 P2 n on the bank card: **adds the batch's n accounts** (one transaction, refused
+    /// whole on any error), answers A6.
+    pub fn admin_apply_more(&mut self, n: usize, a5: &[u8]) -> Result<Vec<u8>, CardError> {
+        let n = batch_n(Ins::AdminApply, n)?;
+        let a6 = self.cmd(Ins::AdminApply, consts::ADMIN_P1_MORE, n, a5)?;
+        // A6: body 36 -> 64 (AES) or 56 (TDES) bytes
+        if !(a6.len() == 64 || a6.len() == 56) || a6[0] != consts::PT_A6 {
+            return Err(bad(Ins::AdminApply, format!("A6 of {} bytes", a6.len())));
+        }
+        Ok(a6)
+    }
+
+    /// 88 P1 01 on the admin card: the verified result of the last batch (A6); ends the session.
+    pub fn admin_ack_more(&mut self, a6: &[u8]) -> Result<BatchAck, CardError> {
+        let d = self.cmd_len(
+            Ins::AdminAck,
+            consts::ADMIN_P1_MORE,
+            0,
+            a6,
+            consts::BATCH_ACK_LEN as usize,
+        )?;
+        BatchAck::parse(&d)
     }
 
     /// 8A READ_BAD_CARDS page 0..29 on a bank card (no PIN).

@@ -17,7 +17,7 @@ pub use admin::VerifyState;
 /// answered something the protocol does not allow.
 #[derive(Debug, thiserror::Error)]
 pub enum CardError {
-    /// PC/SC, reader or card presence problems (exit code 3 or 1, see [`crate::Error::exit_code`]).
+    /// PC/SC, reader or card presence problems.
     #[error(transparent)]
     Transport(#[from] crate::Error),
     /// The card answered a status word other than 9000.
@@ -30,26 +30,33 @@ pub enum CardError {
     /// The answer does not match protocol.md (wrong length, bad cryptogram, ...).
     #[error("unexpected answer from the card to {ins:?}: {msg}")]
     BadResponse { ins: Ins, msg: String },
-    /// A value given by the user or the caller is out of range (never sent to the card).
+    /// SELECT found no purse applet (6A82 / 6999): a card, but not a purse card.
+    #[error("no purse applet on the card{} ({:04X}): install it (real card: docs/real-cards.md; virtual desk: `purse desk new NAME` makes a purse card)", if .reader.is_empty() { String::new() } else { format!(" in {:?}", .reader) }, .sw.code())]
+    NoApplet { reader: String, sw: Sw },
+    /// A value given by the user or the caller is out of range, or the card's state rules the
+    /// command out (never sent to the card).
     #[error("{0}")]
     Invalid(String),
 }
 
 impl CardError {
-    /// Process exit code (README / src/cli/mod.rs): 3 no reader/card, 4 card refused, 1 else.
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            CardError::Transport(e) => e.exit_code(),
-            CardError::Refused { .. } | CardError::Secret { .. } => 4,
-            _ => 1,
-        }
-    }
     /// The status word if the card refused.
     pub fn sw(&self) -> Option<Sw> {
         match self {
-            CardError::Refused { sw, .. } | CardError::Secret { sw, .. } => Some(*sw),
+            CardError::Refused { sw, .. }
+            | CardError::Secret { sw, .. }
+            | CardError::NoApplet { sw, .. } => Some(*sw),
             _ => None,
         }
+    }
+    /// A host check worded as the card's refusal `sw` to `ins` would be (same message), but not
+    /// a card's answer: no status word, reported as a pre-check.
+    pub fn host_check(ins: Ins, sw: Sw) -> CardError {
+        CardError::Invalid(describe(ins, sw).full())
+    }
+    /// The status word as a number (for reports), also through a transport error.
+    pub fn sw_code(&self) -> Option<u16> {
+        crate::error::Failure::sw(self)
     }
     /// What to tell the holder, as (what happened, what to do).
     pub fn advice(&self) -> Option<Advice> {
@@ -57,6 +64,25 @@ impl CardError {
             CardError::Refused { ins, sw } => Some(describe(*ins, *sw)),
             CardError::Secret { which, sw } => Some(describe_secret(*which, *sw)),
             _ => None,
+        }
+    }
+}
+
+impl crate::error::Failure for CardError {
+    fn kind(&self) -> crate::error::Kind {
+        use crate::error::Kind;
+        match self {
+            CardError::Transport(e) => e.kind(),
+            CardError::Refused { .. } | CardError::Secret { .. } => Kind::Refused,
+            CardError::NoApplet { .. } => Kind::NoApplet,
+            CardError::BadResponse { .. } => Kind::BadResponse,
+            CardError::Invalid(_) => Kind::Precheck,
+        }
+    }
+    fn sw(&self) -> Option<u16> {
+        match self {
+            CardError::Transport(e) => e.sw(),
+            other => CardError::sw(other).map(|s| s.code()),
         }
     }
 }
@@ -271,7 +297,7 @@ pub fn identify<R: Readers>(pcsc: &R, reader: &str) -> Result<Option<CardIdent>,
     card.reader = reader.to_string();
     match card.select() {
         Ok(_) => {}
-        Err(CardError::Invalid(_)) => return Ok(None),
+        Err(CardError::NoApplet { .. }) => return Ok(None),
         Err(e) => return Err(e),
     }
     let st = card.get_status()?;
@@ -378,6 +404,11 @@ impl<T: CardIo> PurseCard<T> {
         &mut self.ch
     }
 
+    /// Commands sent to this card so far (see [`Channel::sent`]).
+    pub fn apdus(&self) -> u32 {
+        self.ch.sent()
+    }
+
     pub fn into_inner(self) -> T {
         self.ch.into_inner()
     }
@@ -388,16 +419,10 @@ impl<T: CardIo> PurseCard<T> {
         let sw = r.sw;
         if !sw.is_ok() {
             if matches!(sw, Sw::AppletNotFound | Sw::SelectFailed) {
-                return Err(CardError::Invalid(format!(
-                    "no purse applet on the card{} ({:04X}): install it (real card: \
-                     docs/real-cards.md; virtual desk: `purse desk new NAME` makes a purse card)",
-                    if self.reader.is_empty() {
-                        String::new()
-                    } else {
-                        format!(" in {:?}", self.reader)
-                    },
-                    sw.code()
-                )));
+                return Err(CardError::NoApplet {
+                    reader: self.reader.clone(),
+                    sw,
+                });
             }
             return Err(CardError::Refused {
                 ins: Ins::Select,
@@ -527,7 +552,7 @@ mod tests {
         assert_eq!((s.life, s.suite), (Life::Blank, Suite::Aes128));
         let e = c.cmd(Ins::GetStatus, 0, 0, &[]).unwrap_err();
         assert_eq!(e.sw(), Some(Sw::Locked));
-        assert_eq!(e.exit_code(), 4);
+        assert_eq!(crate::error::Failure::kind(&e), crate::error::Kind::Refused);
         assert!(e.to_string().contains("sync it with its bank"), "{e}");
         let e = c.verify(SecretRef::Pin, b"1234").unwrap_err();
         assert_eq!(

@@ -5,7 +5,7 @@
 //! it is verified again for every op. Also reads the bank files (READ_BAD_CARDS, no PIN).
 use serde::Serialize;
 
-use crate::card::bank::{AdminAck, BadCardEntry, BadCardPage, ADMIN_REQ_LEN};
+use crate::card::bank::{AdminAck, BadCardEntry, BadCardPage, BatchAck, ADMIN_REQ_LEN};
 use crate::card::{CardError, PurseCard};
 use crate::proto::consts::{self, Ins, Life, Role, SecretRef, Sw};
 use crate::proto::rate::format_rate;
@@ -114,11 +114,20 @@ pub struct AdminOutcome {
     pub bank_account: Account,
 }
 
-/// Why an admin op failed, with the card's refusal kept (exit code 4) and a precise reason.
+/// Why an admin op failed, with the card's refusal kept and a precise reason.
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
+    /// Reading a card's status or files failed (before or outside an op's exchange).
     #[error(transparent)]
     Card(#[from] CardError),
+    /// A card failed at `step` of an op (`side`: "admin" or "bank"). The card's message only
+    /// (not a `#[source]`: anyhow's `{:#}` would print it twice).
+    #[error("{err}")]
+    At {
+        step: AdminStep,
+        side: &'static str,
+        err: CardError,
+    },
     /// 9D24 explained from the list: listed too recently, `epochs` ago of the needed 7.
     #[error("{account} was listed {epochs} epoch(s) ago: it can be removed after {} more epoch(s), once its keys have expired [9D24]", consts::BAD_CARD_EXPIRY as u8 - epochs)]
     NotExpired { account: Account, epochs: u8 },
@@ -130,17 +139,52 @@ pub enum AdminError {
     Invalid(String),
 }
 
-impl AdminError {
-    pub fn exit_code(&self) -> i32 {
+/// The exchange of one admin op (protocol.md 12.8): VERIFY PIN, 82 on the admin card, 82 on the
+/// bank card, 84, 86, 88.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum AdminStep {
+    Verify,
+    AdminInit,
+    BankInit,
+    AdminOp,
+    BankApply,
+    AdminAck,
+}
+
+impl crate::error::Failure for AdminError {
+    fn step(&self) -> Option<String> {
         match self {
-            AdminError::Card(e) => e.exit_code(),
-            AdminError::NotExpired { .. } | AdminError::NotListed { .. } => 4,
-            AdminError::Invalid(_) => 1,
+            AdminError::At { step, .. } => Some(format!("{step:?}")),
+            _ => None,
         }
     }
+    fn side(&self) -> Option<String> {
+        match self {
+            AdminError::At { side, .. } => Some((*side).into()),
+            _ => None,
+        }
+    }
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            AdminError::Card(e) | AdminError::At { err: e, .. } => e.kind(),
+            AdminError::NotExpired { .. } | AdminError::NotListed { .. } => {
+                crate::error::Kind::Refused
+            }
+            AdminError::Invalid(_) => crate::error::Kind::Precheck,
+        }
+    }
+    fn sw(&self) -> Option<u16> {
+        match self {
+            AdminError::Card(e) | AdminError::At { err: e, .. } => e.sw_code(),
+            other => other.sw().map(|s| s.code()),
+        }
+    }
+}
+
+impl AdminError {
     pub fn sw(&self) -> Option<Sw> {
         match self {
-            AdminError::Card(e) => e.sw(),
+            AdminError::Card(e) | AdminError::At { err: e, .. } => e.sw(),
             AdminError::NotExpired { .. } | AdminError::NotListed { .. } => Some(Sw::NotListed),
             AdminError::Invalid(_) => None,
         }
@@ -154,28 +198,36 @@ pub fn precheck<A: CardIo, B: CardIo>(
 ) -> Result<(Status, Status), AdminError> {
     let a = admin.get_status()?;
     let b = bank.get_status()?;
-    if a.life != Life::Active || a.role != Role::Admin {
-        return Err(AdminError::Invalid(format!(
-            "the card in {} is not an admin card (it is a {} {} card)",
-            admin.reader,
-            a.life.name(),
-            a.role.name()
-        )));
-    }
-    if b.life != Life::Active || !b.role.is_bank() {
-        return Err(AdminError::Invalid(format!(
-            "the card in {} is not a bank card (center, region or branch): it is a {} {} card",
-            bank.reader,
-            b.life.name(),
-            b.role.name()
-        )));
-    }
-    if a.app_id != b.app_id {
-        return Err(AdminError::Invalid(
-            "the admin card and the bank card belong to different systems".into(),
-        ));
+    let p = problems(&a, &admin.reader, &b, &bank.reader);
+    if !p.is_empty() {
+        return Err(AdminError::Invalid(p.join("; ")));
     }
     Ok((a, b))
+}
+
+/// What the host can tell from both cards' status before any secret is sent (the cards
+/// re-check): the admin card is an active admin card, the bank card an active bank card, both
+/// of one system. Empty = go on.
+pub fn problems(a: &Status, admin_reader: &str, b: &Status, bank_reader: &str) -> Vec<String> {
+    let mut p = Vec::new();
+    if a.life != Life::Active || a.role != Role::Admin {
+        p.push(format!(
+            "the card in {admin_reader} is not an admin card (it is a {} {} card)",
+            a.life.name(),
+            a.role.name()
+        ));
+    }
+    if b.life != Life::Active || !b.role.is_bank() {
+        p.push(format!(
+            "the card in {bank_reader} is not a bank card (center, region or branch): it is a {} {} card",
+            b.life.name(),
+            b.role.name()
+        ));
+    }
+    if p.is_empty() && a.app_id != b.app_id {
+        p.push("the admin card and the bank card belong to different systems".into());
+    }
+    p
 }
 
 /// Run one op: VERIFY PIN on the admin card, then 82/82/84/86/88. Both cards stay connected.
@@ -187,24 +239,40 @@ pub fn run_op<A: CardIo, B: CardIo>(
     date: u16,
 ) -> Result<AdminOutcome, AdminError> {
     op.check().map_err(AdminError::Invalid)?;
-    admin.verify(SecretRef::Pin, pin)?;
-    let hello = admin.admin_init_admin(&op.request(date))?;
-    let a1 = bank.admin_init_bank(hello)?;
-    let a2a3 = admin.admin_op(&a1)?;
+    let at = |step, side| move |err| AdminError::At { step, side, err };
+    admin
+        .verify(SecretRef::Pin, pin)
+        .map_err(at(AdminStep::Verify, "admin"))?;
+    let hello = admin
+        .admin_init_admin(&op.request(date))
+        .map_err(at(AdminStep::AdminInit, "admin"))?;
+    let a1 = bank
+        .admin_init_bank(hello)
+        .map_err(at(AdminStep::BankInit, "bank"))?;
+    let a2a3 = admin
+        .admin_op(&a1)
+        .map_err(at(AdminStep::AdminOp, "admin"))?;
     let a4 = match bank.admin_apply(&a2a3) {
         Ok(a4) => a4,
         Err(e) => {
+            let failed = |err| AdminError::At {
+                step: AdminStep::BankApply,
+                side: "bank",
+                err,
+            };
             if let (AdminOp::BadCardRemove { account }, Some(Sw::NotListed)) = (op, e.sw()) {
-                return Err(explain_not_removable(bank, account).unwrap_or(AdminError::Card(e)));
+                return Err(explain_not_removable(bank, account).unwrap_or_else(|| failed(e)));
             }
-            return Err(e.into());
+            return Err(failed(e));
         }
     };
     let AdminAck {
         changed,
         count,
         bank_account,
-    } = admin.admin_ack(&a4)?;
+    } = admin
+        .admin_ack(&a4)
+        .map_err(at(AdminStep::AdminAck, "admin"))?;
     Ok(AdminOutcome {
         op: *op,
         changed,
@@ -214,7 +282,8 @@ pub fn run_op<A: CardIo, B: CardIo>(
 }
 
 /// Run several ops in order on the same two connections; `each` sees every outcome as it
-/// comes (progress). Stops at the first failure: (outcomes so far, the error).
+/// comes (progress). Stops at the first failure: (outcomes so far, the error). A run of two or
+/// more BAD_CARD_ADD ops goes in one admin session, up to 46 accounts per batch (`run_adds`).
 pub fn run_ops<A: CardIo, B: CardIo>(
     admin: &mut PurseCard<A>,
     bank: &mut PurseCard<B>,
@@ -224,16 +293,163 @@ pub fn run_ops<A: CardIo, B: CardIo>(
     mut each: impl FnMut(usize, &AdminOutcome),
 ) -> (Vec<AdminOutcome>, Option<AdminError>) {
     let mut out = Vec::with_capacity(ops.len());
-    for (i, op) in ops.iter().enumerate() {
-        match run_op(admin, bank, pin, op, date) {
+    let mut i = 0;
+    while i < ops.len() {
+        let run = ops[i..]
+            .iter()
+            .take_while(|o| matches!(o, AdminOp::BadCardAdd { .. }))
+            .count();
+        if run >= 2 {
+            let accounts: Vec<Account> = ops[i..i + run]
+                .iter()
+                .filter_map(|o| match o {
+                    AdminOp::BadCardAdd { account } => Some(*account),
+                    _ => None,
+                })
+                .collect();
+            let base = i;
+            let r = run_adds(admin, bank, pin, &accounts, date, |k, o| {
+                each(base + k, o);
+                out.push(*o);
+            });
+            if let Err(e) = r {
+                return (out, Some(e));
+            }
+            i += run;
+            continue;
+        }
+        match run_op(admin, bank, pin, &ops[i], date) {
             Ok(o) => {
                 each(i, &o);
                 out.push(o);
             }
             Err(e) => return (out, Some(e)),
         }
+        i += 1;
     }
     (out, None)
+}
+
+/// BAD_CARD_ADD of many accounts in one admin session (protocol.md 12.8 "Batches"): VERIFY PIN,
+/// the ADD op of the first account (82, 82, 84, 86), then per batch of up to 46 accounts sharing
+/// their first 8 digits one 84 P1 01 (the admin card verifies the bank's last answer and seals the
+/// batch) and one 86 P1 01 (the bank card adds the batch in one transaction), and a closing 88.
+/// `each` gets every account's verified outcome, in order. A batch the bank card refuses for its
+/// content (outside the range 9D21, list full 9D23) is retried account by account in fresh
+/// sessions, so the refusal names the exact account and the accounts before it are listed.
+pub fn run_adds<A: CardIo, B: CardIo>(
+    admin: &mut PurseCard<A>,
+    bank: &mut PurseCard<B>,
+    pin: &[u8],
+    accounts: &[Account],
+    date: u16,
+    mut each: impl FnMut(usize, &AdminOutcome),
+) -> Result<(), AdminError> {
+    adds(admin, bank, pin, accounts, date, 0, &mut each)
+}
+
+/// `run_adds` of `accounts`, the first being account `base` of the caller's list.
+fn adds<A: CardIo, B: CardIo>(
+    admin: &mut PurseCard<A>,
+    bank: &mut PurseCard<B>,
+    pin: &[u8],
+    accounts: &[Account],
+    date: u16,
+    base: usize,
+    each: &mut dyn FnMut(usize, &AdminOutcome),
+) -> Result<(), AdminError> {
+    let Some(first) = accounts.first() else {
+        return Ok(());
+    };
+    let mk = |account: Account, changed: bool, a: &BatchAck| AdminOutcome {
+        op: AdminOp::BadCardAdd { account },
+        changed,
+        count: a.count,
+        bank_account: a.bank_account,
+    };
+    for a in accounts {
+        AdminOp::BadCardAdd { account: *a }
+            .check()
+            .map_err(AdminError::Invalid)?;
+    }
+    let op = AdminOp::BadCardAdd { account: *first };
+    admin.verify(SecretRef::Pin, pin)?;
+    let hello = admin.admin_init_admin(&op.request(date))?;
+    let a1 = bank.admin_init_bank(hello)?;
+    let a2a3 = admin.admin_op(&a1)?;
+    let mut prev = bank.admin_apply(&a2a3)?; // A4 of the first account
+    let mut pending: &[Account] = &accounts[..1];
+    let mut at = base; // index of pending[0]
+    let mut rest = &accounts[1..];
+    while !rest.is_empty() {
+        let prefix: [u8; 4] = rest[0].0[..4].try_into().expect("4");
+        let n = rest
+            .iter()
+            .take(consts::BATCH_MAX as usize)
+            .take_while(|a| a.0[..4] == prefix)
+            .count();
+        let (batch, tail) = rest.split_at(n);
+        let lows: Vec<[u8; 4]> = batch
+            .iter()
+            .map(|a| a.0[4..].try_into().expect("4"))
+            .collect();
+        let (ack, a5) = admin.admin_op_more(&prev, prefix, &lows)?;
+        report_batch(&ack, pending, at, &mk, each)?;
+        at += pending.len();
+        match bank.admin_apply_more(n, &a5) {
+            Ok(a6) => prev = a6,
+            Err(e) if matches!(e.sw(), Some(Sw::AccountOutOfRange | Sw::BadCardListFull)) => {
+                // the whole batch was refused: one op per account says which one and why
+                for (k, a) in batch.iter().enumerate() {
+                    let o = run_op(admin, bank, pin, &AdminOp::BadCardAdd { account: *a }, date)?;
+                    each(at + k, &o);
+                }
+                // nothing refused one by one (e.g. entries removed meanwhile): go on in a new session
+                return adds(admin, bank, pin, tail, date, at + n, each);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        pending = batch;
+        rest = tail;
+    }
+    let ack = if accounts.len() == 1 {
+        let AdminAck {
+            changed,
+            count,
+            bank_account,
+        } = admin.admin_ack(&prev)?;
+        let mut bits = [0u8; 6];
+        bits[0] = if changed { 0x80 } else { 0 };
+        BatchAck {
+            n: 1,
+            count,
+            bits,
+            bank_account,
+        }
+    } else {
+        admin.admin_ack_more(&prev)?
+    };
+    report_batch(&ack, pending, at, &mk, each)
+}
+
+/// Outcomes of one verified batch result (N must be the batch's size).
+fn report_batch(
+    ack: &BatchAck,
+    batch: &[Account],
+    at: usize,
+    mk: &impl Fn(Account, bool, &BatchAck) -> AdminOutcome,
+    each: &mut dyn FnMut(usize, &AdminOutcome),
+) -> Result<(), AdminError> {
+    if ack.n as usize != batch.len() {
+        return Err(AdminError::Card(CardError::BadResponse {
+            ins: Ins::AdminOp,
+            msg: format!("a result for {} accounts, {} sent", ack.n, batch.len()),
+        }));
+    }
+    for (k, a) in batch.iter().enumerate() {
+        each(at + k, &mk(*a, ack.added(k), ack));
+    }
+    Ok(())
 }
 
 /// 9D24 on REMOVE means "not listed" or "listed < 7 epochs ago": read the list to say which.
@@ -337,4 +553,34 @@ pub fn read_bank_files<B: CardIo>(bank: &mut PurseCard<B>) -> Result<BankFiles, 
         entries,
         pages_read: pages as u8,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(life: Life, role: Role, app: u8) -> Status {
+        let mut s = Status::parse(&[0u8; consts::STATUS_LEN as usize]).expect("zeros parse");
+        s.life = life;
+        s.role = role;
+        s.app_id = [app; 8];
+        s
+    }
+
+    #[test]
+    fn problems_name_the_wrong_card() {
+        let admin = status(Life::Active, Role::Admin, 1);
+        let branch = status(Life::Active, Role::Branch, 1);
+        assert!(problems(&admin, "A", &branch, "B").is_empty());
+        let p = problems(&branch, "A", &admin, "B");
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[0].contains("in A is not an admin card"), "{p:?}");
+        assert!(p[1].contains("in B is not a bank card"), "{p:?}");
+        let other = status(Life::Active, Role::Region, 2);
+        let p = problems(&admin, "A", &other, "B");
+        assert_eq!(
+            p,
+            ["the admin card and the bank card belong to different systems"]
+        );
+    }
 }

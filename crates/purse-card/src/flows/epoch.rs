@@ -56,11 +56,17 @@ pub enum AdvanceError {
     Card(#[from] CardError),
 }
 
-impl AdvanceError {
-    pub fn exit_code(&self) -> i32 {
+impl crate::error::Failure for AdvanceError {
+    fn kind(&self) -> crate::error::Kind {
         match self {
-            AdvanceError::Precheck(_) => 4,
-            AdvanceError::Card(e) => e.exit_code(),
+            AdvanceError::Precheck(_) => crate::error::Kind::Precheck,
+            AdvanceError::Card(e) => e.kind(),
+        }
+    }
+    fn sw(&self) -> Option<u16> {
+        match self {
+            AdvanceError::Card(e) => e.sw_code(),
+            _ => None,
         }
     }
 }

@@ -155,10 +155,10 @@ pub fn genesis<T: CardIo>(
     let tsuite = transport_suite(tk)?;
     let sel = card.select()?;
     if sel.life != consts::Life::Blank {
-        return Err(CardError::Refused {
-            ins: Ins::AuthInit,
-            sw: consts::Sw::Personalised,
-        });
+        return Err(CardError::host_check(
+            Ins::AuthInit,
+            consts::Sw::Personalised,
+        ));
     }
     if sel.suite != tsuite {
         return Err(invalid(format!(

@@ -79,6 +79,48 @@ pub fn may_issue(issuer: Role, role: Role) -> bool {
     }
 }
 
+/// How far an issuance got before it failed (which card was being talked to, and whether the
+/// issuer had already allocated the account number).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IssueStep {
+    /// Checks on both cards, the issuer's PIN and approval: nothing changed anywhere.
+    Checks,
+    /// ISSUE_BEGIN on the issuer (request stored in transient memory only).
+    Begin,
+    /// AUTH_INIT on the blank card (transport channel opened, nothing written), or the issuer
+    /// refused the blank card's cryptogram (the card does not know this transport key).
+    BlankOpen,
+    /// ISSUE_AUTH on the issuer: it allocates the account number here.
+    Allocate,
+    /// AUTH_FINISH on the blank card: it personalises in one transaction, so a card that lost
+    /// power here is either still blank (rolled back) or fully personalised.
+    Personalise,
+    /// ISSUE_CONFIRM and the final status reads: the new card is personalised.
+    Confirm,
+}
+
+/// An issuance that failed at `step`.
+#[derive(Debug, thiserror::Error)]
+#[error("{error}")]
+pub struct IssueFailure {
+    pub step: IssueStep,
+    #[source]
+    pub error: CardError,
+}
+
+impl IssueFailure {
+    /// The issuer had allocated an account number, which is now skipped for good (protocol.md
+    /// 1.1: a failed issuance only skips a number).
+    pub fn account_skipped(&self) -> bool {
+        self.step >= IssueStep::Personalise
+    }
+    /// The failing command went to the new card (not the issuer).
+    pub fn on_blank(&self) -> bool {
+        matches!(self.step, IssueStep::BlankOpen | IssueStep::Personalise)
+    }
+}
+
 /// Issue a card. `issuer_pin` and (center only) `approval` are verified on the issuer first.
 pub fn issue<A: CardIo, B: CardIo>(
     issuer: &mut PurseCard<A>,
@@ -87,75 +129,93 @@ pub fn issue<A: CardIo, B: CardIo>(
     approval: Option<&[u8]>,
     p: &IssueParams,
 ) -> Result<Issued, CardError> {
-    let ist = issuer.get_status()?;
+    issue_steps(issuer, blank, issuer_pin, approval, p).map_err(|f| f.error)
+}
+
+/// [`issue`], saying on failure how far it got ([`IssueStep`]): a batch retries a row whose
+/// blank card was pulled and tells the operator what became of that card.
+pub fn issue_steps<A: CardIo, B: CardIo>(
+    issuer: &mut PurseCard<A>,
+    blank: &mut PurseCard<B>,
+    issuer_pin: &[u8],
+    approval: Option<&[u8]>,
+    p: &IssueParams,
+) -> Result<Issued, IssueFailure> {
+    let at = |step: IssueStep| move |error: CardError| IssueFailure { step, error };
+    let ist = issuer.get_status().map_err(at(IssueStep::Checks))?;
+    let fail = |e: CardError| IssueFailure {
+        step: IssueStep::Checks,
+        error: e,
+    };
     if ist.life != Life::Active {
-        return Err(invalid(
+        return Err(fail(invalid(
             "the issuing card is not personalised: run `purse genesis` first",
-        ));
+        )));
     }
     if !may_issue(ist.role, p.role) {
-        return Err(invalid(format!(
+        return Err(fail(invalid(format!(
             "a {} card cannot issue a {} card (center: admin, region, branch, user; admin: region, branch, user)",
             ist.role.name(),
             p.role.name()
-        )));
+        ))));
     }
-    let sel = blank.select()?;
+    let sel = blank.select().map_err(at(IssueStep::Checks))?;
     if sel.life != Life::Blank {
-        return Err(CardError::Refused {
-            ins: Ins::AuthInit,
-            sw: Sw::Personalised,
-        });
+        return Err(fail(CardError::host_check(Ins::AuthInit, Sw::Personalised)));
     }
-    let tsuite = super::genesis::transport_suite(&p.tk)?;
+    let tsuite = super::genesis::transport_suite(&p.tk).map_err(at(IssueStep::Checks))?;
     if sel.suite != tsuite {
-        return Err(invalid(format!(
+        return Err(fail(invalid(format!(
             "the blank card expects a {} transport key ({} bytes), got {} bytes",
             sel.suite.name(),
             sel.suite.key_len(),
             p.tk.len()
-        )));
+        ))));
     }
-    let req = p.request()?;
-    issuer.verify(SecretRef::Pin, issuer_pin)?;
+    let req = p.request().map_err(at(IssueStep::Checks))?;
+    issuer
+        .verify(SecretRef::Pin, issuer_pin)
+        .map_err(at(IssueStep::Checks))?;
     if ist.role == Role::Center {
         match approval {
-            Some(a) => issuer.verify(SecretRef::Approval, a)?,
+            Some(a) => issuer
+                .verify(SecretRef::Approval, a)
+                .map_err(at(IssueStep::Checks))?,
             None => {
-                return Err(CardError::Refused {
-                    ins: Ins::IssueBegin,
-                    sw: Sw::ApprovalRequired,
-                })
+                return Err(fail(CardError::host_check(
+                    Ins::IssueBegin,
+                    Sw::ApprovalRequired,
+                )))
             }
         }
     }
-    let rh = issuer.issue_begin(&req)?;
-    let (rc, cc) = blank.auth_init(&rh)?;
+    let rh = issuer.issue_begin(&req).map_err(at(IssueStep::Begin))?;
+    let (rc, cc) = blank.auth_init(&rh).map_err(at(IssueStep::BlankOpen))?;
     let (hc, i1) = match issuer.issue_auth(&rc, &cc) {
         Ok(x) => x,
         Err(CardError::Refused {
             sw: Sw::BadPacket, ..
-        }) => return Err(invalid(
+        }) => return Err(IssueFailure { step: IssueStep::BlankOpen, error: invalid(
             "the blank card does not know this transport key (the issuer refused its cryptogram; \
                  no account number was used, no try counted): check the transport key",
-        )),
-        Err(e) => return Err(e),
+        )}),
+        Err(e) => return Err(at(IssueStep::Allocate)(e)),
     };
     let i2 = blank.auth_finish(&hc, &i1).map_err(|e| {
         tracing::warn!(
             "issuance failed after the issuer allocated an account number: that number is skipped"
         );
-        e
+        at(IssueStep::Personalise)(e)
     })?;
-    let account = issuer.issue_confirm(&i2)?;
-    let card = blank.get_status()?;
+    let account = issuer.issue_confirm(&i2).map_err(at(IssueStep::Confirm))?;
+    let card = blank.get_status().map_err(at(IssueStep::Confirm))?;
     if card.account != account {
-        return Err(CardError::BadResponse {
+        return Err(at(IssueStep::Confirm)(CardError::BadResponse {
             ins: Ins::IssueConfirm,
             msg: format!("issuer says {account}, the new card says {}", card.account),
-        });
+        }));
     }
-    let issuer_after = issuer.get_status()?;
+    let issuer_after = issuer.get_status().map_err(at(IssueStep::Confirm))?;
     Ok(Issued {
         account,
         issuer: issuer_after,

@@ -12,11 +12,9 @@ pub fn mint<T: CardIo>(
     date: u16,
 ) -> Result<(Status, u32), CardError> {
     let st = center.get_status()?;
+    // host checks, worded as the card would refuse; not a card's answer (no status word)
     if st.role != Role::Center {
-        return Err(CardError::Refused {
-            ins: Ins::Mint,
-            sw: Sw::WrongRole,
-        });
+        return Err(CardError::host_check(Ins::Mint, Sw::WrongRole));
     }
     if amount == 0 {
         return Err(CardError::Invalid(
@@ -24,10 +22,7 @@ pub fn mint<T: CardIo>(
         ));
     }
     if st.balance.checked_add(amount).is_none() {
-        return Err(CardError::Refused {
-            ins: Ins::Mint,
-            sw: Sw::Overflow,
-        });
+        return Err(CardError::host_check(Ins::Mint, Sw::Overflow));
     }
     center.verify(SecretRef::Creation, creation)?;
     let after = center.mint(amount, date)?;

@@ -62,10 +62,8 @@ pub fn set_privacy<T: CardIo>(
         )));
     }
     if st.role != Role::User {
-        return Err(CardError::Refused {
-            ins: Ins::SetPrivacy,
-            sw: Sw::WrongRole,
-        });
+        // a host check worded as the card would refuse; not a card's answer
+        return Err(CardError::host_check(Ins::SetPrivacy, Sw::WrongRole));
     }
     let pd = card.get_pending()?;
     if pd.out.state != SlotState::None || pd.r#in.state != SlotState::None {

@@ -99,6 +99,17 @@ pub enum Who {
     Host,
 }
 
+impl Who {
+    /// As a message names it: "bank card", "synced card", "host".
+    pub fn label(self) -> &'static str {
+        match self {
+            Who::Bank => "bank card",
+            Who::Card => "synced card",
+            Who::Host => "host",
+        }
+    }
+}
+
 /// Progress events (the CLI prints them; the demo narrates them).
 #[derive(Clone, Debug)]
 pub enum Progress {
@@ -276,13 +287,6 @@ pub enum SyncError {
 }
 
 impl SyncError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            SyncError::Precheck(_) => 4,
-            SyncError::Card { err, .. } => err.exit_code(),
-            SyncError::Ledger { .. } => 1,
-        }
-    }
     pub fn sw(&self) -> Option<consts::Sw> {
         match self {
             SyncError::Card { err, .. } => err.sw(),
@@ -297,13 +301,57 @@ impl SyncError {
     }
 }
 
+impl crate::error::Failure for SyncError {
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            SyncError::Precheck(_) => crate::error::Kind::Precheck,
+            SyncError::Card { err, .. } => err.kind(),
+            SyncError::Ledger { .. } => crate::error::Kind::Ledger,
+        }
+    }
+    fn step(&self) -> Option<String> {
+        SyncError::step(self).map(|s| format!("{s:?}"))
+    }
+    fn side(&self) -> Option<String> {
+        match self {
+            SyncError::Card { who, .. } => Some(
+                match who {
+                    Who::Bank => "bank",
+                    Who::Card => "card",
+                    Who::Host => "host",
+                }
+                .into(),
+            ),
+            _ => None,
+        }
+    }
+    fn sw(&self) -> Option<u16> {
+        match self {
+            SyncError::Card { err, .. } => err.sw_code(),
+            _ => None,
+        }
+    }
+    fn money_moved(&self) -> Option<bool> {
+        Some(match self {
+            SyncError::Precheck(_) | SyncError::Ledger { .. } => false,
+            SyncError::Card { step, .. } => !before_value(*step),
+        })
+    }
+}
+
+/// Steps before any card holds value for the other (a failure there moved nothing).
+fn before_value(step: SyncStep) -> bool {
+    matches!(
+        step,
+        SyncStep::Setup | SyncStep::CardInit | SyncStep::BankInit | SyncStep::CardS1
+    )
+}
+
 fn describe_failure(step: SyncStep, who: Who, err: &CardError, finished: Option<&str>) -> String {
-    let mut m = format!("sync failed at {step:?} on the {who:?} card: {err}")
-        .replace("Bank card", "bank card")
-        .replace("Card card", "synced card");
+    let mut m = format!("sync failed at {step:?} on the {}: {err}", who.label());
     match finished {
         Some(f) => m.push_str(&format!("\n{f}")),
-        None if matches!(step, SyncStep::Setup | SyncStep::CardInit | SyncStep::BankInit | SyncStep::CardS1) => {
+        None if before_value(step) => {
             m.push_str("\nno value moved")
         }
         None => m.push_str("\nthe sync may be half done: the value is held safely by the cards; put both cards in and run `purse resume` (or `purse sync` again)"),
@@ -311,46 +359,44 @@ fn describe_failure(step: SyncStep, who: Who, err: &CardError, finished: Option<
     m
 }
 
-struct Counter(u32);
-
 /// Collected, stored, the bank's answer, the SACK.
 type Relayed = (bool, Option<StoreReport>, BankAnswer, Option<Vec<u8>>);
 
-/// Run the sync between `bank` and `card`. `ledger` is required when `opts.store`.
-pub fn sync<B: CardIo, C: CardIo>(
-    bank: &mut PurseCard<B>,
-    card: &mut PurseCard<C>,
-    mut ledger: Option<&mut dyn PassbookStore>,
-    opts: &SyncOptions,
-    progress: &mut dyn FnMut(Progress),
-) -> Result<SyncReport, SyncError> {
-    let t0 = Instant::now();
-    let mut n = Counter(0);
-    let ce = |step, who| {
-        move |err| SyncError::Card {
-            step,
-            who,
-            err,
-            finished: None,
-        }
-    };
-    let mut say = |s: SyncStep, m: String| progress(Progress::Step(s, m));
+/// The error of a card command at `step` on `who`.
+fn at(step: SyncStep, who: Who) -> impl Fn(CardError) -> SyncError {
+    move |err| SyncError::Card {
+        step,
+        who,
+        err,
+        finished: None,
+    }
+}
 
-    // 0. both cards' status and pending slots
-    n.0 += 4;
-    let bs = bank.get_status().map_err(ce(SyncStep::Setup, Who::Bank))?;
-    let cs = card.get_status().map_err(ce(SyncStep::Setup, Who::Card))?;
+fn ledger_err(err: StoreError) -> SyncError {
+    SyncError::Ledger {
+        err,
+        finished: None,
+    }
+}
+
+/// What the host can tell from both cards' status before asking anything (the cards would
+/// refuse too): empty = go on. `has_ledger`: a ledger was given (needed when `opts.store`).
+pub fn status_problems(
+    bs: &Status,
+    cs: &Status,
+    opts: &SyncOptions,
+    has_ledger: bool,
+) -> Vec<String> {
     if cs.life == Life::Invalidated {
-        return Err(SyncError::Precheck(format!(
+        return vec![format!(
             "{} ({}) was invalidated by the bank: it cannot sync or transact any more; the bank refunds its holder from the ledger",
             cs.name, cs.account
-        )));
+        )];
     }
     if bs.life != Life::Active || cs.life != Life::Active {
-        return Err(SyncError::Precheck(
-            "both cards must be personalised purse cards".into(),
-        ));
+        return vec!["both cards must be personalised purse cards".into()];
     }
+    let mut p = Vec::new();
     if !ps::sync_pair_allowed(bs.role, cs.role) {
         let want = ps::bank_role_for(cs.role)
             .map(|r| format!("a {} card syncs with a {} card", cs.role.name(), r.name()))
@@ -360,57 +406,143 @@ pub fn sync<B: CardIo, C: CardIo>(
                     cs.role.name()
                 )
             });
-        return Err(SyncError::Precheck(format!(
+        p.push(format!(
             "{} ({}) cannot sync {} ({}): {want}",
             bs.name,
             bs.role.name(),
             cs.name,
             cs.role.name()
-        )));
+        ));
     }
     if bs.app_id != cs.app_id {
-        return Err(SyncError::Precheck(
-            "the two cards belong to different systems (APP_ID)".into(),
-        ));
+        p.push("the two cards belong to different systems (APP_ID)".into());
     }
     if opts.unblock.is_some() && bs.role != Role::Branch {
-        return Err(SyncError::Precheck(
-            "a PIN is unblocked only at a branch (bank card of role branch)".into(),
-        ));
+        p.push("a PIN is unblocked only at a branch (bank card of role branch)".into());
     }
     if opts.unblock.is_none() && cs.pin_tries == 0 {
-        return Err(SyncError::Precheck(format!(
+        p.push(format!(
             "the PIN of {} is blocked: unblock it at a branch (`purse sync --unblock-pin`)",
             cs.name
-        )));
-    }
-    if opts.store && ledger.is_none() {
-        return Err(SyncError::Precheck(
-            "no ledger to store the passbook in (give one, or --no-store)".into(),
         ));
     }
-    let bp = bank.get_pending().map_err(ce(SyncStep::Setup, Who::Bank))?;
-    let cp = card.get_pending().map_err(ce(SyncStep::Setup, Who::Card))?;
-    if bp.out.state != SlotState::None
-        || cp.r#in.state != SlotState::None
-        || cp.out.state != SlotState::None
+    if opts.store && !has_ledger {
+        p.push("no ledger to store the passbook in (give one, or --no-store)".into());
+    }
+    p
+}
+
+/// What the pending slots of both cards say before a new sync.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Leftover {
+    /// Nothing pending: go on.
+    None,
+    /// An interrupted sync between these two cards: finish it first (when `auto_finish`).
+    SyncToFinish,
+    /// Something pending that this sync cannot finish: the message says what to do.
+    Blocked(String),
+}
+
+/// The pure reading of both cards' pending slots (see [`Leftover`]).
+pub fn leftover(
+    bs: &Status,
+    bp: &Pending,
+    cs: &Status,
+    cp: &Pending,
+    auto_finish: bool,
+) -> Leftover {
+    if bp.out.state == SlotState::None
+        && cp.r#in.state == SlotState::None
+        && cp.out.state == SlotState::None
     {
-        let sync_left = bp.out.state == SlotState::Sync || cp.r#in.state == SlotState::Sync;
-        let transfer_left = cp.out.state == SlotState::Transfer
-            || cp.r#in.state == SlotState::Transfer
-            || bp.out.state == SlotState::Transfer;
-        if sync_left && !transfer_left && opts.auto_finish {
+        return Leftover::None;
+    }
+    let sync_left = bp.out.state == SlotState::Sync || cp.r#in.state == SlotState::Sync;
+    let transfer_left = cp.out.state == SlotState::Transfer
+        || cp.r#in.state == SlotState::Transfer
+        || bp.out.state == SlotState::Transfer;
+    if sync_left && !transfer_left && auto_finish {
+        return Leftover::SyncToFinish;
+    }
+    if bp.out.state == SlotState::Sync && bp.out.account != cs.account {
+        return Leftover::Blocked(format!(
+            "{} has an unfinished sync with {} ({}): put that card in and run `purse resume` with both cards first",
+            bs.name, bp.out.name, bp.out.account
+        ));
+    }
+    if cp.r#in.state == SlotState::Sync && cp.r#in.account != bs.account {
+        return Leftover::Blocked(format!(
+            "{} has an unfinished sync with bank card {} ({}): put that bank card in and run `purse resume` with both cards first",
+            cs.name, cp.r#in.name, cp.r#in.account
+        ));
+    }
+    Leftover::Blocked(format!(
+        "a card has an unfinished {}: run `purse resume` with {} first",
+        if transfer_left { "transfer" } else { "sync" },
+        if transfer_left {
+            "the other card of that transfer"
+        } else {
+            "both cards"
+        }
+    ))
+}
+
+/// The bank card must serve the card's account (its VALID_ACCOUNT range), when it was readable.
+pub fn range_problem(bs: &Status, cs: &Status, files: Option<&BankFiles>) -> Option<String> {
+    let f = files?;
+    (cs.account.0 < f.low.0 || cs.account.0 > f.high.0).then(|| {
+        format!(
+            "{} does not serve account {} (its range is {}..{}): sync with the bank card that does",
+            bs.name, cs.account, f.low, f.high
+        )
+    })
+}
+
+/// Whether the holder proves themselves with their PIN on the card (block 502). An unblock sync
+/// without it (the PIN is blocked or forgotten) announces itself (70 P1 01); the bank card then
+/// only unblocks.
+pub fn holder_proven(cs: &Status, opts: &SyncOptions) -> bool {
+    !(opts.unblock.is_some() && (opts.card_pin.is_none() || cs.pin_tries == 0))
+}
+
+type BankFiles = crate::card::bank::BadCardPage;
+
+/// Run the sync between `bank` and `card`. `ledger` is required when `opts.store`.
+pub fn sync<B: CardIo, C: CardIo>(
+    bank: &mut PurseCard<B>,
+    card: &mut PurseCard<C>,
+    ledger: Option<&mut dyn PassbookStore>,
+    opts: &SyncOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<SyncReport, SyncError> {
+    let t0 = Instant::now();
+    // APDU count from the channels (both cards, status reads included)
+    let sent0 = bank.apdus() + card.apdus();
+
+    // 0. both cards' status and pending slots, the host's checks
+    let bs = bank.get_status().map_err(at(SyncStep::Setup, Who::Bank))?;
+    let cs = card.get_status().map_err(at(SyncStep::Setup, Who::Card))?;
+    let probs = status_problems(&bs, &cs, opts, ledger.is_some());
+    if !probs.is_empty() {
+        return Err(SyncError::Precheck(probs.join("; ")));
+    }
+    let bp = bank.get_pending().map_err(at(SyncStep::Setup, Who::Bank))?;
+    let cp = card.get_pending().map_err(at(SyncStep::Setup, Who::Card))?;
+    match leftover(&bs, &bp, &cs, &cp, opts.auto_finish) {
+        Leftover::None => {}
+        Leftover::Blocked(m) => return Err(SyncError::Precheck(m)),
+        Leftover::SyncToFinish => {
             let acts = resume_rows(bank, &bs, &bp, card, &cs, &cp);
             let ok = acts
                 .iter()
                 .all(|a| !matches!(a, Action::Stuck { .. } | Action::Failed { .. }));
-            say(
+            progress(Progress::Step(
                 SyncStep::Setup,
                 format!(
                     "finished an interrupted sync first: {}",
                     describe_actions(&acts)
                 ),
-            );
+            ));
             if !ok {
                 return Err(SyncError::Precheck(format!(
                     "an earlier sync is unfinished and could not be finished: {}",
@@ -423,201 +555,33 @@ pub fn sync<B: CardIo, C: CardIo>(
             };
             return sync(bank, card, ledger, &again, progress);
         }
-        if bp.out.state == SlotState::Sync && bp.out.account != cs.account {
-            return Err(SyncError::Precheck(format!(
-                "{} has an unfinished sync with {} ({}): put that card in and run `purse resume` with both cards first",
-                bs.name, bp.out.name, bp.out.account
-            )));
-        }
-        if cp.r#in.state == SlotState::Sync && cp.r#in.account != bs.account {
-            return Err(SyncError::Precheck(format!(
-                "{} has an unfinished sync with bank card {} ({}): put that bank card in and run `purse resume` with both cards first",
-                cs.name, cp.r#in.name, cp.r#in.account
-            )));
-        }
-        return Err(SyncError::Precheck(format!(
-            "a card has an unfinished {}: run `purse resume` with {} first",
-            if transfer_left { "transfer" } else { "sync" },
-            if transfer_left {
-                "the other card of that transfer"
-            } else {
-                "both cards"
-            }
-        )));
     }
     // bank files (rate, range, archive) for the host's expectations; not required
-    n.0 += 1;
     let files = bank.read_bad_cards(0).ok();
-    if let Some(f) = &files {
-        if cs.account.0 < f.low.0 || cs.account.0 > f.high.0 {
-            return Err(SyncError::Precheck(format!(
-                "{} does not serve account {} (its range is {}..{}): sync with the bank card that does",
-                bs.name, cs.account, f.low, f.high
-            )));
-        }
+    if let Some(m) = range_problem(&bs, &cs, files.as_ref()) {
+        return Err(SyncError::Precheck(m));
     }
+    let proven = holder_proven(&cs, opts);
+    verify_secrets(bank, card, opts, proven)?;
 
-    // FIG. 5 block 501: the bank operator's PIN (the bank card refuses SYNC_BANK_INIT without it)
-    if let Some(pin) = &opts.bank_pin {
-        n.0 += 1;
-        bank.verify(SecretRef::Pin, pin)
-            .map_err(ce(SyncStep::Setup, Who::Bank))?;
-    }
-    // block 502: the holder's PIN on the card itself. An unblock sync without it (the PIN is
-    // blocked or forgotten) announces itself (70 P1 01); the bank card then only unblocks.
-    let holder_proven = !(opts.unblock.is_some() && (opts.card_pin.is_none() || cs.pin_tries == 0));
-    if holder_proven {
-        if let Some(pin) = &opts.card_pin {
-            n.0 += 1;
-            card.verify(SecretRef::Pin, pin)
-                .map_err(ce(SyncStep::Setup, Who::Card))?;
-        }
-    }
-
-    // 1. card: SYNC_CARD_INIT
-    say(
-        SyncStep::CardInit,
-        format!("{}: announcing its keys", cs.name),
-    );
-    n.0 += 1;
-    let hello = card
-        .sync_card_init(opts.date, !holder_proven)
-        .map_err(ce(SyncStep::CardInit, Who::Card))?;
-    // 2. bank: SYNC_BANK_INIT
-    n.0 += 1;
-    let s1 = bank
-        .sync_bank_init(opts.unblock.is_some(), hello, opts.date)
-        .map_err(ce(SyncStep::BankInit, Who::Bank))?;
-    // 3. card: SYNC_CARD_S1 -> S2 | P5 (IN = SYNC from here)
-    say(
-        SyncStep::CardS1,
-        format!("{}: committing balance, passbook and keys (P5)", cs.name),
-    );
-    n.0 += 1;
-    let s2p5: S2P5 = card
-        .sync_card_s1(&s1)
-        .map_err(ce(SyncStep::CardS1, Who::Card))?;
+    // 1-3: SYNC_CARD_INIT, SYNC_BANK_INIT, SYNC_CARD_S1 -> S2 | P5 (IN = SYNC from here)
+    let s2p5 = open_session(bank, card, &cs, opts, proven, progress)?;
     let sid = s2p5.sid();
 
     // From here the card holds IN = SYNC(sid): any failure is finished or aborted.
-    let r = (|| -> Result<Relayed, SyncError> {
-        let nn = cs.passbook_count;
-        let x = cs.exception_count;
-        let private = cs.flags & consts::FLAG_PRIVATE != 0;
-        let mut collected = false;
-        let mut stored = None;
-        // an unproven holder's passbook is not collected: the bank card would not clear it
-        if opts.store && holder_proven {
-            // 4. read
-            say(
-                SyncStep::ReadPassbook,
-                if private {
-                    format!("{}: private card, reading {x} exception(s) only", cs.name)
-                } else {
-                    format!(
-                        "{}: reading {nn} passbook entries and {x} exception(s)",
-                        cs.name
-                    )
-                },
-            );
-            let pb = if private {
-                Vec::new()
-            } else {
-                n.0 += (nn as u32).div_ceil(consts::PB_READ_MAX as u32);
-                card.read_passbook_raw_all(nn)
-                    .map_err(ce(SyncStep::ReadPassbook, Who::Card))?
-            };
-            n.0 += 1;
-            let exc = card
-                .read_exceptions_raw()
-                .map_err(ce(SyncStep::ReadPassbook, Who::Card))?;
-            // 5. store (one SQLite transaction) BEFORE the bank card sees anything
-            say(SyncStep::Store, "storing them in the ledger".into());
-            let l = ledger.as_deref_mut().expect("checked above");
-            let expected = files
-                .as_ref()
-                .map(|f| expected_interest(&bs, &cs, f.rate, true).paid)
-                .unwrap_or(0);
-            // a clear the ledger was never told about (the host died after the card cleared):
-            // close that passbook epoch first (docs/ledger.md, "A host crash after the clear")
-            let first = (cs.role == consts::Role::User)
-                .then(|| pb.get(..consts::PB_ENTRY_LEN as usize))
-                .flatten();
-            let now = super::resume::PassbookNow {
-                passbook_count: nn,
-                exception_count: x,
-                capacity: cs.passbook_capacity,
-                interest_credited: None,
-                first_entry: first,
-            };
-            super::resume::close_cleared_epoch(l, &cs.account, None, &now).map_err(|err| {
-                SyncError::Ledger {
-                    err,
-                    finished: None,
-                }
-            })?;
-            let rep = l
-                .store_passbook(&Collection {
-                    bank_account: &bs.account,
-                    card_account: &cs.account,
-                    passbook: &pb,
-                    exceptions: &exc,
-                    interest_paid: expected,
-                    card_role: Some(cs.role.code()),
-                    card_name: Some(cs.name.clone()),
-                    bank_role: Some(bs.role.code()),
-                    bank_name: Some(bs.name.clone()),
-                })
-                .map_err(|err| SyncError::Ledger {
-                    err,
-                    finished: None,
-                })?;
-            stored = Some(rep);
-            // 6. feed
-            if opts.feed {
-                say(
-                    SyncStep::Feed,
-                    format!("{}: checking them against the card's commitment", bs.name),
-                );
-                let el = consts::PB_ENTRY_LEN as usize;
-                let mut fed = 0usize;
-                for chunk in pb.chunks(el * consts::FEED_PB_MAX as usize) {
-                    n.0 += 1;
-                    bank.passbook_feed_entries(fed as u8, chunk)
-                        .map_err(ce(SyncStep::Feed, Who::Bank))?;
-                    fed += chunk.len() / el;
-                }
-                if !exc.is_empty() {
-                    n.0 += 1;
-                    bank.passbook_feed_exceptions(&exc)
-                        .map_err(ce(SyncStep::Feed, Who::Bank))?;
-                }
-                collected = true;
-            }
-        }
-        // 7. bank: SYNC_BANK_P5 -> P6 / INVALIDATE (the bank debits the interest)
-        say(
-            SyncStep::BankP5,
-            format!("{}: interest, keys, bad-card check (P6)", bs.name),
-        );
-        n.0 += 1;
-        let ans = bank
-            .sync_bank_p5(&s2p5.joined())
-            .map_err(ce(SyncStep::BankP5, Who::Bank))?;
-        // 8. card: SYNC_CARD_P6 -> SACK
-        say(SyncStep::CardP6, format!("{}: applying P6", cs.name));
-        n.0 += 1;
-        let sack = card
-            .sync_card_p6(ans.bytes())
-            .map_err(ce(SyncStep::CardP6, Who::Card))?;
-        // 9. bank: SYNC_BANK_ACK
-        if let Some(s) = &sack {
-            n.0 += 1;
-            bank.sync_bank_ack(s)
-                .map_err(ce(SyncStep::BankAck, Who::Bank))?;
-        }
-        Ok((collected, stored, ans, sack))
-    })();
+    let mut ledger = ledger;
+    let r = relay(
+        bank,
+        card,
+        ledger.as_deref_mut(),
+        &bs,
+        &cs,
+        files.as_ref(),
+        &s2p5,
+        opts,
+        proven,
+        progress,
+    );
     let (collected, stored, ans, _sack) = match r {
         Ok(v) => v,
         Err(mut e) => {
@@ -636,49 +600,26 @@ pub fn sync<B: CardIo, C: CardIo>(
     let invalidated = matches!(ans, BankAnswer::Invalidate(_));
 
     // 10. unblock
-    let mut pin_unblocked = false;
-    if let (Some(u), false) = (&opts.unblock, invalidated) {
-        say(
-            SyncStep::Unblock,
-            format!("{}: setting the new PIN", cs.name),
-        );
-        n.0 += 1;
-        card.unblock_pin(SecretRef::Pin, &u.pin)
-            .map_err(ce(SyncStep::Unblock, Who::Card))?;
-        if let Some(t) = &u.txkey {
-            n.0 += 1;
-            card.unblock_pin(SecretRef::TxKey, t)
-                .map_err(ce(SyncStep::Unblock, Who::Card))?;
+    let pin_unblocked = match (&opts.unblock, invalidated) {
+        (Some(u), false) => {
+            unblock(card, &cs, u, progress)?;
+            true
         }
-        pin_unblocked = true;
-    }
+        _ => false,
+    };
 
     // after: both statuses
-    n.0 += 2;
     let bs2 = bank
         .get_status()
-        .map_err(ce(SyncStep::BankAck, Who::Bank))?;
-    let cs2 = card.get_status().map_err(ce(SyncStep::CardP6, Who::Card))?;
+        .map_err(at(SyncStep::BankAck, Who::Bank))?;
+    let cs2 = card.get_status().map_err(at(SyncStep::CardP6, Who::Card))?;
     let interest = cs2.balance.saturating_sub(cs.balance);
     let cleared = !invalidated
         && cs2.exception_count == 0
         && cs2.passbook_count <= (interest > 0) as u8
         && (cs.passbook_count > 0 || cs.exception_count > 0 || collected);
     if let (Some(l), Some(st)) = (ledger, &stored) {
-        if cleared {
-            // best effort: the card has cleared; a failure here is reported by index conflicts later
-            if let Err(e) = l.mark_cleared(st.sync_id) {
-                tracing::warn!("ledger: confirm_cleared({}) failed: {e}", st.sync_id);
-            }
-        }
-        // what the ledger's read commands know of both cards (currency, reported balances)
-        let at = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0);
-        if let Err(e) = l.record_statuses(st.sync_id, at, &[&bs2, &cs2]) {
-            tracing::warn!("ledger: recording the cards' status failed: {e}");
-        }
+        record_after(l, st, cleared, &bs2, &cs2);
     }
     let days = ps::interest_days(bs.key_date, cs.interest_date);
     // the bank's INTEREST rate (its bank files); the card's copy is informative
@@ -688,7 +629,7 @@ pub fn sync<B: CardIo, C: CardIo>(
         && cs2.interest_date == cs.interest_date
         && days > 0
         && rate > 0
-        && holder_proven
+        && proven
         && cs.flags & consts::FLAG_PRIVATE == 0;
     Ok(SyncReport {
         sid,
@@ -728,11 +669,256 @@ pub fn sync<B: CardIo, C: CardIo>(
         ledger: stored,
         cleared,
         bad_key_before: cs.bad_key,
-        holder_proven,
+        holder_proven: proven,
         pin_unblocked,
-        apdus: n.0,
+        apdus: (bank.apdus() + card.apdus()).wrapping_sub(sent0),
         millis: t0.elapsed().as_millis(),
     })
+}
+
+/// FIG. 5 block 501: the bank operator's PIN (the bank card refuses SYNC_BANK_INIT without it);
+/// block 502: the holder's PIN on the card itself, when the holder proves themselves.
+fn verify_secrets<B: CardIo, C: CardIo>(
+    bank: &mut PurseCard<B>,
+    card: &mut PurseCard<C>,
+    opts: &SyncOptions,
+    holder_proven: bool,
+) -> Result<(), SyncError> {
+    if let Some(pin) = &opts.bank_pin {
+        bank.verify(SecretRef::Pin, pin)
+            .map_err(at(SyncStep::Setup, Who::Bank))?;
+    }
+    if holder_proven {
+        if let Some(pin) = &opts.card_pin {
+            card.verify(SecretRef::Pin, pin)
+                .map_err(at(SyncStep::Setup, Who::Card))?;
+        }
+    }
+    Ok(())
+}
+
+/// Steps 1-3: SYNC_CARD_INIT (the card announces its keys), SYNC_BANK_INIT (S1), SYNC_CARD_S1
+/// (S2 | P5: the card commits to its balance, passbook and keys; IN = SYNC from here).
+fn open_session<B: CardIo, C: CardIo>(
+    bank: &mut PurseCard<B>,
+    card: &mut PurseCard<C>,
+    cs: &Status,
+    opts: &SyncOptions,
+    holder_proven: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<S2P5, SyncError> {
+    progress(Progress::Step(
+        SyncStep::CardInit,
+        format!("{}: announcing its keys", cs.name),
+    ));
+    let hello = card
+        .sync_card_init(opts.date, !holder_proven)
+        .map_err(at(SyncStep::CardInit, Who::Card))?;
+    let s1 = bank
+        .sync_bank_init(opts.unblock.is_some(), hello, opts.date)
+        .map_err(at(SyncStep::BankInit, Who::Bank))?;
+    progress(Progress::Step(
+        SyncStep::CardS1,
+        format!("{}: committing balance, passbook and keys (P5)", cs.name),
+    ));
+    card.sync_card_s1(&s1)
+        .map_err(at(SyncStep::CardS1, Who::Card))
+}
+
+/// Steps 4-9 while the card holds IN = SYNC: collect (read, store, feed) when asked and the
+/// holder is proven, then P5 -> P6 / INVALIDATE, P6 -> SACK, SACK.
+#[allow(clippy::too_many_arguments)]
+fn relay<'s, B: CardIo, C: CardIo>(
+    bank: &mut PurseCard<B>,
+    card: &mut PurseCard<C>,
+    ledger: Option<&mut (dyn PassbookStore + 's)>,
+    bs: &Status,
+    cs: &Status,
+    files: Option<&BankFiles>,
+    s2p5: &S2P5,
+    opts: &SyncOptions,
+    holder_proven: bool,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<Relayed, SyncError> {
+    let (mut collected, mut stored) = (false, None);
+    // an unproven holder's passbook is not collected: the bank card would not clear it
+    if opts.store && holder_proven {
+        let (pb, exc) = read_logs(card, cs, progress)?;
+        // 5. store (one SQLite transaction) BEFORE the bank card sees anything
+        progress(Progress::Step(
+            SyncStep::Store,
+            "storing them in the ledger".into(),
+        ));
+        let l = ledger.ok_or_else(|| {
+            SyncError::Precheck(
+                "no ledger to store the passbook in (give one, or --no-store)".into(),
+            )
+        })?;
+        stored = Some(store(l, bs, cs, files, &pb, &exc)?);
+        // 6. feed
+        if opts.feed {
+            progress(Progress::Step(
+                SyncStep::Feed,
+                format!("{}: checking them against the card's commitment", bs.name),
+            ));
+            feed(bank, &pb, &exc)?;
+            collected = true;
+        }
+    }
+    // 7. bank: SYNC_BANK_P5 -> P6 / INVALIDATE (the bank debits the interest)
+    progress(Progress::Step(
+        SyncStep::BankP5,
+        format!("{}: interest, keys, bad-card check (P6)", bs.name),
+    ));
+    let ans = bank
+        .sync_bank_p5(&s2p5.joined())
+        .map_err(at(SyncStep::BankP5, Who::Bank))?;
+    // 8. card: SYNC_CARD_P6 -> SACK
+    progress(Progress::Step(
+        SyncStep::CardP6,
+        format!("{}: applying P6", cs.name),
+    ));
+    let sack = card
+        .sync_card_p6(ans.bytes())
+        .map_err(at(SyncStep::CardP6, Who::Card))?;
+    // 9. bank: SYNC_BANK_ACK
+    if let Some(s) = &sack {
+        bank.sync_bank_ack(s)
+            .map_err(at(SyncStep::BankAck, Who::Bank))?;
+    }
+    Ok((collected, stored, ans, sack))
+}
+
+/// Step 4: the card's passbook (none for a private card) and exception log, raw.
+fn read_logs<C: CardIo>(
+    card: &mut PurseCard<C>,
+    cs: &Status,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(Vec<u8>, Vec<u8>), SyncError> {
+    let (nn, x) = (cs.passbook_count, cs.exception_count);
+    let private = cs.flags & consts::FLAG_PRIVATE != 0;
+    progress(Progress::Step(
+        SyncStep::ReadPassbook,
+        if private {
+            format!("{}: private card, reading {x} exception(s) only", cs.name)
+        } else {
+            format!(
+                "{}: reading {nn} passbook entries and {x} exception(s)",
+                cs.name
+            )
+        },
+    ));
+    let pb = if private {
+        Vec::new()
+    } else {
+        card.read_passbook_raw_all(nn)
+            .map_err(at(SyncStep::ReadPassbook, Who::Card))?
+    };
+    let exc = card
+        .read_exceptions_raw()
+        .map_err(at(SyncStep::ReadPassbook, Who::Card))?;
+    Ok((pb, exc))
+}
+
+/// Step 5: store the collection in the ledger (one transaction), after closing a passbook epoch
+/// the ledger was never told was cleared.
+fn store(
+    l: &mut dyn PassbookStore,
+    bs: &Status,
+    cs: &Status,
+    files: Option<&BankFiles>,
+    pb: &[u8],
+    exc: &[u8],
+) -> Result<StoreReport, SyncError> {
+    let expected = files
+        .map(|f| expected_interest(bs, cs, f.rate, true).paid)
+        .unwrap_or(0);
+    // a clear the ledger was never told about (the host died after the card cleared):
+    // close that passbook epoch first (docs/ledger.md, "A host crash after the clear")
+    let first = (cs.role == consts::Role::User)
+        .then(|| pb.get(..consts::PB_ENTRY_LEN as usize))
+        .flatten();
+    let now = super::resume::PassbookNow {
+        passbook_count: cs.passbook_count,
+        exception_count: cs.exception_count,
+        capacity: cs.passbook_capacity,
+        interest_credited: None,
+        first_entry: first,
+    };
+    super::resume::close_cleared_epoch(l, &cs.account, None, &now).map_err(ledger_err)?;
+    l.store_passbook(&Collection {
+        bank_account: &bs.account,
+        card_account: &cs.account,
+        passbook: pb,
+        exceptions: exc,
+        interest_paid: expected,
+        card_role: Some(cs.role.code()),
+        card_name: Some(cs.name.clone()),
+        bank_role: Some(bs.role.code()),
+        bank_name: Some(bs.name.clone()),
+    })
+    .map_err(ledger_err)
+}
+
+/// Step 6: feed the stored entries and exceptions to the bank card, which recomputes the digest
+/// the card committed to in P5.
+fn feed<B: CardIo>(bank: &mut PurseCard<B>, pb: &[u8], exc: &[u8]) -> Result<(), SyncError> {
+    let el = consts::PB_ENTRY_LEN as usize;
+    let mut fed = 0usize;
+    for chunk in pb.chunks(el * consts::FEED_PB_MAX as usize) {
+        bank.passbook_feed_entries(fed as u8, chunk)
+            .map_err(at(SyncStep::Feed, Who::Bank))?;
+        fed += chunk.len() / el;
+    }
+    if !exc.is_empty() {
+        bank.passbook_feed_exceptions(exc)
+            .map_err(at(SyncStep::Feed, Who::Bank))?;
+    }
+    Ok(())
+}
+
+/// Step 10: the holder's new PIN (and transaction key) after an unblock sync.
+fn unblock<C: CardIo>(
+    card: &mut PurseCard<C>,
+    cs: &Status,
+    u: &Unblock,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(), SyncError> {
+    progress(Progress::Step(
+        SyncStep::Unblock,
+        format!("{}: setting the new PIN", cs.name),
+    ));
+    card.unblock_pin(SecretRef::Pin, &u.pin)
+        .map_err(at(SyncStep::Unblock, Who::Card))?;
+    if let Some(t) = &u.txkey {
+        card.unblock_pin(SecretRef::TxKey, t)
+            .map_err(at(SyncStep::Unblock, Who::Card))?;
+    }
+    Ok(())
+}
+
+/// After the sync: tell the ledger the card cleared, and record both cards' status (currency,
+/// reported balances) for the ledger's read commands. Best effort: the sync is done.
+fn record_after(
+    l: &mut dyn PassbookStore,
+    st: &StoreReport,
+    cleared: bool,
+    bs2: &Status,
+    cs2: &Status,
+) {
+    if cleared {
+        // a failure here is reported by index conflicts later
+        if let Err(e) = l.mark_cleared(st.sync_id) {
+            tracing::warn!("ledger: confirm_cleared({}) failed: {e}", st.sync_id);
+        }
+    }
+    let at = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    if let Err(e) = l.record_statuses(st.sync_id, at, &[bs2, cs2]) {
+        tracing::warn!("ledger: recording the cards' status failed: {e}");
+    }
 }
 
 /// The interest the bank card should pay (12.7), from both statuses and the bank's rate.
@@ -933,5 +1119,94 @@ fn card_half<C: CardIo>(
             card: label(cs),
             error: format!("{e}; run `purse resume` again"),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::proto::types::PendingSlot;
+
+    fn status(role: Role, account: u64) -> Status {
+        let mut s = Status::parse(&[0u8; consts::STATUS_LEN as usize]).expect("zeros parse");
+        s.life = Life::Active;
+        s.role = role;
+        s.account = Account(account.to_be_bytes());
+        s.name = format!("{role:?}");
+        s.pin_tries = 3;
+        s
+    }
+
+    fn slot(state: SlotState, account: Account) -> PendingSlot {
+        PendingSlot {
+            state,
+            tid: [0; 6],
+            amount: 0,
+            account,
+            name: "X".into(),
+            date: 0,
+        }
+    }
+
+    fn pending(out: SlotState, r#in: SlotState, other: Account) -> Pending {
+        Pending {
+            out: slot(out, other),
+            r#in: slot(r#in, other),
+            outcomes: Vec::new(),
+            exception_count: 0,
+        }
+    }
+
+    #[test]
+    fn status_problems_are_the_hosts_checks() {
+        let opts = SyncOptions::default();
+        let (b, c) = (status(Role::Branch, 1), status(Role::User, 2));
+        assert!(status_problems(&b, &c, &opts, true).is_empty());
+        // no ledger while storing
+        assert_eq!(status_problems(&b, &c, &opts, false).len(), 1);
+        // a user card never syncs a user card; a blocked PIN needs the unblock sync
+        let mut c2 = status(Role::User, 3);
+        c2.pin_tries = 0;
+        let p = status_problems(&c, &c2, &opts, true);
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(p[1].contains("blocked"), "{p:?}");
+        // unblock only at a branch
+        let region = status(Role::Region, 4);
+        let u = SyncOptions {
+            unblock: Some(Unblock::default()),
+            ..SyncOptions::default()
+        };
+        assert!(status_problems(&region, &status(Role::Branch, 5), &u, true)
+            .iter()
+            .any(|m| m.contains("only at a branch")));
+        // an invalidated card: that alone is said
+        let mut dead = status(Role::User, 6);
+        dead.life = Life::Invalidated;
+        let p = status_problems(&b, &dead, &opts, false);
+        assert_eq!(p.len(), 1);
+        assert!(p[0].contains("invalidated"), "{p:?}");
+        // the unproven holder: an unblock sync without the holder's PIN
+        assert!(holder_proven(&c, &opts));
+        assert!(!holder_proven(&c, &u));
+    }
+
+    #[test]
+    fn leftovers_say_what_to_do() {
+        let (b, c) = (status(Role::Branch, 1), status(Role::User, 2));
+        let none = pending(SlotState::None, SlotState::None, Account([0; 8]));
+        assert_eq!(leftover(&b, &none, &c, &none, true), Leftover::None);
+        // the bank's OUT = SYNC with this card: finished first, or blocked without auto_finish
+        let bp = pending(SlotState::Sync, SlotState::None, c.account);
+        assert_eq!(leftover(&b, &bp, &c, &none, true), Leftover::SyncToFinish);
+        assert!(matches!(
+            leftover(&b, &bp, &c, &none, false),
+            Leftover::Blocked(_)
+        ));
+        // a transfer left on the card: never finished by a sync
+        let cp = pending(SlotState::Transfer, SlotState::None, Account([9; 8]));
+        match leftover(&b, &none, &c, &cp, true) {
+            Leftover::Blocked(m) => assert!(m.contains("unfinished transfer"), "{m}"),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -272,12 +272,6 @@ pub enum TransferError {
 }
 
 impl TransferError {
-    pub fn exit_code(&self) -> i32 {
-        match self {
-            TransferError::Precheck(_) | TransferError::NotConfirmed(_) => 4,
-            TransferError::Card { err, .. } => err.exit_code(),
-        }
-    }
     /// The status word of the card's refusal, if any.
     pub fn sw(&self) -> Option<Sw> {
         match self {
@@ -291,6 +285,35 @@ impl TransferError {
             TransferError::Card { step, side, .. } => Some((*step, *side)),
             _ => None,
         }
+    }
+}
+
+impl crate::error::Failure for TransferError {
+    fn kind(&self) -> crate::error::Kind {
+        match self {
+            TransferError::Precheck(_) | TransferError::NotConfirmed(_) => {
+                crate::error::Kind::Precheck
+            }
+            TransferError::Card { err, .. } => err.kind(),
+        }
+    }
+    fn step(&self) -> Option<String> {
+        self.at().map(|(s, _)| format!("{s:?}"))
+    }
+    fn side(&self) -> Option<String> {
+        self.at().map(|(_, d)| d.to_string())
+    }
+    fn sw(&self) -> Option<u16> {
+        match self {
+            TransferError::Card { err, .. } => err.sw_code(),
+            _ => None,
+        }
+    }
+    fn money_moved(&self) -> Option<bool> {
+        Some(match self {
+            TransferError::Precheck(_) | TransferError::NotConfirmed(_) => false,
+            TransferError::Card { money, .. } => *money == MoneyState::InFlight,
+        })
     }
 }
 

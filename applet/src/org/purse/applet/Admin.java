@@ -3,6 +3,8 @@
  * READ_BAD_CARDS (8A), SET_PRIVACY (8C, 12.9) and CENTER_ADVANCE (80, 12.3).
  * Admin card: 82 P1 00 (REQ) -> 84 (A1 -> A2 | A3) -> 88 (A4 -> RESULT | COUNT | ACCOUNT).
  * Bank card:  82 P1 01 (SUITE | m -> A1) -> 86 (A2 | A3 -> A4, the op in one transaction).
+ * Batched BAD_CARD_ADD after an ADD op (12.8 "Batches"), P1 01, P2 n: admin 84 (A4 | A6, accounts ->
+ * BATCH_ACK | A5), bank 86 (A5 -> A6, the n adds in one transaction), admin 88 (A6 -> BATCH_ACK).
  * Keys as a transfer: K_A = KDF(AK[k], "PURSE HS", SID | k) (work keys 0/1),
  * K_S = KDF(AK[k+1], "PURSE AD", R1 | R2 | SID) (work keys 2/3). Transient on both cards: no slot.
  */
@@ -20,6 +22,11 @@ public final class Admin {
     // work buffer layout
     private static final short W_B1 = (short) 0;    // 48: A1 / A2 body (P1 / P2 layout)
     private static final short W_B2 = (short) 48;   // 48: A3 / A4 body
+    // batches: admin W_B1 = A4 / A6 opened, then the account being checked (8); W_A5_ADM = A5 built
+    private static final short W_A5_ADM = (short) 48; // 207: A5 body (admin, 84 P1 01)
+    private static final short W_A5 = (short) 0;      // 207: A5 body (bank, 86 P1 01)
+    private static final short W_ACC = (short) 208;   // 8: bank: account being checked
+    private static final short W_A6 = (short) 216;    // 36: A6 body (bank)
     // Handshake.W_CTX = 196, 22: KDF context
     private static final short W_EPOCH_KEY = (short) 0;   // 24: CENTER_ADVANCE: the new key value (wiped after use)
     private static final short W_EPOCH_DATE = (short) 24; // 2: CENTER_ADVANCE: KEY_INFO date
@@ -144,6 +151,9 @@ public final class Admin {
 
     /** Row AO: A1 -> A2 | A3 (128). */
     public short op(APDU apdu) {
+        if (apdu.getBuffer()[ISO7816.OFFSET_P1] == Constants.ADMIN_P1_MORE) {
+            return opMore(apdu);
+        }
         short pktLen = hs.recvFirst(apdu, Constants.SESSION_ADMIN_W_A1);
         p.requireMoney();
         byte[] b = apdu.getBuffer();
@@ -173,6 +183,9 @@ public final class Admin {
 
     /** Row AP: A2 | A3 -> A4; the op in one transaction. */
     public short apply(APDU apdu) {
+        if (apdu.getBuffer()[ISO7816.OFFSET_P1] == Constants.ADMIN_P1_MORE) {
+            return applyMore(apdu);
+        }
         hs.step(apdu, Constants.SESSION_BANK_W_A2A3);
         Purse.recv(apdu, Constants.PKT_A2A3);
         p.requireMoney();
@@ -222,18 +235,47 @@ public final class Admin {
                 Constants.ACCOUNT_LEN);
         w[(short) (W_B1 + Constants.A4_KEYNUM)] = keys.current();
         short len = hs.sealS(Constants.PT_A4, W_B1, Constants.BODY_A4, b, (short) 0);
-        s.reset();
+        if (op == Constants.OP_BAD_CARD_ADD) {
+            // the session goes on: batches of more accounts under the same K_S (86 P1 01)
+            sb[Session.OFF_ADMIN_SEQ] = (byte) 0;
+            s.setState(Constants.SESSION_BANK_W_A5);
+        } else {
+            s.reset();
+        }
         return len;
     }
 
     // ------------------------------------------------------------------ 88 (admin)
 
-    /** Row AK: A4 -> RESULT | COUNT | bank ACCOUNT (11). */
+    /** Row AK: A4 -> RESULT | COUNT | bank ACCOUNT (11); P1 01: row BK, A6 -> BATCH_ACK (17). */
     public short ack(APDU apdu) {
+        byte[] b = apdu.getBuffer();
+        if (b[ISO7816.OFFSET_P1] == Constants.ADMIN_P1_MORE) {
+            Purse.p1p2(apdu, Constants.ADMIN_P1_MORE, (byte) 0);
+            if (s.state() != Constants.SESSION_ADMIN_W_A6) {
+                ISOException.throwIt(Constants.SW_CONDITIONS);
+            }
+            short a6 = Packets.packetLen(Constants.BODY_A6, hs.blk());
+            Purse.recv(apdu, a6);
+            p.requireMoney();
+            batchResult(b, false, a6);
+            s.reset();
+            return Constants.BATCH_ACK_LEN;
+        }
         hs.step(apdu, Constants.SESSION_ADMIN_W_A4);
         Purse.recv(apdu, Constants.PKT_A4);
         p.requireMoney();
-        byte[] b = apdu.getBuffer();
+        byte[] w = s.work();
+        openA4(b);
+        b[0] = w[(short) (W_B1 + Constants.A4_RESULT)];
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_COUNT), b, (short) 1, (short) 2);
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_ACCOUNT), b, (short) 3, Constants.ACCOUNT_LEN);
+        s.reset();
+        return Constants.ADMIN_ACK_RESP_LEN;
+    }
+
+    /** A4 at b[CD] opened into work[W_B1] and checked against REQ and the peer (9D03 +BK). */
+    private void openA4(byte[] b) {
         byte[] sb = s.buf();
         byte[] w = s.work();
         if (!hs.openS(Constants.PT_A4, b, CD, Constants.PKT_A4, Constants.BODY_A4, W_B1)
@@ -245,11 +287,128 @@ public final class Admin {
                         Constants.ACCOUNT_LEN) != 0) {
             p.badPacket();
         }
-        b[0] = w[(short) (W_B1 + Constants.A4_RESULT)];
-        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_COUNT), b, (short) 1, (short) 2);
-        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_ACCOUNT), b, (short) 3, Constants.ACCOUNT_LEN);
-        s.reset();
-        return Constants.ADMIN_ACK_RESP_LEN;
+    }
+
+    // ------------------------------------------------------------------ batches (84 / 86 / 88 P1 01)
+
+    /**
+     * The bank's answer at b[CD] (A4 of the ADD op if first, else the A6 of the last A5) opened and
+     * checked (9D03 +BK); BATCH_ACK = N | COUNT | BITS | bank ACCOUNT into b[0] (an A4 as N = 1).
+     */
+    private void batchResult(byte[] b, boolean first, short prevLen) {
+        byte[] sb = s.buf();
+        byte[] w = s.work();
+        if (first) {
+            openA4(b);
+            b[0] = (byte) 1;
+            Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_COUNT), b, (short) 1, (short) 2);
+            Util.arrayFillNonAtomic(b, (short) 3, Constants.BATCH_BITS_LEN, (byte) 0);
+            if (w[(short) (W_B1 + Constants.A4_RESULT)] == Constants.RESULT_DONE) {
+                b[3] = (byte) 0x80;
+            }
+            Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_ACCOUNT), b, (short) 9, Constants.ACCOUNT_LEN);
+            return;
+        }
+        if (!hs.openS(Constants.PT_A6, b, CD, prevLen, Constants.BODY_A6, W_B1)
+                || !headOk(w, W_B1, Session.OFF_R1, Constants.CODE_ADMIN_BATCH_RESULT)
+                || w[(short) (W_B1 + Constants.A6_SEQ)] != sb[Session.OFF_ADMIN_SEQ]
+                || w[(short) (W_B1 + Constants.A6_N)] != sb[Session.OFF_ADMIN_N]
+                || Util.arrayCompare(w, (short) (W_B1 + Constants.A6_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
+                        Constants.ACCOUNT_LEN) != 0) {
+            p.badPacket();
+        }
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A6_N), b, (short) 0, Constants.BATCH_ACK_LEN);
+    }
+
+    /** The n of 84 / 86 P1 01 (P2, 1..BATCH_MAX; else 6A86). */
+    private static short batchN(APDU apdu) {
+        short n = (short) (apdu.getBuffer()[ISO7816.OFFSET_P2] & 0xFF);
+        if (n < (short) 1 || n > Constants.BATCH_MAX) {
+            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+        }
+        return n;
+    }
+
+    /**
+     * Row BO, admin 84 P1 01 P2 n: (A4 | A6) | PREFIX(4) | n x LOW(4) -> BATCH_ACK of that answer | A5
+     * (SEQ + 1, the n accounts, each a valid account: 6A80). Only in an ADD session.
+     */
+    private short opMore(APDU apdu) {
+        short n = batchN(apdu);
+        byte[] sb = s.buf();
+        byte st = s.state();
+        boolean first = st == Constants.SESSION_ADMIN_W_A4;
+        if ((!first && st != Constants.SESSION_ADMIN_W_A6)
+                || sb[(short) (Session.OFF_REQ + Constants.AREQ_OP)] != Constants.OP_BAD_CARD_ADD) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        short prevLen = first ? Constants.PKT_A4 : Packets.packetLen(Constants.BODY_A6, hs.blk());
+        short lows = (short) (n * Constants.BATCH_LOW_LEN);
+        Purse.recv(apdu, (short) (prevLen + Constants.BC_ACC_OFF + lows));
+        p.requireMoney();
+        byte[] b = apdu.getBuffer();
+        byte[] w = s.work();
+        batchResult(b, first, prevLen);
+        // A5 (K_S): R2 | APP_ID | CODE 0B | SEQ | N | PREFIX | n x LOW
+        short src = (short) (CD + prevLen);
+        head(w, W_A5_ADM, Session.OFF_R2, Constants.CODE_ADMIN_BATCH);
+        byte seq = (byte) (sb[Session.OFF_ADMIN_SEQ] + 1);
+        w[(short) (W_A5_ADM + Constants.A5_SEQ)] = seq;
+        w[(short) (W_A5_ADM + Constants.A5_N)] = (byte) n;
+        Util.arrayCopyNonAtomic(b, src, w, (short) (W_A5_ADM + Constants.A5_PREFIX), (short) (Constants.BC_ACC_OFF + lows));
+        Util.arrayCopyNonAtomic(b, src, w, W_B1, Constants.BC_ACC_OFF);
+        src = (short) (src + Constants.BC_ACC_OFF);
+        for (short i = 0; i < n; i++) {
+            Util.arrayCopyNonAtomic(b, src, w, (short) (W_B1 + Constants.BC_ACC_OFF), Constants.BATCH_LOW_LEN);
+            if (!Bcd.isValidAccount(w, W_B1)) {
+                ISOException.throwIt(Constants.SW_WRONG_DATA);
+            }
+            src = (short) (src + Constants.BATCH_LOW_LEN);
+        }
+        short len = hs.sealS(Constants.PT_A5, W_A5_ADM, (short) (Constants.A5_LOWS + lows), b,
+                Constants.BATCH_ACK_LEN);
+        sb[Session.OFF_ADMIN_SEQ] = seq;
+        sb[Session.OFF_ADMIN_N] = (byte) n;
+        s.setState(Constants.SESSION_ADMIN_W_A6);
+        return (short) (Constants.BATCH_ACK_LEN + len);
+    }
+
+    /**
+     * Row BA, bank 86 P1 01 P2 n: A5 (SEQ = last + 1, N = n, R2 echo, APP_ID: 9D03 +BK) -> the n adds
+     * in one transaction (BankFiles.addBatch: 9D21 / 9D23 refuse the whole batch) -> A6.
+     */
+    private short applyMore(APDU apdu) {
+        short n = batchN(apdu);
+        if (s.state() != Constants.SESSION_BANK_W_A5) {
+            ISOException.throwIt(Constants.SW_CONDITIONS);
+        }
+        short bodyLen = (short) (Constants.A5_LOWS + (short) (n * Constants.BATCH_LOW_LEN));
+        short pktLen = Packets.packetLen(bodyLen, hs.blk());
+        Purse.recv(apdu, pktLen);
+        p.requireMoney();
+        byte[] b = apdu.getBuffer();
+        byte[] sb = s.buf();
+        byte[] w = s.work();
+        byte seq = (byte) (sb[Session.OFF_ADMIN_SEQ] + 1);
+        if (!hs.openS(Constants.PT_A5, b, CD, pktLen, bodyLen, W_A5)
+                || !headOk(w, W_A5, Session.OFF_R2, Constants.CODE_ADMIN_BATCH)
+                || w[(short) (W_A5 + Constants.A5_SEQ)] != seq || w[(short) (W_A5 + Constants.A5_N)] != (byte) n) {
+            p.badPacket();
+        }
+        Util.arrayFillNonAtomic(w, W_A6, Constants.BODY_A6, (byte) 0);
+        // the packet in the APDU buffer is spent: its first n x 5 bytes hold the new entries
+        bank.addBatch(w, (short) (W_A5 + Constants.A5_PREFIX), n, keys.current(), w, W_ACC, b, w,
+                (short) (W_A6 + Constants.A6_BITS));
+        sb[Session.OFF_ADMIN_SEQ] = seq;
+        // A6 (K_S): R1 | APP_ID | CODE 0C | SEQ | N | COUNT | BITS | bank ACCOUNT | KEYNUM
+        head(w, W_A6, Session.OFF_R1, Constants.CODE_ADMIN_BATCH_RESULT);
+        w[(short) (W_A6 + Constants.A6_SEQ)] = seq;
+        w[(short) (W_A6 + Constants.A6_N)] = (byte) n;
+        Util.setShort(w, (short) (W_A6 + Constants.A6_COUNT), bank.count());
+        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, (short) (W_A6 + Constants.A6_ACCOUNT),
+                Constants.ACCOUNT_LEN);
+        w[(short) (W_A6 + Constants.A6_KEYNUM)] = keys.current();
+        return hs.sealS(Constants.PT_A6, W_A6, Constants.BODY_A6, b, (short) 0);
     }
 
     // ------------------------------------------------------------------ 8A, 8C

@@ -103,16 +103,63 @@ public final class BankFiles {
         if (meta == null) {
             return (short) -1;
         }
-        short n = count();
-        short ao = (short) (o + Constants.BC_ACC_OFF);
+        return indexOf(bad, count(), a, (short) (o + Constants.BC_ACC_OFF));
+    }
+
+    /** Index of the first of n 5-byte entries of list whose 4 account bytes equal a[ao..ao + 4), or -1. */
+    private static short indexOf(byte[] list, short n, byte[] a, short ao) {
         short e = 0;
         for (short i = 0; i < n; i++) {
-            if (Util.arrayCompare(bad, e, a, ao, Constants.BC_ACC_LEN) == 0) {
+            if (Util.arrayCompare(list, e, a, ao, Constants.BC_ACC_LEN) == 0) {
                 return i;
             }
             e = (short) (e + Constants.BC_ENTRY_LEN);
         }
         return (short) -1;
+    }
+
+    /**
+     * Batched BAD_CARD_ADD (protocol.md 12.8 "Batches"): n accounts PREFIX(4) | n x LOW(4) at a[o].
+     * Every account is range-checked (9D21 refuses the whole batch); one already listed (or earlier
+     * in the batch) is no change; the new entries are built in scratch (>= n x 5 bytes) and appended
+     * by one write, COUNT by a second, in one transaction (9D23 if they do not all fit: nothing is
+     * written). acc[accOff] (8): scratch account. Bit i (MSB first) of bits[bo] set: account i newly
+     * listed (the caller zeroed the bits). Returns the number added.
+     */
+    public short addBatch(byte[] a, short o, short n, byte keynum, byte[] acc, short accOff, byte[] scratch,
+            byte[] bits, short bo) {
+        need();
+        Util.arrayCopyNonAtomic(a, o, acc, accOff, Constants.BC_ACC_OFF);
+        short lowAt = (short) (accOff + Constants.BC_ACC_OFF);
+        short src = (short) (o + Constants.BC_ACC_OFF);
+        short added = 0;
+        for (short i = 0; i < n; i++) {
+            Util.arrayCopyNonAtomic(a, src, acc, lowAt, Constants.BC_ACC_LEN);
+            if (!inRange(acc, accOff)) {
+                ISOException.throwIt(Constants.SW_ACCOUNT_OUT_OF_RANGE);
+            }
+            if (find(acc, accOff) < (short) 0 && indexOf(scratch, added, acc, lowAt) < (short) 0) {
+                short e = (short) (added * Constants.BC_ENTRY_LEN);
+                Util.arrayCopyNonAtomic(acc, lowAt, scratch, e, Constants.BC_ACC_LEN);
+                scratch[(short) (e + Constants.BC_KEYNUM)] = keynum;
+                added++;
+                short bi = (short) (bo + (short) (i >> 3));
+                bits[bi] = (byte) (bits[bi] | (byte) ((short) 0x80 >> (short) (i & 7)));
+            }
+            src = (short) (src + Constants.BC_ACC_LEN);
+        }
+        short c = count();
+        if (added > (short) (Constants.BAD_CARD_MAX - c)) {
+            ISOException.throwIt(Constants.SW_BAD_CARD_LIST_FULL);
+        }
+        if (added > (short) 0) {
+            boolean own = begin();
+            Util.arrayCopy(scratch, (short) 0, bad, (short) (c * Constants.BC_ENTRY_LEN),
+                    (short) (added * Constants.BC_ENTRY_LEN));
+            Util.setShort(meta, M_COUNT, (short) (c + added));
+            end(own);
+        }
+        return added;
     }
 
     /** KEYNUM stored with entry i. */

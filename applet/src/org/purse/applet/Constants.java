@@ -198,6 +198,8 @@ public final class Constants {
     public static final byte PT_A2 = (byte) 0x62;
     public static final byte PT_A3 = (byte) 0x63;
     public static final byte PT_A4 = (byte) 0x64;
+    public static final byte PT_A5 = (byte) 0x65;
+    public static final byte PT_A6 = (byte) 0x66;
 
     // body CODE byte of P3/P4/ACK/NACK
     public static final byte CODE_REQUEST = (byte) 0x01;
@@ -448,11 +450,15 @@ public final class Constants {
     public static final byte CODE_SNACK = (byte) 0x08;
     public static final byte CODE_ADMIN_OP = (byte) 0x09;
     public static final byte CODE_ADMIN_RESULT = (byte) 0x0A;
+    public static final byte CODE_ADMIN_BATCH = (byte) 0x0B;
+    public static final byte CODE_ADMIN_BATCH_RESULT = (byte) 0x0C;
     public static final byte SESSION_SYNC_CARD_W_S1 = (byte) 0x04;
     public static final byte SESSION_SYNC_BANK_W_S2P5 = (byte) 0x05;
     public static final byte SESSION_ADMIN_W_A1 = (byte) 0x06;
     public static final byte SESSION_BANK_W_A2A3 = (byte) 0x07;
     public static final byte SESSION_ADMIN_W_A4 = (byte) 0x08;
+    public static final byte SESSION_BANK_W_A5 = (byte) 0x09;
+    public static final byte SESSION_ADMIN_W_A6 = (byte) 0x0A;
     public static final byte SYNC_P1_PLAIN = (byte) 0x00;
     public static final byte SYNC_P1_UNBLOCK = (byte) 0x01;
     public static final byte FEED_PASSBOOK = (byte) 0x00;
@@ -568,4 +574,27 @@ public final class Constants {
     public static final short PKT_A4 = (short) 64;
     public static final short PKT_A2A3 = (short) 128;
     public static final short ADMIN_ACK_RESP_LEN = (short) 11;
+    // batched BAD_CARD_ADD (protocol.md 12.8 "Batches"): 84 / 86 / 88 with P1 01 after an ADD op
+    public static final byte ADMIN_P1_MORE = (byte) 0x01;
+    public static final short BATCH_MAX = (short) 46;
+    public static final short BATCH_BITS_LEN = (short) 6;
+    public static final short BATCH_LOW_LEN = (short) 4;
+    public static final short A5_R2 = (short) 0;
+    public static final short A5_APP = (short) 8;
+    public static final short A5_CODE = (short) 16;
+    public static final short A5_SEQ = (short) 17;
+    public static final short A5_N = (short) 18;
+    public static final short A5_PREFIX = (short) 19;
+    public static final short A5_LOWS = (short) 23;
+    public static final short A6_R1 = (short) 0;
+    public static final short A6_APP = (short) 8;
+    public static final short A6_CODE = (short) 16;
+    public static final short A6_SEQ = (short) 17;
+    public static final short A6_N = (short) 18;
+    public static final short A6_COUNT = (short) 19;
+    public static final short A6_BITS = (short) 21;
+    public static final short A6_ACCOUNT = (short) 27;
+    public static final short A6_KEYNUM = (short) 35;
+    public static final short BODY_A6 = (short) 36;
+    public static final short BATCH_ACK_LEN = (short) 17;
 }

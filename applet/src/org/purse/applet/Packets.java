@@ -12,10 +12,8 @@ import javacard.security.Key;
 /** Stateless over {@link CryptoSuite}; open() never throws on a bad packet, it returns false. */
 public final class Packets {
 
-    private static final short T_IN = (short) 0;    // HDR | 00.. (IV input), then decrypted last block
-    private static final short T_IV = (short) 16;   // IV
-    private static final short T_CHAIN = (short) 32; // chaining value for the last block
-    private static final short T_LAST = (short) 48; // last cipher block
+    private static final short T_IN = (short) 0;    // HDR | 00.. (IV input); seal: the header
+    private static final short T_IV = (short) 16;   // IV; seal: zeros
     static final short TMP_LEN = (short) 64;
 
     private final CryptoSuite cs;
@@ -49,16 +47,23 @@ public final class Packets {
                       byte[] body, short bodyOff, short bodyLen, byte[] out, short outOff) {
         short b = CryptoSuite.blockLen(CryptoSuite.suiteOf(kEnc));
         short padLen = paddedLen(bodyLen, b);
-        // body first (it may sit where the header goes only if the caller broke the contract)
-        short c = (short) (outOff + Constants.HDR_LEN);
-        Util.arrayCopyNonAtomic(body, bodyOff, out, c, bodyLen);
-        out[(short) (c + bodyLen)] = Constants.PAD_BYTE;
-        Util.arrayFillNonAtomic(out, (short) (c + bodyLen + 1), (short) (padLen - bodyLen - 1), (byte) 0);
+        // CBC with IV 0 over X0 | BODY | pad, X0 = HDR | 00.. (one block), gives ECB(X0) | C = IV | C:
+        // the packet IV costs no doFinal of its own. X0 at out[outOff], the body right after it.
+        short x = (short) (outOff + b);
+        Util.arrayCopyNonAtomic(body, bodyOff, out, x, bodyLen);
+        out[(short) (x + bodyLen)] = Constants.PAD_BYTE;
+        Util.arrayFillNonAtomic(out, (short) (x + bodyLen + 1), (short) (padLen - bodyLen - 1), (byte) 0);
+        Util.arrayFillNonAtomic(out, outOff, b, (byte) 0);
         Util.arrayCopyNonAtomic(sid, sidOff, out, (short) (outOff + Constants.HDR_OFF_SID), Constants.SID_LEN);
         out[(short) (outOff + Constants.HDR_OFF_TYPE)] = type;
         out[(short) (outOff + Constants.HDR_OFF_KEYNUM)] = keynum;
-        makeIv(kEnc, b, out, outOff);
-        cs.cbcEncrypt(kEnc, tmp, T_IV, out, c, padLen, out, c);
+        Util.arrayCopyNonAtomic(out, outOff, tmp, T_IN, Constants.HDR_LEN);
+        Util.arrayFillNonAtomic(tmp, T_IV, b, (byte) 0);
+        cs.cbcEncrypt(kEnc, tmp, T_IV, out, outOff, (short) (b + padLen), out, outOff);
+        // C into place right after the 8-byte header (AES: 8 bytes down), the header over the IV
+        short c = (short) (outOff + Constants.HDR_LEN);
+        Util.arrayCopyNonAtomic(out, x, out, c, padLen);
+        Util.arrayCopyNonAtomic(tmp, T_IN, out, outOff, Constants.HDR_LEN);
         cs.mac8(kMac, out, outOff, (short) (Constants.HDR_LEN + padLen), out, (short) (c + padLen));
         Util.arrayFillNonAtomic(tmp, (short) 0, TMP_LEN, (byte) 0);
         return (short) (Constants.HDR_LEN + padLen + Constants.MAC_LEN);
@@ -66,9 +71,10 @@ public final class Packets {
 
     /**
      * Checks length, type, keynum, sid, MAC (constant time), padding and exact body length;
-     * decrypts into bodyOut (exactly bodyLen bytes written). Returns true only if everything holds;
-     * bodyOut content undefined on false. bodyOut must not overlap pkt, except exactly at C
-     * (bodyOut == pkt, bodyOutOff == pktOff + 8: in-place decryption).
+     * decrypts C in place in pkt (one pass; the packet's C is spent) and copies the body into bodyOut
+     * (exactly bodyLen bytes written). Returns true only if everything holds; bodyOut content
+     * undefined on false. bodyOut must not overlap pkt, except exactly at C (bodyOut == pkt,
+     * bodyOutOff == pktOff + 8).
      */
     public boolean open(byte type, byte keynum, byte[] sid, short sidOff, Key kEnc, Key kMac,
                         byte[] pkt, short pktOff, short pktLen, short bodyLen, byte[] bodyOut, short bodyOutOff) {
@@ -91,25 +97,17 @@ public final class Packets {
             return false;
         }
         makeIv(kEnc, b, pkt, pktOff);
-        short lead = (short) (padLen - b); // full body blocks before the last one (<= bodyLen)
-        // save the last block and its chaining value before anything is written to bodyOut
-        Util.arrayCopyNonAtomic(pkt, (short) (c + lead), tmp, T_LAST, b);
-        if (lead == 0) {
-            Util.arrayCopyNonAtomic(tmp, T_IV, tmp, T_CHAIN, b);
-        } else {
-            Util.arrayCopyNonAtomic(pkt, (short) (c + lead - b), tmp, T_CHAIN, b);
-            cs.cbcDecrypt(kEnc, tmp, T_IV, pkt, c, lead, bodyOut, bodyOutOff);
-        }
-        cs.cbcDecrypt(kEnc, tmp, T_CHAIN, tmp, T_LAST, b, tmp, T_IN);
-        // padding: the body ends exactly at bodyLen: tail bytes, then 80, then zeros
-        short tail = (short) (bodyLen - lead);
-        byte bad = (byte) (tmp[(short) (T_IN + tail)] ^ Constants.PAD_BYTE);
-        for (short i = (short) (tail + 1); i < b; i++) {
-            bad |= tmp[(short) (T_IN + i)];
+        // one decrypt pass, in place (the received packet is spent): C becomes BODY | 80 | 00..
+        cs.cbcDecrypt(kEnc, tmp, T_IV, pkt, c, padLen, pkt, c);
+        // padding: the body ends exactly at bodyLen, then 80, then zeros
+        short end = (short) (c + bodyLen);
+        byte bad = (byte) (pkt[end] ^ Constants.PAD_BYTE);
+        for (short i = (short) (end + 1); i < (short) (c + padLen); i++) {
+            bad |= pkt[i];
         }
         boolean ok = bad == (byte) 0;
         if (ok) {
-            Util.arrayCopyNonAtomic(tmp, T_IN, bodyOut, (short) (bodyOutOff + lead), tail);
+            Util.arrayCopyNonAtomic(pkt, c, bodyOut, bodyOutOff, bodyLen);
         }
         Util.arrayFillNonAtomic(tmp, (short) 0, TMP_LEN, (byte) 0);
         return ok;

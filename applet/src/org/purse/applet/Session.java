@@ -26,7 +26,9 @@ public final class Session {
     static final short OFF_RC = (short) 104;             // 8: transport challenge of the blank card (RH | RC contiguous)
     static final short OFF_NEW_ACCOUNT = (short) 112;    // 8: issuer: account allocated by ISSUE_AUTH
     static final short OFF_NEW_ISSUER = (short) 120;     // 3: issuer: issuer id given to a new admin card
-    static final short OFF_REQ = (short) 123;            // 80: ISSUE_REQ as received
+    static final short OFF_REQ = (short) 123;            // 80: ISSUE_REQ as received; admin: REQ (19) then:
+    static final short OFF_ADMIN_SEQ = (short) 142;      // 1: admin batch: SEQ of the last A5 sealed / applied
+    static final short OFF_ADMIN_N = (short) 143;        // 1: admin card: N of the A5 awaiting its A6
     // issue 4 sync (12.4): bank W_S2P5 state
     static final short OFF_SYNC_P1 = (short) 203;        // 1: P1 of SYNC_BANK_INIT (01 = unblock)
     static final short OFF_DIGEST = (short) 204;         // 8: D' chained over the fed items

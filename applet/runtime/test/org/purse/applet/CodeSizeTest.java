@@ -29,10 +29,12 @@ import org.junit.jupiter.api.Test;
  */
 class CodeSizeTest {
     /**
-     * The applet as merged with the runtime-cost CryptoSuite (engines kept per key, 25,627 B): no
-     * growth past it; lowered as the applet shrinks towards 16,690 B.
+     * The applet as merged with the runtime-cost CryptoSuite (engines kept per key, 25,627 B) plus
+     * the batched BAD_CARD_ADD (admin 84 / 86 / 88 P1 01 and BankFiles.addBatch, +1,226 B), the
+     * packet IV folded into the seal's CBC pass (+68 B) and open's single in-place decrypt pass
+     * (-117 B): 26,804 B. No growth past it; lowered as the applet shrinks towards 16,690 B.
      */
-    static final int BUDGET = 25_700;
+    static final int BUDGET = 26_810;
 
     @Test
     void appletBytecodeWithinBudget() throws IOException, URISyntaxException {

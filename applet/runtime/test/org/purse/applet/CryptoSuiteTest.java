@@ -239,7 +239,7 @@ class CryptoSuiteTest {
         short len = (short) pkt.length;
         short bl = (short) body.length;
         byte[] got = new byte[bl + 2];
-        assertTrue(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt, (short) 0, len, bl, got, (short) 1));
+        assertTrue(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 1));
         assertEquals("00" + bodyHex + "00", hex(got));
         // in place at C
         byte[] inPlace = pkt.clone();
@@ -251,17 +251,18 @@ class CryptoSuiteTest {
             f[i / 8] ^= (byte) (1 << (i % 8));
             assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, f, (short) 0, len, bl, got, (short) 0), "bit " + i);
         }
+        // open decrypts C in place (the packet is spent): every try gets a fresh copy
         // wrong expectations
-        assertFalse(pk.open((byte) (type + 1), (byte) 0x33, sid, (short) 1, e, m, pkt, (short) 0, len, bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x34, sid, (short) 1, e, m, pkt, (short) 0, len, bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 0, e, m, pkt, (short) 0, len, bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt, (short) 0, (short) (len - 1), bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, m, e, pkt, (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open((byte) (type + 1), (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, (byte) 0x34, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 0, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, (short) (len - 1), bl, got, (short) 0));
+        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, m, e, pkt.clone(), (short) 0, len, bl, got, (short) 0));
         // a packet of the same length whose body length differs: padding check refuses it
         short b = CryptoSuite.blockLen(suite);
         for (short other = 0; other < 64; other++) {
             if (other != bl && Packets.packetLen(other, b) == len) {
-                assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt, (short) 0, len, other, got, (short) 0),
+                assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, other, got, (short) 0),
                         "body length " + other);
             }
         }

@@ -171,7 +171,7 @@ class KeysTest {
             pk = new Packets(cs, new byte[Packets.TMP_LEN]);
             keys = new Keys(cs);
             keys.allocate(Constants.SUITE_AES128, false);
-            work = new byte[64];
+            work = new byte[128];
             for (short i = 0; i < (short) 64; i++) {
                 work[i] = (byte) (i >> 4);
             }
@@ -225,7 +225,9 @@ class KeysTest {
                     short bl = apdu.setIncomingAndReceive();
                     Util.arrayCopyNonAtomic(buf, ISO7816.OFFSET_CDATA, work, (short) 24, bl);
                     short n = pk.seal(Constants.PT_P4, (byte) 0x33, work, (short) 16, e, m, work, (short) 24, bl, buf, (short) 0);
-                    if (!pk.open(Constants.PT_P4, (byte) 0x33, work, (short) 16, e, m, buf, (short) 0, n, bl, work, (short) 24)) {
+                    // open spends the packet it decrypts (in place): open a copy, send the original
+                    Util.arrayCopyNonAtomic(buf, (short) 0, work, (short) 64, n);
+                    if (!pk.open(Constants.PT_P4, (byte) 0x33, work, (short) 16, e, m, work, (short) 64, n, bl, work, (short) 24)) {
                         ISOException.throwIt(Constants.SW_BAD_PACKET);
                     }
                     apdu.setOutgoingAndSend((short) 0, n);
