@@ -690,6 +690,19 @@ mod tests {
         assert_eq!(s1_len(Suite::Aes128), 64);
         assert_eq!(s2_len(Suite::Aes128) + p5_len(Suite::Aes128), 144);
         assert_eq!(s2_len(Suite::Tdes3) + p5_len(Suite::Tdes3), 136);
+        // and what Constants.java says the applet sends
+        assert_eq!(p5_len(Suite::Aes128), consts::PKT_P5_AES as usize);
+        assert_eq!(p5_len(Suite::Tdes3), consts::PKT_P5_TDES as usize);
+        assert_eq!(
+            invalidate_len(Suite::Aes128),
+            consts::PKT_INVALIDATE_AES as usize
+        );
+        assert_eq!(
+            invalidate_len(Suite::Tdes3),
+            consts::PKT_INVALIDATE_TDES as usize
+        );
+        let nk = consts::SYNC_KEYS_MAX as u8;
+        assert_eq!(p6_len(Suite::Tdes3, nk), consts::PKT_P6_MAX as usize);
     }
 
     #[test]
@@ -718,7 +731,7 @@ mod tests {
         let p6 = P6Body {
             r2: [2; 8],
             app_id: [5; 8],
-            code: 6,
+            code: consts::CODE_SYNC_CREDIT,
             interest: 300,
             new_interest_date: 9530,
             rate: 0x68DB9,
@@ -736,16 +749,17 @@ mod tests {
         let s = SackBody {
             r1: [1; 8],
             app_id: [5; 8],
-            code: 7,
+            code: consts::CODE_SACK,
             amount: 300,
             card_account: p5.account,
             card_date: 9530,
         };
         assert_eq!(SackBody::parse(&s.encode()).unwrap(), s);
+        assert!(s.is_sack());
         let i = InvalidateBody {
             r2: [2; 8],
             app_id: [5; 8],
-            code: 5,
+            code: consts::CODE_INVALIDATE,
             card_account: p5.account,
             bank_account: p6.bank_account,
         };

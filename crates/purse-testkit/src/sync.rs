@@ -208,8 +208,10 @@ pub fn sync_raw(b: &Bank, bank_card: &str, card: &str) -> Result<(u32, bool), Ca
     let r = (|| {
         if st.flags & purse_proto::consts::FLAG_PRIVATE == 0 && st.passbook_count > 0 {
             let raw = c.read_passbook_raw_all(st.passbook_count)?;
-            for (i, chunk) in raw.chunks(5 * 42).enumerate() {
-                k.passbook_feed_entries((i * 5) as u8, chunk)?;
+            let per = purse_proto::consts::FEED_PB_MAX as usize;
+            let len = purse_proto::consts::PB_ENTRY_LEN as usize;
+            for (i, chunk) in raw.chunks(per * len).enumerate() {
+                k.passbook_feed_entries((i * per) as u8, chunk)?;
             }
         }
         if st.exception_count > 0 {
