@@ -504,7 +504,7 @@ fn bad_card_1200_entries(b: &mut Bank) {
     assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
     let j = r.json();
     assert_eq!(j["failed_index"], 2, "{j}");
-    assert_eq!(j["sw"], "9D23", "{j}");
+    assert_eq!(j["error"]["sw"], "9D23", "{j}");
     assert_eq!(j["ops"].as_array().unwrap().len(), 2);
     assert_eq!(bank_files(b, "branch").count, 1200);
     // human list

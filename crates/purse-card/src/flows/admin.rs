@@ -373,11 +373,23 @@ fn adds<A: CardIo, B: CardIo>(
             .map_err(AdminError::Invalid)?;
     }
     let op = AdminOp::BadCardAdd { account: *first };
-    admin.verify(SecretRef::Pin, pin)?;
-    let hello = admin.admin_init_admin(&op.request(date))?;
-    let a1 = bank.admin_init_bank(hello)?;
-    let a2a3 = admin.admin_op(&a1)?;
-    let mut prev = bank.admin_apply(&a2a3)?; // A4 of the first account
+    let at_ = |step, side| move |err| AdminError::At { step, side, err };
+    admin
+        .verify(SecretRef::Pin, pin)
+        .map_err(at_(AdminStep::Verify, "admin"))?;
+    let hello = admin
+        .admin_init_admin(&op.request(date))
+        .map_err(at_(AdminStep::AdminInit, "admin"))?;
+    let a1 = bank
+        .admin_init_bank(hello)
+        .map_err(at_(AdminStep::BankInit, "bank"))?;
+    let a2a3 = admin
+        .admin_op(&a1)
+        .map_err(at_(AdminStep::AdminOp, "admin"))?;
+    // A4 of the first account
+    let mut prev = bank
+        .admin_apply(&a2a3)
+        .map_err(at_(AdminStep::BankApply, "bank"))?;
     let mut pending: &[Account] = &accounts[..1];
     let mut at = base; // index of pending[0]
     let mut rest = &accounts[1..];
@@ -393,7 +405,9 @@ fn adds<A: CardIo, B: CardIo>(
             .iter()
             .map(|a| a.0[4..].try_into().expect("4"))
             .collect();
-        let (ack, a5) = admin.admin_op_more(&prev, prefix, &lows)?;
+        let (ack, a5) = admin
+            .admin_op_more(&prev, prefix, &lows)
+            .map_err(at_(AdminStep::AdminOp, "admin"))?;
         report_batch(&ack, pending, at, &mk, each)?;
         at += pending.len();
         match bank.admin_apply_more(n, &a5) {
@@ -407,7 +421,7 @@ fn adds<A: CardIo, B: CardIo>(
                 // nothing refused one by one (e.g. entries removed meanwhile): go on in a new session
                 return adds(admin, bank, pin, tail, date, at + n, each);
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(at_(AdminStep::BankApply, "bank")(e)),
         }
         pending = batch;
         rest = tail;
@@ -417,7 +431,9 @@ fn adds<A: CardIo, B: CardIo>(
             changed,
             count,
             bank_account,
-        } = admin.admin_ack(&prev)?;
+        } = admin
+            .admin_ack(&prev)
+            .map_err(at_(AdminStep::AdminAck, "admin"))?;
         let mut bits = [0u8; 6];
         bits[0] = if changed { 0x80 } else { 0 };
         BatchAck {
@@ -427,7 +443,9 @@ fn adds<A: CardIo, B: CardIo>(
             bank_account,
         }
     } else {
-        admin.admin_ack_more(&prev)?
+        admin
+            .admin_ack_more(&prev)
+            .map_err(at_(AdminStep::AdminAck, "admin"))?
     };
     report_batch(&ack, pending, at, &mk, each)
 }
