@@ -19,17 +19,15 @@ import javacard.framework.Util;
 
 public final class Admin {
     private static final short CD = ISO7816.OFFSET_CDATA;
-    // work buffer layout
-    private static final short W_B1 = (short) 0;    // 48: A1 / A2 body (P1 / P2 layout)
-    private static final short W_B2 = (short) 48;   // 48: A3 / A4 body
-    // batches: admin W_B1 = A4 / A6 opened, then the account being checked (8); W_A5_ADM = A5 built
-    private static final short W_A5_ADM = (short) 48; // 207: A5 body (admin, 84 P1 01)
-    private static final short W_A5 = (short) 0;      // 207: A5 body (bank, 86 P1 01)
-    private static final short W_ACC = (short) 208;   // 8: bank: account being checked
-    private static final short W_A6 = (short) 216;    // 36: A6 body (bank)
-    // Handshake.W_CTX = 196, 22: KDF context
-    private static final short W_EPOCH_KEY = (short) 0;   // 24: CENTER_ADVANCE: the new key value (wiped after use)
-    private static final short W_EPOCH_DATE = (short) 24; // 2: CENTER_ADVANCE: KEY_INFO date
+    // work buffer layout: WorkMap (HS_*, AD_*, ADM_* admin card, BNK_* bank, EP_* CENTER_ADVANCE)
+    private static final short W_B1 = WorkMap.HS_B1;
+    private static final short W_B2 = WorkMap.AD_B2;
+    private static final short W_A5_ADM = WorkMap.ADM_A5;
+    private static final short W_A5 = WorkMap.BNK_A5;
+    private static final short W_ACC = WorkMap.BNK_ACC;
+    private static final short W_A6 = WorkMap.BNK_A6;
+    private static final short W_EPOCH_KEY = WorkMap.EP_KEY;
+    private static final short W_EPOCH_DATE = WorkMap.EP_DATE;
 
     private final Purse p;
     private final CryptoSuite cs;

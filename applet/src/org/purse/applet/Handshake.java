@@ -18,10 +18,9 @@ import javacard.security.Key;
 
 public final class Handshake {
     private static final short CD = ISO7816.OFFSET_CDATA;
-    /** First / second handshake body (P1 / P2 layout, 44 bytes). */
-    static final short W_B1 = (short) 0;
-    /** 22: KDF context; every flow keeps work[196..218) free while it derives. */
-    static final short W_CTX = (short) 196;
+    // work buffer offsets: WorkMap (HS_*), which declares what each flow reuses after derive
+    static final short W_B1 = WorkMap.HS_B1;
+    static final short W_CTX = WorkMap.HS_CTX;
 
     private final Purse p;
     private final CryptoSuite cs;

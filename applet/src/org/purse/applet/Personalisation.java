@@ -14,11 +14,10 @@ import javacard.security.Key;
 
 public final class Personalisation {
     private static final short CD = ISO7816.OFFSET_CDATA;
-    // work buffer layout
-    private static final short W_BODY = (short) 0;    // up to 177: G1 / I1 body
-    private static final short W_IMG = (short) 180;   // 55: new profile image
-    private static final short W_CTX = (short) 236;   // 17: cryptogram input 0x/RH/RC
-    // MINT passbook entry reuses W_BODY
+    // work buffer layout: WorkMap (PE_*)
+    private static final short W_BODY = WorkMap.PE_BODY;
+    private static final short W_IMG = WorkMap.PE_IMG;
+    private static final short W_CTX = WorkMap.PE_CTX;
 
     private final Purse p;
     private final CryptoSuite cs;

@@ -1,6 +1,7 @@
 /*
  * purse: transient per-session state (protocol.md 6.1, 5.2). One CLEAR_ON_DESELECT array for the
- * fields and one work buffer, allocated once: a reset, deselect or tear ends every session.
+ * fields and one work buffer (its layout: WorkMap), allocated once: a reset, deselect or tear ends
+ * every session.
  */
 package org.purse.applet;
 
@@ -37,7 +38,7 @@ public final class Session {
     static final short OFF_UNBLOCK_OK = (short) 214;     // 1: synced card: P6 with UNBLOCK applied this card session
     static final short OFF_RP = (short) 215;             // 8: responder's hello random RP (K_A context, 6.1)
     static final short BUF_LEN = (short) 223;
-    static final short WORK_LEN = (short) 256;
+    static final short WORK_LEN = WorkMap.WORK_LEN;
 
     private final byte[] buf;
     private final byte[] work;

@@ -16,18 +16,17 @@ import javacard.framework.Util;
 
 public final class Sync {
     private static final short CD = ISO7816.OFFSET_CDATA;
-    // work buffer layout (Session.WORK_LEN = 256)
-    private static final short W_B1 = (short) 0;      // S1 / S2 body (44), P6 body (<= 194), digest input (<= 53), entry (42)
-    // Handshake.W_CTX = 196, 22: KDF context (before W_P5 is used)
-    private static final short W_P5 = (short) 196;    // 55: P5 body
-    private static final short W_I = (short) 196;     // card at 78: I(4) | DATE(2) | RATE(4) | FLAGS | NK | KEY_DATE(2)
-    private static final short W_I_DATE = (short) 200;
-    private static final short W_I_RATE = (short) 202;
-    private static final short W_I_FLAGS = (short) 206;
-    private static final short W_I_NK = (short) 207;
-    private static final short W_I_KDATE = (short) 208;
-    private static final short W_SHORT = (short) 212; // 31: SACK / SNACK body
-    private static final short W_TMP = (short) 252;   // 4: scratch amount (after P5)
+    // work buffer layout: WorkMap (HS_*, SY_*), with the reuse of the handshake's KDF context
+    private static final short W_B1 = WorkMap.SY_B1;
+    private static final short W_P5 = WorkMap.SY_P5;
+    private static final short W_I = WorkMap.SY_I;
+    private static final short W_I_DATE = WorkMap.SY_I_DATE;
+    private static final short W_I_RATE = WorkMap.SY_I_RATE;
+    private static final short W_I_FLAGS = WorkMap.SY_I_FLAGS;
+    private static final short W_I_NK = WorkMap.SY_I_NK;
+    private static final short W_I_KDATE = WorkMap.SY_I_KDATE;
+    private static final short W_SHORT = WorkMap.SY_SHORT;
+    private static final short W_TMP = WorkMap.SY_TMP;
     private static final short DIGEST_HDR = (short) 11; // 7C | T | i | D(8)
 
     private final Purse p;

@@ -13,10 +13,9 @@ import javacard.framework.Util;
 
 public final class Transfer {
     private static final short CD = ISO7816.OFFSET_CDATA;
-    // work buffer layout
-    // W_B1 = Handshake.W_B1 (0), 48: P1 / P2 body
-    private static final short W_B2 = (short) 48;     // 32: P3 / P4 / ACK / NACK body
-    private static final short W_ENTRY = (short) 104; // 42: passbook entry
+    // work buffer layout: WorkMap (HS_*, TR_*)
+    private static final short W_B2 = WorkMap.TR_B2;
+    private static final short W_ENTRY = WorkMap.TR_ENTRY;
 
     private final Purse p;
     private final Keys keys;
