@@ -157,7 +157,22 @@ fn all_ok_in(b: &Bank, ledger: &str, procs: Vec<(String, Proc)>, secs: u64) {
 }
 
 /// Four clients at once against two branch cards; every passbook stored before clearing.
+/// A payment into and out of every user card, so each one's next sync stores something (an
+/// earlier case may have synced and cleared the setup's entries).
+fn fresh_entries(b: &mut Bank) {
+    for (from, to) in [
+        ("alice", "bob"),
+        ("bob", "carol"),
+        ("carol", "dave"),
+        ("dave", "alice"),
+    ] {
+        b.ensure(&[from, to]);
+        b.pay_ok(from, to, 100);
+    }
+}
+
 fn serve_concurrent(b: &mut Bank) {
+    fresh_entries(b);
     for u in USERS {
         b.ensure(&[u]);
     }
@@ -335,6 +350,7 @@ fn vanishing_client(b: &Bank, s: &Server, card: &str, leave: Leave) -> Option<Li
 /// Clients vanish at several points; the bank card is free again within the client timeout,
 /// and every vanished client's card finishes its sync at its next `purse sync --connect`.
 fn vanished_clients(b: &mut Bank) {
+    fresh_entries(b);
     for u in USERS {
         b.ensure(&[u]);
     }

@@ -122,13 +122,39 @@ public final class Purse extends Applet {
             JCSystem.abortTransaction();
         }
         // steps that depend on the transient session end it on error (protocol.md 6.2, 5.2)
-        if ((ins >= Constants.INS_AUTH_INIT && ins <= Constants.INS_ISSUE_CONFIRM)
-                || (ins >= Constants.INS_XFER_PAYEE_INIT && ins <= Constants.INS_XFER_PAYER_P2P3)
-                || (ins >= Constants.INS_SYNC_CARD_INIT && ins <= Constants.INS_PASSBOOK_FEED)
-                || (ins >= Constants.INS_ADMIN_INIT && ins <= Constants.INS_ADMIN_ACK)) {
+        if (endsSession(ins)) {
             sess.reset();
         }
     }
+
+    /**
+     * Whether an error of this INS ends the transient session: its flag in SESSION_INS_*.
+     */
+    static boolean endsSession(byte ins) {
+        short i = (short) ((short) (ins & 0xFF) - Constants.INS_AUTH_INIT);
+        if (i < 0 || i > (short) 0x7E || (short) (i & 1) != 0) {
+            return false;
+        }
+        i = (short) (i >> 1);
+        short q = (short) (i >> 4);
+        short m = SESSION_INS_3;
+        if (q == 0) {
+            m = SESSION_INS_0;
+        } else if (q == 1) {
+            m = SESSION_INS_1;
+        } else if (q == 2) {
+            m = SESSION_INS_2;
+        }
+        return (short) (m & (short) (1 << (short) (i & 15))) != 0;
+    }
+
+    // INS whose error ends the transient session: the steps that read or build it (steps from P4 on
+    // run from the persistent slots; the others hold none). Bit b of SESSION_INS_q flags INS
+    // 0x10 + 0x20 q + 2 b; odd and unlisted INS: no. Purse-only (not protocol constants).
+    private static final short SESSION_INS_0 = (short) 0x001F; // 10 12 14 16 18 (auth, issue)
+    private static final short SESSION_INS_1 = (short) 0x0F00; // 40 42 44 46 (transfer to P2P3)
+    private static final short SESSION_INS_2 = (short) 0x0000;
+    private static final short SESSION_INS_3 = (short) 0x1E7F; // 70 .. 7C (sync), 82 .. 88 (admin)
 
     private short dispatch(APDU apdu, byte ins) {
         switch (ins) {
