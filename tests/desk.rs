@@ -19,7 +19,9 @@ fn lifecycle_insert_select_pull_and_persistence() {
     let ins = desk.insert("alice", None, false);
     assert_eq!(ins["slot"], 0);
     let millis = ins["millis"].as_u64().expect("millis");
-    assert!(millis < 1000, "insert took {millis} ms (must be < 1 s)");
+    // a figure, not a timing test (docs/benchmarks.md): the bound only catches a hang
+    println!("FIGURES insert {millis} ms");
+    assert!(millis < 10_000, "insert took {millis} ms: the card process never connected");
 
     let readers = desk.readers();
     assert_eq!(readers[0]["card_present"], true, "{readers:?}");
@@ -58,8 +60,8 @@ fn lifecycle_insert_select_pull_and_persistence() {
     // pull: the reader shows empty
     let p = desk.pull("alice");
     assert!(
-        p["millis"].as_u64().expect("millis") < 1000,
-        "pull took {p}"
+        p["millis"].as_u64().expect("millis") < 10_000,
+        "pull took {p}: the reader never showed the card gone"
     );
     let readers = desk.readers();
     assert!(

@@ -62,9 +62,11 @@ fn apdu_round_trip_and_insert_pull_times() {
         "FIGURES COUNT (persistent write + image save) median {:?} (n=50)",
         median(ctimes)
     );
+    // figures, not a timing test (the FIGURES lines above; docs/benchmarks.md): the bounds only
+    // catch a hang or a desk that stopped answering
     assert!(
-        inserts.iter().chain(pulls.iter()).all(|&m| m < 1000),
-        "insert/pull must take < 1 s"
+        inserts.iter().chain(pulls.iter()).all(|&m| m < 10_000),
+        "insert/pull hung: {inserts:?} {pulls:?}"
     );
-    assert!(med < Duration::from_millis(50), "median round trip {med:?}");
+    assert!(med < Duration::from_secs(1), "median round trip {med:?}");
 }
