@@ -218,9 +218,8 @@ pub fn fail(json: bool, e: &anyhow::Error) -> i32 {
     r.exit
 }
 
-/// Print `value` as the command's JSON document on stdout: an object gains
-/// `"schema_version"` and `"ok": true`; anything else is wrapped as `"result"`.
-pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+/// `value` as a versioned document: an object's fields, else `"result"`, plus `schema_version`.
+fn document<T: Serialize>(value: &T) -> anyhow::Result<Map<String, Value>> {
     let mut doc = match serde_json::to_value(value)? {
         Value::Object(m) => m,
         other => {
@@ -230,6 +229,13 @@ pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
         }
     };
     doc.insert("schema_version".into(), json!(SCHEMA_VERSION));
+    Ok(doc)
+}
+
+/// Print `value` as the command's JSON document on stdout: an object gains
+/// `"schema_version"` and `"ok": true`; anything else is wrapped as `"result"`.
+pub(crate) fn print_json<T: Serialize>(value: &T) -> anyhow::Result<()> {
+    let mut doc = document(value)?;
     doc.entry("ok").or_insert(json!(true));
     println!("{}", serde_json::to_string_pretty(&Value::Object(doc))?);
     Ok(())
@@ -257,15 +263,7 @@ pub(crate) fn print_failed_report<T: Serialize>(
     r: Report,
 ) -> anyhow::Result<i32> {
     if json {
-        let mut doc = match serde_json::to_value(value)? {
-            Value::Object(m) => m,
-            other => {
-                let mut m = Map::new();
-                m.insert("result".into(), other);
-                m
-            }
-        };
-        doc.insert("schema_version".into(), json!(SCHEMA_VERSION));
+        let mut doc = document(value)?;
         doc.insert("ok".into(), json!(false));
         doc.insert("error".into(), json!(r));
         println!("{}", serde_json::to_string_pretty(&Value::Object(doc))?);
