@@ -21,7 +21,10 @@ fn lifecycle_insert_select_pull_and_persistence() {
     let millis = ins["millis"].as_u64().expect("millis");
     // a figure, not a timing test (docs/benchmarks.md): the bound only catches a hang
     println!("FIGURES insert {millis} ms");
-    assert!(millis < 10_000, "insert took {millis} ms: the card process never connected");
+    assert!(
+        millis < 10_000,
+        "insert took {millis} ms: the card process never connected"
+    );
 
     let readers = desk.readers();
     assert_eq!(readers[0]["card_present"], true, "{readers:?}");
