@@ -84,15 +84,7 @@ fn small_payment_needs_no_pin(b: &mut Bank) {
     let mut pa = b.open("alice");
     let mut pb = b.open("bob");
     // 5.00 = MIN_TRANS: no PIN
-    let r = xfer::transfer(
-        &mut pa,
-        &mut pb,
-        USER_MIN,
-        DATE,
-        &Secrets::default(),
-        true,
-        &RunOptions::default(),
-    );
+    let r = transfer_open(&mut pa, &mut pb, USER_MIN, &Secrets::default());
     assert!(r.is_ok(), "{:?}", r.err().map(|e| e.to_string()));
     assert_eq!(b.balance("alice"), a0 - USER_MIN);
     b.assert_conserved("small payment");
@@ -105,16 +97,8 @@ fn pin_and_txkey_required(b: &mut Bank) {
     let mut pa = b.open("alice");
     let mut pb = b.open("bob");
     // 5.01 without the PIN: 9D13 at step 2, nothing moves
-    let e = xfer::transfer(
-        &mut pa,
-        &mut pb,
-        USER_MIN + 1,
-        DATE,
-        &Secrets::default(),
-        true,
-        &RunOptions::default(),
-    )
-    .expect_err("needs PIN");
+    let e =
+        transfer_open(&mut pa, &mut pb, USER_MIN + 1, &Secrets::default()).expect_err("needs PIN");
     assert_eq!(sw(&e), Some(0x9D13), "{e}");
     assert!(e.to_string().contains("PIN"), "{e}");
     assert!(e.to_string().contains("no money moved"), "{e}");
@@ -123,32 +107,14 @@ fn pin_and_txkey_required(b: &mut Bank) {
         pin: Some(PIN.to_vec()),
         ..Default::default()
     };
-    let e = xfer::transfer(
-        &mut pa,
-        &mut pb,
-        USER_MAX + 1,
-        DATE,
-        &only_pin,
-        true,
-        &RunOptions::default(),
-    )
-    .expect_err("needs TXKEY");
+    let e = transfer_open(&mut pa, &mut pb, USER_MAX + 1, &only_pin).expect_err("needs TXKEY");
     assert_eq!(sw(&e), Some(0x9D14), "{e}");
     // wrong PIN: 63C2, then the right one works (tries reset)
     let bad = Secrets {
         pin: Some(b"9999".to_vec()),
         ..Default::default()
     };
-    let e = xfer::transfer(
-        &mut pa,
-        &mut pb,
-        600,
-        DATE,
-        &bad,
-        true,
-        &RunOptions::default(),
-    )
-    .expect_err("wrong PIN");
+    let e = transfer_open(&mut pa, &mut pb, 600, &bad).expect_err("wrong PIN");
     assert_eq!(sw(&e), Some(0x63C2), "{e}");
     assert!(e.to_string().contains("wrong PIN, 2 tries left"), "{e}");
     drop((pa, pb));
@@ -169,77 +135,26 @@ fn one_pin_entry_one_payment(b: &mut Bank) {
     let mut p = b.open("alice");
     let mut q = b.open("bob");
     let none = Secrets::default();
-    xfer::transfer(
-        &mut p,
-        &mut q,
-        USER_MAX + 1,
-        DATE,
-        &secrets(),
-        true,
-        &RunOptions::default(),
-    )
-    .expect("genuine payment, PIN and transaction key entered");
+    transfer_open(&mut p, &mut q, USER_MAX + 1, &secrets())
+        .expect("genuine payment, PIN and transaction key entered");
     let (a0, b0) = (
         p.get_status().unwrap().balance,
         q.get_status().unwrap().balance,
     );
-    let e = xfer::transfer(
-        &mut p,
-        &mut q,
-        USER_MIN + 1,
-        DATE,
-        &none,
-        true,
-        &RunOptions::default(),
-    )
-    .expect_err("second payment on the same PIN entry");
+    let e = transfer_open(&mut p, &mut q, USER_MIN + 1, &none)
+        .expect_err("second payment on the same PIN entry");
     assert_eq!(sw(&e), Some(0x9D13), "{e}");
     p.verify(SecretRef::Pin, PIN).unwrap();
-    let e = xfer::transfer(
-        &mut p,
-        &mut q,
-        USER_MAX + 1,
-        DATE,
-        &none,
-        true,
-        &RunOptions::default(),
-    )
-    .expect_err("second payment on the same transaction key entry");
+    let e = transfer_open(&mut p, &mut q, USER_MAX + 1, &none)
+        .expect_err("second payment on the same transaction key entry");
     assert_eq!(sw(&e), Some(0x9D14), "{e}");
     assert_eq!(p.get_status().unwrap().balance, a0, "nothing moved");
     assert_eq!(q.get_status().unwrap().balance, b0, "nothing moved");
     assert_eq!(p.get_pending().unwrap().out.state, SlotState::None);
     // at MIN_TRANS no PIN is needed; the validation from the VERIFY above then pays once more
-    xfer::transfer(
-        &mut p,
-        &mut q,
-        USER_MIN,
-        DATE,
-        &none,
-        true,
-        &RunOptions::default(),
-    )
-    .expect("small");
-    xfer::transfer(
-        &mut p,
-        &mut q,
-        USER_MIN + 1,
-        DATE,
-        &none,
-        true,
-        &RunOptions::default(),
-    )
-    .expect("one");
-    let e = xfer::transfer(
-        &mut p,
-        &mut q,
-        USER_MIN + 1,
-        DATE,
-        &none,
-        true,
-        &RunOptions::default(),
-    )
-    .expect_err("used up");
+    transfer_open(&mut p, &mut q, USER_MIN, &none).expect("small");
+    transfer_open(&mut p, &mut q, USER_MIN + 1, &none).expect("one");
+    let e = transfer_open(&mut p, &mut q, USER_MIN + 1, &none).expect_err("used up");
     assert_eq!(sw(&e), Some(0x9D13), "{e}");
     drop((p, q));
     b.assert_conserved("one PIN one payment");
@@ -422,16 +337,7 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
     {
         let mut t = b.open("thief");
         let mut f = b.open("fence");
-        let e = xfer::transfer(
-            &mut t,
-            &mut f,
-            USER_MIN + 1,
-            DATE,
-            &none,
-            true,
-            &RunOptions::default(),
-        )
-        .expect_err("needs PIN");
+        let e = transfer_open(&mut t, &mut f, USER_MIN + 1, &none).expect_err("needs PIN");
         assert_eq!(sw(&e), Some(0x9D13));
     }
     // at MIN_TRANS without the PIN, until the card refuses
@@ -724,16 +630,7 @@ fn failure_after_step_3_recovers_automatically(b: &mut Bank) {
         };
         let mut pa = open_hooked(b, "alice", flip());
         let mut pb = open_hooked(b, "bob", flip());
-        let e = xfer::transfer(
-            &mut pa,
-            &mut pb,
-            100,
-            DATE,
-            &Secrets::default(),
-            true,
-            &RunOptions::default(),
-        )
-        .expect_err("corrupted");
+        let e = transfer_open(&mut pa, &mut pb, 100, &Secrets::default()).expect_err("corrupted");
         let _ = &mut pb;
         drop((pa, pb));
         let msg = e.to_string();

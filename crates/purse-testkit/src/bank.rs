@@ -494,6 +494,25 @@ pub fn ensure_pair(b: &Bank, x: &str, y: &str) {
     b.reader(y);
 }
 
+/// The library transfer of `amount` between two open cards at [`DATE`] with `secrets`, the
+/// host's prechecks on, default options.
+pub fn transfer_open<A: CardIo, B: CardIo>(
+    payer: &mut PurseCard<A>,
+    payee: &mut PurseCard<B>,
+    amount: u32,
+    secrets: &Secrets,
+) -> Result<TransferReport, TransferError> {
+    xfer::transfer(
+        payer,
+        payee,
+        amount,
+        DATE,
+        secrets,
+        true,
+        &Default::default(),
+    )
+}
+
 /// Pay without the host's prechecks: the cards refuse by themselves (status words).
 pub fn pay_card(
     b: &Bank,
