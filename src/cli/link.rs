@@ -541,15 +541,8 @@ pub fn run_resume(cli: &Cli, lo: &LinkOpts, give_up: bool) -> anyhow::Result<i32
         }
         if cli.json {
             super::print_json(&doc)?;
-        } else if rep.actions.is_empty() && rep.unreadable.is_empty() {
-            println!("nothing to finish: no interrupted transfer between these cards");
         } else {
-            for act in &rep.actions {
-                println!("{}", act.describe());
-            }
-            for u in &rep.unreadable {
-                println!("{u}");
-            }
+            super::resume::print_text(&rep);
         }
         return Ok(super::EXIT_OK);
     }

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 
 use purse::card::PurseCard;
-use purse::flows::resume::{self, ResumeOptions};
+use purse::flows::resume::{self, ResumeOptions, ResumeReport};
 use purse::ledger::{self, Ledger};
 use purse::transport::{Connection, Pcsc};
 
@@ -122,15 +122,8 @@ pub fn run(cli: &Cli, a: &ResumeArgs) -> anyhow::Result<i32> {
             return report::print_failed_report(true, &doc, unfinished());
         }
         super::print_json(&doc)?;
-    } else if rep.actions.is_empty() && rep.unreadable.is_empty() {
-        println!("nothing to finish: no interrupted transfer between these cards");
     } else {
-        for act in &rep.actions {
-            println!("{}", act.describe());
-        }
-        for u in &rep.unreadable {
-            println!("{u}");
-        }
+        print_text(&rep);
     }
     if rep.finished() {
         Ok(super::EXIT_OK)
@@ -148,4 +141,17 @@ pub(crate) fn unfinished() -> report::Report {
     );
     r.money_moved = Some(true);
     r
+}
+
+/// What `resume` did, as text: one line per action and per card that could not be read.
+pub(crate) fn print_text(rep: &ResumeReport) {
+    if rep.actions.is_empty() && rep.unreadable.is_empty() {
+        println!("nothing to finish: no interrupted transfer between these cards");
+    }
+    for act in &rep.actions {
+        println!("{}", act.describe());
+    }
+    for u in &rep.unreadable {
+        println!("{u}");
+    }
 }

@@ -364,14 +364,7 @@ impl Desk {
         let _ = fs::remove_file(self.run_dir().join("pcscd.pid"));
 
         let logp = self.logs_dir().join("pcscd.log");
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&logp)
-            .map_err(|e| Error::io("open log", &logp, e))?;
-        let log2 = log
-            .try_clone()
-            .map_err(|e| Error::io("open log", &logp, e))?;
+        let (log, log2) = open_log(&logp)?;
         let mut cmd = pcscd_command(&self.run_dir(), &self.empty_dir(), &self.conf_dir())?;
         cmd.stdin(Stdio::null())
             .stdout(log)
@@ -647,14 +640,7 @@ impl Desk {
         };
         let (port, reader) = (st.slots[idx].port, st.slots[idx].reader.clone());
         let logp = self.logs_dir().join(format!("{name}.log"));
-        let log = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&logp)
-            .map_err(|e| Error::io("open log", &logp, e))?;
-        let log2 = log
-            .try_clone()
-            .map_err(|e| Error::io("open log", &logp, e))?;
+        let (log, log2) = open_log(&logp)?;
         let mut cmd = jar::java_jar()?;
         cmd.arg("run").arg("--image").arg(&img).args([
             "--port",
@@ -840,6 +826,17 @@ impl Desk {
             )),
         }
     }
+}
+
+/// A process's log file, appended to, as its stdout and its stderr.
+fn open_log(p: &Path) -> Result<(File, File)> {
+    let log = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .map_err(|e| Error::io("open log", p, e))?;
+    let log2 = log.try_clone().map_err(|e| Error::io("open log", p, e))?;
+    Ok((log, log2))
 }
 
 fn run_jar(mut cmd: Command, what: &str) -> Result<String> {
