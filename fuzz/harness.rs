@@ -45,10 +45,10 @@ impl<'a> Fake<'a> {
 /// Data length the host expects for `ins` (0 when it varies or is empty).
 fn expected_len(ins: u8) -> usize {
     match ins {
-        0xA4 => 4,
+        0xA4 => purse::proto::consts::SELECT_RESP_LEN as usize,
         0x30 => 68,
         0x32 => 88,
-        0x40 | 0x70 | 0x82 => purse::proto::consts::HELLO_LEN as usize,
+        0x70 | 0x82 => purse::proto::consts::HELLO_LEN as usize,
         0x42 => 64,
         0x44 | 0x46 => 112,
         0x48 | 0x4C | 0x50 | 0x52 | 0x74 => 48,
@@ -75,13 +75,16 @@ fn plausible(ins: u8, p1: u8, p2: u8) -> (usize, Vec<(usize, u8)>) {
     let aes = Suite::Aes128;
     let pkt = |len: usize, t: u8| (len, vec![(0, t)]);
     match ins {
-        0xA4 => (4, vec![(0, 1), (1, 0), (2, c::LIFE_ACTIVE), (3, 1)]),
+        0xA4 => (
+            c::SELECT_RESP_LEN as usize,
+            vec![(0, 1), (1, 0), (2, c::LIFE_ACTIVE), (3, 1), (43, 50)],
+        ),
         0x30 => (
             68,
             vec![(0, 1), (1, 0), (2, c::LIFE_ACTIVE), (3, 1), (43, 50)],
         ),
         0x32 => (88, vec![]),
-        0x40 | 0x70 => (c::HELLO_LEN as usize, vec![(0, 1)]),
+        0x70 => (c::HELLO_LEN as usize, vec![(0, 1)]),
         0x82 if p1 == 0 => (c::HELLO_LEN as usize, vec![(0, 1)]),
         0x82 => pkt(c::PKT_P1_AES as usize, c::PT_A1),
         0x42 => pkt(c::PKT_P1_AES as usize, c::PT_P1),
@@ -270,7 +273,8 @@ pub fn one_card(d: &[u8]) {
         let _ = c.verify_state(purse::proto::consts::SecretRef::Pin);
         let _ = purse::flows::admin::read_bank_files(&mut c);
         let _ = c.resume_get_p6(&[1, 2, 3, 4, 5, 6]);
-        let _ = c.xfer_payee_init(100, 9500);
+        let _ = c.payee_hello();
+        let _ = c.payee_status();
         let _ = c.sync_card_init(9500, false);
         Ok(())
     })();

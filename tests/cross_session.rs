@@ -51,9 +51,7 @@ fn transfer_step_mid_sync(b: &mut Bank) {
     let s1 = bk.sync_bank_init(false, hello, d).expect("72");
     let s2p5 = cd.sync_card_s1(&s1).expect("74"); // alice: IN = SYNC
                                                   // transfer steps on the card in the middle of its sync: refused, nothing changes
-    let e = cd
-        .xfer_payee_init(100, DATE)
-        .expect_err("40 on a card in a sync");
+    let e = kit::payee_row_e(&mut cd, 100).expect_err("44 on a card in a sync");
     assert_eq!(sw(&e), Some(0x9D0A), "{e}");
     cd.verify(SecretRef::Pin, PIN).expect("PIN");
     let e = cd
@@ -68,9 +66,17 @@ fn transfer_step_mid_sync(b: &mut Bank) {
         )
         .expect_err("42 on a card in a sync");
     assert_eq!(sw(&e), Some(0x9D0A), "{e}");
-    // a transfer INIT on the bank card ends its sync session: P5 is then refused, no debit
-    bk.xfer_payee_init(100, DATE)
-        .expect("40 on the bank starts a payee session");
+    // a transfer INIT on the bank card ends its sync session (accepted or refused: either ends
+    // it): P5 is then refused, no debit
+    let _ = bk.xfer_payer_init(
+        100,
+        DATE,
+        purse::card::transfer::PayeeHello {
+            suite: Suite::Aes128,
+            oldest: sb.current_key.wrapping_sub(3),
+            rp: [0; 8],
+        },
+    );
     let e = bk
         .sync_bank_p5(&s2p5.joined())
         .expect_err("76 after the bank's session ended");
@@ -102,10 +108,10 @@ fn sync_step_mid_transfer(b: &mut Bank) {
     let (a0, b0) = (b.balance("alice"), b.balance("bob"));
     let mut pa = b.open("alice");
     let mut pb = b.open("bob");
-    let hello = pb.xfer_payee_init(100, DATE).expect("40");
+    let hello = pb.payee_hello().expect("payee hello");
     let p1 = pa.xfer_payer_init(100, DATE, hello).expect("42");
-    let p2p3 = pb.xfer_payee_p1(&p1).expect("44"); // bob: IN = EXPECTING
-                                                   // a sync step on the payee that expects: refused
+    let p2p3 = pb.xfer_payee_p1(100, DATE, &p1).expect("44"); // bob: IN = EXPECTING
+                                                              // a sync step on the payee that expects: refused
     let e = pb
         .sync_card_init(DATE, false)
         .expect_err("70 on an expecting payee");
@@ -135,8 +141,8 @@ fn admin_step_mid_transfer(b: &mut Bank) {
     let mut bk = b.open("branch");
     let oldest = bk.get_status().expect("status").current_key.wrapping_sub(3);
     let hello = bk
-        .xfer_payee_init(100, DATE)
-        .expect("40 (the bank card is the payee)");
+        .payee_hello()
+        .expect("payee hello (the bank card is the payee)");
     pa.verify(SecretRef::Pin, PIN).expect("PIN");
     let p1 = pa.xfer_payer_init(100, DATE, hello).expect("42");
     // an admin INIT on the bank card ends its payee session: P1 is refused, nothing persisted
@@ -148,7 +154,7 @@ fn admin_step_mid_transfer(b: &mut Bank) {
         })
         .expect("82 on the bank");
     let e = bk
-        .xfer_payee_p1(&p1)
+        .xfer_payee_p1(100, DATE, &p1)
         .expect_err("44 after the session ended");
     assert_eq!(sw(&e), Some(0x6985), "{e}");
     assert_eq!(
@@ -180,16 +186,17 @@ fn transfer_step_mid_admin(b: &mut Bank) {
     let hello = ad.admin_init_admin(&op.request(DATE)).expect("82 admin");
     let a1 = bk.admin_init_bank(hello).expect("82 bank");
     let a2a3 = ad.admin_op(&a1).expect("84");
-    // a transfer INIT on the bank card ends its admin session: the op is not applied
-    bk.xfer_payee_init(100, DATE).expect("40 on the bank");
+    // a transfer step on the bank card ends its admin session: the op is not applied
+    let e = bk
+        .xfer_payee_p1(100, DATE, &[0x41; 64])
+        .expect_err("44 on the bank in an admin session");
+    assert_eq!(sw(&e), Some(0x6985), "{e}");
     let e = bk
         .admin_apply(&a2a3)
         .expect_err("86 after the bank's session ended");
     assert_eq!(sw(&e), Some(0x6985), "{e}");
     // a transfer step on the admin card: admin cards never transfer
-    let e = ad
-        .xfer_payee_init(100, DATE)
-        .expect_err("40 on an admin card");
+    let e = kit::payee_row_e(&mut ad, 100).expect_err("44 on an admin card");
     assert_eq!(sw(&e), Some(0x9D04), "{e}");
     drop((ad, bk));
     let files1 = admin::read_bank_files(&mut b.open("branch")).expect("bank files");

@@ -41,13 +41,13 @@ fn relay(
 ) -> ([u8; 6], Option<Vec<u8>>, Option<Vec<u8>>) {
     let mut p = b.open(from);
     let mut q = b.open(to);
-    let hello = q.xfer_payee_init(a, DATE).unwrap();
+    let hello = q.payee_hello().unwrap();
     let p1 = p.xfer_payer_init(a, DATE, hello).unwrap();
     let tid = PacketHeader::parse(&p1).unwrap().sid;
     if upto < 3 {
         return (tid, None, None);
     }
-    let p2p3 = q.xfer_payee_p1(&p1).unwrap();
+    let p2p3 = q.xfer_payee_p1(a, DATE, &p1).unwrap();
     if upto < 4 {
         return (tid, None, None);
     }

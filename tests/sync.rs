@@ -448,10 +448,10 @@ fn exception_log_handed_over(b: &mut Bank) {
         let mut p = b.open("alice");
         let mut q = b.open("bob");
         p.verify(SecretRef::Pin, PIN).unwrap();
-        let hello = q.xfer_payee_init(700, DATE).unwrap();
+        let hello = q.payee_hello().unwrap();
         let p1 = p.xfer_payer_init(700, DATE, hello).unwrap();
         let tid = purse::card::transfer::PacketHeader::parse(&p1).unwrap().sid;
-        let p2p3 = q.xfer_payee_p1(&p1).unwrap();
+        let p2p3 = q.xfer_payee_p1(700, DATE, &p1).unwrap();
         p.xfer_payer_p2p3(&p2p3).unwrap(); // alice debited, P4 "lost"
         q.xfer_abort_expected(&tid).unwrap(); // bob drops it (NACK stored)
         p.verify(SecretRef::Pin, PIN).unwrap();

@@ -178,9 +178,9 @@ fn amount_mismatch_refused(b: &mut Bank) {
         let mut pa = b.open("alice");
         let mut pb = b.open("bob");
         // the payee's holder asks 1.50, the payer's holder confirmed 1.00
-        let hello = pb.xfer_payee_init(150, DATE).unwrap();
+        let hello = pb.payee_hello().unwrap();
         let p1 = pa.xfer_payer_init(100, DATE, hello).unwrap();
-        let p2p3 = pb.xfer_payee_p1(&p1).unwrap();
+        let p2p3 = pb.xfer_payee_p1(150, DATE, &p1).unwrap();
         let e = pa.xfer_payer_p2p3(&p2p3).expect_err("mismatch");
         assert_eq!(sw(&e), Some(0x9D07), "{e}");
         assert!(e.to_string().contains("did not agree on the amount"), "{e}");
@@ -210,7 +210,7 @@ fn keys_patent_examples(b: &mut Bank) {
     let bk0 = sa.bad_key;
     let mut pa = b.open("alice");
     let mut pb = b.open("bob");
-    let hello = pb.xfer_payee_init(100, DATE).unwrap();
+    let hello = pb.payee_hello().unwrap();
     assert_eq!(hello.oldest, 49);
     // payer 49-52 with a payee holding 51-54 (announces 51): k = 51
     let p1 = pa
@@ -228,7 +228,9 @@ fn keys_patent_examples(b: &mut Bank) {
     // (payee 49-52 holds 51 and 52); k = 54 is refused before the MAC (9D02)
     let mut forged = p1.clone();
     forged[1] = 54;
-    let e = pb.xfer_payee_p1(&forged).expect_err("payee lacks 54/55");
+    let e = pb
+        .xfer_payee_p1(100, DATE, &forged)
+        .expect_err("payee lacks 54/55");
     assert_eq!(sw(&e), Some(0x9D02), "{e}");
     // payer 51-54 vs payee 54-57 is the same as payer 49-52 vs payee 52-55: one common key
     let e = pa
@@ -491,11 +493,11 @@ fn bad_key_lockout(b: &mut Bank) {
     for i in 1..=3u8 {
         let mut pa = b.open("alice");
         let mut pm = b.open("mallory");
-        let hello = pm.xfer_payee_init(100, DATE).unwrap();
+        let hello = pm.payee_hello().unwrap();
         let mut p1 = pa.xfer_payer_init(100, DATE, hello).unwrap();
         let n = p1.len();
         p1[n - 1] ^= 0x01; // corrupt the MAC
-        let e = pm.xfer_payee_p1(&p1).expect_err("bad MAC");
+        let e = pm.xfer_payee_p1(100, DATE, &p1).expect_err("bad MAC");
         assert_eq!(sw(&e), Some(0x9D03), "{e}");
         pa.xfer_abort_session().ok();
         drop((pa, pm));
@@ -505,7 +507,7 @@ fn bad_key_lockout(b: &mut Bank) {
     assert!(st.locked());
     // every money command now answers 9D01; reads still work
     let mut pm = b.open("mallory");
-    let e = pm.xfer_payee_init(100, DATE).expect_err("locked");
+    let e = kit::payee_row_e(&mut pm, 100).expect_err("locked");
     assert_eq!(sw(&e), Some(0x9D01), "{e}");
     assert!(e.to_string().contains("locked"), "{e}");
     pm.get_pending().expect("reads work when locked");

@@ -67,13 +67,13 @@ fn relay_drop_ack(b: &Bank, p: &str, q: &str, tear: Option<(usize, u32)>) -> (Wi
         }
     };
     let v = arm(0);
-    let hello = cq.xfer_payee_init(A, DATE);
+    let hello = cq.payee_hello();
     if let Some(t) = done(v, hello.is_ok()) {
         if t {
             return (w, true);
         }
     }
-    let hello = hello.expect("40");
+    let hello = hello.expect("payee hello");
     let v = arm(1);
     let p1 = cp.xfer_payer_init(A, DATE, hello);
     let torn = done(v, p1.is_ok());
@@ -84,7 +84,7 @@ fn relay_drop_ack(b: &Bank, p: &str, q: &str, tear: Option<(usize, u32)>) -> (Wi
     w.tid = Some(PacketHeader::parse(&p1).expect("P1").sid);
     w.p1 = Some(p1.clone());
     let v = arm(2);
-    let r = cq.xfer_payee_p1(&p1);
+    let r = cq.xfer_payee_p1(A, DATE, &p1);
     let torn = done(v, r.is_ok());
     let p2p3 = match r {
         Ok(x) => x,
@@ -130,22 +130,25 @@ fn replay_all(b: &Bank, p: &str, q: &str, w: &Wire, what: &str) {
     };
     let p_pending_t = pending_p.out.state == SlotState::Transfer && pending_p.out.tid == tid;
     if let Some(p1) = &w.p1 {
-        // payee: a fresh 40 then the old P1. Settled TID: 9D0C / 9D0B; otherwise the P1 was made
+        // payee: a fresh session (SELECT) then the old P1. Settled TID: 9D0C / 9D0B; otherwise the P1 was made
         // for another RP: 9D03. Never 9000 (a second expectation).
         let mut cq = b.open(q);
         let in_before = cq.get_pending().unwrap().r#in.state;
         if in_before == SlotState::None {
-            cq.xfer_payee_init(A, DATE).expect("fresh 40");
+            cq.payee_hello().expect("fresh payee session");
             refused(
-                cq.xfer_payee_p1(p1),
+                cq.xfer_payee_p1(A, DATE, p1),
                 &[0x9D0C, 0x9D0B, 0x9D03],
                 false,
                 &format!("{what}: P1 into the payee"),
             );
         }
+        // the payer: its SELECT armed a payee session; 4C 00 ends it, so the P1 is refused by
+        // state (into an armed session it would fail its MAC: the RP differs)
         let mut cp = b.open(p);
+        cp.xfer_abort_session().expect("4C 00");
         refused(
-            cp.xfer_payee_p1(p1),
+            cp.xfer_payee_p1(A, DATE, p1),
             &[0x6985],
             false,
             &format!("{what}: P1 into the payer"),

@@ -169,11 +169,13 @@ fn random_packets_lock_card(b: &mut Bank) {
     let mut v = b.open("victim");
     let mut refusals = 0;
     for i in 0..5 {
-        let hello = v.xfer_payee_init(100, DATE).expect("init");
+        let hello = v.payee_hello().expect("init");
         let mut p1: Vec<u8> = (0..64).map(|_| rnd()).collect();
         p1[0] = 0x41; // right type and key number, random rest: the MAC fails
         p1[1] = hello.oldest.wrapping_add(2);
-        let e = v.xfer_payee_p1(&p1).expect_err("random packet accepted");
+        let e = v
+            .xfer_payee_p1(100, DATE, &p1)
+            .expect_err("random packet accepted");
         assert_eq!(sw(&e), Some(0x9D03), "packet {i}: {e}");
         refusals += 1;
     }
@@ -181,7 +183,7 @@ fn random_packets_lock_card(b: &mut Bank) {
     let st = v.get_status().unwrap();
     assert_eq!(st.bad_key, 5);
     assert!(st.locked());
-    let e = v.xfer_payee_init(100, DATE).expect_err("locked");
+    let e = kit::payee_row_e(&mut v, 100).expect_err("locked");
     assert_eq!(sw(&e), Some(0x9D01));
     assert_eq!(st.balance, 0);
 }
@@ -195,9 +197,9 @@ fn reflect_reorder_splice_refused(b: &mut Bank) {
     let (old_p4, old_ack) = {
         let mut p = b.open("alice");
         let mut q = b.open("bob");
-        let h = q.xfer_payee_init(100, DATE).unwrap();
+        let h = q.payee_hello().unwrap();
         let p1 = p.xfer_payer_init(100, DATE, h).unwrap();
-        let p2p3 = q.xfer_payee_p1(&p1).unwrap();
+        let p2p3 = q.xfer_payee_p1(100, DATE, &p1).unwrap();
         let p4 = p.xfer_payer_p2p3(&p2p3).unwrap();
         let ack = q.xfer_payee_p4(&p4).unwrap();
         p.xfer_payer_ack(&ack).unwrap();
@@ -206,28 +208,30 @@ fn reflect_reorder_splice_refused(b: &mut Bank) {
     let mut p = b.open("alice");
     let mut q = b.open("bob");
     // reflect P1 back to the payer as if it were P2|P3 (padded to 112): type 41 != 42
-    let h = q.xfer_payee_init(100, DATE).unwrap();
+    let h = q.payee_hello().unwrap();
     let p1 = p.xfer_payer_init(100, DATE, h).unwrap();
     let mut refl = p1.clone();
     refl.resize(112, 0);
     let e = p.xfer_payer_p2p3(&refl).expect_err("reflected P1");
     assert_eq!(sw(&e), Some(0x9D03), "reflected P1: {e}");
     // out of order: P2|P3 now comes from a session the payer no longer has (its error ended it)
-    let p2p3 = q.xfer_payee_p1(&p1).unwrap();
+    let p2p3 = q.xfer_payee_p1(100, DATE, &p1).unwrap();
     let e = p.xfer_payer_p2p3(&p2p3).expect_err("payer session gone");
     assert_eq!(sw(&e), Some(0x6985), "{e}");
     // P2 reflected to the payee as a P1 of a new session: its TID is settled (aborted: NACK), so
     // the payee refuses it by state before any key (9D0B, protocol.md 6.2 row P1)
     q.xfer_abort_expected(&PacketHeader::parse(&p1).unwrap().sid)
         .unwrap();
-    q.xfer_payee_init(100, DATE).unwrap();
-    let e = q.xfer_payee_p1(&p2p3[..64]).expect_err("reflected P2");
+    q.payee_hello().unwrap();
+    let e = q
+        .xfer_payee_p1(100, DATE, &p2p3[..64])
+        .expect_err("reflected P2");
     assert_eq!(sw(&e), Some(0x9D0B), "reflected P2: {e}");
     // a fresh transfer up to the debit; then splice the OLD transfer's P4 into the payee and
     // the old ACK into the payer: refused by TID (no BAD_KEY, no change)
-    let h = q.xfer_payee_init(100, DATE).unwrap();
+    let h = q.payee_hello().unwrap();
     let p1 = p.xfer_payer_init(100, DATE, h).unwrap();
-    let p2p3 = q.xfer_payee_p1(&p1).unwrap();
+    let p2p3 = q.xfer_payee_p1(100, DATE, &p1).unwrap();
     let p4 = p.xfer_payer_p2p3(&p2p3).unwrap();
     let bk = (
         p.get_status().unwrap().bad_key,

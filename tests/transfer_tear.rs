@@ -347,10 +347,10 @@ enum Start {
 fn make_start(b: &Bank, pair: &Pair, start: Start) {
     let mut p = b.open(&pair.p);
     let mut q = b.open(&pair.q);
-    let hello = q.xfer_payee_init(AMOUNT, DATE).unwrap();
+    let hello = q.payee_hello().unwrap();
     let p1 = p.xfer_payer_init(AMOUNT, DATE, hello).unwrap();
     let tid = purse::card::transfer::PacketHeader::parse(&p1).unwrap().sid;
-    let p2p3 = q.xfer_payee_p1(&p1).unwrap();
+    let p2p3 = q.xfer_payee_p1(AMOUNT, DATE, &p1).unwrap();
     if let Start::PayeeExpecting = start {
         return;
     }

@@ -25,7 +25,6 @@ pub struct Policy {
     pub forwarded: u32,
     /// Upper bound of forwarded commands in one session (a peer cannot keep a card busy forever).
     pub max_commands: u32,
-    seen_payee_init: bool,
     seen_payee_p1: bool,
     seen_sync_init: bool,
     seen_sync_s1: bool,
@@ -49,7 +48,6 @@ impl Policy {
             role,
             forwarded: 0,
             max_commands: 400,
-            seen_payee_init: false,
             seen_payee_p1: false,
             seen_sync_init: false,
             seen_sync_s1: false,
@@ -91,25 +89,20 @@ impl Policy {
         }
         match &self.role {
             Role::Payee { amount } => match ins {
-                Ins::XferPayeeInit => {
-                    if self.seen_payee_init {
-                        return refuse("a second XFER_PAYEE_INIT in one payment".into());
+                // the payee session was armed by the SELECT this side answered for the peer
+                // (protocol.md 6.1): 44 carries the amount, once, exactly the agreed one
+                Ins::XferPayeeP1 => {
+                    if self.seen_payee_p1 {
+                        return refuse("a second XFER_PAYEE_P1 in one payment".into());
                     }
                     if c.data.len() < 4 {
-                        return refuse("XFER_PAYEE_INIT without an amount".into());
+                        return refuse("XFER_PAYEE_P1 without an amount".into());
                     }
                     let a = u32::from_be_bytes([c.data[0], c.data[1], c.data[2], c.data[3]]);
                     if a != *amount {
                         return refuse(format!(
-                            "XFER_PAYEE_INIT for {a} minor units, but this holder agreed to {amount}"
+                            "XFER_PAYEE_P1 for {a} minor units, but this holder agreed to {amount}"
                         ));
-                    }
-                    self.seen_payee_init = true;
-                    Verdict::Forward
-                }
-                Ins::XferPayeeP1 => {
-                    if !self.seen_payee_init || self.seen_payee_p1 {
-                        return refuse("XFER_PAYEE_P1 out of order".into());
                     }
                     self.seen_payee_p1 = true;
                     Verdict::Forward
@@ -181,22 +174,24 @@ mod tests {
     #[test]
     fn payee_order_and_amount() {
         let mut p = Policy::new(Role::Payee { amount: 700 });
-        assert!(matches!(p.check(&cmd(0x44, &[0; 10])), Verdict::Refuse(_)));
+        assert!(matches!(p.check(&cmd(0x48, &[0; 10])), Verdict::Refuse(_)));
+        assert!(matches!(p.check(&cmd(0x44, &[0, 0])), Verdict::Refuse(_)));
         assert!(matches!(
-            p.check(&cmd(0x40, &[0, 0, 2, 0x8A, 0, 1])),
+            p.check(&cmd(0x44, &[0, 0, 2, 0x8A, 0, 1, 0x41])),
             Verdict::Refuse(_)
         ));
         assert_eq!(
-            p.check(&cmd(0x40, &[0, 0, 2, 0xBC, 0, 1])),
+            p.check(&cmd(0x44, &[0, 0, 2, 0xBC, 0, 1, 0x41])),
             Verdict::Forward
         );
         assert!(matches!(
-            p.check(&cmd(0x40, &[0, 0, 2, 0xBC, 0, 1])),
+            p.check(&cmd(0x44, &[0, 0, 2, 0xBC, 0, 1, 0x41])),
             Verdict::Refuse(_)
         ));
-        assert_eq!(p.check(&cmd(0x44, &[0; 10])), Verdict::Forward);
         assert_eq!(p.check(&cmd(0x48, &[0; 10])), Verdict::Forward);
-        for bad in [0x20, 0x24, 0x42, 0x46, 0x54, 0x1A, 0x14, 0x8C, 0x7E, 0x34] {
+        for bad in [
+            0x20, 0x24, 0x40, 0x42, 0x46, 0x54, 0x1A, 0x14, 0x8C, 0x7E, 0x34,
+        ] {
             assert!(
                 matches!(p.check(&cmd(bad, &[1])), Verdict::Refuse(_)),
                 "{bad:02X}"

@@ -142,7 +142,7 @@ pub fn serve_card<T: CardIo>(
                     }
                     Verdict::CachedSelect => {
                         link.send(&Msg::Answer {
-                            hex: hex::encode_upper(select_answer),
+                            hex: hex::encode_upper(live_select(card, select_answer)),
                         })?;
                     }
                     Verdict::Refuse(reason) => {
@@ -176,8 +176,28 @@ pub fn serve_card<T: CardIo>(
     }
 }
 
+/// The cached SELECT answer with its STATUS part read again from the card (a local GET_STATUS,
+/// nothing over the link): this side's own commands since the SELECT (a PIN entry, an earlier
+/// peer's session) may have changed the status, and the driver takes the status from the SELECT
+/// answer (protocol.md 4.1). The payee hello after it stays the real SELECT's: the payee session
+/// it armed is still the card's unless a command ended it (then 44 is refused, 6985).
+fn live_select<T: CardIo>(card: &mut PurseCard<T>, cached: &[u8]) -> Vec<u8> {
+    use crate::proto::consts;
+    let mut v = cached.to_vec();
+    let n = consts::STATUS_LEN as usize;
+    if v.len() == consts::SELECT_RESP_LEN as usize + 2 {
+        let get = Command::new(consts::CLA_PURSE, consts::INS_GET_STATUS, 0, 0).le(256);
+        if let Ok(r) = card.channel().send(&get) {
+            if r.sw.is_ok() && r.data.len() == n {
+                v[..n].copy_from_slice(&r.data);
+            }
+        }
+    }
+    v
+}
+
 /// SELECT the purse applet on the local card and return the raw answer (data + SW) that
-/// [`serve_card`] replays to the peer.
+/// [`serve_card`] replays to the peer (its status part refreshed at each replay).
 pub fn select_answer<T: CardIo>(card: &mut PurseCard<T>) -> crate::Result<Vec<u8>> {
     let r = card
         .channel()

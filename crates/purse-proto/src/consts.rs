@@ -34,7 +34,7 @@ constants! {
     INS_GET_PENDING: u8 = 0x32;
     INS_READ_PASSBOOK: u8 = 0x34;
     INS_READ_EXCEPTIONS: u8 = 0x36;
-    INS_XFER_PAYEE_INIT: u8 = 0x40;
+    // 40 reserved, never used (was XFER_PAYEE_INIT: SELECT answers its RP, 44 runs its checks)
     INS_XFER_PAYER_INIT: u8 = 0x42;
     INS_XFER_PAYEE_P1: u8 = 0x44;
     INS_XFER_PAYER_P2P3: u8 = 0x46;
@@ -378,7 +378,10 @@ constants! {
     PD_OUTCOME_COUNT: u16 = 58;
     PD_OUTCOMES: u16 = 59;
     PD_EXC_COUNT: u16 = 87;
-    SELECT_RESP_LEN: u16 = 4;
+    SELECT_RESP_LEN: u16 = 77;
+    SEL_OLDEST: u16 = 68;
+    SEL_RP: u16 = 69;
+    PAYEE_P1_PKT: u16 = 6;
     SESSION_IDLE: u8 = 0x00;
     SESSION_PAYEE_W_P1: u8 = 0x01;
     SESSION_PAYER_W_P2P3: u8 = 0x02;
@@ -574,8 +577,7 @@ coded_enum! {
         IssueBegin = INS_ISSUE_BEGIN, IssueAuth = INS_ISSUE_AUTH, IssueConfirm = INS_ISSUE_CONFIRM,
         Mint = INS_MINT, Verify = INS_VERIFY, ChangeRef = INS_CHANGE_REF,
         GetStatus = INS_GET_STATUS, GetPending = INS_GET_PENDING, ReadPassbook = INS_READ_PASSBOOK,
-        ReadExceptions = INS_READ_EXCEPTIONS, XferPayeeInit = INS_XFER_PAYEE_INIT,
-        XferPayerInit = INS_XFER_PAYER_INIT, XferPayeeP1 = INS_XFER_PAYEE_P1,
+        ReadExceptions = INS_READ_EXCEPTIONS, XferPayerInit = INS_XFER_PAYER_INIT, XferPayeeP1 = INS_XFER_PAYEE_P1,
         XferPayerP2P3 = INS_XFER_PAYER_P2P3, XferPayeeP4 = INS_XFER_PAYEE_P4,
         XferPayerAck = INS_XFER_PAYER_ACK, XferAbort = INS_XFER_ABORT,
         ResumeGetP4 = INS_RESUME_GET_P4, ResumeGetOutcome = INS_RESUME_GET_OUTCOME,

@@ -488,6 +488,23 @@ pub fn sw(e: &impl CardRefusal) -> Option<u16> {
     e.refusal().map(|s| s.code())
 }
 
+/// What a card answers as the payee of `amount` before any packet is looked at (protocol.md 6.2
+/// row E, run at XFER_PAYEE_P1): a new payee session (SELECT), then 44 with AMOUNT | DATE and a
+/// P1 of zeros. `Err` = row E refused (e.g. 9D01 locked, 9D04 admin, 9D0A expecting); `Ok` =
+/// row E passed and the zeros were refused as a bad packet (9D03, BAD_KEY + 1).
+pub fn payee_row_e<T: CardIo>(card: &mut PurseCard<T>, amount: u32) -> Result<(), CardError> {
+    let h = card.payee_hello()?;
+    let len = match h.suite {
+        Suite::Tdes3 => purse_proto::consts::PKT_P1_TDES,
+        _ => purse_proto::consts::PKT_P1_AES,
+    } as usize;
+    match card.xfer_payee_p1(amount, DATE, &vec![0; len]) {
+        Err(e) if e.sw().map(|s| s.code()) == Some(0x9D03) => Ok(()),
+        Err(e) => Err(e),
+        Ok(_) => Err(CardError::Invalid("a P1 of zeros was accepted".into())),
+    }
+}
+
 /// Both cards inserted (two slots: the second goes to the slot the first is not in).
 pub fn ensure_pair(b: &Bank, x: &str, y: &str) {
     b.reader(x);

@@ -45,8 +45,13 @@ pub enum VerifyState {
 
 impl<T: CardIo> PurseCard<T> {
     /// GET_STATUS (68 bytes, protocol.md 4.3). Works on blank and personalised cards, no PIN.
+    /// The first call after a SELECT with no command in between is answered from the SELECT
+    /// answer, which carries the same 68 bytes (4.1): no APDU.
     pub fn get_status(&mut self) -> Result<Status, CardError> {
-        let d = self.cmd_len(Ins::GetStatus, 0, 0, &[], consts::STATUS_LEN as usize)?;
+        let d = match self.take_selected_status() {
+            Some(d) => d,
+            None => self.cmd_len(Ins::GetStatus, 0, 0, &[], consts::STATUS_LEN as usize)?,
+        };
         Status::parse(&d).map_err(|e| bad(Ins::GetStatus, e.0))
     }
 

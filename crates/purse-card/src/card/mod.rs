@@ -127,8 +127,7 @@ pub fn what(ins: Ins) -> String {
         GetPending => "reading the unfinished transfer",
         ReadPassbook => "reading the passbook",
         ReadExceptions => "reading the exception log",
-        XferPayeeInit | XferPayerInit | XferPayeeP1 | XferPayerP2P3 | XferPayeeP4
-        | XferPayerAck => "paying",
+        XferPayerInit | XferPayeeP1 | XferPayerP2P3 | XferPayeeP4 | XferPayerAck => "paying",
         XferAbort | ResumeGetP4 | ResumeGetOutcome | PendingToException => {
             "finishing an interrupted transfer"
         }
@@ -162,7 +161,7 @@ pub fn describe(ins: Ins, sw: Sw) -> Advice {
         AuthBlocked => adv(sw, format!("that {} is blocked", secret()), "a blocked PIN is unblocked at the branch: `purse sync --unblock-pin` with a branch card; a blocked center secret: see docs/real-cards.md recovery"),
         VerifyFailed(n) => adv(sw, format!("wrong {}, {n} {} left", secret(), if n == 1 { "try" } else { "tries" }), if n == 0 { "it is now blocked" } else { "check it and retry carefully" }),
         Conditions => adv(sw, format!("{} came out of sequence", what(ins)), match ins {
-            Ins::XferPayeeInit | Ins::XferPayerInit | Ins::XferPayeeP1 | Ins::XferPayerP2P3 => "restart the transfer",
+            Ins::XferPayerInit | Ins::XferPayeeP1 | Ins::XferPayerP2P3 => "restart the transfer",
             _ => "restart the command",
         }),
         Locked => adv(sw, "card locked after too many bad packets/keys", "sync it with its bank"),
@@ -261,7 +260,8 @@ pub fn describe_secret(which: SecretRef, sw: Sw) -> Advice {
     }
 }
 
-/// SELECT answer (protocol.md 4.1): VER_MAJ VER_MIN LIFE SUITE.
+/// SELECT answer (protocol.md 4.1), its first 4 bytes: VER_MAJ VER_MIN LIFE SUITE. The rest (the
+/// STATUS of 4.3, the payee hello of 6.1) is kept by [`PurseCard`] until the next command.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct SelectInfo {
     pub ver_major: u8,
@@ -278,6 +278,18 @@ pub struct PurseCard<T: CardIo> {
     pub reader: String,
     /// Answer of the last SELECT.
     pub selected: Option<SelectInfo>,
+    /// What the last SELECT answered beyond [`SelectInfo`]: the STATUS (served by the first
+    /// [`get_status`](Self::get_status)) and the payee hello, valid while no command follows it.
+    fresh: Option<Fresh>,
+}
+
+/// The status and payee hello of a SELECT answer, with the channel's command count right after
+/// that SELECT: they describe the card only while no other command has been sent (any command
+/// may change the status; any session step ends the payee session the hello belongs to).
+struct Fresh {
+    sent: u32,
+    status: Option<Vec<u8>>,
+    hello: Option<transfer::PayeeHello>,
 }
 
 /// The purse card in one reader, as `purse readers` shows it and `account:` / `name:` match it.
@@ -397,6 +409,7 @@ impl<T: CardIo> PurseCard<T> {
             ch: Channel::new(io),
             reader: String::new(),
             selected: None,
+            fresh: None,
         }
     }
 
@@ -430,10 +443,15 @@ impl<T: CardIo> PurseCard<T> {
             });
         }
         let d = r.data;
+        self.fresh = None;
         if d.len() != consts::SELECT_RESP_LEN as usize {
             return Err(CardError::BadResponse {
                 ins: Ins::Select,
-                msg: format!("SELECT answered {} bytes, expected 4", d.len()),
+                msg: format!(
+                    "SELECT answered {} bytes, expected {}: the card runs another purse version (update the applet or purse)",
+                    d.len(),
+                    consts::SELECT_RESP_LEN
+                ),
             });
         }
         let info = SelectInfo {
@@ -442,8 +460,35 @@ impl<T: CardIo> PurseCard<T> {
             life: Life::from_code(d[2]),
             suite: Suite::from_code(d[3]),
         };
+        let (st, tail) = d.split_at(consts::SEL_OLDEST as usize);
+        let mut rp = [0u8; 8];
+        rp.copy_from_slice(&tail[1..]);
+        self.fresh = Some(Fresh {
+            sent: self.ch.sent(),
+            status: Some(st.to_vec()),
+            hello: Some(transfer::PayeeHello {
+                suite: info.suite,
+                oldest: tail[0],
+                rp,
+            }),
+        });
         self.selected = Some(info);
         Ok(info)
+    }
+
+    /// The STATUS bytes of the last SELECT if no command was sent since (once).
+    pub(crate) fn take_selected_status(&mut self) -> Option<Vec<u8>> {
+        let sent = self.ch.sent();
+        let f = self.fresh.as_mut().filter(|f| f.sent == sent)?;
+        f.status.take()
+    }
+
+    /// The payee hello of the last SELECT if no command was sent since (once: it opens one
+    /// payee session).
+    pub(crate) fn take_selected_hello(&mut self) -> Option<transfer::PayeeHello> {
+        let sent = self.ch.sent();
+        let f = self.fresh.as_mut().filter(|f| f.sent == sent)?;
+        f.hello.take()
     }
 
     /// Send `80 ins p1 p2 [data] 00` and return the answer data, or [`CardError::Refused`].
@@ -540,10 +585,58 @@ mod tests {
         }
     }
 
+    /// A blank AES card's SELECT answer: STATUS (68) | oldest | RP, then 9000.
+    const BLANK_SELECT: &str = concat!(
+        "01000101",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000000000000000000000000000000000000000000000000000",
+        "0F",
+        "FD",
+        "1122334455667788",
+        "9000"
+    );
+
+    /// Its GET_STATUS answer.
+    const BLANK_STATUS: &str = concat!(
+        "01000101",
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "00000000000000000000000000000000000000000000000000000000000000",
+        "0F",
+        "9000"
+    );
+
+    /// The status comes with SELECT: the first GET_STATUS after it costs no APDU, any command in
+    /// between sends a real one; the payee hello likewise (a new SELECT once a command followed).
+    #[test]
+    fn status_and_hello_from_select() {
+        let mut c = PurseCard::new(Script(VecDeque::from(vec![
+            ("00A4040007F070757273650100", BLANK_SELECT),
+            ("80200001043132333400", "9000"),
+            ("8030000000", BLANK_STATUS),
+            ("00A4040007F070757273650100", BLANK_SELECT),
+        ])));
+        c.select().unwrap();
+        assert_eq!(c.apdus(), 1);
+        let st = c.get_status().unwrap();
+        assert_eq!((st.life, st.tk_tries), (Life::Blank, 15));
+        assert_eq!(c.apdus(), 1, "status from the SELECT answer");
+        let h = c.payee_hello().unwrap();
+        assert_eq!(
+            (h.oldest, h.rp),
+            (0xFD, [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88])
+        );
+        assert_eq!(c.apdus(), 1, "hello from the SELECT answer");
+        c.verify(SecretRef::Pin, b"1234").unwrap();
+        c.get_status().unwrap();
+        assert_eq!(c.apdus(), 3, "a command in between: a real GET_STATUS");
+        c.payee_hello().unwrap();
+        assert_eq!(c.apdus(), 4, "and a new SELECT for the hello");
+    }
+
     #[test]
     fn select_and_cmd_map_status_words() {
         let mut c = PurseCard::new(Script(VecDeque::from(vec![
-            ("00A4040007F070757273650100", "010001019000"),
+            ("00A4040007F070757273650100", BLANK_SELECT),
             ("8030000000", "9D01"),
             ("80200001043132333400", "63C2"),
             ("801A0000060000000A250000", "9D16"),

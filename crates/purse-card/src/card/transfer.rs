@@ -1,10 +1,12 @@
-//! Transfer commands (INS 40-54, protocol.md 4.1 and 6): one function per applet command. The host only relays packets:
+//! Transfer commands (the payee hello of SELECT, INS 42-54, protocol.md 4.1 and 6): one function
+//! per applet command. The host only relays packets:
 //! every packet is opaque bytes here, except the clear header (TYPE, KEYNUM, TID) that the flows
 //! read to know which transfer they are relaying.
 use serde::Serialize;
 
 use super::{CardError, PurseCard};
 use crate::proto::consts::{self, Ins, PacketType, Suite};
+use crate::proto::types::Status;
 use crate::proto::wire::Fields;
 use crate::transport::CardIo;
 
@@ -16,8 +18,9 @@ pub const PKT_SHORT: usize = consts::PKT_SHORT as usize;
 /// Length of P2 | P3 as answered by XFER_PAYEE_P1.
 pub const PKT_P2P3: usize = consts::PKT_P2P3 as usize;
 
-/// Answer of XFER_PAYEE_INIT: the payee's suite, oldest key number m and its fresh random RP
-/// (bound into the handshake keys: a P1 made for another payee session never opens).
+/// The payee hello, from the payee's SELECT answer (protocol.md 4.1, 6.1 step 1): its suite, oldest
+/// key number m and the fresh random RP of the payee session that SELECT armed (bound into the
+/// handshake keys: a P1 made for another payee session never opens).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct PayeeHello {
     pub suite: Suite,
@@ -62,17 +65,40 @@ fn amount_date(amount: u32, date: u16) -> Vec<u8> {
 }
 
 impl<T: CardIo> PurseCard<T> {
-    /// 40 XFER_PAYEE_INIT(A, date) → SUITE | oldest key number | RP.
-    pub fn xfer_payee_init(&mut self, amount: u32, date: u16) -> Result<PayeeHello, CardError> {
-        let d = self.cmd_len(
-            Ins::XferPayeeInit,
-            0,
-            0,
-            &amount_date(amount, date),
-            consts::HELLO_LEN as usize,
-        )?;
-        let (suite, oldest, rp) = parse_hello(&d);
-        Ok(PayeeHello { suite, oldest, rp })
+    /// Step 1 of a transfer, on the payee: the hello of its SELECT answer, if no command was
+    /// sent to this card since (then the payee session it armed still stands); else a new SELECT
+    /// (one APDU, as XFER_PAYEE_INIT was). Each hello serves one payee session.
+    pub fn payee_hello(&mut self) -> Result<PayeeHello, CardError> {
+        if let Some(h) = self.take_selected_hello() {
+            return Ok(h);
+        }
+        self.select()?;
+        self.take_selected_hello()
+            .ok_or_else(|| CardError::BadResponse {
+                ins: Ins::Select,
+                msg: "no payee hello in the SELECT answer".into(),
+            })
+    }
+
+    /// The status of a card about to be a payee: from the last SELECT answer if no command
+    /// followed it, else from a new SELECT, which also arms a new payee session for
+    /// [`payee_hello`](Self::payee_hello): one APDU where GET_STATUS and the hello were two.
+    pub fn payee_status(&mut self) -> Result<Status, CardError> {
+        let d = match self.take_selected_status() {
+            Some(d) => d,
+            None => {
+                self.select()?;
+                self.take_selected_status()
+                    .ok_or_else(|| CardError::BadResponse {
+                        ins: Ins::Select,
+                        msg: "no status in the SELECT answer".into(),
+                    })?
+            }
+        };
+        Status::parse(&d).map_err(|e| CardError::BadResponse {
+            ins: Ins::Select,
+            msg: e.0,
+        })
     }
 
     /// 42 XFER_PAYER_INIT(A, date, peer SUITE, peer oldest, peer RP) → P1.
@@ -97,9 +123,17 @@ impl<T: CardIo> PurseCard<T> {
         Ok(p1)
     }
 
-    /// 44 XFER_PAYEE_P1(P1) → P2 | P3 (112). The payee now persistently expects the TID.
-    pub fn xfer_payee_p1(&mut self, p1: &[u8]) -> Result<Vec<u8>, CardError> {
-        self.cmd_len(Ins::XferPayeeP1, 0, 0, p1, PKT_P2P3)
+    /// 44 XFER_PAYEE_P1(A, date, P1) → P2 | P3 (112), in the session of the last
+    /// [`payee_hello`](Self::payee_hello). The payee now persistently expects the TID.
+    pub fn xfer_payee_p1(
+        &mut self,
+        amount: u32,
+        date: u16,
+        p1: &[u8],
+    ) -> Result<Vec<u8>, CardError> {
+        let mut data = amount_date(amount, date);
+        data.extend_from_slice(p1);
+        self.cmd_len(Ins::XferPayeeP1, 0, 0, &data, PKT_P2P3)
     }
 
     /// 46 XFER_PAYER_P2P3(P2 | P3) → P4 (48). The payer has **debited** when this returns Ok.

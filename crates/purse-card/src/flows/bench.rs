@@ -9,7 +9,7 @@
 //!   difference.
 //! - **replay**: the recorded APDUs of one transfer sent again byte for byte, status words
 //!   ignored. The cards refuse replayed packets; two XFER_ABORT 00 (4 bytes each) after the
-//!   replayed INITs make each packet refused by a state check (6985 / 9D0C / 9D0B: no BAD_KEY,
+//!   replayed 42 and SELECT make each packet refused by a state check (6985 / 9D0C / 9D0B: no BAD_KEY,
 //!   no state change). Refused packets skip the card's crypto: this is the transport floor for
 //!   identical-size APDUs, not a card-work-equivalent baseline.
 //!
@@ -182,8 +182,8 @@ pub fn run<A: CardIo, B: CardIo>(
     recorded?;
     let la = std::mem::take(&mut payer.channel().io().log);
     let lb = std::mem::take(&mut payee.channel().io().log);
-    // Rebuild the interleaved order of the flow: status payer, status payee, VERIFYs on payer,
-    // then 40 (payee), 42 (payer), 44 (payee), 46 (payer), 48 (payee), 4A (payer).
+    // Rebuild the interleaved order of the flow: status payer, status / SELECT payee, VERIFYs on
+    // payer, then 42 (payer), 44 (payee), 46 (payer), 48 (payee), 4A (payer).
     let seq = interleave(&la, &lb);
     let traffic = Traffic {
         apdus: seq.len(),
@@ -272,8 +272,9 @@ pub fn run<A: CardIo, B: CardIo>(
     })
 }
 
-/// The flow's order: GET_STATUS payer, GET_STATUS payee, then the payer's VERIFYs, then the six
-/// steps alternating payee/payer. Derived from the two per-card logs (each in order).
+/// The flow's order: GET_STATUS payer, the payee's status (GET_STATUS or SELECT, if any), then
+/// the payer's VERIFYs, then the five packet steps alternating payer/payee. Derived from the two
+/// per-card logs (each in order).
 fn interleave(la: &[Exchange], lb: &[Exchange]) -> Vec<(char, Exchange)> {
     let mut out = Vec::new();
     let (mut i, mut j) = (0, 0);
@@ -293,19 +294,19 @@ fn interleave(la: &[Exchange], lb: &[Exchange]) -> Vec<(char, Exchange)> {
         out.push(('A', la[i].clone()));
         i += 1;
     }
-    take_until(lb, &mut j, &mut out, 'B', &[Ins::XferPayeeInit.code()]);
+    take_until(lb, &mut j, &mut out, 'B', &[Ins::XferPayeeP1.code()]);
     take_until(la, &mut i, &mut out, 'A', &[Ins::XferPayerInit.code()]);
-    // now alternate: payee 40, payer 42, payee 44, payer 46, payee 48, payer 4A
+    // now alternate: payer 42, payee 44, payer 46, payee 48, payer 4A
     loop {
         let mut moved = false;
-        if j < lb.len() {
-            out.push(('B', lb[j].clone()));
-            j += 1;
-            moved = true;
-        }
         if i < la.len() {
             out.push(('A', la[i].clone()));
             i += 1;
+            moved = true;
+        }
+        if j < lb.len() {
+            out.push(('B', lb[j].clone()));
+            j += 1;
             moved = true;
         }
         if !moved {
@@ -322,17 +323,43 @@ fn relay_once<A: CardIo, B: CardIo>(
     seq: &[(char, Exchange)],
 ) -> Result<(), String> {
     let mut last: Vec<u8> = Vec::new();
+    let mut hello: Vec<u8> = Vec::new();
     let mut sws = Vec::with_capacity(seq.len());
+    // the payee's hello comes from its SELECT answer: a relay without one selects first
+    let payee_selects = seq
+        .iter()
+        .any(|(s, e)| *s == 'B' && ins_of(&e.command) == Ins::Select.code());
+    if !payee_selects {
+        let sel = payee
+            .channel()
+            .io()
+            .inner
+            .transmit(
+                &crate::apdu::Command::select(&crate::proto::consts::PURSE_AID)
+                    .to_bytes()
+                    .map_err(|e| e.to_string())?,
+            )
+            .map_err(|e| e.to_string())?;
+        hello = sel;
+    }
+    let sel_len = crate::proto::consts::SELECT_RESP_LEN as usize;
+    let oldest = crate::proto::consts::SEL_OLDEST as usize;
     for (side, e) in seq {
         let ins = ins_of(&e.command);
-        let cmd = if [0x44u8, 0x46, 0x48, 0x4A].contains(&ins) {
+        let cmd = if ins == 0x44 {
+            // AMOUNT | DATE as recorded, then the P1 just made
+            let d = data_of(&e.command);
+            let mut v = d[..d.len().min(6)].to_vec();
+            v.extend_from_slice(&last[..last.len().saturating_sub(2)]);
+            with_data(&e.command, &v)
+        } else if [0x46u8, 0x48, 0x4A].contains(&ins) {
             with_data(&e.command, &last[..last.len().saturating_sub(2)])
         } else if ins == 0x42 {
-            // peer SUITE | oldest from the payee's 40 answer
+            // peer SUITE | oldest | RP from the payee's SELECT answer
             let mut d = data_of(&e.command).to_vec();
-            if d.len() == 8 && last.len() >= 4 {
-                d[6] = last[0];
-                d[7] = last[1];
+            if d.len() == 16 && hello.len() >= sel_len {
+                d[6] = hello[crate::proto::consts::ST_SUITE as usize];
+                d[7..16].copy_from_slice(&hello[oldest..sel_len]);
             }
             with_data(&e.command, &d)
         } else {
@@ -345,6 +372,9 @@ fn relay_once<A: CardIo, B: CardIo>(
         }
         .map_err(|e| e.to_string())?;
         sws.push((ins, r.len()));
+        if *side == 'B' && ins == Ins::Select.code() {
+            hello = r.clone();
+        }
         last = r;
     }
     // checked after timing-relevant work is done (cheap)
@@ -358,9 +388,9 @@ fn relay_once<A: CardIo, B: CardIo>(
     Ok(())
 }
 
-/// Replay order (see module docs): the non-packet commands in flow order (status, VERIFY,
-/// INITs), XFER_ABORT 00 on both cards, then the four packets in flow order: each is refused by
-/// a state check (44/46: 6985 no session; 48: 9D0C already credited; 4A: 9D0B nothing pending).
+/// Replay order (see module docs): the non-packet commands in flow order (SELECT or status,
+/// VERIFY, 42), XFER_ABORT 00 on both cards, then the four packets in flow order: each is refused
+/// by a state check (44/46: 6985 no session; 48: 9D0C already credited; 4A: 9D0B nothing pending).
 fn replay_order(seq: &[(char, Exchange)]) -> Vec<(char, Vec<u8>)> {
     let packets = [0x44u8, 0x46, 0x48, 0x4A];
     let mut v: Vec<(char, Vec<u8>)> = seq
@@ -393,7 +423,7 @@ mod tests {
     #[test]
     fn interleave_follows_the_flow() {
         let la = vec![ex(0x30), ex(0x20), ex(0x42), ex(0x46), ex(0x4A)];
-        let lb = vec![ex(0x30), ex(0x40), ex(0x44), ex(0x48)];
+        let lb = vec![ex(0xA4), ex(0x44), ex(0x48)];
         let s: Vec<(char, u8)> = interleave(&la, &lb)
             .iter()
             .map(|(c, e)| (*c, ins_of(&e.command)))
@@ -402,9 +432,8 @@ mod tests {
             s,
             vec![
                 ('A', 0x30),
-                ('B', 0x30),
+                ('B', 0xA4),
                 ('A', 0x20),
-                ('B', 0x40),
                 ('A', 0x42),
                 ('B', 0x44),
                 ('A', 0x46),
@@ -418,7 +447,7 @@ mod tests {
             .collect();
         assert_eq!(
             r,
-            vec![0x30, 0x30, 0x20, 0x40, 0x42, 0x4C, 0x4C, 0x44, 0x46, 0x48, 0x4A]
+            vec![0x30, 0xA4, 0x20, 0x42, 0x4C, 0x4C, 0x44, 0x46, 0x48, 0x4A]
         );
     }
 

@@ -35,7 +35,8 @@ impl std::fmt::Display for Side {
 pub enum Step {
     Setup,
     Verify,
-    PayeeInit,
+    /// The payee's hello: its SELECT answer (a new SELECT only if a command followed it).
+    PayeeHello,
     PayerInit,
     PayeeP1,
     PayerP2P3,
@@ -47,7 +48,7 @@ impl Step {
     pub fn number(self) -> u8 {
         match self {
             Step::Setup | Step::Verify => 0,
-            Step::PayeeInit => 1,
+            Step::PayeeHello => 1,
             Step::PayerInit => 2,
             Step::PayeeP1 => 3,
             Step::PayerP2P3 => 4,
@@ -220,7 +221,8 @@ pub fn plan_with_payer_status<B: CardIo>(
     amount: u32,
     date: u16,
 ) -> Result<Plan, TransferError> {
-    let qs = payee.get_status().map_err(|err| TransferError::Card {
+    // from a SELECT answer, which also arms the payee session of step 1 (protocol.md 6.1)
+    let qs = payee.payee_status().map_err(|err| TransferError::Card {
         step: Step::Setup,
         side: Side::Payee,
         err,
@@ -447,10 +449,10 @@ pub fn execute<A: CardIo, B: CardIo>(
         }
     }
     let (a, date) = (plan.amount, plan.date);
-    // 1
+    // 1: the payee session armed by the SELECT that read its status (protocol.md 6.1)
     let hello = payee
-        .xfer_payee_init(a, date)
-        .map_err(|e| untouched(Step::PayeeInit, Side::Payee, e))?;
+        .payee_hello()
+        .map_err(|e| untouched(Step::PayeeHello, Side::Payee, e))?;
     // 2
     let p1 = payer
         .xfer_payer_init(a, date, hello)
@@ -480,7 +482,7 @@ pub fn execute<A: CardIo, B: CardIo>(
         }
     };
     // 3
-    let p2p3 = match payee.xfer_payee_p1(&p1) {
+    let p2p3 = match payee.xfer_payee_p1(a, date, &p1) {
         Ok(v) => v,
         Err(e @ CardError::Refused { .. }) => {
             // refused: the payee persisted nothing (protocol.md 4.1: errors change nothing)

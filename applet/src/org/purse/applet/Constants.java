@@ -30,7 +30,7 @@ public final class Constants {
     public static final byte INS_GET_PENDING = (byte) 0x32;
     public static final byte INS_READ_PASSBOOK = (byte) 0x34;
     public static final byte INS_READ_EXCEPTIONS = (byte) 0x36;
-    public static final byte INS_XFER_PAYEE_INIT = (byte) 0x40;
+    // 40 reserved, never used (was XFER_PAYEE_INIT: its RP now comes with SELECT, its checks run at 44)
     public static final byte INS_XFER_PAYER_INIT = (byte) 0x42;
     public static final byte INS_XFER_PAYEE_P1 = (byte) 0x44;
     public static final byte INS_XFER_PAYER_P2P3 = (byte) 0x46;
@@ -220,7 +220,7 @@ public final class Constants {
     public static final short PKT_P1_AES = (short) 64;
     public static final short PKT_P1_TDES = (short) 56;
     public static final short PKT_P2P3 = (short) 112;
-    // responder hello (40, 70, 82 P1 00): SUITE | oldest | RP; RP binds the handshake (6.1)
+    // responder hello (70, 82 P1 00; a transfer's payee: the tail of SELECT): SUITE | oldest | RP; RP binds the handshake (6.1)
     public static final short HELLO_LEN = (short) 10;
     public static final short HELLO_RP = (short) 2;
     public static final short PAYER_INIT_LEN = (short) 16; // AMOUNT | DATE | SUITE | m | RP
@@ -430,7 +430,13 @@ public final class Constants {
     public static final short PD_OUTCOMES = (short) 59; // 4 x (TID 6, kind 1)
     public static final short PD_EXC_COUNT = (short) 87;
 
-    public static final short SELECT_RESP_LEN = (short) 4;
+    // SELECT answer (4.1): STATUS (68, 4.3; its first 4 bytes VER_MAJ VER_MIN LIFE SUITE) | oldest
+    // key number | RP: the payee hello of a transfer (6.1), so no GET_STATUS and no 40 follow SELECT
+    public static final short SELECT_RESP_LEN = (short) 77;
+    public static final short SEL_OLDEST = (short) 68;
+    public static final short SEL_RP = (short) 69;
+    // XFER_PAYEE_P1 (44) data: AMOUNT | DATE, then P1 at this offset
+    public static final short PAYEE_P1_PKT = (short) 6;
 
     // transient session states (Purse)
     public static final byte SESSION_IDLE = (byte) 0x00;

@@ -1,7 +1,7 @@
 /*
- * purse: the two-packet handshake shared by transfer (40-54), sync (70-7E) and admin (82-88)
+ * purse: the two-packet handshake shared by transfer (42-54), sync (70-7E) and admin (82-88)
  * (protocol.md 6.3, 12.3, 12.8). K_A = KDF(AK[k], "PURSE HS", SID | k | RP) into work keys 0/1, RP
- * being the responder's fresh random of its hello (40, 70, 82 P1 00), so a recorded first packet
+ * being the responder's fresh random of its hello (SELECT for a payee, 70, 82 P1 00), so a recorded first packet
  * opens in no later responder session (6.1);
  * K_S = KDF(AK[k+1], label, R1 | R2 | SID) into work keys 2/3 (and, for transfer and sync, the
  * session bytes that go to a slot). First packet (P1 / S1 / A1) and second (P2 / S2 / A2) share the
@@ -160,16 +160,23 @@ public final class Handshake {
     }
 
     /**
-     * Responder INIT (40, 70, 82 P1 00) answer: the new session state, a fresh RP, then SUITE | oldest
+     * Responder INIT (70, 82 P1 00) answer: the new session state, a fresh RP, then SUITE | oldest
      * key number | RP. RP is this session's: a first packet sealed for any other session fails its MAC.
      */
     short offer(byte[] b, byte state) {
+        b[0] = prof.suite();
+        return offerAt(b, (short) 1, state);
+    }
+
+    /**
+     * The hello without SUITE at b[off]: the session state, a fresh RP, then oldest key number | RP;
+     * returns off + 9. SELECT uses it for the payee of a transfer (SUITE is in the status before it).
+     */
+    short offerAt(byte[] b, short off, byte state) {
         s.setState(state);
         cs.random(s.buf(), Session.OFF_RP, Constants.RANDOM_LEN);
-        b[0] = prof.suite();
-        b[1] = keys.oldest();
-        Util.arrayCopyNonAtomic(s.buf(), Session.OFF_RP, b, Constants.HELLO_RP, Constants.RANDOM_LEN);
-        return Constants.HELLO_LEN;
+        b[off] = keys.oldest();
+        return Util.arrayCopyNonAtomic(s.buf(), Session.OFF_RP, b, (short) (off + 1), Constants.RANDOM_LEN);
     }
 
     /**
@@ -194,19 +201,24 @@ public final class Handshake {
      * K_A derived, open + APP_ID (9D01), peer identity (9D0E, 9D0F, 9D0D). Returns k.
      */
     byte openFirst(byte type, byte[] b, short pktLen) {
+        return openFirstAt(type, b, CD, pktLen);
+    }
+
+    /** {@link #openFirst} of the first packet at b[at] (44: after AMOUNT | DATE). */
+    byte openFirstAt(byte type, byte[] b, short at, short pktLen) {
         byte[] sb = s.buf();
         byte[] w = s.work();
-        if (b[(short) (CD + Constants.HDR_OFF_TYPE)] != type) {
+        if (b[(short) (at + Constants.HDR_OFF_TYPE)] != type) {
             p.badPacket();
         }
-        byte k = b[(short) (CD + Constants.HDR_OFF_KEYNUM)];
+        byte k = b[(short) (at + Constants.HDR_OFF_KEYNUM)];
         if (!keys.holds(k) || !keys.holds((byte) (k + 1))) {
             p.noCommonKeys();
         }
         sb[Session.OFF_K] = k;
-        Util.arrayCopyNonAtomic(b, (short) (CD + Constants.HDR_OFF_SID), sb, Session.OFF_TID, Constants.SID_LEN);
+        Util.arrayCopyNonAtomic(b, (short) (at + Constants.HDR_OFF_SID), sb, Session.OFF_TID, Constants.SID_LEN);
         deriveHandshake();
-        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), b, CD, pktLen, Constants.BODY_P1, w,
+        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), b, at, pktLen, Constants.BODY_P1, w,
                 W_B1)
                 || !appIdOk(w, (short) (W_B1 + Constants.P1_APP))) {
             p.badPacket();

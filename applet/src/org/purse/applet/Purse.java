@@ -88,11 +88,10 @@ public final class Purse extends Applet {
     public void process(APDU apdu) {
         byte[] b = apdu.getBuffer();
         if (selectingApplet()) {
-            b[0] = Constants.VERSION_MAJOR;
-            b[1] = Constants.VERSION_MINOR;
-            b[2] = prof.life();
-            b[3] = prof.life() == Constants.LIFE_BLANK ? prof.tkSuite() : prof.suite();
-            apdu.setOutgoingAndSend((short) 0, Constants.SELECT_RESP_LEN);
+            // STATUS (its first 4 bytes are the old answer: VER_MAJ VER_MIN LIFE SUITE), then the
+            // payee hello of a transfer (protocol.md 4.1, 6.1): the host needs neither 30 nor 40
+            writeStatus(b);
+            apdu.setOutgoingAndSend((short) 0, transfer.arm(b, Constants.STATUS_LEN));
             return;
         }
         if (b[ISO7816.OFFSET_CLA] != Constants.CLA_PURSE) {
@@ -152,7 +151,7 @@ public final class Purse extends Applet {
     // run from the persistent slots; the others hold none). Bit b of SESSION_INS_q flags INS
     // 0x10 + 0x20 q + 2 b; odd and unlisted INS: no. Purse-only (not protocol constants).
     private static final short SESSION_INS_0 = (short) 0x001F; // 10 12 14 16 18 (auth, issue)
-    private static final short SESSION_INS_1 = (short) 0x0F00; // 40 42 44 46 (transfer to P2P3)
+    private static final short SESSION_INS_1 = (short) 0x0E00; // 42 44 46 (transfer to P2P3)
     private static final short SESSION_INS_2 = (short) 0x0000;
     private static final short SESSION_INS_3 = (short) 0x1E7F; // 70 .. 7C (sync), 82 .. 88 (admin)
 
@@ -188,8 +187,6 @@ public final class Purse extends Applet {
                 // no command data: never receive (on T=0, P3 is Le here)
                 requirePersonalised(); // also on an invalidated card (12.6)
                 return slots.readExceptions(apdu.getBuffer(), (short) 0);
-            case Constants.INS_XFER_PAYEE_INIT:
-                return transfer.payeeInit(apdu);
             case Constants.INS_XFER_PAYER_INIT:
                 return transfer.payerInit(apdu);
             case Constants.INS_XFER_PAYEE_P1:
@@ -478,7 +475,11 @@ public final class Purse extends Applet {
     private short getStatus(APDU apdu) {
         p1p2(apdu, (byte) 0, (byte) 0);
         // no command data: never receive (on T=0, P3 is Le here)
-        byte[] o = apdu.getBuffer();
+        return writeStatus(apdu.getBuffer());
+    }
+
+    /** STATUS (4.3) into o[0]; any life state. Returns STATUS_LEN. */
+    private short writeStatus(byte[] o) {
         Util.arrayFillNonAtomic(o, (short) 0, Constants.STATUS_LEN, (byte) 0);
         o[Constants.ST_VER_MAJ] = Constants.VERSION_MAJOR;
         o[Constants.ST_VER_MIN] = Constants.VERSION_MINOR;

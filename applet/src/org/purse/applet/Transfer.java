@@ -1,5 +1,5 @@
 /*
- * purse: card-to-card transfer, INS 40-54 (protocol.md 6). Checks run in the order of 6.2; each
+ * purse: card-to-card transfer, SELECT's payee hello and INS 42-54 (protocol.md 6). Checks run in the order of 6.2; each
  * money step is exactly one JCSystem transaction (payer: debit, clear; payee: expect, credit).
  * Steps 5 and 6 (48, 4A) and the resume commands run from the persistent slots only.
  */
@@ -66,12 +66,19 @@ public final class Transfer {
         }
     }
 
-    // ------------------------------------------------------------------ 40 .. 4A
+    // ------------------------------------------------------------------ SELECT, 42 .. 4A
 
-    /** 40 (row E): AMOUNT | DATE -> SUITE | oldest key number. */
-    public short payeeInit(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, (short) 6);
+    /**
+     * SELECT: arms the payee session W_P1 with a fresh RP and answers oldest key number | RP at
+     * b[off] (protocol.md 6.1 step 0); returns the answer's length. Any card, any life: row E's
+     * checks run at 44, and any other session (42, 70, 82, 10, 14 ...) replaces this one.
+     */
+    public short arm(byte[] b, short off) {
+        return hs.offerAt(b, off, Constants.SESSION_PAYEE_W_P1);
+    }
+
+    /** Row E on AMOUNT | DATE at b[CD] (44, before P1 is looked at); both into the session. */
+    private void payeeChecks(byte[] b) {
         p.requireMoney();
         if (prof.role() == Constants.ROLE_ADMIN) {
             ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
@@ -80,7 +87,6 @@ public final class Transfer {
             ISOException.throwIt(Constants.SW_PAYEE_EXPECTING);
         }
         requireFree();
-        byte[] b = apdu.getBuffer();
         if (Money32.isZero(b, CD)) {
             ISOException.throwIt(Constants.SW_WRONG_DATA);
         }
@@ -88,11 +94,9 @@ public final class Transfer {
         if (!bal.canCredit(b, CD)) {
             ISOException.throwIt(Constants.SW_OVERFLOW);
         }
-        s.reset();
         byte[] sb = s.buf();
         Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
         Util.arrayCopyNonAtomic(b, (short) (CD + 4), sb, Session.OFF_DATE, Constants.DATE_LEN);
-        return hs.offer(b, Constants.SESSION_PAYEE_W_P1);
     }
 
     /** 42 (row R): AMOUNT | DATE | peer SUITE | peer oldest | peer RP -> P1. */
@@ -134,20 +138,25 @@ public final class Transfer {
         return len;
     }
 
-    /** 44 (row P1): P1 -> P2 | P3; persists IN = EXPECTING (transaction 1 of the payee). */
+    /**
+     * 44 (rows E then P1): AMOUNT | DATE | P1 -> P2 | P3, in the W_P1 session SELECT armed;
+     * persists IN = EXPECTING (transaction 1 of the payee).
+     */
     public short payeeP1(APDU apdu) {
-        short pktLen = hs.recvFirst(apdu, Constants.SESSION_PAYEE_W_P1);
+        hs.step(apdu, Constants.SESSION_PAYEE_W_P1);
+        short pktLen = Packets.packetLen(Constants.BODY_P1, hs.blk());
+        Purse.recv(apdu, (short) (Constants.PAYEE_P1_PKT + pktLen));
         byte[] b = apdu.getBuffer();
+        payeeChecks(b);
+        short at = (short) (CD + Constants.PAYEE_P1_PKT);
         // a settled TID never gets a second expectation (no BAD_KEY); any other old P1 fails its MAC (RP)
-        slots.refuseSettled(b, (short) (CD + Constants.HDR_OFF_SID));
+        slots.refuseSettled(b, (short) (at + Constants.HDR_OFF_SID));
         byte[] sb = s.buf();
         byte[] w = s.work();
-        byte k = hs.openFirst(Constants.PT_P1, b, pktLen);
+        byte k = hs.openFirstAt(Constants.PT_P1, b, at, pktLen);
         if (!Profile.pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
         }
-        // a mint since step 1 may have used the last free entry
-        requireFree();
         hs.answer(Constants.LABEL_TX_0, Constants.LABEL_TX_1, true);
         // P2 (K_A) then P3 (K_S)
         short len = hs.sealSecond(Constants.PT_P2, k, b, true);

@@ -116,9 +116,9 @@ class EpochTest {
         }
         // center pays region up to the debit: OUT pending, its DEBIT is protected
         center.verify(4, APPROVAL);
-        byte[] sm = region.ok(0x40, 0, 0, cat(u32(500), u16(DATE)));
+        byte[] sm = region.hello(500);
         byte[] p1 = center.ok(0x42, 0, 0, cat(u32(500), u16(DATE), sm));
-        byte[] p2p3 = region.ok(0x44, 0, 0, p1);
+        byte[] p2p3 = region.ok(0x44, 0, 0, region.ad(p1));
         byte[] p4 = center.ok(0x46, 0, 0, p2p3);
         for (int i = 0; i < 49; i++) {
             mint(center, 1000 + i);
@@ -144,9 +144,9 @@ class EpochTest {
             mint(center, i);
         }
         center.verify(4, APPROVAL);
-        byte[] sm = region.ok(0x40, 0, 0, cat(u32(500), u16(DATE)));
+        byte[] sm = region.hello(500);
         byte[] p1 = center.ok(0x42, 0, 0, cat(u32(500), u16(DATE), sm));
-        byte[] p2p3 = region.ok(0x44, 0, 0, p1);
+        byte[] p2p3 = region.ok(0x44, 0, 0, region.ad(p1));
         center.ok(0x46, 0, 0, p2p3);
         byte[] tid = Arrays.copyOfRange(p1, 2, 8);
         mint(center, 3);

@@ -113,15 +113,15 @@ class KeyArchiveTest {
         // three missed: one common key, 9D02 (12.10 item 4: 9D25 only once (m - CURRENT) mod 256 is in [1, 127])
         SyncCardTest.advance(center, ++date, null);
         region.verify(1, PIN);
-        byte[] sm = center.ok(0x40, 0, 0, cat(u32(5), u16(DATE)));
+        byte[] sm = center.hello(5);
         assertEquals(0x9D02, region.swOf(0x42, 0, 0, cat(u32(5), u16(DATE), sm)));
         // four missed: no common key; the older card (payer) says 9D25, the newer 9D02
         SyncCardTest.advance(center, ++date, null);
-        sm = center.ok(0x40, 0, 0, cat(u32(5), u16(DATE)));
+        sm = center.hello(5);
         assertEquals(0x9D25, region.swOf(0x42, 0, 0, cat(u32(5), u16(DATE), sm)));
         center.verify(4, APPROVAL);
         center.verify(1, PIN);
-        sm = region.ok(0x40, 0, 0, cat(u32(5), u16(DATE)));
+        sm = region.hello(5);
         assertEquals(0x9D02, center.swOf(0x42, 0, 0, cat(u32(5), u16(DATE), sm)));
         // region and branch are still on the same epoch: they keep paying each other
         transfer(region, branch, 100);

@@ -93,9 +93,9 @@ class PrivacyTest {
         alice.verify(1, PIN);
         alice.ok(0x8C, 1, 0, null);
         branch.verify(1, PIN);
-        byte[] sm = alice.ok(0x40, 0, 0, cat(u32(2000), u16(DATE)));
+        byte[] sm = alice.hello(2000);
         byte[] p1 = branch.ok(0x42, 0, 0, cat(u32(2000), u16(DATE), sm));
-        byte[] p2p3 = alice.ok(0x44, 0, 0, p1);
+        byte[] p2p3 = alice.ok(0x44, 0, 0, alice.ad(p1));
         branch.ok(0x46, 0, 0, p2p3);
         byte[] tid = Arrays.copyOfRange(p1, 2, 8);
         byte[] pd = branch.pending();

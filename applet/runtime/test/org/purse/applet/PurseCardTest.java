@@ -2,6 +2,7 @@ package org.purse.applet;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.purse.applet.PurseCardTestSupport.*;
 
@@ -41,17 +42,22 @@ class PurseCardTest {
     @Test
     void blankCardSelectAndStatus() throws Exception {
         PCard c = create(dir, "blank", new byte[0]);
-        assertArrayEquals(hex("01000101"), c.select());
+        byte[] sel = c.select();
+        assertEquals(77, sel.length); // STATUS | oldest | RP (4.1)
+        assertArrayEquals(hex("01000101"), Arrays.copyOf(sel, 4));
         byte[] st = c.status();
         assertEquals(68, st.length);
+        assertArrayEquals(st, Arrays.copyOf(sel, 68), "SELECT answers the status");
+        assertFalse(Arrays.equals(Arrays.copyOfRange(sel, 69, 77), Arrays.copyOfRange(c.select(), 69, 77)),
+                "a fresh RP per SELECT");
         assertEquals(1, st[Constants.ST_LIFE]);
         assertEquals(15, st[Constants.ST_TK_TRIES]);
         assertEquals(0x9D1C, c.swOf(0x32, 0, 0, null));
-        assertEquals(0x9D1C, c.swOf(0x40, 0, 0, cat(u32(1), u16(DATE))));
+        assertEquals(0x9D1C, c.payeeSw(1));
         assertEquals(0x6D00, c.swOf(0x60, 0, 0, null));
         assertEquals(0x6E00, sw(c.raw(new byte[] {0x00, 0x30, 0, 0, 0})));
         PCard t = create(dir, "blank3des", new byte[] {0});
-        assertArrayEquals(hex("01000102"), t.select());
+        assertArrayEquals(hex("01000102"), Arrays.copyOf(t.select(), 4));
     }
 
     @Test
@@ -67,7 +73,10 @@ class PurseCardTest {
             assertEquals(0, st[Constants.ST_TK_TRIES]);
             assertEquals((byte) 0xFF & 3, st[Constants.ST_PIN_TRIES]);
             assertEquals(0, c.balance());
-            assertArrayEquals(hex("010002" + "0" + suite), c.select());
+            byte[] sel = c.select();
+            assertArrayEquals(hex("010002" + "0" + suite), Arrays.copyOf(sel, 4));
+            // the payee hello: oldest key number (current - 3) after the status
+            assertEquals((byte) (st[Constants.ST_CURRENT_KEY] - 3), sel[Constants.SEL_OLDEST]);
             // a second genesis is refused: the card is personalised
             assertEquals(0x9D1D, c.swOf(0x10, 0, 0, rnd(8)));
         }
@@ -174,7 +183,7 @@ class PurseCardTest {
         admin.verify(1, PIN);
         assertEquals(0x9D12, admin.swOf(0x14, 0, 0, issueReq(DEV_TK_AES, 5, "x", 0, 0, PIN, null)));
         // admin cards never transfer
-        assertEquals(0x9D04, admin.swOf(0x40, 0, 0, cat(u32(1), u16(DATE))));
+        assertEquals(0x9D04, admin.payeeSw(1));
     }
 
     @Test

@@ -126,6 +126,13 @@ final class PurseCardTestSupport {
         return cat(new byte[] {0x00, (byte) 0xA4, 0x04, 0x00, (byte) AID.length}, AID);
     }
 
+    /** SUITE | oldest | RP (42's peer fields) from a SELECT answer (4.1). */
+    static byte[] helloOf(byte[] sel) {
+        assertEquals(Constants.SELECT_RESP_LEN, sel.length, "SELECT answer length");
+        return cat(new byte[] {sel[Constants.ST_SUITE]}, Arrays.copyOfRange(sel, Constants.SEL_OLDEST,
+                Constants.SELECT_RESP_LEN));
+    }
+
     static int sw(byte[] r) {
         return ((r[r.length - 2] & 0xFF) << 8) | (r[r.length - 1] & 0xFF);
     }
@@ -181,6 +188,30 @@ final class PurseCardTestSupport {
 
         byte[] status() {
             return ok(0x30, 0, 0, null);
+        }
+
+        /** AMOUNT | DATE of the last {@link #hello}: what this payee's 44 carries before P1. */
+        byte[] ad = new byte[6];
+
+        /**
+         * SELECT as the payee of a transfer of amount (6.1 step 0): returns SUITE | oldest | RP, the
+         * peer fields of the payer's 42, and remembers AMOUNT | DATE for {@link #ad(byte[])}.
+         */
+        byte[] hello(long amount) {
+            ad = cat(u32(amount), u16(DATE));
+            return helloOf(select());
+        }
+
+        /** 44's data: AMOUNT | DATE of the last hello, then the P1. */
+        byte[] ad(byte[] p1) {
+            return cat(ad, p1);
+        }
+
+        /** Row E's answer at 44 (hello, then AMOUNT | DATE | a zero P1 of the suite's length). */
+        int payeeSw(long amount) {
+            byte[] sel = hello(amount);
+            int p1Len = sel[0] == Constants.SUITE_TDES3 ? Constants.PKT_P1_TDES : Constants.PKT_P1_AES;
+            return swOf(0x44, 0, 0, ad(new byte[p1Len]));
         }
 
         byte[] pending() {
@@ -412,7 +443,7 @@ final class PurseCardTestSupport {
         byte[] tid;
     }
 
-    /** Full six-APDU transfer (6.1), relayed exactly as the host does; holder secrets verified first. */
+    /** Full transfer (6.1: the payee's SELECT, then five APDUs), relayed exactly as the host does; holder secrets verified first. */
     static Wire transfer(PCard payer, PCard payee, long amount) {
         byte[] st = payer.status();
         if (st[Constants.ST_ROLE] == Constants.ROLE_CENTER) {
@@ -425,10 +456,10 @@ final class PurseCardTestSupport {
             payer.verify(2, TXKEY);
         }
         Wire w = new Wire();
-        byte[] sm = payee.ok(0x40, 0, 0, cat(u32(amount), u16(DATE)));
+        byte[] sm = payee.hello(amount);
         w.p1 = payer.ok(0x42, 0, 0, cat(u32(amount), u16(DATE), sm));
         w.tid = Arrays.copyOfRange(w.p1, 2, 8);
-        w.p2p3 = payee.ok(0x44, 0, 0, w.p1);
+        w.p2p3 = payee.ok(0x44, 0, 0, payee.ad(w.p1));
         w.p4 = payer.ok(0x46, 0, 0, w.p2p3);
         w.ack = payee.ok(0x48, 0, 0, w.p4);
         payer.ok(0x4A, 0, 0, w.ack);

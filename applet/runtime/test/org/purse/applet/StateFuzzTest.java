@@ -45,8 +45,8 @@ class StateFuzzTest {
 
     static {
         int[][] t = {
-            {0x10, 8}, {0x14, 70}, {0x16, 16}, {0x18, 48}, {0x1A, 6}, {0x20, 4}, {0x24, 10}, {0x40, 6}, {0x42, 16},
-            {0x44, 64}, {0x46, 112}, {0x48, 48}, {0x4A, 48}, {0x4C, 6}, {0x50, 6}, {0x52, 6}, {0x54, 6}, {0x70, 2},
+            {0x10, 8}, {0x14, 70}, {0x16, 16}, {0x18, 48}, {0x1A, 6}, {0x20, 4}, {0x24, 10}, {0x42, 16},
+            {0x44, 70}, {0x46, 112}, {0x48, 48}, {0x4A, 48}, {0x4C, 6}, {0x50, 6}, {0x52, 6}, {0x54, 6}, {0x70, 2},
             {0x72, 12}, {0x74, 64}, {0x76, 145}, {0x78, 80}, {0x7A, 48}, {0x7C, 42}, {0x7E, 17}, {0x80, 7},
             {0x82, 19}, {0x84, 64}, {0x86, 128}, {0x88, 64}
         };
@@ -76,10 +76,10 @@ class StateFuzzTest {
         transfer(alice, bob, 50);
         // carol: BAD_KEY one below its limit (10), by nine forged P1s
         for (int i = 0; i < 9; i++) {
-            byte[] hello = carol.ok(0x40, 0, 0, cat(u32(10), u16(DATE)));
+            byte[] hello = carol.hello(10);
             byte[] p1 = alice.ok(0x42, 0, 0, cat(u32(10), u16(DATE), hello));
             p1[p1.length - 1] ^= 1;
-            assertEquals(0x9D03, carol.swOf(0x44, 0, 0, p1));
+            assertEquals(0x9D03, carol.swOf(0x44, 0, 0, carol.ad(p1)));
             alice.ok(0x4C, 0, 0, null);
         }
         byte[] st = carol.status();
@@ -127,16 +127,16 @@ class StateFuzzTest {
         STATES.put("1 payee after 44", () -> {
             PCard a = fresh("alice");
             PCard b = fresh("bob");
-            byte[] hello = b.ok(0x40, 0, 0, cat(u32(300), u16(DATE)));
+            byte[] hello = b.hello(300);
             a.verify(1, PIN);
             byte[] p1 = a.ok(0x42, 0, 0, cat(u32(300), u16(DATE), hello));
-            byte[] p2p3 = b.ok(0x44, 0, 0, p1);
+            byte[] p2p3 = b.ok(0x44, 0, 0, b.ad(p1));
             byte[] p4 = a.ok(0x46, 0, 0, p2p3);
             State s = new State();
             s.target = b;
             s.valid.put(0x48, p4);
             s.valid.put(0x4C, Arrays.copyOfRange(p1, 2, 8));
-            s.valid.put(0x44, p1);
+            s.valid.put(0x44, b.ad(p1));
             s.p1p2.put(0x4C, new int[] {1, 0});
             s.persistentOnly = true;
             return s;
@@ -144,10 +144,10 @@ class StateFuzzTest {
         STATES.put("2 payer between 46 and 4A", () -> {
             PCard a = fresh("alice");
             PCard b = fresh("bob");
-            byte[] hello = b.ok(0x40, 0, 0, cat(u32(300), u16(DATE)));
+            byte[] hello = b.hello(300);
             a.verify(1, PIN);
             byte[] p1 = a.ok(0x42, 0, 0, cat(u32(300), u16(DATE), hello));
-            byte[] p2p3 = b.ok(0x44, 0, 0, p1);
+            byte[] p2p3 = b.ok(0x44, 0, 0, b.ad(p1));
             byte[] p4 = a.ok(0x46, 0, 0, p2p3);
             byte[] ack = b.ok(0x48, 0, 0, p4);
             State s = new State();
@@ -202,11 +202,11 @@ class StateFuzzTest {
         STATES.put("A one BAD_KEY below the limit (payee session)", () -> {
             PCard a = fresh("alice");
             PCard c = fresh("carol");
-            byte[] hello = c.ok(0x40, 0, 0, cat(u32(10), u16(DATE)));
+            byte[] hello = c.hello(10);
             byte[] p1 = a.ok(0x42, 0, 0, cat(u32(10), u16(DATE), hello));
             State s = new State();
             s.target = c;
-            s.valid.put(0x44, p1);
+            s.valid.put(0x44, c.ad(p1));
             return s;
         });
     }

@@ -354,7 +354,7 @@ class SyncCardTest {
         alice.ok(0x74, 0, 0, s1);
         alice.reinsert(); // PIN not validated
         assertEquals(0x9000, sw(alice.send(0x34, 0, 1, null)));
-        assertEquals(0x9D0A, alice.swOf(0x40, 0, 0, cat(u32(10), u16(DATE))));
+        assertEquals(0x9D0A, alice.payeeSw(10));
         alice.verify(1, PIN);
         assertEquals(0x9D0A, alice.swOf(0x42, 0, 0, cat(u32(10), u16(DATE), cat(new byte[] {1, 0}, new byte[8]))));
         assertEquals(0x9D0A, alice.swOf(0x70, 0, 0, u16(DATE)));
@@ -375,7 +375,7 @@ class SyncCardTest {
             int sw = alice.swOf(0x42, 0, 0, cat(u32(10), u16(DATE), cat(new byte[] {1, (byte) 100}, new byte[8])));
             assertEquals(0x9D25, sw);
         }
-        assertEquals(0x9D01, alice.swOf(0x40, 0, 0, cat(u32(10), u16(DATE))));
+        assertEquals(0x9D01, alice.payeeSw(10));
         long v0 = value(all);
         SyncRun r = syncOk(branch, alice);
         report("branch->alice NK=0 locked", r);
@@ -398,10 +398,10 @@ class SyncCardTest {
     void exceptionLogHandedOverAndCleared() {
         // alice debits, then gives up (54): exception entry of 300
         alice.verify(1, PIN);
-        byte[] sm = bob.ok(0x40, 0, 0, cat(u32(300), u16(DATE)));
+        byte[] sm = bob.hello(300);
         byte[] p1 = alice.ok(0x42, 0, 0, cat(u32(300), u16(DATE), sm));
         byte[] t = Arrays.copyOfRange(p1, 2, 8);
-        alice.ok(0x46, 0, 0, bob.ok(0x44, 0, 0, p1));
+        alice.ok(0x46, 0, 0, bob.ok(0x44, 0, 0, bob.ad(p1)));
         bob.ok(0x4C, 1, 0, t);
         alice.verify(1, PIN); // the payment used up the PIN entry
         alice.ok(0x54, 0, 0, t);
@@ -554,7 +554,7 @@ class SyncCardTest {
         byte[] st = alice.status();
         assertEquals(Constants.LIFE_INVALIDATED, st[Constants.ST_LIFE]);
         assertEquals(ab, u32(st, Constants.ST_BALANCE), "balance frozen, still counted");
-        assertEquals(0x9D19, alice.swOf(0x40, 0, 0, cat(u32(10), u16(DATE))));
+        assertEquals(0x9D19, alice.payeeSw(10));
         assertEquals(0x9D19, alice.swOf(0x70, 0, 0, u16(DATE)));
         assertEquals(0x9D19, alice.swOf(0x78, 0, 0, r.p6));
         alice.reinsert();
@@ -722,7 +722,7 @@ class SyncCardTest {
         while (pbCount(alice) < 50) {
             transfer(alice, bob, 1);
         }
-        assertEquals(0x9D08, alice.swOf(0x40, 0, 0, cat(u32(10), u16(DATE))));
+        assertEquals(0x9D08, alice.payeeSw(10));
         advance(center, DATE + 20, RATE);
         syncOk(center, region);
         syncOk(region, branch);

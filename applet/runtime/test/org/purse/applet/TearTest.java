@@ -68,7 +68,7 @@ class TearTest {
         return new PCard[] {a, b};
     }
 
-    /** The six APDUs of 6.1 as (card index, INS, data) built from earlier answers. */
+    /** The six commands of 6.1 (the payee's SELECT, then 42-4A) built from earlier answers. */
     private static final class Run {
         final PCard[] c;
         byte[] sm;
@@ -87,9 +87,9 @@ class TearTest {
 
         byte[] command(int step) {
             switch (step) {
-                case 1: return apdu(0x40, 0, 0, cat(u32(AMOUNT), u16(DATE)));
+                case 1: return selectApdu(); // the payee's hello (6.1)
                 case 2: return apdu(0x42, 0, 0, cat(u32(AMOUNT), u16(DATE), sm));
-                case 3: return apdu(0x44, 0, 0, p1);
+                case 3: return apdu(0x44, 0, 0, cat(u32(AMOUNT), u16(DATE), p1));
                 case 4: return apdu(0x46, 0, 0, p2p3);
                 case 5: return apdu(0x48, 0, 0, p4);
                 default: return apdu(0x4A, 0, 0, ack);
@@ -100,7 +100,7 @@ class TearTest {
             assertEquals(0x9000, sw(r), "step " + step);
             byte[] d = data(r);
             switch (step) {
-                case 1: sm = d; break;
+                case 1: sm = helloOf(d); break;
                 case 2: p1 = d; break;
                 case 3: p2p3 = d; break;
                 case 4: p4 = d; break;

@@ -98,20 +98,20 @@ class TransferCardTest {
         assertEquals(0x9D0C, u2.swOf(0x48, 0, 0, w.p4));
         assertEquals(0x9D0B, u1.swOf(0x4A, 0, 0, w.ack));
         assertEquals(0x9D0B, u1.swOf(0x50, 0, 0, w.tid));
-        assertEquals(0x6985, u2.swOf(0x44, 0, 0, w.p1));
+        assertEquals(0x6985, u2.swOf(0x44, 0, 0, u2.ad(w.p1)));
         assertEquals(0x6985, u1.swOf(0x46, 0, 0, w.p2p3));
         assertEquals(s1, u1.snapshot());
         assertEquals(s2, u2.snapshot());
         // old P2|P3 into a new payer session: R1 differs -> bad packet (+BK)
         u1.verify(1, PIN);
-        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(500), u16(DATE)));
+        byte[] sm = u2.hello(500);
         u1.ok(0x42, 0, 0, cat(u32(500), u16(DATE), sm));
         assertEquals(0x9D03, u1.swOf(0x46, 0, 0, w.p2p3));
         assertEquals(1, u1.status()[Constants.ST_BAD_KEY]);
         // an old P1 replayed into a new payee session: its TID is settled -> 9D0C, nothing persisted, no BK
         s2 = u2.snapshot();
-        u2.ok(0x40, 0, 0, cat(u32(500), u16(DATE)));
-        assertEquals(0x9D0C, u2.swOf(0x44, 0, 0, w.p1));
+        u2.hello(500);
+        assertEquals(0x9D0C, u2.swOf(0x44, 0, 0, u2.ad(w.p1)));
         assertEquals(0x9D0C, u2.swOf(0x4C, 1, 0, w.tid), "no second outcome for a settled TID");
         assertEquals(s2, u2.snapshot());
         assertEquals("none", resume(u1, u2));
@@ -126,16 +126,16 @@ class TransferCardTest {
     @Test
     void replayedP1NeverReopensASettledTransfer() {
         u1.verify(1, PIN);
-        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(700), u16(DATE)));
+        byte[] sm = u2.hello(700);
         byte[] p1 = u1.ok(0x42, 0, 0, cat(u32(700), u16(DATE), sm));
         byte[] tid = Arrays.copyOfRange(p1, 2, 8);
-        byte[] p2p3 = u2.ok(0x44, 0, 0, p1);
+        byte[] p2p3 = u2.ok(0x44, 0, 0, u2.ad(p1));
         byte[] p4 = u1.ok(0x46, 0, 0, p2p3);
         byte[] ack = u2.ok(0x48, 0, 0, p4); // ACK dropped: u1 stays PENDING(T)
         String s2 = u2.snapshot();
         u2.reinsert();
-        u2.ok(0x40, 0, 0, cat(u32(700), u16(DATE)));
-        assertEquals(0x9D0C, u2.swOf(0x44, 0, 0, p1), "P1 of a settled TID");
+        u2.hello(700);
+        assertEquals(0x9D0C, u2.swOf(0x44, 0, 0, u2.ad(p1)), "P1 of a settled TID");
         assertEquals(0x9D0C, u2.swOf(0x4C, 1, 0, tid), "abort of a settled TID");
         assertEquals(0x9D0C, u2.swOf(0x48, 0, 0, p4));
         assertEquals(s2, u2.snapshot());
@@ -154,8 +154,8 @@ class TransferCardTest {
             transfer(branch, u2, 10);
         }
         assertEquals(0, outcomeKind(u2.pending(), tid), "rolled out of the ring");
-        u2.ok(0x40, 0, 0, cat(u32(700), u16(DATE)));
-        assertEquals(0x9D03, u2.swOf(0x44, 0, 0, p1));
+        u2.hello(700);
+        assertEquals(0x9D03, u2.swOf(0x44, 0, 0, u2.ad(p1)));
         assertEquals(0, u2.pending()[Constants.PD_IN_STATE]);
         assertEquals(1_000_000, total());
     }
@@ -165,18 +165,18 @@ class TransferCardTest {
     void onePinEntryAuthorisesOnePayment() {
         u1.verify(1, PIN);
         u1.verify(2, TXKEY);
-        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(10_001), u16(DATE)));
+        byte[] sm = u2.hello(10_001);
         byte[] p1 = u1.ok(0x42, 0, 0, cat(u32(10_001), u16(DATE), sm));
-        u1.ok(0x4A, 0, 0, u2.ok(0x48, 0, 0, u1.ok(0x46, 0, 0, u2.ok(0x44, 0, 0, p1))));
+        u1.ok(0x4A, 0, 0, u2.ok(0x48, 0, 0, u1.ok(0x46, 0, 0, u2.ok(0x44, 0, 0, u2.ad(p1)))));
         assertEquals(0x63C3, sw(u1.send(0x20, 0, 1, null)), "PIN no longer validated");
-        sm = u2.ok(0x40, 0, 0, cat(u32(101), u16(DATE)));
+        sm = u2.hello(101);
         assertEquals(0x9D13, u1.swOf(0x42, 0, 0, cat(u32(101), u16(DATE), sm)));
         u1.verify(1, PIN);
-        sm = u2.ok(0x40, 0, 0, cat(u32(10_001), u16(DATE)));
+        sm = u2.hello(10_001);
         assertEquals(0x9D14, u1.swOf(0x42, 0, 0, cat(u32(10_001), u16(DATE), sm)), "transaction key used up too");
         // at or below MIN_TRANS the PIN is not needed, and not used up
         transfer(u1, u2, 100);
-        sm = u2.ok(0x40, 0, 0, cat(u32(101), u16(DATE)));
+        sm = u2.hello(101);
         u1.ok(0x42, 0, 0, cat(u32(101), u16(DATE), sm));
         assertEquals(50_000 - 10_001 - 100, u1.balance());
         assertEquals(1_000_000, total());
@@ -186,9 +186,9 @@ class TransferCardTest {
     void flipEveryBitOfP4LeavesBalancesThenResumeCompletes() {
         long a = u1.balance();
         u1.verify(1, PIN);
-        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(700), u16(DATE)));
+        byte[] sm = u2.hello(700);
         byte[] p1 = u1.ok(0x42, 0, 0, cat(u32(700), u16(DATE), sm));
-        byte[] p2p3 = u2.ok(0x44, 0, 0, p1);
+        byte[] p2p3 = u2.ok(0x44, 0, 0, u2.ad(p1));
         byte[] p4 = u1.ok(0x46, 0, 0, p2p3);
         int bk = 0;
         for (int bit = 0; bit < p4.length * 8; bit++) {
@@ -213,9 +213,9 @@ class TransferCardTest {
         assertEquals(1_000_000, total());
         // one more bad packet locks the payee: money commands answer 9D01, reads still work
         assertEquals(0x9D0C, u2.swOf(0x48, 0, 0, flip(p4, 40 * 8))); // credited TID: refused by state, no BK
-        u2.ok(0x40, 0, 0, cat(u32(1), u16(DATE)));
-        assertEquals(0x9D03, u2.swOf(0x44, 0, 0, flip(p1, 2 * 8))); // another SID: MAC fails (+BK)
-        assertEquals(0x9D01, u2.swOf(0x40, 0, 0, cat(u32(1), u16(DATE))));
+        u2.hello(1);
+        assertEquals(0x9D03, u2.swOf(0x44, 0, 0, u2.ad(flip(p1, 2 * 8)))); // another SID: MAC fails (+BK)
+        assertEquals(0x9D01, u2.payeeSw(1));
         assertEquals(10, u2.status()[Constants.ST_BAD_KEY]);
     }
 
@@ -228,10 +228,10 @@ class TransferCardTest {
     @Test
     void holderChecksAndPairMatrix() {
         // PIN above MIN_TRANS (100), TXKEY above MAX_TRANS (10 000)
-        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(101), u16(DATE)));
+        byte[] sm = u2.hello(101);
         assertEquals(0x9D13, u1.swOf(0x42, 0, 0, cat(u32(101), u16(DATE), sm)));
         u1.verify(1, PIN);
-        sm = u2.ok(0x40, 0, 0, cat(u32(10_001), u16(DATE)));
+        sm = u2.hello(10_001);
         assertEquals(0x9D14, u1.swOf(0x42, 0, 0, cat(u32(10_001), u16(DATE), sm)));
         assertEquals(0x9D05, u1.swOf(0x42, 0, 0, cat(u32(60_000), u16(DATE), sm)));
         assertEquals(0x6A80, u1.swOf(0x42, 0, 0, cat(u32(0), u16(DATE), sm)));
@@ -240,7 +240,7 @@ class TransferCardTest {
         assertEquals(0x9D02, u1.swOf(0x42, 0, 0, cat(u32(50), u16(DATE), cat(new byte[] {1, (byte) (sm[1] + 3)}, new byte[8]))));
         assertEquals(2, u1.status()[Constants.ST_BAD_KEY]);
         // center pays only with approval, and only a region
-        sm = branch.ok(0x40, 0, 0, cat(u32(5), u16(DATE)));
+        sm = branch.hello(5);
         center.verify(1, PIN); // the set-up's payouts used up the center's PIN entry
         assertEquals(0x9D15, center.swOf(0x42, 0, 0, cat(u32(5), u16(DATE), sm)));
         // disallowed pairs: both cards check (payee at P1, payer at P2)
@@ -255,16 +255,16 @@ class TransferCardTest {
                 payer.verify(4, APPROVAL);
             }
             payer.verify(1, PIN);
-            sm = payee.ok(0x40, 0, 0, cat(u32(5), u16(DATE)));
+            sm = payee.hello(5);
             byte[] p1 = payer.ok(0x42, 0, 0, cat(u32(5), u16(DATE), sm));
-            assertEquals(0x9D04, payee.swOf(0x44, 0, 0, p1), payer.label + "->" + payee.label);
+            assertEquals(0x9D04, payee.swOf(0x44, 0, 0, payee.ad(p1)), payer.label + "->" + payee.label);
             assertEquals(s1, payer.snapshot());
             assertEquals(s2, payee.snapshot());
         }
         // amount mismatch: payee asks 60, payer's holder confirmed 50
-        sm = u2.ok(0x40, 0, 0, cat(u32(60), u16(DATE)));
+        sm = u2.hello(60);
         byte[] p1 = u1.ok(0x42, 0, 0, cat(u32(50), u16(DATE), sm));
-        byte[] p2p3 = u2.ok(0x44, 0, 0, p1);
+        byte[] p2p3 = u2.ok(0x44, 0, 0, u2.ad(p1));
         assertEquals(0x9D07, u1.swOf(0x46, 0, 0, p2p3));
         // the payer never debited: resume aborts the payee's expectation (NACK, value-neutral)
         assertEquals("abort", resume(u1, u2));
@@ -275,9 +275,9 @@ class TransferCardTest {
     @Test
     void abandonedExpectationRefundsThePayerByNack() {
         u1.verify(1, PIN);
-        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(300), u16(DATE)));
+        byte[] sm = u2.hello(300);
         byte[] p1 = u1.ok(0x42, 0, 0, cat(u32(300), u16(DATE), sm));
-        byte[] p2p3 = u2.ok(0x44, 0, 0, p1);
+        byte[] p2p3 = u2.ok(0x44, 0, 0, u2.ad(p1));
         byte[] p4 = u1.ok(0x46, 0, 0, p2p3);
         byte[] tid = Arrays.copyOfRange(p1, 2, 8);
         assertEquals(1_000_000, total());
@@ -298,9 +298,9 @@ class TransferCardTest {
     @Test
     void giveUpMovesPendingToExceptionLog() {
         u1.verify(1, PIN);
-        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(300), u16(DATE)));
+        byte[] sm = u2.hello(300);
         byte[] p1 = u1.ok(0x42, 0, 0, cat(u32(300), u16(DATE), sm));
-        u1.ok(0x46, 0, 0, u2.ok(0x44, 0, 0, p1));
+        u1.ok(0x46, 0, 0, u2.ok(0x44, 0, 0, u2.ad(p1)));
         byte[] tid = Arrays.copyOfRange(p1, 2, 8);
         assertEquals(0x9D09, u1.swOf(0x42, 0, 0, cat(u32(5), u16(DATE), sm))); // pending refuses new payments
         u1.reinsert();
@@ -328,9 +328,9 @@ class TransferCardTest {
             transfer(u1, u2, 1);
         }
         assertEquals(50, u1.status()[Constants.ST_PB_COUNT]);
-        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(1), u16(DATE)));
+        byte[] sm = u2.hello(1);
         assertEquals(0x9D08, u1.swOf(0x42, 0, 0, cat(u32(1), u16(DATE), sm)));
-        assertEquals(0x9D08, u1.swOf(0x40, 0, 0, cat(u32(1), u16(DATE))));
+        assertEquals(0x9D08, u1.payeeSw(1));
         assertEquals(1_000_000, total());
     }
 
@@ -343,7 +343,7 @@ class TransferCardTest {
         assertEquals(1000, c.balance());
         assertEquals(4000, r.balance());
         // AES and TDES cards never transact
-        byte[] sm = r.ok(0x40, 0, 0, cat(u32(5), u16(DATE)));
+        byte[] sm = r.hello(5);
         center.verify(4, APPROVAL);
         center.verify(1, PIN); // used up by the payout of the set-up
         assertEquals(0x9D02, center.swOf(0x42, 0, 0, cat(u32(5), u16(DATE), sm)));
@@ -354,17 +354,17 @@ class TransferCardTest {
     void stolenCardBoundIsFiftyTimesMinTrans() {
         u1.reinsert(); // the thief has no PIN
         long before = u1.balance();
-        byte[] sm = u2.ok(0x40, 0, 0, cat(u32(101), u16(DATE)));
+        byte[] sm = u2.hello(101);
         assertEquals(0x9D13, u1.swOf(0x42, 0, 0, cat(u32(101), u16(DATE), sm)));
         int paid = 0;
         while (true) {
-            sm = u2.ok(0x40, 0, 0, cat(u32(100), u16(DATE)));
+            sm = u2.hello(100);
             byte[] r = u1.send(0x42, 0, 0, cat(u32(100), u16(DATE), sm));
             if (sw(r) != 0x9000) {
                 assertEquals(0x9D08, sw(r));
                 break;
             }
-            u1.ok(0x4A, 0, 0, u2.ok(0x48, 0, 0, u1.ok(0x46, 0, 0, u2.ok(0x44, 0, 0, data(r)))));
+            u1.ok(0x4A, 0, 0, u2.ok(0x48, 0, 0, u1.ok(0x46, 0, 0, u2.ok(0x44, 0, 0, u2.ad(data(r))))));
             paid++;
         }
         assertEquals(49, paid); // one entry was the branch's credit
