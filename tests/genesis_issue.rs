@@ -869,13 +869,16 @@ fn keys_51_54_and_54_57_do_not_transact() {
             })
             .collect()
     };
-    let payee = sws(&s1, &["8040000006000003E82500"]);
-    // SUITE | oldest | RP (8 fresh random bytes)
+    // the payee's hello is the tail of its SELECT answer: STATUS (68) | oldest | RP (8 fresh
+    // random bytes); SUITE is STATUS offset 3
+    let payee = sws(&s1, &[]);
+    let sel = &payee[0];
     assert!(
-        payee[1].starts_with("0136") && payee[1].len() == 20 + 5 && payee[1].ends_with(" 9000"),
-        "payee: AES, oldest key 54: {payee:?}"
+        sel.len() == 2 * 77 + 5 && sel.ends_with(" 9000") && &sel[6..8] == "01",
+        "payee SELECT: {payee:?}"
     );
-    let hello = payee[1][..20].to_string();
+    assert_eq!(&sel[136..138], "36", "payee: oldest key 54: {payee:?}");
+    let hello = format!("01{}", &sel[136..154]);
     let payer_init = format!("8042000010000003E82500{hello}");
     let payer = sws(&s0, &["802000010435363738", &payer_init]);
     assert_eq!(payer[1], " 9000");

@@ -83,12 +83,15 @@ fn flip_every_bit(b: &mut Bank) {
                 }
                 let (p0, q0) = (b.balance(&p), b.balance(&q));
                 let armed = Rc::new(Cell::new(true));
+                // 44 carries AMOUNT | DATE before P1 (clear, like the old 40's: an altered amount
+                // is T12's 9D07 at step 4, the date is informative, T20); the packet follows
+                let at = if ins == 0x44 { 5 + 6 } else { 5 };
                 let flip = |armed: Rc<Cell<bool>>| {
                     move |i: u8, cmd: &mut Vec<u8>| {
                         if i == ins && armed.get() {
                             armed.set(false);
-                            assert!(cmd.len() >= 5 + len, "packet APDU too short");
-                            cmd[5 + byte] ^= 1 << bit;
+                            assert!(cmd.len() >= at + len, "packet APDU too short");
+                            cmd[at + byte] ^= 1 << bit;
                         }
                     }
                 };

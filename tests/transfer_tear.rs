@@ -28,9 +28,10 @@ fn tearing() {
 }
 
 const AMOUNT: u32 = 100;
-/// The six steps: (INS, the card it goes to: true = payee).
-const STEPS: [(u8, bool); 6] = [
-    (0x40, true),
+/// Steps 2-6 of protocol.md 6.1: (INS, the card it goes to: true = payee). Step 1 is the payee's
+/// SELECT, sent when the card is opened: it writes nothing, and a card pulled before it is a card
+/// that does not open.
+const STEPS: [(u8, bool); 5] = [
     (0x42, false),
     (0x44, true),
     (0x46, false),
@@ -173,7 +174,8 @@ fn hooked_pair(
                 Vec::new()
             };
             match ins {
-                0x44 => seen.borrow_mut().tid = Some(data[2..8].try_into().unwrap()),
+                // AMOUNT | DATE | P1: the TID is P1's SID
+                0x44 => seen.borrow_mut().tid = Some(data[8..14].try_into().unwrap()),
                 0x48 => seen.borrow_mut().p4 = Some(data),
                 0x4A => seen.borrow_mut().ack = Some(data),
                 _ => {}
@@ -206,7 +208,7 @@ fn pull_every_step_then_resume(b: &mut Bank) {
             } else {
                 pair.p.clone()
             };
-            let what = format!("pull {victim} before step {}", step + 1);
+            let what = format!("pull {victim} before step {}", step + 2);
             let before = (b.balance(&pair.p), b.balance(&pair.q));
             let seen = Rc::new(RefCell::new(Seen::default()));
             let pulled = Rc::new(RefCell::new(false));
@@ -236,7 +238,7 @@ fn pull_every_step_then_resume(b: &mut Bank) {
             drop((cp, cq));
             assert!(*pulled.borrow(), "{what}: never pulled");
             // the payee gets no command after step 5: pulled before step 6, the transfer completes
-            if victim_is_payee && step == 5 {
+            if victim_is_payee && step == 4 {
                 assert!(r.is_ok(), "{what}: {}", r.err().unwrap());
             } else {
                 let e = match r {
@@ -272,7 +274,7 @@ fn tear_every_write_both_cards(b: &mut Bank) {
             };
             let what = format!(
                 "tear {victim} at write {k} of step {} (INS {ins:02X})",
-                step + 1
+                step + 2
             );
             let before = (b.balance(&pair.p), b.balance(&pair.q));
             let bk_before = (b.status(&pair.p).bad_key, b.status(&pair.q).bad_key);
@@ -320,7 +322,7 @@ fn tear_every_write_both_cards(b: &mut Bank) {
                         bk_before,
                         "{what}: BAD_KEY changed"
                     );
-                    eprintln!("  step {} (INS {ins:02X}): {} tear points", step + 1, k - 1);
+                    eprintln!("  step {} (INS {ins:02X}): {} tear points", step + 2, k - 1);
                     break;
                 }
             }

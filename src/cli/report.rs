@@ -69,7 +69,7 @@ pub struct Report {
     pub kind: &'static str,
     /// The whole message (what happened, and what to do), as on stderr without `purse: error: `.
     pub message: String,
-    /// The flow's step that failed (transfer: Setup, Verify, PayeeInit .. PayerAck; sync: Setup,
+    /// The flow's step that failed (transfer: Setup, Verify, PayeeHello .. PayerAck; sync: Setup,
     /// CardInit .. BankAck, Unblock), else null.
     pub step: Option<String>,
     /// The card that failed: payer/payee (transfer, pay), bank/card/host (sync), else null.
