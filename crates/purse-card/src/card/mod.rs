@@ -1,6 +1,6 @@
 //! [`PurseCard`]: the purse applet as typed Rust calls over [`apdu::Channel`](crate::apdu::Channel).
 //! One function per applet command lives in `admin.rs` (issuance, mint, secrets, reads) and
-//! `transfer.rs` (INS 40-54). Every status word other than 9000 becomes [`CardError::Refused`],
+//! `transfer.rs` (the payee hello of SELECT, INS 42-54). Every status word other than 9000 becomes [`CardError::Refused`],
 //! whose message says what happened and what to do (protocol.md 4.2) — never a bare status word.
 use crate::apdu::{Channel, Command};
 use crate::proto::consts::{self, Ins, Life, SecretRef, Suite, Sw};
