@@ -404,10 +404,11 @@ fn figures_engine_counters(b: &mut Bank) {
             r.passbook_entries, r.exceptions, r.apdus, r.millis, db[0], db[1], db[2], db[3], dc[0], dc[1], dc[2], dc[3]
         );
         // protocol.md 12.4: 7 + 2 * ceil(N/5) (+2 with exceptions) protocol APDUs, plus the
-        // host's status reads (4 before, 2 after), READ_BAD_CARDS and the two VERIFYs (FIG. 5
-        // blocks 501/502); the engine also counts the SELECT of each card
+        // host's status reads (2 before: each card's GET_STATUS comes with its SELECT; 2 after),
+        // READ_BAD_CARDS and the two VERIFYs (FIG. 5 blocks 501/502); the engine also counts the
+        // SELECT of each card
         let n5 = (r.passbook_entries as u32).div_ceil(5);
-        assert_eq!(r.apdus, 7 + 2 * n5 + 1 + 6 + 2, "{}", r.summary());
+        assert_eq!(r.apdus, 7 + 2 * n5 + 1 + 4 + 2, "{}", r.summary());
         assert!(r.cleared);
     }
 }

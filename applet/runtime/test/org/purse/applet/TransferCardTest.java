@@ -161,6 +161,36 @@ class TransferCardTest {
     }
 
     /** F12 (issue 7 section 3): one PIN entry authorises one payment above MIN_TRANS, as EMV. */
+    /**
+     * The payee session comes with SELECT (protocol.md 6.1 step 1): its answer is the status then
+     * m | RP; one SELECT, one 44 (a refused one ends the session); a P1 made for the RP of an
+     * earlier SELECT fails its MAC in the next session; row E refuses before the P1 is opened.
+     */
+    @Test
+    void selectArmsOnePayeeSessionPerRp() {
+        byte[] sel = u2.select();
+        assertArrayEquals(u2.status(), Arrays.copyOf(sel, Constants.STATUS_LEN), "SELECT answers the status");
+        String s1 = u1.snapshot();
+        assertEquals(0, u2.status()[Constants.ST_BAD_KEY]);
+        byte[] sm = u2.hello(60);
+        byte[] p1 = u1.ok(0x42, 0, 0, cat(u32(60), u16(DATE), sm));
+        byte[] bad = p1.clone();
+        bad[bad.length - 1] ^= 1;
+        assertEquals(0x9D03, u2.swOf(0x44, 0, 0, u2.ad(bad)));
+        assertEquals(0x6985, u2.swOf(0x44, 0, 0, u2.ad(p1)), "the refused 44 ended the session");
+        u2.select(); // a new session, a new RP: the P1 sealed for the old one does not open
+        assertEquals(0x9D03, u2.swOf(0x44, 0, 0, u2.ad(p1)));
+        assertEquals(2, u2.status()[Constants.ST_BAD_KEY], "the two forged 44s");
+        // row E first: amount 0 and an overflowing amount are refused before the P1 (no BAD_KEY)
+        assertEquals(0x6A80, u2.payeeSw(0));
+        assertEquals(2, u2.status()[Constants.ST_BAD_KEY]);
+        assertEquals(s1, u1.snapshot(), "the payer persisted nothing");
+        assertEquals(0x9D06, u1.payeeSw(0xFFFF_FFFFL)); // u1 holds 50 000
+        assertEquals(s1, u1.snapshot(), "row E refused before the P1: no BAD_KEY");
+        assertEquals(0, u2.pending()[Constants.PD_IN_STATE]);
+        assertEquals(1_000_000, total());
+    }
+
     @Test
     void onePinEntryAuthorisesOnePayment() {
         u1.verify(1, PIN);
