@@ -86,7 +86,14 @@ fn small_payment_needs_no_pin(b: &mut Bank) {
     // 5.00 = MIN_TRANS: no PIN
     let r = transfer_open(&mut pa, &mut pb, USER_MIN, &Secrets::default());
     assert!(r.is_ok(), "{:?}", r.err().map(|e| e.to_string()));
-    assert_eq!(b.balance("alice"), a0 - USER_MIN);
+    // protocol.md 6.1: both statuses and the payee hello come with the SELECTs that opened the
+    // cards, so the wire carries SELECT 42 46 4A (payer) and SELECT 44 48 (payee): 7 APDUs
+    assert_eq!((pa.apdus(), pb.apdus()), (4, 3), "APDUs per card");
+    // again on the same open cards: the payer's status is a GET_STATUS, the payee's comes with a
+    // new SELECT, which also arms the new payee session
+    transfer_open(&mut pa, &mut pb, 1, &Secrets::default()).expect("second payment");
+    assert_eq!((pa.apdus(), pb.apdus()), (8, 6), "APDUs per card after two");
+    assert_eq!(b.balance("alice"), a0 - USER_MIN - 1);
     b.assert_conserved("small payment");
 }
 
