@@ -85,6 +85,15 @@ def mac8(suite, key, msg):
     return cmac(suite, key, msg)[:8]
 
 
+def passbook_digest(suite, ka_mac, passbook, exceptions, private):
+    """protocol.md 12.5.3: MAC8(K_A.mac, 7C | ITEMS | N | X) over the fed items; 00 x 8 if none."""
+    pb = b"" if private else passbook
+    n, x = len(pb) // 42, len(exceptions) // 24
+    if n + x == 0:
+        return bytes(8)
+    return mac8(suite, ka_mac, b"\x7C" + pb + exceptions + bytes([n, x]))
+
+
 def kdf(suite, ki, label, context, out_len):
     """SP 800-108 counter mode, PRF = CMAC(suite): K(i) = CMAC(KI, [i]1 || Label || 00 || Context || [L]2)."""
     assert len(label) == 8
@@ -282,6 +291,14 @@ def vectors():
         # balance integrity MAC: K_INT = AK1, the 17 record bytes then the account
         rec = ((1234).to_bytes(4, "big") + bytes.fromhex("0978") + b"\x02" + (9500).to_bytes(2, "big")
                + bytes(4) + (7).to_bytes(4, "big"))
+        # passbook digest (12.5.3) over 7 entries and 2 exceptions: 1 + 294 + 48 + 2 = 345 bytes,
+        # more than the card's 256-byte window (a flush inside the message)
+        ka_mac = derived["handshake"][1]
+        pb = b"".join(bytes([i + 1]) * 42 for i in range(7))
+        exc = b"".join(bytes([0xE0 + j]) * 24 for j in range(2))
+        s["digest"] = {"entries": 7, "exceptions": 2, "passbook": H(pb), "exception_log": H(exc),
+                       "d": H(passbook_digest(suite, ka_mac, pb, exc, False)),
+                       "d_private": H(passbook_digest(suite, ka_mac, pb, exc, True))}
         s["balance"] = {"key": "AK1", "fields": H(rec), "account": H(payer_acct),
                         "check": H(mac8(suite, ak1, rec + payer_acct))}
         v["suites"].append(s)
@@ -317,6 +334,10 @@ def markdown(v):
         for pk in s["packets"]:
             p(f"{pk['name']} plaintext body ({len(pk['body']) // 2} bytes): `{pk['body']}`  ")
             p(f"{pk['name']} packet ({len(pk['packet']) // 2} bytes): `{pk['packet']}`\n")
+        g = s["digest"]
+        p(f"Passbook digest (12.5.3): K_A.mac = the handshake K_MAC above; {g['entries']} passbook entries "
+          f"(entry i: 42 bytes of value i), {g['exceptions']} exception entries (24 bytes of 0xE0 + j): "
+          f"D = `{g['d']}`, private card (exceptions only) D = `{g['d_private']}`\n")
         b = s["balance"]
         p(f"Balance integrity: K_INT = AK1 above, record fields `{b['fields']}`, account `{b['account']}` "
           f"-> CHECK = `{b['check']}`")

@@ -66,6 +66,16 @@ struct Suite {
     hc: String,
     packets: Vec<Packet>,
     balance: Balance,
+    digest: Digest,
+}
+#[derive(Deserialize)]
+struct Digest {
+    entries: usize,
+    exceptions: usize,
+    passbook: String,
+    exception_log: String,
+    d: String,
+    d_private: String,
 }
 #[derive(Deserialize)]
 struct Derivation {
@@ -393,6 +403,15 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     let account = a8(&h(&s.balance.account));
     let check = crypto::balance_check(&ak1, &fields, &account).unwrap();
     assert_eq!(up(&check), s.balance.check);
+
+    // passbook digest (12.5.3) under the handshake K_MAC
+    let (pb, exc) = (h(&s.digest.passbook), h(&s.digest.exception_log));
+    assert_eq!(pb.len(), 42 * s.digest.entries);
+    assert_eq!(exc.len(), 24 * s.digest.exceptions);
+    let d = purse::proto::sync::digest_of(&hs.mac, &pb, &exc, false).unwrap();
+    assert_eq!(up(&d), s.digest.d);
+    let d = purse::proto::sync::digest_of(&hs.mac, &pb, &exc, true).unwrap();
+    assert_eq!(up(&d), s.digest.d_private);
 }
 
 fn block_len(k: &SessionKeys) -> usize {

@@ -26,6 +26,10 @@ fn sync_tamper() {
         &mut bank,
         &[
             ("feed_wrong_entry_no_clear", feed_wrong_entry_no_clear),
+            (
+                "feed_split_any_way_only_exact_clears",
+                feed_split_any_way_only_exact_clears,
+            ),
             ("postgres: feed_wrong_entry_no_clear", |b| {
                 pgtest::on_postgres(b, use_ledger, feed_wrong_entry_no_clear)
             }),
@@ -95,6 +99,107 @@ fn feed_wrong_entry_no_clear(b: &mut Bank) {
         r.ledger.unwrap().entries_new,
         (r.passbook_entries - n) as usize
     );
+}
+
+/// One sync branch -> alice relayed command by command, the passbook fed as `plan` regroups the
+/// card's entries (each chunk one PASSBOOK_FEED, P2 = entries fed so far); whether the card
+/// cleared its passbook.
+fn sync_fed_as(b: &mut Bank, plan: &dyn Fn(Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>>) -> bool {
+    use purse::proto::consts::SecretRef;
+    let d = day(b); // before the PINs: a status read re-selects the card
+    b.ensure(&["branch", "alice"]);
+    let mut k = b.open("branch");
+    let mut c = b.open("alice");
+    let st = c.get_status().unwrap();
+    k.verify(SecretRef::Pin, PIN).unwrap();
+    c.verify(SecretRef::Pin, PIN).unwrap();
+    let hello = c.sync_card_init(d, false).unwrap();
+    let s1 = k.sync_bank_init(false, hello, d).unwrap();
+    let s2p5 = c.sync_card_s1(&s1).unwrap();
+    let raw = c.read_passbook_raw_all(st.passbook_count).unwrap();
+    let mut fed = 0usize;
+    for chunk in plan(raw.chunks(42).map(|e| e.to_vec()).collect()) {
+        k.passbook_feed_entries(fed as u8, &chunk.concat()).unwrap();
+        fed += chunk.len();
+    }
+    if st.exception_count > 0 {
+        k.passbook_feed_exceptions(&c.read_exceptions_raw().unwrap())
+            .unwrap();
+    }
+    let ans = k.sync_bank_p5(&s2p5.joined()).unwrap();
+    let sack = c.sync_card_p6(ans.bytes()).unwrap().expect("SACK");
+    k.sync_bank_ack(&sack).unwrap();
+    c.get_status().unwrap().passbook_count < st.passbook_count
+}
+
+/// protocol.md 12.5.3: the digest is one CMAC over all fed entries, so the host may group them
+/// into feeds as it likes (1 to 6 entries each, the bank's window flushing in the middle of a
+/// feed or between two) and the card still clears; but an entry dropped, added, swapped or
+/// altered after the bank's first 256-byte window never clears.
+fn feed_split_any_way_only_exact_clears(b: &mut Bank) {
+    type Plan = fn(Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>>;
+    let cases: [(&str, Plan, bool); 6] = [
+        (
+            "one entry per feed",
+            |e| e.into_iter().map(|x| vec![x]).collect(),
+            true,
+        ),
+        (
+            "feeds of 6, 1, 2, 6, ...",
+            |e| {
+                let (mut out, mut it, sizes) = (Vec::new(), e.into_iter(), [6, 1, 2]);
+                for i in 0.. {
+                    let c: Vec<_> = it.by_ref().take(sizes[i % 3]).collect();
+                    if c.is_empty() {
+                        break;
+                    }
+                    out.push(c);
+                }
+                out
+            },
+            true,
+        ),
+        (
+            "the newest entry dropped",
+            |mut e| {
+                e.pop();
+                e.chunks(6).map(|c| c.to_vec()).collect()
+            },
+            false,
+        ),
+        (
+            "the newest entry fed twice",
+            |mut e| {
+                let last = e[e.len() - 1].clone();
+                e.push(last);
+                e.chunks(6).map(|c| c.to_vec()).collect()
+            },
+            false,
+        ),
+        (
+            "two entries swapped",
+            |mut e| {
+                e.swap(0, 1);
+                e.chunks(6).map(|c| c.to_vec()).collect()
+            },
+            false,
+        ),
+        (
+            "entry 8 altered (beyond the first window)",
+            |mut e| {
+                e[7][30] ^= 0x01;
+                e.chunks(6).map(|c| c.to_vec()).collect()
+            },
+            false,
+        ),
+    ];
+    for (what, plan, clears) in cases {
+        while b.status("alice").passbook_count < 9 {
+            b.pay_ok("alice", "bob", 7);
+        }
+        assert_eq!(sync_fed_as(b, &plan), clears, "{what}");
+        assert_conserved_sync(b, &[], what);
+    }
 }
 
 /// Byte positions to flip in a packet of `len` bytes: header (TYPE, KEYNUM, SID), the first and

@@ -308,7 +308,7 @@ constants! {
     PB_NEW_BALANCE: u16 = 31;
     PB_TID: u16 = 35;
     PB_KEYNUM: u16 = 41;
-    PB_READ_MAX: u16 = 5;
+    PB_READ_MAX: u16 = 6;
     PB_TYPE_DEBIT: u8 = 0x01;
     PB_TYPE_CREDIT: u8 = 0x02;
     PB_TYPE_MINT: u8 = 0x03;
@@ -423,8 +423,6 @@ constants! {
     P6F_UNBLOCK: u8 = 0x02;
     P6F_DEFERRED: u8 = 0x04;
     DIGEST_TAG: u8 = 0x7C;
-    DIGEST_T_PASSBOOK: u8 = 0x01;
-    DIGEST_T_EXCEPTION: u8 = 0x02;
     SIG_TAG: u8 = 0x50;
     SIG_NIBBLE: u8 = 0xF0;
     KEY_ARCHIVE: u16 = 4;
@@ -453,7 +451,7 @@ constants! {
     SYNC_INIT_CARD_LEN: u16 = 2;
     SYNC_INIT_BANK_LEN: u16 = 12;
     UNBLOCK_DATA_LEN: u16 = 17;
-    FEED_PB_MAX: u16 = 5;
+    FEED_PB_MAX: u16 = 6;
     FEED_EXC_MAX: u16 = 4;
     BODY_P5: u16 = 55;
     P5_R2: u16 = 0;

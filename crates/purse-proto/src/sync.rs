@@ -514,57 +514,29 @@ impl SackBody {
 
 // ------------------------------------------------------------------ digest (12.5.3)
 
-/// One fed item of the digest chain.
-#[derive(Clone, Copy, Debug)]
-pub enum DigestItem<'a> {
-    /// 42-byte passbook entry (T = 01).
-    Entry(&'a [u8]),
-    /// 24-byte exception entry (T = 02).
-    Exception(&'a [u8]),
-}
-
-/// `D_i = MAC8(K_A.mac, 7C | T_i | i | D_{i-1} | ITEM_i)`, D_0 = 0; returns D_last.
-/// Non-private cards chain the passbook entries (oldest first) then the exceptions; private
-/// cards the exceptions only.
-pub fn digest_chain(ka_mac: &[u8], items: &[DigestItem]) -> Result<[u8; 8], CryptoError> {
-    let mut d = [0u8; 8];
-    for (n, it) in items.iter().enumerate() {
-        let (t, item) = match it {
-            DigestItem::Entry(e) => (consts::DIGEST_T_PASSBOOK, *e),
-            DigestItem::Exception(x) => (consts::DIGEST_T_EXCEPTION, *x),
-        };
-        let mut m = Vec::with_capacity(3 + 8 + item.len());
-        m.push(consts::DIGEST_TAG);
-        m.push(t);
-        m.push((n + 1) as u8);
-        m.extend_from_slice(&d);
-        m.extend_from_slice(item);
-        d = mac8(ka_mac, &m)?;
-    }
-    Ok(d)
-}
-
-/// [`digest_chain`] over raw READ_PASSBOOK / READ_EXCEPTIONS data.
+/// The passbook digest the card commits to in P5 and the bank card recomputes from the feed:
+/// `D = MAC8(K_A.mac, 7C | ITEMS | N | X)`, one CMAC over the whole message, ITEMS = the `N`
+/// passbook entries (oldest first; none for a private card, `N` = 0 then) followed by the `X`
+/// exception entries, `N` and `X` one byte each. Nothing fed (`N` = `X` = 0): `D` = 00 × 8.
 pub fn digest_of(
     ka_mac: &[u8],
     passbook: &[u8],
     exceptions: &[u8],
     private: bool,
 ) -> Result<[u8; 8], CryptoError> {
-    let mut items = Vec::new();
-    if !private {
-        items.extend(
-            passbook
-                .chunks(consts::PB_ENTRY_LEN as usize)
-                .map(DigestItem::Entry),
-        );
+    let pb = if private { &[][..] } else { passbook };
+    let n = pb.len() / consts::PB_ENTRY_LEN as usize;
+    let x = exceptions.len() / consts::EXC_ENTRY_LEN as usize;
+    if n + x == 0 {
+        return Ok([0; 8]);
     }
-    items.extend(
-        exceptions
-            .chunks(consts::EXC_ENTRY_LEN as usize)
-            .map(DigestItem::Exception),
-    );
-    digest_chain(ka_mac, &items)
+    let mut m = Vec::with_capacity(3 + pb.len() + exceptions.len());
+    m.push(consts::DIGEST_TAG);
+    m.extend_from_slice(pb);
+    m.extend_from_slice(exceptions);
+    m.push(n as u8);
+    m.push(x as u8);
+    mac8(ka_mac, &m)
 }
 
 #[cfg(test)]
@@ -767,45 +739,42 @@ mod tests {
     }
 
     #[test]
-    fn digest_is_chained_and_ordered() {
+    fn digest_is_one_mac_over_items_and_counts() {
         let k = [7u8; 16];
         let e1 = [1u8; 42];
         let e2 = [2u8; 42];
         let x = [3u8; 24];
-        assert_eq!(digest_chain(&k, &[]).unwrap(), [0; 8]);
-        let d = digest_chain(
-            &k,
-            &[
-                DigestItem::Entry(&e1),
-                DigestItem::Entry(&e2),
-                DigestItem::Exception(&x),
-            ],
-        )
-        .unwrap();
-        let d2 = digest_chain(
-            &k,
-            &[
-                DigestItem::Entry(&e2),
-                DigestItem::Entry(&e1),
-                DigestItem::Exception(&x),
-            ],
-        )
-        .unwrap();
-        assert_ne!(d, d2);
+        assert_eq!(digest_of(&k, &[], &[], false).unwrap(), [0; 8]);
+        assert_eq!(digest_of(&k, &e1, &[], true).unwrap(), [0; 8]);
         let mut pb = e1.to_vec();
         pb.extend_from_slice(&e2);
-        assert_eq!(digest_of(&k, &pb, &x, false).unwrap(), d);
+        let d = digest_of(&k, &pb, &x, false).unwrap();
+        let mut m = vec![0x7C];
+        m.extend_from_slice(&pb);
+        m.extend_from_slice(&x);
+        m.extend_from_slice(&[2, 1]);
+        assert_eq!(d, mac8(&k, &m).unwrap());
+        // order matters
+        let mut pb2 = e2.to_vec();
+        pb2.extend_from_slice(&e1);
+        assert_ne!(digest_of(&k, &pb2, &x, false).unwrap(), d);
+        // the same 168 bytes framed as other items (4 entries or 7 exceptions): other counts,
+        // other message, other digest
+        let same = [9u8; 168];
+        let as_pb = digest_of(&k, &same, &[], false).unwrap();
+        let as_exc = digest_of(&k, &[], &same, false).unwrap();
+        let mut m2 = vec![0x7C];
+        m2.extend_from_slice(&same);
+        m2.extend_from_slice(&[0, 7]);
+        assert_eq!(as_exc, mac8(&k, &m2).unwrap());
+        assert_ne!(as_pb, as_exc);
+        // private: exceptions only, N = 0
+        let mut m3 = vec![0x7C];
+        m3.extend_from_slice(&x);
+        m3.extend_from_slice(&[0, 1]);
         assert_eq!(
             digest_of(&k, &pb, &x, true).unwrap(),
-            digest_chain(&k, &[DigestItem::Exception(&x)]).unwrap()
-        );
-        // step 1 by hand
-        let mut m = vec![0x7C, 0x01, 0x01];
-        m.extend_from_slice(&[0; 8]);
-        m.extend_from_slice(&e1);
-        assert_eq!(
-            digest_chain(&k, &[DigestItem::Entry(&e1)]).unwrap(),
-            mac8(&k, &m).unwrap()
+            mac8(&k, &m3).unwrap()
         );
     }
 }

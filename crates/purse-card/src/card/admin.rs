@@ -165,7 +165,7 @@ impl<T: CardIo> PurseCard<T> {
             .map_err(|e| secret_error(which, e))
     }
 
-    /// READ_PASSBOOK(first, count 1..5), PIN verified.
+    /// READ_PASSBOOK(first, count 1..6), PIN verified.
     pub fn read_passbook(&mut self, first: u8, count: u8) -> Result<Vec<PassbookEntry>, CardError> {
         let n = consts::PB_ENTRY_LEN as usize;
         let d = self.cmd_len(Ins::ReadPassbook, first, count, &[], count as usize * n)?;

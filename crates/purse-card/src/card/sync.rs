@@ -149,7 +149,7 @@ impl<T: CardIo> PurseCard<T> {
         Ok(d)
     }
 
-    /// 7C PASSBOOK_FEED P1 00 on the bank card: `entries` (1..5 × 42 bytes) starting at index
+    /// 7C PASSBOOK_FEED P1 00 on the bank card: `entries` (1..6 × 42 bytes) starting at index
     /// `first` (= entries fed so far).
     pub fn passbook_feed_entries(&mut self, first: u8, entries: &[u8]) -> Result<(), CardError> {
         self.cmd_len(Ins::PassbookFeed, consts::FEED_PASSBOOK, first, entries, 0)

@@ -4,7 +4,8 @@
 //! transaction) and only then feeds them to the bank card, which recomputes the digest the card
 //! committed to in P5 and says CLEAR in P6 only if they match. After the SACK the ledger is told
 //! the card cleared (`confirm_cleared`). The host never holds a key: interest, keys and the clear
-//! are decided by the cards; the report compares GET_STATUS before and after.
+//! are decided by the cards; the report compares the cards' status before and the synced card's
+//! after (the bank card's after is derived exactly: its balance less the interest paid).
 //!
 //! Resume rows of sync (12.11) are [`resume_rows`], called by `flows::resume` and after a failure.
 use std::time::Instant;
@@ -487,6 +488,14 @@ pub fn leftover(
     ))
 }
 
+/// No slot that [`leftover`] looks at is in use (the bank's OUT, the card's IN and OUT), by the
+/// slot states GET_STATUS reports.
+pub fn slots_free(bs: &Status, cs: &Status) -> bool {
+    bs.out_state == SlotState::None
+        && cs.in_state == SlotState::None
+        && cs.out_state == SlotState::None
+}
+
 /// The bank card must serve the card's account (its VALID_ACCOUNT range), when it was readable.
 pub fn range_problem(bs: &Status, cs: &Status, files: Option<&BankFiles>) -> Option<String> {
     let f = files?;
@@ -526,34 +535,38 @@ pub fn sync<B: CardIo, C: CardIo>(
     if !probs.is_empty() {
         return Err(SyncError::Precheck(probs.join("; ")));
     }
-    let bp = bank.get_pending().map_err(at(SyncStep::Setup, Who::Bank))?;
-    let cp = card.get_pending().map_err(at(SyncStep::Setup, Who::Card))?;
-    match leftover(&bs, &bp, &cs, &cp, opts.auto_finish) {
-        Leftover::None => {}
-        Leftover::Blocked(m) => return Err(SyncError::Precheck(m)),
-        Leftover::SyncToFinish => {
-            let acts = resume_rows(bank, &bs, &bp, card, &cs, &cp);
-            let ok = acts
-                .iter()
-                .all(|a| !matches!(a, Action::Stuck { .. } | Action::Failed { .. }));
-            progress(Progress::Step(
-                SyncStep::Setup,
-                format!(
-                    "finished an interrupted sync first: {}",
-                    describe_actions(&acts)
-                ),
-            ));
-            if !ok {
-                return Err(SyncError::Precheck(format!(
-                    "an earlier sync is unfinished and could not be finished: {}",
-                    describe_actions(&acts)
-                )));
+    // GET_PENDING only when a status shows a slot in use: GET_STATUS carries the same slot
+    // state bytes, and with the bank's OUT and the card's IN and OUT free, `leftover` is None
+    if !slots_free(&bs, &cs) {
+        let bp = bank.get_pending().map_err(at(SyncStep::Setup, Who::Bank))?;
+        let cp = card.get_pending().map_err(at(SyncStep::Setup, Who::Card))?;
+        match leftover(&bs, &bp, &cs, &cp, opts.auto_finish) {
+            Leftover::None => {}
+            Leftover::Blocked(m) => return Err(SyncError::Precheck(m)),
+            Leftover::SyncToFinish => {
+                let acts = resume_rows(bank, &bs, &bp, card, &cs, &cp);
+                let ok = acts
+                    .iter()
+                    .all(|a| !matches!(a, Action::Stuck { .. } | Action::Failed { .. }));
+                progress(Progress::Step(
+                    SyncStep::Setup,
+                    format!(
+                        "finished an interrupted sync first: {}",
+                        describe_actions(&acts)
+                    ),
+                ));
+                if !ok {
+                    return Err(SyncError::Precheck(format!(
+                        "an earlier sync is unfinished and could not be finished: {}",
+                        describe_actions(&acts)
+                    )));
+                }
+                let again = SyncOptions {
+                    auto_finish: false,
+                    ..opts.clone()
+                };
+                return sync(bank, card, ledger, &again, progress);
             }
-            let again = SyncOptions {
-                auto_finish: false,
-                ..opts.clone()
-            };
-            return sync(bank, card, ledger, &again, progress);
         }
     }
     // bank files (rate, range, archive) for the host's expectations; not required
@@ -608,12 +621,18 @@ pub fn sync<B: CardIo, C: CardIo>(
         _ => false,
     };
 
-    // after: both statuses
-    let bs2 = bank
-        .get_status()
-        .map_err(at(SyncStep::BankAck, Who::Bank))?;
+    // after: the synced card's status (interest, keys, dates, the clear: sealed in P6 / SACK,
+    // which the host cannot read). The bank card's is not read: its balance is exactly the one
+    // before less the interest the card received (debited at 76; the SACK at 7A moves nothing;
+    // an INVALIDATE changes nothing), and balance is all the report and the ledger's
+    // card_status take from it besides the fields a sync does not change (account, role, name,
+    // currency, key date).
     let cs2 = card.get_status().map_err(at(SyncStep::CardP6, Who::Card))?;
     let interest = cs2.balance.saturating_sub(cs.balance);
+    let bs2 = Status {
+        balance: bs.balance.saturating_sub(interest),
+        ..bs.clone()
+    };
     let cleared = !invalidated
         && cs2.exception_count == 0
         && cs2.passbook_count <= (interest > 0) as u8
@@ -814,9 +833,14 @@ fn read_logs<C: CardIo>(
         card.read_passbook_raw_all(nn)
             .map_err(at(SyncStep::ReadPassbook, Who::Card))?
     };
-    let exc = card
-        .read_exceptions_raw()
-        .map_err(at(SyncStep::ReadPassbook, Who::Card))?;
+    // READ_EXCEPTIONS only when the status counts some: the card's log cannot change between
+    // that status and its commitment in P5 (and a log that did would only fail the digest)
+    let exc = if x == 0 {
+        Vec::new()
+    } else {
+        card.read_exceptions_raw()
+            .map_err(at(SyncStep::ReadPassbook, Who::Card))?
+    };
     Ok((pb, exc))
 }
 

@@ -353,7 +353,7 @@ public final class Constants {
     public static final short PB_NEW_BALANCE = (short) 31;
     public static final short PB_TID = (short) 35;
     public static final short PB_KEYNUM = (short) 41;
-    public static final short PB_READ_MAX = (short) 5;
+    public static final short PB_READ_MAX = (short) 6;
 
     public static final byte PB_TYPE_DEBIT = (byte) 0x01;
     public static final byte PB_TYPE_CREDIT = (byte) 0x02;
@@ -483,8 +483,6 @@ public final class Constants {
     public static final byte P6F_UNBLOCK = (byte) 0x02;
     public static final byte P6F_DEFERRED = (byte) 0x04;
     public static final byte DIGEST_TAG = (byte) 0x7C;
-    public static final byte DIGEST_T_PASSBOOK = (byte) 0x01;
-    public static final byte DIGEST_T_EXCEPTION = (byte) 0x02;
     public static final byte SIG_TAG = (byte) 0x50;
     public static final byte SIG_NIBBLE = (byte) 0xF0;
     public static final short KEY_ARCHIVE = (short) 4;
@@ -513,7 +511,7 @@ public final class Constants {
     public static final short SYNC_INIT_CARD_LEN = (short) 2;
     public static final short SYNC_INIT_BANK_LEN = (short) 12; // SUITE | m | RP | DATE
     public static final short UNBLOCK_DATA_LEN = (short) 17;
-    public static final short FEED_PB_MAX = (short) 5;
+    public static final short FEED_PB_MAX = (short) 6;
     public static final short FEED_EXC_MAX = (short) 4;
     public static final short BODY_P5 = (short) 55;
     public static final short P5_R2 = (short) 0;

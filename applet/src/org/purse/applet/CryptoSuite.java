@@ -19,12 +19,13 @@ import javacardx.crypto.Cipher;
  * The algorithm always follows the key object: an AES key means suite 01 (block 16), a DES key
  * suite 02 (3-key TDES, block 8). CMAC (NIST SP 800-38B) is computed over the ECB cipher, since JC
  * 3.0.4 has no CMAC signature. Any CryptoException (algorithm missing, key not set) is turned into
- * ISOException 6985 so that no 6F00 escapes.
+ * ISOException 6985 so that no 6F00 escapes (here, or by Purse.process's catch-all for the
+ * one-call paths: encryptBlock, the running CMAC).
  */
 public final class CryptoSuite {
 
     // scratch layout (transient, CLEAR_ON_DESELECT)
-    private static final short S_W = (short) 0;      // CMAC: message copy, or CBC sink (W_LEN)
+    private static final short S_W = (short) 0;      // CMAC: the running-CMAC window (W_LEN)
     private static final short W_LEN = (short) 112;
     private static final short S_TAG = (short) 112;  // full CMAC tag for mac8 / kdf (one block)
     /** L, then K1 or K2, during a CMAC (aliases S_TAG: wiped before the tag is written). */
@@ -38,12 +39,11 @@ public final class CryptoSuite {
     /** Engines: NE encrypt (CBC, IV 0: single blocks = ECB, CMAC, CBC with any IV), ND decrypt. */
     private static final short NE = (short) 7;
     private static final short ND = (short) 2;
-    private static final short S_OK = (short) (S_K1 + 16 * NE); // 300: per engine: OK_K1 | OK_BUSY
+    private static final short S_OK = (short) (S_K1 + 16 * NE); // 300: per engine: OK_K1
     private static final short S_RR = (short) (S_OK + NE);      // 307: next victim (enc, dec)
     private static final short S_PERSIST = (short) (S_RR + 2);  // 309: a persistent key was set
     private static final short SCRATCH_LEN = (short) (S_PERSIST + 1); // 310
     private static final byte OK_K1 = (byte) 1;   // K1 of the engine's key is at S_K1 + 16 i
-    private static final byte OK_BUSY = (byte) 2; // mid-chain (between update and doFinal)
 
     private final RandomData rng;
     private final byte[] scratch;
@@ -284,8 +284,7 @@ public final class CryptoSuite {
                 i = j;
             }
         }
-        boolean stale = i < 0 || (scratch[S_PERSIST] != 0 && !isWork(k))
-                || (!decrypt && (scratch[(short) (S_OK + i)] & OK_BUSY) != 0);
+        boolean stale = i < 0 || (scratch[S_PERSIST] != 0 && !isWork(k));
         if (!stale) {
             return (short) (lo + i);
         }
@@ -333,18 +332,9 @@ public final class CryptoSuite {
         }
     }
 
-    /** ECB encryption of len bytes (a multiple of the block), one doFinal per block; returns len. */
-    public short ecbEncrypt(Key k, byte[] in, short inOff, short len, byte[] out, short outOff) {
-        short b = blockLen(suiteOf(k));
-        Cipher c = cipherOf(k, engine(k, false));
-        try {
-            for (short o = 0; o < len; o = (short) (o + b)) {
-                c.doFinal(in, (short) (inOff + o), b, out, (short) (outOff + o));
-            }
-        } catch (CryptoException e) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
-        }
-        return len;
+    /** One block through the IV-0 engine (= ECB): out[outOff] = E_k(in[inOff]). */
+    public void encryptBlock(Key k, byte[] in, short inOff, byte[] out, short outOff) {
+        cipherOf(k, engine(k, false)).doFinal(in, inOff, blockLen(suiteOf(k)), out, outOff);
     }
 
     /**
@@ -392,90 +382,116 @@ public final class CryptoSuite {
     /** dbl() of the block at scratch[S_SUB]: shift left one bit, XOR Rb if the top bit fell out. */
     private void dbl(short b, byte rb) {
         byte[] s = scratch;
-        short carry = (short) ((s[S_SUB] >> 7) & 1);
-        for (short i = 0; i < b; i++) {
-            short v = (short) ((s[(short) (S_SUB + i)] << 1) & 0xFE);
-            if ((short) (i + 1) < b) {
-                v = (short) (v | ((s[(short) (S_SUB + i + 1)] >> 7) & 1));
-            }
-            s[(short) (S_SUB + i)] = (byte) v;
+        short carry = (short) 0;
+        short last = (short) (S_SUB + b - 1);
+        for (short i = last; i >= S_SUB; i--) {
+            short v = s[i];
+            s[i] = (byte) ((short) (v << 1) | carry);
+            carry = (short) ((v >> 7) & 1);
         }
         // constant-time conditional XOR of Rb
-        short last = (short) (S_SUB + b - 1);
-        s[last] = (byte) (s[last] ^ (byte) (rb & (byte) (-carry)));
+        s[last] ^= (byte) (rb & (byte) (-carry));
     }
 
     /**
      * Full CMAC tag (block length bytes) of msg into out[outOff]; returns the block length.
-     * One CBC pass: K1 comes from the engine's cache (computed once per key per session); a
-     * message that fits W_LEN is copied with its last block prepared and goes through one
-     * doFinal; a longer one streams its leading blocks through update() into the sink first.
+     * The running CMAC below with the scratch window: one doFinal per W_LEN bytes of message (one
+     * for every packet up to 112 bytes), K1 from the engine's cache.
      */
     public short cmac(Key k, byte[] msg, short off, short len, byte[] out, short outOff) {
+        byte[] s = scratch;
+        Util.arrayFillNonAtomic(s, S_W, W_LEN, (byte) 0);
+        short t = finish(k, runUpdate(k, (short) 0, s, S_W, W_LEN, msg, off, len), s, S_W);
+        short b = blockLen(suiteOf(k));
+        Util.arrayCopyNonAtomic(s, t, out, outOff, b);
+        Util.arrayFillNonAtomic(s, S_W, W_LEN, (byte) 0);
+        return b;
+    }
+
+    // ------------------------------------------------------------------ running CMAC (protocol.md 2.2, 12.5.3)
+    //
+    // A window w[wo, wo + wl) (wl a multiple of the block, at least two blocks) holds
+    // (X | 00..) XOR the fill bytes waiting, X the CBC chaining value (0 at the start): the bytes
+    // after fill are X's (first block) or zero. When the window is full and more bytes arrive, one
+    // doFinal (IV 0) encrypts it in place; its last block is the new X, moved to the first block,
+    // the rest zeroed. The last block waits for finish(), which gives the CMAC of everything
+    // absorbed. So a message of L bytes costs ceil(L / wl) doFinal calls, however it is split
+    // between calls: a real card pays for the call, not its length.
+
+    /** Starts a running CMAC whose message begins with first: the window zeroed, then first; returns the fill (1). */
+    public static short runStart(byte[] w, short wo, short wl, byte first) {
+        Util.arrayFillNonAtomic(w, wo, wl, (byte) 0);
+        w[wo] = first;
+        return (short) 1;
+    }
+
+    /** Absorbs len bytes of src into the window holding fill bytes; returns the new fill. */
+    public short runUpdate(Key k, short fill, byte[] w, short wo, short wl, byte[] src, short off, short len) {
+        short b = blockLen(suiteOf(k));
+        while (len > 0) {
+            if (fill == wl) {
+                cipherOf(k, engine(k, false)).doFinal(w, wo, wl, w, wo);
+                Util.arrayCopyNonAtomic(w, (short) (wo + wl - b), w, wo, b);
+                Util.arrayFillNonAtomic(w, (short) (wo + b), (short) (wl - b), (byte) 0);
+                fill = (short) 0;
+            }
+            short n = (short) 1;
+            if (fill < b) {
+                w[(short) (wo + fill)] ^= src[off]; // onto X
+            } else {
+                n = (short) (wl - fill);
+                if (n > len) {
+                    n = len;
+                }
+                Util.arrayCopyNonAtomic(src, off, w, (short) (wo + fill), n);
+            }
+            fill = (short) (fill + n);
+            off = (short) (off + n);
+            len = (short) (len - n);
+        }
+        return fill;
+    }
+
+    /** Ends a running CMAC: its MAC8 into out[outOff]; the window is wiped. */
+    public void runFinal(Key k, short fill, byte[] w, short wo, short wl, byte[] out, short outOff) {
+        Util.arrayCopyNonAtomic(w, finish(k, fill, w, wo), out, outOff, Constants.MAC_LEN);
+        Util.arrayFillNonAtomic(w, wo, wl, (byte) 0);
+    }
+
+    /**
+     * The last waiting block (the window's fill bytes end in it): complete -> XOR K1, else the pad
+     * 80 00.. and XOR K2 (the empty message: one pad block); one doFinal over the waiting blocks.
+     * Returns the offset of the tag (one block) in w.
+     */
+    private short finish(Key k, short fill, byte[] w, short wo) {
         byte suite = suiteOf(k);
         short b = blockLen(suite);
         byte rb = suite == Constants.SUITE_TDES3 ? Constants.RB_TDES : Constants.RB_AES;
         short e = engine(k, false);
         Cipher c = cipherOf(k, e);
         byte[] s = scratch;
+        short lead = (short) ((short) ((short) (fill - 1) / b) * b); // 0 for fill 0
+        short rest = (short) (fill - lead);
+        short p = (short) (wo + lead);
+        // K1 of the engine's key from its cache (computed once per key per session: L = E(0^b),
+        // K1 = dbl(L)). S_SUB is not wiped after use: K1 stays cached at S_K1 for the session anyway.
         short k1 = (short) (S_K1 + (short) (e * 16));
-        try {
-            if ((s[(short) (S_OK + e)] & OK_K1) == 0) {
-                // L = E(0^b); K1 = dbl(L)
-                Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0);
-                c.doFinal(s, S_SUB, b, s, S_SUB);
-                dbl(b, rb);
-                Util.arrayCopyNonAtomic(s, S_SUB, s, k1, b);
-                s[(short) (S_OK + e)] = OK_K1;
-            } else {
-                Util.arrayCopyNonAtomic(s, k1, s, S_SUB, b);
-            }
-            boolean complete = len != 0 && (short) (len % b) == 0;
-            if (!complete) {
-                dbl(b, rb); // K2
-            }
-            short blocks = len == 0 ? (short) 1 : (short) ((short) (len + b - 1) / b);
-            short lead = (short) ((short) (blocks - 1) * b);
-            short w = S_W;
-            if ((short) (lead + b) <= W_LEN) {
-                Util.arrayCopyNonAtomic(msg, off, s, S_W, lead);
-                w = (short) (S_W + lead);
-            } else {
-                s[(short) (S_OK + e)] |= OK_BUSY;
-                for (short done = 0; done < lead; ) {
-                    short n = (short) (lead - done);
-                    if (n > W_LEN) {
-                        n = W_LEN;
-                    }
-                    c.update(msg, (short) (off + done), n, s, S_W);
-                    done = (short) (done + n);
-                }
-            }
-            // last block: remaining bytes, padded when incomplete, XOR subkey
-            short rest = (short) (len - lead);
-            short p = (short) (off + lead);
-            for (short i = 0; i < b; i++) {
-                byte m;
-                if (i < rest) {
-                    m = msg[(short) (p + i)];
-                } else if (i == rest) {
-                    m = Constants.PAD_BYTE;
-                } else {
-                    m = (byte) 0;
-                }
-                s[(short) (w + i)] = (byte) (m ^ s[(short) (S_SUB + i)]);
-            }
-            short total = (short) (w - S_W + b);
-            c.doFinal(s, S_W, total, s, S_W);
-            s[(short) (S_OK + e)] &= (byte) ~OK_BUSY;
-            Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0); // before the tag: out may be S_TAG
-            Util.arrayCopyNonAtomic(s, (short) (S_W + total - b), out, outOff, b);
-            Util.arrayFillNonAtomic(s, S_W, total, (byte) 0);
-        } catch (CryptoException ex) {
+        if (s[(short) (S_OK + e)] == 0) {
             Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0);
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            c.doFinal(s, S_SUB, b, s, S_SUB);
+            dbl(b, rb);
+            Util.arrayCopyNonAtomic(s, S_SUB, s, k1, b);
+            s[(short) (S_OK + e)] = OK_K1;
+        } else {
+            Util.arrayCopyNonAtomic(s, k1, s, S_SUB, b);
         }
-        return b;
+        if (rest < b) {
+            dbl(b, rb); // K2
+            w[(short) (p + rest)] ^= Constants.PAD_BYTE;
+        }
+        xor(w, p, s, S_SUB, b);
+        c.doFinal(w, wo, (short) (lead + b), w, wo);
+        return p;
     }
 
     /** MAC8: first 8 bytes of the CMAC into out[outOff]. */

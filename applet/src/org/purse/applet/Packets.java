@@ -39,7 +39,7 @@ public final class Packets {
     private void makeIv(Key kEnc, short b, byte[] hdr, short hdrOff) {
         Util.arrayFillNonAtomic(tmp, T_IN, b, (byte) 0);
         Util.arrayCopyNonAtomic(hdr, hdrOff, tmp, T_IN, Constants.HDR_LEN);
-        cs.ecbEncrypt(kEnc, tmp, T_IN, b, tmp, T_IV);
+        cs.encryptBlock(kEnc, tmp, T_IN, tmp, T_IV);
     }
 
     /** Writes HDR | C | T at out[outOff]; returns the packet length. body may alias nothing in out. */

@@ -5,6 +5,7 @@
 package org.purse.applet;
 
 import javacard.framework.Util;
+import javacard.security.Key;
 
 public final class Passbook {
     private final byte[] entries;
@@ -131,6 +132,22 @@ public final class Passbook {
             o = (short) (o + Constants.PB_ENTRY_LEN);
         }
         return (short) (o - off);
+    }
+
+    /**
+     * The running digest (protocol.md 12.5.3) over all entries, oldest first, straight from the
+     * persistent array: one runUpdate per contiguous run (two when a ring wraps), so the entries
+     * cost the window's doFinal calls, not one each. Returns the new fill.
+     */
+    short digest(CryptoSuite cs, Key k, short fill, byte[] w, short wo, short wl) {
+        short h = (short) ((short) (meta[M_HEAD] & 0xFF) * Constants.PB_ENTRY_LEN);
+        short all = (short) (count() * Constants.PB_ENTRY_LEN);
+        short run = (short) ((short) (Constants.PASSBOOK_ENTRIES * Constants.PB_ENTRY_LEN) - h);
+        if (run > all) {
+            run = all;
+        }
+        fill = cs.runUpdate(k, fill, w, wo, wl, entries, h, run);
+        return cs.runUpdate(k, fill, w, wo, wl, entries, (short) 0, (short) (all - run));
     }
 
     /** Issue 4 only (bank sync): inside the caller's transaction. */

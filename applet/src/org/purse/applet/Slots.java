@@ -294,11 +294,6 @@ public final class Slots {
         return true;
     }
 
-    /** One 24-byte exception entry (digest, 12.5.3). */
-    public void readException(short i, byte[] dst, short off) {
-        Util.arrayCopyNonAtomic(exceptions, (short) (i * Constants.EXC_ENTRY_LEN), dst, off, Constants.EXC_ENTRY_LEN);
-    }
-
     /** In the caller's transaction (sync CLEAR): the exception log is handed over. */
     public void clearExceptions() {
         meta[M_XCOUNT] = (byte) 0;

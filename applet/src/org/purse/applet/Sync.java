@@ -13,6 +13,7 @@ import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
 import javacard.framework.OwnerPIN;
 import javacard.framework.Util;
+import javacard.security.Key;
 
 public final class Sync {
     private static final short CD = ISO7816.OFFSET_CDATA;
@@ -27,7 +28,6 @@ public final class Sync {
     private static final short W_I_KDATE = WorkMap.SY_I_KDATE;
     private static final short W_SHORT = WorkMap.SY_SHORT;
     private static final short W_TMP = WorkMap.SY_TMP;
-    private static final short DIGEST_HDR = (short) 11; // 7C | T | i | D(8)
 
     private final Purse p;
     private final CryptoSuite cs;
@@ -82,17 +82,19 @@ public final class Sync {
     }
 
     /**
-     * One digest step (12.5.3): D = MAC8(K_A.mac, 7C | T | i | D | ITEM); the item is already at
-     * w[W_B1 + 11]. D lives in the session.
+     * The bank's running digest (12.5.3) between feeds: its fill (CryptoSuite.runUpdate) in the
+     * session buffer's REQ bytes, which only issuance and admin sessions use; its window is the
+     * whole work buffer (WorkMap.SY_MAC), free from the end of 72 until the start of 76.
      */
-    private void chain(byte t, short i, short itemLen) {
-        byte[] w = s.work();
+    private static final short SB_FILL = Session.OFF_REQ;
+
+    /** 12.5.3: appends FED_N | FED_X (adjacent in sb) and ends the digest into sb[OFF_DIGEST]. */
+    private void digestEnd(short fill) {
         byte[] sb = s.buf();
-        w[W_B1] = Constants.DIGEST_TAG;
-        w[(short) (W_B1 + 1)] = t;
-        w[(short) (W_B1 + 2)] = (byte) i;
-        Util.arrayCopyNonAtomic(sb, Session.OFF_DIGEST, w, (short) (W_B1 + 3), Constants.MAC_LEN);
-        cs.mac8(hs.key((byte) 1), w, W_B1, (short) (DIGEST_HDR + itemLen), sb, Session.OFF_DIGEST);
+        byte[] w = s.work();
+        Key ka = hs.key((byte) 1);
+        fill = cs.runUpdate(ka, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_FED_N, (short) 2);
+        cs.runFinal(ka, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_DIGEST);
     }
 
     /** NK of a P6 packet from its length (the padded body length is unique per NK), or -1. */
@@ -153,19 +155,20 @@ public final class Sync {
         boolean priv = (prof.flags() & Constants.FLAG_PRIVATE) != 0;
         short n = pb.count();
         short x = slots.exceptionCount();
-        Util.arrayFillNonAtomic(sb, Session.OFF_DIGEST, Constants.MAC_LEN, (byte) 0);
-        short i = (short) 1;
-        if (!priv) {
-            for (short e = 0; e < n; e++) {
-                pb.read(e, (short) 1, w, (short) (W_B1 + DIGEST_HDR));
-                chain(Constants.DIGEST_T_PASSBOOK, i, Constants.PB_ENTRY_LEN);
-                i++;
+        // D stays 00 x 8 (the session was reset at 70) when nothing is fed
+        short fn = priv ? (short) 0 : n;
+        if ((short) (fn + x) != 0) {
+            Key ka = hs.key((byte) 1);
+            short f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
+            if (!priv) {
+                f = pb.digest(cs, ka, f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN);
             }
-        }
-        for (short e = 0; e < x; e++) {
-            slots.readException(e, w, (short) (W_B1 + DIGEST_HDR));
-            chain(Constants.DIGEST_T_EXCEPTION, i, Constants.EXC_ENTRY_LEN);
-            i++;
+            // the exceptions through the APDU buffer (S1 in it is spent)
+            f = cs.runUpdate(ka, f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, (short) 0,
+                    slots.readExceptions(b, (short) 0));
+            sb[Session.OFF_FED_N] = (byte) fn;
+            sb[Session.OFF_FED_X] = (byte) x;
+            digestEnd(f);
         }
         // S2 (K_A): own identity, R2 at 36
         short len = hs.sealSecond(Constants.PT_S2, k, b, false);
@@ -426,13 +429,13 @@ public final class Sync {
         if (pbk && (short) (fedN + c) > Constants.PASSBOOK_ENTRIES) {
             ISOException.throwIt(Constants.SW_WRONG_DATA);
         }
+        // the running digest (12.5.3): however the host splits the items, the same message
         byte[] w = s.work();
-        short i = (short) (fedN + fedX + 1);
-        for (short e = 0; e < c; e++) {
-            Util.arrayCopyNonAtomic(b, (short) (CD + (short) (e * itemLen)), w, (short) (W_B1 + DIGEST_HDR), itemLen);
-            chain(pbk ? Constants.DIGEST_T_PASSBOOK : Constants.DIGEST_T_EXCEPTION, i, itemLen);
-            i++;
+        short f = Util.getShort(sb, SB_FILL);
+        if ((short) (fedN + fedX) == 0) {
+            f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
         }
+        Util.setShort(sb, SB_FILL, cs.runUpdate(hs.key((byte) 1), f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, CD, n));
         if (pbk) {
             sb[Session.OFF_FED_N] = (byte) (fedN + c);
         } else {
@@ -449,6 +452,10 @@ public final class Sync {
         p.requireMoney();
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
+        // D' first: its window is the work buffer, which S2 and P5 are opened into
+        if ((short) ((short) (sb[Session.OFF_FED_N] & 0xFF) + (short) (sb[Session.OFF_FED_X] & 0xFF)) != 0) {
+            digestEnd(Util.getShort(sb, SB_FILL));
+        }
         byte[] w = s.work();
         byte[] d = prof.data();
         byte k = hs.openSecond(Constants.PT_S2, b);

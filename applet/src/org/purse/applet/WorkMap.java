@@ -53,6 +53,10 @@ final class WorkMap {
     static final short SY_I_KDATE_LEN = Constants.DATE_LEN;
     static final short SY_SHORT = (short) (SY_I + SY_I_LEN + 2); // 212: SACK / SNACK body
     static final short SY_SHORT_LEN = (short) 31;
+    // the running passbook digest's window (12.5.3, CryptoSuite.runUpdate): all of the buffer, live
+    // from the first PASSBOOK_FEED to the start of 76 (bank), inside 74 after K_S (card)
+    static final short SY_MAC = (short) 0;
+    static final short SY_MAC_LEN = WORK_LEN;
 
     // ---- admin, both sides (Admin.java): A1 / A2 at HS_B1, then A3 / A4
     static final short AD_B2 = (short) (HS_B1 + HS_B1_LEN); // 48
@@ -88,6 +92,14 @@ final class WorkMap {
     static final short REUSES__SY_I__HS_CTX = 0;
     static final short REUSES__SY_SHORT__SY_P5 = 0;    // SACK / SNACK after P5 was checked
     static final short REUSES__SY_SHORT__HS_CTX = 0;
+    // the digest window after 72's S1 / 74's S1 and K_S; 76's S2, P5, P6 after it ended
+    static final short REUSES__SY_MAC__HS_B1 = 0;
+    static final short REUSES__SY_MAC__HS_CTX = 0;
+    static final short REUSES__SY_B1__SY_MAC = 0;
+    static final short REUSES__SY_P5__SY_MAC = 0;
+    static final short REUSES__SY_TMP__SY_MAC = 0;
+    static final short REUSES__SY_I__SY_MAC = 0;
+    static final short REUSES__SY_SHORT__SY_MAC = 0;
     static final short REUSES__ADM_A5__AD_B2 = 0;      // batch after A3 / A4
     static final short REUSES__ADM_A5__HS_CTX = 0;     // batch after the handshake derived
     static final short REUSES__BNK_A5__HS_B1 = 0;

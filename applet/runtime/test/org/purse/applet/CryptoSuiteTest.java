@@ -73,6 +73,65 @@ class CryptoSuiteTest {
         return hex(out, 0, n);
     }
 
+    /** The running CMAC of msg fed in pieces of the given sizes (cycled) through a window of wl bytes. */
+    String runHex(Key k, byte[] msg, int wl, int... pieces) {
+        byte[] w = new byte[wl + 4];
+        java.util.Arrays.fill(w, (byte) 0x5A); // runStart must not rely on a zero window
+        short f = CryptoSuite.runStart(w, (short) 2, (short) wl, msg[0]);
+        int off = 1;
+        for (int i = 0; off < msg.length; i++) {
+            int n = Math.min(pieces[i % pieces.length], msg.length - off);
+            f = cs.runUpdate(k, f, w, (short) 2, (short) wl, msg, (short) off, (short) n);
+            off += n;
+        }
+        byte[] out = new byte[8];
+        cs.runFinal(k, f, w, (short) 2, (short) wl, out, (short) 0);
+        assertEquals(0x5A, w[0]);
+        assertEquals(0x5A, w[wl + 2], "nothing written outside the window");
+        for (int i = 0; i < wl; i++) {
+            assertEquals(0, w[2 + i], "window wiped");
+        }
+        return hex(out);
+    }
+
+    /** protocol.md 12.5.3: the running CMAC is the CMAC of the whole message, however it is split. */
+    @Test
+    void runningCmacIsCmacOfTheMessage() {
+        for (Map<String, Object> suite : List.of(AES_V, TDES_V)) {
+            byte st = (byte) Integer.parseInt(Vectors.str(suite, "suite"), 16);
+            Map<String, Object> hs = Vectors.find(suite, "derivations", "name", "handshake");
+            Key k = key(st, Vectors.str(hs, "k_mac"));
+            Map<String, Object> g = Vectors.obj(suite.get("digest"));
+            byte[] pb = hex(Vectors.str(g, "passbook"));
+            byte[] exc = hex(Vectors.str(g, "exception_log"));
+            byte[] m = new byte[1 + pb.length + exc.length + 2];
+            m[0] = Constants.DIGEST_TAG;
+            System.arraycopy(pb, 0, m, 1, pb.length);
+            System.arraycopy(exc, 0, m, 1 + pb.length, exc.length);
+            m[m.length - 2] = (byte) (pb.length / 42);
+            m[m.length - 1] = (byte) (exc.length / 24);
+            String d = Vectors.str(g, "d");
+            // the card's window (256) and smaller ones; feeds of 42, 252 (the 7C chunks), 1, 7
+            for (int wl : new int[] {256, 64, 16 * 3}) {
+                assertEquals(d, runHex(k, m, wl, 42), "suite " + st + " window " + wl);
+                assertEquals(d, runHex(k, m, wl, 252, 24), "suite " + st + " window " + wl);
+                assertEquals(d, runHex(k, m, wl, 1, 7, 300), "suite " + st + " window " + wl);
+            }
+            // and the one-shot CMAC of every length around the window's edges
+            java.util.List<Integer> lens = new java.util.ArrayList<>(List.of(8, 15, 16, 17, 255, 256, 257, 288, m.length));
+            for (int len = 1; len <= m.length; len += 17) {
+                lens.add(len);
+            }
+            for (int len : lens) {
+                byte[] x = java.util.Arrays.copyOf(m, len);
+                byte[] full = new byte[16];
+                cs.cmac(k, x, (short) 0, (short) len, full, (short) 0);
+                assertEquals(hex(full, 0, 8), runHex(k, x, 256, 5, 250), "suite " + st + " length " + len);
+                assertEquals(hex(full, 0, 8), runHex(k, x, 32, 13), "suite " + st + " length " + len);
+            }
+        }
+    }
+
     @Test
     void suitesSupportedAndSizes() {
         assertTrue(cs.supports(AES));
@@ -413,7 +472,12 @@ class CryptoSuiteTest {
             assertEquals(32, cs.cbcEncrypt(k, iv, (short) 0, p, (short) 0, (short) 32, c, (short) 0));
             cs.cbcDecrypt(k, iv, (short) 0, c, (short) 0, (short) 32, back, (short) 0);
             assertArrayEquals(p, back);
-            assertEquals(32, cs.ecbEncrypt(k, p, (short) 0, (short) 32, c, (short) 0));
+            // one block through encryptBlock = the first block of CBC with IV 0
+            byte[] e = new byte[16];
+            cs.encryptBlock(k, p, (short) 0, e, (short) 0);
+            cs.cbcEncrypt(k, new byte[16], (short) 0, p, (short) 0, (short) 32, c, (short) 0);
+            int bl = CryptoSuite.blockLen(suite);
+            assertArrayEquals(java.util.Arrays.copyOf(c, bl), java.util.Arrays.copyOf(e, bl));
         }
     }
 }

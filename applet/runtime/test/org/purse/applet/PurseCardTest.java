@@ -145,7 +145,7 @@ class PurseCardTest {
         assertArrayEquals(c.account, Arrays.copyOf(e, 8));
         assertEquals("MINT    ", new String(e, 8, 8));
         assertEquals(0x6A83, c.swOf(0x34, 0, 2, null));
-        assertEquals(0x6A86, c.swOf(0x34, 0, 6, null));
+        assertEquals(0x6A86, c.swOf(0x34, 0, Constants.PB_READ_MAX + 1, null));
     }
 
     @Test
