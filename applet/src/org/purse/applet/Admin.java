@@ -395,8 +395,10 @@ public final class Admin {
         }
         Util.arrayFillNonAtomic(w, W_A6, Constants.BODY_A6, (byte) 0);
         // the packet in the APDU buffer is spent: its first n x 5 bytes hold the new entries
+        JCSystem.beginTransaction();
         bank.addBatch(w, (short) (W_A5 + Constants.A5_PREFIX), n, keys.current(), w, W_ACC, b, w,
                 (short) (W_A6 + Constants.A6_BITS));
+        JCSystem.commitTransaction();
         sb[Session.OFF_ADMIN_SEQ] = seq;
         // A6 (K_S): R1 | APP_ID | CODE 0C | SEQ | N | COUNT | BITS | bank ACCOUNT | KEYNUM
         head(w, W_A6, Session.OFF_R1, Constants.CODE_ADMIN_BATCH_RESULT);

@@ -3,12 +3,11 @@
  * BAD_CARD: 1 200 entries of 5 bytes = account bytes 4..7 (low 8 digits) | KEYNUM at listing,
  * unsorted; removal moves the last entry into the hole. META: COUNT(2) | RATE(4) | LOW(8) | HIGH(8).
  * Allocated at personalisation for bank roles only (user / admin cards never call allocate()).
- * Every mutator runs inside the caller's transaction, or inside one of its own if none is open.
+ * Every mutator runs inside the caller's transaction (Admin, Personalisation).
  */
 package org.purse.applet;
 
 import javacard.framework.ISOException;
-import javacard.framework.JCSystem;
 import javacard.framework.Util;
 
 public final class BankFiles {
@@ -47,7 +46,6 @@ public final class BankFiles {
     /** Inside the personalisation transaction: COUNT 0, RATE 0, range own[0..4) | 00000000 .. 99999999. */
     public void initDefaults(byte[] account, short o) {
         need();
-        boolean own = begin();
         // logged writes only (a torn personalisation rolls them back with the rest)
         for (short i = 0; i < META_LEN; i++) {
             meta[i] = (byte) 0;
@@ -56,21 +54,6 @@ public final class BankFiles {
         Util.arrayCopy(account, o, meta, M_HIGH, Constants.BC_ACC_OFF);
         for (short i = 0; i < Constants.BC_ACC_LEN; i++) {
             meta[(short) (M_HIGH + Constants.BC_ACC_OFF + i)] = (byte) 0x99;
-        }
-        end(own);
-    }
-
-    private static boolean begin() {
-        if (JCSystem.getTransactionDepth() == 0) {
-            JCSystem.beginTransaction();
-            return true;
-        }
-        return false;
-    }
-
-    private static void end(boolean own) {
-        if (own) {
-            JCSystem.commitTransaction();
         }
     }
 
@@ -122,7 +105,7 @@ public final class BankFiles {
      * Batched BAD_CARD_ADD (protocol.md 12.8 "Batches"): n accounts PREFIX(4) | n x LOW(4) at a[o].
      * Every account is range-checked (9D21 refuses the whole batch); one already listed (or earlier
      * in the batch) is no change; the new entries are built in scratch (>= n x 5 bytes) and appended
-     * by one write, COUNT by a second, in one transaction (9D23 if they do not all fit: nothing is
+     * by one write, COUNT by a second, in the caller's transaction (9D23 if they do not all fit: nothing is
      * written). acc[accOff] (8): scratch account. Bit i (MSB first) of bits[bo] set: account i newly
      * listed (the caller zeroed the bits). Returns the number added.
      */
@@ -153,12 +136,10 @@ public final class BankFiles {
             ISOException.throwIt(Constants.SW_BAD_CARD_LIST_FULL);
         }
         if (added > (short) 0) {
-            boolean own = begin();
-            Util.arrayCopy(scratch, (short) 0, bad, (short) (c * Constants.BC_ENTRY_LEN),
+                Util.arrayCopy(scratch, (short) 0, bad, (short) (c * Constants.BC_ENTRY_LEN),
                     (short) (added * Constants.BC_ENTRY_LEN));
             Util.setShort(meta, M_COUNT, (short) (c + added));
-            end(own);
-        }
+            }
         return added;
     }
 
@@ -184,11 +165,9 @@ public final class BankFiles {
             ISOException.throwIt(Constants.SW_BAD_CARD_LIST_FULL);
         }
         short e = (short) (n * Constants.BC_ENTRY_LEN);
-        boolean own = begin();
         Util.arrayCopy(a, (short) (o + Constants.BC_ACC_OFF), bad, e, Constants.BC_ACC_LEN);
         bad[(short) (e + Constants.BC_KEYNUM)] = keynum;
         Util.setShort(meta, M_COUNT, (short) (n + 1));
-        end(own);
         return Constants.RESULT_DONE;
     }
 
@@ -204,13 +183,11 @@ public final class BankFiles {
             ISOException.throwIt(Constants.SW_NOT_LISTED);
         }
         short last = (short) (count() - 1);
-        boolean own = begin();
         if (i != last) {
             Util.arrayCopy(bad, (short) (last * Constants.BC_ENTRY_LEN), bad, (short) (i * Constants.BC_ENTRY_LEN),
                     Constants.BC_ENTRY_LEN);
         }
         Util.setShort(meta, M_COUNT, last);
-        end(own);
         return Constants.RESULT_DONE;
     }
 
@@ -220,9 +197,7 @@ public final class BankFiles {
         if (Util.arrayCompare(meta, M_RATE, r, o, Constants.RATE_LEN) == 0) {
             return Constants.RESULT_NO_CHANGE;
         }
-        boolean own = begin();
         Util.arrayCopy(r, o, meta, M_RATE, Constants.RATE_LEN);
-        end(own);
         return Constants.RESULT_DONE;
     }
 
@@ -238,9 +213,7 @@ public final class BankFiles {
         if (count() > (short) 0 && Util.arrayCompare(meta, M_LOW, r, o, Constants.BC_ACC_OFF) != 0) {
             ISOException.throwIt(Constants.SW_CONDITIONS);
         }
-        boolean own = begin();
         Util.arrayCopy(r, o, meta, M_LOW, Constants.RANGE_LEN);
-        end(own);
         return Constants.RESULT_DONE;
     }
 
