@@ -19,37 +19,31 @@ public final class Money32 {
 
     /** r = a + b; false (r untouched) if the sum exceeds 2^32 - 1. */
     public static boolean add(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff) {
-        short carry = (short) 0;
-        for (short i = (short) 3; i >= 0; i--) {
-            short s = (short) (u(a[(short) (aOff + i)]) + u(b[(short) (bOff + i)]) + carry);
-            carry = (short) (s >> 8);
-        }
-        if (carry != 0) {
-            return false;
-        }
-        for (short i = (short) 3; i >= 0; i--) {
-            short s = (short) (u(a[(short) (aOff + i)]) + u(b[(short) (bOff + i)]) + carry);
-            carry = (short) (s >> 8);
-            r[(short) (rOff + i)] = (byte) s;
-        }
-        return true;
+        return addSub(a, aOff, b, bOff, r, rOff, (short) 1);
     }
 
     /** r = a - b; false (r untouched) if b > a. */
     public static boolean sub(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff) {
-        if (compare(a, aOff, b, bOff) < 0) {
-            return false;
-        }
-        short borrow = (short) 0;
-        for (short i = (short) 3; i >= 0; i--) {
-            short s = (short) (u(a[(short) (aOff + i)]) - u(b[(short) (bOff + i)]) - borrow);
-            if (s < 0) {
-                s = (short) (s + 256);
-                borrow = (short) 1;
-            } else {
-                borrow = (short) 0;
+        return addSub(a, aOff, b, bOff, r, rOff, (short) -1);
+    }
+
+    /**
+     * r = a + sign * b (sign 1 or -1). The carry of a byte is s >> 8 (arithmetic): 1 on a carry, -1
+     * on a borrow; a carry out of the top byte refuses. Pass 0 only checks, pass 1 writes.
+     */
+    private static boolean addSub(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff, short sign) {
+        for (short pass = 0; pass < (short) 2; pass++) {
+            short c = (short) 0;
+            for (short i = (short) 3; i >= 0; i--) {
+                short s = (short) (u(a[(short) (aOff + i)]) + (short) (sign * u(b[(short) (bOff + i)])) + c);
+                c = (short) (s >> 8);
+                if (pass != 0) {
+                    r[(short) (rOff + i)] = (byte) s;
+                }
             }
-            r[(short) (rOff + i)] = (byte) s;
+            if (c != 0) {
+                return false;
+            }
         }
         return true;
     }
@@ -97,15 +91,14 @@ public final class Money32 {
             for (short k = 0; k < (short) 10; k++) {
                 short sum = carry;
                 for (short t = 0; t < (short) 64; t++) {
-                    short i = (short) (t >> 4);
-                    short j = (short) ((short) (t >> 2) & 3);
-                    short l = (short) ((short) (t >> 1) & 1);
-                    short h = (short) (t & 1);
-                    short e = (short) (k - i - j - l - h); // byte e of the 16-bit term feeds byte k
-                    if (e == 0 || e == 1) {
-                        short q = (short) (u(bal[(short) (bOff + 3 - i)]) * u(rate[(short) (rOff + 3 - j)]));
-                        short z = (short) ((short) ((short) (q >> (short) (h << 3)) & 0xFF)
-                                * (short) ((short) (days >> (short) (l << 3)) & 0xFF));
+                    // i = t >> 4 (bal byte), j = (t >> 2) & 3 (rate byte), l = (t >> 1) & 1 (days), h = t & 1
+                    short e = (short) (k - (short) (t >> 4) - (short) ((short) (t >> 2) & 3)
+                            - (short) ((short) (t >> 1) & 1) - (short) (t & 1)); // byte e of the term feeds byte k
+                    if ((short) (e & (short) -2) == 0) {
+                        short z = (short) (u(bal[(short) (bOff + 3 - (short) (t >> 4))])
+                                * u(rate[(short) (rOff + 3 - (short) ((short) (t >> 2) & 3))]));
+                        z = (short) ((short) ((short) (z >> (short) ((short) (t & 1) << 3)) & 0xFF)
+                                * (short) ((short) (days >> (short) ((short) (t & 2) << 2)) & 0xFF));
                         sum = (short) (sum + (short) ((short) (z >> (short) (e << 3)) & 0xFF));
                     }
                 }
