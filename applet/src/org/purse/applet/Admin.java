@@ -463,8 +463,7 @@ public final class Admin {
 
     /** 80: DATE | RATE_FLAG | RATE (7) -> CURRENT | DATE (3). */
     public short advance(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, Constants.ADVANCE_DATA_LEN);
+        Purse.cmd(apdu, Constants.ADVANCE_DATA_LEN);
         p.requireActive();
         p.requireRole(Constants.ROLE_CENTER);
         // no LOCKED gate (12.3)

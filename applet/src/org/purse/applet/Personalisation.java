@@ -74,8 +74,7 @@ public final class Personalisation {
 
     /** 10: RH -> RC | CC. */
     public short authInit(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, Constants.RANDOM_LEN);
+        Purse.cmd(apdu, Constants.RANDOM_LEN);
         requireBlank();
         byte[] b = apdu.getBuffer();
         s.reset();
@@ -164,13 +163,20 @@ public final class Personalisation {
      * image fill serves both; the profile image is built in work[W_IMG..) and written at once.
      */
     private void personalise(byte[] w, boolean g, short bodyLen) {
-        short nm = g ? Constants.G1_NAME : Constants.I1_NAME;
-        short lim = g ? Constants.G1_BAD_KEY_LIMIT : Constants.I1_BAD_KEY_LIMIT;
-        short pin = g ? Constants.G1_PIN : Constants.I1_PIN;
+        short nm = Constants.I1_NAME;
+        short lim = Constants.I1_BAD_KEY_LIMIT;
+        short pin = Constants.I1_PIN;
+        short iss = Constants.I1_ISSUER_ID;
+        byte role = w[Constants.I1_ROLE];
+        if (g) {
+            nm = Constants.G1_NAME;
+            lim = Constants.G1_BAD_KEY_LIMIT;
+            pin = Constants.G1_PIN;
+            iss = Constants.G1_ISSUER_ID;
+            role = Constants.ROLE_CENTER;
+        }
         short txk = (short) (pin + Constants.SECRET_FIELD_LEN);
-        short iss = g ? Constants.G1_ISSUER_ID : Constants.I1_ISSUER_ID;
         byte suite = w[Constants.G1_SUITE]; // = I1_SUITE
-        byte role = g ? Constants.ROLE_CENTER : w[Constants.I1_ROLE];
         byte dec = w[(short) (nm + 10)];
         // common field checks (6A80): name, currency, decimals, limit, PIN, TXKEY, suite, issuer id
         boolean bad = !holderOk(w, nm, lim, pin) || !Bcd.isBcd(w, (short) (nm + 8), (short) 4)
@@ -309,8 +315,7 @@ public final class Personalisation {
 
     /** 16: RC | CC -> HC | I1. Allocates the account number first, in its own transaction. */
     public short issueAuth(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, (short) 16);
+        Purse.cmd(apdu, (short) 16);
         p.requireMoney();
         if (s.state() != Constants.SESSION_ISSUER_W_AUTH) {
             ISOException.throwIt(Constants.SW_SECURITY_STATUS);
@@ -361,10 +366,9 @@ public final class Personalisation {
 
     /** 18: I2 -> ACCOUNT. No state change. */
     public short issueConfirm(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
         byte ts = reqTkSuite();
         short pktLen = Packets.packetLen(Constants.BODY_G2, CryptoSuite.blockLen(ts));
-        Purse.recv(apdu, pktLen);
+        Purse.cmd(apdu, pktLen);
         p.requireMoney();
         if (s.state() != Constants.SESSION_ISSUER_W_CONFIRM) {
             ISOException.throwIt(Constants.SW_SECURITY_STATUS);
@@ -392,8 +396,7 @@ public final class Personalisation {
 
     /** 1A: AMOUNT | DATE -> new balance. One transaction: balance + A, passbook MINT. */
     public short mint(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, (short) 6);
+        Purse.cmd(apdu, (short) 6);
         p.requireMoney();
         p.requireRole(Constants.ROLE_CENTER);
         OwnerPIN creation = prof.pin(Constants.REF_CREATION);

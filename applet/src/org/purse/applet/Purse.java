@@ -256,6 +256,12 @@ public final class Purse extends Applet {
         return bank;
     }
 
+    /** P1 P2 = 00 00 (6A86) and Lc exactly len (6700): the head of most commands. */
+    static short cmd(APDU apdu, short len) {
+        p1p2(apdu, (byte) 0, (byte) 0);
+        return recv(apdu, len);
+    }
+
     /** Receives the command data; Lc must be exactly len (6700). Data at ISO7816.OFFSET_CDATA. */
     static short recv(APDU apdu, short len) {
         short n = receiveAll(apdu);
@@ -328,12 +334,6 @@ public final class Purse extends Applet {
         }
     }
 
-    void requireUnlocked() {
-        if (prof.isLocked()) {
-            ISOException.throwIt(Constants.SW_LOCKED);
-        }
-    }
-
     /** LIFE active or invalidated (12.6: reads and VERIFY still answer on an invalidated card). */
     void requirePersonalised() {
         if (prof.life() == Constants.LIFE_BLANK) {
@@ -358,7 +358,9 @@ public final class Purse extends Applet {
     /** LIFE active and not locked: the gate of every money and issuance command. */
     void requireMoney() {
         requireActive();
-        requireUnlocked();
+        if (prof.isLocked()) {
+            ISOException.throwIt(Constants.SW_LOCKED);
+        }
     }
 
     // ------------------------------------------------------------------ reads, VERIFY, CHANGE
