@@ -53,7 +53,7 @@ public final class Admin {
     }
 
     static boolean isBankRole(byte role) {
-        return role == Constants.ROLE_CENTER || role == Constants.ROLE_REGION || role == Constants.ROLE_BRANCH;
+        return role >= Constants.ROLE_CENTER && role <= Constants.ROLE_BRANCH; // center, region, branch
     }
 
     /** After the peer identity checks of Handshake (9D0E, 9D0F, 9D0D): the peer ROLE must be accepted (9D04). */
@@ -69,6 +69,13 @@ public final class Admin {
         Util.arrayCopyNonAtomic(s.buf(), rOff, w, o, Constants.RANDOM_LEN);
         Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_APP_ID, w, (short) (o + Constants.A3_APP), Constants.APP_ID_LEN);
         w[(short) (o + Constants.A3_CODE)] = code;
+    }
+
+    /** A4 / A6: COUNT at w[c], bank ACCOUNT | KEYNUM (the current key) at w[a]. */
+    private void tail(byte[] w, short c, short a) {
+        Util.setShort(w, c, bank.count());
+        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, a, Constants.ACCOUNT_LEN);
+        w[(short) (a + Constants.ACCOUNT_LEN)] = keys.current();
     }
 
     /** The body at w[o] starts with our R (session offset rOff), our APP_ID and code. */
@@ -110,32 +117,25 @@ public final class Admin {
     public short init(APDU apdu) {
         byte p1 = Purse.p1Of(apdu, Constants.ADMIN_P1_ADMIN, Constants.ADMIN_P1_BANK);
         s.reset(); // any INIT ends every session
-        return p1 == Constants.ADMIN_P1_ADMIN ? adminInit(apdu) : bankInit(apdu);
-    }
-
-    /** Row AI. */
-    private short adminInit(APDU apdu) {
-        Purse.recv(apdu, Constants.ADMIN_REQ_LEN);
-        p.requireMoney();
-        p.requireRole(Constants.ROLE_ADMIN);
-        p.requirePin();
         byte[] b = apdu.getBuffer();
-        if (!paramsOk(b[(short) (CD + Constants.AREQ_OP)], b, (short) (CD + Constants.AREQ_PARAMS))) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        if (p1 == Constants.ADMIN_P1_ADMIN) {
+            // row AI
+            Purse.recv(apdu, Constants.ADMIN_REQ_LEN);
+            p.requireMoney();
+            p.requireRole(Constants.ROLE_ADMIN);
+            p.requirePin();
+            if (!paramsOk(b[(short) (CD + Constants.AREQ_OP)], b, (short) (CD + Constants.AREQ_PARAMS))) {
+                ISOException.throwIt(Constants.SW_WRONG_DATA);
+            }
+            Util.arrayCopyNonAtomic(b, CD, s.buf(), Session.OFF_REQ, Constants.ADMIN_REQ_LEN);
+            return hs.offer(b, Constants.SESSION_ADMIN_W_A1);
         }
-        byte[] sb = s.buf();
-        Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_REQ, Constants.ADMIN_REQ_LEN);
-        return hs.offer(b, Constants.SESSION_ADMIN_W_A1);
-    }
-
-    /** Row BI. */
-    private short bankInit(APDU apdu) {
+        // row BI
         Purse.recv(apdu, Constants.ADMIN_BANK_INIT_LEN);
         p.requireMoney();
         if (!isBankRole(prof.role())) {
             ISOException.throwIt(Constants.SW_WRONG_ROLE);
         }
-        byte[] b = apdu.getBuffer();
         short k = b[CD] == prof.suite() ? keys.choosePair(b[(short) (CD + 1)]) : (short) -1;
         if (k < 0) {
             p.noCommonKeys();
@@ -228,10 +228,7 @@ public final class Admin {
         head(w, W_B1, Session.OFF_R1, Constants.CODE_ADMIN_RESULT);
         w[(short) (W_B1 + Constants.A4_OP)] = op;
         w[(short) (W_B1 + Constants.A4_RESULT)] = result;
-        Util.setShort(w, (short) (W_B1 + Constants.A4_COUNT), bank.count());
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.A4_ACCOUNT),
-                Constants.ACCOUNT_LEN);
-        w[(short) (W_B1 + Constants.A4_KEYNUM)] = keys.current();
+        tail(w, (short) (W_B1 + Constants.A4_COUNT), (short) (W_B1 + Constants.A4_ACCOUNT));
         short len = hs.sealS(Constants.PT_A4, W_B1, Constants.BODY_A4, b, (short) 0);
         if (op == Constants.OP_BAD_CARD_ADD) {
             // the session goes on: batches of more accounts under the same K_S (86 P1 01)
@@ -265,8 +262,7 @@ public final class Admin {
         p.requireMoney();
         byte[] w = s.work();
         openA4(b);
-        b[0] = w[(short) (W_B1 + Constants.A4_RESULT)];
-        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_COUNT), b, (short) 1, (short) 2);
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_RESULT), b, (short) 0, (short) 3); // RESULT | COUNT
         Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_ACCOUNT), b, (short) 3, Constants.ACCOUNT_LEN);
         s.reset();
         return Constants.ADMIN_ACK_RESP_LEN;
@@ -404,10 +400,7 @@ public final class Admin {
         head(w, W_A6, Session.OFF_R1, Constants.CODE_ADMIN_BATCH_RESULT);
         w[(short) (W_A6 + Constants.A6_SEQ)] = seq;
         w[(short) (W_A6 + Constants.A6_N)] = (byte) n;
-        Util.setShort(w, (short) (W_A6 + Constants.A6_COUNT), bank.count());
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, (short) (W_A6 + Constants.A6_ACCOUNT),
-                Constants.ACCOUNT_LEN);
-        w[(short) (W_A6 + Constants.A6_KEYNUM)] = keys.current();
+        tail(w, (short) (W_A6 + Constants.A6_COUNT), (short) (W_A6 + Constants.A6_ACCOUNT));
         return hs.sealS(Constants.PT_A6, W_A6, Constants.BODY_A6, b, (short) 0);
     }
 
@@ -453,14 +446,6 @@ public final class Admin {
     // KEY_INFO date moves strictly forward, optionally a new INTEREST rate; BAD_KEY = 0 (the
     // center has no bank above it: the approval secret is what unlocks it).
 
-    /** Unsigned day numbers: a > b. */
-    static boolean after(byte[] a, short ao, byte[] b, short bo) {
-        short x = Util.getShort(a, ao);
-        short y = Util.getShort(b, bo);
-        // flip the sign bit: unsigned order becomes signed order
-        return (short) (x ^ (short) 0x8000) > (short) (y ^ (short) 0x8000);
-    }
-
     /** 80: DATE | RATE_FLAG | RATE (7) -> CURRENT | DATE (3). */
     public short advance(APDU apdu) {
         Purse.cmd(apdu, Constants.ADVANCE_DATA_LEN);
@@ -478,7 +463,9 @@ public final class Admin {
         }
         byte[] w = s.work();
         keys.getDate(w, W_EPOCH_DATE);
-        if (!after(b, (short) (CD + Constants.ADV_DATE), w, W_EPOCH_DATE)) {
+        // unsigned day numbers, new > old: flipping the sign bit makes unsigned order signed order
+        if ((short) (Util.getShort(b, (short) (CD + Constants.ADV_DATE)) ^ (short) 0x8000)
+                <= (short) (Util.getShort(w, W_EPOCH_DATE) ^ (short) 0x8000)) {
             ISOException.throwIt(Constants.SW_DATE_BACKWARDS);
         }
         short kl = CryptoSuite.keyLen(prof.suite());

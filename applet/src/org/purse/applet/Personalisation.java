@@ -281,14 +281,12 @@ public final class Personalisation {
         }
         p.requireMoney();
         byte role = prof.role();
-        if (role != Constants.ROLE_CENTER && role != Constants.ROLE_ADMIN) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
-        }
         short t = (short) (CD + 1 + tkLen);
         byte newRole = b[(short) (t + Constants.IR_ROLE)];
-        boolean allowed = newRole == Constants.ROLE_REGION || newRole == Constants.ROLE_BRANCH
-                || newRole == Constants.ROLE_USER || (newRole == Constants.ROLE_ADMIN && role == Constants.ROLE_CENTER);
-        if (!allowed) {
+        // issuers: the center and admin cards; region, branch, user cards by both, admin cards by the center
+        if ((role != Constants.ROLE_CENTER && role != Constants.ROLE_ADMIN)
+                || !((newRole >= Constants.ROLE_REGION && newRole <= Constants.ROLE_USER)
+                        || (newRole == Constants.ROLE_ADMIN && role == Constants.ROLE_CENTER))) {
             ISOException.throwIt(Constants.SW_WRONG_ROLE);
         }
         p.requirePin();

@@ -136,21 +136,19 @@ public final class Profile {
         }
     }
 
-    /** FIG. 2 matrix (protocol.md 6.1): payer -> payee. */
+    /**
+     * FIG. 2 matrix (protocol.md 6.1), payer -> payee: center -> region; region -> center, branch;
+     * branch -> region, user; user -> branch, user. Roles 1..4 only (center .. user): bit
+     * 4 (payer - 1) + (payee - 1) of PAIRS.
+     */
     public static boolean pairAllowed(byte payer, byte payee) {
-        switch (payer) {
-            case Constants.ROLE_CENTER:
-                return payee == Constants.ROLE_REGION;
-            case Constants.ROLE_REGION:
-                return payee == Constants.ROLE_CENTER || payee == Constants.ROLE_BRANCH;
-            case Constants.ROLE_BRANCH:
-                return payee == Constants.ROLE_REGION || payee == Constants.ROLE_USER;
-            case Constants.ROLE_USER:
-                return payee == Constants.ROLE_BRANCH || payee == Constants.ROLE_USER;
-            default:
-                return false;
-        }
+        short x = (short) (payer - Constants.ROLE_CENTER);
+        short y = (short) (payee - Constants.ROLE_CENTER);
+        return (short) ((short) (x | y) & (short) ~3) == 0 && (short) ((short) (PAIRS >> (short) ((short) (x << 2) + y)) & 1) != 0;
     }
+
+    /** Bits 1 (C->R), 4 (R->C), 6 (R->B), 9 (B->R), 11 (B->U), 14 (U->B), 15 (U->U). */
+    private static final short PAIRS = (short) 0xCA52;
 
     /**
      * Allocates ISSUER_ID | NEXT_SERIAL | Luhn into out and increments the serial (and, for a new

@@ -430,18 +430,14 @@ public final class Purse extends Applet {
         byte ref = refOf(apdu);
         byte[] b = apdu.getBuffer();
         short n = recvUpTo(apdu, (short) 34);
-        if (n < (short) 2) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
-        }
         short off = ISO7816.OFFSET_CDATA;
         short lold = (short) (b[off] & 0xFF);
-        if ((short) (lold + 2) > n) {
+        // Lnew is read only once Lold is known to lie within the data
+        if (n < (short) 2 || (short) (lold + 2) > n
+                || (short) (lold + (short) (b[(short) (off + 1 + lold)] & 0xFF) + 2) != n) {
             ISOException.throwIt(Constants.SW_WRONG_LENGTH);
         }
-        short lnew = (short) (b[(short) (off + 1 + lold)] & 0xFF);
-        if ((short) (lold + lnew + 2) != n) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
-        }
+        short lnew = (short) (n - lold - 2);
         requireActive();
         OwnerPIN p = secret(ref);
         short min = Constants.PIN_MIN;
@@ -462,9 +458,7 @@ public final class Purse extends Applet {
             if (lold != 0) {
                 ISOException.throwIt(Constants.SW_WRONG_DATA);
             }
-            if (!prof.pin(Constants.REF_PIN).isValidated()) {
-                ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-            }
+            requirePin();
         } else {
             check(p, b, (short) (off + 1), lold);
         }
