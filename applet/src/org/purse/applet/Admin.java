@@ -78,9 +78,15 @@ public final class Admin {
         w[(short) (a + Constants.ACCOUNT_LEN)] = keys.current();
     }
 
-    /** The body at w[o] starts with our R (session offset rOff), our APP_ID and code. */
-    private boolean headOk(byte[] w, short o, short rOff, byte code) {
-        return Util.arrayCompare(w, o, s.buf(), rOff, Constants.RANDOM_LEN) == 0
+    /**
+     * Opens the packet at b[pktOff] under K_S into work[o]; true if it opened and its body starts
+     * with our R (session offset rOff), our APP_ID and code.
+     */
+    private boolean openHead(byte type, byte[] b, short pktOff, short pktLen, short bodyLen, short o, short rOff,
+            byte code) {
+        byte[] w = s.work();
+        return hs.openS(type, b, pktOff, pktLen, bodyLen, o)
+                && Util.arrayCompare(w, o, s.buf(), rOff, Constants.RANDOM_LEN) == 0
                 && hs.appIdOk(w, (short) (o + Constants.A3_APP)) && w[(short) (o + Constants.A3_CODE)] == code;
     }
 
@@ -193,8 +199,8 @@ public final class Admin {
         byte k = hs.openSecond(Constants.PT_A2, b);
         peerRole(false);
         hs.accept(Constants.LABEL_AD_0, Constants.LABEL_AD_1, false);
-        if (!hs.openS(Constants.PT_A3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_A3, Constants.BODY_A3, W_B2)
-                || !headOk(w, W_B2, Session.OFF_R2, Constants.CODE_ADMIN_OP)
+        if (!openHead(Constants.PT_A3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_A3, Constants.BODY_A3, W_B2,
+                Session.OFF_R2, Constants.CODE_ADMIN_OP)
                 || Util.arrayCompare(w, (short) (W_B2 + Constants.A3_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
                         Constants.ACCOUNT_LEN) != 0) {
             p.badPacket();
@@ -272,8 +278,8 @@ public final class Admin {
     private void openA4(byte[] b) {
         byte[] sb = s.buf();
         byte[] w = s.work();
-        if (!hs.openS(Constants.PT_A4, b, CD, Constants.PKT_A4, Constants.BODY_A4, W_B1)
-                || !headOk(w, W_B1, Session.OFF_R1, Constants.CODE_ADMIN_RESULT)
+        if (!openHead(Constants.PT_A4, b, CD, Constants.PKT_A4, Constants.BODY_A4, W_B1, Session.OFF_R1,
+                Constants.CODE_ADMIN_RESULT)
                 || w[(short) (W_B1 + Constants.A4_OP)] != sb[(short) (Session.OFF_REQ + Constants.AREQ_OP)]
                 || Util.arrayCompare(w, (short) (W_B1 + Constants.A4_PARAMS), sb,
                         (short) (Session.OFF_REQ + Constants.AREQ_PARAMS), Constants.ADMIN_PARAMS_LEN) != 0
@@ -303,8 +309,8 @@ public final class Admin {
             Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_ACCOUNT), b, (short) 9, Constants.ACCOUNT_LEN);
             return;
         }
-        if (!hs.openS(Constants.PT_A6, b, CD, prevLen, Constants.BODY_A6, W_B1)
-                || !headOk(w, W_B1, Session.OFF_R1, Constants.CODE_ADMIN_BATCH_RESULT)
+        if (!openHead(Constants.PT_A6, b, CD, prevLen, Constants.BODY_A6, W_B1, Session.OFF_R1,
+                Constants.CODE_ADMIN_BATCH_RESULT)
                 || w[(short) (W_B1 + Constants.A6_SEQ)] != sb[Session.OFF_ADMIN_SEQ]
                 || w[(short) (W_B1 + Constants.A6_N)] != sb[Session.OFF_ADMIN_N]
                 || Util.arrayCompare(w, (short) (W_B1 + Constants.A6_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
@@ -384,8 +390,7 @@ public final class Admin {
         byte[] sb = s.buf();
         byte[] w = s.work();
         byte seq = (byte) (sb[Session.OFF_ADMIN_SEQ] + 1);
-        if (!hs.openS(Constants.PT_A5, b, CD, pktLen, bodyLen, W_A5)
-                || !headOk(w, W_A5, Session.OFF_R2, Constants.CODE_ADMIN_BATCH)
+        if (!openHead(Constants.PT_A5, b, CD, pktLen, bodyLen, W_A5, Session.OFF_R2, Constants.CODE_ADMIN_BATCH)
                 || w[(short) (W_A5 + Constants.A5_SEQ)] != seq || w[(short) (W_A5 + Constants.A5_N)] != (byte) n) {
             p.badPacket();
         }
@@ -428,8 +433,7 @@ public final class Admin {
         p.requireActive();
         p.requireRole(Constants.ROLE_USER);
         p.requirePin();
-        if (pb.count() != 0 || slots.outSlot()[Slots.S_STATE] != Constants.SLOT_NONE
-                || slots.inSlot()[Slots.S_STATE] != Constants.SLOT_NONE) {
+        if (pb.count() != 0 || (byte) (slots.outState() | slots.inState()) != Constants.SLOT_NONE) { // both none (0)
             ISOException.throwIt(Constants.SW_CONDITIONS);
         }
         byte f = prof.flags();

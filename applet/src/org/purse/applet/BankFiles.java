@@ -116,12 +116,13 @@ public final class BankFiles {
         short lowAt = (short) (accOff + Constants.BC_ACC_OFF);
         short src = (short) (o + Constants.BC_ACC_OFF);
         short added = 0;
+        short c = count();
         for (short i = 0; i < n; i++) {
             Util.arrayCopyNonAtomic(a, src, acc, lowAt, Constants.BC_ACC_LEN);
             if (!inRange(acc, accOff)) {
                 ISOException.throwIt(Constants.SW_ACCOUNT_OUT_OF_RANGE);
             }
-            if (find(acc, accOff) < (short) 0 && indexOf(scratch, added, acc, lowAt) < (short) 0) {
+            if (indexOf(bad, c, acc, lowAt) < (short) 0 && indexOf(scratch, added, acc, lowAt) < (short) 0) {
                 short e = (short) (added * Constants.BC_ENTRY_LEN);
                 Util.arrayCopyNonAtomic(acc, lowAt, scratch, e, Constants.BC_ACC_LEN);
                 scratch[(short) (e + Constants.BC_KEYNUM)] = keynum;
@@ -131,7 +132,6 @@ public final class BankFiles {
             }
             src = (short) (src + Constants.BC_ACC_LEN);
         }
-        short c = count();
         if (added > (short) (Constants.BAD_CARD_MAX - c)) {
             ISOException.throwIt(Constants.SW_BAD_CARD_LIST_FULL);
         }
@@ -244,10 +244,9 @@ public final class BankFiles {
             n = Constants.BC_PAGE;
         }
         short len = (short) (n * Constants.BC_ENTRY_LEN);
-        if (len > (short) 0) {
-            Util.arrayCopyNonAtomic(bad, (short) (first * Constants.BC_ENTRY_LEN), out,
-                    (short) (o + Constants.RBC_HEADER_LEN), len);
-        }
+        // len 0 past COUNT: first * 5 <= 5 800 still lies within the list
+        Util.arrayCopyNonAtomic(bad, (short) (first * Constants.BC_ENTRY_LEN), out,
+                (short) (o + Constants.RBC_HEADER_LEN), len);
         return (short) (Constants.RBC_HEADER_LEN + len);
     }
 }

@@ -57,6 +57,13 @@ public final class Personalisation {
         }
     }
 
+    /** The session is in state st (6982). */
+    private void requireState(byte st) {
+        if (s.state() != st) {
+            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
+        }
+    }
+
     /** (K_ENC, K_MAC) = KDF(tk, "PURSE TK", RH|RC) into work keys 0/1 of the transport suite. */
     private void deriveTransport(Key tk, byte suite) {
         byte[] b = s.buf();
@@ -94,9 +101,7 @@ public final class Personalisation {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
         short n = Purse.recvUpTo(apdu, (short) 255);
         requireBlank();
-        if (s.state() != Constants.SESSION_TRANSPORT_OPEN) {
-            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
-        }
+        requireState(Constants.SESSION_TRANSPORT_OPEN);
         byte ts = prof.tkSuite();
         short blk = CryptoSuite.blockLen(ts);
         byte[] b = apdu.getBuffer();
@@ -181,7 +186,7 @@ public final class Personalisation {
         // common field checks (6A80): name, currency, decimals, limit, PIN, TXKEY, suite, issuer id
         boolean bad = !holderOk(w, nm, lim, pin) || !Bcd.isBcd(w, (short) (nm + 8), (short) 4)
                 || dec < 0 || dec > Constants.DECIMALS_MAX
-                || !(suite == Constants.SUITE_AES128 || suite == Constants.SUITE_TDES3) || !cs.supports(suite)
+                || !cs.supports(suite) // AES or TDES, and this card has it
                 || !Bcd.isBcd(w, iss, (short) 6);
         if (g) {
             bad = bad || !secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
@@ -315,9 +320,7 @@ public final class Personalisation {
     public short issueAuth(APDU apdu) {
         Purse.cmd(apdu, (short) 16);
         p.requireMoney();
-        if (s.state() != Constants.SESSION_ISSUER_W_AUTH) {
-            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
-        }
+        requireState(Constants.SESSION_ISSUER_W_AUTH);
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte ts = reqTkSuite();
@@ -368,9 +371,7 @@ public final class Personalisation {
         short pktLen = Packets.packetLen(Constants.BODY_G2, CryptoSuite.blockLen(ts));
         Purse.cmd(apdu, pktLen);
         p.requireMoney();
-        if (s.state() != Constants.SESSION_ISSUER_W_CONFIRM) {
-            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
-        }
+        requireState(Constants.SESSION_ISSUER_W_CONFIRM);
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();

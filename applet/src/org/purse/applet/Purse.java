@@ -497,8 +497,8 @@ public final class Purse extends Applet {
         o[Constants.ST_PB_CAPACITY] = (byte) Constants.PASSBOOK_ENTRIES;
         o[Constants.ST_PIN_TRIES] = prof.pin(Constants.REF_PIN).getTriesRemaining();
         o[Constants.ST_TXKEY_TRIES] = prof.txkeySet() ? prof.pin(Constants.REF_TXKEY).getTriesRemaining() : (byte) 0xFF;
-        o[Constants.ST_OUT_STATE] = slots.outSlot()[Slots.S_STATE];
-        o[Constants.ST_IN_STATE] = slots.inSlot()[Slots.S_STATE];
+        o[Constants.ST_OUT_STATE] = slots.outState();
+        o[Constants.ST_IN_STATE] = slots.inState();
         o[Constants.ST_EXC_COUNT] = (byte) slots.exceptionCount();
         Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, o, Constants.ST_APP_ID, Constants.APP_ID_LEN);
         Util.arrayCopyNonAtomic(r, Constants.BAL_INTEREST_DATE, o, Constants.ST_INTEREST_DATE, (short) 10); // date | rate | serial
