@@ -131,7 +131,7 @@ public final class Admin {
             p.requireRole(Constants.ROLE_ADMIN);
             p.requirePin();
             if (!paramsOk(b[(short) (CD + Constants.AREQ_OP)], b, (short) (CD + Constants.AREQ_PARAMS))) {
-                ISOException.throwIt(Constants.SW_WRONG_DATA);
+                Purse.wrongData();
             }
             Util.arrayCopyNonAtomic(b, CD, s.buf(), Session.OFF_REQ, Constants.ADMIN_REQ_LEN);
             return hs.offer(b, Constants.SESSION_ADMIN_W_A1);
@@ -140,7 +140,7 @@ public final class Admin {
         Purse.recv(apdu, Constants.ADMIN_BANK_INIT_LEN);
         p.requireMoney();
         if (!isBankRole(prof.role())) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            Purse.wrongRole();
         }
         short k = b[CD] == prof.suite() ? keys.choosePair(b[(short) (CD + 1)]) : (short) -1;
         if (k < 0) {
@@ -224,7 +224,7 @@ public final class Admin {
                 break;
             default:
                 // an admin card never seals another OP (checked at its 82)
-                ISOException.throwIt(Constants.SW_WRONG_DATA);
+                Purse.wrongData();
                 return (short) 0;
         }
         JCSystem.commitTransaction();
@@ -254,7 +254,7 @@ public final class Admin {
         if (b[ISO7816.OFFSET_P1] == Constants.ADMIN_P1_MORE) {
             Purse.p1p2(apdu, Constants.ADMIN_P1_MORE, (byte) 0);
             if (s.state() != Constants.SESSION_ADMIN_W_A6) {
-                ISOException.throwIt(Constants.SW_CONDITIONS);
+                Purse.conditions();
             }
             short a6 = Packets.packetLen(Constants.BODY_A6, hs.blk());
             Purse.recv(apdu, a6);
@@ -324,7 +324,7 @@ public final class Admin {
     private static short batchN(APDU apdu) {
         short n = (short) (apdu.getBuffer()[ISO7816.OFFSET_P2] & 0xFF);
         if (n < (short) 1 || n > Constants.BATCH_MAX) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            Purse.wrongP1P2();
         }
         return n;
     }
@@ -340,7 +340,7 @@ public final class Admin {
         boolean first = st == Constants.SESSION_ADMIN_W_A4;
         if ((!first && st != Constants.SESSION_ADMIN_W_A6)
                 || sb[(short) (Session.OFF_REQ + Constants.AREQ_OP)] != Constants.OP_BAD_CARD_ADD) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         short prevLen = first ? Constants.PKT_A4 : Packets.packetLen(Constants.BODY_A6, hs.blk());
         short lows = (short) (n * Constants.BATCH_LOW_LEN);
@@ -361,7 +361,7 @@ public final class Admin {
         for (short i = 0; i < n; i++) {
             Util.arrayCopyNonAtomic(b, src, w, (short) (W_B1 + Constants.BC_ACC_OFF), Constants.BATCH_LOW_LEN);
             if (!Bcd.isValidAccount(w, W_B1)) {
-                ISOException.throwIt(Constants.SW_WRONG_DATA);
+                Purse.wrongData();
             }
             src = (short) (src + Constants.BATCH_LOW_LEN);
         }
@@ -380,7 +380,7 @@ public final class Admin {
     private short applyMore(APDU apdu) {
         short n = batchN(apdu);
         if (s.state() != Constants.SESSION_BANK_W_A5) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         short bodyLen = (short) (Constants.A5_LOWS + (short) (n * Constants.BATCH_LOW_LEN));
         short pktLen = Packets.packetLen(bodyLen, hs.blk());
@@ -416,12 +416,12 @@ public final class Admin {
         byte[] b = apdu.getBuffer();
         short page = (short) (b[ISO7816.OFFSET_P1] & 0xFF);
         if (b[ISO7816.OFFSET_P2] != 0 || page >= Constants.BC_PAGES) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            Purse.wrongP1P2();
         }
         // no command data: never receive (on T=0, P3 is Le here)
         p.requireActive();
         if (!isBankRole(prof.role()) || !bank.allocated()) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            Purse.wrongRole();
         }
         return bank.readPage(page, keys.arch(), keys.current(), b, (short) 0);
     }
@@ -434,7 +434,7 @@ public final class Admin {
         p.requireRole(Constants.ROLE_USER);
         p.requirePin();
         if (pb.count() != 0 || (byte) (slots.outState() | slots.inState()) != Constants.SLOT_NONE) { // both none (0)
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         byte f = prof.flags();
         f = p1 == Constants.PRIVACY_ON ? (byte) (f | Constants.FLAG_PRIVATE) : (byte) (f & (byte) ~Constants.FLAG_PRIVATE);
@@ -463,7 +463,7 @@ public final class Admin {
         byte[] b = apdu.getBuffer();
         byte flag = b[(short) (CD + Constants.ADV_RATE_FLAG)];
         if (flag != (byte) 0 && flag != (byte) 1) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         byte[] w = s.work();
         keys.getDate(w, W_EPOCH_DATE);

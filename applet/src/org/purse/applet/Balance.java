@@ -69,7 +69,7 @@ public final class Balance {
      */
     public void sig(byte[] tid, short tOff, byte[] out, short o) {
         if (kInt == null) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         tmp[0] = Constants.SIG_TAG;
         Util.arrayCopyNonAtomic(account, accOff, tmp, (short) 1, Constants.ACCOUNT_LEN);

@@ -39,7 +39,7 @@ public final class BankFiles {
 
     private void need() {
         if (meta == null) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            Purse.wrongRole();
         }
     }
 
@@ -211,7 +211,7 @@ public final class BankFiles {
             return Constants.RESULT_NO_CHANGE;
         }
         if (count() > (short) 0 && Util.arrayCompare(meta, M_LOW, r, o, Constants.BC_ACC_OFF) != 0) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         Util.arrayCopy(r, o, meta, M_LOW, Constants.RANGE_LEN);
         return Constants.RESULT_DONE;

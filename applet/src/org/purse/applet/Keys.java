@@ -7,7 +7,6 @@
  */
 package org.purse.applet;
 
-import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
 import javacard.framework.Util;
 import javacard.security.Key;
@@ -61,7 +60,7 @@ public final class Keys {
     private Key at(short slot) {
         Key k = objs[map[slot]];
         if (k == null) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         return k;
     }
@@ -184,7 +183,7 @@ public final class Keys {
     public void addNewest(byte[] key, short off, byte[] date, short dOff) {
         byte spare = map[SPARE];
         if (objs[spare] == null) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         cs.setKey(objs[spare], key, off);
         boolean own = JCSystem.getTransactionDepth() == 0;

@@ -116,10 +116,10 @@ public final class Personalisation {
                 bodyLen = (short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_TDES);
             }
         } else if (type != Constants.PT_G1) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            Purse.wrongLength();
         }
         if (pktLen != Packets.packetLen(bodyLen, blk)) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            Purse.wrongLength();
         }
         // one try counted before the comparison (tear-safe, like OwnerPIN)
         prof.transportTry();
@@ -200,7 +200,7 @@ public final class Personalisation {
                     || !Bcd.isValidAccount(w, Constants.I1_ACCOUNT);
         }
         if (bad) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         // profile image: zeros, LIFE active, TK tries 0, the transport suite kept
         Util.arrayFillNonAtomic(w, W_IMG, Profile.DATA_LEN, (byte) 0);
@@ -221,7 +221,7 @@ public final class Personalisation {
             // account = issuer | 000000000 | Luhn, next issuer id = issuer + 1, random APP_ID
             Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 3);
             if (!Bcd.increment(w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {
-                ISOException.throwIt(Constants.SW_WRONG_DATA);
+                Purse.wrongData();
             }
             Util.arrayFillNonAtomic(w, W_CTX, (short) 5, (byte) 0); // serial 000000000: the center's own account
             Profile.composeAccount(w, iss, w, W_CTX, w, (short) (W_IMG + Profile.OFF_ACCOUNT));
@@ -282,7 +282,7 @@ public final class Personalisation {
         byte tkLen = n > 0 ? b[CD] : (byte) 0;
         if ((tkLen != (byte) Constants.KEYLEN_AES && tkLen != (byte) Constants.KEYLEN_TDES)
                 || n != (short) (1 + tkLen + Constants.IR_TAIL_LEN)) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            Purse.wrongLength();
         }
         p.requireMoney();
         byte role = prof.role();
@@ -292,7 +292,7 @@ public final class Personalisation {
         if ((role != Constants.ROLE_CENTER && role != Constants.ROLE_ADMIN)
                 || !((newRole >= Constants.ROLE_REGION && newRole <= Constants.ROLE_USER)
                         || (newRole == Constants.ROLE_ADMIN && role == Constants.ROLE_CENTER))) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            Purse.wrongRole();
         }
         p.requirePin();
         if (role == Constants.ROLE_CENTER && !prof.pin(Constants.REF_APPROVAL).isValidated()) {
@@ -301,7 +301,7 @@ public final class Personalisation {
         if ((b[(short) (t + Constants.IR_FLAGS)] & (byte) 0xFC) != 0
                 || !holderOk(b, (short) (t + Constants.IR_NAME), (short) (t + Constants.IR_BAD_KEY_LIMIT),
                         (short) (t + Constants.IR_PIN))) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         s.reset();
         byte[] sb = s.buf();
@@ -404,7 +404,7 @@ public final class Personalisation {
         }
         byte[] b = apdu.getBuffer();
         if (Money32.isZero(b, CD)) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         bal.check();
         byte[] w = s.work();

@@ -68,7 +68,7 @@ public final class Purse extends Applet {
             off = (short) 0;
             la = la == (byte) 0 ? (byte) 16 : (byte) 24;
         } else if (la != (byte) 16 && la != (byte) 24) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            wrongData();
         }
         Purse p = new Purse(tk, off, la);
         p.register();
@@ -262,11 +262,39 @@ public final class Purse extends Applet {
         return recv(apdu, len);
     }
 
+    // The ISO status words thrown from many places: a call without arguments is 3 bytes of
+    // bytecode, a push of the status word and the call 6.
+
+    /** 6A80. */
+    static void wrongData() {
+        ISOException.throwIt(Constants.SW_WRONG_DATA);
+    }
+
+    /** 6985. */
+    static void conditions() {
+        ISOException.throwIt(Constants.SW_CONDITIONS);
+    }
+
+    /** 6700. */
+    static void wrongLength() {
+        ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+    }
+
+    /** 6A86. */
+    static void wrongP1P2() {
+        ISOException.throwIt(Constants.SW_WRONG_P1P2);
+    }
+
+    /** 9D12. */
+    static void wrongRole() {
+        ISOException.throwIt(Constants.SW_WRONG_ROLE);
+    }
+
     /** Receives the command data; Lc must be exactly len (6700). Data at ISO7816.OFFSET_CDATA. */
     static short recv(APDU apdu, short len) {
         short n = receiveAll(apdu);
         if (n != len) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            wrongLength();
         }
         return n;
     }
@@ -275,7 +303,7 @@ public final class Purse extends Applet {
     static short recvUpTo(APDU apdu, short max) {
         short n = receiveAll(apdu);
         if (n > max) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            wrongLength();
         }
         return n;
     }
@@ -299,7 +327,7 @@ public final class Purse extends Applet {
     static void p1p2(APDU apdu, byte p1, byte p2) {
         byte[] b = apdu.getBuffer();
         if (b[ISO7816.OFFSET_P1] != p1 || b[ISO7816.OFFSET_P2] != p2) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            wrongP1P2();
         }
     }
 
@@ -308,7 +336,7 @@ public final class Purse extends Applet {
         byte[] b = apdu.getBuffer();
         byte p1 = b[ISO7816.OFFSET_P1];
         if (b[ISO7816.OFFSET_P2] != 0 || (p1 != a && p1 != c)) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            wrongP1P2();
         }
         return p1;
     }
@@ -351,7 +379,7 @@ public final class Purse extends Applet {
     /** This card's ROLE is r (9D12). */
     void requireRole(byte r) {
         if (prof.role() != r) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            wrongRole();
         }
     }
 
@@ -370,7 +398,7 @@ public final class Purse extends Applet {
         byte[] b = apdu.getBuffer();
         byte ref = b[ISO7816.OFFSET_P2];
         if (b[ISO7816.OFFSET_P1] != 0 || ref < Constants.REF_PIN || ref > Constants.REF_APPROVAL) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            wrongP1P2();
         }
         return ref;
     }
@@ -379,7 +407,7 @@ public final class Purse extends Applet {
     private OwnerPIN secret(byte ref) {
         OwnerPIN p = prof.pin(ref);
         if (p == null) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            wrongRole();
         }
         return p;
     }
@@ -435,7 +463,7 @@ public final class Purse extends Applet {
         // Lnew is read only once Lold is known to lie within the data
         if (n < (short) 2 || (short) (lold + 2) > n
                 || (short) (lold + (short) (b[(short) (off + 1 + lold)] & 0xFF) + 2) != n) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            wrongLength();
         }
         short lnew = (short) (n - lold - 2);
         requireActive();
@@ -450,13 +478,13 @@ public final class Purse extends Applet {
             max = Constants.SECRET_MAX;
         }
         if (lnew < min || lnew > max) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            wrongData();
         }
         boolean first = ref == Constants.REF_TXKEY && !prof.txkeySet();
         if (first) {
             // no old value to prove: the holder proves the PIN instead
             if (lold != 0) {
-                ISOException.throwIt(Constants.SW_WRONG_DATA);
+                wrongData();
             }
             requirePin();
         } else {
@@ -510,7 +538,7 @@ public final class Purse extends Applet {
         short first = (short) (b[ISO7816.OFFSET_P1] & 0xFF);
         short count = (short) (b[ISO7816.OFFSET_P2] & 0xFF);
         if (count < (short) 1 || count > Constants.PB_READ_MAX) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            wrongP1P2();
         }
         // no command data: never receive (on T=0, P3 is Le here)
         requirePersonalised(); // also on an invalidated card, with its PIN (12.6)
