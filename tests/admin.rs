@@ -23,6 +23,7 @@ fn admin() {
             ("op_checks_and_range_refusal", op_checks_and_range_refusal),
             ("replay_admin_op_refused", replay_admin_op_refused),
             ("batch_refused_whole", batch_refused_whole),
+            ("batch_over_t0", batch_over_t0),
             ("bad_card_1200_entries", bad_card_1200_entries),
             ("listed_card_invalidated_for_good", listed_card_invalidated),
             ("range_refuses_at_sync", range_refuses_at_sync),
@@ -392,6 +393,48 @@ fn batch_refused_whole(b: &mut Bank) {
         assert!(k_at < 10, "more than 10 writes in one batch apply?");
     }
     assert!(k_at >= 2, "a batch apply must write");
+}
+
+/// The batched bad-card commands (84/86/88 P1 01, up to 230 B in and 130 B out) on cards that
+/// answer T=0 style: every answer comes back through 61xx and GET RESPONSE, and the accounts of
+/// two batches (46 + 14) are listed once each.
+fn batch_over_t0(b: &mut Bank) {
+    let p = prefix_of(b, "branch");
+    let have = bank_files(b, "branch").count;
+    ensure_pair(b, "admin", "branch");
+    b.reinsert("admin", true);
+    b.reinsert("branch", true);
+    let (ra, rk) = (b.reader("admin"), b.reader("branch"));
+    let accounts: Vec<String> = (0..60)
+        .map(|i| acct(&p, 7_600_000 + i).to_string())
+        .collect();
+    let mut args: Vec<&str> = vec![
+        "-d", "--json", "admin", "bad-card", "add", "--admin", &ra, "--bank", &rk,
+    ];
+    args.extend(accounts.iter().map(String::as_str));
+    let r = pin_env(b, "1234", &args);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // the batch commands went through the T=0 path: the card's 61xx, then our GET RESPONSE
+    let trace: Vec<&str> = r.stderr.lines().collect();
+    for ins in ["808401", "808601", "808801"] {
+        let at = trace
+            .iter()
+            .position(|l| l.contains(&format!(">> {ins}")))
+            .unwrap_or_else(|| panic!("no {ins} in the trace:\n{}", r.stderr));
+        assert!(
+            trace[at + 1].contains("<< 61") && trace[at + 2].contains(">> 00C00000"),
+            "{ins} not answered T=0 style: {:?}",
+            &trace[at..(at + 3).min(trace.len())]
+        );
+    }
+    let j = r.json();
+    let ops = j["ops"].as_array().expect("ops");
+    assert_eq!(ops.len(), 60);
+    assert_eq!(ops.last().expect("an op")["count"], have + 60);
+    let f = bank_files(b, "branch");
+    assert_eq!(f.count, have + 60);
+    b.reinsert("admin", false);
+    b.reinsert("branch", false);
 }
 
 fn bad_card_1200_entries(b: &mut Bank) {

@@ -223,10 +223,16 @@ impl Bank {
 
     /// Pull `name` and put it back: a power cycle (clears PIN validation and the session).
     pub fn power_cycle(&mut self, name: &str) {
+        self.reinsert(name, false);
+    }
+
+    /// A power cycle into the same slot, the card answering T=0 style (61xx / 6Cxx) if `t0`.
+    /// A card swapped out and back later answers T=1 again.
+    pub fn reinsert(&mut self, name: &str, t0: bool) {
         self.ensure(&[name]);
         let i = self.slot_of(name).expect("slot");
         self.desk.pull(name);
-        self.desk.insert(name, Some(i), false);
+        self.desk.insert(name, Some(i), t0);
     }
 
     /// Pull card `name` for good (it must have nothing pending); its value stays accounted.
