@@ -107,7 +107,7 @@ public final class Personalisation {
         byte[] b = apdu.getBuffer();
         short pktOff = (short) (CD + Constants.MAC_LEN);
         short pktLen = (short) (n - Constants.MAC_LEN);
-        byte type = n > Constants.MAC_LEN ? b[pktOff] : (byte) 0;
+        byte type = b[pktOff]; // without a packet, pktLen <= 0 fails the length checks below
         short bodyLen = Constants.BODY_G1;
         if (type == Constants.PT_I1) {
             // the issuer's suite decides the key length: AES or TDES keys
@@ -137,7 +137,7 @@ public final class Personalisation {
         personalise(w, type == Constants.PT_G1, bodyLen);
         // G2 / I2: RESULT 00 | ACCOUNT | ROLE | CURRENT | APP_ID | SUITE
         byte[] d = prof.data();
-        Util.arrayFillNonAtomic(w, (short) 0, Constants.BODY_G2, (byte) 0);
+        w[Constants.G2_RESULT] = (byte) 0; // every other byte is written below
         Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, Constants.G2_ACCOUNT, Constants.ACCOUNT_LEN);
         w[Constants.G2_ROLE] = prof.role();
         w[Constants.G2_CURRENT] = keys.current();
@@ -279,7 +279,7 @@ public final class Personalisation {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
         short n = Purse.recvUpTo(apdu, (short) 80);
         byte[] b = apdu.getBuffer();
-        byte tkLen = n > 0 ? b[CD] : (byte) 0;
+        byte tkLen = b[CD]; // n = 0 fails the length check
         if ((tkLen != (byte) Constants.KEYLEN_AES && tkLen != (byte) Constants.KEYLEN_TDES)
                 || n != (short) (1 + tkLen + Constants.IR_TAIL_LEN)) {
             Purse.wrongLength();
@@ -343,7 +343,7 @@ public final class Personalisation {
         // I1 body
         byte suite = prof.suite();
         byte[] d = prof.data();
-        Util.arrayFillNonAtomic(w, (short) 0, (short) 180, (byte) 0);
+        // every byte of the body is written below (0 .. 78, then the keys and their date)
         w[Constants.I1_SUITE] = suite;
         w[Constants.I1_ROLE] = newRole;
         w[Constants.I1_FLAGS] = sb[(short) (t + Constants.IR_FLAGS)];
