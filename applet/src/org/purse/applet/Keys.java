@@ -90,19 +90,19 @@ public final class Keys {
 
     /** Genesis: RNG keys first..first+3, CURRENT = first + 3, KEY_INFO date (caller's transaction). */
     public void generate(byte first, byte[] date, short dOff) {
-        for (short d = 0; d < Constants.NUM_APPKEYS; d++) {
-            cs.randomKey(objActive((byte) (first + d)));
-        }
-        info[I_CURRENT] = (byte) (first + 3);
-        Util.arrayCopy(date, dOff, info, I_DATE, Constants.DATE_LEN);
+        install((byte) (first + 3), null, (short) 0, date, dOff);
     }
 
-    /** I1: keys current-3 .. current (oldest first, keyLen bytes each) and the KEY_INFO date. */
+    /** I1: keys current-3 .. current (oldest first, keyLen bytes each; RNG keys if keys is null) and the KEY_INFO date. */
     public void install(byte current, byte[] keys, short keysOff, byte[] date, short dOff) {
         short kl = CryptoSuite.keyLen(CryptoSuite.suiteOf(objActive((byte) 0)));
         for (short d = 0; d < Constants.NUM_APPKEYS; d++) {
-            byte n = (byte) (current - 3 + d);
-            cs.setKey(objActive(n), keys, (short) (keysOff + (short) (d * kl)));
+            Key k = objActive((byte) (current - 3 + d));
+            if (keys == null) {
+                cs.randomKey(k);
+            } else {
+                cs.setKey(k, keys, (short) (keysOff + (short) (d * kl)));
+            }
         }
         info[I_CURRENT] = current;
         Util.arrayCopy(date, dOff, info, I_DATE, Constants.DATE_LEN);
@@ -182,10 +182,7 @@ public final class Keys {
      */
     public void addNewest(byte[] key, short off, byte[] date, short dOff) {
         byte spare = map[SPARE];
-        if (objs[spare] == null) {
-            Purse.conditions();
-        }
-        cs.setKey(objs[spare], key, off);
+        cs.setKey(at(SPARE), key, off);
         boolean own = JCSystem.getTransactionDepth() == 0;
         if (own) {
             JCSystem.beginTransaction();

@@ -156,26 +156,20 @@ public final class Profile {
      * the number leaves the card: a number is never issued twice (protocol.md 1.1).
      */
     public void allocateAccount(byte[] out, short off, boolean newIssuerId, byte[] issuerOut, short iOff) {
-        // tmp[0..5) new serial, tmp[5..8) new next issuer id
-        Util.arrayCopyNonAtomic(data, OFF_NEXT_SERIAL, tmp, (short) 0, (short) 5);
-        if (!Bcd.increment(tmp, (short) 0, (short) 1, (short) 9)) {
+        // tmp[0..5) new serial, tmp[5..8) new next issuer id: NEXT_SERIAL | NEXT_ISSUER_ID are adjacent
+        Util.arrayCopyNonAtomic(data, OFF_NEXT_SERIAL, tmp, (short) 0, (short) 8);
+        if (!Bcd.increment(tmp, (short) 0, (short) 1, (short) 9)
+                || (newIssuerId && !Bcd.increment(tmp, (short) 5, (short) 0, (short) 6))) {
             ISOException.throwIt(Constants.SW_ACCOUNTS_EXHAUSTED);
         }
-        Util.arrayCopyNonAtomic(data, OFF_NEXT_ISSUER, tmp, (short) 5, (short) 3);
+        Util.arrayFillNonAtomic(issuerOut, iOff, (short) 3, (byte) 0);
         if (newIssuerId) {
-            if (!Bcd.increment(tmp, (short) 5, (short) 0, (short) 6)) {
-                ISOException.throwIt(Constants.SW_ACCOUNTS_EXHAUSTED);
-            }
             Util.arrayCopyNonAtomic(data, OFF_NEXT_ISSUER, issuerOut, iOff, (short) 3);
-        } else {
-            Util.arrayFillNonAtomic(issuerOut, iOff, (short) 3, (byte) 0);
         }
         composeAccount(data, OFF_ISSUER_ID, data, OFF_NEXT_SERIAL, out, off);
+        // one write: the issuer id bytes are unchanged unless newIssuerId
         JCSystem.beginTransaction();
-        Util.arrayCopy(tmp, (short) 0, data, OFF_NEXT_SERIAL, (short) 5);
-        if (newIssuerId) {
-            Util.arrayCopy(tmp, (short) 5, data, OFF_NEXT_ISSUER, (short) 3);
-        }
+        Util.arrayCopy(tmp, (short) 0, data, OFF_NEXT_SERIAL, (short) 8);
         JCSystem.commitTransaction();
     }
 
