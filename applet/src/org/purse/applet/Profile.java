@@ -34,10 +34,8 @@ public final class Profile {
 
     private final byte[] data;
     private final Key tk;
-    private final OwnerPIN pin;
-    private final OwnerPIN txkey;
-    private final OwnerPIN creation;
-    private final OwnerPIN approval;
+    /** The secrets by reference number - 1: PIN, TXKEY, CREATION, APPROVAL. */
+    private final OwnerPIN[] pins;
     /** Shared transient scratch (Purse.SCRATCH_LEN) for counter arithmetic (allocateAccount). */
     private final byte[] tmp;
 
@@ -49,10 +47,11 @@ public final class Profile {
         data[OFF_LIFE] = Constants.LIFE_BLANK;
         data[OFF_TK_SUITE] = tkSuite;
         data[OFF_TK_TRIES] = Constants.TK_TRIES;
-        pin = new OwnerPIN(Constants.PIN_TRIES, Constants.PIN_MAX);
-        txkey = new OwnerPIN(Constants.TXKEY_TRIES, Constants.TXKEY_MAX);
-        creation = new OwnerPIN(Constants.SECRET_TRIES, Constants.SECRET_MAX);
-        approval = new OwnerPIN(Constants.SECRET_TRIES, Constants.SECRET_MAX);
+        pins = new OwnerPIN[4];
+        pins[0] = new OwnerPIN(Constants.PIN_TRIES, Constants.PIN_MAX);
+        pins[1] = new OwnerPIN(Constants.TXKEY_TRIES, Constants.TXKEY_MAX);
+        pins[2] = new OwnerPIN(Constants.SECRET_TRIES, Constants.SECRET_MAX);
+        pins[3] = new OwnerPIN(Constants.SECRET_TRIES, Constants.SECRET_MAX);
         tmp = scratch;
     }
 
@@ -108,32 +107,17 @@ public final class Profile {
 
     /** A new SELECT starts a new holder session: no secret verified by an earlier program stays valid. */
     public void resetValidations() {
-        pin.reset();
-        txkey.reset();
-        creation.reset();
-        approval.reset();
+        for (short i = 0; i < (short) 4; i++) {
+            pins[i].reset();
+        }
     }
 
+    /** The secret of ref (REF_PIN .. REF_APPROVAL, as callers check); null for CREATION and APPROVAL but on the center. */
     public OwnerPIN pin(byte ref) {
-        switch (ref) {
-            case Constants.REF_PIN:
-                return pin;
-            case Constants.REF_TXKEY:
-                return txkey;
-            default:
-                // CREATION and APPROVAL exist on the center only. No `cond ? pin : null`: javac
-                // types that through the boxing classes, absent from the card API (java.lang.Byte).
-                if (data[OFF_ROLE] != Constants.ROLE_CENTER) {
-                    return null;
-                }
-                if (ref == Constants.REF_CREATION) {
-                    return creation;
-                }
-                if (ref == Constants.REF_APPROVAL) {
-                    return approval;
-                }
-                return null;
+        if (ref > Constants.REF_TXKEY && data[OFF_ROLE] != Constants.ROLE_CENTER) {
+            return null;
         }
+        return pins[(short) (ref - 1)];
     }
 
     /**
