@@ -420,8 +420,8 @@ public final class Admin {
         }
         // no command data: never receive (on T=0, P3 is Le here)
         p.requireActive();
-        if (!isBankRole(prof.role()) || !bank.allocated()) {
-            Purse.wrongRole();
+        if (!isBankRole(prof.role())) {
+            Purse.wrongRole(); // and readPage's 9D12 if the files were never allocated
         }
         return bank.readPage(page, keys.arch(), keys.current(), b, (short) 0);
     }

@@ -43,13 +43,11 @@ public final class BankFiles {
         }
     }
 
-    /** Inside the personalisation transaction: COUNT 0, RATE 0, range own[0..4) | 00000000 .. 99999999. */
+    /** Inside the personalisation transaction (once): COUNT 0, RATE 0, range own[0..4) | 00000000 .. 99999999. */
     public void initDefaults(byte[] account, short o) {
         need();
-        // logged writes only (a torn personalisation rolls them back with the rest)
-        for (short i = 0; i < META_LEN; i++) {
-            meta[i] = (byte) 0;
-        }
+        // logged writes only (a torn personalisation rolls them back with the rest). COUNT and RATE
+        // are 0 already: META is allocated zero on a blank card and only ever written here first.
         Util.arrayCopy(account, o, meta, M_LOW, Constants.BC_ACC_OFF);
         Util.arrayCopy(account, o, meta, M_HIGH, Constants.BC_ACC_OFF);
         for (short i = 0; i < Constants.BC_ACC_LEN; i++) {

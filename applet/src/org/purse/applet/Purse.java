@@ -414,11 +414,8 @@ public final class Purse extends Applet {
 
     /** One counted try of p against b[off, off + len): 6983 if blocked, 63Cx if wrong. */
     private static void check(OwnerPIN p, byte[] b, short off, short len) {
-        if (p.getTriesRemaining() == 0) {
-            ISOException.throwIt(Constants.SW_AUTH_BLOCKED);
-        }
-        if (!p.check(b, off, (byte) len)) {
-            triesLeft(p);
+        if (p.getTriesRemaining() == 0 || !p.check(b, off, (byte) len)) {
+            triesLeft(p); // 6983 when none are left
         }
     }
 
