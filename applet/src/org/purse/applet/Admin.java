@@ -462,7 +462,7 @@ public final class Admin {
         }
         byte[] b = apdu.getBuffer();
         byte flag = b[(short) (CD + Constants.ADV_RATE_FLAG)];
-        if (flag != (byte) 0 && flag != (byte) 1) {
+        if ((byte) (flag & (byte) 0xFE) != 0) { // 00 or 01
             Purse.wrongData();
         }
         byte[] w = s.work();

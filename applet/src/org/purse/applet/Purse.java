@@ -57,8 +57,9 @@ public final class Purse extends Applet {
     /** params: TK (16 = AES, 24 = TDES); empty = dev AES "purse-dev-transp"; 00 = dev TDES "purse-dev-transport-3des". */
     public static void install(byte[] bArray, short bOffset, byte bLength) {
         short off = bOffset;
-        off = (short) (off + (short) (bArray[off] & 0xFF) + 1);   // AID
-        off = (short) (off + (short) (bArray[off] & 0xFF) + 1);   // control info
+        for (short i = 0; i < (short) 2; i++) {
+            off = (short) (off + (short) (bArray[off] & 0xFF) + 1); // skip the AID, then the control info
+        }
         byte la = bArray[off];
         off = (short) (off + 1);
         byte[] tk = bArray;
