@@ -184,22 +184,23 @@ public final class Personalisation {
         byte suite = w[Constants.G1_SUITE]; // = I1_SUITE
         byte dec = w[(short) (nm + 10)];
         // common field checks (6A80): name, currency, decimals, limit, PIN, TXKEY, suite, issuer id
-        boolean bad = !holderOk(w, nm, lim, pin) || !Bcd.isBcd(w, (short) (nm + 8), (short) 4)
+        if (!holderOk(w, nm, lim, pin) || !Bcd.isBcd(w, (short) (nm + 8), (short) 4)
                 || dec < 0 || dec > Constants.DECIMALS_MAX
                 || !cs.supports(suite) // AES or TDES, and this card has it
-                || !Bcd.isBcd(w, iss, (short) 6);
+                || !Bcd.isBcd(w, iss, (short) 6)) {
+            Purse.wrongData();
+        }
         if (g) {
-            bad = bad || !secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
+            if (!secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
                     || !secretOk(w, Constants.G1_APPROVAL, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
                     || Util.arrayCompare(w, Constants.G1_CREATION, w, Constants.G1_APPROVAL,
-                            Constants.SECRET_FIELD_LEN) == 0;
-        } else {
-            bad = bad || bodyLen != (short) (Constants.BODY_I1_FIXED + 4 * CryptoSuite.keyLen(suite))
-                    || role < Constants.ROLE_REGION || role > Constants.ROLE_ADMIN
-                    || (w[Constants.I1_FLAGS] & (byte) 0xFC) != 0
-                    || !Bcd.isValidAccount(w, Constants.I1_ACCOUNT);
-        }
-        if (bad) {
+                            Constants.SECRET_FIELD_LEN) == 0) {
+                Purse.wrongData();
+            }
+        } else if (bodyLen != (short) (Constants.BODY_I1_FIXED + 4 * CryptoSuite.keyLen(suite))
+                || role < Constants.ROLE_REGION || role > Constants.ROLE_ADMIN
+                || (w[Constants.I1_FLAGS] & (byte) 0xFC) != 0
+                || !Bcd.isValidAccount(w, Constants.I1_ACCOUNT)) {
             Purse.wrongData();
         }
         // profile image: zeros, LIFE active, TK tries 0, the transport suite kept
@@ -416,10 +417,8 @@ public final class Personalisation {
             ISOException.throwIt(Constants.SW_PASSBOOK_FULL);
         }
         Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, Constants.PB_ACCOUNT, Constants.ACCOUNT_LEN);
-        w[Constants.PB_NAME] = 0x4D; // "MINT    "
-        w[(short) (Constants.PB_NAME + 1)] = 0x49;
-        w[(short) (Constants.PB_NAME + 2)] = 0x4E;
-        w[(short) (Constants.PB_NAME + 3)] = 0x54;
+        Util.setShort(w, Constants.PB_NAME, (short) 0x4D49); // "MINT    "
+        Util.setShort(w, (short) (Constants.PB_NAME + 2), (short) 0x4E54);
         Util.arrayFillNonAtomic(w, (short) (Constants.PB_NAME + 4), (short) 4, (byte) 0x20);
         Util.arrayCopyNonAtomic(b, (short) (CD + 4), w, Constants.PB_DATE, Constants.DATE_LEN);
         w[Constants.PB_TYPE] = Constants.PB_TYPE_MINT;
