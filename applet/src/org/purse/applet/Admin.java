@@ -53,7 +53,7 @@ public final class Admin {
     }
 
     static boolean isBankRole(byte role) {
-        return role == Constants.ROLE_CENTER || role == Constants.ROLE_REGION || role == Constants.ROLE_BRANCH;
+        return role >= Constants.ROLE_CENTER && role <= Constants.ROLE_BRANCH; // center, region, branch
     }
 
     /** After the peer identity checks of Handshake (9D0E, 9D0F, 9D0D): the peer ROLE must be accepted (9D04). */
@@ -71,9 +71,22 @@ public final class Admin {
         w[(short) (o + Constants.A3_CODE)] = code;
     }
 
-    /** The body at w[o] starts with our R (session offset rOff), our APP_ID and code. */
-    private boolean headOk(byte[] w, short o, short rOff, byte code) {
-        return Util.arrayCompare(w, o, s.buf(), rOff, Constants.RANDOM_LEN) == 0
+    /** A4 / A6: COUNT at w[c], bank ACCOUNT | KEYNUM (the current key) at w[a]. */
+    private void tail(byte[] w, short c, short a) {
+        Util.setShort(w, c, bank.count());
+        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, a, Constants.ACCOUNT_LEN);
+        w[(short) (a + Constants.ACCOUNT_LEN)] = keys.current();
+    }
+
+    /**
+     * Opens the packet at b[pktOff] under K_S into work[o]; true if it opened and its body starts
+     * with our R (session offset rOff), our APP_ID and code.
+     */
+    private boolean openHead(byte type, byte[] b, short pktOff, short pktLen, short bodyLen, short o, short rOff,
+            byte code) {
+        byte[] w = s.work();
+        return hs.openS(type, b, pktOff, pktLen, bodyLen, o)
+                && Util.arrayCompare(w, o, s.buf(), rOff, Constants.RANDOM_LEN) == 0
                 && hs.appIdOk(w, (short) (o + Constants.A3_APP)) && w[(short) (o + Constants.A3_CODE)] == code;
     }
 
@@ -110,32 +123,25 @@ public final class Admin {
     public short init(APDU apdu) {
         byte p1 = Purse.p1Of(apdu, Constants.ADMIN_P1_ADMIN, Constants.ADMIN_P1_BANK);
         s.reset(); // any INIT ends every session
-        return p1 == Constants.ADMIN_P1_ADMIN ? adminInit(apdu) : bankInit(apdu);
-    }
-
-    /** Row AI. */
-    private short adminInit(APDU apdu) {
-        Purse.recv(apdu, Constants.ADMIN_REQ_LEN);
-        p.requireMoney();
-        p.requireRole(Constants.ROLE_ADMIN);
-        p.requirePin();
         byte[] b = apdu.getBuffer();
-        if (!paramsOk(b[(short) (CD + Constants.AREQ_OP)], b, (short) (CD + Constants.AREQ_PARAMS))) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        if (p1 == Constants.ADMIN_P1_ADMIN) {
+            // row AI
+            Purse.recv(apdu, Constants.ADMIN_REQ_LEN);
+            p.requireMoney();
+            p.requireRole(Constants.ROLE_ADMIN);
+            p.requirePin();
+            if (!paramsOk(b[(short) (CD + Constants.AREQ_OP)], b, (short) (CD + Constants.AREQ_PARAMS))) {
+                Purse.wrongData();
+            }
+            Util.arrayCopyNonAtomic(b, CD, s.buf(), Session.OFF_REQ, Constants.ADMIN_REQ_LEN);
+            return hs.offer(b, Constants.SESSION_ADMIN_W_A1);
         }
-        byte[] sb = s.buf();
-        Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_REQ, Constants.ADMIN_REQ_LEN);
-        return hs.offer(b, Constants.SESSION_ADMIN_W_A1);
-    }
-
-    /** Row BI. */
-    private short bankInit(APDU apdu) {
+        // row BI
         Purse.recv(apdu, Constants.ADMIN_BANK_INIT_LEN);
         p.requireMoney();
         if (!isBankRole(prof.role())) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            Purse.wrongRole();
         }
-        byte[] b = apdu.getBuffer();
         short k = b[CD] == prof.suite() ? keys.choosePair(b[(short) (CD + 1)]) : (short) -1;
         if (k < 0) {
             p.noCommonKeys();
@@ -193,8 +199,8 @@ public final class Admin {
         byte k = hs.openSecond(Constants.PT_A2, b);
         peerRole(false);
         hs.accept(Constants.LABEL_AD_0, Constants.LABEL_AD_1, false);
-        if (!hs.openS(Constants.PT_A3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_A3, Constants.BODY_A3, W_B2)
-                || !headOk(w, W_B2, Session.OFF_R2, Constants.CODE_ADMIN_OP)
+        if (!openHead(Constants.PT_A3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_A3, Constants.BODY_A3, W_B2,
+                Session.OFF_R2, Constants.CODE_ADMIN_OP)
                 || Util.arrayCompare(w, (short) (W_B2 + Constants.A3_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
                         Constants.ACCOUNT_LEN) != 0) {
             p.badPacket();
@@ -218,7 +224,7 @@ public final class Admin {
                 break;
             default:
                 // an admin card never seals another OP (checked at its 82)
-                ISOException.throwIt(Constants.SW_WRONG_DATA);
+                Purse.wrongData();
                 return (short) 0;
         }
         JCSystem.commitTransaction();
@@ -228,10 +234,7 @@ public final class Admin {
         head(w, W_B1, Session.OFF_R1, Constants.CODE_ADMIN_RESULT);
         w[(short) (W_B1 + Constants.A4_OP)] = op;
         w[(short) (W_B1 + Constants.A4_RESULT)] = result;
-        Util.setShort(w, (short) (W_B1 + Constants.A4_COUNT), bank.count());
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.A4_ACCOUNT),
-                Constants.ACCOUNT_LEN);
-        w[(short) (W_B1 + Constants.A4_KEYNUM)] = keys.current();
+        tail(w, (short) (W_B1 + Constants.A4_COUNT), (short) (W_B1 + Constants.A4_ACCOUNT));
         short len = hs.sealS(Constants.PT_A4, W_B1, Constants.BODY_A4, b, (short) 0);
         if (op == Constants.OP_BAD_CARD_ADD) {
             // the session goes on: batches of more accounts under the same K_S (86 P1 01)
@@ -251,7 +254,7 @@ public final class Admin {
         if (b[ISO7816.OFFSET_P1] == Constants.ADMIN_P1_MORE) {
             Purse.p1p2(apdu, Constants.ADMIN_P1_MORE, (byte) 0);
             if (s.state() != Constants.SESSION_ADMIN_W_A6) {
-                ISOException.throwIt(Constants.SW_CONDITIONS);
+                Purse.conditions();
             }
             short a6 = Packets.packetLen(Constants.BODY_A6, hs.blk());
             Purse.recv(apdu, a6);
@@ -265,8 +268,7 @@ public final class Admin {
         p.requireMoney();
         byte[] w = s.work();
         openA4(b);
-        b[0] = w[(short) (W_B1 + Constants.A4_RESULT)];
-        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_COUNT), b, (short) 1, (short) 2);
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_RESULT), b, (short) 0, (short) 3); // RESULT | COUNT
         Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_ACCOUNT), b, (short) 3, Constants.ACCOUNT_LEN);
         s.reset();
         return Constants.ADMIN_ACK_RESP_LEN;
@@ -276,8 +278,8 @@ public final class Admin {
     private void openA4(byte[] b) {
         byte[] sb = s.buf();
         byte[] w = s.work();
-        if (!hs.openS(Constants.PT_A4, b, CD, Constants.PKT_A4, Constants.BODY_A4, W_B1)
-                || !headOk(w, W_B1, Session.OFF_R1, Constants.CODE_ADMIN_RESULT)
+        if (!openHead(Constants.PT_A4, b, CD, Constants.PKT_A4, Constants.BODY_A4, W_B1, Session.OFF_R1,
+                Constants.CODE_ADMIN_RESULT)
                 || w[(short) (W_B1 + Constants.A4_OP)] != sb[(short) (Session.OFF_REQ + Constants.AREQ_OP)]
                 || Util.arrayCompare(w, (short) (W_B1 + Constants.A4_PARAMS), sb,
                         (short) (Session.OFF_REQ + Constants.AREQ_PARAMS), Constants.ADMIN_PARAMS_LEN) != 0
@@ -307,8 +309,8 @@ public final class Admin {
             Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.A4_ACCOUNT), b, (short) 9, Constants.ACCOUNT_LEN);
             return;
         }
-        if (!hs.openS(Constants.PT_A6, b, CD, prevLen, Constants.BODY_A6, W_B1)
-                || !headOk(w, W_B1, Session.OFF_R1, Constants.CODE_ADMIN_BATCH_RESULT)
+        if (!openHead(Constants.PT_A6, b, CD, prevLen, Constants.BODY_A6, W_B1, Session.OFF_R1,
+                Constants.CODE_ADMIN_BATCH_RESULT)
                 || w[(short) (W_B1 + Constants.A6_SEQ)] != sb[Session.OFF_ADMIN_SEQ]
                 || w[(short) (W_B1 + Constants.A6_N)] != sb[Session.OFF_ADMIN_N]
                 || Util.arrayCompare(w, (short) (W_B1 + Constants.A6_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
@@ -322,7 +324,7 @@ public final class Admin {
     private static short batchN(APDU apdu) {
         short n = (short) (apdu.getBuffer()[ISO7816.OFFSET_P2] & 0xFF);
         if (n < (short) 1 || n > Constants.BATCH_MAX) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            Purse.wrongP1P2();
         }
         return n;
     }
@@ -338,7 +340,7 @@ public final class Admin {
         boolean first = st == Constants.SESSION_ADMIN_W_A4;
         if ((!first && st != Constants.SESSION_ADMIN_W_A6)
                 || sb[(short) (Session.OFF_REQ + Constants.AREQ_OP)] != Constants.OP_BAD_CARD_ADD) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         short prevLen = first ? Constants.PKT_A4 : Packets.packetLen(Constants.BODY_A6, hs.blk());
         short lows = (short) (n * Constants.BATCH_LOW_LEN);
@@ -359,7 +361,7 @@ public final class Admin {
         for (short i = 0; i < n; i++) {
             Util.arrayCopyNonAtomic(b, src, w, (short) (W_B1 + Constants.BC_ACC_OFF), Constants.BATCH_LOW_LEN);
             if (!Bcd.isValidAccount(w, W_B1)) {
-                ISOException.throwIt(Constants.SW_WRONG_DATA);
+                Purse.wrongData();
             }
             src = (short) (src + Constants.BATCH_LOW_LEN);
         }
@@ -378,7 +380,7 @@ public final class Admin {
     private short applyMore(APDU apdu) {
         short n = batchN(apdu);
         if (s.state() != Constants.SESSION_BANK_W_A5) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         short bodyLen = (short) (Constants.A5_LOWS + (short) (n * Constants.BATCH_LOW_LEN));
         short pktLen = Packets.packetLen(bodyLen, hs.blk());
@@ -388,24 +390,22 @@ public final class Admin {
         byte[] sb = s.buf();
         byte[] w = s.work();
         byte seq = (byte) (sb[Session.OFF_ADMIN_SEQ] + 1);
-        if (!hs.openS(Constants.PT_A5, b, CD, pktLen, bodyLen, W_A5)
-                || !headOk(w, W_A5, Session.OFF_R2, Constants.CODE_ADMIN_BATCH)
+        if (!openHead(Constants.PT_A5, b, CD, pktLen, bodyLen, W_A5, Session.OFF_R2, Constants.CODE_ADMIN_BATCH)
                 || w[(short) (W_A5 + Constants.A5_SEQ)] != seq || w[(short) (W_A5 + Constants.A5_N)] != (byte) n) {
             p.badPacket();
         }
         Util.arrayFillNonAtomic(w, W_A6, Constants.BODY_A6, (byte) 0);
         // the packet in the APDU buffer is spent: its first n x 5 bytes hold the new entries
+        JCSystem.beginTransaction();
         bank.addBatch(w, (short) (W_A5 + Constants.A5_PREFIX), n, keys.current(), w, W_ACC, b, w,
                 (short) (W_A6 + Constants.A6_BITS));
+        JCSystem.commitTransaction();
         sb[Session.OFF_ADMIN_SEQ] = seq;
         // A6 (K_S): R1 | APP_ID | CODE 0C | SEQ | N | COUNT | BITS | bank ACCOUNT | KEYNUM
         head(w, W_A6, Session.OFF_R1, Constants.CODE_ADMIN_BATCH_RESULT);
         w[(short) (W_A6 + Constants.A6_SEQ)] = seq;
         w[(short) (W_A6 + Constants.A6_N)] = (byte) n;
-        Util.setShort(w, (short) (W_A6 + Constants.A6_COUNT), bank.count());
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, (short) (W_A6 + Constants.A6_ACCOUNT),
-                Constants.ACCOUNT_LEN);
-        w[(short) (W_A6 + Constants.A6_KEYNUM)] = keys.current();
+        tail(w, (short) (W_A6 + Constants.A6_COUNT), (short) (W_A6 + Constants.A6_ACCOUNT));
         return hs.sealS(Constants.PT_A6, W_A6, Constants.BODY_A6, b, (short) 0);
     }
 
@@ -416,12 +416,12 @@ public final class Admin {
         byte[] b = apdu.getBuffer();
         short page = (short) (b[ISO7816.OFFSET_P1] & 0xFF);
         if (b[ISO7816.OFFSET_P2] != 0 || page >= Constants.BC_PAGES) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            Purse.wrongP1P2();
         }
         // no command data: never receive (on T=0, P3 is Le here)
         p.requireActive();
-        if (!isBankRole(prof.role()) || !bank.allocated()) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        if (!isBankRole(prof.role())) {
+            Purse.wrongRole(); // and readPage's 9D12 if the files were never allocated
         }
         return bank.readPage(page, keys.arch(), keys.current(), b, (short) 0);
     }
@@ -433,9 +433,8 @@ public final class Admin {
         p.requireActive();
         p.requireRole(Constants.ROLE_USER);
         p.requirePin();
-        if (pb.count() != 0 || slots.outSlot()[Slots.S_STATE] != Constants.SLOT_NONE
-                || slots.inSlot()[Slots.S_STATE] != Constants.SLOT_NONE) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+        if (pb.count() != 0 || (byte) (slots.outState() | slots.inState()) != Constants.SLOT_NONE) { // both none (0)
+            Purse.conditions();
         }
         byte f = prof.flags();
         f = p1 == Constants.PRIVACY_ON ? (byte) (f | Constants.FLAG_PRIVATE) : (byte) (f & (byte) ~Constants.FLAG_PRIVATE);
@@ -451,18 +450,9 @@ public final class Admin {
     // KEY_INFO date moves strictly forward, optionally a new INTEREST rate; BAD_KEY = 0 (the
     // center has no bank above it: the approval secret is what unlocks it).
 
-    /** Unsigned day numbers: a > b. */
-    static boolean after(byte[] a, short ao, byte[] b, short bo) {
-        short x = Util.getShort(a, ao);
-        short y = Util.getShort(b, bo);
-        // flip the sign bit: unsigned order becomes signed order
-        return (short) (x ^ (short) 0x8000) > (short) (y ^ (short) 0x8000);
-    }
-
     /** 80: DATE | RATE_FLAG | RATE (7) -> CURRENT | DATE (3). */
     public short advance(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, Constants.ADVANCE_DATA_LEN);
+        Purse.cmd(apdu, Constants.ADVANCE_DATA_LEN);
         p.requireActive();
         p.requireRole(Constants.ROLE_CENTER);
         // no LOCKED gate (12.3)
@@ -472,12 +462,14 @@ public final class Admin {
         }
         byte[] b = apdu.getBuffer();
         byte flag = b[(short) (CD + Constants.ADV_RATE_FLAG)];
-        if (flag != (byte) 0 && flag != (byte) 1) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        if ((byte) (flag & (byte) 0xFE) != 0) { // 00 or 01
+            Purse.wrongData();
         }
         byte[] w = s.work();
         keys.getDate(w, W_EPOCH_DATE);
-        if (!after(b, (short) (CD + Constants.ADV_DATE), w, W_EPOCH_DATE)) {
+        // unsigned day numbers, new > old: flipping the sign bit makes unsigned order signed order
+        if ((short) (Util.getShort(b, (short) (CD + Constants.ADV_DATE)) ^ (short) 0x8000)
+                <= (short) (Util.getShort(w, W_EPOCH_DATE) ^ (short) 0x8000)) {
             ISOException.throwIt(Constants.SW_DATE_BACKWARDS);
         }
         short kl = CryptoSuite.keyLen(prof.suite());

@@ -49,23 +49,16 @@ public final class Balance {
     /** tmp[0..17) holds the new fields: adds CHECK and writes the record in one atomic copy. */
     private void seal() {
         Util.arrayCopyNonAtomic(account, accOff, tmp, Constants.BAL_FIELDS_LEN, Constants.ACCOUNT_LEN);
-        cs.mac8(kInt, tmp, (short) 0, MAC_IN, tmp, MAC_IN);
-        Util.arrayCopyNonAtomic(tmp, MAC_IN, tmp, Constants.BAL_CHECK, Constants.MAC_LEN);
+        // over the account bytes: mac8 computes the whole tag before it writes it
+        cs.mac8(kInt, tmp, (short) 0, MAC_IN, tmp, Constants.BAL_CHECK);
         Util.arrayCopy(tmp, (short) 0, record, (short) 0, Constants.BAL_RECORD_LEN);
     }
 
-    public boolean valid() {
-        if (kInt == null) {
-            return false;
-        }
+    /** 9D11 on a CHECK mismatch (or no K_INT): the card then refuses every money command. */
+    public void check() {
         Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
         Util.arrayCopyNonAtomic(account, accOff, tmp, Constants.BAL_FIELDS_LEN, Constants.ACCOUNT_LEN);
-        return cs.mac8Verify(kInt, tmp, (short) 0, MAC_IN, record, Constants.BAL_CHECK);
-    }
-
-    /** 9D11 on mismatch: the card then refuses every money command. */
-    public void check() {
-        if (!valid()) {
+        if (kInt == null || !cs.mac8Verify(kInt, tmp, (short) 0, MAC_IN, record, Constants.BAL_CHECK)) {
             ISOException.throwIt(Constants.SW_INTEGRITY);
         }
     }
@@ -76,7 +69,7 @@ public final class Balance {
      */
     public void sig(byte[] tid, short tOff, byte[] out, short o) {
         if (kInt == null) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         tmp[0] = Constants.SIG_TAG;
         Util.arrayCopyNonAtomic(account, accOff, tmp, (short) 1, Constants.ACCOUNT_LEN);
@@ -104,13 +97,21 @@ public final class Balance {
 
     /** Inside the caller's transaction: amount + amt, SERIAL + 1, CHECK; 9D06 on overflow. */
     public void credit(byte[] amt, short off) {
+        update(amt, off, false);
+        seal();
+    }
+
+    /**
+     * check(), which leaves the record's fields in tmp; then amount -/+ amt there (9D05 / 9D06)
+     * and SERIAL + 1.
+     */
+    private void update(byte[] amt, short off, boolean debit) {
         check();
-        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
-        if (!Money32.add(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)) {
-            ISOException.throwIt(Constants.SW_OVERFLOW);
+        if (debit ? !Money32.sub(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)
+                : !Money32.add(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)) {
+            ISOException.throwIt(debit ? Constants.SW_INSUFFICIENT_FUNDS : Constants.SW_OVERFLOW);
         }
         Money32.increment(tmp, Constants.BAL_SERIAL);
-        seal();
     }
 
     /**
@@ -118,25 +119,15 @@ public final class Balance {
      * LAST_INTEREST_DATE, RATE, SERIAL + 1, CHECK; 9D06 on overflow.
      */
     public void syncCredit(byte[] amt, short off, byte[] date, short dOff, byte[] rate, short rOff) {
-        check();
-        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
-        if (!Money32.add(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)) {
-            ISOException.throwIt(Constants.SW_OVERFLOW);
-        }
+        update(amt, off, false);
         Util.arrayCopyNonAtomic(date, dOff, tmp, Constants.BAL_INTEREST_DATE, Constants.DATE_LEN);
         Util.arrayCopyNonAtomic(rate, rOff, tmp, Constants.BAL_RATE, Constants.RATE_LEN);
-        Money32.increment(tmp, Constants.BAL_SERIAL);
         seal();
     }
 
     /** Inside the caller's transaction: amount - amt, SERIAL + 1, CHECK; 9D05 on underflow. */
     public void debit(byte[] amt, short off) {
-        check();
-        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
-        if (!Money32.sub(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)) {
-            ISOException.throwIt(Constants.SW_INSUFFICIENT_FUNDS);
-        }
-        Money32.increment(tmp, Constants.BAL_SERIAL);
+        update(amt, off, true);
         seal();
     }
 }

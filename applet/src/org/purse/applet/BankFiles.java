@@ -3,12 +3,11 @@
  * BAD_CARD: 1 200 entries of 5 bytes = account bytes 4..7 (low 8 digits) | KEYNUM at listing,
  * unsorted; removal moves the last entry into the hole. META: COUNT(2) | RATE(4) | LOW(8) | HIGH(8).
  * Allocated at personalisation for bank roles only (user / admin cards never call allocate()).
- * Every mutator runs inside the caller's transaction, or inside one of its own if none is open.
+ * Every mutator runs inside the caller's transaction (Admin, Personalisation).
  */
 package org.purse.applet;
 
 import javacard.framework.ISOException;
-import javacard.framework.JCSystem;
 import javacard.framework.Util;
 
 public final class BankFiles {
@@ -40,37 +39,19 @@ public final class BankFiles {
 
     private void need() {
         if (meta == null) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            Purse.wrongRole();
         }
     }
 
-    /** Inside the personalisation transaction: COUNT 0, RATE 0, range own[0..4) | 00000000 .. 99999999. */
+    /** Inside the personalisation transaction (once): COUNT 0, RATE 0, range own[0..4) | 00000000 .. 99999999. */
     public void initDefaults(byte[] account, short o) {
         need();
-        boolean own = begin();
-        // logged writes only (a torn personalisation rolls them back with the rest)
-        for (short i = 0; i < META_LEN; i++) {
-            meta[i] = (byte) 0;
-        }
+        // logged writes only (a torn personalisation rolls them back with the rest). COUNT and RATE
+        // are 0 already: META is allocated zero on a blank card and only ever written here first.
         Util.arrayCopy(account, o, meta, M_LOW, Constants.BC_ACC_OFF);
         Util.arrayCopy(account, o, meta, M_HIGH, Constants.BC_ACC_OFF);
         for (short i = 0; i < Constants.BC_ACC_LEN; i++) {
             meta[(short) (M_HIGH + Constants.BC_ACC_OFF + i)] = (byte) 0x99;
-        }
-        end(own);
-    }
-
-    private static boolean begin() {
-        if (JCSystem.getTransactionDepth() == 0) {
-            JCSystem.beginTransaction();
-            return true;
-        }
-        return false;
-    }
-
-    private static void end(boolean own) {
-        if (own) {
-            JCSystem.commitTransaction();
         }
     }
 
@@ -122,7 +103,7 @@ public final class BankFiles {
      * Batched BAD_CARD_ADD (protocol.md 12.8 "Batches"): n accounts PREFIX(4) | n x LOW(4) at a[o].
      * Every account is range-checked (9D21 refuses the whole batch); one already listed (or earlier
      * in the batch) is no change; the new entries are built in scratch (>= n x 5 bytes) and appended
-     * by one write, COUNT by a second, in one transaction (9D23 if they do not all fit: nothing is
+     * by one write, COUNT by a second, in the caller's transaction (9D23 if they do not all fit: nothing is
      * written). acc[accOff] (8): scratch account. Bit i (MSB first) of bits[bo] set: account i newly
      * listed (the caller zeroed the bits). Returns the number added.
      */
@@ -133,12 +114,13 @@ public final class BankFiles {
         short lowAt = (short) (accOff + Constants.BC_ACC_OFF);
         short src = (short) (o + Constants.BC_ACC_OFF);
         short added = 0;
+        short c = count();
         for (short i = 0; i < n; i++) {
             Util.arrayCopyNonAtomic(a, src, acc, lowAt, Constants.BC_ACC_LEN);
             if (!inRange(acc, accOff)) {
                 ISOException.throwIt(Constants.SW_ACCOUNT_OUT_OF_RANGE);
             }
-            if (find(acc, accOff) < (short) 0 && indexOf(scratch, added, acc, lowAt) < (short) 0) {
+            if (indexOf(bad, c, acc, lowAt) < (short) 0 && indexOf(scratch, added, acc, lowAt) < (short) 0) {
                 short e = (short) (added * Constants.BC_ENTRY_LEN);
                 Util.arrayCopyNonAtomic(acc, lowAt, scratch, e, Constants.BC_ACC_LEN);
                 scratch[(short) (e + Constants.BC_KEYNUM)] = keynum;
@@ -148,17 +130,14 @@ public final class BankFiles {
             }
             src = (short) (src + Constants.BC_ACC_LEN);
         }
-        short c = count();
         if (added > (short) (Constants.BAD_CARD_MAX - c)) {
             ISOException.throwIt(Constants.SW_BAD_CARD_LIST_FULL);
         }
         if (added > (short) 0) {
-            boolean own = begin();
-            Util.arrayCopy(scratch, (short) 0, bad, (short) (c * Constants.BC_ENTRY_LEN),
+                Util.arrayCopy(scratch, (short) 0, bad, (short) (c * Constants.BC_ENTRY_LEN),
                     (short) (added * Constants.BC_ENTRY_LEN));
             Util.setShort(meta, M_COUNT, (short) (c + added));
-            end(own);
-        }
+            }
         return added;
     }
 
@@ -184,11 +163,9 @@ public final class BankFiles {
             ISOException.throwIt(Constants.SW_BAD_CARD_LIST_FULL);
         }
         short e = (short) (n * Constants.BC_ENTRY_LEN);
-        boolean own = begin();
         Util.arrayCopy(a, (short) (o + Constants.BC_ACC_OFF), bad, e, Constants.BC_ACC_LEN);
         bad[(short) (e + Constants.BC_KEYNUM)] = keynum;
         Util.setShort(meta, M_COUNT, (short) (n + 1));
-        end(own);
         return Constants.RESULT_DONE;
     }
 
@@ -204,13 +181,11 @@ public final class BankFiles {
             ISOException.throwIt(Constants.SW_NOT_LISTED);
         }
         short last = (short) (count() - 1);
-        boolean own = begin();
         if (i != last) {
             Util.arrayCopy(bad, (short) (last * Constants.BC_ENTRY_LEN), bad, (short) (i * Constants.BC_ENTRY_LEN),
                     Constants.BC_ENTRY_LEN);
         }
         Util.setShort(meta, M_COUNT, last);
-        end(own);
         return Constants.RESULT_DONE;
     }
 
@@ -220,9 +195,7 @@ public final class BankFiles {
         if (Util.arrayCompare(meta, M_RATE, r, o, Constants.RATE_LEN) == 0) {
             return Constants.RESULT_NO_CHANGE;
         }
-        boolean own = begin();
         Util.arrayCopy(r, o, meta, M_RATE, Constants.RATE_LEN);
-        end(own);
         return Constants.RESULT_DONE;
     }
 
@@ -236,11 +209,9 @@ public final class BankFiles {
             return Constants.RESULT_NO_CHANGE;
         }
         if (count() > (short) 0 && Util.arrayCompare(meta, M_LOW, r, o, Constants.BC_ACC_OFF) != 0) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
-        boolean own = begin();
         Util.arrayCopy(r, o, meta, M_LOW, Constants.RANGE_LEN);
-        end(own);
         return Constants.RESULT_DONE;
     }
 
@@ -271,10 +242,9 @@ public final class BankFiles {
             n = Constants.BC_PAGE;
         }
         short len = (short) (n * Constants.BC_ENTRY_LEN);
-        if (len > (short) 0) {
-            Util.arrayCopyNonAtomic(bad, (short) (first * Constants.BC_ENTRY_LEN), out,
-                    (short) (o + Constants.RBC_HEADER_LEN), len);
-        }
+        // len 0 past COUNT: first * 5 <= 5 800 still lies within the list
+        Util.arrayCopyNonAtomic(bad, (short) (first * Constants.BC_ENTRY_LEN), out,
+                (short) (o + Constants.RBC_HEADER_LEN), len);
         return (short) (Constants.RBC_HEADER_LEN + len);
     }
 }

@@ -7,7 +7,6 @@
  */
 package org.purse.applet;
 
-import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
 import javacard.framework.Util;
 import javacard.security.Key;
@@ -40,27 +39,28 @@ public final class Keys {
     }
 
     /**
-     * Key object of number n: active slot if (CURRENT - n) mod 256 <= 3, else archive slot
+     * Key object of number n (the caller checked holds(n) or the sync window): active slot if (CURRENT - n) mod 256 <= 3, else archive slot
      * (bank cards); 6985 if that object was never allocated.
      */
-    private Key obj(byte n) {
+    public Key get(byte n) {
         short d = (short) ((short) (info[I_CURRENT] - n) & 0xFF);
         short slot = (short) (n & 3);
         if (d > Constants.KEY_WINDOW && d <= (short) (Constants.KEY_WINDOW + Constants.KEY_ARCHIVE)) {
             slot = (short) (ARCHIVE + slot);
         }
-        Key k = objs[map[slot]];
-        if (k == null) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
-        }
-        return k;
+        return at(slot);
     }
 
     /** Active-slot object of number n (personalisation: CURRENT not yet meaningful). */
     private Key objActive(byte n) {
-        Key k = objs[map[(short) (n & 3)]];
+        return at((short) (n & 3));
+    }
+
+    /** The object of logical slot (MAP); 6985 if never allocated. */
+    private Key at(short slot) {
+        Key k = objs[map[slot]];
         if (k == null) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         return k;
     }
@@ -90,19 +90,19 @@ public final class Keys {
 
     /** Genesis: RNG keys first..first+3, CURRENT = first + 3, KEY_INFO date (caller's transaction). */
     public void generate(byte first, byte[] date, short dOff) {
-        for (short d = 0; d < Constants.NUM_APPKEYS; d++) {
-            cs.randomKey(objActive((byte) (first + d)));
-        }
-        info[I_CURRENT] = (byte) (first + 3);
-        Util.arrayCopy(date, dOff, info, I_DATE, Constants.DATE_LEN);
+        install((byte) (first + 3), null, (short) 0, date, dOff);
     }
 
-    /** I1: keys current-3 .. current (oldest first, keyLen bytes each) and the KEY_INFO date. */
+    /** I1: keys current-3 .. current (oldest first, keyLen bytes each; RNG keys if keys is null) and the KEY_INFO date. */
     public void install(byte current, byte[] keys, short keysOff, byte[] date, short dOff) {
         short kl = CryptoSuite.keyLen(CryptoSuite.suiteOf(objActive((byte) 0)));
         for (short d = 0; d < Constants.NUM_APPKEYS; d++) {
-            byte n = (byte) (current - 3 + d);
-            cs.setKey(objActive(n), keys, (short) (keysOff + (short) (d * kl)));
+            Key k = objActive((byte) (current - 3 + d));
+            if (keys == null) {
+                cs.randomKey(k);
+            } else {
+                cs.setKey(k, keys, (short) (keysOff + (short) (d * kl)));
+            }
         }
         info[I_CURRENT] = current;
         Util.arrayCopy(date, dOff, info, I_DATE, Constants.DATE_LEN);
@@ -110,14 +110,9 @@ public final class Keys {
 
     /** I1: the 4 keys oldest first, then the KEY_INFO date; returns 4 * keyLen + 2. */
     public short export(byte[] out, short off) {
-        short o = off;
-        byte c = info[I_CURRENT];
-        for (short d = 0; d < Constants.NUM_APPKEYS; d++) {
-            byte n = (byte) (c - 3 + d);
-            o = (short) (o + cs.getKey(obj(n), out, o));
-        }
-        o = Util.arrayCopyNonAtomic(info, I_DATE, out, o, Constants.DATE_LEN);
-        return (short) (o - off);
+        short kl = exportKeys(oldest(), Constants.NUM_APPKEYS, out, off);
+        getDate(out, (short) (off + kl));
+        return (short) (kl + Constants.DATE_LEN);
     }
 
     public byte current() {
@@ -136,13 +131,7 @@ public final class Keys {
 
     /** Payer side of protocol.md 3.2: k = m + d for d = 2, 1, 0 with holds(k), holds(k+1); -1 if none. */
     public short choosePair(byte peerOldest) {
-        for (short d = (short) 2; d >= 0; d--) {
-            byte k = (byte) (peerOldest + d);
-            if (holds(k) && holds((byte) (k + 1))) {
-                return (short) (k & 0xFF);
-            }
-        }
-        return (short) -1;
+        return pair(peerOldest, Constants.KEY_WINDOW);
     }
 
     /** Sync window of a bank card (12.3): ((CURRENT - n) mod 256) <= 3 + ARCH. */
@@ -150,12 +139,21 @@ public final class Keys {
         return (short) ((short) (info[I_CURRENT] - n) & 0xFF) <= (short) (Constants.KEY_WINDOW + info[I_ARCH]);
     }
 
-    /** Bank side of 12.3: k = m + d for d = 2, 1, 0 with holdsSync(k), holdsSync(k+1); -1 if none. */
+    /**
+     * Bank side of 12.3: the same within the sync window of a bank card, ((CURRENT - n) mod 256)
+     * <= 3 + ARCH.
+     */
     public short chooseSyncPair(byte peerOldest) {
+        return pair(peerOldest, (short) (Constants.KEY_WINDOW + info[I_ARCH]));
+    }
+
+    /** k = m + d for d = 2, 1, 0 with k and k + 1 both within (CURRENT - n) mod 256 <= window; -1 if none. */
+    private short pair(byte peerOldest, short window) {
         for (short d = (short) 2; d >= 0; d--) {
-            byte k = (byte) (peerOldest + d);
-            if (holdsSync(k) && holdsSync((byte) (k + 1))) {
-                return (short) (k & 0xFF);
+            short k = (short) ((short) (peerOldest + d) & 0xFF);
+            short age = (short) ((short) (info[I_CURRENT] - k) & 0xFF);
+            if (age >= (short) 1 && age <= window) {
+                return k; // k + 1 is one younger, age - 1 >= 0
             }
         }
         return (short) -1;
@@ -165,14 +163,9 @@ public final class Keys {
     public short exportKeys(byte first, short n, byte[] out, short off) {
         short o = off;
         for (short i = 0; i < n; i++) {
-            o = (short) (o + cs.getKey(obj((byte) (first + i)), out, o));
+            o = (short) (o + cs.getKey(get((byte) (first + i)), out, o));
         }
         return (short) (o - off);
-    }
-
-    /** The key object of number n (the caller checked holds(n) or holdsSync(n)). */
-    public Key get(byte n) {
-        return obj(n);
     }
 
     public void getDate(byte[] out, short off) {
@@ -189,10 +182,7 @@ public final class Keys {
      */
     public void addNewest(byte[] key, short off, byte[] date, short dOff) {
         byte spare = map[SPARE];
-        if (objs[spare] == null) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
-        }
-        cs.setKey(objs[spare], key, off);
+        cs.setKey(at(SPARE), key, off);
         boolean own = JCSystem.getTransactionDepth() == 0;
         if (own) {
             JCSystem.beginTransaction();

@@ -19,37 +19,31 @@ public final class Money32 {
 
     /** r = a + b; false (r untouched) if the sum exceeds 2^32 - 1. */
     public static boolean add(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff) {
-        short carry = (short) 0;
-        for (short i = (short) 3; i >= 0; i--) {
-            short s = (short) (u(a[(short) (aOff + i)]) + u(b[(short) (bOff + i)]) + carry);
-            carry = (short) (s >> 8);
-        }
-        if (carry != 0) {
-            return false;
-        }
-        for (short i = (short) 3; i >= 0; i--) {
-            short s = (short) (u(a[(short) (aOff + i)]) + u(b[(short) (bOff + i)]) + carry);
-            carry = (short) (s >> 8);
-            r[(short) (rOff + i)] = (byte) s;
-        }
-        return true;
+        return addSub(a, aOff, b, bOff, r, rOff, (short) 1);
     }
 
     /** r = a - b; false (r untouched) if b > a. */
     public static boolean sub(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff) {
-        if (compare(a, aOff, b, bOff) < 0) {
-            return false;
-        }
-        short borrow = (short) 0;
-        for (short i = (short) 3; i >= 0; i--) {
-            short s = (short) (u(a[(short) (aOff + i)]) - u(b[(short) (bOff + i)]) - borrow);
-            if (s < 0) {
-                s = (short) (s + 256);
-                borrow = (short) 1;
-            } else {
-                borrow = (short) 0;
+        return addSub(a, aOff, b, bOff, r, rOff, (short) -1);
+    }
+
+    /**
+     * r = a + sign * b (sign 1 or -1). The carry of a byte is s >> 8 (arithmetic): 1 on a carry, -1
+     * on a borrow; a carry out of the top byte refuses. Pass 0 only checks, pass 1 writes.
+     */
+    private static boolean addSub(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff, short sign) {
+        for (short pass = 0; pass < (short) 2; pass++) {
+            short c = (short) 0;
+            for (short i = (short) 3; i >= 0; i--) {
+                short s = (short) (u(a[(short) (aOff + i)]) + (short) (sign * u(b[(short) (bOff + i)])) + c);
+                c = (short) (s >> 8);
+                if (pass != 0) {
+                    r[(short) (rOff + i)] = (byte) s;
+                }
             }
-            r[(short) (rOff + i)] = (byte) s;
+            if (c != 0) {
+                return false;
+            }
         }
         return true;
     }
@@ -84,62 +78,39 @@ public final class Money32 {
         }
     }
 
-    /** Byte k (0 = least significant) of bal(4) * rate(4) * days(2); carry in/out via the return. */
-    private static short column(byte[] bal, short bOff, byte[] rate, short rOff, short days, short k, short carry) {
-        // t = bal[i] * rate[j] (16 bits: tl, th); t * d[l] spreads over bytes i+j+l .. i+j+l+2.
-        short sum = carry;
-        for (short i = 0; i < (short) 4; i++) {
-            short bi = u(bal[(short) (bOff + 3 - i)]);
-            for (short j = 0; j < (short) 4; j++) {
-                short base = (short) (i + j);
-                if (base > k || (short) (base + 3) < k) {
-                    continue;
-                }
-                short rj = u(rate[(short) (rOff + 3 - j)]);
-                short t = (short) (bi * rj); // unsigned 16 bits, <= 0xFE01
-                short tl = (short) (t & 0xFF);
-                short th = (short) ((t >> 8) & 0xFF);
-                for (short l = 0; l < (short) 2; l++) {
-                    short d = l == 0 ? (short) (days & 0xFF) : (short) ((days >> 8) & 0xFF);
-                    short pl = (short) (tl * d); // <= 0xFE01, at byte base+l
-                    short ph = (short) (th * d); // at byte base+l+1
-                    short at = (short) (base + l);
-                    if (at == k) {
-                        sum = (short) (sum + (short) (pl & 0xFF));
-                    } else if ((short) (at + 1) == k) {
-                        sum = (short) (sum + (short) ((pl >> 8) & 0xFF) + (short) (ph & 0xFF));
-                    } else if ((short) (at + 2) == k) {
-                        sum = (short) (sum + (short) ((ph >> 8) & 0xFF));
-                    }
-                }
-            }
-        }
-        // at most 7 triples per byte position, 4 contributions of <= 255 each: sum < 7300 + carry
-        return sum;
-    }
-
     /**
      * issue 4: out = floor(bal * rate * days / 2^32) (rate in 2^-32 per day, protocol.md 12.2);
      * false (out untouched) if the result exceeds 2^32 - 1. days is unsigned.
+     * Column sums, short arithmetic only: term t = (i, j, l, h) is byte h of bal[i] * rate[j]
+     * (byte 0 = least significant) times byte l of days, a 16-bit value at byte i + j + l + h.
+     * Pass 0 only checks that bytes 8 and 9 of the product are zero; pass 1 writes bytes 4..7.
      */
     public static boolean interest(byte[] bal, short bOff, byte[] rate, short rOff, short days, byte[] out, short outOff) {
-        // pass 1: is the product < 2^64 (bytes 8 and 9 zero)?
-        short carry = (short) 0;
-        for (short k = 0; k < (short) 10; k++) {
-            short s = column(bal, bOff, rate, rOff, days, k, carry);
-            if (k >= (short) 8 && (short) (s & 0xFF) != 0) {
-                return false;
+        for (short pass = 0; pass < (short) 2; pass++) {
+            short carry = (short) 0;
+            for (short k = 0; k < (short) 10; k++) {
+                short sum = carry;
+                for (short t = 0; t < (short) 64; t++) {
+                    // i = t >> 4 (bal byte), j = (t >> 2) & 3 (rate byte), l = (t >> 1) & 1 (days), h = t & 1
+                    short e = (short) (k - (short) (t >> 4) - (short) ((short) (t >> 2) & 3)
+                            - (short) ((short) (t >> 1) & 1) - (short) (t & 1)); // byte e of the term feeds byte k
+                    if ((short) (e & (short) -2) == 0) {
+                        short z = (short) (u(bal[(short) (bOff + 3 - (short) (t >> 4))])
+                                * u(rate[(short) (rOff + 3 - (short) ((short) (t >> 2) & 3))]));
+                        z = (short) ((short) ((short) (z >> (short) ((short) (t & 1) << 3)) & 0xFF)
+                                * (short) ((short) (days >> (short) ((short) (t & 2) << 2)) & 0xFF));
+                        sum = (short) (sum + (short) ((short) (z >> (short) (e << 3)) & 0xFF));
+                    }
+                }
+                // at most 64 terms of <= 255 per byte: sum < 16 320 + carry
+                if (k >= (short) 8 && (short) (sum & 0xFF) != 0) {
+                    return false;
+                }
+                if (pass == (short) 1 && k >= (short) 4 && k < (short) 8) {
+                    out[(short) (outOff + 7 - k)] = (byte) sum;
+                }
+                carry = (short) ((sum >> 8) & 0xFF);
             }
-            carry = (short) ((s >> 8) & 0xFF);
-        }
-        // pass 2: write bytes 4..7
-        carry = (short) 0;
-        for (short k = 0; k < (short) 8; k++) {
-            short s = column(bal, bOff, rate, rOff, days, k, carry);
-            if (k >= (short) 4) {
-                out[(short) (outOff + 7 - k)] = (byte) s;
-            }
-            carry = (short) ((s >> 8) & 0xFF);
         }
         return true;
     }

@@ -57,6 +57,13 @@ public final class Personalisation {
         }
     }
 
+    /** The session is in state st (6982). */
+    private void requireState(byte st) {
+        if (s.state() != st) {
+            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
+        }
+    }
+
     /** (K_ENC, K_MAC) = KDF(tk, "PURSE TK", RH|RC) into work keys 0/1 of the transport suite. */
     private void deriveTransport(Key tk, byte suite) {
         byte[] b = s.buf();
@@ -74,8 +81,7 @@ public final class Personalisation {
 
     /** 10: RH -> RC | CC. */
     public short authInit(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, Constants.RANDOM_LEN);
+        Purse.cmd(apdu, Constants.RANDOM_LEN);
         requireBlank();
         byte[] b = apdu.getBuffer();
         s.reset();
@@ -95,15 +101,13 @@ public final class Personalisation {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
         short n = Purse.recvUpTo(apdu, (short) 255);
         requireBlank();
-        if (s.state() != Constants.SESSION_TRANSPORT_OPEN) {
-            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
-        }
+        requireState(Constants.SESSION_TRANSPORT_OPEN);
         byte ts = prof.tkSuite();
         short blk = CryptoSuite.blockLen(ts);
         byte[] b = apdu.getBuffer();
         short pktOff = (short) (CD + Constants.MAC_LEN);
         short pktLen = (short) (n - Constants.MAC_LEN);
-        byte type = n > Constants.MAC_LEN ? b[pktOff] : (byte) 0;
+        byte type = b[pktOff]; // without a packet, pktLen <= 0 fails the length checks below
         short bodyLen = Constants.BODY_G1;
         if (type == Constants.PT_I1) {
             // the issuer's suite decides the key length: AES or TDES keys
@@ -112,10 +116,10 @@ public final class Personalisation {
                 bodyLen = (short) (Constants.BODY_I1_FIXED + 4 * Constants.KEYLEN_TDES);
             }
         } else if (type != Constants.PT_G1) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            Purse.wrongLength();
         }
         if (pktLen != Packets.packetLen(bodyLen, blk)) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            Purse.wrongLength();
         }
         // one try counted before the comparison (tear-safe, like OwnerPIN)
         prof.transportTry();
@@ -133,7 +137,7 @@ public final class Personalisation {
         personalise(w, type == Constants.PT_G1, bodyLen);
         // G2 / I2: RESULT 00 | ACCOUNT | ROLE | CURRENT | APP_ID | SUITE
         byte[] d = prof.data();
-        Util.arrayFillNonAtomic(w, (short) 0, Constants.BODY_G2, (byte) 0);
+        w[Constants.G2_RESULT] = (byte) 0; // every other byte is written below
         Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, Constants.G2_ACCOUNT, Constants.ACCOUNT_LEN);
         w[Constants.G2_ROLE] = prof.role();
         w[Constants.G2_CURRENT] = keys.current();
@@ -164,32 +168,40 @@ public final class Personalisation {
      * image fill serves both; the profile image is built in work[W_IMG..) and written at once.
      */
     private void personalise(byte[] w, boolean g, short bodyLen) {
-        short nm = g ? Constants.G1_NAME : Constants.I1_NAME;
-        short lim = g ? Constants.G1_BAD_KEY_LIMIT : Constants.I1_BAD_KEY_LIMIT;
-        short pin = g ? Constants.G1_PIN : Constants.I1_PIN;
+        short nm = Constants.I1_NAME;
+        short lim = Constants.I1_BAD_KEY_LIMIT;
+        short pin = Constants.I1_PIN;
+        short iss = Constants.I1_ISSUER_ID;
+        byte role = w[Constants.I1_ROLE];
+        if (g) {
+            nm = Constants.G1_NAME;
+            lim = Constants.G1_BAD_KEY_LIMIT;
+            pin = Constants.G1_PIN;
+            iss = Constants.G1_ISSUER_ID;
+            role = Constants.ROLE_CENTER;
+        }
         short txk = (short) (pin + Constants.SECRET_FIELD_LEN);
-        short iss = g ? Constants.G1_ISSUER_ID : Constants.I1_ISSUER_ID;
         byte suite = w[Constants.G1_SUITE]; // = I1_SUITE
-        byte role = g ? Constants.ROLE_CENTER : w[Constants.I1_ROLE];
         byte dec = w[(short) (nm + 10)];
         // common field checks (6A80): name, currency, decimals, limit, PIN, TXKEY, suite, issuer id
-        boolean bad = !holderOk(w, nm, lim, pin) || !Bcd.isBcd(w, (short) (nm + 8), (short) 4)
+        if (!holderOk(w, nm, lim, pin) || !Bcd.isBcd(w, (short) (nm + 8), (short) 4)
                 || dec < 0 || dec > Constants.DECIMALS_MAX
-                || !(suite == Constants.SUITE_AES128 || suite == Constants.SUITE_TDES3) || !cs.supports(suite)
-                || !Bcd.isBcd(w, iss, (short) 6);
+                || !cs.supports(suite) // AES or TDES, and this card has it
+                || !Bcd.isBcd(w, iss, (short) 6)) {
+            Purse.wrongData();
+        }
         if (g) {
-            bad = bad || !secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
+            if (!secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
                     || !secretOk(w, Constants.G1_APPROVAL, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
                     || Util.arrayCompare(w, Constants.G1_CREATION, w, Constants.G1_APPROVAL,
-                            Constants.SECRET_FIELD_LEN) == 0;
-        } else {
-            bad = bad || bodyLen != (short) (Constants.BODY_I1_FIXED + 4 * CryptoSuite.keyLen(suite))
-                    || role < Constants.ROLE_REGION || role > Constants.ROLE_ADMIN
-                    || (w[Constants.I1_FLAGS] & (byte) 0xFC) != 0
-                    || !Bcd.isValidAccount(w, Constants.I1_ACCOUNT);
-        }
-        if (bad) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+                            Constants.SECRET_FIELD_LEN) == 0) {
+                Purse.wrongData();
+            }
+        } else if (bodyLen != (short) (Constants.BODY_I1_FIXED + 4 * CryptoSuite.keyLen(suite))
+                || role < Constants.ROLE_REGION || role > Constants.ROLE_ADMIN
+                || (w[Constants.I1_FLAGS] & (byte) 0xFC) != 0
+                || !Bcd.isValidAccount(w, Constants.I1_ACCOUNT)) {
+            Purse.wrongData();
         }
         // profile image: zeros, LIFE active, TK tries 0, the transport suite kept
         Util.arrayFillNonAtomic(w, W_IMG, Profile.DATA_LEN, (byte) 0);
@@ -210,7 +222,7 @@ public final class Personalisation {
             // account = issuer | 000000000 | Luhn, next issuer id = issuer + 1, random APP_ID
             Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 3);
             if (!Bcd.increment(w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {
-                ISOException.throwIt(Constants.SW_WRONG_DATA);
+                Purse.wrongData();
             }
             Util.arrayFillNonAtomic(w, W_CTX, (short) 5, (byte) 0); // serial 000000000: the center's own account
             Profile.composeAccount(w, iss, w, W_CTX, w, (short) (W_IMG + Profile.OFF_ACCOUNT));
@@ -268,22 +280,20 @@ public final class Personalisation {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
         short n = Purse.recvUpTo(apdu, (short) 80);
         byte[] b = apdu.getBuffer();
-        byte tkLen = n > 0 ? b[CD] : (byte) 0;
+        byte tkLen = b[CD]; // n = 0 fails the length check
         if ((tkLen != (byte) Constants.KEYLEN_AES && tkLen != (byte) Constants.KEYLEN_TDES)
                 || n != (short) (1 + tkLen + Constants.IR_TAIL_LEN)) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            Purse.wrongLength();
         }
         p.requireMoney();
         byte role = prof.role();
-        if (role != Constants.ROLE_CENTER && role != Constants.ROLE_ADMIN) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
-        }
         short t = (short) (CD + 1 + tkLen);
         byte newRole = b[(short) (t + Constants.IR_ROLE)];
-        boolean allowed = newRole == Constants.ROLE_REGION || newRole == Constants.ROLE_BRANCH
-                || newRole == Constants.ROLE_USER || (newRole == Constants.ROLE_ADMIN && role == Constants.ROLE_CENTER);
-        if (!allowed) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+        // issuers: the center and admin cards; region, branch, user cards by both, admin cards by the center
+        if ((role != Constants.ROLE_CENTER && role != Constants.ROLE_ADMIN)
+                || !((newRole >= Constants.ROLE_REGION && newRole <= Constants.ROLE_USER)
+                        || (newRole == Constants.ROLE_ADMIN && role == Constants.ROLE_CENTER))) {
+            Purse.wrongRole();
         }
         p.requirePin();
         if (role == Constants.ROLE_CENTER && !prof.pin(Constants.REF_APPROVAL).isValidated()) {
@@ -292,7 +302,7 @@ public final class Personalisation {
         if ((b[(short) (t + Constants.IR_FLAGS)] & (byte) 0xFC) != 0
                 || !holderOk(b, (short) (t + Constants.IR_NAME), (short) (t + Constants.IR_BAD_KEY_LIMIT),
                         (short) (t + Constants.IR_PIN))) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         s.reset();
         byte[] sb = s.buf();
@@ -309,12 +319,9 @@ public final class Personalisation {
 
     /** 16: RC | CC -> HC | I1. Allocates the account number first, in its own transaction. */
     public short issueAuth(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, (short) 16);
+        Purse.cmd(apdu, (short) 16);
         p.requireMoney();
-        if (s.state() != Constants.SESSION_ISSUER_W_AUTH) {
-            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
-        }
+        requireState(Constants.SESSION_ISSUER_W_AUTH);
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte ts = reqTkSuite();
@@ -337,7 +344,7 @@ public final class Personalisation {
         // I1 body
         byte suite = prof.suite();
         byte[] d = prof.data();
-        Util.arrayFillNonAtomic(w, (short) 0, (short) 180, (byte) 0);
+        // every byte of the body is written below (0 .. 78, then the keys and their date)
         w[Constants.I1_SUITE] = suite;
         w[Constants.I1_ROLE] = newRole;
         w[Constants.I1_FLAGS] = sb[(short) (t + Constants.IR_FLAGS)];
@@ -361,14 +368,11 @@ public final class Personalisation {
 
     /** 18: I2 -> ACCOUNT. No state change. */
     public short issueConfirm(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
         byte ts = reqTkSuite();
         short pktLen = Packets.packetLen(Constants.BODY_G2, CryptoSuite.blockLen(ts));
-        Purse.recv(apdu, pktLen);
+        Purse.cmd(apdu, pktLen);
         p.requireMoney();
-        if (s.state() != Constants.SESSION_ISSUER_W_CONFIRM) {
-            ISOException.throwIt(Constants.SW_SECURITY_STATUS);
-        }
+        requireState(Constants.SESSION_ISSUER_W_CONFIRM);
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
@@ -392,8 +396,7 @@ public final class Personalisation {
 
     /** 1A: AMOUNT | DATE -> new balance. One transaction: balance + A, passbook MINT. */
     public short mint(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, (short) 6);
+        Purse.cmd(apdu, (short) 6);
         p.requireMoney();
         p.requireRole(Constants.ROLE_CENTER);
         OwnerPIN creation = prof.pin(Constants.REF_CREATION);
@@ -402,7 +405,7 @@ public final class Personalisation {
         }
         byte[] b = apdu.getBuffer();
         if (Money32.isZero(b, CD)) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         bal.check();
         byte[] w = s.work();
@@ -414,10 +417,8 @@ public final class Personalisation {
             ISOException.throwIt(Constants.SW_PASSBOOK_FULL);
         }
         Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, Constants.PB_ACCOUNT, Constants.ACCOUNT_LEN);
-        w[Constants.PB_NAME] = 0x4D; // "MINT    "
-        w[(short) (Constants.PB_NAME + 1)] = 0x49;
-        w[(short) (Constants.PB_NAME + 2)] = 0x4E;
-        w[(short) (Constants.PB_NAME + 3)] = 0x54;
+        Util.setShort(w, Constants.PB_NAME, (short) 0x4D49); // "MINT    "
+        Util.setShort(w, (short) (Constants.PB_NAME + 2), (short) 0x4E54);
         Util.arrayFillNonAtomic(w, (short) (Constants.PB_NAME + 4), (short) 4, (byte) 0x20);
         Util.arrayCopyNonAtomic(b, (short) (CD + 4), w, Constants.PB_DATE, Constants.DATE_LEN);
         w[Constants.PB_TYPE] = Constants.PB_TYPE_MINT;

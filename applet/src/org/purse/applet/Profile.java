@@ -34,10 +34,8 @@ public final class Profile {
 
     private final byte[] data;
     private final Key tk;
-    private final OwnerPIN pin;
-    private final OwnerPIN txkey;
-    private final OwnerPIN creation;
-    private final OwnerPIN approval;
+    /** The secrets by reference number - 1: PIN, TXKEY, CREATION, APPROVAL. */
+    private final OwnerPIN[] pins;
     /** Shared transient scratch (Purse.SCRATCH_LEN) for counter arithmetic (allocateAccount). */
     private final byte[] tmp;
 
@@ -49,10 +47,11 @@ public final class Profile {
         data[OFF_LIFE] = Constants.LIFE_BLANK;
         data[OFF_TK_SUITE] = tkSuite;
         data[OFF_TK_TRIES] = Constants.TK_TRIES;
-        pin = new OwnerPIN(Constants.PIN_TRIES, Constants.PIN_MAX);
-        txkey = new OwnerPIN(Constants.TXKEY_TRIES, Constants.TXKEY_MAX);
-        creation = new OwnerPIN(Constants.SECRET_TRIES, Constants.SECRET_MAX);
-        approval = new OwnerPIN(Constants.SECRET_TRIES, Constants.SECRET_MAX);
+        pins = new OwnerPIN[4];
+        pins[0] = new OwnerPIN(Constants.PIN_TRIES, Constants.PIN_MAX);
+        pins[1] = new OwnerPIN(Constants.TXKEY_TRIES, Constants.TXKEY_MAX);
+        pins[2] = new OwnerPIN(Constants.SECRET_TRIES, Constants.SECRET_MAX);
+        pins[3] = new OwnerPIN(Constants.SECRET_TRIES, Constants.SECRET_MAX);
         tmp = scratch;
     }
 
@@ -108,49 +107,32 @@ public final class Profile {
 
     /** A new SELECT starts a new holder session: no secret verified by an earlier program stays valid. */
     public void resetValidations() {
-        pin.reset();
-        txkey.reset();
-        creation.reset();
-        approval.reset();
+        for (short i = 0; i < (short) 4; i++) {
+            pins[i].reset();
+        }
     }
 
+    /** The secret of ref (REF_PIN .. REF_APPROVAL, as callers check); null for CREATION and APPROVAL but on the center. */
     public OwnerPIN pin(byte ref) {
-        switch (ref) {
-            case Constants.REF_PIN:
-                return pin;
-            case Constants.REF_TXKEY:
-                return txkey;
-            default:
-                // CREATION and APPROVAL exist on the center only. No `cond ? pin : null`: javac
-                // types that through the boxing classes, absent from the card API (java.lang.Byte).
-                if (data[OFF_ROLE] != Constants.ROLE_CENTER) {
-                    return null;
-                }
-                if (ref == Constants.REF_CREATION) {
-                    return creation;
-                }
-                if (ref == Constants.REF_APPROVAL) {
-                    return approval;
-                }
-                return null;
+        if (ref > Constants.REF_TXKEY && data[OFF_ROLE] != Constants.ROLE_CENTER) {
+            return null;
         }
+        return pins[(short) (ref - 1)];
     }
 
-    /** FIG. 2 matrix (protocol.md 6.1): payer -> payee. */
+    /**
+     * FIG. 2 matrix (protocol.md 6.1), payer -> payee: center -> region; region -> center, branch;
+     * branch -> region, user; user -> branch, user. Roles 1..4 only (center .. user): bit
+     * 4 (payer - 1) + (payee - 1) of PAIRS.
+     */
     public static boolean pairAllowed(byte payer, byte payee) {
-        switch (payer) {
-            case Constants.ROLE_CENTER:
-                return payee == Constants.ROLE_REGION;
-            case Constants.ROLE_REGION:
-                return payee == Constants.ROLE_CENTER || payee == Constants.ROLE_BRANCH;
-            case Constants.ROLE_BRANCH:
-                return payee == Constants.ROLE_REGION || payee == Constants.ROLE_USER;
-            case Constants.ROLE_USER:
-                return payee == Constants.ROLE_BRANCH || payee == Constants.ROLE_USER;
-            default:
-                return false;
-        }
+        short x = (short) (payer - Constants.ROLE_CENTER);
+        short y = (short) (payee - Constants.ROLE_CENTER);
+        return (short) ((short) (x | y) & (short) ~3) == 0 && (short) ((short) (PAIRS >> (short) ((short) (x << 2) + y)) & 1) != 0;
     }
+
+    /** Bits 1 (C->R), 4 (R->C), 6 (R->B), 9 (B->R), 11 (B->U), 14 (U->B), 15 (U->U). */
+    private static final short PAIRS = (short) 0xCA52;
 
     /**
      * Allocates ISSUER_ID | NEXT_SERIAL | Luhn into out and increments the serial (and, for a new
@@ -158,26 +140,20 @@ public final class Profile {
      * the number leaves the card: a number is never issued twice (protocol.md 1.1).
      */
     public void allocateAccount(byte[] out, short off, boolean newIssuerId, byte[] issuerOut, short iOff) {
-        // tmp[0..5) new serial, tmp[5..8) new next issuer id
-        Util.arrayCopyNonAtomic(data, OFF_NEXT_SERIAL, tmp, (short) 0, (short) 5);
-        if (!Bcd.increment(tmp, (short) 0, (short) 1, (short) 9)) {
+        // tmp[0..5) new serial, tmp[5..8) new next issuer id: NEXT_SERIAL | NEXT_ISSUER_ID are adjacent
+        Util.arrayCopyNonAtomic(data, OFF_NEXT_SERIAL, tmp, (short) 0, (short) 8);
+        if (!Bcd.increment(tmp, (short) 0, (short) 1, (short) 9)
+                || (newIssuerId && !Bcd.increment(tmp, (short) 5, (short) 0, (short) 6))) {
             ISOException.throwIt(Constants.SW_ACCOUNTS_EXHAUSTED);
         }
-        Util.arrayCopyNonAtomic(data, OFF_NEXT_ISSUER, tmp, (short) 5, (short) 3);
+        Util.arrayFillNonAtomic(issuerOut, iOff, (short) 3, (byte) 0);
         if (newIssuerId) {
-            if (!Bcd.increment(tmp, (short) 5, (short) 0, (short) 6)) {
-                ISOException.throwIt(Constants.SW_ACCOUNTS_EXHAUSTED);
-            }
             Util.arrayCopyNonAtomic(data, OFF_NEXT_ISSUER, issuerOut, iOff, (short) 3);
-        } else {
-            Util.arrayFillNonAtomic(issuerOut, iOff, (short) 3, (byte) 0);
         }
         composeAccount(data, OFF_ISSUER_ID, data, OFF_NEXT_SERIAL, out, off);
+        // one write: the issuer id bytes are unchanged unless newIssuerId
         JCSystem.beginTransaction();
-        Util.arrayCopy(tmp, (short) 0, data, OFF_NEXT_SERIAL, (short) 5);
-        if (newIssuerId) {
-            Util.arrayCopy(tmp, (short) 5, data, OFF_NEXT_ISSUER, (short) 3);
-        }
+        Util.arrayCopy(tmp, (short) 0, data, OFF_NEXT_SERIAL, (short) 8);
         JCSystem.commitTransaction();
     }
 

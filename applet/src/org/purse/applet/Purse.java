@@ -57,8 +57,9 @@ public final class Purse extends Applet {
     /** params: TK (16 = AES, 24 = TDES); empty = dev AES "purse-dev-transp"; 00 = dev TDES "purse-dev-transport-3des". */
     public static void install(byte[] bArray, short bOffset, byte bLength) {
         short off = bOffset;
-        off = (short) (off + (short) (bArray[off] & 0xFF) + 1);   // AID
-        off = (short) (off + (short) (bArray[off] & 0xFF) + 1);   // control info
+        for (short i = 0; i < (short) 2; i++) {
+            off = (short) (off + (short) (bArray[off] & 0xFF) + 1); // skip the AID, then the control info
+        }
         byte la = bArray[off];
         off = (short) (off + 1);
         byte[] tk = bArray;
@@ -68,7 +69,7 @@ public final class Purse extends Applet {
             off = (short) 0;
             la = la == (byte) 0 ? (byte) 16 : (byte) 24;
         } else if (la != (byte) 16 && la != (byte) 24) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            wrongData();
         }
         Purse p = new Purse(tk, off, la);
         p.register();
@@ -253,11 +254,45 @@ public final class Purse extends Applet {
         return bank;
     }
 
+    /** P1 P2 = 00 00 (6A86) and Lc exactly len (6700): the head of most commands. */
+    static short cmd(APDU apdu, short len) {
+        p1p2(apdu, (byte) 0, (byte) 0);
+        return recv(apdu, len);
+    }
+
+    // The ISO status words thrown from many places: a call without arguments is 3 bytes of
+    // bytecode, a push of the status word and the call 6.
+
+    /** 6A80. */
+    static void wrongData() {
+        ISOException.throwIt(Constants.SW_WRONG_DATA);
+    }
+
+    /** 6985. */
+    static void conditions() {
+        ISOException.throwIt(Constants.SW_CONDITIONS);
+    }
+
+    /** 6700. */
+    static void wrongLength() {
+        ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+    }
+
+    /** 6A86. */
+    static void wrongP1P2() {
+        ISOException.throwIt(Constants.SW_WRONG_P1P2);
+    }
+
+    /** 9D12. */
+    static void wrongRole() {
+        ISOException.throwIt(Constants.SW_WRONG_ROLE);
+    }
+
     /** Receives the command data; Lc must be exactly len (6700). Data at ISO7816.OFFSET_CDATA. */
     static short recv(APDU apdu, short len) {
         short n = receiveAll(apdu);
         if (n != len) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            wrongLength();
         }
         return n;
     }
@@ -266,7 +301,7 @@ public final class Purse extends Applet {
     static short recvUpTo(APDU apdu, short max) {
         short n = receiveAll(apdu);
         if (n > max) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            wrongLength();
         }
         return n;
     }
@@ -290,7 +325,7 @@ public final class Purse extends Applet {
     static void p1p2(APDU apdu, byte p1, byte p2) {
         byte[] b = apdu.getBuffer();
         if (b[ISO7816.OFFSET_P1] != p1 || b[ISO7816.OFFSET_P2] != p2) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            wrongP1P2();
         }
     }
 
@@ -299,7 +334,7 @@ public final class Purse extends Applet {
         byte[] b = apdu.getBuffer();
         byte p1 = b[ISO7816.OFFSET_P1];
         if (b[ISO7816.OFFSET_P2] != 0 || (p1 != a && p1 != c)) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            wrongP1P2();
         }
         return p1;
     }
@@ -325,12 +360,6 @@ public final class Purse extends Applet {
         }
     }
 
-    void requireUnlocked() {
-        if (prof.isLocked()) {
-            ISOException.throwIt(Constants.SW_LOCKED);
-        }
-    }
-
     /** LIFE active or invalidated (12.6: reads and VERIFY still answer on an invalidated card). */
     void requirePersonalised() {
         if (prof.life() == Constants.LIFE_BLANK) {
@@ -348,14 +377,16 @@ public final class Purse extends Applet {
     /** This card's ROLE is r (9D12). */
     void requireRole(byte r) {
         if (prof.role() != r) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            wrongRole();
         }
     }
 
     /** LIFE active and not locked: the gate of every money and issuance command. */
     void requireMoney() {
         requireActive();
-        requireUnlocked();
+        if (prof.isLocked()) {
+            ISOException.throwIt(Constants.SW_LOCKED);
+        }
     }
 
     // ------------------------------------------------------------------ reads, VERIFY, CHANGE
@@ -365,7 +396,7 @@ public final class Purse extends Applet {
         byte[] b = apdu.getBuffer();
         byte ref = b[ISO7816.OFFSET_P2];
         if (b[ISO7816.OFFSET_P1] != 0 || ref < Constants.REF_PIN || ref > Constants.REF_APPROVAL) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            wrongP1P2();
         }
         return ref;
     }
@@ -374,18 +405,15 @@ public final class Purse extends Applet {
     private OwnerPIN secret(byte ref) {
         OwnerPIN p = prof.pin(ref);
         if (p == null) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            wrongRole();
         }
         return p;
     }
 
     /** One counted try of p against b[off, off + len): 6983 if blocked, 63Cx if wrong. */
     private static void check(OwnerPIN p, byte[] b, short off, short len) {
-        if (p.getTriesRemaining() == 0) {
-            ISOException.throwIt(Constants.SW_AUTH_BLOCKED);
-        }
-        if (!p.check(b, off, (byte) len)) {
-            triesLeft(p);
+        if (p.getTriesRemaining() == 0 || !p.check(b, off, (byte) len)) {
+            triesLeft(p); // 6983 when none are left
         }
     }
 
@@ -425,18 +453,14 @@ public final class Purse extends Applet {
         byte ref = refOf(apdu);
         byte[] b = apdu.getBuffer();
         short n = recvUpTo(apdu, (short) 34);
-        if (n < (short) 2) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
-        }
         short off = ISO7816.OFFSET_CDATA;
         short lold = (short) (b[off] & 0xFF);
-        if ((short) (lold + 2) > n) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+        // Lnew is read only once Lold is known to lie within the data
+        if (n < (short) 2 || (short) (lold + 2) > n
+                || (short) (lold + (short) (b[(short) (off + 1 + lold)] & 0xFF) + 2) != n) {
+            wrongLength();
         }
-        short lnew = (short) (b[(short) (off + 1 + lold)] & 0xFF);
-        if ((short) (lold + lnew + 2) != n) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
-        }
+        short lnew = (short) (n - lold - 2);
         requireActive();
         OwnerPIN p = secret(ref);
         short min = Constants.PIN_MIN;
@@ -449,17 +473,15 @@ public final class Purse extends Applet {
             max = Constants.SECRET_MAX;
         }
         if (lnew < min || lnew > max) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            wrongData();
         }
         boolean first = ref == Constants.REF_TXKEY && !prof.txkeySet();
         if (first) {
             // no old value to prove: the holder proves the PIN instead
             if (lold != 0) {
-                ISOException.throwIt(Constants.SW_WRONG_DATA);
+                wrongData();
             }
-            if (!prof.pin(Constants.REF_PIN).isValidated()) {
-                ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-            }
+            requirePin();
         } else {
             check(p, b, (short) (off + 1), lold);
         }
@@ -502,8 +524,8 @@ public final class Purse extends Applet {
         o[Constants.ST_PB_CAPACITY] = (byte) Constants.PASSBOOK_ENTRIES;
         o[Constants.ST_PIN_TRIES] = prof.pin(Constants.REF_PIN).getTriesRemaining();
         o[Constants.ST_TXKEY_TRIES] = prof.txkeySet() ? prof.pin(Constants.REF_TXKEY).getTriesRemaining() : (byte) 0xFF;
-        o[Constants.ST_OUT_STATE] = slots.outSlot()[Slots.S_STATE];
-        o[Constants.ST_IN_STATE] = slots.inSlot()[Slots.S_STATE];
+        o[Constants.ST_OUT_STATE] = slots.outState();
+        o[Constants.ST_IN_STATE] = slots.inState();
         o[Constants.ST_EXC_COUNT] = (byte) slots.exceptionCount();
         Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, o, Constants.ST_APP_ID, Constants.APP_ID_LEN);
         Util.arrayCopyNonAtomic(r, Constants.BAL_INTEREST_DATE, o, Constants.ST_INTEREST_DATE, (short) 10); // date | rate | serial
@@ -515,7 +537,7 @@ public final class Purse extends Applet {
         short first = (short) (b[ISO7816.OFFSET_P1] & 0xFF);
         short count = (short) (b[ISO7816.OFFSET_P2] & 0xFF);
         if (count < (short) 1 || count > Constants.PB_READ_MAX) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            wrongP1P2();
         }
         // no command data: never receive (on T=0, P3 is Le here)
         requirePersonalised(); // also on an invalidated card, with its PIN (12.6)
