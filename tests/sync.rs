@@ -404,10 +404,9 @@ fn figures_engine_counters(b: &mut Bank) {
             r.passbook_entries, r.exceptions, r.apdus, r.millis, db[0], db[1], db[2], db[3], dc[0], dc[1], dc[2], dc[3]
         );
         // protocol.md 12.4: 6 + 2 * ceil(N/6) (+2 with exceptions) protocol APDUs, plus the
-        // host's status reads (each card's status comes with its SELECT; the synced card's GET_STATUS
-        // after; no
-        // GET_PENDING with every slot free), READ_BAD_CARDS and the two VERIFYs (FIG. 5 blocks
-        // 501/502); the engine also counts the SELECT of each card
+        // host's status reads (each card's SELECT answers its status; the synced card's
+        // GET_STATUS after; no GET_PENDING with every slot free), READ_BAD_CARDS and the two
+        // VERIFYs (FIG. 5 blocks 501/502); the engine also counts the SELECT of each card
         let n6 = (r.passbook_entries as u32).div_ceil(purse::proto::consts::FEED_PB_MAX as u32);
         assert_eq!(
             r.apdus,
