@@ -351,11 +351,8 @@ public final class Purse extends Applet {
     }
 
     void requireActive() {
-        byte life = prof.life();
-        if (life == Constants.LIFE_BLANK) {
-            ISOException.throwIt(Constants.SW_BLANK);
-        }
-        if (life != Constants.LIFE_ACTIVE) {
+        requirePersonalised();
+        if (prof.life() != Constants.LIFE_ACTIVE) {
             ISOException.throwIt(Constants.SW_INVALIDATED);
         }
     }
