@@ -410,7 +410,7 @@ fn figures_engine_counters(b: &mut Bank) {
         let n6 = (r.passbook_entries as u32).div_ceil(purse::proto::consts::FEED_PB_MAX as u32);
         assert_eq!(
             r.apdus,
-            6 + 2 * n6 + 2 * (r.exceptions > 0) as u32 + 1 + 3 + 2,
+            6 + 2 * n6 + 2 * (r.exceptions > 0) as u32 + 1 + 1 + 2,
             "{}",
             r.summary()
         );
