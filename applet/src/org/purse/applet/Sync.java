@@ -206,7 +206,7 @@ public final class Sync {
         short invLen = Packets.packetLen(Constants.BODY_INVALIDATE, hs.blk());
         short nk = nkOf(pktLen);
         if (pktLen != invLen && nk < 0) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            Purse.wrongLength();
         }
         p.requireActive(); // no LOCKED gate
         byte[] b = apdu.getBuffer();
@@ -331,7 +331,7 @@ public final class Sync {
         byte[] b = apdu.getBuffer();
         byte ref = b[ISO7816.OFFSET_P2];
         if (b[ISO7816.OFFSET_P1] != 0 || (ref != Constants.REF_PIN && ref != Constants.REF_TXKEY)) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            Purse.wrongP1P2();
         }
         Purse.recv(apdu, Constants.UNBLOCK_DATA_LEN);
         p.requireActive();
@@ -343,7 +343,7 @@ public final class Sync {
         short min = Constants.PIN_MIN;
         short max = ref == Constants.REF_PIN ? Constants.PIN_MAX : Constants.TXKEY_MAX;
         if (l < min || l > max) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         OwnerPIN pin = prof.pin(ref);
         JCSystem.beginTransaction();
@@ -370,14 +370,14 @@ public final class Sync {
         Purse.recv(apdu, Constants.SYNC_INIT_BANK_LEN);
         p.requireMoney();
         if (!Admin.isBankRole(prof.role())) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            Purse.wrongRole();
         }
         if (slots.outState() != Constants.SLOT_NONE) {
             ISOException.throwIt(Constants.SW_PENDING_OUT);
         }
         bal.check();
         if (p1 == Constants.SYNC_P1_UNBLOCK && prof.role() != Constants.ROLE_BRANCH) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            Purse.wrongRole();
         }
         if (!prof.pin(Constants.REF_PIN).isValidated()) {
             ISOException.throwIt(Constants.SW_PIN_REQUIRED);
@@ -405,11 +405,11 @@ public final class Sync {
     public short feed(APDU apdu) {
         byte[] b = apdu.getBuffer();
         if (s.state() != Constants.SESSION_SYNC_BANK_W_S2P5) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         byte p1 = b[ISO7816.OFFSET_P1];
         if (p1 != Constants.FEED_PASSBOOK && p1 != Constants.FEED_EXCEPTIONS) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            Purse.wrongP1P2();
         }
         byte[] sb = s.buf();
         short fedN = (short) (sb[Session.OFF_FED_N] & 0xFF);
@@ -417,17 +417,17 @@ public final class Sync {
         short p2 = (short) (b[ISO7816.OFFSET_P2] & 0xFF);
         boolean pbk = p1 == Constants.FEED_PASSBOOK;
         if (pbk ? (p2 != fedN || fedX != 0) : (p2 != 0 || fedX != 0)) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         short n = Purse.recvUpTo(apdu, (short) 255);
         short itemLen = pbk ? Constants.PB_ENTRY_LEN : Constants.EXC_ENTRY_LEN;
         short c = (short) (n / itemLen);
         if ((short) (c * itemLen) != n || c < (short) 1
                 || c > (pbk ? Constants.FEED_PB_MAX : Constants.FEED_EXC_MAX)) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            Purse.wrongLength();
         }
         if (pbk && (short) (fedN + c) > Constants.PASSBOOK_ENTRIES) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         // the running digest (12.5.3): however the host splits the items, the same message
         byte[] w = s.work();
