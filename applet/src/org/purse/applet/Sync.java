@@ -222,18 +222,19 @@ public final class Sync {
         boolean inv = type == Constants.PT_INVALIDATE;
         short bodyLen = inv ? Constants.BODY_INVALIDATE
                 : (nk < 0 ? (short) -1 : (short) (Constants.BODY_P6_FIXED + (short) (nk * kl)));
+        // both bodies: R2, APP, CODE at the same offsets, the bank account right after the card's
+        short acc = (short) (W_B1 + (inv ? Constants.INV_CARD_ACCOUNT : Constants.P6_CARD_ACCOUNT));
         if (!hs.openSlot(type, in, b, pktLen, bodyLen, W_B1)
                 || Util.arrayCompare(w, W_B1, in, Slots.S_R2, Constants.RANDOM_LEN) != 0
-                || !hs.appIdOk(w, (short) (W_B1 + Constants.P6_APP))) {
+                || !hs.appIdOk(w, (short) (W_B1 + Constants.P6_APP))
+                || w[(short) (W_B1 + Constants.P6_CODE)] != (inv ? Constants.CODE_INVALIDATE
+                        : Constants.CODE_SYNC_CREDIT)
+                || !ownAccount(w, acc)
+                || Util.arrayCompare(w, (short) (acc + Constants.ACCOUNT_LEN), in, Slots.S_ACCOUNT,
+                        Constants.ACCOUNT_LEN) != 0) {
             p.badPacket();
         }
         if (inv) {
-            if (w[(short) (W_B1 + Constants.INV_CODE)] != Constants.CODE_INVALIDATE
-                    || !ownAccount(w, (short) (W_B1 + Constants.INV_CARD_ACCOUNT))
-                    || Util.arrayCompare(w, (short) (W_B1 + Constants.INV_BANK_ACCOUNT), in, Slots.S_ACCOUNT,
-                            Constants.ACCOUNT_LEN) != 0) {
-                p.badPacket();
-            }
             JCSystem.beginTransaction();
             prof.setByte(Profile.OFF_LIFE, Constants.LIFE_INVALIDATED);
             slots.clearIn();
@@ -243,12 +244,7 @@ public final class Sync {
         }
         byte flags = w[(short) (W_B1 + Constants.P6_FLAGS)];
         byte first = w[(short) (W_B1 + Constants.P6_FIRST)];
-        if (w[(short) (W_B1 + Constants.P6_CODE)] != Constants.CODE_SYNC_CREDIT
-                || !ownAccount(w, (short) (W_B1 + Constants.P6_CARD_ACCOUNT))
-                || Util.arrayCompare(w, (short) (W_B1 + Constants.P6_BANK_ACCOUNT), in, Slots.S_ACCOUNT,
-                        Constants.ACCOUNT_LEN) != 0
-                || w[(short) (W_B1 + Constants.P6_NK)] != (byte) nk
-                || (flags & (byte) 0xF8) != 0) {
+        if (w[(short) (W_B1 + Constants.P6_NK)] != (byte) nk || (flags & (byte) 0xF8) != 0) {
             p.badPacket();
         }
         // keys: j = CURRENT + 1 installs; a number at or below CURRENT (a torn earlier attempt installed it) skips
@@ -264,14 +260,10 @@ public final class Sync {
         // dates only move forward
         bal.check();
         byte[] r = bal.record();
-        if (cmpDate(w, (short) (W_B1 + Constants.P6_DATE), r, Constants.BAL_INTEREST_DATE) < 0) {
+        keys.getDate(w, W_TMP);
+        if (cmpDate(w, (short) (W_B1 + Constants.P6_DATE), r, Constants.BAL_INTEREST_DATE) < 0
+                || (nk > 0 && cmpDate(w, (short) (W_B1 + Constants.P6_KEY_DATE), w, W_TMP) < 0)) {
             ISOException.throwIt(Constants.SW_DATE_BACKWARDS);
-        }
-        if (nk > 0) {
-            keys.getDate(w, W_TMP);
-            if (cmpDate(w, (short) (W_B1 + Constants.P6_KEY_DATE), w, W_TMP) < 0) {
-                ISOException.throwIt(Constants.SW_DATE_BACKWARDS);
-            }
         }
         short amt = (short) (W_B1 + Constants.P6_AMOUNT);
         if (!bal.canCredit(w, amt)) {
@@ -416,7 +408,7 @@ public final class Sync {
         short fedX = (short) (sb[Session.OFF_FED_X] & 0xFF);
         short p2 = (short) (b[ISO7816.OFFSET_P2] & 0xFF);
         boolean pbk = p1 == Constants.FEED_PASSBOOK;
-        if (pbk ? (p2 != fedN || fedX != 0) : (p2 != 0 || fedX != 0)) {
+        if (fedX != 0 || p2 != (pbk ? fedN : (short) 0)) {
             Purse.conditions();
         }
         short n = Purse.recvUpTo(apdu, (short) 255);
@@ -479,12 +471,7 @@ public final class Sync {
         }
         if (files.find(w, acc) >= 0) {
             // listed: INVALIDATE under K_S, no persistent change on the bank
-            Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.INV_R2), Constants.RANDOM_LEN);
-            Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.INV_APP), Constants.APP_ID_LEN);
-            w[(short) (W_B1 + Constants.INV_CODE)] = Constants.CODE_INVALIDATE;
-            Util.arrayCopyNonAtomic(w, acc, w, (short) (W_B1 + Constants.INV_CARD_ACCOUNT), Constants.ACCOUNT_LEN);
-            Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.INV_BANK_ACCOUNT),
-                    Constants.ACCOUNT_LEN);
+            head(sb, w, d, Constants.CODE_INVALIDATE, Constants.INV_CARD_ACCOUNT);
             short len = hs.sealS(Constants.PT_INVALIDATE, W_B1, Constants.BODY_INVALIDATE, b, (short) 0);
             s.reset();
             return len;
@@ -496,6 +483,19 @@ public final class Sync {
         }
         bal.check();
         return buildP6(b, sb, w, d, k);
+    }
+
+    /**
+     * The fields INVALIDATE and P6 share at W_B1: R2, APP, CODE (same offsets in both), the card's
+     * account (P5) at ca, the bank's own right after it.
+     */
+    private void head(byte[] sb, byte[] w, byte[] d, byte code, short ca) {
+        ca = (short) (W_B1 + ca);
+        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.P6_R2), Constants.RANDOM_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.P6_APP), Constants.APP_ID_LEN);
+        w[(short) (W_B1 + Constants.P6_CODE)] = code;
+        Util.arrayCopyNonAtomic(w, (short) (W_P5 + Constants.P5_ACCOUNT), w, ca, Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (ca + Constants.ACCOUNT_LEN), Constants.ACCOUNT_LEN);
     }
 
     /** 12.7 steps 1-6 (after every check of row SP passed). */
@@ -511,9 +511,7 @@ public final class Sync {
                 && CryptoSuite.equalsCT(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST),
                         Constants.MAC_LEN);
         // P6 header fields
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (o + Constants.P6_R2), Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (o + Constants.P6_APP), Constants.APP_ID_LEN);
-        w[(short) (o + Constants.P6_CODE)] = Constants.CODE_SYNC_CREDIT;
+        head(sb, w, d, Constants.CODE_SYNC_CREDIT, Constants.P6_CARD_ACCOUNT);
         Util.arrayFillNonAtomic(w, (short) (o + Constants.P6_DATE + 2), (short) 2, (byte) 0); // 23..24 reserved
         files.rate(w, (short) (o + Constants.P6_RATE));
         keys.getDate(w, (short) (o + Constants.P6_KEY_DATE)); // the bank's date
@@ -559,10 +557,6 @@ public final class Sync {
             flags |= Constants.P6F_UNBLOCK;
         }
         w[(short) (o + Constants.P6_FLAGS)] = flags;
-        Util.arrayCopyNonAtomic(w, (short) (W_P5 + Constants.P5_ACCOUNT), w, (short) (o + Constants.P6_CARD_ACCOUNT),
-                Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (o + Constants.P6_BANK_ACCOUNT),
-                Constants.ACCOUNT_LEN);
         w[(short) (o + Constants.P6_NK)] = (byte) nk;
         w[(short) (o + Constants.P6_FIRST)] = nk == 0 ? (byte) 0 : (byte) (cardCur + 1);
         short kl = keys.exportKeys((byte) (cardCur + 1), nk, w, (short) (o + Constants.P6_KEYS));
