@@ -523,12 +523,9 @@ public final class CryptoSuite {
         }
         byte[] s = scratch;
         short m = S_MSG;
-        s[(short) (m + 1)] = (byte) 0x50; // P
-        s[(short) (m + 2)] = (byte) 0x55; // U
-        s[(short) (m + 3)] = (byte) 0x52; // R
-        s[(short) (m + 4)] = (byte) 0x53; // S
-        s[(short) (m + 5)] = (byte) 0x45; // E
-        s[(short) (m + 6)] = (byte) 0x20; // ' '
+        Util.setShort(s, (short) (m + 1), (short) 0x5055); // "PU"
+        Util.setShort(s, (short) (m + 3), (short) 0x5253); // "RS"
+        Util.setShort(s, (short) (m + 5), (short) 0x4520); // "E "
         s[(short) (m + 7)] = l0;
         s[(short) (m + 8)] = l1;
         s[(short) (m + 9)] = (byte) 0;

@@ -523,25 +523,20 @@ public final class Sync {
         Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
         boolean later = cmpDate(w, (short) (o + Constants.P6_KEY_DATE), w, lid) > 0;
         boolean ok = true;
-        if (later) {
+        if (later && !priv) { // private: no interest (I stays 0, not deferred)
             short days = (short) (Util.getShort(w, (short) (o + Constants.P6_KEY_DATE)) - Util.getShort(w, lid));
             ok = Money32.interest(w, cardAmt, w, (short) (o + Constants.P6_RATE), days, w, amt);
         }
         // 3. deferral / privacy; new date = max(bank date, LAST_INTEREST_DATE)
         byte flags = (byte) 0;
-        if (priv) {
-            Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
-        } else if (!proven || !ok || Money32.compare(w, amt, bal.record(), Constants.BAL_AMOUNT) > 0
+        if (!priv && (!proven || !ok || Money32.compare(w, amt, bal.record(), Constants.BAL_AMOUNT) > 0
                 || !Money32.add(w, cardAmt, w, amt, w, W_TMP)
-                || (!clear && n >= Constants.PASSBOOK_ENTRIES)) {
+                || (!clear && n >= Constants.PASSBOOK_ENTRIES))) {
             Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
             flags = Constants.P6F_DEFERRED;
         }
-        if (flags == Constants.P6F_DEFERRED || !later) {
-            Util.arrayCopyNonAtomic(w, lid, w, date, Constants.DATE_LEN);
-        } else {
-            Util.arrayCopyNonAtomic(w, (short) (o + Constants.P6_KEY_DATE), w, date, Constants.DATE_LEN);
-        }
+        Util.arrayCopyNonAtomic(w, flags != 0 || !later ? lid : (short) (o + Constants.P6_KEY_DATE), w, date,
+                Constants.DATE_LEN);
         // 4. NK = bank CURRENT - card CURRENT if <= 6
         byte cardCur = w[(short) (W_P5 + Constants.P5_CURRENT)];
         short nk = (short) ((short) (keys.current() - cardCur) & 0xFF);
