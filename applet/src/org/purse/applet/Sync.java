@@ -70,11 +70,9 @@ public final class Sync {
         }
     }
 
-    /** Unsigned 16-bit compare of two dates: -1, 0, 1. */
-    private static short cmpDate(byte[] a, short ao, byte[] b, short bo) {
-        short x = (short) (Util.getShort(a, ao) ^ (short) 0x8000);
-        short y = (short) (Util.getShort(b, bo) ^ (short) 0x8000);
-        return x < y ? (short) -1 : (x > y ? (short) 1 : (short) 0);
+    /** Date a before date b (unsigned 16-bit compare). */
+    private static boolean before(byte[] a, short ao, byte[] b, short bo) {
+        return (short) (Util.getShort(a, ao) ^ (short) 0x8000) < (short) (Util.getShort(b, bo) ^ (short) 0x8000);
     }
 
     private boolean ownAccount(byte[] w, short off) {
@@ -261,8 +259,8 @@ public final class Sync {
         bal.check();
         byte[] r = bal.record();
         keys.getDate(w, W_TMP);
-        if (cmpDate(w, (short) (W_B1 + Constants.P6_DATE), r, Constants.BAL_INTEREST_DATE) < 0
-                || (nk > 0 && cmpDate(w, (short) (W_B1 + Constants.P6_KEY_DATE), w, W_TMP) < 0)) {
+        if (before(w, (short) (W_B1 + Constants.P6_DATE), r, Constants.BAL_INTEREST_DATE)
+                || (nk > 0 && before(w, (short) (W_B1 + Constants.P6_KEY_DATE), w, W_TMP))) {
             ISOException.throwIt(Constants.SW_DATE_BACKWARDS);
         }
         short amt = (short) (W_B1 + Constants.P6_AMOUNT);
@@ -424,7 +422,7 @@ public final class Sync {
         // the running digest (12.5.3): however the host splits the items, the same message
         byte[] w = s.work();
         short f = Util.getShort(sb, SB_FILL);
-        if ((short) (fedN + fedX) == 0) {
+        if ((short) (fedN | fedX) == 0) {
             f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
         }
         Util.setShort(sb, SB_FILL, cs.runUpdate(hs.key((byte) 1), f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, CD, n));
@@ -445,7 +443,7 @@ public final class Sync {
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         // D' first: its window is the work buffer, which S2 and P5 are opened into
-        if ((short) ((short) (sb[Session.OFF_FED_N] & 0xFF) + (short) (sb[Session.OFF_FED_X] & 0xFF)) != 0) {
+        if ((short) (sb[Session.OFF_FED_N] | sb[Session.OFF_FED_X]) != 0) { // anything fed
             digestEnd(Util.getShort(sb, SB_FILL));
         }
         byte[] w = s.work();
@@ -504,10 +502,9 @@ public final class Sync {
         // 1. privacy, CLEAR
         boolean priv = (w[(short) (W_P5 + Constants.P5_FLAGS)] & Constants.FLAG_PRIVATE) != 0;
         short n = (short) (w[(short) (W_P5 + Constants.P5_PB_COUNT)] & 0xFF);
-        short x = (short) (w[(short) (W_P5 + Constants.P5_EXC_COUNT)] & 0xFF);
         boolean proven = w[(short) (W_P5 + Constants.P5_HOLDER)] == Constants.HOLDER_PROVEN;
-        boolean clear = proven && (short) (sb[Session.OFF_FED_N] & 0xFF) == (priv ? (short) 0 : n)
-                && (short) (sb[Session.OFF_FED_X] & 0xFF) == x
+        boolean clear = proven && sb[Session.OFF_FED_N] == (byte) (priv ? (short) 0 : n)
+                && sb[Session.OFF_FED_X] == w[(short) (W_P5 + Constants.P5_EXC_COUNT)]
                 && CryptoSuite.equalsCT(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST),
                         Constants.MAC_LEN);
         // P6 header fields
@@ -521,7 +518,7 @@ public final class Sync {
         short cardAmt = (short) (W_P5 + Constants.P5_BALANCE + Constants.BAL_AMOUNT);
         // 2. days and I = floor(AMOUNT * RATE * days / 2^32)
         Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
-        boolean later = cmpDate(w, (short) (o + Constants.P6_KEY_DATE), w, lid) > 0;
+        boolean later = before(w, lid, w, (short) (o + Constants.P6_KEY_DATE));
         boolean ok = true;
         if (later && !priv) { // private: no interest (I stays 0, not deferred)
             short days = (short) (Util.getShort(w, (short) (o + Constants.P6_KEY_DATE)) - Util.getShort(w, lid));
