@@ -124,13 +124,8 @@ public final class CryptoSuite {
     // ------------------------------------------------------------------ suites and keys
 
     public boolean supports(byte suite) {
-        if (suite == Constants.SUITE_AES128) {
-            return aesEnc[0] != null;
-        }
-        if (suite == Constants.SUITE_TDES3) {
-            return desEnc[0] != null;
-        }
-        return false;
+        return (suite == Constants.SUITE_AES128 ? aesEnc[0]
+                : suite == Constants.SUITE_TDES3 ? desEnc[0] : null) != null;
     }
 
     public static short blockLen(byte suite) {
@@ -190,7 +185,8 @@ public final class CryptoSuite {
      * keys are re-initialised at every use for the rest of the session.
      */
     public void setKey(Key k, byte[] src, short off) {
-        if (isWork(k) && k.isInitialized()) {
+        boolean work = isWork(k);
+        if (work && k.isInitialized()) {
             // a work key reloaded with its own value (a slot's K_S back into the work keys):
             // keep it and its engines (saves setKey, the inits and the CMAC subkey)
             short kl = keyLen(suiteOf(k));
@@ -206,7 +202,7 @@ public final class CryptoSuite {
                 ref[i] = null;
             }
         }
-        if (!isWork(k)) {
+        if (!work) {
             scratch[S_PERSIST] = (byte) 1;
         }
         try {

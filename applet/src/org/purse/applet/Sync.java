@@ -330,9 +330,7 @@ public final class Sync {
             ISOException.throwIt(Constants.SW_SECURITY_STATUS);
         }
         short l = (short) (b[CD] & 0xFF);
-        short min = Constants.PIN_MIN;
-        short max = ref == Constants.REF_PIN ? Constants.PIN_MAX : Constants.TXKEY_MAX;
-        if (l < min || l > max) {
+        if (l < Constants.PIN_MIN || l > (ref == Constants.REF_PIN ? Constants.PIN_MAX : Constants.TXKEY_MAX)) {
             Purse.wrongData();
         }
         OwnerPIN pin = prof.pin(ref);
