@@ -4,7 +4,6 @@
  */
 package org.purse.applet;
 
-import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
 import javacard.framework.Util;
 import javacard.security.AESKey;
@@ -95,7 +94,7 @@ public final class CryptoSuite {
             return;
         }
         if (e[0] == null) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         Cipher[] d = aes ? aesDec : desDec;
         byte alg = aes ? Cipher.ALG_AES_BLOCK_128_CBC_NOPAD : Cipher.ALG_DES_CBC_NOPAD;
@@ -118,20 +117,15 @@ public final class CryptoSuite {
                 }
             }
         } catch (CryptoException ex) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
     }
 
     // ------------------------------------------------------------------ suites and keys
 
     public boolean supports(byte suite) {
-        if (suite == Constants.SUITE_AES128) {
-            return aesEnc[0] != null;
-        }
-        if (suite == Constants.SUITE_TDES3) {
-            return desEnc[0] != null;
-        }
-        return false;
+        return (suite == Constants.SUITE_AES128 ? aesEnc[0]
+                : suite == Constants.SUITE_TDES3 ? desEnc[0] : null) != null;
     }
 
     public static short blockLen(byte suite) {
@@ -159,7 +153,7 @@ public final class CryptoSuite {
     /** Allocates a persistent key (call only from constructors / one-time personalisation). */
     public Key buildPersistentKey(byte suite) {
         if (!supports(suite)) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         Key k = null;
         try {
@@ -169,7 +163,7 @@ public final class CryptoSuite {
                 k = KeyBuilder.buildKey(KeyBuilder.TYPE_DES, KeyBuilder.LENGTH_DES3_3KEY, false);
             }
         } catch (CryptoException e) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         return k;
     }
@@ -177,7 +171,7 @@ public final class CryptoSuite {
     /** Transient work key of the suite: slot 0/1 = K_A or transport ENC/MAC, 2/3 = K_S ENC/MAC. */
     public Key workKey(byte suite, byte slot) {
         if (!supports(suite) || slot < 0 || slot > 3) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         boolean aes = suite == Constants.SUITE_AES128;
         ensure(aes);
@@ -191,7 +185,8 @@ public final class CryptoSuite {
      * keys are re-initialised at every use for the rest of the session.
      */
     public void setKey(Key k, byte[] src, short off) {
-        if (isWork(k) && k.isInitialized()) {
+        boolean work = isWork(k);
+        if (work && k.isInitialized()) {
             // a work key reloaded with its own value (a slot's K_S back into the work keys):
             // keep it and its engines (saves setKey, the inits and the CMAC subkey)
             short kl = keyLen(suiteOf(k));
@@ -207,7 +202,7 @@ public final class CryptoSuite {
                 ref[i] = null;
             }
         }
-        if (!isWork(k)) {
+        if (!work) {
             scratch[S_PERSIST] = (byte) 1;
         }
         try {
@@ -217,7 +212,7 @@ public final class CryptoSuite {
                 ((DESKey) k).setKey(src, off);
             }
         } catch (CryptoException e) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
     }
 
@@ -240,7 +235,7 @@ public final class CryptoSuite {
                 n = (short) ((DESKey) k).getKey(out, off);
             }
         } catch (CryptoException e) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         return n;
     }
@@ -257,7 +252,7 @@ public final class CryptoSuite {
         try {
             rng.generateData(buf, off, len);
         } catch (CryptoException e) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
     }
 
@@ -272,7 +267,7 @@ public final class CryptoSuite {
     private short engine(Key k, boolean decrypt) {
         byte s = suiteOf(k);
         if (s != Constants.SUITE_AES128 && s != Constants.SUITE_TDES3) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         boolean aes = s == Constants.SUITE_AES128;
         ensure(aes);
@@ -309,7 +304,7 @@ public final class CryptoSuite {
         try {
             c.init(k, decrypt ? Cipher.MODE_DECRYPT : Cipher.MODE_ENCRYPT);
         } catch (CryptoException e) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         ref[(short) (lo + i)] = k;
         return (short) (lo + i);
@@ -345,7 +340,7 @@ public final class CryptoSuite {
                             byte[] out, short outOff) {
         short b = blockLen(suiteOf(k));
         if (len <= 0 || (short) (len % b) != 0) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         Cipher c = cipherOf(k, engine(k, false));
         if (in != out || inOff != outOff) {
@@ -355,7 +350,7 @@ public final class CryptoSuite {
         try {
             c.doFinal(out, outOff, len, out, outOff);
         } catch (CryptoException e) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         return len;
     }
@@ -365,13 +360,13 @@ public final class CryptoSuite {
                             byte[] out, short outOff) {
         short b = blockLen(suiteOf(k));
         if (len <= 0 || (short) (len % b) != 0) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         Cipher c = cipherOf(k, engine(k, true));
         try {
             c.doFinal(in, inOff, len, out, outOff);
         } catch (CryptoException e) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         xor(out, outOff, iv, ivOff, b);
         return len;
@@ -520,16 +515,13 @@ public final class CryptoSuite {
     /** Writes [_] | "PURSE " l0 l1 | 00 | ctx | [outLen*8]_2 at scratch[S_MSG]; returns its length. */
     private short kdfPrepare(byte l0, byte l1, byte[] ctx, short ctxOff, short ctxLen, short outLen) {
         if (ctxLen < 0 || ctxLen > KDF_CTX_MAX || outLen < 0 || outLen > (short) 2040) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         byte[] s = scratch;
         short m = S_MSG;
-        s[(short) (m + 1)] = (byte) 0x50; // P
-        s[(short) (m + 2)] = (byte) 0x55; // U
-        s[(short) (m + 3)] = (byte) 0x52; // R
-        s[(short) (m + 4)] = (byte) 0x53; // S
-        s[(short) (m + 5)] = (byte) 0x45; // E
-        s[(short) (m + 6)] = (byte) 0x20; // ' '
+        Util.setShort(s, (short) (m + 1), (short) 0x5055); // "PU"
+        Util.setShort(s, (short) (m + 3), (short) 0x5253); // "RS"
+        Util.setShort(s, (short) (m + 5), (short) 0x4520); // "E "
         s[(short) (m + 7)] = l0;
         s[(short) (m + 8)] = l1;
         s[(short) (m + 9)] = (byte) 0;
@@ -576,7 +568,7 @@ public final class CryptoSuite {
     public void deriveInto(Key ki, byte l0, byte l1, byte[] ctx, short ctxOff, short ctxLen,
                            Key kEnc, Key kMac) {
         if (kEnc == ki) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         short kl = keyLen(suiteOf(ki));
         short msgLen = kdfPrepare(l0, l1, ctx, ctxOff, ctxLen, (short) (kl + kl));

@@ -70,11 +70,9 @@ public final class Sync {
         }
     }
 
-    /** Unsigned 16-bit compare of two dates: -1, 0, 1. */
-    private static short cmpDate(byte[] a, short ao, byte[] b, short bo) {
-        short x = (short) (Util.getShort(a, ao) ^ (short) 0x8000);
-        short y = (short) (Util.getShort(b, bo) ^ (short) 0x8000);
-        return x < y ? (short) -1 : (x > y ? (short) 1 : (short) 0);
+    /** Date a before date b (unsigned 16-bit compare). */
+    private static boolean before(byte[] a, short ao, byte[] b, short bo) {
+        return (short) (Util.getShort(a, ao) ^ (short) 0x8000) < (short) (Util.getShort(b, bo) ^ (short) 0x8000);
     }
 
     private boolean ownAccount(byte[] w, short off) {
@@ -206,7 +204,7 @@ public final class Sync {
         short invLen = Packets.packetLen(Constants.BODY_INVALIDATE, hs.blk());
         short nk = nkOf(pktLen);
         if (pktLen != invLen && nk < 0) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            Purse.wrongLength();
         }
         p.requireActive(); // no LOCKED gate
         byte[] b = apdu.getBuffer();
@@ -222,18 +220,19 @@ public final class Sync {
         boolean inv = type == Constants.PT_INVALIDATE;
         short bodyLen = inv ? Constants.BODY_INVALIDATE
                 : (nk < 0 ? (short) -1 : (short) (Constants.BODY_P6_FIXED + (short) (nk * kl)));
+        // both bodies: R2, APP, CODE at the same offsets, the bank account right after the card's
+        short acc = (short) (W_B1 + (inv ? Constants.INV_CARD_ACCOUNT : Constants.P6_CARD_ACCOUNT));
         if (!hs.openSlot(type, in, b, pktLen, bodyLen, W_B1)
                 || Util.arrayCompare(w, W_B1, in, Slots.S_R2, Constants.RANDOM_LEN) != 0
-                || !hs.appIdOk(w, (short) (W_B1 + Constants.P6_APP))) {
+                || !hs.appIdOk(w, (short) (W_B1 + Constants.P6_APP))
+                || w[(short) (W_B1 + Constants.P6_CODE)] != (inv ? Constants.CODE_INVALIDATE
+                        : Constants.CODE_SYNC_CREDIT)
+                || !ownAccount(w, acc)
+                || Util.arrayCompare(w, (short) (acc + Constants.ACCOUNT_LEN), in, Slots.S_ACCOUNT,
+                        Constants.ACCOUNT_LEN) != 0) {
             p.badPacket();
         }
         if (inv) {
-            if (w[(short) (W_B1 + Constants.INV_CODE)] != Constants.CODE_INVALIDATE
-                    || !ownAccount(w, (short) (W_B1 + Constants.INV_CARD_ACCOUNT))
-                    || Util.arrayCompare(w, (short) (W_B1 + Constants.INV_BANK_ACCOUNT), in, Slots.S_ACCOUNT,
-                            Constants.ACCOUNT_LEN) != 0) {
-                p.badPacket();
-            }
             JCSystem.beginTransaction();
             prof.setByte(Profile.OFF_LIFE, Constants.LIFE_INVALIDATED);
             slots.clearIn();
@@ -243,12 +242,7 @@ public final class Sync {
         }
         byte flags = w[(short) (W_B1 + Constants.P6_FLAGS)];
         byte first = w[(short) (W_B1 + Constants.P6_FIRST)];
-        if (w[(short) (W_B1 + Constants.P6_CODE)] != Constants.CODE_SYNC_CREDIT
-                || !ownAccount(w, (short) (W_B1 + Constants.P6_CARD_ACCOUNT))
-                || Util.arrayCompare(w, (short) (W_B1 + Constants.P6_BANK_ACCOUNT), in, Slots.S_ACCOUNT,
-                        Constants.ACCOUNT_LEN) != 0
-                || w[(short) (W_B1 + Constants.P6_NK)] != (byte) nk
-                || (flags & (byte) 0xF8) != 0) {
+        if (w[(short) (W_B1 + Constants.P6_NK)] != (byte) nk || (flags & (byte) 0xF8) != 0) {
             p.badPacket();
         }
         // keys: j = CURRENT + 1 installs; a number at or below CURRENT (a torn earlier attempt installed it) skips
@@ -264,14 +258,10 @@ public final class Sync {
         // dates only move forward
         bal.check();
         byte[] r = bal.record();
-        if (cmpDate(w, (short) (W_B1 + Constants.P6_DATE), r, Constants.BAL_INTEREST_DATE) < 0) {
+        keys.getDate(w, W_TMP);
+        if (before(w, (short) (W_B1 + Constants.P6_DATE), r, Constants.BAL_INTEREST_DATE)
+                || (nk > 0 && before(w, (short) (W_B1 + Constants.P6_KEY_DATE), w, W_TMP))) {
             ISOException.throwIt(Constants.SW_DATE_BACKWARDS);
-        }
-        if (nk > 0) {
-            keys.getDate(w, W_TMP);
-            if (cmpDate(w, (short) (W_B1 + Constants.P6_KEY_DATE), w, W_TMP) < 0) {
-                ISOException.throwIt(Constants.SW_DATE_BACKWARDS);
-            }
         }
         short amt = (short) (W_B1 + Constants.P6_AMOUNT);
         if (!bal.canCredit(w, amt)) {
@@ -331,7 +321,7 @@ public final class Sync {
         byte[] b = apdu.getBuffer();
         byte ref = b[ISO7816.OFFSET_P2];
         if (b[ISO7816.OFFSET_P1] != 0 || (ref != Constants.REF_PIN && ref != Constants.REF_TXKEY)) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            Purse.wrongP1P2();
         }
         Purse.recv(apdu, Constants.UNBLOCK_DATA_LEN);
         p.requireActive();
@@ -340,10 +330,8 @@ public final class Sync {
             ISOException.throwIt(Constants.SW_SECURITY_STATUS);
         }
         short l = (short) (b[CD] & 0xFF);
-        short min = Constants.PIN_MIN;
-        short max = ref == Constants.REF_PIN ? Constants.PIN_MAX : Constants.TXKEY_MAX;
-        if (l < min || l > max) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        if (l < Constants.PIN_MIN || l > (ref == Constants.REF_PIN ? Constants.PIN_MAX : Constants.TXKEY_MAX)) {
+            Purse.wrongData();
         }
         OwnerPIN pin = prof.pin(ref);
         JCSystem.beginTransaction();
@@ -370,14 +358,14 @@ public final class Sync {
         Purse.recv(apdu, Constants.SYNC_INIT_BANK_LEN);
         p.requireMoney();
         if (!Admin.isBankRole(prof.role())) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            Purse.wrongRole();
         }
         if (slots.outState() != Constants.SLOT_NONE) {
             ISOException.throwIt(Constants.SW_PENDING_OUT);
         }
         bal.check();
         if (p1 == Constants.SYNC_P1_UNBLOCK && prof.role() != Constants.ROLE_BRANCH) {
-            ISOException.throwIt(Constants.SW_WRONG_ROLE);
+            Purse.wrongRole();
         }
         if (!prof.pin(Constants.REF_PIN).isValidated()) {
             ISOException.throwIt(Constants.SW_PIN_REQUIRED);
@@ -405,34 +393,34 @@ public final class Sync {
     public short feed(APDU apdu) {
         byte[] b = apdu.getBuffer();
         if (s.state() != Constants.SESSION_SYNC_BANK_W_S2P5) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
         byte p1 = b[ISO7816.OFFSET_P1];
         if (p1 != Constants.FEED_PASSBOOK && p1 != Constants.FEED_EXCEPTIONS) {
-            ISOException.throwIt(Constants.SW_WRONG_P1P2);
+            Purse.wrongP1P2();
         }
         byte[] sb = s.buf();
         short fedN = (short) (sb[Session.OFF_FED_N] & 0xFF);
         short fedX = (short) (sb[Session.OFF_FED_X] & 0xFF);
         short p2 = (short) (b[ISO7816.OFFSET_P2] & 0xFF);
         boolean pbk = p1 == Constants.FEED_PASSBOOK;
-        if (pbk ? (p2 != fedN || fedX != 0) : (p2 != 0 || fedX != 0)) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+        if (fedX != 0 || p2 != (pbk ? fedN : (short) 0)) {
+            Purse.conditions();
         }
         short n = Purse.recvUpTo(apdu, (short) 255);
         short itemLen = pbk ? Constants.PB_ENTRY_LEN : Constants.EXC_ENTRY_LEN;
         short c = (short) (n / itemLen);
         if ((short) (c * itemLen) != n || c < (short) 1
                 || c > (pbk ? Constants.FEED_PB_MAX : Constants.FEED_EXC_MAX)) {
-            ISOException.throwIt(Constants.SW_WRONG_LENGTH);
+            Purse.wrongLength();
         }
         if (pbk && (short) (fedN + c) > Constants.PASSBOOK_ENTRIES) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         // the running digest (12.5.3): however the host splits the items, the same message
         byte[] w = s.work();
         short f = Util.getShort(sb, SB_FILL);
-        if ((short) (fedN + fedX) == 0) {
+        if ((short) (fedN | fedX) == 0) {
             f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
         }
         Util.setShort(sb, SB_FILL, cs.runUpdate(hs.key((byte) 1), f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, CD, n));
@@ -453,7 +441,7 @@ public final class Sync {
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         // D' first: its window is the work buffer, which S2 and P5 are opened into
-        if ((short) ((short) (sb[Session.OFF_FED_N] & 0xFF) + (short) (sb[Session.OFF_FED_X] & 0xFF)) != 0) {
+        if ((short) (sb[Session.OFF_FED_N] | sb[Session.OFF_FED_X]) != 0) { // anything fed
             digestEnd(Util.getShort(sb, SB_FILL));
         }
         byte[] w = s.work();
@@ -479,12 +467,7 @@ public final class Sync {
         }
         if (files.find(w, acc) >= 0) {
             // listed: INVALIDATE under K_S, no persistent change on the bank
-            Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.INV_R2), Constants.RANDOM_LEN);
-            Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.INV_APP), Constants.APP_ID_LEN);
-            w[(short) (W_B1 + Constants.INV_CODE)] = Constants.CODE_INVALIDATE;
-            Util.arrayCopyNonAtomic(w, acc, w, (short) (W_B1 + Constants.INV_CARD_ACCOUNT), Constants.ACCOUNT_LEN);
-            Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_B1 + Constants.INV_BANK_ACCOUNT),
-                    Constants.ACCOUNT_LEN);
+            head(sb, w, d, Constants.CODE_INVALIDATE, Constants.INV_CARD_ACCOUNT);
             short len = hs.sealS(Constants.PT_INVALIDATE, W_B1, Constants.BODY_INVALIDATE, b, (short) 0);
             s.reset();
             return len;
@@ -498,22 +481,32 @@ public final class Sync {
         return buildP6(b, sb, w, d, k);
     }
 
+    /**
+     * The fields INVALIDATE and P6 share at W_B1: R2, APP, CODE (same offsets in both), the card's
+     * account (P5) at ca, the bank's own right after it.
+     */
+    private void head(byte[] sb, byte[] w, byte[] d, byte code, short ca) {
+        ca = (short) (W_B1 + ca);
+        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.P6_R2), Constants.RANDOM_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.P6_APP), Constants.APP_ID_LEN);
+        w[(short) (W_B1 + Constants.P6_CODE)] = code;
+        Util.arrayCopyNonAtomic(w, (short) (W_P5 + Constants.P5_ACCOUNT), w, ca, Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (ca + Constants.ACCOUNT_LEN), Constants.ACCOUNT_LEN);
+    }
+
     /** 12.7 steps 1-6 (after every check of row SP passed). */
     private short buildP6(byte[] b, byte[] sb, byte[] w, byte[] d, byte k) {
         short o = W_B1;
         // 1. privacy, CLEAR
         boolean priv = (w[(short) (W_P5 + Constants.P5_FLAGS)] & Constants.FLAG_PRIVATE) != 0;
         short n = (short) (w[(short) (W_P5 + Constants.P5_PB_COUNT)] & 0xFF);
-        short x = (short) (w[(short) (W_P5 + Constants.P5_EXC_COUNT)] & 0xFF);
         boolean proven = w[(short) (W_P5 + Constants.P5_HOLDER)] == Constants.HOLDER_PROVEN;
-        boolean clear = proven && (short) (sb[Session.OFF_FED_N] & 0xFF) == (priv ? (short) 0 : n)
-                && (short) (sb[Session.OFF_FED_X] & 0xFF) == x
+        boolean clear = proven && sb[Session.OFF_FED_N] == (byte) (priv ? (short) 0 : n)
+                && sb[Session.OFF_FED_X] == w[(short) (W_P5 + Constants.P5_EXC_COUNT)]
                 && CryptoSuite.equalsCT(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST),
                         Constants.MAC_LEN);
         // P6 header fields
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (o + Constants.P6_R2), Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (o + Constants.P6_APP), Constants.APP_ID_LEN);
-        w[(short) (o + Constants.P6_CODE)] = Constants.CODE_SYNC_CREDIT;
+        head(sb, w, d, Constants.CODE_SYNC_CREDIT, Constants.P6_CARD_ACCOUNT);
         Util.arrayFillNonAtomic(w, (short) (o + Constants.P6_DATE + 2), (short) 2, (byte) 0); // 23..24 reserved
         files.rate(w, (short) (o + Constants.P6_RATE));
         keys.getDate(w, (short) (o + Constants.P6_KEY_DATE)); // the bank's date
@@ -523,27 +516,22 @@ public final class Sync {
         short cardAmt = (short) (W_P5 + Constants.P5_BALANCE + Constants.BAL_AMOUNT);
         // 2. days and I = floor(AMOUNT * RATE * days / 2^32)
         Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
-        boolean later = cmpDate(w, (short) (o + Constants.P6_KEY_DATE), w, lid) > 0;
+        boolean later = before(w, lid, w, (short) (o + Constants.P6_KEY_DATE));
         boolean ok = true;
-        if (later) {
+        if (later && !priv) { // private: no interest (I stays 0, not deferred)
             short days = (short) (Util.getShort(w, (short) (o + Constants.P6_KEY_DATE)) - Util.getShort(w, lid));
             ok = Money32.interest(w, cardAmt, w, (short) (o + Constants.P6_RATE), days, w, amt);
         }
         // 3. deferral / privacy; new date = max(bank date, LAST_INTEREST_DATE)
         byte flags = (byte) 0;
-        if (priv) {
-            Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
-        } else if (!proven || !ok || Money32.compare(w, amt, bal.record(), Constants.BAL_AMOUNT) > 0
+        if (!priv && (!proven || !ok || Money32.compare(w, amt, bal.record(), Constants.BAL_AMOUNT) > 0
                 || !Money32.add(w, cardAmt, w, amt, w, W_TMP)
-                || (!clear && n >= Constants.PASSBOOK_ENTRIES)) {
+                || (!clear && n >= Constants.PASSBOOK_ENTRIES))) {
             Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
             flags = Constants.P6F_DEFERRED;
         }
-        if (flags == Constants.P6F_DEFERRED || !later) {
-            Util.arrayCopyNonAtomic(w, lid, w, date, Constants.DATE_LEN);
-        } else {
-            Util.arrayCopyNonAtomic(w, (short) (o + Constants.P6_KEY_DATE), w, date, Constants.DATE_LEN);
-        }
+        Util.arrayCopyNonAtomic(w, flags != 0 || !later ? lid : (short) (o + Constants.P6_KEY_DATE), w, date,
+                Constants.DATE_LEN);
         // 4. NK = bank CURRENT - card CURRENT if <= 6
         byte cardCur = w[(short) (W_P5 + Constants.P5_CURRENT)];
         short nk = (short) ((short) (keys.current() - cardCur) & 0xFF);
@@ -559,10 +547,6 @@ public final class Sync {
             flags |= Constants.P6F_UNBLOCK;
         }
         w[(short) (o + Constants.P6_FLAGS)] = flags;
-        Util.arrayCopyNonAtomic(w, (short) (W_P5 + Constants.P5_ACCOUNT), w, (short) (o + Constants.P6_CARD_ACCOUNT),
-                Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (o + Constants.P6_BANK_ACCOUNT),
-                Constants.ACCOUNT_LEN);
         w[(short) (o + Constants.P6_NK)] = (byte) nk;
         w[(short) (o + Constants.P6_FIRST)] = nk == 0 ? (byte) 0 : (byte) (cardCur + 1);
         short kl = keys.exportKeys((byte) (cardCur + 1), nk, w, (short) (o + Constants.P6_KEYS));
