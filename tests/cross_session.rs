@@ -54,29 +54,19 @@ fn transfer_step_mid_sync(b: &mut Bank) {
     let e = kit::payee_row_e(&mut cd, 100).expect_err("44 on a card in a sync");
     assert_eq!(sw(&e), Some(0x9D0A), "{e}");
     cd.verify(SecretRef::Pin, PIN).expect("PIN");
+    // the payee's answer the payer's 42 takes (both 42s below are refused before using it)
+    let peer = purse::card::transfer::PayeeHello {
+        suite: Suite::Aes128,
+        oldest: sb.current_key.wrapping_sub(3),
+        rp: [0; 8],
+    };
     let e = cd
-        .xfer_payer_init(
-            100,
-            DATE,
-            purse::card::transfer::PayeeHello {
-                suite: Suite::Aes128,
-                oldest: sb.current_key.wrapping_sub(3),
-                rp: [0; 8],
-            },
-        )
+        .xfer_payer_init(100, DATE, peer)
         .expect_err("42 on a card in a sync");
     assert_eq!(sw(&e), Some(0x9D0A), "{e}");
     // a transfer INIT on the bank card ends its sync session (accepted or refused: either ends
     // it): P5 is then refused, no debit
-    let _ = bk.xfer_payer_init(
-        100,
-        DATE,
-        purse::card::transfer::PayeeHello {
-            suite: Suite::Aes128,
-            oldest: sb.current_key.wrapping_sub(3),
-            rp: [0; 8],
-        },
-    );
+    let _ = bk.xfer_payer_init(100, DATE, peer);
     let e = bk
         .sync_bank_p5(&s2p5.joined())
         .expect_err("76 after the bank's session ended");
