@@ -54,7 +54,7 @@ fn transfer_step_mid_sync(b: &mut Bank) {
     let e = kit::payee_row_e(&mut cd, 100).expect_err("44 on a card in a sync");
     assert_eq!(sw(&e), Some(0x9D0A), "{e}");
     cd.verify(SecretRef::Pin, PIN).expect("PIN");
-    // the payee's answer the payer's 42 takes (both 42s below are refused before using it)
+    // a payee's answer, as the payer's 42 takes it
     let peer = purse::card::transfer::PayeeHello {
         suite: Suite::Aes128,
         oldest: sb.current_key.wrapping_sub(3),
