@@ -14,12 +14,7 @@ use purse::proto::consts::{Role, SecretRef, SlotState, Suite};
 #[test]
 fn cross_session() {
     let mut bank = Bank::standard(2, 0);
-    let o = CardOpts {
-        min: 0,
-        max: u32::MAX,
-        bad_key_limit: 255,
-        txkey: false,
-    };
+    let o = CardOpts::bank(false);
     bank.issue("admin", Role::Admin, "ADMIN-1", &o);
     run_cases(
         &mut bank,

@@ -27,28 +27,7 @@ fn center_env() -> Vec<(&'static str, &'static str)> {
 }
 
 fn run(d: &TestDesk, env: &[(&str, &str)], args: &[&str]) -> Run {
-    let mut c = d.cmd();
-    for k in [
-        "PURSE_PIN",
-        "PURSE_TXKEY",
-        "PURSE_CREATION_SECRET",
-        "PURSE_APPROVAL_SECRET",
-        "PURSE_NEW_PIN",
-        "PURSE_NEW_TXKEY",
-        "PURSE_TRANSPORT_KEY",
-    ] {
-        c.env_remove(k);
-    }
-    for (k, v) in env {
-        c.env(k, v);
-    }
-    c.stdin(std::process::Stdio::null());
-    let o = c.args(args).output().expect("run purse");
-    Run {
-        code: o.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-    }
+    d.run_env(env, args)
 }
 
 fn ok(d: &TestDesk, env: &[(&str, &str)], args: &[&str]) -> Run {

@@ -16,22 +16,12 @@ use std::time::Instant;
 use kit::{Run, TestDesk};
 use serde_json::Value;
 
-const SECRETS: &[&str] = &[
-    "PURSE_PIN",
-    "PURSE_TXKEY",
-    "PURSE_CREATION_SECRET",
-    "PURSE_APPROVAL_SECRET",
-    "PURSE_NEW_PIN",
-    "PURSE_NEW_TXKEY",
-    "PURSE_TRANSPORT_KEY",
-    "PURSE_READER",
-];
-
 /// The center's secrets (genesis sets them; issuing from the center needs PIN and approval).
 fn center_env(c: &mut Command) -> &mut Command {
-    for k in SECRETS {
+    for k in kit::SECRET_VARS {
         c.env_remove(k);
     }
+    c.env_remove("PURSE_READER");
     c.env("PURSE_PIN", "1234")
         .env("PURSE_TXKEY", "")
         .env("PURSE_CREATION_SECRET", "create-money")

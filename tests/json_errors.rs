@@ -273,23 +273,8 @@ fn refusals_and_success_shapes_on_a_desk() {
     d.ok(&["desk", "new", "c"]);
     d.insert("c", Some(0), false);
     let run = |env: &[(&str, &str)], args: &[&str]| {
-        let mut c = d.cmd();
-        for k in [
-            "PURSE_PIN",
-            "PURSE_TXKEY",
-            "PURSE_CREATION_SECRET",
-            "PURSE_APPROVAL_SECRET",
-        ] {
-            c.env_remove(k);
-        }
-        c.envs(env.iter().copied())
-            .stdin(std::process::Stdio::null());
-        let o = c.args(args).output().expect("run purse");
-        (
-            o.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&o.stdout).into_owned(),
-            String::from_utf8_lossy(&o.stderr).into_owned(),
-        )
+        let r = d.run_env(env, args);
+        (r.code, r.stdout, r.stderr)
     };
 
     // the hello card: SELECT answers 6A82

@@ -23,12 +23,7 @@ const USERS: [&str; 4] = ["alice", "bob", "carol", "dave"];
 
 fn setup() -> Bank {
     let mut b = Bank::standard_on(8, 8, 0);
-    let bank = CardOpts {
-        min: 0,
-        max: u32::MAX,
-        bad_key_limit: 255,
-        txkey: true,
-    };
+    let bank = CardOpts::bank(true);
     b.issue("branch2", Role::Branch, "BR-2", &bank);
     b.issue("carol", Role::User, "CAROL", &CardOpts::default());
     b.issue("dave", Role::User, "DAVE", &CardOpts::default());

@@ -264,12 +264,7 @@ fn keys_patent_examples(b: &mut Bank) {
 }
 
 fn every_disallowed_pair_refused(b: &mut Bank) {
-    let bank = CardOpts {
-        min: 0,
-        max: u32::MAX,
-        bad_key_limit: 255,
-        txkey: true,
-    };
+    let bank = CardOpts::bank(true);
     if !b.cards.contains_key("admin") {
         b.issue("region2", Role::Region, "SOUTH", &bank);
         b.issue("branch2", Role::Branch, "BR-2", &bank);

@@ -11,24 +11,14 @@ use super::sync::sync_ok;
 
 /// Issue an admin card `name` from the center (no transaction key).
 pub fn issue_admin(b: &mut Bank, name: &str, pname: &str) {
-    let o = CardOpts {
-        min: 0,
-        max: u32::MAX,
-        bad_key_limit: 255,
-        txkey: false,
-    };
+    let o = CardOpts::bank(false);
     b.issue(name, Role::Admin, pname, &o);
 }
 
 /// Issue the admin card "admin" (once), with a transaction key.
 pub fn ensure_admin(b: &mut Bank) {
     if !b.cards.contains_key("admin") {
-        let o = CardOpts {
-            min: 0,
-            max: u32::MAX,
-            bad_key_limit: 255,
-            txkey: true,
-        };
+        let o = CardOpts::bank(true);
         b.issue("admin", Role::Admin, "ADMIN", &o);
     }
 }

@@ -90,6 +90,19 @@ pub struct CardOpts {
     pub txkey: bool,
 }
 
+impl CardOpts {
+    /// A bank or admin card's options: no amount limits, BAD_KEY limit 255, with or without a
+    /// transaction key.
+    pub fn bank(txkey: bool) -> CardOpts {
+        CardOpts {
+            min: 0,
+            max: u32::MAX,
+            bad_key_limit: 255,
+            txkey,
+        }
+    }
+}
+
 impl Default for CardOpts {
     fn default() -> Self {
         CardOpts {
@@ -445,12 +458,7 @@ impl Bank {
     /// [`Bank::standard`] on a desk of `desk_slots` slots.
     pub fn standard_on(desk_slots: u32, _slots: u32, first_key: u8) -> Bank {
         let mut b = Bank::start_on(desk_slots, first_key);
-        let bank = CardOpts {
-            min: 0,
-            max: u32::MAX,
-            bad_key_limit: 255,
-            txkey: true,
-        };
+        let bank = CardOpts::bank(true);
         b.issue("region", Role::Region, "NORTH", &bank);
         b.issue("branch", Role::Branch, "BR-1", &bank);
         b.issue("alice", Role::User, "ALICE", &CardOpts::default());

@@ -15,6 +15,17 @@ static NEXT: AtomicU32 = AtomicU32::new(0);
 
 /// The repository root (this crate is crates/purse-testkit in it): the desk jar, docs and
 /// vectors the tests read are found from here.
+/// The environment variables purse reads secrets from.
+pub const SECRET_VARS: [&str; 7] = [
+    "PURSE_PIN",
+    "PURSE_TXKEY",
+    "PURSE_CREATION_SECRET",
+    "PURSE_APPROVAL_SECRET",
+    "PURSE_NEW_PIN",
+    "PURSE_NEW_TXKEY",
+    "PURSE_TRANSPORT_KEY",
+];
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -147,6 +158,18 @@ impl TestDesk {
             .arg("--desk")
             .arg(self.path());
         c
+    }
+
+    /// Run purse with exactly the secrets in `env`: none of [`SECRET_VARS`] is inherited from the
+    /// test's environment, and stdin is empty (a missing secret fails instead of prompting).
+    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Run {
+        let mut c = self.cmd();
+        for k in SECRET_VARS {
+            c.env_remove(k);
+        }
+        c.envs(env.iter().copied())
+            .stdin(std::process::Stdio::null());
+        Run::from(c.args(args).output().expect("run purse"))
     }
 
     pub fn purse(&self, args: &[&str]) -> Run {
