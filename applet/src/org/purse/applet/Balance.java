@@ -87,12 +87,17 @@ public final class Balance {
         Util.arrayCopyNonAtomic(record, Constants.BAL_AMOUNT, out, off, Constants.AMOUNT_LEN);
     }
 
+    /** AMOUNT + sign * amt into out[o] (sign 1 or -1); false, out untouched, on overflow / underflow. */
+    boolean plus(byte[] amt, short off, short sign, byte[] out, short o) {
+        return Money32.addSub(record, Constants.BAL_AMOUNT, amt, off, out, o, sign);
+    }
+
     public boolean canCredit(byte[] amt, short off) {
-        return Money32.add(record, Constants.BAL_AMOUNT, amt, off, tmp, (short) 0);
+        return plus(amt, off, (short) 1, tmp, (short) 0);
     }
 
     public boolean canDebit(byte[] amt, short off) {
-        return Money32.sub(record, Constants.BAL_AMOUNT, amt, off, tmp, (short) 0);
+        return plus(amt, off, (short) -1, tmp, (short) 0);
     }
 
     /** Inside the caller's transaction: amount + amt, SERIAL + 1, CHECK; 9D06 on overflow. */
@@ -107,8 +112,7 @@ public final class Balance {
      */
     private void update(byte[] amt, short off, boolean debit) {
         check();
-        if (debit ? !Money32.sub(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)
-                : !Money32.add(record, Constants.BAL_AMOUNT, amt, off, tmp, Constants.BAL_AMOUNT)) {
+        if (!plus(amt, off, debit ? (short) -1 : (short) 1, tmp, Constants.BAL_AMOUNT)) {
             ISOException.throwIt(debit ? Constants.SW_INSUFFICIENT_FUNDS : Constants.SW_OVERFLOW);
         }
         Money32.increment(tmp, Constants.BAL_SERIAL);

@@ -31,7 +31,7 @@ public final class Money32 {
      * r = a + sign * b (sign 1 or -1). The carry of a byte is s >> 8 (arithmetic): 1 on a carry, -1
      * on a borrow; a carry out of the top byte refuses. Pass 0 only checks, pass 1 writes.
      */
-    private static boolean addSub(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff, short sign) {
+    static boolean addSub(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff, short sign) {
         for (short pass = 0; pass < (short) 2; pass++) {
             short c = (short) 0;
             for (short i = (short) 3; i >= 0; i--) {

@@ -81,10 +81,11 @@ public final class Passbook {
 
     /**
      * Entry built at w[o] (transfer, sync): counterparty ACCOUNT | NAME | RANDOM from src (a slot or
-     * the session), DATE, TYPE, AMOUNT, TID, k; NEW_BALANCE is the caller's.
+     * the session), DATE, TYPE, AMOUNT, TID, k; NEW_BALANCE = bal's AMOUNT + sign * AMOUNT (the
+     * caller checked it fits).
      */
     static void build(byte[] w, short o, byte[] src, short acc, short name, short rnd, byte[] date, short dOff,
-            byte type, byte[] amt, short aOff, byte[] tid, short tOff, byte k) {
+            byte type, byte[] amt, short aOff, byte[] tid, short tOff, byte k, Balance bal, short sign) {
         Util.arrayCopyNonAtomic(src, acc, w, (short) (o + Constants.PB_ACCOUNT), Constants.ACCOUNT_LEN);
         Util.arrayCopyNonAtomic(src, name, w, (short) (o + Constants.PB_NAME), Constants.NAME_LEN);
         Util.arrayCopyNonAtomic(src, rnd, w, (short) (o + Constants.PB_RANDOM), Constants.RANDOM_LEN);
@@ -93,6 +94,7 @@ public final class Passbook {
         Util.arrayCopyNonAtomic(amt, aOff, w, (short) (o + Constants.PB_AMOUNT), Constants.AMOUNT_LEN);
         Util.arrayCopyNonAtomic(tid, tOff, w, (short) (o + Constants.PB_TID), Constants.TID_LEN);
         w[(short) (o + Constants.PB_KEYNUM)] = k;
+        bal.plus(amt, aOff, sign, w, (short) (o + Constants.PB_NEW_BALANCE));
     }
 
     /**

@@ -98,7 +98,7 @@ public final class Personalisation {
 
     /** 12: HC | G1 or I1 -> G2 or I2. Personalises in one transaction. */
     public short authFinish(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        Purse.p00(apdu);
         short n = Purse.recvUpTo(apdu, (short) 255);
         requireBlank();
         requireState(Constants.SESSION_TRANSPORT_OPEN);
@@ -277,7 +277,7 @@ public final class Personalisation {
 
     /** 14: ISSUE_REQ -> RH. */
     public short issueBegin(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        Purse.p00(apdu);
         short n = Purse.recvUpTo(apdu, (short) 80);
         byte[] b = apdu.getBuffer();
         byte tkLen = b[CD]; // n = 0 fails the length check
@@ -410,7 +410,7 @@ public final class Personalisation {
         bal.check();
         byte[] w = s.work();
         Util.arrayFillNonAtomic(w, (short) 0, Constants.PB_ENTRY_LEN, (byte) 0);
-        if (!Money32.add(bal.record(), Constants.BAL_AMOUNT, b, CD, w, Constants.PB_NEW_BALANCE)) {
+        if (!bal.plus(b, CD, (short) 1, w, Constants.PB_NEW_BALANCE)) {
             ISOException.throwIt(Constants.SW_OVERFLOW);
         }
         if (pb.free(slots.inExpecting()) < (short) 1) {

@@ -177,14 +177,14 @@ public final class Purse extends Applet {
             case Constants.INS_GET_STATUS:
                 return getStatus(apdu);
             case Constants.INS_GET_PENDING:
-                p1p2(apdu, (byte) 0, (byte) 0);
+                p00(apdu);
                 // no command data: never receive (on T=0, P3 is Le here)
                 requirePersonalised(); // also on an invalidated card (12.6)
                 return slots.writePending(apdu.getBuffer(), (short) 0);
             case Constants.INS_READ_PASSBOOK:
                 return readPassbook(apdu);
             case Constants.INS_READ_EXCEPTIONS:
-                p1p2(apdu, (byte) 0, (byte) 0);
+                p00(apdu);
                 // no command data: never receive (on T=0, P3 is Le here)
                 requirePersonalised(); // also on an invalidated card (12.6)
                 return slots.readExceptions(apdu.getBuffer(), (short) 0);
@@ -256,7 +256,7 @@ public final class Purse extends Applet {
 
     /** P1 P2 = 00 00 (6A86) and Lc exactly len (6700): the head of most commands. */
     static short cmd(APDU apdu, short len) {
-        p1p2(apdu, (byte) 0, (byte) 0);
+        p00(apdu);
         return recv(apdu, len);
     }
 
@@ -320,6 +320,11 @@ public final class Purse extends Applet {
             off = (short) (off + r);
         }
         return got;
+    }
+
+    /** P1 P2 = 00 00 (6A86). */
+    static void p00(APDU apdu) {
+        p1p2(apdu, (byte) 0, (byte) 0);
     }
 
     static void p1p2(APDU apdu, byte p1, byte p2) {
@@ -492,7 +497,7 @@ public final class Purse extends Applet {
     }
 
     private short getStatus(APDU apdu) {
-        p1p2(apdu, (byte) 0, (byte) 0);
+        p00(apdu);
         // no command data: never receive (on T=0, P3 is Le here)
         return writeStatus(apdu.getBuffer());
     }

@@ -6,6 +6,7 @@
  */
 package org.purse.applet;
 
+import javacard.framework.JCSystem;
 import javacard.framework.Util;
 
 public final class Slots {
@@ -147,14 +148,9 @@ public final class Slots {
         out[O_PB] = (byte) idx;
     }
 
-    /** In the interest debit transaction. */
-    public void commitSyncOut() {
-        out[S_STATE] = Constants.SLOT_SYNC;
-    }
-
-    /** Card at 74: IN = SYNC (in its own transaction). */
-    public void commitSyncIn() {
-        in[S_STATE] = Constants.SLOT_SYNC;
+    /** In the debit transaction: OUT = st (PENDING, or SYNC on a bank). */
+    void setOut(byte st) {
+        out[S_STATE] = st;
     }
 
     /** RESUME_GET_P4: the stored P4 (OUT = 01) or P6 (OUT = 02, bank); returns its length. */
@@ -170,11 +166,6 @@ public final class Slots {
     /** One copy: the session mirrors the slot layout from TID to K_S. */
     private static void stage(byte[] slot, byte[] s) {
         Util.arrayCopyNonAtomic(s, Session.OFF_TID, slot, S_TID, (short) (S_KS + 48 - S_TID));
-    }
-
-    /** In the debit transaction. */
-    public void commitOut() {
-        out[S_STATE] = Constants.SLOT_PENDING;
     }
 
     /** In the caller's transaction; the keys are wiped after the commit by wipeOutKeys(). */
@@ -202,12 +193,12 @@ public final class Slots {
     }
 
 
-    public void stageIn(byte[] s) {
+    /** The session into IN (non-atomic, IN still none), then IN = st (EXPECTING, or SYNC at 74) in its own transaction. */
+    void persistIn(byte[] s, byte st) {
         stage(in, s);
-    }
-
-    public void commitIn() {
-        in[S_STATE] = Constants.SLOT_EXPECTING;
+        JCSystem.beginTransaction();
+        in[S_STATE] = st;
+        JCSystem.commitTransaction();
     }
 
     public void clearIn() {

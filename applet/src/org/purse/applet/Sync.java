@@ -128,8 +128,8 @@ public final class Sync {
             ISOException.throwIt(Constants.SW_PAYEE_EXPECTING);
         }
         bal.check();
-        if (p1 == Constants.SYNC_P1_PLAIN && !prof.pin(Constants.REF_PIN).isValidated()) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
+        if (p1 == Constants.SYNC_P1_PLAIN) {
+            p.requirePin();
         }
         byte[] b = apdu.getBuffer();
         s.reset();
@@ -189,17 +189,14 @@ public final class Sync {
         len = (short) (len + hs.sealS(Constants.PT_P5, W_P5, Constants.BODY_P5, b, len));
         // IN slot: SID, amount 0, bank account/name, R1, R2, k, own date, K_S
         Util.arrayFillNonAtomic(sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN, (byte) 0);
-        slots.stageIn(sb);
-        JCSystem.beginTransaction();
-        slots.commitSyncIn();
-        JCSystem.commitTransaction();
+        slots.persistIn(sb, Constants.SLOT_SYNC);
         s.reset();
         return len;
     }
 
     /** 78 (row C6): P6 -> SACK (keys, credit, CLEAR, BAD_KEY = 0); or INVALIDATE -> LIFE 7F. */
     public short cardP6(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        Purse.p00(apdu);
         short pktLen = Purse.recvUpTo(apdu, Constants.PKT_P6_MAX);
         short invLen = Packets.packetLen(Constants.BODY_INVALIDATE, hs.blk());
         short nk = nkOf(pktLen);
@@ -291,8 +288,7 @@ public final class Sync {
         short len = hs.sealSlot(Constants.PT_SACK, in, W_SHORT, b, (short) 0);
         if (pay) {
             Passbook.build(w, W_B1, in, Slots.S_ACCOUNT, Slots.S_NAME, Slots.S_R1, w, W_I_DATE,
-                    Constants.PB_TYPE_INTEREST_IN, w, W_I, in, Slots.S_TID, k);
-            Money32.add(r, Constants.BAL_AMOUNT, w, W_I, w, (short) (W_B1 + Constants.PB_NEW_BALANCE));
+                    Constants.PB_TYPE_INTEREST_IN, w, W_I, in, Slots.S_TID, k, bal, (short) 1);
         }
         JCSystem.beginTransaction();
         bal.syncCredit(w, W_I, w, W_I_DATE, w, W_I_RATE);
@@ -367,9 +363,7 @@ public final class Sync {
         if (p1 == Constants.SYNC_P1_UNBLOCK && prof.role() != Constants.ROLE_BRANCH) {
             Purse.wrongRole();
         }
-        if (!prof.pin(Constants.REF_PIN).isValidated()) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-        }
+        p.requirePin();
         if (b[CD] != prof.suite()) {
             ISOException.throwIt(Constants.SW_NO_COMMON_KEYS); // no BAD_KEY on the bank (12.3)
         }
@@ -561,9 +555,7 @@ public final class Sync {
         boolean pay = !Money32.isZero(sb, Session.OFF_AMOUNT);
         if (pay) {
             Passbook.build(w, W_B1, sb, Session.OFF_PEER_ACCOUNT, Session.OFF_PEER_NAME, Session.OFF_R2, w, W_TMP,
-                    Constants.PB_TYPE_INTEREST_OUT, sb, Session.OFF_AMOUNT, sb, Session.OFF_TID, k);
-            Money32.sub(bal.record(), Constants.BAL_AMOUNT, sb, Session.OFF_AMOUNT, w,
-                    (short) (o + Constants.PB_NEW_BALANCE));
+                    Constants.PB_TYPE_INTEREST_OUT, sb, Session.OFF_AMOUNT, sb, Session.OFF_TID, k, bal, (short) -1);
         }
         slots.stageSyncOut(sb, b, (short) 0, len);
         if (!pay) {
@@ -576,7 +568,7 @@ public final class Sync {
             bal.debit(sb, Session.OFF_AMOUNT);
             slots.setOutPassbookIndex(pb.append(w, o));
         }
-        slots.commitSyncOut();
+        slots.setOut(Constants.SLOT_SYNC);
         JCSystem.commitTransaction();
         s.reset();
         return len;

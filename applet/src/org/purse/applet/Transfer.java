@@ -101,8 +101,7 @@ public final class Transfer {
 
     /** 42 (row R): AMOUNT | DATE | peer SUITE | peer oldest | peer RP -> P1. */
     public short payerInit(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, Constants.PAYER_INIT_LEN);
+        Purse.cmd(apdu, Constants.PAYER_INIT_LEN);
         p.requireMoney();
         if (prof.role() == Constants.ROLE_ADMIN) {
             ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
@@ -164,10 +163,7 @@ public final class Transfer {
                 Profile.OFF_ACCOUNT, sb, Session.OFF_DATE);
         hs.ownId(sb, Session.OFF_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         len = (short) (len + hs.sealS(Constants.PT_P3, W_B2, Constants.BODY_SHORT, b, len));
-        slots.stageIn(sb);
-        JCSystem.beginTransaction();
-        slots.commitIn();
-        JCSystem.commitTransaction();
+        slots.persistIn(sb, Constants.SLOT_EXPECTING);
         s.reset();
         return len;
     }
@@ -203,14 +199,13 @@ public final class Transfer {
         hs.ownId(sb, Session.OFF_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         short len = hs.sealS(Constants.PT_P4, W_B2, Constants.BODY_SHORT, b, (short) 0);
         Passbook.build(w, W_ENTRY, sb, Session.OFF_PEER_ACCOUNT, Session.OFF_PEER_NAME, Session.OFF_R2, sb,
-                Session.OFF_DATE, Constants.PB_TYPE_DEBIT, sb, Session.OFF_AMOUNT, sb, Session.OFF_TID, k);
-        Money32.sub(bal.record(), Constants.BAL_AMOUNT, sb, Session.OFF_AMOUNT, w,
-                (short) (W_ENTRY + Constants.PB_NEW_BALANCE));
+                Session.OFF_DATE, Constants.PB_TYPE_DEBIT, sb, Session.OFF_AMOUNT, sb, Session.OFF_TID, k, bal,
+                (short) -1);
         slots.stageOut(sb, b, (short) 0, pb.nextIndex());
         JCSystem.beginTransaction();
         bal.debit(sb, Session.OFF_AMOUNT);
         pb.append(w, W_ENTRY);
-        slots.commitOut();
+        slots.setOut(Constants.SLOT_PENDING);
         JCSystem.commitTransaction();
         // one secret entry authorises one payment (F12, as EMV): the PIN above MIN_TRANS, the
         // transaction key above MAX_TRANS, the approval for a center payout are used up
@@ -229,8 +224,7 @@ public final class Transfer {
 
     /** 48 (row P4): P4 -> ACK; credits (transaction 2 of the payee). Runs from the IN slot. */
     public short payeeP4(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, Constants.PKT_SHORT);
+        Purse.cmd(apdu, Constants.PKT_SHORT);
         p.requireActive(); // 12.10 item 1: finishing an authenticated step is not gated by LOCKED
         byte[] b = apdu.getBuffer();
         if (b[(short) (CD + Constants.HDR_OFF_TYPE)] != Constants.PT_P4) {
@@ -255,9 +249,7 @@ public final class Transfer {
         hs.ownId(in, Slots.S_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         short len = hs.sealSlot(Constants.PT_ACK, in, W_B2, b, (short) 0);
         Passbook.build(w, W_ENTRY, in, Slots.S_ACCOUNT, Slots.S_NAME, Slots.S_R1, in, Slots.S_DATE,
-                Constants.PB_TYPE_CREDIT, in, Slots.S_AMOUNT, in, Slots.S_TID, k);
-        Money32.add(bal.record(), Constants.BAL_AMOUNT, in, Slots.S_AMOUNT, w,
-                (short) (W_ENTRY + Constants.PB_NEW_BALANCE));
+                Constants.PB_TYPE_CREDIT, in, Slots.S_AMOUNT, in, Slots.S_TID, k, bal, (short) 1);
         JCSystem.beginTransaction();
         bal.credit(in, Slots.S_AMOUNT);
         pb.append(w, W_ENTRY);
@@ -313,8 +305,7 @@ public final class Transfer {
 
     /** 50: TID -> the stored P4 (payer with OUT = PENDING(TID)). */
     public short resumeGetP4(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, Constants.TID_LEN);
+        Purse.cmd(apdu, Constants.TID_LEN);
         p.requireActive();
         byte[] b = apdu.getBuffer();
         if (!slots.outIs(Constants.SLOT_PENDING, b, CD) && !slots.outIs(Constants.SLOT_SYNC, b, CD)) {
@@ -325,8 +316,7 @@ public final class Transfer {
 
     /** 52: TID -> the stored ACK or NACK (payee with TID in OUTCOMES). */
     public short resumeGetOutcome(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, Constants.TID_LEN);
+        Purse.cmd(apdu, Constants.TID_LEN);
         p.requireActive();
         byte[] b = apdu.getBuffer();
         byte[] w = s.work();
@@ -340,12 +330,9 @@ public final class Transfer {
 
     /** 54: TID; PIN. OUT = PENDING(TID) -> exception entry, DEBIT entry -> 07, OUT = none (one transaction). */
     public short pendingToException(APDU apdu) {
-        Purse.p1p2(apdu, (byte) 0, (byte) 0);
-        Purse.recv(apdu, Constants.TID_LEN);
+        Purse.cmd(apdu, Constants.TID_LEN);
         p.requireMoney();
-        if (!prof.pin(Constants.REF_PIN).isValidated()) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-        }
+        p.requirePin();
         byte[] b = apdu.getBuffer();
         if (slots.inState() == Constants.SLOT_SYNC) {
             ISOException.throwIt(Constants.SW_PAYEE_EXPECTING); // 12.6
