@@ -175,7 +175,9 @@ public final class Purse extends Applet {
             case Constants.INS_CHANGE_REF:
                 return changeRef(apdu);
             case Constants.INS_GET_STATUS:
-                return getStatus(apdu);
+                p00(apdu);
+                // no command data: never receive (on T=0, P3 is Le here)
+                return writeStatus(apdu.getBuffer());
             case Constants.INS_GET_PENDING:
                 p00(apdu);
                 // no command data: never receive (on T=0, P3 is Le here)
@@ -494,12 +496,6 @@ public final class Purse extends Applet {
         }
         JCSystem.commitTransaction();
         return (short) 0;
-    }
-
-    private short getStatus(APDU apdu) {
-        p00(apdu);
-        // no command data: never receive (on T=0, P3 is Le here)
-        return writeStatus(apdu.getBuffer());
     }
 
     /** STATUS (4.3) into o[0]; any life state. Returns STATUS_LEN. */

@@ -106,12 +106,10 @@ public final class Slots {
      * credited or aborted again (44, 48, 4C 01, 74, 78): one outcome per TID, the first. No BAD_KEY.
      */
     void refuseSettled(byte[] b, short sid) {
-        byte kind = outcomeOf(b, sid);
-        if (kind == Constants.OUTCOME_ACK) {
-            javacard.framework.ISOException.throwIt(Constants.SW_ALREADY_CREDITED);
-        }
-        if (kind != 0) {
-            javacard.framework.ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
+        short o = findOutcome(b, sid);
+        if (o >= 0) { // a stored kind is ACK or NACK, never 0
+            javacard.framework.ISOException.throwIt(outcomes[(short) (o + OC_KIND)] == Constants.OUTCOME_ACK
+                    ? Constants.SW_ALREADY_CREDITED : Constants.SW_UNKNOWN_TRANSFER);
         }
     }
 
@@ -160,7 +158,8 @@ public final class Slots {
             Util.arrayCopyNonAtomic(outPkt, (short) 0, dst, off, len);
             return len;
         }
-        return getP4(dst, off);
+        Util.arrayCopyNonAtomic(out, O_P4, dst, off, Constants.PKT_SHORT);
+        return Constants.PKT_SHORT;
     }
 
     /** One copy: the session mirrors the slot layout from TID to K_S. */
@@ -175,11 +174,6 @@ public final class Slots {
 
     void wipeOutKeys() {
         Util.arrayFillNonAtomic(out, S_KS, (short) 48, (byte) 0); // K_S (P4 was public anyway)
-    }
-
-    public short getP4(byte[] dst, short off) {
-        Util.arrayCopyNonAtomic(out, O_P4, dst, off, Constants.PKT_SHORT);
-        return Constants.PKT_SHORT;
     }
 
     public short outPassbookIndex() {
@@ -229,11 +223,6 @@ public final class Slots {
             idx = (short) ((short) (idx + 3) & 0x03);
         }
         return (short) -1;
-    }
-
-    public byte outcomeOf(byte[] tid, short off) {
-        short b = findOutcome(tid, off);
-        return b < 0 ? (byte) 0 : outcomes[(short) (b + OC_KIND)];
     }
 
     /** In the caller's transaction: overwrites the oldest entry (circular, never shifted). */

@@ -75,10 +75,6 @@ public final class Sync {
         return (short) (Util.getShort(a, ao) ^ (short) 0x8000) < (short) (Util.getShort(b, bo) ^ (short) 0x8000);
     }
 
-    private boolean ownAccount(byte[] w, short off) {
-        return Util.arrayCompare(w, off, prof.data(), Profile.OFF_ACCOUNT, Constants.ACCOUNT_LEN) == 0;
-    }
-
     /**
      * The bank's running digest (12.5.3) between feeds: its fill (CryptoSuite.runUpdate) in the
      * session buffer's REQ bytes, which only issuance and admin sessions use; its window is the
@@ -93,18 +89,6 @@ public final class Sync {
         Key ka = hs.key((byte) 1);
         fill = cs.runUpdate(ka, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_FED_N, (short) 2);
         cs.runFinal(ka, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_DIGEST);
-    }
-
-    /** NK of a P6 packet from its length (the padded body length is unique per NK), or -1. */
-    private short nkOf(short pktLen) {
-        short pad = (short) (pktLen - Constants.HDR_LEN - Constants.MAC_LEN);
-        short kl = CryptoSuite.keyLen(prof.suite());
-        for (short nk = 0; nk <= Constants.SYNC_KEYS_MAX; nk++) {
-            if (Packets.paddedLen((short) (Constants.BODY_P6_FIXED + (short) (nk * kl)), hs.blk()) == pad) {
-                return nk;
-            }
-        }
-        return (short) -1;
     }
 
     // ------------------------------------------------------------------ 70, 74, 78, 7E: synced card
@@ -198,9 +182,16 @@ public final class Sync {
     public short cardP6(APDU apdu) {
         Purse.p00(apdu);
         short pktLen = Purse.recvUpTo(apdu, Constants.PKT_P6_MAX);
-        short invLen = Packets.packetLen(Constants.BODY_INVALIDATE, hs.blk());
-        short nk = nkOf(pktLen);
-        if (pktLen != invLen && nk < 0) {
+        short blk = hs.blk();
+        short kl = CryptoSuite.keyLen(prof.suite());
+        // NK of a P6 from its length (the padded body length is unique per NK: the smallest that fits), or -1
+        short nk = -1;
+        for (short t = Constants.SYNC_KEYS_MAX; t >= 0; t--) {
+            if (Packets.packetLen((short) (Constants.BODY_P6_FIXED + (short) (t * kl)), blk) == pktLen) {
+                nk = t;
+            }
+        }
+        if (pktLen != Packets.packetLen(Constants.BODY_INVALIDATE, blk) && nk < 0) {
             Purse.wrongLength();
         }
         p.requireActive(); // no LOCKED gate
@@ -213,7 +204,6 @@ public final class Sync {
         byte[] in = slots.inSlot();
         byte[] w = s.work();
         byte k = in[Slots.S_K];
-        short kl = CryptoSuite.keyLen(prof.suite());
         boolean inv = type == Constants.PT_INVALIDATE;
         short bodyLen = inv ? Constants.BODY_INVALIDATE
                 : (nk < 0 ? (short) -1 : (short) (Constants.BODY_P6_FIXED + (short) (nk * kl)));
@@ -224,7 +214,7 @@ public final class Sync {
                 || !hs.appIdOk(w, (short) (W_B1 + Constants.P6_APP))
                 || w[(short) (W_B1 + Constants.P6_CODE)] != (inv ? Constants.CODE_INVALIDATE
                         : Constants.CODE_SYNC_CREDIT)
-                || !ownAccount(w, acc)
+                || Util.arrayCompare(w, acc, prof.data(), Profile.OFF_ACCOUNT, Constants.ACCOUNT_LEN) != 0
                 || Util.arrayCompare(w, (short) (acc + Constants.ACCOUNT_LEN), in, Slots.S_ACCOUNT,
                         Constants.ACCOUNT_LEN) != 0) {
             p.badPacket();

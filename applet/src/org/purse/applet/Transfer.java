@@ -77,28 +77,6 @@ public final class Transfer {
         return hs.offerAt(b, off, Constants.SESSION_PAYEE_W_P1);
     }
 
-    /** Row E on AMOUNT | DATE at b[CD] (44, before P1 is looked at); both into the session. */
-    private void payeeChecks(byte[] b) {
-        p.requireMoney();
-        if (prof.role() == Constants.ROLE_ADMIN) {
-            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
-        }
-        if (slots.inExpecting()) {
-            ISOException.throwIt(Constants.SW_PAYEE_EXPECTING);
-        }
-        requireFree();
-        if (Money32.isZero(b, CD)) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
-        }
-        bal.check();
-        if (!bal.canCredit(b, CD)) {
-            ISOException.throwIt(Constants.SW_OVERFLOW);
-        }
-        byte[] sb = s.buf();
-        Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
-        Util.arrayCopyNonAtomic(b, (short) (CD + 4), sb, Session.OFF_DATE, Constants.DATE_LEN);
-    }
-
     /** 42 (row R): AMOUNT | DATE | peer SUITE | peer oldest | peer RP -> P1. */
     public short payerInit(APDU apdu) {
         Purse.cmd(apdu, Constants.PAYER_INIT_LEN);
@@ -146,11 +124,28 @@ public final class Transfer {
         short pktLen = Packets.packetLen(Constants.BODY_P1, hs.blk());
         Purse.recv(apdu, (short) (Constants.PAYEE_P1_PKT + pktLen));
         byte[] b = apdu.getBuffer();
-        payeeChecks(b);
+        // row E on AMOUNT | DATE at b[CD], before P1 is looked at; both into the session
+        p.requireMoney();
+        if (prof.role() == Constants.ROLE_ADMIN) {
+            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+        }
+        if (slots.inExpecting()) {
+            ISOException.throwIt(Constants.SW_PAYEE_EXPECTING);
+        }
+        requireFree();
+        if (Money32.isZero(b, CD)) {
+            ISOException.throwIt(Constants.SW_WRONG_DATA);
+        }
+        bal.check();
+        if (!bal.canCredit(b, CD)) {
+            ISOException.throwIt(Constants.SW_OVERFLOW);
+        }
+        byte[] sb = s.buf();
+        Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
+        Util.arrayCopyNonAtomic(b, (short) (CD + 4), sb, Session.OFF_DATE, Constants.DATE_LEN);
         short at = (short) (CD + Constants.PAYEE_P1_PKT);
         // a settled TID never gets a second expectation (no BAD_KEY); any other old P1 fails its MAC (RP)
         slots.refuseSettled(b, (short) (at + Constants.HDR_OFF_SID));
-        byte[] sb = s.buf();
         byte[] w = s.work();
         byte k = hs.openFirstAt(Constants.PT_P1, b, at, pktLen);
         if (!Profile.pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
@@ -319,12 +314,11 @@ public final class Transfer {
         Purse.cmd(apdu, Constants.TID_LEN);
         p.requireActive();
         byte[] b = apdu.getBuffer();
-        byte[] w = s.work();
-        short len = slots.getOutcome(b, CD, w, (short) 0);
+        // the TID is found before the stored packet is copied over it
+        short len = slots.getOutcome(b, CD, b, (short) 0);
         if (len < 0) {
             ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
         }
-        Util.arrayCopyNonAtomic(w, (short) 0, b, (short) 0, len);
         return len;
     }
 
