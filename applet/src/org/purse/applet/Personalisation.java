@@ -98,6 +98,7 @@ public final class Personalisation {
 
     /** 12: HC | G1 or I1 -> G2 or I2. Personalises in one transaction. */
     public short authFinish(APDU apdu) {
+        byte[] w = s.work();
         Purse.p00(apdu);
         short n = Purse.recvUpTo(apdu, (short) 255);
         requireBlank();
@@ -123,7 +124,6 @@ public final class Personalisation {
         }
         // one try counted before the comparison (tear-safe, like OwnerPIN)
         prof.transportTry();
-        byte[] w = s.work();
         cryptogram(ts, Constants.CRYPTOGRAM_HOST, w, W_IMG);
         if (!CryptoSuite.equalsCT(w, W_IMG, b, CD, Constants.MAC_LEN)) {
             ISOException.throwIt(prof.transportTries() <= 0 ? Constants.SW_TRANSPORT_BLOCKED : Constants.SW_BAD_PACKET);
@@ -319,18 +319,18 @@ public final class Personalisation {
 
     /** 16: RC | CC -> HC | I1. Allocates the account number first, in its own transaction. */
     public short issueAuth(APDU apdu) {
+        byte[] w = s.work();
+        byte[] sb = s.buf();
         Purse.cmd(apdu, (short) 16);
         p.requireMoney();
         requireState(Constants.SESSION_ISSUER_W_AUTH);
         byte[] b = apdu.getBuffer();
-        byte[] sb = s.buf();
         byte ts = reqTkSuite();
         // the blank card's TK lives in work key 2 for this command only
         Key tk = cs.workKey(ts, (byte) 2);
         cs.setKey(tk, sb, (short) (Session.OFF_REQ + 1));
         Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_RC, Constants.RANDOM_LEN);
         deriveTransport(tk, ts);
-        byte[] w = s.work();
         cryptogram(ts, Constants.CRYPTOGRAM_CARD, w, W_IMG);
         if (!CryptoSuite.equalsCT(w, W_IMG, b, (short) (CD + 8), Constants.MAC_LEN)) {
             p.badPacket();
@@ -396,6 +396,8 @@ public final class Personalisation {
 
     /** 1A: AMOUNT | DATE -> new balance. One transaction: balance + A, passbook MINT. */
     public short mint(APDU apdu) {
+        byte[] w = s.work();
+        byte[] b = apdu.getBuffer();
         Purse.cmd(apdu, (short) 6);
         p.requireMoney();
         p.requireRole(Constants.ROLE_CENTER);
@@ -403,12 +405,10 @@ public final class Personalisation {
         if (!creation.isValidated()) {
             ISOException.throwIt(Constants.SW_CREATION_REQUIRED);
         }
-        byte[] b = apdu.getBuffer();
         if (Money32.isZero(b, CD)) {
             Purse.wrongData();
         }
         bal.check();
-        byte[] w = s.work();
         Util.arrayFillNonAtomic(w, (short) 0, Constants.PB_ENTRY_LEN, (byte) 0);
         if (!bal.plus(b, CD, (short) 1, w, Constants.PB_NEW_BALANCE)) {
             ISOException.throwIt(Constants.SW_OVERFLOW);

@@ -123,11 +123,11 @@ public final class Sync {
 
     /** 74 (row S1): S1 -> S2 | P5; persists IN = SYNC (one transaction). */
     public short cardS1(APDU apdu) {
+        byte[] w = s.work();
+        byte[] sb = s.buf();
         short pktLen = hs.recvFirst(apdu, Constants.SESSION_SYNC_CARD_W_S1);
         byte[] b = apdu.getBuffer();
         slots.refuseSettled(b, (short) (CD + Constants.HDR_OFF_SID)); // one outcome per SID
-        byte[] sb = s.buf();
-        byte[] w = s.work();
         byte k = hs.openFirst(Constants.PT_S1, b, pktLen);
         if (!pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
@@ -180,6 +180,9 @@ public final class Sync {
 
     /** 78 (row C6): P6 -> SACK (keys, credit, CLEAR, BAD_KEY = 0); or INVALIDATE -> LIFE 7F. */
     public short cardP6(APDU apdu) {
+        // the most used locals first (the low local slots have the short load forms)
+        byte[] w = s.work();
+        byte[] in = slots.inSlot();
         Purse.p00(apdu);
         short pktLen = Purse.recvUpTo(apdu, Constants.PKT_P6_MAX);
         short blk = hs.blk();
@@ -201,8 +204,6 @@ public final class Sync {
             p.badPacket();
         }
         slots.requireIn(Constants.SLOT_SYNC, b);
-        byte[] in = slots.inSlot();
-        byte[] w = s.work();
         byte k = in[Slots.S_K];
         boolean inv = type == Constants.PT_INVALIDATE;
         short bodyLen = inv ? Constants.BODY_INVALIDATE
@@ -418,17 +419,17 @@ public final class Sync {
 
     /** 76 (row SP + 12.7): S2 | P5 -> P6 (interest debited, OUT = SYNC) or INVALIDATE (no change). */
     public short bankP5(APDU apdu) {
+        byte[] sb = s.buf();
+        byte[] w = s.work();
         hs.step(apdu, Constants.SESSION_SYNC_BANK_W_S2P5);
         short p5Len = Packets.packetLen(Constants.BODY_P5, hs.blk());
         Purse.recv(apdu, (short) (Constants.PKT_P2 + p5Len));
         p.requireMoney();
         byte[] b = apdu.getBuffer();
-        byte[] sb = s.buf();
         // D' first: its window is the work buffer, which S2 and P5 are opened into
         if ((short) (sb[Session.OFF_FED_N] | sb[Session.OFF_FED_X]) != 0) { // anything fed
             digestEnd(Util.getShort(sb, SB_FILL));
         }
-        byte[] w = s.work();
         byte[] d = prof.data();
         byte k = hs.openSecond(Constants.PT_S2, b);
         if (!pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {

@@ -120,10 +120,11 @@ public final class Transfer {
      * persists IN = EXPECTING (transaction 1 of the payee).
      */
     public short payeeP1(APDU apdu) {
+        byte[] sb = s.buf();
+        byte[] b = apdu.getBuffer();
         hs.step(apdu, Constants.SESSION_PAYEE_W_P1);
         short pktLen = Packets.packetLen(Constants.BODY_P1, hs.blk());
         Purse.recv(apdu, (short) (Constants.PAYEE_P1_PKT + pktLen));
-        byte[] b = apdu.getBuffer();
         // row E on AMOUNT | DATE at b[CD], before P1 is looked at; both into the session
         p.requireMoney();
         if (prof.role() == Constants.ROLE_ADMIN) {
@@ -140,7 +141,6 @@ public final class Transfer {
         if (!bal.canCredit(b, CD)) {
             ISOException.throwIt(Constants.SW_OVERFLOW);
         }
-        byte[] sb = s.buf();
         Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
         Util.arrayCopyNonAtomic(b, (short) (CD + 4), sb, Session.OFF_DATE, Constants.DATE_LEN);
         short at = (short) (CD + Constants.PAYEE_P1_PKT);
