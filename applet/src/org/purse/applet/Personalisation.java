@@ -28,9 +28,12 @@ public final class Personalisation {
     private final Passbook pb;
     private final Slots slots;
     private final Session s;
+    /** Bank files (BAD_CARD, rate, range): allocated at personalisation for bank roles only. */
+    private final BankFiles bank;
 
     public Personalisation(Purse p, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal, Passbook pb,
-            Slots slots, Session s) {
+            Slots slots, Session s, BankFiles bank) {
+        this.bank = bank;
         this.p = p;
         this.cs = cs;
         this.pk = pk;
@@ -239,7 +242,7 @@ public final class Personalisation {
         keys.allocate(suite, isBank);
         bal.allocate(suite);
         if (isBank) {
-            p.bank().allocate();
+            bank.allocate();
             slots.allocate(true);
         }
         JCSystem.beginTransaction();
@@ -259,7 +262,7 @@ public final class Personalisation {
         prof.wipeTransport();
         if (isBank) {
             // bank roles get their files and a ring passbook (12.2, 12.8)
-            p.bank().initDefaults(prof.data(), Profile.OFF_ACCOUNT);
+            bank.initDefaults(prof.data(), Profile.OFF_ACCOUNT);
             pb.setRing();
         }
         if (g) {

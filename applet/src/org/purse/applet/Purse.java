@@ -16,7 +16,6 @@ public final class Purse extends Applet {
     /** Largest user of the shared scratch: Packets (64; then an OUTCOMES entry, 55). */
     static final short SCRATCH_LEN = Packets.TMP_LEN;
 
-    private final CryptoSuite cs;
     private final Keys keys;
     private final Profile prof;
     private final Balance bal;
@@ -25,12 +24,11 @@ public final class Purse extends Applet {
     private final Session sess;
     private final Transfer transfer;
     private final Personalisation perso;
-    private final BankFiles bank;
     private final Admin admin;
     private final Sync sync;
 
     private Purse(byte[] tk, short tkOff, byte tkLen) {
-        cs = new CryptoSuite();
+        CryptoSuite cs = new CryptoSuite();
         // one transient scratch for Packets, Profile, Balance and Slots: each uses it only within
         // one call and none calls another's user of it meanwhile
         byte[] scratch = JCSystem.makeTransientByteArray(SCRATCH_LEN, JCSystem.CLEAR_ON_DESELECT);
@@ -43,9 +41,9 @@ public final class Purse extends Applet {
         sess = new Session();
         Handshake hs = new Handshake(this, cs, pk, keys, prof, bal, pb, slots, sess);
         transfer = new Transfer(this, keys, prof, bal, pb, slots, sess, hs);
-        perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess);
+        BankFiles bank = new BankFiles();
+        perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess, bank);
         pb.link(slots);
-        bank = new BankFiles();
         admin = new Admin(this, cs, keys, prof, pb, slots, bank, sess, hs);
         sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, bank, hs);
     }
@@ -199,7 +197,7 @@ public final class Purse extends Applet {
             case Constants.INS_XFER_PAYEE_P4:
                 return transfer.payeeP4(apdu);
             case Constants.INS_XFER_PAYER_ACK:
-                return transfer.payerAck(apdu);
+                return transfer.payerAck(apdu, false);
             case Constants.INS_XFER_ABORT:
                 return transfer.abort(apdu);
             case Constants.INS_RESUME_GET_P4:
@@ -221,7 +219,7 @@ public final class Purse extends Applet {
             case Constants.INS_SYNC_CARD_P6:
                 return sync.cardP6(apdu);
             case Constants.INS_SYNC_BANK_ACK:
-                return sync.bankAck(apdu);
+                return transfer.payerAck(apdu, true);
             case Constants.INS_UNBLOCK_PIN:
                 return sync.unblock(apdu);
             case Constants.INS_CENTER_ADVANCE:
@@ -245,16 +243,6 @@ public final class Purse extends Applet {
     }
 
     // ------------------------------------------------------------------ helpers for the handlers
-
-    /** The sync handlers (Transfer's XFER_ABORT answers a SNACK for IN = SYNC). */
-    Sync sync() {
-        return sync;
-    }
-
-    /** Bank files (BAD_CARD, rate, range): allocated at personalisation for bank roles only. */
-    BankFiles bank() {
-        return bank;
-    }
 
     /** P1 P2 = 00 00 (6A86) and Lc exactly len (6700): the head of most commands. */
     static short cmd(APDU apdu, short len) {

@@ -564,34 +564,4 @@ public final class Sync {
         s.reset();
         return len;
     }
-
-    /** 7A (row SA): SACK clears OUT; SNACK refunds I (INTEREST_OUT -> 06). One transaction. */
-    public short bankAck(APDU apdu) {
-        byte type = hs.recvOutcome(apdu, Constants.PT_SACK, Constants.PT_SNACK, Constants.SLOT_SYNC); // no LOCKED gate
-        byte[] b = apdu.getBuffer();
-        byte[] out = slots.outSlot();
-        byte[] w = s.work();
-        boolean snack = type == Constants.PT_SNACK;
-        Util.arrayFillNonAtomic(w, W_TMP, Constants.AMOUNT_LEN, (byte) 0);
-        if (!hs.openSlot(type, out, b, Constants.PKT_SHORT, Constants.BODY_SHORT, W_SHORT)
-                || !hs.shortBodyOk(W_SHORT, out, Slots.S_R1, snack ? Constants.CODE_SNACK : Constants.CODE_SACK,
-                        snack ? w : out, snack ? W_TMP : Slots.S_AMOUNT, out, Slots.S_ACCOUNT)) {
-            p.badPacket();
-        }
-        return hs.settleOut(snack && !Money32.isZero(out, Slots.S_AMOUNT));
-    }
-
-    /**
-     * 4C 01 on IN = SYNC (12.6): SNACK (CODE 08, amount 0) into out[0], stored in OUTCOMES (kind 02),
-     * IN = none, one transaction. Value-neutral: the card never credited.
-     */
-    public short abortSync(byte[] out) {
-        byte[] in = slots.inSlot();
-        byte[] w = s.work();
-        hs.slotKeys(in);
-        Util.arrayFillNonAtomic(w, W_TMP, Constants.AMOUNT_LEN, (byte) 0);
-        hs.shortBody(W_SHORT, in, Slots.S_R1, Constants.CODE_SNACK, w, W_TMP, prof.data(), Profile.OFF_ACCOUNT, in,
-                Slots.S_DATE);
-        return hs.nackIn(out, hs.sealSlot(Constants.PT_SNACK, in, W_SHORT, out, (short) 0));
-    }
 }

@@ -16,6 +16,7 @@ public final class Transfer {
     // work buffer layout: WorkMap (HS_*, TR_*)
     private static final short W_B2 = WorkMap.TR_B2;
     private static final short W_ENTRY = WorkMap.TR_ENTRY;
+    private static final short W_TMP = WorkMap.SY_TMP;
 
     private final Purse p;
     private final Keys keys;
@@ -255,18 +256,31 @@ public final class Transfer {
         return len;
     }
 
-    /** 4A (row ACK): ACK clears OUT; NACK refunds A and marks the DEBIT 06 (transaction 2 of the payer). */
-    public short payerAck(APDU apdu) {
-        byte type = hs.recvOutcome(apdu, Constants.PT_ACK, Constants.PT_NACK, Constants.SLOT_PENDING); // 12.10 item 1
-        byte[] b = apdu.getBuffer();
-        byte[] out = slots.outSlot();
+    /**
+     * 4A (row ACK, sync false): ACK clears OUT; NACK refunds A and marks the DEBIT 06 (transaction 2
+     * of the payer). 7A (row SA, sync true, a bank): SACK clears OUT; SNACK (amount 0) refunds I
+     * (INTEREST_OUT -> 06), if any. One transaction; no LOCKED gate (12.10 item 1). Both run from
+     * the OUT slot alone: all of the work buffer is free.
+     */
+    public short payerAck(APDU apdu, boolean sync) {
         byte[] w = s.work();
-        byte code = type == Constants.PT_ACK ? Constants.CODE_ACK : Constants.CODE_NACK;
-        if (!hs.openSlot(type, out, b, Constants.PKT_SHORT, Constants.BODY_SHORT, W_B2)
-                || !hs.shortBodyOk(W_B2, out, Slots.S_R1, code, out, Slots.S_AMOUNT, out, Slots.S_ACCOUNT)) {
+        byte[] out = slots.outSlot();
+        // NACK = ACK + 1, SNACK = SACK + 1, in packet types and in codes
+        byte pos = sync ? Constants.PT_SACK : Constants.PT_ACK;
+        byte type = hs.recvOutcome(apdu, pos, (byte) (pos + 1), sync ? Constants.SLOT_SYNC : Constants.SLOT_PENDING);
+        boolean neg = type != pos;
+        boolean zero = sync && neg; // a SNACK carries amount 0
+        if (sync) {
+            Util.arrayFillNonAtomic(w, W_TMP, Constants.AMOUNT_LEN, (byte) 0);
+        }
+        if (!hs.openSlot(type, out, apdu.getBuffer(), Constants.PKT_SHORT, Constants.BODY_SHORT, W_B2)
+                || !hs.shortBodyOk(W_B2, out, Slots.S_R1,
+                        (byte) ((sync ? Constants.CODE_SACK : Constants.CODE_ACK) + (neg ? 1 : 0)),
+                        zero ? w : out, zero ? W_TMP : Slots.S_AMOUNT, out, Slots.S_ACCOUNT)) {
             p.badPacket();
         }
-        return hs.settleOut(type == Constants.PT_NACK);
+        // a transfer's amount is never 0 (42)
+        return hs.settleOut(neg && !Money32.isZero(out, Slots.S_AMOUNT));
     }
 
     // ------------------------------------------------------------------ 4C .. 54
@@ -283,19 +297,25 @@ public final class Transfer {
         Purse.recv(apdu, Constants.TID_LEN);
         p.requireActive();
         slots.refuseSettled(b, CD); // never a second outcome for a TID
-        if (slots.inIs(Constants.SLOT_SYNC, b, CD)) {
-            return p.sync().abortSync(b); // 12.6: a SNACK instead of a NACK
-        }
-        if (!slots.inIs(Constants.SLOT_EXPECTING, b, CD)) {
+        // IN = SYNC (12.6): a SNACK (CODE 08, amount 0, the card's own account) instead of a NACK;
+        // value-neutral either way: the card never credited
+        boolean sync = slots.inIs(Constants.SLOT_SYNC, b, CD);
+        if (!sync && !slots.inIs(Constants.SLOT_EXPECTING, b, CD)) {
             ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
         }
         byte[] in = slots.inSlot();
         byte[] w = s.work();
         hs.slotKeys(in);
-        hs.shortBody(W_B2, in, Slots.S_R1, Constants.CODE_NACK, in, Slots.S_AMOUNT, prof.data(), Profile.OFF_ACCOUNT,
-                in, Slots.S_DATE);
-        hs.ownId(in, Slots.S_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
-        return hs.nackIn(b, hs.sealSlot(Constants.PT_NACK, in, W_B2, b, (short) 0));
+        if (sync) {
+            Util.arrayFillNonAtomic(w, W_TMP, Constants.AMOUNT_LEN, (byte) 0);
+        }
+        hs.shortBody(W_B2, in, Slots.S_R1, sync ? Constants.CODE_SNACK : Constants.CODE_NACK, sync ? w : in,
+                sync ? W_TMP : Slots.S_AMOUNT, prof.data(), Profile.OFF_ACCOUNT, in, Slots.S_DATE);
+        if (!sync) {
+            hs.ownId(in, Slots.S_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
+        }
+        // stored in OUTCOMES (kind NACK), IN = none, one transaction
+        return hs.nackIn(b, hs.sealSlot(sync ? Constants.PT_SNACK : Constants.PT_NACK, in, W_B2, b, (short) 0));
     }
 
     /** 50: TID -> the stored P4 (payer with OUT = PENDING(TID)). */
