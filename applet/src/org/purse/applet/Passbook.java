@@ -80,20 +80,21 @@ public final class Passbook {
     }
 
     /**
-     * Entry built at w[o] (transfer, sync): counterparty ACCOUNT | NAME | RANDOM from src (a slot or
-     * the session), DATE, TYPE, AMOUNT, TID, k; NEW_BALANCE = bal's AMOUNT + sign * AMOUNT (the
-     * caller checked it fits).
+     * Entry built at w[o] (transfer, sync): counterparty ACCOUNT | NAME, RANDOM (at rnd), TID and k
+     * from src (a slot, or the session: the same layout), DATE, TYPE, AMOUNT; NEW_BALANCE = bal's
+     * AMOUNT + sign * AMOUNT (the caller checked it fits).
      */
-    static void build(byte[] w, short o, byte[] src, short acc, short name, short rnd, byte[] date, short dOff,
-            byte type, byte[] amt, short aOff, byte[] tid, short tOff, byte k, Balance bal, short sign) {
-        Util.arrayCopyNonAtomic(src, acc, w, (short) (o + Constants.PB_ACCOUNT), Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(src, name, w, (short) (o + Constants.PB_NAME), Constants.NAME_LEN);
+    static void build(byte[] w, short o, byte[] src, short rnd, byte[] date, short dOff, byte type, byte[] amt,
+            short aOff, Balance bal, short sign) {
+        // ACCOUNT | NAME: adjacent in both
+        Util.arrayCopyNonAtomic(src, Slots.S_ACCOUNT, w, (short) (o + Constants.PB_ACCOUNT),
+                (short) (Constants.ACCOUNT_LEN + Constants.NAME_LEN));
         Util.arrayCopyNonAtomic(src, rnd, w, (short) (o + Constants.PB_RANDOM), Constants.RANDOM_LEN);
         Util.arrayCopyNonAtomic(date, dOff, w, (short) (o + Constants.PB_DATE), Constants.DATE_LEN);
         w[(short) (o + Constants.PB_TYPE)] = type;
         Util.arrayCopyNonAtomic(amt, aOff, w, (short) (o + Constants.PB_AMOUNT), Constants.AMOUNT_LEN);
-        Util.arrayCopyNonAtomic(tid, tOff, w, (short) (o + Constants.PB_TID), Constants.TID_LEN);
-        w[(short) (o + Constants.PB_KEYNUM)] = k;
+        Util.arrayCopyNonAtomic(src, Slots.S_TID, w, (short) (o + Constants.PB_TID), Constants.TID_LEN);
+        w[(short) (o + Constants.PB_KEYNUM)] = src[Slots.S_K];
         bal.plus(amt, aOff, sign, w, (short) (o + Constants.PB_NEW_BALANCE));
     }
 

@@ -255,7 +255,7 @@ public final class Purse extends Applet {
 
     /** 6A80. */
     static void wrongData() {
-        ISOException.throwIt(Constants.SW_WRONG_DATA);
+        wrongData();
     }
 
     /** 6985. */
@@ -271,6 +271,11 @@ public final class Purse extends Applet {
     /** 6A86. */
     static void wrongP1P2() {
         ISOException.throwIt(Constants.SW_WRONG_P1P2);
+    }
+
+    /** 9D04. */
+    static void pairNotAllowed() {
+        ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
     }
 
     /** 9D12. */

@@ -103,7 +103,7 @@ public final class Sync {
         Purse.recv(apdu, Constants.SYNC_INIT_CARD_LEN);
         p.requireActive(); // no LOCKED gate: a locked card must be able to sync
         if (prof.role() == Constants.ROLE_CENTER) {
-            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+            Purse.pairNotAllowed();
         }
         if (slots.outState() != Constants.SLOT_NONE) {
             ISOException.throwIt(Constants.SW_PENDING_OUT);
@@ -130,7 +130,7 @@ public final class Sync {
         slots.refuseSettled(b, (short) (CD + Constants.HDR_OFF_SID)); // one outcome per SID
         byte k = hs.openFirst(Constants.PT_S1, b, pktLen);
         if (!pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
-            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+            Purse.pairNotAllowed();
         }
         hs.answer(Constants.LABEL_SY_0, Constants.LABEL_SY_1, true);
         // digest D over what the bank will be fed (12.5.3); private: exceptions only
@@ -204,7 +204,6 @@ public final class Sync {
             p.badPacket();
         }
         slots.requireIn(Constants.SLOT_SYNC, b);
-        byte k = in[Slots.S_K];
         boolean inv = type == Constants.PT_INVALIDATE;
         short bodyLen = inv ? Constants.BODY_INVALIDATE
                 : (nk < 0 ? (short) -1 : (short) (Constants.BODY_P6_FIXED + (short) (nk * kl)));
@@ -278,8 +277,7 @@ public final class Sync {
                 Slots.S_DATE);
         short len = hs.sealSlot(Constants.PT_SACK, in, W_SHORT, b, (short) 0);
         if (pay) {
-            Passbook.build(w, W_B1, in, Slots.S_ACCOUNT, Slots.S_NAME, Slots.S_R1, w, W_I_DATE,
-                    Constants.PB_TYPE_INTEREST_IN, w, W_I, in, Slots.S_TID, k, bal, (short) 1);
+            Passbook.build(w, W_B1, in, Slots.S_R1, w, W_I_DATE, Constants.PB_TYPE_INTEREST_IN, w, W_I, bal, (short) 1);
         }
         JCSystem.beginTransaction();
         bal.syncCredit(w, W_I, w, W_I_DATE, w, W_I_RATE);
@@ -431,9 +429,9 @@ public final class Sync {
             digestEnd(Util.getShort(sb, SB_FILL));
         }
         byte[] d = prof.data();
-        byte k = hs.openSecond(Constants.PT_S2, b);
+        hs.openSecond(Constants.PT_S2, b);
         if (!pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
-            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+            Purse.pairNotAllowed();
         }
         hs.accept(Constants.LABEL_SY_0, Constants.LABEL_SY_1, true);
         if (!hs.openS(Constants.PT_P5, b, (short) (CD + Constants.PKT_P2), p5Len, Constants.BODY_P5, W_P5)
@@ -463,7 +461,7 @@ public final class Sync {
             ISOException.throwIt(Constants.SW_PIN_REQUIRED);
         }
         bal.check();
-        return buildP6(b, sb, w, d, k);
+        return buildP6(b, sb, w, d);
     }
 
     /**
@@ -480,7 +478,7 @@ public final class Sync {
     }
 
     /** 12.7 steps 1-6 (after every check of row SP passed). */
-    private short buildP6(byte[] b, byte[] sb, byte[] w, byte[] d, byte k) {
+    private short buildP6(byte[] b, byte[] sb, byte[] w, byte[] d) {
         short o = W_B1;
         // 1. privacy, CLEAR
         boolean priv = (w[(short) (W_P5 + Constants.P5_FLAGS)] & Constants.FLAG_PRIVATE) != 0;
@@ -545,8 +543,8 @@ public final class Sync {
         }
         boolean pay = !Money32.isZero(sb, Session.OFF_AMOUNT);
         if (pay) {
-            Passbook.build(w, W_B1, sb, Session.OFF_PEER_ACCOUNT, Session.OFF_PEER_NAME, Session.OFF_R2, w, W_TMP,
-                    Constants.PB_TYPE_INTEREST_OUT, sb, Session.OFF_AMOUNT, sb, Session.OFF_TID, k, bal, (short) -1);
+            Passbook.build(w, W_B1, sb, Session.OFF_R2, w, W_TMP, Constants.PB_TYPE_INTEREST_OUT, sb, Session.OFF_AMOUNT,
+                    bal, (short) -1);
         }
         slots.stageSyncOut(sb, b, (short) 0, len);
         if (!pay) {

@@ -83,7 +83,7 @@ public final class Transfer {
         Purse.cmd(apdu, Constants.PAYER_INIT_LEN);
         p.requireMoney();
         if (prof.role() == Constants.ROLE_ADMIN) {
-            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+            Purse.pairNotAllowed();
         }
         if (slots.outPending()) {
             ISOException.throwIt(Constants.SW_PENDING_OUT);
@@ -94,7 +94,7 @@ public final class Transfer {
         requireFree();
         byte[] b = apdu.getBuffer();
         if (Money32.isZero(b, CD)) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         payerHolderChecks(b, CD);
         short k = b[(short) (CD + 6)] == prof.suite() ? keys.choosePair(b[(short) (CD + 7)]) : (short) -1;
@@ -129,14 +129,14 @@ public final class Transfer {
         // row E on AMOUNT | DATE at b[CD], before P1 is looked at; both into the session
         p.requireMoney();
         if (prof.role() == Constants.ROLE_ADMIN) {
-            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+            Purse.pairNotAllowed();
         }
         if (slots.inExpecting()) {
             ISOException.throwIt(Constants.SW_PAYEE_EXPECTING);
         }
         requireFree();
         if (Money32.isZero(b, CD)) {
-            ISOException.throwIt(Constants.SW_WRONG_DATA);
+            Purse.wrongData();
         }
         bal.check();
         if (!bal.canCredit(b, CD)) {
@@ -150,7 +150,7 @@ public final class Transfer {
         byte[] w = s.work();
         byte k = hs.openFirstAt(Constants.PT_P1, b, at, pktLen);
         if (!Profile.pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
-            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+            Purse.pairNotAllowed();
         }
         hs.answer(Constants.LABEL_TX_0, Constants.LABEL_TX_1, true);
         // P2 (K_A) then P3 (K_S)
@@ -171,9 +171,9 @@ public final class Transfer {
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
-        byte k = hs.openSecond(Constants.PT_P2, b);
+        hs.openSecond(Constants.PT_P2, b);
         if (!Profile.pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
-            ISOException.throwIt(Constants.SW_PAIR_NOT_ALLOWED);
+            Purse.pairNotAllowed();
         }
         hs.accept(Constants.LABEL_TX_0, Constants.LABEL_TX_1, true);
         if (!hs.openS(Constants.PT_P3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_SHORT, Constants.BODY_SHORT,
@@ -194,9 +194,8 @@ public final class Transfer {
                 sb, Session.OFF_DATE);
         hs.ownId(sb, Session.OFF_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         short len = hs.sealS(Constants.PT_P4, W_B2, Constants.BODY_SHORT, b, (short) 0);
-        Passbook.build(w, W_ENTRY, sb, Session.OFF_PEER_ACCOUNT, Session.OFF_PEER_NAME, Session.OFF_R2, sb,
-                Session.OFF_DATE, Constants.PB_TYPE_DEBIT, sb, Session.OFF_AMOUNT, sb, Session.OFF_TID, k, bal,
-                (short) -1);
+        Passbook.build(w, W_ENTRY, sb, Session.OFF_R2, sb, Session.OFF_DATE, Constants.PB_TYPE_DEBIT, sb,
+                Session.OFF_AMOUNT, bal, (short) -1);
         slots.stageOut(sb, b, (short) 0, pb.nextIndex());
         JCSystem.beginTransaction();
         bal.debit(sb, Session.OFF_AMOUNT);
@@ -229,7 +228,6 @@ public final class Transfer {
         slots.requireIn(Constants.SLOT_EXPECTING, b);
         byte[] in = slots.inSlot();
         byte[] w = s.work();
-        byte k = in[Slots.S_K];
         if (!hs.openSlot(Constants.PT_P4, in, b, Constants.PKT_SHORT, Constants.BODY_SHORT, W_B2)
                 || !hs.shortBodyOk(W_B2, in, Slots.S_R2, Constants.CODE_CREDIT, in, Slots.S_AMOUNT, in,
                         Slots.S_ACCOUNT)) {
@@ -244,8 +242,8 @@ public final class Transfer {
                 Slots.S_DATE);
         hs.ownId(in, Slots.S_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         short len = hs.sealSlot(Constants.PT_ACK, in, W_B2, b, (short) 0);
-        Passbook.build(w, W_ENTRY, in, Slots.S_ACCOUNT, Slots.S_NAME, Slots.S_R1, in, Slots.S_DATE,
-                Constants.PB_TYPE_CREDIT, in, Slots.S_AMOUNT, in, Slots.S_TID, k, bal, (short) 1);
+        Passbook.build(w, W_ENTRY, in, Slots.S_R1, in, Slots.S_DATE, Constants.PB_TYPE_CREDIT, in, Slots.S_AMOUNT,
+                bal, (short) 1);
         JCSystem.beginTransaction();
         bal.credit(in, Slots.S_AMOUNT);
         pb.append(w, W_ENTRY);
