@@ -14,7 +14,8 @@ public final class Balance {
     private static final short TMP_LEN = (short) 33;
 
     private final CryptoSuite cs;
-    private final byte[] record;
+    /** Read directly by the handlers (read-only). */
+    final byte[] record;
     private Key kInt;
     private final byte[] account;
     private final short accOff;

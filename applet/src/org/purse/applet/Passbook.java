@@ -66,7 +66,7 @@ public final class Passbook {
             return (short) (Constants.PASSBOOK_ENTRIES - count() - r);
         }
         short f = Constants.PASSBOOK_ENTRIES;
-        if (slots != null && slots.outSlot()[Slots.S_STATE] != Constants.SLOT_NONE) {
+        if (slots != null && slots.out[Slots.S_STATE] != Constants.SLOT_NONE) {
             // appends write physical(count), ..., then the oldest entries from head onwards
             short prot = slots.outPassbookIndex();
             short head = (short) (meta[M_HEAD] & 0xFF);

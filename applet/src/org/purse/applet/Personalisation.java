@@ -69,16 +69,16 @@ public final class Personalisation {
 
     /** (K_ENC, K_MAC) = KDF(tk, "PURSE TK", RH|RC) into work keys 0/1 of the transport suite. */
     private void deriveTransport(Key tk, byte suite) {
-        byte[] b = s.buf();
+        byte[] b = s.buf;
         cs.deriveInto(tk, Constants.LABEL_TK_0, Constants.LABEL_TK_1, b, Session.OFF_RH, (short) 16,
                 cs.workKey(suite, (byte) 0), cs.workKey(suite, (byte) 1));
     }
 
     /** MAC8(K_MAC, tag | RH | RC) into out. */
     private void cryptogram(byte suite, byte tag, byte[] out, short off) {
-        byte[] w = s.work();
+        byte[] w = s.work;
         w[W_CTX] = tag;
-        Util.arrayCopyNonAtomic(s.buf(), Session.OFF_RH, w, (short) (W_CTX + 1), (short) 16);
+        Util.arrayCopyNonAtomic(s.buf, Session.OFF_RH, w, (short) (W_CTX + 1), (short) 16);
         cs.mac8(cs.workKey(suite, (byte) 1), w, W_CTX, (short) 17, out, off);
     }
 
@@ -88,7 +88,7 @@ public final class Personalisation {
         requireBlank();
         byte[] b = apdu.getBuffer();
         s.reset();
-        byte[] sb = s.buf();
+        byte[] sb = s.buf;
         Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_RH, Constants.RANDOM_LEN);
         cs.random(sb, Session.OFF_RC, Constants.RANDOM_LEN);
         byte ts = prof.tkSuite();
@@ -101,7 +101,7 @@ public final class Personalisation {
 
     /** 12: HC | G1 or I1 -> G2 or I2. Personalises in one transaction. */
     public short authFinish(APDU apdu) {
-        byte[] w = s.work();
+        byte[] w = s.work;
         Purse.p00(apdu);
         short n = Purse.recvUpTo(apdu, (short) 255);
         requireBlank();
@@ -131,7 +131,7 @@ public final class Personalisation {
         if (!CryptoSuite.equalsCT(w, W_IMG, b, CD, Constants.MAC_LEN)) {
             ISOException.throwIt(prof.transportTries() <= 0 ? Constants.SW_TRANSPORT_BLOCKED : Constants.SW_BAD_PACKET);
         }
-        byte[] sb = s.buf();
+        byte[] sb = s.buf;
         Key ke = cs.workKey(ts, (byte) 0);
         Key km = cs.workKey(ts, (byte) 1);
         if (!pk.open(type, (byte) 0, sb, Session.OFF_RC, ke, km, b, pktOff, pktLen, bodyLen, w, W_BODY)) {
@@ -139,7 +139,7 @@ public final class Personalisation {
         }
         personalise(w, type == Constants.PT_G1, bodyLen);
         // G2 / I2: RESULT 00 | ACCOUNT | ROLE | CURRENT | APP_ID | SUITE
-        byte[] d = prof.data();
+        byte[] d = prof.data;
         w[Constants.G2_RESULT] = (byte) 0; // every other byte is written below
         Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, Constants.G2_ACCOUNT, Constants.ACCOUNT_LEN);
         w[Constants.G2_ROLE] = prof.role();
@@ -262,7 +262,7 @@ public final class Personalisation {
         prof.wipeTransport();
         if (isBank) {
             // bank roles get their files and a ring passbook (12.2, 12.8)
-            bank.initDefaults(prof.data(), Profile.OFF_ACCOUNT);
+            bank.initDefaults(prof.data, Profile.OFF_ACCOUNT);
             pb.setRing();
         }
         if (g) {
@@ -308,7 +308,7 @@ public final class Personalisation {
             Purse.wrongData();
         }
         s.reset();
-        byte[] sb = s.buf();
+        byte[] sb = s.buf;
         Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_REQ, n);
         cs.random(sb, Session.OFF_RH, Constants.RANDOM_LEN);
         Util.arrayCopyNonAtomic(sb, Session.OFF_RH, b, (short) 0, Constants.RANDOM_LEN);
@@ -317,13 +317,13 @@ public final class Personalisation {
     }
 
     private byte reqTkSuite() {
-        return s.buf()[Session.OFF_REQ] == (byte) Constants.KEYLEN_TDES ? Constants.SUITE_TDES3 : Constants.SUITE_AES128;
+        return s.buf[Session.OFF_REQ] == (byte) Constants.KEYLEN_TDES ? Constants.SUITE_TDES3 : Constants.SUITE_AES128;
     }
 
     /** 16: RC | CC -> HC | I1. Allocates the account number first, in its own transaction. */
     public short issueAuth(APDU apdu) {
-        byte[] w = s.work();
-        byte[] sb = s.buf();
+        byte[] w = s.work;
+        byte[] sb = s.buf;
         Purse.cmd(apdu, (short) 16);
         p.requireMoney();
         requireState(Constants.SESSION_ISSUER_W_AUTH);
@@ -346,7 +346,7 @@ public final class Personalisation {
         }
         // I1 body
         byte suite = prof.suite();
-        byte[] d = prof.data();
+        byte[] d = prof.data;
         // every byte of the body is written below (0 .. 78, then the keys and their date)
         w[Constants.I1_SUITE] = suite;
         w[Constants.I1_ROLE] = newRole;
@@ -377,8 +377,8 @@ public final class Personalisation {
         p.requireMoney();
         requireState(Constants.SESSION_ISSUER_W_CONFIRM);
         byte[] b = apdu.getBuffer();
-        byte[] sb = s.buf();
-        byte[] w = s.work();
+        byte[] sb = s.buf;
+        byte[] w = s.work;
         if (!pk.open(Constants.PT_I2, (byte) 0, sb, Session.OFF_RC, cs.workKey(ts, (byte) 0), cs.workKey(ts, (byte) 1),
                 b, CD, pktLen, Constants.BODY_G2, w, (short) 0)) {
             p.badPacket();
@@ -387,7 +387,7 @@ public final class Personalisation {
         if (w[Constants.G2_RESULT] != 0
                 || Util.arrayCompare(w, Constants.G2_ACCOUNT, sb, Session.OFF_NEW_ACCOUNT, Constants.ACCOUNT_LEN) != 0
                 || w[Constants.G2_ROLE] != sb[(short) (t + Constants.IR_ROLE)]
-                || Util.arrayCompare(w, Constants.G2_APP, prof.data(), Profile.OFF_APP_ID, Constants.APP_ID_LEN) != 0) {
+                || Util.arrayCompare(w, Constants.G2_APP, prof.data, Profile.OFF_APP_ID, Constants.APP_ID_LEN) != 0) {
             p.badPacket();
         }
         Util.arrayCopyNonAtomic(sb, Session.OFF_NEW_ACCOUNT, b, (short) 0, Constants.ACCOUNT_LEN);
@@ -399,7 +399,7 @@ public final class Personalisation {
 
     /** 1A: AMOUNT | DATE -> new balance. One transaction: balance + A, passbook MINT. */
     public short mint(APDU apdu) {
-        byte[] w = s.work();
+        byte[] w = s.work;
         byte[] b = apdu.getBuffer();
         Purse.cmd(apdu, (short) 6);
         p.requireMoney();
@@ -419,7 +419,7 @@ public final class Personalisation {
         if (pb.free(slots.inExpecting()) < (short) 1) {
             ISOException.throwIt(Constants.SW_PASSBOOK_FULL);
         }
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, Constants.PB_ACCOUNT, Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(prof.data, Profile.OFF_ACCOUNT, w, Constants.PB_ACCOUNT, Constants.ACCOUNT_LEN);
         Util.setShort(w, Constants.PB_NAME, (short) 0x4D49); // "MINT    "
         Util.setShort(w, (short) (Constants.PB_NAME + 2), (short) 0x4E54);
         Util.arrayFillNonAtomic(w, (short) (Constants.PB_NAME + 4), (short) 4, (byte) 0x20);

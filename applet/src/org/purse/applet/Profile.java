@@ -32,7 +32,8 @@ public final class Profile {
     static final short OFF_TXKEY_SET = (short) 54;
     static final short DATA_LEN = (short) 55;
 
-    private final byte[] data;
+    /** Read directly by the handlers (read-only use outside this class and Personalisation). */
+    final byte[] data;
     private final Key tk;
     /** The secrets by reference number - 1: PIN, TXKEY, CREATION, APPROVAL. */
     private final OwnerPIN[] pins;

@@ -35,7 +35,7 @@ public final class Purse extends Applet {
         Packets pk = new Packets(cs, scratch);
         keys = new Keys(cs);
         prof = new Profile(cs, tk, tkOff, tkLen, scratch);
-        bal = new Balance(cs, prof.data(), Profile.OFF_ACCOUNT, scratch);
+        bal = new Balance(cs, prof.data, Profile.OFF_ACCOUNT, scratch);
         pb = new Passbook();
         slots = new Slots(scratch);
         sess = new Session();
@@ -496,7 +496,7 @@ public final class Purse extends Applet {
         Util.arrayFillNonAtomic(o, (short) 0, Constants.STATUS_LEN, (byte) 0);
         o[Constants.ST_VER_MAJ] = Constants.VERSION_MAJOR;
         o[Constants.ST_VER_MIN] = Constants.VERSION_MINOR;
-        byte[] d = prof.data();
+        byte[] d = prof.data;
         // LIFE | SUITE | ROLE | FLAGS | ACCOUNT | NAME | CURRENCY | DECIMALS: the profile's order (all
         // zero but LIFE on a blank card)
         Util.arrayCopyNonAtomic(d, Profile.OFF_LIFE, o, Constants.ST_LIFE, (short) 23);
@@ -505,7 +505,7 @@ public final class Purse extends Applet {
             o[Constants.ST_TK_TRIES] = prof.transportTries();
             return Constants.STATUS_LEN;
         }
-        byte[] r = bal.record();
+        byte[] r = bal.record;
         Util.arrayCopyNonAtomic(r, Constants.BAL_AMOUNT, o, Constants.ST_BALANCE, Constants.AMOUNT_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_MIN_TRANS, o, Constants.ST_MIN_TRANS, (short) 8); // min | max
         o[Constants.ST_CURRENT_KEY] = keys.current();

@@ -40,8 +40,9 @@ public final class Session {
     static final short BUF_LEN = (short) 223;
     static final short WORK_LEN = WorkMap.WORK_LEN;
 
-    private final byte[] buf;
-    private final byte[] work;
+    /** Read directly by the handlers (a field read is a byte shorter than buf() / work()). */
+    final byte[] buf;
+    final byte[] work;
 
     public Session() {
         buf = JCSystem.makeTransientByteArray(BUF_LEN, JCSystem.CLEAR_ON_DESELECT);

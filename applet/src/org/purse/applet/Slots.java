@@ -36,8 +36,9 @@ public final class Slots {
     private static final short M_OCOUNT = (short) 1;
     private static final short M_XCOUNT = (short) 2;
 
-    private final byte[] out;
-    private final byte[] in;
+    /** Read directly by the handlers (writes go through the methods below). */
+    final byte[] out;
+    final byte[] in;
     private final byte[] outcomes;
     private final byte[] exceptions;
     private final byte[] meta;

@@ -84,8 +84,8 @@ public final class Sync {
 
     /** 12.5.3: appends FED_N | FED_X (adjacent in sb) and ends the digest into sb[OFF_DIGEST]. */
     private void digestEnd(short fill) {
-        byte[] sb = s.buf();
-        byte[] w = s.work();
+        byte[] sb = s.buf;
+        byte[] w = s.work;
         Key ka = hs.key((byte) 1);
         fill = cs.runUpdate(ka, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_FED_N, (short) 2);
         cs.runFinal(ka, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_DIGEST);
@@ -117,14 +117,14 @@ public final class Sync {
         }
         byte[] b = apdu.getBuffer();
         s.reset();
-        Util.arrayCopyNonAtomic(b, CD, s.buf(), Session.OFF_DATE, Constants.DATE_LEN);
+        Util.arrayCopyNonAtomic(b, CD, s.buf, Session.OFF_DATE, Constants.DATE_LEN);
         return hs.offer(b, Constants.SESSION_SYNC_CARD_W_S1);
     }
 
     /** 74 (row S1): S1 -> S2 | P5; persists IN = SYNC (one transaction). */
     public short cardS1(APDU apdu) {
-        byte[] w = s.work();
-        byte[] sb = s.buf();
+        byte[] w = s.work;
+        byte[] sb = s.buf;
         short pktLen = hs.recvFirst(apdu, Constants.SESSION_SYNC_CARD_W_S1);
         byte[] b = apdu.getBuffer();
         slots.refuseSettled(b, (short) (CD + Constants.HDR_OFF_SID)); // one outcome per SID
@@ -155,10 +155,10 @@ public final class Sync {
         // S2 (K_A): own identity, R2 at 36
         short len = hs.sealSecond(Constants.PT_S2, k, b, false);
         // P5 (K_S)
-        byte[] d = prof.data();
+        byte[] d = prof.data;
         Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_P5 + Constants.P5_R2), Constants.RANDOM_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_P5 + Constants.P5_APP), Constants.APP_ID_LEN);
-        Util.arrayCopyNonAtomic(bal.record(), (short) 0, w, (short) (W_P5 + Constants.P5_BALANCE),
+        Util.arrayCopyNonAtomic(bal.record, (short) 0, w, (short) (W_P5 + Constants.P5_BALANCE),
                 Constants.BAL_FIELDS_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_P5 + Constants.P5_ACCOUNT), Constants.ACCOUNT_LEN);
         w[(short) (W_P5 + Constants.P5_CURRENT)] = keys.current();
@@ -181,8 +181,8 @@ public final class Sync {
     /** 78 (row C6): P6 -> SACK (keys, credit, CLEAR, BAD_KEY = 0); or INVALIDATE -> LIFE 7F. */
     public short cardP6(APDU apdu) {
         // the most used locals first (the low local slots have the short load forms)
-        byte[] w = s.work();
-        byte[] in = slots.inSlot();
+        byte[] w = s.work;
+        byte[] in = slots.in;
         Purse.p00(apdu);
         short pktLen = Purse.recvUpTo(apdu, Constants.PKT_P6_MAX);
         short blk = hs.blk();
@@ -214,7 +214,7 @@ public final class Sync {
                 || !hs.appIdOk(w, (short) (W_B1 + Constants.P6_APP))
                 || w[(short) (W_B1 + Constants.P6_CODE)] != (inv ? Constants.CODE_INVALIDATE
                         : Constants.CODE_SYNC_CREDIT)
-                || Util.arrayCompare(w, acc, prof.data(), Profile.OFF_ACCOUNT, Constants.ACCOUNT_LEN) != 0
+                || Util.arrayCompare(w, acc, prof.data, Profile.OFF_ACCOUNT, Constants.ACCOUNT_LEN) != 0
                 || Util.arrayCompare(w, (short) (acc + Constants.ACCOUNT_LEN), in, Slots.S_ACCOUNT,
                         Constants.ACCOUNT_LEN) != 0) {
             p.badPacket();
@@ -244,7 +244,7 @@ public final class Sync {
         }
         // dates only move forward
         bal.check();
-        byte[] r = bal.record();
+        byte[] r = bal.record;
         keys.getDate(w, W_TMP);
         if (before(w, (short) (W_B1 + Constants.P6_DATE), r, Constants.BAL_INTEREST_DATE)
                 || (nk > 0 && before(w, (short) (W_B1 + Constants.P6_KEY_DATE), w, W_TMP))) {
@@ -273,7 +273,7 @@ public final class Sync {
         }
         Util.arrayFillNonAtomic(w, W_B1, (short) (Constants.P6_KEYS + (short) (nk * kl)), (byte) 0);
         // SACK into the APDU buffer, INTEREST_IN entry (card stores R1)
-        hs.shortBody(W_SHORT, in, Slots.S_R1, Constants.CODE_SACK, w, W_I, prof.data(), Profile.OFF_ACCOUNT, in,
+        hs.shortBody(W_SHORT, in, Slots.S_R1, Constants.CODE_SACK, w, W_I, prof.data, Profile.OFF_ACCOUNT, in,
                 Slots.S_DATE);
         short len = hs.sealSlot(Constants.PT_SACK, in, W_SHORT, b, (short) 0);
         if (pay) {
@@ -296,7 +296,7 @@ public final class Sync {
         s.reset();
         prof.pin(Constants.REF_PIN).reset(); // the holder's PIN entry served this sync only
         if ((w[W_I_FLAGS] & Constants.P6F_UNBLOCK) != 0) {
-            s.buf()[Session.OFF_UNBLOCK_OK] = (byte) 1;
+            s.buf[Session.OFF_UNBLOCK_OK] = (byte) 1;
         }
         return len;
     }
@@ -310,7 +310,7 @@ public final class Sync {
         }
         Purse.recv(apdu, Constants.UNBLOCK_DATA_LEN);
         p.requireActive();
-        byte[] sb = s.buf();
+        byte[] sb = s.buf;
         if (sb[Session.OFF_UNBLOCK_OK] != (byte) 1) {
             ISOException.throwIt(Constants.SW_SECURITY_STATUS);
         }
@@ -364,7 +364,7 @@ public final class Sync {
                     : Constants.SW_NO_COMMON_KEYS);
         }
         s.reset();
-        byte[] sb = s.buf();
+        byte[] sb = s.buf;
         sb[Session.OFF_SYNC_P1] = p1;
         Util.arrayCopyNonAtomic(b, (short) (CD + 10), sb, Session.OFF_DATE, Constants.DATE_LEN);
         short len = hs.sealFirst(Constants.PT_S1, (byte) k, b, (short) (CD + 2), false);
@@ -382,7 +382,7 @@ public final class Sync {
         if (p1 != Constants.FEED_PASSBOOK && p1 != Constants.FEED_EXCEPTIONS) {
             Purse.wrongP1P2();
         }
-        byte[] sb = s.buf();
+        byte[] sb = s.buf;
         short fedN = (short) (sb[Session.OFF_FED_N] & 0xFF);
         short fedX = (short) (sb[Session.OFF_FED_X] & 0xFF);
         short p2 = (short) (b[ISO7816.OFFSET_P2] & 0xFF);
@@ -401,7 +401,7 @@ public final class Sync {
             Purse.wrongData();
         }
         // the running digest (12.5.3): however the host splits the items, the same message
-        byte[] w = s.work();
+        byte[] w = s.work;
         short f = Util.getShort(sb, SB_FILL);
         if ((short) (fedN | fedX) == 0) {
             f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
@@ -417,8 +417,8 @@ public final class Sync {
 
     /** 76 (row SP + 12.7): S2 | P5 -> P6 (interest debited, OUT = SYNC) or INVALIDATE (no change). */
     public short bankP5(APDU apdu) {
-        byte[] sb = s.buf();
-        byte[] w = s.work();
+        byte[] sb = s.buf;
+        byte[] w = s.work;
         hs.step(apdu, Constants.SESSION_SYNC_BANK_W_S2P5);
         short p5Len = Packets.packetLen(Constants.BODY_P5, hs.blk());
         Purse.recv(apdu, (short) (Constants.PKT_P2 + p5Len));
@@ -428,7 +428,7 @@ public final class Sync {
         if ((short) (sb[Session.OFF_FED_N] | sb[Session.OFF_FED_X]) != 0) { // anything fed
             digestEnd(Util.getShort(sb, SB_FILL));
         }
-        byte[] d = prof.data();
+        byte[] d = prof.data;
         hs.openSecond(Constants.PT_S2, b);
         if (!pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
             Purse.pairNotAllowed();
@@ -507,7 +507,7 @@ public final class Sync {
         }
         // 3. deferral / privacy; new date = max(bank date, LAST_INTEREST_DATE)
         byte flags = (byte) 0;
-        if (!priv && (!proven || !ok || Money32.compare(w, amt, bal.record(), Constants.BAL_AMOUNT) > 0
+        if (!priv && (!proven || !ok || Money32.compare(w, amt, bal.record, Constants.BAL_AMOUNT) > 0
                 || !Money32.add(w, cardAmt, w, amt, w, W_TMP)
                 || (!clear && n >= Constants.PASSBOOK_ENTRIES))) {
             Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);

@@ -47,7 +47,7 @@ public final class Transfer {
         if (!bal.canDebit(amt, off)) {
             ISOException.throwIt(Constants.SW_INSUFFICIENT_FUNDS);
         }
-        byte[] d = prof.data();
+        byte[] d = prof.data;
         if (Money32.compare(amt, off, d, Profile.OFF_MIN_TRANS) > 0
                 && !prof.pin(Constants.REF_PIN).isValidated()) {
             ISOException.throwIt(Constants.SW_PIN_REQUIRED);
@@ -108,7 +108,7 @@ public final class Transfer {
             p.noCommonKeys();
         }
         s.reset();
-        byte[] sb = s.buf();
+        byte[] sb = s.buf;
         Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
         Util.arrayCopyNonAtomic(b, (short) (CD + 4), sb, Session.OFF_DATE, Constants.DATE_LEN);
         short len = hs.sealFirst(Constants.PT_P1, (byte) k, b, (short) (CD + 8), true);
@@ -121,7 +121,7 @@ public final class Transfer {
      * persists IN = EXPECTING (transaction 1 of the payee).
      */
     public short payeeP1(APDU apdu) {
-        byte[] sb = s.buf();
+        byte[] sb = s.buf;
         byte[] b = apdu.getBuffer();
         hs.step(apdu, Constants.SESSION_PAYEE_W_P1);
         short pktLen = Packets.packetLen(Constants.BODY_P1, hs.blk());
@@ -147,7 +147,7 @@ public final class Transfer {
         short at = (short) (CD + Constants.PAYEE_P1_PKT);
         // a settled TID never gets a second expectation (no BAD_KEY); any other old P1 fails its MAC (RP)
         slots.refuseSettled(b, (short) (at + Constants.HDR_OFF_SID));
-        byte[] w = s.work();
+        byte[] w = s.work;
         byte k = hs.openFirstAt(Constants.PT_P1, b, at, pktLen);
         if (!Profile.pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             Purse.pairNotAllowed();
@@ -155,7 +155,7 @@ public final class Transfer {
         hs.answer(Constants.LABEL_TX_0, Constants.LABEL_TX_1, true);
         // P2 (K_A) then P3 (K_S)
         short len = hs.sealSecond(Constants.PT_P2, k, b, true);
-        hs.shortBody(W_B2, sb, Session.OFF_R2, Constants.CODE_REQUEST, sb, Session.OFF_AMOUNT, prof.data(),
+        hs.shortBody(W_B2, sb, Session.OFF_R2, Constants.CODE_REQUEST, sb, Session.OFF_AMOUNT, prof.data,
                 Profile.OFF_ACCOUNT, sb, Session.OFF_DATE);
         hs.ownId(sb, Session.OFF_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         len = (short) (len + hs.sealS(Constants.PT_P3, W_B2, Constants.BODY_SHORT, b, len));
@@ -169,8 +169,8 @@ public final class Transfer {
         hs.step(apdu, Constants.SESSION_PAYER_W_P2P3);
         Purse.recv(apdu, Constants.PKT_P2P3);
         byte[] b = apdu.getBuffer();
-        byte[] sb = s.buf();
-        byte[] w = s.work();
+        byte[] sb = s.buf;
+        byte[] w = s.work;
         hs.openSecond(Constants.PT_P2, b);
         if (!Profile.pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
             Purse.pairNotAllowed();
@@ -189,7 +189,7 @@ public final class Transfer {
         payerHolderChecks(sb, Session.OFF_AMOUNT);
         requireFree();
         // P4 into the APDU buffer (the input is consumed), DEBIT entry, then stage OUT
-        byte[] d = prof.data();
+        byte[] d = prof.data;
         hs.shortBody(W_B2, sb, Session.OFF_R2, Constants.CODE_CREDIT, sb, Session.OFF_AMOUNT, d, Profile.OFF_ACCOUNT,
                 sb, Session.OFF_DATE);
         hs.ownId(sb, Session.OFF_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
@@ -226,8 +226,8 @@ public final class Transfer {
             p.badPacket();
         }
         slots.requireIn(Constants.SLOT_EXPECTING, b);
-        byte[] in = slots.inSlot();
-        byte[] w = s.work();
+        byte[] in = slots.in;
+        byte[] w = s.work;
         if (!hs.openSlot(Constants.PT_P4, in, b, Constants.PKT_SHORT, Constants.BODY_SHORT, W_B2)
                 || !hs.shortBodyOk(W_B2, in, Slots.S_R2, Constants.CODE_CREDIT, in, Slots.S_AMOUNT, in,
                         Slots.S_ACCOUNT)) {
@@ -238,7 +238,7 @@ public final class Transfer {
             ISOException.throwIt(Constants.SW_OVERFLOW);
         }
         // ACK into the APDU buffer, CREDIT entry (payee stores R1)
-        hs.shortBody(W_B2, in, Slots.S_R1, Constants.CODE_ACK, in, Slots.S_AMOUNT, prof.data(), Profile.OFF_ACCOUNT, in,
+        hs.shortBody(W_B2, in, Slots.S_R1, Constants.CODE_ACK, in, Slots.S_AMOUNT, prof.data, Profile.OFF_ACCOUNT, in,
                 Slots.S_DATE);
         hs.ownId(in, Slots.S_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         short len = hs.sealSlot(Constants.PT_ACK, in, W_B2, b, (short) 0);
@@ -261,8 +261,8 @@ public final class Transfer {
      * the OUT slot alone: all of the work buffer is free.
      */
     public short payerAck(APDU apdu, boolean sync) {
-        byte[] w = s.work();
-        byte[] out = slots.outSlot();
+        byte[] w = s.work;
+        byte[] out = slots.out;
         // NACK = ACK + 1, SNACK = SACK + 1, in packet types and in codes
         byte pos = sync ? Constants.PT_SACK : Constants.PT_ACK;
         byte type = hs.recvOutcome(apdu, pos, (byte) (pos + 1), sync ? Constants.SLOT_SYNC : Constants.SLOT_PENDING);
@@ -301,14 +301,14 @@ public final class Transfer {
         if (!sync && !slots.inIs(Constants.SLOT_EXPECTING, b, CD)) {
             ISOException.throwIt(Constants.SW_UNKNOWN_TRANSFER);
         }
-        byte[] in = slots.inSlot();
-        byte[] w = s.work();
+        byte[] in = slots.in;
+        byte[] w = s.work;
         hs.slotKeys(in);
         if (sync) {
             Util.arrayFillNonAtomic(w, W_TMP, Constants.AMOUNT_LEN, (byte) 0);
         }
         hs.shortBody(W_B2, in, Slots.S_R1, sync ? Constants.CODE_SNACK : Constants.CODE_NACK, sync ? w : in,
-                sync ? W_TMP : Slots.S_AMOUNT, prof.data(), Profile.OFF_ACCOUNT, in, Slots.S_DATE);
+                sync ? W_TMP : Slots.S_AMOUNT, prof.data, Profile.OFF_ACCOUNT, in, Slots.S_DATE);
         if (!sync) {
             hs.ownId(in, Slots.S_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
         }
