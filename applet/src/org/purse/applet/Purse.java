@@ -255,7 +255,7 @@ public final class Purse extends Applet {
 
     /** 6A80. */
     static void wrongData() {
-        wrongData();
+        ISOException.throwIt(Constants.SW_WRONG_DATA);
     }
 
     /** 6985. */
