@@ -111,9 +111,12 @@ public final class CryptoSuite {
             }
             for (short i = 0; i < (short) 4; i++) {
                 if (w[i] == null) {
-                    w[i] = aes
-                            ? KeyBuilder.buildKey(KeyBuilder.TYPE_AES_TRANSIENT_DESELECT, KeyBuilder.LENGTH_AES_128, false)
-                            : KeyBuilder.buildKey(KeyBuilder.TYPE_DES_TRANSIENT_DESELECT, KeyBuilder.LENGTH_DES3_3KEY, false);
+                    // if/else, not ?: on references: javac then needs java.lang's box classes, absent from the card API
+                    if (aes) {
+                        w[i] = KeyBuilder.buildKey(KeyBuilder.TYPE_AES_TRANSIENT_DESELECT, KeyBuilder.LENGTH_AES_128, false);
+                    } else {
+                        w[i] = KeyBuilder.buildKey(KeyBuilder.TYPE_DES_TRANSIENT_DESELECT, KeyBuilder.LENGTH_DES3_3KEY, false);
+                    }
                 }
             }
         } catch (CryptoException ex) {
@@ -124,8 +127,10 @@ public final class CryptoSuite {
     // ------------------------------------------------------------------ suites and keys
 
     public boolean supports(byte suite) {
-        return (suite == Constants.SUITE_AES128 ? aesEnc[0]
-                : suite == Constants.SUITE_TDES3 ? desEnc[0] : null) != null;
+        if (suite == Constants.SUITE_AES128) {
+            return aesEnc[0] != null;
+        }
+        return suite == Constants.SUITE_TDES3 && desEnc[0] != null;
     }
 
     public static short blockLen(byte suite) {
@@ -175,7 +180,10 @@ public final class CryptoSuite {
         }
         boolean aes = suite == Constants.SUITE_AES128;
         ensure(aes);
-        return aes ? aesWork[slot] : desWork[slot];
+        if (aes) {
+            return aesWork[slot];
+        }
+        return desWork[slot];
     }
 
     /**
@@ -311,10 +319,17 @@ public final class CryptoSuite {
     }
 
     private Cipher cipher(boolean aes, short e) {
+        Cipher[] t = desEnc;
         if (e >= NE) {
-            return aes ? aesDec[(short) (e - NE)] : desDec[(short) (e - NE)];
+            t = desDec;
+            if (aes) {
+                t = aesDec;
+            }
+            e = (short) (e - NE);
+        } else if (aes) {
+            t = aesEnc;
         }
-        return aes ? aesEnc[e] : desEnc[e];
+        return t[e];
     }
 
     private Cipher cipherOf(Key k, short e) {
@@ -581,7 +596,11 @@ public final class CryptoSuite {
                 done = (short) (done + n);
                 i++;
             }
-            setKey(half == 0 ? kEnc : kMac, scratch, S_KEY);
+            Key k = kMac;
+            if (half == 0) {
+                k = kEnc;
+            }
+            setKey(k, scratch, S_KEY);
         }
         kdfWipe();
     }
