@@ -3,7 +3,8 @@
 
 Independent reference implementation of the packet crypto of docs/protocol.md:
 CMAC (NIST SP 800-38B) computed over raw ECB (as the applet does), the SP 800-108
-counter-mode KDF, packet seal/open (encrypt-then-MAC), Luhn, balance integrity MAC.
+counter-mode KDF, packet seal/open (SIV: MAC over the plaintext, then OFB under it, the
+keystream block by block over ECB), Luhn, balance integrity MAC.
 Needs only the `cryptography` package (Debian: python3-cryptography).
 
 The vectors are one data file, tests/vectors/protocol.json, read by the Rust tests
@@ -42,14 +43,18 @@ def ecb_encrypt(suite, key, data):
     return e.update(data) + e.finalize()
 
 
-def cbc_encrypt(suite, key, iv, data):
-    e = Cipher(_alg(suite, key), modes.CBC(iv)).encryptor()
-    return e.update(data) + e.finalize()
+def ofb_xor(suite, key, iv, data):
+    """data XOR the OFB keystream E(X), E(E(X)), ... of X = iv zero-padded to one block.
 
-
-def cbc_decrypt(suite, key, iv, data):
-    d = Cipher(_alg(suite, key), modes.CBC(iv)).decryptor()
-    return d.update(data) + d.finalize()
+    Built block by block over ECB (the `cryptography` OFB mode is deprecated); encrypts and
+    decrypts alike."""
+    b = BLOCK[suite]
+    x = iv + bytes(b - len(iv))
+    out = bytearray()
+    for i in range(0, len(data), b):
+        x = ecb_encrypt(suite, key, x)
+        out += bytes(p ^ q for p, q in zip(data[i:i + b], x))
+    return bytes(out)
 
 
 def _dbl(block):
@@ -131,18 +136,16 @@ def header(ptype, keynum, sid):
 
 
 def seal(suite, kenc, kmac, hdr, body):
-    b = BLOCK[suite]
-    iv = ecb_encrypt(suite, kenc, hdr + bytes(b - 8))
-    c = cbc_encrypt(suite, kenc, iv, pad_m2(body, b))
-    return hdr + c + mac8(suite, kmac, hdr + c)
+    p = pad_m2(body, BLOCK[suite])
+    t = mac8(suite, kmac, hdr + p)
+    return hdr + ofb_xor(suite, kenc, t, p) + t
 
 
 def open_packet(suite, kenc, kmac, pkt):
-    b = BLOCK[suite]
     hdr, c, t = pkt[:8], pkt[8:-8], pkt[-8:]
-    assert mac8(suite, kmac, hdr + c) == t, "MAC"
-    iv = ecb_encrypt(suite, kenc, hdr + bytes(b - 8))
-    return hdr, unpad_m2(cbc_decrypt(suite, kenc, iv, c))
+    p = ofb_xor(suite, kenc, t, c)
+    assert mac8(suite, kmac, hdr + p) == t, "MAC"
+    return hdr, unpad_m2(p)
 
 
 def luhn_digit(digits15):
@@ -209,7 +212,7 @@ def packet_len(body, b):
 
 
 def self_check():
-    """Our CMAC against NIST and against the `cryptography` library's CMAC."""
+    """Our CMAC against NIST and against the `cryptography` library's CMAC; our OFB against NIST."""
     for v in NIST_CMAC:
         got = H(cmac(int(v["suite"], 16), bytes.fromhex(v["key"]), bytes.fromhex(v["msg"])))
         assert got == v["cmac"], ("NIST", v)
@@ -218,6 +221,11 @@ def self_check():
             c = _cmac_lib.CMAC(_alg(suite, key))
             c.update(bytes(range(n)))
             assert c.finalize() == cmac(suite, key, bytes(range(n))), (suite, n)
+    # our OFB against NIST SP 800-38A F.4.1 (OFB-AES128.Encrypt, the first two blocks)
+    got = ofb_xor(SUITE_AES128, bytes.fromhex("2B7E151628AED2A6ABF7158809CF4F3C"),
+                  bytes.fromhex("000102030405060708090A0B0C0D0E0F"),
+                  bytes.fromhex("6BC1BEE22E409F96E93D7E117393172AAE2D8A571E03AC9C9EB76FAC45AF8E51"))
+    assert H(got) == "3B3FD92EB72DAD20333449F8E83CFB4A7789508D16918F03F53C52DAC54ED825", ("NIST OFB", H(got))
 
 
 def vectors():

@@ -465,4 +465,40 @@ fn open_rejects_bad_padding_and_lengths() {
         assert!(crypto::open(&keys, &p[..p.len() - 1]).is_err());
     }
     assert!(crypto::open(&keys, &[0u8; 10]).is_err());
+    // a genuine MAC over a plaintext without the ISO 9797-1 padding: the padding check refuses it
+    for p in [
+        vec![0xA5; 16],
+        vec![0u8; 32],
+        [vec![0x11; 16], vec![0u8; 16]].concat(),
+    ] {
+        let mut pkt = hdr.to_vec();
+        pkt.extend_from_slice(&p);
+        let t = crypto::mac8(&keys.mac, &pkt).unwrap();
+        crypto::BlockKey::new(&keys.enc)
+            .unwrap()
+            .ofb_xor(&t, &mut pkt[8..]);
+        pkt.extend_from_slice(&t);
+        assert_eq!(
+            crypto::open(&keys, &pkt),
+            Err(crypto::CryptoError::BadPacket("padding"))
+        );
+    }
+}
+
+#[test]
+fn ofb_nist_sp800_38a() {
+    // NIST SP 800-38A F.4.1 OFB-AES128.Encrypt, the first two blocks (protocol.md 2.4 uses OFB)
+    let k = crypto::BlockKey::new(&h("2B7E151628AED2A6ABF7158809CF4F3C")).unwrap();
+    let mut buf = h("6BC1BEE22E409F96E93D7E117393172AAE2D8A571E03AC9C9EB76FAC45AF8E51");
+    k.ofb_xor(&h("000102030405060708090A0B0C0D0E0F"), &mut buf);
+    assert_eq!(
+        up(&buf),
+        "3B3FD92EB72DAD20333449F8E83CFB4A7789508D16918F03F53C52DAC54ED825"
+    );
+    // and back: OFB decrypts with the same keystream
+    k.ofb_xor(&h("000102030405060708090A0B0C0D0E0F"), &mut buf);
+    assert_eq!(
+        up(&buf),
+        "6BC1BEE22E409F96E93D7E117393172AAE2D8A571E03AC9C9EB76FAC45AF8E51"
+    );
 }

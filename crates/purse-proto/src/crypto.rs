@@ -1,5 +1,6 @@
 //! Reference implementation of the suite crypto (protocol.md 2): CMAC, the SP 800-108 KDF,
-//! packet seal/open (encrypt-then-MAC), transport cryptograms, the balance check.
+//! packet seal/open (SIV: MAC over the plaintext, OFB under it), transport cryptograms, the
+//! balance check.
 //!
 //! Independent of the applet's code: block ciphers from crates `aes` / `des`, CMAC from crate
 //! `cmac`, everything else written from the spec. `tests/proto_vectors.rs` reproduces every
@@ -7,7 +8,7 @@
 //! `purse genesis` (whose key the operator types); it never holds an application key.
 use aes::Aes128;
 use cmac::{Cmac, Mac};
-use des::cipher::{BlockDecrypt, BlockEncrypt, KeyInit};
+use des::cipher::{BlockEncrypt, KeyInit};
 use des::TdesEde3;
 
 use super::consts::{self, PacketType, Suite};
@@ -65,39 +66,17 @@ impl BlockKey {
         }
     }
 
-    fn decrypt_block(&self, blk: &mut [u8]) {
-        match self {
-            BlockKey::Aes(k) => k.decrypt_block(blk.into()),
-            BlockKey::Tdes(k) => k.decrypt_block(blk.into()),
-        }
-    }
-
-    /// CBC-encrypt whole blocks in place with `iv`.
-    pub fn cbc_encrypt(&self, iv: &[u8], buf: &mut [u8]) {
-        let b = self.block_len();
-        assert_eq!(buf.len() % b, 0, "CBC needs whole blocks");
-        let mut prev = iv.to_vec();
-        for blk in buf.chunks_mut(b) {
-            for (x, p) in blk.iter_mut().zip(&prev) {
-                *x ^= p;
+    /// OFB in place (protocol.md 2.4): `buf` ^= E(IV), E(E(IV)), ... with IV = `iv` zero-padded
+    /// to one block (`iv` at most one block). Encrypts and decrypts alike; `buf` of any length.
+    pub fn ofb_xor(&self, iv: &[u8], buf: &mut [u8]) {
+        let mut x = vec![0u8; self.block_len()];
+        let n = iv.len().min(x.len());
+        x[..n].copy_from_slice(&iv[..n]);
+        for chunk in buf.chunks_mut(x.len()) {
+            self.ecb_encrypt(&mut x);
+            for (d, k) in chunk.iter_mut().zip(&x) {
+                *d ^= k;
             }
-            self.ecb_encrypt(blk);
-            prev.copy_from_slice(blk);
-        }
-    }
-
-    /// CBC-decrypt whole blocks in place with `iv`.
-    pub fn cbc_decrypt(&self, iv: &[u8], buf: &mut [u8]) {
-        let b = self.block_len();
-        assert_eq!(buf.len() % b, 0, "CBC needs whole blocks");
-        let mut prev = iv.to_vec();
-        for blk in buf.chunks_mut(b) {
-            let c = blk.to_vec();
-            self.decrypt_block(blk);
-            for (x, p) in blk.iter_mut().zip(&prev) {
-                *x ^= p;
-            }
-            prev = c;
         }
     }
 }
@@ -270,54 +249,46 @@ pub fn header(
     h
 }
 
-fn packet_iv(enc: &BlockKey, hdr: &[u8; 8]) -> Vec<u8> {
-    let mut iv = vec![0u8; enc.block_len()];
-    iv[..8].copy_from_slice(hdr);
-    enc.ecb_encrypt(&mut iv);
-    iv
-}
-
 /// Length of a sealed packet with a `body_len`-byte body in a suite of block length `block`.
 pub fn packet_len(body_len: usize, block: usize) -> usize {
     consts::HDR_LEN as usize + (body_len / block + 1) * block + consts::MAC_LEN as usize
 }
 
-/// Seal a packet (protocol.md 2.4): HDR | CBC(K_ENC, IV, BODY|80|00..) | MAC8(K_MAC, HDR|C).
+/// Seal a packet (protocol.md 2.4): HDR | P XOR OFB(K_ENC, IV = T | 00..) | T, with
+/// P = BODY | 80 | 00.. and T = MAC8(K_MAC, HDR | P).
 pub fn seal(keys: &SessionKeys, hdr: &[u8; 8], body: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let enc = BlockKey::new(&keys.enc)?;
     let b = enc.block_len();
-    let mut c = body.to_vec();
-    c.push(consts::PAD_BYTE);
-    while c.len() % b != 0 {
-        c.push(0);
-    }
-    let iv = packet_iv(&enc, hdr);
-    enc.cbc_encrypt(&iv, &mut c);
     let mut pkt = hdr.to_vec();
-    pkt.extend_from_slice(&c);
+    pkt.extend_from_slice(body);
+    pkt.push(consts::PAD_BYTE);
+    while (pkt.len() - hdr.len()) % b != 0 {
+        pkt.push(0);
+    }
     let t = mac8(&keys.mac, &pkt)?;
+    enc.ofb_xor(&t, &mut pkt[hdr.len()..]);
     pkt.extend_from_slice(&t);
     Ok(pkt)
 }
 
-/// Open a packet: checks the MAC (constant time) and the padding; returns (HDR, BODY). The
-/// caller checks TYPE/KEYNUM/SID and the exact body length.
+/// Open a packet: decrypts, then checks the MAC over HDR | P (constant time) and the padding;
+/// returns (HDR, BODY). The caller checks TYPE/KEYNUM/SID and the exact body length.
 pub fn open(keys: &SessionKeys, pkt: &[u8]) -> Result<([u8; 8], Vec<u8>), CryptoError> {
     let enc = BlockKey::new(&keys.enc)?;
     let b = enc.block_len();
     if pkt.len() < 8 + b + 8 || (pkt.len() - 16) % b != 0 {
         return Err(CryptoError::BadPacket("length"));
     }
-    let (signed, tag) = pkt.split_at(pkt.len() - 8);
-    let t = mac8(&keys.mac, signed)?;
+    let (hc, tag) = pkt.split_at(pkt.len() - 8);
+    let mut hp = hc.to_vec();
+    enc.ofb_xor(tag, &mut hp[8..]);
+    let t = mac8(&keys.mac, &hp)?;
     if !ct_eq(&t, tag) {
         return Err(CryptoError::BadPacket("MAC"));
     }
     let mut hdr = [0u8; 8];
-    hdr.copy_from_slice(&signed[..8]);
-    let mut body = signed[8..].to_vec();
-    let iv = packet_iv(&enc, &hdr);
-    enc.cbc_decrypt(&iv, &mut body);
+    hdr.copy_from_slice(&hp[..8]);
+    let mut body = hp.split_off(8);
     // ISO 9797-1 method 2: strip 00s then one 80, within the last block
     let mut n = body.len();
     while n > 0 && body[n - 1] == 0 && body.len() - n < b {

@@ -19,7 +19,7 @@ import javacardx.crypto.Cipher;
  * suite 02 (3-key TDES, block 8). CMAC (NIST SP 800-38B) is computed over the ECB cipher, since JC
  * 3.0.4 has no CMAC signature. Any CryptoException (algorithm missing, key not set) is turned into
  * ISOException 6985 so that no 6F00 escapes (here, or by Purse.process's catch-all for the
- * one-call paths: encryptBlock, the running CMAC).
+ * one-call path: the running CMAC).
  */
 public final class CryptoSuite {
 
@@ -35,43 +35,40 @@ public final class CryptoSuite {
     /** Largest KDF context (protocol.md 2.3 uses at most 22 bytes). */
     public static final short KDF_CTX_MAX = (short) 24;
     private static final short S_K1 = (short) (S_MSG + KDF_FIXED + KDF_CTX_MAX); // 188: K1 of engine i at S_K1 + 16 i
-    /** Engines: NE encrypt (CBC, IV 0: single blocks = ECB, CMAC, CBC with any IV), ND decrypt. */
+    /** OFB keystream chunk (stream()): W, TAG, KEY and MSG, all free between calls; a multiple of both blocks. */
+    private static final short S_KS = S_W;
+    private static final short KS_LEN = (short) 176;
+    /** Engines: NE encrypt (CBC, IV 0: CMAC, the OFB keystream); no decrypt engine (protocol.md 2.4). */
     private static final short NE = (short) 7;
-    private static final short ND = (short) 2;
     private static final short S_OK = (short) (S_K1 + 16 * NE); // 300: per engine: OK_K1
-    private static final short S_RR = (short) (S_OK + NE);      // 307: next victim (enc, dec)
-    private static final short S_PERSIST = (short) (S_RR + 2);  // 309: a persistent key was set
-    private static final short SCRATCH_LEN = (short) (S_PERSIST + 1); // 310
+    private static final short S_RR = (short) (S_OK + NE);      // 307: next victim
+    private static final short S_PERSIST = (short) (S_RR + 1);  // 308: a persistent key was set
+    private static final short SCRATCH_LEN = (short) (S_PERSIST + 1); // 309
     private static final byte OK_K1 = (byte) 1;   // K1 of the engine's key is at S_K1 + 16 i
 
     private final RandomData rng;
     private final byte[] scratch;
     /**
      * Key each engine is initialised with (transient, CLEAR_ON_DESELECT: a new session re-inits,
-     * as the transient work keys are cleared too): [0, NE) encrypt, [NE, NE + ND) decrypt. An
-     * engine is re-initialised only when its key changed (setKey) or it was evicted.
+     * as the transient work keys are cleared too). An engine is re-initialised only when its key changed (setKey) or it was evicted.
      */
     private final Object[] ref;
     // Per family, allocated on first use of the family (a card uses one suite: one set of
     // transient work keys and engines). [0] is the probe allocated at install (supports()).
     private final Cipher[] aesEnc;
-    private final Cipher[] aesDec;
     private final Cipher[] desEnc;
-    private final Cipher[] desDec;
     /** Transient work keys, index = slot (0..3); null until the family is first used. */
     private final Key[] aesWork;
     private final Key[] desWork;
 
     public CryptoSuite() {
         scratch = JCSystem.makeTransientByteArray(SCRATCH_LEN, JCSystem.CLEAR_ON_DESELECT);
-        ref = JCSystem.makeTransientObjectArray((short) (NE + ND), JCSystem.CLEAR_ON_DESELECT);
+        ref = JCSystem.makeTransientObjectArray(NE, JCSystem.CLEAR_ON_DESELECT);
         rng = RandomData.getInstance(RandomData.ALG_SECURE_RANDOM);
         aesWork = new Key[4];
         desWork = new Key[4];
         aesEnc = new Cipher[NE];
-        aesDec = new Cipher[ND];
         desEnc = new Cipher[NE];
-        desDec = new Cipher[ND];
         aesEnc[0] = probe(Cipher.ALG_AES_BLOCK_128_CBC_NOPAD);
         desEnc[0] = probe(Cipher.ALG_DES_CBC_NOPAD);
     }
@@ -96,17 +93,11 @@ public final class CryptoSuite {
         if (e[0] == null) {
             Purse.conditions();
         }
-        Cipher[] d = aes ? aesDec : desDec;
         byte alg = aes ? Cipher.ALG_AES_BLOCK_128_CBC_NOPAD : Cipher.ALG_DES_CBC_NOPAD;
         try {
             for (short i = (short) 1; i < NE; i++) {
                 if (e[i] == null) {
                     e[i] = Cipher.getInstance(alg, false);
-                }
-            }
-            for (short i = 0; i < ND; i++) {
-                if (d[i] == null) {
-                    d[i] = Cipher.getInstance(alg, false);
                 }
             }
             for (short i = 0; i < (short) 4; i++) {
@@ -205,7 +196,7 @@ public final class CryptoSuite {
                 return;
             }
         }
-        for (short i = 0; i < (short) (NE + ND); i++) {
+        for (short i = 0; i < NE; i++) {
             if (ref[i] == k) {
                 ref[i] = null;
             }
@@ -267,69 +258,56 @@ public final class CryptoSuite {
     // ------------------------------------------------------------------ engines
 
     /**
-     * Index of an engine initialised with k: encrypt engines [0, NE) or decrypt [NE, NE + ND).
-     * Cipher.init only when no engine holds k (or holds it mid-chain, or k is persistent after a
-     * persistent setKey this session). The engine is CBC with IV 0: after each doFinal it is back
-     * at IV 0, so one block through it is ECB.
+     * Index of an encrypt engine initialised with k. Cipher.init only when no engine holds k (or k
+     * is persistent after a persistent setKey this session). The engine is CBC with IV 0: after
+     * each doFinal it is back at IV 0.
      */
-    private short engine(Key k, boolean decrypt) {
+    private short engine(Key k) {
         byte s = suiteOf(k);
         if (s != Constants.SUITE_AES128 && s != Constants.SUITE_TDES3) {
             Purse.conditions();
         }
         boolean aes = s == Constants.SUITE_AES128;
         ensure(aes);
-        short lo = decrypt ? NE : (short) 0;
-        short n = decrypt ? ND : NE;
         short i = (short) -1;
-        for (short j = 0; j < n; j++) {
-            if (ref[(short) (lo + j)] == k) {
+        for (short j = 0; j < NE; j++) {
+            if (ref[j] == k) {
                 i = j;
             }
         }
         boolean stale = i < 0 || (scratch[S_PERSIST] != 0 && !isWork(k));
         if (!stale) {
-            return (short) (lo + i);
+            return i;
         }
         if (i < 0) {
             // a free engine, else the next one round robin
-            for (short j = (short) (n - 1); j >= 0; j--) {
-                if (ref[(short) (lo + j)] == null) {
+            for (short j = (short) (NE - 1); j >= 0; j--) {
+                if (ref[j] == null) {
                     i = j;
                 }
             }
             if (i < 0) {
-                short rr = decrypt ? (short) (S_RR + 1) : S_RR;
-                i = (short) (scratch[rr] % n);
-                scratch[rr] = (byte) ((short) (i + 1) % n);
+                i = (short) (scratch[S_RR] % NE);
+                scratch[S_RR] = (byte) ((short) (i + 1) % NE);
             }
         }
-        ref[(short) (lo + i)] = null;
-        if (!decrypt) {
-            scratch[(short) (S_OK + i)] = (byte) 0;
-        }
-        Cipher c = cipher(aes, (short) (lo + i));
+        ref[i] = null;
+        scratch[(short) (S_OK + i)] = (byte) 0;
+        Cipher c = cipher(aes, i);
         try {
-            c.init(k, decrypt ? Cipher.MODE_DECRYPT : Cipher.MODE_ENCRYPT);
+            c.init(k, Cipher.MODE_ENCRYPT);
         } catch (CryptoException e) {
             Purse.conditions();
         }
-        ref[(short) (lo + i)] = k;
-        return (short) (lo + i);
+        ref[i] = k;
+        return i;
     }
 
     private Cipher cipher(boolean aes, short e) {
-        Cipher[] t = desEnc;
-        if (e >= NE) {
-            t = desDec;
-            if (aes) {
-                t = aesDec;
-            }
-            e = (short) (e - NE);
-        } else if (aes) {
-            t = aesEnc;
+        if (aes) {
+            return aesEnc[e];
         }
-        return t[e];
+        return desEnc[e];
     }
 
     private Cipher cipherOf(Key k, short e) {
@@ -342,49 +320,39 @@ public final class CryptoSuite {
         }
     }
 
-    /** One block through the IV-0 engine (= ECB): out[outOff] = E_k(in[inOff]). */
-    public void encryptBlock(Key k, byte[] in, short inOff, byte[] out, short outOff) {
-        cipherOf(k, engine(k, false)).doFinal(in, inOff, blockLen(suiteOf(k)), out, outOff);
-    }
-
     /**
-     * CBC with the given IV, through the IV-0 engine: out = in, then IV XOR the first block, then
-     * one doFinal in place. iv must not overlap out.
+     * OFB (protocol.md 2.4): data[off, off + len) ^= the keystream of k from IV = iv[ivOff, ivOff + 8) | 00..
+     * (one block). CBC encryption with IV 0 of IV | 00 | 00 .. gives E(IV), E(E(IV)), ..., the OFB
+     * keystream: one doFinal through the IV-0 encrypt engine per KS_LEN bytes (every packet but the
+     * largest I1); a next chunk starts from the last keystream block. len a multiple of the block;
+     * iv must not be in this class's scratch. Encrypts and decrypts alike.
      */
-    public short cbcEncrypt(Key k, byte[] iv, short ivOff, byte[] in, short inOff, short len,
-                            byte[] out, short outOff) {
+    public void stream(Key k, byte[] iv, short ivOff, byte[] data, short off, short len) {
         short b = blockLen(suiteOf(k));
         if (len <= 0 || (short) (len % b) != 0) {
             Purse.conditions();
         }
-        Cipher c = cipherOf(k, engine(k, false));
-        if (in != out || inOff != outOff) {
-            Util.arrayCopyNonAtomic(in, inOff, out, outOff, len);
+        Cipher c = cipherOf(k, engine(k));
+        byte[] s = scratch;
+        Util.arrayFillNonAtomic(s, S_KS, b, (byte) 0);
+        Util.arrayCopyNonAtomic(iv, ivOff, s, S_KS, Constants.MAC_LEN);
+        while (len > 0) {
+            short n = len;
+            if (n > KS_LEN) {
+                n = KS_LEN;
+            }
+            Util.arrayFillNonAtomic(s, (short) (S_KS + b), (short) (n - b), (byte) 0);
+            try {
+                c.doFinal(s, S_KS, n, s, S_KS);
+            } catch (CryptoException e) {
+                Purse.conditions();
+            }
+            xor(data, off, s, S_KS, n);
+            off = (short) (off + n);
+            len = (short) (len - n);
+            Util.arrayCopyNonAtomic(s, (short) (S_KS + n - b), s, S_KS, b);
         }
-        xor(out, outOff, iv, ivOff, b);
-        try {
-            c.doFinal(out, outOff, len, out, outOff);
-        } catch (CryptoException e) {
-            Purse.conditions();
-        }
-        return len;
-    }
-
-    /** CBC decryption with the given IV: the IV-0 decrypt engine, then IV XOR the first block. iv must not overlap out. */
-    public short cbcDecrypt(Key k, byte[] iv, short ivOff, byte[] in, short inOff, short len,
-                            byte[] out, short outOff) {
-        short b = blockLen(suiteOf(k));
-        if (len <= 0 || (short) (len % b) != 0) {
-            Purse.conditions();
-        }
-        Cipher c = cipherOf(k, engine(k, true));
-        try {
-            c.doFinal(in, inOff, len, out, outOff);
-        } catch (CryptoException e) {
-            Purse.conditions();
-        }
-        xor(out, outOff, iv, ivOff, b);
-        return len;
+        Util.arrayFillNonAtomic(s, S_KS, KS_LEN, (byte) 0);
     }
 
     // ------------------------------------------------------------------ CMAC (protocol.md 2.2)
@@ -440,7 +408,7 @@ public final class CryptoSuite {
         short b = blockLen(suiteOf(k));
         while (len > 0) {
             if (fill == wl) {
-                cipherOf(k, engine(k, false)).doFinal(w, wo, wl, w, wo);
+                cipherOf(k, engine(k)).doFinal(w, wo, wl, w, wo);
                 Util.arrayCopyNonAtomic(w, (short) (wo + wl - b), w, wo, b);
                 Util.arrayFillNonAtomic(w, (short) (wo + b), (short) (wl - b), (byte) 0);
                 fill = (short) 0;
@@ -477,7 +445,7 @@ public final class CryptoSuite {
         byte suite = suiteOf(k);
         short b = blockLen(suite);
         byte rb = suite == Constants.SUITE_TDES3 ? Constants.RB_TDES : Constants.RB_AES;
-        short e = engine(k, false);
+        short e = engine(k);
         Cipher c = cipherOf(k, e);
         byte[] s = scratch;
         short lead = (short) ((short) ((short) (fill - 1) / b) * b); // 0 for fill 0

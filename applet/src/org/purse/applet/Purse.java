@@ -13,8 +13,8 @@ import javacard.framework.OwnerPIN;
 import javacard.framework.Util;
 
 public final class Purse extends Applet {
-    /** Largest user of the shared scratch: Packets (64; then an OUTCOMES entry, 55). */
-    static final short SCRATCH_LEN = Packets.TMP_LEN;
+    /** Largest user of the shared scratch: an OUTCOMES entry (55; Balance 33, Profile 8). */
+    static final short SCRATCH_LEN = Slots.OC_LEN;
 
     private final Keys keys;
     private final Profile prof;
@@ -29,10 +29,10 @@ public final class Purse extends Applet {
 
     private Purse(byte[] tk, short tkOff, byte tkLen) {
         CryptoSuite cs = new CryptoSuite();
-        // one transient scratch for Packets, Profile, Balance and Slots: each uses it only within
+        // one transient scratch for Profile, Balance and Slots: each uses it only within
         // one call and none calls another's user of it meanwhile
         byte[] scratch = JCSystem.makeTransientByteArray(SCRATCH_LEN, JCSystem.CLEAR_ON_DESELECT);
-        Packets pk = new Packets(cs, scratch);
+        Packets pk = new Packets(cs);
         keys = new Keys(cs);
         prof = new Profile(cs, tk, tkOff, tkLen, scratch);
         bal = new Balance(cs, prof.data, Profile.OFF_ACCOUNT, scratch);

@@ -33,7 +33,7 @@ class CryptoSuiteTest {
     static final String RC = Vectors.str(AES_V, "rc");
 
     final CryptoSuite cs = new CryptoSuite();
-    final Packets pk = new Packets(cs, new byte[Packets.TMP_LEN]);
+    final Packets pk = new Packets(cs);
 
     static byte[] hex(String s) {
         byte[] b = new byte[s.length() / 2];
@@ -459,25 +459,63 @@ class CryptoSuiteTest {
         assertFalse(Arrays.equals(r1, r2));
     }
 
+    /**
+     * protocol.md 2.4: the card's keystream (CBC of IV | 00 .. through its IV-0 engine, in chunks)
+     * is OFB: equal to E(X), E(E(X)), ... computed with the JDK's ECB, X = the 8 IV bytes | 00..,
+     * for every length up to three chunks and a half, at an offset, nothing written around it.
+     */
     @Test
-    void ecbAndCbcRoundTrip() {
+    void keystreamIsOfbOfTheJdk() {
         for (byte suite : new byte[] {AES, TDES}) {
-            Key k = key(suite, suite == AES ? AES_AK0 : TDES_AK0);
-            byte[] iv = new byte[16];
-            cs.random(iv, (short) 0, (short) 16);
-            byte[] p = new byte[32];
-            cs.random(p, (short) 0, (short) 32);
-            byte[] c = new byte[32];
-            byte[] back = new byte[32];
-            assertEquals(32, cs.cbcEncrypt(k, iv, (short) 0, p, (short) 0, (short) 32, c, (short) 0));
-            cs.cbcDecrypt(k, iv, (short) 0, c, (short) 0, (short) 32, back, (short) 0);
-            assertArrayEquals(p, back);
-            // one block through encryptBlock = the first block of CBC with IV 0
-            byte[] e = new byte[16];
-            cs.encryptBlock(k, p, (short) 0, e, (short) 0);
-            cs.cbcEncrypt(k, new byte[16], (short) 0, p, (short) 0, (short) 32, c, (short) 0);
+            String kh = suite == AES ? AES_AK1 : TDES_AK1;
+            Key k = key(suite, kh);
             int bl = CryptoSuite.blockLen(suite);
-            assertArrayEquals(java.util.Arrays.copyOf(c, bl), java.util.Arrays.copyOf(e, bl));
+            for (int len = bl; len <= 620; len += bl) {
+                byte[] iv = new byte[10];
+                cs.random(iv, (short) 0, (short) 10);
+                byte[] data = new byte[len + 6];
+                cs.random(data, (short) 0, (short) data.length);
+                byte[] orig = data.clone();
+                byte[] want = data.clone();
+                byte[] ofb = PurseCardTestSupport.ofb(hex(kh), Arrays.copyOfRange(iv, 1, 9), Arrays.copyOfRange(data, 3, 3 + len));
+                System.arraycopy(ofb, 0, want, 3, len);
+                cs.stream(k, iv, (short) 1, data, (short) 3, (short) len);
+                assertArrayEquals(want, data, "suite " + suite + ", " + len + " bytes");
+                // the same keystream again (the engine is back at IV 0): decrypts
+                cs.stream(k, iv, (short) 1, data, (short) 3, (short) len);
+                assertArrayEquals(orig, data);
+            }
+            // a CMAC between two streams of the same key changes nothing
+            byte[] d1 = new byte[48], d2 = new byte[48], iv = new byte[8];
+            cs.stream(k, iv, (short) 0, d1, (short) 0, (short) 48);
+            cs.mac8(k, d1, (short) 0, (short) 5, new byte[8], (short) 0);
+            cs.stream(k, iv, (short) 0, d2, (short) 0, (short) 48);
+            assertArrayEquals(d1, d2);
+            assertArrayEquals(PurseCardTestSupport.ecb(hex(kh), new byte[bl], true), Arrays.copyOf(d1, bl));
+        }
+    }
+
+    /** The card's seal is the host's (JDK) seal for every body length up to I1's, both suites; the host opens it. */
+    @Test
+    void sealEqualsAnIndependentSeal() {
+        for (byte suite : new byte[] {AES, TDES}) {
+            int kl = CryptoSuite.keyLen(suite);
+            byte[] ks = new byte[2 * kl];
+            cs.random(ks, (short) 0, (short) ks.length);
+            Key e = cs.workKey(suite, (byte) 2);
+            Key m = cs.workKey(suite, (byte) 3);
+            cs.setKey(e, ks, (short) 0);
+            cs.setKey(m, ks, (short) kl);
+            byte[] sid = hex(TID);
+            for (short bl = 0; bl <= 177; bl++) {
+                byte[] body = new byte[bl];
+                cs.random(body, (short) 0, bl);
+                byte[] out = new byte[220];
+                short n = pk.seal((byte) 0x44, (byte) 0x33, sid, (short) 0, e, m, body, (short) 0, bl, out, (short) 0);
+                byte[] host = PurseCardTestSupport.seal(0x44, 0x33, sid, ks, body);
+                assertEquals(hex(host), hex(out, 0, n), "suite " + suite + ", body " + bl);
+                assertArrayEquals(body, PurseCardTestSupport.open(host, ks, bl));
+            }
         }
     }
 }

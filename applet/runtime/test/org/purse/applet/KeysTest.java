@@ -168,7 +168,7 @@ class KeysTest {
 
         KeysApplet() {
             cs = new CryptoSuite();
-            pk = new Packets(cs, new byte[Packets.TMP_LEN]);
+            pk = new Packets(cs);
             keys = new Keys(cs);
             keys.allocate(Constants.SUITE_AES128, false);
             work = new byte[128];

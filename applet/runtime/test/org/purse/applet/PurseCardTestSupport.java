@@ -14,7 +14,6 @@ import java.security.GeneralSecurityException;
 import java.security.SecureRandom;
 import java.util.Arrays;
 import javax.crypto.Cipher;
-import javax.crypto.spec.IvParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 import org.purse.jc.Card;
 import org.purse.jc.Counters;
@@ -270,15 +269,18 @@ final class PurseCardTestSupport {
         }
     }
 
-    static byte[] cbc(byte[] key, byte[] iv, byte[] in, boolean enc) {
-        try {
-            Cipher c = key.length == 16 ? Cipher.getInstance("AES/CBC/NoPadding") : Cipher.getInstance("DESede/CBC/NoPadding");
-            c.init(enc ? Cipher.ENCRYPT_MODE : Cipher.DECRYPT_MODE, new SecretKeySpec(key, key.length == 16 ? "AES" : "DESede"),
-                    new IvParameterSpec(iv));
-            return c.doFinal(in);
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
+    /** in XOR the OFB keystream E(X), E(E(X)), ... of X = iv zero-padded to one block (JDK ECB, block by block). */
+    static byte[] ofb(byte[] key, byte[] iv, byte[] in) {
+        int b = key.length == 16 ? 16 : 8;
+        byte[] x = Arrays.copyOf(iv, b);
+        byte[] out = in.clone();
+        for (int i = 0; i < out.length; i++) {
+            if (i % b == 0) {
+                x = ecb(key, x, true);
+            }
+            out[i] ^= x[i % b];
         }
+        return out;
     }
 
     private static byte[] dbl(byte[] x, int rb) {
@@ -335,31 +337,29 @@ final class PurseCardTestSupport {
         return Arrays.copyOf(out, outLen);
     }
 
+    /** protocol.md 2.4: HDR | P XOR OFB(K_ENC, T | 00..) | T, T = MAC8(K_MAC, HDR | P). */
     static byte[] seal(int type, int keynum, byte[] sid, byte[] ks, byte[] body) {
         int kl = ks.length / 2;
         byte[] kEnc = Arrays.copyOf(ks, kl);
         byte[] kMac = Arrays.copyOfRange(ks, kl, 2 * kl);
         int b = kl == 16 ? 16 : 8;
         byte[] hdr = cat(new byte[] {(byte) type, (byte) keynum}, sid);
-        byte[] iv = ecb(kEnc, Arrays.copyOf(hdr, b), true);
         int plen = ((body.length + 1 + b - 1) / b) * b;
         byte[] pt = Arrays.copyOf(body, plen);
         pt[body.length] = (byte) 0x80;
-        byte[] c = cbc(kEnc, iv, pt, true);
-        return cat(hdr, c, mac8(kMac, cat(hdr, c)));
+        byte[] t = mac8(kMac, cat(hdr, pt));
+        return cat(hdr, ofb(kEnc, t, pt), t);
     }
 
     static byte[] open(byte[] pkt, byte[] ks, int bodyLen) {
         int kl = ks.length / 2;
         byte[] kEnc = Arrays.copyOf(ks, kl);
         byte[] kMac = Arrays.copyOfRange(ks, kl, 2 * kl);
-        int b = kl == 16 ? 16 : 8;
-        byte[] hc = Arrays.copyOf(pkt, pkt.length - 8);
-        if (!Arrays.equals(mac8(kMac, hc), Arrays.copyOfRange(pkt, pkt.length - 8, pkt.length))) {
+        byte[] t = Arrays.copyOfRange(pkt, pkt.length - 8, pkt.length);
+        byte[] pt = ofb(kEnc, t, Arrays.copyOfRange(pkt, 8, pkt.length - 8));
+        if (!Arrays.equals(mac8(kMac, cat(Arrays.copyOf(pkt, 8), pt)), t)) {
             return null;
         }
-        byte[] iv = ecb(kEnc, Arrays.copyOf(Arrays.copyOf(pkt, 8), b), true);
-        byte[] pt = cbc(kEnc, iv, Arrays.copyOfRange(pkt, 8, pkt.length - 8), false);
         return Arrays.copyOf(pt, bodyLen);
     }
 
