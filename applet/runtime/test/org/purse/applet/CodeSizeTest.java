@@ -37,10 +37,12 @@ class CodeSizeTest {
      * balance and arithmetic code (shared helpers, merged near-duplicates): 25,777 B; with the
      * running sync digest 25,759 B; the sync and crypto cuts (shared throws, merged INVALIDATE / P6
      * header code): 25,506 B; the third round of cuts (one 4A / 7A handler, one 4C 01 path, Passbook
-     * entries built from the slot layout, fields read directly, most used locals first): 24,916 B.
+     * entries built from the slot layout, fields read directly, most used locals first): 24,916 B;
+     * 74 in two halves (P1 01 / 02, so no APDU of a sync exceeds ~300 ms on a J3H145) and 44
+     * without its balance check: 25,025 B.
      * No growth past it; lowered as the applet shrinks towards 16,690 B.
      */
-    static final int BUDGET = 24_924;
+    static final int BUDGET = 25_033;
 
     @Test
     void appletBytecodeWithinBudget() throws IOException, URISyntaxException {
