@@ -39,10 +39,11 @@ class CodeSizeTest {
      * header code): 25,506 B; the third round of cuts (one 4A / 7A handler, one 4C 01 path, Passbook
      * entries built from the slot layout, fields read directly, most used locals first): 24,916 B;
      * the SIV packets (OFB keystream through the encrypt engine, no packet IV, no decrypt engines,
-     * no CBC helpers): 24,520 B.
+     * no CBC helpers): 24,520 B; 74 in two halves (P1 01 / 02, so no APDU of a sync exceeds ~300 ms
+     * on a J3H145) and 44 without its balance check: 24,629 B.
      * No growth past it; lowered as the applet shrinks towards 16,690 B.
      */
-    static final int BUDGET = 24_528;
+    static final int BUDGET = 24_637;
 
     @Test
     void appletBytecodeWithinBudget() throws IOException, URISyntaxException {
