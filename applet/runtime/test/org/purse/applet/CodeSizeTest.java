@@ -37,10 +37,12 @@ class CodeSizeTest {
      * balance and arithmetic code (shared helpers, merged near-duplicates): 25,777 B; with the
      * running sync digest 25,759 B; the sync and crypto cuts (shared throws, merged INVALIDATE / P6
      * header code): 25,506 B; the third round of cuts (one 4A / 7A handler, one 4C 01 path, Passbook
-     * entries built from the slot layout, fields read directly, most used locals first): 24,916 B.
-     * No growth past it; lowered as the applet shrinks towards 16,690 B.
+     * entries built from the slot layout, fields read directly, most used locals first): 24,916 B;
+     * the BAD_CARD duplicate index (32 hash chains: lookup, relink on remove, batch linking; the
+     * single ADD now a batch of one): 25,226 B. No growth past it; lowered as the applet shrinks
+     * towards 16,690 B.
      */
-    static final int BUDGET = 24_924;
+    static final int BUDGET = 25_234;
 
     @Test
     void appletBytecodeWithinBudget() throws IOException, URISyntaxException {
