@@ -211,7 +211,10 @@ public final class Admin {
         JCSystem.beginTransaction();
         switch (op) {
             case Constants.OP_BAD_CARD_ADD:
-                result = bank.add(w, par, keys.current());
+                // a batch of one (PREFIX | LOW = the ACCOUNT; the packet in b is spent: scratch):
+                // 1 added = RESULT_DONE (00), 0 = RESULT_NO_CHANGE (01)
+                result = (byte) (Constants.RESULT_NO_CHANGE
+                        - bank.addBatch(w, par, (short) 1, keys.current(), w, W_ACC, b, w, W_A6));
                 break;
             case Constants.OP_BAD_CARD_REMOVE:
                 result = bank.remove(w, par, keys.current());
@@ -395,7 +398,7 @@ public final class Admin {
             p.badPacket();
         }
         Util.arrayFillNonAtomic(w, W_A6, Constants.BODY_A6, (byte) 0);
-        // the packet in the APDU buffer is spent: its first n x 5 bytes hold the new entries
+        // the packet in the APDU buffer is spent: scratch for the new entries and the index
         JCSystem.beginTransaction();
         bank.addBatch(w, (short) (W_A5 + Constants.A5_PREFIX), n, keys.current(), w, W_ACC, b, w,
                 (short) (W_A6 + Constants.A6_BITS));

@@ -2,8 +2,12 @@
  * purse: the bank files of center / region / branch cards (protocol.md 12.8, F16-F18).
  * BAD_CARD: 1 200 entries of 5 bytes = account bytes 4..7 (low 8 digits) | KEYNUM at listing,
  * unsorted; removal moves the last entry into the hole. META: COUNT(2) | RATE(4) | LOW(8) | HIGH(8).
+ * LINK: the duplicate index, 32 chains by hash() of the 4 account bytes: per entry i a short at 2i
+ * (entry index + 1 of the next entry in its chain, 0 ends it), then the 32 chain heads (same
+ * coding). Every entry in [0, COUNT) lies in exactly the chain of its hash; a lookup walks one chain.
  * Allocated at personalisation for bank roles only (user / admin cards never call allocate()).
- * Every mutator runs inside the caller's transaction (Admin, Personalisation).
+ * Every mutator runs inside the caller's transaction (Admin, Personalisation): list and index
+ * change together or not at all.
  */
 package org.purse.applet;
 
@@ -16,9 +20,14 @@ public final class BankFiles {
     static final short M_LOW = (short) 6;
     static final short M_HIGH = (short) 14;
     static final short META_LEN = (short) 22;
+    static final short CHAINS = (short) 32;
+    static final short L_HEADS = (short) (Constants.BAD_CARD_MAX * 2);
+    static final short HEADS_LEN = (short) (CHAINS * 2);
+    static final short LINK_LEN = (short) (L_HEADS + HEADS_LEN);
 
     private byte[] bad;
     private byte[] meta;
+    private byte[] link;
 
     public BankFiles() {
     }
@@ -27,6 +36,9 @@ public final class BankFiles {
     public void allocate() {
         if (bad == null) {
             bad = new byte[(short) (Constants.BAD_CARD_MAX * Constants.BC_ENTRY_LEN)];
+        }
+        if (link == null) {
+            link = new byte[LINK_LEN]; // all zero: 32 empty chains
         }
         if (meta == null) {
             meta = new byte[META_LEN];
@@ -84,7 +96,45 @@ public final class BankFiles {
         if (meta == null) {
             return (short) -1;
         }
-        return indexOf(bad, count(), a, (short) (o + Constants.BC_ACC_OFF));
+        return lookup(a, (short) (o + Constants.BC_ACC_OFF));
+    }
+
+    /**
+     * Chain of 4 account bytes (the low 8 digits, packed BCD; the prefix is the bank's own): a
+     * cheap mix that spreads sequential, strided and random serials near evenly over the 32 chains.
+     */
+    static short hash(byte[] a, short o) {
+        short x = (short) (a[(short) (o + 3)] & 0xFF);
+        return (short) ((short) (x + (short) (x >> 5) + (short) ((a[(short) (o + 2)] & 0xFF) << 3)
+                + (short) ((a[(short) (o + 1)] & 0xFF) * 5) + (a[o] & 0xFF)) & (short) (CHAINS - 1));
+    }
+
+    /** Offset in LINK of the head of the chain of the 4 account bytes at a[o]. */
+    private static short headAt(byte[] a, short o) {
+        return (short) (L_HEADS + (short) (hash(a, o) << 1));
+    }
+
+    /** Index of the listed entry whose 4 bytes equal a[ao..ao + 4), or -1: one chain walked. */
+    private short lookup(byte[] a, short ao) {
+        short i = Util.getShort(link, headAt(a, ao));
+        while (i != (short) 0) {
+            i--;
+            if (Util.arrayCompare(bad, (short) (i * Constants.BC_ENTRY_LEN), a, ao, Constants.BC_ACC_LEN) == 0) {
+                return i;
+            }
+            i = Util.getShort(link, (short) (i << 1));
+        }
+        return (short) -1;
+    }
+
+    /** Offset in LINK of the short that points to listed entry i (its chain head or its predecessor's link). */
+    private short slotOf(short i) {
+        short at = headAt(bad, (short) (i * Constants.BC_ENTRY_LEN));
+        short v;
+        while ((v = Util.getShort(link, at)) != (short) (i + 1)) {
+            at = (short) ((short) (v - 1) << 1);
+        }
+        return at;
     }
 
     /** Index of the first of n 5-byte entries of list whose 4 account bytes equal a[ao..ao + 4), or -1. */
@@ -100,11 +150,14 @@ public final class BankFiles {
     }
 
     /**
-     * Batched BAD_CARD_ADD (protocol.md 12.8 "Batches"): n accounts PREFIX(4) | n x LOW(4) at a[o].
-     * Every account is range-checked (9D21 refuses the whole batch); one already listed (or earlier
-     * in the batch) is no change; the new entries are built in scratch (>= n x 5 bytes) and appended
-     * by one write, COUNT by a second, in the caller's transaction (9D23 if they do not all fit: nothing is
-     * written). acc[accOff] (8): scratch account. Bit i (MSB first) of bits[bo] set: account i newly
+     * BAD_CARD_ADD of n accounts PREFIX(4) | n x LOW(4) at a[o] (protocol.md 12.8 "Batches"; a
+     * single ADD is PREFIX | LOW = its ACCOUNT, n = 1). Every account is range-checked (9D21 refuses
+     * the whole batch); one already listed (or earlier in the batch) is no change; the new entries
+     * are built in scratch and appended by one write, in the caller's transaction (9D23 if they do
+     * not all fit: nothing is written). Then the index: the chain heads copied to scratch[0..64),
+     * the new entries' links built after them and each new entry made its chain's head, written
+     * back by two writes; COUNT by a fourth. scratch: >= max(n x 5, 64 + n x 2) bytes.
+     * acc[accOff] (8): scratch account. Bit i (MSB first) of bits[bo] set: account i newly
      * listed (the caller zeroed the bits). Returns the number added.
      */
     public short addBatch(byte[] a, short o, short n, byte keynum, byte[] acc, short accOff, byte[] scratch,
@@ -120,7 +173,7 @@ public final class BankFiles {
             if (!inRange(acc, accOff)) {
                 ISOException.throwIt(Constants.SW_ACCOUNT_OUT_OF_RANGE);
             }
-            if (indexOf(bad, c, acc, lowAt) < (short) 0 && indexOf(scratch, added, acc, lowAt) < (short) 0) {
+            if (lookup(acc, lowAt) < (short) 0 && indexOf(scratch, added, acc, lowAt) < (short) 0) {
                 short e = (short) (added * Constants.BC_ENTRY_LEN);
                 Util.arrayCopyNonAtomic(acc, lowAt, scratch, e, Constants.BC_ACC_LEN);
                 scratch[(short) (e + Constants.BC_KEYNUM)] = keynum;
@@ -134,10 +187,22 @@ public final class BankFiles {
             ISOException.throwIt(Constants.SW_BAD_CARD_LIST_FULL);
         }
         if (added > (short) 0) {
-                Util.arrayCopy(scratch, (short) 0, bad, (short) (c * Constants.BC_ENTRY_LEN),
+            Util.arrayCopy(scratch, (short) 0, bad, (short) (c * Constants.BC_ENTRY_LEN),
                     (short) (added * Constants.BC_ENTRY_LEN));
-            Util.setShort(meta, M_COUNT, (short) (c + added));
+            Util.arrayCopyNonAtomic(link, L_HEADS, scratch, (short) 0, HEADS_LEN);
+            short e = (short) (c * Constants.BC_ENTRY_LEN);
+            short l = HEADS_LEN;
+            for (short i = c; i < (short) (c + added); i++) {
+                short h = (short) (hash(bad, e) << 1);
+                Util.setShort(scratch, l, Util.getShort(scratch, h));
+                Util.setShort(scratch, h, (short) (i + 1));
+                e = (short) (e + Constants.BC_ENTRY_LEN);
+                l = (short) (l + 2);
             }
+            Util.arrayCopy(scratch, HEADS_LEN, link, (short) (c << 1), (short) (added << 1));
+            Util.arrayCopy(scratch, (short) 0, link, L_HEADS, HEADS_LEN);
+            Util.setShort(meta, M_COUNT, (short) (c + added));
+        }
         return added;
     }
 
@@ -147,31 +212,9 @@ public final class BankFiles {
     }
 
     /**
-     * BAD_CARD_ADD: 9D21 if outside VALID_ACCOUNT, RESULT_NO_CHANGE if listed, 9D23 if full, else the
-     * entry (account bytes 4..7 | keynum) is appended: RESULT_DONE.
-     */
-    public byte add(byte[] a, short o, byte keynum) {
-        need();
-        if (!inRange(a, o)) {
-            ISOException.throwIt(Constants.SW_ACCOUNT_OUT_OF_RANGE);
-        }
-        if (find(a, o) >= (short) 0) {
-            return Constants.RESULT_NO_CHANGE;
-        }
-        short n = count();
-        if (n >= Constants.BAD_CARD_MAX) {
-            ISOException.throwIt(Constants.SW_BAD_CARD_LIST_FULL);
-        }
-        short e = (short) (n * Constants.BC_ENTRY_LEN);
-        Util.arrayCopy(a, (short) (o + Constants.BC_ACC_OFF), bad, e, Constants.BC_ACC_LEN);
-        bad[(short) (e + Constants.BC_KEYNUM)] = keynum;
-        Util.setShort(meta, M_COUNT, (short) (n + 1));
-        return Constants.RESULT_DONE;
-    }
-
-    /**
      * BAD_CARD_REMOVE: 9D24 unless listed and (current - KEYNUM) mod 256 >= 7 (the card's keys have
-     * expired even for a sync window). The last entry moves into the hole.
+     * expired even for a sync window). Entry i leaves its chain; the last entry moves into the hole
+     * and takes its own place in its chain at the new index (at most 5 writes).
      */
     public byte remove(byte[] a, short o, byte current) {
         need();
@@ -180,10 +223,14 @@ public final class BankFiles {
                 || (short) ((short) (current - keynumAt(i)) & 0xFF) < Constants.BAD_CARD_EXPIRY) {
             ISOException.throwIt(Constants.SW_NOT_LISTED);
         }
+        short at = (short) (i << 1);
+        Util.setShort(link, slotOf(i), Util.getShort(link, at));
         short last = (short) (count() - 1);
         if (i != last) {
             Util.arrayCopy(bad, (short) (last * Constants.BC_ENTRY_LEN), bad, (short) (i * Constants.BC_ENTRY_LEN),
                     Constants.BC_ENTRY_LEN);
+            Util.setShort(link, slotOf(last), (short) (i + 1));
+            Util.setShort(link, at, Util.getShort(link, (short) (last << 1)));
         }
         Util.setShort(meta, M_COUNT, last);
         return Constants.RESULT_DONE;

@@ -321,6 +321,7 @@ class AdminCardTest {
             byte[] pg = page(region, 0);
             int n = pageCount(pg);
             assertTrue(n == listed || n == listed + 1, "k=" + k);
+            BankFilesTest.assertIndexExact(bankOf(region));
             if (n == listed + 1) {
                 assertArrayEquals(Arrays.copyOfRange(a, 4, 8), Arrays.copyOfRange(pg, 24 + 5 * listed, 28 + 5 * listed));
                 listed++;
@@ -331,6 +332,77 @@ class AdminCardTest {
         }
         assertTrue(torn > 0);
         assertEquals(0, region.status()[Constants.ST_BAD_KEY]);
+    }
+
+    /** The bank's BankFiles, read out of the card image (the card's class loader: reflection only). */
+    static Object bankOf(PCard c) {
+        Object img = BankFilesTest.field(c.card, "img");
+        Object purse = BankFilesTest.field(((java.util.List<?>) BankFilesTest.field(img, "applets")).get(0), "applet");
+        return BankFilesTest.field(BankFilesTest.field(purse, "admin"), "bank");
+    }
+
+    /** BankFiles.find on the card's object: the index of the entry, or -1. */
+    static int find(Object bank, byte[] account) {
+        try {
+            return (short) bank.getClass().getMethod("find", byte[].class, short.class).invoke(bank, account, (short) 0);
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A tear at every persistent write of a batch's 86 P1 01 (12 accounts, one already listed, one
+     * twice): the list and its duplicate index unchanged, then the whole batch; the index exact and
+     * every listed account found after each.
+     */
+    @Test
+    void batchApplyTearEveryWrite() {
+        for (int i = 0; i < 40; i++) {
+            ok(admin, region, Constants.OP_BAD_CARD_ADD, params(acc(2000 + 3 * i), null));
+        }
+        int listed = 40;
+        int torn = 0;
+        for (int k = 1; k < 30; k++) {
+            byte[] first = acc(3000 + 100 * k);
+            admin.verify(1, PIN);
+            byte[] sm = admin.ok(0x82, 0, 0, cat(new byte[] {Constants.OP_BAD_CARD_ADD}, params(first, null), u16(DATE)));
+            byte[] a1 = region.ok(0x82, 1, 0, sm);
+            byte[] a4 = region.ok(0x86, 0, 0, admin.ok(0x84, 0, 0, a1));
+            listed++;
+            int n = 12;
+            byte[] lows = Arrays.copyOf(first, 4);
+            for (int j = 0; j < n; j++) {
+                long serial = j == 4 ? 2000 + 3 * k : j == 9 ? 3001 + 100 * k : 3001 + 100 * k + j;
+                lows = cat(lows, Arrays.copyOfRange(acc(serial), 4, 8));
+            }
+            byte[] r = admin.ok(0x84, 1, n, cat(a4, lows));
+            byte[] a5 = Arrays.copyOfRange(r, Constants.BATCH_ACK_LEN, r.length);
+            region.card.armTear(k);
+            boolean t;
+            try {
+                assertEquals(0x9000, sw(region.raw(apdu(0x86, 1, n, a5))));
+                t = false;
+            } catch (PowerLoss pl) {
+                t = true;
+                torn++;
+                region.reinsert();
+            }
+            Object b = bankOf(region);
+            if (!t) {
+                listed += n - 2; // one already listed, one twice
+            }
+            assertEquals(listed, pageCount(page(region, 0)), "k=" + k);
+            BankFilesTest.assertIndexExact(b);
+            for (int j = 0; j < n; j++) {
+                byte[] a = acc(3001 + 100 * k + j);
+                assertEquals(!t && j != 4 && j != 9 ? 1 : 0, find(b, a) >= 0 ? 1 : 0, "k=" + k + " j=" + j);
+            }
+            assertTrue(find(b, first) >= 0);
+            if (!t) {
+                break;
+            }
+        }
+        assertTrue(torn >= 4, "tear points " + torn);
     }
 
     /** Persistent memory per role, as the saved card images show it (figures for the closing note). */
@@ -345,7 +417,7 @@ class AdminCardTest {
         }
         System.out.printf("image bytes: center %d, region %d, branch %d, user %d, admin %d%n", sz[0], sz[1], sz[2],
                 sz[3], sz[4]);
-        assertTrue(sz[1] - sz[3] >= 6000, "bank cards carry the 6 000-byte BAD_CARD file");
+        assertTrue(sz[1] - sz[3] >= 6000 + 2464, "bank cards carry the 6 000-byte BAD_CARD file and its 2 464-byte index");
         assertTrue(Math.abs(sz[3] - sz[4]) < 200, "user and admin cards are the same size");
     }
 

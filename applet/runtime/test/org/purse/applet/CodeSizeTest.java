@@ -40,10 +40,11 @@ class CodeSizeTest {
      * entries built from the slot layout, fields read directly, most used locals first): 24,916 B;
      * the SIV packets (OFB keystream through the encrypt engine, no packet IV, no decrypt engines,
      * no CBC helpers): 24,520 B; 74 in two halves (P1 01 / 02, so no APDU of a sync exceeds ~300 ms
-     * on a J3H145) and 44 without its balance check: 24,629 B.
+     * on a J3H145) and 44 without its balance check: 24,629 B; the BAD_CARD duplicate index (32 hash
+     * chains: lookup, relink on remove, batch linking; the single ADD now a batch of one): 24,939 B.
      * No growth past it; lowered as the applet shrinks towards 16,690 B.
      */
-    static final int BUDGET = 24_637;
+    static final int BUDGET = 24_947;
 
     @Test
     void appletBytecodeWithinBudget() throws IOException, URISyntaxException {
