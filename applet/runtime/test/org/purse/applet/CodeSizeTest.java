@@ -39,25 +39,44 @@ class CodeSizeTest {
      * header code): 25,506 B; the third round of cuts (one 4A / 7A handler, one 4C 01 path, Passbook
      * entries built from the slot layout, fields read directly, most used locals first): 24,916 B;
      * the SIV packets (OFB keystream through the encrypt engine, no packet IV, no decrypt engines,
-     * no CBC helpers): 24,520 B.
+     * no CBC helpers): 24,520 B; the issuer side of Personalisation moved into Issuer and SET_PRIVACY
+     * into Purse, so that the user-card applet can stub the bank-only classes (+144 B: Issuer's
+     * fields and constructor, the calls through perso, the two admit hooks): 24,664 B.
      * No growth past it; lowered as the applet shrinks towards 16,690 B.
      */
-    static final int BUDGET = 24_528;
+    static final int BUDGET = 24_672;
+
+    /**
+     * The user-card applet (src with the stubs of src-user: no issuer, admin, bank-file or bank-sync
+     * code), the desk jar's variants/user/ classes: USER_BUDGET likewise. Its CAP load size, from
+     * Oracle's converter (ant cap-user), is docs/real-cards.md section 4's second figure.
+     */
+    static final int USER_BUDGET = 20_028;
 
     @Test
     void appletBytecodeWithinBudget() throws IOException, URISyntaxException {
+        within("org/purse/applet/", BUDGET, "applet");
+    }
+
+    @Test
+    void userAppletBytecodeWithinBudget() throws IOException, URISyntaxException {
+        within("variants/user/org/purse/applet/", USER_BUDGET, "user-card applet");
+    }
+
+    private static void within(String prefix, int budget, String what) throws IOException, URISyntaxException {
         TreeMap<String, Integer> perClass = new TreeMap<>();
-        URL u = CodeSizeTest.class.getClassLoader().getResource("org/purse/applet/Purse.class");
-        assertTrue(u != null, "applet classes not on the class path");
+        URL u = CodeSizeTest.class.getClassLoader().getResource(prefix + "Purse.class");
+        assertTrue(u != null, what + " classes not on the class path");
+        int pl = prefix.length();
         if (u.getProtocol().equals("jar")) {
             JarFile jar = ((JarURLConnection) u.openConnection()).getJarFile();
             Enumeration<JarEntry> en = jar.entries();
             while (en.hasMoreElements()) {
                 JarEntry e = en.nextElement();
                 String n = e.getName();
-                if (n.startsWith("org/purse/applet/") && n.endsWith(".class") && n.indexOf('/', 17) < 0) {
+                if (n.startsWith(prefix) && n.endsWith(".class") && n.indexOf('/', pl) < 0) {
                     try (InputStream in = jar.getInputStream(e)) {
-                        perClass.put(n.substring(17), codeLength(in.readAllBytes()));
+                        perClass.put(n.substring(pl), codeLength(in.readAllBytes()));
                     }
                 }
             }
@@ -74,9 +93,9 @@ class CodeSizeTest {
             total += v;
         }
         assertTrue(perClass.size() >= 15, "found only " + perClass.keySet());
-        assertTrue(total <= BUDGET, "applet JVM bytecode is " + total + " B, over the budget of " + BUDGET
+        assertTrue(total <= budget, what + " JVM bytecode is " + total + " B, over the budget of " + budget
                 + " B (docs/real-cards.md section 4): " + perClass);
-        System.out.println("applet JVM bytecode " + total + " B (budget " + BUDGET + " B)");
+        System.out.println(what + " JVM bytecode " + total + " B (budget " + budget + " B)");
     }
 
     @Test
