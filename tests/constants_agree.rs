@@ -367,3 +367,40 @@ fn misc_values_of_protocol_md() {
     .count();
     assert_eq!(allowed, 7, "FIG. 2 has 7 allowed pairs");
 }
+
+/// SYNC_CARD_S1's P1 forms (whole, first half, second half) and the card's W_P5 session state:
+/// the values of protocol.md 4.1 (row 74) and 12.1 (session states).
+#[test]
+fn sync_card_s1_forms_of_protocol_md() {
+    let rows = rows_between(&spec(), "### 4.1 Command table", "Reserved, never used");
+    let r = rows.iter().find(|r| r[0] == "74").expect("row 74 in 4.1");
+    let p1: Vec<u8> = r[2]
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .split('/')
+        .map(|v| u8::from_str_radix(v, 16).unwrap())
+        .collect();
+    assert_eq!(
+        p1,
+        [consts::S1_WHOLE, consts::S1_S2, consts::S1_P5],
+        "{r:?}"
+    );
+    let spec = spec();
+    let want = format!("{:02X} card W_P5", consts::SESSION_SYNC_CARD_W_P5);
+    assert!(spec.contains(&want), "12.1 names session state {want}");
+    // a state of its own among the sync and admin sessions (04 .. 0B)
+    let others = [
+        consts::SESSION_SYNC_CARD_W_S1,
+        consts::SESSION_SYNC_BANK_W_S2P5,
+        consts::SESSION_ADMIN_W_A1,
+        consts::SESSION_BANK_W_A2A3,
+        consts::SESSION_ADMIN_W_A4,
+        consts::SESSION_BANK_W_A5,
+        consts::SESSION_ADMIN_W_A6,
+        consts::SESSION_PAYEE_W_P1,
+        consts::SESSION_PAYER_W_P2P3,
+        consts::SESSION_IDLE,
+    ];
+    assert!(!others.contains(&consts::SESSION_SYNC_CARD_W_P5));
+}

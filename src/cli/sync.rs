@@ -67,6 +67,28 @@ pub struct SyncArgs {
     /// Host date sent to the cards (YYYY-MM-DD; informative: interest uses the bank's epoch date)
     #[arg(long)]
     pub date: Option<String>,
+    /// How the card's commitment step is sent: auto (in two halves when its passbook digest is
+    /// large), whole or split; for tests and benchmarks
+    #[arg(long, value_enum, default_value = "auto", hide = true)]
+    pub s1: S1Arg,
+}
+
+/// `--s1`: the library's [`fsync::S1Form`].
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum S1Arg {
+    Auto,
+    Whole,
+    Split,
+}
+
+impl From<S1Arg> for fsync::S1Form {
+    fn from(a: S1Arg) -> Self {
+        match a {
+            S1Arg::Auto => fsync::S1Form::Auto,
+            S1Arg::Whole => fsync::S1Form::Whole,
+            S1Arg::Split => fsync::S1Form::Split,
+        }
+    }
 }
 
 pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
@@ -135,6 +157,7 @@ pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
         card_pin,
         unblock,
         auto_finish: true,
+        s1: a.s1.into(),
     };
     let quiet = cli.json;
     let mut progress = |p: Progress| {

@@ -27,7 +27,17 @@ pub struct Policy {
     pub max_commands: u32,
     seen_payee_p1: bool,
     seen_sync_init: bool,
-    seen_sync_s1: bool,
+    sync_s1: S1Seen,
+}
+
+/// How far SYNC_CARD_S1 has gone: whole (P1 00) or its two halves (P1 01, then P1 02).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum S1Seen {
+    No,
+    /// P1 01 forwarded: only P1 02 may follow (and the reads every role may do)
+    FirstHalf,
+    /// P1 00 or P1 02 forwarded: the card holds IN = SYNC
+    Done,
 }
 
 /// What to do with one command.
@@ -50,7 +60,7 @@ impl Policy {
             max_commands: 400,
             seen_payee_p1: false,
             seen_sync_init: false,
-            seen_sync_s1: false,
+            sync_s1: S1Seen::No,
         }
     }
 
@@ -118,6 +128,14 @@ impl Policy {
                 Ins::XferAbort | Ins::ResumeGetOutcome => Verdict::Forward,
                 _ => refuse(format!("{name} is not part of receiving a payment")),
             },
+            Role::Synced
+                if self.sync_s1 == S1Seen::FirstHalf
+                    && !(ins == Ins::SyncCardS1 && c.p1 == consts::S1_P5) =>
+            {
+                refuse(format!(
+                    "{name} between the two halves of SYNC_CARD_S1 (only its P1 02 may follow)"
+                ))
+            }
             Role::Synced => match ins {
                 Ins::SyncCardInit => {
                     if self.seen_sync_init {
@@ -126,15 +144,22 @@ impl Policy {
                     self.seen_sync_init = true;
                     Verdict::Forward
                 }
+                // whole (P1 00) or the two halves in order (P1 01, then P1 02), once
                 Ins::SyncCardS1 => {
-                    if !self.seen_sync_init || self.seen_sync_s1 {
+                    let next = match (c.p1, self.sync_s1) {
+                        (consts::S1_WHOLE, S1Seen::No) => S1Seen::Done,
+                        (consts::S1_S2, S1Seen::No) => S1Seen::FirstHalf,
+                        (consts::S1_P5, S1Seen::FirstHalf) => S1Seen::Done,
+                        _ => return refuse(format!("SYNC_CARD_S1 P1 {:02X} out of order", c.p1)),
+                    };
+                    if !self.seen_sync_init || c.p2 != 0 {
                         return refuse("SYNC_CARD_S1 out of order".into());
                     }
-                    self.seen_sync_s1 = true;
+                    self.sync_s1 = next;
                     Verdict::Forward
                 }
                 Ins::ReadPassbook | Ins::ReadExceptions => {
-                    if !self.seen_sync_s1 {
+                    if self.sync_s1 != S1Seen::Done {
                         return refuse(format!(
                             "{name}: the passbook is read only inside a sync, after SYNC_CARD_S1"
                         ));
@@ -203,6 +228,58 @@ mod tests {
             p.check(&Command::select(&[1, 2, 3])),
             Verdict::Refuse(_)
         ));
+    }
+
+    fn cmd_p1(ins: u8, p1: u8, data: &[u8]) -> Command {
+        Command::new(consts::CLA_PURSE, ins, p1, 0)
+            .data(data.to_vec())
+            .le(256)
+    }
+
+    #[test]
+    fn synced_s1_halves_in_order_only() {
+        let fwd =
+            |p: &mut Policy, ins: u8, p1: u8| p.check(&cmd_p1(ins, p1, &[1])) == Verdict::Forward;
+        // before 70: no half
+        let mut p = Policy::new(Role::Synced);
+        assert!(!fwd(&mut p, 0x74, consts::S1_S2));
+        assert!(!fwd(&mut p, 0x74, consts::S1_P5));
+        assert!(fwd(&mut p, 0x70, 0));
+        // the second half first, or a P1 outside the table
+        assert!(!fwd(&mut p, 0x74, consts::S1_P5));
+        assert!(!fwd(&mut p, 0x74, 0x03));
+        // first half, then nothing but the second (reads of the status excepted)
+        assert!(fwd(&mut p, 0x74, consts::S1_S2));
+        for bad in [
+            (0x74, consts::S1_S2),
+            (0x74, consts::S1_WHOLE),
+            (0x34, 0),
+            (0x36, 0),
+            (0x78, 0),
+            (0x4C, 1),
+            (0x70, 0),
+        ] {
+            assert!(!fwd(&mut p, bad.0, bad.1), "{bad:02X?} between the halves");
+        }
+        assert!(fwd(&mut p, 0x30, 0));
+        assert!(fwd(&mut p, 0x74, consts::S1_P5));
+        // done: no half again; the passbook reads are open now
+        assert!(!fwd(&mut p, 0x74, consts::S1_P5));
+        assert!(!fwd(&mut p, 0x74, consts::S1_S2));
+        assert!(!fwd(&mut p, 0x74, consts::S1_WHOLE));
+        assert!(fwd(&mut p, 0x34, 0));
+        assert!(fwd(&mut p, 0x78, 0));
+        // the whole step, then no half
+        let mut p = Policy::new(Role::Synced);
+        assert!(fwd(&mut p, 0x70, 0));
+        assert!(fwd(&mut p, 0x74, consts::S1_WHOLE));
+        assert!(!fwd(&mut p, 0x74, consts::S1_P5));
+        assert!(!fwd(&mut p, 0x74, consts::S1_S2));
+        assert!(fwd(&mut p, 0x34, 0));
+        // a payee never gets either half
+        let mut p = Policy::new(Role::Payee { amount: 1 });
+        assert!(!fwd(&mut p, 0x74, consts::S1_S2));
+        assert!(!fwd(&mut p, 0x74, consts::S1_P5));
     }
 
     #[test]

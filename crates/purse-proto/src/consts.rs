@@ -406,8 +406,12 @@ constants! {
     SESSION_ADMIN_W_A4: u8 = 0x08;
     SESSION_BANK_W_A5: u8 = 0x09;
     SESSION_ADMIN_W_A6: u8 = 0x0A;
+    SESSION_SYNC_CARD_W_P5: u8 = 0x0B;
     SYNC_P1_PLAIN: u8 = 0x00;
     SYNC_P1_UNBLOCK: u8 = 0x01;
+    S1_WHOLE: u8 = 0x00;
+    S1_S2: u8 = 0x01;
+    S1_P5: u8 = 0x02;
     FEED_PASSBOOK: u8 = 0x00;
     FEED_EXCEPTIONS: u8 = 0x01;
     ADMIN_P1_ADMIN: u8 = 0x00;

@@ -61,6 +61,7 @@ pub fn sync_options(date: u16) -> SyncOptions {
         card_pin: Some(PIN.to_vec()),
         unblock: None,
         auto_finish: true,
+        s1: fsync::S1Form::Auto,
     }
 }
 

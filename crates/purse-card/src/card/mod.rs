@@ -634,6 +634,34 @@ mod tests {
         assert_eq!(c.apdus(), 4, "and a new SELECT for the hello");
     }
 
+    /// 74 in two halves: P1 01 with S1, then P1 02 with no data (Le only); the answers joined as
+    /// the whole step's S2 | P5; a half of the wrong length or type is a bad answer.
+    #[test]
+    fn sync_card_s1_split_sends_both_halves() {
+        fn leak(s: String) -> &'static str {
+            Box::leak(s.into_boxed_str())
+        }
+        let s1 = [0x51u8; 64];
+        let s2 = format!("52{}", "00".repeat(63));
+        let p5 = format!("55{}", "00".repeat(79));
+        let first = leak(format!("8074010040{}00", hex::encode_upper(s1)));
+        let mut c = PurseCard::new(Script(VecDeque::from(vec![
+            (first, leak(format!("{s2}9000"))),
+            ("8074020000", leak(format!("{p5}9000"))),
+            (first, leak(format!("{s2}9000"))),
+            ("8074020000", leak(format!("{}9000", &p5[2..]))),
+            (first, "6985"),
+        ])));
+        let r = c.sync_card_s1_split(&s1).unwrap();
+        assert_eq!((r.s2.len(), r.p5.len()), (64, 80));
+        assert_eq!((r.s2[0], r.p5[0]), (consts::PT_S2, consts::PT_P5));
+        assert_eq!(r.joined().len(), 144);
+        let e = c.sync_card_s1_split(&s1).unwrap_err();
+        assert!(matches!(e, CardError::BadResponse { .. }), "{e}");
+        let e = c.sync_card_s1_split(&s1).unwrap_err();
+        assert_eq!(e.sw(), Some(Sw::Conditions));
+    }
+
     #[test]
     fn select_and_cmd_map_status_words() {
         let mut c = PurseCard::new(Script(VecDeque::from(vec![

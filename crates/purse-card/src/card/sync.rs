@@ -104,7 +104,7 @@ impl<T: CardIo> PurseCard<T> {
     /// 74 SYNC_CARD_S1(S1) on the synced card → S2 | P5. The card now persistently has
     /// IN = SYNC: its balance, passbook and exceptions are frozen until P6 (or an abort).
     pub fn sync_card_s1(&mut self, s1: &[u8]) -> Result<S2P5, CardError> {
-        let d = self.cmd(Ins::SyncCardS1, 0, 0, s1)?;
+        let d = self.cmd(Ins::SyncCardS1, consts::S1_WHOLE, 0, s1)?;
         for suite in [Suite::Aes128, Suite::Tdes3] {
             let (a, b) = (ps::s2_len(suite), ps::p5_len(suite));
             if d.len() == a + b && d[0] == consts::PT_S2 && d[a] == consts::PT_P5 {
@@ -117,6 +117,29 @@ impl<T: CardIo> PurseCard<T> {
         Err(bad(
             Ins::SyncCardS1,
             format!("S2 | P5 of {} bytes", d.len()),
+        ))
+    }
+
+    /// 74 SYNC_CARD_S1 in its two halves: P1 01 (S1 → S2: the card opens S1, derives K_S and
+    /// computes the passbook digest) then P1 02 (no data → P5; the card persists IN = SYNC). The
+    /// same S2 | P5 as [`sync_card_s1`](Self::sync_card_s1) in two APDUs, neither of which holds
+    /// both the digest and the P5 transaction (protocol.md 12.4 step 3). If the second half fails
+    /// the card holds nothing: it persisted IN = SYNC only if P5 came back.
+    pub fn sync_card_s1_split(&mut self, s1: &[u8]) -> Result<S2P5, CardError> {
+        let s2 = self.cmd(Ins::SyncCardS1, consts::S1_S2, 0, s1)?;
+        let p5 = self.cmd(Ins::SyncCardS1, consts::S1_P5, 0, &[])?;
+        for suite in [Suite::Aes128, Suite::Tdes3] {
+            if s2.len() == ps::s2_len(suite)
+                && p5.len() == ps::p5_len(suite)
+                && s2[0] == consts::PT_S2
+                && p5[0] == consts::PT_P5
+            {
+                return Ok(S2P5 { s2, p5 });
+            }
+        }
+        Err(bad(
+            Ins::SyncCardS1,
+            format!("S2 of {} bytes, P5 of {} bytes", s2.len(), p5.len()),
         ))
     }
 

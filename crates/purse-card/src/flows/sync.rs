@@ -59,6 +59,41 @@ pub struct SyncOptions {
     pub unblock: Option<Unblock>,
     /// After a failure past step 3, finish or abort the sync while both cards are in.
     pub auto_finish: bool,
+    /// How step 3 (SYNC_CARD_S1) is sent: by the digest's size (the default), or always whole /
+    /// always in two halves (tests, benchmarks).
+    pub s1: S1Form,
+}
+
+/// Step 3 as one APDU (74 P1 00) or as its two halves (74 P1 01, then P1 02).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub enum S1Form {
+    /// Split when more than [`S1_SPLIT_ABOVE`] entries go into the digest.
+    #[default]
+    Auto,
+    Whole,
+    Split,
+}
+
+/// Entries (passbook entries fed, plus exceptions) above which step 3 is split.
+///
+/// From the real-card model (docs/benchmarks.md, J3H145, AES): the whole 74 costs about 298 ms
+/// with an empty passbook, and the digest adds one doFinal of up to 256 bytes (its window) for
+/// every 256 bytes of `7C | entries | N' | X'` (about 9 ms each): 307 ms up to 6 entries (3 + 6 ×
+/// 42 = 255 bytes, one window), 316 ms from 7, 379 ms at 49. The split costs one APDU more
+/// (about 20 ms of transport per sync), so it is taken only where the whole step would exceed
+/// about 300 ms by more than one window: more than 6 entries.
+pub const S1_SPLIT_ABOVE: u16 = 6;
+
+impl S1Form {
+    /// Whether step 3 is split for a card with `digested` entries in its digest (12.5.3: the
+    /// passbook, unless private, plus the exceptions).
+    pub fn split(self, digested: u16) -> bool {
+        match self {
+            S1Form::Auto => digested > S1_SPLIT_ABOVE,
+            S1Form::Whole => false,
+            S1Form::Split => true,
+        }
+    }
 }
 
 impl Default for SyncOptions {
@@ -71,6 +106,7 @@ impl Default for SyncOptions {
             card_pin: None,
             unblock: None,
             auto_finish: true,
+            s1: S1Form::Auto,
         }
     }
 }
@@ -740,8 +776,15 @@ fn open_session<B: CardIo, C: CardIo>(
         SyncStep::CardS1,
         format!("{}: committing balance, passbook and keys (P5)", cs.name),
     ));
-    card.sync_card_s1(&s1)
-        .map_err(at(SyncStep::CardS1, Who::Card))
+    // the digest (12.5.3) the card computes in 74 covers these entries, collected or not
+    let private = cs.flags & consts::FLAG_PRIVATE != 0;
+    let digested = if private { 0 } else { cs.passbook_count as u16 } + cs.exception_count as u16;
+    if opts.s1.split(digested) {
+        card.sync_card_s1_split(&s1)
+    } else {
+        card.sync_card_s1(&s1)
+    }
+    .map_err(at(SyncStep::CardS1, Who::Card))
 }
 
 /// Steps 4-9 while the card holds IN = SYNC: collect (read, store, feed) when asked and the
@@ -1150,6 +1193,20 @@ fn card_half<C: CardIo>(
 mod tests {
     use super::*;
     use crate::proto::types::PendingSlot;
+
+    /// Step 3 is split exactly when the digest needs more than one 256-byte window:
+    /// 7C | N' × 42 | X' × 24 | N' | X' above 256 bytes for passbook entries alone.
+    #[test]
+    fn s1_split_above_one_digest_window() {
+        let bytes = |n: u16| 1 + 42 * n + 2;
+        assert!(bytes(S1_SPLIT_ABOVE) <= 256 && bytes(S1_SPLIT_ABOVE + 1) > 256);
+        assert!(!S1Form::Auto.split(0));
+        assert!(!S1Form::Auto.split(S1_SPLIT_ABOVE));
+        assert!(S1Form::Auto.split(S1_SPLIT_ABOVE + 1));
+        assert!(S1Form::Auto.split(54));
+        assert!(!S1Form::Whole.split(54));
+        assert!(S1Form::Split.split(0));
+    }
 
     fn status(role: Role, account: u64) -> Status {
         let mut s = Status::parse(&[0u8; consts::STATUS_LEN as usize]).expect("zeros parse");

@@ -466,8 +466,13 @@ public final class Constants {
     public static final byte SESSION_ADMIN_W_A4 = (byte) 0x08;
     public static final byte SESSION_BANK_W_A5 = (byte) 0x09;
     public static final byte SESSION_ADMIN_W_A6 = (byte) 0x0A;
+    public static final byte SESSION_SYNC_CARD_W_P5 = (byte) 0x0B; // card after 74 P1 01: only 74 P1 02 follows
     public static final byte SYNC_P1_PLAIN = (byte) 0x00;
     public static final byte SYNC_P1_UNBLOCK = (byte) 0x01;
+    // SYNC_CARD_S1 (74) P1: the whole step, or its two halves (S2 with the digest, then P5 and IN = SYNC)
+    public static final byte S1_WHOLE = (byte) 0x00;
+    public static final byte S1_S2 = (byte) 0x01;
+    public static final byte S1_P5 = (byte) 0x02;
     public static final byte FEED_PASSBOOK = (byte) 0x00;
     public static final byte FEED_EXCEPTIONS = (byte) 0x01;
     public static final byte ADMIN_P1_ADMIN = (byte) 0x00;

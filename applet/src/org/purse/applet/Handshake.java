@@ -73,7 +73,7 @@ public final class Handshake {
      * K_S = KDF(AK[k+1], "PURSE " l0 l1, R1 | R2 | SID) into work keys 2/3; keep: the key bytes also
      * into the session (OFF_KS, to be persisted in a slot), else they never leave the KDF.
      */
-    private void deriveSession(byte l0, byte l1, boolean keep) {
+    void deriveSession(byte l0, byte l1, boolean keep) {
         byte[] sb = s.buf();
         byte[] w = s.work();
         Util.arrayCopyNonAtomic(sb, Session.OFF_R1, w, W_CTX, (short) 16); // R1 | R2
@@ -146,8 +146,13 @@ public final class Handshake {
     /** P1 = P2 = 00 (6A86), then the transient session must be in this state (6985). */
     void step(APDU apdu, byte state) {
         Purse.p1p2(apdu, (byte) 0, (byte) 0);
+        inState(state);
+    }
+
+    /** The transient session must be in this state (6985). */
+    void inState(byte state) {
         if (s.state() != state) {
-            ISOException.throwIt(Constants.SW_CONDITIONS);
+            Purse.conditions();
         }
     }
 
@@ -229,10 +234,15 @@ public final class Handshake {
 
     /** Responder, after its own checks: R1 from the first body, fresh R2, K_S derived. */
     void answer(byte l0, byte l1, boolean keep) {
+        randoms();
+        deriveSession(l0, l1, keep);
+    }
+
+    /** Responder: R1 from the first body (before the work buffer is reused), fresh R2; K_S later. */
+    void randoms() {
         byte[] sb = s.buf();
         Util.arrayCopyNonAtomic(s.work(), (short) (W_B1 + Constants.P1_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN);
         cs.random(sb, Session.OFF_R2, Constants.RANDOM_LEN);
-        deriveSession(l0, l1, keep);
     }
 
     /** Responder: second packet (P2 / S2 / A2: own identity | R2, under K_A) sealed into out[0]; returns its length. */

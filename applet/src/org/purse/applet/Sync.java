@@ -121,24 +121,43 @@ public final class Sync {
         return hs.offer(b, Constants.SESSION_SYNC_CARD_W_S1);
     }
 
-    /** 74 (row S1): S1 -> S2 | P5; persists IN = SYNC (one transaction). */
+    /**
+     * 74 (row S1): P1 00, the whole step: S1 -> S2 | P5, persists IN = SYNC (one transaction).
+     * P1 01, its first half: S1 -> S2 (K_A, R2 and the digest); state W_P5. P1 02, its second
+     * half (no data, only in W_P5): K_S, P5, persists IN = SYNC. A half is at most ~300 ms on a
+     * J3H145 at 50 entries, the whole step is not (docs/benchmarks.md). Between the halves no
+     * command can change what P5 reports: OUT and IN are none (70), and every command that writes
+     * the balance, the passbook or the exceptions needs a slot in use or its own session state.
+     */
     public short cardS1(APDU apdu) {
         byte[] w = s.work;
         byte[] sb = s.buf;
-        short pktLen = hs.recvFirst(apdu, Constants.SESSION_SYNC_CARD_W_S1);
         byte[] b = apdu.getBuffer();
+        byte p1 = b[ISO7816.OFFSET_P1];
+        // S1_WHOLE 00, S1_S2 01, S1_P5 02
+        if (b[ISO7816.OFFSET_P2] != 0 || (short) (p1 & 0xFF) > Constants.S1_P5) {
+            Purse.wrongP1P2();
+        }
+        if (p1 == Constants.S1_P5) {
+            // no command data: never receive (on T=0, P3 is Le here)
+            hs.inState(Constants.SESSION_SYNC_CARD_W_P5);
+            return cardP5(b, (short) 0, w, sb);
+        }
+        hs.inState(Constants.SESSION_SYNC_CARD_W_S1);
+        short pktLen = Packets.packetLen(Constants.BODY_P1, hs.blk());
+        Purse.recv(apdu, pktLen);
         slots.refuseSettled(b, (short) (CD + Constants.HDR_OFF_SID)); // one outcome per SID
         byte k = hs.openFirst(Constants.PT_S1, b, pktLen);
         if (!pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             Purse.pairNotAllowed();
         }
-        hs.answer(Constants.LABEL_SY_0, Constants.LABEL_SY_1, true);
+        // R1, R2 now; K_S (needed for P5 only) with P5, in the second half when split
+        hs.randoms();
         // digest D over what the bank will be fed (12.5.3); private: exceptions only
         boolean priv = (prof.flags() & Constants.FLAG_PRIVATE) != 0;
-        short n = pb.count();
         short x = slots.exceptionCount();
         // D stays 00 x 8 (the session was reset at 70) when nothing is fed
-        short fn = priv ? (short) 0 : n;
+        short fn = priv ? (short) 0 : pb.count();
         if ((short) (fn + x) != 0) {
             Key ka = hs.key((byte) 1);
             short f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
@@ -154,7 +173,19 @@ public final class Sync {
         }
         // S2 (K_A): own identity, R2 at 36
         short len = hs.sealSecond(Constants.PT_S2, k, b, false);
-        // P5 (K_S)
+        if (p1 == Constants.S1_S2) {
+            s.setState(Constants.SESSION_SYNC_CARD_W_P5);
+            return len;
+        }
+        return cardP5(b, len, w, sb);
+    }
+
+    /**
+     * 74's K_S, then P5 into b[len] from the session (R1, R2, D, k, SID) and the card's state, then
+     * the IN slot (one transaction); returns len + the P5 length. The session ends.
+     */
+    private short cardP5(byte[] b, short len, byte[] w, byte[] sb) {
+        hs.deriveSession(Constants.LABEL_SY_0, Constants.LABEL_SY_1, true);
         byte[] d = prof.data;
         Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_P5 + Constants.P5_R2), Constants.RANDOM_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_P5 + Constants.P5_APP), Constants.APP_ID_LEN);
@@ -162,8 +193,8 @@ public final class Sync {
                 Constants.BAL_FIELDS_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_P5 + Constants.P5_ACCOUNT), Constants.ACCOUNT_LEN);
         w[(short) (W_P5 + Constants.P5_CURRENT)] = keys.current();
-        w[(short) (W_P5 + Constants.P5_PB_COUNT)] = (byte) n;
-        w[(short) (W_P5 + Constants.P5_EXC_COUNT)] = (byte) x;
+        w[(short) (W_P5 + Constants.P5_PB_COUNT)] = (byte) pb.count();
+        w[(short) (W_P5 + Constants.P5_EXC_COUNT)] = (byte) slots.exceptionCount();
         Util.arrayCopyNonAtomic(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST), Constants.MAC_LEN);
         w[(short) (W_P5 + Constants.P5_BAD_KEY)] = d[Profile.OFF_BAD_KEY];
         w[(short) (W_P5 + Constants.P5_FLAGS)] = prof.flags();

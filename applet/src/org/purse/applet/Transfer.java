@@ -138,7 +138,8 @@ public final class Transfer {
         if (Money32.isZero(b, CD)) {
             Purse.wrongData();
         }
-        bal.check();
+        // no balance integrity check here: 44 moves no value, and 48 checks the record (9D11)
+        // before its credit; this overflow precheck on the record as stored only fails early
         if (!bal.canCredit(b, CD)) {
             ISOException.throwIt(Constants.SW_OVERFLOW);
         }

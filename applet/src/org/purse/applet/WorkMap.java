@@ -54,7 +54,8 @@ final class WorkMap {
     static final short SY_SHORT = (short) (SY_I + SY_I_LEN + 2); // 212: SACK / SNACK body
     static final short SY_SHORT_LEN = (short) 31;
     // the running passbook digest's window (12.5.3, CryptoSuite.runUpdate): all of the buffer, live
-    // from the first PASSBOOK_FEED to the start of 76 (bank), inside 74 after K_S (card)
+    // from the first PASSBOOK_FEED to the start of 76 (bank), inside 74 after S1 was opened and
+    // before K_S is derived (card)
     static final short SY_MAC = (short) 0;
     static final short SY_MAC_LEN = WORK_LEN;
 
@@ -92,7 +93,8 @@ final class WorkMap {
     static final short REUSES__SY_I__HS_CTX = 0;
     static final short REUSES__SY_SHORT__SY_P5 = 0;    // SACK / SNACK after P5 was checked
     static final short REUSES__SY_SHORT__HS_CTX = 0;
-    // the digest window after 72's S1 / 74's S1 and K_S; 76's S2, P5, P6 after it ended
+    // the digest window after 72's S1 / 74's S1 and K_A; 76's S2, P5, P6 (74's K_S context, P5)
+    // after it ended
     static final short REUSES__SY_MAC__HS_B1 = 0;
     static final short REUSES__SY_MAC__HS_CTX = 0;
     static final short REUSES__SY_B1__SY_MAC = 0;

@@ -85,6 +85,11 @@ class SyncCardTest {
     }
 
     static SyncRun sync(PCard bank, PCard card, int mode, boolean unblock, boolean verifyBank) {
+        return sync(bank, card, mode, unblock, verifyBank, false);
+    }
+
+    /** split: step 3 as 74's two halves (P1 01 -> S2, then P1 02 -> P5) instead of P1 00. */
+    static SyncRun sync(PCard bank, PCard card, int mode, boolean unblock, boolean verifyBank, boolean split) {
         SyncRun r = new SyncRun();
         bank.meas = new Counters();
         card.meas = new Counters();
@@ -107,11 +112,25 @@ class SyncCardTest {
             }
             r.s1 = data(resp);
             r.sid = Arrays.copyOfRange(r.s1, 2, 8);
-            resp = card.send(0x74, 0, 0, r.s1);
-            if (failed(r, resp, 3)) {
-                return r;
+            if (split) {
+                resp = card.send(0x74, Constants.S1_S2, 0, r.s1);
+                if (failed(r, resp, 3)) {
+                    return r;
+                }
+                byte[] s2 = data(resp);
+                assertEquals(0, card.pending()[Constants.PD_IN_STATE], "nothing persisted by the first half");
+                resp = card.send(0x74, Constants.S1_P5, 0, null);
+                if (failed(r, resp, 3)) {
+                    return r;
+                }
+                r.s2p5 = cat(s2, data(resp));
+            } else {
+                resp = card.send(0x74, 0, 0, r.s1);
+                if (failed(r, resp, 3)) {
+                    return r;
+                }
+                r.s2p5 = data(resp);
             }
-            r.s2p5 = data(resp);
             byte[] st = card.status();
             boolean priv = (st[Constants.ST_FLAGS] & Constants.FLAG_PRIVATE) != 0;
             int n = st[Constants.ST_PB_COUNT] & 0xFF;
@@ -774,6 +793,121 @@ class SyncCardTest {
             flips++;
         }
         assertTrue(flips > 40);
+        assertEquals(v0, value(all));
+    }
+
+    // ------------------------------------------------------------------ 74 in two halves
+
+    /** The same sync, whole and split, from two copies of the same cards: the same end state. */
+    @Test
+    void splitS1SyncsLikeTheWholeStep() throws Exception {
+        advance(center, DATE + 30, RATE);
+        long v0 = value(all);
+        int n = pbCount(region);
+        assertTrue(n >= 2);
+        PCard c2 = copy(center, dir.resolve("c2"), "center2");
+        PCard r2 = copy(region, dir.resolve("r2"), "region2");
+        SyncRun whole = syncOk(center, region);
+        SyncRun split = sync(c2, r2, FEED, false, true, true);
+        assertEquals(0x9000, split.sw, String.format("split sync failed at step %d: %04X", split.step, split.sw));
+        assertEquals(whole.s2p5.length, split.s2p5.length);
+        assertEquals(n, split.ledger.size());
+        for (int i = 0; i < n; i++) {
+            assertArrayEquals(whole.ledger.get(i), split.ledger.get(i));
+        }
+        // balances, keys, dates, rate, the clear and the one INTEREST_IN entry: as the whole step's
+        assertArrayEquals(region.status(), r2.status(), "region status");
+        assertArrayEquals(center.status(), c2.status(), "center status");
+        assertEquals(1, pbCount(r2), "cleared, then INTEREST_IN");
+        assertEquals(region.balance(), r2.balance());
+        assertEquals(center.balance(), c2.balance());
+        assertEquals(v0, value(all));
+        assertEquals(0, r2.pending()[Constants.PD_IN_STATE]);
+        assertEquals(1, outcomeKind(r2.pending(), split.sid));
+        // the split S1 of a settled SID: refused before anything is opened (no BAD_KEY)
+        String snap = r2.snapshot();
+        init70(r2);
+        assertEquals(0x9D0C, r2.swOf(0x74, Constants.S1_S2, 0, split.s1));
+        r2.reinsert();
+        assertEquals(snap, r2.snapshot(), "a settled S1 changed the card");
+    }
+
+    /** 74 P1 02 only right after 74 P1 01 of the same session; everything else 6985, nothing persisted. */
+    @Test
+    void splitS1OutOfOrderRefusedWithoutChange() throws Exception {
+        String a0 = alice.snapshot();
+        // 02 without 01 (no session, then in W_S1)
+        assertEquals(0x6985, alice.swOf(0x74, Constants.S1_P5, 0, null));
+        byte[] s1 = s1For(alice);
+        assertEquals(0x6985, alice.swOf(0x74, Constants.S1_P5, 0, null));
+        assertEquals(0x6985, alice.swOf(0x74, Constants.S1_S2, 0, s1), "the 6985 ended the session");
+        // P1 / P2 outside the table
+        s1 = s1For(alice);
+        assertEquals(0x6A86, alice.swOf(0x74, 3, 0, s1));
+        s1 = s1For(alice);
+        assertEquals(0x6A86, alice.swOf(0x74, Constants.S1_S2, 1, s1));
+        // 01 twice; 00 after 01; 02 with the session ended by those refusals
+        for (int second : new int[] {Constants.S1_S2, Constants.S1_WHOLE}) {
+            s1 = s1For(alice);
+            assertEquals(0x9000, sw(alice.send(0x74, Constants.S1_S2, 0, s1)));
+            assertEquals(0x6985, alice.swOf(0x74, second, 0, s1), "P1 " + second + " after 01");
+            assertEquals(0x6985, alice.swOf(0x74, Constants.S1_P5, 0, null));
+        }
+        // a command between the halves that ends or replaces the session: SELECT, 70, 4C 00, 44
+        for (int between = 0; between < 4; between++) {
+            s1 = s1For(alice);
+            alice.ok(0x74, Constants.S1_S2, 0, s1);
+            if (between == 0) {
+                alice.select();
+            } else if (between == 1) {
+                alice.ok(0x70, 0, 0, u16(DATE));
+            } else if (between == 2) {
+                alice.ok(0x4C, 0, 0, null);
+            } else {
+                assertEquals(0x6985, alice.swOf(0x44, 0, 0, new byte[6 + 70]));
+            }
+            assertEquals(0x6985, alice.swOf(0x74, Constants.S1_P5, 0, null), "after " + between);
+        }
+        assertEquals(0, alice.pending()[Constants.PD_IN_STATE]);
+        alice.reinsert();
+        assertEquals(a0, alice.snapshot(), "out-of-order halves changed the card");
+        // a read between the halves does not end the session: the sync completes (branch -> alice)
+        s1 = s1For(alice);
+        alice.ok(0x74, Constants.S1_S2, 0, s1);
+        alice.status();
+        byte[] p5 = alice.ok(0x74, Constants.S1_P5, 0, null);
+        assertEquals(Constants.PT_P5, p5[0]);
+        assertEquals(Constants.SLOT_SYNC, alice.pending()[Constants.PD_IN_STATE]);
+        assertEquals(0x6985, alice.swOf(0x74, Constants.S1_P5, 0, null), "P5 once");
+    }
+
+    /** 70 on the card, 72 on its branch: the S1 for the card's 74. */
+    private byte[] s1For(PCard c) {
+        byte[] sm = init70(c);
+        branch.verify(1, PIN);
+        return branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
+    }
+
+    /** Many entries through the split: the digest of the first half clears them at 78. */
+    @Test
+    void splitS1ClearsAFullPassbook() {
+        long v0 = value(all);
+        for (int i = 0; pbCount(alice) < 40; i++) {
+            transfer(alice, bob, 1);
+        }
+        int n = pbCount(alice);
+        SyncRun r = sync(branch, alice, FEED, false, true, true);
+        assertEquals(0x9000, r.sw, String.format("split sync failed at step %d: %04X", r.step, r.sw));
+        assertEquals(n, r.ledger.size());
+        assertEquals(0, pbCount(alice), "fed, cleared (rate 0: no INTEREST_IN)");
+        assertEquals(v0, value(all));
+        // a wrong feed after a split 74 does not clear
+        for (int i = 0; i < 8; i++) {
+            transfer(alice, bob, 1);
+        }
+        r = sync(branch, alice, WRONG_FEED, false, true, true);
+        assertEquals(0x9000, r.sw);
+        assertEquals(8, pbCount(alice), "wrong entry fed, no clear");
         assertEquals(v0, value(all));
     }
 }

@@ -217,4 +217,55 @@ class SyncTearTest {
             }
         }
     }
+
+    /**
+     * 74 in two halves (P1 01, P1 02): a power loss at every write of either half, or after either
+     * (between the halves, or the P5 lost), leaves the card as before the sync or with IN = SYNC
+     * that resume aborts (12.11): value constant, nothing pending, the next sync pays once.
+     */
+    @Test
+    void splitS1TornAtEveryWriteOfEitherHalfThenResume() throws Exception {
+        StringBuilder seen = new StringBuilder();
+        for (int half = 1; half <= 2; half++) {
+            for (int k = 1; ; k++) {
+                PCard[] c = pair();
+                Run run = new Run(c);
+                assertTrue(!run.step(0, 0));
+                assertTrue(!run.step(1, 0));
+                PCard card = c[1];
+                byte[] s1 = run.last;
+                byte[] before = card.pending();
+                if (half == 2) {
+                    card.ok(0x74, Constants.S1_S2, 0, s1);
+                }
+                card.card.armTear(k);
+                boolean torn;
+                try {
+                    byte[] r = card.raw(half == 1 ? apdu(0x74, Constants.S1_S2, 0, s1) : apdu(0x74, Constants.S1_P5, 0, null));
+                    assertEquals(0x9000, sw(r));
+                    torn = false;
+                } catch (PowerLoss pl) {
+                    torn = true;
+                }
+                String what = "74 half " + half + " k " + k + (torn ? " torn" : " response lost");
+                c[0].reinsert();
+                card.reinsert();
+                assertEquals(total0, SyncCardTest.value(c[0], card), what + ": value before resume");
+                byte[] pc = card.pending();
+                boolean synced = pc[Constants.PD_IN_STATE] == Constants.SLOT_SYNC;
+                assertEquals(half == 2 && !torn, synced, what + ": IN = SYNC only after a whole second half");
+                if (!synced) {
+                    assertTrue(Arrays.equals(before, pc), what + ": card as before the sync");
+                }
+                String r = resume(c[0], card);
+                assertEquals(synced ? "abort" : "none", r, what);
+                seen.append(half).append('/').append(k).append(':').append(r).append(' ');
+                checkFinal(c, run, what);
+                if (!torn) {
+                    break;
+                }
+            }
+        }
+        System.out.println("split 74 tear cases: " + seen);
+    }
 }
