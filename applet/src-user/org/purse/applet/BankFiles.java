@@ -16,15 +16,4 @@ public final class BankFiles {
     public void initDefaults(byte[] account, short o) {
         Purse.wrongRole();
     }
-
-    public boolean inRange(byte[] a, short o) {
-        return false;
-    }
-
-    public short find(byte[] a, short o) {
-        return (short) -1;
-    }
-
-    public void rate(byte[] out, short o) {
-    }
 }

@@ -114,7 +114,7 @@ public final class Issuer {
         }
         short t = (short) (Session.OFF_REQ + 1 + sb[Session.OFF_REQ]);
         byte newRole = sb[(short) (t + Constants.IR_ROLE)];
-        prof.allocateAccount(sb, Session.OFF_NEW_ACCOUNT, newRole == Constants.ROLE_ADMIN, sb, Session.OFF_NEW_ISSUER);
+        allocateAccount(sb, Session.OFF_NEW_ACCOUNT, newRole == Constants.ROLE_ADMIN, sb, Session.OFF_NEW_ISSUER);
         if (prof.role() == Constants.ROLE_CENTER) {
             prof.pin(Constants.REF_APPROVAL).reset(); // one approval per issuance
         }
@@ -207,5 +207,30 @@ public final class Issuer {
         creation.reset(); // one verification per mint
         bal.amount(b, (short) 0);
         return Constants.AMOUNT_LEN;
+    }
+
+    /**
+     * Allocates ISSUER_ID | NEXT_SERIAL | Luhn into out and increments the serial (and, for a new
+     * admin card, hands out NEXT_ISSUER_ID and increments it) in one transaction of its own, before
+     * the number leaves the card: a number is never issued twice (protocol.md 1.1).
+     */
+    private void allocateAccount(byte[] out, short off, boolean newIssuerId, byte[] issuerOut, short iOff) {
+        byte[] data = prof.data;
+        byte[] tmp = prof.tmp;
+        // tmp[0..5) new serial, tmp[5..8) new next issuer id: NEXT_SERIAL | NEXT_ISSUER_ID are adjacent
+        Util.arrayCopyNonAtomic(data, Profile.OFF_NEXT_SERIAL, tmp, (short) 0, (short) 8);
+        if (!Bcd.increment(tmp, (short) 0, (short) 1, (short) 9)
+                || (newIssuerId && !Bcd.increment(tmp, (short) 5, (short) 0, (short) 6))) {
+            ISOException.throwIt(Constants.SW_ACCOUNTS_EXHAUSTED);
+        }
+        Util.arrayFillNonAtomic(issuerOut, iOff, (short) 3, (byte) 0);
+        if (newIssuerId) {
+            Util.arrayCopyNonAtomic(data, Profile.OFF_NEXT_ISSUER, issuerOut, iOff, (short) 3);
+        }
+        Profile.composeAccount(data, Profile.OFF_ISSUER_ID, data, Profile.OFF_NEXT_SERIAL, out, off);
+        // one write: the issuer id bytes are unchanged unless newIssuerId
+        JCSystem.beginTransaction();
+        Util.arrayCopy(tmp, (short) 0, data, Profile.OFF_NEXT_SERIAL, (short) 8);
+        JCSystem.commitTransaction();
     }
 }

@@ -28,6 +28,7 @@ public final class Purse extends Applet {
     private final Issuer issuer;
     private final Admin admin;
     private final Sync sync;
+    private final BankSync bankSync;
 
     private Purse(byte[] tk, short tkOff, byte tkLen) {
         CryptoSuite cs = new CryptoSuite();
@@ -48,7 +49,8 @@ public final class Purse extends Applet {
         issuer = new Issuer(this, perso, cs, pk, keys, prof, bal, pb, slots, sess);
         pb.link(slots);
         admin = new Admin(this, cs, keys, prof, pb, slots, bank, sess, hs);
-        sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, bank, hs);
+        sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, hs);
+        bankSync = new BankSync(this, sync, cs, keys, prof, bal, pb, slots, sess, bank, hs);
     }
 
     /** Public development transport keys: "purse-dev-transport-3des"; its first 16 bytes are the AES one. */
@@ -212,13 +214,13 @@ public final class Purse extends Applet {
             case Constants.INS_SYNC_CARD_INIT:
                 return sync.cardInit(apdu);
             case Constants.INS_SYNC_BANK_INIT:
-                return sync.bankInit(apdu);
+                return bankSync.bankInit(apdu);
             case Constants.INS_SYNC_CARD_S1:
                 return sync.cardS1(apdu);
             case Constants.INS_PASSBOOK_FEED:
-                return sync.feed(apdu);
+                return bankSync.feed(apdu);
             case Constants.INS_SYNC_BANK_P5:
-                return sync.bankP5(apdu);
+                return bankSync.bankP5(apdu);
             case Constants.INS_SYNC_CARD_P6:
                 return sync.cardP6(apdu);
             case Constants.INS_SYNC_BANK_ACK:
