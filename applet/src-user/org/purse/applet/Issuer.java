@@ -30,6 +30,18 @@ public final class Issuer {
         }
     }
 
+    // genesis (5.3): never reached, admit() refused G1 already
+
+    static void genesisChecks(byte[] w) {
+        ISOException.throwIt(Constants.SW_FUNC_NOT_SUPPORTED);
+    }
+
+    static void genesisImage(CryptoSuite cs, byte[] w, short iss) {
+    }
+
+    static void genesisSecrets(Profile prof, byte[] w) {
+    }
+
     private static short none() {
         ISOException.throwIt(Constants.SW_INS_NOT_SUPPORTED);
         return (short) 0;

@@ -17,6 +17,7 @@ public final class Issuer {
     private static final short CD = ISO7816.OFFSET_CDATA;
     // work buffer layout: WorkMap (PE_*)
     private static final short W_IMG = WorkMap.PE_IMG;
+    private static final short W_CTX = WorkMap.PE_CTX;
 
     private final Purse p;
     private final Personalisation perso;
@@ -48,6 +49,36 @@ public final class Issuer {
      * The full applet: every role. tried: a transport try was counted for this command.
      */
     static void admit(Profile prof, byte role, boolean tried) {
+    }
+
+    // ------------------------------------------------------------------ genesis (5.3), for Personalisation
+
+    /** G1: CREATION and APPROVAL well-formed and different (6A80). */
+    static void genesisChecks(byte[] w) {
+        if (!Personalisation.secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
+                || !Personalisation.secretOk(w, Constants.G1_APPROVAL, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
+                || Util.arrayCompare(w, Constants.G1_CREATION, w, Constants.G1_APPROVAL,
+                        Constants.SECRET_FIELD_LEN) == 0) {
+            Purse.wrongData();
+        }
+    }
+
+    /** G1, the center's profile image at W_IMG: next issuer id, own account, random APP_ID. */
+    static void genesisImage(CryptoSuite cs, byte[] w, short iss) {
+        // account = issuer | 000000000 | Luhn, next issuer id = issuer + 1, random APP_ID
+        Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 3);
+        if (!Bcd.increment(w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {
+            Purse.wrongData();
+        }
+        Util.arrayFillNonAtomic(w, W_CTX, (short) 5, (byte) 0); // serial 000000000: the center's own account
+        Profile.composeAccount(w, iss, w, W_CTX, w, (short) (W_IMG + Profile.OFF_ACCOUNT));
+        cs.random(w, (short) (W_IMG + Profile.OFF_APP_ID), Constants.APP_ID_LEN);
+    }
+
+    /** G1, in the personalisation transaction: the center's CREATION and APPROVAL secrets. */
+    static void genesisSecrets(Profile prof, byte[] w) {
+        Personalisation.setSecret(prof.pin(Constants.REF_CREATION), w, Constants.G1_CREATION);
+        Personalisation.setSecret(prof.pin(Constants.REF_APPROVAL), w, Constants.G1_APPROVAL);
     }
 
     // ------------------------------------------------------------------ issuer side (5.4)

@@ -160,7 +160,7 @@ public final class Personalisation {
         return len;
     }
 
-    private static boolean secretOk(byte[] w, short off, byte min, byte max, boolean mayBeEmpty) {
+    static boolean secretOk(byte[] w, short off, byte min, byte max, boolean mayBeEmpty) {
         byte l = w[off];
         return (mayBeEmpty && l == 0) || (l >= min && l <= max);
     }
@@ -201,12 +201,7 @@ public final class Personalisation {
             Purse.wrongData();
         }
         if (g) {
-            if (!secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
-                    || !secretOk(w, Constants.G1_APPROVAL, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
-                    || Util.arrayCompare(w, Constants.G1_CREATION, w, Constants.G1_APPROVAL,
-                            Constants.SECRET_FIELD_LEN) == 0) {
-                Purse.wrongData();
-            }
+            Issuer.genesisChecks(w);
         } else if (bodyLen != (short) (Constants.BODY_I1_FIXED + 4 * CryptoSuite.keyLen(suite))
                 || role < Constants.ROLE_REGION || role > Constants.ROLE_ADMIN
                 || (w[Constants.I1_FLAGS] & (byte) 0xFC) != 0
@@ -229,14 +224,7 @@ public final class Personalisation {
             w[(short) (W_IMG + Profile.OFF_NEXT_SERIAL + 4)] = (byte) 0x01;
         }
         if (g) {
-            // account = issuer | 000000000 | Luhn, next issuer id = issuer + 1, random APP_ID
-            Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 3);
-            if (!Bcd.increment(w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {
-                Purse.wrongData();
-            }
-            Util.arrayFillNonAtomic(w, W_CTX, (short) 5, (byte) 0); // serial 000000000: the center's own account
-            Profile.composeAccount(w, iss, w, W_CTX, w, (short) (W_IMG + Profile.OFF_ACCOUNT));
-            cs.random(w, (short) (W_IMG + Profile.OFF_APP_ID), Constants.APP_ID_LEN);
+            Issuer.genesisImage(cs, w, iss);
         } else {
             w[(short) (W_IMG + Profile.OFF_FLAGS)] = w[Constants.I1_FLAGS];
             Util.arrayCopyNonAtomic(w, Constants.I1_ACCOUNT, w, (short) (W_IMG + Profile.OFF_ACCOUNT),
@@ -273,13 +261,12 @@ public final class Personalisation {
             pb.setRing();
         }
         if (g) {
-            setSecret(prof.pin(Constants.REF_CREATION), w, Constants.G1_CREATION);
-            setSecret(prof.pin(Constants.REF_APPROVAL), w, Constants.G1_APPROVAL);
+            Issuer.genesisSecrets(prof, w);
         }
         JCSystem.commitTransaction();
     }
 
-    private static void setSecret(OwnerPIN p, byte[] w, short off) {
+    static void setSecret(OwnerPIN p, byte[] w, short off) {
         p.update(w, (short) (off + 1), w[off]);
     }
 }
