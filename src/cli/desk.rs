@@ -1,7 +1,7 @@
 //! `purse desk ...`
 use clap::Subcommand;
 
-use purse::desk::{Desk, StartOptions, HELLO_APPLET, PURSE_APPLET};
+use purse::desk::{Desk, StartOptions, KNOWN_APPLETS};
 
 use super::Cli;
 
@@ -23,11 +23,12 @@ pub enum DeskCmd {
     /// Create a blank virtual card with the purse applet installed (or another applet)
     New {
         name: String,
-        /// Applet: `purse` (the default, the money applet), `hello` (the desk's test applet), or
-        /// a class name (then give --aid)
+        /// Applet: `purse` (the default, the money applet), `purse-user` (the user-card applet:
+        /// user cards only, no bank-role code, as purse-user.cap), `hello` (the desk's test
+        /// applet), or a class name (then give --aid)
         #[arg(long, default_value = "purse", value_name = "CLASS")]
         applet: String,
-        /// Applet instance AID (hex; default: the AID of `purse` / `hello`)
+        /// Applet instance AID (hex; default: the AID of `purse` / `purse-user` / `hello`)
         #[arg(long)]
         aid: Option<String>,
         /// Install parameters (hex)
@@ -136,10 +137,10 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
             aid,
             params,
         } => {
-            let (applet, aid) = applet_spec(applet, aid.as_deref())?;
+            let (applet, aid, variant) = applet_spec(applet, aid.as_deref())?;
             let (applet, aid) = (&applet, &aid);
             let fresh = !desk.dir().exists();
-            let img = desk.new_card(name, applet, aid, params.as_deref())?;
+            let img = desk.new_card_variant(name, applet, aid, params.as_deref(), variant)?;
             if fresh && !json {
                 println!(
                     "created the desk directory {} (start its readers: `purse desk start`)",
@@ -147,13 +148,14 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
                 );
             }
             if json {
-                super::print_json(
-                    &serde_json::json!({ "card": name, "image": img, "applet": applet, "aid": aid }),
-                )?;
+                super::print_json(&serde_json::json!({
+                    "card": name, "image": img, "applet": applet, "aid": aid, "variant": variant
+                }))?;
             } else {
                 println!(
-                    "card {name} created: {} ({applet}, AID {aid})",
-                    img.display()
+                    "card {name} created: {} ({applet}{}, AID {aid})",
+                    img.display(),
+                    variant_text(variant)
                 );
             }
         }
@@ -201,7 +203,11 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
                         ),
                         (None, None) => String::new(),
                     };
-                    println!("{:<20} {place}{tear}", c.name);
+                    println!(
+                        "{:<20} {place}{}{tear}",
+                        c.name,
+                        variant_text(c.variant.as_deref())
+                    );
                 }
             }
         }
@@ -245,27 +251,31 @@ pub fn run(cli: &Cli, desk: &Desk, cmd: &DeskCmd) -> anyhow::Result<i32> {
     Ok(super::EXIT_OK)
 }
 
-/// `--applet` / `--aid` of `desk new`: the short names and the known classes get their AID.
-fn applet_spec(applet: &str, aid: Option<&str>) -> anyhow::Result<(String, String)> {
-    let known = [PURSE_APPLET, HELLO_APPLET]
-        .into_iter()
-        .find(|s| applet.eq_ignore_ascii_case(short_name(s.class)) || applet == s.class);
+/// `--applet` / `--aid` of `desk new`: the short names and the known classes get their AID
+/// (and the build of their classes: `purse-user`).
+fn applet_spec(
+    applet: &str,
+    aid: Option<&str>,
+) -> anyhow::Result<(String, String, Option<&'static str>)> {
+    let known = KNOWN_APPLETS.into_iter().find(|s| {
+        applet.eq_ignore_ascii_case(s.name) || (applet == s.class && s.variant.is_none())
+    });
     match (known, aid) {
-        (Some(s), None) => Ok((s.class.to_string(), s.aid.to_string())),
-        (Some(s), Some(a)) => Ok((s.class.to_string(), a.to_string())),
-        (None, Some(a)) => Ok((applet.to_string(), a.to_string())),
+        (Some(s), None) => Ok((s.class.to_string(), s.aid.to_string(), s.variant)),
+        (Some(s), Some(a)) => Ok((s.class.to_string(), a.to_string(), s.variant)),
+        (None, Some(a)) => Ok((applet.to_string(), a.to_string(), None)),
         (None, None) => Err(super::usage(format!(
-            "applet {applet:?} is not `purse` or `hello`: give its instance AID with --aid HEX"
+            "applet {applet:?} is not `purse`, `purse-user` or `hello`: give its instance AID with --aid HEX"
         ))),
     }
 }
 
-/// `org.purse.applet.Purse` -> `purse`
-fn short_name(class: &str) -> &str {
-    if class == PURSE_APPLET.class {
-        "purse"
-    } else {
-        "hello"
+/// ", user-card applet" for a card of the `user` build (desk new, desk cards).
+fn variant_text(variant: Option<&str>) -> String {
+    match variant {
+        None => String::new(),
+        Some("user") => ", user-card applet (purse-user)".to_string(),
+        Some(v) => format!(", applet build {v}"),
     }
 }
 

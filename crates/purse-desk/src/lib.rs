@@ -23,14 +23,29 @@ pub mod process;
 /// command a user tries on a new card (`purse genesis`) finds it.
 pub const DEFAULT_APPLET: AppletSpec = PURSE_APPLET;
 pub const PURSE_APPLET: AppletSpec = AppletSpec {
+    name: "purse",
     class: "org.purse.applet.Purse",
     aid: "F0707572736501",
+    variant: None,
+};
+/// The user-card applet (purse-user.cap on a real card): the same AIDs and classes, with the
+/// bank-only ones replaced by stubs (applet/src-user); the desk jar carries it as variant `user`.
+/// It pays, gets paid and syncs; it refuses to become a bank card (6A81).
+pub const PURSE_USER_APPLET: AppletSpec = AppletSpec {
+    name: "purse-user",
+    class: "org.purse.applet.Purse",
+    aid: "F0707572736501",
+    variant: Some("user"),
 };
 /// The test applet (COUNT/READ/ECHO), for the desk's own tests.
 pub const HELLO_APPLET: AppletSpec = AppletSpec {
+    name: "hello",
     class: "org.purse.hello.Hello",
     aid: "F07075727365FF",
+    variant: None,
 };
+/// The applets `desk new --applet NAME` knows by name.
+pub const KNOWN_APPLETS: [AppletSpec; 3] = [PURSE_APPLET, PURSE_USER_APPLET, HELLO_APPLET];
 
 /// Default first vpcd port. Not vpcd's own default 35963, which a user's vpcd may be using.
 pub const DEFAULT_BASE_PORT: u16 = 40000;
@@ -63,8 +78,35 @@ const CARD_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Clone, Copy, Debug)]
 pub struct AppletSpec {
+    /// What `desk new --applet` calls it.
+    pub name: &'static str,
     pub class: &'static str,
     pub aid: &'static str,
+    /// The desk jar's build of the classes (`variants/VARIANT/`), None: the normal classes.
+    pub variant: Option<&'static str>,
+}
+
+/// The applet build a card image runs (its header, written by the desk jar: `PURSEJCV`, a length
+/// byte and the variant name): None for the normal classes or an unreadable image.
+pub fn image_variant(image: &Path) -> Option<String> {
+    use std::io::Read;
+    let mut head = [0u8; 8 + 1 + 32];
+    let mut f = File::open(image).ok()?;
+    let mut n = 0;
+    while n < head.len() {
+        match f.read(&mut head[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(_) => return None,
+        }
+    }
+    let head = &head[..n];
+    if head.len() < 9 || &head[..8] != b"PURSEJCV" {
+        return None;
+    }
+    let len = usize::from(head[8]);
+    let v = head.get(9..9 + len)?;
+    std::str::from_utf8(v).ok().map(str::to_string)
 }
 
 /// One reader slot of the desk.
@@ -115,6 +157,8 @@ pub struct CardEntry {
     /// Where the last armed tear fired (JSON written by the card: k, ins, apdu_header,
     /// apdu_length, apdu_number since arming, write_in_apdu, unix_ms).
     pub tear_fired: Option<serde_json::Value>,
+    /// The applet build the card runs: None the normal classes, `user` the user-card applet.
+    pub variant: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -523,6 +567,19 @@ impl Desk {
         aid: &str,
         params: Option<&str>,
     ) -> Result<PathBuf> {
+        self.new_card_variant(name, class, aid, params, None)
+    }
+
+    /// [`Desk::new_card`] with the desk jar's build `variant` of the applet classes (`user`: the
+    /// user-card applet); the image records it.
+    pub fn new_card_variant(
+        &self,
+        name: &str,
+        class: &str,
+        aid: &str,
+        params: Option<&str>,
+        variant: Option<&str>,
+    ) -> Result<PathBuf> {
         check_name(name)?;
         check_hex("AID", aid)?;
         if let Some(p) = params {
@@ -545,6 +602,9 @@ impl Desk {
             .args(["--applet", class, "--aid", aid]);
         if let Some(p) = params {
             cmd.args(["--params", p]);
+        }
+        if let Some(v) = variant {
+            cmd.args(["--variant", v]);
         }
         run_jar(cmd, "create")?;
         if !img.exists() {
@@ -584,6 +644,7 @@ impl Desk {
             let (tear, tear_fired) = self.tear_state(name);
             v.push(CardEntry {
                 name: name.to_string(),
+                variant: image_variant(&ent.path()),
                 image: ent.path(),
                 slot,
                 tear,

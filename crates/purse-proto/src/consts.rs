@@ -68,6 +68,7 @@ constants! {
     SW_OK: u16 = 0x9000;
     SW_WRONG_LENGTH: u16 = 0x6700;
     SW_WRONG_DATA: u16 = 0x6A80;
+    SW_FUNC_NOT_SUPPORTED: u16 = 0x6A81;
     SW_RECORD_NOT_FOUND: u16 = 0x6A83;
     SW_WRONG_P1P2: u16 = 0x6A86;
     SW_INS_NOT_SUPPORTED: u16 = 0x6D00;
@@ -776,6 +777,8 @@ pub enum Sw {
     Ok,
     WrongLength,
     WrongData,
+    /// 6A81: a blank card with the user-card applet refuses genesis and bank-role issuance.
+    FuncNotSupported,
     RecordNotFound,
     WrongP1P2,
     InsNotSupported,
@@ -839,6 +842,11 @@ const SW_TABLE: &[(Sw, u16, &str)] = &[
     (Sw::Ok, SW_OK, "OK"),
     (Sw::WrongLength, SW_WRONG_LENGTH, "WRONG_LENGTH"),
     (Sw::WrongData, SW_WRONG_DATA, "WRONG_DATA"),
+    (
+        Sw::FuncNotSupported,
+        SW_FUNC_NOT_SUPPORTED,
+        "FUNC_NOT_SUPPORTED",
+    ),
     (Sw::RecordNotFound, SW_RECORD_NOT_FOUND, "RECORD_NOT_FOUND"),
     (Sw::WrongP1P2, SW_WRONG_P1P2, "WRONG_P1P2"),
     (

@@ -182,6 +182,14 @@ impl Bank {
         self.cards.insert(name.into(), ());
     }
 
+    /// A blank card `name` with the user-card applet (`desk new --applet purse-user`: the same
+    /// AIDs, no bank-role code), created, not inserted.
+    pub fn blank_user(&mut self, name: &str) {
+        self.desk
+            .ok(&["desk", "new", name, "--applet", "purse-user"]);
+        self.cards.insert(name.into(), ());
+    }
+
     pub fn slot_of(&self, name: &str) -> Option<usize> {
         self.slots
             .borrow()
@@ -292,6 +300,11 @@ impl Bank {
     /// Issue a card of `role` named `name` (public name `pname`) from the center.
     pub fn issue(&mut self, name: &str, role: Role, pname: &str, o: &CardOpts) -> String {
         self.blank(name);
+        self.issue_onto(name, role, pname, o)
+    }
+
+    /// [`Bank::issue`] onto the existing blank card `name` (e.g. one of [`Bank::blank_user`]).
+    pub fn issue_onto(&mut self, name: &str, role: Role, pname: &str, o: &CardOpts) -> String {
         let reader = self.ensure(&["center", name]).remove(1);
         let mut center = self.open("center");
         let mut blank = self.open(name);

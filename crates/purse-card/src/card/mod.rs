@@ -154,6 +154,7 @@ pub fn describe(ins: Ins, sw: Sw) -> Advice {
         Ok => adv(sw, "OK", ""),
         WrongLength => adv(sw, format!("the card rejected the length of {}", what(ins)), "internal error, please report it (run with --debug)"),
         WrongData => adv(sw, "the card rejected a value (amount 0, secret length, name characters, ...)", "check the value and retry"),
+        FuncNotSupported => adv(sw, "this blank card carries the user-card applet (purse-user.cap), which becomes a user card only; it is still blank", "issue it as a user card, or load purse.cap onto it for a bank role (center, region, branch, admin)"),
         RecordNotFound => adv(sw, "no such passbook entry", "check the entry range"),
         WrongP1P2 | ClaNotSupported => adv(sw, format!("the card rejected the parameters of {}", what(ins)), "internal error, please report it"),
         InsNotSupported => adv(sw, format!("the card does not know {}", what(ins)), "the card runs another purse version: update the applet or purse"),

@@ -1,6 +1,6 @@
 /*
  * purse: administration card to card, INS 82-88 (protocol.md 12.8, F18, F19), plus
- * READ_BAD_CARDS (8A), SET_PRIVACY (8C, 12.9) and CENTER_ADVANCE (80, 12.3).
+ * READ_BAD_CARDS (8A) and CENTER_ADVANCE (80, 12.3). (SET_PRIVACY, 8C, a user-card command: Purse.)
  * Admin card: 82 P1 00 (REQ) -> 84 (A1 -> A2 | A3) -> 88 (A4 -> RESULT | COUNT | ACCOUNT).
  * Bank card:  82 P1 01 (SUITE | m -> A1) -> 86 (A2 | A3 -> A4, the op in one transaction).
  * Batched BAD_CARD_ADD after an ADD op (12.8 "Batches"), P1 01, P2 n: admin 84 (A4 | A6, accounts ->
@@ -412,7 +412,7 @@ public final class Admin {
         return hs.sealS(Constants.PT_A6, W_A6, Constants.BODY_A6, b, (short) 0);
     }
 
-    // ------------------------------------------------------------------ 8A, 8C
+    // ------------------------------------------------------------------ 8A
 
     /** 8A: P1 page 0..29 -> COUNT | RATE | LOW | HIGH | ARCH | CURRENT | up to 40 entries. No PIN. */
     public short readBadCards(APDU apdu) {
@@ -427,24 +427,6 @@ public final class Admin {
             Purse.wrongRole(); // and readPage's 9D12 if the files were never allocated
         }
         return bank.readPage(page, keys.arch(), keys.current(), b, (short) 0);
-    }
-
-    /** 8C: P1 01 private / 00 public. User card, PIN, empty passbook, OUT and IN none. */
-    public short setPrivacy(APDU apdu) {
-        byte p1 = Purse.p1Of(apdu, Constants.PRIVACY_OFF, Constants.PRIVACY_ON);
-        // no command data
-        p.requireActive();
-        p.requireRole(Constants.ROLE_USER);
-        p.requirePin();
-        if (pb.count() != 0 || (byte) (slots.outState() | slots.inState()) != Constants.SLOT_NONE) { // both none (0)
-            Purse.conditions();
-        }
-        byte f = prof.flags();
-        f = p1 == Constants.PRIVACY_ON ? (byte) (f | Constants.FLAG_PRIVATE) : (byte) (f & (byte) ~Constants.FLAG_PRIVATE);
-        JCSystem.beginTransaction();
-        prof.setByte(Profile.OFF_FLAGS, f);
-        JCSystem.commitTransaction();
-        return (short) 0;
     }
 
     // ------------------------------------------------------------------ 80 (center)

@@ -71,6 +71,7 @@ public final class Constants {
     public static final short SW_OK = (short) 0x9000;
     public static final short SW_WRONG_LENGTH = (short) 0x6700;
     public static final short SW_WRONG_DATA = (short) 0x6A80;
+    public static final short SW_FUNC_NOT_SUPPORTED = (short) 0x6A81;
     public static final short SW_RECORD_NOT_FOUND = (short) 0x6A83;
     public static final short SW_WRONG_P1P2 = (short) 0x6A86;
     public static final short SW_INS_NOT_SUPPORTED = (short) 0x6D00;

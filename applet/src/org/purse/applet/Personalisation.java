@@ -1,6 +1,7 @@
 /*
  * purse: transport channel, genesis, issuance and mint (protocol.md 5).
- * Blank side: AUTH_INIT / AUTH_FINISH. Issuer side: ISSUE_BEGIN / ISSUE_AUTH / ISSUE_CONFIRM.
+ * Blank side: AUTH_INIT / AUTH_FINISH. Issuer side (ISSUE_BEGIN / ISSUE_AUTH / ISSUE_CONFIRM, MINT):
+ * Issuer, which the user-card applet replaces with a stub (applet/src-user).
  */
 package org.purse.applet;
 
@@ -61,21 +62,21 @@ public final class Personalisation {
     }
 
     /** The session is in state st (6982). */
-    private void requireState(byte st) {
+    void requireState(byte st) {
         if (s.state() != st) {
             ISOException.throwIt(Constants.SW_SECURITY_STATUS);
         }
     }
 
     /** (K_ENC, K_MAC) = KDF(tk, "PURSE TK", RH|RC) into work keys 0/1 of the transport suite. */
-    private void deriveTransport(Key tk, byte suite) {
+    void deriveTransport(Key tk, byte suite) {
         byte[] b = s.buf;
         cs.deriveInto(tk, Constants.LABEL_TK_0, Constants.LABEL_TK_1, b, Session.OFF_RH, (short) 16,
                 cs.workKey(suite, (byte) 0), cs.workKey(suite, (byte) 1));
     }
 
     /** MAC8(K_MAC, tag | RH | RC) into out. */
-    private void cryptogram(byte suite, byte tag, byte[] out, short off) {
+    void cryptogram(byte suite, byte tag, byte[] out, short off) {
         byte[] w = s.work;
         w[W_CTX] = tag;
         Util.arrayCopyNonAtomic(s.buf, Session.OFF_RH, w, (short) (W_CTX + 1), (short) 16);
@@ -125,6 +126,9 @@ public final class Personalisation {
         if (pktLen != Packets.packetLen(bodyLen, blk)) {
             Purse.wrongLength();
         }
+        if (type == Constants.PT_G1) {
+            Issuer.admit(prof, Constants.ROLE_CENTER, false); // the user-card applet: 6A81, nothing counted
+        }
         // one try counted before the comparison (tear-safe, like OwnerPIN)
         prof.transportTry();
         cryptogram(ts, Constants.CRYPTOGRAM_HOST, w, W_IMG);
@@ -136,6 +140,9 @@ public final class Personalisation {
         Key km = cs.workKey(ts, (byte) 1);
         if (!pk.open(type, (byte) 0, sb, Session.OFF_RC, ke, km, b, pktOff, pktLen, bodyLen, w, W_BODY)) {
             ISOException.throwIt(Constants.SW_BAD_PACKET);
+        }
+        if (type == Constants.PT_I1) {
+            Issuer.admit(prof, w[Constants.I1_ROLE], true); // the user-card applet: 6A81 but for ROLE user
         }
         personalise(w, type == Constants.PT_G1, bodyLen);
         // G2 / I2: RESULT 00 | ACCOUNT | ROLE | CURRENT | APP_ID | SUITE
@@ -153,13 +160,13 @@ public final class Personalisation {
         return len;
     }
 
-    private static boolean secretOk(byte[] w, short off, byte min, byte max, boolean mayBeEmpty) {
+    static boolean secretOk(byte[] w, short off, byte min, byte max, boolean mayBeEmpty) {
         byte l = w[off];
         return (mayBeEmpty && l == 0) || (l >= min && l <= max);
     }
 
     /** Holder fields of G1, I1 and ISSUE_REQ: printable NAME, BAD_KEY_LIMIT > 0, PIN, optional TXKEY after it. */
-    private static boolean holderOk(byte[] w, short name, short limit, short pin) {
+    static boolean holderOk(byte[] w, short name, short limit, short pin) {
         return Bcd.isPrintable(w, name, Constants.NAME_LEN) && w[limit] != 0
                 && secretOk(w, pin, Constants.PIN_MIN, Constants.PIN_MAX, false)
                 && secretOk(w, (short) (pin + Constants.SECRET_FIELD_LEN), Constants.TXKEY_MIN, Constants.TXKEY_MAX, true);
@@ -194,12 +201,7 @@ public final class Personalisation {
             Purse.wrongData();
         }
         if (g) {
-            if (!secretOk(w, Constants.G1_CREATION, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
-                    || !secretOk(w, Constants.G1_APPROVAL, Constants.SECRET_MIN, Constants.SECRET_MAX, false)
-                    || Util.arrayCompare(w, Constants.G1_CREATION, w, Constants.G1_APPROVAL,
-                            Constants.SECRET_FIELD_LEN) == 0) {
-                Purse.wrongData();
-            }
+            Issuer.genesisChecks(w);
         } else if (bodyLen != (short) (Constants.BODY_I1_FIXED + 4 * CryptoSuite.keyLen(suite))
                 || role < Constants.ROLE_REGION || role > Constants.ROLE_ADMIN
                 || (w[Constants.I1_FLAGS] & (byte) 0xFC) != 0
@@ -222,14 +224,7 @@ public final class Personalisation {
             w[(short) (W_IMG + Profile.OFF_NEXT_SERIAL + 4)] = (byte) 0x01;
         }
         if (g) {
-            // account = issuer | 000000000 | Luhn, next issuer id = issuer + 1, random APP_ID
-            Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 3);
-            if (!Bcd.increment(w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {
-                Purse.wrongData();
-            }
-            Util.arrayFillNonAtomic(w, W_CTX, (short) 5, (byte) 0); // serial 000000000: the center's own account
-            Profile.composeAccount(w, iss, w, W_CTX, w, (short) (W_IMG + Profile.OFF_ACCOUNT));
-            cs.random(w, (short) (W_IMG + Profile.OFF_APP_ID), Constants.APP_ID_LEN);
+            Issuer.genesisImage(cs, w, iss);
         } else {
             w[(short) (W_IMG + Profile.OFF_FLAGS)] = w[Constants.I1_FLAGS];
             Util.arrayCopyNonAtomic(w, Constants.I1_ACCOUNT, w, (short) (W_IMG + Profile.OFF_ACCOUNT),
@@ -266,172 +261,12 @@ public final class Personalisation {
             pb.setRing();
         }
         if (g) {
-            setSecret(prof.pin(Constants.REF_CREATION), w, Constants.G1_CREATION);
-            setSecret(prof.pin(Constants.REF_APPROVAL), w, Constants.G1_APPROVAL);
+            Issuer.genesisSecrets(prof, w);
         }
         JCSystem.commitTransaction();
     }
 
-    private static void setSecret(OwnerPIN p, byte[] w, short off) {
+    static void setSecret(OwnerPIN p, byte[] w, short off) {
         p.update(w, (short) (off + 1), w[off]);
-    }
-
-    // ------------------------------------------------------------------ issuer side (5.4)
-
-    /** 14: ISSUE_REQ -> RH. */
-    public short issueBegin(APDU apdu) {
-        Purse.p00(apdu);
-        short n = Purse.recvUpTo(apdu, (short) 80);
-        byte[] b = apdu.getBuffer();
-        byte tkLen = b[CD]; // n = 0 fails the length check
-        if ((tkLen != (byte) Constants.KEYLEN_AES && tkLen != (byte) Constants.KEYLEN_TDES)
-                || n != (short) (1 + tkLen + Constants.IR_TAIL_LEN)) {
-            Purse.wrongLength();
-        }
-        p.requireMoney();
-        byte role = prof.role();
-        short t = (short) (CD + 1 + tkLen);
-        byte newRole = b[(short) (t + Constants.IR_ROLE)];
-        // issuers: the center and admin cards; region, branch, user cards by both, admin cards by the center
-        if ((role != Constants.ROLE_CENTER && role != Constants.ROLE_ADMIN)
-                || !((newRole >= Constants.ROLE_REGION && newRole <= Constants.ROLE_USER)
-                        || (newRole == Constants.ROLE_ADMIN && role == Constants.ROLE_CENTER))) {
-            Purse.wrongRole();
-        }
-        p.requirePin();
-        if (role == Constants.ROLE_CENTER && !prof.pin(Constants.REF_APPROVAL).isValidated()) {
-            ISOException.throwIt(Constants.SW_APPROVAL_REQUIRED);
-        }
-        if ((b[(short) (t + Constants.IR_FLAGS)] & (byte) 0xFC) != 0
-                || !holderOk(b, (short) (t + Constants.IR_NAME), (short) (t + Constants.IR_BAD_KEY_LIMIT),
-                        (short) (t + Constants.IR_PIN))) {
-            Purse.wrongData();
-        }
-        s.reset();
-        byte[] sb = s.buf;
-        Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_REQ, n);
-        cs.random(sb, Session.OFF_RH, Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(sb, Session.OFF_RH, b, (short) 0, Constants.RANDOM_LEN);
-        s.setState(Constants.SESSION_ISSUER_W_AUTH);
-        return Constants.RANDOM_LEN;
-    }
-
-    private byte reqTkSuite() {
-        return s.buf[Session.OFF_REQ] == (byte) Constants.KEYLEN_TDES ? Constants.SUITE_TDES3 : Constants.SUITE_AES128;
-    }
-
-    /** 16: RC | CC -> HC | I1. Allocates the account number first, in its own transaction. */
-    public short issueAuth(APDU apdu) {
-        byte[] w = s.work;
-        byte[] sb = s.buf;
-        Purse.cmd(apdu, (short) 16);
-        p.requireMoney();
-        requireState(Constants.SESSION_ISSUER_W_AUTH);
-        byte[] b = apdu.getBuffer();
-        byte ts = reqTkSuite();
-        // the blank card's TK lives in work key 2 for this command only
-        Key tk = cs.workKey(ts, (byte) 2);
-        cs.setKey(tk, sb, (short) (Session.OFF_REQ + 1));
-        Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_RC, Constants.RANDOM_LEN);
-        deriveTransport(tk, ts);
-        cryptogram(ts, Constants.CRYPTOGRAM_CARD, w, W_IMG);
-        if (!CryptoSuite.equalsCT(w, W_IMG, b, (short) (CD + 8), Constants.MAC_LEN)) {
-            p.badPacket();
-        }
-        short t = (short) (Session.OFF_REQ + 1 + sb[Session.OFF_REQ]);
-        byte newRole = sb[(short) (t + Constants.IR_ROLE)];
-        prof.allocateAccount(sb, Session.OFF_NEW_ACCOUNT, newRole == Constants.ROLE_ADMIN, sb, Session.OFF_NEW_ISSUER);
-        if (prof.role() == Constants.ROLE_CENTER) {
-            prof.pin(Constants.REF_APPROVAL).reset(); // one approval per issuance
-        }
-        // I1 body
-        byte suite = prof.suite();
-        byte[] d = prof.data;
-        // every byte of the body is written below (0 .. 78, then the keys and their date)
-        w[Constants.I1_SUITE] = suite;
-        w[Constants.I1_ROLE] = newRole;
-        w[Constants.I1_FLAGS] = sb[(short) (t + Constants.IR_FLAGS)];
-        Util.arrayCopyNonAtomic(sb, Session.OFF_NEW_ACCOUNT, w, Constants.I1_ACCOUNT, Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(sb, (short) (t + Constants.IR_NAME), w, Constants.I1_NAME, Constants.NAME_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_CURRENCY, w, Constants.I1_CURRENCY, (short) 3);
-        Util.arrayCopyNonAtomic(sb, (short) (t + Constants.IR_MIN_TRANS), w, Constants.I1_MIN_TRANS, (short) 10); // min|max|date
-        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, Constants.I1_APP, Constants.APP_ID_LEN);
-        Util.arrayCopyNonAtomic(sb, (short) (t + Constants.IR_BAD_KEY_LIMIT), w, Constants.I1_BAD_KEY_LIMIT, (short) 35); // limit|pin|txkey
-        Util.arrayCopyNonAtomic(sb, Session.OFF_NEW_ISSUER, w, Constants.I1_ISSUER_ID, (short) 3);
-        w[Constants.I1_CURRENT] = keys.current();
-        short kl = keys.export(w, Constants.I1_KEYS);
-        short bodyLen = (short) (Constants.I1_KEYS + kl);
-        cryptogram(ts, Constants.CRYPTOGRAM_HOST, b, (short) 0);
-        short len = pk.seal(Constants.PT_I1, (byte) 0, sb, Session.OFF_RC, cs.workKey(ts, (byte) 0),
-                cs.workKey(ts, (byte) 1), w, (short) 0, bodyLen, b, Constants.MAC_LEN);
-        Util.arrayFillNonAtomic(w, (short) 0, Session.WORK_LEN, (byte) 0); // plaintext keys
-        s.setState(Constants.SESSION_ISSUER_W_CONFIRM);
-        return (short) (Constants.MAC_LEN + len);
-    }
-
-    /** 18: I2 -> ACCOUNT. No state change. */
-    public short issueConfirm(APDU apdu) {
-        byte ts = reqTkSuite();
-        short pktLen = Packets.packetLen(Constants.BODY_G2, CryptoSuite.blockLen(ts));
-        Purse.cmd(apdu, pktLen);
-        p.requireMoney();
-        requireState(Constants.SESSION_ISSUER_W_CONFIRM);
-        byte[] b = apdu.getBuffer();
-        byte[] sb = s.buf;
-        byte[] w = s.work;
-        if (!pk.open(Constants.PT_I2, (byte) 0, sb, Session.OFF_RC, cs.workKey(ts, (byte) 0), cs.workKey(ts, (byte) 1),
-                b, CD, pktLen, Constants.BODY_G2, w, (short) 0)) {
-            p.badPacket();
-        }
-        short t = (short) (Session.OFF_REQ + 1 + sb[Session.OFF_REQ]);
-        if (w[Constants.G2_RESULT] != 0
-                || Util.arrayCompare(w, Constants.G2_ACCOUNT, sb, Session.OFF_NEW_ACCOUNT, Constants.ACCOUNT_LEN) != 0
-                || w[Constants.G2_ROLE] != sb[(short) (t + Constants.IR_ROLE)]
-                || Util.arrayCompare(w, Constants.G2_APP, prof.data, Profile.OFF_APP_ID, Constants.APP_ID_LEN) != 0) {
-            p.badPacket();
-        }
-        Util.arrayCopyNonAtomic(sb, Session.OFF_NEW_ACCOUNT, b, (short) 0, Constants.ACCOUNT_LEN);
-        s.reset();
-        return Constants.ACCOUNT_LEN;
-    }
-
-    // ------------------------------------------------------------------ mint (5.5)
-
-    /** 1A: AMOUNT | DATE -> new balance. One transaction: balance + A, passbook MINT. */
-    public short mint(APDU apdu) {
-        byte[] w = s.work;
-        byte[] b = apdu.getBuffer();
-        Purse.cmd(apdu, (short) 6);
-        p.requireMoney();
-        p.requireRole(Constants.ROLE_CENTER);
-        OwnerPIN creation = prof.pin(Constants.REF_CREATION);
-        if (!creation.isValidated()) {
-            ISOException.throwIt(Constants.SW_CREATION_REQUIRED);
-        }
-        if (Money32.isZero(b, CD)) {
-            Purse.wrongData();
-        }
-        bal.check();
-        Util.arrayFillNonAtomic(w, (short) 0, Constants.PB_ENTRY_LEN, (byte) 0);
-        if (!bal.plus(b, CD, (short) 1, w, Constants.PB_NEW_BALANCE)) {
-            ISOException.throwIt(Constants.SW_OVERFLOW);
-        }
-        if (pb.free(slots.inExpecting()) < (short) 1) {
-            ISOException.throwIt(Constants.SW_PASSBOOK_FULL);
-        }
-        Util.arrayCopyNonAtomic(prof.data, Profile.OFF_ACCOUNT, w, Constants.PB_ACCOUNT, Constants.ACCOUNT_LEN);
-        Util.setShort(w, Constants.PB_NAME, (short) 0x4D49); // "MINT    "
-        Util.setShort(w, (short) (Constants.PB_NAME + 2), (short) 0x4E54);
-        Util.arrayFillNonAtomic(w, (short) (Constants.PB_NAME + 4), (short) 4, (byte) 0x20);
-        Util.arrayCopyNonAtomic(b, (short) (CD + 4), w, Constants.PB_DATE, Constants.DATE_LEN);
-        w[Constants.PB_TYPE] = Constants.PB_TYPE_MINT;
-        Util.arrayCopyNonAtomic(b, CD, w, Constants.PB_AMOUNT, Constants.AMOUNT_LEN);
-        JCSystem.beginTransaction();
-        bal.credit(b, CD);
-        pb.append(w, (short) 0);
-        JCSystem.commitTransaction();
-        creation.reset(); // one verification per mint
-        bal.amount(b, (short) 0);
-        return Constants.AMOUNT_LEN;
     }
 }

@@ -37,8 +37,8 @@ public final class Profile {
     private final Key tk;
     /** The secrets by reference number - 1: PIN, TXKEY, CREATION, APPROVAL. */
     private final OwnerPIN[] pins;
-    /** Shared transient scratch (Purse.SCRATCH_LEN) for counter arithmetic (allocateAccount). */
-    private final byte[] tmp;
+    /** Shared transient scratch (Purse.SCRATCH_LEN) for counter arithmetic (Issuer.allocateAccount). */
+    final byte[] tmp;
 
     public Profile(CryptoSuite cs, byte[] tkBytes, short tkOff, byte tkLen, byte[] scratch) {
         data = new byte[DATA_LEN];
@@ -134,29 +134,6 @@ public final class Profile {
 
     /** Bits 1 (C->R), 4 (R->C), 6 (R->B), 9 (B->R), 11 (B->U), 14 (U->B), 15 (U->U). */
     private static final short PAIRS = (short) 0xCA52;
-
-    /**
-     * Allocates ISSUER_ID | NEXT_SERIAL | Luhn into out and increments the serial (and, for a new
-     * admin card, hands out NEXT_ISSUER_ID and increments it) in one transaction of its own, before
-     * the number leaves the card: a number is never issued twice (protocol.md 1.1).
-     */
-    public void allocateAccount(byte[] out, short off, boolean newIssuerId, byte[] issuerOut, short iOff) {
-        // tmp[0..5) new serial, tmp[5..8) new next issuer id: NEXT_SERIAL | NEXT_ISSUER_ID are adjacent
-        Util.arrayCopyNonAtomic(data, OFF_NEXT_SERIAL, tmp, (short) 0, (short) 8);
-        if (!Bcd.increment(tmp, (short) 0, (short) 1, (short) 9)
-                || (newIssuerId && !Bcd.increment(tmp, (short) 5, (short) 0, (short) 6))) {
-            ISOException.throwIt(Constants.SW_ACCOUNTS_EXHAUSTED);
-        }
-        Util.arrayFillNonAtomic(issuerOut, iOff, (short) 3, (byte) 0);
-        if (newIssuerId) {
-            Util.arrayCopyNonAtomic(data, OFF_NEXT_ISSUER, issuerOut, iOff, (short) 3);
-        }
-        composeAccount(data, OFF_ISSUER_ID, data, OFF_NEXT_SERIAL, out, off);
-        // one write: the issuer id bytes are unchanged unless newIssuerId
-        JCSystem.beginTransaction();
-        Util.arrayCopy(tmp, (short) 0, data, OFF_NEXT_SERIAL, (short) 8);
-        JCSystem.commitTransaction();
-    }
 
     /** ACCOUNT = issuer(6 digits) | serial(9 digits, nibbles 1..9 of the 5-byte counter) | Luhn. */
     static void composeAccount(byte[] issuer, short iOff, byte[] serial, short sOff, byte[] out, short off) {

@@ -1,6 +1,7 @@
 /*
  * purse: the applet. Install, dispatch, life/lock gates, reads, VERIFY / CHANGE REFERENCE DATA
- * (protocol.md 4). Personalisation (10-1A) and Transfer (40-54) do the rest.
+ * (protocol.md 4), SET_PRIVACY (8C). Personalisation (10, 12), Issuer (14-1A), Transfer (40-54), Sync
+ * (70-7E), Admin (80-8A) do the rest.
  */
 package org.purse.applet;
 
@@ -24,8 +25,10 @@ public final class Purse extends Applet {
     private final Session sess;
     private final Transfer transfer;
     private final Personalisation perso;
+    private final Issuer issuer;
     private final Admin admin;
     private final Sync sync;
+    private final BankSync bankSync;
 
     private Purse(byte[] tk, short tkOff, byte tkLen) {
         CryptoSuite cs = new CryptoSuite();
@@ -43,9 +46,11 @@ public final class Purse extends Applet {
         transfer = new Transfer(this, keys, prof, bal, pb, slots, sess, hs);
         BankFiles bank = new BankFiles();
         perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess, bank);
+        issuer = new Issuer(this, perso, cs, pk, keys, prof, bal, pb, slots, sess);
         pb.link(slots);
         admin = new Admin(this, cs, keys, prof, pb, slots, bank, sess, hs);
-        sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, bank, hs);
+        sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, hs);
+        bankSync = new BankSync(this, sync, cs, keys, prof, bal, pb, slots, sess, bank, hs);
     }
 
     /** Public development transport keys: "purse-dev-transport-3des"; its first 16 bytes are the AES one. */
@@ -161,13 +166,13 @@ public final class Purse extends Applet {
             case Constants.INS_AUTH_FINISH:
                 return perso.authFinish(apdu);
             case Constants.INS_ISSUE_BEGIN:
-                return perso.issueBegin(apdu);
+                return issuer.issueBegin(apdu);
             case Constants.INS_ISSUE_AUTH:
-                return perso.issueAuth(apdu);
+                return issuer.issueAuth(apdu);
             case Constants.INS_ISSUE_CONFIRM:
-                return perso.issueConfirm(apdu);
+                return issuer.issueConfirm(apdu);
             case Constants.INS_MINT:
-                return perso.mint(apdu);
+                return issuer.mint(apdu);
             case Constants.INS_VERIFY:
                 return verify(apdu);
             case Constants.INS_CHANGE_REF:
@@ -209,13 +214,13 @@ public final class Purse extends Applet {
             case Constants.INS_SYNC_CARD_INIT:
                 return sync.cardInit(apdu);
             case Constants.INS_SYNC_BANK_INIT:
-                return sync.bankInit(apdu);
+                return bankSync.bankInit(apdu);
             case Constants.INS_SYNC_CARD_S1:
                 return sync.cardS1(apdu);
             case Constants.INS_PASSBOOK_FEED:
-                return sync.feed(apdu);
+                return bankSync.feed(apdu);
             case Constants.INS_SYNC_BANK_P5:
-                return sync.bankP5(apdu);
+                return bankSync.bankP5(apdu);
             case Constants.INS_SYNC_CARD_P6:
                 return sync.cardP6(apdu);
             case Constants.INS_SYNC_BANK_ACK:
@@ -235,7 +240,7 @@ public final class Purse extends Applet {
             case Constants.INS_READ_BAD_CARDS:
                 return admin.readBadCards(apdu);
             case Constants.INS_SET_PRIVACY:
-                return admin.setPrivacy(apdu);
+                return setPrivacy(apdu);
             default:
                 ISOException.throwIt(Constants.SW_INS_NOT_SUPPORTED);
                 return (short) 0;
@@ -487,6 +492,24 @@ public final class Purse extends Applet {
         if (first) {
             prof.setByte(Profile.OFF_TXKEY_SET, (byte) 1);
         }
+        JCSystem.commitTransaction();
+        return (short) 0;
+    }
+
+    /** 8C: P1 01 private / 00 public (12.9). User card, PIN, empty passbook, OUT and IN none. */
+    private short setPrivacy(APDU apdu) {
+        byte p1 = Purse.p1Of(apdu, Constants.PRIVACY_OFF, Constants.PRIVACY_ON);
+        // no command data
+        requireActive();
+        requireRole(Constants.ROLE_USER);
+        requirePin();
+        if (pb.count() != 0 || (byte) (slots.outState() | slots.inState()) != Constants.SLOT_NONE) { // both none (0)
+            Purse.conditions();
+        }
+        byte f = prof.flags();
+        f = p1 == Constants.PRIVACY_ON ? (byte) (f | Constants.FLAG_PRIVATE) : (byte) (f & (byte) ~Constants.FLAG_PRIVATE);
+        JCSystem.beginTransaction();
+        prof.setByte(Profile.OFF_FLAGS, f);
         JCSystem.commitTransaction();
         return (short) 0;
     }

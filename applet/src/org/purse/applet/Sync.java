@@ -3,7 +3,9 @@
  * the bank card above it: S1/S2 handshake under K_A, P5 (card state and passbook digest) and P6
  * (interest, date, rate, missing keys, CLEAR, UNBLOCK) or INVALIDATE under K_S, then SACK/SNACK.
  * Value moves like a transfer: the bank debits the interest first (OUT = SYNC, P6 stored), the card
- * credits it on P6 (IN = SYNC consumed), a SNACK refunds the bank.
+ * credits it on P6 (IN = SYNC consumed), a SNACK refunds the bank. This class is the synced card's
+ * side (70, 74, 78, 7E); the bank card's (72, 7C, 76) is BankSync, which the user-card applet
+ * stubs (applet/src-user).
  */
 package org.purse.applet;
 
@@ -37,11 +39,10 @@ public final class Sync {
     private final Passbook pb;
     private final Slots slots;
     private final Session s;
-    private final BankFiles files;
     private final Handshake hs;
 
     public Sync(Purse p, CryptoSuite cs, Keys keys, Profile prof, Balance bal, Passbook pb, Slots slots,
-            Session s, BankFiles files, Handshake hs) {
+            Session s, Handshake hs) {
         this.p = p;
         this.cs = cs;
         this.keys = keys;
@@ -50,7 +51,6 @@ public final class Sync {
         this.pb = pb;
         this.slots = slots;
         this.s = s;
-        this.files = files;
         this.hs = hs;
     }
 
@@ -71,19 +71,12 @@ public final class Sync {
     }
 
     /** Date a before date b (unsigned 16-bit compare). */
-    private static boolean before(byte[] a, short ao, byte[] b, short bo) {
+    static boolean before(byte[] a, short ao, byte[] b, short bo) {
         return (short) (Util.getShort(a, ao) ^ (short) 0x8000) < (short) (Util.getShort(b, bo) ^ (short) 0x8000);
     }
 
-    /**
-     * The bank's running digest (12.5.3) between feeds: its fill (CryptoSuite.runUpdate) in the
-     * session buffer's REQ bytes, which only issuance and admin sessions use; its window is the
-     * whole work buffer (WorkMap.SY_MAC), free from the end of 72 until the start of 76.
-     */
-    private static final short SB_FILL = Session.OFF_REQ;
-
     /** 12.5.3: appends FED_N | FED_X (adjacent in sb) and ends the digest into sb[OFF_DIGEST]. */
-    private void digestEnd(short fill) {
+    void digestEnd(short fill) {
         byte[] sb = s.buf;
         byte[] w = s.work;
         Key ka = hs.key((byte) 1);
@@ -359,238 +352,5 @@ public final class Sync {
         JCSystem.commitTransaction();
         sb[Session.OFF_UNBLOCK_OK] = (byte) 0;
         return (short) 0;
-    }
-
-    // ------------------------------------------------------------------ 72, 7C, 76, 7A: bank card
-
-    /**
-     * 72 (row SB): SUITE | m | RP | DATE -> S1; state W_S2P5. The operator's PIN (FIG. 5 block 501)
-     * must be validated; it stays validated for further syncs in this card session (a bank terminal
-     * serves many cards), except after an unblock (12.7 step 5).
-     */
-    public short bankInit(APDU apdu) {
-        byte[] b = apdu.getBuffer();
-        byte p1 = Purse.p1Of(apdu, Constants.SYNC_P1_PLAIN, Constants.SYNC_P1_UNBLOCK);
-        Purse.recv(apdu, Constants.SYNC_INIT_BANK_LEN);
-        p.requireMoney();
-        if (!Admin.isBankRole(prof.role())) {
-            Purse.wrongRole();
-        }
-        if (slots.outState() != Constants.SLOT_NONE) {
-            ISOException.throwIt(Constants.SW_PENDING_OUT);
-        }
-        bal.check();
-        if (p1 == Constants.SYNC_P1_UNBLOCK && prof.role() != Constants.ROLE_BRANCH) {
-            Purse.wrongRole();
-        }
-        p.requirePin();
-        if (b[CD] != prof.suite()) {
-            ISOException.throwIt(Constants.SW_NO_COMMON_KEYS); // no BAD_KEY on the bank (12.3)
-        }
-        byte m = b[(short) (CD + 1)];
-        short k = keys.chooseSyncPair(m);
-        if (k < 0) {
-            short behind = (short) ((short) (keys.current() - (byte) (m + 3)) & 0xFF);
-            ISOException.throwIt(behind >= (short) 1 && behind <= (short) 127 ? Constants.SW_KEYS_TOO_OLD
-                    : Constants.SW_NO_COMMON_KEYS);
-        }
-        s.reset();
-        byte[] sb = s.buf;
-        sb[Session.OFF_SYNC_P1] = p1;
-        Util.arrayCopyNonAtomic(b, (short) (CD + 10), sb, Session.OFF_DATE, Constants.DATE_LEN);
-        short len = hs.sealFirst(Constants.PT_S1, (byte) k, b, (short) (CD + 2), false);
-        s.setState(Constants.SESSION_SYNC_BANK_W_S2P5);
-        return len;
-    }
-
-    /** 7C (row F): passbook entries (P1 00, P2 = fed so far) or exception entries (P1 01); chains D'. */
-    public short feed(APDU apdu) {
-        byte[] b = apdu.getBuffer();
-        if (s.state() != Constants.SESSION_SYNC_BANK_W_S2P5) {
-            Purse.conditions();
-        }
-        byte p1 = b[ISO7816.OFFSET_P1];
-        if (p1 != Constants.FEED_PASSBOOK && p1 != Constants.FEED_EXCEPTIONS) {
-            Purse.wrongP1P2();
-        }
-        byte[] sb = s.buf;
-        short fedN = (short) (sb[Session.OFF_FED_N] & 0xFF);
-        short fedX = (short) (sb[Session.OFF_FED_X] & 0xFF);
-        short p2 = (short) (b[ISO7816.OFFSET_P2] & 0xFF);
-        boolean pbk = p1 == Constants.FEED_PASSBOOK;
-        if (fedX != 0 || p2 != (pbk ? fedN : (short) 0)) {
-            Purse.conditions();
-        }
-        short n = Purse.recvUpTo(apdu, (short) 255);
-        short itemLen = pbk ? Constants.PB_ENTRY_LEN : Constants.EXC_ENTRY_LEN;
-        short c = (short) (n / itemLen);
-        if ((short) (c * itemLen) != n || c < (short) 1
-                || c > (pbk ? Constants.FEED_PB_MAX : Constants.FEED_EXC_MAX)) {
-            Purse.wrongLength();
-        }
-        if (pbk && (short) (fedN + c) > Constants.PASSBOOK_ENTRIES) {
-            Purse.wrongData();
-        }
-        // the running digest (12.5.3): however the host splits the items, the same message
-        byte[] w = s.work;
-        short f = Util.getShort(sb, SB_FILL);
-        if ((short) (fedN | fedX) == 0) {
-            f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
-        }
-        Util.setShort(sb, SB_FILL, cs.runUpdate(hs.key((byte) 1), f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, CD, n));
-        if (pbk) {
-            sb[Session.OFF_FED_N] = (byte) (fedN + c);
-        } else {
-            sb[Session.OFF_FED_X] = (byte) c;
-        }
-        return (short) 0;
-    }
-
-    /** 76 (row SP + 12.7): S2 | P5 -> P6 (interest debited, OUT = SYNC) or INVALIDATE (no change). */
-    public short bankP5(APDU apdu) {
-        byte[] sb = s.buf;
-        byte[] w = s.work;
-        hs.step(apdu, Constants.SESSION_SYNC_BANK_W_S2P5);
-        short p5Len = Packets.packetLen(Constants.BODY_P5, hs.blk());
-        Purse.recv(apdu, (short) (Constants.PKT_P2 + p5Len));
-        p.requireMoney();
-        byte[] b = apdu.getBuffer();
-        // D' first: its window is the work buffer, which S2 and P5 are opened into
-        if ((short) (sb[Session.OFF_FED_N] | sb[Session.OFF_FED_X]) != 0) { // anything fed
-            digestEnd(Util.getShort(sb, SB_FILL));
-        }
-        byte[] d = prof.data;
-        hs.openSecond(Constants.PT_S2, b);
-        if (!pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
-            Purse.pairNotAllowed();
-        }
-        hs.accept(Constants.LABEL_SY_0, Constants.LABEL_SY_1, true);
-        if (!hs.openS(Constants.PT_P5, b, (short) (CD + Constants.PKT_P2), p5Len, Constants.BODY_P5, W_P5)
-                || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_R2), sb, Session.OFF_R2, Constants.RANDOM_LEN) != 0
-                || !hs.appIdOk(w, (short) (W_P5 + Constants.P5_APP))
-                || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
-                        Constants.ACCOUNT_LEN) != 0
-                || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_BALANCE + Constants.BAL_CURRENCY), d,
-                        Profile.OFF_CURRENCY, Constants.CURRENCY_LEN) != 0) {
-            p.badPacket();
-        }
-        short acc = (short) (W_P5 + Constants.P5_ACCOUNT);
-        // admin cards carry their own issuer id (1.1): outside any bank's range, synced by the center only
-        if (sb[Session.OFF_PEER_ROLE] != Constants.ROLE_ADMIN && !files.inRange(w, acc)) {
-            ISOException.throwIt(Constants.SW_ACCOUNT_OUT_OF_RANGE);
-        }
-        if (files.find(w, acc) >= 0) {
-            // listed: INVALIDATE under K_S, no persistent change on the bank
-            head(sb, w, d, Constants.CODE_INVALIDATE, Constants.INV_CARD_ACCOUNT);
-            short len = hs.sealS(Constants.PT_INVALIDATE, W_B1, Constants.BODY_INVALIDATE, b, (short) 0);
-            s.reset();
-            return len;
-        }
-        // a card whose holder did not prove the PIN gets an unblock-only sync, or nothing
-        if (w[(short) (W_P5 + Constants.P5_HOLDER)] != Constants.HOLDER_PROVEN
-                && sb[Session.OFF_SYNC_P1] != Constants.SYNC_P1_UNBLOCK) {
-            ISOException.throwIt(Constants.SW_PIN_REQUIRED);
-        }
-        bal.check();
-        return buildP6(b, sb, w, d);
-    }
-
-    /**
-     * The fields INVALIDATE and P6 share at W_B1: R2, APP, CODE (same offsets in both), the card's
-     * account (P5) at ca, the bank's own right after it.
-     */
-    private void head(byte[] sb, byte[] w, byte[] d, byte code, short ca) {
-        ca = (short) (W_B1 + ca);
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.P6_R2), Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.P6_APP), Constants.APP_ID_LEN);
-        w[(short) (W_B1 + Constants.P6_CODE)] = code;
-        Util.arrayCopyNonAtomic(w, (short) (W_P5 + Constants.P5_ACCOUNT), w, ca, Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (ca + Constants.ACCOUNT_LEN), Constants.ACCOUNT_LEN);
-    }
-
-    /** 12.7 steps 1-6 (after every check of row SP passed). */
-    private short buildP6(byte[] b, byte[] sb, byte[] w, byte[] d) {
-        short o = W_B1;
-        // 1. privacy, CLEAR
-        boolean priv = (w[(short) (W_P5 + Constants.P5_FLAGS)] & Constants.FLAG_PRIVATE) != 0;
-        short n = (short) (w[(short) (W_P5 + Constants.P5_PB_COUNT)] & 0xFF);
-        boolean proven = w[(short) (W_P5 + Constants.P5_HOLDER)] == Constants.HOLDER_PROVEN;
-        boolean clear = proven && sb[Session.OFF_FED_N] == (byte) (priv ? (short) 0 : n)
-                && sb[Session.OFF_FED_X] == w[(short) (W_P5 + Constants.P5_EXC_COUNT)]
-                && CryptoSuite.equalsCT(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST),
-                        Constants.MAC_LEN);
-        // P6 header fields
-        head(sb, w, d, Constants.CODE_SYNC_CREDIT, Constants.P6_CARD_ACCOUNT);
-        Util.arrayFillNonAtomic(w, (short) (o + Constants.P6_DATE + 2), (short) 2, (byte) 0); // 23..24 reserved
-        files.rate(w, (short) (o + Constants.P6_RATE));
-        keys.getDate(w, (short) (o + Constants.P6_KEY_DATE)); // the bank's date
-        short amt = (short) (o + Constants.P6_AMOUNT);
-        short date = (short) (o + Constants.P6_DATE);
-        short lid = (short) (W_P5 + Constants.P5_BALANCE + Constants.BAL_INTEREST_DATE);
-        short cardAmt = (short) (W_P5 + Constants.P5_BALANCE + Constants.BAL_AMOUNT);
-        // 2. days and I = floor(AMOUNT * RATE * days / 2^32)
-        Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
-        boolean later = before(w, lid, w, (short) (o + Constants.P6_KEY_DATE));
-        boolean ok = true;
-        if (later && !priv) { // private: no interest (I stays 0, not deferred)
-            short days = (short) (Util.getShort(w, (short) (o + Constants.P6_KEY_DATE)) - Util.getShort(w, lid));
-            ok = Money32.interest(w, cardAmt, w, (short) (o + Constants.P6_RATE), days, w, amt);
-        }
-        // 3. deferral / privacy; new date = max(bank date, LAST_INTEREST_DATE)
-        byte flags = (byte) 0;
-        if (!priv && (!proven || !ok || Money32.compare(w, amt, bal.record, Constants.BAL_AMOUNT) > 0
-                || !Money32.add(w, cardAmt, w, amt, w, W_TMP)
-                || (!clear && n >= Constants.PASSBOOK_ENTRIES))) {
-            Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
-            flags = Constants.P6F_DEFERRED;
-        }
-        Util.arrayCopyNonAtomic(w, flags != 0 || !later ? lid : (short) (o + Constants.P6_KEY_DATE), w, date,
-                Constants.DATE_LEN);
-        // 4. NK = bank CURRENT - card CURRENT if <= 6
-        byte cardCur = w[(short) (W_P5 + Constants.P5_CURRENT)];
-        short nk = (short) ((short) (keys.current() - cardCur) & 0xFF);
-        if (nk > Constants.SYNC_KEYS_MAX) {
-            nk = 0;
-        }
-        // 5. flags
-        if (clear) {
-            flags |= Constants.P6F_CLEAR;
-        }
-        boolean unblock = sb[Session.OFF_SYNC_P1] == Constants.SYNC_P1_UNBLOCK;
-        if (unblock) {
-            flags |= Constants.P6F_UNBLOCK;
-        }
-        w[(short) (o + Constants.P6_FLAGS)] = flags;
-        w[(short) (o + Constants.P6_NK)] = (byte) nk;
-        w[(short) (o + Constants.P6_FIRST)] = nk == 0 ? (byte) 0 : (byte) (cardCur + 1);
-        short kl = keys.exportKeys((byte) (cardCur + 1), nk, w, (short) (o + Constants.P6_KEYS));
-        // 6. seal P6, stage OUT, one transaction
-        Util.arrayCopyNonAtomic(w, amt, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
-        short len = hs.sealS(Constants.PT_P6, o, (short) (Constants.BODY_P6_FIXED + kl), b, (short) 0);
-        Util.arrayCopyNonAtomic(w, date, w, W_TMP, Constants.DATE_LEN); // entry date
-        Util.arrayFillNonAtomic(w, o, (short) (Constants.P6_KEYS + kl), (byte) 0); // key bytes out of RAM
-        if (unblock) {
-            prof.pin(Constants.REF_PIN).reset();
-        }
-        boolean pay = !Money32.isZero(sb, Session.OFF_AMOUNT);
-        if (pay) {
-            Passbook.build(w, W_B1, sb, Session.OFF_R2, w, W_TMP, Constants.PB_TYPE_INTEREST_OUT, sb, Session.OFF_AMOUNT,
-                    bal, (short) -1);
-        }
-        slots.stageSyncOut(sb, b, (short) 0, len);
-        if (!pay) {
-            // no INTEREST_OUT to protect: point the ring's protection at the newest entry (state still NONE)
-            short newest = (short) (pb.nextIndex() - 1);
-            slots.setOutPassbookIndex(newest < 0 ? (short) (newest + Constants.PASSBOOK_ENTRIES) : newest);
-        }
-        JCSystem.beginTransaction();
-        if (pay) {
-            bal.debit(sb, Session.OFF_AMOUNT);
-            slots.setOutPassbookIndex(pb.append(w, o));
-        }
-        slots.setOut(Constants.SLOT_SYNC);
-        JCSystem.commitTransaction();
-        s.reset();
-        return len;
     }
 }

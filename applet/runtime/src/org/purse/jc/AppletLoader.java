@@ -7,7 +7,9 @@ import java.util.List;
 
 /**
  * One per card (so applet statics are per card). Loads applet classes child-first from the
- * parent's resources and instruments them; platform and runtime classes are delegated.
+ * parent's resources and instruments them; platform and runtime classes are delegated. A card
+ * with a variant (e.g. "user": the user-card applet, built from applet/src-user) reads each applet
+ * class from variants/VARIANT/ in the desk jar first, falling back to the normal class.
  */
 final class AppletLoader extends ClassLoader {
     static {
@@ -16,8 +18,26 @@ final class AppletLoader extends ClassLoader {
 
     final List<Class<?>> defined = new ArrayList<>();
 
-    AppletLoader(ClassLoader parent) {
+    /** null: the normal classes. */
+    final String variant;
+
+    AppletLoader(ClassLoader parent, String variant) {
         super(parent);
+        this.variant = variant;
+    }
+
+    /** A variant name: lower-case letters, digits and '-' (it becomes a resource path). */
+    static boolean validVariant(String v) {
+        return v != null && v.matches("[a-z0-9][a-z0-9-]{0,31}");
+    }
+
+    /** Whether the desk jar (the parent's resources) carries variant v of applet class cls. */
+    static boolean hasVariant(ClassLoader parent, String v, String cls) {
+        return validVariant(v) && parent.getResource(variantPath(v, cls)) != null;
+    }
+
+    private static String variantPath(String v, String name) {
+        return "variants/" + v + "/" + name.replace('.', '/') + ".class";
     }
 
     static boolean isRuntime(String n) {
@@ -36,7 +56,8 @@ final class AppletLoader extends ClassLoader {
             Class<?> c = findLoadedClass(name);
             if (c == null) {
                 byte[] code;
-                try (InputStream in = getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
+                InputStream vin = variant == null ? null : getParent().getResourceAsStream(variantPath(variant, name));
+                try (InputStream in = vin != null ? vin : getParent().getResourceAsStream(name.replace('.', '/') + ".class")) {
                     if (in == null) {
                         throw new ClassNotFoundException(name);
                     }

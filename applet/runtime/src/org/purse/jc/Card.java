@@ -36,6 +36,8 @@ public final class Card {
     static final int TRANSIENT_LIMIT = Integer.getInteger("purse.jc.transientBytes", 2048);
     static final int APDU_BUFFER_SIZE = 261;
     private static final byte[] MAGIC = {'P', 'U', 'R', 'S', 'E', 'J', 'C', '1'};
+    /** Image of a card with an applet variant: MAGIC_V | LEN | VARIANT (ASCII), then as MAGIC. */
+    private static final byte[] MAGIC_V = {'P', 'U', 'R', 'S', 'E', 'J', 'C', 'V'};
     private static final byte[] HIST = {'p', 'u', 'r', 's', 'e'};
     private static final boolean DEBUG = Boolean.getBoolean("purse.jc.debug");
     private static final Object LOCK = new Object();
@@ -83,14 +85,32 @@ public final class Card {
     private byte[] reissueHeader;
     private final HashMap<Class<?>, HashMap<String, Field>> fieldCache = new HashMap<>();
 
-    private Card(Path path) {
+    private Card(Path path, String variant) {
         this.path = path;
-        this.loader = new AppletLoader(Card.class.getClassLoader());
+        this.loader = new AppletLoader(Card.class.getClassLoader(), variant);
+    }
+
+    /** The applet build this card runs: null for the normal classes, else e.g. "user" (AppletLoader). */
+    public String variant() {
+        return loader.variant;
     }
 
     // ------------------------------------------------------------------ lifecycle
 
     public static Card create(Path image, String appletClass, byte[] aid, byte[] installParams) throws IOException {
+        return create(image, appletClass, aid, installParams, null);
+    }
+
+    /**
+     * A new card whose applet classes come from variant (null: the normal ones; "user": the
+     * user-card applet, variants/user/ in the desk jar). The image records it: load() runs the same code.
+     */
+    public static Card create(Path image, String appletClass, byte[] aid, byte[] installParams, String variant)
+            throws IOException {
+        if (variant != null && !AppletLoader.hasVariant(Card.class.getClassLoader(), variant, appletClass)) {
+            throw new IllegalArgumentException("no applet variant '" + variant + "' of " + appletClass
+                    + " in the desk jar (variants/" + variant + "/)");
+        }
         if (Files.exists(image)) {
             throw new FileAlreadyExistsException(image.toString());
         }
@@ -101,7 +121,7 @@ public final class Card {
         if (params.length > 255 - aid.length - 3) {
             throw new IllegalArgumentException("install parameters too long");
         }
-        Card c = new Card(image);
+        Card c = new Card(image, variant);
         synchronized (LOCK) {
             Card prev = current;
             current = c;
@@ -154,15 +174,28 @@ public final class Card {
     }
 
     public static Card load(Path image) throws IOException {
-        Card c = new Card(image);
         byte[] all = Files.readAllBytes(image);
-        if (all.length < MAGIC.length || !Arrays.equals(Arrays.copyOf(all, MAGIC.length), MAGIC)) {
+        byte[] head = Arrays.copyOf(all, Math.min(all.length, MAGIC.length));
+        int start = MAGIC.length;
+        String variant = null;
+        if (Arrays.equals(head, MAGIC_V) && all.length > MAGIC.length) {
+            int n = all[MAGIC.length] & 0xFF;
+            start = MAGIC.length + 1 + n;
+            if (all.length < start) {
+                throw new IOException("not a purse card image: " + image);
+            }
+            variant = new String(all, MAGIC.length + 1, n, java.nio.charset.StandardCharsets.US_ASCII);
+            if (!AppletLoader.validVariant(variant)) {
+                throw new IOException("card image " + image + " names a bad applet variant: " + variant);
+            }
+        } else if (!Arrays.equals(head, MAGIC)) {
             throw new IOException("not a purse card image: " + image);
         }
+        Card c = new Card(image, variant);
         synchronized (LOCK) {
             Card prev = current;
             current = c;
-            try (ImageIn in = new ImageIn(new ByteArrayInputStream(all, MAGIC.length, all.length - MAGIC.length), c)) {
+            try (ImageIn in = new ImageIn(new ByteArrayInputStream(all, start, all.length - start), c)) {
                 c.img = (CardImage) in.readObject();
                 c.restoreStatics();
             } catch (ReflectiveOperationException e) {
@@ -206,7 +239,15 @@ public final class Card {
     public void save() throws IOException {
         synchronized (LOCK) {
             ByteArrayOutputStream bos = new ByteArrayOutputStream();
-            bos.write(MAGIC);
+            String v = loader.variant;
+            if (v == null) {
+                bos.write(MAGIC);
+            } else {
+                bos.write(MAGIC_V);
+                byte[] vb = v.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+                bos.write(vb.length);
+                bos.write(vb);
+            }
             img.last = last.copy();
             try (ImageOut out = new ImageOut(bos, this)) {
                 img.statics = snapshotStatics();

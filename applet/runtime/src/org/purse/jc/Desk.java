@@ -14,7 +14,7 @@ import java.util.Set;
  * Main class of purse-desk.jar (docs/architecture.md, "The desk jar contract").
  *
  * <pre>
- *   create --image PATH --applet CLASS --aid HEX [--params HEX]
+ *   create --image PATH --applet CLASS --aid HEX [--params HEX] [--variant NAME]
  *   run    --image PATH --port N [--host 127.0.0.1] [--t0] [--verbose]
  *   info   --image PATH
  * </pre>
@@ -29,7 +29,7 @@ public final class Desk {
 
     private static final String USAGE =
             "usage:\n"
-            + "  java -jar purse-desk.jar create --image PATH --applet CLASS --aid HEX [--params HEX]\n"
+            + "  java -jar purse-desk.jar create --image PATH --applet CLASS --aid HEX [--params HEX] [--variant NAME]\n"
             + "  java -jar purse-desk.jar run --image PATH --port N [--host 127.0.0.1] [--t0] [--verbose]\n"
             + "  java -jar purse-desk.jar info --image PATH\n";
 
@@ -67,7 +67,7 @@ public final class Desk {
         String cmd = args[0];
         switch (cmd) {
             case "create":
-                return create(parse(args, Set.of("--image", "--applet", "--aid", "--params"), Set.of()), out);
+                return create(parse(args, Set.of("--image", "--applet", "--aid", "--params", "--variant"), Set.of()), out);
             case "run":
                 return serve(parse(args, Set.of("--image", "--port", "--host"), Set.of("--t0", "--verbose")), err);
             case "info":
@@ -95,10 +95,15 @@ public final class Desk {
         if (params.length > 127) {
             throw new UsageException("--params must be at most 127 bytes, got " + params.length);
         }
+        String variant = o.get("--variant");
+        if (variant != null && !AppletLoader.hasVariant(Desk.class.getClassLoader(), variant, applet)) {
+            throw new UsageException("--variant " + variant + ": this desk jar has no variants/" + variant + "/ build of "
+                    + applet);
+        }
         if (Files.exists(image)) {
             throw new IOException("image already exists: " + image);
         }
-        Card.create(image, applet, aid, params);
+        Card.create(image, applet, aid, params, variant);
         return EXIT_OK;
     }
 
@@ -169,7 +174,8 @@ public final class Desk {
             }
             sb.append(appletJson(applets.get(i).trim()));
         }
-        sb.append("],\"counters\":").append(card.total().toJson());
+        sb.append("],\"variant\":").append(card.variant() == null ? "null" : jsonString(card.variant()));
+        sb.append(",\"counters\":").append(card.total().toJson());
         sb.append(",\"lastApdu\":").append(card.last().toJson());
         sb.append(",\"transientBytes\":").append(card.transientBytes());
         sb.append('}');

@@ -43,8 +43,20 @@ class CardApiCompileTest {
 
     @Test
     void appletCompilesAgainstTheCardApiAlone() throws Exception {
-        String src = System.getProperty("purse.applet.src");
-        assertTrue(src != null, "purse.applet.src not set (run through ant -f applet/build.xml test)");
+        compile("purse.applet.src");
+    }
+
+    /** The user-card applet (src with src-user's stubs over it, merged by the build): its stubs must
+     *  keep the signatures the shared classes call. */
+    @Test
+    void userAppletCompilesAgainstTheCardApiAlone() throws Exception {
+        compile("purse.applet.user.src");
+    }
+
+    private static void compile(String prop) throws Exception {
+        String src = System.getProperty(prop);
+        assertTrue(src != null, prop + " not set (run through ant -f applet/build.xml test)");
+        assertTrue(Files.isRegularFile(Paths.get(src, "org/purse/applet/Purse.java")), "no applet sources in " + src);
         Path boot = Files.createTempDirectory("purse-cardapi");
         Path out = Files.createTempDirectory("purse-cardapi-out");
         try {
@@ -64,7 +76,7 @@ class CardApiCompileTest {
             JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
             ByteArrayOutputStream log = new ByteArrayOutputStream();
             int rc = javac.run(null, log, log, args.toArray(new String[0]));
-            assertTrue(rc == 0, "the applet does not compile against the card API alone:\n" + log);
+            assertTrue(rc == 0, "the applet in " + src + " does not compile against the card API alone:\n" + log);
         } finally {
             delete(boot);
             delete(out);

@@ -94,7 +94,7 @@ class Money32Test {
 
     void checkInterest(long bal, long rate, int days) {
         byte[] out = {5, 5, 5, 5, 5, 5};
-        boolean ok = Money32.interest(m(bal), (short) 0, m(rate), (short) 0, (short) days, out, (short) 1);
+        boolean ok = BankSync.interest(m(bal), (short) 0, m(rate), (short) 0, (short) days, out, (short) 1);
         BigInteger want = ref(bal, rate, days);
         boolean fits = want.bitLength() <= 32;
         assertEquals(fits, ok, bal + "*" + rate + "*" + days);

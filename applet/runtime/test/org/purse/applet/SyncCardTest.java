@@ -617,11 +617,11 @@ class SyncCardTest {
         assertEquals(300, interest(100000, RATE, 30));
         assertEquals(382, interest(123456, RATE, 31));
         byte[] out = new byte[4];
-        assertTrue(Money32.interest(u32(100000), (short) 0, RATE, (short) 0, (short) 30, out, (short) 0));
+        assertTrue(BankSync.interest(u32(100000), (short) 0, RATE, (short) 0, (short) 30, out, (short) 0));
         assertEquals(300, u32(out, 0));
-        assertTrue(Money32.interest(u32(123456), (short) 0, RATE, (short) 0, (short) 31, out, (short) 0));
+        assertTrue(BankSync.interest(u32(123456), (short) 0, RATE, (short) 0, (short) 31, out, (short) 0));
         assertEquals(382, u32(out, 0));
-        assertFalse(Money32.interest(u32(0xFFFFFFFFL), (short) 0, hex("FFFFFFFF"), (short) 0, (short) 65535, out,
+        assertFalse(BankSync.interest(u32(0xFFFFFFFFL), (short) 0, hex("FFFFFFFF"), (short) 0, (short) 65535, out,
                 (short) 0));
     }
 

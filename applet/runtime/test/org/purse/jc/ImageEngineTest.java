@@ -28,6 +28,38 @@ class ImageEngineTest {
         assertEquals(info, Card.load(dir.resolve("card.img")).appletInfo());
     }
 
+    /** An applet variant (the desk jar's variants/NAME/ classes) is recorded in the image header. */
+    @Test
+    void variantIsRecordedInTheImage() throws Exception {
+        Path img = dir.resolve("user.img");
+        byte[] aid = {(byte) 0xF0, 0x70, 0x75, 0x72, 0x73, 0x65, 0x01};
+        Card c = Card.create(img, "org.purse.applet.Purse", aid, new byte[0], "user");
+        assertEquals("user", c.variant());
+        byte[] all = Files.readAllBytes(img);
+        assertEquals("PURSEJCV", new String(all, 0, 8, java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals(4, all[8]);
+        assertEquals("user", new String(all, 9, 4, java.nio.charset.StandardCharsets.US_ASCII));
+        assertEquals("user", Card.load(img).variant());
+        // a normal card keeps the old header
+        Card n = newCard(dir);
+        assertEquals(null, n.variant());
+        assertEquals("PURSEJC1", new String(Files.readAllBytes(dir.resolve("card.img")), 0, 8,
+                java.nio.charset.StandardCharsets.US_ASCII));
+        // a variant name that is not one (it becomes a resource path) or a cut header: refused
+        byte[] bad = all.clone();
+        bad[9] = '.';
+        bad[10] = '.';
+        bad[11] = '/';
+        Files.write(dir.resolve("bad.img"), bad);
+        assertThrows(java.io.IOException.class, () -> Card.load(dir.resolve("bad.img")));
+        Files.write(dir.resolve("cut.img"), java.util.Arrays.copyOf(all, 10));
+        assertThrows(java.io.IOException.class, () -> Card.load(dir.resolve("cut.img")));
+        // no such variant of that class in the jar: nothing created
+        assertThrows(IllegalArgumentException.class, () -> Card.create(dir.resolve("x.img"),
+                "org.purse.testapplets.TxApplet", aid, new byte[0], "user"));
+        assertTrue(!Files.exists(dir.resolve("x.img")));
+    }
+
     @Test
     void reloadRestoresEverything() throws Exception {
         Card c = newCard(dir);

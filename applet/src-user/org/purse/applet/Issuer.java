@@ -1,0 +1,65 @@
+/*
+ * purse, user-card applet: the stub of Issuer (applet/src/org/purse/applet/Issuer.java). A user
+ * card issues nobody and mints nothing: INS 14-1A answer 6D00. And a blank card with this applet
+ * becomes a user card only: admit() refuses genesis (G1) and an I1 of any other role with 6A81
+ * before anything persistent changes (protocol.md 5.2).
+ */
+package org.purse.applet;
+
+import javacard.framework.APDU;
+import javacard.framework.ISOException;
+import javacard.framework.Util;
+
+public final class Issuer {
+    public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal,
+            Passbook pb, Slots slots, Session s) {
+    }
+
+    /**
+     * AUTH_FINISH on a blank card: ROLE user only (6A81). tried: the transport try this command
+     * counted is given back (the host has proven TK: HC and the packet's MAC held), so a refused
+     * card is exactly as blank as before.
+     */
+    static void admit(Profile prof, byte role, boolean tried) {
+        if (role != Constants.ROLE_USER) {
+            if (tried) {
+                byte[] d = prof.data;
+                Util.arrayFillNonAtomic(d, Profile.OFF_TK_TRIES, (short) 1, (byte) (d[Profile.OFF_TK_TRIES] + 1));
+            }
+            ISOException.throwIt(Constants.SW_FUNC_NOT_SUPPORTED);
+        }
+    }
+
+    // genesis (5.3): never reached, admit() refused G1 already
+
+    static void genesisChecks(byte[] w) {
+        ISOException.throwIt(Constants.SW_FUNC_NOT_SUPPORTED);
+    }
+
+    static void genesisImage(CryptoSuite cs, byte[] w, short iss) {
+    }
+
+    static void genesisSecrets(Profile prof, byte[] w) {
+    }
+
+    private static short none() {
+        ISOException.throwIt(Constants.SW_INS_NOT_SUPPORTED);
+        return (short) 0;
+    }
+
+    public short issueBegin(APDU apdu) {
+        return none();
+    }
+
+    public short issueAuth(APDU apdu) {
+        return none();
+    }
+
+    public short issueConfirm(APDU apdu) {
+        return none();
+    }
+
+    public short mint(APDU apdu) {
+        return none();
+    }
+}
