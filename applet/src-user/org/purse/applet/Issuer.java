@@ -1,8 +1,9 @@
 /*
  * purse, user-card applet: the stub of Issuer (applet/src/org/purse/applet/Issuer.java). A user
- * card issues nobody and mints nothing: INS 14-1A answer 6D00. And a blank card with this applet
- * becomes a user card only: admit() refuses genesis (G1) and an I1 of any other role with 6A81
- * before anything persistent changes (protocol.md 5.2).
+ * card issues nobody and mints nothing, and it has no Admin or BankSync: INS 14-1A, 72, 7C, 76 and
+ * 80-8A answer 6D00 (dispatch). And a blank card with this applet becomes a user card only: admit()
+ * refuses genesis (G1) and an I1 of any other role with 6A81 before anything persistent changes
+ * (protocol.md 5.2).
  */
 package org.purse.applet;
 
@@ -12,7 +13,7 @@ import javacard.framework.Util;
 
 public final class Issuer {
     public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal,
-            Passbook pb, Slots slots, Session s) {
+            Passbook pb, Slots slots, Session s, BankFiles bank, Handshake hs, Sync sync) {
     }
 
     /**
@@ -42,24 +43,9 @@ public final class Issuer {
     static void genesisSecrets(Profile prof, byte[] w) {
     }
 
-    private static short none() {
+    /** Purse.dispatch's bank-role commands and any unknown INS: 6D00. */
+    short dispatch(APDU apdu, byte ins) {
         ISOException.throwIt(Constants.SW_INS_NOT_SUPPORTED);
         return (short) 0;
-    }
-
-    public short issueBegin(APDU apdu) {
-        return none();
-    }
-
-    public short issueAuth(APDU apdu) {
-        return none();
-    }
-
-    public short issueConfirm(APDU apdu) {
-        return none();
-    }
-
-    public short mint(APDU apdu) {
-        return none();
     }
 }

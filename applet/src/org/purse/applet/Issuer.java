@@ -29,9 +29,11 @@ public final class Issuer {
     private final Passbook pb;
     private final Slots slots;
     private final Session s;
+    private final Admin admin;
+    private final BankSync bankSync;
 
     public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal,
-            Passbook pb, Slots slots, Session s) {
+            Passbook pb, Slots slots, Session s, BankFiles bank, Handshake hs, Sync sync) {
         this.p = p;
         this.perso = perso;
         this.cs = cs;
@@ -42,6 +44,43 @@ public final class Issuer {
         this.pb = pb;
         this.slots = slots;
         this.s = s;
+        admin = new Admin(p, cs, keys, prof, pb, slots, bank, s, hs);
+        bankSync = new BankSync(p, sync, cs, keys, prof, bal, pb, slots, s, bank, hs);
+    }
+
+    /** Purse.dispatch's bank-role commands (14-1A, 72, 7C, 76, 80-8A); any other INS: 6D00. */
+    short dispatch(APDU apdu, byte ins) {
+        switch (ins) {
+            case Constants.INS_ISSUE_BEGIN:
+                return issueBegin(apdu);
+            case Constants.INS_ISSUE_AUTH:
+                return issueAuth(apdu);
+            case Constants.INS_ISSUE_CONFIRM:
+                return issueConfirm(apdu);
+            case Constants.INS_MINT:
+                return mint(apdu);
+            case Constants.INS_SYNC_BANK_INIT:
+                return bankSync.bankInit(apdu);
+            case Constants.INS_PASSBOOK_FEED:
+                return bankSync.feed(apdu);
+            case Constants.INS_SYNC_BANK_P5:
+                return bankSync.bankP5(apdu);
+            case Constants.INS_CENTER_ADVANCE:
+                return admin.advance(apdu);
+            case Constants.INS_ADMIN_INIT:
+                return admin.init(apdu);
+            case Constants.INS_ADMIN_OP:
+                return admin.op(apdu);
+            case Constants.INS_ADMIN_APPLY:
+                return admin.apply(apdu);
+            case Constants.INS_ADMIN_ACK:
+                return admin.ack(apdu);
+            case Constants.INS_READ_BAD_CARDS:
+                return admin.readBadCards(apdu);
+            default:
+                ISOException.throwIt(Constants.SW_INS_NOT_SUPPORTED);
+                return (short) 0;
+        }
     }
 
     /**

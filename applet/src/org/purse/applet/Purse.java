@@ -25,10 +25,9 @@ public final class Purse extends Applet {
     private final Session sess;
     private final Transfer transfer;
     private final Personalisation perso;
+    /** Bank-role commands (14-1A, 72, 7C, 76, 80-8A): Issuer.dispatch; a stub in the user-card applet. */
     private final Issuer issuer;
-    private final Admin admin;
     private final Sync sync;
-    private final BankSync bankSync;
 
     private Purse(byte[] tk, short tkOff, byte tkLen) {
         CryptoSuite cs = new CryptoSuite();
@@ -46,11 +45,9 @@ public final class Purse extends Applet {
         transfer = new Transfer(this, keys, prof, bal, pb, slots, sess, hs);
         BankFiles bank = new BankFiles();
         perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess, bank);
-        issuer = new Issuer(this, perso, cs, pk, keys, prof, bal, pb, slots, sess);
         pb.link(slots);
-        admin = new Admin(this, cs, keys, prof, pb, slots, bank, sess, hs);
         sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, hs);
-        bankSync = new BankSync(this, sync, cs, keys, prof, bal, pb, slots, sess, bank, hs);
+        issuer = new Issuer(this, perso, cs, pk, keys, prof, bal, pb, slots, sess, bank, hs, sync);
     }
 
     /** Public development transport keys: "purse-dev-transport-3des"; its first 16 bytes are the AES one. */
@@ -165,14 +162,6 @@ public final class Purse extends Applet {
                 return perso.authInit(apdu);
             case Constants.INS_AUTH_FINISH:
                 return perso.authFinish(apdu);
-            case Constants.INS_ISSUE_BEGIN:
-                return issuer.issueBegin(apdu);
-            case Constants.INS_ISSUE_AUTH:
-                return issuer.issueAuth(apdu);
-            case Constants.INS_ISSUE_CONFIRM:
-                return issuer.issueConfirm(apdu);
-            case Constants.INS_MINT:
-                return issuer.mint(apdu);
             case Constants.INS_VERIFY:
                 return verify(apdu);
             case Constants.INS_CHANGE_REF:
@@ -213,37 +202,19 @@ public final class Purse extends Applet {
                 return transfer.pendingToException(apdu);
             case Constants.INS_SYNC_CARD_INIT:
                 return sync.cardInit(apdu);
-            case Constants.INS_SYNC_BANK_INIT:
-                return bankSync.bankInit(apdu);
             case Constants.INS_SYNC_CARD_S1:
                 return sync.cardS1(apdu);
-            case Constants.INS_PASSBOOK_FEED:
-                return bankSync.feed(apdu);
-            case Constants.INS_SYNC_BANK_P5:
-                return bankSync.bankP5(apdu);
             case Constants.INS_SYNC_CARD_P6:
                 return sync.cardP6(apdu);
             case Constants.INS_SYNC_BANK_ACK:
                 return transfer.payerAck(apdu, true);
             case Constants.INS_UNBLOCK_PIN:
                 return sync.unblock(apdu);
-            case Constants.INS_CENTER_ADVANCE:
-                return admin.advance(apdu);
-            case Constants.INS_ADMIN_INIT:
-                return admin.init(apdu);
-            case Constants.INS_ADMIN_OP:
-                return admin.op(apdu);
-            case Constants.INS_ADMIN_APPLY:
-                return admin.apply(apdu);
-            case Constants.INS_ADMIN_ACK:
-                return admin.ack(apdu);
-            case Constants.INS_READ_BAD_CARDS:
-                return admin.readBadCards(apdu);
             case Constants.INS_SET_PRIVACY:
                 return setPrivacy(apdu);
             default:
-                ISOException.throwIt(Constants.SW_INS_NOT_SUPPORTED);
-                return (short) 0;
+                // the bank-role commands; any other INS: 6D00
+                return issuer.dispatch(apdu, ins);
         }
     }
 
