@@ -158,7 +158,10 @@ public final class Admin {
         if (apdu.getBuffer()[ISO7816.OFFSET_P1] == Constants.ADMIN_P1_MORE) {
             return opMore(apdu);
         }
-        short pktLen = hs.recvFirst(apdu, Constants.SESSION_ADMIN_W_A1);
+        // responder: step, then receive exactly the first packet (P1 layout)
+        hs.step(apdu, Constants.SESSION_ADMIN_W_A1);
+        short pktLen = Packets.packetLen(Constants.BODY_P1, hs.blk());
+        Purse.recv(apdu, pktLen);
         p.requireMoney();
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
@@ -426,7 +429,7 @@ public final class Admin {
         if (!isBankRole(prof.role())) {
             Purse.wrongRole(); // and readPage's 9D12 if the files were never allocated
         }
-        return bank.readPage(page, keys.arch(), keys.current(), b, (short) 0);
+        return bank.readPage(page, keys.info[Keys.I_ARCH], keys.current(), b, (short) 0);
     }
 
     // ------------------------------------------------------------------ 80 (center)

@@ -80,14 +80,6 @@ public final class Balance {
         Util.arrayCopyNonAtomic(tmp, (short) 16, out, o, Constants.ACCOUNT_LEN);
     }
 
-    public byte[] record() {
-        return record;
-    }
-
-    public void amount(byte[] out, short off) {
-        Util.arrayCopyNonAtomic(record, Constants.BAL_AMOUNT, out, off, Constants.AMOUNT_LEN);
-    }
-
     /** AMOUNT + sign * amt into out[o] (sign 1 or -1); false, out untouched, on overflow / underflow. */
     boolean plus(byte[] amt, short off, short sign, byte[] out, short o) {
         return Money32.addSub(record, Constants.BAL_AMOUNT, amt, off, out, o, sign);

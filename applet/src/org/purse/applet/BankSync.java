@@ -46,6 +46,44 @@ public final class BankSync {
         this.hs = hs;
     }
 
+    // ------------------------------------------------------------------ bank-only parts of Keys and Slots
+
+    /** Sync window of a bank card (12.3): ((CURRENT - n) mod 256) <= 3 + ARCH. */
+    static boolean holdsSync(Keys keys, byte n) {
+        byte[] info = keys.info;
+        return (short) ((short) (info[Keys.I_CURRENT] - n) & 0xFF) <= (short) (Constants.KEY_WINDOW + info[Keys.I_ARCH]);
+    }
+
+    /**
+     * Bank side of 12.3: Keys.choosePair within the sync window of a bank card, ((CURRENT - n) mod
+     * 256) <= 3 + ARCH.
+     */
+    static short chooseSyncPair(Keys keys, byte peerOldest) {
+        return keys.pair(peerOldest, (short) (Constants.KEY_WINDOW + keys.info[Keys.I_ARCH]));
+    }
+
+    /** P6 and I1: keys first .. first + n - 1 (each within the sync window), keyLen bytes each; returns n * keyLen. */
+    static short exportKeys(CryptoSuite cs, Keys keys, byte first, short n, byte[] out, short off) {
+        short o = off;
+        for (short i = 0; i < n; i++) {
+            o = (short) (o + cs.getKey(keys.get((byte) (first + i)), out, o));
+        }
+        return (short) (o - off);
+    }
+
+    /**
+     * Bank at 76 (12.7 step 6): session fields (SID, I, card, randoms, k, date, K_S) and the P6 as
+     * sent into OUT, staged non-atomically while the state is NONE. 6985 without the bank packet store.
+     */
+    static void stageSyncOut(Slots slots, byte[] s, byte[] pkt, short pktOff, short len) {
+        if (slots.outPkt == null || len > Constants.PKT_P6_MAX) {
+            Purse.conditions();
+        }
+        Slots.stage(slots.out, s);
+        Util.arrayCopyNonAtomic(pkt, pktOff, slots.outPkt, (short) 0, len);
+        Util.arrayFillNonAtomic(slots.out, Slots.O_PKT_LEN, (short) 1, (byte) len);
+    }
+
     /**
      * The bank's running digest (12.5.3) between feeds: its fill (CryptoSuite.runUpdate) in the
      * session buffer's REQ bytes, which only issuance and admin sessions use; its window is the
@@ -80,7 +118,7 @@ public final class BankSync {
             ISOException.throwIt(Constants.SW_NO_COMMON_KEYS); // no BAD_KEY on the bank (12.3)
         }
         byte m = b[(short) (CD + 1)];
-        short k = keys.chooseSyncPair(m);
+        short k = chooseSyncPair(keys, m);
         if (k < 0) {
             short behind = (short) ((short) (keys.current() - (byte) (m + 3)) & 0xFF);
             ISOException.throwIt(behind >= (short) 1 && behind <= (short) 127 ? Constants.SW_KEYS_TOO_OLD
@@ -231,7 +269,7 @@ public final class BankSync {
         // 3. deferral / privacy; new date = max(bank date, LAST_INTEREST_DATE)
         byte flags = (byte) 0;
         if (!priv && (!proven || !ok || Money32.compare(w, amt, bal.record, Constants.BAL_AMOUNT) > 0
-                || !Money32.add(w, cardAmt, w, amt, w, W_TMP)
+                || !Money32.addSub(w, cardAmt, w, amt, w, W_TMP, (short) 1)
                 || (!clear && n >= Constants.PASSBOOK_ENTRIES))) {
             Util.arrayFillNonAtomic(w, amt, Constants.AMOUNT_LEN, (byte) 0);
             flags = Constants.P6F_DEFERRED;
@@ -255,7 +293,7 @@ public final class BankSync {
         w[(short) (o + Constants.P6_FLAGS)] = flags;
         w[(short) (o + Constants.P6_NK)] = (byte) nk;
         w[(short) (o + Constants.P6_FIRST)] = nk == 0 ? (byte) 0 : (byte) (cardCur + 1);
-        short kl = keys.exportKeys((byte) (cardCur + 1), nk, w, (short) (o + Constants.P6_KEYS));
+        short kl = exportKeys(cs, keys, (byte) (cardCur + 1), nk, w, (short) (o + Constants.P6_KEYS));
         // 6. seal P6, stage OUT, one transaction
         Util.arrayCopyNonAtomic(w, amt, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
         short len = hs.sealS(Constants.PT_P6, o, (short) (Constants.BODY_P6_FIXED + kl), b, (short) 0);
@@ -269,16 +307,16 @@ public final class BankSync {
             Passbook.build(w, W_B1, sb, Session.OFF_R2, w, W_TMP, Constants.PB_TYPE_INTEREST_OUT, sb, Session.OFF_AMOUNT,
                     bal, (short) -1);
         }
-        slots.stageSyncOut(sb, b, (short) 0, len);
+        stageSyncOut(slots, sb, b, (short) 0, len);
         if (!pay) {
             // no INTEREST_OUT to protect: point the ring's protection at the newest entry (state still NONE)
             short newest = (short) (pb.nextIndex() - 1);
-            slots.setOutPassbookIndex(newest < 0 ? (short) (newest + Constants.PASSBOOK_ENTRIES) : newest);
+            slots.out[Slots.O_PB] = (byte) (newest < 0 ? (short) (newest + Constants.PASSBOOK_ENTRIES) : newest);
         }
         JCSystem.beginTransaction();
         if (pay) {
             bal.debit(sb, Session.OFF_AMOUNT);
-            slots.setOutPassbookIndex(pb.append(w, o));
+            slots.out[Slots.O_PB] = (byte) pb.append(w, o); // the INTEREST_OUT entry (a SNACK refund marks it 06)
         }
         slots.setOut(Constants.SLOT_SYNC);
         JCSystem.commitTransaction();

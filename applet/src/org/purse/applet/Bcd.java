@@ -1,6 +1,7 @@
 /*
  * purse: packed BCD account numbers (Luhn), counters and printable names
- * (docs/protocol.md 1 and 1.1). Digit 0 is the high nibble of buf[off].
+ * (docs/protocol.md 1 and 1.1). Digit 0 is the high nibble of buf[off]. Writing account numbers
+ * (the Luhn digit, the serial counters) is the issuers' part: Issuer.
  */
 package org.purse.applet;
 
@@ -12,21 +13,12 @@ public final class Bcd {
     private Bcd() {
     }
 
-    private static short digit(byte[] buf, short off, short d) {
+    static short digit(byte[] buf, short off, short d) {
         byte v = buf[(short) (off + (short) (d >> 1))];
         if ((short) (d & 1) == 0) {
             return (short) ((v >> 4) & 0x0F);
         }
         return (short) (v & 0x0F);
-    }
-
-    private static void setDigit(byte[] buf, short off, short d, short value) {
-        short p = (short) (off + (short) (d >> 1));
-        if ((short) (d & 1) == 0) {
-            buf[p] = (byte) ((buf[p] & 0x0F) | (short) (value << 4));
-        } else {
-            buf[p] = (byte) ((buf[p] & 0xF0) | value);
-        }
     }
 
     /** Every one of the first {@code digits} nibbles is 0..9. */
@@ -60,31 +52,6 @@ public final class Bcd {
     /** 16 BCD digits and the last one is the Luhn digit of the first 15. */
     public static boolean isValidAccount(byte[] acc, short off) {
         return isBcd(acc, off, ACCOUNT_DIGITS) && digit(acc, off, (short) 15) == luhn(acc, off);
-    }
-
-    /** Writes digit 16 (low nibble of acc[off + 7]). */
-    public static void setLuhn(byte[] acc, short off) {
-        setDigit(acc, off, (short) 15, luhn(acc, off));
-    }
-
-    /**
-     * Increments the BCD digits [firstDigit, firstDigit + digits) of buf as one decimal number;
-     * false on overflow (all 9s), buf unchanged then.
-     */
-    public static boolean increment(byte[] buf, short off, short firstDigit, short digits) {
-        short last = (short) (firstDigit + digits - 1);
-        short d = last;
-        while (d >= firstDigit && digit(buf, off, d) == (short) 9) {
-            d--;
-        }
-        if (d < firstDigit) {
-            return false;
-        }
-        setDigit(buf, off, d, (short) (digit(buf, off, d) + 1));
-        for (short z = (short) (d + 1); z <= last; z++) {
-            setDigit(buf, off, z, (short) 0);
-        }
-        return true;
     }
 
     /** Every byte in 0x20..0x7E. */

@@ -156,14 +156,6 @@ public final class Handshake {
         }
     }
 
-    /** Responder: step, then receive exactly the first packet (P1 layout); returns its length. */
-    short recvFirst(APDU apdu, byte state) {
-        step(apdu, state);
-        short pktLen = Packets.packetLen(Constants.BODY_P1, blk());
-        Purse.recv(apdu, pktLen);
-        return pktLen;
-    }
-
     /**
      * Responder INIT (70, 82 P1 00) answer: the new session state, a fresh RP, then SUITE | oldest
      * key number | RP. RP is this session's: a first packet sealed for any other session fails its MAC.

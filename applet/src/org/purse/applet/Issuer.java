@@ -90,6 +90,53 @@ public final class Issuer {
     static void admit(Profile prof, byte role, boolean tried) {
     }
 
+    // ------------------------------------------------------------------ account numbers (bank-only parts of Bcd, Profile)
+
+    /** ACCOUNT = issuer(6 digits) | serial(9 digits, nibbles 1..9 of the 5-byte counter) | Luhn. */
+    static void composeAccount(byte[] issuer, short iOff, byte[] serial, short sOff, byte[] out, short off) {
+        Util.arrayCopyNonAtomic(issuer, iOff, out, off, (short) 3);
+        for (short i = 0; i < (short) 4; i++) {
+            out[(short) (off + 3 + i)] = (byte) (((serial[(short) (sOff + i)] & 0x0F) << 4)
+                    | ((serial[(short) (sOff + i + 1)] >> 4) & 0x0F));
+        }
+        out[(short) (off + 7)] = (byte) ((serial[(short) (sOff + 4)] & 0x0F) << 4);
+        setLuhn(out, off);
+    }
+
+    /** Writes digit 16 of an account (low nibble of acc[off + 7]): the Luhn digit of the first 15. */
+    static void setLuhn(byte[] acc, short off) {
+        setDigit(acc, off, (short) 15, Bcd.luhn(acc, off));
+    }
+
+    private static void setDigit(byte[] buf, short off, short d, short value) {
+        short p = (short) (off + (short) (d >> 1));
+        if ((short) (d & 1) == 0) {
+            buf[p] = (byte) ((buf[p] & 0x0F) | (short) (value << 4));
+        } else {
+            buf[p] = (byte) ((buf[p] & 0xF0) | value);
+        }
+    }
+
+    /**
+     * Increments the BCD digits [firstDigit, firstDigit + digits) of buf as one decimal number;
+     * false on overflow (all 9s), buf unchanged then.
+     */
+    static boolean increment(byte[] buf, short off, short firstDigit, short digits) {
+        short last = (short) (firstDigit + digits - 1);
+        short d = last;
+        while (d >= firstDigit && Bcd.digit(buf, off, d) == (short) 9) {
+            d--;
+        }
+        if (d < firstDigit) {
+            return false;
+        }
+        setDigit(buf, off, d, (short) (Bcd.digit(buf, off, d) + 1));
+        for (short z = (short) (d + 1); z <= last; z++) {
+            setDigit(buf, off, z, (short) 0);
+        }
+        return true;
+    }
+
     // ------------------------------------------------------------------ genesis (5.3), for Personalisation
 
     /** G1: CREATION and APPROVAL well-formed and different (6A80). */
@@ -106,11 +153,11 @@ public final class Issuer {
     static void genesisImage(CryptoSuite cs, byte[] w, short iss) {
         // account = issuer | 000000000 | Luhn, next issuer id = issuer + 1, random APP_ID
         Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 3);
-        if (!Bcd.increment(w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {
+        if (!increment(w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {
             Purse.wrongData();
         }
         Util.arrayFillNonAtomic(w, W_CTX, (short) 5, (byte) 0); // serial 000000000: the center's own account
-        Profile.composeAccount(w, iss, w, W_CTX, w, (short) (W_IMG + Profile.OFF_ACCOUNT));
+        composeAccount(w, iss, w, W_CTX, w, (short) (W_IMG + Profile.OFF_ACCOUNT));
         cs.random(w, (short) (W_IMG + Profile.OFF_APP_ID), Constants.APP_ID_LEN);
     }
 
@@ -203,8 +250,10 @@ public final class Issuer {
         Util.arrayCopyNonAtomic(sb, (short) (t + Constants.IR_BAD_KEY_LIMIT), w, Constants.I1_BAD_KEY_LIMIT, (short) 35); // limit|pin|txkey
         Util.arrayCopyNonAtomic(sb, Session.OFF_NEW_ISSUER, w, Constants.I1_ISSUER_ID, (short) 3);
         w[Constants.I1_CURRENT] = keys.current();
-        short kl = keys.export(w, Constants.I1_KEYS);
-        short bodyLen = (short) (Constants.I1_KEYS + kl);
+        // the 4 keys oldest first, then the KEY_INFO date
+        short kl = BankSync.exportKeys(cs, keys, keys.oldest(), Constants.NUM_APPKEYS, w, Constants.I1_KEYS);
+        keys.getDate(w, (short) (Constants.I1_KEYS + kl));
+        short bodyLen = (short) (Constants.I1_KEYS + kl + Constants.DATE_LEN);
         perso.cryptogram(ts, Constants.CRYPTOGRAM_HOST, b, (short) 0);
         short len = pk.seal(Constants.PT_I1, (byte) 0, sb, Session.OFF_RC, cs.workKey(ts, (byte) 0),
                 cs.workKey(ts, (byte) 1), w, (short) 0, bodyLen, b, Constants.MAC_LEN);
@@ -275,7 +324,7 @@ public final class Issuer {
         pb.append(w, (short) 0);
         JCSystem.commitTransaction();
         creation.reset(); // one verification per mint
-        bal.amount(b, (short) 0);
+        Util.arrayCopyNonAtomic(bal.record, Constants.BAL_AMOUNT, b, (short) 0, Constants.AMOUNT_LEN);
         return Constants.AMOUNT_LEN;
     }
 
@@ -289,15 +338,15 @@ public final class Issuer {
         byte[] tmp = prof.tmp;
         // tmp[0..5) new serial, tmp[5..8) new next issuer id: NEXT_SERIAL | NEXT_ISSUER_ID are adjacent
         Util.arrayCopyNonAtomic(data, Profile.OFF_NEXT_SERIAL, tmp, (short) 0, (short) 8);
-        if (!Bcd.increment(tmp, (short) 0, (short) 1, (short) 9)
-                || (newIssuerId && !Bcd.increment(tmp, (short) 5, (short) 0, (short) 6))) {
+        if (!increment(tmp, (short) 0, (short) 1, (short) 9)
+                || (newIssuerId && !increment(tmp, (short) 5, (short) 0, (short) 6))) {
             ISOException.throwIt(Constants.SW_ACCOUNTS_EXHAUSTED);
         }
         Util.arrayFillNonAtomic(issuerOut, iOff, (short) 3, (byte) 0);
         if (newIssuerId) {
             Util.arrayCopyNonAtomic(data, Profile.OFF_NEXT_ISSUER, issuerOut, iOff, (short) 3);
         }
-        Profile.composeAccount(data, Profile.OFF_ISSUER_ID, data, Profile.OFF_NEXT_SERIAL, out, off);
+        composeAccount(data, Profile.OFF_ISSUER_ID, data, Profile.OFF_NEXT_SERIAL, out, off);
         // one write: the issuer id bytes are unchanged unless newIssuerId
         JCSystem.beginTransaction();
         Util.arrayCopy(tmp, (short) 0, data, Profile.OFF_NEXT_SERIAL, (short) 8);

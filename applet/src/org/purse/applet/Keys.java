@@ -18,14 +18,14 @@ public final class Keys {
     private static final short SPARE = (short) 4;
     private static final short ARCHIVE = (short) 5;
     // info: CURRENT(1) | DATE(2) | ARCH(1)
-    private static final short I_CURRENT = (short) 0;
+    static final short I_CURRENT = (short) 0;
     private static final short I_DATE = (short) 1;
-    private static final short I_ARCH = (short) 3;
+    static final short I_ARCH = (short) 3;
 
     private final CryptoSuite cs;
     private final Key[] objs;
     private final byte[] map;
-    private final byte[] info;
+    final byte[] info; // ARCH, the sync window and the key export: BankSync (bank roles)
 
     public Keys(CryptoSuite cs) {
         this.cs = cs;
@@ -83,11 +83,6 @@ public final class Keys {
         return objs[ARCHIVE] != null;
     }
 
-    /** ARCH: number of valid archive keys (0..4; always 0 on non-bank cards). */
-    public byte arch() {
-        return info[I_ARCH];
-    }
-
     /** Genesis: RNG keys first..first+3, CURRENT = first + 3, KEY_INFO date (caller's transaction). */
     public void generate(byte first, byte[] date, short dOff) {
         install((byte) (first + 3), null, (short) 0, date, dOff);
@@ -106,13 +101,6 @@ public final class Keys {
         }
         info[I_CURRENT] = current;
         Util.arrayCopy(date, dOff, info, I_DATE, Constants.DATE_LEN);
-    }
-
-    /** I1: the 4 keys oldest first, then the KEY_INFO date; returns 4 * keyLen + 2. */
-    public short export(byte[] out, short off) {
-        short kl = exportKeys(oldest(), Constants.NUM_APPKEYS, out, off);
-        getDate(out, (short) (off + kl));
-        return (short) (kl + Constants.DATE_LEN);
     }
 
     public byte current() {
@@ -134,21 +122,8 @@ public final class Keys {
         return pair(peerOldest, Constants.KEY_WINDOW);
     }
 
-    /** Sync window of a bank card (12.3): ((CURRENT - n) mod 256) <= 3 + ARCH. */
-    public boolean holdsSync(byte n) {
-        return (short) ((short) (info[I_CURRENT] - n) & 0xFF) <= (short) (Constants.KEY_WINDOW + info[I_ARCH]);
-    }
-
-    /**
-     * Bank side of 12.3: the same within the sync window of a bank card, ((CURRENT - n) mod 256)
-     * <= 3 + ARCH.
-     */
-    public short chooseSyncPair(byte peerOldest) {
-        return pair(peerOldest, (short) (Constants.KEY_WINDOW + info[I_ARCH]));
-    }
-
     /** k = m + d for d = 2, 1, 0 with k and k + 1 both within (CURRENT - n) mod 256 <= window; -1 if none. */
-    private short pair(byte peerOldest, short window) {
+    short pair(byte peerOldest, short window) {
         for (short d = (short) 2; d >= 0; d--) {
             short k = (short) ((short) (peerOldest + d) & 0xFF);
             short age = (short) ((short) (info[I_CURRENT] - k) & 0xFF);
@@ -157,15 +132,6 @@ public final class Keys {
             }
         }
         return (short) -1;
-    }
-
-    /** P6: keys first .. first + n - 1 (each within the sync window), keyLen bytes each; returns n * keyLen. */
-    public short exportKeys(byte first, short n, byte[] out, short off) {
-        short o = off;
-        for (short i = 0; i < n; i++) {
-            o = (short) (o + cs.getKey(get((byte) (first + i)), out, o));
-        }
-        return (short) (o - off);
     }
 
     public void getDate(byte[] out, short off) {

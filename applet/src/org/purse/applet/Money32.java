@@ -18,16 +18,6 @@ public final class Money32 {
         return (short) (v & 0xFF);
     }
 
-    /** r = a + b; false (r untouched) if the sum exceeds 2^32 - 1. */
-    public static boolean add(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff) {
-        return addSub(a, aOff, b, bOff, r, rOff, (short) 1);
-    }
-
-    /** r = a - b; false (r untouched) if b > a. */
-    public static boolean sub(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff) {
-        return addSub(a, aOff, b, bOff, r, rOff, (short) -1);
-    }
-
     /**
      * r = a + sign * b (sign 1 or -1). The carry of a byte is s >> 8 (arithmetic): 1 on a carry, -1
      * on a borrow; a carry out of the top byte refuses. Pass 0 only checks, pass 1 writes.

@@ -135,17 +135,6 @@ public final class Profile {
     /** Bits 1 (C->R), 4 (R->C), 6 (R->B), 9 (B->R), 11 (B->U), 14 (U->B), 15 (U->U). */
     private static final short PAIRS = (short) 0xCA52;
 
-    /** ACCOUNT = issuer(6 digits) | serial(9 digits, nibbles 1..9 of the 5-byte counter) | Luhn. */
-    static void composeAccount(byte[] issuer, short iOff, byte[] serial, short sOff, byte[] out, short off) {
-        Util.arrayCopyNonAtomic(issuer, iOff, out, off, (short) 3);
-        for (short i = 0; i < (short) 4; i++) {
-            out[(short) (off + 3 + i)] = (byte) (((serial[(short) (sOff + i)] & 0x0F) << 4)
-                    | ((serial[(short) (sOff + i + 1)] >> 4) & 0x0F));
-        }
-        out[(short) (off + 7)] = (byte) ((serial[(short) (sOff + 4)] & 0x0F) << 4);
-        Bcd.setLuhn(out, off);
-    }
-
     public Key transportKey() {
         return tk;
     }

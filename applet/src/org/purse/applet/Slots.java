@@ -44,7 +44,7 @@ public final class Slots {
     private final byte[] meta;
     private final byte[] tmp;
     /** Bank cards only (allocate): the OUT packet store for a P6 of up to 216 bytes (12.5.2). */
-    private byte[] outPkt;
+    byte[] outPkt; // the bank's stored P6 (BankSync.stageSyncOut)
 
     public Slots(byte[] scratch) {
         out = new byte[OUT_LEN];
@@ -129,24 +129,6 @@ public final class Slots {
         Util.arrayFillNonAtomic(out, O_PKT_LEN, (short) 1, (byte) Constants.PKT_SHORT);
     }
 
-    /**
-     * Bank at 76 (12.7 step 6): session fields (SID, I, card, randoms, k, date, K_S) and the P6 as
-     * sent, staged non-atomically while the state is NONE. 6985 without the bank packet store.
-     */
-    public void stageSyncOut(byte[] s, byte[] pkt, short pktOff, short len) {
-        if (outPkt == null || len > Constants.PKT_P6_MAX) {
-            javacard.framework.ISOException.throwIt(Constants.SW_CONDITIONS);
-        }
-        stage(out, s);
-        Util.arrayCopyNonAtomic(pkt, pktOff, outPkt, (short) 0, len);
-        Util.arrayFillNonAtomic(out, O_PKT_LEN, (short) 1, (byte) len);
-    }
-
-    /** In the caller's transaction: the passbook index of the INTEREST_OUT entry (SNACK refund marks it 06). */
-    public void setOutPassbookIndex(short idx) {
-        out[O_PB] = (byte) idx;
-    }
-
     /** In the debit transaction: OUT = st (PENDING, or SYNC on a bank). */
     void setOut(byte st) {
         out[S_STATE] = st;
@@ -164,7 +146,7 @@ public final class Slots {
     }
 
     /** One copy: the session mirrors the slot layout from TID to K_S. */
-    private static void stage(byte[] slot, byte[] s) {
+    static void stage(byte[] slot, byte[] s) {
         Util.arrayCopyNonAtomic(s, Session.OFF_TID, slot, S_TID, (short) (S_KS + 48 - S_TID));
     }
 

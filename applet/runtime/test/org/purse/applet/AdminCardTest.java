@@ -338,7 +338,7 @@ class AdminCardTest {
     static Object bankOf(PCard c) {
         Object img = BankFilesTest.field(c.card, "img");
         Object purse = BankFilesTest.field(((java.util.List<?>) BankFilesTest.field(img, "applets")).get(0), "applet");
-        return BankFilesTest.field(BankFilesTest.field(purse, "admin"), "bank");
+        return BankFilesTest.field(BankFilesTest.field(BankFilesTest.field(purse, "issuer"), "admin"), "bank");
     }
 
     /** BankFiles.find on the card's object: the index of the entry, or -1. */

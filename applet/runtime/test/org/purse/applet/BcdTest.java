@@ -27,13 +27,13 @@ class BcdTest {
             byte[] acc = bcd(row[0] + "0");
             assertEquals(Integer.parseInt(row[1]), Bcd.luhn(acc, (short) 0), row[0]);
             assertFalse(Bcd.isValidAccount(acc, (short) 0) && !row[1].equals("0"));
-            Bcd.setLuhn(acc, (short) 0);
+            Issuer.setLuhn(acc, (short) 0);
             assertEquals(row[0] + row[1], str(acc));
             assertTrue(Bcd.isValidAccount(acc, (short) 0));
         }
         // offset, and the classic 79927398713 (padded left with zeros to 15 digits)
         byte[] acc = bcd("FF" + "000007992739871" + "0" + "EE");
-        Bcd.setLuhn(acc, (short) 1);
+        Issuer.setLuhn(acc, (short) 1);
         assertEquals("FF" + "0000079927398713" + "EE", str(acc));
         assertTrue(Bcd.isValidAccount(acc, (short) 1));
         // every single-digit change is detected
@@ -60,33 +60,33 @@ class BcdTest {
     void incrementCarries() {
         // NEXT_SERIAL: digits 6..14 of an account
         byte[] acc = bcd("1000000000000016");
-        assertTrue(Bcd.increment(acc, (short) 0, (short) 6, (short) 9));
+        assertTrue(Issuer.increment(acc, (short) 0, (short) 6, (short) 9));
         assertEquals("1000000000000026", str(acc));
         acc = bcd("1000000009999996");
-        assertTrue(Bcd.increment(acc, (short) 0, (short) 6, (short) 9));
+        assertTrue(Issuer.increment(acc, (short) 0, (short) 6, (short) 9));
         assertEquals("1000000010000006", str(acc));
         acc = bcd("1000009999999996");
-        assertFalse(Bcd.increment(acc, (short) 0, (short) 6, (short) 9));
+        assertFalse(Issuer.increment(acc, (short) 0, (short) 6, (short) 9));
         assertEquals("1000009999999996", str(acc));
         // issuer id (3 bytes, 6 digits)
         byte[] id = bcd("100009");
-        assertTrue(Bcd.increment(id, (short) 0, (short) 0, (short) 6));
+        assertTrue(Issuer.increment(id, (short) 0, (short) 0, (short) 6));
         assertEquals("100010", str(id));
         id = bcd("999999");
-        assertFalse(Bcd.increment(id, (short) 0, (short) 0, (short) 6));
+        assertFalse(Issuer.increment(id, (short) 0, (short) 0, (short) 6));
         assertEquals("999999", str(id));
         // odd first digit, offset
         byte[] b = bcd("AA1999AA");
-        assertTrue(Bcd.increment(b, (short) 1, (short) 0, (short) 4));
+        assertTrue(Issuer.increment(b, (short) 1, (short) 0, (short) 4));
         assertEquals("AA2000AA", str(b));
         b = bcd("A1999A");
-        assertTrue(Bcd.increment(b, (short) 0, (short) 1, (short) 4));
+        assertTrue(Issuer.increment(b, (short) 0, (short) 1, (short) 4));
         assertEquals("A2000A", str(b));
-        assertFalse(Bcd.increment(bcd("A999"), (short) 0, (short) 1, (short) 3));
+        assertFalse(Issuer.increment(bcd("A999"), (short) 0, (short) 1, (short) 3));
         // count up through a carry chain
         byte[] s = bcd("0000000000");
         for (int i = 0; i < 1000; i++) {
-            assertTrue(Bcd.increment(s, (short) 0, (short) 1, (short) 9));
+            assertTrue(Issuer.increment(s, (short) 0, (short) 1, (short) 9));
         }
         assertEquals("0000001000", str(s));
     }

@@ -48,8 +48,8 @@ class KeyArchiveTest {
             int c = 253; // wraps through 255 -> 0
             Keys k = bankKeys(suite, c);
             assertTrue(k.hasArchive());
-            assertEquals(0, k.arch());
-            assertFalse(k.holdsSync((byte) (c - 4)));
+            assertEquals(0, k.info[Keys.I_ARCH]);
+            assertFalse(BankSync.holdsSync(k, (byte) (c - 4)));
             int kl = CryptoSuite.keyLen(suite);
             for (int step = 1; step <= 7; step++) {
                 byte[] v = new byte[kl];
@@ -57,14 +57,14 @@ class KeyArchiveTest {
                 k.addNewest(v, (short) 0, new byte[] {0x25, (byte) (0x1C + step)}, (short) 0);
                 int cur = c + step;
                 assertEquals((byte) cur, k.current());
-                assertEquals(Math.min(step, 4), k.arch());
+                assertEquals(Math.min(step, 4), k.info[Keys.I_ARCH]);
                 // window CURRENT-3-ARCH .. CURRENT, every value where it belongs
-                for (int n = cur - 3 - k.arch(); n <= cur; n++) {
-                    assertTrue(k.holdsSync((byte) n), "step " + step + " n " + n);
+                for (int n = cur - 3 - k.info[Keys.I_ARCH]; n <= cur; n++) {
+                    assertTrue(BankSync.holdsSync(k, (byte) n), "step " + step + " n " + n);
                     assertEquals(n & 0xFF, valueOf(cs, k.get((byte) n)), "step " + step + " n " + n);
                 }
-                assertFalse(k.holdsSync((byte) (cur - 4 - k.arch())));
-                assertFalse(k.holdsSync((byte) (cur + 1)));
+                assertFalse(BankSync.holdsSync(k, (byte) (cur - 4 - k.info[Keys.I_ARCH])));
+                assertFalse(BankSync.holdsSync(k, (byte) (cur + 1)));
                 assertTrue(k.holds((byte) (cur - 3)) && !k.holds((byte) (cur - 4)));
             }
             // 9 distinct objects: active 4 + archive 4 + spare
@@ -93,9 +93,9 @@ class KeyArchiveTest {
         k.install((byte) 10, new byte[64], (short) 0, new byte[2], (short) 0);
         assertFalse(k.hasArchive());
         k.addNewest(new byte[16], (short) 0, new byte[2], (short) 0);
-        assertEquals(0, k.arch());
-        assertFalse(k.holdsSync((byte) 7));
-        assertTrue(k.holdsSync((byte) 8));
+        assertEquals(0, k.info[Keys.I_ARCH]);
+        assertFalse(BankSync.holdsSync(k, (byte) 7));
+        assertTrue(BankSync.holdsSync(k, (byte) 8));
     }
 
     @Test

@@ -21,16 +21,25 @@ class Money32Test {
         return ((b[off] & 0xFFL) << 24) | ((b[off + 1] & 0xFFL) << 16) | ((b[off + 2] & 0xFFL) << 8) | (b[off + 3] & 0xFFL);
     }
 
+    // a + b and a - b: Money32.addSub with sign 1 and -1 (Balance and BankSync call it so)
+    static boolean add(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff) {
+        return Money32.addSub(a, aOff, b, bOff, r, rOff, (short) 1);
+    }
+
+    static boolean sub(byte[] a, short aOff, byte[] b, short bOff, byte[] r, short rOff) {
+        return Money32.addSub(a, aOff, b, bOff, r, rOff, (short) -1);
+    }
+
     static final long[] EDGES = {0, 1, 0xFF, 0x100, 0xFFFF, 0x10000, 0x7FFF, 0x8000, 0x7FFFFFFFL, 0x80000000L,
             0xFFFFFF00L, 0xFFFFFFFEL, MAX, 1234, 0x00FF00FFL, 0xFF00FF00L};
 
     @Test
     void overflowRefused() {
         byte[] r = {9, 9, 9, 9, 9, 9};
-        assertFalse(Money32.add(m(MAX), (short) 0, m(1), (short) 0, r, (short) 1));
+        assertFalse(add(m(MAX), (short) 0, m(1), (short) 0, r, (short) 1));
         assertArrayEquals(new byte[] {9, 9, 9, 9, 9, 9}, r, "untouched on overflow");
-        assertFalse(Money32.add(m(0x80000000L), (short) 0, m(0x80000000L), (short) 0, r, (short) 1));
-        assertTrue(Money32.add(m(MAX - 1), (short) 0, m(1), (short) 0, r, (short) 1));
+        assertFalse(add(m(0x80000000L), (short) 0, m(0x80000000L), (short) 0, r, (short) 1));
+        assertTrue(add(m(MAX - 1), (short) 0, m(1), (short) 0, r, (short) 1));
         assertEquals(MAX, v(r, 1));
         assertEquals(9, r[0]);
         assertEquals(9, r[5]);
@@ -38,7 +47,7 @@ class Money32Test {
         for (long a : EDGES) {
             for (long b : EDGES) {
                 byte[] x = m(a);
-                boolean ok = Money32.add(x, (short) 0, m(b), (short) 0, x, (short) 0);
+                boolean ok = add(x, (short) 0, m(b), (short) 0, x, (short) 0);
                 assertEquals(a + b <= MAX, ok, a + "+" + b);
                 assertEquals(ok ? a + b : a, v(x, 0));
             }
@@ -48,15 +57,15 @@ class Money32Test {
     @Test
     void underflowRefused() {
         byte[] r = {7, 7, 7, 7};
-        assertFalse(Money32.sub(m(0), (short) 0, m(1), (short) 0, r, (short) 0));
+        assertFalse(sub(m(0), (short) 0, m(1), (short) 0, r, (short) 0));
         assertArrayEquals(new byte[] {7, 7, 7, 7}, r);
-        assertFalse(Money32.sub(m(1233), (short) 0, m(1234), (short) 0, r, (short) 0));
-        assertTrue(Money32.sub(m(1234), (short) 0, m(1234), (short) 0, r, (short) 0));
+        assertFalse(sub(m(1233), (short) 0, m(1234), (short) 0, r, (short) 0));
+        assertTrue(sub(m(1234), (short) 0, m(1234), (short) 0, r, (short) 0));
         assertEquals(0, v(r, 0));
         for (long a : EDGES) {
             for (long b : EDGES) {
                 byte[] x = m(a);
-                boolean ok = Money32.sub(x, (short) 0, m(b), (short) 0, x, (short) 0);
+                boolean ok = sub(x, (short) 0, m(b), (short) 0, x, (short) 0);
                 assertEquals(a >= b, ok, a + "-" + b);
                 assertEquals(ok ? a - b : a, v(x, 0));
             }
