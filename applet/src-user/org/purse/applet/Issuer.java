@@ -13,7 +13,7 @@ import javacard.framework.Util;
 
 public final class Issuer {
     public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal,
-            Passbook pb, Slots slots, Session s, BankFiles bank, Handshake hs, Sync sync) {
+            Passbook pb, Slots slots, Session s, Handshake hs, Sync sync) {
     }
 
     /**
@@ -40,7 +40,17 @@ public final class Issuer {
     static void genesisImage(CryptoSuite cs, byte[] w, short iss) {
     }
 
-    static void genesisSecrets(Profile prof, byte[] w) {
+    // a bank role's part of personalisation (admit() let only a user card through: nothing to do)
+    // and of Passbook (a user card's passbook is never a ring: never reached)
+
+    void allocate(byte role, byte suite) {
+    }
+
+    void personalised(byte role, boolean g, byte[] w) {
+    }
+
+    static short ringFree(Passbook pb) {
+        return (short) 0;
     }
 
     /** Purse.dispatch's bank-role commands and any unknown INS: 6D00. */

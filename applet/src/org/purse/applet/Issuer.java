@@ -31,9 +31,11 @@ public final class Issuer {
     private final Session s;
     private final Admin admin;
     private final BankSync bankSync;
+    /** Bank files (BAD_CARD, rate, range): allocated at personalisation for bank roles only. */
+    private final BankFiles bank;
 
     public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal,
-            Passbook pb, Slots slots, Session s, BankFiles bank, Handshake hs, Sync sync) {
+            Passbook pb, Slots slots, Session s, Handshake hs, Sync sync) {
         this.p = p;
         this.perso = perso;
         this.cs = cs;
@@ -44,8 +46,61 @@ public final class Issuer {
         this.pb = pb;
         this.slots = slots;
         this.s = s;
+        bank = new BankFiles();
         admin = new Admin(p, cs, keys, prof, pb, slots, bank, s, hs);
         bankSync = new BankSync(p, sync, cs, keys, prof, bal, pb, slots, s, bank, hs);
+    }
+
+    // ------------------------------------------------------------------ a bank role's part of personalisation and of Passbook
+
+    /**
+     * Personalisation, outside its transaction (a torn one retries): a bank role (center, region,
+     * branch) gets the 4 archive key objects, its files and the 216-byte OUT packet store (protocol.md 11).
+     */
+    void allocate(byte role, byte suite) {
+        if (Admin.isBankRole(role)) {
+            keys.allocate(suite, Keys.PHYSICAL_BANK);
+            bank.allocate();
+            if (slots.outPkt == null) {
+                slots.outPkt = new byte[Constants.PKT_P6_MAX];
+            }
+        }
+    }
+
+    /**
+     * Personalisation, inside its transaction, after the profile and balance: a bank role's files and
+     * ring passbook (12.2, 12.8); genesis (g): the center's CREATION and APPROVAL.
+     */
+    void personalised(byte role, boolean g, byte[] w) {
+        if (Admin.isBankRole(role)) {
+            bank.initDefaults(prof.data, Profile.OFF_ACCOUNT);
+            byte[] m = pb.meta;
+            m[Passbook.M_RING] = (byte) 1;
+            m[Passbook.M_HEAD] = (byte) 0;
+        }
+        if (g) {
+            genesisSecrets(prof, w);
+        }
+    }
+
+    /**
+     * Passbook.free of a ring (bank roles): the appends left before the DEBIT of a pending OUT would
+     * be overwritten (50 if none).
+     */
+    static short ringFree(Passbook pb) {
+        short f = Constants.PASSBOOK_ENTRIES;
+        Slots slots = pb.slots;
+        if (slots != null && slots.out[Slots.S_STATE] != Constants.SLOT_NONE) {
+            // appends write physical(count), ..., then the oldest entries from head onwards
+            short prot = slots.outPassbookIndex();
+            short head = (short) (pb.meta[Passbook.M_HEAD] & 0xFF);
+            short dist = (short) (prot - head);
+            if (dist < 0) {
+                dist = (short) (dist + Constants.PASSBOOK_ENTRIES);
+            }
+            f = (short) (Constants.PASSBOOK_ENTRIES - pb.count() + dist);
+        }
+        return f;
     }
 
     /** Purse.dispatch's bank-role commands (14-1A, 72, 7C, 76, 80-8A); any other INS: 6D00. */

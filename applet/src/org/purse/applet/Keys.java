@@ -13,8 +13,8 @@ import javacard.security.Key;
 
 public final class Keys {
 
-    private static final short PHYSICAL = (short) 5;
-    private static final short PHYSICAL_BANK = (short) 9;
+    static final short PHYSICAL = (short) 5;
+    static final short PHYSICAL_BANK = (short) 9;
     private static final short SPARE = (short) 4;
     private static final short ARCHIVE = (short) 5;
     // info: CURRENT(1) | DATE(2) | ARCH(1)
@@ -67,10 +67,10 @@ public final class Keys {
 
     /**
      * Once, at personalisation (outside the personalisation transaction, so a torn one can retry):
-     * 5 persistent key objects of the suite, 9 on bank cards (center, region, branch).
+     * the first n persistent key objects of the suite; n = 5, then 9 on bank cards (center, region,
+     * branch: Issuer.allocate).
      */
-    public void allocate(byte suite, boolean bank) {
-        short n = bank ? PHYSICAL_BANK : PHYSICAL;
+    void allocate(byte suite, short n) {
         for (short i = 0; i < n; i++) {
             if (objs[i] == null) {
                 objs[i] = cs.buildPersistentKey(suite);

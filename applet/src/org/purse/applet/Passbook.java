@@ -13,12 +13,12 @@ public final class Passbook {
      * [0] = count, [1] = ring (bank roles, issue 4 12.2), [2] = head: physical index of the oldest
      * entry (0 unless ring). An array, not fields, so each is one logged byte write.
      */
-    private final byte[] meta;
-    private static final short M_COUNT = (short) 0;
-    private static final short M_RING = (short) 1;
-    private static final short M_HEAD = (short) 2;
+    final byte[] meta; // the ring (bank roles): Issuer.personalised, Issuer.ringFree
+    static final short M_COUNT = (short) 0;
+    static final short M_RING = (short) 1;
+    static final short M_HEAD = (short) 2;
     /** Gives the ring the DEBIT referenced by a pending OUT (never overwritten). */
-    private Slots slots;
+    Slots slots;
 
     public Passbook() {
         entries = new byte[(short) (Constants.PASSBOOK_ENTRIES * Constants.PB_ENTRY_LEN)];
@@ -28,12 +28,6 @@ public final class Passbook {
     /** Once, at install: the ring protects the DEBIT of a pending OUT. */
     void link(Slots s) {
         slots = s;
-    }
-
-    /** Personalisation of a bank role (inside its transaction): the passbook becomes a ring of 50. */
-    void setRing() {
-        meta[M_RING] = (byte) 1;
-        meta[M_HEAD] = (byte) 0;
     }
 
     public boolean isRing() {
@@ -65,18 +59,7 @@ public final class Passbook {
         if (!isRing()) {
             return (short) (Constants.PASSBOOK_ENTRIES - count() - r);
         }
-        short f = Constants.PASSBOOK_ENTRIES;
-        if (slots != null && slots.out[Slots.S_STATE] != Constants.SLOT_NONE) {
-            // appends write physical(count), ..., then the oldest entries from head onwards
-            short prot = slots.outPassbookIndex();
-            short head = (short) (meta[M_HEAD] & 0xFF);
-            short dist = (short) (prot - head);
-            if (dist < 0) {
-                dist = (short) (dist + Constants.PASSBOOK_ENTRIES);
-            }
-            f = (short) (Constants.PASSBOOK_ENTRIES - count() + dist);
-        }
-        return (short) (f - r);
+        return (short) (Issuer.ringFree(this) - r);
     }
 
     /**

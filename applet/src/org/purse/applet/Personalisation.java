@@ -29,12 +29,9 @@ public final class Personalisation {
     private final Passbook pb;
     private final Slots slots;
     private final Session s;
-    /** Bank files (BAD_CARD, rate, range): allocated at personalisation for bank roles only. */
-    private final BankFiles bank;
 
     public Personalisation(Purse p, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal, Passbook pb,
-            Slots slots, Session s, BankFiles bank) {
-        this.bank = bank;
+            Slots slots, Session s) {
         this.p = p;
         this.cs = cs;
         this.pk = pk;
@@ -233,13 +230,9 @@ public final class Personalisation {
                     Constants.APP_ID_LEN);
         }
 
-        boolean isBank = Admin.isBankRole(role);
-        keys.allocate(suite, isBank);
+        keys.allocate(suite, Keys.PHYSICAL);
         bal.allocate(suite);
-        if (isBank) {
-            bank.allocate();
-            slots.allocate(true);
-        }
+        p.issuer.allocate(role, suite); // bank roles: the key archive, bank files, OUT packet store
         JCSystem.beginTransaction();
         if (g) {
             keys.generate(w[Constants.G1_FIRST_KEYNUM], w, Constants.G1_DATE);
@@ -255,14 +248,8 @@ public final class Personalisation {
         prof.set((short) 0, w, W_IMG, Profile.DATA_LEN);
         bal.init(w, (short) (nm + 8), dec, w, (short) (nm + 19));
         prof.wipeTransport();
-        if (isBank) {
-            // bank roles get their files and a ring passbook (12.2, 12.8)
-            bank.initDefaults(prof.data, Profile.OFF_ACCOUNT);
-            pb.setRing();
-        }
-        if (g) {
-            Issuer.genesisSecrets(prof, w);
-        }
+        // bank roles: their files and a ring passbook (12.2, 12.8); genesis: CREATION, APPROVAL
+        p.issuer.personalised(role, g, w);
         JCSystem.commitTransaction();
     }
 

@@ -25,8 +25,11 @@ public final class Purse extends Applet {
     private final Session sess;
     private final Transfer transfer;
     private final Personalisation perso;
-    /** Bank-role commands (14-1A, 72, 7C, 76, 80-8A): Issuer.dispatch; a stub in the user-card applet. */
-    private final Issuer issuer;
+    /**
+     * Bank-role commands (14-1A, 72, 7C, 76, 80-8A: Issuer.dispatch) and a bank role's part of
+     * personalisation; a stub in the user-card applet.
+     */
+    final Issuer issuer;
     private final Sync sync;
 
     private Purse(byte[] tk, short tkOff, byte tkLen) {
@@ -43,11 +46,10 @@ public final class Purse extends Applet {
         sess = new Session();
         Handshake hs = new Handshake(this, cs, pk, keys, prof, bal, pb, slots, sess);
         transfer = new Transfer(this, keys, prof, bal, pb, slots, sess, hs);
-        BankFiles bank = new BankFiles();
-        perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess, bank);
+        perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess);
         pb.link(slots);
         sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, hs);
-        issuer = new Issuer(this, perso, cs, pk, keys, prof, bal, pb, slots, sess, bank, hs, sync);
+        issuer = new Issuer(this, perso, cs, pk, keys, prof, bal, pb, slots, sess, hs, sync);
     }
 
     /** Public development transport keys: "purse-dev-transport-3des"; its first 16 bytes are the AES one. */

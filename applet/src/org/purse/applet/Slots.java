@@ -44,7 +44,7 @@ public final class Slots {
     private final byte[] meta;
     private final byte[] tmp;
     /** Bank cards only (allocate): the OUT packet store for a P6 of up to 216 bytes (12.5.2). */
-    byte[] outPkt; // the bank's stored P6 (BankSync.stageSyncOut)
+    byte[] outPkt; // the bank's stored P6: allocated by Issuer.allocate, staged by BankSync.stageSyncOut
 
     public Slots(byte[] scratch) {
         out = new byte[OUT_LEN];
@@ -57,13 +57,6 @@ public final class Slots {
 
     byte[] outSlot() {
         return out;
-    }
-
-    /** Once, at personalisation: bank roles get the 216-byte OUT packet store (protocol.md 11). */
-    public void allocate(boolean bank) {
-        if (bank && outPkt == null) {
-            outPkt = new byte[Constants.PKT_P6_MAX];
-        }
     }
 
     /** OUT state byte: 00 none, 01 transfer pending, 02 sync pending (12.1). */

@@ -32,7 +32,7 @@ class KeyArchiveTest {
 
     private Keys bankKeys(byte suite, int current) {
         Keys k = new Keys(cs);
-        k.allocate(suite, true);
+        k.allocate(suite, Keys.PHYSICAL_BANK);
         int kl = CryptoSuite.keyLen(suite);
         byte[] blob = new byte[4 * kl];
         for (int d = 0; d < 4; d++) {
@@ -75,11 +75,11 @@ class KeyArchiveTest {
             }
             assertEquals(8, objs.size());
             // sync pair for a card whose oldest is m: newest pair first, inside the window
-            assertEquals((cur - 5) & 0xFF, k.chooseSyncPair((byte) (cur - 7)));
-            assertEquals((cur - 1) & 0xFF, k.chooseSyncPair((byte) (cur - 3)));
-            assertEquals(-1, k.chooseSyncPair((byte) (cur - 10)));
+            assertEquals((cur - 5) & 0xFF, BankSync.chooseSyncPair(k, (byte) (cur - 7)));
+            assertEquals((cur - 1) & 0xFF, BankSync.chooseSyncPair(k, (byte) (cur - 3)));
+            assertEquals(-1, BankSync.chooseSyncPair(k, (byte) (cur - 10)));
             byte[] out = new byte[6 * kl];
-            assertEquals(6 * kl, k.exportKeys((byte) (cur - 5), (short) 6, out, (short) 0));
+            assertEquals(6 * kl, BankSync.exportKeys(cs, k, (byte) (cur - 5), (short) 6, out, (short) 0));
             for (int i = 0; i < 6; i++) {
                 assertEquals((cur - 5 + i) & 0xFF, out[i * kl] & 0xFF);
             }
@@ -89,7 +89,7 @@ class KeyArchiveTest {
     @Test
     void nonBankCardHasNoArchive() {
         Keys k = new Keys(cs);
-        k.allocate(Constants.SUITE_AES128, false);
+        k.allocate(Constants.SUITE_AES128, Keys.PHYSICAL);
         k.install((byte) 10, new byte[64], (short) 0, new byte[2], (short) 0);
         assertFalse(k.hasArchive());
         k.addNewest(new byte[16], (short) 0, new byte[2], (short) 0);

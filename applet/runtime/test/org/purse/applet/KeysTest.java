@@ -27,7 +27,7 @@ class KeysTest {
     /** Keys numbered current-3..current whose value is 16/24 bytes of the key number. */
     Keys keysWith(byte suite, int current) {
         Keys k = new Keys(cs);
-        k.allocate(suite, false);
+        k.allocate(suite, Keys.PHYSICAL);
         int kl = CryptoSuite.keyLen(suite);
         byte[] blob = new byte[4 * kl];
         for (int d = 0; d < 4; d++) {
@@ -94,16 +94,23 @@ class KeysTest {
         assertEquals(-1, payer.choosePair((byte) 255));
     }
 
+    /** The I1 export as Issuer.issueAuth writes it: the 4 keys oldest first, then the KEY_INFO date. */
+    short export(Keys k, byte[] out, short off) {
+        short kl = BankSync.exportKeys(cs, k, k.oldest(), Constants.NUM_APPKEYS, out, off);
+        k.getDate(out, (short) (off + kl));
+        return (short) (kl + Constants.DATE_LEN);
+    }
+
     @Test
     void exportRoundTrip() {
         for (byte suite : new byte[] {Constants.SUITE_AES128, Constants.SUITE_TDES3}) {
             Keys a = new Keys(cs);
-            a.allocate(suite, false);
+            a.allocate(suite, Keys.PHYSICAL);
             a.generate((byte) 0xFE, new byte[] {0x25, 0x1C}, (short) 0);
             assertEquals((byte) 1, a.current());
             int kl = CryptoSuite.keyLen(suite);
             byte[] out = new byte[4 * kl + 2 + 1];
-            assertEquals(4 * kl + 2, a.export(out, (short) 1));
+            assertEquals(4 * kl + 2, export(a, out, (short) 1));
             assertEquals(0x25, out[1 + 4 * kl]);
             assertEquals(0x1C, out[2 + 4 * kl]);
             Set<String> distinct = new HashSet<>();
@@ -113,10 +120,10 @@ class KeysTest {
             assertEquals(4, distinct.size(), "RNG keys differ");
 
             Keys b = new Keys(cs);
-            b.allocate(suite, false);
+            b.allocate(suite, Keys.PHYSICAL);
             b.install((byte) 1, out, (short) 1, out, (short) (1 + 4 * kl));
             byte[] out2 = new byte[4 * kl + 2 + 1];
-            b.export(out2, (short) 1);
+            export(b, out2, (short) 1);
             assertEquals(CryptoSuiteTest.hex(out), CryptoSuiteTest.hex(out2));
             byte[] date = new byte[2];
             b.getDate(date, (short) 0);
@@ -170,7 +177,7 @@ class KeysTest {
             cs = new CryptoSuite();
             pk = new Packets(cs);
             keys = new Keys(cs);
-            keys.allocate(Constants.SUITE_AES128, false);
+            keys.allocate(Constants.SUITE_AES128, Keys.PHYSICAL);
             work = new byte[128];
             for (short i = 0; i < (short) 64; i++) {
                 work[i] = (byte) (i >> 4);
