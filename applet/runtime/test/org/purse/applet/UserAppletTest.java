@@ -3,6 +3,8 @@ package org.purse.applet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.purse.applet.PurseCardTestSupport.*;
 
@@ -56,10 +58,14 @@ class UserAppletTest {
         PCard u = createUser(dir, "u");
         assertEquals("user", u.card.variant());
         assertEquals(null, center.card.variant());
-        // the loaded Admin and BankSync are the stubs: none of the full classes' fields
-        for (String c : new String[] {"Admin", "BankSync", "Issuer"}) {
-            assertEquals(false, hasField(Class.forName("org.purse.applet." + c, false, loaderOf(u)), "prof"), c);
-            assertEquals(true, hasField(Class.forName("org.purse.applet." + c, false, loaderOf(center)), "prof"), c);
+        // the loaded Issuer is the stub: none of the full class's fields
+        assertEquals(false, hasField(Class.forName("org.purse.applet.Issuer", false, loaderOf(u)), "prof"));
+        assertEquals(true, hasField(Class.forName("org.purse.applet.Issuer", false, loaderOf(center)), "prof"));
+        // and the user-card applet has no Admin, BankSync or BankFiles at all (nothing of it refers to them)
+        ClassLoader jar = Card.class.getClassLoader();
+        assertNotNull(jar.getResource("variants/user/org/purse/applet/Issuer.class"));
+        for (String c : new String[] {"Admin", "BankSync", "BankFiles"}) {
+            assertNull(jar.getResource("variants/user/org/purse/applet/" + c + ".class"), c);
         }
     }
 
