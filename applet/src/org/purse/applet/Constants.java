@@ -1,13 +1,11 @@
 /*
  * purse: protocol constants. Mirrors docs/protocol.md exactly (that file wins on any disagreement).
- * JavaCard 3.0.4 classic: public static final byte/short only.
+ * JavaCard 3.0.4 classic: public static final byte/short only. An interface, not a class: no
+ * constructor in the CAP (compile-time constants cost no bytecode either way).
  */
 package org.purse.applet;
 
-public final class Constants {
-
-    private Constants() {
-    }
+public interface Constants {
 
     // ------------------------------------------------------------------ version (SELECT response)
     public static final byte VERSION_MAJOR = (byte) 0x01;

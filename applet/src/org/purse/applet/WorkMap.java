@@ -8,13 +8,11 @@
  * A flow is its groups (WorkMapTest.FLOWS); inside a flow no two fields share a byte unless a
  * REUSES__A__B entry below says A is only written after B is dead. WorkMapTest checks this by
  * reflection (every short here is an offset, a _LEN or a REUSES__ entry) and that all fit.
- * Compile-time constants: no bytecode, no RAM.
+ * Compile-time constants: no bytecode, no RAM (an interface: no constructor in the CAP either).
  */
 package org.purse.applet;
 
-final class WorkMap {
-    private WorkMap() {
-    }
+interface WorkMap {
 
     static final short WORK_LEN = (short) 256;
 
