@@ -37,7 +37,8 @@ public final class Issuer {
         ISOException.throwIt(Constants.SW_FUNC_NOT_SUPPORTED);
     }
 
-    static void genesisImage(CryptoSuite cs, byte[] w, short iss) {
+    /** A user card is no issuer: nothing to add to its profile image. */
+    static void issuerImage(CryptoSuite cs, byte[] w, byte role, short iss) {
     }
 
     // a bank role's part of personalisation (admit() let only a user card through: nothing to do)

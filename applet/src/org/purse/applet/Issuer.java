@@ -204,8 +204,19 @@ public final class Issuer {
         }
     }
 
-    /** G1, the center's profile image at W_IMG: next issuer id, own account, random APP_ID. */
-    static void genesisImage(CryptoSuite cs, byte[] w, short iss) {
+    /**
+     * Personalisation: the profile image at W_IMG of an issuer (role center, only by G1, or admin):
+     * its issuer id (from iss), next serial 1; the center's also next issuer id, own account and a
+     * random APP_ID. Disjoint from what Personalisation writes there for an I1 (FLAGS, ACCOUNT, APP_ID).
+     */
+    static void issuerImage(CryptoSuite cs, byte[] w, byte role, short iss) {
+        if (role == Constants.ROLE_CENTER || role == Constants.ROLE_ADMIN) {
+            Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_ISSUER_ID), (short) 3);
+            w[(short) (W_IMG + Profile.OFF_NEXT_SERIAL + 4)] = (byte) 0x01;
+        }
+        if (role != Constants.ROLE_CENTER) {
+            return;
+        }
         // account = issuer | 000000000 | Luhn, next issuer id = issuer + 1, random APP_ID
         Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 3);
         if (!increment(w, (short) (W_IMG + Profile.OFF_NEXT_ISSUER), (short) 0, (short) 6)) {

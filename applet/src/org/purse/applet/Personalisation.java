@@ -215,20 +215,15 @@ public final class Personalisation {
         Util.arrayCopyNonAtomic(w, (short) (nm + 11), w, (short) (W_IMG + Profile.OFF_MIN_TRANS), (short) 8);
         w[(short) (W_IMG + Profile.OFF_BAD_KEY_LIMIT)] = w[lim];
         w[(short) (W_IMG + Profile.OFF_TXKEY_SET)] = w[txk] != 0 ? (byte) 1 : (byte) 0;
-        if (g || role == Constants.ROLE_ADMIN) {
-            // issuers: own issuer id, next serial 1
-            Util.arrayCopyNonAtomic(w, iss, w, (short) (W_IMG + Profile.OFF_ISSUER_ID), (short) 3);
-            w[(short) (W_IMG + Profile.OFF_NEXT_SERIAL + 4)] = (byte) 0x01;
-        }
-        if (g) {
-            Issuer.genesisImage(cs, w, iss);
-        } else {
+        if (!g) {
             w[(short) (W_IMG + Profile.OFF_FLAGS)] = w[Constants.I1_FLAGS];
             Util.arrayCopyNonAtomic(w, Constants.I1_ACCOUNT, w, (short) (W_IMG + Profile.OFF_ACCOUNT),
                     Constants.ACCOUNT_LEN);
             Util.arrayCopyNonAtomic(w, Constants.I1_APP, w, (short) (W_IMG + Profile.OFF_APP_ID),
                     Constants.APP_ID_LEN);
         }
+        // issuers (center, admin): own issuer id, next serial 1; the center (G1): its account
+        Issuer.issuerImage(cs, w, role, iss);
 
         keys.allocate(suite, Keys.PHYSICAL);
         bal.allocate(suite);
