@@ -54,6 +54,11 @@ public final class Issuer {
         return (short) 0;
     }
 
+    /** Keys.addNewest: a user card has no key archive. */
+    static boolean archive(Keys keys, short slot) {
+        return false;
+    }
+
     /** Purse.dispatch's bank-role commands and any unknown INS: 6D00. */
     short dispatch(APDU apdu, byte ins) {
         ISOException.throwIt(Constants.SW_INS_NOT_SUPPORTED);

@@ -83,6 +83,31 @@ public final class Issuer {
         }
     }
 
+    /** True if keys has the 4 archive key objects (bank roles: allocate). */
+    static boolean hasArchive(Keys keys) {
+        return keys.objs[Keys.ARCHIVE] != null;
+    }
+
+    /**
+     * Keys.addNewest, in its transaction, on a card with the archive (else false, nothing done): the
+     * replaced key (number j - 4) goes to archive slot j & 3, the dropped archive key (j - 8) becomes
+     * the spare; ARCH = min(ARCH + 1, 4) (12.3).
+     */
+    static boolean archive(Keys keys, short slot) {
+        if (!hasArchive(keys)) {
+            return false;
+        }
+        byte[] map = keys.map;
+        byte[] info = keys.info;
+        short a = (short) (Keys.ARCHIVE + slot);
+        map[Keys.SPARE] = map[a];
+        map[a] = map[slot];
+        if (info[Keys.I_ARCH] < (byte) Constants.KEY_ARCHIVE) {
+            info[Keys.I_ARCH] = (byte) (info[Keys.I_ARCH] + 1);
+        }
+        return true;
+    }
+
     /**
      * Passbook.free of a ring (bank roles): the appends left before the DEBIT of a pending OUT would
      * be overwritten (50 if none).

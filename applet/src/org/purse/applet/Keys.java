@@ -15,16 +15,16 @@ public final class Keys {
 
     static final short PHYSICAL = (short) 5;
     static final short PHYSICAL_BANK = (short) 9;
-    private static final short SPARE = (short) 4;
-    private static final short ARCHIVE = (short) 5;
+    static final short SPARE = (short) 4;
+    static final short ARCHIVE = (short) 5;
     // info: CURRENT(1) | DATE(2) | ARCH(1)
     static final short I_CURRENT = (short) 0;
     private static final short I_DATE = (short) 1;
     static final short I_ARCH = (short) 3;
 
     private final CryptoSuite cs;
-    private final Key[] objs;
-    private final byte[] map;
+    final Key[] objs;
+    final byte[] map; // MAP; the archive's part of a key roll: Issuer.archive
     final byte[] info; // ARCH, the sync window and the key export: BankSync (bank roles)
 
     public Keys(CryptoSuite cs) {
@@ -76,11 +76,6 @@ public final class Keys {
                 objs[i] = cs.buildPersistentKey(suite);
             }
         }
-    }
-
-    /** True if this card has the 4 archive key objects (bank roles). */
-    public boolean hasArchive() {
-        return objs[ARCHIVE] != null;
     }
 
     /** Genesis: RNG keys first..first+3, CURRENT = first + 3, KEY_INFO date (caller's transaction). */
@@ -155,14 +150,7 @@ public final class Keys {
         }
         byte n = (byte) (info[I_CURRENT] + 1);
         short slot = (short) (n & 3);
-        if (hasArchive()) {
-            short a = (short) (ARCHIVE + slot);
-            map[SPARE] = map[a];
-            map[a] = map[slot];
-            if (info[I_ARCH] < (byte) Constants.KEY_ARCHIVE) {
-                info[I_ARCH] = (byte) (info[I_ARCH] + 1);
-            }
-        } else {
+        if (!Issuer.archive(this, slot)) {
             map[SPARE] = map[slot];
         }
         map[slot] = spare;

@@ -47,7 +47,7 @@ class KeyArchiveTest {
         for (byte suite : new byte[] {Constants.SUITE_AES128, Constants.SUITE_TDES3}) {
             int c = 253; // wraps through 255 -> 0
             Keys k = bankKeys(suite, c);
-            assertTrue(k.hasArchive());
+            assertTrue(Issuer.hasArchive(k));
             assertEquals(0, k.info[Keys.I_ARCH]);
             assertFalse(BankSync.holdsSync(k, (byte) (c - 4)));
             int kl = CryptoSuite.keyLen(suite);
@@ -91,7 +91,7 @@ class KeyArchiveTest {
         Keys k = new Keys(cs);
         k.allocate(Constants.SUITE_AES128, Keys.PHYSICAL);
         k.install((byte) 10, new byte[64], (short) 0, new byte[2], (short) 0);
-        assertFalse(k.hasArchive());
+        assertFalse(Issuer.hasArchive(k));
         k.addNewest(new byte[16], (short) 0, new byte[2], (short) 0);
         assertEquals(0, k.info[Keys.I_ARCH]);
         assertFalse(BankSync.holdsSync(k, (byte) 7));
