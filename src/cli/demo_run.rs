@@ -58,6 +58,13 @@ impl Stage {
         Ok(())
     }
 
+    /// A blank card with the user-card applet (what `purse-user.cap` puts on a real user card).
+    fn new_user_card(&self, name: &str) -> Result<(), DemoError> {
+        self.desk
+            .new_card_variant(name, APPLET_CLASS, APPLET_AID, None, Some("user"))?;
+        Ok(())
+    }
+
     /// Put `names` (one or two cards) into the two slots, pulling others out.
     fn put(&mut self, names: &[&str]) -> Result<Vec<String>, DemoError> {
         for i in 0..self.slots.len() {
@@ -242,7 +249,7 @@ fn story(desk: &Desk, path: &Path, port: Option<u16>) -> Result<DemoFigures, Dem
 
     step(
         &mut n,
-        "Issue cards from the center: an admin card, a region, a branch, two users",
+        "Issue cards from the center: an admin card, a region, a branch, two users (the users on the user-card applet)",
     );
     let cards: [(&str, Role, &str, u32, u32); 5] = [
         ("admin", Role::Admin, "ADMIN", 0, u32::MAX),
@@ -252,7 +259,11 @@ fn story(desk: &Desk, path: &Path, port: Option<u16>) -> Result<DemoFigures, Dem
         ("bob", Role::User, "BOB", 2000, 20000),
     ];
     for (card, role, name, min, max) in cards {
-        stg.new_card(card)?;
+        if role == Role::User {
+            stg.new_user_card(card)?;
+        } else {
+            stg.new_card(card)?;
+        }
         let (mut ctr, mut blank) = stg.two("center", card)?;
         let is = issue(
             &mut ctr,
