@@ -26,20 +26,15 @@ public final class Personalisation {
     private final Keys keys;
     private final Profile prof;
     private final Balance bal;
-    private final Passbook pb;
-    private final Slots slots;
     private final Session s;
 
-    public Personalisation(Purse p, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal, Passbook pb,
-            Slots slots, Session s) {
+    public Personalisation(Purse p, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal, Session s) {
         this.p = p;
         this.cs = cs;
         this.pk = pk;
         this.keys = keys;
         this.prof = prof;
         this.bal = bal;
-        this.pb = pb;
-        this.slots = slots;
         this.s = s;
     }
 

@@ -46,7 +46,7 @@ public final class Purse extends Applet {
         sess = new Session();
         Handshake hs = new Handshake(this, cs, pk, keys, prof, bal, pb, slots, sess);
         transfer = new Transfer(this, keys, prof, bal, pb, slots, sess, hs);
-        perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess);
+        perso = new Personalisation(this, cs, pk, keys, prof, bal, sess);
         pb.link(slots);
         sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, hs);
         issuer = new Issuer(this, perso, cs, pk, keys, prof, bal, pb, slots, sess, hs, sync);

@@ -79,10 +79,6 @@ public final class Slots {
         return in[S_STATE] == state && Util.arrayCompare(in, S_TID, tid, off, Constants.TID_LEN) == 0;
     }
 
-    byte[] inSlot() {
-        return in;
-    }
-
     /**
      * A packet at b[CD] for the IN slot (P4 at 48, P6 / INVALIDATE at 78): its SID already credited
      * (9D0C), else it must be IN = state(SID) with no other outcome (9D0B).
@@ -201,19 +197,25 @@ public final class Slots {
         return (short) -1;
     }
 
-    /** In the caller's transaction: overwrites the oldest entry (circular, never shifted). */
-    public void pushOutcome(byte[] tid, short off, byte kind, byte[] pkt, short pktOff) {
+    /**
+     * The end of the caller's transaction that settles IN: IN = none, then the IN TID's outcome
+     * (kind, the packet at pkt[0]) over the oldest entry (circular, never shifted); commit; IN's K_S wiped.
+     */
+    void settleIn(byte kind, byte[] pkt) {
+        in[S_STATE] = Constants.SLOT_NONE;
         short n = (short) (meta[M_OCOUNT] & 0xFF);
         short idx = n == 0 ? (short) 0 : (short) ((short) (meta[M_HEAD] + 1) & 0x03);
         // built in RAM, then one logged copy over the oldest entry
-        Util.arrayCopyNonAtomic(tid, off, tmp, OC_TID, Constants.TID_LEN);
+        Util.arrayCopyNonAtomic(in, S_TID, tmp, OC_TID, Constants.TID_LEN);
         tmp[OC_KIND] = kind;
-        Util.arrayCopyNonAtomic(pkt, pktOff, tmp, OC_PKT, Constants.PKT_SHORT);
+        Util.arrayCopyNonAtomic(pkt, (short) 0, tmp, OC_PKT, Constants.PKT_SHORT);
         Util.arrayCopy(tmp, (short) 0, outcomes, (short) (idx * OC_LEN), OC_LEN);
         meta[M_HEAD] = (byte) idx;
         if (n < Constants.OUTCOMES) {
             meta[M_OCOUNT] = (byte) (n + 1);
         }
+        JCSystem.commitTransaction();
+        wipeInKeys();
     }
 
     /** Stored ACK/NACK (48 bytes) or -1. */

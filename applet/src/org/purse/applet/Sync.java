@@ -313,10 +313,7 @@ public final class Sync {
             pb.append(w, W_B1);
         }
         prof.setByte(Profile.OFF_BAD_KEY, (byte) 0);
-        slots.clearIn();
-        slots.pushOutcome(in, Slots.S_TID, Constants.OUTCOME_ACK, b, (short) 0);
-        JCSystem.commitTransaction();
-        slots.wipeInKeys();
+        slots.settleIn(Constants.OUTCOME_ACK, b);
         s.reset();
         prof.pin(Constants.REF_PIN).reset(); // the holder's PIN entry served this sync only
         if ((w[W_I_FLAGS] & Constants.P6F_UNBLOCK) != 0) {

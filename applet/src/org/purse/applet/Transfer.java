@@ -248,10 +248,7 @@ public final class Transfer {
         JCSystem.beginTransaction();
         bal.credit(in, Slots.S_AMOUNT);
         pb.append(w, W_ENTRY);
-        slots.clearIn();
-        slots.pushOutcome(in, Slots.S_TID, Constants.OUTCOME_ACK, b, (short) 0);
-        JCSystem.commitTransaction();
-        slots.wipeInKeys();
+        slots.settleIn(Constants.OUTCOME_ACK, b);
         return len;
     }
 
