@@ -372,9 +372,7 @@ public final class Handshake {
             bal.credit(out, Slots.S_AMOUNT);
             pb.setType(slots.outPassbookIndex(), Constants.PB_TYPE_DEBIT_REFUNDED);
         }
-        slots.clearOut();
-        JCSystem.commitTransaction();
-        slots.wipeOutKeys();
+        slots.closeOut();
         return (short) 0;
     }
 

@@ -139,13 +139,11 @@ public final class Slots {
         Util.arrayCopyNonAtomic(s, Session.OFF_TID, slot, S_TID, (short) (S_KS + 48 - S_TID));
     }
 
-    /** In the caller's transaction; the keys are wiped after the commit by wipeOutKeys(). */
-    public void clearOut() {
+    /** The end of the caller's transaction: OUT = none, commit, then OUT's K_S wiped (P4 was public anyway). */
+    void closeOut() {
         out[S_STATE] = Constants.SLOT_NONE;
-    }
-
-    void wipeOutKeys() {
-        Util.arrayFillNonAtomic(out, S_KS, (short) 48, (byte) 0); // K_S (P4 was public anyway)
+        JCSystem.commitTransaction();
+        Util.arrayFillNonAtomic(out, S_KS, (short) 48, (byte) 0);
     }
 
     public short outPassbookIndex() {
@@ -167,11 +165,10 @@ public final class Slots {
         JCSystem.commitTransaction();
     }
 
-    public void clearIn() {
+    /** The end of the caller's transaction: IN = none, commit, then IN's K_S wiped. */
+    void closeIn() {
         in[S_STATE] = Constants.SLOT_NONE;
-    }
-
-    void wipeInKeys() {
+        JCSystem.commitTransaction();
         Util.arrayFillNonAtomic(in, S_KS, (short) 48, (byte) 0);
     }
 
@@ -198,11 +195,10 @@ public final class Slots {
     }
 
     /**
-     * The end of the caller's transaction that settles IN: IN = none, then the IN TID's outcome
-     * (kind, the packet at pkt[0]) over the oldest entry (circular, never shifted); commit; IN's K_S wiped.
+     * The end of the caller's transaction that settles IN: the IN TID's outcome (kind, the packet at
+     * pkt[0]) over the oldest entry (circular, never shifted), then closeIn().
      */
     void settleIn(byte kind, byte[] pkt) {
-        in[S_STATE] = Constants.SLOT_NONE;
         short n = (short) (meta[M_OCOUNT] & 0xFF);
         short idx = n == 0 ? (short) 0 : (short) ((short) (meta[M_HEAD] + 1) & 0x03);
         // built in RAM, then one logged copy over the oldest entry
@@ -214,8 +210,7 @@ public final class Slots {
         if (n < Constants.OUTCOMES) {
             meta[M_OCOUNT] = (byte) (n + 1);
         }
-        JCSystem.commitTransaction();
-        wipeInKeys();
+        closeIn();
     }
 
     /** Stored ACK/NACK (48 bytes) or -1. */

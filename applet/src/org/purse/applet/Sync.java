@@ -246,9 +246,7 @@ public final class Sync {
         if (inv) {
             JCSystem.beginTransaction();
             prof.setByte(Profile.OFF_LIFE, Constants.LIFE_INVALIDATED);
-            slots.clearIn();
-            JCSystem.commitTransaction();
-            slots.wipeInKeys();
+            slots.closeIn();
             return (short) 0;
         }
         byte flags = w[(short) (W_B1 + Constants.P6_FLAGS)];

@@ -356,9 +356,7 @@ public final class Transfer {
         JCSystem.beginTransaction();
         slots.addException(Constants.EXC_REASON_FORCED);
         pb.setType(slots.outPassbookIndex(), Constants.PB_TYPE_EXCEPTION);
-        slots.clearOut();
-        JCSystem.commitTransaction();
-        slots.wipeOutKeys();
+        slots.closeOut();
         return (short) 0;
     }
 }
