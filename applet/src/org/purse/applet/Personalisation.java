@@ -225,7 +225,7 @@ public final class Personalisation {
         p.issuer.allocate(role, suite); // bank roles: the key archive, bank files, OUT packet store
         JCSystem.beginTransaction();
         if (g) {
-            keys.generate(w[Constants.G1_FIRST_KEYNUM], w, Constants.G1_DATE);
+            Issuer.genesisKeys(keys, w);
         } else {
             keys.install(w[Constants.I1_CURRENT], w, Constants.I1_KEYS, w,
                     (short) (Constants.I1_KEYS + 4 * CryptoSuite.keyLen(suite)));
