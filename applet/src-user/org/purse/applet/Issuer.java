@@ -12,8 +12,7 @@ import javacard.framework.ISOException;
 import javacard.framework.Util;
 
 public final class Issuer {
-    public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal,
-            Passbook pb, Slots slots, Session s, Handshake hs, Sync sync) {
+    public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Handshake hs, Sync sync) {
     }
 
     /**
@@ -35,6 +34,9 @@ public final class Issuer {
 
     static void genesisChecks(byte[] w) {
         ISOException.throwIt(Constants.SW_FUNC_NOT_SUPPORTED);
+    }
+
+    static void genesisKeys(Keys keys, byte[] w) {
     }
 
     /** A user card is no issuer: nothing to add to its profile image. */

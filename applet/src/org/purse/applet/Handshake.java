@@ -372,9 +372,7 @@ public final class Handshake {
             bal.credit(out, Slots.S_AMOUNT);
             pb.setType(slots.outPassbookIndex(), Constants.PB_TYPE_DEBIT_REFUNDED);
         }
-        slots.clearOut();
-        JCSystem.commitTransaction();
-        slots.wipeOutKeys();
+        slots.closeOut();
         return (short) 0;
     }
 
@@ -383,12 +381,8 @@ public final class Handshake {
      * wiped. The caller has checked the TID has no outcome yet (Slots.refuseSettled): one outcome per TID.
      */
     short nackIn(byte[] pkt, short len) {
-        byte[] in = slots.inSlot();
         JCSystem.beginTransaction();
-        slots.clearIn();
-        slots.pushOutcome(in, Slots.S_TID, Constants.OUTCOME_NACK, pkt, (short) 0);
-        JCSystem.commitTransaction();
-        slots.wipeInKeys();
+        slots.settleIn(Constants.OUTCOME_NACK, pkt);
         return len;
     }
 }

@@ -34,12 +34,18 @@ public final class Issuer {
     /** Bank files (BAD_CARD, rate, range): allocated at personalisation for bank roles only. */
     private final BankFiles bank;
 
-    public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal,
-            Passbook pb, Slots slots, Session s, Handshake hs, Sync sync) {
+    /** The shared objects: the ones p holds from p (fewer arguments for the user-card applet's call). */
+    public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Handshake hs, Sync sync) {
         this.p = p;
         this.perso = perso;
         this.cs = cs;
         this.pk = pk;
+        Keys keys = p.keys;
+        Profile prof = p.prof;
+        Balance bal = p.bal;
+        Passbook pb = p.pb;
+        Slots slots = p.slots;
+        Session s = p.sess;
         this.keys = keys;
         this.prof = prof;
         this.bal = bal;
@@ -250,6 +256,11 @@ public final class Issuer {
         Util.arrayFillNonAtomic(w, W_CTX, (short) 5, (byte) 0); // serial 000000000: the center's own account
         composeAccount(w, iss, w, W_CTX, w, (short) (W_IMG + Profile.OFF_ACCOUNT));
         cs.random(w, (short) (W_IMG + Profile.OFF_APP_ID), Constants.APP_ID_LEN);
+    }
+
+    /** G1, in the personalisation transaction: RNG keys FIRST..FIRST+3, CURRENT = FIRST + 3, the KEY_INFO date. */
+    static void genesisKeys(Keys keys, byte[] w) {
+        keys.install((byte) (w[Constants.G1_FIRST_KEYNUM] + 3), null, (short) 0, w, Constants.G1_DATE);
     }
 
     /** G1, in the personalisation transaction: the center's CREATION and APPROVAL secrets. */

@@ -78,12 +78,10 @@ public final class Keys {
         }
     }
 
-    /** Genesis: RNG keys first..first+3, CURRENT = first + 3, KEY_INFO date (caller's transaction). */
-    public void generate(byte first, byte[] date, short dOff) {
-        install((byte) (first + 3), null, (short) 0, date, dOff);
-    }
-
-    /** I1: keys current-3 .. current (oldest first, keyLen bytes each; RNG keys if keys is null) and the KEY_INFO date. */
+    /**
+     * I1: keys current-3 .. current (oldest first, keyLen bytes each; RNG keys if keys is null: genesis,
+     * Issuer.genesisKeys) and the KEY_INFO date.
+     */
     public void install(byte current, byte[] keys, short keysOff, byte[] date, short dOff) {
         short kl = CryptoSuite.keyLen(CryptoSuite.suiteOf(objActive((byte) 0)));
         for (short d = 0; d < Constants.NUM_APPKEYS; d++) {

@@ -26,20 +26,15 @@ public final class Personalisation {
     private final Keys keys;
     private final Profile prof;
     private final Balance bal;
-    private final Passbook pb;
-    private final Slots slots;
     private final Session s;
 
-    public Personalisation(Purse p, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal, Passbook pb,
-            Slots slots, Session s) {
+    public Personalisation(Purse p, CryptoSuite cs, Packets pk, Keys keys, Profile prof, Balance bal, Session s) {
         this.p = p;
         this.cs = cs;
         this.pk = pk;
         this.keys = keys;
         this.prof = prof;
         this.bal = bal;
-        this.pb = pb;
-        this.slots = slots;
         this.s = s;
     }
 
@@ -230,7 +225,7 @@ public final class Personalisation {
         p.issuer.allocate(role, suite); // bank roles: the key archive, bank files, OUT packet store
         JCSystem.beginTransaction();
         if (g) {
-            keys.generate(w[Constants.G1_FIRST_KEYNUM], w, Constants.G1_DATE);
+            Issuer.genesisKeys(keys, w);
         } else {
             keys.install(w[Constants.I1_CURRENT], w, Constants.I1_KEYS, w,
                     (short) (Constants.I1_KEYS + 4 * CryptoSuite.keyLen(suite)));

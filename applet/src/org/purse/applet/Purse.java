@@ -17,12 +17,12 @@ public final class Purse extends Applet {
     /** Largest user of the shared scratch: an OUTCOMES entry (55; Balance 33, Profile 8). */
     static final short SCRATCH_LEN = Slots.OC_LEN;
 
-    private final Keys keys;
-    private final Profile prof;
-    private final Balance bal;
-    private final Passbook pb;
-    private final Slots slots;
-    private final Session sess;
+    final Keys keys; // also read by Issuer's constructor
+    final Profile prof; // also read by Issuer's constructor
+    final Balance bal; // also read by Issuer's constructor
+    final Passbook pb; // also read by Issuer's constructor
+    final Slots slots; // also read by Issuer's constructor
+    final Session sess; // also read by Issuer's constructor
     private final Transfer transfer;
     private final Personalisation perso;
     /**
@@ -46,10 +46,10 @@ public final class Purse extends Applet {
         sess = new Session();
         Handshake hs = new Handshake(this, cs, pk, keys, prof, bal, pb, slots, sess);
         transfer = new Transfer(this, keys, prof, bal, pb, slots, sess, hs);
-        perso = new Personalisation(this, cs, pk, keys, prof, bal, pb, slots, sess);
+        perso = new Personalisation(this, cs, pk, keys, prof, bal, sess);
         pb.link(slots);
         sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, hs);
-        issuer = new Issuer(this, perso, cs, pk, keys, prof, bal, pb, slots, sess, hs, sync);
+        issuer = new Issuer(this, perso, cs, pk, hs, sync);
     }
 
     /** Public development transport keys: "purse-dev-transport-3des"; its first 16 bytes are the AES one. */

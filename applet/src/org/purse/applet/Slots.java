@@ -79,10 +79,6 @@ public final class Slots {
         return in[S_STATE] == state && Util.arrayCompare(in, S_TID, tid, off, Constants.TID_LEN) == 0;
     }
 
-    byte[] inSlot() {
-        return in;
-    }
-
     /**
      * A packet at b[CD] for the IN slot (P4 at 48, P6 / INVALIDATE at 78): its SID already credited
      * (9D0C), else it must be IN = state(SID) with no other outcome (9D0B).
@@ -143,13 +139,11 @@ public final class Slots {
         Util.arrayCopyNonAtomic(s, Session.OFF_TID, slot, S_TID, (short) (S_KS + 48 - S_TID));
     }
 
-    /** In the caller's transaction; the keys are wiped after the commit by wipeOutKeys(). */
-    public void clearOut() {
+    /** The end of the caller's transaction: OUT = none, commit, then OUT's K_S wiped (P4 was public anyway). */
+    void closeOut() {
         out[S_STATE] = Constants.SLOT_NONE;
-    }
-
-    void wipeOutKeys() {
-        Util.arrayFillNonAtomic(out, S_KS, (short) 48, (byte) 0); // K_S (P4 was public anyway)
+        JCSystem.commitTransaction();
+        Util.arrayFillNonAtomic(out, S_KS, (short) 48, (byte) 0);
     }
 
     public short outPassbookIndex() {
@@ -171,11 +165,10 @@ public final class Slots {
         JCSystem.commitTransaction();
     }
 
-    public void clearIn() {
+    /** The end of the caller's transaction: IN = none, commit, then IN's K_S wiped. */
+    void closeIn() {
         in[S_STATE] = Constants.SLOT_NONE;
-    }
-
-    void wipeInKeys() {
+        JCSystem.commitTransaction();
         Util.arrayFillNonAtomic(in, S_KS, (short) 48, (byte) 0);
     }
 
@@ -201,19 +194,23 @@ public final class Slots {
         return (short) -1;
     }
 
-    /** In the caller's transaction: overwrites the oldest entry (circular, never shifted). */
-    public void pushOutcome(byte[] tid, short off, byte kind, byte[] pkt, short pktOff) {
+    /**
+     * The end of the caller's transaction that settles IN: the IN TID's outcome (kind, the packet at
+     * pkt[0]) over the oldest entry (circular, never shifted), then closeIn().
+     */
+    void settleIn(byte kind, byte[] pkt) {
         short n = (short) (meta[M_OCOUNT] & 0xFF);
         short idx = n == 0 ? (short) 0 : (short) ((short) (meta[M_HEAD] + 1) & 0x03);
         // built in RAM, then one logged copy over the oldest entry
-        Util.arrayCopyNonAtomic(tid, off, tmp, OC_TID, Constants.TID_LEN);
+        Util.arrayCopyNonAtomic(in, S_TID, tmp, OC_TID, Constants.TID_LEN);
         tmp[OC_KIND] = kind;
-        Util.arrayCopyNonAtomic(pkt, pktOff, tmp, OC_PKT, Constants.PKT_SHORT);
+        Util.arrayCopyNonAtomic(pkt, (short) 0, tmp, OC_PKT, Constants.PKT_SHORT);
         Util.arrayCopy(tmp, (short) 0, outcomes, (short) (idx * OC_LEN), OC_LEN);
         meta[M_HEAD] = (byte) idx;
         if (n < Constants.OUTCOMES) {
             meta[M_OCOUNT] = (byte) (n + 1);
         }
+        closeIn();
     }
 
     /** Stored ACK/NACK (48 bytes) or -1. */

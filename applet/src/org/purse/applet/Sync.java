@@ -212,10 +212,14 @@ public final class Sync {
         short blk = hs.blk();
         short kl = CryptoSuite.keyLen(prof.suite());
         // NK of a P6 from its length (the padded body length is unique per NK: the smallest that fits), or -1
+        // and its body length (-1: no P6 is that long)
         short nk = -1;
+        short bodyLen = -1;
         for (short t = Constants.SYNC_KEYS_MAX; t >= 0; t--) {
-            if (Packets.packetLen((short) (Constants.BODY_P6_FIXED + (short) (t * kl)), blk) == pktLen) {
+            short l = (short) (Constants.BODY_P6_FIXED + (short) (t * kl));
+            if (Packets.packetLen(l, blk) == pktLen) {
                 nk = t;
+                bodyLen = l;
             }
         }
         if (pktLen != Packets.packetLen(Constants.BODY_INVALIDATE, blk) && nk < 0) {
@@ -229,8 +233,9 @@ public final class Sync {
         }
         slots.requireIn(Constants.SLOT_SYNC, b);
         boolean inv = type == Constants.PT_INVALIDATE;
-        short bodyLen = inv ? Constants.BODY_INVALIDATE
-                : (nk < 0 ? (short) -1 : (short) (Constants.BODY_P6_FIXED + (short) (nk * kl)));
+        if (inv) {
+            bodyLen = Constants.BODY_INVALIDATE;
+        }
         // both bodies: R2, APP, CODE at the same offsets, the bank account right after the card's
         short acc = (short) (W_B1 + (inv ? Constants.INV_CARD_ACCOUNT : Constants.P6_CARD_ACCOUNT));
         if (!hs.openSlot(type, in, b, pktLen, bodyLen, W_B1)
@@ -246,9 +251,7 @@ public final class Sync {
         if (inv) {
             JCSystem.beginTransaction();
             prof.setByte(Profile.OFF_LIFE, Constants.LIFE_INVALIDATED);
-            slots.clearIn();
-            JCSystem.commitTransaction();
-            slots.wipeInKeys();
+            slots.closeIn();
             return (short) 0;
         }
         byte flags = w[(short) (W_B1 + Constants.P6_FLAGS)];
@@ -313,10 +316,7 @@ public final class Sync {
             pb.append(w, W_B1);
         }
         prof.setByte(Profile.OFF_BAD_KEY, (byte) 0);
-        slots.clearIn();
-        slots.pushOutcome(in, Slots.S_TID, Constants.OUTCOME_ACK, b, (short) 0);
-        JCSystem.commitTransaction();
-        slots.wipeInKeys();
+        slots.settleIn(Constants.OUTCOME_ACK, b);
         s.reset();
         prof.pin(Constants.REF_PIN).reset(); // the holder's PIN entry served this sync only
         if ((w[W_I_FLAGS] & Constants.P6F_UNBLOCK) != 0) {

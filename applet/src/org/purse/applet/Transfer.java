@@ -61,6 +61,15 @@ public final class Transfer {
         }
     }
 
+    /**
+     * A short body at work[W_B2] from x, a session buffer or the IN slot (same offsets): random at
+     * rOff, code, x's AMOUNT and DATE, the own account or ID for x's TID.
+     */
+    private void ownShort(byte[] x, short rOff, byte code) {
+        hs.shortBody(W_B2, x, rOff, code, x, Slots.S_AMOUNT, prof.data, Profile.OFF_ACCOUNT, x, Slots.S_DATE);
+        hs.ownId(x, Slots.S_TID, s.work, (short) (W_B2 + Constants.PS_ACCOUNT));
+    }
+
     private void requireFree() {
         if (pb.free(slots.inExpecting()) < (short) 1) {
             ISOException.throwIt(Constants.SW_PASSBOOK_FULL);
@@ -148,7 +157,6 @@ public final class Transfer {
         short at = (short) (CD + Constants.PAYEE_P1_PKT);
         // a settled TID never gets a second expectation (no BAD_KEY); any other old P1 fails its MAC (RP)
         slots.refuseSettled(b, (short) (at + Constants.HDR_OFF_SID));
-        byte[] w = s.work;
         byte k = hs.openFirstAt(Constants.PT_P1, b, at, pktLen);
         if (!Profile.pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             Purse.pairNotAllowed();
@@ -156,9 +164,7 @@ public final class Transfer {
         hs.answer(Constants.LABEL_TX_0, Constants.LABEL_TX_1, true);
         // P2 (K_A) then P3 (K_S)
         short len = hs.sealSecond(Constants.PT_P2, k, b, true);
-        hs.shortBody(W_B2, sb, Session.OFF_R2, Constants.CODE_REQUEST, sb, Session.OFF_AMOUNT, prof.data,
-                Profile.OFF_ACCOUNT, sb, Session.OFF_DATE);
-        hs.ownId(sb, Session.OFF_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
+        ownShort(sb, Session.OFF_R2, Constants.CODE_REQUEST);
         len = (short) (len + hs.sealS(Constants.PT_P3, W_B2, Constants.BODY_SHORT, b, len));
         slots.persistIn(sb, Constants.SLOT_EXPECTING);
         s.reset();
@@ -191,9 +197,7 @@ public final class Transfer {
         requireFree();
         // P4 into the APDU buffer (the input is consumed), DEBIT entry, then stage OUT
         byte[] d = prof.data;
-        hs.shortBody(W_B2, sb, Session.OFF_R2, Constants.CODE_CREDIT, sb, Session.OFF_AMOUNT, d, Profile.OFF_ACCOUNT,
-                sb, Session.OFF_DATE);
-        hs.ownId(sb, Session.OFF_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
+        ownShort(sb, Session.OFF_R2, Constants.CODE_CREDIT);
         short len = hs.sealS(Constants.PT_P4, W_B2, Constants.BODY_SHORT, b, (short) 0);
         Passbook.build(w, W_ENTRY, sb, Session.OFF_R2, sb, Session.OFF_DATE, Constants.PB_TYPE_DEBIT, sb,
                 Session.OFF_AMOUNT, bal, (short) -1);
@@ -239,19 +243,14 @@ public final class Transfer {
             ISOException.throwIt(Constants.SW_OVERFLOW);
         }
         // ACK into the APDU buffer, CREDIT entry (payee stores R1)
-        hs.shortBody(W_B2, in, Slots.S_R1, Constants.CODE_ACK, in, Slots.S_AMOUNT, prof.data, Profile.OFF_ACCOUNT, in,
-                Slots.S_DATE);
-        hs.ownId(in, Slots.S_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
+        ownShort(in, Slots.S_R1, Constants.CODE_ACK);
         short len = hs.sealSlot(Constants.PT_ACK, in, W_B2, b, (short) 0);
         Passbook.build(w, W_ENTRY, in, Slots.S_R1, in, Slots.S_DATE, Constants.PB_TYPE_CREDIT, in, Slots.S_AMOUNT,
                 bal, (short) 1);
         JCSystem.beginTransaction();
         bal.credit(in, Slots.S_AMOUNT);
         pb.append(w, W_ENTRY);
-        slots.clearIn();
-        slots.pushOutcome(in, Slots.S_TID, Constants.OUTCOME_ACK, b, (short) 0);
-        JCSystem.commitTransaction();
-        slots.wipeInKeys();
+        slots.settleIn(Constants.OUTCOME_ACK, b);
         return len;
     }
 
@@ -307,11 +306,10 @@ public final class Transfer {
         hs.slotKeys(in);
         if (sync) {
             Util.arrayFillNonAtomic(w, W_TMP, Constants.AMOUNT_LEN, (byte) 0);
-        }
-        hs.shortBody(W_B2, in, Slots.S_R1, sync ? Constants.CODE_SNACK : Constants.CODE_NACK, sync ? w : in,
-                sync ? W_TMP : Slots.S_AMOUNT, prof.data, Profile.OFF_ACCOUNT, in, Slots.S_DATE);
-        if (!sync) {
-            hs.ownId(in, Slots.S_TID, w, (short) (W_B2 + Constants.PS_ACCOUNT));
+            hs.shortBody(W_B2, in, Slots.S_R1, Constants.CODE_SNACK, w, W_TMP, prof.data, Profile.OFF_ACCOUNT, in,
+                    Slots.S_DATE);
+        } else {
+            ownShort(in, Slots.S_R1, Constants.CODE_NACK);
         }
         // stored in OUTCOMES (kind NACK), IN = none, one transaction
         return hs.nackIn(b, hs.sealSlot(sync ? Constants.PT_SNACK : Constants.PT_NACK, in, W_B2, b, (short) 0));
@@ -359,9 +357,7 @@ public final class Transfer {
         JCSystem.beginTransaction();
         slots.addException(Constants.EXC_REASON_FORCED);
         pb.setType(slots.outPassbookIndex(), Constants.PB_TYPE_EXCEPTION);
-        slots.clearOut();
-        JCSystem.commitTransaction();
-        slots.wipeOutKeys();
+        slots.closeOut();
         return (short) 0;
     }
 }

@@ -106,7 +106,7 @@ class KeysTest {
         for (byte suite : new byte[] {Constants.SUITE_AES128, Constants.SUITE_TDES3}) {
             Keys a = new Keys(cs);
             a.allocate(suite, Keys.PHYSICAL);
-            a.generate((byte) 0xFE, new byte[] {0x25, 0x1C}, (short) 0);
+            a.install((byte) (0xFE + 3), null, (short) 0, new byte[] {0x25, 0x1C}, (short) 0); // as genesis
             assertEquals((byte) 1, a.current());
             int kl = CryptoSuite.keyLen(suite);
             byte[] out = new byte[4 * kl + 2 + 1];
