@@ -28,10 +28,6 @@ fn cross_session() {
     );
 }
 
-fn day(b: &Bank) -> u16 {
-    b.status("branch").key_date
-}
-
 fn transfer_step_mid_sync(b: &mut Bank) {
     b.pay_ok("branch", "alice", 100);
     b.ensure(&["branch", "alice"]);
@@ -82,7 +78,7 @@ fn transfer_step_mid_sync(b: &mut Bank) {
     let rep = b.resume("branch", "alice");
     assert!(rep.finished(), "{}", rep.summary());
     b.assert_clear(&["branch", "alice"], "after resume");
-    let r = sync_ok(b, "branch", "alice", day(b));
+    let r = sync_ok(b, "branch", "alice", branch_day(b));
     assert!(r.cleared, "{}", r.summary());
     b.pay_ok("alice", "branch", 100);
     assert_conserved_sync(b, &[], "after both flows");
@@ -114,7 +110,7 @@ fn sync_step_mid_transfer(b: &mut Bank) {
     assert!(rep.finished(), "{}", rep.summary());
     b.assert_clear(&["alice", "bob"], "after resume");
     b.pay_ok("alice", "bob", 100);
-    let r = sync_ok(b, "branch", "bob", day(b));
+    let r = sync_ok(b, "branch", "bob", branch_day(b));
     assert!(r.cleared, "{}", r.summary());
     assert_conserved_sync(b, &[], "after both flows");
 }
@@ -259,7 +255,12 @@ fn wrong_feeds_never_clear(b: &mut Bank) {
         });
         let mut cd = b.open("alice");
         let mut lg = ledger(b);
-        let r = sync_cards(&mut bk, &mut cd, Some(&mut lg), &sync_options(day(b)));
+        let r = sync_cards(
+            &mut bk,
+            &mut cd,
+            Some(&mut lg),
+            &sync_options(branch_day(b)),
+        );
         drop((bk, cd));
         let cleared = r.as_ref().map(|r| r.cleared).unwrap_or(false);
         assert!(!cleared, "{what} entries fed: passbook cleared");
@@ -271,7 +272,7 @@ fn wrong_feeds_never_clear(b: &mut Bank) {
         assert!(rep.finished(), "{what}: {}", rep.summary());
         assert_conserved_sync(b, &[], &format!("{what} feed"));
         // the honest sync clears, each entry stored once
-        let r = sync_ok(b, "branch", "alice", day(b));
+        let r = sync_ok(b, "branch", "alice", branch_day(b));
         assert!(
             r.cleared,
             "{what}: honest sync did not clear: {}",

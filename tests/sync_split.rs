@@ -9,7 +9,7 @@ use purse_testkit as kit;
 
 use kit::*;
 use purse::card::{CardError, PurseCard};
-use purse::proto::consts::{self, Ins, Life, SecretRef, SlotState};
+use purse::proto::consts::{self, Ins, SecretRef, SlotState};
 use purse::proto::types::Status;
 use purse::transport::CardIo;
 
@@ -47,21 +47,8 @@ fn sync_split() {
 
 /// What must not change on a card when a half is refused (BAD_KEY included: no packet was opened
 /// with a wrong key).
-fn money_view(s: &Status) -> (u32, u8, u8, u16, u32, Life, u8, u8) {
-    (
-        s.balance,
-        s.current_key,
-        s.passbook_count,
-        s.interest_date,
-        s.serial,
-        s.life,
-        s.exception_count,
-        s.bad_key,
-    )
-}
-
-fn day(b: &Bank) -> u16 {
-    b.status("branch").key_date
+fn money_view_bk(s: &Status) -> (MoneyView, u8) {
+    (money_view(s), s.bad_key)
 }
 
 /// 70 on the card and 72 on the bank (both PINs verified): the S1 for the card's 74.
@@ -87,9 +74,9 @@ fn in_state<C: CardIo>(c: &mut PurseCard<C>) -> SlotState {
 fn halves_out_of_order_refused_no_change(b: &mut Bank) {
     b.pay_ok("alice", "bob", 101);
     b.pay_ok("bob", "alice", 102);
-    let d = day(b);
+    let d = branch_day(b);
     b.ensure(&["branch", "alice"]);
-    let before = money_view(&b.status("alice"));
+    let before = money_view_bk(&b.status("alice"));
     let mut k = b.open("branch");
     let mut c = b.open("alice");
     // the second half with no session, then in the W_S1 session of a 70 (no first half yet)
@@ -135,7 +122,7 @@ fn halves_out_of_order_refused_no_change(b: &mut Bank) {
     drop((k, c));
     b.power_cycle("alice");
     assert_eq!(
-        money_view(&b.status("alice")),
+        money_view_bk(&b.status("alice")),
         before,
         "refused halves changed the card"
     );
@@ -152,10 +139,10 @@ fn pulled_between_halves_card_as_before(b: &mut Bank) {
     for i in 0..8 {
         b.pay_ok("bob", "alice", 10 + i);
     }
-    let d = day(b);
+    let d = branch_day(b);
     b.ensure(&["branch", "alice"]);
     let st = b.status("alice");
-    let before = money_view(&st);
+    let before = money_view_bk(&st);
     {
         let mut k = b.open("branch");
         let mut c = b.open("alice");
@@ -164,7 +151,7 @@ fn pulled_between_halves_card_as_before(b: &mut Bank) {
     }
     // power lost between the halves: the card is as before the sync, nothing to resume
     b.power_cycle("alice");
-    assert_eq!(money_view(&b.status("alice")), before);
+    assert_eq!(money_view_bk(&b.status("alice")), before);
     assert_eq!(b.status("alice").in_state, SlotState::None);
     let r = b.resume("branch", "alice");
     assert!(r.actions.is_empty(), "resume had something to do: {r:?}");
@@ -173,7 +160,7 @@ fn pulled_between_halves_card_as_before(b: &mut Bank) {
         let mut c = b.open("alice");
         assert_eq!(sw_of(s1_half(&mut c, consts::S1_P5, &[])), Some(0x6985));
     }
-    assert_eq!(money_view(&b.status("alice")), before);
+    assert_eq!(money_view_bk(&b.status("alice")), before);
     // the next sync completes (split by the threshold: 8 + 2 entries > 6) and clears once
     let r = sync_ok(b, "branch", "alice", d);
     assert!(r.collected && r.cleared, "{}", r.summary());
@@ -184,9 +171,9 @@ fn p5_lost_after_second_half_resume_aborts(b: &mut Bank) {
     for i in 0..7 {
         b.pay_ok("alice", "bob", 20 + i);
     }
-    let d = day(b);
+    let d = branch_day(b);
     b.ensure(&["branch", "alice"]);
-    let before = money_view(&b.status("alice"));
+    let before = money_view_bk(&b.status("alice"));
     let bank_before = b.balance("branch");
     {
         let mut k = b.open("branch");
@@ -204,7 +191,7 @@ fn p5_lost_after_second_half_resume_aborts(b: &mut Bank) {
     let r = b.resume("branch", "alice");
     assert!(!r.actions.is_empty(), "{r:?}");
     assert_eq!(b.status("alice").in_state, SlotState::None);
-    assert_eq!(money_view(&b.status("alice")), before);
+    assert_eq!(money_view_bk(&b.status("alice")), before);
     assert_eq!(b.balance("branch"), bank_before);
     assert_conserved_sync(b, &["branch", "alice"], "after the abort");
     let r = sync_ok(b, "branch", "alice", d);
@@ -216,7 +203,7 @@ fn p5_lost_after_second_half_resume_aborts(b: &mut Bank) {
 /// split one sends exactly one APDU more.
 fn cli_many_entries_split_same_ledger_as_whole(b: &mut Bank) {
     // empty both passbooks first, then 20 payments each way
-    let d = day(b);
+    let d = branch_day(b);
     sync_ok(b, "branch", "alice", d);
     sync_ok(b, "branch", "bob", d);
     for i in 0..10 {

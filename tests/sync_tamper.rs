@@ -11,7 +11,6 @@ use std::rc::Rc;
 use kit::*;
 use purse::flows::resume::ResumeOptions;
 use purse::proto::consts::{Life, SlotState};
-use purse::proto::types::Status;
 
 #[test]
 fn sync_tamper() {
@@ -45,23 +44,6 @@ fn sync_tamper() {
     );
 }
 
-/// What must not change on a card when a tampered packet is refused (BAD_KEY may).
-fn money_view(s: &Status) -> (u32, u8, u8, u16, u32, Life, u8) {
-    (
-        s.balance,
-        s.current_key,
-        s.passbook_count,
-        s.interest_date,
-        s.serial,
-        s.life,
-        s.exception_count,
-    )
-}
-
-fn day(b: &Bank) -> u16 {
-    b.status("branch").key_date
-}
-
 fn data_of(cmd: &[u8]) -> Vec<u8> {
     if cmd.len() > 5 {
         cmd[5..5 + cmd[4] as usize].to_vec()
@@ -82,7 +64,13 @@ fn feed_wrong_entry_no_clear(b: &mut Bank) {
     });
     let mut cd = b.open("alice");
     let mut lg = ledger(b);
-    let r = sync_cards(&mut bk, &mut cd, Some(&mut lg), &sync_options(day(b))).expect("sync");
+    let r = sync_cards(
+        &mut bk,
+        &mut cd,
+        Some(&mut lg),
+        &sync_options(branch_day(b)),
+    )
+    .expect("sync");
     drop((bk, cd));
     assert!(
         r.collected && !r.cleared,
@@ -93,7 +81,7 @@ fn feed_wrong_entry_no_clear(b: &mut Bank) {
     assert_eq!(b.status("alice").passbook_count, n + (r.interest > 0) as u8);
     assert_conserved_sync(b, &[], "wrong feed");
     // the honest retry clears, and the ledger holds each entry once
-    let r = sync_ok(b, "branch", "alice", day(b));
+    let r = sync_ok(b, "branch", "alice", branch_day(b));
     assert!(r.cleared);
     assert_eq!(
         r.ledger.unwrap().entries_new,
@@ -106,7 +94,7 @@ fn feed_wrong_entry_no_clear(b: &mut Bank) {
 /// cleared its passbook.
 fn sync_fed_as(b: &mut Bank, plan: &dyn Fn(Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>>) -> bool {
     use purse::proto::consts::SecretRef;
-    let d = day(b); // before the PINs: a status read re-selects the card
+    let d = branch_day(b); // before the PINs: a status read re-selects the card
     b.ensure(&["branch", "alice"]);
     let mut k = b.open("branch");
     let mut c = b.open("alice");
@@ -209,7 +197,7 @@ fn positions(len: usize) -> Vec<usize> {
 }
 
 fn flip_bits_p5_refused(b: &mut Bank) {
-    let d = day(b);
+    let d = branch_day(b);
     b.pay_ok("bob", "alice", 50);
     let total = 64 + 80; // S2 | P5 (AES)
     let mut pos: Vec<usize> = positions(64);
@@ -247,7 +235,7 @@ fn flip_bits_p5_refused(b: &mut Bank) {
 }
 
 fn flip_bits_p6_refused_then_resume(b: &mut Bank) {
-    let mut d = day(b);
+    let mut d = branch_day(b);
     for p in positions(80) {
         // a new epoch each time so every P6 carries a key and interest
         d += 1;
@@ -298,7 +286,7 @@ fn flip_bits_p6_refused_then_resume(b: &mut Bank) {
 }
 
 fn replay_p6_refused(b: &mut Bank) {
-    let d = day(b);
+    let d = branch_day(b);
     let seen: Rc<RefCell<Option<Vec<u8>>>> = Rc::default();
     let sack: Rc<RefCell<Option<Vec<u8>>>> = Rc::default();
     b.ensure(&["branch", "bob"]);
@@ -334,7 +322,7 @@ fn replay_p6_refused(b: &mut Bank) {
 }
 
 fn forged_invalidate_refused(b: &mut Bank) {
-    let d = day(b);
+    let d = branch_day(b);
     b.ensure(&["branch", "bob"]);
     let sc = b.status("bob");
     let mut bk = b.open("branch");

@@ -10,8 +10,8 @@ use purse_card::flows::store::PassbookStore;
 use purse_card::flows::sync::{self as fsync, SyncError, SyncOptions, SyncReport};
 use purse_card::transport::CardIo;
 use purse_ledger::{EntryFilter, Ledger};
-use purse_proto::consts::{OutcomeKind, SecretRef, SlotState};
-use purse_proto::types::Account;
+use purse_proto::consts::{Life, OutcomeKind, SecretRef, SlotState};
+use purse_proto::types::{Account, Status};
 
 use super::bank::*;
 
@@ -52,6 +52,28 @@ pub fn ledger_entries(b: &Bank, account: &Account) -> usize {
 
 /// The options every test sync uses unless it says otherwise: store and feed, finish on its own,
 /// both PINs given (FIG. 5: the operator's and the holder's; every test card has PIN).
+/// The branch's key date: the day the sync tests sync at.
+pub fn branch_day(b: &Bank) -> u16 {
+    b.status("branch").key_date
+}
+
+/// Balance, key, passbook and exception counts, interest date, serial, life: what a refused
+/// packet or step must leave as it was on a card (BAD_KEY aside: a tampered packet counts one).
+pub type MoneyView = (u32, u8, u8, u16, u32, Life, u8);
+
+/// The [`MoneyView`] of a card's status.
+pub fn money_view(s: &Status) -> MoneyView {
+    (
+        s.balance,
+        s.current_key,
+        s.passbook_count,
+        s.interest_date,
+        s.serial,
+        s.life,
+        s.exception_count,
+    )
+}
+
 pub fn sync_options(date: u16) -> SyncOptions {
     SyncOptions {
         date,
