@@ -90,13 +90,13 @@ def mac8(suite, key, msg):
     return cmac(suite, key, msg)[:8]
 
 
-def passbook_digest(suite, ka_mac, passbook, exceptions, private):
-    """protocol.md 12.5.3: MAC8(K_A.mac, 7C | ITEMS | N | X) over the fed items; 00 x 8 if none."""
+def passbook_digest(suite, ks_mac, passbook, exceptions, private):
+    """protocol.md 12.5.3: MAC8(K_S.mac, 7C | ITEMS | N | X) over the fed items; 00 x 8 if none."""
     pb = b"" if private else passbook
     n, x = len(pb) // 42, len(exceptions) // 24
     if n + x == 0:
         return bytes(8)
-    return mac8(suite, ka_mac, b"\x7C" + pb + exceptions + bytes([n, x]))
+    return mac8(suite, ks_mac, b"\x7C" + pb + exceptions + bytes([n, x]))
 
 
 def kdf(suite, ki, label, context, out_len):
@@ -177,7 +177,7 @@ TK_DEV = {SUITE_AES128: b"purse-dev-transp", SUITE_TDES3: b"purse-dev-transport-
 TID = bytes.fromhex("A1A2A3A4A5A6")
 R1 = bytes.fromhex("1111111111111111")
 R2 = bytes.fromhex("2222222222222222")
-RP = bytes.fromhex("5252525252525252")  # payee's hello random (40), bound into K_A
+RP = bytes.fromhex("5252525252525252")  # the responder's hello random (SELECT, 70, 82), bound into K_S
 RH = bytes.fromhex("4848484848484848")
 RC = bytes.fromhex("4343434343434343")
 APP = bytes.fromhex("5055525345415050")  # "PURSEAPP"
@@ -253,12 +253,13 @@ def vectors():
     for suite in (SUITE_AES128, SUITE_TDES3):
         ak0, ak1 = AK[suite]
         tk = TK_DEV[suite]
-        hs_ctx = TID + bytes([KEYNUM_AK0]) + RP
-        tx_ctx = R1 + R2 + TID
+        # one key set per session (2.3): K_S = KDF(AK1, flow label, SID | k | RP)
+        s_ctx = TID + bytes([KEYNUM_AK0]) + RP
         tk_ctx = RH + RC
         keys = {
-            "handshake": ("AK0", ak0, b"PURSE HS", hs_ctx),
-            "transfer": ("AK1", ak1, b"PURSE TX", tx_ctx),
+            "transfer": ("AK1", ak1, b"PURSE TX", s_ctx),
+            "sync": ("AK1", ak1, b"PURSE SY", s_ctx),
+            "admin": ("AK1", ak1, b"PURSE AD", s_ctx),
             "transport": ("TK", tk, b"PURSE TK", tk_ctx),
         }
         derived = {n: session_keys(suite, ki, label, ctx) for n, (_, ki, label, ctx) in keys.items()}
@@ -277,12 +278,12 @@ def vectors():
         s["cc"] = H(mac8(suite, km_t, b"\x01" + RH + RC))
         s["hc"] = H(mac8(suite, km_t, b"\x02" + RH + RC))
 
-        # P1: payer -> payee under handshake keys: R1, APP, name, account, role user, EUR
+        # P1: payer -> payee under the transfer's K_S: R1, APP, name, account, role user, EUR
         p1_body = R1 + APP + b"ALICE   " + payer_acct + bytes([0x04, 0x00]) + bytes.fromhex("0978")
-        # P4: payer -> payee under transfer keys: R2 echo, APP, code CREDIT, amount 1234, payer acct, date
+        # P4: payer -> payee under the same K_S: R2 echo, APP, code CREDIT, amount 1234, payer acct, date
         p4_body = R2 + APP + b"\x02" + (1234).to_bytes(4, "big") + payer_acct + (9500).to_bytes(2, "big")
         s["packets"] = []
-        for nm, ptype, kname, body in (("P1", 0x41, "handshake", p1_body), ("P4", 0x44, "transfer", p4_body)):
+        for nm, ptype, kname, body in (("P1", 0x41, "transfer", p1_body), ("P4", 0x44, "transfer", p4_body)):
             ke, km = derived[kname]
             pkt = seal(suite, ke, km, header(ptype, KEYNUM_AK0, TID), body)
             assert open_packet(suite, ke, km, pkt)[1] == body
@@ -301,12 +302,12 @@ def vectors():
                + bytes(4) + (7).to_bytes(4, "big"))
         # passbook digest (12.5.3) over 7 entries and 2 exceptions: 1 + 294 + 48 + 2 = 345 bytes,
         # more than the card's 256-byte window (a flush inside the message)
-        ka_mac = derived["handshake"][1]
+        ks_mac = derived["sync"][1]
         pb = b"".join(bytes([i + 1]) * 42 for i in range(7))
         exc = b"".join(bytes([0xE0 + j]) * 24 for j in range(2))
         s["digest"] = {"entries": 7, "exceptions": 2, "passbook": H(pb), "exception_log": H(exc),
-                       "d": H(passbook_digest(suite, ka_mac, pb, exc, False)),
-                       "d_private": H(passbook_digest(suite, ka_mac, pb, exc, True))}
+                       "d": H(passbook_digest(suite, ks_mac, pb, exc, False)),
+                       "d_private": H(passbook_digest(suite, ks_mac, pb, exc, True))}
         s["balance"] = {"key": "AK1", "fields": H(rec), "account": H(payer_acct),
                         "check": H(mac8(suite, ak1, rec + payer_acct))}
         v["suites"].append(s)
@@ -343,7 +344,7 @@ def markdown(v):
             p(f"{pk['name']} plaintext body ({len(pk['body']) // 2} bytes): `{pk['body']}`  ")
             p(f"{pk['name']} packet ({len(pk['packet']) // 2} bytes): `{pk['packet']}`\n")
         g = s["digest"]
-        p(f"Passbook digest (12.5.3): K_A.mac = the handshake K_MAC above; {g['entries']} passbook entries "
+        p(f"Passbook digest (12.5.3): K_S.mac = the sync K_MAC above; {g['entries']} passbook entries "
           f"(entry i: 42 bytes of value i), {g['exceptions']} exception entries (24 bytes of 0xE0 + j): "
           f"D = `{g['d']}`, private card (exceptions only) D = `{g['d_private']}`\n")
         b = s["balance"]

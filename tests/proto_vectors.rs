@@ -308,15 +308,24 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     assert_eq!(
         labels,
         [
-            ("handshake", std::str::from_utf8(crypto::LABEL_HS).unwrap()),
             ("transfer", std::str::from_utf8(crypto::LABEL_TX).unwrap()),
+            ("sync", std::str::from_utf8(crypto::LABEL_SY).unwrap()),
+            ("admin", std::str::from_utf8(crypto::LABEL_AD).unwrap()),
             ("transport", std::str::from_utf8(crypto::LABEL_TK).unwrap()),
         ]
     );
-    let hs = crypto::handshake_keys(&ak0, &tid, 0x33, &rp).unwrap();
-    check("handshake", &hs, &[&tid[..], &[0x33], &rp].concat());
-    let tx = crypto::transfer_keys(&ak1, &r1, &r2, &tid).unwrap();
-    check("transfer", &tx, &[&r1[..], &r2, &tid].concat());
+    // one key set per session, from AK1 (protocol.md 2.3)
+    let s_ctx = [&tid[..], &[0x33], &rp].concat();
+    let tx = crypto::session_keys(&ak1, crypto::LABEL_TX, &tid, 0x33, &rp).unwrap();
+    check("transfer", &tx, &s_ctx);
+    let sy = crypto::session_keys(&ak1, crypto::LABEL_SY, &tid, 0x33, &rp).unwrap();
+    check("sync", &sy, &s_ctx);
+    let ad = crypto::session_keys(&ak1, crypto::LABEL_AD, &tid, 0x33, &rp).unwrap();
+    check("admin", &ad, &s_ctx);
+    // AK0 (key k) keys nothing: a card that stopped at key k derives no key of the pair's sessions
+    let of_ak0 = crypto::session_keys(&ak0, crypto::LABEL_TX, &tid, 0x33, &rp).unwrap();
+    assert_ne!(of_ak0.enc, tx.enc);
+    assert_ne!(of_ak0.mac, tx.mac);
     let tk = tk_ascii.as_bytes();
     assert!(crypto::is_dev_transport_key(tk));
     let rh = a8(&h(&s.rh));
@@ -336,7 +345,7 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     // P1: built from the named fields, sealed, compared, opened back
     let v1 = packet("P1");
     assert_eq!((v1.ptype.as_str(), v1.keynum.as_str()), ("41", "33"));
-    assert_eq!(v1.keys, "handshake");
+    assert_eq!(v1.keys, "transfer");
     let p1_body = h(&v1.body);
     assert_eq!(p1_body.len(), 36);
     // protocol.md 6.3: R1 | APP | NAME | ACCOUNT | ROLE | FLAGS | CURRENCY
@@ -356,10 +365,10 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     assert_eq!(&built[c::P1_ROLE as usize..], &[0x04, 0x00, 0x09, 0x78]);
     assert_eq!(up(&built), up(&p1_body));
     let hdr = crypto::header(PacketType::P1, 0x33, &tid);
-    let p1 = crypto::seal(&hs, &hdr, &p1_body).unwrap();
+    let p1 = crypto::seal(&tx, &hdr, &p1_body).unwrap();
     assert_eq!(up(&p1), v1.packet);
-    assert_eq!(p1.len(), crypto::packet_len(36, block_len(&hs)));
-    let (h2, b2) = crypto::open(&hs, &p1).unwrap();
+    assert_eq!(p1.len(), crypto::packet_len(36, block_len(&tx)));
+    let (h2, b2) = crypto::open(&tx, &p1).unwrap();
     assert_eq!((h2, b2), (hdr, p1_body.clone()));
 
     // P4
@@ -394,8 +403,9 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
         bad[i / 8] ^= 1 << (i % 8);
         assert!(crypto::open(&tx, &bad).is_err(), "bit {i} flipped accepted");
     }
-    // a packet under the other key set is refused
-    assert!(crypto::open(&hs, &p4).is_err());
+    // a packet under another session kind's keys (same AK1, SID, k, RP) is refused
+    assert!(crypto::open(&sy, &p4).is_err());
+    assert!(crypto::open(&ad, &p4).is_err());
 
     // balance integrity
     assert_eq!(s.balance.key, "AK1");
@@ -404,13 +414,13 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     let check = crypto::balance_check(&ak1, &fields, &account).unwrap();
     assert_eq!(up(&check), s.balance.check);
 
-    // passbook digest (12.5.3) under the handshake K_MAC
+    // passbook digest (12.5.3) under the sync K_MAC
     let (pb, exc) = (h(&s.digest.passbook), h(&s.digest.exception_log));
     assert_eq!(pb.len(), 42 * s.digest.entries);
     assert_eq!(exc.len(), 24 * s.digest.exceptions);
-    let d = purse::proto::sync::digest_of(&hs.mac, &pb, &exc, false).unwrap();
+    let d = purse::proto::sync::digest_of(&sy.mac, &pb, &exc, false).unwrap();
     assert_eq!(up(&d), s.digest.d);
-    let d = purse::proto::sync::digest_of(&hs.mac, &pb, &exc, true).unwrap();
+    let d = purse::proto::sync::digest_of(&sy.mac, &pb, &exc, true).unwrap();
     assert_eq!(up(&d), s.digest.d_private);
 }
 

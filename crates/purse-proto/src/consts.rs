@@ -136,8 +136,6 @@ constants! {
     MAC_LEN: u16 = 8;
     PAD_BYTE: u8 = 0x80;
     KDF_LABEL_LEN: u16 = 8;
-    LABEL_HS_0: u8 = 0x48;
-    LABEL_HS_1: u8 = 0x53;
     LABEL_TX_0: u8 = 0x54;
     LABEL_TX_1: u8 = 0x58;
     LABEL_TK_0: u8 = 0x54;

@@ -125,8 +125,8 @@ const fn label(a: u8, b: u8) -> [u8; 8] {
     [b'P', b'U', b'R', b'S', b'E', b' ', a, b]
 }
 
-/// KDF labels (protocol.md 2.3): "PURSE HS", "PURSE TX", "PURSE TK", "PURSE SY", "PURSE AD".
-pub const LABEL_HS: &[u8; 8] = &label(consts::LABEL_HS_0, consts::LABEL_HS_1);
+/// KDF labels (protocol.md 2.3), one per kind of session: "PURSE TX" (transfer), "PURSE SY"
+/// (sync), "PURSE AD" (admin), "PURSE TK" (transport channel).
 pub const LABEL_TX: &[u8; 8] = &label(consts::LABEL_TX_0, consts::LABEL_TX_1);
 pub const LABEL_TK: &[u8; 8] = &label(consts::LABEL_TK_0, consts::LABEL_TK_1);
 pub const LABEL_SY: &[u8; 8] = &label(consts::LABEL_SY_0, consts::LABEL_SY_1);
@@ -172,30 +172,20 @@ pub fn kdf(ki: &[u8], label: &[u8; 8], context: &[u8]) -> Result<SessionKeys, Cr
     })
 }
 
-/// Handshake keys K_A: KDF(AK0, "PURSE HS", TID | k | RP), RP = the responder's hello random.
-pub fn handshake_keys(
-    ak0: &[u8],
-    tid: &[u8; 6],
+/// The one key set of a transfer, sync or admin session, K_S = KDF(AK1, label, SID | k | RP):
+/// SID is the initiator's fresh random, RP the responder's hello random, k the number of AK0
+/// (AK1 is key k + 1, the newer of the pair, so a card that stopped at key k cannot derive it).
+pub fn session_keys(
+    ak1: &[u8],
+    label: &[u8; 8],
+    sid: &[u8; 6],
     k: u8,
     rp: &[u8; 8],
 ) -> Result<SessionKeys, CryptoError> {
-    let mut ctx = tid.to_vec();
+    let mut ctx = sid.to_vec();
     ctx.push(k);
     ctx.extend_from_slice(rp);
-    kdf(ak0, LABEL_HS, &ctx)
-}
-
-/// Transfer session keys K_S: KDF(AK1, "PURSE TX", R1 | R2 | TID).
-pub fn transfer_keys(
-    ak1: &[u8],
-    r1: &[u8; 8],
-    r2: &[u8; 8],
-    tid: &[u8; 6],
-) -> Result<SessionKeys, CryptoError> {
-    let mut ctx = r1.to_vec();
-    ctx.extend_from_slice(r2);
-    ctx.extend_from_slice(tid);
-    kdf(ak1, LABEL_TX, &ctx)
+    kdf(ak1, label, &ctx)
 }
 
 /// Transport keys: KDF(TK, "PURSE TK", RH | RC).

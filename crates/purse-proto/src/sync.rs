@@ -515,11 +515,11 @@ impl SackBody {
 // ------------------------------------------------------------------ digest (12.5.3)
 
 /// The passbook digest the card commits to in P5 and the bank card recomputes from the feed:
-/// `D = MAC8(K_A.mac, 7C | ITEMS | N | X)`, one CMAC over the whole message, ITEMS = the `N`
+/// `D = MAC8(K_S.mac, 7C | ITEMS | N | X)`, one CMAC over the whole message, ITEMS = the `N`
 /// passbook entries (oldest first; none for a private card, `N` = 0 then) followed by the `X`
 /// exception entries, `N` and `X` one byte each. Nothing fed (`N` = `X` = 0): `D` = 00 × 8.
 pub fn digest_of(
-    ka_mac: &[u8],
+    ks_mac: &[u8],
     passbook: &[u8],
     exceptions: &[u8],
     private: bool,
@@ -536,7 +536,7 @@ pub fn digest_of(
     m.extend_from_slice(exceptions);
     m.push(n as u8);
     m.push(x as u8);
-    mac8(ka_mac, &m)
+    mac8(ks_mac, &m)
 }
 
 #[cfg(test)]

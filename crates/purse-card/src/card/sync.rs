@@ -1,5 +1,5 @@
 //! Sync and epoch commands (protocol.md 12.4, 12.6, 12.3): one function per applet command,
-//! INS 70-7E and 80. Packets are opaque bytes (the host relays them; it never holds K_A / K_S);
+//! INS 70-7E and 80. Packets are opaque bytes (the host relays them; it never holds K_S);
 //! only their clear header TYPE is looked at, to tell a P6 from an INVALIDATE.
 use serde::Serialize;
 

@@ -5,8 +5,8 @@
  * Bank card:  82 P1 01 (SUITE | m -> A1) -> 86 (A2 | A3 -> A4, the op in one transaction).
  * Batched BAD_CARD_ADD after an ADD op (12.8 "Batches"), P1 01, P2 n: admin 84 (A4 | A6, accounts ->
  * BATCH_ACK | A5), bank 86 (A5 -> A6, the n adds in one transaction), admin 88 (A6 -> BATCH_ACK).
- * Keys as a transfer: K_A = KDF(AK[k], "PURSE HS", SID | k) (work keys 0/1),
- * K_S = KDF(AK[k+1], "PURSE AD", R1 | R2 | SID) (work keys 2/3). Transient on both cards: no slot.
+ * Keys as a transfer: K_S = KDF(AK[k + 1], "PURSE AD", SID | k | RP) (work keys 2/3), every packet
+ * of the session under it. Transient on both cards: no slot.
  */
 package org.purse.applet;
 
@@ -146,7 +146,8 @@ public final class Admin {
         if (k < 0) {
             p.noCommonKeys();
         }
-        short len = hs.sealFirst(Constants.PT_A1, (byte) k, b, (short) (CD + 2), false);
+        short len = hs.sealFirst(Constants.PT_A1, (byte) k, b, (short) (CD + 2), false, Constants.LABEL_AD_0,
+                Constants.LABEL_AD_1);
         s.setState(Constants.SESSION_BANK_W_A2A3);
         return len;
     }
@@ -166,11 +167,11 @@ public final class Admin {
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
-        byte k = hs.openFirst(Constants.PT_A1, b, pktLen);
+        byte k = hs.openFirst(Constants.PT_A1, b, pktLen, Constants.LABEL_AD_0, Constants.LABEL_AD_1);
         peerRole(true);
         p.requirePin();
-        hs.answer(Constants.LABEL_AD_0, Constants.LABEL_AD_1, false);
-        // A2 (K_A): P2 layout, admin identity + R2
+        hs.randoms();
+        // A2: P2 layout, admin identity + R2
         short len = hs.sealSecond(Constants.PT_A2, k, b, false);
         // A3 (K_S): R2 | APP_ID | CODE 09 | OP | PARAMS | admin ACCOUNT | DATE
         head(w, W_B2, Session.OFF_R2, Constants.CODE_ADMIN_OP);
@@ -201,7 +202,7 @@ public final class Admin {
         byte[] w = s.work();
         byte k = hs.openSecond(Constants.PT_A2, b);
         peerRole(false);
-        hs.accept(Constants.LABEL_AD_0, Constants.LABEL_AD_1, false);
+        hs.accept();
         if (!openHead(Constants.PT_A3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_A3, Constants.BODY_A3, W_B2,
                 Session.OFF_R2, Constants.CODE_ADMIN_OP)
                 || Util.arrayCompare(w, (short) (W_B2 + Constants.A3_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,

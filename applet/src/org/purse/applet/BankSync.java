@@ -128,7 +128,8 @@ public final class BankSync {
         byte[] sb = s.buf;
         sb[Session.OFF_SYNC_P1] = p1;
         Util.arrayCopyNonAtomic(b, (short) (CD + 10), sb, Session.OFF_DATE, Constants.DATE_LEN);
-        short len = hs.sealFirst(Constants.PT_S1, (byte) k, b, (short) (CD + 2), false);
+        short len = hs.sealFirst(Constants.PT_S1, (byte) k, b, (short) (CD + 2), false, Constants.LABEL_SY_0,
+                Constants.LABEL_SY_1);
         s.setState(Constants.SESSION_SYNC_BANK_W_S2P5);
         return len;
     }
@@ -167,7 +168,7 @@ public final class BankSync {
         if ((short) (fedN | fedX) == 0) {
             f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
         }
-        Util.setShort(sb, SB_FILL, cs.runUpdate(hs.key((byte) 1), f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, CD, n));
+        Util.setShort(sb, SB_FILL, cs.runUpdate(hs.key((byte) 3), f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, CD, n));
         if (pbk) {
             sb[Session.OFF_FED_N] = (byte) (fedN + c);
         } else {
@@ -194,7 +195,7 @@ public final class BankSync {
         if (!Sync.pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
             Purse.pairNotAllowed();
         }
-        hs.accept(Constants.LABEL_SY_0, Constants.LABEL_SY_1, true);
+        hs.accept();
         if (!hs.openS(Constants.PT_P5, b, (short) (CD + Constants.PKT_P2), p5Len, Constants.BODY_P5, W_P5)
                 || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_R2), sb, Session.OFF_R2, Constants.RANDOM_LEN) != 0
                 || !hs.appIdOk(w, (short) (W_P5 + Constants.P5_APP))

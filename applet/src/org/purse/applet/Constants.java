@@ -148,10 +148,8 @@ public interface Constants {
     public static final byte PAD_BYTE = (byte) 0x80;
 
     public static final short KDF_LABEL_LEN = (short) 8;
-    // labels are ASCII "PURSE HS" / "PURSE TX" / "PURSE TK" / "PURSE SY" / "PURSE AD":
+    // labels are ASCII "PURSE TX" / "PURSE TK" / "PURSE SY" / "PURSE AD" (one per session kind):
     // common prefix "PURSE " (50 55 52 53 45 20) + two letters below.
-    public static final byte LABEL_HS_0 = (byte) 0x48; // 'H'
-    public static final byte LABEL_HS_1 = (byte) 0x53; // 'S'
     public static final byte LABEL_TX_0 = (byte) 0x54; // 'T'
     public static final byte LABEL_TX_1 = (byte) 0x58; // 'X'
     public static final byte LABEL_TK_0 = (byte) 0x54; // 'T'

@@ -32,7 +32,7 @@ public final class CryptoSuite {
     private static final short S_KEY = (short) 128;  // derived or random key (24)
     private static final short S_MSG = (short) 152;  // KDF input: [i] | LABEL(8) | 00 | CONTEXT | [L]2
     private static final short KDF_FIXED = (short) 12;
-    /** Largest KDF context (protocol.md 2.3 uses at most 22 bytes). */
+    /** Largest KDF context (protocol.md 2.3 uses at most 16 bytes: RH | RC). */
     public static final short KDF_CTX_MAX = (short) 24;
     private static final short S_K1 = (short) (S_MSG + KDF_FIXED + KDF_CTX_MAX); // 188: K1 of engine i at S_K1 + 16 i
     /** OFB keystream chunk (stream()): W, TAG, KEY and MSG, all free between calls; a multiple of both blocks. */
@@ -164,7 +164,8 @@ public final class CryptoSuite {
         return k;
     }
 
-    /** Transient work key of the suite: slot 0/1 = K_A or transport ENC/MAC, 2/3 = K_S ENC/MAC. */
+    /** Transient work key of the suite: slot 0/1 = transport ENC/MAC, 2/3 = session K_S ENC/MAC
+     * (the issuer also puts a blank card's TK into 2 for one command, to derive its transport keys). */
     public Key workKey(byte suite, byte slot) {
         if (!supports(suite) || slot < 0 || slot > 3) {
             Purse.wrongData();

@@ -1,11 +1,13 @@
 /*
  * purse: the two-packet handshake shared by transfer (42-54), sync (70-7E) and admin (82-88)
- * (protocol.md 6.3, 12.3, 12.8). K_A = KDF(AK[k], "PURSE HS", SID | k | RP) into work keys 0/1, RP
- * being the responder's fresh random of its hello (SELECT for a payee, 70, 82 P1 00), so a recorded first packet
- * opens in no later responder session (6.1);
- * K_S = KDF(AK[k+1], label, R1 | R2 | SID) into work keys 2/3 (and, for transfer and sync, the
- * session bytes that go to a slot). First packet (P1 / S1 / A1) and second (P2 / S2 / A2) share the
- * P1 / P2 body layout at work[W_B1]. Check order inside each helper is that of the flows' rows.
+ * (protocol.md 2.3, 6.3, 12.3, 12.8). One key set per session: K_S = KDF(AK[k + 1], flow label,
+ * SID | k | RP) into work keys 2/3 and the session bytes (a slot keeps them for resume), derived
+ * by the initiator for its first packet and by the responder on opening it. SID is the
+ * initiator's fresh random, RP the responder's fresh random of its hello (SELECT for a payee, 70,
+ * 82 P1 00), so the keys are new in every session on both sides and a recorded first packet opens
+ * in no later responder session (6.1). First packet (P1 / S1 / A1) and second (P2 / S2 / A2)
+ * share the P1 / P2 body layout at work[W_B1]. Check order inside each helper is that of the
+ * flows' rows.
  */
 package org.purse.applet;
 
@@ -45,7 +47,7 @@ public final class Handshake {
         this.s = s;
     }
 
-    /** Work key 0 / 1 (K_A enc / mac) or 2 / 3 (K_S enc / mac) of the profile's suite. */
+    /** Work key 2 / 3 (K_S enc / mac) of the profile's suite (0 / 1 are the transport channel's). */
     Key key(byte slot) {
         return cs.workKey(prof.suite(), slot);
     }
@@ -58,35 +60,20 @@ public final class Handshake {
         return Util.arrayCompare(w, off, prof.data(), Profile.OFF_APP_ID, Constants.APP_ID_LEN) == 0;
     }
 
-    /** K_A = KDF(AK[k], "PURSE HS", SID | k | RP) into work keys 0/1. */
-    private void deriveHandshake() {
+    /**
+     * K_S = KDF(AK[k + 1], "PURSE " l0 l1, SID | k | RP): its bytes into the session (OFF_KS, what a
+     * slot keeps), its ENC / MAC halves into work keys 2/3.
+     */
+    private void derive(byte l0, byte l1) {
         byte[] sb = s.buf();
         byte[] w = s.work();
         Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, W_CTX, Constants.SID_LEN);
         w[(short) (W_CTX + 6)] = sb[Session.OFF_K];
         Util.arrayCopyNonAtomic(sb, Session.OFF_RP, w, (short) (W_CTX + 7), Constants.RANDOM_LEN);
-        cs.deriveInto(keys.get(sb[Session.OFF_K]), Constants.LABEL_HS_0, Constants.LABEL_HS_1, w, W_CTX, (short) 15,
-                key((byte) 0), key((byte) 1));
-    }
-
-    /**
-     * K_S = KDF(AK[k+1], "PURSE " l0 l1, R1 | R2 | SID) into work keys 2/3; keep: the key bytes also
-     * into the session (OFF_KS, to be persisted in a slot), else they never leave the KDF.
-     */
-    void deriveSession(byte l0, byte l1, boolean keep) {
-        byte[] sb = s.buf();
-        byte[] w = s.work();
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R1, w, W_CTX, (short) 16); // R1 | R2
-        Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, (short) (W_CTX + 16), Constants.SID_LEN);
-        Key ak = keys.get((byte) (sb[Session.OFF_K] + 1));
-        if (keep) {
-            short kl = CryptoSuite.keyLen(prof.suite());
-            cs.kdf(ak, l0, l1, w, W_CTX, (short) 22, sb, Session.OFF_KS, (short) (2 * kl));
-            cs.setKey(key((byte) 2), sb, Session.OFF_KS);
-            cs.setKey(key((byte) 3), sb, (short) (Session.OFF_KS + kl));
-        } else {
-            cs.deriveInto(ak, l0, l1, w, W_CTX, (short) 22, key((byte) 2), key((byte) 3));
-        }
+        short kl = CryptoSuite.keyLen(prof.suite());
+        cs.kdf(keys.get((byte) (sb[Session.OFF_K] + 1)), l0, l1, w, W_CTX, (short) 15, sb, Session.OFF_KS, (short) (2 * kl));
+        cs.setKey(key((byte) 2), sb, Session.OFF_KS);
+        cs.setKey(key((byte) 3), sb, (short) (Session.OFF_KS + kl));
     }
 
     /**
@@ -177,32 +164,32 @@ public final class Handshake {
     }
 
     /**
-     * Initiator: the responder's RP from out[rpOff], k, fresh SID and R1 into the session, K_A of AK[k];
-     * first packet (P1 / S1 / A1) into out[0].
+     * Initiator: the responder's RP from out[rpOff], k, fresh SID and R1 into the session, K_S of
+     * AK[k + 1] under the flow's label l0 l1; first packet (P1 / S1 / A1) into out[0].
      */
-    short sealFirst(byte type, byte k, byte[] out, short rpOff, boolean own) {
+    short sealFirst(byte type, byte k, byte[] out, short rpOff, boolean own, byte l0, byte l1) {
         byte[] sb = s.buf();
         Util.arrayCopyNonAtomic(out, rpOff, sb, Session.OFF_RP, Constants.RANDOM_LEN);
         sb[Session.OFF_K] = k;
         cs.random(sb, Session.OFF_TID, Constants.SID_LEN);
         cs.random(sb, Session.OFF_R1, Constants.RANDOM_LEN);
-        deriveHandshake();
+        derive(l0, l1);
         byte[] w = s.work();
         identityBody(w, own);
-        return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), w, W_B1, Constants.BODY_P1, out,
+        return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B1, Constants.BODY_P1, out,
                 (short) 0);
     }
 
     /**
      * Responder, first packet at b[CD] (pktLen received): TYPE (9D01), both keys k, k+1 held (9D02),
-     * K_A derived, open + APP_ID (9D01), peer identity (9D0E, 9D0F, 9D0D). Returns k.
+     * K_S derived (label l0 l1), open + APP_ID (9D01), peer identity (9D0E, 9D0F, 9D0D). Returns k.
      */
-    byte openFirst(byte type, byte[] b, short pktLen) {
-        return openFirstAt(type, b, CD, pktLen);
+    byte openFirst(byte type, byte[] b, short pktLen, byte l0, byte l1) {
+        return openFirstAt(type, b, CD, pktLen, l0, l1);
     }
 
     /** {@link #openFirst} of the first packet at b[at] (44: after AMOUNT | DATE). */
-    byte openFirstAt(byte type, byte[] b, short at, short pktLen) {
+    byte openFirstAt(byte type, byte[] b, short at, short pktLen, byte l0, byte l1) {
         byte[] sb = s.buf();
         byte[] w = s.work();
         if (b[(short) (at + Constants.HDR_OFF_TYPE)] != type) {
@@ -214,8 +201,8 @@ public final class Handshake {
         }
         sb[Session.OFF_K] = k;
         Util.arrayCopyNonAtomic(b, (short) (at + Constants.HDR_OFF_SID), sb, Session.OFF_TID, Constants.SID_LEN);
-        deriveHandshake();
-        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), b, at, pktLen, Constants.BODY_P1, w,
+        derive(l0, l1);
+        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b, at, pktLen, Constants.BODY_P1, w,
                 W_B1)
                 || !appIdOk(w, (short) (W_B1 + Constants.P1_APP))) {
             p.badPacket();
@@ -224,38 +211,32 @@ public final class Handshake {
         return k;
     }
 
-    /** Responder, after its own checks: R1 from the first body, fresh R2, K_S derived. */
-    void answer(byte l0, byte l1, boolean keep) {
-        randoms();
-        deriveSession(l0, l1, keep);
-    }
-
-    /** Responder: R1 from the first body (before the work buffer is reused), fresh R2; K_S later. */
+    /** Responder, after its own checks: R1 from the first body (before the work buffer is reused), fresh R2. */
     void randoms() {
         byte[] sb = s.buf();
         Util.arrayCopyNonAtomic(s.work(), (short) (W_B1 + Constants.P1_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN);
         cs.random(sb, Session.OFF_R2, Constants.RANDOM_LEN);
     }
 
-    /** Responder: second packet (P2 / S2 / A2: own identity | R2, under K_A) sealed into out[0]; returns its length. */
+    /** Responder: second packet (P2 / S2 / A2: own identity | R2, under K_S) sealed into out[0]; returns its length. */
     short sealSecond(byte type, byte k, byte[] out, boolean own) {
         byte[] sb = s.buf();
         byte[] w = s.work();
         identityBody(w, own);
         Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.P2_R2), Constants.RANDOM_LEN);
-        return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), w, W_B1, Constants.BODY_P2, out,
+        return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B1, Constants.BODY_P2, out,
                 (short) 0);
     }
 
     /**
-     * Initiator, second packet at b[CD] (PKT_P2 bytes): open under K_A, R1 echo, APP_ID (9D01), then
+     * Initiator, second packet at b[CD] (PKT_P2 bytes): open under K_S, R1 echo, APP_ID (9D01), then
      * peer identity (9D0E, 9D0F, 9D0D). Returns k.
      */
     byte openSecond(byte type, byte[] b) {
         byte[] sb = s.buf();
         byte[] w = s.work();
         byte k = sb[Session.OFF_K];
-        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 0), key((byte) 1), b, CD, Constants.PKT_P2,
+        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b, CD, Constants.PKT_P2,
                 Constants.BODY_P2, w, W_B1)
                 || Util.arrayCompare(w, (short) (W_B1 + Constants.P2_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN) != 0
                 || !appIdOk(w, (short) (W_B1 + Constants.P2_APP))) {
@@ -265,14 +246,13 @@ public final class Handshake {
         return k;
     }
 
-    /** Initiator, after its own checks: R2 from the second body, K_S derived. */
-    void accept(byte l0, byte l1, boolean keep) {
+    /** Initiator, after its own checks: R2 from the second body (before the work buffer is reused). */
+    void accept() {
         Util.arrayCopyNonAtomic(s.work(), (short) (W_B1 + Constants.P2_R2), s.buf(), Session.OFF_R2,
                 Constants.RANDOM_LEN);
-        deriveSession(l0, l1, keep);
     }
 
-    // ------------------------------------------------------------------ under K_S
+    // ------------------------------------------------------------------ the later packets, same K_S
 
     /**
      * 31-byte body at work[o] (P3, P4, ACK, NACK, SACK, SNACK): random | APP_ID | CODE | AMOUNT |
@@ -316,8 +296,13 @@ public final class Handshake {
                 bodyLen, s.work(), wOff);
     }
 
-    /** K_S of an OUT / IN slot into work keys 2/3. */
+    /**
+     * K_S of an OUT / IN slot into work keys 2/3. A live session keeps its K_S in those keys, so
+     * a step run from a slot ends it first (protocol.md 6.2): its next step answers 6985, never a
+     * MAC failure under the slot's keys.
+     */
     void slotKeys(byte[] slot) {
+        s.reset();
         Slots.loadKeys(cs, slot, key((byte) 2), key((byte) 3));
     }
 

@@ -17,8 +17,8 @@ public final class Session {
     static final short OFF_PEER_ACCOUNT = Slots.S_ACCOUNT; // 8
     static final short OFF_PEER_NAME = Slots.S_NAME;     // 8
     static final short OFF_R1 = Slots.S_R1;              // 8
-    static final short OFF_R2 = Slots.S_R2;              // 8 (R1 | R2 contiguous: KDF context)
-    static final short OFF_K = Slots.S_K;                // 1: AK0 number
+    static final short OFF_R2 = Slots.S_R2;              // 8
+    static final short OFF_K = Slots.S_K;                // 1: AK0 number (K_S is of AK0 + 1)
     static final short OFF_DATE = Slots.S_DATE;          // 2: own host date
     static final short OFF_KS = Slots.S_KS;              // 48: K_S enc | mac bytes
     static final short OFF_PEER_ROLE = (short) 94;       // 1
@@ -36,7 +36,7 @@ public final class Session {
     static final short OFF_FED_N = (short) 212;          // 1: passbook entries fed
     static final short OFF_FED_X = (short) 213;          // 1: exception entries fed
     static final short OFF_UNBLOCK_OK = (short) 214;     // 1: synced card: P6 with UNBLOCK applied this card session
-    static final short OFF_RP = (short) 215;             // 8: responder's hello random RP (K_A context, 6.1)
+    static final short OFF_RP = (short) 215;             // 8: responder's hello random RP (K_S context, 6.1)
     static final short BUF_LEN = (short) 223;
     static final short WORK_LEN = WorkMap.WORK_LEN;
 

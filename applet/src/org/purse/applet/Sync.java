@@ -1,7 +1,8 @@
 /*
  * purse: bank sync, INS 70-7E (protocol.md 12.4-12.7, 12.11). The FIG. 5 flow between a card and
- * the bank card above it: S1/S2 handshake under K_A, P5 (card state and passbook digest) and P6
- * (interest, date, rate, missing keys, CLEAR, UNBLOCK) or INVALIDATE under K_S, then SACK/SNACK.
+ * the bank card above it, every packet under the session's one key set K_S: the S1/S2 handshake,
+ * P5 (card state and passbook digest) and P6 (interest, date, rate, missing keys, CLEAR, UNBLOCK)
+ * or INVALIDATE, then SACK/SNACK.
  * Value moves like a transfer: the bank debits the interest first (OUT = SYNC, P6 stored), the card
  * credits it on P6 (IN = SYNC consumed), a SNACK refunds the bank. This class is the synced card's
  * side (70, 74, 78, 7E); the bank card's (72, 7C, 76) is BankSync, which the user-card applet
@@ -79,9 +80,9 @@ public final class Sync {
     void digestEnd(short fill) {
         byte[] sb = s.buf;
         byte[] w = s.work;
-        Key ka = hs.key((byte) 1);
-        fill = cs.runUpdate(ka, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_FED_N, (short) 2);
-        cs.runFinal(ka, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_DIGEST);
+        Key km = hs.key((byte) 3);
+        fill = cs.runUpdate(km, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_FED_N, (short) 2);
+        cs.runFinal(km, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_DIGEST);
     }
 
     // ------------------------------------------------------------------ 70, 74, 78, 7E: synced card
@@ -116,9 +117,9 @@ public final class Sync {
 
     /**
      * 74 (row S1): P1 00, the whole step: S1 -> S2 | P5, persists IN = SYNC (one transaction).
-     * P1 01, its first half: S1 -> S2 (K_A, R2 and the digest); state W_P5. P1 02, its second
-     * half (no data, only in W_P5): K_S, P5, persists IN = SYNC. A half is at most ~300 ms on a
-     * J3H145 at 50 entries, the whole step is not (docs/benchmarks.md). Between the halves no
+     * P1 01, its first half: S1 -> S2 (R2 and the digest); state W_P5. P1 02, its second
+     * half (no data, only in W_P5): P5, persists IN = SYNC. The host sends the whole step
+     * (~270 ms at most on a J3H145, docs/benchmarks.md); the halves are for slower chips. Between the halves no
      * command can change what P5 reports: OUT and IN are none (70), and every command that writes
      * the balance, the passbook or the exceptions needs a slot in use or its own session state.
      */
@@ -140,11 +141,11 @@ public final class Sync {
         short pktLen = Packets.packetLen(Constants.BODY_P1, hs.blk());
         Purse.recv(apdu, pktLen);
         slots.refuseSettled(b, (short) (CD + Constants.HDR_OFF_SID)); // one outcome per SID
-        byte k = hs.openFirst(Constants.PT_S1, b, pktLen);
+        byte k = hs.openFirst(Constants.PT_S1, b, pktLen, Constants.LABEL_SY_0, Constants.LABEL_SY_1);
         if (!pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             Purse.pairNotAllowed();
         }
-        // R1, R2 now; K_S (needed for P5 only) with P5, in the second half when split
+        // R1, R2 now (K_S came with S1)
         hs.randoms();
         // digest D over what the bank will be fed (12.5.3); private: exceptions only
         boolean priv = (prof.flags() & Constants.FLAG_PRIVATE) != 0;
@@ -152,19 +153,19 @@ public final class Sync {
         // D stays 00 x 8 (the session was reset at 70) when nothing is fed
         short fn = priv ? (short) 0 : pb.count();
         if ((short) (fn + x) != 0) {
-            Key ka = hs.key((byte) 1);
+            Key km = hs.key((byte) 3);
             short f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
             if (!priv) {
-                f = pb.digest(cs, ka, f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN);
+                f = pb.digest(cs, km, f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN);
             }
             // the exceptions through the APDU buffer (S1 in it is spent)
-            f = cs.runUpdate(ka, f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, (short) 0,
+            f = cs.runUpdate(km, f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, (short) 0,
                     slots.readExceptions(b, (short) 0));
             sb[Session.OFF_FED_N] = (byte) fn;
             sb[Session.OFF_FED_X] = (byte) x;
             digestEnd(f);
         }
-        // S2 (K_A): own identity, R2 at 36
+        // S2: own identity, R2 at 36
         short len = hs.sealSecond(Constants.PT_S2, k, b, false);
         if (p1 == Constants.S1_S2) {
             s.setState(Constants.SESSION_SYNC_CARD_W_P5);
@@ -174,11 +175,10 @@ public final class Sync {
     }
 
     /**
-     * 74's K_S, then P5 into b[len] from the session (R1, R2, D, k, SID) and the card's state, then
+     * 74's P5 into b[len] from the session (R1, R2, D, k, SID) and the card's state, then
      * the IN slot (one transaction); returns len + the P5 length. The session ends.
      */
     private short cardP5(byte[] b, short len, byte[] w, byte[] sb) {
-        hs.deriveSession(Constants.LABEL_SY_0, Constants.LABEL_SY_1, true);
         byte[] d = prof.data;
         Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_P5 + Constants.P5_R2), Constants.RANDOM_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_P5 + Constants.P5_APP), Constants.APP_ID_LEN);

@@ -120,7 +120,8 @@ public final class Transfer {
         byte[] sb = s.buf;
         Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
         Util.arrayCopyNonAtomic(b, (short) (CD + 4), sb, Session.OFF_DATE, Constants.DATE_LEN);
-        short len = hs.sealFirst(Constants.PT_P1, (byte) k, b, (short) (CD + 8), true);
+        short len = hs.sealFirst(Constants.PT_P1, (byte) k, b, (short) (CD + 8), true, Constants.LABEL_TX_0,
+                Constants.LABEL_TX_1);
         s.setState(Constants.SESSION_PAYER_W_P2P3);
         return len;
     }
@@ -157,12 +158,12 @@ public final class Transfer {
         short at = (short) (CD + Constants.PAYEE_P1_PKT);
         // a settled TID never gets a second expectation (no BAD_KEY); any other old P1 fails its MAC (RP)
         slots.refuseSettled(b, (short) (at + Constants.HDR_OFF_SID));
-        byte k = hs.openFirstAt(Constants.PT_P1, b, at, pktLen);
+        byte k = hs.openFirstAt(Constants.PT_P1, b, at, pktLen, Constants.LABEL_TX_0, Constants.LABEL_TX_1);
         if (!Profile.pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             Purse.pairNotAllowed();
         }
-        hs.answer(Constants.LABEL_TX_0, Constants.LABEL_TX_1, true);
-        // P2 (K_A) then P3 (K_S)
+        hs.randoms();
+        // P2 then P3, both under K_S
         short len = hs.sealSecond(Constants.PT_P2, k, b, true);
         ownShort(sb, Session.OFF_R2, Constants.CODE_REQUEST);
         len = (short) (len + hs.sealS(Constants.PT_P3, W_B2, Constants.BODY_SHORT, b, len));
@@ -182,7 +183,7 @@ public final class Transfer {
         if (!Profile.pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
             Purse.pairNotAllowed();
         }
-        hs.accept(Constants.LABEL_TX_0, Constants.LABEL_TX_1, true);
+        hs.accept();
         if (!hs.openS(Constants.PT_P3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_SHORT, Constants.BODY_SHORT,
                 W_B2)
                 || !hs.shortBodyOk(W_B2, sb, Session.OFF_R2, Constants.CODE_REQUEST, w,

@@ -20,7 +20,7 @@ interface WorkMap {
     static final short HS_B1 = (short) 0;              // P1 / P2 body (also S1 / S2, A1 / A2)
     static final short HS_B1_LEN = (short) 48;
     static final short HS_CTX = (short) 196;           // pinned: above every flow's packet bodies
-    static final short HS_CTX_LEN = (short) 22;        // SID | k | RP (15) or R1 | R2 | SID (22)
+    static final short HS_CTX_LEN = (short) 22;        // SID | k | RP (15)
 
     // ---- transfer (Transfer.java), after HS_B1
     static final short TR_B2 = (short) (HS_B1 + HS_B1_LEN); // 48: P3 / P4 / ACK / NACK body
@@ -52,8 +52,8 @@ interface WorkMap {
     static final short SY_SHORT = (short) (SY_I + SY_I_LEN + 2); // 212: SACK / SNACK body
     static final short SY_SHORT_LEN = (short) 31;
     // the running passbook digest's window (12.5.3, CryptoSuite.runUpdate): all of the buffer, live
-    // from the first PASSBOOK_FEED to the start of 76 (bank), inside 74 after S1 was opened and
-    // before K_S is derived (card)
+    // from the first PASSBOOK_FEED to the start of 76 (bank), inside 74 after S1 was opened (and
+    // K_S derived from the context) and before P5 is built (card)
     static final short SY_MAC = (short) 0;
     static final short SY_MAC_LEN = WORK_LEN;
 
@@ -86,13 +86,13 @@ interface WorkMap {
 
     // ---- declared reuse: A's bytes are written only after B is dead (value unused)
     static final short REUSES__SY_B1__HS_B1 = 0;       // P6 / digest after S1 / S2 were opened
-    static final short REUSES__SY_P5__HS_CTX = 0;      // P5 built / opened after K_S was derived
+    static final short REUSES__SY_P5__HS_CTX = 0;      // P5 built / opened after K_S was derived (first packet)
     static final short REUSES__SY_I__SY_P5 = 0;        // card: I.. at 78, its P5 went out at 74
     static final short REUSES__SY_I__HS_CTX = 0;
     static final short REUSES__SY_SHORT__SY_P5 = 0;    // SACK / SNACK after P5 was checked
     static final short REUSES__SY_SHORT__HS_CTX = 0;
-    // the digest window after 72's S1 / 74's S1 and K_A; 76's S2, P5, P6 (74's K_S context, P5)
-    // after it ended
+    // the digest window after 72's S1 / 74's S1 and K_S; 76's S2, P5, P6 (74's P5) after it
+    // ended
     static final short REUSES__SY_MAC__HS_B1 = 0;
     static final short REUSES__SY_MAC__HS_CTX = 0;
     static final short REUSES__SY_B1__SY_MAC = 0;

@@ -99,7 +99,7 @@ class CryptoSuiteTest {
     void runningCmacIsCmacOfTheMessage() {
         for (Map<String, Object> suite : List.of(AES_V, TDES_V)) {
             byte st = (byte) Integer.parseInt(Vectors.str(suite, "suite"), 16);
-            Map<String, Object> hs = Vectors.find(suite, "derivations", "name", "handshake");
+            Map<String, Object> hs = Vectors.find(suite, "derivations", "name", "sync");
             Key k = key(st, Vectors.str(hs, "k_mac"));
             Map<String, Object> g = Vectors.obj(suite.get("digest"));
             byte[] pb = hex(Vectors.str(g, "passbook"));
@@ -221,8 +221,9 @@ class CryptoSuiteTest {
         assertTrue(l.startsWith("PURSE "), l);
         byte[] want;
         switch (Vectors.str(d, "name")) {
-            case "handshake": want = new byte[] {Constants.LABEL_HS_0, Constants.LABEL_HS_1}; break;
             case "transfer": want = new byte[] {Constants.LABEL_TX_0, Constants.LABEL_TX_1}; break;
+            case "sync": want = new byte[] {Constants.LABEL_SY_0, Constants.LABEL_SY_1}; break;
+            case "admin": want = new byte[] {Constants.LABEL_AD_0, Constants.LABEL_AD_1}; break;
             case "transport": want = new byte[] {Constants.LABEL_TK_0, Constants.LABEL_TK_1}; break;
             default: throw new IllegalStateException("derivation " + d.get("name"));
         }
@@ -241,13 +242,15 @@ class CryptoSuiteTest {
                 n++;
             }
         }
-        assertEquals(6, n);
-        // the contexts are the documented concatenations
-        String hsCtx = TID + "33" + Vectors.str(AES_V, "rp"); // TID | k | RP
-        String txCtx = Vectors.str(AES_V, "r1") + Vectors.str(AES_V, "r2") + TID;
+        assertEquals(8, n);
+        // the contexts are the documented concatenations: one key set per session, from AK1
+        String sCtx = TID + "33" + Vectors.str(AES_V, "rp"); // SID | k | RP
         for (Map<String, Object> suite : List.of(AES_V, TDES_V)) {
-            assertEquals(hsCtx, Vectors.str(Vectors.find(suite, "derivations", "name", "handshake"), "context"));
-            assertEquals(txCtx, Vectors.str(Vectors.find(suite, "derivations", "name", "transfer"), "context"));
+            for (String flow : List.of("transfer", "sync", "admin")) {
+                Map<String, Object> d = Vectors.find(suite, "derivations", "name", flow);
+                assertEquals(sCtx, Vectors.str(d, "context"), flow);
+                assertEquals("AK1", Vectors.str(d, "ki"), flow);
+            }
             assertEquals(RH + RC, Vectors.str(Vectors.find(suite, "derivations", "name", "transport"), "context"));
         }
         assertEquals("purse-dev-transp", Vectors.str(AES_V, "dev_tk"));
@@ -341,10 +344,10 @@ class CryptoSuiteTest {
                         Vectors.str(p, "packet"));
                 n++;
             }
-            // P1 under the handshake keys, P4 under the transfer keys
+            // P1 and P4 under the one key set of the transfer
             Map<String, Object> p1 = Vectors.find(suite, "packets", "name", "P1");
             assertEquals(Constants.PT_P1, (byte) Integer.parseInt(Vectors.str(p1, "type"), 16));
-            assertEquals("handshake", Vectors.str(p1, "keys"));
+            assertEquals("transfer", Vectors.str(p1, "keys"));
             assertEquals(Constants.BODY_P1, Vectors.str(p1, "body").length() / 2);
             Map<String, Object> p4 = Vectors.find(suite, "packets", "name", "P4");
             assertEquals(Constants.PT_P4, (byte) Integer.parseInt(Vectors.str(p4, "type"), 16));

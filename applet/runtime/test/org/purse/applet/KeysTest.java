@@ -215,26 +215,26 @@ class KeysTest {
                     return;
                 }
                 case 0x06: {
-                    // P4 vector of protocol.md 9.3 with AK1 = 10 11 .. 1F
+                    // P4 vector of protocol.md 9.3: K_S of AK1 = 10 11 .. 1F, "PURSE TX", TID | 33 | RP
                     for (short i = 0; i < (short) 16; i++) {
                         work[i] = (byte) (0x10 + i);
                     }
                     Key ak1 = cs.buildPersistentKey(Constants.SUITE_AES128);
                     cs.setKey(ak1, work, (short) 0);
-                    Util.arrayFillNonAtomic(work, (short) 0, (short) 8, (byte) 0x11);
-                    Util.arrayFillNonAtomic(work, (short) 8, (short) 8, (byte) 0x22);
                     for (short i = 0; i < (short) 6; i++) {
-                        work[(short) (16 + i)] = (byte) (0xA1 + i);
+                        work[i] = (byte) (0xA1 + i);
                     }
+                    work[6] = (byte) 0x33;
+                    Util.arrayFillNonAtomic(work, (short) 7, (short) 8, (byte) 0x52);
                     Key e = cs.workKey(Constants.SUITE_AES128, (byte) 2);
                     Key m = cs.workKey(Constants.SUITE_AES128, (byte) 3);
-                    cs.deriveInto(ak1, Constants.LABEL_TX_0, Constants.LABEL_TX_1, work, (short) 0, (short) 22, e, m);
+                    cs.deriveInto(ak1, Constants.LABEL_TX_0, Constants.LABEL_TX_1, work, (short) 0, (short) 15, e, m);
                     short bl = apdu.setIncomingAndReceive();
                     Util.arrayCopyNonAtomic(buf, ISO7816.OFFSET_CDATA, work, (short) 24, bl);
-                    short n = pk.seal(Constants.PT_P4, (byte) 0x33, work, (short) 16, e, m, work, (short) 24, bl, buf, (short) 0);
+                    short n = pk.seal(Constants.PT_P4, (byte) 0x33, work, (short) 0, e, m, work, (short) 24, bl, buf, (short) 0);
                     // open spends the packet it decrypts (in place): open a copy, send the original
                     Util.arrayCopyNonAtomic(buf, (short) 0, work, (short) 64, n);
-                    if (!pk.open(Constants.PT_P4, (byte) 0x33, work, (short) 16, e, m, work, (short) 64, n, bl, work, (short) 24)) {
+                    if (!pk.open(Constants.PT_P4, (byte) 0x33, work, (short) 0, e, m, work, (short) 64, n, bl, work, (short) 24)) {
                         ISOException.throwIt(Constants.SW_BAD_PACKET);
                     }
                     apdu.setOutgoingAndSend((short) 0, n);
@@ -271,7 +271,7 @@ class KeysTest {
         Card card = Card.create(dir.resolve("k.img"), KeysApplet.class.getName(), KAID, new byte[0]);
         card.powerOn();
         ok(card, selectCmd());
-        // the AES P4 vector of tests/vectors/protocol.json (the test applet seals under its AK1 / TX keys)
+        // the AES P4 vector of tests/vectors/protocol.json (the test applet seals under its AK0 / TX keys)
         java.util.Map<String, Object> p4 = Vectors.find(CryptoSuiteTest.AES_V, "packets", "name", "P4");
         byte[] body = CryptoSuiteTest.hex(Vectors.str(p4, "body"));
         byte[] cmd = new byte[5 + body.length + 1];

@@ -27,10 +27,10 @@ class PurseCardTest {
         assertEquals("purse-dev-transp", new String(DEV_TK_AES, StandardCharsets.US_ASCII));
         byte[] ks = kdf(DEV_TK_AES, Vectors.str(tk, "label"), hex(Vectors.str(tk, "context")));
         assertEquals(Vectors.str(tk, "k_enc") + Vectors.str(tk, "k_mac"), hex(ks));
-        Map<String, Object> hs = Vectors.find(aes, "derivations", "name", "handshake");
-        byte[] ka = kdf(hex(Vectors.str(aes, "ak0")), Vectors.str(hs, "label"), hex(Vectors.str(hs, "context")));
+        Map<String, Object> hs = Vectors.find(aes, "derivations", "name", "transfer");
+        byte[] kTx = kdf(hex(Vectors.str(aes, "ak1")), Vectors.str(hs, "label"), hex(Vectors.str(hs, "context")));
         Map<String, Object> p1v = Vectors.find(aes, "packets", "name", "P1");
-        byte[] p1 = seal(0x41, 0x33, hex(Vectors.str(aes, "tid")), ka, hex(Vectors.str(p1v, "body")));
+        byte[] p1 = seal(0x41, 0x33, hex(Vectors.str(aes, "tid")), kTx, hex(Vectors.str(p1v, "body")));
         assertEquals(Vectors.str(p1v, "packet"), hex(p1));
         Map<String, Object> tk3 = Vectors.find(tdes, "derivations", "name", "transport");
         assertEquals("purse-dev-transport-3des", new String(DEV_TK_TDES, StandardCharsets.US_ASCII));
