@@ -407,7 +407,7 @@ fn figures_engine_counters(b: &mut Bank) {
         // host's status reads (each card's SELECT answers its status; the synced card's
         // GET_STATUS after; no GET_PENDING with every slot free), READ_BAD_CARDS and the two
         // VERIFYs (FIG. 5 blocks 501/502); the engine also counts the SELECT of each card; one
-        // more with step 3 in two halves (more than 6 entries in the digest)
+        // more with step 3 in two halves (never by default: S1_SPLIT_ABOVE)
         let n6 = (r.passbook_entries as u32).div_ceil(purse::proto::consts::FEED_PB_MAX as u32);
         let digested = r.passbook_entries as u16 + r.exceptions as u16;
         let split = (digested > purse::flows::sync::S1_SPLIT_ABOVE) as u32;

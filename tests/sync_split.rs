@@ -127,7 +127,7 @@ fn halves_out_of_order_refused_no_change(b: &mut Bank) {
         "refused halves changed the card"
     );
     assert_eq!(b.status("alice").in_state, SlotState::None);
-    // and the card still syncs (split: the library picks it by the threshold or when asked)
+    // and the card still syncs (split: the library splits when asked)
     let mut o = sync_options(d);
     o.s1 = purse::flows::sync::S1Form::Split;
     let r = sync(b, "branch", "alice", &o).expect("split sync");
@@ -199,7 +199,7 @@ fn p5_lost_after_second_half_resume_aborts(b: &mut Bank) {
 }
 
 /// `purse sync` of two cards with the same 20-entry passbook shape: bob with the whole 74
-/// (`--s1 whole`), alice by the threshold (split). Both store every entry once and clear; the
+/// (`--s1 whole`), alice in two halves (`--s1 split`). Both store every entry once and clear; the
 /// split one sends exactly one APDU more.
 fn cli_many_entries_split_same_ledger_as_whole(b: &mut Bank) {
     // empty both passbooks first, then 20 payments each way
@@ -216,7 +216,10 @@ fn cli_many_entries_split_same_ledger_as_whole(b: &mut Bank) {
     );
     // (an INTEREST_IN of the first syncs may add one entry: the same number of reads and feeds)
     assert_eq!(na.div_ceil(6), nb.div_ceil(6), "{na} / {nb}");
-    assert!(na.min(nb) as u16 > purse::flows::sync::S1_SPLIT_ABOVE);
+    assert!(
+        na.min(nb) > 6,
+        "more than one 256-byte digest window: {na} / {nb}"
+    );
     let ledger_file = ledger_location(b);
     let acc = [b.status("alice").account, b.status("bob").account];
     let stored0 = acc.map(|a| ledger_entries(b, &a));
@@ -241,7 +244,7 @@ fn cli_many_entries_split_same_ledger_as_whole(b: &mut Bank) {
         r.json()
     };
     let whole = run("bob", &["--s1", "whole"]);
-    let split = run("alice", &[]);
+    let split = run("alice", &["--s1", "split"]);
     for (who, v, n) in [("bob", &whole, nb), ("alice", &split, na)] {
         assert_eq!(v["cleared"], true, "{who}: {v}");
         assert_eq!(v["collected"], true, "{who}: {v}");

@@ -67,8 +67,8 @@ pub struct SyncArgs {
     /// Host date sent to the cards (YYYY-MM-DD; informative: interest uses the bank's epoch date)
     #[arg(long)]
     pub date: Option<String>,
-    /// How the card's commitment step is sent: auto (in two halves when its passbook digest is
-    /// large), whole or split; for tests and benchmarks
+    /// How the card's commitment step is sent: auto (whole for every card today), whole or split
+    /// (two shorter APDUs, for a slow chip or reader); for tests and benchmarks
     #[arg(long, value_enum, default_value = "auto", hide = true)]
     pub s1: S1Arg,
 }

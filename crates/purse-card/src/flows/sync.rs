@@ -67,22 +67,23 @@ pub struct SyncOptions {
 /// Step 3 as one APDU (74 P1 00) or as its two halves (74 P1 01, then P1 02).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum S1Form {
-    /// Split when more than [`S1_SPLIT_ABOVE`] entries go into the digest.
+    /// Split when more than [`S1_SPLIT_ABOVE`] entries go into the digest (never, for a card).
     #[default]
     Auto,
     Whole,
     Split,
 }
 
-/// Entries (passbook entries fed, plus exceptions) above which step 3 is split.
+/// Entries (passbook entries fed, plus exceptions) above which step 3 is split by default: more
+/// than a card can hold (50 passbook entries and 4 exceptions), so the default never splits.
 ///
-/// From the real-card model (docs/benchmarks.md, J3H145, AES): the whole 74 costs about 298 ms
-/// with an empty passbook, and the digest adds one doFinal of up to 256 bytes (its window) for
-/// every 256 bytes of `7C | entries | N' | X'` (about 9 ms each): 307 ms up to 6 entries (3 + 6 ×
-/// 42 = 255 bytes, one window), 316 ms from 7, 379 ms at 49. The split costs one APDU more
-/// (about 20 ms of transport per sync), so it is taken only where the whole step would exceed
-/// about 300 ms by more than one window: more than 6 entries.
-pub const S1_SPLIT_ABOVE: u16 = 6;
+/// From the real-card model (docs/benchmarks.md, J3H145, AES): since a session derives one key
+/// set, with its first packet, the whole 74 costs about 186 ms with an empty passbook, and the
+/// digest adds one doFinal of up to 256 bytes (its window) for every 256 bytes of `7C | entries
+/// | N' | X'` (about 9 ms each): 267 ms at 49 entries, at most 9 windows (~270 ms) for any card,
+/// within the 300-ms budget of one APDU. The split costs one APDU more (about 20 ms of transport
+/// per sync); it stays for chips slower than the model (`purse sync --s1 split`).
+pub const S1_SPLIT_ABOVE: u16 = consts::PASSBOOK_ENTRIES + consts::EXCEPTIONS;
 
 impl S1Form {
     /// Whether step 3 is split for a card with `digested` entries in its digest (12.5.3: the
@@ -1194,16 +1195,15 @@ mod tests {
     use super::*;
     use crate::proto::types::PendingSlot;
 
-    /// Step 3 is split exactly when the digest needs more than one 256-byte window:
-    /// 7C | N' × 42 | X' × 24 | N' | X' above 256 bytes for passbook entries alone.
+    /// By default step 3 is never split: the threshold is above the fullest digest a card has
+    /// (50 passbook entries and 4 exceptions: 2,199 bytes of 7C | entries | N' | X', 9 windows).
     #[test]
-    fn s1_split_above_one_digest_window() {
-        let bytes = |n: u16| 1 + 42 * n + 2;
-        assert!(bytes(S1_SPLIT_ABOVE) <= 256 && bytes(S1_SPLIT_ABOVE + 1) > 256);
+    fn s1_split_above_any_card() {
+        assert_eq!(S1_SPLIT_ABOVE, 54);
         assert!(!S1Form::Auto.split(0));
+        assert!(!S1Form::Auto.split(50 + 4));
         assert!(!S1Form::Auto.split(S1_SPLIT_ABOVE));
         assert!(S1Form::Auto.split(S1_SPLIT_ABOVE + 1));
-        assert!(S1Form::Auto.split(54));
         assert!(!S1Form::Whole.split(54));
         assert!(S1Form::Split.split(0));
     }
