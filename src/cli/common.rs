@@ -71,7 +71,7 @@ pub fn open_card(pcsc: &Pcsc, sel: Option<&str>) -> anyhow::Result<PurseCard<Con
     PurseCard::open_exclusive(pcsc, &reader).map_err(|e| match e {
         CardError::Transport(t) => anyhow::Error::new(t),
         // names the reader itself
-        e @ CardError::NoApplet { .. } => anyhow::Error::new(e),
+        e @ (CardError::NoApplet { .. } | CardError::OtherVersion { .. }) => anyhow::Error::new(e),
         other => anyhow::Error::new(other).context(reader),
     })
 }

@@ -72,7 +72,8 @@ impl Error {
 pub enum Kind {
     /// No PC/SC service or reader, no card, the card was pulled, the reader is ambiguous or busy.
     NoCard,
-    /// The card in the reader has no purse applet (SELECT answered 6A82 / 6999).
+    /// The card in the reader has no purse applet (SELECT answered 6A82 / 6999), or one of
+    /// another major version this purse cannot speak to.
     NoApplet,
     /// The card answered a status word other than 9000.
     Refused,

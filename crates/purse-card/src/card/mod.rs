@@ -33,6 +33,14 @@ pub enum CardError {
     /// SELECT found no purse applet (6A82 / 6999): a card, but not a purse card.
     #[error("no purse applet on the card{} ({:04X}): install it (real card: docs/real-cards.md; virtual desk: `purse desk new NAME` makes a purse card)", if .reader.is_empty() { String::new() } else { format!(" in {:?}", .reader) }, .sw.code())]
     NoApplet { reader: String, sw: Sw },
+    /// SELECT found a purse applet of another major version: its packets and this purse's do
+    /// not interoperate (another key schedule or layout), so nothing more is sent to it.
+    #[error("the card{} runs purse applet {major}.{minor}, this purse speaks {}.{}: put the matching applet on the card (docs/real-cards.md) or use a purse of the card's version", if .reader.is_empty() { String::new() } else { format!(" in {:?}", .reader) }, consts::VERSION_MAJOR, consts::VERSION_MINOR)]
+    OtherVersion {
+        reader: String,
+        major: u8,
+        minor: u8,
+    },
     /// A value given by the user or the caller is out of range, or the card's state rules the
     /// command out (never sent to the card).
     #[error("{0}")]
@@ -74,7 +82,7 @@ impl crate::error::Failure for CardError {
         match self {
             CardError::Transport(e) => e.kind(),
             CardError::Refused { .. } | CardError::Secret { .. } => Kind::Refused,
-            CardError::NoApplet { .. } => Kind::NoApplet,
+            CardError::NoApplet { .. } | CardError::OtherVersion { .. } => Kind::NoApplet,
             CardError::BadResponse { .. } => Kind::BadResponse,
             CardError::Invalid(_) => Kind::Precheck,
         }
@@ -455,6 +463,13 @@ impl<T: CardIo> PurseCard<T> {
                 ),
             });
         }
+        if d[0] != consts::VERSION_MAJOR {
+            return Err(CardError::OtherVersion {
+                reader: self.reader.clone(),
+                major: d[0],
+                minor: d[1],
+            });
+        }
         let info = SelectInfo {
             ver_major: d[0],
             ver_minor: d[1],
@@ -588,7 +603,7 @@ mod tests {
 
     /// A blank AES card's SELECT answer: STATUS (68) | oldest | RP, then 9000.
     const BLANK_SELECT: &str = concat!(
-        "01000101",
+        "02000101",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "00000000000000000000000000000000000000000000000000000000000000",
         "0F",
@@ -599,7 +614,7 @@ mod tests {
 
     /// Its GET_STATUS answer.
     const BLANK_STATUS: &str = concat!(
-        "01000101",
+        "02000101",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "00000000000000000000000000000000000000000000000000000000000000",
         "0F",
@@ -632,6 +647,51 @@ mod tests {
         assert_eq!(c.apdus(), 3, "a command in between: a real GET_STATUS");
         c.payee_hello().unwrap();
         assert_eq!(c.apdus(), 4, "and a new SELECT for the hello");
+    }
+
+    /// A card whose applet answers another major version to SELECT gets nothing more: the
+    /// message names both versions; another minor version is spoken to.
+    #[test]
+    fn other_major_version_refused_at_select() {
+        let old = BLANK_SELECT.replacen("02", "01", 1);
+        let old: &'static str = Box::leak(old.into_boxed_str());
+        let mut c = PurseCard::new(Script(VecDeque::from(vec![(
+            "00A4040007F070757273650100",
+            old,
+        )])));
+        c.reader = "Reader 0".into();
+        let e = c.select().unwrap_err();
+        assert!(matches!(
+            e,
+            CardError::OtherVersion {
+                major: 1,
+                minor: 0,
+                ..
+            }
+        ));
+        assert_eq!(
+            crate::error::Failure::kind(&e),
+            crate::error::Kind::NoApplet
+        );
+        let m = e.to_string();
+        assert!(
+            m.contains(&format!(
+                "runs purse applet 1.0, this purse speaks {}.{}",
+                consts::VERSION_MAJOR,
+                consts::VERSION_MINOR
+            )),
+            "{m}"
+        );
+        assert!(m.contains("\"Reader 0\""), "{m}");
+        assert_eq!(c.apdus(), 1, "nothing after the SELECT");
+        assert!(c.selected.is_none());
+        let newer_minor = BLANK_SELECT.replacen("0200", "0207", 1);
+        let newer_minor: &'static str = Box::leak(newer_minor.into_boxed_str());
+        let mut c = PurseCard::new(Script(VecDeque::from(vec![(
+            "00A4040007F070757273650100",
+            newer_minor,
+        )])));
+        assert_eq!(c.select().unwrap().ver_minor, 7);
     }
 
     /// 74 in two halves: P1 01 with S1, then P1 02 with no data (Le only); the answers joined as
