@@ -284,7 +284,7 @@ fn hostile_peers(b: &mut Bank) {
     b.ensure(&["alice", "bob"]);
     let sb = snapshot(b, "bob");
     let mut pre = b"PURSELK".to_vec();
-    pre.push(1);
+    pre.push(2);
     let raw_cases: Vec<(&str, Vec<u8>, bool, &str)> = vec![
         (
             "garbage",
@@ -293,6 +293,13 @@ fn hostile_peers(b: &mut Bank) {
             "does not speak the purse link protocol",
         ),
         ("wrong version", b"PURSELK\x09".to_vec(), false, "version 9"),
+        // a purse of card protocol 1.x (link version 1) never gets to send its packets
+        (
+            "card protocol 1.x",
+            b"PURSELK\x01".to_vec(),
+            false,
+            "version 1",
+        ),
         (
             "oversized frame",
             [pre.clone(), vec![0xFF, 0xFF], vec![0; 64]].concat(),

@@ -276,7 +276,10 @@ mod tests {
         let mut p = preamble();
         p[7] = 9;
         let e = check_preamble(&p).unwrap_err().to_string();
-        assert!(e.contains("version 9") && e.contains("version 1"), "{e}");
+        assert!(
+            e.contains("version 9") && e.contains(&format!("version {VERSION}")),
+            "{e}"
+        );
         let e = check_preamble(b"GET / HT").unwrap_err().to_string();
         assert!(e.contains("does not speak the purse link"), "{e}");
     }

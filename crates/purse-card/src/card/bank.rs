@@ -27,7 +27,7 @@ fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
 }
 
 /// The admin card's hello (answer of ADMIN_INIT P1 00): its suite, oldest key number m and fresh
-/// random RP (bound into the handshake keys).
+/// random RP (bound into the session keys K_S).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct AdminHello {
     pub suite: Suite,

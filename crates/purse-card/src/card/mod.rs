@@ -35,7 +35,7 @@ pub enum CardError {
     NoApplet { reader: String, sw: Sw },
     /// SELECT found a purse applet of another major version: its packets and this purse's do
     /// not interoperate (another key schedule or layout), so nothing more is sent to it.
-    #[error("the card{} runs purse applet {major}.{minor}, this purse speaks {}.{}: put the matching applet on the card (docs/real-cards.md) or use a purse of the card's version", if .reader.is_empty() { String::new() } else { format!(" in {:?}", .reader) }, consts::VERSION_MAJOR, consts::VERSION_MINOR)]
+    #[error("the card{} runs purse applet {major}.{minor}, this purse speaks {}.{}: use a purse of the card's version (reinstalling the applet would delete the card's money and keys)", if .reader.is_empty() { String::new() } else { format!(" in {:?}", .reader) }, consts::VERSION_MAJOR, consts::VERSION_MINOR)]
     OtherVersion {
         reader: String,
         major: u8,
@@ -453,6 +453,15 @@ impl<T: CardIo> PurseCard<T> {
         }
         let d = r.data;
         self.fresh = None;
+        self.selected = None;
+        // the version first: another major version may also answer another length
+        if d.len() >= 2 && d[0] != consts::VERSION_MAJOR {
+            return Err(CardError::OtherVersion {
+                reader: self.reader.clone(),
+                major: d[0],
+                minor: d[1],
+            });
+        }
         if d.len() != consts::SELECT_RESP_LEN as usize {
             return Err(CardError::BadResponse {
                 ins: Ins::Select,
@@ -461,13 +470,6 @@ impl<T: CardIo> PurseCard<T> {
                     d.len(),
                     consts::SELECT_RESP_LEN
                 ),
-            });
-        }
-        if d[0] != consts::VERSION_MAJOR {
-            return Err(CardError::OtherVersion {
-                reader: self.reader.clone(),
-                major: d[0],
-                minor: d[1],
             });
         }
         let info = SelectInfo {
@@ -692,6 +694,19 @@ mod tests {
             newer_minor,
         )])));
         assert_eq!(c.select().unwrap().ver_minor, 7);
+        // a later major version answering another SELECT length is still named as such
+        let mut c = PurseCard::new(Script(VecDeque::from(vec![(
+            "00A4040007F070757273650100",
+            "0301019000",
+        )])));
+        assert!(matches!(
+            c.select().unwrap_err(),
+            CardError::OtherVersion {
+                major: 3,
+                minor: 1,
+                ..
+            }
+        ));
     }
 
     /// 74 in two halves: P1 01 with S1, then P1 02 with no data (Le only); the answers joined as

@@ -20,7 +20,7 @@ pub const PKT_P2P3: usize = consts::PKT_P2P3 as usize;
 
 /// The payee hello, from the payee's SELECT answer (protocol.md 4.1, 6.1 step 1): its suite, oldest
 /// key number m and the fresh random RP of the payee session that SELECT armed (bound into the
-/// handshake keys: a P1 made for another payee session never opens).
+/// session keys K_S: a P1 made for another payee session never opens).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct PayeeHello {
     pub suite: Suite,

@@ -20,7 +20,7 @@ interface WorkMap {
     static final short HS_B1 = (short) 0;              // P1 / P2 body (also S1 / S2, A1 / A2)
     static final short HS_B1_LEN = (short) 48;
     static final short HS_CTX = (short) 196;           // pinned: above every flow's packet bodies
-    static final short HS_CTX_LEN = (short) 22;        // SID | k | RP (15)
+    static final short HS_CTX_LEN = (short) 22;        // SID | k | RP uses 15 (the rest spare)
 
     // ---- transfer (Transfer.java), after HS_B1
     static final short TR_B2 = (short) (HS_B1 + HS_B1_LEN); // 48: P3 / P4 / ACK / NACK body

@@ -271,7 +271,7 @@ class KeysTest {
         Card card = Card.create(dir.resolve("k.img"), KeysApplet.class.getName(), KAID, new byte[0]);
         card.powerOn();
         ok(card, selectCmd());
-        // the AES P4 vector of tests/vectors/protocol.json (the test applet seals under its AK0 / TX keys)
+        // the AES P4 vector of tests/vectors/protocol.json (the test applet seals under K_S of its AK1 = 10 .. 1F, "PURSE TX")
         java.util.Map<String, Object> p4 = Vectors.find(CryptoSuiteTest.AES_V, "packets", "name", "P4");
         byte[] body = CryptoSuiteTest.hex(Vectors.str(p4, "body"));
         byte[] cmd = new byte[5 + body.length + 1];
