@@ -32,18 +32,18 @@ public final class CryptoSuite {
     private static final short S_KEY = (short) 128;  // derived or random key (24)
     private static final short S_MSG = (short) 152;  // KDF input: [i] | LABEL(8) | 00 | CONTEXT | [L]2
     private static final short KDF_FIXED = (short) 12;
-    /** Largest KDF context (protocol.md 2.3 uses at most 16 bytes: RH | RC). */
-    public static final short KDF_CTX_MAX = (short) 24;
-    private static final short S_K1 = (short) (S_MSG + KDF_FIXED + KDF_CTX_MAX); // 188: K1 of engine i at S_K1 + 16 i
+    /** Largest KDF context (protocol.md 2.3): RH | RC, 16 bytes (a session's SID | k | RP is 15). */
+    public static final short KDF_CTX_MAX = (short) 16;
+    private static final short S_K1 = (short) (S_MSG + KDF_FIXED + KDF_CTX_MAX); // 180: K1 of engine i at S_K1 + 16 i
     /** OFB keystream chunk (stream()): W, TAG, KEY and MSG, all free between calls; a multiple of both blocks. */
     private static final short S_KS = S_W;
     private static final short KS_LEN = (short) 176;
     /** Engines: NE encrypt (CBC, IV 0: CMAC, the OFB keystream); no decrypt engine (protocol.md 2.4). */
     private static final short NE = (short) 7;
-    private static final short S_OK = (short) (S_K1 + 16 * NE); // 300: per engine: OK_K1
-    private static final short S_RR = (short) (S_OK + NE);      // 307: next victim
-    private static final short S_PERSIST = (short) (S_RR + 1);  // 308: a persistent key was set
-    private static final short SCRATCH_LEN = (short) (S_PERSIST + 1); // 309
+    private static final short S_OK = (short) (S_K1 + 16 * NE); // 292: per engine: OK_K1
+    private static final short S_RR = (short) (S_OK + NE);      // 299: next victim
+    private static final short S_PERSIST = (short) (S_RR + 1);  // 300: a persistent key was set
+    private static final short SCRATCH_LEN = (short) (S_PERSIST + 1); // 301
     private static final byte OK_K1 = (byte) 1;   // K1 of the engine's key is at S_K1 + 16 i
 
     private final RandomData rng;

@@ -71,7 +71,7 @@ public final class Handshake {
         w[(short) (W_CTX + 6)] = sb[Session.OFF_K];
         Util.arrayCopyNonAtomic(sb, Session.OFF_RP, w, (short) (W_CTX + 7), Constants.RANDOM_LEN);
         short kl = CryptoSuite.keyLen(prof.suite());
-        cs.kdf(keys.get((byte) (sb[Session.OFF_K] + 1)), l0, l1, w, W_CTX, (short) 15, sb, Session.OFF_KS, (short) (2 * kl));
+        cs.kdf(keys.get((byte) (sb[Session.OFF_K] + 1)), l0, l1, w, W_CTX, WorkMap.HS_CTX_LEN, sb, Session.OFF_KS, (short) (2 * kl));
         cs.setKey(key((byte) 2), sb, Session.OFF_KS);
         cs.setKey(key((byte) 3), sb, (short) (Session.OFF_KS + kl));
     }

@@ -20,7 +20,7 @@ interface WorkMap {
     static final short HS_B1 = (short) 0;              // P1 / P2 body (also S1 / S2, A1 / A2)
     static final short HS_B1_LEN = (short) 48;
     static final short HS_CTX = (short) 196;           // pinned: above every flow's packet bodies
-    static final short HS_CTX_LEN = (short) 22;        // SID | k | RP uses 15 (the rest spare)
+    static final short HS_CTX_LEN = (short) 15;        // SID | k | RP
 
     // ---- transfer (Transfer.java), after HS_B1
     static final short TR_B2 = (short) (HS_B1 + HS_B1_LEN); // 48: P3 / P4 / ACK / NACK body
@@ -90,7 +90,6 @@ interface WorkMap {
     static final short REUSES__SY_I__SY_P5 = 0;        // card: I.. at 78, its P5 went out at 74
     static final short REUSES__SY_I__HS_CTX = 0;
     static final short REUSES__SY_SHORT__SY_P5 = 0;    // SACK / SNACK after P5 was checked
-    static final short REUSES__SY_SHORT__HS_CTX = 0;
     // the digest window after 72's S1 / 74's S1 and K_S; 76's S2, P5, P6 (74's P5) after it
     // ended
     static final short REUSES__SY_MAC__HS_B1 = 0;
@@ -106,5 +105,4 @@ interface WorkMap {
     static final short REUSES__BNK_A5__AD_B2 = 0;
     static final short REUSES__BNK_A5__HS_CTX = 0;
     static final short REUSES__BNK_ACC__HS_CTX = 0;
-    static final short REUSES__BNK_A6__HS_CTX = 0;
 }

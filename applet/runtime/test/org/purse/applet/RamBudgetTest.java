@@ -15,8 +15,8 @@ import org.purse.jc.Card;
  * and with the work keys of the suite in use after genesis (AES and TDES): under 1 KB.
  */
 class RamBudgetTest {
-    /** Session 223 + 256, CryptoSuite 309 + its engine table (7 references, 14), shared scratch 55, PIN flags 4. */
-    static final int AT_INSTALL = 223 + 256 + 309 + 14 + 55 + 4;
+    /** Session 223 + 256, CryptoSuite 301 + its engine table (7 references, 14), shared scratch 55, PIN flags 4. */
+    static final int AT_INSTALL = 223 + 256 + 301 + 14 + 55 + 4;
 
     @Test
     void transientRamAsAccountedAndUnderOneKilobyte() throws Exception {
