@@ -2,9 +2,10 @@
 """purse protocol test vectors: the reference that writes and checks tests/vectors/protocol.json.
 
 Independent reference implementation of the packet crypto of docs/protocol.md:
-CMAC (NIST SP 800-38B) computed over raw ECB (as the applet does), the SP 800-108
-counter-mode KDF, packet seal/open (SIV: MAC over the plaintext, then OFB under it, the
-keystream block by block over ECB), Luhn, balance integrity MAC.
+CMAC (NIST SP 800-38B) computed over raw ECB (as the applet does), the session key set (one
+CBC pass over D = tag | SID | k | RP), the SP 800-108 counter-mode KDF of the transport keys,
+packet seal/open (SIV: MAC over the plaintext, then OFB under it, the keystream block by block
+over ECB), Luhn, the fixed-length CBC-MAC of K_INT (balance integrity).
 Needs only the `cryptography` package (Debian: python3-cryptography).
 
 The vectors are one data file, tests/vectors/protocol.json, read by the Rust tests
@@ -41,6 +42,17 @@ def _alg(suite, key):
 def ecb_encrypt(suite, key, data):
     e = Cipher(_alg(suite, key), modes.ECB()).encryptor()
     return e.update(data) + e.finalize()
+
+
+def cbc_encrypt(suite, key, data):
+    """CBC encryption with IV 0, built block by block over ECB."""
+    b = BLOCK[suite]
+    x = bytes(b)
+    out = b""
+    for i in range(0, len(data), b):
+        x = ecb_encrypt(suite, key, bytes(p ^ q for p, q in zip(x, data[i:i + b])))
+        out += x
+    return out
 
 
 def ofb_xor(suite, key, iv, data):
@@ -111,10 +123,27 @@ def kdf(suite, ki, label, context, out_len):
     return out[:out_len]
 
 
-def session_keys(suite, ki, label, context):
+def transport_keys(suite, tk, context):
     n = KEYLEN[suite]
-    k = kdf(suite, ki, label, context, 2 * n)
+    k = kdf(suite, tk, b"PURSE TK", context, 2 * n)
     return k[:n], k[n:]  # (K_ENC, K_MAC)
+
+
+def session_keys(suite, ak1, tag, context):
+    """protocol.md 2.3: D = tag | SID | k | RP (16 bytes); K_ENC | K_MAC = the last 2 KL bytes of
+    CBC(AK1, IV 0, D | 00..) over 16 + 2 KL - block bytes."""
+    n = KEYLEN[suite]
+    d = bytes([tag]) + context
+    assert len(d) == 16
+    out = cbc_encrypt(suite, ak1, d + bytes(2 * n - BLOCK[suite]))[-2 * n:]
+    return out[:n], out[n:]  # (K_ENC, K_MAC)
+
+
+def mac8_fixed(suite, k_int, msg):
+    """protocol.md 3: the K_INT MAC, CBC-MAC of msg padded 80 00.. to exactly 32 bytes."""
+    assert len(msg) < 32
+    c = cbc_encrypt(suite, k_int, msg + b"\x80" + bytes(31 - len(msg)))
+    return c[-BLOCK[suite]:][:8]
 
 
 def pad_m2(data, b):
@@ -221,6 +250,11 @@ def self_check():
             c = _cmac_lib.CMAC(_alg(suite, key))
             c.update(bytes(range(n)))
             assert c.finalize() == cmac(suite, key, bytes(range(n))), (suite, n)
+    # our CBC against the library's (IV 0)
+    for suite, key in ((SUITE_AES128, AK[1][0]), (SUITE_TDES3, AK[2][0])):
+        data = bytes(range(48))
+        e = Cipher(_alg(suite, key), modes.CBC(bytes(BLOCK[suite]))).encryptor()
+        assert e.update(data) + e.finalize() == cbc_encrypt(suite, key, data), ("CBC", suite)
     # our OFB against NIST SP 800-38A F.4.1 (OFB-AES128.Encrypt, the first two blocks)
     got = ofb_xor(SUITE_AES128, bytes.fromhex("2B7E151628AED2A6ABF7158809CF4F3C"),
                   bytes.fromhex("000102030405060708090A0B0C0D0E0F"),
@@ -253,25 +287,28 @@ def vectors():
     for suite in (SUITE_AES128, SUITE_TDES3):
         ak0, ak1 = AK[suite]
         tk = TK_DEV[suite]
-        # one key set per session (2.3): K_S = KDF(AK1, flow label, SID | k | RP)
+        # one key set per session (2.3): K_S from AK1 and D = tag | SID | k | RP, one CBC pass;
+        # the transport keys by SP 800-108 from TK
         s_ctx = TID + bytes([KEYNUM_AK0]) + RP
         tk_ctx = RH + RC
         keys = {
-            "transfer": ("AK1", ak1, b"PURSE TX", s_ctx),
-            "sync": ("AK1", ak1, b"PURSE SY", s_ctx),
-            "admin": ("AK1", ak1, b"PURSE AD", s_ctx),
-            "transport": ("TK", tk, b"PURSE TK", tk_ctx),
+            "transfer": ("AK1", "cbc", 0x54, s_ctx),
+            "sync": ("AK1", "cbc", 0x53, s_ctx),
+            "admin": ("AK1", "cbc", 0x41, s_ctx),
+            "transport": ("TK", "sp800-108", "PURSE TK", tk_ctx),
         }
-        derived = {n: session_keys(suite, ki, label, ctx) for n, (_, ki, label, ctx) in keys.items()}
+        derived = {n: (session_keys(suite, ak1, lab, ctx) if kdf_ == "cbc" else transport_keys(suite, tk, ctx))
+                   for n, (_, kdf_, lab, ctx) in keys.items()}
         s = {
             "suite": f"{suite:02X}", "name": SUITE_NAMES[suite], "section": SUITE_SECTIONS[suite],
             "ak0": H(ak0), "ak1": H(ak1), "keynum": f"{KEYNUM_AK0:02X}",
             "tid": H(TID), "r1": H(R1), "r2": H(R2), "rp": H(RP), "rh": H(RH), "rc": H(RC),
             "app_id": H(APP), "dev_tk": tk.decode(),
             "derivations": [
-                {"name": n, "ki": kn, "label": label.decode(), "context": H(ctx),
+                {"name": n, "ki": kn, "kdf": kdf_,
+                 "label": lab if kdf_ != "cbc" else f"{lab:02X}", "context": H(ctx),
                  "k_enc": H(derived[n][0]), "k_mac": H(derived[n][1])}
-                for n, (kn, _, label, ctx) in keys.items()
+                for n, (kn, kdf_, lab, ctx) in keys.items()
             ],
         }
         km_t = derived["transport"][1]
@@ -297,7 +334,7 @@ def vectors():
             s["packets"].append({"name": nm, "type": f"{ptype:02X}", "keynum": f"{KEYNUM_AK0:02X}",
                                  "keys": kname, "body": H(body), "packet": H(pkt)})
 
-        # balance integrity MAC: K_INT = AK1, the 17 record bytes then the account
+        # balance integrity MAC (fixed-length CBC-MAC): K_INT = AK1, the 17 record bytes then the account
         rec = ((1234).to_bytes(4, "big") + bytes.fromhex("0978") + b"\x02" + (9500).to_bytes(2, "big")
                + bytes(4) + (7).to_bytes(4, "big"))
         # passbook digest (12.5.3) over 7 entries and 2 exceptions: 1 + 294 + 48 + 2 = 345 bytes,
@@ -309,7 +346,7 @@ def vectors():
                        "d": H(passbook_digest(suite, ks_mac, pb, exc, False)),
                        "d_private": H(passbook_digest(suite, ks_mac, pb, exc, True))}
         s["balance"] = {"key": "AK1", "fields": H(rec), "account": H(payer_acct),
-                        "check": H(mac8(suite, ak1, rec + payer_acct))}
+                        "check": H(mac8_fixed(suite, ak1, rec + payer_acct))}
         v["suites"].append(s)
     return v
 
@@ -334,11 +371,12 @@ def markdown(v):
         p(f"AK0 (key number {k:02X}) = `{s['ak0']}`  ")
         p(f"AK1 (key number {k + 1:02X}) = `{s['ak1']}`  ")
         p(f"TID = `{s['tid']}`, R1 = `{s['r1']}`, R2 = `{s['r2']}`, RP = `{s['rp']}`, APP_ID = `{s['app_id']}`\n")
-        p("| derivation | KI | label | context | K_ENC | K_MAC |")
-        p("|---|---|---|---|---|---|")
+        p("| derivation | KI | KDF | tag / label | context | K_ENC | K_MAC |")
+        p("|---|---|---|---|---|---|---|")
         for d in s["derivations"]:
             name = d["name"] if d["name"] != "transport" else f"transport (dev TK `{s['dev_tk']}`)"
-            p(f"| {name} | {d['ki']} | `{d['label']}` | {d['context']} | {d['k_enc']} | {d['k_mac']} |")
+            kdf_ = "one CBC pass" if d["kdf"] == "cbc" else "SP 800-108"
+            p(f"| {name} | {d['ki']} | {kdf_} | `{d['label']}` | {d['context']} | {d['k_enc']} | {d['k_mac']} |")
         p(f"\nTransport cryptograms: CC = `{s['cc']}`, HC = `{s['hc']}`\n")
         for pk in s["packets"]:
             p(f"{pk['name']} plaintext body ({len(pk['body']) // 2} bytes): `{pk['body']}`  ")
@@ -348,7 +386,7 @@ def markdown(v):
           f"(entry i: 42 bytes of value i), {g['exceptions']} exception entries (24 bytes of 0xE0 + j): "
           f"D = `{g['d']}`, private card (exceptions only) D = `{g['d_private']}`\n")
         b = s["balance"]
-        p(f"Balance integrity: K_INT = AK1 above, record fields `{b['fields']}`, account `{b['account']}` "
+        p(f"Balance integrity (fixed-length CBC-MAC): K_INT = AK1 above, record fields `{b['fields']}`, account `{b['account']}` "
           f"-> CHECK = `{b['check']}`")
     return "\n".join(out) + "\n"
 

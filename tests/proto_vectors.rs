@@ -81,6 +81,7 @@ struct Digest {
 struct Derivation {
     name: String,
     ki: String,
+    kdf: String,
     label: String,
     context: String,
     k_enc: String,
@@ -212,7 +213,12 @@ fn doc_section_9_matches_the_data_file() {
         assert_eq!(rows.len() - 1, s.derivations.len(), "{head} derivations");
         for (row, d) in rows.iter().skip(1).zip(&s.derivations) {
             assert!(row[0].starts_with(&d.name), "{head} row {}", row[0]);
-            let want = [&d.ki, &d.label, &d.context, &d.k_enc, &d.k_mac].map(String::from);
+            let kdf = match d.kdf.as_str() {
+                "cbc" => "one CBC pass",
+                "sp800-108" => "SP 800-108",
+                other => panic!("{head} {}: KDF {other}", d.name),
+            };
+            let want = [&d.ki, kdf, &d.label, &d.context, &d.k_enc, &d.k_mac].map(String::from);
             assert_eq!(&row[1..], &want, "{head} {}", d.name);
         }
         assert!(sec.contains(&format!("dev TK `{}`", s.dev_tk)), "{head} TK");
@@ -300,30 +306,54 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
         assert_eq!(up(&keys.enc), row.k_enc, "{name} K_ENC");
         assert_eq!(up(&keys.mac), row.k_mac, "{name} K_MAC");
     };
-    let labels: Vec<(&str, &str)> = s
+    let labels: Vec<(&str, &str, String)> = s
         .derivations
         .iter()
-        .map(|d| (d.name.as_str(), d.label.as_str()))
+        .map(|d| (d.name.as_str(), d.kdf.as_str(), d.label.clone()))
         .collect();
+    let tag = |t: u8| format!("{t:02X}");
     assert_eq!(
         labels,
         [
-            ("transfer", std::str::from_utf8(crypto::LABEL_TX).unwrap()),
-            ("sync", std::str::from_utf8(crypto::LABEL_SY).unwrap()),
-            ("admin", std::str::from_utf8(crypto::LABEL_AD).unwrap()),
-            ("transport", std::str::from_utf8(crypto::LABEL_TK).unwrap()),
+            ("transfer", "cbc", tag(c::KS_TX)),
+            ("sync", "cbc", tag(c::KS_SY)),
+            ("admin", "cbc", tag(c::KS_AD)),
+            (
+                "transport",
+                "sp800-108",
+                std::str::from_utf8(crypto::LABEL_TK).unwrap().to_string()
+            ),
         ]
     );
     // one key set per session, from AK1 (protocol.md 2.3)
     let s_ctx = [&tid[..], &[0x33], &rp].concat();
-    let tx = crypto::session_keys(&ak1, crypto::LABEL_TX, &tid, 0x33, &rp).unwrap();
+    let tx = crypto::session_keys(&ak1, c::KS_TX, &tid, 0x33, &rp).unwrap();
     check("transfer", &tx, &s_ctx);
-    let sy = crypto::session_keys(&ak1, crypto::LABEL_SY, &tid, 0x33, &rp).unwrap();
+    let sy = crypto::session_keys(&ak1, c::KS_SY, &tid, 0x33, &rp).unwrap();
     check("sync", &sy, &s_ctx);
-    let ad = crypto::session_keys(&ak1, crypto::LABEL_AD, &tid, 0x33, &rp).unwrap();
+    let ad = crypto::session_keys(&ak1, c::KS_AD, &tid, 0x33, &rp).unwrap();
     check("admin", &ad, &s_ctx);
+    // the key set is the tail of one CBC pass over D = tag | SID | k | RP | 00.. (the first
+    // output block is CBC-MAC(D)), written out here from the block cipher alone
+    {
+        let key = crypto::BlockKey::new(&ak1).unwrap();
+        let b = key.block_len();
+        let kl = ak1.len();
+        let mut x = vec![0u8; b];
+        let mut d = [&[c::KS_TX][..], &s_ctx].concat();
+        d.resize(16 + 2 * kl - b, 0);
+        let mut out = Vec::new();
+        for blk in d.chunks(b) {
+            for (xi, di) in x.iter_mut().zip(blk) {
+                *xi ^= di;
+            }
+            key.ecb_encrypt(&mut x);
+            out.extend_from_slice(&x);
+        }
+        assert_eq!(out[out.len() - 2 * kl..], [&tx.enc[..], &tx.mac].concat());
+    }
     // AK0 (key k) keys nothing: a card that stopped at key k derives no key of the pair's sessions
-    let of_ak0 = crypto::session_keys(&ak0, crypto::LABEL_TX, &tid, 0x33, &rp).unwrap();
+    let of_ak0 = crypto::session_keys(&ak0, c::KS_TX, &tid, 0x33, &rp).unwrap();
     assert_ne!(of_ak0.enc, tx.enc);
     assert_ne!(of_ak0.mac, tx.mac);
     let tk = tk_ascii.as_bytes();
@@ -413,6 +443,11 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     let account = a8(&h(&s.balance.account));
     let check = crypto::balance_check(&ak1, &fields, &account).unwrap();
     assert_eq!(up(&check), s.balance.check);
+    // a fixed-length CBC-MAC over the padded 32 bytes, not the CMAC of the 25
+    let m = [&fields[..], &account].concat();
+    assert_ne!(crypto::mac8(&ak1, &m).unwrap(), check);
+    assert_eq!(crypto::mac8_fixed(&ak1, &m).unwrap(), check);
+    assert!(crypto::mac8_fixed(&ak1, &[0u8; 32]).is_err());
 
     // passbook digest (12.5.3) under the sync K_MAC
     let (pb, exc) = (h(&s.digest.passbook), h(&s.digest.exception_log));
@@ -465,7 +500,7 @@ fn packet_lengths_table_2_4() {
 
 #[test]
 fn open_rejects_bad_padding_and_lengths() {
-    let keys = crypto::kdf(&[7u8; 16], crypto::LABEL_TX, b"ctx").unwrap();
+    let keys = crypto::session_keys(&[7u8; 16], c::KS_TX, &[1; 6], 2, &[3; 8]).unwrap();
     let hdr = crypto::header(PacketType::Ack, 1, &[1, 2, 3, 4, 5, 6]);
     for len in [0usize, 1, 15, 16, 17, 31, 32, 33] {
         let body = vec![0xA5; len];

@@ -284,7 +284,7 @@ fn hostile_peers(b: &mut Bank) {
     b.ensure(&["alice", "bob"]);
     let sb = snapshot(b, "bob");
     let mut pre = b"PURSELK".to_vec();
-    pre.push(2);
+    pre.push(purse::link::VERSION);
     let raw_cases: Vec<(&str, Vec<u8>, bool, &str)> = vec![
         (
             "garbage",
@@ -293,12 +293,19 @@ fn hostile_peers(b: &mut Bank) {
             "does not speak the purse link protocol",
         ),
         ("wrong version", b"PURSELK\x09".to_vec(), false, "version 9"),
-        // a purse of card protocol 1.x (link version 1) never gets to send its packets
+        // a purse of an older card protocol (1.x: link version 1, 2.x: 2) never gets to send
+        // its packets
         (
             "card protocol 1.x",
             b"PURSELK\x01".to_vec(),
             false,
             "version 1",
+        ),
+        (
+            "card protocol 2.x",
+            b"PURSELK\x02".to_vec(),
+            false,
+            "version 2",
         ),
         (
             "oversized frame",

@@ -17,7 +17,7 @@ macro_rules! constants {
 }
 
 constants! {
-    VERSION_MAJOR: u8 = 0x02;
+    VERSION_MAJOR: u8 = 0x03;
     VERSION_MINOR: u8 = 0x00;
     CLA_ISO: u8 = 0x00;
     CLA_PURSE: u8 = 0x80;
@@ -136,14 +136,13 @@ constants! {
     MAC_LEN: u16 = 8;
     PAD_BYTE: u8 = 0x80;
     KDF_LABEL_LEN: u16 = 8;
-    LABEL_TX_0: u8 = 0x54;
-    LABEL_TX_1: u8 = 0x58;
     LABEL_TK_0: u8 = 0x54;
     LABEL_TK_1: u8 = 0x4B;
-    LABEL_SY_0: u8 = 0x53;
-    LABEL_SY_1: u8 = 0x59;
-    LABEL_AD_0: u8 = 0x41;
-    LABEL_AD_1: u8 = 0x44;
+    KS_TX: u8 = 0x54;
+    KS_SY: u8 = 0x53;
+    KS_AD: u8 = 0x41;
+    KS_D_LEN: u16 = 16;
+    CBC_MAC_LEN: u16 = 32;
     CRYPTOGRAM_CARD: u8 = 0x01;
     CRYPTOGRAM_HOST: u8 = 0x02;
     TK_TRIES: u8 = 15;

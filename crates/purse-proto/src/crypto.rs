@@ -1,6 +1,6 @@
-//! Reference implementation of the suite crypto (protocol.md 2): CMAC, the SP 800-108 KDF,
-//! packet seal/open (SIV: MAC over the plaintext, OFB under it), transport cryptograms, the
-//! balance check.
+//! Reference implementation of the suite crypto (protocol.md 2): CMAC, the session key set (one
+//! CBC pass) and the transport KDF (SP 800-108), packet seal/open (SIV: MAC over the plaintext,
+//! OFB under it), transport cryptograms, the balance check (fixed-length CBC-MAC).
 //!
 //! Independent of the applet's code: block ciphers from crates `aes` / `des`, CMAC from crate
 //! `cmac`, everything else written from the spec. `tests/proto_vectors.rs` reproduces every
@@ -66,6 +66,20 @@ impl BlockKey {
         }
     }
 
+    /// CBC-encrypt whole blocks in place, IV 0.
+    pub fn cbc_encrypt(&self, buf: &mut [u8]) {
+        let b = self.block_len();
+        assert_eq!(buf.len() % b, 0, "CBC needs whole blocks");
+        let mut x = vec![0u8; b];
+        for blk in buf.chunks_mut(b) {
+            for (d, c) in blk.iter_mut().zip(&x) {
+                *d ^= c;
+            }
+            self.ecb_encrypt(blk);
+            x.copy_from_slice(blk);
+        }
+    }
+
     /// OFB in place (protocol.md 2.4): `buf` ^= E(IV), E(E(IV)), ... with IV = `iv` zero-padded
     /// to one block (`iv` at most one block). Encrypts and decrypts alike; `buf` of any length.
     pub fn ofb_xor(&self, iv: &[u8], buf: &mut [u8]) {
@@ -125,12 +139,8 @@ const fn label(a: u8, b: u8) -> [u8; 8] {
     [b'P', b'U', b'R', b'S', b'E', b' ', a, b]
 }
 
-/// KDF labels (protocol.md 2.3), one per kind of session: "PURSE TX" (transfer), "PURSE SY"
-/// (sync), "PURSE AD" (admin), "PURSE TK" (transport channel).
-pub const LABEL_TX: &[u8; 8] = &label(consts::LABEL_TX_0, consts::LABEL_TX_1);
+/// The transport KDF's label (protocol.md 2.3): "PURSE TK".
 pub const LABEL_TK: &[u8; 8] = &label(consts::LABEL_TK_0, consts::LABEL_TK_1);
-pub const LABEL_SY: &[u8; 8] = &label(consts::LABEL_SY_0, consts::LABEL_SY_1);
-pub const LABEL_AD: &[u8; 8] = &label(consts::LABEL_AD_0, consts::LABEL_AD_1);
 
 /// A derived key pair (K_ENC, K_MAC), each of the input key's length.
 #[derive(Clone, PartialEq, Eq)]
@@ -172,20 +182,31 @@ pub fn kdf(ki: &[u8], label: &[u8; 8], context: &[u8]) -> Result<SessionKeys, Cr
     })
 }
 
-/// The one key set of a transfer, sync or admin session, K_S = KDF(AK1, label, SID | k | RP):
-/// SID is the initiator's fresh random, RP the responder's hello random, k the number of AK0
-/// (AK1 is key k + 1, the newer of the pair, so a card that stopped at key k cannot derive it).
+/// The one key set of a transfer, sync or admin session (protocol.md 2.3): D = tag | SID | k | RP
+/// (16 bytes), K_ENC | K_MAC = the last 2·KL bytes of CBC(AK1, IV 0, D | 00..) over
+/// 16 + 2·KL − block bytes. `tag` is the kind of session (`consts::KS_TX`, `KS_SY`, `KS_AD`), SID
+/// the initiator's fresh random, RP the responder's hello random, k the number of AK0 (AK1 is key
+/// k + 1, the newer of the pair, so a card that stopped at key k cannot derive it).
 pub fn session_keys(
     ak1: &[u8],
-    label: &[u8; 8],
+    tag: u8,
     sid: &[u8; 6],
     k: u8,
     rp: &[u8; 8],
 ) -> Result<SessionKeys, CryptoError> {
-    let mut ctx = sid.to_vec();
-    ctx.push(k);
-    ctx.extend_from_slice(rp);
-    kdf(ak1, label, &ctx)
+    let key = BlockKey::new(ak1)?;
+    let kl = ak1.len();
+    let mut buf = vec![0u8; 16 + 2 * kl - key.block_len()];
+    buf[0] = tag;
+    buf[1..7].copy_from_slice(sid);
+    buf[7] = k;
+    buf[8..16].copy_from_slice(rp);
+    key.cbc_encrypt(&mut buf);
+    let out = &buf[buf.len() - 2 * kl..];
+    Ok(SessionKeys {
+        enc: out[..kl].to_vec(),
+        mac: out[kl..].to_vec(),
+    })
 }
 
 /// Transport keys: KDF(TK, "PURSE TK", RH | RC).
@@ -291,7 +312,26 @@ pub fn open(keys: &SessionKeys, pkt: &[u8]) -> Result<([u8; 8], Vec<u8>), Crypto
     Ok((hdr, body))
 }
 
-/// Balance record check: MAC8(K_INT, FIELDS(17) | ACCOUNT(8)) (protocol.md 3).
+/// MAC8 of the card-internal key K_INT (protocol.md 3): `msg` (at most 31 bytes) padded 80 00..
+/// to exactly 32 bytes, CBC-MAC (IV 0), the first 8 bytes of the last block.
+pub fn mac8_fixed(k_int: &[u8], msg: &[u8]) -> Result<[u8; 8], CryptoError> {
+    let key = BlockKey::new(k_int)?;
+    let n = consts::CBC_MAC_LEN as usize;
+    if msg.len() >= n {
+        return Err(CryptoError::BadPacket(
+            "fixed-length MAC input over 31 bytes",
+        ));
+    }
+    let mut buf = vec![0u8; n];
+    buf[..msg.len()].copy_from_slice(msg);
+    buf[msg.len()] = consts::PAD_BYTE;
+    key.cbc_encrypt(&mut buf);
+    let mut out = [0u8; 8];
+    out.copy_from_slice(&buf[n - key.block_len()..n - key.block_len() + 8]);
+    Ok(out)
+}
+
+/// Balance record check: MAC8(K_INT, FIELDS(17) | ACCOUNT(8)) by [`mac8_fixed`] (protocol.md 3).
 pub fn balance_check(
     k_int: &[u8],
     fields: &[u8; consts::BAL_FIELDS_LEN as usize],
@@ -299,7 +339,7 @@ pub fn balance_check(
 ) -> Result<[u8; 8], CryptoError> {
     let mut m = fields.to_vec();
     m.extend_from_slice(account);
-    mac8(k_int, &m)
+    mac8_fixed(k_int, &m)
 }
 
 /// The dev transport key for a suite (protocol.md 5.1).

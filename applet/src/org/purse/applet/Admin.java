@@ -5,7 +5,7 @@
  * Bank card:  82 P1 01 (SUITE | m -> A1) -> 86 (A2 | A3 -> A4, the op in one transaction).
  * Batched BAD_CARD_ADD after an ADD op (12.8 "Batches"), P1 01, P2 n: admin 84 (A4 | A6, accounts ->
  * BATCH_ACK | A5), bank 86 (A5 -> A6, the n adds in one transaction), admin 88 (A6 -> BATCH_ACK).
- * Keys as a transfer: K_S = KDF(AK[k + 1], "PURSE AD", SID | k | RP) (work keys 2/3), every packet
+ * Keys as a transfer: K_S = KDF(AK[k + 1], 'A' | SID | k | RP) (work keys 2/3), every packet
  * of the session under it. Transient on both cards: no slot.
  */
 package org.purse.applet;
@@ -146,8 +146,7 @@ public final class Admin {
         if (k < 0) {
             p.noCommonKeys();
         }
-        short len = hs.sealFirst(Constants.PT_A1, (byte) k, b, (short) (CD + 2), false, Constants.LABEL_AD_0,
-                Constants.LABEL_AD_1);
+        short len = hs.sealFirst(Constants.PT_A1, (byte) k, b, (short) (CD + 2), false, Constants.KS_AD);
         s.setState(Constants.SESSION_BANK_W_A2A3);
         return len;
     }
@@ -167,7 +166,7 @@ public final class Admin {
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
-        byte k = hs.openFirst(Constants.PT_A1, b, pktLen, Constants.LABEL_AD_0, Constants.LABEL_AD_1);
+        byte k = hs.openFirst(Constants.PT_A1, b, pktLen, Constants.KS_AD);
         peerRole(true);
         p.requirePin();
         hs.randoms();

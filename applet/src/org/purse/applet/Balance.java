@@ -1,6 +1,7 @@
 /*
  * purse: the balance record and its integrity check (protocol.md 3, F20).
- * CHECK = MAC8(K_INT, AMOUNT|CURRENCY|DECIMALS|LAST_INTEREST_DATE|RATE|SERIAL | ACCOUNT).
+ * CHECK = MAC8_K(K_INT, AMOUNT|CURRENCY|DECIMALS|LAST_INTEREST_DATE|RATE|SERIAL | ACCOUNT), the
+ * fixed-length CBC-MAC of CryptoSuite.mac8Fixed (one doFinal).
  * Every change is computed in a transient copy and written with one atomic arrayCopy.
  */
 package org.purse.applet;
@@ -50,8 +51,7 @@ public final class Balance {
     /** tmp[0..17) holds the new fields: adds CHECK and writes the record in one atomic copy. */
     private void seal() {
         Util.arrayCopyNonAtomic(account, accOff, tmp, Constants.BAL_FIELDS_LEN, Constants.ACCOUNT_LEN);
-        // over the account bytes: mac8 computes the whole tag before it writes it
-        cs.mac8(kInt, tmp, (short) 0, MAC_IN, tmp, Constants.BAL_CHECK);
+        cs.mac8Fixed(kInt, tmp, (short) 0, MAC_IN, tmp, Constants.BAL_CHECK);
         Util.arrayCopy(tmp, (short) 0, record, (short) 0, Constants.BAL_RECORD_LEN);
     }
 
@@ -59,14 +59,19 @@ public final class Balance {
     public void check() {
         Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
         Util.arrayCopyNonAtomic(account, accOff, tmp, Constants.BAL_FIELDS_LEN, Constants.ACCOUNT_LEN);
-        if (kInt == null || !cs.mac8Verify(kInt, tmp, (short) 0, MAC_IN, record, Constants.BAL_CHECK)) {
+        if (kInt == null) {
+            ISOException.throwIt(Constants.SW_INTEGRITY);
+        }
+        cs.mac8Fixed(kInt, tmp, (short) 0, MAC_IN, tmp, Constants.BAL_CHECK);
+        if (!CryptoSuite.equalsCT(tmp, Constants.BAL_CHECK, record, Constants.BAL_CHECK, Constants.MAC_LEN)) {
             ISOException.throwIt(Constants.SW_INTEGRITY);
         }
     }
 
     /**
-     * Privacy pseudonym (12.9): SIG = MAC8(K_INT, 50 | ACCOUNT | TID) with its first nibble forced
-     * to F (never valid BCD, never an account). 15-byte input: never collides with the 25-byte check.
+     * Privacy pseudonym (12.9): SIG = MAC8_K(K_INT, 50 | ACCOUNT | TID) with its first nibble forced
+     * to F (never valid BCD, never an account). Padded to the same 32 bytes as the 25-byte check, the
+     * 15-byte input never equals one: its pad byte 80 is at 15, the check's at 25.
      */
     public void sig(byte[] tid, short tOff, byte[] out, short o) {
         if (kInt == null) {
@@ -75,7 +80,7 @@ public final class Balance {
         tmp[0] = Constants.SIG_TAG;
         Util.arrayCopyNonAtomic(account, accOff, tmp, (short) 1, Constants.ACCOUNT_LEN);
         Util.arrayCopyNonAtomic(tid, tOff, tmp, (short) 9, Constants.TID_LEN);
-        cs.mac8(kInt, tmp, (short) 0, (short) 15, tmp, (short) 16);
+        cs.mac8Fixed(kInt, tmp, (short) 0, (short) 15, tmp, (short) 16);
         tmp[(short) 16] = (byte) (Constants.SIG_NIBBLE | (tmp[(short) 16] & 0x0F));
         Util.arrayCopyNonAtomic(tmp, (short) 16, out, o, Constants.ACCOUNT_LEN);
     }

@@ -128,8 +128,7 @@ public final class BankSync {
         byte[] sb = s.buf;
         sb[Session.OFF_SYNC_P1] = p1;
         Util.arrayCopyNonAtomic(b, (short) (CD + 10), sb, Session.OFF_DATE, Constants.DATE_LEN);
-        short len = hs.sealFirst(Constants.PT_S1, (byte) k, b, (short) (CD + 2), false, Constants.LABEL_SY_0,
-                Constants.LABEL_SY_1);
+        short len = hs.sealFirst(Constants.PT_S1, (byte) k, b, (short) (CD + 2), false, Constants.KS_SY);
         s.setState(Constants.SESSION_SYNC_BANK_W_S2P5);
         return len;
     }

@@ -8,7 +8,7 @@ package org.purse.applet;
 public interface Constants {
 
     // ------------------------------------------------------------------ version (SELECT response)
-    public static final byte VERSION_MAJOR = (byte) 0x02;
+    public static final byte VERSION_MAJOR = (byte) 0x03;
     public static final byte VERSION_MINOR = (byte) 0x00;
 
     // ------------------------------------------------------------------ CLA / INS (protocol.md 4.1)
@@ -148,16 +148,18 @@ public interface Constants {
     public static final byte PAD_BYTE = (byte) 0x80;
 
     public static final short KDF_LABEL_LEN = (short) 8;
-    // labels are ASCII "PURSE TX" / "PURSE TK" / "PURSE SY" / "PURSE AD" (one per session kind):
-    // common prefix "PURSE " (50 55 52 53 45 20) + two letters below.
-    public static final byte LABEL_TX_0 = (byte) 0x54; // 'T'
-    public static final byte LABEL_TX_1 = (byte) 0x58; // 'X'
+    // transport KDF label (SP 800-108): ASCII "PURSE TK", common prefix "PURSE " (50 55 52 53 45 20)
+    // + the two letters below.
     public static final byte LABEL_TK_0 = (byte) 0x54; // 'T'
     public static final byte LABEL_TK_1 = (byte) 0x4B; // 'K'
-    public static final byte LABEL_SY_0 = (byte) 0x53; // 'S'
-    public static final byte LABEL_SY_1 = (byte) 0x59; // 'Y'
-    public static final byte LABEL_AD_0 = (byte) 0x41; // 'A'
-    public static final byte LABEL_AD_1 = (byte) 0x44; // 'D'
+    // session key set (2.3): the first byte of D = tag | SID | k | RP, one per kind of session
+    public static final byte KS_TX = (byte) 0x54; // 'T' transfer
+    public static final byte KS_SY = (byte) 0x53; // 'S' sync
+    public static final byte KS_AD = (byte) 0x41; // 'A' admin
+    /** Length of D = tag | SID | k | RP. */
+    public static final short KS_D_LEN = (short) 16;
+    /** Input length of every K_INT MAC (balance check, SIG), padded: two AES or four TDES blocks. */
+    public static final short CBC_MAC_LEN = (short) 32;
 
     /** Transport cryptogram prefixes: CC = MAC8(K_MAC, 01|RH|RC), HC = MAC8(K_MAC, 02|RH|RC). */
     public static final byte CRYPTOGRAM_CARD = (byte) 0x01;

@@ -19,20 +19,20 @@ import javacardx.crypto.Cipher;
  * suite 02 (3-key TDES, block 8). CMAC (NIST SP 800-38B) is computed over the ECB cipher, since JC
  * 3.0.4 has no CMAC signature. Any CryptoException (algorithm missing, key not set) is turned into
  * ISOException 6985 so that no 6F00 escapes (here, or by Purse.process's catch-all for the
- * one-call path: the running CMAC).
+ * one-call paths: the running CMAC, the CBC pass of sessionKeys / mac8Fixed).
  */
 public final class CryptoSuite {
 
     // scratch layout (transient, CLEAR_ON_DESELECT)
     private static final short S_W = (short) 0;      // CMAC: the running-CMAC window (W_LEN)
     private static final short W_LEN = (short) 112;
-    private static final short S_TAG = (short) 112;  // full CMAC tag for mac8 / kdf (one block)
+    private static final short S_TAG = (short) 112;  // full CMAC tag for mac8 / the transport KDF (one block)
     /** L, then K1 or K2, during a CMAC (aliases S_TAG: wiped before the tag is written). */
     private static final short S_SUB = S_TAG;
     private static final short S_KEY = (short) 128;  // derived or random key (24)
     private static final short S_MSG = (short) 152;  // KDF input: [i] | LABEL(8) | 00 | CONTEXT | [L]2
     private static final short KDF_FIXED = (short) 12;
-    /** Largest KDF context (protocol.md 2.3): RH | RC, 16 bytes (a session's SID | k | RP is 15). */
+    /** The transport KDF's context (protocol.md 2.3): RH | RC, 16 bytes. */
     public static final short KDF_CTX_MAX = (short) 16;
     private static final short S_K1 = (short) (S_MSG + KDF_FIXED + KDF_CTX_MAX); // 180: K1 of engine i at S_K1 + 16 i
     /** OFB keystream chunk (stream()): W, TAG, KEY and MSG, all free between calls; a multiple of both blocks. */
@@ -45,6 +45,8 @@ public final class CryptoSuite {
     private static final short S_PERSIST = (short) (S_RR + 1);  // 300: a persistent key was set
     private static final short SCRATCH_LEN = (short) (S_PERSIST + 1); // 301
     private static final byte OK_K1 = (byte) 1;   // K1 of the engine's key is at S_K1 + 16 i
+    private static final short KS_D_LEN = Constants.KS_D_LEN;
+    private static final short CBC_MAC_LEN = Constants.CBC_MAC_LEN;
 
     private final RandomData rng;
     private final byte[] scratch;
@@ -494,13 +496,58 @@ public final class CryptoSuite {
         return diff == (byte) 0;
     }
 
-    // ------------------------------------------------------------------ KDF (protocol.md 2.3)
+    // ------------------------------------------------------------------ key derivation (protocol.md 2.3)
 
-    /** Writes [_] | "PURSE " l0 l1 | 00 | ctx | [outLen*8]_2 at scratch[S_MSG]; returns its length. */
-    private short kdfPrepare(byte l0, byte l1, byte[] ctx, short ctxOff, short ctxLen, short outLen) {
-        if (ctxLen < 0 || ctxLen > KDF_CTX_MAX || outLen < 0 || outLen > (short) 2040) {
-            Purse.wrongData();
+    /**
+     * Session key set (protocol.md 2.3): D = tag | ctx[ctxOff, ctxOff + 15) (SID | k | RP), 16
+     * bytes; out gets the last 2 * keyLen bytes of CBC(ki, IV 0, D | 00..), one doFinal over
+     * 16 + 2 * keyLen - block bytes (AES 32, TDES 56): CBC-MAC(D) and the blocks that follow it.
+     */
+    public void sessionKeys(Key ki, byte tag, byte[] ctx, short ctxOff, byte[] out, short outOff) {
+        short kl = (short) (keyLen(suiteOf(ki)) * 2);
+        short n = (short) (KS_D_LEN + kl - blockLen(suiteOf(ki)));
+        byte[] s = scratch;
+        Util.arrayFillNonAtomic(s, S_W, n, (byte) 0);
+        s[S_W] = tag;
+        Util.arrayCopyNonAtomic(ctx, ctxOff, s, (short) (S_W + 1), (short) (KS_D_LEN - 1));
+        cbc(ki, n);
+        Util.arrayCopyNonAtomic(s, (short) (S_W + n - kl), out, outOff, kl);
+        Util.arrayFillNonAtomic(s, S_W, n, (byte) 0);
+    }
+
+    /**
+     * MAC8 of a card-internal key (K_INT, protocol.md 3): msg (25 or 15 bytes, never 32) padded 80 00.. to
+     * exactly CBC_MAC_LEN bytes, CBC-MAC of that, the first 8 bytes of the last block into out.
+     * One fixed input length, so plain CBC-MAC is a PRF: one doFinal and no CMAC subkey. msg may
+     * overlap out (it is copied first).
+     */
+    public void mac8Fixed(Key k, byte[] msg, short off, short len, byte[] out, short outOff) {
+        byte[] s = scratch;
+        Util.arrayFillNonAtomic(s, S_W, CBC_MAC_LEN, (byte) 0);
+        Util.arrayCopyNonAtomic(msg, off, s, S_W, len);
+        s[(short) (S_W + len)] = Constants.PAD_BYTE;
+        cbc(k, CBC_MAC_LEN);
+        Util.arrayCopyNonAtomic(s, (short) (S_W + CBC_MAC_LEN - blockLen(suiteOf(k))), out, outOff, Constants.MAC_LEN);
+        Util.arrayFillNonAtomic(s, S_W, CBC_MAC_LEN, (byte) 0);
+    }
+
+    /** CBC encryption with IV 0 of scratch[S_W, S_W + n) in place: one doFinal (a CryptoException: Purse.process's catch-all). */
+    private void cbc(Key k, short n) {
+        cipherOf(k, engine(k)).doFinal(scratch, S_W, n, scratch, S_W);
+    }
+
+    /**
+     * Transport keys (protocol.md 2.3): SP 800-108 counter mode, K(i) = CMAC(ki, [i] | "PURSE " l0 l1 |
+     * 00 | ctx | [L]_2), 2 * keyLen bytes; ENC key = first keyLen, MAC key = next keyLen (ki's suite).
+     * kEnc must not be ki (it is set before the MAC half is derived); kMac may be.
+     */
+    public void deriveInto(Key ki, byte l0, byte l1, byte[] ctx, short ctxOff, short ctxLen,
+                           Key kEnc, Key kMac) {
+        if (kEnc == ki || ctxLen < 0 || ctxLen > KDF_CTX_MAX) {
+            Purse.conditions();
         }
+        short kl = keyLen(suiteOf(ki));
+        // [i] | "PURSE " l0 l1 | 00 | ctx | [L]_2 at scratch[S_MSG], i set per block
         byte[] s = scratch;
         short m = S_MSG;
         Util.setShort(s, (short) (m + 1), (short) 0x5055); // "PU"
@@ -510,58 +557,15 @@ public final class CryptoSuite {
         s[(short) (m + 8)] = l1;
         s[(short) (m + 9)] = (byte) 0;
         Util.arrayCopyNonAtomic(ctx, ctxOff, s, (short) (m + 10), ctxLen);
-        Util.setShort(s, (short) (m + 10 + ctxLen), (short) (outLen << 3));
-        return (short) (KDF_FIXED + ctxLen);
-    }
-
-    /** K(i) into scratch[S_TAG]; returns the block length. */
-    private short kdfBlock(Key ki, byte i, short msgLen) {
-        scratch[S_MSG] = i;
-        return cmac(ki, scratch, S_MSG, msgLen, scratch, S_TAG);
-    }
-
-    private void kdfWipe() {
-        Util.arrayFillNonAtomic(scratch, S_TAG, (short) (S_K1 - S_TAG), (byte) 0); // TAG (= SUB), KEY, MSG
-    }
-
-    /**
-     * SP 800-108 counter mode: K(i) = CMAC(ki, [i] | "PURSE " l0 l1 | 00 | ctx | [outLen*8]_2);
-     * out gets the first outLen bytes of K(1) | K(2) | ... ctx may alias out. ctxLen <= 24.
-     */
-    public void kdf(Key ki, byte l0, byte l1, byte[] ctx, short ctxOff, short ctxLen,
-                    byte[] out, short outOff, short outLen) {
-        short msgLen = kdfPrepare(l0, l1, ctx, ctxOff, ctxLen, outLen);
-        short done = (short) 0;
-        byte i = (byte) 1;
-        while (done < outLen) {
-            short n = kdfBlock(ki, i, msgLen);
-            if (n > (short) (outLen - done)) {
-                n = (short) (outLen - done);
-            }
-            Util.arrayCopyNonAtomic(scratch, S_TAG, out, (short) (outOff + done), n);
-            done = (short) (done + n);
-            i++;
-        }
-        kdfWipe();
-    }
-
-    /**
-     * kdf() of 2 * keyLen bytes, then ENC key = first keyLen, MAC key = next keyLen (ki's suite).
-     * kEnc must not be ki (it is set before the MAC half is derived); kMac may be.
-     */
-    public void deriveInto(Key ki, byte l0, byte l1, byte[] ctx, short ctxOff, short ctxLen,
-                           Key kEnc, Key kMac) {
-        if (kEnc == ki) {
-            Purse.conditions();
-        }
-        short kl = keyLen(suiteOf(ki));
-        short msgLen = kdfPrepare(l0, l1, ctx, ctxOff, ctxLen, (short) (kl + kl));
+        Util.setShort(s, (short) (m + 10 + ctxLen), (short) (kl << 4)); // L = 2 * kl * 8 bits
+        short msgLen = (short) (KDF_FIXED + ctxLen);
         byte i = (byte) 1;
         for (short half = 0; half < (short) 2; half++) {
             short done = (short) 0;
             while (done < kl) {
-                short n = kdfBlock(ki, i, msgLen); // blocks divide kl: 16/16, 8/24
-                Util.arrayCopyNonAtomic(scratch, S_TAG, scratch, (short) (S_KEY + done), n);
+                s[m] = i;
+                short n = cmac(ki, s, m, msgLen, s, S_TAG); // blocks divide kl: 16/16, 8/24
+                Util.arrayCopyNonAtomic(s, S_TAG, s, (short) (S_KEY + done), n);
                 done = (short) (done + n);
                 i++;
             }
@@ -569,8 +573,8 @@ public final class CryptoSuite {
             if (half == 0) {
                 k = kEnc;
             }
-            setKey(k, scratch, S_KEY);
+            setKey(k, s, S_KEY);
         }
-        kdfWipe();
+        Util.arrayFillNonAtomic(s, S_TAG, (short) (S_K1 - S_TAG), (byte) 0); // TAG (= SUB), KEY, MSG
     }
 }

@@ -1,6 +1,6 @@
 /*
  * purse: the two-packet handshake shared by transfer (42-54), sync (70-7E) and admin (82-88)
- * (protocol.md 2.3, 6.3, 12.3, 12.8). One key set per session: K_S = KDF(AK[k + 1], flow label,
+ * (protocol.md 2.3, 6.3, 12.3, 12.8). One key set per session: K_S = KDF(AK[k + 1], flow tag |
  * SID | k | RP) into work keys 2/3 and the session bytes (a slot keeps them for resume), derived
  * by the initiator for its first packet and by the responder on opening it. SID is the
  * initiator's fresh random, RP the responder's fresh random of its hello (SELECT for a payee, 70,
@@ -61,17 +61,17 @@ public final class Handshake {
     }
 
     /**
-     * K_S = KDF(AK[k + 1], "PURSE " l0 l1, SID | k | RP): its bytes into the session (OFF_KS, what a
-     * slot keeps), its ENC / MAC halves into work keys 2/3.
+     * K_S = KDF(AK[k + 1], tag | SID | k | RP) (protocol.md 2.3): its bytes into the session
+     * (OFF_KS, what a slot keeps), its ENC / MAC halves into work keys 2/3.
      */
-    private void derive(byte l0, byte l1) {
+    private void derive(byte tag) {
         byte[] sb = s.buf();
         byte[] w = s.work();
         Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, W_CTX, Constants.SID_LEN);
         w[(short) (W_CTX + 6)] = sb[Session.OFF_K];
         Util.arrayCopyNonAtomic(sb, Session.OFF_RP, w, (short) (W_CTX + 7), Constants.RANDOM_LEN);
         short kl = CryptoSuite.keyLen(prof.suite());
-        cs.kdf(keys.get((byte) (sb[Session.OFF_K] + 1)), l0, l1, w, W_CTX, WorkMap.HS_CTX_LEN, sb, Session.OFF_KS, (short) (2 * kl));
+        cs.sessionKeys(keys.get((byte) (sb[Session.OFF_K] + 1)), tag, w, W_CTX, sb, Session.OFF_KS);
         cs.setKey(key((byte) 2), sb, Session.OFF_KS);
         cs.setKey(key((byte) 3), sb, (short) (Session.OFF_KS + kl));
     }
@@ -165,15 +165,15 @@ public final class Handshake {
 
     /**
      * Initiator: the responder's RP from out[rpOff], k, fresh SID and R1 into the session, K_S of
-     * AK[k + 1] under the flow's label l0 l1; first packet (P1 / S1 / A1) into out[0].
+     * AK[k + 1] under the flow's tag; first packet (P1 / S1 / A1) into out[0].
      */
-    short sealFirst(byte type, byte k, byte[] out, short rpOff, boolean own, byte l0, byte l1) {
+    short sealFirst(byte type, byte k, byte[] out, short rpOff, boolean own, byte tag) {
         byte[] sb = s.buf();
         Util.arrayCopyNonAtomic(out, rpOff, sb, Session.OFF_RP, Constants.RANDOM_LEN);
         sb[Session.OFF_K] = k;
         cs.random(sb, Session.OFF_TID, Constants.SID_LEN);
         cs.random(sb, Session.OFF_R1, Constants.RANDOM_LEN);
-        derive(l0, l1);
+        derive(tag);
         byte[] w = s.work();
         identityBody(w, own);
         return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B1, Constants.BODY_P1, out,
@@ -182,14 +182,14 @@ public final class Handshake {
 
     /**
      * Responder, first packet at b[CD] (pktLen received): TYPE (9D01), both keys k, k+1 held (9D02),
-     * K_S derived (label l0 l1), open + APP_ID (9D01), peer identity (9D0E, 9D0F, 9D0D). Returns k.
+     * K_S derived (the flow's tag), open + APP_ID (9D01), peer identity (9D0E, 9D0F, 9D0D). Returns k.
      */
-    byte openFirst(byte type, byte[] b, short pktLen, byte l0, byte l1) {
-        return openFirstAt(type, b, CD, pktLen, l0, l1);
+    byte openFirst(byte type, byte[] b, short pktLen, byte tag) {
+        return openFirstAt(type, b, CD, pktLen, tag);
     }
 
     /** {@link #openFirst} of the first packet at b[at] (44: after AMOUNT | DATE). */
-    byte openFirstAt(byte type, byte[] b, short at, short pktLen, byte l0, byte l1) {
+    byte openFirstAt(byte type, byte[] b, short at, short pktLen, byte tag) {
         byte[] sb = s.buf();
         byte[] w = s.work();
         if (b[(short) (at + Constants.HDR_OFF_TYPE)] != type) {
@@ -201,7 +201,7 @@ public final class Handshake {
         }
         sb[Session.OFF_K] = k;
         Util.arrayCopyNonAtomic(b, (short) (at + Constants.HDR_OFF_SID), sb, Session.OFF_TID, Constants.SID_LEN);
-        derive(l0, l1);
+        derive(tag);
         if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b, at, pktLen, Constants.BODY_P1, w,
                 W_B1)
                 || !appIdOk(w, (short) (W_B1 + Constants.P1_APP))) {

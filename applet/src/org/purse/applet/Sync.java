@@ -141,7 +141,7 @@ public final class Sync {
         short pktLen = Packets.packetLen(Constants.BODY_P1, hs.blk());
         Purse.recv(apdu, pktLen);
         slots.refuseSettled(b, (short) (CD + Constants.HDR_OFF_SID)); // one outcome per SID
-        byte k = hs.openFirst(Constants.PT_S1, b, pktLen, Constants.LABEL_SY_0, Constants.LABEL_SY_1);
+        byte k = hs.openFirst(Constants.PT_S1, b, pktLen, Constants.KS_SY);
         if (!pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             Purse.pairNotAllowed();
         }

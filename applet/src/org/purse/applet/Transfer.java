@@ -120,8 +120,7 @@ public final class Transfer {
         byte[] sb = s.buf;
         Util.arrayCopyNonAtomic(b, CD, sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN);
         Util.arrayCopyNonAtomic(b, (short) (CD + 4), sb, Session.OFF_DATE, Constants.DATE_LEN);
-        short len = hs.sealFirst(Constants.PT_P1, (byte) k, b, (short) (CD + 8), true, Constants.LABEL_TX_0,
-                Constants.LABEL_TX_1);
+        short len = hs.sealFirst(Constants.PT_P1, (byte) k, b, (short) (CD + 8), true, Constants.KS_TX);
         s.setState(Constants.SESSION_PAYER_W_P2P3);
         return len;
     }
@@ -158,7 +157,7 @@ public final class Transfer {
         short at = (short) (CD + Constants.PAYEE_P1_PKT);
         // a settled TID never gets a second expectation (no BAD_KEY); any other old P1 fails its MAC (RP)
         slots.refuseSettled(b, (short) (at + Constants.HDR_OFF_SID));
-        byte k = hs.openFirstAt(Constants.PT_P1, b, at, pktLen, Constants.LABEL_TX_0, Constants.LABEL_TX_1);
+        byte k = hs.openFirstAt(Constants.PT_P1, b, at, pktLen, Constants.KS_TX);
         if (!Profile.pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             Purse.pairNotAllowed();
         }

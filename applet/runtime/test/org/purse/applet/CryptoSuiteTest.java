@@ -3,6 +3,7 @@ package org.purse.applet;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -182,23 +183,37 @@ class CryptoSuiteTest {
         assertFalse(cs.mac8Verify(key(AES, AES_AK0), m, (short) 0, (short) m.length, t, (short) 1));
     }
 
-    void checkDerivation(String ki, byte l0, byte l1, String ctx, String kEnc, String kMac) {
-        byte suite = suiteOfHex(ki);
-        byte[] c = hex(ctx);
-        // kdf() directly
-        int kl = CryptoSuite.keyLen(suite);
-        byte[] out = new byte[2 * kl + 2];
-        cs.kdf(key(suite, ki), l0, l1, c, (short) 0, (short) c.length, out, (short) 1, (short) (2 * kl));
-        assertEquals("00" + kEnc + kMac + "00", hex(out));
-        // deriveInto() the work keys
-        Key e = cs.workKey(suite, (byte) 2);
-        Key m = cs.workKey(suite, (byte) 3);
-        cs.deriveInto(key(suite, ki), l0, l1, c, (short) 0, (short) c.length, e, m);
+    /**
+     * A derivation row: the session key set (one CBC pass, sessionKeys) or the transport keys
+     * (SP 800-108, deriveInto), into work keys 0 / 1, checked against the row's K_ENC / K_MAC.
+     */
+    Key[] checkDerivation(Map<String, Object> suite, Map<String, Object> d) {
+        String ki = ki(suite, d);
+        byte st = suiteOfHex(ki);
+        byte[] c = hex(Vectors.str(d, "context"));
+        String kEnc = Vectors.str(d, "k_enc");
+        String kMac = Vectors.str(d, "k_mac");
+        int kl = CryptoSuite.keyLen(st);
+        Key e = cs.workKey(st, (byte) 0);
+        Key m = cs.workKey(st, (byte) 1);
+        byte[] l = label(d);
+        if (Vectors.str(d, "kdf").equals("cbc")) {
+            assertEquals(15, c.length);
+            byte[] out = new byte[2 * kl + 2];
+            cs.sessionKeys(key(st, ki), l[0], c, (short) 0, out, (short) 1);
+            assertEquals("00" + kEnc + kMac + "00", hex(out));
+            cs.setKey(e, out, (short) 1);
+            cs.setKey(m, out, (short) (1 + kl));
+        } else {
+            assertEquals("sp800-108", Vectors.str(d, "kdf"));
+            cs.deriveInto(key(st, ki), l[0], l[1], c, (short) 0, (short) c.length, e, m);
+        }
         byte[] kv = new byte[kl];
         cs.getKey(e, kv, (short) 0);
         assertEquals(kEnc, hex(kv));
         cs.getKey(m, kv, (short) 0);
         assertEquals(kMac, hex(kv));
+        return new Key[] {e, m};
     }
 
     static byte[] ascii(String s) {
@@ -214,21 +229,23 @@ class CryptoSuiteTest {
         return Vectors.str(suite, k.toLowerCase());
     }
 
-    /** The two label bytes the applet takes ("PURSE " + two letters), checked against Constants. */
+    /**
+     * What the applet takes for a derivation row, checked against Constants: a session's tag byte
+     * (the row's hex label), or the transport label's two letters after "PURSE ".
+     */
     static byte[] label(Map<String, Object> d) {
         String l = Vectors.str(d, "label");
-        assertEquals(8, l.length());
-        assertTrue(l.startsWith("PURSE "), l);
-        byte[] want;
         switch (Vectors.str(d, "name")) {
-            case "transfer": want = new byte[] {Constants.LABEL_TX_0, Constants.LABEL_TX_1}; break;
-            case "sync": want = new byte[] {Constants.LABEL_SY_0, Constants.LABEL_SY_1}; break;
-            case "admin": want = new byte[] {Constants.LABEL_AD_0, Constants.LABEL_AD_1}; break;
-            case "transport": want = new byte[] {Constants.LABEL_TK_0, Constants.LABEL_TK_1}; break;
+            case "transfer": assertEquals(Constants.KS_TX, hex(l)[0]); return hex(l);
+            case "sync": assertEquals(Constants.KS_SY, hex(l)[0]); return hex(l);
+            case "admin": assertEquals(Constants.KS_AD, hex(l)[0]); return hex(l);
+            case "transport":
+                assertEquals("PURSE TK", l);
+                byte[] want = new byte[] {Constants.LABEL_TK_0, Constants.LABEL_TK_1};
+                assertArrayEquals(want, ascii(l.substring(6)), l);
+                return want;
             default: throw new IllegalStateException("derivation " + d.get("name"));
         }
-        assertArrayEquals(want, ascii(l.substring(6)), l);
-        return want;
     }
 
     @Test
@@ -236,9 +253,7 @@ class CryptoSuiteTest {
         int n = 0;
         for (Map<String, Object> suite : Vectors.objs(V, "suites")) {
             for (Map<String, Object> d : Vectors.objs(suite, "derivations")) {
-                byte[] l = label(d);
-                checkDerivation(ki(suite, d), l[0], l[1], Vectors.str(d, "context"),
-                        Vectors.str(d, "k_enc"), Vectors.str(d, "k_mac"));
+                checkDerivation(suite, d);
                 n++;
             }
         }
@@ -250,6 +265,7 @@ class CryptoSuiteTest {
                 Map<String, Object> d = Vectors.find(suite, "derivations", "name", flow);
                 assertEquals(sCtx, Vectors.str(d, "context"), flow);
                 assertEquals("AK1", Vectors.str(d, "ki"), flow);
+                assertEquals("cbc", Vectors.str(d, "kdf"), flow);
             }
             assertEquals(RH + RC, Vectors.str(Vectors.find(suite, "derivations", "name", "transport"), "context"));
         }
@@ -282,12 +298,11 @@ class CryptoSuiteTest {
         }
     }
 
-    void checkPacket(String ki, byte l0, byte l1, String ctx, byte type, String bodyHex, String pktHex) {
-        byte suite = suiteOfHex(ki);
-        byte[] c = hex(ctx);
-        Key e = cs.workKey(suite, (byte) 0);
-        Key m = cs.workKey(suite, (byte) 1);
-        cs.deriveInto(key(suite, ki), l0, l1, c, (short) 0, (short) c.length, e, m);
+    void checkPacket(Map<String, Object> sv, Map<String, Object> d, byte type, String bodyHex, String pktHex) {
+        byte suite = suiteOfHex(ki(sv, d));
+        Key[] em = checkDerivation(sv, d);
+        Key e = em[0];
+        Key m = em[1];
         byte[] body = hex(bodyHex);
         byte[] sid = hex("00" + TID);
         byte[] out = new byte[3 + pktHex.length() / 2 + 3];
@@ -339,9 +354,7 @@ class CryptoSuiteTest {
                 assertEquals("33", Vectors.str(p, "keynum"));
                 Map<String, Object> d = Vectors.find(suite, "derivations", "name", Vectors.str(p, "keys"));
                 byte type = (byte) Integer.parseInt(Vectors.str(p, "type"), 16);
-                byte[] l = label(d);
-                checkPacket(ki(suite, d), l[0], l[1], Vectors.str(d, "context"), type, Vectors.str(p, "body"),
-                        Vectors.str(p, "packet"));
+                checkPacket(suite, d, type, Vectors.str(p, "body"), Vectors.str(p, "packet"));
                 n++;
             }
             // P1 and P4 under the one key set of the transfer
@@ -414,9 +427,12 @@ class CryptoSuiteTest {
         byte suiteCode = suiteOfHex(kInt);
         byte[] msg = hex(Vectors.str(bal, "fields") + Vectors.str(bal, "account"));
         assertEquals(17 + 8, msg.length);
-        byte[] t = new byte[8];
-        cs.mac8(key(suiteCode, kInt), msg, (short) 0, (short) msg.length, t, (short) 0);
-        assertEquals(Vectors.str(bal, "check"), hex(t));
+        byte[] t = new byte[10];
+        cs.mac8Fixed(key(suiteCode, kInt), msg, (short) 0, (short) msg.length, t, (short) 1);
+        assertEquals("00" + Vectors.str(bal, "check") + "00", hex(t));
+        // the fixed-length CBC-MAC is not the CMAC of the same bytes
+        cs.mac8(key(suiteCode, kInt), msg, (short) 0, (short) msg.length, t, (short) 1);
+        assertNotEquals("00" + Vectors.str(bal, "check") + "00", hex(t));
     }
 
     @Test

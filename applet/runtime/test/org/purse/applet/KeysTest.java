@@ -215,7 +215,7 @@ class KeysTest {
                     return;
                 }
                 case 0x06: {
-                    // P4 vector of protocol.md 9.3: K_S of AK1 = 10 11 .. 1F, "PURSE TX", TID | 33 | RP
+                    // P4 vector of protocol.md 9.3: K_S of AK1 = 10 11 .. 1F, tag 'T', TID | 33 | RP
                     for (short i = 0; i < (short) 16; i++) {
                         work[i] = (byte) (0x10 + i);
                     }
@@ -228,7 +228,9 @@ class KeysTest {
                     Util.arrayFillNonAtomic(work, (short) 7, (short) 8, (byte) 0x52);
                     Key e = cs.workKey(Constants.SUITE_AES128, (byte) 2);
                     Key m = cs.workKey(Constants.SUITE_AES128, (byte) 3);
-                    cs.deriveInto(ak1, Constants.LABEL_TX_0, Constants.LABEL_TX_1, work, (short) 0, (short) 15, e, m);
+                    cs.sessionKeys(ak1, Constants.KS_TX, work, (short) 0, work, (short) 16);
+                    cs.setKey(e, work, (short) 16);
+                    cs.setKey(m, work, (short) 32);
                     short bl = apdu.setIncomingAndReceive();
                     Util.arrayCopyNonAtomic(buf, ISO7816.OFFSET_CDATA, work, (short) 24, bl);
                     short n = pk.seal(Constants.PT_P4, (byte) 0x33, work, (short) 0, e, m, work, (short) 24, bl, buf, (short) 0);
@@ -271,7 +273,7 @@ class KeysTest {
         Card card = Card.create(dir.resolve("k.img"), KeysApplet.class.getName(), KAID, new byte[0]);
         card.powerOn();
         ok(card, selectCmd());
-        // the AES P4 vector of tests/vectors/protocol.json (the test applet seals under K_S of its AK1 = 10 .. 1F, "PURSE TX")
+        // the AES P4 vector of tests/vectors/protocol.json (the test applet seals under K_S of its AK1 = 10 .. 1F, tag 'T')
         java.util.Map<String, Object> p4 = Vectors.find(CryptoSuiteTest.AES_V, "packets", "name", "P4");
         byte[] body = CryptoSuiteTest.hex(Vectors.str(p4, "body"));
         byte[] cmd = new byte[5 + body.length + 1];

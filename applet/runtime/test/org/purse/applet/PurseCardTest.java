@@ -28,7 +28,13 @@ class PurseCardTest {
         byte[] ks = kdf(DEV_TK_AES, Vectors.str(tk, "label"), hex(Vectors.str(tk, "context")));
         assertEquals(Vectors.str(tk, "k_enc") + Vectors.str(tk, "k_mac"), hex(ks));
         Map<String, Object> hs = Vectors.find(aes, "derivations", "name", "transfer");
-        byte[] kTx = kdf(hex(Vectors.str(aes, "ak1")), Vectors.str(hs, "label"), hex(Vectors.str(hs, "context")));
+        assertEquals("cbc", Vectors.str(hs, "kdf"));
+        byte[] kTx = sessionKeys(hex(Vectors.str(aes, "ak1")), hex(Vectors.str(hs, "label"))[0],
+                hex(Vectors.str(hs, "context")));
+        assertEquals(Vectors.str(hs, "k_enc") + Vectors.str(hs, "k_mac"), hex(kTx));
+        Map<String, Object> hs3 = Vectors.find(tdes, "derivations", "name", "sync");
+        assertEquals(Vectors.str(hs3, "k_enc") + Vectors.str(hs3, "k_mac"), hex(sessionKeys(
+                hex(Vectors.str(tdes, "ak1")), hex(Vectors.str(hs3, "label"))[0], hex(Vectors.str(hs3, "context")))));
         Map<String, Object> p1v = Vectors.find(aes, "packets", "name", "P1");
         byte[] p1 = seal(0x41, 0x33, hex(Vectors.str(aes, "tid")), kTx, hex(Vectors.str(p1v, "body")));
         assertEquals(Vectors.str(p1v, "packet"), hex(p1));
@@ -44,7 +50,7 @@ class PurseCardTest {
         PCard c = create(dir, "blank", new byte[0]);
         byte[] sel = c.select();
         assertEquals(77, sel.length); // STATUS | oldest | RP (4.1)
-        assertArrayEquals(hex("02000101"), Arrays.copyOf(sel, 4));
+        assertArrayEquals(hex("03000101"), Arrays.copyOf(sel, 4));
         byte[] st = c.status();
         assertEquals(68, st.length);
         assertArrayEquals(st, Arrays.copyOf(sel, 68), "SELECT answers the status");
@@ -57,7 +63,7 @@ class PurseCardTest {
         assertEquals(0x6D00, c.swOf(0x60, 0, 0, null));
         assertEquals(0x6E00, sw(c.raw(new byte[] {0x00, 0x30, 0, 0, 0})));
         PCard t = create(dir, "blank3des", new byte[] {0});
-        assertArrayEquals(hex("02000102"), Arrays.copyOf(t.select(), 4));
+        assertArrayEquals(hex("03000102"), Arrays.copyOf(t.select(), 4));
     }
 
     @Test
@@ -74,7 +80,7 @@ class PurseCardTest {
             assertEquals((byte) 0xFF & 3, st[Constants.ST_PIN_TRIES]);
             assertEquals(0, c.balance());
             byte[] sel = c.select();
-            assertArrayEquals(hex("020002" + "0" + suite), Arrays.copyOf(sel, 4));
+            assertArrayEquals(hex("030002" + "0" + suite), Arrays.copyOf(sel, 4));
             // the payee hello: oldest key number (current - 3) after the status
             assertEquals((byte) (st[Constants.ST_CURRENT_KEY] - 3), sel[Constants.SEL_OLDEST]);
             // a second genesis is refused: the card is personalised
