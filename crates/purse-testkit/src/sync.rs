@@ -253,9 +253,12 @@ pub fn sync_raw(b: &Bank, bank_card: &str, card: &str) -> Result<(u32, bool), Ca
     };
     match c.sync_card_p6(ans.bytes())? {
         None => Ok((0, true)),
-        Some(sack) => {
-            k.sync_bank_ack(&sack)?;
-            Ok((c.get_status()?.balance - st.balance, false))
+        Some(a) => {
+            k.sync_bank_ack(&a.sack)?;
+            // 78's status after the SACK is the card's: the same as a GET_STATUS now
+            let now = c.get_status()?;
+            assert_eq!(a.status, now, "78's status = GET_STATUS after it");
+            Ok((a.status.balance - st.balance, false))
         }
     }
 }

@@ -7,6 +7,7 @@ use super::transfer::Tid;
 use super::{CardError, PurseCard};
 use crate::proto::consts::{self, Ins, SecretRef, Suite};
 use crate::proto::sync::{self as ps, BankAnswer};
+use crate::proto::types::Status;
 use crate::transport::CardIo;
 
 fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
@@ -14,6 +15,14 @@ fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
         ins,
         msg: msg.into(),
     }
+}
+
+/// What SYNC_CARD_P6 answers for a P6: the SACK for the bank card (opaque) and the synced
+/// card's status after the command (unauthenticated, like GET_STATUS's).
+#[derive(Clone, Debug)]
+pub struct P6Applied {
+    pub sack: Vec<u8>,
+    pub status: Status,
 }
 
 /// Answer of SYNC_CARD_INIT: the synced card's suite, oldest key number m and fresh random RP.
@@ -194,17 +203,28 @@ impl<T: CardIo> PurseCard<T> {
         Ok(a)
     }
 
-    /// 78 SYNC_CARD_P6(P6 or INVALIDATE) on the synced card → SACK (48) for a P6 (the card has
-    /// **credited the interest**, installed keys, maybe cleared its passbook), nothing for an
-    /// INVALIDATE (the card is now invalidated for good).
-    pub fn sync_card_p6(&mut self, pkt: &[u8]) -> Result<Option<Vec<u8>>, CardError> {
+    /// 78 SYNC_CARD_P6(P6 or INVALIDATE) on the synced card → for a P6, the SACK (48) and the
+    /// card's status after it (68, protocol.md 12.4 step 8): the card has **credited the
+    /// interest**, installed keys, maybe cleared its passbook. Nothing for an INVALIDATE (the card
+    /// is now invalidated for good).
+    pub fn sync_card_p6(&mut self, pkt: &[u8]) -> Result<Option<P6Applied>, CardError> {
         let d = self.cmd(Ins::SyncCardP6, 0, 0, pkt)?;
+        let sack = consts::PKT_SHORT as usize;
         match (pkt.first().copied(), d.len()) {
             (Some(consts::PT_INVALIDATE), 0) => Ok(None),
-            (_, n) if n == consts::PKT_SHORT as usize => Ok(Some(d)),
+            (_, n) if n == sack + consts::STATUS_LEN as usize => {
+                let status = Status::parse(&d[sack..]).map_err(|e| bad(Ins::SyncCardP6, e.0))?;
+                Ok(Some(P6Applied {
+                    sack: d[..sack].to_vec(),
+                    status,
+                }))
+            }
             (_, n) => Err(bad(
                 Ins::SyncCardP6,
-                format!("{n} bytes, expected a 48-byte SACK"),
+                format!(
+                    "{n} bytes, expected a 48-byte SACK and the {}-byte status",
+                    consts::STATUS_LEN
+                ),
             )),
         }
     }

@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::store::{Collection, PassbookStore, StoreError, StoreReport};
-use crate::card::sync::S2P5;
+use crate::card::sync::{P6Applied, S2P5};
 use crate::card::transfer::Tid;
 use crate::card::{CardError, PurseCard};
 use crate::proto::consts::{self, Life, OutcomeKind, Role, SecretRef, SlotState};
@@ -398,7 +398,7 @@ fn describe_failure(step: SyncStep, who: Who, err: &CardError, finished: Option<
 }
 
 /// Collected, stored, the bank's answer, the SACK.
-type Relayed = (bool, Option<StoreReport>, BankAnswer, Option<Vec<u8>>);
+type Relayed = (bool, Option<StoreReport>, BankAnswer, Option<P6Applied>);
 
 /// The error of a card command at `step` on `who`.
 fn at(step: SyncStep, who: Who) -> impl Fn(CardError) -> SyncError {
@@ -632,7 +632,7 @@ pub fn sync<B: CardIo, C: CardIo>(
         proven,
         progress,
     );
-    let (collected, stored, ans, _sack) = match r {
+    let (collected, stored, ans, applied) = match r {
         Ok(v) => v,
         Err(mut e) => {
             if opts.auto_finish {
@@ -659,12 +659,16 @@ pub fn sync<B: CardIo, C: CardIo>(
     };
 
     // after: the synced card's status (interest, keys, dates, the clear: sealed in P6 / SACK,
-    // which the host cannot read). The bank card's is not read: its balance is exactly the one
-    // before less the interest the card received (debited at 76; the SACK at 7A moves nothing;
-    // an INVALIDATE changes nothing), and balance is all the report and the ledger's
-    // card_status take from it besides the fields a sync does not change (account, role, name,
-    // currency, key date).
-    let cs2 = card.get_status().map_err(at(SyncStep::CardP6, Who::Card))?;
+    // which the host cannot read), as 78 answered it after the SACK; read again only when an
+    // unblock changed it since, or for an INVALIDATE (78 answers nothing then). The bank card's
+    // is not read: its balance is exactly the one before less the interest the card received
+    // (debited at 76; the SACK at 7A moves nothing; an INVALIDATE changes nothing), and balance
+    // is all the report and the ledger's card_status take from it besides the fields a sync
+    // does not change (account, role, name, currency, key date).
+    let cs2 = match applied {
+        Some(a) if !pin_unblocked => a.status,
+        _ => card.get_status().map_err(at(SyncStep::CardP6, Who::Card))?,
+    };
     let interest = cs2.balance.saturating_sub(cs.balance);
     let bs2 = Status {
         balance: bs.balance.saturating_sub(interest),
@@ -836,7 +840,7 @@ fn relay<'s, B: CardIo, C: CardIo>(
     let ans = bank
         .sync_bank_p5(&s2p5.joined())
         .map_err(at(SyncStep::BankP5, Who::Bank))?;
-    // 8. card: SYNC_CARD_P6 -> SACK
+    // 8. card: SYNC_CARD_P6 -> SACK | the card's status after it
     progress(Progress::Step(
         SyncStep::CardP6,
         format!("{}: applying P6", cs.name),
@@ -846,7 +850,7 @@ fn relay<'s, B: CardIo, C: CardIo>(
         .map_err(at(SyncStep::CardP6, Who::Card))?;
     // 9. bank: SYNC_BANK_ACK
     if let Some(s) = &sack {
-        bank.sync_bank_ack(s)
+        bank.sync_bank_ack(&s.sack)
             .map_err(at(SyncStep::BankAck, Who::Bank))?;
     }
     Ok((collected, stored, ans, sack))
@@ -1106,7 +1110,7 @@ fn bank_half<B: CardIo, C: CardIo>(
             }
             Err(e) => return acts.push(failed(cs, e)),
         };
-        if let Err(e) = b.sync_bank_ack(&sack) {
+        if let Err(e) = b.sync_bank_ack(&sack.sack) {
             return acts.push(failed(bs, e));
         }
         acts.push(Action::SyncFinished {

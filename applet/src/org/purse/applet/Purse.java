@@ -488,7 +488,7 @@ public final class Purse extends Applet {
     }
 
     /** STATUS (4.3) into o[0]; any life state. Returns STATUS_LEN. */
-    private short writeStatus(byte[] o) {
+    short writeStatus(byte[] o) {
         Util.arrayFillNonAtomic(o, (short) 0, Constants.STATUS_LEN, (byte) 0);
         o[Constants.ST_VER_MAJ] = Constants.VERSION_MAJOR;
         o[Constants.ST_VER_MIN] = Constants.VERSION_MINOR;

@@ -202,7 +202,7 @@ public final class Sync {
         return len;
     }
 
-    /** 78 (row C6): P6 -> SACK (keys, credit, CLEAR, BAD_KEY = 0); or INVALIDATE -> LIFE 7F. */
+    /** 78 (row C6): P6 -> SACK | STATUS (keys, credit, CLEAR, BAD_KEY = 0); or INVALIDATE -> LIFE 7F. */
     public short cardP6(APDU apdu) {
         // the most used locals first (the low local slots have the short load forms)
         byte[] w = s.work;
@@ -322,7 +322,9 @@ public final class Sync {
         if ((w[W_I_FLAGS] & Constants.P6F_UNBLOCK) != 0) {
             s.buf[Session.OFF_UNBLOCK_OK] = (byte) 1;
         }
-        return len;
+        // SACK | the STATUS after it (4.3): the host needs no GET_STATUS to report the sync
+        p.writeStatus(w);
+        return Util.arrayCopyNonAtomic(w, (short) 0, b, len, Constants.STATUS_LEN);
     }
 
     /** 7E (row U): new PIN (P2 01) or TXKEY (P2 02) right after a P6 with UNBLOCK; one transaction. */

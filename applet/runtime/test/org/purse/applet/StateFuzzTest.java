@@ -239,7 +239,7 @@ class StateFuzzTest {
             s.p1p2.put(0x4C, new int[] {1, 0});
             return s;
         }
-        byte[] sack = card.ok(0x78, 0, 0, p6);
+        byte[] sack = Arrays.copyOf(card.ok(0x78, 0, 0, p6), Constants.PKT_SHORT); // SACK | STATUS
         s.target = bank;
         s.valid.put(0x7A, sack);
         s.valid.put(0x50, Arrays.copyOfRange(s1, 2, 8));

@@ -184,7 +184,9 @@ class SyncCardTest {
                 assertEquals(0, data(resp).length);
                 return r;
             }
-            r.sack = data(resp);
+            // SACK | the card's STATUS after the command (12.4 step 8)
+            assertEquals(Constants.PKT_SHORT + Constants.STATUS_LEN, data(resp).length);
+            r.sack = Arrays.copyOf(data(resp), Constants.PKT_SHORT);
             resp = bank.send(0x7A, 0, 0, r.sack);
             failed(r, resp, 9);
             return r;
@@ -607,9 +609,13 @@ class SyncCardTest {
             int sw = bob.swOf(0x78, 0, 0, x);
             assertTrue(sw == 0x9D03 || sw == 0x9D0B || sw == 0x6700, "flip " + i + " " + Integer.toHexString(sw));
         }
-        byte[] sack = bob.ok(0x78, 0, 0, p6);
+        byte[] applied = bob.ok(0x78, 0, 0, p6);
+        byte[] sack = Arrays.copyOf(applied, Constants.PKT_SHORT);
+        // the STATUS after the SACK is the card's as GET_STATUS reads it now
+        byte[] after = bob.status();
+        assertArrayEquals(after, Arrays.copyOfRange(applied, Constants.PKT_SHORT, applied.length));
+        assertEquals(0, after[Constants.ST_BAD_KEY]);
         branch.ok(0x7A, 0, 0, sack);
-        assertEquals(0, bob.status()[Constants.ST_BAD_KEY]);
     }
 
     @Test

@@ -92,6 +92,7 @@ class SyncTearTest {
                 if (step == 3) {
                     p6 = last;
                 } else if (step == 4) {
+                    last = Arrays.copyOf(last, Constants.PKT_SHORT); // SACK | STATUS: 7A takes the SACK
                     sack = last;
                 }
                 return false;
@@ -110,7 +111,7 @@ class SyncTearTest {
         if (pb[Constants.PD_OUT_STATE] == Constants.SLOT_SYNC) {
             if (pc[Constants.PD_IN_STATE] == Constants.SLOT_SYNC && Arrays.equals(t, ti)) {
                 byte[] p6 = bank.ok(0x50, 0, 0, t);
-                byte[] sack = card.ok(0x78, 0, 0, p6);
+                byte[] sack = Arrays.copyOf(card.ok(0x78, 0, 0, p6), Constants.PKT_SHORT);
                 bank.ok(0x7A, 0, 0, sack);
                 return "p6";
             }
