@@ -605,7 +605,7 @@ mod tests {
 
     /// A blank AES card's SELECT answer: STATUS (68) | oldest | RP, then 9000.
     const BLANK_SELECT: &str = concat!(
-        "02000101",
+        "03000101",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "00000000000000000000000000000000000000000000000000000000000000",
         "0F",
@@ -616,7 +616,7 @@ mod tests {
 
     /// Its GET_STATUS answer.
     const BLANK_STATUS: &str = concat!(
-        "02000101",
+        "03000101",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "00000000000000000000000000000000000000000000000000000000000000",
         "0F",
@@ -655,39 +655,42 @@ mod tests {
     /// message names both versions; another minor version is spoken to.
     #[test]
     fn other_major_version_refused_at_select() {
-        let old = BLANK_SELECT.replacen("02", "01", 1);
-        let old: &'static str = Box::leak(old.into_boxed_str());
-        let mut c = PurseCard::new(Script(VecDeque::from(vec![(
-            "00A4040007F070757273650100",
-            old,
-        )])));
-        c.reader = "Reader 0".into();
-        let e = c.select().unwrap_err();
-        assert!(matches!(
-            e,
-            CardError::OtherVersion {
-                major: 1,
-                minor: 0,
-                ..
-            }
-        ));
-        assert_eq!(
-            crate::error::Failure::kind(&e),
-            crate::error::Kind::NoApplet
-        );
-        let m = e.to_string();
-        assert!(
-            m.contains(&format!(
-                "runs purse applet 1.0, this purse speaks {}.{}",
-                consts::VERSION_MAJOR,
-                consts::VERSION_MINOR
-            )),
-            "{m}"
-        );
-        assert!(m.contains("\"Reader 0\""), "{m}");
-        assert_eq!(c.apdus(), 1, "nothing after the SELECT");
-        assert!(c.selected.is_none());
-        let newer_minor = BLANK_SELECT.replacen("0200", "0207", 1);
+        // 2.0 (the SP 800-108 session keys) is refused like 1.0
+        for (major, prev) in [(1u8, "01"), (2, "02")] {
+            let old = BLANK_SELECT.replacen("03", prev, 1);
+            let old: &'static str = Box::leak(old.into_boxed_str());
+            let mut c = PurseCard::new(Script(VecDeque::from(vec![(
+                "00A4040007F070757273650100",
+                old,
+            )])));
+            c.reader = "Reader 0".into();
+            let e = c.select().unwrap_err();
+            assert!(matches!(
+                e,
+                CardError::OtherVersion {
+                    major: m,
+                    minor: 0,
+                    ..
+                } if m == major
+            ));
+            assert_eq!(
+                crate::error::Failure::kind(&e),
+                crate::error::Kind::NoApplet
+            );
+            let m = e.to_string();
+            assert!(
+                m.contains(&format!(
+                    "runs purse applet {major}.0, this purse speaks {}.{}",
+                    consts::VERSION_MAJOR,
+                    consts::VERSION_MINOR
+                )),
+                "{m}"
+            );
+            assert!(m.contains("\"Reader 0\""), "{m}");
+            assert_eq!(c.apdus(), 1, "nothing after the SELECT");
+            assert!(c.selected.is_none());
+        }
+        let newer_minor = BLANK_SELECT.replacen("0300", "0307", 1);
         let newer_minor: &'static str = Box::leak(newer_minor.into_boxed_str());
         let mut c = PurseCard::new(Script(VecDeque::from(vec![(
             "00A4040007F070757273650100",
@@ -697,12 +700,12 @@ mod tests {
         // a later major version answering another SELECT length is still named as such
         let mut c = PurseCard::new(Script(VecDeque::from(vec![(
             "00A4040007F070757273650100",
-            "0301019000",
+            "0401019000",
         )])));
         assert!(matches!(
             c.select().unwrap_err(),
             CardError::OtherVersion {
-                major: 3,
+                major: 4,
                 minor: 1,
                 ..
             }
