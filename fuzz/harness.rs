@@ -77,21 +77,30 @@ fn plausible(ins: u8, p1: u8, p2: u8) -> (usize, Vec<(usize, u8)>) {
     match ins {
         0xA4 => (
             c::SELECT_RESP_LEN as usize,
-            vec![(0, 1), (1, 0), (2, c::LIFE_ACTIVE), (3, 1), (43, 50)],
+            vec![
+                (0, c::VERSION_MAJOR),
+                (1, 0),
+                (2, c::LIFE_ACTIVE),
+                (3, 1),
+                (43, 50),
+            ],
         ),
         0x30 => (
             68,
-            vec![(0, 1), (1, 0), (2, c::LIFE_ACTIVE), (3, 1), (43, 50)],
+            vec![
+                (0, c::VERSION_MAJOR),
+                (1, 0),
+                (2, c::LIFE_ACTIVE),
+                (3, 1),
+                (43, 50),
+            ],
         ),
         0x32 => (88, vec![]),
         0x70 => (c::HELLO_LEN as usize, vec![(0, 1)]),
         0x82 if p1 == 0 => (c::HELLO_LEN as usize, vec![(0, 1)]),
         0x82 => pkt(c::PKT_P1_AES as usize, c::PT_A1),
         0x42 => pkt(c::PKT_P1_AES as usize, c::PT_P1),
-        0x44 => (
-            c::PKT_P2P3 as usize,
-            vec![(0, c::PT_P2), (c::PKT_P2 as usize, c::PT_P3)],
-        ),
+        0x44 => pkt(c::PKT_P2_TX_AES as usize, c::PT_P2),
         0x46 | 0x50 => pkt(48, c::PT_P4),
         0x48 | 0x52 => pkt(48, c::PT_ACK),
         0x4C if p1 == 1 => pkt(48, c::PT_NACK),
@@ -101,7 +110,17 @@ fn plausible(ins: u8, p1: u8, p2: u8) -> (usize, Vec<(usize, u8)>) {
             vec![(0, c::PT_S2), (ps::s2_len(aes), c::PT_P5)],
         ),
         0x76 => pkt(ps::p6_len(aes, 0), c::PT_P6),
-        0x78 => pkt(48, c::PT_SACK),
+        // SACK | the card's STATUS after it
+        0x78 => (
+            48 + c::STATUS_LEN as usize,
+            vec![
+                (0, c::PT_SACK),
+                (48, c::VERSION_MAJOR),
+                (50, c::LIFE_ACTIVE),
+                (51, 1),
+                (48 + 43, 50),
+            ],
+        ),
         0x84 => (128, vec![(0, c::PT_A2), (64, c::PT_A3)]),
         0x86 => pkt(64, c::PT_A4),
         0x88 => (11, vec![(0, 0)]),

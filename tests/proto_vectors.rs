@@ -475,9 +475,11 @@ fn tdes_vectors_9_4() {
 
 #[test]
 fn packet_lengths_table_2_4() {
-    // protocol.md 2.4: P1 64/56, P2 64/64, P3.. 48/48, G1 112/112, G2 48/40, I1 176/168 (AES system)
+    // protocol.md 2.4: P1 64/56, a transfer's P2 80/72, S2 / A2 64/64, P4.. 48/48, G1 112/112,
+    // G2 48/40, I1 176/168 (AES system)
     let want = [
         (36, 64, 56),
+        (48, 80, 72),
         (44, 64, 64),
         (31, 48, 48),
         (95, 112, 112),
@@ -492,6 +494,11 @@ fn packet_lengths_table_2_4() {
         .map(|p| (p.body, p.aes, p.tdes))
         .collect();
     assert_eq!(file, want, "tests/vectors/protocol.json packet_lengths");
+    assert_eq!(
+        (c::PKT_P2_TX_AES as usize, c::PKT_P2_TX_TDES as usize),
+        (want[1].1, want[1].2),
+        "a transfer's P2"
+    );
     for (body, aes, tdes) in want {
         assert_eq!(crypto::packet_len(body, 16), aes, "body {body} AES");
         assert_eq!(crypto::packet_len(body, 8), tdes, "body {body} TDES");

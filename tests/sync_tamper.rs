@@ -117,7 +117,7 @@ fn sync_fed_as(b: &mut Bank, plan: &dyn Fn(Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>>) -
     let ans = k.sync_bank_p5(&s2p5.joined()).unwrap();
     let applied = c.sync_card_p6(ans.bytes()).unwrap().expect("SACK");
     k.sync_bank_ack(&applied.sack).unwrap();
-    applied.status.passbook_count < st.passbook_count
+    applied.status.expect("78's status").passbook_count < st.passbook_count
 }
 
 /// protocol.md 12.5.3: the digest is one CMAC over all fed entries, so the host may group them

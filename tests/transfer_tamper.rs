@@ -16,7 +16,7 @@ use std::rc::Rc;
 
 use kit::*;
 use purse::flows::transfer::{self as xfer, Secrets};
-use purse::proto::consts::{Role, SlotState};
+use purse::proto::consts::{self as c, Role, SlotState};
 
 #[test]
 fn tamper() {
@@ -37,7 +37,7 @@ fn tamper() {
 /// (INS carrying the packet, packet length, which card receives it: true = payee).
 const PACKETS: [(u8, usize, bool); 4] = [
     (0x44, 64, true),
-    (0x46, 112, false),
+    (0x46, c::PKT_P2_TX_AES as usize, false),
     (0x48, 48, true),
     (0x4A, 48, false),
 ];
@@ -137,7 +137,7 @@ fn flip_every_bit(b: &mut Bank) {
                     let credited = q1 == q0 + amount;
                     assert_eq!(credited, ins == 0x4A, "{what}: payee credited {q0} -> {q1}");
                 }
-                // resume: abort (P1/P2P3) or finish exactly once (P4/ACK)
+                // resume: abort (P1/P2) or finish exactly once (P4/ACK)
                 let rep = b.resume(&p, &q);
                 assert!(rep.finished(), "{what}: resume: {}", rep.summary());
                 b.assert_clear(&[&p, &q], &what);
@@ -202,24 +202,24 @@ fn reflect_reorder_splice_refused(b: &mut Bank) {
         let mut q = b.open("bob");
         let h = q.payee_hello().unwrap();
         let p1 = p.xfer_payer_init(100, DATE, h).unwrap();
-        let p2p3 = q.xfer_payee_p1(100, DATE, &p1).unwrap();
-        let p4 = p.xfer_payer_p2p3(&p2p3).unwrap();
+        let p2 = q.xfer_payee_p1(100, DATE, &p1).unwrap();
+        let p4 = p.xfer_payer_p2p3(&p2).unwrap();
         let ack = q.xfer_payee_p4(&p4).unwrap();
         p.xfer_payer_ack(&ack).unwrap();
         (p4, ack)
     };
     let mut p = b.open("alice");
     let mut q = b.open("bob");
-    // reflect P1 back to the payer as if it were P2|P3 (padded to 112): type 41 != 42
+    // reflect P1 back to the payer as if it were P2 (padded to its 80 bytes): type 41 != 42
     let h = q.payee_hello().unwrap();
     let p1 = p.xfer_payer_init(100, DATE, h).unwrap();
     let mut refl = p1.clone();
-    refl.resize(112, 0);
+    refl.resize(c::PKT_P2_TX_AES as usize, 0);
     let e = p.xfer_payer_p2p3(&refl).expect_err("reflected P1");
     assert_eq!(sw(&e), Some(0x9D03), "reflected P1: {e}");
-    // out of order: P2|P3 now comes from a session the payer no longer has (its error ended it)
-    let p2p3 = q.xfer_payee_p1(100, DATE, &p1).unwrap();
-    let e = p.xfer_payer_p2p3(&p2p3).expect_err("payer session gone");
+    // out of order: P2 now comes from a session the payer no longer has (its error ended it)
+    let p2 = q.xfer_payee_p1(100, DATE, &p1).unwrap();
+    let e = p.xfer_payer_p2p3(&p2).expect_err("payer session gone");
     assert_eq!(sw(&e), Some(0x6985), "{e}");
     // P2 reflected to the payee as a P1 of a new session: its TID is settled (aborted: NACK), so
     // the payee refuses it by state before any key (9D0B, protocol.md 6.2 row P1)
@@ -227,15 +227,15 @@ fn reflect_reorder_splice_refused(b: &mut Bank) {
         .unwrap();
     q.payee_hello().unwrap();
     let e = q
-        .xfer_payee_p1(100, DATE, &p2p3[..64])
+        .xfer_payee_p1(100, DATE, &p2[..64])
         .expect_err("reflected P2");
     assert_eq!(sw(&e), Some(0x9D0B), "reflected P2: {e}");
     // a fresh transfer up to the debit; then splice the OLD transfer's P4 into the payee and
     // the old ACK into the payer: refused by TID (no BAD_KEY, no change)
     let h = q.payee_hello().unwrap();
     let p1 = p.xfer_payer_init(100, DATE, h).unwrap();
-    let p2p3 = q.xfer_payee_p1(100, DATE, &p1).unwrap();
-    let p4 = p.xfer_payer_p2p3(&p2p3).unwrap();
+    let p2 = q.xfer_payee_p1(100, DATE, &p1).unwrap();
+    let p4 = p.xfer_payer_p2p3(&p2).unwrap();
     let bk = (
         p.get_status().unwrap().bad_key,
         q.get_status().unwrap().bad_key,

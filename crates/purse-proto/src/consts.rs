@@ -182,6 +182,7 @@ constants! {
     CODE_NACK: u8 = 0x04;
     BODY_P1: u16 = 36;
     BODY_P2: u16 = 44;
+    BODY_P2_TX: u16 = 48;
     BODY_SHORT: u16 = 31;
     BODY_G1: u16 = 95;
     BODY_G2: u16 = 20;
@@ -190,7 +191,8 @@ constants! {
     PKT_SHORT: u16 = 48;
     PKT_P1_AES: u16 = 64;
     PKT_P1_TDES: u16 = 56;
-    PKT_P2P3: u16 = 112;
+    PKT_P2_TX_AES: u16 = 80;
+    PKT_P2_TX_TDES: u16 = 72;
     HELLO_LEN: u16 = 10;
     HELLO_RP: u16 = 2;
     PAYER_INIT_LEN: u16 = 16;
@@ -210,6 +212,7 @@ constants! {
     P2_FLAGS: u16 = 33;
     P2_CURRENCY: u16 = 34;
     P2_R2: u16 = 36;
+    P2_AMOUNT: u16 = 44;
     PS_RANDOM: u16 = 0;
     PS_APP: u16 = 8;
     PS_CODE: u16 = 16;

@@ -257,8 +257,12 @@ pub fn sync_raw(b: &Bank, bank_card: &str, card: &str) -> Result<(u32, bool), Ca
             k.sync_bank_ack(&a.sack)?;
             // 78's status after the SACK is the card's: the same as a GET_STATUS now
             let now = c.get_status()?;
-            assert_eq!(a.status, now, "78's status = GET_STATUS after it");
-            Ok((a.status.balance - st.balance, false))
+            assert_eq!(
+                a.status.as_ref(),
+                Some(&now),
+                "78's status = GET_STATUS after it"
+            );
+            Ok((now.balance - st.balance, false))
         }
     }
 }

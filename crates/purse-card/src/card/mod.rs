@@ -740,6 +740,32 @@ mod tests {
         assert_eq!(e.sw(), Some(Sw::Conditions));
     }
 
+    /// 78 answers SACK | STATUS; a bare SACK is taken too (the card has committed: the bank
+    /// must still get its SACK), with no status; any other length is a bad answer.
+    #[test]
+    fn sync_card_p6_takes_the_sack_and_the_status() {
+        fn leak(s: String) -> &'static str {
+            Box::leak(s.into_boxed_str())
+        }
+        let p6 = [0x56u8; 80];
+        let cmd = leak(format!("8078000050{}00", hex::encode_upper(p6)));
+        let sack = format!("57{}", "AB".repeat(47));
+        let status = &BLANK_STATUS[..BLANK_STATUS.len() - 4];
+        let mut c = PurseCard::new(Script(VecDeque::from(vec![
+            (cmd, leak(format!("{sack}{status}9000"))),
+            (cmd, leak(format!("{sack}9000"))),
+            (cmd, leak(format!("{sack}00009000"))),
+        ])));
+        let a = c.sync_card_p6(&p6).unwrap().expect("a P6 applied");
+        assert_eq!(hex::encode_upper(&a.sack), sack);
+        let st = a.status.expect("the status after the SACK");
+        assert_eq!((st.life, st.tk_tries), (Life::Blank, 15));
+        let a = c.sync_card_p6(&p6).unwrap().expect("a bare SACK");
+        assert_eq!((a.sack.len(), a.status.is_none()), (48, true));
+        let e = c.sync_card_p6(&p6).unwrap_err();
+        assert!(matches!(e, CardError::BadResponse { .. }), "{e}");
+    }
+
     #[test]
     fn select_and_cmd_map_status_words() {
         let mut c = PurseCard::new(Script(VecDeque::from(vec![

@@ -18,11 +18,12 @@ fn bad(ins: Ins, msg: impl Into<String>) -> CardError {
 }
 
 /// What SYNC_CARD_P6 answers for a P6: the SACK for the bank card (opaque) and the synced
-/// card's status after the command (unauthenticated, like GET_STATUS's).
+/// card's status after the command (unauthenticated, like GET_STATUS's; `None` when the answer
+/// carried none that parses).
 #[derive(Clone, Debug)]
 pub struct P6Applied {
     pub sack: Vec<u8>,
-    pub status: Status,
+    pub status: Option<Status>,
 }
 
 /// Answer of SYNC_CARD_INIT: the synced card's suite, oldest key number m and fresh random RP.
@@ -205,15 +206,22 @@ impl<T: CardIo> PurseCard<T> {
 
     /// 78 SYNC_CARD_P6(P6 or INVALIDATE) on the synced card → for a P6, the SACK (48) and the
     /// card's status after it (68, protocol.md 12.4 step 8): the card has **credited the
-    /// interest**, installed keys, maybe cleared its passbook. Nothing for an INVALIDATE (the card
-    /// is now invalidated for good).
+    /// interest**, installed keys, maybe cleared its passbook. A bare 48-byte SACK is taken too
+    /// (status `None`: the caller reads GET_STATUS): the card has committed by then, and the
+    /// bank must get its SACK whatever else the answer carried. Nothing for an INVALIDATE (the
+    /// card is now invalidated for good).
     pub fn sync_card_p6(&mut self, pkt: &[u8]) -> Result<Option<P6Applied>, CardError> {
         let d = self.cmd(Ins::SyncCardP6, 0, 0, pkt)?;
         let sack = consts::PKT_SHORT as usize;
         match (pkt.first().copied(), d.len()) {
             (Some(consts::PT_INVALIDATE), 0) => Ok(None),
+            (_, n) if n == sack => Ok(Some(P6Applied {
+                sack: d,
+                status: None,
+            })),
             (_, n) if n == sack + consts::STATUS_LEN as usize => {
-                let status = Status::parse(&d[sack..]).map_err(|e| bad(Ins::SyncCardP6, e.0))?;
+                // an unreadable status still leaves the SACK to deliver
+                let status = Status::parse(&d[sack..]).ok();
                 Ok(Some(P6Applied {
                     sack: d[..sack].to_vec(),
                     status,

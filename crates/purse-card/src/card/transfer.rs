@@ -13,10 +13,8 @@ use crate::transport::CardIo;
 /// A transfer id (TID, protocol.md 1): 6 random bytes from the payer card.
 pub type Tid = [u8; consts::TID_LEN as usize];
 
-/// Length of P3/P4/ACK/NACK packets (both suites).
+/// Length of P4/ACK/NACK packets (both suites).
 pub const PKT_SHORT: usize = consts::PKT_SHORT as usize;
-/// Length of P2 | P3 as answered by XFER_PAYEE_P1.
-pub const PKT_P2P3: usize = consts::PKT_P2P3 as usize;
 
 /// The payee hello, from the payee's SELECT answer (protocol.md 4.1, 6.1 step 1): its suite, oldest
 /// key number m and the fresh random RP of the payee session that SELECT armed (bound into the
@@ -123,7 +121,8 @@ impl<T: CardIo> PurseCard<T> {
         Ok(p1)
     }
 
-    /// 44 XFER_PAYEE_P1(A, date, P1) → P2 | P3 (112), in the session of the last
+    /// 44 XFER_PAYEE_P1(A, date, P1) → P2 with the request (80 bytes in the AES suite, 72 in
+    /// TDES: the suite of the P1), in the session of the last
     /// [`payee_hello`](Self::payee_hello). The payee now persistently expects the TID.
     pub fn xfer_payee_p1(
         &mut self,
@@ -133,12 +132,24 @@ impl<T: CardIo> PurseCard<T> {
     ) -> Result<Vec<u8>, CardError> {
         let mut data = amount_date(amount, date);
         data.extend_from_slice(p1);
-        self.cmd_len(Ins::XferPayeeP1, 0, 0, &data, PKT_P2P3)
+        let want = if p1.len() == consts::PKT_P1_TDES as usize {
+            consts::PKT_P2_TX_TDES
+        } else {
+            consts::PKT_P2_TX_AES
+        };
+        let p2 = self.cmd_len(Ins::XferPayeeP1, 0, 0, &data, want as usize)?;
+        if p2[0] != consts::PT_P2 {
+            return Err(CardError::BadResponse {
+                ins: Ins::XferPayeeP1,
+                msg: format!("a packet of type {:02X} where P2 was due", p2[0]),
+            });
+        }
+        Ok(p2)
     }
 
-    /// 46 XFER_PAYER_P2P3(P2 | P3) → P4 (48). The payer has **debited** when this returns Ok.
-    pub fn xfer_payer_p2p3(&mut self, p2p3: &[u8]) -> Result<Vec<u8>, CardError> {
-        self.cmd_len(Ins::XferPayerP2P3, 0, 0, p2p3, PKT_SHORT)
+    /// 46 XFER_PAYER_P2P3(P2) → P4 (48). The payer has **debited** when this returns Ok.
+    pub fn xfer_payer_p2p3(&mut self, p2: &[u8]) -> Result<Vec<u8>, CardError> {
+        self.cmd_len(Ins::XferPayerP2P3, 0, 0, p2, PKT_SHORT)
     }
 
     /// 48 XFER_PAYEE_P4(P4) → ACK (48). The payee has **credited** when this returns Ok.

@@ -397,7 +397,7 @@ fn describe_failure(step: SyncStep, who: Who, err: &CardError, finished: Option<
     m
 }
 
-/// Collected, stored, the bank's answer, the SACK.
+/// Collected, stored, the bank's answer, the SACK with the card's status after it.
 type Relayed = (bool, Option<StoreReport>, BankAnswer, Option<P6Applied>);
 
 /// The error of a card command at `step` on `who`.
@@ -660,13 +660,13 @@ pub fn sync<B: CardIo, C: CardIo>(
 
     // after: the synced card's status (interest, keys, dates, the clear: sealed in P6 / SACK,
     // which the host cannot read), as 78 answered it after the SACK; read again only when an
-    // unblock changed it since, or for an INVALIDATE (78 answers nothing then). The bank card's
+    // unblock changed it since, or 78 gave none (an INVALIDATE answers nothing). The bank card's
     // is not read: its balance is exactly the one before less the interest the card received
     // (debited at 76; the SACK at 7A moves nothing; an INVALIDATE changes nothing), and balance
     // is all the report and the ledger's card_status take from it besides the fields a sync
     // does not change (account, role, name, currency, key date).
-    let cs2 = match applied {
-        Some(a) if !pin_unblocked => a.status,
+    let cs2 = match applied.and_then(|a| a.status) {
+        Some(st) if !pin_unblocked => st,
         _ => card.get_status().map_err(at(SyncStep::CardP6, Who::Card))?,
     };
     let interest = cs2.balance.saturating_sub(cs.balance);

@@ -171,7 +171,7 @@ public final class Admin {
         p.requirePin();
         hs.randoms();
         // A2: P2 layout, admin identity + R2
-        short len = hs.sealSecond(Constants.PT_A2, k, b, false);
+        short len = hs.sealSecond(Constants.PT_A2, k, b, false, Constants.BODY_P2);
         // A3 (K_S): R2 | APP_ID | CODE 09 | OP | PARAMS | admin ACCOUNT | DATE
         head(w, W_B2, Session.OFF_R2, Constants.CODE_ADMIN_OP);
         Util.arrayCopyNonAtomic(sb, Session.OFF_REQ, w, (short) (W_B2 + Constants.A3_OP),
@@ -199,7 +199,7 @@ public final class Admin {
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
-        byte k = hs.openSecond(Constants.PT_A2, b);
+        byte k = hs.openSecond(Constants.PT_A2, b, Constants.BODY_P2);
         peerRole(false);
         hs.accept();
         if (!openHead(Constants.PT_A3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_A3, Constants.BODY_A3, W_B2,

@@ -190,7 +190,7 @@ public final class BankSync {
             sync.digestEnd(Util.getShort(sb, SB_FILL));
         }
         byte[] d = prof.data;
-        hs.openSecond(Constants.PT_S2, b);
+        hs.openSecond(Constants.PT_S2, b, Constants.BODY_P2);
         if (!Sync.pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
             Purse.pairNotAllowed();
         }

@@ -181,7 +181,7 @@ public interface Constants {
     public static final byte PT_I2 = (byte) 0x14;
     public static final byte PT_P1 = (byte) 0x41;
     public static final byte PT_P2 = (byte) 0x42;
-    public static final byte PT_P3 = (byte) 0x43;
+    public static final byte PT_P3 = (byte) 0x43; // reserved: P3, folded into P2 in protocol 3.0
     public static final byte PT_P4 = (byte) 0x44;
     public static final byte PT_ACK = (byte) 0x45;
     public static final byte PT_NACK = (byte) 0x46;
@@ -200,7 +200,7 @@ public interface Constants {
     public static final byte PT_A5 = (byte) 0x65;
     public static final byte PT_A6 = (byte) 0x66;
 
-    // body CODE byte of P3/P4/ACK/NACK
+    // body CODE byte of P4/ACK/NACK (01 was P3's REQUEST: reserved)
     public static final byte CODE_REQUEST = (byte) 0x01;
     public static final byte CODE_CREDIT = (byte) 0x02;
     public static final byte CODE_ACK = (byte) 0x03;
@@ -208,17 +208,19 @@ public interface Constants {
 
     // body lengths (before padding)
     public static final short BODY_P1 = (short) 36;
-    public static final short BODY_P2 = (short) 44;
-    public static final short BODY_SHORT = (short) 31; // P3, P4, ACK, NACK
+    public static final short BODY_P2 = (short) 44; // S2, A2
+    public static final short BODY_P2_TX = (short) 48; // a transfer's P2: the P2 layout + AMOUNT requested
+    public static final short BODY_SHORT = (short) 31; // P4, ACK, NACK
     public static final short BODY_G1 = (short) 95;
     public static final short BODY_G2 = (short) 20; // = I2
     public static final short BODY_I1_FIXED = (short) 81; // + 4 * key length
     // packet lengths that do not depend on the suite
-    public static final short PKT_P2 = (short) 64;
-    public static final short PKT_SHORT = (short) 48; // P3, P4, ACK, NACK
+    public static final short PKT_P2 = (short) 64; // S2, A2
+    public static final short PKT_SHORT = (short) 48; // P4, ACK, NACK
     public static final short PKT_P1_AES = (short) 64;
     public static final short PKT_P1_TDES = (short) 56;
-    public static final short PKT_P2P3 = (short) 112;
+    public static final short PKT_P2_TX_AES = (short) 80;
+    public static final short PKT_P2_TX_TDES = (short) 72;
     // responder hello (70, 82 P1 00; a transfer's payee: the tail of SELECT): SUITE | oldest | RP; RP binds the handshake (6.1)
     public static final short HELLO_LEN = (short) 10;
     public static final short HELLO_RP = (short) 2;
@@ -242,7 +244,8 @@ public interface Constants {
     public static final short P2_FLAGS = (short) 33;
     public static final short P2_CURRENCY = (short) 34;
     public static final short P2_R2 = (short) 36;
-    // P3/P4/ACK/NACK body offsets
+    public static final short P2_AMOUNT = (short) 44; // a transfer's P2 only (BODY_P2_TX)
+    // P4/ACK/NACK body offsets
     public static final short PS_RANDOM = (short) 0;
     public static final short PS_APP = (short) 8;
     public static final short PS_CODE = (short) 16;

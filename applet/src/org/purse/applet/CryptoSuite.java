@@ -516,12 +516,15 @@ public final class CryptoSuite {
     }
 
     /**
-     * MAC8 of a card-internal key (K_INT, protocol.md 3): msg (25 or 15 bytes, never 32) padded 80 00.. to
+     * MAC8 of a card-internal key (K_INT, protocol.md 3): msg (at most 31 bytes: 25 or 15) padded 80 00.. to
      * exactly CBC_MAC_LEN bytes, CBC-MAC of that, the first 8 bytes of the last block into out.
      * One fixed input length, so plain CBC-MAC is a PRF: one doFinal and no CMAC subkey. msg may
      * overlap out (it is copied first).
      */
     public void mac8Fixed(Key k, byte[] msg, short off, short len, byte[] out, short outOff) {
+        if (len < 0 || len >= CBC_MAC_LEN) {
+            Purse.conditions(); // never silently MAC a prefix
+        }
         byte[] s = scratch;
         Util.arrayFillNonAtomic(s, S_W, CBC_MAC_LEN, (byte) 0);
         Util.arrayCopyNonAtomic(msg, off, s, S_W, len);

@@ -218,26 +218,30 @@ public final class Handshake {
         cs.random(sb, Session.OFF_R2, Constants.RANDOM_LEN);
     }
 
-    /** Responder: second packet (P2 / S2 / A2: own identity | R2, under K_S) sealed into out[0]; returns its length. */
-    short sealSecond(byte type, byte k, byte[] out, boolean own) {
+    /**
+     * Responder: second packet (P2 / S2 / A2: own identity | R2, under K_S) sealed into out[0];
+     * returns its length. bodyLen BODY_P2, or BODY_P2_TX for a transfer's P2, whose AMOUNT the
+     * caller has put at work[W_B1 + P2_AMOUNT].
+     */
+    short sealSecond(byte type, byte k, byte[] out, boolean own, short bodyLen) {
         byte[] sb = s.buf();
         byte[] w = s.work();
         identityBody(w, own);
         Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.P2_R2), Constants.RANDOM_LEN);
-        return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B1, Constants.BODY_P2, out,
+        return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B1, bodyLen, out,
                 (short) 0);
     }
 
     /**
-     * Initiator, second packet at b[CD] (PKT_P2 bytes): open under K_S, R1 echo, APP_ID (9D01), then
-     * peer identity (9D0E, 9D0F, 9D0D). Returns k.
+     * Initiator, second packet at b[CD] (its packet length for bodyLen): open under K_S, R1 echo,
+     * APP_ID (9D01), then peer identity (9D0E, 9D0F, 9D0D). Returns k.
      */
-    byte openSecond(byte type, byte[] b) {
+    byte openSecond(byte type, byte[] b, short bodyLen) {
         byte[] sb = s.buf();
         byte[] w = s.work();
         byte k = sb[Session.OFF_K];
-        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b, CD, Constants.PKT_P2,
-                Constants.BODY_P2, w, W_B1)
+        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b, CD,
+                Packets.packetLen(bodyLen, blk()), bodyLen, w, W_B1)
                 || Util.arrayCompare(w, (short) (W_B1 + Constants.P2_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN) != 0
                 || !appIdOk(w, (short) (W_B1 + Constants.P2_APP))) {
             p.badPacket();
@@ -255,7 +259,7 @@ public final class Handshake {
     // ------------------------------------------------------------------ the later packets, same K_S
 
     /**
-     * 31-byte body at work[o] (P3, P4, ACK, NACK, SACK, SNACK): random | APP_ID | CODE | AMOUNT |
+     * 31-byte body at work[o] (P4, ACK, NACK, SACK, SNACK): random | APP_ID | CODE | AMOUNT |
      * ACCOUNT | DATE (protocol.md 6.3).
      */
     void shortBody(short o, byte[] rnd, short rOff, byte code, byte[] amt, short aOff, byte[] acc, short accOff,

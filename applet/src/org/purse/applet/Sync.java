@@ -166,7 +166,7 @@ public final class Sync {
             digestEnd(f);
         }
         // S2: own identity, R2 at 36
-        short len = hs.sealSecond(Constants.PT_S2, k, b, false);
+        short len = hs.sealSecond(Constants.PT_S2, k, b, false, Constants.BODY_P2);
         if (p1 == Constants.S1_S2) {
             s.setState(Constants.SESSION_SYNC_CARD_W_P5);
             return len;

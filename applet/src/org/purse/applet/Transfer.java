@@ -126,7 +126,7 @@ public final class Transfer {
     }
 
     /**
-     * 44 (rows E then P1): AMOUNT | DATE | P1 -> P2 | P3, in the W_P1 session SELECT armed;
+     * 44 (rows E then P1): AMOUNT | DATE | P1 -> P2 (with the request), in the W_P1 session SELECT armed;
      * persists IN = EXPECTING (transaction 1 of the payee).
      */
     public short payeeP1(APDU apdu) {
@@ -162,34 +162,28 @@ public final class Transfer {
             Purse.pairNotAllowed();
         }
         hs.randoms();
-        // P2 then P3, both under K_S
-        short len = hs.sealSecond(Constants.PT_P2, k, b, true);
-        ownShort(sb, Session.OFF_R2, Constants.CODE_REQUEST);
-        len = (short) (len + hs.sealS(Constants.PT_P3, W_B2, Constants.BODY_SHORT, b, len));
+        // P2 with the request: own identity | R2 | AMOUNT, under K_S
+        Util.arrayCopyNonAtomic(sb, Session.OFF_AMOUNT, s.work, (short) (Handshake.W_B1 + Constants.P2_AMOUNT),
+                Constants.AMOUNT_LEN);
+        short len = hs.sealSecond(Constants.PT_P2, k, b, true, Constants.BODY_P2_TX);
         slots.persistIn(sb, Constants.SLOT_EXPECTING);
         s.reset();
         return len;
     }
 
-    /** 46 (row P2P3): P2 | P3 -> P4; debits and persists OUT = PENDING (transaction 1 of the payer). */
+    /** 46 (row P2P3): P2 (with the request) -> P4; debits and persists OUT = PENDING (transaction 1 of the payer). */
     public short payerP2P3(APDU apdu) {
         hs.step(apdu, Constants.SESSION_PAYER_W_P2P3);
-        Purse.recv(apdu, Constants.PKT_P2P3);
+        Purse.recv(apdu, Packets.packetLen(Constants.BODY_P2_TX, hs.blk()));
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf;
         byte[] w = s.work;
-        hs.openSecond(Constants.PT_P2, b);
+        hs.openSecond(Constants.PT_P2, b, Constants.BODY_P2_TX);
         if (!Profile.pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
             Purse.pairNotAllowed();
         }
         hs.accept();
-        if (!hs.openS(Constants.PT_P3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_SHORT, Constants.BODY_SHORT,
-                W_B2)
-                || !hs.shortBodyOk(W_B2, sb, Session.OFF_R2, Constants.CODE_REQUEST, w,
-                        (short) (W_B2 + Constants.PS_AMOUNT), sb, Session.OFF_PEER_ACCOUNT)) {
-            p.badPacket();
-        }
-        if (Util.arrayCompare(w, (short) (W_B2 + Constants.PS_AMOUNT), sb, Session.OFF_AMOUNT,
+        if (Util.arrayCompare(w, (short) (Handshake.W_B1 + Constants.P2_AMOUNT), sb, Session.OFF_AMOUNT,
                 Constants.AMOUNT_LEN) != 0) {
             ISOException.throwIt(Constants.SW_AMOUNT_MISMATCH);
         }

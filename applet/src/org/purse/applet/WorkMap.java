@@ -23,7 +23,7 @@ interface WorkMap {
     static final short HS_CTX_LEN = (short) 15;        // SID | k | RP
 
     // ---- transfer (Transfer.java), after HS_B1
-    static final short TR_B2 = (short) (HS_B1 + HS_B1_LEN); // 48: P3 / P4 / ACK / NACK body
+    static final short TR_B2 = (short) (HS_B1 + HS_B1_LEN); // 48: P4 / ACK / NACK body
     static final short TR_B2_LEN = (short) 32;
     static final short TR_ENTRY = (short) 104;         // pinned (80..104 unused): passbook entry
     static final short TR_ENTRY_LEN = (short) 42;

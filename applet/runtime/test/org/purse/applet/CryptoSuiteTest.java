@@ -377,6 +377,10 @@ class CryptoSuiteTest {
         assertEquals(56, Packets.packetLen(Constants.BODY_P1, t));
         assertEquals(64, Packets.packetLen(Constants.BODY_P2, a));
         assertEquals(64, Packets.packetLen(Constants.BODY_P2, t));
+        assertEquals(Constants.PKT_P2_TX_AES, Packets.packetLen(Constants.BODY_P2_TX, a));
+        assertEquals(Constants.PKT_P2_TX_TDES, Packets.packetLen(Constants.BODY_P2_TX, t));
+        assertEquals(80, Constants.PKT_P2_TX_AES);
+        assertEquals(72, Constants.PKT_P2_TX_TDES);
         assertEquals(48, Packets.packetLen(Constants.BODY_SHORT, a));
         assertEquals(48, Packets.packetLen(Constants.BODY_SHORT, t));
         assertEquals(112, Packets.packetLen(Constants.BODY_G1, a));
@@ -389,7 +393,7 @@ class CryptoSuiteTest {
         assertEquals(40, Packets.packetLen(Constants.BODY_G2, t));
         // and every row of the file's table
         List<Map<String, Object>> rows = Vectors.objs(V, "packet_lengths");
-        assertEquals(7, rows.size());
+        assertEquals(8, rows.size());
         for (Map<String, Object> r : rows) {
             short body = (short) (long) (Long) r.get("body");
             assertEquals((long) (Long) r.get("aes"), Packets.packetLen(body, a), "body " + body);
