@@ -74,27 +74,19 @@ fn plausible(ins: u8, p1: u8, p2: u8) -> (usize, Vec<(usize, u8)>) {
     use purse::proto::sync as ps;
     let aes = Suite::Aes128;
     let pkt = |len: usize, t: u8| (len, vec![(0, t)]);
+    // an active AES card's STATUS (protocol.md 4.3) at `o`: the bytes the host checks
+    let status = |o: usize| {
+        vec![
+            (o, c::VERSION_MAJOR),
+            (o + 1, 0),
+            (o + 2, c::LIFE_ACTIVE),
+            (o + 3, 1),
+            (o + 43, 50),
+        ]
+    };
     match ins {
-        0xA4 => (
-            c::SELECT_RESP_LEN as usize,
-            vec![
-                (0, c::VERSION_MAJOR),
-                (1, 0),
-                (2, c::LIFE_ACTIVE),
-                (3, 1),
-                (43, 50),
-            ],
-        ),
-        0x30 => (
-            68,
-            vec![
-                (0, c::VERSION_MAJOR),
-                (1, 0),
-                (2, c::LIFE_ACTIVE),
-                (3, 1),
-                (43, 50),
-            ],
-        ),
+        0xA4 => (c::SELECT_RESP_LEN as usize, status(0)),
+        0x30 => (c::STATUS_LEN as usize, status(0)),
         0x32 => (88, vec![]),
         0x70 => (c::HELLO_LEN as usize, vec![(0, 1)]),
         0x82 if p1 == 0 => (c::HELLO_LEN as usize, vec![(0, 1)]),
@@ -113,13 +105,7 @@ fn plausible(ins: u8, p1: u8, p2: u8) -> (usize, Vec<(usize, u8)>) {
         // SACK | the card's STATUS after it
         0x78 => (
             48 + c::STATUS_LEN as usize,
-            vec![
-                (0, c::PT_SACK),
-                (48, c::VERSION_MAJOR),
-                (50, c::LIFE_ACTIVE),
-                (51, 1),
-                (48 + 43, 50),
-            ],
+            [vec![(0, c::PT_SACK)], status(48)].concat(),
         ),
         0x84 => (128, vec![(0, c::PT_A2), (64, c::PT_A3)]),
         0x86 => pkt(64, c::PT_A4),
