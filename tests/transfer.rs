@@ -617,7 +617,7 @@ fn cli_transfer_confirmations(b: &mut Bank) {
 }
 
 fn failure_after_step_3_recovers_automatically(b: &mut Bank) {
-    // a relay corrupts P2|P3 (payer refuses at step 4) and then P4 (payee refuses at step 5):
+    // a relay corrupts P2 (payer refuses at step 4) and then P4 (payee refuses at step 5):
     // with both cards in, the flow runs the resume logic itself
     for target in [0x46u8, 0x48] {
         let (a0, b0) = (b.balance("alice"), b.balance("bob"));

@@ -1,6 +1,6 @@
 //! Replayed packets of a finished transfer (protocol.md 6.4, 6.5, threat T1-T3, B1, B3) through
 //! pcscd against desk cards. A hostile relay drops the ACK, then replays every packet it recorded
-//! (P1, P2|P3, P4, ACK, and the abort of the TID) into fresh sessions of both cards; `resume`
+//! (P1, P2, P4, ACK, and the abort of the TID) into fresh sessions of both cards; `resume`
 //! with the two cards must then finish the transfer exactly once, with the first outcome, and
 //! resume itself must never make a card count a BAD_KEY. The same after a power loss at every
 //! persistent write of steps 3-5 (`purse desk tear NAME K`).
@@ -159,13 +159,13 @@ fn replay_all(b: &Bank, p: &str, q: &str, w: &Wire, what: &str) {
             b.open(p).xfer_payer_p2p3(p2p3),
             &[0x6985],
             false,
-            &format!("{what}: P2|P3 into the payer"),
+            &format!("{what}: P2 into the payer"),
         );
         refused(
             b.open(q).xfer_payer_p2p3(p2p3),
             &[0x6985],
             false,
-            &format!("{what}: P2|P3 into the payee"),
+            &format!("{what}: P2 into the payee"),
         );
     }
     if let Some(p4) = &w.p4 {

@@ -1,14 +1,14 @@
 //! A hostile relay (protocol.md 8, T4/T5): a CardIo wrapper flips bits of the relayed packets
-//! (P1 → payee, P2|P3 → payer, P4 → payee, ACK → payer). Every flip must end in a clean refusal
+//! (P1 → payee, P2 → payer, P4 → payee, ACK → payer). Every flip must end in a clean refusal
 //! (a status word the CLI explains, never 6F00), no value created or lost, and:
-//! - a flip in P1 or P2|P3: both balances unchanged (after the automatic abort of the payee's
+//! - a flip in P1 or P2: both balances unchanged (after the automatic abort of the payee's
 //!   expectation);
 //! - a flip in P4 or the ACK: the payer has debited (value held in its pending slot); `resume`
 //!   then finishes the transfer exactly once.
 //!
 //! Default: every byte of every packet, with the flipped bit rotating (bit = byte index mod 8)
-//! — 272 flips, within one pair of cards' BAD_KEY limit (255). PURSE_TAMPER_ALL=1 flips every
-//! bit of every packet (2176 flips, fresh cards every 240 refusals; several minutes).
+//! — 240 flips, within one pair of cards' BAD_KEY limit (255). PURSE_TAMPER_ALL=1 flips every
+//! bit of every packet (1,920 flips, fresh cards every 240 refusals; several minutes).
 use purse_testkit as kit;
 
 use std::cell::Cell;

@@ -230,7 +230,7 @@ impl<T: CardIo> PurseCard<T> {
             (_, n) => Err(bad(
                 Ins::SyncCardP6,
                 format!(
-                    "{n} bytes, expected a 48-byte SACK and the {}-byte status",
+                    "{n} bytes, expected a 48-byte SACK, alone or with the {}-byte status",
                     consts::STATUS_LEN
                 ),
             )),

@@ -1,7 +1,7 @@
 //! Card-to-card transfer (protocol.md 6.1, FIG. 3 + FIG. 4 + ACK), relayed packet by packet
 //! between two cards held for the whole flow. The host never holds a key: it reads both cards'
 //! public status, lets the holders confirm (the CLI does that between [`plan`] and [`execute`]),
-//! verifies the payer's secrets, then relays P1, P2|P3, P4 and the ACK. After a failure at steps
+//! verifies the payer's secrets, then relays P1, P2, P4 and the ACK. After a failure at steps
 //! 3-6 it runs the resume logic of protocol.md 6.4 while both cards are still in.
 use serde::Serialize;
 

@@ -48,21 +48,25 @@ public final class Balance {
         seal();
     }
 
-    /** tmp[0..17) holds the new fields: adds CHECK and writes the record in one atomic copy. */
-    private void seal() {
+    /** CHECK of the fields at tmp[0..17) and the account into tmp[BAL_CHECK] (the account bytes it covers). */
+    private void tag() {
         Util.arrayCopyNonAtomic(account, accOff, tmp, Constants.BAL_FIELDS_LEN, Constants.ACCOUNT_LEN);
         cs.mac8Fixed(kInt, tmp, (short) 0, MAC_IN, tmp, Constants.BAL_CHECK);
+    }
+
+    /** tmp[0..17) holds the new fields: adds CHECK and writes the record in one atomic copy. */
+    private void seal() {
+        tag();
         Util.arrayCopy(tmp, (short) 0, record, (short) 0, Constants.BAL_RECORD_LEN);
     }
 
     /** 9D11 on a CHECK mismatch (or no K_INT): the card then refuses every money command. */
     public void check() {
-        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
-        Util.arrayCopyNonAtomic(account, accOff, tmp, Constants.BAL_FIELDS_LEN, Constants.ACCOUNT_LEN);
         if (kInt == null) {
             ISOException.throwIt(Constants.SW_INTEGRITY);
         }
-        cs.mac8Fixed(kInt, tmp, (short) 0, MAC_IN, tmp, Constants.BAL_CHECK);
+        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
+        tag();
         if (!CryptoSuite.equalsCT(tmp, Constants.BAL_CHECK, record, Constants.BAL_CHECK, Constants.MAC_LEN)) {
             ISOException.throwIt(Constants.SW_INTEGRITY);
         }

@@ -102,7 +102,7 @@ class TransferCardTest {
         assertEquals(0x6985, u1.swOf(0x46, 0, 0, w.p2p3));
         assertEquals(s1, u1.snapshot());
         assertEquals(s2, u2.snapshot());
-        // old P2|P3 into a new payer session: R1 differs -> bad packet (+BK)
+        // old P2 into a new payer session: R1 differs -> bad packet (+BK)
         u1.verify(1, PIN);
         byte[] sm = u2.hello(500);
         u1.ok(0x42, 0, 0, cat(u32(500), u16(DATE), sm));
@@ -120,7 +120,7 @@ class TransferCardTest {
 
     /**
      * Issue 7 section 1: ACK dropped, then every recorded packet replayed into fresh sessions of both
-     * cards (P1 into 40/44, 4C 01 on its TID, P2|P3 into 42/46, P4 into 48); resume then finishes
+     * cards (P1 into 40/44, 4C 01 on its TID, P2 into 42/46, P4 into 48); resume then finishes
      * exactly once with the first outcome, and no card counted a BAD_KEY through resume.
      */
     @Test
