@@ -230,7 +230,7 @@ NIST_CMAC = [
 ]
 
 # protocol.md 2.4: packet length for a body length, per block size (16 = AES, 8 = TDES)
-PACKET_BODIES = [36, 48, 44, 31, 95, 20, 145, 177]
+PACKET_BODIES = [36, 48, 74, 64, 31, 95, 20, 145, 177]
 
 SUITE_NAMES = {SUITE_AES128: "AES-128 (suite 01)", SUITE_TDES3: "3-key TDES (suite 02)"}
 SUITE_SECTIONS = {SUITE_AES128: "9.3", SUITE_TDES3: "9.4"}

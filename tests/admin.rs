@@ -222,18 +222,18 @@ fn replay_admin_op_refused(b: &mut Bank) {
     a.verify(SecretRef::Pin, PIN).unwrap();
     let hello: AdminHello = a.admin_init_admin(&op.request(DATE)).unwrap();
     let a1 = k.admin_init_bank(hello).unwrap();
-    let a2a3 = a.admin_op(&a1).unwrap();
-    let a4 = k.admin_apply(&a2a3).unwrap();
+    let a2 = a.admin_op(&a1).unwrap();
+    let a4 = k.admin_apply(&a2).unwrap();
     let ack = a.admin_ack(&a4).unwrap();
     assert!(ack.changed && ack.count == 1, "{ack:?}");
-    // replay A2|A3 into a fresh bank session: the bank's R1 differs -> 9D03, nothing applied
+    // replay A2 into a fresh bank session: the bank's R1 differs -> 9D03, nothing applied
     a.verify(SecretRef::Pin, PIN).unwrap();
     let remove = AdminOp::BadCardRemove {
         account: acct(&p, 7_000_001),
     };
     let hello = a.admin_init_admin(&remove.request(DATE)).unwrap();
     let _a1 = k.admin_init_bank(hello).unwrap();
-    let e = k.admin_apply(&a2a3).unwrap_err();
+    let e = k.admin_apply(&a2).unwrap_err();
     assert_eq!(sw(&e), Some(0x9D03), "{e}");
     assert_eq!(k.get_status().unwrap().bad_key, bk0 + 1);
     // replay A4 to the admin card: no session -> refused
@@ -271,8 +271,8 @@ fn batch_session(
     a.verify(SecretRef::Pin, PIN).unwrap();
     let hello = a.admin_init_admin(&op.request(DATE)).unwrap();
     let a1 = k.admin_init_bank(hello).unwrap();
-    let a2a3 = a.admin_op(&a1).unwrap();
-    let a4 = k.admin_apply(&a2a3).unwrap();
+    let a2 = a.admin_op(&a1).unwrap();
+    let a4 = k.admin_apply(&a2).unwrap();
     let prefix: [u8; 4] = acct(p, 0).0[..4].try_into().unwrap();
     let lows: Vec<[u8; 4]> = serials
         .map(|i| acct(p, i).0[4..].try_into().unwrap())

@@ -383,7 +383,7 @@ fn sync_card_s1_forms_of_protocol_md() {
         .collect();
     assert_eq!(
         p1,
-        [consts::S1_WHOLE, consts::S1_S2, consts::S1_P5],
+        [consts::S1_WHOLE, consts::S1_DIGEST, consts::S1_P5],
         "{r:?}"
     );
     let spec = spec();
@@ -392,9 +392,9 @@ fn sync_card_s1_forms_of_protocol_md() {
     // a state of its own among the sync and admin sessions (04 .. 0B)
     let others = [
         consts::SESSION_SYNC_CARD_W_S1,
-        consts::SESSION_SYNC_BANK_W_S2P5,
+        consts::SESSION_SYNC_BANK_W_P5,
         consts::SESSION_ADMIN_W_A1,
-        consts::SESSION_BANK_W_A2A3,
+        consts::SESSION_BANK_W_A2,
         consts::SESSION_ADMIN_W_A4,
         consts::SESSION_BANK_W_A5,
         consts::SESSION_ADMIN_W_A6,

@@ -40,8 +40,8 @@ fn transfer_step_mid_sync(b: &mut Bank) {
     bk.verify(SecretRef::Pin, PIN).expect("bank PIN");
     let hello = cd.sync_card_init(d, false).expect("70");
     let s1 = bk.sync_bank_init(false, hello, d).expect("72");
-    let s2p5 = cd.sync_card_s1(&s1).expect("74"); // alice: IN = SYNC
-                                                  // transfer steps on the card in the middle of its sync: refused, nothing changes
+    let p5 = cd.sync_card_s1(&s1).expect("74"); // alice: IN = SYNC
+                                                // transfer steps on the card in the middle of its sync: refused, nothing changes
     let e = kit::payee_row_e(&mut cd, 100).expect_err("44 on a card in a sync");
     assert_eq!(sw(&e), Some(0x9D0A), "{e}");
     cd.verify(SecretRef::Pin, PIN).expect("PIN");
@@ -59,7 +59,7 @@ fn transfer_step_mid_sync(b: &mut Bank) {
     // it): P5 is then refused, no debit
     let _ = bk.xfer_payer_init(100, DATE, peer);
     let e = bk
-        .sync_bank_p5(&s2p5.joined())
+        .sync_bank_p5(p5.bytes())
         .expect_err("76 after the bank's session ended");
     assert_eq!(sw(&e), Some(0x6985), "{e}");
     drop((bk, cd));
@@ -166,14 +166,14 @@ fn transfer_step_mid_admin(b: &mut Bank) {
     ad.verify(SecretRef::Pin, PIN).expect("admin PIN");
     let hello = ad.admin_init_admin(&op.request(DATE)).expect("82 admin");
     let a1 = bk.admin_init_bank(hello).expect("82 bank");
-    let a2a3 = ad.admin_op(&a1).expect("84");
+    let a2 = ad.admin_op(&a1).expect("84");
     // a transfer step on the bank card ends its admin session: the op is not applied
     let e = bk
         .xfer_payee_p1(100, DATE, &[0x41; 64])
         .expect_err("44 on the bank in an admin session");
     assert_eq!(sw(&e), Some(0x6985), "{e}");
     let e = bk
-        .admin_apply(&a2a3)
+        .admin_apply(&a2)
         .expect_err("86 after the bank's session ended");
     assert_eq!(sw(&e), Some(0x6985), "{e}");
     // a transfer step on the admin card: admin cards never transfer

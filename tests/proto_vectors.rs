@@ -475,12 +475,13 @@ fn tdes_vectors_9_4() {
 
 #[test]
 fn packet_lengths_table_2_4() {
-    // protocol.md 2.4: P1 64/56, a transfer's P2 80/72, S2 / A2 64/64, P4.. 48/48, G1 112/112,
-    // G2 48/40, I1 176/168 (AES system)
+    // protocol.md 2.4: P1 64/56, a transfer's P2 80/72, P5 96/96, A2 96/88, P4.. 48/48,
+    // G1 112/112, G2 48/40, I1 176/168 (AES system)
     let want = [
         (36, 64, 56),
         (48, 80, 72),
-        (44, 64, 64),
+        (74, 96, 96),
+        (64, 96, 88),
         (31, 48, 48),
         (95, 112, 112),
         (20, 48, 40),
@@ -498,6 +499,20 @@ fn packet_lengths_table_2_4() {
         (c::PKT_P2_TX_AES as usize, c::PKT_P2_TX_TDES as usize),
         (want[1].1, want[1].2),
         "a transfer's P2"
+    );
+    assert_eq!(
+        (c::BODY_P5 as usize, c::PKT_P5 as usize, c::PKT_P5 as usize),
+        want[2],
+        "P5"
+    );
+    assert_eq!(
+        (
+            c::BODY_A2 as usize,
+            c::PKT_A2_AES as usize,
+            c::PKT_A2_TDES as usize
+        ),
+        want[3],
+        "A2"
     );
     for (body, aes, tdes) in want {
         assert_eq!(crypto::packet_len(body, 16), aes, "body {body} AES");

@@ -293,7 +293,7 @@ fn hostile_peers(b: &mut Bank) {
             "does not speak the purse link protocol",
         ),
         ("wrong version", b"PURSELK\x09".to_vec(), false, "version 9"),
-        // a purse of an older card protocol (1.x: link version 1, 2.x: 2) never gets to send
+        // a purse of an older card protocol (1.x: link version 1, 2.x: 2, 3.x: 3) never gets to send
         // its packets
         (
             "card protocol 1.x",
@@ -306,6 +306,12 @@ fn hostile_peers(b: &mut Bank) {
             b"PURSELK\x02".to_vec(),
             false,
             "version 2",
+        ),
+        (
+            "card protocol 3.x",
+            b"PURSELK\x03".to_vec(),
+            false,
+            "version 3",
         ),
         (
             "oversized frame",

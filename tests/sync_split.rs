@@ -1,5 +1,5 @@
 //! SYNC_CARD_S1 (74) in two halves (protocol.md 12.4 step 3, 12.6 row S1): P1 01 opens S1 and
-//! computes the passbook digest (answers S2), P1 02 builds P5 and persists IN = SYNC. Out of
+//! computes the passbook digest (answers nothing), P1 02 builds P5 and persists IN = SYNC. Out of
 //! order the card refuses with 6985 and changes nothing; a card pulled between the halves holds
 //! nothing (resume has nothing to do, the next sync completes); a P5 lost after the second half
 //! is a card with IN = SYNC that resume aborts (SNACK, value-neutral); and a sync with many
@@ -84,15 +84,15 @@ fn halves_out_of_order_refused_no_change(b: &mut Bank) {
     let s1 = open_s1(&mut k, &mut c, d);
     assert_eq!(sw_of(s1_half(&mut c, consts::S1_P5, &[])), Some(0x6985));
     // that refusal ended the session: S1 is no longer taken either
-    assert_eq!(sw_of(s1_half(&mut c, consts::S1_S2, &s1)), Some(0x6985));
+    assert_eq!(sw_of(s1_half(&mut c, consts::S1_DIGEST, &s1)), Some(0x6985));
     // P1 outside 00..02
     let s1 = open_s1(&mut k, &mut c, d);
     assert_eq!(sw_of(s1_half(&mut c, 0x03, &s1)), Some(0x6A86));
     // the first half twice, or the whole step after it; then no second half
-    for second in [consts::S1_S2, consts::S1_WHOLE] {
+    for second in [consts::S1_DIGEST, consts::S1_WHOLE] {
         let s1 = open_s1(&mut k, &mut c, d);
-        let s2 = s1_half(&mut c, consts::S1_S2, &s1).expect("first half");
-        assert_eq!(s2[0], consts::PT_S2);
+        let first = s1_half(&mut c, consts::S1_DIGEST, &s1).expect("first half");
+        assert!(first.is_empty(), "the first half answers nothing");
         assert_eq!(
             in_state(&mut c),
             SlotState::None,
@@ -107,7 +107,7 @@ fn halves_out_of_order_refused_no_change(b: &mut Bank) {
     }
     // a session command between the halves (the payee's 44: its session is not this one)
     let s1 = open_s1(&mut k, &mut c, d);
-    s1_half(&mut c, consts::S1_S2, &s1).expect("first half");
+    s1_half(&mut c, consts::S1_DIGEST, &s1).expect("first half");
     let e = c
         .cmd(Ins::XferPayeeP1, 0, 0, &[0u8; 76])
         .expect_err("44 between the halves");
@@ -115,7 +115,7 @@ fn halves_out_of_order_refused_no_change(b: &mut Bank) {
     assert_eq!(sw_of(s1_half(&mut c, consts::S1_P5, &[])), Some(0x6985));
     // a new 70 between the halves replaces the session
     let s1 = open_s1(&mut k, &mut c, d);
-    s1_half(&mut c, consts::S1_S2, &s1).expect("first half");
+    s1_half(&mut c, consts::S1_DIGEST, &s1).expect("first half");
     c.sync_card_init(d, false).expect("70 again");
     assert_eq!(sw_of(s1_half(&mut c, consts::S1_P5, &[])), Some(0x6985));
     assert_eq!(in_state(&mut c), SlotState::None);
@@ -147,7 +147,7 @@ fn pulled_between_halves_card_as_before(b: &mut Bank) {
         let mut k = b.open("branch");
         let mut c = b.open("alice");
         let s1 = open_s1(&mut k, &mut c, d);
-        s1_half(&mut c, consts::S1_S2, &s1).expect("first half");
+        s1_half(&mut c, consts::S1_DIGEST, &s1).expect("first half");
     }
     // power lost between the halves: the card is as before the sync, nothing to resume
     b.power_cycle("alice");
@@ -179,7 +179,7 @@ fn p5_lost_after_second_half_resume_aborts(b: &mut Bank) {
         let mut k = b.open("branch");
         let mut c = b.open("alice");
         let s1 = open_s1(&mut k, &mut c, d);
-        s1_half(&mut c, consts::S1_S2, &s1).expect("first half");
+        s1_half(&mut c, consts::S1_DIGEST, &s1).expect("first half");
         let p5 = s1_half(&mut c, consts::S1_P5, &[]).expect("second half");
         assert_eq!(p5[0], consts::PT_P5);
         assert_eq!(in_state(&mut c), SlotState::Sync);

@@ -1,4 +1,4 @@
-//! A hostile relay during sync (protocol.md 8, T21-T23): tampered S2 | P5 and P6 are refused
+//! A hostile relay during sync (protocol.md 8, T21-T23): tampered P5 and P6 are refused
 //! with no change of value, keys or passbook; a wrong feed gets no CLEAR; a replayed P6 is
 //! refused (9D0C); a forged INVALIDATE is refused and the card stays alive. The wrong-feed case
 //! (what the ledger holds after a sync that did not clear) runs on both ledger engines.
@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use kit::*;
 use purse::flows::resume::ResumeOptions;
-use purse::proto::consts::{Life, SlotState};
+use purse::proto::consts::{self, Life, SlotState};
 
 #[test]
 fn sync_tamper() {
@@ -103,7 +103,7 @@ fn sync_fed_as(b: &mut Bank, plan: &dyn Fn(Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>>) -
     c.verify(SecretRef::Pin, PIN).unwrap();
     let hello = c.sync_card_init(d, false).unwrap();
     let s1 = k.sync_bank_init(false, hello, d).unwrap();
-    let s2p5 = c.sync_card_s1(&s1).unwrap();
+    let p5 = c.sync_card_s1(&s1).unwrap();
     let raw = c.read_passbook_raw_all(st.passbook_count).unwrap();
     let mut fed = 0usize;
     for chunk in plan(raw.chunks(42).map(|e| e.to_vec()).collect()) {
@@ -114,7 +114,7 @@ fn sync_fed_as(b: &mut Bank, plan: &dyn Fn(Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>>) -
         k.passbook_feed_exceptions(&c.read_exceptions_raw().unwrap())
             .unwrap();
     }
-    let ans = k.sync_bank_p5(&s2p5.joined()).unwrap();
+    let ans = k.sync_bank_p5(p5.bytes()).unwrap();
     let applied = c.sync_card_p6(ans.bytes()).unwrap().expect("SACK");
     k.sync_bank_ack(&applied.sack).unwrap();
     applied.status.expect("78's status").passbook_count < st.passbook_count
@@ -199,9 +199,8 @@ fn positions(len: usize) -> Vec<usize> {
 fn flip_bits_p5_refused(b: &mut Bank) {
     let d = branch_day(b);
     b.pay_ok("bob", "alice", 50);
-    let total = 64 + 80; // S2 | P5 (AES)
-    let mut pos: Vec<usize> = positions(64);
-    pos.extend(positions(80).into_iter().map(|p| p + 64));
+    let total = consts::PKT_P5 as usize; // one packet: the identity and the commitment
+    let pos: Vec<usize> = positions(total);
     for p in pos {
         assert!(p < total);
         b.ensure(&["branch", "bob"]);
@@ -214,7 +213,7 @@ fn flip_bits_p5_refused(b: &mut Bank) {
         let mut cd = b.open("bob");
         let mut lg = ledger(b);
         let e = sync_cards(&mut bk, &mut cd, Some(&mut lg), &sync_options(d))
-            .expect_err("tampered S2|P5 accepted");
+            .expect_err("tampered P5 accepted");
         drop((bk, cd));
         assert_eq!(sw(&e), Some(0x9D03), "byte {p}: {e}");
         let (sb2, sc2) = (b.status("branch"), b.status("bob"));

@@ -418,16 +418,16 @@ fn stolen_card_bound_and_passbook_full(b: &mut Bank) {
         k.verify(SecretRef::Pin, PIN).unwrap();
         let hello = t.sync_card_init(DATE, true).unwrap();
         let s1 = k.sync_bank_init(false, hello, DATE).unwrap();
-        let s2p5 = t.sync_card_s1(&s1).unwrap();
+        let p5 = t.sync_card_s1(&s1).unwrap();
         let raw = t.read_passbook_raw_all(50).unwrap();
         for (i, chunk) in raw.chunks(5 * 42).enumerate() {
             k.passbook_feed_entries((i * 5) as u8, chunk).unwrap();
         }
         let e = k
-            .sync_bank_p5(&s2p5.joined())
+            .sync_bank_p5(p5.bytes())
             .expect_err("bank cleared an unproven card");
         assert_eq!(sw(&e), Some(0x9D13), "{e}");
-        t.xfer_abort_expected(&s2p5.sid())
+        t.xfer_abort_expected(&p5.sid())
             .expect("abort the dead sync (value-neutral)");
     }
     // without the bank operator's PIN: refused too (a genuine holder here)

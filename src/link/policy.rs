@@ -148,7 +148,7 @@ impl Policy {
                 Ins::SyncCardS1 => {
                     let next = match (c.p1, self.sync_s1) {
                         (consts::S1_WHOLE, S1Seen::No) => S1Seen::Done,
-                        (consts::S1_S2, S1Seen::No) => S1Seen::FirstHalf,
+                        (consts::S1_DIGEST, S1Seen::No) => S1Seen::FirstHalf,
                         (consts::S1_P5, S1Seen::FirstHalf) => S1Seen::Done,
                         _ => return refuse(format!("SYNC_CARD_S1 P1 {:02X} out of order", c.p1)),
                     };
@@ -242,16 +242,16 @@ mod tests {
             |p: &mut Policy, ins: u8, p1: u8| p.check(&cmd_p1(ins, p1, &[1])) == Verdict::Forward;
         // before 70: no half
         let mut p = Policy::new(Role::Synced);
-        assert!(!fwd(&mut p, 0x74, consts::S1_S2));
+        assert!(!fwd(&mut p, 0x74, consts::S1_DIGEST));
         assert!(!fwd(&mut p, 0x74, consts::S1_P5));
         assert!(fwd(&mut p, 0x70, 0));
         // the second half first, or a P1 outside the table
         assert!(!fwd(&mut p, 0x74, consts::S1_P5));
         assert!(!fwd(&mut p, 0x74, 0x03));
         // first half, then nothing but the second (reads of the status excepted)
-        assert!(fwd(&mut p, 0x74, consts::S1_S2));
+        assert!(fwd(&mut p, 0x74, consts::S1_DIGEST));
         for bad in [
-            (0x74, consts::S1_S2),
+            (0x74, consts::S1_DIGEST),
             (0x74, consts::S1_WHOLE),
             (0x34, 0),
             (0x36, 0),
@@ -265,7 +265,7 @@ mod tests {
         assert!(fwd(&mut p, 0x74, consts::S1_P5));
         // done: no half again; the passbook reads are open now
         assert!(!fwd(&mut p, 0x74, consts::S1_P5));
-        assert!(!fwd(&mut p, 0x74, consts::S1_S2));
+        assert!(!fwd(&mut p, 0x74, consts::S1_DIGEST));
         assert!(!fwd(&mut p, 0x74, consts::S1_WHOLE));
         assert!(fwd(&mut p, 0x34, 0));
         assert!(fwd(&mut p, 0x78, 0));
@@ -274,11 +274,11 @@ mod tests {
         assert!(fwd(&mut p, 0x70, 0));
         assert!(fwd(&mut p, 0x74, consts::S1_WHOLE));
         assert!(!fwd(&mut p, 0x74, consts::S1_P5));
-        assert!(!fwd(&mut p, 0x74, consts::S1_S2));
+        assert!(!fwd(&mut p, 0x74, consts::S1_DIGEST));
         assert!(fwd(&mut p, 0x34, 0));
         // a payee never gets either half
         let mut p = Policy::new(Role::Payee { amount: 1 });
-        assert!(!fwd(&mut p, 0x74, consts::S1_S2));
+        assert!(!fwd(&mut p, 0x74, consts::S1_DIGEST));
         assert!(!fwd(&mut p, 0x74, consts::S1_P5));
     }
 

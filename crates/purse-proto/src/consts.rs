@@ -17,7 +17,7 @@ macro_rules! constants {
 }
 
 constants! {
-    VERSION_MAJOR: u8 = 0x03;
+    VERSION_MAJOR: u8 = 0x04;
     VERSION_MINOR: u8 = 0x00;
     CLA_ISO: u8 = 0x00;
     CLA_PURSE: u8 = 0x80;
@@ -187,7 +187,6 @@ constants! {
     BODY_G1: u16 = 95;
     BODY_G2: u16 = 20;
     BODY_I1_FIXED: u16 = 81;
-    PKT_P2: u16 = 64;
     PKT_SHORT: u16 = 48;
     PKT_P1_AES: u16 = 64;
     PKT_P1_TDES: u16 = 56;
@@ -400,9 +399,9 @@ constants! {
     CODE_ADMIN_BATCH: u8 = 0x0B;
     CODE_ADMIN_BATCH_RESULT: u8 = 0x0C;
     SESSION_SYNC_CARD_W_S1: u8 = 0x04;
-    SESSION_SYNC_BANK_W_S2P5: u8 = 0x05;
+    SESSION_SYNC_BANK_W_P5: u8 = 0x05;
     SESSION_ADMIN_W_A1: u8 = 0x06;
-    SESSION_BANK_W_A2A3: u8 = 0x07;
+    SESSION_BANK_W_A2: u8 = 0x07;
     SESSION_ADMIN_W_A4: u8 = 0x08;
     SESSION_BANK_W_A5: u8 = 0x09;
     SESSION_ADMIN_W_A6: u8 = 0x0A;
@@ -410,7 +409,7 @@ constants! {
     SYNC_P1_PLAIN: u8 = 0x00;
     SYNC_P1_UNBLOCK: u8 = 0x01;
     S1_WHOLE: u8 = 0x00;
-    S1_S2: u8 = 0x01;
+    S1_DIGEST: u8 = 0x01;
     S1_P5: u8 = 0x02;
     FEED_PASSBOOK: u8 = 0x00;
     FEED_EXCEPTIONS: u8 = 0x01;
@@ -458,21 +457,17 @@ constants! {
     UNBLOCK_DATA_LEN: u16 = 17;
     FEED_PB_MAX: u16 = 6;
     FEED_EXC_MAX: u16 = 4;
-    BODY_P5: u16 = 55;
-    P5_R2: u16 = 0;
-    P5_APP: u16 = 8;
-    P5_BALANCE: u16 = 16;
-    P5_ACCOUNT: u16 = 33;
-    P5_CURRENT: u16 = 41;
-    P5_PB_COUNT: u16 = 42;
-    P5_EXC_COUNT: u16 = 43;
-    P5_DIGEST: u16 = 44;
-    P5_BAD_KEY: u16 = 52;
-    P5_FLAGS: u16 = 53;
-    P5_HOLDER: u16 = 54;
+    BODY_P5: u16 = 74;
+    P5_BALANCE: u16 = 44;
+    P5_CURRENT: u16 = 61;
+    P5_PB_COUNT: u16 = 62;
+    P5_EXC_COUNT: u16 = 63;
+    P5_DIGEST: u16 = 64;
+    P5_BAD_KEY: u16 = 72;
+    P5_HOLDER: u16 = 73;
+    P5_COMMIT_LEN: u16 = 30;
     HOLDER_PROVEN: u8 = 0x01;
-    PKT_P5_AES: u16 = 80;
-    PKT_P5_TDES: u16 = 72;
+    PKT_P5: u16 = 96;
     BODY_P6_FIXED: u16 = 50;
     P6_R2: u16 = 0;
     P6_APP: u16 = 8;
@@ -501,14 +496,11 @@ constants! {
     AREQ_PARAMS: u16 = 1;
     AREQ_DATE: u16 = 17;
     ADMIN_PARAMS_LEN: u16 = 16;
-    BODY_A3: u16 = 44;
-    A3_R2: u16 = 0;
-    A3_APP: u16 = 8;
-    A3_CODE: u16 = 16;
-    A3_OP: u16 = 17;
-    A3_PARAMS: u16 = 18;
-    A3_ACCOUNT: u16 = 34;
-    A3_DATE: u16 = 42;
+    BODY_A2: u16 = 64;
+    A2_CODE: u16 = 44;
+    A2_OP: u16 = 45;
+    A2_PARAMS: u16 = 46;
+    A2_DATE: u16 = 62;
     BODY_A4: u16 = 46;
     A4_R1: u16 = 0;
     A4_APP: u16 = 8;
@@ -519,9 +511,9 @@ constants! {
     A4_PARAMS: u16 = 21;
     A4_ACCOUNT: u16 = 37;
     A4_KEYNUM: u16 = 45;
-    PKT_A3: u16 = 64;
     PKT_A4: u16 = 64;
-    PKT_A2A3: u16 = 128;
+    PKT_A2_AES: u16 = 96;
+    PKT_A2_TDES: u16 = 88;
     ADMIN_ACK_RESP_LEN: u16 = 11;
     ADMIN_P1_MORE: u8 = 0x01;
     BATCH_MAX: u16 = 46;

@@ -9,10 +9,10 @@ use super::consts::{self, PacketType, Role, Suite};
 use super::consts::{
     BAL_CURRENCY, BAL_DECIMALS, BAL_INTEREST_DATE, BAL_RATE, BAL_SERIAL, BODY_INVALIDATE, BODY_P5,
     BODY_P6_FIXED, BODY_SHORT, INV_APP, INV_BANK_ACCOUNT, INV_CARD_ACCOUNT, INV_CODE, INV_R2,
-    P5_ACCOUNT, P5_APP, P5_BAD_KEY, P5_BALANCE, P5_CURRENT, P5_DIGEST, P5_EXC_COUNT, P5_FLAGS,
-    P5_HOLDER, P5_PB_COUNT, P5_R2, P6_AMOUNT, P6_APP, P6_BANK_ACCOUNT, P6_CARD_ACCOUNT, P6_CODE,
-    P6_DATE, P6_FIRST, P6_FLAGS, P6_KEYS, P6_KEY_DATE, P6_NK, P6_R2, P6_RATE, PS_ACCOUNT,
-    PS_AMOUNT, PS_APP, PS_CODE, PS_DATE, PS_RANDOM,
+    P2_ACCOUNT, P2_APP, P2_CURRENCY, P2_FLAGS, P2_NAME, P2_R1, P2_R2, P2_ROLE, P5_BAD_KEY,
+    P5_BALANCE, P5_CURRENT, P5_DIGEST, P5_EXC_COUNT, P5_HOLDER, P5_PB_COUNT, P6_AMOUNT, P6_APP,
+    P6_BANK_ACCOUNT, P6_CARD_ACCOUNT, P6_CODE, P6_DATE, P6_FIRST, P6_FLAGS, P6_KEYS, P6_KEY_DATE,
+    P6_NK, P6_R2, P6_RATE, PS_ACCOUNT, PS_AMOUNT, PS_APP, PS_CODE, PS_DATE, PS_RANDOM,
 };
 use super::crypto::{mac8, CryptoError};
 use super::types::{Account, ParseError};
@@ -228,13 +228,11 @@ pub fn p6_len(suite: Suite, nk: u8) -> usize {
     )
 }
 
-/// S1 / S2 packet lengths (P1 / P2 layouts).
+/// S1 packet length (the P1 layout).
 pub fn s1_len(suite: Suite) -> usize {
     packet_len(suite, consts::BODY_P1 as usize)
 }
-pub fn s2_len(suite: Suite) -> usize {
-    packet_len(suite, consts::BODY_P2 as usize)
-}
+/// P5 packet length (the P2 layout, then the commitment): 96 in both suites.
 pub fn p5_len(suite: Suite) -> usize {
     packet_len(suite, consts::BODY_P5 as usize)
 }
@@ -275,24 +273,30 @@ impl BankAnswer {
 
 // ------------------------------------------------------------------ bodies
 
-/// P5 body (12.5.1, 55 bytes).
+/// P5 body (12.5.1, 74 bytes): the synced card's identity and R2 (the P2 layout, 6.3), then
+/// its commitment.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct P5Body {
-    pub r2: [u8; 8],
+    pub r1: [u8; 8],
     pub app_id: [u8; 8],
+    pub name: [u8; 8],
+    pub account: Account,
+    pub role: u8,
+    pub flags: u8,
+    /// The identity's CURRENCY (the balance record carries its own, `currency`).
+    pub id_currency: [u8; 2],
+    pub r2: [u8; 8],
     pub amount: u32,
     pub currency: [u8; 2],
     pub decimals: u8,
     pub last_interest_date: u16,
     pub rate: u32,
     pub serial: u32,
-    pub account: Account,
     pub current: u8,
     pub passbook_count: u8,
     pub exception_count: u8,
     pub digest: [u8; 8],
     pub bad_key: u8,
-    pub flags: u8,
     /// `HOLDER_PROVEN` (01) when the card's PIN was validated at S1 (FIG. 5 block 502), else 00.
     pub holder: u8,
 }
@@ -306,42 +310,50 @@ impl P5Body {
         // the balance record's fields (BAL_*) at P5_BALANCE
         let b = P5_BALANCE;
         Ok(P5Body {
-            r2: f.arr(P5_R2),
-            app_id: f.arr(P5_APP),
+            r1: f.arr(P2_R1),
+            app_id: f.arr(P2_APP),
+            name: f.arr(P2_NAME),
+            account: f.account(P2_ACCOUNT),
+            role: f.u8(P2_ROLE),
+            flags: f.u8(P2_FLAGS),
+            id_currency: f.arr(P2_CURRENCY),
+            r2: f.arr(P2_R2),
             amount: f.u32(b),
             currency: f.arr(b + BAL_CURRENCY),
             decimals: f.u8(b + BAL_DECIMALS),
             last_interest_date: f.u16(b + BAL_INTEREST_DATE),
             rate: f.u32(b + BAL_RATE),
             serial: f.u32(b + BAL_SERIAL),
-            account: f.account(P5_ACCOUNT),
             current: f.u8(P5_CURRENT),
             passbook_count: f.u8(P5_PB_COUNT),
             exception_count: f.u8(P5_EXC_COUNT),
             digest: f.arr(P5_DIGEST),
             bad_key: f.u8(P5_BAD_KEY),
-            flags: f.u8(P5_FLAGS),
             holder: f.u8(P5_HOLDER),
         })
     }
     pub fn encode(&self) -> Vec<u8> {
         let b = P5_BALANCE;
         let mut v = Layout::new(BODY_P5);
-        v.put(P5_R2, &self.r2)
-            .put(P5_APP, &self.app_id)
+        v.put(P2_R1, &self.r1)
+            .put(P2_APP, &self.app_id)
+            .put(P2_NAME, &self.name)
+            .put(P2_ACCOUNT, &self.account.0)
+            .u8(P2_ROLE, self.role)
+            .u8(P2_FLAGS, self.flags)
+            .put(P2_CURRENCY, &self.id_currency)
+            .put(P2_R2, &self.r2)
             .u32(b, self.amount)
             .put(b + BAL_CURRENCY, &self.currency)
             .u8(b + BAL_DECIMALS, self.decimals)
             .u16(b + BAL_INTEREST_DATE, self.last_interest_date)
             .u32(b + BAL_RATE, self.rate)
             .u32(b + BAL_SERIAL, self.serial)
-            .put(P5_ACCOUNT, &self.account.0)
             .u8(P5_CURRENT, self.current)
             .u8(P5_PB_COUNT, self.passbook_count)
             .u8(P5_EXC_COUNT, self.exception_count)
             .put(P5_DIGEST, &self.digest)
             .u8(P5_BAD_KEY, self.bad_key)
-            .u8(P5_FLAGS, self.flags)
             .u8(P5_HOLDER, self.holder);
         v.into_vec()
     }
@@ -655,16 +667,14 @@ mod tests {
         assert_eq!(p6_len(Suite::Aes128, 6), 176);
         assert_eq!(p6_len(Suite::Tdes3, 0), 72);
         assert_eq!(p6_len(Suite::Tdes3, 6), 216);
-        assert_eq!(p5_len(Suite::Aes128), 80);
-        assert_eq!(p5_len(Suite::Tdes3), 72);
+        assert_eq!(p5_len(Suite::Aes128), 96);
+        assert_eq!(p5_len(Suite::Tdes3), 96);
         assert_eq!(invalidate_len(Suite::Aes128), 64);
         assert_eq!(invalidate_len(Suite::Tdes3), 56);
         assert_eq!(s1_len(Suite::Aes128), 64);
-        assert_eq!(s2_len(Suite::Aes128) + p5_len(Suite::Aes128), 144);
-        assert_eq!(s2_len(Suite::Tdes3) + p5_len(Suite::Tdes3), 136);
-        // and what Constants.java says the applet sends
-        assert_eq!(p5_len(Suite::Aes128), consts::PKT_P5_AES as usize);
-        assert_eq!(p5_len(Suite::Tdes3), consts::PKT_P5_TDES as usize);
+        // and what Constants.java says the applet sends (S2 | P5 were 144 / 136 before 4.0)
+        assert_eq!(p5_len(Suite::Aes128), consts::PKT_P5 as usize);
+        assert_eq!(p5_len(Suite::Tdes3), consts::PKT_P5 as usize);
         assert_eq!(
             invalidate_len(Suite::Aes128),
             consts::PKT_INVALIDATE_AES as usize
@@ -680,25 +690,29 @@ mod tests {
     #[test]
     fn bodies_round_trip() {
         let p5 = P5Body {
-            r2: [2; 8],
+            r1: [1; 8],
             app_id: [5; 8],
+            name: *b"ALICE   ",
+            account: Account::parse("1000000000000016").unwrap(),
+            role: 4,
+            flags: 0,
+            id_currency: [0x09, 0x78],
+            r2: [2; 8],
             amount: 1234,
             currency: [0x09, 0x78],
             decimals: 2,
             last_interest_date: 9500,
             rate: 7,
             serial: 9,
-            account: Account::parse("1000000000000016").unwrap(),
             current: 3,
             passbook_count: 4,
             exception_count: 1,
             digest: [0xDD; 8],
             bad_key: 2,
-            flags: 0,
             holder: consts::HOLDER_PROVEN,
         };
         let e = p5.encode();
-        assert_eq!(e.len(), 55);
+        assert_eq!(e.len(), 74);
         assert_eq!(P5Body::parse(&e).unwrap(), p5);
         let p6 = P6Body {
             r2: [2; 8],

@@ -227,7 +227,7 @@ pub fn sync_raw(b: &Bank, bank_card: &str, card: &str) -> Result<(u32, bool), Ca
     c.verify(SecretRef::Pin, PIN)?;
     let hello = c.sync_card_init(DATE, false)?;
     let s1 = k.sync_bank_init(false, hello, DATE)?;
-    let s2p5 = c.sync_card_s1(&s1)?;
+    let p5 = c.sync_card_s1(&s1)?;
     let r = (|| {
         if st.flags & purse_proto::consts::FLAG_PRIVATE == 0 && st.passbook_count > 0 {
             let raw = c.read_passbook_raw_all(st.passbook_count)?;
@@ -241,13 +241,13 @@ pub fn sync_raw(b: &Bank, bank_card: &str, card: &str) -> Result<(u32, bool), Ca
             let ex = c.read_exceptions_raw()?;
             k.passbook_feed_exceptions(&ex)?;
         }
-        k.sync_bank_p5(&s2p5.joined())
+        k.sync_bank_p5(p5.bytes())
     })();
     let ans = match r {
         Ok(a) => a,
         Err(e) => {
             // the card persisted IN = SYNC at S1: drop it (SNACK stored, value-neutral)
-            let _ = c.xfer_abort_expected(&s2p5.sid());
+            let _ = c.xfer_abort_expected(&p5.sid());
             return Err(e);
         }
     };

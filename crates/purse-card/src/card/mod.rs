@@ -605,7 +605,7 @@ mod tests {
 
     /// A blank AES card's SELECT answer: STATUS (68) | oldest | RP, then 9000.
     const BLANK_SELECT: &str = concat!(
-        "03000101",
+        "04000101",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "00000000000000000000000000000000000000000000000000000000000000",
         "0F",
@@ -616,7 +616,7 @@ mod tests {
 
     /// Its GET_STATUS answer.
     const BLANK_STATUS: &str = concat!(
-        "03000101",
+        "04000101",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "00000000000000000000000000000000000000000000000000000000000000",
         "0F",
@@ -655,9 +655,9 @@ mod tests {
     /// message names both versions; another minor version is spoken to.
     #[test]
     fn other_major_version_refused_at_select() {
-        // 2.0 (the SP 800-108 session keys) is refused like 1.0
-        for (major, prev) in [(1u8, "01"), (2, "02")] {
-            let old = BLANK_SELECT.replacen("03", prev, 1);
+        // 2.0 (the SP 800-108 session keys) and 3.0 (S2 and A3 packets of their own) are refused like 1.0
+        for (major, prev) in [(1u8, "01"), (2, "02"), (3, "03")] {
+            let old = BLANK_SELECT.replacen("04", prev, 1);
             let old: &'static str = Box::leak(old.into_boxed_str());
             let mut c = PurseCard::new(Script(VecDeque::from(vec![(
                 "00A4040007F070757273650100",
@@ -690,7 +690,7 @@ mod tests {
             assert_eq!(c.apdus(), 1, "nothing after the SELECT");
             assert!(c.selected.is_none());
         }
-        let newer_minor = BLANK_SELECT.replacen("0300", "0307", 1);
+        let newer_minor = BLANK_SELECT.replacen("0400", "0407", 1);
         let newer_minor: &'static str = Box::leak(newer_minor.into_boxed_str());
         let mut c = PurseCard::new(Script(VecDeque::from(vec![(
             "00A4040007F070757273650100",
@@ -700,40 +700,42 @@ mod tests {
         // a later major version answering another SELECT length is still named as such
         let mut c = PurseCard::new(Script(VecDeque::from(vec![(
             "00A4040007F070757273650100",
-            "0401019000",
+            "0501019000",
         )])));
         assert!(matches!(
             c.select().unwrap_err(),
             CardError::OtherVersion {
-                major: 4,
+                major: 5,
                 minor: 1,
                 ..
             }
         ));
     }
 
-    /// 74 in two halves: P1 01 with S1, then P1 02 with no data (Le only); the answers joined as
-    /// the whole step's S2 | P5; a half of the wrong length or type is a bad answer.
+    /// 74 in two halves: P1 01 with S1 (answers nothing), then P1 02 with no data (Le only,
+    /// answers the P5); a half of the wrong length or type is a bad answer.
     #[test]
     fn sync_card_s1_split_sends_both_halves() {
         fn leak(s: String) -> &'static str {
             Box::leak(s.into_boxed_str())
         }
         let s1 = [0x51u8; 64];
+        let p5 = format!("55{}", "00".repeat(95));
         let s2 = format!("52{}", "00".repeat(63));
-        let p5 = format!("55{}", "00".repeat(79));
         let first = leak(format!("8074010040{}00", hex::encode_upper(s1)));
         let mut c = PurseCard::new(Script(VecDeque::from(vec![
-            (first, leak(format!("{s2}9000"))),
+            (first, "9000"),
             ("8074020000", leak(format!("{p5}9000"))),
-            (first, leak(format!("{s2}9000"))),
+            (first, "9000"),
             ("8074020000", leak(format!("{}9000", &p5[2..]))),
+            // a first half that answers data (a 3.x card's S2) is a bad answer
+            (first, leak(format!("{s2}9000"))),
             (first, "6985"),
         ])));
         let r = c.sync_card_s1_split(&s1).unwrap();
-        assert_eq!((r.s2.len(), r.p5.len()), (64, 80));
-        assert_eq!((r.s2[0], r.p5[0]), (consts::PT_S2, consts::PT_P5));
-        assert_eq!(r.joined().len(), 144);
+        assert_eq!((r.packet.len(), r.packet[0]), (96, consts::PT_P5));
+        let e = c.sync_card_s1_split(&s1).unwrap_err();
+        assert!(matches!(e, CardError::BadResponse { .. }), "{e}");
         let e = c.sync_card_s1_split(&s1).unwrap_err();
         assert!(matches!(e, CardError::BadResponse { .. }), "{e}");
         let e = c.sync_card_s1_split(&s1).unwrap_err();

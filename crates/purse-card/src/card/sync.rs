@@ -42,23 +42,29 @@ pub struct Advanced {
     pub date: u16,
 }
 
-/// S2 | P5 split (answer of SYNC_CARD_S1).
+/// The synced card's P5 (answer of SYNC_CARD_S1): its identity, R2 and commitment, sealed.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct S2P5 {
-    pub s2: Vec<u8>,
-    pub p5: Vec<u8>,
+pub struct P5Packet {
+    pub packet: Vec<u8>,
 }
 
-impl S2P5 {
-    /// The bytes SYNC_BANK_P5 takes: S2 | P5.
-    pub fn joined(&self) -> Vec<u8> {
-        let mut v = self.s2.clone();
-        v.extend_from_slice(&self.p5);
-        v
+impl P5Packet {
+    /// The bytes SYNC_BANK_P5 takes.
+    pub fn bytes(&self) -> &[u8] {
+        &self.packet
     }
     /// The sync id (SID) from the clear header.
     pub fn sid(&self) -> Tid {
-        crate::proto::wire::Fields(&self.s2).arr(consts::HDR_OFF_SID)
+        crate::proto::wire::Fields(&self.packet).arr(consts::HDR_OFF_SID)
+    }
+    fn check(ins: Ins, p: Vec<u8>) -> Result<Self, CardError> {
+        if p.len() == ps::p5_len(Suite::Aes128) && p[0] == consts::PT_P5 {
+            return Ok(P5Packet { packet: p });
+        }
+        Err(bad(
+            ins,
+            format!("P5 of {} bytes (type {:02X?})", p.len(), p.first()),
+        ))
     }
 }
 
@@ -111,46 +117,22 @@ impl<T: CardIo> PurseCard<T> {
         Ok(s1)
     }
 
-    /// 74 SYNC_CARD_S1(S1) on the synced card → S2 | P5. The card now persistently has
+    /// 74 SYNC_CARD_S1(S1) on the synced card → P5. The card now persistently has
     /// IN = SYNC: its balance, passbook and exceptions are frozen until P6 (or an abort).
-    pub fn sync_card_s1(&mut self, s1: &[u8]) -> Result<S2P5, CardError> {
+    pub fn sync_card_s1(&mut self, s1: &[u8]) -> Result<P5Packet, CardError> {
         let d = self.cmd(Ins::SyncCardS1, consts::S1_WHOLE, 0, s1)?;
-        for suite in [Suite::Aes128, Suite::Tdes3] {
-            let (a, b) = (ps::s2_len(suite), ps::p5_len(suite));
-            if d.len() == a + b && d[0] == consts::PT_S2 && d[a] == consts::PT_P5 {
-                return Ok(S2P5 {
-                    s2: d[..a].to_vec(),
-                    p5: d[a..].to_vec(),
-                });
-            }
-        }
-        Err(bad(
-            Ins::SyncCardS1,
-            format!("S2 | P5 of {} bytes", d.len()),
-        ))
+        P5Packet::check(Ins::SyncCardS1, d)
     }
 
-    /// 74 SYNC_CARD_S1 in its two halves: P1 01 (S1 → S2: the card opens S1, derives K_S and
-    /// computes the passbook digest) then P1 02 (no data → P5; the card persists IN = SYNC). The
-    /// same S2 | P5 as [`sync_card_s1`](Self::sync_card_s1) in two APDUs, neither of which holds
+    /// 74 SYNC_CARD_S1 in its two halves: P1 01 (S1 → nothing: the card opens S1, derives K_S
+    /// and computes the passbook digest) then P1 02 (no data → P5; the card persists IN = SYNC).
+    /// The same P5 as [`sync_card_s1`](Self::sync_card_s1) in two APDUs, neither of which holds
     /// both the digest and the P5 transaction (protocol.md 12.4 step 3). If the second half fails
     /// the card holds nothing: it persisted IN = SYNC only if P5 came back.
-    pub fn sync_card_s1_split(&mut self, s1: &[u8]) -> Result<S2P5, CardError> {
-        let s2 = self.cmd(Ins::SyncCardS1, consts::S1_S2, 0, s1)?;
+    pub fn sync_card_s1_split(&mut self, s1: &[u8]) -> Result<P5Packet, CardError> {
+        self.cmd_len(Ins::SyncCardS1, consts::S1_DIGEST, 0, s1, 0)?;
         let p5 = self.cmd(Ins::SyncCardS1, consts::S1_P5, 0, &[])?;
-        for suite in [Suite::Aes128, Suite::Tdes3] {
-            if s2.len() == ps::s2_len(suite)
-                && p5.len() == ps::p5_len(suite)
-                && s2[0] == consts::PT_S2
-                && p5[0] == consts::PT_P5
-            {
-                return Ok(S2P5 { s2, p5 });
-            }
-        }
-        Err(bad(
-            Ins::SyncCardS1,
-            format!("S2 of {} bytes, P5 of {} bytes", s2.len(), p5.len()),
-        ))
+        P5Packet::check(Ins::SyncCardS1, p5)
     }
 
     /// 34 READ_PASSBOOK, raw bytes (count × 42) — the card's evidence as the ledger stores it.
@@ -197,8 +179,8 @@ impl<T: CardIo> PurseCard<T> {
 
     /// 76 SYNC_BANK_P5(S2 | P5) on the bank card → P6 or INVALIDATE. With a P6 the bank card
     /// has **debited the interest** and holds OUT = SYNC.
-    pub fn sync_bank_p5(&mut self, s2p5: &[u8]) -> Result<BankAnswer, CardError> {
-        let d = self.cmd(Ins::SyncBankP5, 0, 0, s2p5)?;
+    pub fn sync_bank_p5(&mut self, p5: &[u8]) -> Result<BankAnswer, CardError> {
+        let d = self.cmd(Ins::SyncBankP5, 0, 0, p5)?;
         let a = BankAnswer::classify(d).map_err(|e| bad(Ins::SyncBankP5, e.0))?;
         check_answer_len(Ins::SyncBankP5, &a)?;
         Ok(a)

@@ -1,6 +1,6 @@
 //! Administration of bank cards (protocol.md 12.8, F16-F19): an admin card and a bank card
 //! (center, region or branch) in two readers, authenticated card to card; the host relays
-//! A1 / A2 | A3 / A4 and never sees a key. One op per exchange (ADD, REMOVE, RATE, RANGE), six
+//! A1 / A2 / A4 and never sees a key. One op per exchange (ADD, REMOVE, RATE, RANGE), six
 //! APDUs each (VERIFY PIN, 82 admin, 82 bank, 84, 86, 88): the admin PIN is reset by ADMIN_OP, so
 //! it is verified again for every op. Also reads the bank files (READ_BAD_CARDS, no PIN).
 use serde::Serialize;
@@ -249,10 +249,10 @@ pub fn run_op<A: CardIo, B: CardIo>(
     let a1 = bank
         .admin_init_bank(hello)
         .map_err(at(AdminStep::BankInit, "bank"))?;
-    let a2a3 = admin
+    let a2 = admin
         .admin_op(&a1)
         .map_err(at(AdminStep::AdminOp, "admin"))?;
-    let a4 = match bank.admin_apply(&a2a3) {
+    let a4 = match bank.admin_apply(&a2) {
         Ok(a4) => a4,
         Err(e) => {
             let failed = |err| AdminError::At {
@@ -383,12 +383,12 @@ fn adds<A: CardIo, B: CardIo>(
     let a1 = bank
         .admin_init_bank(hello)
         .map_err(at_(AdminStep::BankInit, "bank"))?;
-    let a2a3 = admin
+    let a2 = admin
         .admin_op(&a1)
         .map_err(at_(AdminStep::AdminOp, "admin"))?;
     // A4 of the first account
     let mut prev = bank
-        .admin_apply(&a2a3)
+        .admin_apply(&a2)
         .map_err(at_(AdminStep::BankApply, "bank"))?;
     let mut pending: &[Account] = &accounts[..1];
     let mut at = base; // index of pending[0]

@@ -1,5 +1,5 @@
 //! Sync (protocol.md 12.4, FIG. 5): a card and the bank card of the level above it. The host
-//! relays S1, S2 | P5, P6 (or INVALIDATE) and the SACK; in between it reads the card's passbook
+//! relays S1, P5, P6 (or INVALIDATE) and the SACK; in between it reads the card's passbook
 //! and exception log, stores them in the bank's ledger (`Ledger::store_collection`, one SQLite
 //! transaction) and only then feeds them to the bank card, which recomputes the digest the card
 //! committed to in P5 and says CLEAR in P6 only if they match. After the SACK the ledger is told
@@ -13,7 +13,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::store::{Collection, PassbookStore, StoreError, StoreReport};
-use crate::card::sync::{P6Applied, S2P5};
+use crate::card::sync::{P5Packet, P6Applied};
 use crate::card::transfer::Tid;
 use crate::card::{CardError, PurseCard};
 use crate::proto::consts::{self, Life, OutcomeKind, Role, SecretRef, SlotState};
@@ -614,9 +614,9 @@ pub fn sync<B: CardIo, C: CardIo>(
     let proven = holder_proven(&cs, opts);
     verify_secrets(bank, card, opts, proven)?;
 
-    // 1-3: SYNC_CARD_INIT, SYNC_BANK_INIT, SYNC_CARD_S1 -> S2 | P5 (IN = SYNC from here)
-    let s2p5 = open_session(bank, card, &cs, opts, proven, progress)?;
-    let sid = s2p5.sid();
+    // 1-3: SYNC_CARD_INIT, SYNC_BANK_INIT, SYNC_CARD_S1 -> P5 (IN = SYNC from here)
+    let p5 = open_session(bank, card, &cs, opts, proven, progress)?;
+    let sid = p5.sid();
 
     // From here the card holds IN = SYNC(sid): any failure is finished or aborted.
     let mut ledger = ledger;
@@ -627,7 +627,7 @@ pub fn sync<B: CardIo, C: CardIo>(
         &bs,
         &cs,
         files.as_ref(),
-        &s2p5,
+        &p5,
         opts,
         proven,
         progress,
@@ -758,7 +758,7 @@ fn verify_secrets<B: CardIo, C: CardIo>(
 }
 
 /// Steps 1-3: SYNC_CARD_INIT (the card announces its keys), SYNC_BANK_INIT (S1), SYNC_CARD_S1
-/// (S2 | P5: the card commits to its balance, passbook and keys; IN = SYNC from here).
+/// (P5: the card commits to its balance, passbook and keys; IN = SYNC from here).
 fn open_session<B: CardIo, C: CardIo>(
     bank: &mut PurseCard<B>,
     card: &mut PurseCard<C>,
@@ -766,7 +766,7 @@ fn open_session<B: CardIo, C: CardIo>(
     opts: &SyncOptions,
     holder_proven: bool,
     progress: &mut dyn FnMut(Progress),
-) -> Result<S2P5, SyncError> {
+) -> Result<P5Packet, SyncError> {
     progress(Progress::Step(
         SyncStep::CardInit,
         format!("{}: announcing its keys", cs.name),
@@ -802,7 +802,7 @@ fn relay<'s, B: CardIo, C: CardIo>(
     bs: &Status,
     cs: &Status,
     files: Option<&BankFiles>,
-    s2p5: &S2P5,
+    p5: &P5Packet,
     opts: &SyncOptions,
     holder_proven: bool,
     progress: &mut dyn FnMut(Progress),
@@ -838,7 +838,7 @@ fn relay<'s, B: CardIo, C: CardIo>(
         format!("{}: interest, keys, bad-card check (P6)", bs.name),
     ));
     let ans = bank
-        .sync_bank_p5(&s2p5.joined())
+        .sync_bank_p5(p5.bytes())
         .map_err(at(SyncStep::BankP5, Who::Bank))?;
     // 8. card: SYNC_CARD_P6 -> SACK | the card's status after it
     progress(Progress::Step(

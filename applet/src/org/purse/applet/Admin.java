@@ -1,8 +1,8 @@
 /*
  * purse: administration card to card, INS 82-88 (protocol.md 12.8, F18, F19), plus
  * READ_BAD_CARDS (8A) and CENTER_ADVANCE (80, 12.3). (SET_PRIVACY, 8C, a user-card command: Purse.)
- * Admin card: 82 P1 00 (REQ) -> 84 (A1 -> A2 | A3) -> 88 (A4 -> RESULT | COUNT | ACCOUNT).
- * Bank card:  82 P1 01 (SUITE | m -> A1) -> 86 (A2 | A3 -> A4, the op in one transaction).
+ * Admin card: 82 P1 00 (REQ) -> 84 (A1 -> A2) -> 88 (A4 -> RESULT | COUNT | ACCOUNT).
+ * Bank card:  82 P1 01 (SUITE | m -> A1) -> 86 (A2 -> A4, the op in one transaction).
  * Batched BAD_CARD_ADD after an ADD op (12.8 "Batches"), P1 01, P2 n: admin 84 (A4 | A6, accounts ->
  * BATCH_ACK | A5), bank 86 (A5 -> A6, the n adds in one transaction), admin 88 (A6 -> BATCH_ACK).
  * Keys as a transfer: K_S = KDF(AK[k + 1], 'A' | SID | k | RP) (work keys 2/3), every packet
@@ -21,7 +21,6 @@ public final class Admin {
     private static final short CD = ISO7816.OFFSET_CDATA;
     // work buffer layout: WorkMap (HS_*, AD_*, ADM_* admin card, BNK_* bank, EP_* CENTER_ADVANCE)
     private static final short W_B1 = WorkMap.HS_B1;
-    private static final short W_B2 = WorkMap.AD_B2;
     private static final short W_A5_ADM = WorkMap.ADM_A5;
     private static final short W_A5 = WorkMap.BNK_A5;
     private static final short W_ACC = WorkMap.BNK_ACC;
@@ -64,11 +63,11 @@ public final class Admin {
         }
     }
 
-    /** A3 / A4 body at w[o] starts R | APP_ID | CODE (R = R2 in A3, R1 in A4). */
+    /** A4 / A5 / A6 body at w[o] starts R | APP_ID | CODE (R = R1 in A4 and A6, R2 in A5). */
     private void head(byte[] w, short o, short rOff, byte code) {
         Util.arrayCopyNonAtomic(s.buf(), rOff, w, o, Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_APP_ID, w, (short) (o + Constants.A3_APP), Constants.APP_ID_LEN);
-        w[(short) (o + Constants.A3_CODE)] = code;
+        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_APP_ID, w, (short) (o + Constants.A4_APP), Constants.APP_ID_LEN);
+        w[(short) (o + Constants.A4_CODE)] = code;
     }
 
     /** A4 / A6: COUNT at w[c], bank ACCOUNT | KEYNUM (the current key) at w[a]. */
@@ -87,7 +86,7 @@ public final class Admin {
         byte[] w = s.work();
         return hs.openS(type, b, pktOff, pktLen, bodyLen, o)
                 && Util.arrayCompare(w, o, s.buf(), rOff, Constants.RANDOM_LEN) == 0
-                && hs.appIdOk(w, (short) (o + Constants.A3_APP)) && w[(short) (o + Constants.A3_CODE)] == code;
+                && hs.appIdOk(w, (short) (o + Constants.A4_APP)) && w[(short) (o + Constants.A4_CODE)] == code;
     }
 
     private static boolean zero(byte[] a, short off, short len) {
@@ -147,13 +146,13 @@ public final class Admin {
             p.noCommonKeys();
         }
         short len = hs.sealFirst(Constants.PT_A1, (byte) k, b, (short) (CD + 2), false, Constants.KS_AD);
-        s.setState(Constants.SESSION_BANK_W_A2A3);
+        s.setState(Constants.SESSION_BANK_W_A2);
         return len;
     }
 
     // ------------------------------------------------------------------ 84 (admin)
 
-    /** Row AO: A1 -> A2 | A3 (128). */
+    /** Row AO: A1 -> A2 (96 AES, 88 TDES). */
     public short op(APDU apdu) {
         if (apdu.getBuffer()[ISO7816.OFFSET_P1] == Constants.ADMIN_P1_MORE) {
             return opMore(apdu);
@@ -170,17 +169,10 @@ public final class Admin {
         peerRole(true);
         p.requirePin();
         hs.randoms();
-        // A2: P2 layout, admin identity + R2
-        short len = hs.sealSecond(Constants.PT_A2, k, b, false, Constants.BODY_P2);
-        // A3 (K_S): R2 | APP_ID | CODE 09 | OP | PARAMS | admin ACCOUNT | DATE
-        head(w, W_B2, Session.OFF_R2, Constants.CODE_ADMIN_OP);
-        Util.arrayCopyNonAtomic(sb, Session.OFF_REQ, w, (short) (W_B2 + Constants.A3_OP),
-                (short) (1 + Constants.ADMIN_PARAMS_LEN)); // OP | PARAMS
-        Util.arrayCopyNonAtomic(prof.data(), Profile.OFF_ACCOUNT, w, (short) (W_B2 + Constants.A3_ACCOUNT),
-                Constants.ACCOUNT_LEN);
-        Util.arrayCopyNonAtomic(sb, (short) (Session.OFF_REQ + Constants.AREQ_DATE), w,
-                (short) (W_B2 + Constants.A3_DATE), Constants.DATE_LEN);
-        len = (short) (len + hs.sealS(Constants.PT_A3, W_B2, Constants.BODY_A3, b, len));
+        // A2: the P2 layout (admin identity + R2), then CODE 09 | OP | PARAMS | DATE, the REQ as stored
+        w[(short) (W_B1 + Constants.A2_CODE)] = Constants.CODE_ADMIN_OP;
+        Util.arrayCopyNonAtomic(sb, Session.OFF_REQ, w, (short) (W_B1 + Constants.A2_OP), Constants.ADMIN_REQ_LEN);
+        short len = hs.sealSecond(Constants.PT_A2, k, b, false, Constants.BODY_A2);
         prof.pin(Constants.REF_PIN).reset(); // one PIN per admin op
         s.setState(Constants.SESSION_ADMIN_W_A4);
         return len;
@@ -188,28 +180,25 @@ public final class Admin {
 
     // ------------------------------------------------------------------ 86 (bank)
 
-    /** Row AP: A2 | A3 -> A4; the op in one transaction. */
+    /** Row AP: A2 -> A4; the op in one transaction. */
     public short apply(APDU apdu) {
         if (apdu.getBuffer()[ISO7816.OFFSET_P1] == Constants.ADMIN_P1_MORE) {
             return applyMore(apdu);
         }
-        hs.step(apdu, Constants.SESSION_BANK_W_A2A3);
-        Purse.recv(apdu, Constants.PKT_A2A3);
+        hs.step(apdu, Constants.SESSION_BANK_W_A2);
+        Purse.recv(apdu, Packets.packetLen(Constants.BODY_A2, hs.blk()));
         p.requireMoney();
         byte[] b = apdu.getBuffer();
         byte[] sb = s.buf();
         byte[] w = s.work();
-        byte k = hs.openSecond(Constants.PT_A2, b, Constants.BODY_P2);
+        hs.openSecond(Constants.PT_A2, b, Constants.BODY_A2);
         peerRole(false);
         hs.accept();
-        if (!openHead(Constants.PT_A3, b, (short) (CD + Constants.PKT_P2), Constants.PKT_A3, Constants.BODY_A3, W_B2,
-                Session.OFF_R2, Constants.CODE_ADMIN_OP)
-                || Util.arrayCompare(w, (short) (W_B2 + Constants.A3_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
-                        Constants.ACCOUNT_LEN) != 0) {
+        if (w[(short) (W_B1 + Constants.A2_CODE)] != Constants.CODE_ADMIN_OP) {
             p.badPacket();
         }
-        byte op = w[(short) (W_B2 + Constants.A3_OP)];
-        short par = (short) (W_B2 + Constants.A3_PARAMS);
+        byte op = w[(short) (W_B1 + Constants.A2_OP)];
+        short par = (short) (W_B1 + Constants.A2_PARAMS);
         byte result;
         JCSystem.beginTransaction();
         switch (op) {
@@ -235,7 +224,7 @@ public final class Admin {
         }
         JCSystem.commitTransaction();
         // A4 (K_S): R1 | APP_ID | CODE 0A | OP | RESULT | COUNT | PARAMS | bank ACCOUNT | KEYNUM
-        // built over the A3 body in place: OP and PARAMS move from 17/18 to 17/21
+        // built over the A2 body in place: PARAMS move from 46 to 21 (before anything overwrites them)
         Util.arrayCopyNonAtomic(w, par, w, (short) (W_B1 + Constants.A4_PARAMS), Constants.ADMIN_PARAMS_LEN);
         head(w, W_B1, Session.OFF_R1, Constants.CODE_ADMIN_RESULT);
         w[(short) (W_B1 + Constants.A4_OP)] = op;

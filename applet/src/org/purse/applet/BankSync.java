@@ -16,7 +16,9 @@ public final class BankSync {
     private static final short CD = ISO7816.OFFSET_CDATA;
     // work buffer layout: WorkMap (HS_*, SY_*), as Sync
     private static final short W_B1 = WorkMap.SY_B1;
-    private static final short W_P5 = WorkMap.SY_P5;
+    // 76 opens P5 at W_B1 and copies its commitment (P5_BALANCE .. the end) to SY_C, where the P6
+    // built at W_B1 leaves it: W_P5 + P5_x addresses a commitment field there (only those, x >= 44)
+    private static final short W_P5 = (short) (WorkMap.SY_C - Constants.P5_BALANCE);
     private static final short W_TMP = WorkMap.SY_TMP;
 
     private final Purse p;
@@ -94,7 +96,7 @@ public final class BankSync {
     // ------------------------------------------------------------------ 72, 7C, 76, 7A: bank card
 
     /**
-     * 72 (row SB): SUITE | m | RP | DATE -> S1; state W_S2P5. The operator's PIN (FIG. 5 block 501)
+     * 72 (row SB): SUITE | m | RP | DATE -> S1; state W_P5. The operator's PIN (FIG. 5 block 501)
      * must be validated; it stays validated for further syncs in this card session (a bank terminal
      * serves many cards), except after an unblock (12.7 step 5).
      */
@@ -129,14 +131,14 @@ public final class BankSync {
         sb[Session.OFF_SYNC_P1] = p1;
         Util.arrayCopyNonAtomic(b, (short) (CD + 10), sb, Session.OFF_DATE, Constants.DATE_LEN);
         short len = hs.sealFirst(Constants.PT_S1, (byte) k, b, (short) (CD + 2), false, Constants.KS_SY);
-        s.setState(Constants.SESSION_SYNC_BANK_W_S2P5);
+        s.setState(Constants.SESSION_SYNC_BANK_W_P5);
         return len;
     }
 
     /** 7C (row F): passbook entries (P1 00, P2 = fed so far) or exception entries (P1 01); chains D'. */
     public short feed(APDU apdu) {
         byte[] b = apdu.getBuffer();
-        if (s.state() != Constants.SESSION_SYNC_BANK_W_S2P5) {
+        if (s.state() != Constants.SESSION_SYNC_BANK_W_P5) {
             Purse.conditions();
         }
         byte p1 = b[ISO7816.OFFSET_P1];
@@ -176,40 +178,36 @@ public final class BankSync {
         return (short) 0;
     }
 
-    /** 76 (row SP + 12.7): S2 | P5 -> P6 (interest debited, OUT = SYNC) or INVALIDATE (no change). */
+    /** 76 (row SP + 12.7): P5 -> P6 (interest debited, OUT = SYNC) or INVALIDATE (no change). */
     public short bankP5(APDU apdu) {
         byte[] sb = s.buf;
         byte[] w = s.work;
-        hs.step(apdu, Constants.SESSION_SYNC_BANK_W_S2P5);
-        short p5Len = Packets.packetLen(Constants.BODY_P5, hs.blk());
-        Purse.recv(apdu, (short) (Constants.PKT_P2 + p5Len));
+        hs.step(apdu, Constants.SESSION_SYNC_BANK_W_P5);
+        Purse.recv(apdu, Constants.PKT_P5);
         p.requireMoney();
         byte[] b = apdu.getBuffer();
-        // D' first: its window is the work buffer, which S2 and P5 are opened into
+        // D' first: its window is the work buffer, which P5 is opened into
         if ((short) (sb[Session.OFF_FED_N] | sb[Session.OFF_FED_X]) != 0) { // anything fed
             sync.digestEnd(Util.getShort(sb, SB_FILL));
         }
         byte[] d = prof.data;
-        hs.openSecond(Constants.PT_S2, b, Constants.BODY_P2);
+        hs.openSecond(Constants.PT_P5, b, Constants.BODY_P5);
         if (!Sync.pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
             Purse.pairNotAllowed();
         }
         hs.accept();
-        if (!hs.openS(Constants.PT_P5, b, (short) (CD + Constants.PKT_P2), p5Len, Constants.BODY_P5, W_P5)
-                || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_R2), sb, Session.OFF_R2, Constants.RANDOM_LEN) != 0
-                || !hs.appIdOk(w, (short) (W_P5 + Constants.P5_APP))
-                || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_ACCOUNT), sb, Session.OFF_PEER_ACCOUNT,
-                        Constants.ACCOUNT_LEN) != 0
-                || Util.arrayCompare(w, (short) (W_P5 + Constants.P5_BALANCE + Constants.BAL_CURRENCY), d,
-                        Profile.OFF_CURRENCY, Constants.CURRENCY_LEN) != 0) {
+        if (Util.arrayCompare(w, (short) (W_B1 + Constants.P5_BALANCE + Constants.BAL_CURRENCY), d,
+                Profile.OFF_CURRENCY, Constants.CURRENCY_LEN) != 0) {
             p.badPacket();
         }
-        short acc = (short) (W_P5 + Constants.P5_ACCOUNT);
+        Util.arrayCopyNonAtomic(w, (short) (W_B1 + Constants.P5_BALANCE), w, WorkMap.SY_C, Constants.P5_COMMIT_LEN);
+        // the card's account, checked against its identity: in the session (P5's own is the same bytes)
+        short acc = Session.OFF_PEER_ACCOUNT;
         // admin cards carry their own issuer id (1.1): outside any bank's range, synced by the center only
-        if (sb[Session.OFF_PEER_ROLE] != Constants.ROLE_ADMIN && !files.inRange(w, acc)) {
+        if (sb[Session.OFF_PEER_ROLE] != Constants.ROLE_ADMIN && !files.inRange(sb, acc)) {
             ISOException.throwIt(Constants.SW_ACCOUNT_OUT_OF_RANGE);
         }
-        if (files.find(w, acc) >= 0) {
+        if (files.find(sb, acc) >= 0) {
             // listed: INVALIDATE under K_S, no persistent change on the bank
             head(sb, w, d, Constants.CODE_INVALIDATE, Constants.INV_CARD_ACCOUNT);
             short len = hs.sealS(Constants.PT_INVALIDATE, W_B1, Constants.BODY_INVALIDATE, b, (short) 0);
@@ -227,14 +225,14 @@ public final class BankSync {
 
     /**
      * The fields INVALIDATE and P6 share at W_B1: R2, APP, CODE (same offsets in both), the card's
-     * account (P5) at ca, the bank's own right after it.
+     * account (P5's, in the session) at ca, the bank's own right after it.
      */
     private void head(byte[] sb, byte[] w, byte[] d, byte code, short ca) {
         ca = (short) (W_B1 + ca);
         Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.P6_R2), Constants.RANDOM_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_B1 + Constants.P6_APP), Constants.APP_ID_LEN);
         w[(short) (W_B1 + Constants.P6_CODE)] = code;
-        Util.arrayCopyNonAtomic(w, (short) (W_P5 + Constants.P5_ACCOUNT), w, ca, Constants.ACCOUNT_LEN);
+        Util.arrayCopyNonAtomic(sb, Session.OFF_PEER_ACCOUNT, w, ca, Constants.ACCOUNT_LEN);
         Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (ca + Constants.ACCOUNT_LEN), Constants.ACCOUNT_LEN);
     }
 
@@ -242,7 +240,7 @@ public final class BankSync {
     private short buildP6(byte[] b, byte[] sb, byte[] w, byte[] d) {
         short o = W_B1;
         // 1. privacy, CLEAR
-        boolean priv = (w[(short) (W_P5 + Constants.P5_FLAGS)] & Constants.FLAG_PRIVATE) != 0;
+        boolean priv = (sb[Session.OFF_PEER_FLAGS] & Constants.FLAG_PRIVATE) != 0;
         short n = (short) (w[(short) (W_P5 + Constants.P5_PB_COUNT)] & 0xFF);
         boolean proven = w[(short) (W_P5 + Constants.P5_HOLDER)] == Constants.HOLDER_PROVEN;
         boolean clear = proven && sb[Session.OFF_FED_N] == (byte) (priv ? (short) 0 : n)

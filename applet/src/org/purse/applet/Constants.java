@@ -8,7 +8,7 @@ package org.purse.applet;
 public interface Constants {
 
     // ------------------------------------------------------------------ version (SELECT response)
-    public static final byte VERSION_MAJOR = (byte) 0x03;
+    public static final byte VERSION_MAJOR = (byte) 0x04;
     public static final byte VERSION_MINOR = (byte) 0x00;
 
     // ------------------------------------------------------------------ CLA / INS (protocol.md 4.1)
@@ -187,7 +187,7 @@ public interface Constants {
     public static final byte PT_NACK = (byte) 0x46;
     // issue 4 (reserved)
     public static final byte PT_S1 = (byte) 0x51;
-    public static final byte PT_S2 = (byte) 0x52;
+    public static final byte PT_S2 = (byte) 0x52; // reserved: S2, folded into P5 in protocol 4.0
     public static final byte PT_P5 = (byte) 0x55;
     public static final byte PT_P6 = (byte) 0x56;
     public static final byte PT_SACK = (byte) 0x57;
@@ -195,7 +195,7 @@ public interface Constants {
     public static final byte PT_INVALIDATE = (byte) 0x59;
     public static final byte PT_A1 = (byte) 0x61;
     public static final byte PT_A2 = (byte) 0x62;
-    public static final byte PT_A3 = (byte) 0x63;
+    public static final byte PT_A3 = (byte) 0x63; // reserved: A3, folded into A2 in protocol 4.0
     public static final byte PT_A4 = (byte) 0x64;
     public static final byte PT_A5 = (byte) 0x65;
     public static final byte PT_A6 = (byte) 0x66;
@@ -208,14 +208,13 @@ public interface Constants {
 
     // body lengths (before padding)
     public static final short BODY_P1 = (short) 36;
-    public static final short BODY_P2 = (short) 44; // S2, A2
+    public static final short BODY_P2 = (short) 44; // the P2 layout (6.3), which P2, P5 and A2 begin with
     public static final short BODY_P2_TX = (short) 48; // a transfer's P2: the P2 layout + AMOUNT requested
     public static final short BODY_SHORT = (short) 31; // P4, ACK, NACK
     public static final short BODY_G1 = (short) 95;
     public static final short BODY_G2 = (short) 20; // = I2
     public static final short BODY_I1_FIXED = (short) 81; // + 4 * key length
     // packet lengths that do not depend on the suite
-    public static final short PKT_P2 = (short) 64; // S2, A2
     public static final short PKT_SHORT = (short) 48; // P4, ACK, NACK
     public static final short PKT_P1_AES = (short) 64;
     public static final short PKT_P1_TDES = (short) 56;
@@ -461,18 +460,18 @@ public interface Constants {
     public static final byte CODE_ADMIN_BATCH = (byte) 0x0B;
     public static final byte CODE_ADMIN_BATCH_RESULT = (byte) 0x0C;
     public static final byte SESSION_SYNC_CARD_W_S1 = (byte) 0x04;
-    public static final byte SESSION_SYNC_BANK_W_S2P5 = (byte) 0x05;
+    public static final byte SESSION_SYNC_BANK_W_P5 = (byte) 0x05;
     public static final byte SESSION_ADMIN_W_A1 = (byte) 0x06;
-    public static final byte SESSION_BANK_W_A2A3 = (byte) 0x07;
+    public static final byte SESSION_BANK_W_A2 = (byte) 0x07;
     public static final byte SESSION_ADMIN_W_A4 = (byte) 0x08;
     public static final byte SESSION_BANK_W_A5 = (byte) 0x09;
     public static final byte SESSION_ADMIN_W_A6 = (byte) 0x0A;
     public static final byte SESSION_SYNC_CARD_W_P5 = (byte) 0x0B; // card after 74 P1 01: only 74 P1 02 follows
     public static final byte SYNC_P1_PLAIN = (byte) 0x00;
     public static final byte SYNC_P1_UNBLOCK = (byte) 0x01;
-    // SYNC_CARD_S1 (74) P1: the whole step, or its two halves (S2 with the digest, then P5 and IN = SYNC)
+    // SYNC_CARD_S1 (74) P1: the whole step, or its two halves (R2 and the digest, then P5 and IN = SYNC)
     public static final byte S1_WHOLE = (byte) 0x00;
-    public static final byte S1_S2 = (byte) 0x01;
+    public static final byte S1_DIGEST = (byte) 0x01;
     public static final byte S1_P5 = (byte) 0x02;
     public static final byte FEED_PASSBOOK = (byte) 0x00;
     public static final byte FEED_EXCEPTIONS = (byte) 0x01;
@@ -520,21 +519,18 @@ public interface Constants {
     public static final short UNBLOCK_DATA_LEN = (short) 17;
     public static final short FEED_PB_MAX = (short) 6;
     public static final short FEED_EXC_MAX = (short) 4;
-    public static final short BODY_P5 = (short) 55;
-    public static final short P5_R2 = (short) 0;
-    public static final short P5_APP = (short) 8;
-    public static final short P5_BALANCE = (short) 16;
-    public static final short P5_ACCOUNT = (short) 33;
-    public static final short P5_CURRENT = (short) 41;
-    public static final short P5_PB_COUNT = (short) 42;
-    public static final short P5_EXC_COUNT = (short) 43;
-    public static final short P5_DIGEST = (short) 44;
-    public static final short P5_BAD_KEY = (short) 52;
-    public static final short P5_FLAGS = (short) 53;
-    public static final short P5_HOLDER = (short) 54; // 01: the card's PIN is validated (FIG. 5 block 502)
+    // P5 (12.5.1): the P2 layout (identity, R2 at 36), then the card's commitment at 44
+    public static final short BODY_P5 = (short) 74;
+    public static final short P5_BALANCE = (short) 44;
+    public static final short P5_CURRENT = (short) 61;
+    public static final short P5_PB_COUNT = (short) 62;
+    public static final short P5_EXC_COUNT = (short) 63;
+    public static final short P5_DIGEST = (short) 64;
+    public static final short P5_BAD_KEY = (short) 72;
+    public static final short P5_HOLDER = (short) 73; // 01: the card's PIN is validated (FIG. 5 block 502)
+    public static final short P5_COMMIT_LEN = (short) 30; // P5_BALANCE .. the end
     public static final byte HOLDER_PROVEN = (byte) 0x01;
-    public static final short PKT_P5_AES = (short) 80;
-    public static final short PKT_P5_TDES = (short) 72;
+    public static final short PKT_P5 = (short) 96; // both suites
     public static final short BODY_P6_FIXED = (short) 50;
     public static final short P6_R2 = (short) 0;
     public static final short P6_APP = (short) 8;
@@ -563,14 +559,12 @@ public interface Constants {
     public static final short AREQ_PARAMS = (short) 1;
     public static final short AREQ_DATE = (short) 17;
     public static final short ADMIN_PARAMS_LEN = (short) 16;
-    public static final short BODY_A3 = (short) 44;
-    public static final short A3_R2 = (short) 0;
-    public static final short A3_APP = (short) 8;
-    public static final short A3_CODE = (short) 16;
-    public static final short A3_OP = (short) 17;
-    public static final short A3_PARAMS = (short) 18;
-    public static final short A3_ACCOUNT = (short) 34;
-    public static final short A3_DATE = (short) 42;
+    // A2 (12.8): the P2 layout (admin identity, R2 at 36), then the request at 44
+    public static final short BODY_A2 = (short) 64;
+    public static final short A2_CODE = (short) 44;
+    public static final short A2_OP = (short) 45;
+    public static final short A2_PARAMS = (short) 46;
+    public static final short A2_DATE = (short) 62;
     public static final short BODY_A4 = (short) 46;
     public static final short A4_R1 = (short) 0;
     public static final short A4_APP = (short) 8;
@@ -581,9 +575,9 @@ public interface Constants {
     public static final short A4_PARAMS = (short) 21;
     public static final short A4_ACCOUNT = (short) 37;
     public static final short A4_KEYNUM = (short) 45;
-    public static final short PKT_A3 = (short) 64;
     public static final short PKT_A4 = (short) 64;
-    public static final short PKT_A2A3 = (short) 128;
+    public static final short PKT_A2_AES = (short) 96;
+    public static final short PKT_A2_TDES = (short) 88;
     public static final short ADMIN_ACK_RESP_LEN = (short) 11;
     // batched BAD_CARD_ADD (protocol.md 12.8 "Batches"): 84 / 86 / 88 with P1 01 after an ADD op
     public static final byte ADMIN_P1_MORE = (byte) 0x01;

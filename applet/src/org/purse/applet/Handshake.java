@@ -5,8 +5,8 @@
  * by the initiator for its first packet and by the responder on opening it. SID is the
  * initiator's fresh random, RP the responder's fresh random of its hello (SELECT for a payee, 70,
  * 82 P1 00), so the keys are new in every session on both sides and a recorded first packet opens
- * in no later responder session (6.1). First packet (P1 / S1 / A1) and second (P2 / S2 / A2)
- * share the P1 / P2 body layout at work[W_B1]. Check order inside each helper is that of the
+ * in no later responder session (6.1). First packet (P1 / S1 / A1) and second (P2 / P5 / A2)
+ * share the P1 / P2 body layout at work[W_B1] (the second one with its flow's fields after it). Check order inside each helper is that of the
  * flows' rows.
  */
 package org.purse.applet;
@@ -219,9 +219,9 @@ public final class Handshake {
     }
 
     /**
-     * Responder: second packet (P2 / S2 / A2: own identity | R2, under K_S) sealed into out[0];
-     * returns its length. bodyLen BODY_P2, or BODY_P2_TX for a transfer's P2, whose AMOUNT the
-     * caller has put at work[W_B1 + P2_AMOUNT].
+     * Responder: second packet (P2 / P5 / A2: own identity | R2, under K_S) sealed into out[0];
+     * returns its length. bodyLen BODY_P2_TX, BODY_P5 or BODY_A2: the caller has put the fields
+     * after the identity (AMOUNT, the commitment, the request) at work[W_B1 + 44] onwards.
      */
     short sealSecond(byte type, byte k, byte[] out, boolean own, short bodyLen) {
         byte[] sb = s.buf();

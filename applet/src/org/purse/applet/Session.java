@@ -30,7 +30,7 @@ public final class Session {
     static final short OFF_REQ = (short) 123;            // 80: ISSUE_REQ as received; admin: REQ (19) then:
     static final short OFF_ADMIN_SEQ = (short) 142;      // 1: admin batch: SEQ of the last A5 sealed / applied
     static final short OFF_ADMIN_N = (short) 143;        // 1: admin card: N of the A5 awaiting its A6
-    // issue 4 sync (12.4): bank W_S2P5 state
+    // issue 4 sync (12.4): bank W_P5 state
     static final short OFF_SYNC_P1 = (short) 203;        // 1: P1 of SYNC_BANK_INIT (01 = unblock)
     static final short OFF_DIGEST = (short) 204;         // 8: D' chained over the fed items
     static final short OFF_FED_N = (short) 212;          // 1: passbook entries fed

@@ -1,7 +1,7 @@
 /*
  * purse: bank sync, INS 70-7E (protocol.md 12.4-12.7, 12.11). The FIG. 5 flow between a card and
- * the bank card above it, every packet under the session's one key set K_S: the S1/S2 handshake,
- * P5 (card state and passbook digest) and P6 (interest, date, rate, missing keys, CLEAR, UNBLOCK)
+ * the bank card above it, every packet under the session's one key set K_S: S1, P5 (the card's
+ * identity, its state and passbook digest) and P6 (interest, date, rate, missing keys, CLEAR, UNBLOCK)
  * or INVALIDATE, then SACK/SNACK.
  * Value moves like a transfer: the bank debits the interest first (OUT = SYNC, P6 stored), the card
  * credits it on P6 (IN = SYNC consumed), a SNACK refunds the bank. This class is the synced card's
@@ -22,7 +22,6 @@ public final class Sync {
     private static final short CD = ISO7816.OFFSET_CDATA;
     // work buffer layout: WorkMap (HS_*, SY_*), with the reuse of the handshake's KDF context
     private static final short W_B1 = WorkMap.SY_B1;
-    private static final short W_P5 = WorkMap.SY_P5;
     private static final short W_I = WorkMap.SY_I;
     private static final short W_I_DATE = WorkMap.SY_I_DATE;
     private static final short W_I_RATE = WorkMap.SY_I_RATE;
@@ -116,8 +115,8 @@ public final class Sync {
     }
 
     /**
-     * 74 (row S1): P1 00, the whole step: S1 -> S2 | P5, persists IN = SYNC (one transaction).
-     * P1 01, its first half: S1 -> S2 (R2 and the digest); state W_P5. P1 02, its second
+     * 74 (row S1): P1 00, the whole step: S1 -> P5, persists IN = SYNC (one transaction).
+     * P1 01, its first half: S1 -> nothing (R2 and the digest); state W_P5. P1 02, its second
      * half (no data, only in W_P5): P5, persists IN = SYNC. The host sends the whole step
      * (~270 ms at most on a J3H145, docs/benchmarks.md); the halves are for slower chips. Between the halves no
      * command can change what P5 reports: OUT and IN are none (70), and every command that writes
@@ -128,20 +127,20 @@ public final class Sync {
         byte[] sb = s.buf;
         byte[] b = apdu.getBuffer();
         byte p1 = b[ISO7816.OFFSET_P1];
-        // S1_WHOLE 00, S1_S2 01, S1_P5 02
+        // S1_WHOLE 00, S1_DIGEST 01, S1_P5 02
         if (b[ISO7816.OFFSET_P2] != 0 || (short) (p1 & 0xFF) > Constants.S1_P5) {
             Purse.wrongP1P2();
         }
         if (p1 == Constants.S1_P5) {
             // no command data: never receive (on T=0, P3 is Le here)
             hs.inState(Constants.SESSION_SYNC_CARD_W_P5);
-            return cardP5(b, (short) 0, w, sb);
+            return cardP5(b, w, sb);
         }
         hs.inState(Constants.SESSION_SYNC_CARD_W_S1);
         short pktLen = Packets.packetLen(Constants.BODY_P1, hs.blk());
         Purse.recv(apdu, pktLen);
         slots.refuseSettled(b, (short) (CD + Constants.HDR_OFF_SID)); // one outcome per SID
-        byte k = hs.openFirst(Constants.PT_S1, b, pktLen, Constants.KS_SY);
+        hs.openFirst(Constants.PT_S1, b, pktLen, Constants.KS_SY);
         if (!pairAllowed(sb[Session.OFF_PEER_ROLE], prof.role())) {
             Purse.pairNotAllowed();
         }
@@ -165,36 +164,31 @@ public final class Sync {
             sb[Session.OFF_FED_X] = (byte) x;
             digestEnd(f);
         }
-        // S2: own identity, R2 at 36
-        short len = hs.sealSecond(Constants.PT_S2, k, b, false, Constants.BODY_P2);
-        if (p1 == Constants.S1_S2) {
+        if (p1 == Constants.S1_DIGEST) {
             s.setState(Constants.SESSION_SYNC_CARD_W_P5);
-            return len;
+            return (short) 0;
         }
-        return cardP5(b, len, w, sb);
+        return cardP5(b, w, sb);
     }
 
     /**
-     * 74's P5 into b[len] from the session (R1, R2, D, k, SID) and the card's state, then
-     * the IN slot (one transaction); returns len + the P5 length. The session ends.
+     * 74's P5 into b[0]: its own identity and R2 (the P2 layout), then the commitment from the
+     * session (D) and the card's state; then the IN slot (one transaction). Returns the P5
+     * length. The session ends.
      */
-    private short cardP5(byte[] b, short len, byte[] w, byte[] sb) {
+    private short cardP5(byte[] b, byte[] w, byte[] sb) {
         byte[] d = prof.data;
-        Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_P5 + Constants.P5_R2), Constants.RANDOM_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_APP_ID, w, (short) (W_P5 + Constants.P5_APP), Constants.APP_ID_LEN);
-        Util.arrayCopyNonAtomic(bal.record, (short) 0, w, (short) (W_P5 + Constants.P5_BALANCE),
+        Util.arrayCopyNonAtomic(bal.record, (short) 0, w, (short) (W_B1 + Constants.P5_BALANCE),
                 Constants.BAL_FIELDS_LEN);
-        Util.arrayCopyNonAtomic(d, Profile.OFF_ACCOUNT, w, (short) (W_P5 + Constants.P5_ACCOUNT), Constants.ACCOUNT_LEN);
-        w[(short) (W_P5 + Constants.P5_CURRENT)] = keys.current();
-        w[(short) (W_P5 + Constants.P5_PB_COUNT)] = (byte) pb.count();
-        w[(short) (W_P5 + Constants.P5_EXC_COUNT)] = (byte) slots.exceptionCount();
-        Util.arrayCopyNonAtomic(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST), Constants.MAC_LEN);
-        w[(short) (W_P5 + Constants.P5_BAD_KEY)] = d[Profile.OFF_BAD_KEY];
-        w[(short) (W_P5 + Constants.P5_FLAGS)] = prof.flags();
+        w[(short) (W_B1 + Constants.P5_CURRENT)] = keys.current();
+        w[(short) (W_B1 + Constants.P5_PB_COUNT)] = (byte) pb.count();
+        w[(short) (W_B1 + Constants.P5_EXC_COUNT)] = (byte) slots.exceptionCount();
+        Util.arrayCopyNonAtomic(sb, Session.OFF_DIGEST, w, (short) (W_B1 + Constants.P5_DIGEST), Constants.MAC_LEN);
+        w[(short) (W_B1 + Constants.P5_BAD_KEY)] = d[Profile.OFF_BAD_KEY];
         // the holder's proof, under K_S: the bank clears and pays only a proven holder (12.7)
-        w[(short) (W_P5 + Constants.P5_HOLDER)] = prof.pin(Constants.REF_PIN).isValidated() ? Constants.HOLDER_PROVEN
+        w[(short) (W_B1 + Constants.P5_HOLDER)] = prof.pin(Constants.REF_PIN).isValidated() ? Constants.HOLDER_PROVEN
                 : (byte) 0;
-        len = (short) (len + hs.sealS(Constants.PT_P5, W_P5, Constants.BODY_P5, b, len));
+        short len = hs.sealSecond(Constants.PT_P5, sb[Session.OFF_K], b, false, Constants.BODY_P5);
         // IN slot: SID, amount 0, bank account/name, R1, R2, k, own date, K_S
         Util.arrayFillNonAtomic(sb, Session.OFF_AMOUNT, Constants.AMOUNT_LEN, (byte) 0);
         slots.persistIn(sb, Constants.SLOT_SYNC);

@@ -17,7 +17,7 @@ interface WorkMap {
     static final short WORK_LEN = (short) 256;
 
     // ---- handshake (Handshake.java): first / second packet body, then the KDF context
-    static final short HS_B1 = (short) 0;              // P1 / P2 body (also S1 / S2, A1 / A2)
+    static final short HS_B1 = (short) 0;              // P1 / P2 body (also S1, A1)
     static final short HS_B1_LEN = (short) 48;
     static final short HS_CTX = (short) 196;           // pinned: above every flow's packet bodies
     static final short HS_CTX_LEN = (short) 15;        // SID | k | RP
@@ -29,15 +29,15 @@ interface WorkMap {
     static final short TR_ENTRY_LEN = (short) 42;
 
     // ---- sync (Sync.java)
-    static final short SY_B1 = HS_B1;                  // S1 / S2, then P6 (<= 194), digest input (<= 53), entry (42)
+    static final short SY_B1 = HS_B1;                  // S1 / P5 (74), then P6 (<= 194), entry (42)
     static final short SY_B1_LEN = (short) 194;
-    static final short SY_P5 = HS_CTX;                 // P5 body, after the handshake derived
-    static final short SY_P5_LEN = (short) 55;
-    static final short SY_TMP = (short) (SY_P5 + SY_P5_LEN + 1); // 252: scratch amount
+    static final short SY_C = HS_CTX;                  // bank at 76: P5's commitment (its bytes 44..73), after K_S was derived
+    static final short SY_C_LEN = Constants.P5_COMMIT_LEN;
+    static final short SY_TMP = (short) 252;           // pinned: scratch amount
     static final short SY_TMP_LEN = (short) 4;
     // card at SYNC_CARD_P6: the record I(4) | DATE(2) | RATE(4) | FLAGS | NK | KEY_DATE(2), whose
     // sub-fields (SY_I_*) lie inside it; then SACK / SNACK
-    static final short SY_I = SY_P5;                   // 196; its first 4 bytes are I
+    static final short SY_I = HS_CTX;                  // 196; its first 4 bytes are I
     static final short SY_I_LEN = (short) 14;
     static final short SY_I_DATE = (short) (SY_I + Constants.AMOUNT_LEN);
     static final short SY_I_DATE_LEN = Constants.DATE_LEN;
@@ -57,11 +57,12 @@ interface WorkMap {
     static final short SY_MAC = (short) 0;
     static final short SY_MAC_LEN = WORK_LEN;
 
-    // ---- admin, both sides (Admin.java): A1 / A2 at HS_B1, then A3 / A4
-    static final short AD_B2 = (short) (HS_B1 + HS_B1_LEN); // 48
-    static final short AD_B2_LEN = (short) 48;
+    // ---- admin, both sides (Admin.java): A1 at HS_B1; A2 (the P2 layout, then the request) over it;
+    // then A4 / A6 at HS_B1
+    static final short AD_A2 = HS_B1;
+    static final short AD_A2_LEN = Constants.BODY_A2;
     // admin card batch (84 P1 01): HS_B1 = A4 / A6 opened, then the account being checked
-    static final short ADM_A5 = AD_B2;                 // 48: A5 built
+    static final short ADM_A5 = (short) (HS_B1 + HS_B1_LEN); // 48: A5 built
     static final short ADM_A5_LEN = (short) 207;
     // bank batch (86 P1 01)
     static final short BNK_A5 = HS_B1;                 // 0: A5 received
@@ -85,24 +86,24 @@ interface WorkMap {
     static final short PE_CTX_LEN = (short) 17;
 
     // ---- declared reuse: A's bytes are written only after B is dead (value unused)
-    static final short REUSES__SY_B1__HS_B1 = 0;       // P6 / digest after S1 / S2 were opened
-    static final short REUSES__SY_P5__HS_CTX = 0;      // P5 built / opened after K_S was derived (first packet)
-    static final short REUSES__SY_I__SY_P5 = 0;        // card: I.. at 78, its P5 went out at 74
+    static final short REUSES__SY_B1__HS_B1 = 0;       // P5 / P6 after S1 was opened
+    static final short REUSES__SY_C__HS_CTX = 0;       // the commitment after K_S was derived (first packet)
     static final short REUSES__SY_I__HS_CTX = 0;
-    static final short REUSES__SY_SHORT__SY_P5 = 0;    // SACK / SNACK after P5 was checked
-    // the digest window after 72's S1 / 74's S1 and K_S; 76's S2, P5, P6 (74's P5) after it
-    // ended
+    static final short REUSES__SY_I__SY_C = 0;         // the card's 78 vs the bank's 76: never one APDU
+    static final short REUSES__SY_SHORT__SY_C = 0;
+    // the digest window after 72's S1 / 74's S1 and K_S; 76's P5, P6 (74's P5) after it ended
     static final short REUSES__SY_MAC__HS_B1 = 0;
     static final short REUSES__SY_MAC__HS_CTX = 0;
     static final short REUSES__SY_B1__SY_MAC = 0;
-    static final short REUSES__SY_P5__SY_MAC = 0;
+    static final short REUSES__SY_C__SY_MAC = 0;
     static final short REUSES__SY_TMP__SY_MAC = 0;
     static final short REUSES__SY_I__SY_MAC = 0;
     static final short REUSES__SY_SHORT__SY_MAC = 0;
-    static final short REUSES__ADM_A5__AD_B2 = 0;      // batch after A3 / A4
+    static final short REUSES__AD_A2__HS_B1 = 0;       // A2 sealed / opened after A1 was opened
+    static final short REUSES__ADM_A5__AD_A2 = 0;      // batch after A2 was spent
     static final short REUSES__ADM_A5__HS_CTX = 0;     // batch after the handshake derived
     static final short REUSES__BNK_A5__HS_B1 = 0;
-    static final short REUSES__BNK_A5__AD_B2 = 0;
+    static final short REUSES__BNK_A5__AD_A2 = 0;
     static final short REUSES__BNK_A5__HS_CTX = 0;
     static final short REUSES__BNK_ACC__HS_CTX = 0;
 }

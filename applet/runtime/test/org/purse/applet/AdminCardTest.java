@@ -40,7 +40,7 @@ class AdminCardTest {
         int step;
         byte[] result;
         byte[] a1;
-        byte[] a2a3;
+        byte[] a2;
         byte[] a4;
     }
 
@@ -62,8 +62,8 @@ class AdminCardTest {
         if (fail(o, r, 4)) {
             return o;
         }
-        o.a2a3 = data(r);
-        r = bank.send(0x86, 0, 0, o.a2a3);
+        o.a2 = data(r);
+        r = bank.send(0x86, 0, 0, o.a2);
         if (fail(o, r, 5)) {
             return o;
         }
@@ -233,26 +233,26 @@ class AdminCardTest {
     void replayAdminOpRefused() {
         Op o = adminOp(admin, region, Constants.OP_BAD_CARD_ADD, params(acc(31), null));
         assertEquals(0x9000, o.sw);
-        // the same A2 | A3 into a new bank session (fresh R1): 9D03 + BAD_KEY, no change
+        // the same A2 into a new bank session (fresh R1): 9D03 + BAD_KEY, no change
         admin.verify(1, PIN);
         byte[] sm = admin.ok(0x82, 0, 0, cat(new byte[] {Constants.OP_BAD_CARD_ADD}, params(acc(32), null), u16(DATE)));
         region.ok(0x82, 1, 0, sm);
         int bk = region.status()[Constants.ST_BAD_KEY];
-        assertEquals(0x9D03, region.swOf(0x86, 0, 0, o.a2a3));
+        assertEquals(0x9D03, region.swOf(0x86, 0, 0, o.a2));
         assertEquals(bk + 1, region.status()[Constants.ST_BAD_KEY]);
         assertEquals(1, pageCount(page(region, 0)));
         // the old A4 after the admin session ended: 6985; in a new admin session: 9D03
         assertEquals(0x6985, admin.swOf(0x88, 0, 0, o.a4));
-        // a flipped bit in A3: 9D03
+        // a flipped bit in A2's request (its PARAMS): 9D03
         Op p = new Op();
         admin.verify(1, PIN);
         sm = admin.ok(0x82, 0, 0, cat(new byte[] {Constants.OP_BAD_CARD_ADD}, params(acc(33), null), u16(DATE)));
         byte[] a1 = region.ok(0x82, 1, 0, sm);
-        byte[] a2a3 = admin.ok(0x84, 0, 0, a1);
-        a2a3[64 + 20] ^= 0x01;
-        assertEquals(0x9D03, region.swOf(0x86, 0, 0, a2a3));
+        byte[] a2 = admin.ok(0x84, 0, 0, a1);
+        a2[Constants.HDR_LEN + Constants.A2_PARAMS + 2] ^= 0x01;
+        assertEquals(0x9D03, region.swOf(0x86, 0, 0, a2));
         assertEquals(1, pageCount(page(region, 0)));
-        // reflected A1 back to the bank as if it were A2|A3: 9D03
+        // reflected A1 back to the bank as if it were A2: 9D03
         region.ok(0x82, 1, 0, sm);
         assertEquals(0x6700, region.swOf(0x86, 0, 0, a1));
     }
@@ -305,11 +305,11 @@ class AdminCardTest {
             admin.verify(1, PIN);
             byte[] sm = admin.ok(0x82, 0, 0, cat(new byte[] {Constants.OP_BAD_CARD_ADD}, params(a, null), u16(DATE)));
             byte[] a1 = region.ok(0x82, 1, 0, sm);
-            byte[] a2a3 = admin.ok(0x84, 0, 0, a1);
+            byte[] a2 = admin.ok(0x84, 0, 0, a1);
             region.card.armTear(k);
             boolean t;
             try {
-                byte[] r = region.raw(apdu(0x86, 0, 0, a2a3));
+                byte[] r = region.raw(apdu(0x86, 0, 0, a2));
                 assertEquals(0x9000, sw(r));
                 admin.ok(0x88, 0, 0, data(r));
                 t = false;
@@ -421,7 +421,7 @@ class AdminCardTest {
         assertTrue(Math.abs(sz[3] - sz[4]) < 200, "user and admin cards are the same size");
     }
 
-    /** The same flow in a 3-key TDES system (A1 56 bytes, A2 | A3 and A4 64 bytes as in AES). */
+    /** The same flow in a 3-key TDES system (A1 56 bytes, A2 88 (96 in AES), A4 64 as in AES). */
     @Test
     void tdesSystem() throws Exception {
         PCard tc = center(dir, "tcenter", 2, 0, 1_000_000, 254);
@@ -430,7 +430,7 @@ class AdminCardTest {
         Op o = adminOp(ta, tr, Constants.OP_BAD_CARD_ADD, params(acc(9), null));
         assertEquals(0x9000, o.sw);
         assertEquals(56, o.a1.length);
-        assertEquals(128, o.a2a3.length);
+        assertEquals(88, o.a2.length);
         assertEquals(64, o.a4.length);
         assertEquals(1, count(o.result));
         assertEquals(Constants.RESULT_DONE, ok(ta, tc, Constants.OP_SET_RATE, cat(hex("00000001"), new byte[12]))[0]);

@@ -375,8 +375,13 @@ class CryptoSuiteTest {
         short a = Constants.BLOCK_AES, t = Constants.BLOCK_TDES;
         assertEquals(64, Packets.packetLen(Constants.BODY_P1, a));
         assertEquals(56, Packets.packetLen(Constants.BODY_P1, t));
-        assertEquals(64, Packets.packetLen(Constants.BODY_P2, a));
-        assertEquals(64, Packets.packetLen(Constants.BODY_P2, t));
+        assertEquals(Constants.PKT_P5, Packets.packetLen(Constants.BODY_P5, a));
+        assertEquals(Constants.PKT_P5, Packets.packetLen(Constants.BODY_P5, t));
+        assertEquals(96, Constants.PKT_P5);
+        assertEquals(Constants.PKT_A2_AES, Packets.packetLen(Constants.BODY_A2, a));
+        assertEquals(Constants.PKT_A2_TDES, Packets.packetLen(Constants.BODY_A2, t));
+        assertEquals(96, Constants.PKT_A2_AES);
+        assertEquals(88, Constants.PKT_A2_TDES);
         assertEquals(Constants.PKT_P2_TX_AES, Packets.packetLen(Constants.BODY_P2_TX, a));
         assertEquals(Constants.PKT_P2_TX_TDES, Packets.packetLen(Constants.BODY_P2_TX, t));
         assertEquals(80, Constants.PKT_P2_TX_AES);
@@ -393,7 +398,7 @@ class CryptoSuiteTest {
         assertEquals(40, Packets.packetLen(Constants.BODY_G2, t));
         // and every row of the file's table
         List<Map<String, Object>> rows = Vectors.objs(V, "packet_lengths");
-        assertEquals(8, rows.size());
+        assertEquals(9, rows.size());
         for (Map<String, Object> r : rows) {
             short body = (short) (long) (Long) r.get("body");
             assertEquals((long) (Long) r.get("aes"), Packets.packetLen(body, a), "body " + body);

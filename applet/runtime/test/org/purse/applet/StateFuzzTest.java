@@ -21,7 +21,7 @@ import org.purse.jc.Card;
 /**
  * Fuzz of every INS in each state where a card is most exposed (issue 7, section 5): a payee
  * after 44, a payer between 46 and 4A, a pending OUT slot, IN = EXPECTING, mid-sync after P5 (and
- * the bank between S2|P5 and 76), a bank card mid-admin, a blank card mid-genesis, and a card one
+ * the bank between P5 and 76), a bank card mid-admin, a blank card mid-genesis, and a card one
  * BAD_KEY below its limit. Each fuzzed APDU runs on a freshly rebuilt state (card images copied
  * from a pristine world, then the transient steps replayed), so a fuzzer that locks the card or
  * ends the session does not end the coverage. Asserts: never 6F00; an error leaves the card's
@@ -47,8 +47,8 @@ class StateFuzzTest {
         int[][] t = {
             {0x10, 8}, {0x14, 70}, {0x16, 16}, {0x18, 48}, {0x1A, 6}, {0x20, 4}, {0x24, 10}, {0x42, 16},
             {0x44, 70}, {0x46, 80}, {0x48, 48}, {0x4A, 48}, {0x4C, 6}, {0x50, 6}, {0x52, 6}, {0x54, 6}, {0x70, 2},
-            {0x72, 12}, {0x74, 64}, {0x76, 145}, {0x78, 80}, {0x7A, 48}, {0x7C, 42}, {0x7E, 17}, {0x80, 7},
-            {0x82, 19}, {0x84, 64}, {0x86, 128}, {0x88, 64}
+            {0x72, 12}, {0x74, 64}, {0x76, 96}, {0x78, 80}, {0x7A, 48}, {0x7C, 42}, {0x7E, 17}, {0x80, 7},
+            {0x82, 19}, {0x84, 64}, {0x86, 96}, {0x88, 64}
         };
         for (int[] e : t) {
             NOMINAL_LC.put(e[0], e[1]);
@@ -170,19 +170,19 @@ class StateFuzzTest {
             s.target.reinsert();
             return s;
         });
-        STATES.put("5 sync bank between S2|P5 and 76", () -> syncState(0));
+        STATES.put("5 sync bank between P5 and 76", () -> syncState(0));
         STATES.put("6 sync card after P5 (IN = SYNC)", () -> syncState(1));
         STATES.put("7 sync bank after P5 (OUT = SYNC)", () -> syncState(2));
-        STATES.put("8 bank card mid-admin (W_A2A3)", () -> {
+        STATES.put("8 bank card mid-admin (W_A2)", () -> {
             PCard adm = fresh("admin");
             PCard bank = fresh("region");
             adm.verify(1, PIN);
             byte[] h = adm.ok(0x82, 0, 0, cat(new byte[] {3}, u32(7), new byte[12], u16(DATE)));
             byte[] a1 = bank.ok(0x82, 1, 0, h);
-            byte[] a2a3 = adm.ok(0x84, 0, 0, a1);
+            byte[] a2 = adm.ok(0x84, 0, 0, a1);
             State s = new State();
             s.target = bank;
-            s.valid.put(0x86, a2a3);
+            s.valid.put(0x86, a2);
             s.valid.put(0x82, h);
             s.p1p2.put(0x82, new int[] {1, 0});
             return s;
@@ -219,18 +219,18 @@ class StateFuzzTest {
         card.verify(1, PIN);
         byte[] h = card.ok(0x70, 0, 0, u16(DATE));
         byte[] s1 = bank.ok(0x72, 0, 0, cat(h, u16(DATE)));
-        byte[] s2p5 = card.ok(0x74, 0, 0, s1);
+        byte[] p5 = card.ok(0x74, 0, 0, s1);
         int n = card.status()[Constants.ST_PB_COUNT] & 0xFF;
         byte[] entries = card.ok(0x34, 0, Math.min(5, n), null);
         State s = new State();
         if (stage == 0) {
             s.target = bank;
             s.valid.put(0x7C, entries);
-            s.valid.put(0x76, s2p5);
+            s.valid.put(0x76, p5);
             s.p1p2.put(0x7C, new int[] {0, 0});
             return s;
         }
-        byte[] p6 = bank.ok(0x76, 0, 0, s2p5);
+        byte[] p6 = bank.ok(0x76, 0, 0, p5);
         s.persistentOnly = true;
         if (stage == 1) {
             s.target = card;

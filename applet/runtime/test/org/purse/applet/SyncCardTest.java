@@ -59,7 +59,7 @@ class SyncCardTest {
         int sw = 0x9000;
         int step;
         byte[] s1;
-        byte[] s2p5;
+        byte[] p5;
         byte[] p6;
         byte[] sack;
         byte[] sid;
@@ -88,7 +88,7 @@ class SyncCardTest {
         return sync(bank, card, mode, unblock, verifyBank, false);
     }
 
-    /** split: step 3 as 74's two halves (P1 01 -> S2, then P1 02 -> P5) instead of P1 00. */
+    /** split: step 3 as 74's two halves (P1 01 -> nothing, then P1 02 -> P5) instead of P1 00. */
     static SyncRun sync(PCard bank, PCard card, int mode, boolean unblock, boolean verifyBank, boolean split) {
         SyncRun r = new SyncRun();
         bank.meas = new Counters();
@@ -113,23 +113,23 @@ class SyncCardTest {
             r.s1 = data(resp);
             r.sid = Arrays.copyOfRange(r.s1, 2, 8);
             if (split) {
-                resp = card.send(0x74, Constants.S1_S2, 0, r.s1);
+                resp = card.send(0x74, Constants.S1_DIGEST, 0, r.s1);
                 if (failed(r, resp, 3)) {
                     return r;
                 }
-                byte[] s2 = data(resp);
+                assertEquals(0, data(resp).length, "the first half answers nothing");
                 assertEquals(0, card.pending()[Constants.PD_IN_STATE], "nothing persisted by the first half");
                 resp = card.send(0x74, Constants.S1_P5, 0, null);
                 if (failed(r, resp, 3)) {
                     return r;
                 }
-                r.s2p5 = cat(s2, data(resp));
+                r.p5 = data(resp);
             } else {
                 resp = card.send(0x74, 0, 0, r.s1);
                 if (failed(r, resp, 3)) {
                     return r;
                 }
-                r.s2p5 = data(resp);
+                r.p5 = data(resp);
             }
             byte[] st = card.status();
             boolean priv = (st[Constants.ST_FLAGS] & Constants.FLAG_PRIVATE) != 0;
@@ -170,7 +170,7 @@ class SyncCardTest {
                     }
                 }
             }
-            resp = bank.send(0x76, 0, 0, r.s2p5);
+            resp = bank.send(0x76, 0, 0, r.p5);
             if (failed(r, resp, 7)) {
                 return r;
             }
@@ -325,11 +325,11 @@ class SyncCardTest {
         assertEquals(rs, region.snapshot());
         assertEquals(cs, center.snapshot());
         // an old S1 into a new card session: MAC under a key set the card derives afresh -> no P5 secret leaks;
-        // old S2|P5 into a new bank session: wrong R1 -> 9D03
+        // old P5 into a new bank session: wrong R1 -> 9D03
         byte[] sm = init70(region);
         center.verify(1, PIN); // FIG. 5 block 501
         center.ok(0x72, 0, 0, cat(sm, u16(DATE)));
-        assertEquals(0x9D03, center.swOf(0x76, 0, 0, r.s2p5));
+        assertEquals(0x9D03, center.swOf(0x76, 0, 0, r.p5));
     }
 
     @Test
@@ -460,7 +460,7 @@ class SyncCardTest {
         sm = alice.ok(0x70, 1, 0, u16(DATE));
         branch.verify(1, PIN);
         byte[] s1 = branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
-        byte[] s2p5 = alice.ok(0x74, 0, 0, s1);
+        byte[] p5 = alice.ok(0x74, 0, 0, s1);
         byte[] chunk = new byte[0];
         for (int f = 0; f < n; f += 5) {
             int c = Math.min(5, n - f);
@@ -468,7 +468,7 @@ class SyncCardTest {
             branch.ok(0x7C, 0, f, e);
             chunk = cat(chunk, e);
         }
-        assertEquals(0x9D13, branch.swOf(0x76, 0, 0, s2p5), "holder not proven");
+        assertEquals(0x9D13, branch.swOf(0x76, 0, 0, p5), "holder not proven");
         assertEquals(sb, branch.snapshot());
         byte[] t = Arrays.copyOfRange(s1, 2, 8);
         alice.ok(0x4C, 1, 0, t);
@@ -593,7 +593,7 @@ class SyncCardTest {
         byte[] sm = init70(bob);
         branch.verify(1, PIN); // FIG. 5 block 501
         byte[] s1 = branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
-        byte[] s2p5 = bob.ok(0x74, 0, 0, s1);
+        byte[] p5 = bob.ok(0x74, 0, 0, s1);
         byte[] sid = Arrays.copyOfRange(s1, 2, 8);
         byte[] fake = new byte[64];
         fake[0] = Constants.PT_INVALIDATE;
@@ -602,7 +602,7 @@ class SyncCardTest {
         assertEquals(0x9D03, bob.swOf(0x78, 0, 0, fake));
         assertEquals(Constants.LIFE_ACTIVE, bob.status()[Constants.ST_LIFE]);
         assertEquals(1, bob.status()[Constants.ST_BAD_KEY]);
-        byte[] p6 = branch.ok(0x76, 0, 0, s2p5);
+        byte[] p6 = branch.ok(0x76, 0, 0, p5);
         for (int i = 0; i < p6.length; i += 7) {
             byte[] x = p6.clone();
             x[i] ^= 0x10;
@@ -768,11 +768,11 @@ class SyncCardTest {
     }
 
     @Test
-    void flippedS2P5RefusedAndBankUnlocksByItsOwnUpwardSync() {
+    void flippedP5RefusedAndBankUnlocksByItsOwnUpwardSync() {
         long v0 = value(all);
         long rb = region.balance();
         int flips = 0;
-        for (int i = 0; i < 144; i += 3) {
+        for (int i = 0; i < Constants.PKT_P5; i += 3) {
             byte[] sm = init70(branch);
             region.verify(1, PIN); // FIG. 5 block 501
             byte[] r72 = region.send(0x72, 0, 0, cat(sm, u16(DATE)));
@@ -786,8 +786,8 @@ class SyncCardTest {
             }
             assertEquals(0x9000, sw(r72));
             byte[] s1 = data(r72);
-            byte[] s2p5 = branch.ok(0x74, 0, 0, s1);
-            byte[] x = s2p5.clone();
+            byte[] p5 = branch.ok(0x74, 0, 0, s1);
+            byte[] x = p5.clone();
             x[i] ^= 0x01;
             int sw = region.swOf(0x76, 0, 0, x);
             assertTrue(sw == 0x9D03 || sw == 0x9D0E || sw == 0x9D0F || sw == 0x9D0D || sw == 0x9D04,
@@ -798,7 +798,7 @@ class SyncCardTest {
             branch.ok(0x4C, 1, 0, t); // value-neutral SNACK
             flips++;
         }
-        assertTrue(flips > 40);
+        assertEquals((Constants.PKT_P5 + 2) / 3, flips, "every third byte of P5 flipped");
         assertEquals(v0, value(all));
     }
 
@@ -816,7 +816,7 @@ class SyncCardTest {
         SyncRun whole = syncOk(center, region);
         SyncRun split = sync(c2, r2, FEED, false, true, true);
         assertEquals(0x9000, split.sw, String.format("split sync failed at step %d: %04X", split.step, split.sw));
-        assertEquals(whole.s2p5.length, split.s2p5.length);
+        assertEquals(whole.p5.length, split.p5.length);
         assertEquals(n, split.ledger.size());
         for (int i = 0; i < n; i++) {
             assertArrayEquals(whole.ledger.get(i), split.ledger.get(i));
@@ -833,7 +833,7 @@ class SyncCardTest {
         // the split S1 of a settled SID: refused before anything is opened (no BAD_KEY)
         String snap = r2.snapshot();
         init70(r2);
-        assertEquals(0x9D0C, r2.swOf(0x74, Constants.S1_S2, 0, split.s1));
+        assertEquals(0x9D0C, r2.swOf(0x74, Constants.S1_DIGEST, 0, split.s1));
         r2.reinsert();
         assertEquals(snap, r2.snapshot(), "a settled S1 changed the card");
     }
@@ -846,23 +846,23 @@ class SyncCardTest {
         assertEquals(0x6985, alice.swOf(0x74, Constants.S1_P5, 0, null));
         byte[] s1 = s1For(alice);
         assertEquals(0x6985, alice.swOf(0x74, Constants.S1_P5, 0, null));
-        assertEquals(0x6985, alice.swOf(0x74, Constants.S1_S2, 0, s1), "the 6985 ended the session");
+        assertEquals(0x6985, alice.swOf(0x74, Constants.S1_DIGEST, 0, s1), "the 6985 ended the session");
         // P1 / P2 outside the table
         s1 = s1For(alice);
         assertEquals(0x6A86, alice.swOf(0x74, 3, 0, s1));
         s1 = s1For(alice);
-        assertEquals(0x6A86, alice.swOf(0x74, Constants.S1_S2, 1, s1));
+        assertEquals(0x6A86, alice.swOf(0x74, Constants.S1_DIGEST, 1, s1));
         // 01 twice; 00 after 01; 02 with the session ended by those refusals
-        for (int second : new int[] {Constants.S1_S2, Constants.S1_WHOLE}) {
+        for (int second : new int[] {Constants.S1_DIGEST, Constants.S1_WHOLE}) {
             s1 = s1For(alice);
-            assertEquals(0x9000, sw(alice.send(0x74, Constants.S1_S2, 0, s1)));
+            assertEquals(0x9000, sw(alice.send(0x74, Constants.S1_DIGEST, 0, s1)));
             assertEquals(0x6985, alice.swOf(0x74, second, 0, s1), "P1 " + second + " after 01");
             assertEquals(0x6985, alice.swOf(0x74, Constants.S1_P5, 0, null));
         }
         // a command between the halves that ends or replaces the session: SELECT, 70, 4C 00, 44
         for (int between = 0; between < 4; between++) {
             s1 = s1For(alice);
-            alice.ok(0x74, Constants.S1_S2, 0, s1);
+            alice.ok(0x74, Constants.S1_DIGEST, 0, s1);
             if (between == 0) {
                 alice.select();
             } else if (between == 1) {
@@ -879,7 +879,7 @@ class SyncCardTest {
         assertEquals(a0, alice.snapshot(), "out-of-order halves changed the card");
         // a read between the halves does not end the session: the sync completes (branch -> alice)
         s1 = s1For(alice);
-        alice.ok(0x74, Constants.S1_S2, 0, s1);
+        alice.ok(0x74, Constants.S1_DIGEST, 0, s1);
         alice.status();
         byte[] p5 = alice.ok(0x74, Constants.S1_P5, 0, null);
         assertEquals(Constants.PT_P5, p5[0]);

@@ -237,12 +237,12 @@ class SyncTearTest {
                 byte[] s1 = run.last;
                 byte[] before = card.pending();
                 if (half == 2) {
-                    card.ok(0x74, Constants.S1_S2, 0, s1);
+                    card.ok(0x74, Constants.S1_DIGEST, 0, s1);
                 }
                 card.card.armTear(k);
                 boolean torn;
                 try {
-                    byte[] r = card.raw(half == 1 ? apdu(0x74, Constants.S1_S2, 0, s1) : apdu(0x74, Constants.S1_P5, 0, null));
+                    byte[] r = card.raw(half == 1 ? apdu(0x74, Constants.S1_DIGEST, 0, s1) : apdu(0x74, Constants.S1_P5, 0, null));
                     assertEquals(0x9000, sw(r));
                     torn = false;
                 } catch (PowerLoss pl) {

@@ -161,9 +161,9 @@ class WorkMapTest {
         Map<String, Integer> want = new LinkedHashMap<>();
         Object[] w = {
             "HS_B1", 0, "HS_CTX", 196, "TR_B2", 48, "TR_ENTRY", 104,
-            "SY_B1", 0, "SY_P5", 196, "SY_I", 196, "SY_I_DATE", 200, "SY_I_RATE", 202, "SY_I_FLAGS", 206,
+            "SY_B1", 0, "SY_C", 196, "SY_I", 196, "SY_I_DATE", 200, "SY_I_RATE", 202, "SY_I_FLAGS", 206,
             "SY_I_NK", 207, "SY_I_KDATE", 208, "SY_SHORT", 212, "SY_TMP", 252,
-            "AD_B2", 48, "ADM_A5", 48, "BNK_A5", 0, "BNK_ACC", 208, "BNK_A6", 216, "EP_KEY", 0, "EP_DATE", 24,
+            "AD_A2", 0, "ADM_A5", 48, "BNK_A5", 0, "BNK_ACC", 208, "BNK_A6", 216, "EP_KEY", 0, "EP_DATE", 24,
             "PE_BODY", 0, "PE_IMG", 180, "PE_CTX", 236, "WORK_LEN", 256,
         };
         for (int i = 0; i < w.length; i += 2) {
