@@ -16,6 +16,7 @@ docs/protocol.md section 9 are rendered from the same data.
     python3 scripts/protocol_vectors.py --write    # regenerate the data file and the doc's section 9 tables
     python3 scripts/protocol_vectors.py --json     # print the vectors (JSON) / --markdown: the doc tables
 """
+import hashlib
 import json
 import os
 import sys
@@ -102,13 +103,14 @@ def mac8(suite, key, msg):
     return cmac(suite, key, msg)[:8]
 
 
-def passbook_digest(suite, ks_mac, passbook, exceptions, private):
-    """protocol.md 12.5.3: MAC8(K_S.mac, 7C | ITEMS | N | X) over the fed items; 00 x 8 if none."""
+def passbook_digest(sid, passbook, exceptions, private):
+    """protocol.md 12.5.3: the first 8 bytes of SHA-256(ITEMS | N | X | 7C | SID) over the collected
+    items; 00 x 8 if none."""
     pb = b"" if private else passbook
     n, x = len(pb) // 42, len(exceptions) // 24
     if n + x == 0:
         return bytes(8)
-    return mac8(suite, ks_mac, b"\x7C" + pb + exceptions + bytes([n, x]))
+    return hashlib.sha256(pb + exceptions + bytes([n, x]) + b"\x7C" + sid).digest()[:8]
 
 
 def kdf(suite, ki, label, context, out_len):
@@ -337,14 +339,13 @@ def vectors():
         # balance integrity MAC (fixed-length CBC-MAC): K_INT = AK1, the 17 record bytes then the account
         rec = ((1234).to_bytes(4, "big") + bytes.fromhex("0978") + b"\x02" + (9500).to_bytes(2, "big")
                + bytes(4) + (7).to_bytes(4, "big"))
-        # passbook digest (12.5.3) over 7 entries and 2 exceptions: 1 + 294 + 48 + 2 = 345 bytes,
-        # more than the card's 256-byte window (a flush inside the message)
-        ks_mac = derived["sync"][1]
+        # passbook digest (12.5.3) over 7 entries and 2 exceptions (294 + 48 + 2 + 1 + 6 bytes), in
+        # the sync session of SID = TID above; the same in both suites (SHA-256, no key)
         pb = b"".join(bytes([i + 1]) * 42 for i in range(7))
         exc = b"".join(bytes([0xE0 + j]) * 24 for j in range(2))
-        s["digest"] = {"entries": 7, "exceptions": 2, "passbook": H(pb), "exception_log": H(exc),
-                       "d": H(passbook_digest(suite, ks_mac, pb, exc, False)),
-                       "d_private": H(passbook_digest(suite, ks_mac, pb, exc, True))}
+        s["digest"] = {"entries": 7, "exceptions": 2, "sid": H(TID), "passbook": H(pb), "exception_log": H(exc),
+                       "d": H(passbook_digest(TID, pb, exc, False)),
+                       "d_private": H(passbook_digest(TID, pb, exc, True))}
         s["balance"] = {"key": "AK1", "fields": H(rec), "account": H(payer_acct),
                         "check": H(mac8_fixed(suite, ak1, rec + payer_acct))}
         v["suites"].append(s)
@@ -382,7 +383,7 @@ def markdown(v):
             p(f"{pk['name']} plaintext body ({len(pk['body']) // 2} bytes): `{pk['body']}`  ")
             p(f"{pk['name']} packet ({len(pk['packet']) // 2} bytes): `{pk['packet']}`\n")
         g = s["digest"]
-        p(f"Passbook digest (12.5.3): K_S.mac = the sync K_MAC above; {g['entries']} passbook entries "
+        p(f"Passbook digest (12.5.3): SID `{g['sid']}`; {g['entries']} passbook entries "
           f"(entry i: 42 bytes of value i), {g['exceptions']} exception entries (24 bytes of 0xE0 + j): "
           f"D = `{g['d']}`, private card (exceptions only) D = `{g['d_private']}`\n")
         b = s["balance"]

@@ -1,4 +1,4 @@
-//! Sessions of different flows interleaved on the same card, and wrong passbook feeds, through
+//! Sessions of different flows interleaved on the same card, and wrong passbook digests, through
 //! pcscd against desk cards (protocol.md 8: T21, and the transient sessions of 6.2 / 12.1:
 //! "any error, any INIT, XFER_ABORT 00 and reset end them"). A transfer step sent in the middle
 //! of a sync or an admin session, and a sync or admin step in the middle of a transfer: refused
@@ -9,7 +9,7 @@ use purse_testkit as kit;
 use kit::*;
 use purse::card::bank::AdminHello;
 use purse::flows::admin::{self, AdminOp};
-use purse::proto::consts::{Role, SecretRef, SlotState, Suite};
+use purse::proto::consts::{self, Role, SecretRef, SlotState, Suite};
 
 #[test]
 fn cross_session() {
@@ -23,7 +23,7 @@ fn cross_session() {
             ("sync_step_mid_transfer", sync_step_mid_transfer),
             ("admin_step_mid_transfer", admin_step_mid_transfer),
             ("transfer_step_mid_admin", transfer_step_mid_admin),
-            ("wrong_feeds_never_clear", wrong_feeds_never_clear),
+            ("wrong_digests_never_clear", wrong_digests_never_clear),
         ],
     );
 }
@@ -59,7 +59,7 @@ fn transfer_step_mid_sync(b: &mut Bank) {
     // it): P5 is then refused, no debit
     let _ = bk.xfer_payer_init(100, DATE, peer);
     let e = bk
-        .sync_bank_p5(p5.bytes())
+        .sync_bank_p5(p5.bytes(), &[0; 8])
         .expect_err("76 after the bank's session ended");
     assert_eq!(sw(&e), Some(0x6985), "{e}");
     drop((bk, cd));
@@ -196,14 +196,15 @@ fn transfer_step_mid_admin(b: &mut Bank) {
     b.assert_conserved("after the admin ops");
 }
 
-/// A rewrite of a PASSBOOK_FEED command.
-type Feed = Box<dyn Fn(&mut Vec<u8>)>;
+/// A rewrite of the entries the host digests (as a host that stored them wrongly would).
+type Rewrite = Box<dyn Fn(Vec<u8>) -> Vec<u8>>;
 
-/// T21: the bank card clears a passbook only if the fed entries are exactly the ones the card
-/// committed to in P5: reordered, one missing, or another card's entries: no clear, nothing lost.
-fn wrong_feeds_never_clear(b: &mut Bank) {
+/// T21: the bank card clears a passbook only if the host's digest is of exactly the entries the
+/// card committed to in P5: reordered, one missing, or another card's entry: no clear, nothing
+/// lost.
+fn wrong_digests_never_clear(b: &mut Bank) {
     let el = 42usize;
-    // bob's entries, to feed as if they were alice's
+    // bob's entries, to digest as if they were alice's
     b.pay_ok("bob", "alice", 10);
     let bob_entries = {
         let mut c = b.open("bob");
@@ -213,32 +214,28 @@ fn wrong_feeds_never_clear(b: &mut Bank) {
         assert!(v.len() >= el, "bob has no entry");
         v
     };
-    let modes: [(&str, Feed); 3] = [
+    let modes: [(&str, Rewrite); 3] = [
         (
             "reordered",
-            Box::new(move |cmd: &mut Vec<u8>| {
-                if cmd.len() >= 5 + 2 * el {
-                    let (x, y) = cmd[5..5 + 2 * el].split_at_mut(el);
-                    x.swap_with_slice(y);
-                }
+            Box::new(move |mut e: Vec<u8>| {
+                let (x, y) = e[..2 * el].split_at_mut(el);
+                x.swap_with_slice(y);
+                e
             }),
         ),
         (
             "one missing",
-            Box::new(move |cmd: &mut Vec<u8>| {
-                if cmd.len() >= 5 + 2 * el {
-                    cmd.truncate(cmd.len() - el);
-                    cmd[4] -= el as u8;
-                }
+            Box::new(move |mut e: Vec<u8>| {
+                e.truncate(e.len() - el);
+                e
             }),
         ),
         (
             "another card's",
-            Box::new(move |cmd: &mut Vec<u8>| {
+            Box::new(move |mut e: Vec<u8>| {
                 // the oldest entry replaced by one of bob's
-                if cmd.len() >= 5 + el && bob_entries.len() >= el {
-                    cmd[5..5 + el].copy_from_slice(&bob_entries[..el]);
-                }
+                e[..el].copy_from_slice(&bob_entries[..el]);
+                e
             }),
         ),
     ];
@@ -248,9 +245,20 @@ fn wrong_feeds_never_clear(b: &mut Bank) {
         b.ensure(&["branch", "alice"]);
         let n = b.status("alice").passbook_count;
         assert!(n >= 2);
+        // the entries as the card holds them; the hook replaces the host's D' at 76 with the
+        // digest of the rewritten ones, in this sync's session (SID from P5's header)
+        let wrong = {
+            let mut c = b.open("alice");
+            c.verify(SecretRef::Pin, PIN).expect("PIN");
+            f(c.read_passbook_raw_all(n).expect("alice's passbook"))
+        };
+        let p5 = consts::PKT_P5 as usize;
         let mut bk = open_hooked(b, "branch", |ins, cmd: &mut Vec<u8>| {
-            if ins == 0x7C && cmd[2] == 0 {
-                f(cmd)
+            if ins == 0x76 && cmd.len() >= 5 + p5 + 8 {
+                let mut sid = [0u8; 6];
+                sid.copy_from_slice(&cmd[5 + 2..5 + 8]);
+                let d = purse::proto::sync::digest_of(&sid, &wrong, &[], false);
+                cmd[5 + p5..5 + p5 + 8].copy_from_slice(&d);
             }
         });
         let mut cd = b.open("alice");
@@ -263,14 +271,14 @@ fn wrong_feeds_never_clear(b: &mut Bank) {
         );
         drop((bk, cd));
         let cleared = r.as_ref().map(|r| r.cleared).unwrap_or(false);
-        assert!(!cleared, "{what} entries fed: passbook cleared");
+        assert!(!cleared, "{what} entries digested: passbook cleared");
         assert!(
             b.status("alice").passbook_count >= n,
             "{what}: the card lost entries"
         );
         let rep = b.resume("branch", "alice");
         assert!(rep.finished(), "{what}: {}", rep.summary());
-        assert_conserved_sync(b, &[], &format!("{what} feed"));
+        assert_conserved_sync(b, &[], &format!("{what} digest"));
         // the honest sync clears, each entry stored once
         let r = sync_ok(b, "branch", "alice", branch_day(b));
         assert!(
@@ -280,5 +288,5 @@ fn wrong_feeds_never_clear(b: &mut Bank) {
         );
     }
     let f = ledger(b).fraud_flags().expect("flags");
-    assert!(f.is_empty(), "ledger flags after wrong feeds: {f:?}");
+    assert!(f.is_empty(), "ledger flags after wrong digests: {f:?}");
 }

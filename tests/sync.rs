@@ -42,8 +42,8 @@ fn sync_cases() {
                 new_key_old_and_new_cards_transact,
             ),
             (
-                "passbook_cleared_only_after_feed",
-                passbook_cleared_only_after_feed,
+                "passbook_cleared_only_with_its_digest",
+                passbook_cleared_only_with_its_digest,
             ),
             (
                 "passbook_in_ledger_exactly_once_on_retry",
@@ -201,7 +201,7 @@ fn new_key_old_and_new_cards_transact(b: &mut Bank) {
     assert_eq!(t.keynum, adv.key_after.wrapping_sub(1));
 }
 
-fn passbook_cleared_only_after_feed(b: &mut Bank) {
+fn passbook_cleared_only_with_its_digest(b: &mut Bank) {
     let d = day(b);
     b.pay_ok("alice", "bob", 300);
     let n = b.status("alice").passbook_count;
@@ -210,12 +210,12 @@ fn passbook_cleared_only_after_feed(b: &mut Bank) {
     let r = sync(b, "branch", "alice", &SyncOptionsExt::no_store(d)).expect("sync --no-store");
     assert!(!r.collected && !r.cleared);
     assert_eq!(b.status("alice").passbook_count, n + (r.interest > 0) as u8);
-    // stored but not fed: the bank card does not let the card clear
+    // stored but no digest sent: the bank card does not let the card clear
     let before_ledger = ledger_entries(b, &b.status("alice").account);
     let mut o = sync_options(d);
-    o.feed = false;
-    let r = sync(b, "branch", "alice", &o).expect("sync without feed");
-    assert!(!r.cleared, "cleared without a feed");
+    o.send_digest = false;
+    let r = sync(b, "branch", "alice", &o).expect("sync without the digest");
+    assert!(!r.cleared, "cleared without the digest");
     let n2 = b.status("alice").passbook_count;
     assert_eq!(n2, n + (r.interest > 0) as u8);
     assert!(
@@ -403,17 +403,17 @@ fn figures_engine_counters(b: &mut Bank) {
             "FIGURE sync branch->alice N={} X={}: host {} APDUs in {} ms; engine: bank {} APDUs / {} writes / {} transactions / {} crypto ops, card {} APDUs / {} writes / {} transactions / {} crypto ops",
             r.passbook_entries, r.exceptions, r.apdus, r.millis, db[0], db[1], db[2], db[3], dc[0], dc[1], dc[2], dc[3]
         );
-        // protocol.md 12.4: 6 + 2 * ceil(N/6) (+2 with exceptions) protocol APDUs, plus the
+        // protocol.md 12.4: 6 + ceil(N/6) reads (+1 with exceptions) protocol APDUs, plus the
         // host's status reads (each card's SELECT answers its status, 78 the synced card's after
         // the SACK: no GET_STATUS at all; no GET_PENDING with every slot free), READ_BAD_CARDS
         // and the two VERIFYs (FIG. 5 blocks 501/502); the engine also counts the SELECT of each
         // card; one more with step 3 in two halves (never by default: S1_SPLIT_ABOVE)
-        let n6 = (r.passbook_entries as u32).div_ceil(purse::proto::consts::FEED_PB_MAX as u32);
+        let n6 = (r.passbook_entries as u32).div_ceil(purse::proto::consts::PB_READ_MAX as u32);
         let digested = r.passbook_entries as u16 + r.exceptions as u16;
         let split = (digested > purse::flows::sync::S1_SPLIT_ABOVE) as u32;
         assert_eq!(
             r.apdus,
-            6 + 2 * n6 + 2 * (r.exceptions > 0) as u32 + 1 + 2 + split,
+            6 + n6 + (r.exceptions > 0) as u32 + 1 + 2 + split,
             "{}",
             r.summary()
         );

@@ -1,7 +1,8 @@
 //! A hostile relay during sync (protocol.md 8, T21-T23): tampered P5 and P6 are refused
-//! with no change of value, keys or passbook; a wrong feed gets no CLEAR; a replayed P6 is
-//! refused (9D0C); a forged INVALIDATE is refused and the card stays alive. The wrong-feed case
-//! (what the ledger holds after a sync that did not clear) runs on both ledger engines.
+//! with no change of value, keys or passbook; a wrong passbook digest gets no CLEAR; a replayed
+//! P6 is refused (9D0C); a forged INVALIDATE is refused and the card stays alive. The
+//! wrong-digest case (what the ledger holds after a sync that did not clear) runs on both ledger
+//! engines.
 use purse_testkit as kit;
 mod pgtest;
 
@@ -24,13 +25,10 @@ fn sync_tamper() {
     run_cases(
         &mut bank,
         &[
-            ("feed_wrong_entry_no_clear", feed_wrong_entry_no_clear),
-            (
-                "feed_split_any_way_only_exact_clears",
-                feed_split_any_way_only_exact_clears,
-            ),
-            ("postgres: feed_wrong_entry_no_clear", |b| {
-                pgtest::on_postgres(b, use_ledger, feed_wrong_entry_no_clear)
+            ("wrong_digest_no_clear", wrong_digest_no_clear),
+            ("only_the_exact_digest_clears", only_the_exact_digest_clears),
+            ("postgres: wrong_digest_no_clear", |b| {
+                pgtest::on_postgres(b, use_ledger, wrong_digest_no_clear)
             }),
             ("flip_bits_p5_refused", flip_bits_p5_refused),
             ("replay_p6_refused", replay_p6_refused),
@@ -52,14 +50,16 @@ fn data_of(cmd: &[u8]) -> Vec<u8> {
     }
 }
 
-fn feed_wrong_entry_no_clear(b: &mut Bank) {
+/// A relay that alters the host's digest on its way to the bank card (76's last 8 bytes): the
+/// sync completes without CLEAR, the ledger keeps what it stored, the honest retry clears.
+fn wrong_digest_no_clear(b: &mut Bank) {
     b.pay_ok("alice", "bob", 111);
     b.pay_ok("alice", "bob", 222);
     let n = b.status("alice").passbook_count;
     b.ensure(&["branch", "alice"]);
     let mut bk = open_hooked(b, "branch", |ins, cmd: &mut Vec<u8>| {
-        if ins == 0x7C && cmd.len() > 5 + 30 {
-            cmd[5 + 27] ^= 0x01; // the AMOUNT of the first fed entry
+        if ins == 0x76 && cmd.len() >= 5 + consts::PKT_P5 as usize + 8 {
+            cmd[5 + consts::PKT_P5 as usize + 3] ^= 0x01; // a byte of D'
         }
     });
     let mut cd = b.open("alice");
@@ -74,12 +74,12 @@ fn feed_wrong_entry_no_clear(b: &mut Bank) {
     drop((bk, cd));
     assert!(
         r.collected && !r.cleared,
-        "cleared after a wrong feed: {}",
+        "cleared after a wrong digest: {}",
         r.summary()
     );
     assert!(r.summary().contains("NOT cleared"), "{}", r.summary());
     assert_eq!(b.status("alice").passbook_count, n + (r.interest > 0) as u8);
-    assert_conserved_sync(b, &[], "wrong feed");
+    assert_conserved_sync(b, &[], "wrong digest");
     // the honest retry clears, and the ledger holds each entry once
     let r = sync_ok(b, "branch", "alice", branch_day(b));
     assert!(r.cleared);
@@ -89,10 +89,14 @@ fn feed_wrong_entry_no_clear(b: &mut Bank) {
     );
 }
 
-/// One sync branch -> alice relayed command by command, the passbook fed as `plan` regroups the
-/// card's entries (each chunk one PASSBOOK_FEED, P2 = entries fed so far); whether the card
-/// cleared its passbook.
-fn sync_fed_as(b: &mut Bank, plan: &dyn Fn(Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>>) -> bool {
+/// One sync of alice with her branch in which the host sends the bank card the digest of
+/// `plan(the entries it read)` (under another session's SID if `other_sid`): whether the card
+/// cleared.
+fn sync_digested_as(
+    b: &mut Bank,
+    plan: &dyn Fn(Vec<Vec<u8>>) -> Vec<Vec<u8>>,
+    other_sid: bool,
+) -> bool {
     use purse::proto::consts::SecretRef;
     let d = branch_day(b); // before the PINs: a status read re-selects the card
     b.ensure(&["branch", "alice"]);
@@ -105,87 +109,80 @@ fn sync_fed_as(b: &mut Bank, plan: &dyn Fn(Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>>) -
     let s1 = k.sync_bank_init(false, hello, d).unwrap();
     let p5 = c.sync_card_s1(&s1).unwrap();
     let raw = c.read_passbook_raw_all(st.passbook_count).unwrap();
-    let mut fed = 0usize;
-    for chunk in plan(raw.chunks(42).map(|e| e.to_vec()).collect()) {
-        k.passbook_feed_entries(fed as u8, &chunk.concat()).unwrap();
-        fed += chunk.len();
+    let stored = plan(raw.chunks(42).map(|e| e.to_vec()).collect()).concat();
+    let exc = if st.exception_count > 0 {
+        c.read_exceptions_raw().unwrap()
+    } else {
+        Vec::new()
+    };
+    let mut sid = p5.sid();
+    if other_sid {
+        sid[5] ^= 1;
     }
-    if st.exception_count > 0 {
-        k.passbook_feed_exceptions(&c.read_exceptions_raw().unwrap())
-            .unwrap();
-    }
-    let ans = k.sync_bank_p5(p5.bytes()).unwrap();
+    let digest = purse::proto::sync::digest_of(&sid, &stored, &exc, false);
+    let ans = k.sync_bank_p5(p5.bytes(), &digest).unwrap();
     let applied = c.sync_card_p6(ans.bytes()).unwrap().expect("SACK");
     k.sync_bank_ack(&applied.sack).unwrap();
     applied.status.expect("78's status").passbook_count < st.passbook_count
 }
 
-/// protocol.md 12.5.3: the digest is one CMAC over all fed entries, so the host may group them
-/// into feeds as it likes (1 to 6 entries each, the bank's window flushing in the middle of a
-/// feed or between two) and the card still clears; but an entry dropped, added, swapped or
-/// altered after the bank's first 256-byte window never clears.
-fn feed_split_any_way_only_exact_clears(b: &mut Bank) {
-    type Plan = fn(Vec<Vec<u8>>) -> Vec<Vec<Vec<u8>>>;
-    let cases: [(&str, Plan, bool); 6] = [
+/// protocol.md 12.5.3: the card clears only when the host's digest is of exactly its entries, in
+/// order, in this session: an entry dropped, added, swapped or altered, or the right entries
+/// under another session's SID (a digest seen in an earlier sync), never clears.
+fn only_the_exact_digest_clears(b: &mut Bank) {
+    type Plan = fn(Vec<Vec<u8>>) -> Vec<Vec<u8>>;
+    let cases: [(&str, Plan, bool, bool); 7] = [
+        ("the entries as read", |e| e, false, true),
         (
-            "one entry per feed",
-            |e| e.into_iter().map(|x| vec![x]).collect(),
+            "the entries as read, another session's SID",
+            |e| e,
             true,
-        ),
-        (
-            "feeds of 6, 1, 2, 6, ...",
-            |e| {
-                let (mut out, mut it, sizes) = (Vec::new(), e.into_iter(), [6, 1, 2]);
-                for i in 0.. {
-                    let c: Vec<_> = it.by_ref().take(sizes[i % 3]).collect();
-                    if c.is_empty() {
-                        break;
-                    }
-                    out.push(c);
-                }
-                out
-            },
-            true,
+            false,
         ),
         (
             "the newest entry dropped",
             |mut e| {
                 e.pop();
-                e.chunks(6).map(|c| c.to_vec()).collect()
+                e
             },
+            false,
             false,
         ),
         (
-            "the newest entry fed twice",
+            "the newest entry twice",
             |mut e| {
                 let last = e[e.len() - 1].clone();
                 e.push(last);
-                e.chunks(6).map(|c| c.to_vec()).collect()
+                e
             },
+            false,
             false,
         ),
         (
             "two entries swapped",
             |mut e| {
                 e.swap(0, 1);
-                e.chunks(6).map(|c| c.to_vec()).collect()
+                e
             },
+            false,
             false,
         ),
         (
-            "entry 8 altered (beyond the first window)",
+            "entry 8 altered",
             |mut e| {
                 e[7][30] ^= 0x01;
-                e.chunks(6).map(|c| c.to_vec()).collect()
+                e
             },
             false,
+            false,
         ),
+        ("nothing stored (00 x 8)", |_| Vec::new(), false, false),
     ];
-    for (what, plan, clears) in cases {
+    for (what, plan, other_sid, clears) in cases {
         while b.status("alice").passbook_count < 9 {
             b.pay_ok("alice", "bob", 7);
         }
-        assert_eq!(sync_fed_as(b, &plan), clears, "{what}");
+        assert_eq!(sync_digested_as(b, &plan, other_sid), clears, "{what}");
         assert_conserved_sync(b, &[], what);
     }
 }

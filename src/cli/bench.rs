@@ -456,7 +456,7 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
         t.apdu_ms, t.byte_ms, profiles.fast.apdu_ms, profiles.fast.byte_ms, profiles.slow.apdu_ms, profiles.slow.byte_ms
     );
     println!(
-        "  {:<7} {:<10} {:>5} {:>8} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7} {:>7} {:>6} {:>9}",
+        "  {:<7} {:<10} {:>5} {:>8} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7} {:>7} {:>7} {:>6} {:>9}",
         "chip",
         "card",
         "APDUs",
@@ -465,6 +465,7 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
         "setKey",
         "init",
         "cipher",
+        "digest",
         "random",
         "writes",
         "commit",
@@ -473,9 +474,9 @@ fn run_cost(cli: &Cli, a: &BenchRunArgs) -> anyhow::Result<i32> {
     );
     let row = |chip: &str, card: &str, n: f64, x: &cost::Terms| {
         println!(
-            "  {:<7} {:<10} {:>5.0} {:>8.1} {:>7.1} {:>7.1} {:>8.1} {:>8.1} {:>7.1} {:>7.1} {:>7.1} {:>6.1} {:>9.1}",
+            "  {:<7} {:<10} {:>5.0} {:>8.1} {:>7.1} {:>7.1} {:>8.1} {:>8.1} {:>7.1} {:>7.1} {:>7.1} {:>7.1} {:>6.1} {:>9.1}",
             chip, card, n / per, x.transport_ms / per, x.bytes_ms / per, x.set_key_ms / per, x.init_ms / per,
-            x.cipher_ms / per, x.random_ms / per, x.write_ms / per, x.commit_ms / per, x.compare_ms / per,
+            x.cipher_ms / per, x.digest_ms / per, x.random_ms / per, x.write_ms / per, x.commit_ms / per, x.compare_ms / per,
             x.total() / per
         )
     };

@@ -152,7 +152,7 @@ pub fn run(cli: &Cli, a: &SyncArgs) -> anyhow::Result<i32> {
     let opts = SyncOptions {
         date,
         store: !a.no_store,
-        feed: true,
+        send_digest: true,
         bank_pin,
         card_pin,
         unblock,

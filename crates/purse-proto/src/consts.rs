@@ -50,7 +50,6 @@ constants! {
     INS_SYNC_BANK_P5: u8 = 0x76;
     INS_SYNC_CARD_P6: u8 = 0x78;
     INS_SYNC_BANK_ACK: u8 = 0x7A;
-    INS_PASSBOOK_FEED: u8 = 0x7C;
     INS_UNBLOCK_PIN: u8 = 0x7E;
     INS_CENTER_ADVANCE: u8 = 0x80;
     INS_ADMIN_INIT: u8 = 0x82;
@@ -411,8 +410,6 @@ constants! {
     S1_WHOLE: u8 = 0x00;
     S1_DIGEST: u8 = 0x01;
     S1_P5: u8 = 0x02;
-    FEED_PASSBOOK: u8 = 0x00;
-    FEED_EXCEPTIONS: u8 = 0x01;
     ADMIN_P1_ADMIN: u8 = 0x00;
     ADMIN_P1_BANK: u8 = 0x01;
     PRIVACY_OFF: u8 = 0x00;
@@ -455,8 +452,6 @@ constants! {
     SYNC_INIT_CARD_LEN: u16 = 2;
     SYNC_INIT_BANK_LEN: u16 = 12;
     UNBLOCK_DATA_LEN: u16 = 17;
-    FEED_PB_MAX: u16 = 6;
-    FEED_EXC_MAX: u16 = 4;
     BODY_P5: u16 = 74;
     P5_BALANCE: u16 = 44;
     P5_CURRENT: u16 = 61;
@@ -579,7 +574,7 @@ coded_enum! {
         PendingToException = INS_PENDING_TO_EXCEPTION, SyncCardInit = INS_SYNC_CARD_INIT,
         SyncBankInit = INS_SYNC_BANK_INIT, SyncCardS1 = INS_SYNC_CARD_S1,
         SyncBankP5 = INS_SYNC_BANK_P5, SyncCardP6 = INS_SYNC_CARD_P6,
-        SyncBankAck = INS_SYNC_BANK_ACK, PassbookFeed = INS_PASSBOOK_FEED,
+        SyncBankAck = INS_SYNC_BANK_ACK,
         UnblockPin = INS_UNBLOCK_PIN, CenterAdvance = INS_CENTER_ADVANCE,
         AdminInit = INS_ADMIN_INIT, AdminOp = INS_ADMIN_OP, AdminApply = INS_ADMIN_APPLY,
         AdminAck = INS_ADMIN_ACK, ReadBadCards = INS_READ_BAD_CARDS, SetPrivacy = INS_SET_PRIVACY,

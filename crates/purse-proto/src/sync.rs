@@ -14,7 +14,7 @@ use super::consts::{
     P6_BANK_ACCOUNT, P6_CARD_ACCOUNT, P6_CODE, P6_DATE, P6_FIRST, P6_FLAGS, P6_KEYS, P6_KEY_DATE,
     P6_NK, P6_R2, P6_RATE, PS_ACCOUNT, PS_AMOUNT, PS_APP, PS_CODE, PS_DATE, PS_RANDOM,
 };
-use super::crypto::{mac8, CryptoError};
+
 use super::types::{Account, ParseError};
 use super::wire::{perr, Fields, Layout};
 
@@ -526,29 +526,28 @@ impl SackBody {
 
 // ------------------------------------------------------------------ digest (12.5.3)
 
-/// The passbook digest the card commits to in P5 and the bank card recomputes from the feed:
-/// `D = MAC8(K_S.mac, 7C | ITEMS | N | X)`, one CMAC over the whole message, ITEMS = the `N`
-/// passbook entries (oldest first; none for a private card, `N` = 0 then) followed by the `X`
-/// exception entries, `N` and `X` one byte each. Nothing fed (`N` = `X` = 0): `D` = 00 × 8.
-pub fn digest_of(
-    ks_mac: &[u8],
-    passbook: &[u8],
-    exceptions: &[u8],
-    private: bool,
-) -> Result<[u8; 8], CryptoError> {
+/// The passbook digest the card commits to in P5 and the host sends the bank card after storing
+/// the collection: `D` = the first 8 bytes of `SHA-256(ITEMS | N | X | 7C | SID)`, ITEMS = the
+/// `N` passbook entries (oldest first; none for a private card, `N` = 0 then) followed by the `X`
+/// exception entries, `N` and `X` one byte each, SID the sync's (its packets' clear header).
+/// Nothing collected (`N` = `X` = 0): `D` = 00 × 8.
+pub fn digest_of(sid: &[u8; 6], passbook: &[u8], exceptions: &[u8], private: bool) -> [u8; 8] {
+    use sha2::{Digest, Sha256};
     let pb = if private { &[][..] } else { passbook };
     let n = pb.len() / consts::PB_ENTRY_LEN as usize;
     let x = exceptions.len() / consts::EXC_ENTRY_LEN as usize;
     if n + x == 0 {
-        return Ok([0; 8]);
+        return [0; 8];
     }
-    let mut m = Vec::with_capacity(3 + pb.len() + exceptions.len());
-    m.push(consts::DIGEST_TAG);
-    m.extend_from_slice(pb);
-    m.extend_from_slice(exceptions);
-    m.push(n as u8);
-    m.push(x as u8);
-    mac8(ks_mac, &m)
+    let mut h = Sha256::new();
+    h.update(pb);
+    h.update(exceptions);
+    h.update([n as u8, x as u8, consts::DIGEST_TAG]);
+    h.update(sid);
+    let full = h.finalize();
+    let mut d = [0u8; 8];
+    d.copy_from_slice(&full[..8]);
+    d
 }
 
 #[cfg(test)]
@@ -753,42 +752,41 @@ mod tests {
     }
 
     #[test]
-    fn digest_is_one_mac_over_items_and_counts() {
-        let k = [7u8; 16];
+    fn digest_is_one_hash_over_items_counts_and_sid() {
+        use sha2::{Digest, Sha256};
+        let sid = [0xA1u8, 0xA2, 0xA3, 0xA4, 0xA5, 0xA6];
         let e1 = [1u8; 42];
         let e2 = [2u8; 42];
         let x = [3u8; 24];
-        assert_eq!(digest_of(&k, &[], &[], false).unwrap(), [0; 8]);
-        assert_eq!(digest_of(&k, &e1, &[], true).unwrap(), [0; 8]);
+        let h8 = |m: &[u8]| -> [u8; 8] {
+            let mut d = [0u8; 8];
+            d.copy_from_slice(&Sha256::digest(m)[..8]);
+            d
+        };
+        assert_eq!(digest_of(&sid, &[], &[], false), [0; 8]);
+        assert_eq!(digest_of(&sid, &e1, &[], true), [0; 8]);
         let mut pb = e1.to_vec();
         pb.extend_from_slice(&e2);
-        let d = digest_of(&k, &pb, &x, false).unwrap();
-        let mut m = vec![0x7C];
-        m.extend_from_slice(&pb);
-        m.extend_from_slice(&x);
-        m.extend_from_slice(&[2, 1]);
-        assert_eq!(d, mac8(&k, &m).unwrap());
-        // order matters
-        let mut pb2 = e2.to_vec();
-        pb2.extend_from_slice(&e1);
-        assert_ne!(digest_of(&k, &pb2, &x, false).unwrap(), d);
+        let d = digest_of(&sid, &pb, &x, false);
+        let m = [&pb[..], &x[..], &[2, 1, 0x7C], &sid[..]].concat();
+        assert_eq!(d, h8(&m));
+        // order matters, and so does the session
+        let pb2 = [&e2[..], &e1[..]].concat();
+        assert_ne!(digest_of(&sid, &pb2, &x, false), d);
+        let mut other = sid;
+        other[5] ^= 1;
+        assert_ne!(digest_of(&other, &pb, &x, false), d);
         // the same 168 bytes framed as other items (4 entries or 7 exceptions): other counts,
         // other message, other digest
         let same = [9u8; 168];
-        let as_pb = digest_of(&k, &same, &[], false).unwrap();
-        let as_exc = digest_of(&k, &[], &same, false).unwrap();
-        let mut m2 = vec![0x7C];
-        m2.extend_from_slice(&same);
-        m2.extend_from_slice(&[0, 7]);
-        assert_eq!(as_exc, mac8(&k, &m2).unwrap());
+        let as_pb = digest_of(&sid, &same, &[], false);
+        let as_exc = digest_of(&sid, &[], &same, false);
+        assert_eq!(as_exc, h8(&[&same[..], &[0, 7, 0x7C], &sid[..]].concat()));
         assert_ne!(as_pb, as_exc);
         // private: exceptions only, N = 0
-        let mut m3 = vec![0x7C];
-        m3.extend_from_slice(&x);
-        m3.extend_from_slice(&[0, 1]);
         assert_eq!(
-            digest_of(&k, &pb, &x, true).unwrap(),
-            mac8(&k, &m3).unwrap()
+            digest_of(&sid, &pb, &x, true),
+            h8(&[&x[..], &[0, 1, 0x7C], &sid[..]].concat())
         );
     }
 }

@@ -50,7 +50,7 @@ pub fn ledger_entries(b: &Bank, account: &Account) -> usize {
     ledger(b).entries(&f).expect("ledger entries").len()
 }
 
-/// The options every test sync uses unless it says otherwise: store and feed, finish on its own,
+/// The options every test sync uses unless it says otherwise: store and send the digest, finish on its own,
 /// both PINs given (FIG. 5: the operator's and the holder's; every test card has PIN).
 /// The branch's key date: the day the sync tests sync at.
 pub fn branch_day(b: &Bank) -> u16 {
@@ -78,7 +78,7 @@ pub fn sync_options(date: u16) -> SyncOptions {
     SyncOptions {
         date,
         store: true,
-        feed: true,
+        send_digest: true,
         bank_pin: Some(PIN.to_vec()),
         card_pin: Some(PIN.to_vec()),
         unblock: None,
@@ -229,19 +229,19 @@ pub fn sync_raw(b: &Bank, bank_card: &str, card: &str) -> Result<(u32, bool), Ca
     let s1 = k.sync_bank_init(false, hello, DATE)?;
     let p5 = c.sync_card_s1(&s1)?;
     let r = (|| {
-        if st.flags & purse_proto::consts::FLAG_PRIVATE == 0 && st.passbook_count > 0 {
-            let raw = c.read_passbook_raw_all(st.passbook_count)?;
-            let per = purse_proto::consts::FEED_PB_MAX as usize;
-            let len = purse_proto::consts::PB_ENTRY_LEN as usize;
-            for (i, chunk) in raw.chunks(per * len).enumerate() {
-                k.passbook_feed_entries((i * per) as u8, chunk)?;
-            }
-        }
-        if st.exception_count > 0 {
-            let ex = c.read_exceptions_raw()?;
-            k.passbook_feed_exceptions(&ex)?;
-        }
-        k.sync_bank_p5(p5.bytes())
+        let private = st.flags & purse_proto::consts::FLAG_PRIVATE != 0;
+        let raw = if !private && st.passbook_count > 0 {
+            c.read_passbook_raw_all(st.passbook_count)?
+        } else {
+            Vec::new()
+        };
+        let ex = if st.exception_count > 0 {
+            c.read_exceptions_raw()?
+        } else {
+            Vec::new()
+        };
+        let d = purse_proto::sync::digest_of(&p5.sid(), &raw, &ex, private);
+        k.sync_bank_p5(p5.bytes(), &d)
     })();
     let ans = match r {
         Ok(a) => a,

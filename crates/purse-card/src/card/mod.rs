@@ -139,8 +139,9 @@ pub fn what(ins: Ins) -> String {
         XferAbort | ResumeGetP4 | ResumeGetOutcome | PendingToException => {
             "finishing an interrupted transfer"
         }
-        SyncCardInit | SyncBankInit | SyncCardS1 | SyncBankP5 | SyncCardP6 | SyncBankAck
-        | PassbookFeed => "syncing",
+        SyncCardInit | SyncBankInit | SyncCardS1 | SyncBankP5 | SyncCardP6 | SyncBankAck => {
+            "syncing"
+        }
         UnblockPin => "unblocking the PIN",
         CenterAdvance => "starting a new key epoch",
         AdminInit | AdminOp | AdminApply | AdminAck => "administering a bank card",

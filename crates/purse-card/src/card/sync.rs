@@ -164,23 +164,14 @@ impl<T: CardIo> PurseCard<T> {
         Ok(d)
     }
 
-    /// 7C PASSBOOK_FEED P1 00 on the bank card: `entries` (1..6 × 42 bytes) starting at index
-    /// `first` (= entries fed so far).
-    pub fn passbook_feed_entries(&mut self, first: u8, entries: &[u8]) -> Result<(), CardError> {
-        self.cmd_len(Ins::PassbookFeed, consts::FEED_PASSBOOK, first, entries, 0)
-            .map(|_| ())
-    }
-
-    /// 7C PASSBOOK_FEED P1 01 on the bank card: the exception entries (1..4 × 24 bytes), once.
-    pub fn passbook_feed_exceptions(&mut self, exceptions: &[u8]) -> Result<(), CardError> {
-        self.cmd_len(Ins::PassbookFeed, consts::FEED_EXCEPTIONS, 0, exceptions, 0)
-            .map(|_| ())
-    }
-
-    /// 76 SYNC_BANK_P5(S2 | P5) on the bank card → P6 or INVALIDATE. With a P6 the bank card
-    /// has **debited the interest** and holds OUT = SYNC.
-    pub fn sync_bank_p5(&mut self, p5: &[u8]) -> Result<BankAnswer, CardError> {
-        let d = self.cmd(Ins::SyncBankP5, 0, 0, p5)?;
+    /// 76 SYNC_BANK_P5(P5 | D') on the bank card → P6 or INVALIDATE. `digest` is D', the
+    /// host's passbook digest of what it stored (protocol.md 12.5.3, [`digest_of`]; 00 × 8 when
+    /// it collected nothing: the bank card then does not clear). With a P6 the bank card has
+    /// **debited the interest** and holds OUT = SYNC.
+    ///
+    /// [`digest_of`]: crate::proto::sync::digest_of
+    pub fn sync_bank_p5(&mut self, p5: &[u8], digest: &[u8; 8]) -> Result<BankAnswer, CardError> {
+        let d = self.cmd(Ins::SyncBankP5, 0, 0, &[p5, &digest[..]].concat())?;
         let a = BankAnswer::classify(d).map_err(|e| bad(Ins::SyncBankP5, e.0))?;
         check_answer_len(Ins::SyncBankP5, &a)?;
         Ok(a)

@@ -1,8 +1,8 @@
 //! Sync (protocol.md 12.4, FIG. 5): a card and the bank card of the level above it. The host
 //! relays S1, P5, P6 (or INVALIDATE) and the SACK; in between it reads the card's passbook
 //! and exception log, stores them in the bank's ledger (`Ledger::store_collection`, one SQLite
-//! transaction) and only then feeds them to the bank card, which recomputes the digest the card
-//! committed to in P5 and says CLEAR in P6 only if they match. After the SACK the ledger is told
+//! transaction) and only then sends the bank card their digest (12.5.3) with the card's P5; the
+//! bank card says CLEAR in P6 only if it is the digest the card committed to in P5. After the SACK the ledger is told
 //! the card cleared (`confirm_cleared`). The host never holds a key: interest, keys and the clear
 //! are decided by the cards; the report compares the cards' status before and the synced card's
 //! after (the bank card's after is derived exactly: its balance less the interest paid).
@@ -43,11 +43,11 @@ pub struct SyncOptions {
     /// Host date sent in SYNC_CARD_INIT / SYNC_BANK_INIT (informative; interest uses the bank
     /// card's epoch date).
     pub date: u16,
-    /// Read, store and feed the passbook (false = `--no-store`: the sync completes without CLEAR).
+    /// Read and store the passbook (false = `--no-store`: the sync completes without CLEAR).
     pub store: bool,
-    /// Feed the stored entries to the bank card (tests set false to check the card keeps its
-    /// passbook when the host skips feeding).
-    pub feed: bool,
+    /// Send the bank card the digest of the stored entries (tests set false to check the card
+    /// keeps its passbook when the host sends none).
+    pub send_digest: bool,
     /// PIN of the bank card's operator (FIG. 5 block 501), verified before SYNC_BANK_INIT. None:
     /// not verified here (a bank terminal that verified it once for its card session).
     pub bank_pin: Option<Vec<u8>>,
@@ -74,15 +74,14 @@ pub enum S1Form {
     Split,
 }
 
-/// Entries (passbook entries fed, plus exceptions) above which step 3 is split by default: more
-/// than a card can hold (50 passbook entries and 4 exceptions), so the default never splits.
+/// Entries (passbook entries collected, plus exceptions) above which step 3 is split by default:
+/// more than a card can hold (50 passbook entries and 4 exceptions), so the default never splits.
 ///
-/// From the real-card model (docs/benchmarks.md, J3H145, AES): since a session derives one key
-/// set, with its first packet, the whole 74 costs about 186 ms with an empty passbook, and the
-/// digest adds one doFinal of up to 256 bytes (its window) for every 256 bytes of `7C | entries
-/// | N' | X'` (about 9 ms each): 267 ms at 49 entries, at most 9 windows (~270 ms) for any card,
-/// within the 300-ms budget of one APDU. The split costs one APDU more (about 20 ms of transport
-/// per sync); it stays for chips slower than the model (`purse sync --s1 split`).
+/// From the real-card model (docs/benchmarks.md, J3H145, AES): the whole 74 costs about 148 ms
+/// with an empty passbook, and the digest (SHA-256, 12.5.3) adds about 7 ms for every 256 bytes
+/// of entries: 215 ms at 49 entries, within the 300-ms budget of one APDU for any card. The split
+/// costs one APDU more (about 20 ms of transport per sync); it stays for chips slower than the
+/// model (`purse sync --s1 split`).
 pub const S1_SPLIT_ABOVE: u16 = consts::PASSBOOK_ENTRIES + consts::EXCEPTIONS;
 
 impl S1Form {
@@ -102,7 +101,7 @@ impl Default for SyncOptions {
         SyncOptions {
             date: crate::proto::types::today(),
             store: true,
-            feed: true,
+            send_digest: true,
             bank_pin: None,
             card_pin: None,
             unblock: None,
@@ -121,7 +120,6 @@ pub enum SyncStep {
     CardS1,
     ReadPassbook,
     Store,
-    Feed,
     BankP5,
     CardP6,
     BankAck,
@@ -198,7 +196,7 @@ pub struct SyncReport {
     /// Read, stored in the ledger and fed to the bank.
     pub collected: bool,
     pub ledger: Option<StoreReport>,
-    /// The card cleared its passbook and exception log (the bank verified the feed).
+    /// The card cleared its passbook and exception log (the bank verified the stored entries' digest).
     pub cleared: bool,
     pub bad_key_before: u8,
     /// The holder's PIN was verified on the card for this sync (else: unblock only).
@@ -792,7 +790,7 @@ fn open_session<B: CardIo, C: CardIo>(
     .map_err(at(SyncStep::CardS1, Who::Card))
 }
 
-/// Steps 4-9 while the card holds IN = SYNC: collect (read, store, feed) when asked and the
+/// Steps 4-9 while the card holds IN = SYNC: collect (read, store, digest) when asked and the
 /// holder is proven, then P5 -> P6 / INVALIDATE, P6 -> SACK, SACK.
 #[allow(clippy::too_many_arguments)]
 fn relay<'s, B: CardIo, C: CardIo>(
@@ -808,6 +806,8 @@ fn relay<'s, B: CardIo, C: CardIo>(
     progress: &mut dyn FnMut(Progress),
 ) -> Result<Relayed, SyncError> {
     let (mut collected, mut stored) = (false, None);
+    // D', the digest of what the ledger stored (00 x 8: nothing collected, no clear)
+    let mut digest = [0u8; 8];
     // an unproven holder's passbook is not collected: the bank card would not clear it
     if opts.store && holder_proven {
         let (pb, exc) = read_logs(card, cs, progress)?;
@@ -822,23 +822,27 @@ fn relay<'s, B: CardIo, C: CardIo>(
             )
         })?;
         stored = Some(store(l, bs, cs, files, &pb, &exc)?);
-        // 6. feed
-        if opts.feed {
-            progress(Progress::Step(
-                SyncStep::Feed,
-                format!("{}: checking them against the card's commitment", bs.name),
-            ));
-            feed(bank, &pb, &exc)?;
+        // 6. the digest of what was stored, for the bank card to check against the card's
+        if opts.send_digest {
+            let private = cs.flags & consts::FLAG_PRIVATE != 0;
+            digest = crate::proto::sync::digest_of(&p5.sid(), &pb, &exc, private);
             collected = true;
         }
     }
     // 7. bank: SYNC_BANK_P5 -> P6 / INVALIDATE (the bank debits the interest)
     progress(Progress::Step(
         SyncStep::BankP5,
-        format!("{}: interest, keys, bad-card check (P6)", bs.name),
+        if collected {
+            format!(
+                "{}: checking the stored entries against the card's commitment; interest, keys, bad-card check (P6)",
+                bs.name
+            )
+        } else {
+            format!("{}: interest, keys, bad-card check (P6)", bs.name)
+        },
     ));
     let ans = bank
-        .sync_bank_p5(p5.bytes())
+        .sync_bank_p5(p5.bytes(), &digest)
         .map_err(at(SyncStep::BankP5, Who::Bank))?;
     // 8. card: SYNC_CARD_P6 -> SACK | the card's status after it
     progress(Progress::Step(
@@ -930,23 +934,6 @@ fn store(
         bank_name: Some(bs.name.clone()),
     })
     .map_err(ledger_err)
-}
-
-/// Step 6: feed the stored entries and exceptions to the bank card, which recomputes the digest
-/// the card committed to in P5.
-fn feed<B: CardIo>(bank: &mut PurseCard<B>, pb: &[u8], exc: &[u8]) -> Result<(), SyncError> {
-    let el = consts::PB_ENTRY_LEN as usize;
-    let mut fed = 0usize;
-    for chunk in pb.chunks(el * consts::FEED_PB_MAX as usize) {
-        bank.passbook_feed_entries(fed as u8, chunk)
-            .map_err(at(SyncStep::Feed, Who::Bank))?;
-        fed += chunk.len() / el;
-    }
-    if !exc.is_empty() {
-        bank.passbook_feed_exceptions(exc)
-            .map_err(at(SyncStep::Feed, Who::Bank))?;
-    }
-    Ok(())
 }
 
 /// Step 10: the holder's new PIN (and transaction key) after an unblock sync.
@@ -1200,7 +1187,7 @@ mod tests {
     use crate::proto::types::PendingSlot;
 
     /// By default step 3 is never split: the threshold is above the fullest digest a card has
-    /// (50 passbook entries and 4 exceptions: 2,199 bytes of 7C | entries | N' | X', 9 windows).
+    /// (50 passbook entries and 4 exceptions: 2,196 bytes of entries and exceptions hashed).
     #[test]
     fn s1_split_above_any_card() {
         assert_eq!(S1_SPLIT_ABOVE, 54);

@@ -1,6 +1,6 @@
 /*
  * purse, user-card applet: the stub of Issuer (applet/src/org/purse/applet/Issuer.java). A user
- * card issues nobody and mints nothing, and it has no Admin or BankSync: INS 14-1A, 72, 7C, 76 and
+ * card issues nobody and mints nothing, and it has no Admin or BankSync: INS 14-1A, 72, 76 and
  * 80-8A answer 6D00 (dispatch). And a blank card with this applet becomes a user card only: admit()
  * refuses genesis (G1) and an I1 of any other role with 6A81 before anything persistent changes
  * (protocol.md 5.2).
@@ -12,7 +12,7 @@ import javacard.framework.ISOException;
 import javacard.framework.Util;
 
 public final class Issuer {
-    public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Handshake hs, Sync sync) {
+    public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Handshake hs) {
     }
 
     /**

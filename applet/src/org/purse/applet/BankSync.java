@@ -1,6 +1,6 @@
 /*
- * purse: the bank card's side of sync, INS 72, 7C, 76 (protocol.md 12.4-12.7): S1, the passbook feed
- * and its running digest, then P5 -> P6 (interest debited, OUT = SYNC) or INVALIDATE. Center,
+ * purse: the bank card's side of sync, INS 72, 76 (protocol.md 12.4-12.7): S1, then P5 and the
+ * host's passbook digest -> P6 (interest debited, OUT = SYNC) or INVALIDATE. Center,
  * region and branch cards only: the user-card applet (applet/src-user) replaces this class with a
  * stub that answers 6D00. 7A (SACK / SNACK) is Transfer's payerAck, shared with 4A.
  */
@@ -22,7 +22,6 @@ public final class BankSync {
     private static final short W_TMP = WorkMap.SY_TMP;
 
     private final Purse p;
-    private final Sync sync;
     private final CryptoSuite cs;
     private final Keys keys;
     private final Profile prof;
@@ -33,10 +32,9 @@ public final class BankSync {
     private final BankFiles files;
     private final Handshake hs;
 
-    public BankSync(Purse p, Sync sync, CryptoSuite cs, Keys keys, Profile prof, Balance bal, Passbook pb,
+    public BankSync(Purse p, CryptoSuite cs, Keys keys, Profile prof, Balance bal, Passbook pb,
             Slots slots, Session s, BankFiles files, Handshake hs) {
         this.p = p;
-        this.sync = sync;
         this.cs = cs;
         this.keys = keys;
         this.prof = prof;
@@ -86,14 +84,7 @@ public final class BankSync {
         Util.arrayFillNonAtomic(slots.out, Slots.O_PKT_LEN, (short) 1, (byte) len);
     }
 
-    /**
-     * The bank's running digest (12.5.3) between feeds: its fill (CryptoSuite.runUpdate) in the
-     * session buffer's REQ bytes, which only issuance and admin sessions use; its window is the
-     * whole work buffer (WorkMap.SY_MAC), free from the end of 72 until the start of 76.
-     */
-    private static final short SB_FILL = Session.OFF_REQ;
-
-    // ------------------------------------------------------------------ 72, 7C, 76, 7A: bank card
+    // ------------------------------------------------------------------ 72, 76, 7A: bank card
 
     /**
      * 72 (row SB): SUITE | m | RP | DATE -> S1; state W_P5. The operator's PIN (FIG. 5 block 501)
@@ -135,61 +126,16 @@ public final class BankSync {
         return len;
     }
 
-    /** 7C (row F): passbook entries (P1 00, P2 = fed so far) or exception entries (P1 01); chains D'. */
-    public short feed(APDU apdu) {
-        byte[] b = apdu.getBuffer();
-        if (s.state() != Constants.SESSION_SYNC_BANK_W_P5) {
-            Purse.conditions();
-        }
-        byte p1 = b[ISO7816.OFFSET_P1];
-        if (p1 != Constants.FEED_PASSBOOK && p1 != Constants.FEED_EXCEPTIONS) {
-            Purse.wrongP1P2();
-        }
-        byte[] sb = s.buf;
-        short fedN = (short) (sb[Session.OFF_FED_N] & 0xFF);
-        short fedX = (short) (sb[Session.OFF_FED_X] & 0xFF);
-        short p2 = (short) (b[ISO7816.OFFSET_P2] & 0xFF);
-        boolean pbk = p1 == Constants.FEED_PASSBOOK;
-        if (fedX != 0 || p2 != (pbk ? fedN : (short) 0)) {
-            Purse.conditions();
-        }
-        short n = Purse.recvUpTo(apdu, (short) 255);
-        short itemLen = pbk ? Constants.PB_ENTRY_LEN : Constants.EXC_ENTRY_LEN;
-        short c = (short) (n / itemLen);
-        if ((short) (c * itemLen) != n || c < (short) 1
-                || c > (pbk ? Constants.FEED_PB_MAX : Constants.FEED_EXC_MAX)) {
-            Purse.wrongLength();
-        }
-        if (pbk && (short) (fedN + c) > Constants.PASSBOOK_ENTRIES) {
-            Purse.wrongData();
-        }
-        // the running digest (12.5.3): however the host splits the items, the same message
-        byte[] w = s.work;
-        short f = Util.getShort(sb, SB_FILL);
-        if ((short) (fedN | fedX) == 0) {
-            f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
-        }
-        Util.setShort(sb, SB_FILL, cs.runUpdate(hs.key((byte) 3), f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, CD, n));
-        if (pbk) {
-            sb[Session.OFF_FED_N] = (byte) (fedN + c);
-        } else {
-            sb[Session.OFF_FED_X] = (byte) c;
-        }
-        return (short) 0;
-    }
-
-    /** 76 (row SP + 12.7): P5 -> P6 (interest debited, OUT = SYNC) or INVALIDATE (no change). */
+    /** 76 (row SP + 12.7): P5 | D' -> P6 (interest debited, OUT = SYNC) or INVALIDATE (no change). */
     public short bankP5(APDU apdu) {
         byte[] sb = s.buf;
         byte[] w = s.work;
         hs.step(apdu, Constants.SESSION_SYNC_BANK_W_P5);
-        Purse.recv(apdu, Constants.PKT_P5);
+        Purse.recv(apdu, (short) (Constants.PKT_P5 + Constants.MAC_LEN));
         p.requireMoney();
         byte[] b = apdu.getBuffer();
-        // D' first: its window is the work buffer, which P5 is opened into
-        if ((short) (sb[Session.OFF_FED_N] | sb[Session.OFF_FED_X]) != 0) { // anything fed
-            sync.digestEnd(Util.getShort(sb, SB_FILL));
-        }
+        // D', the host's digest of what it collected (12.5.3), right after P5
+        Util.arrayCopyNonAtomic(b, (short) (CD + Constants.PKT_P5), sb, Session.OFF_DIGEST, Constants.MAC_LEN);
         byte[] d = prof.data;
         hs.openSecond(Constants.PT_P5, b, Constants.BODY_P5);
         if (!Sync.pairAllowed(prof.role(), sb[Session.OFF_PEER_ROLE])) {
@@ -243,8 +189,8 @@ public final class BankSync {
         boolean priv = (sb[Session.OFF_PEER_FLAGS] & Constants.FLAG_PRIVATE) != 0;
         short n = (short) (w[(short) (W_P5 + Constants.P5_PB_COUNT)] & 0xFF);
         boolean proven = w[(short) (W_P5 + Constants.P5_HOLDER)] == Constants.HOLDER_PROVEN;
-        boolean clear = proven && sb[Session.OFF_FED_N] == (byte) (priv ? (short) 0 : n)
-                && sb[Session.OFF_FED_X] == w[(short) (W_P5 + Constants.P5_EXC_COUNT)]
+        // the counts are in the digested message: D' = D says the host holds exactly the card's items
+        boolean clear = proven
                 && CryptoSuite.equalsCT(sb, Session.OFF_DIGEST, w, (short) (W_P5 + Constants.P5_DIGEST),
                         Constants.MAC_LEN);
         // P6 header fields

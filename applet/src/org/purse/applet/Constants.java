@@ -45,7 +45,6 @@ public interface Constants {
     public static final byte INS_SYNC_BANK_P5 = (byte) 0x76;
     public static final byte INS_SYNC_CARD_P6 = (byte) 0x78;
     public static final byte INS_SYNC_BANK_ACK = (byte) 0x7A;
-    public static final byte INS_PASSBOOK_FEED = (byte) 0x7C;
     public static final byte INS_UNBLOCK_PIN = (byte) 0x7E;
     public static final byte INS_CENTER_ADVANCE = (byte) 0x80;
     public static final byte INS_ADMIN_INIT = (byte) 0x82;
@@ -473,8 +472,6 @@ public interface Constants {
     public static final byte S1_WHOLE = (byte) 0x00;
     public static final byte S1_DIGEST = (byte) 0x01;
     public static final byte S1_P5 = (byte) 0x02;
-    public static final byte FEED_PASSBOOK = (byte) 0x00;
-    public static final byte FEED_EXCEPTIONS = (byte) 0x01;
     public static final byte ADMIN_P1_ADMIN = (byte) 0x00;
     public static final byte ADMIN_P1_BANK = (byte) 0x01;
     public static final byte PRIVACY_OFF = (byte) 0x00;
@@ -517,8 +514,6 @@ public interface Constants {
     public static final short SYNC_INIT_CARD_LEN = (short) 2;
     public static final short SYNC_INIT_BANK_LEN = (short) 12; // SUITE | m | RP | DATE
     public static final short UNBLOCK_DATA_LEN = (short) 17;
-    public static final short FEED_PB_MAX = (short) 6;
-    public static final short FEED_EXC_MAX = (short) 4;
     // P5 (12.5.1): the P2 layout (identity, R2 at 36), then the card's commitment at 44
     public static final short BODY_P5 = (short) 74;
     public static final short P5_BALANCE = (short) 44;

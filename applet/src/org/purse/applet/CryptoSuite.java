@@ -11,6 +11,7 @@ import javacard.security.CryptoException;
 import javacard.security.DESKey;
 import javacard.security.Key;
 import javacard.security.KeyBuilder;
+import javacard.security.MessageDigest;
 import javacard.security.RandomData;
 import javacardx.crypto.Cipher;
 
@@ -49,6 +50,8 @@ public final class CryptoSuite {
     private static final short CBC_MAC_LEN = Constants.CBC_MAC_LEN;
 
     private final RandomData rng;
+    /** SHA-256 for the passbook digest (protocol.md 12.5.3). */
+    final MessageDigest sha;
     private final byte[] scratch;
     /**
      * Key each engine is initialised with (transient, CLEAR_ON_DESELECT: a new session re-inits,
@@ -67,6 +70,7 @@ public final class CryptoSuite {
         scratch = JCSystem.makeTransientByteArray(SCRATCH_LEN, JCSystem.CLEAR_ON_DESELECT);
         ref = JCSystem.makeTransientObjectArray(NE, JCSystem.CLEAR_ON_DESELECT);
         rng = RandomData.getInstance(RandomData.ALG_SECURE_RANDOM);
+        sha = MessageDigest.getInstance(MessageDigest.ALG_SHA_256, false);
         aesWork = new Key[4];
         desWork = new Key[4];
         aesEnc = new Cipher[NE];
@@ -399,13 +403,6 @@ public final class CryptoSuite {
     // absorbed. So a message of L bytes costs ceil(L / wl) doFinal calls, however it is split
     // between calls: a real card pays for the call, not its length.
 
-    /** Starts a running CMAC whose message begins with first: the window zeroed, then first; returns the fill (1). */
-    public static short runStart(byte[] w, short wo, short wl, byte first) {
-        Util.arrayFillNonAtomic(w, wo, wl, (byte) 0);
-        w[wo] = first;
-        return (short) 1;
-    }
-
     /** Absorbs len bytes of src into the window holding fill bytes; returns the new fill. */
     public short runUpdate(Key k, short fill, byte[] w, short wo, short wl, byte[] src, short off, short len) {
         short b = blockLen(suiteOf(k));
@@ -431,12 +428,6 @@ public final class CryptoSuite {
             len = (short) (len - n);
         }
         return fill;
-    }
-
-    /** Ends a running CMAC: its MAC8 into out[outOff]; the window is wiped. */
-    public void runFinal(Key k, short fill, byte[] w, short wo, short wl, byte[] out, short outOff) {
-        Util.arrayCopyNonAtomic(w, finish(k, fill, w, wo), out, outOff, Constants.MAC_LEN);
-        Util.arrayFillNonAtomic(w, wo, wl, (byte) 0);
     }
 
     /**

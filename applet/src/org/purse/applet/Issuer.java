@@ -35,7 +35,7 @@ public final class Issuer {
     private final BankFiles bank;
 
     /** The shared objects: the ones p holds from p (fewer arguments for the user-card applet's call). */
-    public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Handshake hs, Sync sync) {
+    public Issuer(Purse p, Personalisation perso, CryptoSuite cs, Packets pk, Handshake hs) {
         this.p = p;
         this.perso = perso;
         this.cs = cs;
@@ -54,7 +54,7 @@ public final class Issuer {
         this.s = s;
         bank = new BankFiles();
         admin = new Admin(p, cs, keys, prof, pb, slots, bank, s, hs);
-        bankSync = new BankSync(p, sync, cs, keys, prof, bal, pb, slots, s, bank, hs);
+        bankSync = new BankSync(p, cs, keys, prof, bal, pb, slots, s, bank, hs);
     }
 
     // ------------------------------------------------------------------ a bank role's part of personalisation and of Passbook
@@ -147,8 +147,6 @@ public final class Issuer {
                 return mint(apdu);
             case Constants.INS_SYNC_BANK_INIT:
                 return bankSync.bankInit(apdu);
-            case Constants.INS_PASSBOOK_FEED:
-                return bankSync.feed(apdu);
             case Constants.INS_SYNC_BANK_P5:
                 return bankSync.bankP5(apdu);
             case Constants.INS_CENTER_ADVANCE:

@@ -5,7 +5,7 @@
 package org.purse.applet;
 
 import javacard.framework.Util;
-import javacard.security.Key;
+import javacard.security.MessageDigest;
 
 public final class Passbook {
     private final byte[] entries;
@@ -121,19 +121,20 @@ public final class Passbook {
     }
 
     /**
-     * The running digest (protocol.md 12.5.3) over all entries, oldest first, straight from the
-     * persistent array: one runUpdate per contiguous run (two when a ring wraps), so the entries
-     * cost the window's doFinal calls, not one each. Returns the new fill.
+     * The passbook digest (protocol.md 12.5.3) over all entries, oldest first, straight from the
+     * persistent array: one update per contiguous run (two when a ring wraps).
      */
-    short digest(CryptoSuite cs, Key k, short fill, byte[] w, short wo, short wl) {
+    void digest(MessageDigest md) {
         short h = (short) ((short) (meta[M_HEAD] & 0xFF) * Constants.PB_ENTRY_LEN);
         short all = (short) (count() * Constants.PB_ENTRY_LEN);
         short run = (short) ((short) (Constants.PASSBOOK_ENTRIES * Constants.PB_ENTRY_LEN) - h);
         if (run > all) {
             run = all;
         }
-        fill = cs.runUpdate(k, fill, w, wo, wl, entries, h, run);
-        return cs.runUpdate(k, fill, w, wo, wl, entries, (short) 0, (short) (all - run));
+        md.update(entries, h, run);
+        if (all > run) {
+            md.update(entries, (short) 0, (short) (all - run));
+        }
     }
 
     /** Issue 4 only (bank sync): inside the caller's transaction. */

@@ -49,7 +49,7 @@ public final class Purse extends Applet {
         perso = new Personalisation(this, cs, pk, keys, prof, bal, sess);
         pb.link(slots);
         sync = new Sync(this, cs, keys, prof, bal, pb, slots, sess, hs);
-        issuer = new Issuer(this, perso, cs, pk, hs, sync);
+        issuer = new Issuer(this, perso, cs, pk, hs);
     }
 
     /** Public development transport keys: "purse-dev-transport-3des"; its first 16 bytes are the AES one. */
@@ -156,7 +156,7 @@ public final class Purse extends Applet {
     private static final short SESSION_INS_0 = (short) 0x001F; // 10 12 14 16 18 (auth, issue)
     private static final short SESSION_INS_1 = (short) 0x0E00; // 42 44 46 (transfer to P2P3)
     private static final short SESSION_INS_2 = (short) 0x0000;
-    private static final short SESSION_INS_3 = (short) 0x1E7F; // 70 .. 7C (sync), 82 .. 88 (admin)
+    private static final short SESSION_INS_3 = (short) 0x1E3F; // 70 .. 7A (sync), 82 .. 88 (admin)
 
     private short dispatch(APDU apdu, byte ins) {
         switch (ins) {

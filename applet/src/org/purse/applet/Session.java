@@ -32,12 +32,10 @@ public final class Session {
     static final short OFF_ADMIN_N = (short) 143;        // 1: admin card: N of the A5 awaiting its A6
     // issue 4 sync (12.4): bank W_P5 state
     static final short OFF_SYNC_P1 = (short) 203;        // 1: P1 of SYNC_BANK_INIT (01 = unblock)
-    static final short OFF_DIGEST = (short) 204;         // 8: D' chained over the fed items
-    static final short OFF_FED_N = (short) 212;          // 1: passbook entries fed
-    static final short OFF_FED_X = (short) 213;          // 1: exception entries fed
-    static final short OFF_UNBLOCK_OK = (short) 214;     // 1: synced card: P6 with UNBLOCK applied this card session
-    static final short OFF_RP = (short) 215;             // 8: responder's hello random RP (K_S context, 6.1)
-    static final short BUF_LEN = (short) 223;
+    static final short OFF_DIGEST = (short) 204;         // 8: card: D (12.5.3) from 74's digest to its P5; bank: D' at 76
+    static final short OFF_UNBLOCK_OK = (short) 212;     // 1: synced card: P6 with UNBLOCK applied this card session
+    static final short OFF_RP = (short) 213;             // 8: responder's hello random RP (K_S context, 6.1)
+    static final short BUF_LEN = (short) 221;
     static final short WORK_LEN = WorkMap.WORK_LEN;
 
     /** Read directly by the handlers (a field read is a byte shorter than buf() / work()). */

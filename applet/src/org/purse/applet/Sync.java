@@ -16,7 +16,7 @@ import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
 import javacard.framework.OwnerPIN;
 import javacard.framework.Util;
-import javacard.security.Key;
+import javacard.security.MessageDigest;
 
 public final class Sync {
     private static final short CD = ISO7816.OFFSET_CDATA;
@@ -73,15 +73,6 @@ public final class Sync {
     /** Date a before date b (unsigned 16-bit compare). */
     static boolean before(byte[] a, short ao, byte[] b, short bo) {
         return (short) (Util.getShort(a, ao) ^ (short) 0x8000) < (short) (Util.getShort(b, bo) ^ (short) 0x8000);
-    }
-
-    /** 12.5.3: appends FED_N | FED_X (adjacent in sb) and ends the digest into sb[OFF_DIGEST]. */
-    void digestEnd(short fill) {
-        byte[] sb = s.buf;
-        byte[] w = s.work;
-        Key km = hs.key((byte) 3);
-        fill = cs.runUpdate(km, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_FED_N, (short) 2);
-        cs.runFinal(km, fill, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, sb, Session.OFF_DIGEST);
     }
 
     // ------------------------------------------------------------------ 70, 74, 78, 7E: synced card
@@ -146,23 +137,24 @@ public final class Sync {
         }
         // R1, R2 now (K_S came with S1)
         hs.randoms();
-        // digest D over what the bank will be fed (12.5.3); private: exceptions only
+        // digest D over what the host collects (12.5.3); private: exceptions only. D stays 00 x 8
+        // (the session was reset at 70) when there is nothing to collect
         boolean priv = (prof.flags() & Constants.FLAG_PRIVATE) != 0;
         short x = slots.exceptionCount();
-        // D stays 00 x 8 (the session was reset at 70) when nothing is fed
         short fn = priv ? (short) 0 : pb.count();
         if ((short) (fn + x) != 0) {
-            Key km = hs.key((byte) 3);
-            short f = CryptoSuite.runStart(w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, Constants.DIGEST_TAG);
+            MessageDigest md = cs.sha;
             if (!priv) {
-                f = pb.digest(cs, km, f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN);
+                pb.digest(md);
             }
-            // the exceptions through the APDU buffer (S1 in it is spent)
-            f = cs.runUpdate(km, f, w, WorkMap.SY_MAC, WorkMap.SY_MAC_LEN, b, (short) 0,
-                    slots.readExceptions(b, (short) 0));
-            sb[Session.OFF_FED_N] = (byte) fn;
-            sb[Session.OFF_FED_X] = (byte) x;
-            digestEnd(f);
+            // the tail through the APDU buffer (S1 in it is spent): exceptions | N' | X' | 7C | SID
+            short t = slots.readExceptions(b, (short) 0);
+            b[t] = (byte) fn;
+            b[(short) (t + 1)] = (byte) x;
+            b[(short) (t + 2)] = Constants.DIGEST_TAG;
+            Util.arrayCopyNonAtomic(sb, Session.OFF_TID, b, (short) (t + 3), Constants.SID_LEN);
+            md.doFinal(b, (short) 0, (short) (t + 3 + Constants.SID_LEN), b, (short) 0);
+            Util.arrayCopyNonAtomic(b, (short) 0, sb, Session.OFF_DIGEST, Constants.MAC_LEN);
         }
         if (p1 == Constants.S1_DIGEST) {
             s.setState(Constants.SESSION_SYNC_CARD_W_P5);

@@ -51,11 +51,6 @@ interface WorkMap {
     static final short SY_I_KDATE_LEN = Constants.DATE_LEN;
     static final short SY_SHORT = (short) (SY_I + SY_I_LEN + 2); // 212: SACK / SNACK body
     static final short SY_SHORT_LEN = (short) 31;
-    // the running passbook digest's window (12.5.3, CryptoSuite.runUpdate): all of the buffer, live
-    // from the first PASSBOOK_FEED to the start of 76 (bank), inside 74 after S1 was opened (and
-    // K_S derived from the context) and before P5 is built (card)
-    static final short SY_MAC = (short) 0;
-    static final short SY_MAC_LEN = WORK_LEN;
 
     // ---- admin, both sides (Admin.java): A1 at HS_B1; A2 (the P2 layout, then the request) over it;
     // then A4 / A6 at HS_B1
@@ -91,14 +86,6 @@ interface WorkMap {
     static final short REUSES__SY_I__HS_CTX = 0;
     static final short REUSES__SY_I__SY_C = 0;         // the card's 78 vs the bank's 76: never one APDU
     static final short REUSES__SY_SHORT__SY_C = 0;
-    // the digest window after 72's S1 / 74's S1 and K_S; 76's P5, P6 (74's P5) after it ended
-    static final short REUSES__SY_MAC__HS_B1 = 0;
-    static final short REUSES__SY_MAC__HS_CTX = 0;
-    static final short REUSES__SY_B1__SY_MAC = 0;
-    static final short REUSES__SY_C__SY_MAC = 0;
-    static final short REUSES__SY_TMP__SY_MAC = 0;
-    static final short REUSES__SY_I__SY_MAC = 0;
-    static final short REUSES__SY_SHORT__SY_MAC = 0;
     static final short REUSES__AD_A2__HS_B1 = 0;       // A2 sealed / opened after A1 was opened
     static final short REUSES__ADM_A5__AD_A2 = 0;      // batch after A2 was spent
     static final short REUSES__ADM_A5__HS_CTX = 0;     // batch after the handshake derived

@@ -74,62 +74,84 @@ class CryptoSuiteTest {
         return hex(out, 0, n);
     }
 
-    /** The running CMAC of msg fed in pieces of the given sizes (cycled) through a window of wl bytes. */
-    String runHex(Key k, byte[] msg, int wl, int... pieces) {
-        byte[] w = new byte[wl + 4];
-        java.util.Arrays.fill(w, (byte) 0x5A); // runStart must not rely on a zero window
-        short f = CryptoSuite.runStart(w, (short) 2, (short) wl, msg[0]);
-        int off = 1;
-        for (int i = 0; off < msg.length; i++) {
-            int n = Math.min(pieces[i % pieces.length], msg.length - off);
-            f = cs.runUpdate(k, f, w, (short) 2, (short) wl, msg, (short) off, (short) n);
-            off += n;
+    /** An independent CMAC (NIST SP 800-38B) over the JDK's ECB cipher: the other side for cmac(). */
+    static byte[] jdkCmac(byte suite, byte[] key, byte[] m) throws Exception {
+        boolean aes = suite == AES;
+        int b = aes ? 16 : 8;
+        javax.crypto.Cipher c = javax.crypto.Cipher.getInstance(aes ? "AES/ECB/NoPadding" : "DESede/ECB/NoPadding");
+        c.init(javax.crypto.Cipher.ENCRYPT_MODE, new javax.crypto.spec.SecretKeySpec(key, aes ? "AES" : "DESede"));
+        byte[] l = c.doFinal(new byte[b]);
+        byte[] k1 = dbl(l, aes ? 0x87 : 0x1B);
+        byte[] k2 = dbl(k1, aes ? 0x87 : 0x1B);
+        int n = Math.max(1, (m.length + b - 1) / b);
+        boolean whole = m.length > 0 && m.length % b == 0;
+        byte[] last = new byte[b];
+        int lo = (n - 1) * b;
+        for (int i = 0; i < b; i++) {
+            int j = lo + i;
+            byte v = j < m.length ? m[j] : (j == m.length ? (byte) 0x80 : 0);
+            last[i] = (byte) (v ^ (whole ? k1 : k2)[i]);
         }
-        byte[] out = new byte[8];
-        cs.runFinal(k, f, w, (short) 2, (short) wl, out, (short) 0);
-        assertEquals(0x5A, w[0]);
-        assertEquals(0x5A, w[wl + 2], "nothing written outside the window");
-        for (int i = 0; i < wl; i++) {
-            assertEquals(0, w[2 + i], "window wiped");
+        byte[] x = new byte[b];
+        for (int blk = 0; blk < n; blk++) {
+            for (int i = 0; i < b; i++) {
+                x[i] ^= blk == n - 1 ? last[i] : m[blk * b + i];
+            }
+            x = c.doFinal(x);
         }
-        return hex(out);
+        return x;
     }
 
-    /** protocol.md 12.5.3: the running CMAC is the CMAC of the whole message, however it is split. */
+    static byte[] dbl(byte[] v, int rb) {
+        byte[] o = new byte[v.length];
+        int carry = 0;
+        for (int i = v.length - 1; i >= 0; i--) {
+            int t = ((v[i] & 0xFF) << 1) | carry;
+            o[i] = (byte) t;
+            carry = (t >> 8) & 1;
+        }
+        if (carry != 0) {
+            o[v.length - 1] ^= (byte) rb;
+        }
+        return o;
+    }
+
+    /** cmac() (its window of 112 bytes filled and flushed) equals the JDK-side CMAC at every length to 300. */
     @Test
-    void runningCmacIsCmacOfTheMessage() {
+    void cmacOfEveryLengthMatchesTheJdkSide() throws Exception {
         for (Map<String, Object> suite : List.of(AES_V, TDES_V)) {
             byte st = (byte) Integer.parseInt(Vectors.str(suite, "suite"), 16);
             Map<String, Object> hs = Vectors.find(suite, "derivations", "name", "sync");
-            Key k = key(st, Vectors.str(hs, "k_mac"));
+            String kh = Vectors.str(hs, "k_mac");
+            Key k = key(st, kh);
+            byte[] m = new byte[300];
+            for (int i = 0; i < m.length; i++) {
+                m[i] = (byte) (i * 7 + 3);
+            }
+            for (int len = 0; len <= m.length; len++) {
+                byte[] x = java.util.Arrays.copyOf(m, len);
+                byte[] full = new byte[16];
+                short n = cs.cmac(k, x, (short) 0, (short) len, full, (short) 0);
+                assertEquals(hex(jdkCmac(st, hex(kh), x)), hex(full, 0, n), "suite " + st + " length " + len);
+            }
+        }
+    }
+
+    /** protocol.md 12.5.3: the passbook digest of the vector file, by the JDK's SHA-256. */
+    @Test
+    void passbookDigestVector() throws Exception {
+        for (Map<String, Object> suite : List.of(AES_V, TDES_V)) {
             Map<String, Object> g = Vectors.obj(suite.get("digest"));
             byte[] pb = hex(Vectors.str(g, "passbook"));
             byte[] exc = hex(Vectors.str(g, "exception_log"));
-            byte[] m = new byte[1 + pb.length + exc.length + 2];
-            m[0] = Constants.DIGEST_TAG;
-            System.arraycopy(pb, 0, m, 1, pb.length);
-            System.arraycopy(exc, 0, m, 1 + pb.length, exc.length);
-            m[m.length - 2] = (byte) (pb.length / 42);
-            m[m.length - 1] = (byte) (exc.length / 24);
-            String d = Vectors.str(g, "d");
-            // the card's window (256) and smaller ones; feeds of 42, 252 (the 7C chunks), 1, 7
-            for (int wl : new int[] {256, 64, 16 * 3}) {
-                assertEquals(d, runHex(k, m, wl, 42), "suite " + st + " window " + wl);
-                assertEquals(d, runHex(k, m, wl, 252, 24), "suite " + st + " window " + wl);
-                assertEquals(d, runHex(k, m, wl, 1, 7, 300), "suite " + st + " window " + wl);
+            byte[] sid = hex(Vectors.str(g, "sid"));
+            java.util.List<byte[]> entries = new java.util.ArrayList<>();
+            for (int i = 0; i < pb.length; i += 42) {
+                entries.add(java.util.Arrays.copyOfRange(pb, i, i + 42));
             }
-            // and the one-shot CMAC of every length around the window's edges
-            java.util.List<Integer> lens = new java.util.ArrayList<>(List.of(8, 15, 16, 17, 255, 256, 257, 288, m.length));
-            for (int len = 1; len <= m.length; len += 17) {
-                lens.add(len);
-            }
-            for (int len : lens) {
-                byte[] x = java.util.Arrays.copyOf(m, len);
-                byte[] full = new byte[16];
-                cs.cmac(k, x, (short) 0, (short) len, full, (short) 0);
-                assertEquals(hex(full, 0, 8), runHex(k, x, 256, 5, 250), "suite " + st + " length " + len);
-                assertEquals(hex(full, 0, 8), runHex(k, x, 32, 13), "suite " + st + " length " + len);
-            }
+            assertEquals(Vectors.str(g, "d"), hex(SyncCardTest.hostDigest(sid, entries, exc)));
+            assertEquals(Vectors.str(g, "d_private"), hex(SyncCardTest.hostDigest(sid, List.of(), exc)));
+            assertEquals("0000000000000000", hex(SyncCardTest.hostDigest(sid, List.of(), new byte[0])));
         }
     }
 

@@ -47,7 +47,7 @@ class StateFuzzTest {
         int[][] t = {
             {0x10, 8}, {0x14, 70}, {0x16, 16}, {0x18, 48}, {0x1A, 6}, {0x20, 4}, {0x24, 10}, {0x42, 16},
             {0x44, 70}, {0x46, 80}, {0x48, 48}, {0x4A, 48}, {0x4C, 6}, {0x50, 6}, {0x52, 6}, {0x54, 6}, {0x70, 2},
-            {0x72, 12}, {0x74, 64}, {0x76, 96}, {0x78, 80}, {0x7A, 48}, {0x7C, 42}, {0x7E, 17}, {0x80, 7},
+            {0x72, 12}, {0x74, 64}, {0x76, 104}, {0x78, 80}, {0x7A, 48}, {0x7E, 17}, {0x80, 7},
             {0x82, 19}, {0x84, 64}, {0x86, 96}, {0x88, 64}
         };
         for (int[] e : t) {
@@ -211,7 +211,7 @@ class StateFuzzTest {
         });
     }
 
-    /** stage 0: bank after 74 (feeds allowed); 1: card after 76; 2: bank after 76 with the SACK known. */
+    /** stage 0: bank after 74 (waiting for P5 | D'); 1: card after 76; 2: bank after 76 with the SACK known. */
     static State syncState(int stage) throws Exception {
         PCard bank = fresh("branch");
         PCard card = fresh("alice");
@@ -219,15 +219,11 @@ class StateFuzzTest {
         card.verify(1, PIN);
         byte[] h = card.ok(0x70, 0, 0, u16(DATE));
         byte[] s1 = bank.ok(0x72, 0, 0, cat(h, u16(DATE)));
-        byte[] p5 = card.ok(0x74, 0, 0, s1);
-        int n = card.status()[Constants.ST_PB_COUNT] & 0xFF;
-        byte[] entries = card.ok(0x34, 0, Math.min(5, n), null);
+        byte[] p5 = cat(card.ok(0x74, 0, 0, s1), new byte[Constants.MAC_LEN]); // P5 | D' (nothing collected)
         State s = new State();
         if (stage == 0) {
             s.target = bank;
-            s.valid.put(0x7C, entries);
             s.valid.put(0x76, p5);
-            s.p1p2.put(0x7C, new int[] {0, 0});
             return s;
         }
         byte[] p6 = bank.ok(0x76, 0, 0, p5);

@@ -27,6 +27,8 @@ class SyncCardTest {
     static final int FEED = 0;
     static final int NO_STORE = 1;
     static final int WRONG_FEED = 2;
+    /** The right entries, digested with another session's SID (a D' observed in an earlier sync). */
+    static final int OTHER_SID = 3;
 
     @TempDir
     Path dir;
@@ -65,9 +67,34 @@ class SyncCardTest {
         byte[] sid;
         List<byte[]> ledger = new ArrayList<>();
         byte[] exceptions;
+        /** D', the host's digest of what it stored (00 x 8: nothing collected). */
+        byte[] digest = new byte[Constants.MAC_LEN];
         Counters bankC = new Counters();
         Counters cardC = new Counters();
         boolean invalidated;
+    }
+
+    /**
+     * The host's D' (protocol.md 12.5.3): the first 8 bytes of SHA-256(entries | exceptions | N' |
+     * X' | 7C | SID) over what it stored, by the JDK's SHA-256; 00 x 8 when it stored nothing.
+     */
+    static byte[] hostDigest(byte[] sid, List<byte[]> entries, byte[] exceptions) {
+        if (entries.isEmpty() && exceptions.length == 0) {
+            return new byte[Constants.MAC_LEN];
+        }
+        try {
+            java.security.MessageDigest md = java.security.MessageDigest.getInstance("SHA-256");
+            for (byte[] e : entries) {
+                md.update(e);
+            }
+            md.update(exceptions);
+            md.update(new byte[] {(byte) entries.size(), (byte) (exceptions.length / Constants.EXC_ENTRY_LEN),
+                Constants.DIGEST_TAG});
+            md.update(sid);
+            return Arrays.copyOf(md.digest(), Constants.MAC_LEN);
+        } catch (java.security.NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static boolean failed(SyncRun r, byte[] resp, int step) {
@@ -135,7 +162,7 @@ class SyncCardTest {
             boolean priv = (st[Constants.ST_FLAGS] & Constants.FLAG_PRIVATE) != 0;
             int n = st[Constants.ST_PB_COUNT] & 0xFF;
             if (mode != NO_STORE) {
-                // 4: read (no PIN while IN = SYNC), 5: ledger, 6: feed
+                // 4: read (no PIN while IN = SYNC), 5: ledger, 6: the digest of what was stored
                 if (!priv) {
                     for (int f = 0; f < n; f += 5) {
                         int c = Math.min(5, n - f);
@@ -152,25 +179,13 @@ class SyncCardTest {
                     e[27] ^= 1; // the amount of the oldest entry
                     fed.set(0, e);
                 }
-                for (int f = 0; f < fed.size(); f += 5) {
-                    int c = Math.min(5, fed.size() - f);
-                    byte[] chunk = new byte[0];
-                    for (int i = 0; i < c; i++) {
-                        chunk = cat(chunk, fed.get(f + i));
-                    }
-                    resp = bank.send(0x7C, 0, f, chunk);
-                    if (failed(r, resp, 6)) {
-                        return r;
-                    }
+                byte[] sid = r.sid.clone();
+                if (mode == OTHER_SID) {
+                    sid[5] ^= 1;
                 }
-                if (r.exceptions.length > 0) {
-                    resp = bank.send(0x7C, 1, 0, r.exceptions);
-                    if (failed(r, resp, 6)) {
-                        return r;
-                    }
-                }
+                r.digest = hostDigest(sid, fed, r.exceptions);
             }
-            resp = bank.send(0x76, 0, 0, r.p5);
+            resp = bank.send(0x76, 0, 0, cat(r.p5, r.digest));
             if (failed(r, resp, 7)) {
                 return r;
             }
@@ -329,34 +344,35 @@ class SyncCardTest {
         byte[] sm = init70(region);
         center.verify(1, PIN); // FIG. 5 block 501
         center.ok(0x72, 0, 0, cat(sm, u16(DATE)));
-        assertEquals(0x9D03, center.swOf(0x76, 0, 0, r.p5));
+        assertEquals(0x9D03, center.swOf(0x76, 0, 0, cat(r.p5, r.digest)));
     }
 
     @Test
-    void passbookClearedOnlyAfterFeed() {
+    void passbookClearedOnlyWithTheRightDigest() {
         long v0 = value(all);
         int n = pbCount(branch);
         SyncRun r = sync(region, branch, NO_STORE, false);
         assertEquals(0x9000, r.sw);
-        assertEquals(n, pbCount(branch), "no feed, no clear (no interest: rate 0)");
+        assertEquals(n, pbCount(branch), "nothing stored, no clear (no interest: rate 0)");
         assertEquals(0, r.p6[0] == Constants.PT_P6 ? 0 : 1);
         r = sync(region, branch, WRONG_FEED, false);
         assertEquals(0x9000, r.sw);
         assertEquals(n, pbCount(branch), "wrong entry fed, no clear");
+        r = sync(region, branch, OTHER_SID, false);
+        assertEquals(0x9000, r.sw);
+        assertEquals(n, pbCount(branch), "the right entries under another session's SID, no clear");
         r = sync(region, branch, FEED, false);
         assertEquals(0x9000, r.sw);
-        assertEquals(0, pbCount(branch), "fed, cleared");
+        assertEquals(0, pbCount(branch), "stored and digested, cleared");
         assertEquals(v0, value(all));
-        // feeding out of order / wrong length
+        // no feed command any more (6D00, the session goes on); 76 takes P5 | D' exactly
         byte[] sm = init70(alice);
         branch.verify(1, PIN); // FIG. 5 block 501
         byte[] s1 = branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
-        alice.ok(0x74, 0, 0, s1);
-        assertEquals(0x6985, branch.swOf(0x7C, 0, 3, new byte[42]));
-        branch.verify(1, PIN); // FIG. 5 block 501
-        s1 = branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
-        assertEquals(0x6700, branch.swOf(0x7C, 0, 0, new byte[41]));
-        assertEquals(0x6985, branch.swOf(0x7C, 0, 0, new byte[42]), "session ended by the error");
+        byte[] p5 = alice.ok(0x74, 0, 0, s1);
+        assertEquals(0x6D00, branch.swOf(0x7C, 0, 0, new byte[42]));
+        assertEquals(0x6700, branch.swOf(0x76, 0, 0, p5), "P5 without D'");
+        assertEquals(0x6985, branch.swOf(0x76, 0, 0, cat(p5, new byte[8])), "session ended by the error");
         // alice now holds IN = SYNC for the first SID: 4C 01 aborts it with a SNACK (value-neutral)
         byte[] p = alice.pending();
         assertEquals(Constants.SLOT_SYNC, p[Constants.PD_IN_STATE]);
@@ -461,14 +477,16 @@ class SyncCardTest {
         branch.verify(1, PIN);
         byte[] s1 = branch.ok(0x72, 0, 0, cat(sm, u16(DATE)));
         byte[] p5 = alice.ok(0x74, 0, 0, s1);
-        byte[] chunk = new byte[0];
+        List<byte[]> entries = new ArrayList<>();
         for (int f = 0; f < n; f += 5) {
             int c = Math.min(5, n - f);
             byte[] e = alice.ok(0x34, f, c, null);
-            branch.ok(0x7C, 0, f, e);
-            chunk = cat(chunk, e);
+            for (int i = 0; i < c; i++) {
+                entries.add(Arrays.copyOfRange(e, 42 * i, 42 * i + 42));
+            }
         }
-        assertEquals(0x9D13, branch.swOf(0x76, 0, 0, p5), "holder not proven");
+        byte[] d = hostDigest(Arrays.copyOfRange(s1, 2, 8), entries, alice.ok(0x36, 0, 0, null));
+        assertEquals(0x9D13, branch.swOf(0x76, 0, 0, cat(p5, d)), "holder not proven, even with the right digest");
         assertEquals(sb, branch.snapshot());
         byte[] t = Arrays.copyOfRange(s1, 2, 8);
         alice.ok(0x4C, 1, 0, t);
@@ -602,7 +620,7 @@ class SyncCardTest {
         assertEquals(0x9D03, bob.swOf(0x78, 0, 0, fake));
         assertEquals(Constants.LIFE_ACTIVE, bob.status()[Constants.ST_LIFE]);
         assertEquals(1, bob.status()[Constants.ST_BAD_KEY]);
-        byte[] p6 = branch.ok(0x76, 0, 0, p5);
+        byte[] p6 = branch.ok(0x76, 0, 0, cat(p5, new byte[8])); // nothing collected
         for (int i = 0; i < p6.length; i += 7) {
             byte[] x = p6.clone();
             x[i] ^= 0x10;
@@ -719,7 +737,7 @@ class SyncCardTest {
         center.verify(1, PIN); // FIG. 5 block 501
         byte[] s1 = center.ok(0x72, 0, 0, cat(sm, u16(DATE)));
         byte[] sid = Arrays.copyOfRange(s1, 2, 8);
-        byte[] p6 = center.ok(0x76, 0, 0, region.ok(0x74, 0, 0, s1)); // no feed
+        byte[] p6 = center.ok(0x76, 0, 0, cat(region.ok(0x74, 0, 0, s1), new byte[8])); // nothing collected
         long i = interest(rb, RATE, 30);
         assertEquals(cb - i, center.balance());
         assertEquals(Constants.SLOT_SYNC, center.pending()[Constants.PD_OUT_STATE]);
@@ -789,7 +807,7 @@ class SyncCardTest {
             byte[] p5 = branch.ok(0x74, 0, 0, s1);
             byte[] x = p5.clone();
             x[i] ^= 0x01;
-            int sw = region.swOf(0x76, 0, 0, x);
+            int sw = region.swOf(0x76, 0, 0, cat(x, new byte[8]));
             assertTrue(sw == 0x9D03 || sw == 0x9D0E || sw == 0x9D0F || sw == 0x9D0D || sw == 0x9D04,
                     "flip " + i + ": " + Integer.toHexString(sw));
             assertEquals(rb + 0, region.balance());

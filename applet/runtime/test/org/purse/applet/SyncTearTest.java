@@ -51,7 +51,7 @@ class SyncTearTest {
         return new PCard[] {b, c};
     }
 
-    /** The sync steps (0-based): 70 card, 72 bank, 74 card, 76 bank (no feed), 78 card, 7A bank. */
+    /** The sync steps (0-based): 70 card, 72 bank, 74 card, 76 bank (nothing collected), 78 card, 7A bank. */
     private static final class Run {
         final PCard bank;
         final PCard card;
@@ -72,6 +72,8 @@ class SyncTearTest {
             switch (step) {
                 case 0: return apdu(0x70, 0, 0, u16(DATE));
                 case 1: return apdu(0x72, 0, 0, cat(last, u16(DATE)));
+                // 76: P5 | D' = 00 x 8 (nothing collected: no clear)
+                case 3: return apdu(0x76, 0, 0, cat(last, new byte[Constants.MAC_LEN]));
                 default: return apdu(new int[] {0, 0, 0x74, 0x76, 0x78, 0x7A}[step], 0, 0, last);
             }
         }

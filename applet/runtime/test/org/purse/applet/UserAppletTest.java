@@ -132,7 +132,7 @@ class UserAppletTest {
         PCard alice = issueUser(center, dir, "alice");
         alice.verify(1, PIN);
         // (7A, SYNC_BANK_ACK, is the handler 4A / 7A that both builds share)
-        int[] bankIns = {0x14, 0x16, 0x18, 0x1A, 0x72, 0x76, 0x7C, 0x80, 0x82, 0x84, 0x86, 0x88, 0x8A};
+        int[] bankIns = {0x14, 0x16, 0x18, 0x1A, 0x72, 0x76, 0x80, 0x82, 0x84, 0x86, 0x88, 0x8A};
         for (int ins : bankIns) {
             assertEquals(0x6D00, alice.swOf(ins, 0, 0, new byte[8]), String.format("INS %02X", ins));
         }

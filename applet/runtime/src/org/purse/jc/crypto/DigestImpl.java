@@ -77,6 +77,8 @@ public final class DigestImpl extends MessageDigest implements Serializable {
     public void update(byte[] inBuff, short inOffset, short inLength) {
         Bytes.check(inBuff, inOffset, inLength);
         md().update(inBuff, inOffset, inLength);
+        Mem.count("digest.updates." + jcaName(algorithm).replace("-", ""), 1);
+        Mem.count("digest.updateBytes." + jcaName(algorithm).replace("-", ""), inLength);
         Mem.count("digest.bytes." + jcaName(algorithm).replace("-", ""), inLength);
     }
 
