@@ -101,4 +101,13 @@ fn bank_ring_never_full(b: &mut Bank) {
         .expect("host precheck treats a bank ring as never full");
     assert_eq!(b.status("branch").passbook_count, 50);
     b.assert_conserved("ring");
+    // the wrapped ring synced upward: the card's digest runs over its two contiguous runs, oldest
+    // first, and equals the host's over the entries as read (protocol.md 12.5.3): cleared
+    let r = sync_ok(b, "region", "branch", DATE);
+    assert!(r.collected && r.cleared, "{}", r.summary());
+    assert_eq!(r.passbook_entries, 50);
+    assert!(
+        b.status("branch").passbook_count <= 1,
+        "cleared (an INTEREST_IN at most)"
+    );
 }

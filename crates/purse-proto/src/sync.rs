@@ -297,7 +297,7 @@ pub struct P5Body {
     pub exception_count: u8,
     pub digest: [u8; 8],
     pub bad_key: u8,
-    /// `HOLDER_PROVEN` (01) when the card's PIN was validated at S1 (FIG. 5 block 502), else 00.
+    /// `HOLDER_PROVEN` (01) when the card's PIN was validated as it built P5 (FIG. 5 block 502), else 00.
     pub holder: u8,
 }
 

@@ -136,7 +136,7 @@ pub fn sync_ok(b: &Bank, bank: &str, card: &str, date: u16) -> SyncReport {
     r
 }
 
-/// Passbook entries the card committed to in a sync, when they were collected (read, stored, fed).
+/// Passbook entries the card committed to in a sync, when they were collected (read, stored, digested).
 pub fn fed(r: &SyncReport) -> usize {
     if r.collected {
         r.passbook_entries as usize

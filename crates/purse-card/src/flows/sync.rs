@@ -193,7 +193,7 @@ pub struct SyncReport {
     /// Passbook entries / exception entries the card committed to in P5.
     pub passbook_entries: u8,
     pub exceptions: u8,
-    /// Read, stored in the ledger and fed to the bank.
+    /// Read, stored in the ledger and its digest sent to the bank card.
     pub collected: bool,
     pub ledger: Option<StoreReport>,
     /// The card cleared its passbook and exception log (the bank verified the stored entries' digest).
@@ -314,7 +314,7 @@ pub enum SyncError {
         /// What the automatic finish did (card in IN = SYNC), if it ran.
         finished: Option<String>,
     },
-    /// The ledger could not store the passbook: nothing was fed; the sync was aborted.
+    /// The ledger could not store the passbook: no digest was sent; the sync was aborted.
     #[error("the ledger could not store the passbook ({err}); the sync was stopped before the bank card saw it, the card keeps its passbook{}", .finished.as_ref().map(|f| format!(" ({f})")).unwrap_or_default())]
     Ledger {
         err: StoreError,

@@ -131,6 +131,7 @@ public final class BankSync {
         byte[] sb = s.buf;
         byte[] w = s.work;
         hs.step(apdu, Constants.SESSION_SYNC_BANK_W_P5);
+        // P5 is PKT_P5 long in both suites (openSecond checks it against BODY_P5 and the block)
         Purse.recv(apdu, (short) (Constants.PKT_P5 + Constants.MAC_LEN));
         p.requireMoney();
         byte[] b = apdu.getBuffer();

@@ -393,7 +393,7 @@ public final class CryptoSuite {
         return b;
     }
 
-    // ------------------------------------------------------------------ running CMAC (protocol.md 2.2, 12.5.3)
+    // ------------------------------------------------------------------ running CMAC (protocol.md 2.2: cmac's window)
     //
     // A window w[wo, wo + wl) (wl a multiple of the block, at least two blocks) holds
     // (X | 00..) XOR the fill bytes waiting, X the CBC chaining value (0 at the start): the bytes

@@ -134,7 +134,7 @@ public final class Issuer {
         return f;
     }
 
-    /** Purse.dispatch's bank-role commands (14-1A, 72, 7C, 76, 80-8A); any other INS: 6D00. */
+    /** Purse.dispatch's bank-role commands (14-1A, 72, 76, 80-8A); any other INS: 6D00. */
     short dispatch(APDU apdu, byte ins) {
         switch (ins) {
             case Constants.INS_ISSUE_BEGIN:

@@ -131,7 +131,9 @@ public final class Passbook {
         if (run > all) {
             run = all;
         }
-        md.update(entries, h, run);
+        if (run > 0) {
+            md.update(entries, h, run);
+        }
         if (all > run) {
             md.update(entries, (short) 0, (short) (all - run));
         }

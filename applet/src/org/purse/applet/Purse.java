@@ -26,7 +26,7 @@ public final class Purse extends Applet {
     private final Transfer transfer;
     private final Personalisation perso;
     /**
-     * Bank-role commands (14-1A, 72, 7C, 76, 80-8A: Issuer.dispatch) and a bank role's part of
+     * Bank-role commands (14-1A, 72, 76, 80-8A: Issuer.dispatch) and a bank role's part of
      * personalisation; a stub in the user-card applet.
      */
     final Issuer issuer;

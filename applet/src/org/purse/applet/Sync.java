@@ -5,7 +5,7 @@
  * or INVALIDATE, then SACK/SNACK.
  * Value moves like a transfer: the bank debits the interest first (OUT = SYNC, P6 stored), the card
  * credits it on P6 (IN = SYNC consumed), a SNACK refunds the bank. This class is the synced card's
- * side (70, 74, 78, 7E); the bank card's (72, 7C, 76) is BankSync, which the user-card applet
+ * side (70, 74, 78, 7E); the bank card's (72, 76) is BankSync, which the user-card applet
  * stubs (applet/src-user).
  */
 package org.purse.applet;
@@ -109,7 +109,7 @@ public final class Sync {
      * 74 (row S1): P1 00, the whole step: S1 -> P5, persists IN = SYNC (one transaction).
      * P1 01, its first half: S1 -> nothing (R2 and the digest); state W_P5. P1 02, its second
      * half (no data, only in W_P5): P5, persists IN = SYNC. The host sends the whole step
-     * (~270 ms at most on a J3H145, docs/benchmarks.md); the halves are for slower chips. Between the halves no
+     * (~215 ms at most on a J3H145, docs/benchmarks.md); the halves are for slower chips. Between the halves no
      * command can change what P5 reports: OUT and IN are none (70), and every command that writes
      * the balance, the passbook or the exceptions needs a slot in use or its own session state.
      */
@@ -144,6 +144,7 @@ public final class Sync {
         short fn = priv ? (short) 0 : pb.count();
         if ((short) (fn + x) != 0) {
             MessageDigest md = cs.sha;
+            // no reset(): a doFinal ends every use, and a tear resets a MessageDigest (JC 3.0.4 API)
             if (!priv) {
                 pb.digest(md);
             }
