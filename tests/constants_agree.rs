@@ -275,7 +275,7 @@ fn status_word_table_of_protocol_md_agrees() {
 
 #[test]
 fn ins_table_of_protocol_md_agrees() {
-    let rows = rows_between(&spec(), "### 4.1 Command table", "Reserved, never used");
+    let rows = rows_between(&spec(), "### 4.1 Command table", "Reserved (no command)");
     let mut n = 0;
     for r in rows.iter().skip(1) {
         let code = r[0].as_str();
@@ -372,7 +372,7 @@ fn misc_values_of_protocol_md() {
 /// the values of protocol.md 4.1 (row 74) and 12.1 (session states).
 #[test]
 fn sync_card_s1_forms_of_protocol_md() {
-    let rows = rows_between(&spec(), "### 4.1 Command table", "Reserved, never used");
+    let rows = rows_between(&spec(), "### 4.1 Command table", "Reserved (no command)");
     let r = rows.iter().find(|r| r[0] == "74").expect("row 74 in 4.1");
     let p1: Vec<u8> = r[2]
         .split_whitespace()

@@ -2,10 +2,11 @@
 //! relays S1, P5, P6 (or INVALIDATE) and the SACK; in between it reads the card's passbook
 //! and exception log, stores them in the bank's ledger (`Ledger::store_collection`, one SQLite
 //! transaction) and only then sends the bank card their digest (12.5.3) with the card's P5; the
-//! bank card says CLEAR in P6 only if it is the digest the card committed to in P5. After the SACK the ledger is told
-//! the card cleared (`confirm_cleared`). The host never holds a key: interest, keys and the clear
-//! are decided by the cards; the report compares the cards' status before and the synced card's
-//! after (the bank card's after is derived exactly: its balance less the interest paid).
+//! bank card says CLEAR in P6 only if it is the digest the card committed to in P5. After the
+//! SACK the ledger is told the card cleared (`confirm_cleared`). The host never holds a key:
+//! interest, keys and the clear are decided by the cards; the report compares the cards' status
+//! before and the synced card's after (the bank card's after is derived exactly: its balance less
+//! the interest paid).
 //!
 //! Resume rows of sync (12.11) are [`resume_rows`], called by `flows::resume` and after a failure.
 use std::time::Instant;
