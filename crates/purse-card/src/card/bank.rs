@@ -12,13 +12,6 @@ use crate::transport::CardIo;
 
 /// Length of ADMIN_INIT's admin request: OP(1) | PARAMS(16) | DATE(2).
 pub const ADMIN_REQ_LEN: usize = consts::ADMIN_REQ_LEN as usize;
-/// A2 as answered by ADMIN_OP, by suite (the suite's A1 length tells which).
-pub fn admin_a2_len(suite: Suite) -> usize {
-    match suite {
-        Suite::Tdes3 => consts::PKT_A2_TDES as usize,
-        _ => consts::PKT_A2_AES as usize,
-    }
-}
 /// A4 as answered by ADMIN_APPLY (both suites).
 pub const ADMIN_A4_LEN: usize = consts::PKT_A4 as usize;
 /// ADMIN_ACK's answer: RESULT(1) | COUNT(2) | bank ACCOUNT(8).
@@ -196,12 +189,8 @@ impl<T: CardIo> PurseCard<T> {
     /// 84 ADMIN_OP(A1) on the admin card: answers A2 (the admin's identity and R2, then the
     /// request; 96 bytes in AES, 88 in TDES). The admin PIN is reset.
     pub fn admin_op(&mut self, a1: &[u8]) -> Result<Vec<u8>, CardError> {
-        let suite = if a1.len() == consts::PKT_P1_TDES as usize {
-            Suite::Tdes3
-        } else {
-            Suite::Aes128
-        };
-        let a2 = self.cmd_len(Ins::AdminOp, 0, 0, a1, admin_a2_len(suite))?;
+        let want = super::transfer::second_packet_len(a1, consts::BODY_A2);
+        let a2 = self.cmd_len(Ins::AdminOp, 0, 0, a1, want)?;
         if a2[0] != consts::PT_A2 {
             return Err(bad(Ins::AdminOp, format!("A2 of type {:02X}", a2[0])));
         }

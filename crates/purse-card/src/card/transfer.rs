@@ -10,6 +10,18 @@ use crate::proto::types::Status;
 use crate::proto::wire::Fields;
 use crate::transport::CardIo;
 
+/// Length of the responder's second packet (P2, A2; body `body`) in the suite of the initiator's
+/// first packet `first` (the P1 layout: 64 bytes in AES, 56 in TDES). The card refuses a first
+/// packet of another length, so an answer of another length is a bad answer.
+pub(crate) fn second_packet_len(first: &[u8], body: u16) -> usize {
+    let suite = if first.len() == consts::PKT_P1_TDES as usize {
+        Suite::Tdes3
+    } else {
+        Suite::Aes128
+    };
+    crate::proto::sync::packet_len(suite, body as usize)
+}
+
 /// A transfer id (TID, protocol.md 1): 6 random bytes from the payer card.
 pub type Tid = [u8; consts::TID_LEN as usize];
 
@@ -132,12 +144,8 @@ impl<T: CardIo> PurseCard<T> {
     ) -> Result<Vec<u8>, CardError> {
         let mut data = amount_date(amount, date);
         data.extend_from_slice(p1);
-        let want = if p1.len() == consts::PKT_P1_TDES as usize {
-            consts::PKT_P2_TX_TDES
-        } else {
-            consts::PKT_P2_TX_AES
-        };
-        let p2 = self.cmd_len(Ins::XferPayeeP1, 0, 0, &data, want as usize)?;
+        let want = second_packet_len(p1, consts::BODY_P2_TX);
+        let p2 = self.cmd_len(Ins::XferPayeeP1, 0, 0, &data, want)?;
         if p2[0] != consts::PT_P2 {
             return Err(CardError::BadResponse {
                 ins: Ins::XferPayeeP1,

@@ -404,7 +404,7 @@ public final class CryptoSuite {
     // between calls: a real card pays for the call, not its length.
 
     /** Absorbs len bytes of src into the window holding fill bytes; returns the new fill. */
-    public short runUpdate(Key k, short fill, byte[] w, short wo, short wl, byte[] src, short off, short len) {
+    private short runUpdate(Key k, short fill, byte[] w, short wo, short wl, byte[] src, short off, short len) {
         short b = blockLen(suiteOf(k));
         while (len > 0) {
             if (fill == wl) {
