@@ -848,14 +848,17 @@ fn keys_51_54_and_54_57_do_not_transact() {
             })
             .collect()
     };
-    // the payee's hello is the tail of its SELECT answer: STATUS (68) | oldest | RP (8 fresh
-    // random bytes); SUITE is STATUS offset 3
+    // the payee's hello follows the status in its SELECT answer: STATUS (68) | oldest | RP (8
+    // fresh random bytes); SUITE is STATUS offset 3; a bank card (this branch) then adds its
+    // files' header: COUNT 0, RATE 0, LOW, HIGH, ARCH 0, CURRENT 57
     let payee = sws(&s1, &[]);
     let sel = &payee[0];
     assert!(
-        sel.len() == 2 * 77 + 5 && sel.ends_with(" 9000") && &sel[6..8] == "01",
+        sel.len() == 2 * 101 + 5 && sel.ends_with(" 9000") && &sel[6..8] == "01",
         "payee SELECT: {payee:?}"
     );
+    assert_eq!(&sel[154..166], "000000000000", "COUNT, RATE: {payee:?}");
+    assert_eq!(&sel[198..202], "0039", "ARCH, CURRENT: {payee:?}");
     assert_eq!(&sel[136..138], "36", "payee: oldest key 54: {payee:?}");
     let hello = format!("01{}", &sel[136..154]);
     let payer_init = format!("8042000010000003E82500{hello}");

@@ -59,8 +59,8 @@ fn fifty_entries_then_sync(b: &mut Bank) {
         s.apdus, s.millis
     );
     assert!(
-        s.apdus <= 26 + 3,
-        "APDUs per sync {} (12.4: ≤ 26, READ_BAD_CARDS and 2 VERIFYs; the statuses come with SELECT and 78)",
+        s.apdus <= 26 + 2,
+        "APDUs per sync {} (12.4: ≤ 26, and 2 VERIFYs; the statuses and the bank files come with SELECT, the status after with 78)",
         s.apdus
     );
     assert_eq!(b.status("alice").passbook_count, 0);

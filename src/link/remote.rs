@@ -185,7 +185,9 @@ fn live_select<T: CardIo>(card: &mut PurseCard<T>, cached: &[u8]) -> Vec<u8> {
     use crate::proto::consts;
     let mut v = cached.to_vec();
     let n = consts::STATUS_LEN as usize;
-    if v.len() == consts::SELECT_RESP_LEN as usize + 2 {
+    if v.len() == consts::SELECT_RESP_LEN as usize + 2
+        || v.len() == consts::SELECT_BANK_RESP_LEN as usize + 2
+    {
         let get = Command::new(consts::CLA_PURSE, consts::INS_GET_STATUS, 0, 0).le(256);
         if let Ok(r) = card.channel().send(&get) {
             if r.sw.is_ok() && r.data.len() == n {

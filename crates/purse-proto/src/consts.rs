@@ -380,6 +380,8 @@ constants! {
     SELECT_RESP_LEN: u16 = 77;
     SEL_OLDEST: u16 = 68;
     SEL_RP: u16 = 69;
+    SEL_BANK_FILES: u16 = 77;
+    SELECT_BANK_RESP_LEN: u16 = 101;
     PAYEE_P1_PKT: u16 = 6;
     SESSION_IDLE: u8 = 0x00;
     SESSION_PAYEE_W_P1: u8 = 0x01;

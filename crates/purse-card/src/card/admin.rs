@@ -48,7 +48,7 @@ impl<T: CardIo> PurseCard<T> {
     /// The first call after a SELECT with no command in between is answered from the SELECT
     /// answer, which carries the same 68 bytes (4.1): no APDU.
     pub fn get_status(&mut self) -> Result<Status, CardError> {
-        let d = match self.take_selected_status() {
+        let d = match self.selected_status() {
             Some(d) => d,
             None => self.cmd_len(Ins::GetStatus, 0, 0, &[], consts::STATUS_LEN as usize)?,
         };

@@ -274,6 +274,17 @@ impl<T: CardIo> PurseCard<T> {
         BadCardPage::parse(&d).map_err(|m| bad(Ins::ReadBadCards, m))
     }
 
+    /// The bank files' header (no entries): from the last SELECT's answer if no command was sent
+    /// since (a bank card's SELECT ends with it, protocol.md 4.1), else READ_BAD_CARDS page 0.
+    pub fn bank_files(&mut self) -> Result<BadCardPage, CardError> {
+        if let Some(f) = self.selected_files() {
+            return Ok(f);
+        }
+        let mut f = self.read_bad_cards(0)?;
+        f.entries.clear();
+        Ok(f)
+    }
+
     /// 8C SET_PRIVACY on a user card (PIN verified, empty passbook, nothing pending).
     pub fn set_privacy(&mut self, private: bool) -> Result<(), CardError> {
         let p1 = if private {

@@ -300,6 +300,8 @@ struct Fresh {
     sent: u32,
     status: Option<Vec<u8>>,
     hello: Option<transfer::PayeeHello>,
+    /// A bank card's files header (READ_BAD_CARDS' first 24 bytes).
+    files: Option<bank::BadCardPage>,
 }
 
 /// The purse card in one reader, as `purse readers` shows it and `account:` / `name:` match it.
@@ -463,16 +465,30 @@ impl<T: CardIo> PurseCard<T> {
                 minor: d[1],
             });
         }
-        if d.len() != consts::SELECT_RESP_LEN as usize {
+        // a bank card adds its files' header (the sync's range precheck needs no 8A then)
+        let files = if d.len() == consts::SELECT_BANK_RESP_LEN as usize {
+            let h = &d[consts::SEL_BANK_FILES as usize..];
+            Some(
+                bank::BadCardPage::parse(h).map_err(|m| CardError::BadResponse {
+                    ins: Ins::Select,
+                    msg: format!("bank files of {m}"),
+                })?,
+            )
+        } else {
+            None
+        };
+        if d.len() != consts::SELECT_RESP_LEN as usize && files.is_none() {
             return Err(CardError::BadResponse {
                 ins: Ins::Select,
                 msg: format!(
-                    "SELECT answered {} bytes, expected {}: the card runs another purse version (update the applet or purse)",
+                    "SELECT answered {} bytes, expected {} ({} on a bank card): the card runs another purse version (update the applet or purse)",
                     d.len(),
-                    consts::SELECT_RESP_LEN
+                    consts::SELECT_RESP_LEN,
+                    consts::SELECT_BANK_RESP_LEN
                 ),
             });
         }
+        let d = &d[..consts::SELECT_RESP_LEN as usize];
         let info = SelectInfo {
             ver_major: d[0],
             ver_minor: d[1],
@@ -490,16 +506,37 @@ impl<T: CardIo> PurseCard<T> {
                 oldest: tail[0],
                 rp,
             }),
+            files,
         });
         self.selected = Some(info);
         Ok(info)
     }
 
-    /// The STATUS bytes of the last SELECT if no command was sent since (once).
-    pub(crate) fn take_selected_status(&mut self) -> Option<Vec<u8>> {
-        let sent = self.ch.sent();
-        let f = self.fresh.as_mut().filter(|f| f.sent == sent)?;
-        f.status.take()
+    /// The STATUS bytes of the last SELECT while no command was sent since: nothing on the card
+    /// changes without one (the flows hold the reader exclusively), so every read until then
+    /// is answered from it.
+    pub(crate) fn selected_status(&self) -> Option<Vec<u8>> {
+        let f = self.fresh.as_ref().filter(|f| f.sent == self.ch.sent())?;
+        f.status.clone()
+    }
+
+    /// The last SELECT's answer while no command was sent since (the card's session is as that
+    /// SELECT left it), else a new SELECT.
+    pub fn selected_or_select(&mut self) -> Result<SelectInfo, CardError> {
+        let fresh = self
+            .fresh
+            .as_ref()
+            .is_some_and(|f| f.sent == self.ch.sent());
+        match self.selected {
+            Some(info) if fresh => Ok(info),
+            _ => self.select(),
+        }
+    }
+
+    /// A bank card's files header from the last SELECT, on the same rule.
+    pub(crate) fn selected_files(&self) -> Option<bank::BadCardPage> {
+        let f = self.fresh.as_ref().filter(|f| f.sent == self.ch.sent())?;
+        f.files.clone()
     }
 
     /// The payee hello of the last SELECT if no command was sent since (once: it opens one
@@ -639,17 +676,75 @@ mod tests {
         let st = c.get_status().unwrap();
         assert_eq!((st.life, st.tk_tries), (Life::Blank, 15));
         assert_eq!(c.apdus(), 1, "status from the SELECT answer");
+        assert_eq!(c.get_status().unwrap(), st);
+        assert_eq!(c.apdus(), 1, "and again, while no command was sent");
         let h = c.payee_hello().unwrap();
         assert_eq!(
             (h.oldest, h.rp),
             (0xFD, [0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88])
         );
         assert_eq!(c.apdus(), 1, "hello from the SELECT answer");
+        assert_eq!(c.selected_or_select().unwrap(), c.selected.unwrap());
+        assert_eq!(c.apdus(), 1, "no new SELECT while none is needed");
         c.verify(SecretRef::Pin, b"1234").unwrap();
         c.get_status().unwrap();
         assert_eq!(c.apdus(), 3, "a command in between: a real GET_STATUS");
         c.payee_hello().unwrap();
         assert_eq!(c.apdus(), 4, "and a new SELECT for the hello");
+    }
+
+    /// A bank card's SELECT ends with its files' header: the first `bank_files` after it costs
+    /// no APDU (no 8A), one after a command reads page 0 (its entries dropped); a wrong tail is a
+    /// bad answer.
+    #[test]
+    fn bank_files_from_select() {
+        let header = concat!(
+            "0003",             // COUNT
+            "00000064",         // RATE
+            "1000000000000000", // LOW
+            "1000009999999999", // HIGH
+            "02",               // ARCH
+            "21",               // CURRENT
+        );
+        let sel = format!("{}{header}9000", &BLANK_SELECT[..BLANK_SELECT.len() - 4]);
+        let page = format!("{header}000000012100000002219000");
+        let sel: &'static str = Box::leak(sel.into_boxed_str());
+        let page: &'static str = Box::leak(page.into_boxed_str());
+        let mut c = PurseCard::new(Script(VecDeque::from(vec![
+            ("00A4040007F070757273650100", sel),
+            ("80200001043132333400", "9000"),
+            ("808A000000", page),
+        ])));
+        c.select().unwrap();
+        c.get_status().unwrap();
+        let f = c.bank_files().unwrap();
+        assert_eq!(c.bank_files().unwrap(), f);
+        assert_eq!(c.apdus(), 1, "files from the SELECT answer");
+        assert_eq!((f.count, f.rate, f.arch, f.current), (3, 100, 2, 0x21));
+        assert!(f.entries.is_empty());
+        c.verify(SecretRef::Pin, b"1234").unwrap();
+        assert_eq!(c.apdus(), 2);
+        let g = c.bank_files().unwrap();
+        assert_eq!(c.apdus(), 3, "a command in between: a real 8A");
+        assert_eq!(g, f, "the header alone, as from SELECT");
+        // 77 + 23 bytes: neither a user card's answer nor a bank card's
+        let short = format!(
+            "{}{}9000",
+            &BLANK_SELECT[..BLANK_SELECT.len() - 4],
+            &header[..46]
+        );
+        let short: &'static str = Box::leak(short.into_boxed_str());
+        let mut d = PurseCard::new(Script(VecDeque::from(vec![(
+            "00A4040007F070757273650100",
+            short,
+        )])));
+        assert!(matches!(
+            d.select(),
+            Err(CardError::BadResponse {
+                ins: Ins::Select,
+                ..
+            })
+        ));
     }
 
     /// A card whose applet answers another major version to SELECT gets nothing more: the

@@ -94,11 +94,11 @@ impl<T: CardIo> PurseCard<T> {
     /// followed it, else from a new SELECT, which also arms a new payee session for
     /// [`payee_hello`](Self::payee_hello): one APDU where GET_STATUS and the hello were two.
     pub fn payee_status(&mut self) -> Result<Status, CardError> {
-        let d = match self.take_selected_status() {
+        let d = match self.selected_status() {
             Some(d) => d,
             None => {
                 self.select()?;
-                self.take_selected_status()
+                self.selected_status()
                     .ok_or_else(|| CardError::BadResponse {
                         ins: Ins::Select,
                         msg: "no status in the SELECT answer".into(),

@@ -93,7 +93,9 @@ pub fn advance<T: CardIo>(
             format_date(st.key_date)
         )));
     }
-    let rate_before = center.read_bad_cards(0).map(|p| p.rate).unwrap_or(0);
+    // from the SELECT answer (a bank card's ends with its files' header), else READ_BAD_CARDS;
+    // the rate after is read back from the card
+    let rate_before = center.bank_files().map(|p| p.rate).unwrap_or(0);
     center.verify(SecretRef::Approval, approval)?;
     let Advanced { current, date: d } = center.center_advance(date, rate)?;
     let rate_after = center.read_bad_cards(0).ok().map(|p| p.rate);

@@ -159,7 +159,8 @@ pub fn issue_steps<A: CardIo, B: CardIo>(
             p.role.name()
         ))));
     }
-    let sel = blank.select().map_err(at(IssueStep::Checks))?;
+    // the open's SELECT unless a command followed it (AUTH_INIT needs a session no command touched)
+    let sel = blank.selected_or_select().map_err(at(IssueStep::Checks))?;
     if sel.life != Life::Blank {
         return Err(fail(CardError::host_check(Ins::AuthInit, Sw::Personalised)));
     }

@@ -176,7 +176,7 @@ pub struct SyncReport {
     pub invalidated: bool,
     /// Interest credited to the card (= debited from the bank card), minor units.
     pub interest: u32,
-    /// Interest the host expected from the bank's rate (READ_BAD_CARDS), if it could read it.
+    /// Interest the host expected from the bank's rate (its bank files), if it could read it.
     pub interest_expected: Option<u32>,
     /// Interest days counted (bank date − card's last interest date).
     pub days: u32,
@@ -605,8 +605,9 @@ pub fn sync<B: CardIo, C: CardIo>(
             }
         }
     }
-    // bank files (rate, range, archive) for the host's expectations; not required
-    let files = bank.read_bad_cards(0).ok();
+    // bank files (rate, range, archive) for the host's expectations, from the bank's SELECT
+    // answer (else READ_BAD_CARDS); not required
+    let files = bank.bank_files().ok();
     if let Some(m) = range_problem(&bs, &cs, files.as_ref()) {
         return Err(SyncError::Precheck(m));
     }

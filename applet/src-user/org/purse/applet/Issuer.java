@@ -61,6 +61,11 @@ public final class Issuer {
         return false;
     }
 
+    /** A user card's SELECT answer has no bank files. */
+    short selectTail(byte[] b, short off) {
+        return off;
+    }
+
     /** Purse.dispatch's bank-role commands and any unknown INS: 6D00. */
     short dispatch(APDU apdu, byte ins) {
         ISOException.throwIt(Constants.SW_INS_NOT_SUPPORTED);

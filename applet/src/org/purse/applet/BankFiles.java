@@ -273,7 +273,7 @@ public final class BankFiles {
 
     /**
      * READ_BAD_CARDS page: COUNT | RATE | LOW | HIGH | ARCH | CURRENT | entries [40 page, 40 page + 40)
-     * of [0, COUNT). Caller checked the role and page < 30. Returns the length (24 + n * 5).
+     * of [0, COUNT). Caller checked the role and page < 30 (30 for the header alone). Returns the length (24 + n * 5).
      */
     public short readPage(short page, byte arch, byte current, byte[] out, short o) {
         need();
@@ -289,7 +289,7 @@ public final class BankFiles {
             n = Constants.BC_PAGE;
         }
         short len = (short) (n * Constants.BC_ENTRY_LEN);
-        // len 0 past COUNT: first * 5 <= 5 800 still lies within the list
+        // len 0 past COUNT: first * 5 <= 6 000 (page 30: the header alone, a SELECT's) stays within the list
         Util.arrayCopyNonAtomic(bad, (short) (first * Constants.BC_ENTRY_LEN), out,
                 (short) (o + Constants.RBC_HEADER_LEN), len);
         return (short) (Constants.RBC_HEADER_LEN + len);

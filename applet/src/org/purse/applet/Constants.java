@@ -435,6 +435,9 @@ public interface Constants {
     public static final short SELECT_RESP_LEN = (short) 77;
     public static final short SEL_OLDEST = (short) 68;
     public static final short SEL_RP = (short) 69;
+    // a bank card's SELECT answer: then READ_BAD_CARDS' header (COUNT .. CURRENT, 24), for a sync's precheck
+    public static final short SEL_BANK_FILES = (short) 77;
+    public static final short SELECT_BANK_RESP_LEN = (short) 101;
     // XFER_PAYEE_P1 (44) data: AMOUNT | DATE, then P1 at this offset
     public static final short PAYEE_P1_PKT = (short) 6;
 

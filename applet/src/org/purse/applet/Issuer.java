@@ -57,6 +57,18 @@ public final class Issuer {
         bankSync = new BankSync(p, cs, keys, prof, bal, pb, slots, s, bank, hs);
     }
 
+    /**
+     * A bank card's SELECT answer ends with READ_BAD_CARDS' header (protocol.md 4.1): the host's
+     * range precheck of a sync needs no 8A. Returns the answer's new end (off on any other card).
+     */
+    short selectTail(byte[] b, short off) {
+        if (!Admin.isBankRole(prof.role()) || !bank.allocated()) {
+            return off;
+        }
+        // page 30 lies past any COUNT (1,200 at most): the header alone
+        return (short) (off + bank.readPage(Constants.BC_PAGES, keys.info[Keys.I_ARCH], keys.current(), b, off));
+    }
+
     // ------------------------------------------------------------------ a bank role's part of personalisation and of Passbook
 
     /**

@@ -92,9 +92,10 @@ public final class Purse extends Applet {
         byte[] b = apdu.getBuffer();
         if (selectingApplet()) {
             // STATUS (its first 4 bytes are the old answer: VER_MAJ VER_MIN LIFE SUITE), then the
-            // payee hello of a transfer (protocol.md 4.1, 6.1): the host needs neither 30 nor 40
+            // payee hello of a transfer (protocol.md 4.1, 6.1), then on a bank card its files'
+            // header: the host needs neither 30 nor 40 nor, for a sync, 8A
             writeStatus(b);
-            apdu.setOutgoingAndSend((short) 0, transfer.arm(b, Constants.STATUS_LEN));
+            apdu.setOutgoingAndSend((short) 0, issuer.selectTail(b, transfer.arm(b, Constants.STATUS_LEN)));
             return;
         }
         if (b[ISO7816.OFFSET_CLA] != Constants.CLA_PURSE) {

@@ -268,6 +268,24 @@ class AdminCardTest {
         }
     }
 
+    /** A bank card's SELECT ends with 8A's header (the same bytes, as they change); others' do not. */
+    @Test
+    void selectAnswersTheBankFilesHeaderOnBankCardsOnly() {
+        assertEquals(Constants.SELECT_RESP_LEN, user.select().length);
+        assertEquals(Constants.SELECT_RESP_LEN, admin.select().length);
+        for (PCard bank : new PCard[] {center, region}) {
+            byte[] sel = bank.select();
+            assertEquals(Constants.SELECT_BANK_RESP_LEN, sel.length);
+            assertArrayEquals(page(bank, 0),
+                    Arrays.copyOfRange(sel, Constants.SEL_BANK_FILES, Constants.SELECT_BANK_RESP_LEN));
+        }
+        ok(admin, region, Constants.OP_BAD_CARD_ADD, params(acc(41), null));
+        byte[] sel = region.select();
+        byte[] head = Arrays.copyOf(page(region, 0), Constants.RBC_HEADER_LEN);
+        assertEquals(1, pageCount(head));
+        assertArrayEquals(head, Arrays.copyOfRange(sel, Constants.SEL_BANK_FILES, Constants.SELECT_BANK_RESP_LEN));
+    }
+
     /** The figure of the issue: 1 200 entries through real admin ops, 9D23 at 1 201, 30 pages. */
     @Test
     void badCard1200Entries() {
