@@ -45,8 +45,8 @@ pub enum VerifyState {
 
 impl<T: CardIo> PurseCard<T> {
     /// GET_STATUS (68 bytes, protocol.md 4.3). Works on blank and personalised cards, no PIN.
-    /// The first call after a SELECT with no command in between is answered from the SELECT
-    /// answer, which carries the same 68 bytes (4.1): no APDU.
+    /// Answered from the last SELECT's answer, which carries the same 68 bytes (4.1), while no
+    /// command was sent since: no APDU.
     pub fn get_status(&mut self) -> Result<Status, CardError> {
         let d = match self.selected_status() {
             Some(d) => d,
