@@ -9,7 +9,7 @@ use std::time::Instant;
 use kit::*;
 use purse::card::bank::AdminHello;
 use purse::desk::Desk;
-use purse::flows::admin::{AdminError, AdminOp};
+use purse::flows::admin::{AdminError, AdminOp, BankFiles};
 use purse::flows::cost::{apdu_terms, estimate, ApduOps, OpsLog, Profiles};
 use purse::proto::consts::{Life, SecretRef};
 use purse::proto::rate::parse_rate;
@@ -80,7 +80,19 @@ fn admin_needs_pin(b: &mut Bank) {
     );
     assert_eq!(r.code, 4, "{}{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("wrong PIN, 2 tries left"), "{}", r.stderr);
-    assert_eq!(bank_files(b, "branch").rate, 0);
+    let f = bank_files(b, "branch");
+    assert_eq!(
+        (f.rate, f.count, f.pages_read),
+        (0, 0, 0),
+        "an empty list comes with SELECT: {f:?}"
+    );
+    // after a command the SELECT answer is old: the same files, read with one READ_BAD_CARDS
+    let mut k = b.open("branch");
+    k.get_pending().unwrap();
+    let g = purse::flows::admin::read_bank_files(&mut k).unwrap();
+    assert_eq!(g.pages_read, 1);
+    assert_eq!(BankFiles { pages_read: 0, ..g }, f);
+    drop(k);
     // the same as JSON: which step, which card, the status word
     let r = pin_env(
         b,

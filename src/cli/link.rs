@@ -637,6 +637,8 @@ pub fn run_serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<i32> {
                 st.role.name()
             )));
         }
+        // the range the service serves: from the bank's SELECT answer, before any command
+        let range = card.bank_files().ok().map(|f| (f.low, f.high));
         // the operator's PIN, once per bank card for the whole run
         let pin = read_secret(
             super::common::ENV_BANK_PIN,
@@ -644,7 +646,6 @@ pub fn run_serve(cli: &Cli, a: &ServeArgs) -> anyhow::Result<i32> {
         )?;
         card.verify(SecretRef::Pin, &pin)
             .map_err(|e| at(&reader, e))?;
-        let range = card.read_bad_cards(0).ok().map(|f| (f.low, f.high));
         let ledger = if a.no_store {
             None
         } else {

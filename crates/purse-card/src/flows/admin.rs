@@ -527,9 +527,13 @@ impl BankFiles {
     }
 }
 
-/// Read every page of the bank files (page 0 always; pages up to COUNT).
+/// Read every page of the bank files (pages up to COUNT). An empty list needs no APDU while the
+/// SELECT's answer (which ends with the files' header) is the last the card sent.
 pub fn read_bank_files<B: CardIo>(bank: &mut PurseCard<B>) -> Result<BankFiles, CardError> {
-    let first: BadCardPage = bank.read_bad_cards(0)?;
+    let (first, mut read): (BadCardPage, u8) = match bank.selected_files() {
+        Some(f) if f.count == 0 => (f, 0),
+        _ => (bank.read_bad_cards(0)?, 1),
+    };
     let pages = (first.count as usize)
         .div_ceil(consts::BC_PAGE as usize)
         .max(1);
@@ -543,6 +547,7 @@ pub fn read_bank_files<B: CardIo>(bank: &mut PurseCard<B>) -> Result<BankFiles, 
     let mut raw = first.entries.clone();
     for p in 1..pages {
         raw.extend(bank.read_bad_cards(p as u8)?.entries);
+        read += 1;
     }
     if raw.len() != first.count as usize {
         return Err(CardError::BadResponse {
@@ -569,7 +574,7 @@ pub fn read_bank_files<B: CardIo>(bank: &mut PurseCard<B>) -> Result<BankFiles, 
         arch: first.arch,
         current,
         entries,
-        pages_read: pages as u8,
+        pages_read: read,
     })
 }
 
