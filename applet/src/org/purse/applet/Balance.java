@@ -3,6 +3,9 @@
  * CHECK = MAC8_K(K_INT, AMOUNT|CURRENCY|DECIMALS|LAST_INTEREST_DATE|RATE|SERIAL | ACCOUNT), the
  * fixed-length CBC-MAC of CryptoSuite.mac8Fixed (one doFinal).
  * Every change is computed in a transient copy and written with one atomic arrayCopy.
+ * The record and account last checked or sealed since selection are kept in RAM: while the stored
+ * ones equal them byte for byte, check() compares instead of recomputing the same deterministic MAC.
+ * A record rolled back by an aborted transaction, or altered in EEPROM, differs and is MACed again.
  */
 package org.purse.applet;
 
@@ -21,13 +24,22 @@ public final class Balance {
     private final byte[] account;
     private final short accOff;
     private final byte[] tmp;
+    /**
+     * Balance's own part of the shared scratch, past every other user's: the record last checked or
+     * sealed | the account it was checked with (SEEN_N bytes) | SEEN_OK at SEEN_FLAG (00 = none).
+     */
+    static final short SEEN = Slots.OC_LEN;
+    private static final short SEEN_N = (short) (Constants.BAL_RECORD_LEN + Constants.ACCOUNT_LEN); // 33
+    private static final short SEEN_FLAG = (short) (SEEN + SEEN_N);
+    static final short SEEN_END = (short) (SEEN_FLAG + 1);
+    private static final byte SEEN_OK = (byte) 1;
 
     public Balance(CryptoSuite cs, byte[] account, short accOff, byte[] scratch) {
         this.cs = cs;
         this.account = account;
         this.accOff = accOff;
         record = new byte[Constants.BAL_RECORD_LEN];
-        tmp = scratch; // shared with Profile and Slots: never used across each other's calls
+        tmp = scratch; // [0, 33) shared with Profile and Slots within a call; [SEEN, SEEN_END) its own
     }
 
     /** Allocates K_INT once (outside the personalisation transaction, so a torn genesis can retry). */
@@ -58,6 +70,19 @@ public final class Balance {
     private void seal() {
         tag();
         Util.arrayCopy(tmp, (short) 0, record, (short) 0, Constants.BAL_RECORD_LEN);
+        remember();
+    }
+
+    /** tmp = record | account, the bytes the remembered copy holds. */
+    private void stage() {
+        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_RECORD_LEN);
+        Util.arrayCopyNonAtomic(account, accOff, tmp, Constants.BAL_RECORD_LEN, Constants.ACCOUNT_LEN);
+    }
+
+    private void remember() {
+        stage();
+        Util.arrayCopyNonAtomic(tmp, (short) 0, tmp, SEEN, SEEN_N);
+        tmp[SEEN_FLAG] = SEEN_OK;
     }
 
     /** 9D11 on a CHECK mismatch (or no K_INT): the card then refuses every money command. */
@@ -65,11 +90,15 @@ public final class Balance {
         if (kInt == null) {
             ISOException.throwIt(Constants.SW_INTEGRITY);
         }
-        Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_FIELDS_LEN);
+        stage(); // leaves the fields at tmp[0..17), as update() expects
+        if (tmp[SEEN_FLAG] == SEEN_OK && Util.arrayCompare(tmp, (short) 0, tmp, SEEN, SEEN_N) == 0) {
+            return; // checked or sealed by this card since its selection, unchanged since
+        }
         tag();
         if (!CryptoSuite.equalsCT(tmp, Constants.BAL_CHECK, record, Constants.BAL_CHECK, Constants.MAC_LEN)) {
             ISOException.throwIt(Constants.SW_INTEGRITY);
         }
+        remember();
     }
 
     /**

@@ -14,8 +14,11 @@ import javacard.framework.OwnerPIN;
 import javacard.framework.Util;
 
 public final class Purse extends Applet {
-    /** Largest user of the shared scratch: an OUTCOMES entry (55; Balance 33, Profile 8). */
-    static final short SCRATCH_LEN = Slots.OC_LEN;
+    /**
+     * Shared scratch: [0, 55) for one call of its largest user, an OUTCOMES entry (Balance 33,
+     * Profile 8); then Balance's remembered record, kept between calls (Balance.SEEN).
+     */
+    static final short SCRATCH_LEN = Balance.SEEN_END;
 
     final Keys keys; // also read by Issuer's constructor
     final Profile prof; // also read by Issuer's constructor

@@ -88,6 +88,11 @@ class TransferCardTest {
         assertEquals(2, u2.meas.transactions);
         assertEquals(4, u1.meas.apdus); // GET_STATUS (host) + 42, 46, 4A
         assertEquals(3, u2.meas.apdus); // 40, 44, 48
+        // block-cipher passes (14 and 13 without the RAM copy of the balance record): a check that
+        // finds the record as this selection last checked or sealed it skips the MAC; the payer's
+        // two at 46, the payee's second at 48, and this payer's 42 (its selection sealed a credit)
+        assertEquals(11, u1.meas.op("cipher.doFinal.AES_CBC"));
+        assertEquals(12, u2.meas.op("cipher.doFinal.AES_CBC"));
     }
 
     @Test
