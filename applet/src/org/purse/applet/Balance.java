@@ -45,7 +45,7 @@ public final class Balance {
     /** Allocates K_INT once (outside the personalisation transaction, so a torn genesis can retry). */
     void allocate(byte suite) {
         if (kInt == null) {
-            kInt = cs.buildPersistentKey(suite);
+            kInt = cs.buildInternalKey(suite);
         }
     }
 

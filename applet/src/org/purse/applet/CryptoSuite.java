@@ -65,6 +65,14 @@ public final class CryptoSuite {
     /** Transient work keys, index = slot (0..3); null until the family is first used. */
     private final Key[] aesWork;
     private final Key[] desWork;
+    /**
+     * K_INT and its own engine (CBC, IV 0), both persistent. A Cipher keeps its key and mode across
+     * resets (JC 3.0.4 Cipher) and K_INT is set only at personalisation, so the engine is
+     * initialised in a session that set a persistent key (it may have been rolled back since), or
+     * when it reports it is not: not once per session as a shared engine would be.
+     */
+    private Key intKey;
+    private Cipher intEngine;
 
     public CryptoSuite() {
         scratch = JCSystem.makeTransientByteArray(SCRATCH_LEN, JCSystem.CLEAR_ON_DESELECT);
@@ -167,6 +175,14 @@ public final class CryptoSuite {
         } catch (CryptoException e) {
             Purse.wrongData();
         }
+        return k;
+    }
+
+    /** K_INT (Balance): a persistent key with an engine of its own (cbc()). */
+    public Key buildInternalKey(byte suite) {
+        Key k = buildPersistentKey(suite); // the suite is supported: so is its engine
+        intEngine = probe(suite == Constants.SUITE_AES128 ? Cipher.ALG_AES_BLOCK_128_CBC_NOPAD : Cipher.ALG_DES_CBC_NOPAD);
+        intKey = k;
         return k;
     }
 
@@ -527,7 +543,19 @@ public final class CryptoSuite {
 
     /** CBC encryption with IV 0 of scratch[S_W, S_W + n) in place: one doFinal (a CryptoException: Purse.process's catch-all). */
     private void cbc(Key k, short n) {
-        cipherOf(k, engine(k)).doFinal(scratch, S_W, n, scratch, S_W);
+        Cipher c = intEngine;
+        if (k != intKey) {
+            c = cipherOf(k, engine(k));
+        } else if (scratch[S_PERSIST] != 0) {
+            c.init(k, Cipher.MODE_ENCRYPT);
+        }
+        try {
+            c.doFinal(scratch, S_W, n, scratch, S_W);
+        } catch (CryptoException e) {
+            // K_INT's engine not initialised (a card that does not keep it): once more after an init
+            c.init(k, Cipher.MODE_ENCRYPT);
+            c.doFinal(scratch, S_W, n, scratch, S_W);
+        }
     }
 
     /**

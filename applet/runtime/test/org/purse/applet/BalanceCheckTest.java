@@ -14,7 +14,9 @@ import org.purse.jc.Counters;
 /**
  * The balance record's CHECK (protocol.md 3) against EEPROM faults, with the RAM copy of the
  * record last checked: a record or account altered under a card whose copy is warm is refused
- * exactly as one altered while it was unpowered, and the copy saves the MACs it should.
+ * exactly as one altered while it was unpowered, and the copy saves the MACs it should. And
+ * K_INT's own engine: initialised at personalisation, not again after a power cycle or a reload
+ * of the card's image, and initialised on use if a card lost it.
  */
 class BalanceCheckTest {
     @TempDir
@@ -105,6 +107,37 @@ class BalanceCheckTest {
     @Test
     void accountAlteredUnderAWarmCopyIsRefused() throws Exception {
         tamperedIsRefused(profile(alice), Profile.OFF_ACCOUNT + 7, true);
+    }
+
+    /** A full transfer from a freshly powered payer: Cipher.init for AK1, K_ENC and K_MAC only. */
+    private void threeInits(PCard payer) {
+        payer.reinsert();
+        payer.meas = new Counters();
+        transfer(payer, bob, 50);
+        assertEquals(3, payer.meas.op("cipher.init.AES_CBC"), "no init for K_INT");
+    }
+
+    @Test
+    void kIntEngineKeepsItsKeyAcrossPowerCyclesAndReloads() throws Exception {
+        threeInits(alice);
+        PCard reloaded = copy(alice, dir.resolve("reload"), "alice");
+        threeInits(reloaded);
+        assertEquals(5_000 - 100, reloaded.balance());
+    }
+
+    @Test
+    void kIntEngineThatLostItsInitIsInitialisedOnUse() throws Exception {
+        Object cs = field(field(purse(alice), "bal"), "cs");
+        Object engine = field(cs, "intEngine");
+        Field key = engine.getClass().getDeclaredField("key");
+        key.setAccessible(true);
+        key.set(engine, null); // as a card that does not keep a Cipher's key across a reset
+        alice.reinsert();
+        alice.meas = new Counters();
+        transfer(alice, bob, 50);
+        assertEquals(4, alice.meas.op("cipher.init.AES_CBC"), "K_INT's engine initialised again");
+        threeInits(alice);
+        assertEquals(5_000 - 100, alice.balance());
     }
 
     /**
