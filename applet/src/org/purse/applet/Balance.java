@@ -26,12 +26,11 @@ public final class Balance {
     private final byte[] tmp;
     /**
      * Balance's own part of the shared scratch, past every other user's: the record last checked or
-     * sealed | the account it was checked with (SEEN_N bytes) | SEEN_OK at SEEN_FLAG (00 = none).
+     * sealed | the account it was checked with | SEEN_OK (SEEN_N bytes; cleared at deselect: none).
      */
     static final short SEEN = Slots.OC_LEN;
-    private static final short SEEN_N = (short) (Constants.BAL_RECORD_LEN + Constants.ACCOUNT_LEN); // 33
-    private static final short SEEN_FLAG = (short) (SEEN + SEEN_N);
-    static final short SEEN_END = (short) (SEEN_FLAG + 1);
+    private static final short SEEN_N = (short) (Constants.BAL_RECORD_LEN + Constants.ACCOUNT_LEN + 1); // 34
+    static final short SEEN_END = (short) (SEEN + SEEN_N);
     private static final byte SEEN_OK = (byte) 1;
 
     public Balance(CryptoSuite cs, byte[] account, short accOff, byte[] scratch) {
@@ -39,7 +38,7 @@ public final class Balance {
         this.account = account;
         this.accOff = accOff;
         record = new byte[Constants.BAL_RECORD_LEN];
-        tmp = scratch; // [0, 33) shared with Profile and Slots within a call; [SEEN, SEEN_END) its own
+        tmp = scratch; // [0, 34) shared with Profile and Slots within a call; [SEEN, SEEN_END) its own
     }
 
     /** Allocates K_INT once (outside the personalisation transaction, so a torn genesis can retry). */
@@ -73,16 +72,16 @@ public final class Balance {
         remember();
     }
 
-    /** tmp = record | account, the bytes the remembered copy holds. */
+    /** tmp = record | account | SEEN_OK, the bytes the remembered copy holds. */
     private void stage() {
         Util.arrayCopyNonAtomic(record, (short) 0, tmp, (short) 0, Constants.BAL_RECORD_LEN);
         Util.arrayCopyNonAtomic(account, accOff, tmp, Constants.BAL_RECORD_LEN, Constants.ACCOUNT_LEN);
+        tmp[(short) (SEEN_N - 1)] = SEEN_OK;
     }
 
     private void remember() {
         stage();
         Util.arrayCopyNonAtomic(tmp, (short) 0, tmp, SEEN, SEEN_N);
-        tmp[SEEN_FLAG] = SEEN_OK;
     }
 
     /** 9D11 on a CHECK mismatch (or no K_INT): the card then refuses every money command. */
@@ -91,7 +90,7 @@ public final class Balance {
             ISOException.throwIt(Constants.SW_INTEGRITY);
         }
         stage(); // leaves the fields at tmp[0..17), as update() expects
-        if (tmp[SEEN_FLAG] == SEEN_OK && Util.arrayCompare(tmp, (short) 0, tmp, SEEN, SEEN_N) == 0) {
+        if (Util.arrayCompare(tmp, (short) 0, tmp, SEEN, SEEN_N) == 0) {
             return; // checked or sealed by this card since its selection, unchanged since
         }
         tag();

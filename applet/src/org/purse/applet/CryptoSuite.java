@@ -66,13 +66,18 @@ public final class CryptoSuite {
     private final Key[] aesWork;
     private final Key[] desWork;
     /**
-     * K_INT and its own engine (CBC, IV 0), both persistent. A Cipher keeps its key and mode across
-     * resets (JC 3.0.4 Cipher) and K_INT is set only at personalisation, so the engine is
-     * initialised in a session that set a persistent key (it may have been rolled back since), or
-     * when it reports it is not: not once per session as a shared engine would be.
+     * Held engines (CBC, IV 0), persistent: [H_INT] for K_INT (mac8Fixed), [H_AK] for the
+     * session's application key (sessionKeys). A Cipher keeps its key and mode across resets (JC
+     * 3.0.4 Cipher), so heldOk[i] = 1 says engine i holds heldKey[i] and needs no Cipher.init.
+     * It is set only in a session that set no persistent key and outside a transaction, after the
+     * init; heldOk is written non-atomically (an abort never restores a 1) and cleared before any
+     * persistent setKey.
      */
-    private Key intKey;
-    private Cipher intEngine;
+    private final Cipher[] held;
+    private final Object[] heldKey;
+    private final byte[] heldOk;
+    static final short H_INT = (short) 0;
+    static final short H_AK = (short) 1;
 
     public CryptoSuite() {
         scratch = JCSystem.makeTransientByteArray(SCRATCH_LEN, JCSystem.CLEAR_ON_DESELECT);
@@ -81,6 +86,9 @@ public final class CryptoSuite {
         sha = MessageDigest.getInstance(MessageDigest.ALG_SHA_256, false);
         aesWork = new Key[4];
         desWork = new Key[4];
+        held = new Cipher[2];
+        heldKey = new Object[2];
+        heldOk = new byte[2];
         aesEnc = new Cipher[NE];
         desEnc = new Cipher[NE];
         aesEnc[0] = probe(Cipher.ALG_AES_BLOCK_128_CBC_NOPAD);
@@ -178,11 +186,12 @@ public final class CryptoSuite {
         return k;
     }
 
-    /** K_INT (Balance): a persistent key with an engine of its own (cbc()). */
+    /** K_INT (Balance), a persistent key; with the held engines of its suite (the card's). */
     public Key buildInternalKey(byte suite) {
         Key k = buildPersistentKey(suite); // the suite is supported: so is its engine
-        intEngine = probe(suite == Constants.SUITE_AES128 ? Cipher.ALG_AES_BLOCK_128_CBC_NOPAD : Cipher.ALG_DES_CBC_NOPAD);
-        intKey = k;
+        byte alg = suite == Constants.SUITE_AES128 ? Cipher.ALG_AES_BLOCK_128_CBC_NOPAD : Cipher.ALG_DES_CBC_NOPAD;
+        held[H_INT] = probe(alg);
+        held[H_AK] = probe(alg);
         return k;
     }
 
@@ -226,6 +235,7 @@ public final class CryptoSuite {
         }
         if (!work) {
             scratch[S_PERSIST] = (byte) 1;
+            Util.arrayFillNonAtomic(heldOk, (short) 0, (short) 2, (byte) 0);
         }
         try {
             if (suiteOf(k) == Constants.SUITE_AES128) {
@@ -517,7 +527,7 @@ public final class CryptoSuite {
         Util.arrayFillNonAtomic(s, S_W, n, (byte) 0);
         s[S_W] = tag;
         Util.arrayCopyNonAtomic(ctx, ctxOff, s, (short) (S_W + 1), (short) (KS_D_LEN - 1));
-        cbc(ki, n);
+        cbc(ki, n, H_AK);
         Util.arrayCopyNonAtomic(s, (short) (S_W + n - kl), out, outOff, kl);
         Util.arrayFillNonAtomic(s, S_W, n, (byte) 0);
     }
@@ -536,25 +546,40 @@ public final class CryptoSuite {
         Util.arrayFillNonAtomic(s, S_W, CBC_MAC_LEN, (byte) 0);
         Util.arrayCopyNonAtomic(msg, off, s, S_W, len);
         s[(short) (S_W + len)] = Constants.PAD_BYTE;
-        cbc(k, CBC_MAC_LEN);
+        cbc(k, CBC_MAC_LEN, H_INT);
         Util.arrayCopyNonAtomic(s, (short) (S_W + CBC_MAC_LEN - blockLen(suiteOf(k))), out, outOff, Constants.MAC_LEN);
         Util.arrayFillNonAtomic(s, S_W, CBC_MAC_LEN, (byte) 0);
     }
 
-    /** CBC encryption with IV 0 of scratch[S_W, S_W + n) in place: one doFinal (a CryptoException: Purse.process's catch-all). */
-    private void cbc(Key k, short n) {
-        Cipher c = intEngine;
-        if (k != intKey) {
-            c = cipherOf(k, engine(k));
-        } else if (scratch[S_PERSIST] != 0) {
+    /**
+     * CBC encryption with IV 0 of scratch[S_W, S_W + n) in place on held engine h: one doFinal (a
+     * CryptoException: Purse.process's catch-all, 6985).
+     */
+    private void cbc(Key k, short n, short h) {
+        Cipher c = held[h];
+        boolean persist = scratch[S_PERSIST] != 0;
+        if (c == null) {
+            c = cipherOf(k, engine(k)); // no K_INT allocated (not personalised): a shared engine
+        } else if (persist || heldOk[h] == 0 || heldKey[h] != k) {
+            mark(h, (byte) 0);
             c.init(k, Cipher.MODE_ENCRYPT);
+            if (!persist && JCSystem.getTransactionDepth() == 0) {
+                heldKey[h] = k;
+                mark(h, (byte) 1);
+            }
         }
         try {
             c.doFinal(scratch, S_W, n, scratch, S_W);
         } catch (CryptoException e) {
-            // K_INT's engine not initialised (a card that does not keep it): once more after an init
-            c.init(k, Cipher.MODE_ENCRYPT);
-            c.doFinal(scratch, S_W, n, scratch, S_W);
+            mark(h, (byte) 0); // not initialised (a card that does not keep it): the next use inits
+            throw e;
+        }
+    }
+
+    /** heldOk[h] = v, non-atomically, written only if it differs. */
+    private void mark(short h, byte v) {
+        if (heldOk[h] != v) {
+            Util.arrayFillNonAtomic(heldOk, h, (short) 1, v);
         }
     }
 

@@ -15,7 +15,7 @@ import javacard.framework.Util;
 
 public final class Purse extends Applet {
     /**
-     * Shared scratch: [0, 55) for one call of its largest user, an OUTCOMES entry (Balance 33,
+     * Shared scratch: [0, 55) for one call of its largest user, an OUTCOMES entry (Balance 34,
      * Profile 8); then Balance's remembered record, kept between calls (Balance.SEEN).
      */
     static final short SCRATCH_LEN = Balance.SEEN_END;

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 import javacard.security.Key;
+import org.purse.jc.crypto.BlockCipherImpl;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -470,6 +471,47 @@ class CryptoSuiteTest {
     void balanceIntegrityVectors() {
         checkBalance(AES_V);
         checkBalance(TDES_V);
+    }
+
+    /** A new card session as CryptoSuite sees it: its CLEAR_ON_DESELECT "a persistent key was set" flag down. */
+    private static void newSession(CryptoSuite c) throws ReflectiveOperationException {
+        java.lang.reflect.Field f = CryptoSuite.class.getDeclaredField("scratch");
+        f.setAccessible(true);
+        java.lang.reflect.Field p = CryptoSuite.class.getDeclaredField("S_PERSIST");
+        p.setAccessible(true);
+        ((byte[]) f.get(c))[p.getShort(null)] = 0;
+    }
+
+    /**
+     * The held engine of sessionKeys on a card that copies the key into the Cipher at init: a
+     * persistent setKey of the held key makes the next session initialise it again (else it
+     * would derive with the old value), and sessions with no setKey keep it.
+     */
+    @Test
+    void heldEngineFollowsAPersistentSetKeyOnACardThatCopiesTheKey() throws Exception {
+        boolean was = BlockCipherImpl.keyAtInit;
+        BlockCipherImpl.keyAtInit = true;
+        try {
+            CryptoSuite c = new CryptoSuite();
+            Key ak = c.buildInternalKey(AES);
+            byte[] ctx = hex("0102030405060708090A0B0C0D0E0F");
+            for (String kv : new String[] {AES_AK0, AES_AK1, AES_AK0}) {
+                c.setKey(ak, hex(kv), (short) 0);
+                CryptoSuite r = new CryptoSuite(); // a fresh reference: shared engines, initialised now
+                Key rk = r.buildPersistentKey(AES);
+                r.setKey(rk, hex(kv), (short) 0);
+                byte[] want = new byte[32];
+                r.sessionKeys(rk, (byte) 1, ctx, (short) 0, want, (short) 0);
+                for (int session = 0; session < 3; session++) {
+                    newSession(c); // the first: a session after the one that set the key, no use between
+                    byte[] got = new byte[32];
+                    c.sessionKeys(ak, (byte) 1, ctx, (short) 0, got, (short) 0);
+                    assertArrayEquals(want, got, kv + ", session " + session);
+                }
+            }
+        } finally {
+            BlockCipherImpl.keyAtInit = was;
+        }
     }
 
     @Test

@@ -37,6 +37,14 @@ public final class BlockCipherImpl extends Cipher implements Serializable {
     private int pendLen;
 
     private transient BlockPrim prim;
+    /**
+     * The key value at init, when {@link #keyAtInit}: a card may copy the key into the cipher at
+     * init (JavaCard leaves open whether a later setKey reaches an initialised Cipher), so then
+     * the desk computes with the copy, the other way an applet may be surprised
+     * (-Dpurse.jc.cipherKeyAtInit=true, or a test sets it).
+     */
+    private byte[] atInit;
+    public static boolean keyAtInit = Boolean.getBoolean("purse.jc.cipherKeyAtInit");
 
     /** Counter suffix: AES_ECB, AES_CBC, DES_ECB, DES_CBC. */
     private String opName() {
@@ -90,6 +98,7 @@ public final class BlockCipherImpl extends Cipher implements Serializable {
         this.cv = iv.clone();
         this.pend = new byte[bs];
         this.pendLen = 0;
+        this.atInit = keyAtInit ? v.clone() : null;
         primFor(v);
     }
 
@@ -114,7 +123,8 @@ public final class BlockCipherImpl extends Cipher implements Serializable {
         if (key == null) {
             CryptoException.throwIt(CryptoException.INVALID_INIT);
         }
-        BlockPrim p = primFor(key.value());
+        byte[] now = key.value(); // UNINITIALIZED_KEY once a transient key was cleared
+        BlockPrim p = primFor(atInit != null ? atInit : now);
         Bytes.check(in, inOff, inLen);
         int total = pendLen + inLen;
         if (fin && total % bs != 0) {
