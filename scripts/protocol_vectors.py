@@ -132,13 +132,14 @@ def transport_keys(suite, tk, context):
 
 
 def session_keys(suite, ak1, tag, context):
-    """protocol.md 2.3: D = tag | SID | k | RP (16 bytes); K_ENC | K_MAC = the last 2 KL bytes of
-    CBC(AK1, IV 0, D | 00..) over 16 + 2 KL - block bytes."""
+    """protocol.md 2.3: D = tag | SID | k | RP (16 bytes); K_S = the last KL bytes of
+    CBC(AK1, IV 0, D | 00..) over 16 + KL - block bytes (AES: E(D)). One key seals and opens
+    (2.4: the MAC and the keystream under K_S), so (K_ENC, K_MAC) = (K_S, K_S)."""
     n = KEYLEN[suite]
     d = bytes([tag]) + context
     assert len(d) == 16
-    out = cbc_encrypt(suite, ak1, d + bytes(2 * n - BLOCK[suite]))[-2 * n:]
-    return out[:n], out[n:]  # (K_ENC, K_MAC)
+    k = cbc_encrypt(suite, ak1, d + bytes(n - BLOCK[suite]))[-n:]
+    return k, k
 
 
 def mac8_fixed(suite, k_int, msg):
@@ -377,7 +378,8 @@ def markdown(v):
         for d in s["derivations"]:
             name = d["name"] if d["name"] != "transport" else f"transport (dev TK `{s['dev_tk']}`)"
             kdf_ = "one CBC pass" if d["kdf"] == "cbc" else "SP 800-108"
-            p(f"| {name} | {d['ki']} | {kdf_} | `{d['label']}` | {d['context']} | {d['k_enc']} | {d['k_mac']} |")
+            mac = d["k_mac"] if d["k_mac"] != d["k_enc"] else "= K_ENC (the session's one key K_S)"
+            p(f"| {name} | {d['ki']} | {kdf_} | `{d['label']}` | {d['context']} | {d['k_enc']} | {mac} |")
         p(f"\nTransport cryptograms: CC = `{s['cc']}`, HC = `{s['hc']}`\n")
         for pk in s["packets"]:
             p(f"{pk['name']} plaintext body ({len(pk['body']) // 2} bytes): `{pk['body']}`  ")

@@ -27,8 +27,9 @@ pub mod service;
 /// Link protocol version carried in the clear preamble (and bound into the Noise prologue). It
 /// moves with the card protocol's major version: a peer relays packets to our card, and a peer
 /// of another card protocol would drive it into MAC failures it counts as bad keys (2: one key
-/// set per session; 3: the key set by one CBC pass; 4: P5 carries S2, A2 carries A3).
-pub const VERSION: u8 = 4;
+/// set per session; 3: the key set by one CBC pass; 4: P5 carries S2, A2 carries A3; 5: one
+/// session key for the MAC and the keystream).
+pub const VERSION: u8 = 5;
 /// The preamble's magic (7 bytes) followed by [`VERSION`].
 pub const MAGIC: &[u8; 7] = b"PURSELK";
 /// Largest frame body accepted (bytes after the 2-byte length). A purse APDU exchange is under

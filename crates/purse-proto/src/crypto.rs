@@ -1,4 +1,4 @@
-//! Reference implementation of the suite crypto (protocol.md 2): CMAC, the session key set (one
+//! Reference implementation of the suite crypto (protocol.md 2): CMAC, the session key (one
 //! CBC pass) and the transport KDF (SP 800-108), packet seal/open (SIV: MAC over the plaintext,
 //! OFB under it), transport cryptograms, the balance check (fixed-length CBC-MAC).
 //!
@@ -182,11 +182,12 @@ pub fn kdf(ki: &[u8], label: &[u8; 8], context: &[u8]) -> Result<SessionKeys, Cr
     })
 }
 
-/// The one key set of a transfer, sync or admin session (protocol.md 2.3): D = tag | SID | k | RP
-/// (16 bytes), K_ENC | K_MAC = the last 2·KL bytes of CBC(AK1, IV 0, D | 00..) over
-/// 16 + 2·KL − block bytes. `tag` is the kind of session (`consts::KS_TX`, `KS_SY`, `KS_AD`), SID
-/// the initiator's fresh random, RP the responder's hello random, k the number of AK0 (AK1 is key
-/// k + 1, the newer of the pair, so a card that stopped at key k cannot derive it).
+/// The one key of a transfer, sync or admin session (protocol.md 2.3): D = tag | SID | k | RP
+/// (16 bytes), K_S = the last KL bytes of CBC(AK1, IV 0, D | 00..) over 16 + KL − block bytes
+/// (AES: E(D)). Returned as the pair (K_S, K_S): a session seals and opens under the one key.
+/// `tag` is the kind of session (`consts::KS_TX`, `KS_SY`, `KS_AD`), SID the initiator's fresh
+/// random, RP the responder's hello random, k the number of AK0 (AK1 is key k + 1, the newer of
+/// the pair, so a card that stopped at key k cannot derive it).
 pub fn session_keys(
     ak1: &[u8],
     tag: u8,
@@ -196,16 +197,16 @@ pub fn session_keys(
 ) -> Result<SessionKeys, CryptoError> {
     let key = BlockKey::new(ak1)?;
     let kl = ak1.len();
-    let mut buf = vec![0u8; 16 + 2 * kl - key.block_len()];
+    let mut buf = vec![0u8; 16 + kl - key.block_len()];
     buf[0] = tag;
     buf[1..7].copy_from_slice(sid);
     buf[7] = k;
     buf[8..16].copy_from_slice(rp);
     key.cbc_encrypt(&mut buf);
-    let out = &buf[buf.len() - 2 * kl..];
+    let k_s = buf[buf.len() - kl..].to_vec();
     Ok(SessionKeys {
-        enc: out[..kl].to_vec(),
-        mac: out[kl..].to_vec(),
+        enc: k_s.clone(),
+        mac: k_s,
     })
 }
 

@@ -5,7 +5,7 @@
  * Bank card:  82 P1 01 (SUITE | m -> A1) -> 86 (A2 -> A4, the op in one transaction).
  * Batched BAD_CARD_ADD after an ADD op (12.8 "Batches"), P1 01, P2 n: admin 84 (A4 | A6, accounts ->
  * BATCH_ACK | A5), bank 86 (A5 -> A6, the n adds in one transaction), admin 88 (A6 -> BATCH_ACK).
- * Keys as a transfer: K_S = KDF(AK[k + 1], 'A' | SID | k | RP) (work keys 2/3), every packet
+ * Keys as a transfer: K_S = KDF(AK[k + 1], 'A' | SID | k | RP) (work key 2), every packet
  * of the session under it. Transient on both cards: no slot.
  */
 package org.purse.applet;

@@ -8,7 +8,7 @@ package org.purse.applet;
 public interface Constants {
 
     // ------------------------------------------------------------------ version (SELECT response)
-    public static final byte VERSION_MAJOR = (byte) 0x04;
+    public static final byte VERSION_MAJOR = (byte) 0x05;
     public static final byte VERSION_MINOR = (byte) 0x00;
 
     // ------------------------------------------------------------------ CLA / INS (protocol.md 4.1)
@@ -151,7 +151,7 @@ public interface Constants {
     // + the two letters below.
     public static final byte LABEL_TK_0 = (byte) 0x54; // 'T'
     public static final byte LABEL_TK_1 = (byte) 0x4B; // 'K'
-    // session key set (2.3): the first byte of D = tag | SID | k | RP, one per kind of session
+    // session key K_S (2.3): the first byte of D = tag | SID | k | RP, one per kind of session
     public static final byte KS_TX = (byte) 0x54; // 'T' transfer
     public static final byte KS_SY = (byte) 0x53; // 'S' sync
     public static final byte KS_AD = (byte) 0x41; // 'A' admin

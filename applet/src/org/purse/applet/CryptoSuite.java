@@ -41,6 +41,8 @@ public final class CryptoSuite {
     private static final short KS_LEN = (short) 176;
     /** Engines: NE encrypt (CBC, IV 0: CMAC, the OFB keystream); no decrypt engine (protocol.md 2.4). */
     private static final short NE = (short) 7;
+    /** Transient work keys per family: the transport channel's ENC and MAC, the session's K_S. */
+    private static final short NW = (short) 3;
     private static final short S_OK = (short) (S_K1 + 16 * NE); // 292: per engine: OK_K1
     private static final short S_RR = (short) (S_OK + NE);      // 299: next victim
     private static final short S_PERSIST = (short) (S_RR + 1);  // 300: a persistent key was set
@@ -62,7 +64,7 @@ public final class CryptoSuite {
     // transient work keys and engines). [0] is the probe allocated at install (supports()).
     private final Cipher[] aesEnc;
     private final Cipher[] desEnc;
-    /** Transient work keys, index = slot (0..3); null until the family is first used. */
+    /** Transient work keys, index = slot (0..2); null until the family is first used. */
     private final Key[] aesWork;
     private final Key[] desWork;
     /**
@@ -84,8 +86,8 @@ public final class CryptoSuite {
         ref = JCSystem.makeTransientObjectArray(NE, JCSystem.CLEAR_ON_DESELECT);
         rng = RandomData.getInstance(RandomData.ALG_SECURE_RANDOM);
         sha = MessageDigest.getInstance(MessageDigest.ALG_SHA_256, false);
-        aesWork = new Key[4];
-        desWork = new Key[4];
+        aesWork = new Key[NW];
+        desWork = new Key[NW];
         held = new Cipher[2];
         heldKey = new Object[2];
         heldOk = new byte[2];
@@ -109,7 +111,7 @@ public final class CryptoSuite {
     private void ensure(boolean aes) {
         Cipher[] e = aes ? aesEnc : desEnc;
         Key[] w = aes ? aesWork : desWork;
-        if (w[3] != null) {
+        if (w[(short) (NW - 1)] != null) {
             return;
         }
         if (e[0] == null) {
@@ -122,7 +124,7 @@ public final class CryptoSuite {
                     e[i] = Cipher.getInstance(alg, false);
                 }
             }
-            for (short i = 0; i < (short) 4; i++) {
+            for (short i = 0; i < NW; i++) {
                 if (w[i] == null) {
                     // if/else, not ?: on references: javac then needs java.lang's box classes, absent from the card API
                     if (aes) {
@@ -195,10 +197,10 @@ public final class CryptoSuite {
         return k;
     }
 
-    /** Transient work key of the suite: slot 0/1 = transport ENC/MAC, 2/3 = session K_S ENC/MAC
+    /** Transient work key of the suite: slot 0/1 = transport ENC/MAC, 2 = the session's K_S
      * (the issuer also puts a blank card's TK into 2 for one command, to derive its transport keys). */
     public Key workKey(byte suite, byte slot) {
-        if (!supports(suite) || slot < 0 || slot > 3) {
+        if (!supports(suite) || slot < 0 || slot >= NW) {
             Purse.wrongData();
         }
         boolean aes = suite == Constants.SUITE_AES128;
@@ -249,7 +251,7 @@ public final class CryptoSuite {
     }
 
     private boolean isWork(Key k) {
-        for (short i = 0; i < (short) 4; i++) {
+        for (short i = 0; i < NW; i++) {
             if (k == aesWork[i] || k == desWork[i]) {
                 return true;
             }
@@ -516,12 +518,12 @@ public final class CryptoSuite {
     // ------------------------------------------------------------------ key derivation (protocol.md 2.3)
 
     /**
-     * Session key set (protocol.md 2.3): D = tag | ctx[ctxOff, ctxOff + 15) (SID | k | RP), 16
-     * bytes; out gets the last 2 * keyLen bytes of CBC(ki, IV 0, D | 00..), one doFinal over
-     * 16 + 2 * keyLen - block bytes (AES 32, TDES 56): CBC-MAC(D) and the blocks that follow it.
+     * Session key K_S (protocol.md 2.3): D = tag | ctx[ctxOff, ctxOff + 15) (SID | k | RP), 16
+     * bytes; out gets the last keyLen bytes of CBC(ki, IV 0, D | 00..), one doFinal over
+     * 16 + keyLen - block bytes (AES 16: E(D); TDES 32): CBC-MAC(D) and the blocks that follow it.
      */
     public void sessionKeys(Key ki, byte tag, byte[] ctx, short ctxOff, byte[] out, short outOff) {
-        short kl = (short) (keyLen(suiteOf(ki)) * 2);
+        short kl = keyLen(suiteOf(ki));
         short n = (short) (KS_D_LEN + kl - blockLen(suiteOf(ki)));
         byte[] s = scratch;
         Util.arrayFillNonAtomic(s, S_W, n, (byte) 0);

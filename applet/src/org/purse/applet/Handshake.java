@@ -1,7 +1,7 @@
 /*
  * purse: the two-packet handshake shared by transfer (42-54), sync (70-7E) and admin (82-88)
- * (protocol.md 2.3, 6.3, 12.3, 12.8). One key set per session: K_S = KDF(AK[k + 1], flow tag |
- * SID | k | RP) into work keys 2/3 and the session bytes (a slot keeps them for resume), derived
+ * (protocol.md 2.3, 6.3, 12.3, 12.8). One key per session, for the MAC and the keystream of every
+ * packet: K_S = KDF(AK[k + 1], flow tag | SID | k | RP) into work key 2 and the session bytes (a slot keeps them for resume), derived
  * by the initiator for its first packet and by the responder on opening it. SID is the
  * initiator's fresh random, RP the responder's fresh random of its hello (SELECT for a payee, 70,
  * 82 P1 00), so the keys are new in every session on both sides and a recorded first packet opens
@@ -62,7 +62,7 @@ public final class Handshake {
 
     /**
      * K_S = KDF(AK[k + 1], tag | SID | k | RP) (protocol.md 2.3): its bytes into the session
-     * (OFF_KS, what a slot keeps), its ENC / MAC halves into work keys 2/3.
+     * (OFF_KS, what a slot keeps) and into work key 2.
      */
     private void derive(byte tag) {
         byte[] sb = s.buf();
@@ -70,10 +70,8 @@ public final class Handshake {
         Util.arrayCopyNonAtomic(sb, Session.OFF_TID, w, W_CTX, Constants.SID_LEN);
         w[(short) (W_CTX + 6)] = sb[Session.OFF_K];
         Util.arrayCopyNonAtomic(sb, Session.OFF_RP, w, (short) (W_CTX + 7), Constants.RANDOM_LEN);
-        short kl = CryptoSuite.keyLen(prof.suite());
         cs.sessionKeys(keys.get((byte) (sb[Session.OFF_K] + 1)), tag, w, W_CTX, sb, Session.OFF_KS);
         cs.setKey(key((byte) 2), sb, Session.OFF_KS);
-        cs.setKey(key((byte) 3), sb, (short) (Session.OFF_KS + kl));
     }
 
     /**
@@ -176,7 +174,7 @@ public final class Handshake {
         derive(tag);
         byte[] w = s.work();
         identityBody(w, own);
-        return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B1, Constants.BODY_P1, out,
+        return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 2), w, W_B1, Constants.BODY_P1, out,
                 (short) 0);
     }
 
@@ -202,7 +200,7 @@ public final class Handshake {
         sb[Session.OFF_K] = k;
         Util.arrayCopyNonAtomic(b, (short) (at + Constants.HDR_OFF_SID), sb, Session.OFF_TID, Constants.SID_LEN);
         derive(tag);
-        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b, at, pktLen, Constants.BODY_P1, w,
+        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 2), b, at, pktLen, Constants.BODY_P1, w,
                 W_B1)
                 || !appIdOk(w, (short) (W_B1 + Constants.P1_APP))) {
             p.badPacket();
@@ -228,7 +226,7 @@ public final class Handshake {
         byte[] w = s.work();
         identityBody(w, own);
         Util.arrayCopyNonAtomic(sb, Session.OFF_R2, w, (short) (W_B1 + Constants.P2_R2), Constants.RANDOM_LEN);
-        return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), w, W_B1, bodyLen, out,
+        return pk.seal(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 2), w, W_B1, bodyLen, out,
                 (short) 0);
     }
 
@@ -240,7 +238,7 @@ public final class Handshake {
         byte[] sb = s.buf();
         byte[] w = s.work();
         byte k = sb[Session.OFF_K];
-        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b, CD,
+        if (!pk.open(type, k, sb, Session.OFF_TID, key((byte) 2), key((byte) 2), b, CD,
                 Packets.packetLen(bodyLen, blk()), bodyLen, w, W_B1)
                 || Util.arrayCompare(w, (short) (W_B1 + Constants.P2_R1), sb, Session.OFF_R1, Constants.RANDOM_LEN) != 0
                 || !appIdOk(w, (short) (W_B1 + Constants.P2_APP))) {
@@ -286,40 +284,40 @@ public final class Handshake {
                 && Util.arrayCompare(w, (short) (o + Constants.PS_ACCOUNT), acc, accOff, Constants.ACCOUNT_LEN) == 0;
     }
 
-    /** Seals work[wOff] (bodyLen) under the session's K_S (work keys 2/3), k and SID into out[outOff]. */
+    /** Seals work[wOff] (bodyLen) under the session's K_S (work key 2), k and SID into out[outOff]. */
     short sealS(byte type, short wOff, short bodyLen, byte[] out, short outOff) {
         byte[] sb = s.buf();
-        return pk.seal(type, sb[Session.OFF_K], sb, Session.OFF_TID, key((byte) 2), key((byte) 3), s.work(), wOff,
+        return pk.seal(type, sb[Session.OFF_K], sb, Session.OFF_TID, key((byte) 2), key((byte) 2), s.work(), wOff,
                 bodyLen, out, outOff);
     }
 
     /** Opens b[pktOff] under the session's K_S, k and SID into work[wOff]; false on any mismatch. */
     boolean openS(byte type, byte[] b, short pktOff, short pktLen, short bodyLen, short wOff) {
         byte[] sb = s.buf();
-        return pk.open(type, sb[Session.OFF_K], sb, Session.OFF_TID, key((byte) 2), key((byte) 3), b, pktOff, pktLen,
+        return pk.open(type, sb[Session.OFF_K], sb, Session.OFF_TID, key((byte) 2), key((byte) 2), b, pktOff, pktLen,
                 bodyLen, s.work(), wOff);
     }
 
     /**
-     * K_S of an OUT / IN slot into work keys 2/3. A live session keeps its K_S in those keys, so
+     * K_S of an OUT / IN slot into work key 2. A live session keeps its K_S in that key, so
      * a step run from a slot ends it first (protocol.md 6.2): its next step answers 6985, never a
      * MAC failure under the slot's keys.
      */
     void slotKeys(byte[] slot) {
         s.reset();
-        Slots.loadKeys(cs, slot, key((byte) 2), key((byte) 3));
+        cs.setKey(key((byte) 2), slot, Slots.S_KS);
     }
 
     /** Loads the slot's K_S, then opens b[CD] under it, the slot's k and SID, into work[wOff]. */
     boolean openSlot(byte type, byte[] slot, byte[] b, short pktLen, short bodyLen, short wOff) {
         slotKeys(slot);
-        return pk.open(type, slot[Slots.S_K], slot, Slots.S_TID, key((byte) 2), key((byte) 3), b, CD, pktLen, bodyLen,
+        return pk.open(type, slot[Slots.S_K], slot, Slots.S_TID, key((byte) 2), key((byte) 2), b, CD, pktLen, bodyLen,
                 s.work(), wOff);
     }
 
     /** Seals the 31-byte body at work[wOff] under the slot's K_S (already loaded), k and SID into out[outOff]. */
     short sealSlot(byte type, byte[] slot, short wOff, byte[] out, short outOff) {
-        return pk.seal(type, slot[Slots.S_K], slot, Slots.S_TID, key((byte) 2), key((byte) 3), s.work(), wOff,
+        return pk.seal(type, slot[Slots.S_K], slot, Slots.S_TID, key((byte) 2), key((byte) 2), s.work(), wOff,
                 Constants.BODY_SHORT, out, outOff);
     }
 

@@ -20,12 +20,13 @@ public final class Slots {
     static final short S_R2 = (short) 35;      // 8
     static final short S_K = (short) 43;       // 1 AK0 number (header KEYNUM)
     static final short S_DATE = (short) 44;    // 2 own date
-    static final short S_KS = (short) 46;      // 48: K_S enc | mac
-    static final short IN_LEN = (short) 94;
-    static final short O_PB = (short) 94;      // 1: passbook index of the DEBIT
-    static final short O_P4 = (short) 95;      // 48: P4 as sent
-    static final short O_PKT_LEN = (short) 143; // 1: length of the stored packet (P4 48, P6 80..216)
-    static final short OUT_LEN = (short) 144;
+    static final short S_KS = (short) 46;      // KS_LEN: K_S (AES 16 bytes, then zeros; TDES 24)
+    static final short KS_LEN = (short) 24;
+    static final short IN_LEN = (short) 70;
+    static final short O_PB = (short) 70;      // 1: passbook index of the DEBIT
+    static final short O_P4 = (short) 71;      // 48: P4 as sent
+    static final short O_PKT_LEN = (short) 119; // 1: length of the stored packet (P4 48, P6 80..216)
+    static final short OUT_LEN = (short) 120;
 
     static final short OC_TID = (short) 0;
     static final short OC_KIND = (short) 6;
@@ -136,14 +137,14 @@ public final class Slots {
 
     /** One copy: the session mirrors the slot layout from TID to K_S. */
     static void stage(byte[] slot, byte[] s) {
-        Util.arrayCopyNonAtomic(s, Session.OFF_TID, slot, S_TID, (short) (S_KS + 48 - S_TID));
+        Util.arrayCopyNonAtomic(s, Session.OFF_TID, slot, S_TID, (short) (S_KS + KS_LEN - S_TID));
     }
 
     /** The end of the caller's transaction: OUT = none, commit, then OUT's K_S wiped (P4 was public anyway). */
     void closeOut() {
         out[S_STATE] = Constants.SLOT_NONE;
         JCSystem.commitTransaction();
-        Util.arrayFillNonAtomic(out, S_KS, (short) 48, (byte) 0);
+        Util.arrayFillNonAtomic(out, S_KS, KS_LEN, (byte) 0);
     }
 
     public short outPassbookIndex() {
@@ -169,14 +170,7 @@ public final class Slots {
     void closeIn() {
         in[S_STATE] = Constants.SLOT_NONE;
         JCSystem.commitTransaction();
-        Util.arrayFillNonAtomic(in, S_KS, (short) 48, (byte) 0);
-    }
-
-    /** K_S of a slot into the two transient work keys. */
-    static void loadKeys(CryptoSuite cs, byte[] slot, javacard.security.Key kEnc, javacard.security.Key kMac) {
-        short kl = CryptoSuite.keyLen(CryptoSuite.suiteOf(kEnc));
-        cs.setKey(kEnc, slot, S_KS);
-        cs.setKey(kMac, slot, (short) (S_KS + kl));
+        Util.arrayFillNonAtomic(in, S_KS, KS_LEN, (byte) 0);
     }
 
     // ------------------------------------------------------------------ OUTCOMES (payee)

@@ -1,6 +1,6 @@
 /*
  * purse: bank sync, INS 70-7E (protocol.md 12.4-12.7, 12.11). The FIG. 5 flow between a card and
- * the bank card above it, every packet under the session's one key set K_S: S1, P5 (the card's
+ * the bank card above it, every packet under the session's one key K_S: S1, P5 (the card's
  * identity, its state and passbook digest) and P6 (interest, date, rate, missing keys, CLEAR, UNBLOCK)
  * or INVALIDATE, then SACK/SNACK.
  * Value moves like a transfer: the bank debits the interest first (OUT = SYNC, P6 stored), the card

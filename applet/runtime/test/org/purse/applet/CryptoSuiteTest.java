@@ -11,6 +11,8 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
+import javacard.framework.ISO7816;
+import javacard.framework.ISOException;
 import javacard.security.Key;
 import org.purse.jc.crypto.BlockCipherImpl;
 import org.junit.jupiter.api.Test;
@@ -167,9 +169,12 @@ class CryptoSuiteTest {
         assertEquals(24, CryptoSuite.keyLen(TDES));
         for (byte s : new byte[] {AES, TDES}) {
             assertEquals(s, CryptoSuite.suiteOf(cs.buildPersistentKey(s)));
-            for (byte slot = 0; slot < 4; slot++) {
+            for (byte slot = 0; slot < 3; slot++) {
                 assertEquals(s, CryptoSuite.suiteOf(cs.workKey(s, slot)));
             }
+            final byte suite = s;
+            ISOException x = assertThrows(ISOException.class, () -> cs.workKey(suite, (byte) 3));
+            assertEquals(ISO7816.SW_WRONG_DATA, x.getReason());
         }
     }
 
@@ -207,8 +212,9 @@ class CryptoSuiteTest {
     }
 
     /**
-     * A derivation row: the session key set (one CBC pass, sessionKeys) or the transport keys
-     * (SP 800-108, deriveInto), into work keys 0 / 1, checked against the row's K_ENC / K_MAC.
+     * A derivation row: the session key K_S (one CBC pass, sessionKeys; the row's K_ENC and K_MAC
+     * are both K_S) or the transport keys (SP 800-108, deriveInto), into work keys 0 / 1, checked
+     * against the row's K_ENC / K_MAC.
      */
     Key[] checkDerivation(Map<String, Object> suite, Map<String, Object> d) {
         String ki = ki(suite, d);
@@ -222,11 +228,12 @@ class CryptoSuiteTest {
         byte[] l = label(d);
         if (Vectors.str(d, "kdf").equals("cbc")) {
             assertEquals(15, c.length);
-            byte[] out = new byte[2 * kl + 2];
+            assertEquals(kEnc, kMac, "a session has one key K_S");
+            byte[] out = new byte[kl + 2];
             cs.sessionKeys(key(st, ki), l[0], c, (short) 0, out, (short) 1);
-            assertEquals("00" + kEnc + kMac + "00", hex(out));
+            assertEquals("00" + kEnc + "00", hex(out));
             cs.setKey(e, out, (short) 1);
-            cs.setKey(m, out, (short) (1 + kl));
+            cs.setKey(m, out, (short) 1);
         } else {
             assertEquals("sp800-108", Vectors.str(d, "kdf"));
             cs.deriveInto(key(st, ki), l[0], l[1], c, (short) 0, (short) c.length, e, m);
@@ -357,7 +364,14 @@ class CryptoSuiteTest {
         assertFalse(pk.open(type, (byte) 0x34, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
         assertFalse(pk.open(type, (byte) 0x33, sid, (short) 0, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
         assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, (short) (len - 1), bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, m, e, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        // another key for the keystream or for the MAC (0x02: TDES ignores each byte's low bit)
+        Key w = cs.workKey(suite, (byte) 2);
+        byte[] kv = new byte[CryptoSuite.keyLen(suite)];
+        cs.getKey(m, kv, (short) 0);
+        kv[0] ^= 0x02;
+        cs.setKey(w, kv, (short) 0);
+        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, w, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, w, pkt.clone(), (short) 0, len, bl, got, (short) 0));
         // a packet of the same length whose body length differs: padding check refuses it
         short b = CryptoSuite.blockLen(suite);
         for (short other = 0; other < 64; other++) {
@@ -432,8 +446,8 @@ class CryptoSuiteTest {
     @Test
     void largeBodiesRoundTrip() {
         for (byte suite : new byte[] {AES, TDES}) {
-            Key e = cs.workKey(suite, (byte) 2);
-            Key m = cs.workKey(suite, (byte) 3);
+            Key e = cs.workKey(suite, (byte) 0);
+            Key m = cs.workKey(suite, (byte) 1);
             byte[] kv = new byte[24];
             cs.random(kv, (short) 0, (short) 24);
             cs.setKey(e, kv, (short) 0);
@@ -594,8 +608,8 @@ class CryptoSuiteTest {
             int kl = CryptoSuite.keyLen(suite);
             byte[] ks = new byte[2 * kl];
             cs.random(ks, (short) 0, (short) ks.length);
-            Key e = cs.workKey(suite, (byte) 2);
-            Key m = cs.workKey(suite, (byte) 3);
+            Key e = cs.workKey(suite, (byte) 0);
+            Key m = cs.workKey(suite, (byte) 1);
             cs.setKey(e, ks, (short) 0);
             cs.setKey(m, ks, (short) kl);
             byte[] sid = hex(TID);

@@ -227,10 +227,9 @@ class KeysTest {
                     work[6] = (byte) 0x33;
                     Util.arrayFillNonAtomic(work, (short) 7, (short) 8, (byte) 0x52);
                     Key e = cs.workKey(Constants.SUITE_AES128, (byte) 2);
-                    Key m = cs.workKey(Constants.SUITE_AES128, (byte) 3);
+                    Key m = e; // a session seals and opens under its one key K_S
                     cs.sessionKeys(ak1, Constants.KS_TX, work, (short) 0, work, (short) 16);
                     cs.setKey(e, work, (short) 16);
-                    cs.setKey(m, work, (short) 32);
                     short bl = apdu.setIncomingAndReceive();
                     Util.arrayCopyNonAtomic(buf, ISO7816.OFFSET_CDATA, work, (short) 24, bl);
                     short n = pk.seal(Constants.PT_P4, (byte) 0x33, work, (short) 0, e, m, work, (short) 24, bl, buf, (short) 0);

@@ -329,19 +329,21 @@ final class PurseCardTestSupport {
     }
 
     /**
-     * A session's key set (protocol.md 2.3): the last 2 KL bytes of CBC(ak1, IV 0, tag | ctx | 00..)
-     * over 16 + 2 KL - block bytes (ctx = SID | k | RP); returns K_ENC | K_MAC. JDK CBC, not the applet's.
+     * A session's key (protocol.md 2.3): K_S = the last KL bytes of CBC(ak1, IV 0, tag | ctx | 00..)
+     * over 16 + KL - block bytes (ctx = SID | k | RP); returns K_S | K_S, the (ENC, MAC) pair that
+     * seal / open take (a session seals and opens under the one key). JDK CBC, not the applet's.
      */
     static byte[] sessionKeys(byte[] ak1, byte tag, byte[] ctx) {
         int kl = ak1.length;
         int b = kl == 16 ? 16 : 8;
-        byte[] in = Arrays.copyOf(cat(new byte[] {tag}, ctx), 16 + 2 * kl - b);
+        byte[] in = Arrays.copyOf(cat(new byte[] {tag}, ctx), 16 + kl - b);
         try {
             Cipher c = kl == 16 ? Cipher.getInstance("AES/CBC/NoPadding") : Cipher.getInstance("DESede/CBC/NoPadding");
             c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(ak1, kl == 16 ? "AES" : "DESede"),
                     new javax.crypto.spec.IvParameterSpec(new byte[b]));
             byte[] out = c.doFinal(in);
-            return Arrays.copyOfRange(out, out.length - 2 * kl, out.length);
+            byte[] k = Arrays.copyOfRange(out, out.length - kl, out.length);
+            return cat(k, k);
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException(e);
         }
