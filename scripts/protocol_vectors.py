@@ -167,15 +167,27 @@ def header(ptype, keynum, sid):
     return bytes([ptype, keynum]) + sid
 
 
+def cmac_k1(suite, key):
+    """The CMAC subkey K1 = dbl(E_K(0^b)) of key."""
+    return _dbl(ecb_encrypt(suite, key, bytes(BLOCK[suite])))
+
+
+def packet_iv(suite, kmac, t):
+    """2.4: the keystream's IV = (T | 00..) XOR K1 of K_MAC, a secret mask: whatever T a packet
+    carries, the keystream starts at an input nobody outside the card knows."""
+    b = BLOCK[suite]
+    return bytes(x ^ y for x, y in zip(t + bytes(b - len(t)), cmac_k1(suite, kmac)))
+
+
 def seal(suite, kenc, kmac, hdr, body):
     p = pad_m2(body, BLOCK[suite])
     t = mac8(suite, kmac, hdr + p)
-    return hdr + ofb_xor(suite, kenc, t, p) + t
+    return hdr + ofb_xor(suite, kenc, packet_iv(suite, kmac, t), p) + t
 
 
 def open_packet(suite, kenc, kmac, pkt):
     hdr, c, t = pkt[:8], pkt[8:-8], pkt[-8:]
-    p = ofb_xor(suite, kenc, t, c)
+    p = ofb_xor(suite, kenc, packet_iv(suite, kmac, t), c)
     assert mac8(suite, kmac, hdr + p) == t, "MAC"
     return hdr, unpad_m2(p)
 

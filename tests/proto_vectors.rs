@@ -553,13 +553,32 @@ fn open_rejects_bad_padding_and_lengths() {
         let t = crypto::mac8(&keys.mac, &pkt).unwrap();
         crypto::BlockKey::new(&keys.enc)
             .unwrap()
-            .ofb_xor(&t, &mut pkt[8..]);
+            .ofb_xor(&crypto::packet_iv(&keys.mac, &t).unwrap(), &mut pkt[8..]);
         pkt.extend_from_slice(&t);
         assert_eq!(
             crypto::open(&keys, &pkt),
             Err(crypto::CryptoError::BadPacket("padding"))
         );
     }
+}
+
+#[test]
+fn packet_iv_is_t_masked_by_cmac_k1() {
+    // SP 800-38B D.1: AES-128 key 2B7E..3C has K1 = FBEED618357133667C85E08F7236A8DE
+    let key = h("2B7E151628AED2A6ABF7158809CF4F3C");
+    assert_eq!(
+        up(&crypto::cmac_k1(&key).unwrap()),
+        "FBEED618357133667C85E08F7236A8DE"
+    );
+    // (T | 00..) XOR K1: T = 0 gives K1 itself, never E(0) = L nor another chosen input
+    assert_eq!(
+        up(&crypto::packet_iv(&key, &[0u8; 8]).unwrap()),
+        "FBEED618357133667C85E08F7236A8DE"
+    );
+    assert_eq!(
+        up(&crypto::packet_iv(&key, &h("FBEED61835713366")).unwrap()),
+        "00000000000000007C85E08F7236A8DE"
+    );
 }
 
 #[test]

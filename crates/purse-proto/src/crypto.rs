@@ -266,8 +266,33 @@ pub fn packet_len(body_len: usize, block: usize) -> usize {
     consts::HDR_LEN as usize + (body_len / block + 1) * block + consts::MAC_LEN as usize
 }
 
-/// Seal a packet (protocol.md 2.4): HDR | P XOR OFB(K_ENC, IV = T | 00..) | T, with
-/// P = BODY | 80 | 00.. and T = MAC8(K_MAC, HDR | P).
+/// The CMAC subkey K1 = dbl(E_K(0^b)) of `key` (SP 800-38B; Rb 0x87 for AES, 0x1B for TDES).
+pub fn cmac_k1(key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let k = BlockKey::new(key)?;
+    let b = k.block_len();
+    let mut l = vec![0u8; b];
+    k.ecb_encrypt(&mut l);
+    let carry = l[0] >> 7;
+    for i in 0..b {
+        let next = if i + 1 < b { l[i + 1] >> 7 } else { 0 };
+        l[i] = (l[i] << 1) | next;
+    }
+    l[b - 1] ^= carry * if b == 16 { 0x87 } else { 0x1B };
+    Ok(l)
+}
+
+/// The keystream's IV of a packet (protocol.md 2.4): (T | 00..) XOR K1 of K_MAC, a secret mask, so
+/// that the T a packet carries never chooses the block-cipher input the keystream starts at.
+pub fn packet_iv(mac_key: &[u8], t: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let mut iv = cmac_k1(mac_key)?;
+    for (d, x) in iv.iter_mut().zip(t) {
+        *d ^= x;
+    }
+    Ok(iv)
+}
+
+/// Seal a packet (protocol.md 2.4): HDR | P XOR OFB(K_ENC, IV = (T | 00..) XOR K1) | T, with
+/// P = BODY | 80 | 00.., T = MAC8(K_MAC, HDR | P) and K1 the CMAC subkey of K_MAC.
 pub fn seal(keys: &SessionKeys, hdr: &[u8; 8], body: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let enc = BlockKey::new(&keys.enc)?;
     let b = enc.block_len();
@@ -278,7 +303,7 @@ pub fn seal(keys: &SessionKeys, hdr: &[u8; 8], body: &[u8]) -> Result<Vec<u8>, C
         pkt.push(0);
     }
     let t = mac8(&keys.mac, &pkt)?;
-    enc.ofb_xor(&t, &mut pkt[hdr.len()..]);
+    enc.ofb_xor(&packet_iv(&keys.mac, &t)?, &mut pkt[hdr.len()..]);
     pkt.extend_from_slice(&t);
     Ok(pkt)
 }
@@ -293,7 +318,7 @@ pub fn open(keys: &SessionKeys, pkt: &[u8]) -> Result<([u8; 8], Vec<u8>), Crypto
     }
     let (hc, tag) = pkt.split_at(pkt.len() - 8);
     let mut hp = hc.to_vec();
-    enc.ofb_xor(tag, &mut hp[8..]);
+    enc.ofb_xor(&packet_iv(&keys.mac, tag)?, &mut hp[8..]);
     let t = mac8(&keys.mac, &hp)?;
     if !ct_eq(&t, tag) {
         return Err(CryptoError::BadPacket("MAC"));

@@ -643,7 +643,7 @@ mod tests {
 
     /// A blank AES card's SELECT answer: STATUS (68) | oldest | RP, then 9000.
     const BLANK_SELECT: &str = concat!(
-        "05000101",
+        "06000101",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "00000000000000000000000000000000000000000000000000000000000000",
         "0F",
@@ -654,7 +654,7 @@ mod tests {
 
     /// Its GET_STATUS answer.
     const BLANK_STATUS: &str = concat!(
-        "05000101",
+        "06000101",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "00000000000000000000000000000000000000000000000000000000000000",
         "0F",
@@ -751,10 +751,10 @@ mod tests {
     /// message names both versions; another minor version is spoken to.
     #[test]
     fn other_major_version_refused_at_select() {
-        // 2.0 (the SP 800-108 session keys), 3.0 (S2 and A3 packets of their own) and 4.0 (two
-        // session keys) are refused like 1.0
-        for (major, prev) in [(1u8, "01"), (2, "02"), (3, "03"), (4, "04")] {
-            let old = BLANK_SELECT.replacen("05", prev, 1);
+        // 2.0 (the SP 800-108 session keys), 3.0 (S2 and A3 packets of their own), 4.0 (two
+        // session keys) and 5.0 (the keystream IV unmasked) are refused like 1.0
+        for (major, prev) in [(1u8, "01"), (2, "02"), (3, "03"), (4, "04"), (5, "05")] {
+            let old = BLANK_SELECT.replacen("06", prev, 1);
             let old: &'static str = Box::leak(old.into_boxed_str());
             let mut c = PurseCard::new(Script(VecDeque::from(vec![(
                 "00A4040007F070757273650100",
@@ -787,7 +787,7 @@ mod tests {
             assert_eq!(c.apdus(), 1, "nothing after the SELECT");
             assert!(c.selected.is_none());
         }
-        let newer_minor = BLANK_SELECT.replacen("0500", "0507", 1);
+        let newer_minor = BLANK_SELECT.replacen("0600", "0607", 1);
         let newer_minor: &'static str = Box::leak(newer_minor.into_boxed_str());
         let mut c = PurseCard::new(Script(VecDeque::from(vec![(
             "00A4040007F070757273650100",
@@ -797,12 +797,12 @@ mod tests {
         // a later major version answering another SELECT length is still named as such
         let mut c = PurseCard::new(Script(VecDeque::from(vec![(
             "00A4040007F070757273650100",
-            "0601019000",
+            "0701019000",
         )])));
         assert!(matches!(
             c.select().unwrap_err(),
             CardError::OtherVersion {
-                major: 6,
+                major: 7,
                 minor: 1,
                 ..
             }

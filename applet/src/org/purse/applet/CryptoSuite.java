@@ -356,21 +356,23 @@ public final class CryptoSuite {
     }
 
     /**
-     * OFB (protocol.md 2.4): data[off, off + len) ^= the keystream of k from IV = iv[ivOff, ivOff + 8) | 00..
-     * (one block). CBC encryption with IV 0 of IV | 00 | 00 .. gives E(IV), E(E(IV)), ..., the OFB
+     * OFB (protocol.md 2.4): data[off, off + len) ^= the keystream of k from IV = (iv[ivOff, ivOff + 8)
+     * | 00..) XOR K1 of mask (the packet's MAC key, of k's suite: a secret mask, cached, so no cipher
+     * call of its own). CBC encryption with IV 0 of IV | 00 | 00 .. gives E(IV), E(E(IV)), ..., the OFB
      * keystream: one doFinal through the IV-0 encrypt engine per KS_LEN bytes (every packet but the
      * largest I1); a next chunk starts from the last keystream block. len a multiple of the block;
      * iv must not be in this class's scratch. Encrypts and decrypts alike.
      */
-    public void stream(Key k, byte[] iv, short ivOff, byte[] data, short off, short len) {
+    public void stream(Key k, Key mask, byte[] iv, short ivOff, byte[] data, short off, short len) {
         short b = blockLen(suiteOf(k));
         if (len <= 0 || (short) (len % b) != 0) {
             Purse.conditions();
         }
+        short k1 = subkey(mask, engine(mask)); // first: its L pass uses S_SUB, inside S_KS
         Cipher c = cipherOf(k, engine(k));
         byte[] s = scratch;
-        Util.arrayFillNonAtomic(s, S_KS, b, (byte) 0);
-        Util.arrayCopyNonAtomic(iv, ivOff, s, S_KS, Constants.MAC_LEN);
+        Util.arrayCopyNonAtomic(s, k1, s, S_KS, b);
+        xor(s, S_KS, iv, ivOff, Constants.MAC_LEN);
         while (len > 0) {
             short n = len;
             if (n > KS_LEN) {
@@ -392,11 +394,12 @@ public final class CryptoSuite {
 
     // ------------------------------------------------------------------ CMAC (protocol.md 2.2)
 
-    /** dbl() of the block at scratch[S_SUB]: shift left one bit, XOR Rb if the top bit fell out. */
-    private void dbl(short b, byte rb) {
+    /** dbl() of the suite's block at scratch[S_SUB]: shift left one bit, XOR Rb if the top bit fell out. */
+    private void dbl(byte suite) {
+        byte rb = suite == Constants.SUITE_TDES3 ? Constants.RB_TDES : Constants.RB_AES;
         byte[] s = scratch;
         short carry = (short) 0;
-        short last = (short) (S_SUB + b - 1);
+        short last = (short) (S_SUB + blockLen(suite) - 1);
         for (short i = last; i >= S_SUB; i--) {
             short v = s[i];
             s[i] = (byte) ((short) (v << 1) | carry);
@@ -466,32 +469,41 @@ public final class CryptoSuite {
     private short finish(Key k, short fill, byte[] w, short wo) {
         byte suite = suiteOf(k);
         short b = blockLen(suite);
-        byte rb = suite == Constants.SUITE_TDES3 ? Constants.RB_TDES : Constants.RB_AES;
         short e = engine(k);
         Cipher c = cipherOf(k, e);
-        byte[] s = scratch;
         short lead = (short) ((short) ((short) (fill - 1) / b) * b); // 0 for fill 0
         short rest = (short) (fill - lead);
         short p = (short) (wo + lead);
-        // K1 of the engine's key from its cache (computed once per key per session: L = E(0^b),
-        // K1 = dbl(L)). S_SUB is not wiped after use: K1 stays cached at S_K1 for the session anyway.
+        subkey(k, e);
+        if (rest < b) {
+            dbl(suite); // K2
+            w[(short) (p + rest)] ^= Constants.PAD_BYTE;
+        }
+        xor(w, p, scratch, S_SUB, b);
+        c.doFinal(w, wo, (short) (lead + b), w, wo);
+        return p;
+    }
+
+    /**
+     * K1 of k (engine e) into S_SUB, from the engine's cache (computed once per key per session:
+     * L = E(0^b), K1 = dbl(L)); returns the cache's offset. S_SUB is not wiped after use: K1 stays
+     * cached at S_K1 for the session anyway.
+     */
+    private short subkey(Key k, short e) {
+        byte suite = suiteOf(k);
+        short b = blockLen(suite);
+        byte[] s = scratch;
         short k1 = (short) (S_K1 + (short) (e * 16));
         if (s[(short) (S_OK + e)] == 0) {
             Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0);
-            c.doFinal(s, S_SUB, b, s, S_SUB);
-            dbl(b, rb);
+            cipherOf(k, e).doFinal(s, S_SUB, b, s, S_SUB);
+            dbl(suite);
             Util.arrayCopyNonAtomic(s, S_SUB, s, k1, b);
             s[(short) (S_OK + e)] = OK_K1;
         } else {
             Util.arrayCopyNonAtomic(s, k1, s, S_SUB, b);
         }
-        if (rest < b) {
-            dbl(b, rb); // K2
-            w[(short) (p + rest)] ^= Constants.PAD_BYTE;
-        }
-        xor(w, p, s, S_SUB, b);
-        c.doFinal(w, wo, (short) (lead + b), w, wo);
-        return p;
+        return k1;
     }
 
     /** MAC8: first 8 bytes of the CMAC into out[outOff]. */

@@ -47,7 +47,7 @@ public final class Handshake {
         this.s = s;
     }
 
-    /** Work key 2 / 3 (K_S enc / mac) of the profile's suite (0 / 1 are the transport channel's). */
+    /** Work key 2 (K_S) of the profile's suite (0 / 1 are the transport channel's). */
     Key key(byte slot) {
         return cs.workKey(prof.suite(), slot);
     }

@@ -1,7 +1,7 @@
 /*
  * purse: packet seal / open, SIV: MAC over the plaintext, then OFB under it (docs/protocol.md 2.4).
  * PACKET = HDR(8) | C | T(8); HDR = TYPE | KEYNUM | SID(6); P = BODY | 80 | 00..;
- * T = MAC8(K_MAC, HDR | P); C = P XOR OFB(K_ENC, IV = T | 00..).
+ * T = MAC8(K_MAC, HDR | P); C = P XOR OFB(K_ENC, IV = (T | 00..) XOR K1), K1 the CMAC subkey of K_MAC.
  */
 package org.purse.applet;
 
@@ -42,7 +42,7 @@ public final class Packets {
         Util.arrayFillNonAtomic(out, (short) (c + bodyLen + 1), (short) (padLen - bodyLen - 1), (byte) 0);
         short t = (short) (c + padLen);
         cs.mac8(kMac, out, outOff, (short) (Constants.HDR_LEN + padLen), out, t);
-        cs.stream(kEnc, out, t, out, c, padLen);
+        cs.stream(kEnc, kMac, out, t, out, c, padLen);
         return (short) (Constants.HDR_LEN + padLen + Constants.MAC_LEN);
     }
 
@@ -72,7 +72,7 @@ public final class Packets {
         short c = (short) (pktOff + Constants.HDR_LEN);
         short t = (short) (c + padLen);
         // one keystream pass, in place: C becomes P = BODY | 80 | 00..
-        cs.stream(kEnc, pkt, t, pkt, c, padLen);
+        cs.stream(kEnc, kMac, pkt, t, pkt, c, padLen);
         if (!cs.mac8Verify(kMac, pkt, pktOff, (short) (Constants.HDR_LEN + padLen), pkt, t)) {
             return false;
         }

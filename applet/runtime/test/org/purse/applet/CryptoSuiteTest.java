@@ -567,37 +567,47 @@ class CryptoSuiteTest {
 
     /**
      * protocol.md 2.4: the card's keystream (CBC of IV | 00 .. through its IV-0 engine, in chunks)
-     * is OFB: equal to E(X), E(E(X)), ... computed with the JDK's ECB, X = the 8 IV bytes | 00..,
-     * for every length up to three chunks and a half, at an offset, nothing written around it.
+     * is OFB: equal to E(X), E(E(X)), ... computed with the JDK's ECB, X = (the 8 IV bytes | 00..)
+     * XOR K1 of the mask key, for every length up to three chunks and a half, at an offset,
+     * nothing written around it; under the key itself as the mask (a session) and under another.
      */
     @Test
     void keystreamIsOfbOfTheJdk() {
         for (byte suite : new byte[] {AES, TDES}) {
             String kh = suite == AES ? AES_AK1 : TDES_AK1;
             Key k = key(suite, kh);
+            String mh = suite == AES ? AES_AK0 : TDES_AK0;
+            Key other = cs.workKey(suite, (byte) 1);
+            cs.setKey(other, hex(mh), (short) 0);
             int bl = CryptoSuite.blockLen(suite);
             for (int len = bl; len <= 620; len += bl) {
+                boolean self = (len / bl) % 2 == 0;
+                Key m = self ? k : other;
+                byte[] mk = self ? hex(kh) : hex(mh);
                 byte[] iv = new byte[10];
                 cs.random(iv, (short) 0, (short) 10);
                 byte[] data = new byte[len + 6];
                 cs.random(data, (short) 0, (short) data.length);
                 byte[] orig = data.clone();
                 byte[] want = data.clone();
-                byte[] ofb = PurseCardTestSupport.ofb(hex(kh), Arrays.copyOfRange(iv, 1, 9), Arrays.copyOfRange(data, 3, 3 + len));
+                byte[] x = PurseCardTestSupport.packetIv(mk, Arrays.copyOfRange(iv, 1, 9));
+                byte[] ofb = PurseCardTestSupport.ofb(hex(kh), x, Arrays.copyOfRange(data, 3, 3 + len));
                 System.arraycopy(ofb, 0, want, 3, len);
-                cs.stream(k, iv, (short) 1, data, (short) 3, (short) len);
+                cs.stream(k, m, iv, (short) 1, data, (short) 3, (short) len);
                 assertArrayEquals(want, data, "suite " + suite + ", " + len + " bytes");
                 // the same keystream again (the engine is back at IV 0): decrypts
-                cs.stream(k, iv, (short) 1, data, (short) 3, (short) len);
+                cs.stream(k, m, iv, (short) 1, data, (short) 3, (short) len);
                 assertArrayEquals(orig, data);
             }
             // a CMAC between two streams of the same key changes nothing
             byte[] d1 = new byte[48], d2 = new byte[48], iv = new byte[8];
-            cs.stream(k, iv, (short) 0, d1, (short) 0, (short) 48);
+            cs.stream(k, k, iv, (short) 0, d1, (short) 0, (short) 48);
             cs.mac8(k, d1, (short) 0, (short) 5, new byte[8], (short) 0);
-            cs.stream(k, iv, (short) 0, d2, (short) 0, (short) 48);
+            cs.stream(k, k, iv, (short) 0, d2, (short) 0, (short) 48);
             assertArrayEquals(d1, d2);
-            assertArrayEquals(PurseCardTestSupport.ecb(hex(kh), new byte[bl], true), Arrays.copyOf(d1, bl));
+            // T = 0 starts the keystream at E(K1), not at E(0) = L, CMAC's own input
+            byte[] k1 = PurseCardTestSupport.cmacK1(hex(kh));
+            assertArrayEquals(PurseCardTestSupport.ecb(hex(kh), k1, true), Arrays.copyOf(d1, bl));
         }
     }
 

@@ -297,6 +297,21 @@ final class PurseCardTestSupport {
         return r;
     }
 
+    /** CMAC's subkey K1 = dbl(E_K(0^b)). */
+    static byte[] cmacK1(byte[] key) {
+        int b = key.length == 16 ? 16 : 8;
+        return dbl(ecb(key, new byte[b], true), b == 16 ? 0x87 : 0x1B);
+    }
+
+    /** protocol.md 2.4: the keystream's IV = (T | 00..) XOR K1 of the MAC key. */
+    static byte[] packetIv(byte[] kMac, byte[] t) {
+        byte[] iv = cmacK1(kMac);
+        for (int i = 0; i < t.length; i++) {
+            iv[i] ^= t[i];
+        }
+        return iv;
+    }
+
     static byte[] cmac(byte[] key, byte[] msg) {
         int b = key.length == 16 ? 16 : 8;
         int rb = b == 16 ? 0x87 : 0x1B;
@@ -371,7 +386,7 @@ final class PurseCardTestSupport {
         byte[] pt = Arrays.copyOf(body, plen);
         pt[body.length] = (byte) 0x80;
         byte[] t = mac8(kMac, cat(hdr, pt));
-        return cat(hdr, ofb(kEnc, t, pt), t);
+        return cat(hdr, ofb(kEnc, packetIv(kMac, t), pt), t);
     }
 
     static byte[] open(byte[] pkt, byte[] ks, int bodyLen) {
@@ -379,7 +394,7 @@ final class PurseCardTestSupport {
         byte[] kEnc = Arrays.copyOf(ks, kl);
         byte[] kMac = Arrays.copyOfRange(ks, kl, 2 * kl);
         byte[] t = Arrays.copyOfRange(pkt, pkt.length - 8, pkt.length);
-        byte[] pt = ofb(kEnc, t, Arrays.copyOfRange(pkt, 8, pkt.length - 8));
+        byte[] pt = ofb(kEnc, packetIv(kMac, t), Arrays.copyOfRange(pkt, 8, pkt.length - 8));
         if (!Arrays.equals(mac8(kMac, cat(Arrays.copyOf(pkt, 8), pt)), t)) {
             return null;
         }
