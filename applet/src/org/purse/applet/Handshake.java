@@ -324,7 +324,7 @@ public final class Handshake {
     // ------------------------------------------------------------------ ends under a slot's K_S
 
     /**
-     * 4A / 7A: P1 = P2 = 00, the 31-byte packet, LIFE (no LOCKED gate), TYPE pos or neg (9D01), then
+     * 4A / 7A: P1 = P2 = 00, the 31-byte packet, LIFE (no LOCKED gate), TYPE pos or neg (9D03 +BK), then
      * OUT = state(SID) (9D0B). Returns TYPE.
      */
     byte recvOutcome(APDU apdu, byte pos, byte neg, byte state) {

@@ -32,7 +32,7 @@ public final class Packets {
                       byte[] body, short bodyOff, short bodyLen, byte[] out, short outOff) {
         short b = CryptoSuite.blockLen(CryptoSuite.suiteOf(kEnc));
         short padLen = paddedLen(bodyLen, b);
-        // HDR | P in place, T = MAC8 over them right after, then P XOR the keystream from T
+        // HDR | P in place, T = MAC8 over them right after, then P XOR the keystream from T masked by K1
         short c = (short) (outOff + Constants.HDR_LEN);
         out[(short) (outOff + Constants.HDR_OFF_TYPE)] = type;
         out[(short) (outOff + Constants.HDR_OFF_KEYNUM)] = keynum;

@@ -375,7 +375,7 @@ final class PurseCardTestSupport {
         return Arrays.copyOf(out, outLen);
     }
 
-    /** protocol.md 2.4: HDR | P XOR OFB(K_ENC, T | 00..) | T, T = MAC8(K_MAC, HDR | P). */
+    /** protocol.md 2.4: HDR | P XOR OFB(K_ENC, (T | 00..) XOR K1(K_MAC)) | T, T = MAC8(K_MAC, HDR | P). */
     static byte[] seal(int type, int keynum, byte[] sid, byte[] ks, byte[] body) {
         int kl = ks.length / 2;
         byte[] kEnc = Arrays.copyOf(ks, kl);
