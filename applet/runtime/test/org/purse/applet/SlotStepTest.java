@@ -21,20 +21,11 @@ class SlotStepTest {
     @Test
     void slotStepEndsTheLiveSessionWithoutABadKeyCount() throws Exception {
         PCard center = center(dir, "center", 1, 0, 1_000_000, 0);
-        PCard region = issueNew(center, dir, "region", Constants.ROLE_REGION, 0, 1_000_000);
-        PCard branch = issueNew(center, dir, "branch", Constants.ROLE_BRANCH, 0, 1_000_000);
+        PCard branch = branch(center);
         PCard alice = issueNew(center, dir, "alice", Constants.ROLE_USER, 100, 10_000);
         PCard bob = issueNew(center, dir, "bob", Constants.ROLE_USER, 100, 10_000);
-        mint(center, 1_000_000);
-        transfer(center, region, 500_000);
-        transfer(region, branch, 200_000);
         transfer(branch, bob, 5_000);
-        // T0: branch pays bob 50, stopped after 46: bob holds IN = EXPECTING(T0)
-        byte[] hb = bob.hello(50);
-        branch.verify(1, PIN);
-        byte[] p1 = branch.ok(0x42, 0, 0, cat(u32(50), u16(DATE), hb));
-        byte[] p2p3 = bob.ok(0x44, 0, 0, bob.ad(p1));
-        byte[] p4 = branch.ok(0x46, 0, 0, p2p3);
+        byte[] p4 = pendingFifty(branch, bob);
         // T1: bob pays alice 60; between bob's 42 and 46, bob finishes T0 (48 from its IN slot)
         byte[] ha = alice.hello(60);
         byte[] q1 = bob.ok(0x42, 0, 0, cat(u32(60), u16(DATE), ha));
@@ -59,17 +50,9 @@ class SlotStepTest {
     @Test
     void forgedPacketsAtASlotStepFailAlikeAndLeaveTheSlot() throws Exception {
         PCard center = center(dir, "center", 1, 0, 1_000_000, 0);
-        PCard region = issueNew(center, dir, "region", Constants.ROLE_REGION, 0, 1_000_000);
-        PCard branch = issueNew(center, dir, "branch", Constants.ROLE_BRANCH, 0, 1_000_000);
+        PCard branch = branch(center);
         PCard bob = issueNew(center, dir, "bob", Constants.ROLE_USER, 100, 10_000);
-        mint(center, 1_000_000);
-        transfer(center, region, 500_000);
-        transfer(region, branch, 200_000);
-        byte[] hb = bob.hello(50);
-        branch.verify(1, PIN);
-        byte[] p1 = branch.ok(0x42, 0, 0, cat(u32(50), u16(DATE), hb));
-        byte[] p2p3 = bob.ok(0x44, 0, 0, bob.ad(p1));
-        byte[] p4 = branch.ok(0x46, 0, 0, p2p3);
+        byte[] p4 = pendingFifty(branch, bob);
         int t = p4.length - 8;
         for (int i = 0; i < 300; i++) {
             byte[] f = p4.clone();
@@ -88,5 +71,24 @@ class SlotStepTest {
         assertEquals(0, bob.balance(), "nothing credited by a forgery");
         bob.ok(0x48, 0, 0, p4);
         assertEquals(50, bob.balance(), "the slot and its K_S outlived every failed try");
+    }
+
+    /** A branch holding 200,000 minted by center and passed down through a region. */
+    private PCard branch(PCard center) throws Exception {
+        PCard region = issueNew(center, dir, "region", Constants.ROLE_REGION, 0, 1_000_000);
+        PCard branch = issueNew(center, dir, "branch", Constants.ROLE_BRANCH, 0, 1_000_000);
+        mint(center, 1_000_000);
+        transfer(center, region, 500_000);
+        transfer(region, branch, 200_000);
+        return branch;
+    }
+
+    /** T0: branch pays bob 50, stopped after 46 (bob holds IN = EXPECTING(T0)); returns its P4. */
+    private static byte[] pendingFifty(PCard branch, PCard bob) throws Exception {
+        byte[] hb = bob.hello(50);
+        branch.verify(1, PIN);
+        byte[] p1 = branch.ok(0x42, 0, 0, cat(u32(50), u16(DATE), hb));
+        byte[] p2p3 = bob.ok(0x44, 0, 0, bob.ad(p1));
+        return branch.ok(0x46, 0, 0, p2p3);
     }
 }
