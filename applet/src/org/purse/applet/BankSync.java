@@ -72,16 +72,16 @@ public final class BankSync {
     }
 
     /**
-     * Bank at 76 (12.7 step 6): session fields (SID, I, card, randoms, k, date, K_S) and the P6 as
-     * sent into OUT, staged non-atomically while the state is NONE. 6985 without the bank packet store.
+     * Bank at 76 (12.7 step 6): session fields (K_S, SID, I, card, randoms, k, date), the passbook
+     * index pb the ring protects, and the P6 as sent into OUT, staged non-atomically (two writes)
+     * while the state is NONE. 6985 without the bank packet store.
      */
-    static void stageSyncOut(Slots slots, byte[] s, byte[] pkt, short pktOff, short len) {
+    static void stageSyncOut(Slots slots, byte[] s, byte[] pkt, short pktOff, short len, short pb) {
         if (slots.outPkt == null || len > Constants.PKT_P6_MAX) {
             Purse.conditions();
         }
-        Slots.stage(slots.out, s);
+        slots.stageOut(s, pb, len);
         Util.arrayCopyNonAtomic(pkt, pktOff, slots.outPkt, (short) 0, len);
-        Util.arrayFillNonAtomic(slots.out, Slots.O_PKT_LEN, (short) 1, (byte) len);
     }
 
     // ------------------------------------------------------------------ 72, 76, 7A: bank card
@@ -252,18 +252,22 @@ public final class BankSync {
             Passbook.build(w, W_B1, sb, Session.OFF_R2, w, W_TMP, Constants.PB_TYPE_INTEREST_OUT, sb, Session.OFF_AMOUNT,
                     bal, (short) -1);
         }
-        stageSyncOut(slots, sb, b, (short) 0, len);
+        // the ring protects the INTEREST_OUT entry the transaction appends at nextIndex (a SNACK
+        // refund marks it 06), or with nothing to protect the newest entry
+        short prot = pb.nextIndex();
         if (!pay) {
-            // no INTEREST_OUT to protect: point the ring's protection at the newest entry (state still NONE)
-            short newest = (short) (pb.nextIndex() - 1);
-            slots.out[Slots.O_PB] = (byte) (newest < 0 ? (short) (newest + Constants.PASSBOOK_ENTRIES) : newest);
+            prot = (short) (prot - 1);
+            if (prot < 0) {
+                prot = (short) (prot + Constants.PASSBOOK_ENTRIES);
+            }
         }
+        stageSyncOut(slots, sb, b, (short) 0, len, prot);
         JCSystem.beginTransaction();
         if (pay) {
             bal.debit(sb, Session.OFF_AMOUNT);
-            slots.out[Slots.O_PB] = (byte) pb.append(w, o); // the INTEREST_OUT entry (a SNACK refund marks it 06)
+            pb.append(w, o);
         }
-        slots.setOut(Constants.SLOT_SYNC);
+        slots.open(slots.out, sb, Constants.SLOT_SYNC);
         JCSystem.commitTransaction();
         s.reset();
         return len;

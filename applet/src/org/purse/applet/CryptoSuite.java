@@ -474,7 +474,7 @@ public final class CryptoSuite {
         short lead = (short) ((short) ((short) (fill - 1) / b) * b); // 0 for fill 0
         short rest = (short) (fill - lead);
         short p = (short) (wo + lead);
-        subkey(k, e);
+        Util.arrayCopyNonAtomic(scratch, subkey(k, e), scratch, S_SUB, b);
         if (rest < b) {
             dbl(suite); // K2
             w[(short) (p + rest)] ^= Constants.PAD_BYTE;
@@ -485,9 +485,9 @@ public final class CryptoSuite {
     }
 
     /**
-     * K1 of k (engine e) into S_SUB, from the engine's cache (computed once per key per session:
-     * L = E(0^b), K1 = dbl(L)); returns the cache's offset. S_SUB is not wiped after use: K1 stays
-     * cached at S_K1 for the session anyway.
+     * K1 of k (engine e) in the engine's cache, computed once per key per session (L = E(0^b) and
+     * K1 = dbl(L) at S_SUB, which the computation leaves holding K1); returns the cache's offset.
+     * S_SUB is not wiped after use: K1 stays cached at S_K1 for the session anyway.
      */
     private short subkey(Key k, short e) {
         byte suite = suiteOf(k);
@@ -500,8 +500,6 @@ public final class CryptoSuite {
             dbl(suite);
             Util.arrayCopyNonAtomic(s, S_SUB, s, k1, b);
             s[(short) (S_OK + e)] = OK_K1;
-        } else {
-            Util.arrayCopyNonAtomic(s, k1, s, S_SUB, b);
         }
         return k1;
     }

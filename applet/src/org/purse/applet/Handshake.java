@@ -359,7 +359,7 @@ public final class Handshake {
             bal.credit(out, Slots.S_AMOUNT);
             pb.setType(slots.outPassbookIndex(), Constants.PB_TYPE_DEBIT_REFUNDED);
         }
-        slots.closeOut();
+        slots.close(slots.out);
         return (short) 0;
     }
 

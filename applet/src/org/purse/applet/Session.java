@@ -9,9 +9,10 @@ import javacard.framework.JCSystem;
 import javacard.framework.Util;
 
 public final class Session {
-    // field offsets in buf(). TID .. K_S mirror the OUT/IN slot layout (Slots.S_*), so staging a
+    // field offsets in buf(). K_S .. DATE mirror the OUT/IN slot layout (Slots.S_*), so staging a
     // slot is one non-atomic copy (one persistent write).
     static final short OFF_STATE = (short) 0;
+    static final short OFF_KS = Slots.S_KS;          // Slots.KS_LEN: K_S bytes
     static final short OFF_TID = Slots.S_TID;        // 6: transfer id (SID)
     static final short OFF_AMOUNT = Slots.S_AMOUNT;  // 4: A as confirmed / requested
     static final short OFF_PEER_ACCOUNT = Slots.S_ACCOUNT; // 8
@@ -20,9 +21,11 @@ public final class Session {
     static final short OFF_R2 = Slots.S_R2;          // 8
     static final short OFF_K = Slots.S_K;            // 1: AK0 number (K_S is of AK0 + 1)
     static final short OFF_DATE = Slots.S_DATE;      // 2: own host date
-    static final short OFF_KS = Slots.S_KS;          // Slots.KS_LEN: K_S bytes
     static final short OFF_PEER_ROLE = (short) 70;   // 1
     static final short OFF_PEER_FLAGS = (short) 71;  // 1
+    // staging OUT (Slots.stageOut), after the pair check: its O_PB | O_PKT_LEN over PEER_ROLE | PEER_FLAGS
+    static final short OFF_SLOT_PB = Slots.O_PB;
+    static final short OFF_SLOT_PKT_LEN = Slots.O_PKT_LEN;
     static final short OFF_RH = (short) 72;          // 8: transport challenge of the authenticator
     static final short OFF_RC = (short) 80;          // 8: transport challenge of the blank card (RH | RC contiguous)
     static final short OFF_NEW_ACCOUNT = (short) 88; // 8: issuer: account allocated by ISSUE_AUTH

@@ -10,23 +10,31 @@ import javacard.framework.JCSystem;
 import javacard.framework.Util;
 
 public final class Slots {
-    // common layout of OUT and IN
+    // common layout of OUT and IN: STATE and K_S first, so one logged write sets both, inside the
+    // transaction that opens (state and key) or settles (zeros) the slot: a slot that is none
+    // never holds a key, whatever write a tear stops at
     static final short S_STATE = (short) 0;
-    static final short S_TID = (short) 1;      // 6
-    static final short S_AMOUNT = (short) 7;   // 4
-    static final short S_ACCOUNT = (short) 11; // 8 counterparty
-    static final short S_NAME = (short) 19;    // 8 counterparty
-    static final short S_R1 = (short) 27;      // 8
-    static final short S_R2 = (short) 35;      // 8
-    static final short S_K = (short) 43;       // 1 AK0 number (header KEYNUM)
-    static final short S_DATE = (short) 44;    // 2 own date
-    static final short S_KS = (short) 46;      // KS_LEN: K_S (AES 16 bytes, then zeros; TDES 24)
+    static final short S_KS = (short) 1;       // KS_LEN: K_S (AES 16 bytes, then zeros; TDES 24)
     static final short KS_LEN = (short) 24;
+    static final short S_TID = (short) 25;     // 6
+    static final short S_AMOUNT = (short) 31;  // 4
+    static final short S_ACCOUNT = (short) 35; // 8 counterparty
+    static final short S_NAME = (short) 43;    // 8 counterparty
+    static final short S_R1 = (short) 51;      // 8
+    static final short S_R2 = (short) 59;      // 8
+    static final short S_K = (short) 67;       // 1 AK0 number (header KEYNUM)
+    static final short S_DATE = (short) 68;    // 2 own date
     static final short IN_LEN = (short) 70;
+    // OUT only; O_PB and O_PKT_LEN come with the staged session copy (Session.OFF_SLOT_PB ..)
     static final short O_PB = (short) 70;      // 1: passbook index of the DEBIT
-    static final short O_P4 = (short) 71;      // 48: P4 as sent
-    static final short O_PKT_LEN = (short) 119; // 1: length of the stored packet (P4 48, P6 80..216)
+    static final short O_PKT_LEN = (short) 71; // 1: length of the stored packet (P4 48, P6 80..216)
+    static final short O_P4 = (short) 72;      // 48: P4 as sent
     static final short OUT_LEN = (short) 120;
+    /** Bytes one staging copies from the session: TID to DATE (IN), to O_PKT_LEN (OUT). */
+    static final short STAGE_IN = (short) (IN_LEN - S_TID);
+    static final short STAGE_OUT = (short) (O_P4 - S_TID);
+    /** STATE | K_S, the head one logged write sets. */
+    private static final short HEAD_LEN = (short) (S_KS + KS_LEN);
 
     static final short OC_TID = (short) 0;
     static final short OC_KIND = (short) 6;
@@ -111,17 +119,25 @@ public final class Slots {
     }
 
 
-    /** Session fields (TID, A, peer, randoms, k, date, K_S) + P4 + passbook index; state stays NONE. */
-    public void stageOut(byte[] s, byte[] p4, short p4Off, short pbIndex) {
-        stage(out, s);
-        Util.arrayCopyNonAtomic(p4, p4Off, out, O_P4, Constants.PKT_SHORT);
-        Util.arrayFillNonAtomic(out, O_PB, (short) 1, (byte) pbIndex);
-        Util.arrayFillNonAtomic(out, O_PKT_LEN, (short) 1, (byte) Constants.PKT_SHORT);
+    /**
+     * OUT's session fields (TID, A, peer, randoms, k, date), passbook index and stored packet's
+     * length in one non-atomic write (the session's tail bytes, over its PEER_ROLE | PEER_FLAGS,
+     * read by then); state stays NONE. The packet follows in a second write (P4 at O_P4, P6 in outPkt).
+     */
+    void stageOut(byte[] s, short pbIndex, short pktLen) {
+        s[Session.OFF_SLOT_PB] = (byte) pbIndex;
+        s[Session.OFF_SLOT_PKT_LEN] = (byte) pktLen;
+        Util.arrayCopyNonAtomic(s, S_TID, out, S_TID, STAGE_OUT);
     }
 
-    /** In the debit transaction: OUT = st (PENDING, or SYNC on a bank). */
-    void setOut(byte st) {
-        out[S_STATE] = st;
+    /**
+     * In the caller's transaction: slot = st (OUT PENDING or SYNC, IN EXPECTING or SYNC) with the
+     * session's K_S, one logged write from the session buffer, st over its state byte: every
+     * caller ends its session right after (44, 46, 74, 76).
+     */
+    void open(byte[] slot, byte[] s, byte st) {
+        s[Session.OFF_STATE] = st;
+        Util.arrayCopy(s, Session.OFF_STATE, slot, S_STATE, HEAD_LEN);
     }
 
     /** RESUME_GET_P4: the stored P4 (OUT = 01) or P6 (OUT = 02, bank); returns its length. */
@@ -135,16 +151,15 @@ public final class Slots {
         return Constants.PKT_SHORT;
     }
 
-    /** One copy: the session mirrors the slot layout from TID to K_S. */
-    static void stage(byte[] slot, byte[] s) {
-        Util.arrayCopyNonAtomic(s, Session.OFF_TID, slot, S_TID, (short) (S_KS + KS_LEN - S_TID));
-    }
-
-    /** The end of the caller's transaction: OUT = none, commit, then OUT's K_S wiped (P4 was public anyway). */
-    void closeOut() {
-        out[S_STATE] = Constants.SLOT_NONE;
+    /**
+     * The end of the caller's transaction that settles a slot (out or in): STATE = NONE and K_S
+     * zeroed in one logged write, then commit. Both or neither: a torn close leaves the slot open
+     * with its key, never a settled slot whose key survives (a stored P4 or P6 is public anyway).
+     */
+    void close(byte[] slot) {
+        Util.arrayFillNonAtomic(tmp, (short) 0, HEAD_LEN, (byte) 0);
+        Util.arrayCopy(tmp, (short) 0, slot, S_STATE, HEAD_LEN);
         JCSystem.commitTransaction();
-        Util.arrayFillNonAtomic(out, S_KS, KS_LEN, (byte) 0);
     }
 
     public short outPassbookIndex() {
@@ -158,19 +173,15 @@ public final class Slots {
     }
 
 
-    /** The session into IN (non-atomic, IN still none), then IN = st (EXPECTING, or SYNC at 74) in its own transaction. */
+    /**
+     * The session's fields into IN (one non-atomic write, IN still none), then IN = st (EXPECTING,
+     * or SYNC at 74) with K_S in its own transaction.
+     */
     void persistIn(byte[] s, byte st) {
-        stage(in, s);
+        Util.arrayCopyNonAtomic(s, S_TID, in, S_TID, STAGE_IN);
         JCSystem.beginTransaction();
-        in[S_STATE] = st;
+        open(in, s, st);
         JCSystem.commitTransaction();
-    }
-
-    /** The end of the caller's transaction: IN = none, commit, then IN's K_S wiped. */
-    void closeIn() {
-        in[S_STATE] = Constants.SLOT_NONE;
-        JCSystem.commitTransaction();
-        Util.arrayFillNonAtomic(in, S_KS, KS_LEN, (byte) 0);
     }
 
     // ------------------------------------------------------------------ OUTCOMES (payee)
@@ -190,7 +201,7 @@ public final class Slots {
 
     /**
      * The end of the caller's transaction that settles IN: the IN TID's outcome (kind, the packet at
-     * pkt[0]) over the oldest entry (circular, never shifted), then closeIn().
+     * pkt[0]) over the oldest entry (circular, never shifted), then close(in).
      */
     void settleIn(byte kind, byte[] pkt) {
         short n = (short) (meta[M_OCOUNT] & 0xFF);
@@ -204,7 +215,7 @@ public final class Slots {
         if (n < Constants.OUTCOMES) {
             meta[M_OCOUNT] = (byte) (n + 1);
         }
-        closeIn();
+        close(in);
     }
 
     /** Stored ACK/NACK (48 bytes) or -1. */

@@ -238,7 +238,7 @@ public final class Sync {
         if (inv) {
             JCSystem.beginTransaction();
             prof.setByte(Profile.OFF_LIFE, Constants.LIFE_INVALIDATED);
-            slots.closeIn();
+            slots.close(slots.in);
             return (short) 0;
         }
         byte flags = w[(short) (W_B1 + Constants.P6_FLAGS)];

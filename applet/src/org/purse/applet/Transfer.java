@@ -195,11 +195,12 @@ public final class Transfer {
         short len = hs.sealS(Constants.PT_P4, W_B2, Constants.BODY_SHORT, b, (short) 0);
         Passbook.build(w, W_ENTRY, sb, Session.OFF_R2, sb, Session.OFF_DATE, Constants.PB_TYPE_DEBIT, sb,
                 Session.OFF_AMOUNT, bal, (short) -1);
-        slots.stageOut(sb, b, (short) 0, pb.nextIndex());
+        slots.stageOut(sb, pb.nextIndex(), Constants.PKT_SHORT);
+        Util.arrayCopyNonAtomic(b, (short) 0, slots.out, Slots.O_P4, Constants.PKT_SHORT);
         JCSystem.beginTransaction();
         bal.debit(sb, Session.OFF_AMOUNT);
         pb.append(w, W_ENTRY);
-        slots.setOut(Constants.SLOT_PENDING);
+        slots.open(slots.out, sb, Constants.SLOT_PENDING);
         JCSystem.commitTransaction();
         // one secret entry authorises one payment (F12, as EMV): the PIN above MIN_TRANS, the
         // transaction key above MAX_TRANS, the approval for a center payout are used up
@@ -351,7 +352,7 @@ public final class Transfer {
         JCSystem.beginTransaction();
         slots.addException(Constants.EXC_REASON_FORCED);
         pb.setType(slots.outPassbookIndex(), Constants.PB_TYPE_EXCEPTION);
-        slots.closeOut();
+        slots.close(slots.out);
         return (short) 0;
     }
 }

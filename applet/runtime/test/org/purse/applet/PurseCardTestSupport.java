@@ -545,6 +545,45 @@ final class PurseCardTestSupport {
         return 0;
     }
 
+    /** A field of an object of the card's image, declared in its class or above (reflection only). */
+    static Object field(Object o, String name) throws ReflectiveOperationException {
+        for (Class<?> k = o.getClass(); k != null; k = k.getSuperclass()) {
+            try {
+                java.lang.reflect.Field f = k.getDeclaredField(name);
+                f.setAccessible(true);
+                return f.get(o);
+            } catch (NoSuchFieldException e) {
+                // declared higher up
+            }
+        }
+        throw new NoSuchFieldException(name);
+    }
+
+    /** The persistent OUT ("out") or IN ("in") slot of a card, as the EEPROM holds it. */
+    static byte[] slot(PCard c, String which) throws ReflectiveOperationException {
+        java.util.List<?> apps = (java.util.List<?>) field(field(c.card, "img"), "applets");
+        return (byte[]) field(field(field(apps.get(0), "applet"), "slots"), which);
+    }
+
+    /**
+     * protocol.md 6.3: a slot in use holds its K_S; a slot that is none holds no key (its K_S bytes
+     * zero), whatever write a tear stopped at. Checks both slots of c.
+     */
+    static void slotKeysKept(PCard c, String what) throws ReflectiveOperationException {
+        for (String which : new String[] {"out", "in"}) {
+            byte[] s = slot(c, which);
+            boolean zero = true;
+            for (int i = Slots.S_KS; i < Slots.S_KS + Slots.KS_LEN; i++) {
+                zero &= s[i] == 0;
+            }
+            if (s[Slots.S_STATE] == Constants.SLOT_NONE) {
+                assertTrue(zero, what + ": " + c.label + " " + which + " is none but keeps a K_S");
+            } else {
+                assertTrue(!zero, what + ": " + c.label + " " + which + " in use without its K_S");
+            }
+        }
+    }
+
     /**
      * Value held by a set of cards as protocol.md 6.4's invariant counts it: balances + amounts of
      * OUT = PENDING(T) whose T is not ACKed in any given card's outcomes + exception entries.

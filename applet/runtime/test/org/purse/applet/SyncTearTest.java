@@ -131,9 +131,11 @@ class SyncTearTest {
         return "none";
     }
 
-    private static void checkFinal(PCard[] c, Run run, String what) {
+    private static void checkFinal(PCard[] c, Run run, String what) throws ReflectiveOperationException {
         PCard bank = c[0];
         PCard card = c[1];
+        slotKeysKept(bank, what + ", resumed");
+        slotKeysKept(card, what + ", resumed");
         assertEquals(total0, SyncCardTest.value(bank, card), what + ": value");
         assertEquals(0, bank.pending()[Constants.PD_OUT_STATE], what + ": bank pending");
         assertEquals(0, card.pending()[Constants.PD_IN_STATE], what + ": card expecting");
@@ -175,6 +177,8 @@ class SyncTearTest {
                 c[0].reinsert();
                 c[1].reinsert();
                 assertEquals(total0, SyncCardTest.value(c[0], c[1]), what + ": value before resume");
+                slotKeysKept(c[0], what);
+                slotKeysKept(c[1], what);
                 String r = resume(c[0], c[1]);
                 seen.append(step).append('/').append(k).append(':').append(r).append(' ');
                 checkFinal(c, run, what);

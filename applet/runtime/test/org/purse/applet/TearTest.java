@@ -195,10 +195,14 @@ class TearTest {
                 c[0].reinsert();
                 c[1].reinsert();
                 assertEquals(a0 + b0, total(c), what + ": value before resume");
+                slotKeysKept(c[0], what);
+                slotKeysKept(c[1], what);
                 List<byte[]> wire = new ArrayList<>(Arrays.asList(run.p4, run.ack));
                 String r = resumeRecording(c[0], c[1], wire);
                 seen.append(step).append('/').append(k).append(':').append(r).append(' ');
                 checkFinal(c, wire, what);
+                slotKeysKept(c[0], what + ", resumed");
+                slotKeysKept(c[1], what + ", resumed");
                 cases++;
                 if (!torn) {
                     break;
@@ -235,8 +239,12 @@ class TearTest {
                     String what = "step " + step + " k " + k + " resume k2 " + k2;
                     assertEquals(a0 + b0, total(c), what + ": value before 2nd resume");
                     List<byte[]> wire = new ArrayList<>(Arrays.asList(run.p4, run.ack));
+                    slotKeysKept(c[0], what);
+                    slotKeysKept(c[1], what);
                     resumeRecording(c[0], c[1], wire);
                     checkFinal(c, wire, what);
+                    slotKeysKept(c[0], what + ", resumed");
+                    slotKeysKept(c[1], what + ", resumed");
                     cases++;
                     if (!torn2) {
                         break;
