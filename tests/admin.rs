@@ -13,6 +13,7 @@ use purse::flows::admin::{AdminError, AdminOp, BankFiles};
 use purse::flows::cost::{apdu_terms, estimate, ApduOps, OpsLog, Profiles};
 use purse::proto::consts::{Life, SecretRef};
 use purse::proto::rate::parse_rate;
+use purse::proto::types::Account;
 
 #[test]
 fn admin() {
@@ -26,6 +27,7 @@ fn admin() {
             ("replay_admin_op_refused", replay_admin_op_refused),
             ("batch_refused_whole", batch_refused_whole),
             ("batch_over_t0", batch_over_t0),
+            ("batches_past_255_take_two_sessions", batches_past_255),
             ("bad_card_1200_entries", bad_card_1200_entries),
             ("listed_card_invalidated_for_good", listed_card_invalidated),
             ("range_refuses_at_sync", range_refuses_at_sync),
@@ -449,6 +451,46 @@ fn batch_over_t0(b: &mut Bank) {
     assert_eq!(f.count, have + 60);
     b.reinsert("admin", false);
     b.reinsert("branch", false);
+}
+
+/// A session's batch SEQ runs 1..=255 and never wraps (the cards refuse a 256th batch: 6985), so
+/// a list of more than 1 + 255 x 46 accounts (here 50 new ones, each repeated: the duplicates are
+/// "no change") goes on in a second session: every account reported, each new one listed once.
+fn batches_past_255(b: &mut Bank) {
+    let p = prefix_of(b, "branch");
+    let have = bank_files(b, "branch").count;
+    let accounts: Vec<Account> = (0..11_800u32)
+        .map(|i| acct(&p, 4_000_000 + i % 50))
+        .collect();
+    ensure_pair(b, "admin", "branch");
+    let mut a = b.open("admin");
+    let mut k = b.open("branch");
+    let log = OpsLog::start(&Desk::at(b.desk.path())).unwrap();
+    let mut seen = Vec::new();
+    purse::flows::admin::run_adds(&mut a, &mut k, PIN, &accounts, DATE, |i, o| {
+        seen.push((i, o.changed, o.count))
+    })
+    .unwrap();
+    let apdus = log.take().unwrap();
+    assert_eq!(seen.len(), accounts.len());
+    assert!(seen.iter().enumerate().all(|(j, s)| s.0 == j), "in order");
+    assert_eq!(
+        seen.iter().filter(|s| s.1).count(),
+        50,
+        "each new account listed once"
+    );
+    assert_eq!(seen.last().unwrap().2, have + 50);
+    let on_bank = |ins: &str| {
+        apdus
+            .iter()
+            .filter(|x| x.card == "branch" && x.ins == ins)
+            .count()
+    };
+    // two sessions (an 82 each): the first ADD (86 P1 00) and 255 batches of 46 (86 P1 01), then
+    // the 11,732nd account's ADD and 2 batches of the last 68
+    assert_eq!(on_bank("82"), 2, "bank sessions");
+    assert_eq!(on_bank("86"), 1 + 255 + 1 + 2, "ADDs and batches");
+    assert_eq!(bank_files(b, "branch").count, have + 50);
 }
 
 fn bad_card_1200_entries(b: &mut Bank) {

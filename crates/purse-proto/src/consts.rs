@@ -516,6 +516,7 @@ constants! {
     BATCH_MAX: u16 = 46;
     BATCH_BITS_LEN: u16 = 6;
     BATCH_LOW_LEN: u16 = 4;
+    BATCH_SEQ_LAST: u8 = 0xFF;
     A5_R2: u16 = 0;
     A5_APP: u16 = 8;
     A5_CODE: u16 = 16;

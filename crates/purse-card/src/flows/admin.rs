@@ -393,7 +393,9 @@ fn adds<A: CardIo, B: CardIo>(
     let mut pending: &[Account] = &accounts[..1];
     let mut at = base; // index of pending[0]
     let mut rest = &accounts[1..];
-    while !rest.is_empty() {
+    // SEQ 1..=255 per session (the cards refuse a 256th batch): more goes on in a new session
+    let mut batches = 0u8;
+    while !rest.is_empty() && batches < consts::BATCH_SEQ_LAST {
         let prefix: [u8; 4] = rest[0].0[..4].try_into().expect("4");
         let n = rest
             .iter()
@@ -425,8 +427,9 @@ fn adds<A: CardIo, B: CardIo>(
         }
         pending = batch;
         rest = tail;
+        batches += 1;
     }
-    let ack = if accounts.len() == 1 {
+    let ack = if batches == 0 {
         let AdminAck {
             changed,
             count,
@@ -447,7 +450,11 @@ fn adds<A: CardIo, B: CardIo>(
             .admin_ack_more(&prev)
             .map_err(at_(AdminStep::AdminAck, "admin"))?
     };
-    report_batch(&ack, pending, at, &mk, each)
+    report_batch(&ack, pending, at, &mk, each)?;
+    if rest.is_empty() {
+        return Ok(());
+    }
+    adds(admin, bank, pin, rest, date, at + pending.len(), each)
 }
 
 /// Outcomes of one verified batch result (N must be the batch's size).

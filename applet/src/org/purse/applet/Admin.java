@@ -333,8 +333,11 @@ public final class Admin {
         byte[] sb = s.buf();
         byte st = s.state();
         boolean first = st == Constants.SESSION_ADMIN_W_A4;
+        // SEQ never wraps: a session takes 255 batches (11,730 accounts, more than a list holds), so
+        // a recorded A5 or A6 of this session never carries the SEQ expected again
         if ((!first && st != Constants.SESSION_ADMIN_W_A6)
-                || sb[(short) (Session.OFF_REQ + Constants.AREQ_OP)] != Constants.OP_BAD_CARD_ADD) {
+                || sb[(short) (Session.OFF_REQ + Constants.AREQ_OP)] != Constants.OP_BAD_CARD_ADD
+                || sb[Session.OFF_ADMIN_SEQ] == Constants.BATCH_SEQ_LAST) {
             Purse.conditions();
         }
         short prevLen = first ? Constants.PKT_A4 : Packets.packetLen(Constants.BODY_A6, hs.blk());
@@ -374,15 +377,15 @@ public final class Admin {
      */
     private short applyMore(APDU apdu) {
         short n = batchN(apdu);
-        if (s.state() != Constants.SESSION_BANK_W_A5) {
-            Purse.conditions();
+        byte[] sb = s.buf();
+        if (s.state() != Constants.SESSION_BANK_W_A5 || sb[Session.OFF_ADMIN_SEQ] == Constants.BATCH_SEQ_LAST) {
+            Purse.conditions(); // SEQ never wraps (opMore)
         }
         short bodyLen = (short) (Constants.A5_LOWS + (short) (n * Constants.BATCH_LOW_LEN));
         short pktLen = Packets.packetLen(bodyLen, hs.blk());
         Purse.recv(apdu, pktLen);
         p.requireMoney();
         byte[] b = apdu.getBuffer();
-        byte[] sb = s.buf();
         byte[] w = s.work();
         byte seq = (byte) (sb[Session.OFF_ADMIN_SEQ] + 1);
         if (!openHead(Constants.PT_A5, b, CD, pktLen, bodyLen, W_A5, Session.OFF_R2, Constants.CODE_ADMIN_BATCH)

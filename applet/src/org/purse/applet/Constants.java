@@ -582,6 +582,7 @@ public interface Constants {
     public static final short BATCH_MAX = (short) 46;
     public static final short BATCH_BITS_LEN = (short) 6;
     public static final short BATCH_LOW_LEN = (short) 4;
+    public static final byte BATCH_SEQ_LAST = (byte) 0xFF; // the last SEQ of a session: SEQ never wraps
     public static final short A5_R2 = (short) 0;
     public static final short A5_APP = (short) 8;
     public static final short A5_CODE = (short) 16;

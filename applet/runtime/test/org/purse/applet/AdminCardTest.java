@@ -423,6 +423,38 @@ class AdminCardTest {
         assertTrue(torn >= 4, "tear points " + torn);
     }
 
+    /**
+     * SEQ never wraps: one ADD session takes 255 batches; then both cards refuse the next (6985) and
+     * end the session, so batch 1's A5 and A6, recorded, never carry an expected SEQ again.
+     */
+    @Test
+    void batchSessionEndsBeforeSeqWraps() {
+        byte[] first = acc(7000);
+        byte[] low = Arrays.copyOfRange(acc(7001), 4, 8);
+        byte[] prefix = Arrays.copyOf(first, 4);
+        admin.verify(1, PIN);
+        byte[] sm = admin.ok(0x82, 0, 0, cat(new byte[] {Constants.OP_BAD_CARD_ADD}, params(first, null), u16(DATE)));
+        byte[] a1 = region.ok(0x82, 1, 0, sm);
+        byte[] prev = region.ok(0x86, 0, 0, admin.ok(0x84, 0, 0, a1));
+        byte[] a5First = null;
+        byte[] a6First = null;
+        for (int seq = 1; seq <= 255; seq++) {
+            byte[] r = admin.ok(0x84, 1, 1, cat(prev, prefix, low));
+            byte[] a5 = Arrays.copyOfRange(r, Constants.BATCH_ACK_LEN, r.length);
+            prev = region.ok(0x86, 1, 1, a5);
+            if (seq == 1) {
+                a5First = a5;
+                a6First = prev;
+            }
+        }
+        // the 256th batch: refused on the admin card, and the bank's session is over too
+        assertEquals(0x6985, admin.swOf(0x84, 1, 1, cat(prev, prefix, low)));
+        assertEquals(0x6985, region.swOf(0x86, 1, 1, a5First));
+        assertEquals(0x6985, admin.swOf(0x84, 1, 1, cat(a6First, prefix, low)));
+        assertEquals(0x6985, region.swOf(0x86, 1, 1, a5First), "the bank's session ended");
+        assertEquals(2, pageCount(page(region, 0)));
+    }
+
     /** Persistent memory per role, as the saved card images show it (figures for the closing note). */
     @Test
     void memoryPerRole() throws Exception {
