@@ -334,10 +334,16 @@ def vectors():
         p1_body = R1 + APP + b"ALICE   " + payer_acct + bytes([0x04, 0x00]) + bytes.fromhex("0978")
         # P4: payer -> payee under the same K_S: R2 echo, APP, code CREDIT, amount 1234, payer acct, date
         p4_body = R2 + APP + b"\x02" + (1234).to_bytes(4, "big") + payer_acct + (9500).to_bytes(2, "big")
+        # G2: blank card -> host in the transport channel (5.2), its two keys K_ENC != K_MAC, KEYNUM 00,
+        # SID = RC[0..6): RESULT 00, the new account, ROLE user, CURRENT 33, APP, SUITE
+        g2_body = b"\x00" + payer_acct + bytes([0x04, KEYNUM_AK0]) + APP + bytes([suite])
         s["packets"] = []
-        for nm, ptype, kname, body in (("P1", 0x41, "transfer", p1_body), ("P4", 0x44, "transfer", p4_body)):
+        for nm, ptype, kname, keynum, sid, body in (
+                ("P1", 0x41, "transfer", KEYNUM_AK0, TID, p1_body),
+                ("P4", 0x44, "transfer", KEYNUM_AK0, TID, p4_body),
+                ("G2", 0x12, "transport", 0x00, RC[:6], g2_body)):
             ke, km = derived[kname]
-            pkt = seal(suite, ke, km, header(ptype, KEYNUM_AK0, TID), body)
+            pkt = seal(suite, ke, km, header(ptype, keynum, sid), body)
             assert open_packet(suite, ke, km, pkt)[1] == body
             flipped = bytearray(pkt)
             flipped[20] ^= 0x01
@@ -346,8 +352,8 @@ def vectors():
                 raise SystemExit("flipped packet accepted")
             except AssertionError:
                 pass
-            s["packets"].append({"name": nm, "type": f"{ptype:02X}", "keynum": f"{KEYNUM_AK0:02X}",
-                                 "keys": kname, "body": H(body), "packet": H(pkt)})
+            s["packets"].append({"name": nm, "type": f"{ptype:02X}", "keynum": f"{keynum:02X}",
+                                 "sid": H(sid), "keys": kname, "body": H(body), "packet": H(pkt)})
 
         # balance integrity MAC (fixed-length CBC-MAC): K_INT = AK1, the 17 record bytes then the account
         rec = ((1234).to_bytes(4, "big") + bytes.fromhex("0978") + b"\x02" + (9500).to_bytes(2, "big")
@@ -394,6 +400,7 @@ def markdown(v):
             p(f"| {name} | {d['ki']} | {kdf_} | `{d['label']}` | {d['context']} | {d['k_enc']} | {mac} |")
         p(f"\nTransport cryptograms: CC = `{s['cc']}`, HC = `{s['hc']}`\n")
         for pk in s["packets"]:
+            p(f"{pk['name']}: TYPE {pk['type']}, KEYNUM {pk['keynum']}, SID `{pk['sid']}`, the {pk['keys']} keys  ")
             p(f"{pk['name']} plaintext body ({len(pk['body']) // 2} bytes): `{pk['body']}`  ")
             p(f"{pk['name']} packet ({len(pk['packet']) // 2} bytes): `{pk['packet']}`\n")
         g = s["digest"]

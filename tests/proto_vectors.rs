@@ -94,6 +94,7 @@ struct Packet {
     #[serde(rename = "type")]
     ptype: String,
     keynum: String,
+    sid: String,
     keys: String,
     body: String,
     packet: String,
@@ -445,6 +446,41 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     // a packet under another session kind's keys (same AK1, SID, k, RP) is refused
     assert!(crypto::open(&sy, &p4).is_err());
     assert!(crypto::open(&ad, &p4).is_err());
+
+    // G2: the transport channel (5.2), two keys: K_ENC keys the keystream, K_MAC the MAC and the
+    // IV mask (K1 of K_MAC, 2.4); KEYNUM 00, SID = RC[0..6)
+    let vg = packet("G2");
+    assert_eq!((vg.ptype.as_str(), vg.keynum.as_str()), ("12", "00"));
+    assert_eq!(
+        (vg.keys.as_str(), vg.sid.as_str()),
+        ("transport", "434343434343")
+    );
+    assert_ne!(tks.enc, tks.mac);
+    let g2_body = h(&vg.body);
+    // RESULT 00 | ACCOUNT | ROLE user | CURRENT | APP | SUITE
+    let mut built = Layout::new(c::BODY_G2);
+    built
+        .u8(c::G2_RESULT, 0)
+        .put(
+            c::G2_ACCOUNT,
+            &Account::parse("1000000000000016").unwrap().0,
+        )
+        .u8(c::G2_ROLE, c::ROLE_USER)
+        .u8(c::G2_CURRENT, 0x33)
+        .put(c::G2_APP, &app)
+        .u8(c::G2_SUITE, h(&s.suite)[0]);
+    assert_eq!(up(&built.into_vec()), up(&g2_body));
+    let sid6: [u8; 6] = rc[..6].try_into().unwrap();
+    let hdrg = crypto::header(PacketType::G2, 0x00, &sid6);
+    let g2 = crypto::seal(&tks, &hdrg, &g2_body).unwrap();
+    assert_eq!(up(&g2), vg.packet);
+    assert_eq!(crypto::open(&tks, &g2).unwrap(), (hdrg, g2_body));
+    // the keys swapped (the mask and keystream of the other key) open nothing
+    let swapped = crypto::SessionKeys {
+        enc: tks.mac.clone(),
+        mac: tks.enc.clone(),
+    };
+    assert!(crypto::open(&swapped, &g2).is_err());
 
     // balance integrity
     assert_eq!(s.balance.key, "AK1");

@@ -328,15 +328,16 @@ class CryptoSuiteTest {
         }
     }
 
-    void checkPacket(Map<String, Object> sv, Map<String, Object> d, byte type, String bodyHex, String pktHex) {
+    void checkPacket(Map<String, Object> sv, Map<String, Object> d, byte type, byte kn, String sidHex, String bodyHex,
+            String pktHex) {
         byte suite = suiteOfHex(ki(sv, d));
         Key[] em = checkDerivation(sv, d);
         Key e = em[0];
         Key m = em[1];
         byte[] body = hex(bodyHex);
-        byte[] sid = hex("00" + TID);
+        byte[] sid = hex("00" + sidHex);
         byte[] out = new byte[3 + pktHex.length() / 2 + 3];
-        short n = pk.seal(type, (byte) 0x33, sid, (short) 1, e, m, body, (short) 0, (short) body.length, out, (short) 3);
+        short n = pk.seal(type, kn, sid, (short) 1, e, m, body, (short) 0, (short) body.length, out, (short) 3);
         assertEquals(pktHex.length() / 2, n);
         assertEquals(Packets.packetLen((short) body.length, CryptoSuite.blockLen(suite)), n);
         assertEquals(pktHex, hex(out, 3, n));
@@ -346,37 +347,37 @@ class CryptoSuiteTest {
         short len = (short) pkt.length;
         short bl = (short) body.length;
         byte[] got = new byte[bl + 2];
-        assertTrue(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 1));
+        assertTrue(pk.open(type, kn, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 1));
         assertEquals("00" + bodyHex + "00", hex(got));
         // in place at C
         byte[] inPlace = pkt.clone();
-        assertTrue(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, inPlace, (short) 0, len, bl, inPlace, (short) 8));
+        assertTrue(pk.open(type, kn, sid, (short) 1, e, m, inPlace, (short) 0, len, bl, inPlace, (short) 8));
         assertEquals(bodyHex, hex(inPlace, 8, bl));
         // every single-bit flip is refused
         for (int i = 0; i < pkt.length * 8; i++) {
             byte[] f = pkt.clone();
             f[i / 8] ^= (byte) (1 << (i % 8));
-            assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, f, (short) 0, len, bl, got, (short) 0), "bit " + i);
+            assertFalse(pk.open(type, kn, sid, (short) 1, e, m, f, (short) 0, len, bl, got, (short) 0), "bit " + i);
         }
         // open decrypts C in place (the packet is spent): every try gets a fresh copy
         // wrong expectations
-        assertFalse(pk.open((byte) (type + 1), (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x34, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 0, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, (short) (len - 1), bl, got, (short) 0));
+        assertFalse(pk.open((byte) (type + 1), kn, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, (byte) (kn + 1), sid, (short) 1, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, kn, sid, (short) 0, e, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, kn, sid, (short) 1, e, m, pkt.clone(), (short) 0, (short) (len - 1), bl, got, (short) 0));
         // another key for the keystream or for the MAC (0x02: TDES ignores each byte's low bit)
         Key w = cs.workKey(suite, (byte) 2);
         byte[] kv = new byte[CryptoSuite.keyLen(suite)];
         cs.getKey(m, kv, (short) 0);
         kv[0] ^= 0x02;
         cs.setKey(w, kv, (short) 0);
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, w, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
-        assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, w, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, kn, sid, (short) 1, w, m, pkt.clone(), (short) 0, len, bl, got, (short) 0));
+        assertFalse(pk.open(type, kn, sid, (short) 1, e, w, pkt.clone(), (short) 0, len, bl, got, (short) 0));
         // a packet of the same length whose body length differs: padding check refuses it
         short b = CryptoSuite.blockLen(suite);
         for (short other = 0; other < 64; other++) {
             if (other != bl && Packets.packetLen(other, b) == len) {
-                assertFalse(pk.open(type, (byte) 0x33, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, other, got, (short) 0),
+                assertFalse(pk.open(type, kn, sid, (short) 1, e, m, pkt.clone(), (short) 0, len, other, got, (short) 0),
                         "body length " + other);
             }
         }
@@ -388,12 +389,21 @@ class CryptoSuiteTest {
         for (Map<String, Object> suite : List.of(AES_V, TDES_V)) {
             assertEquals(TID, Vectors.str(suite, "tid"));
             for (Map<String, Object> p : Vectors.objs(suite, "packets")) {
-                assertEquals("33", Vectors.str(p, "keynum"));
+                boolean transport = Vectors.str(p, "keys").equals("transport");
+                assertEquals(transport ? "00" : "33", Vectors.str(p, "keynum"));
+                assertEquals(transport ? "434343434343" : TID, Vectors.str(p, "sid")); // RC[0..6) or the TID
                 Map<String, Object> d = Vectors.find(suite, "derivations", "name", Vectors.str(p, "keys"));
                 byte type = (byte) Integer.parseInt(Vectors.str(p, "type"), 16);
-                checkPacket(suite, d, type, Vectors.str(p, "body"), Vectors.str(p, "packet"));
+                byte kn = (byte) Integer.parseInt(Vectors.str(p, "keynum"), 16);
+                checkPacket(suite, d, type, kn, Vectors.str(p, "sid"), Vectors.str(p, "body"), Vectors.str(p, "packet"));
                 n++;
             }
+            // G2 in the transport channel: two keys, the IV masked by K1 of K_MAC (protocol.md 2.4)
+            Map<String, Object> g2 = Vectors.find(suite, "packets", "name", "G2");
+            assertEquals(Constants.PT_G2, (byte) Integer.parseInt(Vectors.str(g2, "type"), 16));
+            assertEquals(Constants.BODY_G2, Vectors.str(g2, "body").length() / 2);
+            Map<String, Object> td = Vectors.find(suite, "derivations", "name", "transport");
+            assertNotEquals(Vectors.str(td, "k_enc"), Vectors.str(td, "k_mac"));
             // P1 and P4 under the one key set of the transfer
             Map<String, Object> p1 = Vectors.find(suite, "packets", "name", "P1");
             assertEquals(Constants.PT_P1, (byte) Integer.parseInt(Vectors.str(p1, "type"), 16));
@@ -404,7 +414,7 @@ class CryptoSuiteTest {
             assertEquals("transfer", Vectors.str(p4, "keys"));
             assertEquals(Constants.BODY_SHORT, Vectors.str(p4, "body").length() / 2);
         }
-        assertEquals(4, n);
+        assertEquals(6, n);
     }
 
     @Test
