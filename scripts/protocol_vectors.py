@@ -334,9 +334,10 @@ def vectors():
         p1_body = R1 + APP + b"ALICE   " + payer_acct + bytes([0x04, 0x00]) + bytes.fromhex("0978")
         # P4: payer -> payee under the same K_S: R2 echo, APP, code CREDIT, amount 1234, payer acct, date
         p4_body = R2 + APP + b"\x02" + (1234).to_bytes(4, "big") + payer_acct + (9500).to_bytes(2, "big")
-        # G2: blank card -> host in the transport channel (5.2), its two keys K_ENC != K_MAC, KEYNUM 00,
-        # SID = RC[0..6): RESULT 00, the new account, ROLE user, CURRENT 33, APP, SUITE
-        g2_body = b"\x00" + payer_acct + bytes([0x04, KEYNUM_AK0]) + APP + bytes([suite])
+        # G2: the new center -> host at genesis, in the transport channel (5.2, 5.3), its two keys
+        # K_ENC != K_MAC, KEYNUM 00, SID = RC[0..6): RESULT 00, the account, ROLE center, CURRENT 33,
+        # APP, SUITE
+        g2_body = b"\x00" + payer_acct + bytes([0x01, KEYNUM_AK0]) + APP + bytes([suite])
         s["packets"] = []
         for nm, ptype, kname, keynum, sid, body in (
                 ("P1", 0x41, "transfer", KEYNUM_AK0, TID, p1_body),

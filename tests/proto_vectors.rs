@@ -457,7 +457,7 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     );
     assert_ne!(tks.enc, tks.mac);
     let g2_body = h(&vg.body);
-    // RESULT 00 | ACCOUNT | ROLE user | CURRENT | APP | SUITE
+    // the genesis answer: RESULT 00 | ACCOUNT | ROLE center | CURRENT | APP | SUITE
     let mut built = Layout::new(c::BODY_G2);
     built
         .u8(c::G2_RESULT, 0)
@@ -465,7 +465,7 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
             c::G2_ACCOUNT,
             &Account::parse("1000000000000016").unwrap().0,
         )
-        .u8(c::G2_ROLE, c::ROLE_USER)
+        .u8(c::G2_ROLE, c::ROLE_CENTER)
         .u8(c::G2_CURRENT, 0x33)
         .put(c::G2_APP, &app)
         .u8(c::G2_SUITE, h(&s.suite)[0]);

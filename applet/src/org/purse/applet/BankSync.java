@@ -72,7 +72,7 @@ public final class BankSync {
     }
 
     /**
-     * Bank at 76 (12.7 step 6): session fields (K_S, SID, I, card, randoms, k, date), the passbook
+     * Bank at 76 (12.7 step 6): session fields (SID, I, card, randoms, k, date), the passbook
      * index pb the ring protects, and the P6 as sent into OUT, staged non-atomically (two writes)
      * while the state is NONE. 6985 without the bank packet store.
      */

@@ -9,8 +9,9 @@ import javacard.framework.JCSystem;
 import javacard.framework.Util;
 
 public final class Session {
-    // field offsets in buf(). K_S .. DATE mirror the OUT/IN slot layout (Slots.S_*), so staging a
-    // slot is one non-atomic copy (one persistent write).
+    // field offsets in buf(). STATE | K_S .. DATE mirror the OUT/IN slot layout (Slots.S_*): staging a
+    // slot's fields (TID .. DATE, and OUT's tail) is one non-atomic copy, its state | K_S one logged
+    // write in the money transaction (Slots.open).
     static final short OFF_STATE = (short) 0;
     static final short OFF_KS = Slots.S_KS;          // Slots.KS_LEN: K_S bytes
     static final short OFF_TID = Slots.S_TID;        // 6: transfer id (SID)

@@ -1,8 +1,8 @@
 /*
  * purse: B1 persistence (protocol.md 6.3, 6.4): the payer's OUT slot, the payee's IN slot, the ring
  * of the last 4 incoming outcomes and the exception log. Slot fields are staged with non-atomic
- * writes while the state byte is NONE (so they are ignored), then the state byte flips inside the
- * money transaction: only state, balance and passbook go through the commit buffer.
+ * writes while the state byte is NONE (so they are ignored), then state | K_S are set by one logged
+ * write inside the money transaction: only state | K_S, balance and passbook go through the commit buffer.
  */
 package org.purse.applet;
 

@@ -423,14 +423,8 @@ class AdminCardTest {
         assertTrue(torn >= 4, "tear points " + torn);
     }
 
-    /**
-     * SEQ never wraps: one ADD session takes 255 batches; then both cards refuse the next (6985) and
-     * end the session, so batch 1's A5 and A6, recorded, never carry an expected SEQ again.
-     */
-    @Test
-    void batchSessionEndsBeforeSeqWraps() {
-        byte[] first = acc(7000);
-        byte[] low = Arrays.copyOfRange(acc(7001), 4, 8);
+    /** One ADD session of first's op and 255 batches of one account each: {last A6, batch 1's A5, its A6}. */
+    private byte[][] session255(byte[] first, byte[] low) {
         byte[] prefix = Arrays.copyOf(first, 4);
         admin.verify(1, PIN);
         byte[] sm = admin.ok(0x82, 0, 0, cat(new byte[] {Constants.OP_BAD_CARD_ADD}, params(first, null), u16(DATE)));
@@ -447,12 +441,36 @@ class AdminCardTest {
                 a6First = prev;
             }
         }
+        return new byte[][] {prev, a5First, a6First};
+    }
+
+    /**
+     * SEQ never wraps: one ADD session takes 255 batches; then both cards refuse the next (6985) and
+     * end the session, so batch 1's A5 and A6, recorded, never carry an expected SEQ again. The
+     * 255th batch's A6 still closes the session (88 P1 01), which is how the host ends it.
+     */
+    @Test
+    void batchSessionEndsBeforeSeqWraps() {
+        byte[] first = acc(7000);
+        byte[] low = Arrays.copyOfRange(acc(7001), 4, 8);
+        byte[] prefix = Arrays.copyOf(first, 4);
+        byte[][] s = session255(first, low);
         // the 256th batch: refused on the admin card, and the bank's session is over too
-        assertEquals(0x6985, admin.swOf(0x84, 1, 1, cat(prev, prefix, low)));
-        assertEquals(0x6985, region.swOf(0x86, 1, 1, a5First));
-        assertEquals(0x6985, admin.swOf(0x84, 1, 1, cat(a6First, prefix, low)));
-        assertEquals(0x6985, region.swOf(0x86, 1, 1, a5First), "the bank's session ended");
+        assertEquals(0x6985, admin.swOf(0x84, 1, 1, cat(s[0], prefix, low)));
+        assertEquals(0x6985, region.swOf(0x86, 1, 1, s[1]));
+        assertEquals(0x6985, admin.swOf(0x84, 1, 1, cat(s[2], prefix, low)));
+        assertEquals(0x6985, region.swOf(0x86, 1, 1, s[1]), "the bank's session ended");
         assertEquals(2, pageCount(page(region, 0)));
+        // a second session of 255: its last A6 is acknowledged (N 1, COUNT 3; the account was listed
+        // by the session's first batch, so its bit is clear)
+        byte[] low2 = Arrays.copyOfRange(acc(7002), 4, 8);
+        s = session255(acc(7000), low2);
+        byte[] ack = admin.ok(0x88, 1, 0, s[0]);
+        assertEquals(Constants.BATCH_ACK_LEN, ack.length);
+        assertEquals(1, ack[0]);
+        assertEquals(3, ((ack[1] & 0xFF) << 8) | (ack[2] & 0xFF));
+        assertEquals(0, ack[3] & 0x80);
+        assertEquals(3, pageCount(page(region, 0)));
     }
 
     /** Persistent memory per role, as the saved card images show it (figures for the closing note). */
