@@ -354,9 +354,11 @@ class AdminCardTest {
 
     /** The bank's BankFiles, read out of the card image (the card's class loader: reflection only). */
     static Object bankOf(PCard c) {
-        Object img = BankFilesTest.field(c.card, "img");
-        Object purse = BankFilesTest.field(((java.util.List<?>) BankFilesTest.field(img, "applets")).get(0), "applet");
-        return BankFilesTest.field(BankFilesTest.field(BankFilesTest.field(purse, "issuer"), "admin"), "bank");
+        try {
+            return BankFilesTest.field(BankFilesTest.field(BankFilesTest.field(applet(c), "issuer"), "admin"), "bank");
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
     }
 
     /** BankFiles.find on the card's object: the index of the entry, or -1. */

@@ -5,7 +5,6 @@ import static org.purse.applet.PurseCardTestSupport.*;
 
 import java.lang.reflect.Field;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,31 +39,12 @@ class BalanceCheckTest {
         transfer(branch, alice, 5_000);
     }
 
-    /** A field of the live applet object of a card (the EEPROM as a fault would reach it). */
-    private static Object field(Object o, String name) throws ReflectiveOperationException {
-        for (Class<?> k = o.getClass(); k != null; k = k.getSuperclass()) {
-            try {
-                Field f = k.getDeclaredField(name);
-                f.setAccessible(true);
-                return f.get(o);
-            } catch (NoSuchFieldException e) {
-                // declared higher up
-            }
-        }
-        throw new NoSuchFieldException(name);
-    }
-
-    private static Object purse(PCard c) throws ReflectiveOperationException {
-        List<?> apps = (List<?>) field(field(c.card, "img"), "applets");
-        return field(apps.get(0), "applet");
-    }
-
     private static byte[] record(PCard c) throws ReflectiveOperationException {
-        return (byte[]) field(field(purse(c), "bal"), "record");
+        return (byte[]) field(field(applet(c), "bal"), "record");
     }
 
     private static byte[] profile(PCard c) throws ReflectiveOperationException {
-        return (byte[]) field(field(purse(c), "prof"), "data");
+        return (byte[]) field(field(applet(c), "prof"), "data");
     }
 
     /** The payer's first money step (42) after a hello from bob: its SW. */
@@ -128,7 +108,7 @@ class BalanceCheckTest {
 
     @Test
     void heldEngineThatLostItsInitFailsOnceThenIsInitialised() throws Exception {
-        Object cs = field(field(purse(alice), "bal"), "cs");
+        Object cs = field(field(applet(alice), "bal"), "cs");
         Object engine = ((Object[]) field(cs, "held"))[0];
         Field key = engine.getClass().getDeclaredField("key");
         key.setAccessible(true);

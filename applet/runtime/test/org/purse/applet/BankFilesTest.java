@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.reflect.Field;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -50,11 +49,10 @@ class BankFilesTest {
                 ? Constants.RESULT_DONE : Constants.RESULT_NO_CHANGE;
     }
 
+    /** PurseCardTestSupport.field, a reflection failure as an AssertionError. */
     static Object field(Object o, String name) {
         try {
-            Field f = o.getClass().getDeclaredField(name);
-            f.setAccessible(true);
-            return f.get(o);
+            return PurseCardTestSupport.field(o, name);
         } catch (ReflectiveOperationException e) {
             throw new AssertionError(e);
         }

@@ -559,10 +559,15 @@ final class PurseCardTestSupport {
         throw new NoSuchFieldException(name);
     }
 
+    /** The live applet object (Purse) of a card's image: its EEPROM as a fault would reach it. */
+    static Object applet(PCard c) throws ReflectiveOperationException {
+        java.util.List<?> apps = (java.util.List<?>) field(field(c.card, "img"), "applets");
+        return field(apps.get(0), "applet");
+    }
+
     /** The persistent OUT ("out") or IN ("in") slot of a card, as the EEPROM holds it. */
     static byte[] slot(PCard c, String which) throws ReflectiveOperationException {
-        java.util.List<?> apps = (java.util.List<?>) field(field(c.card, "img"), "applets");
-        return (byte[]) field(field(field(apps.get(0), "applet"), "slots"), which);
+        return (byte[]) field(field(applet(c), "slots"), which);
     }
 
     /**
