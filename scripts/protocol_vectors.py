@@ -172,11 +172,18 @@ def cmac_k1(suite, key):
     return _dbl(ecb_encrypt(suite, key, bytes(BLOCK[suite])))
 
 
+def packet_mask(suite, kmac):
+    """2.4: the CMAC subkey of K_MAC that no packet MAC of the suite ends with: K1 for AES (HDR | P is
+    8 bytes past whole blocks, so every MAC ends with K2), K2 = dbl(K1) for TDES (whole blocks: K1)."""
+    k1 = cmac_k1(suite, kmac)
+    return k1 if BLOCK[suite] == 16 else _dbl(k1)
+
+
 def packet_iv(suite, kmac, t):
-    """2.4: the keystream's IV = (T | 00..) XOR K1 of K_MAC, a secret mask: whatever T a packet
-    carries, the keystream starts at an input nobody outside the card knows."""
+    """2.4: the keystream's IV = (T | 00..) XOR the packet mask of K_MAC, a secret: whatever T a
+    packet carries, the keystream starts at an input nobody outside the card knows."""
     b = BLOCK[suite]
-    return bytes(x ^ y for x, y in zip(t + bytes(b - len(t)), cmac_k1(suite, kmac)))
+    return bytes(x ^ y for x, y in zip(t + bytes(b - len(t)), packet_mask(suite, kmac)))
 
 
 def seal(suite, kenc, kmac, hdr, body):

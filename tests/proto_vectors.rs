@@ -599,14 +599,15 @@ fn open_rejects_bad_padding_and_lengths() {
 }
 
 #[test]
-fn packet_iv_is_t_masked_by_cmac_k1() {
+fn packet_iv_is_t_masked_by_the_subkey_no_packet_mac_uses() {
     // SP 800-38B D.1: AES-128 key 2B7E..3C has K1 = FBEED618357133667C85E08F7236A8DE
     let key = h("2B7E151628AED2A6ABF7158809CF4F3C");
     assert_eq!(
         up(&crypto::cmac_k1(&key).unwrap()),
         "FBEED618357133667C85E08F7236A8DE"
     );
-    // (T | 00..) XOR K1: T = 0 gives K1 itself, never E(0) = L nor another chosen input
+    // AES: (T | 00..) XOR K1 (every AES packet MAC ends with K2). T = 0 gives K1 itself, never
+    // E(0) = L nor another chosen input
     assert_eq!(
         up(&crypto::packet_iv(&key, &[0u8; 8]).unwrap()),
         "FBEED618357133667C85E08F7236A8DE"
@@ -614,6 +615,15 @@ fn packet_iv_is_t_masked_by_cmac_k1() {
     assert_eq!(
         up(&crypto::packet_iv(&key, &h("FBEED61835713366")).unwrap()),
         "00000000000000007C85E08F7236A8DE"
+    );
+    // SP 800-38B D.4: three-key TDEA 8AA8..A8B5 has K1 = 9198E9D314E6535F, K2 = 2331D3A629CCA6A5.
+    // TDES: T XOR K2 (every TDES packet MAC ends with K1, which would cancel a K1 mask)
+    let tdes = h("8AA83BF8CBDA10620BC1BF19FBB6CD58BC313D4A371CA8B5");
+    assert_eq!(up(&crypto::cmac_k1(&tdes).unwrap()), "9198E9D314E6535F");
+    assert_eq!(up(&crypto::packet_mask(&tdes).unwrap()), "2331D3A629CCA6A5");
+    assert_eq!(
+        up(&crypto::packet_iv(&tdes, &h("2331D3A600000000")).unwrap()),
+        "0000000029CCA6A5"
     );
 }
 

@@ -29,8 +29,8 @@ pub mod service;
 /// of another card protocol would drive it into MAC failures it counts as bad keys (2: one key
 /// set per session; 3: the key set by one CBC pass; 4: P5 carries S2, A2 carries A3; 5: one
 /// session key for the MAC and the keystream; 6: its keystream IV masked by the MAC key's CMAC
-/// subkey).
-pub const VERSION: u8 = 6;
+/// subkey; 7: by K2 in TDES, the subkey no TDES packet MAC ends with).
+pub const VERSION: u8 = 7;
 /// The preamble's magic (7 bytes) followed by [`VERSION`].
 pub const MAGIC: &[u8; 7] = b"PURSELK";
 /// Largest frame body accepted (bytes after the 2-byte length). A purse APDU exchange is under

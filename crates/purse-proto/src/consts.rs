@@ -17,7 +17,7 @@ macro_rules! constants {
 }
 
 constants! {
-    VERSION_MAJOR: u8 = 0x06;
+    VERSION_MAJOR: u8 = 0x07;
     VERSION_MINOR: u8 = 0x00;
     CLA_ISO: u8 = 0x00;
     CLA_PURSE: u8 = 0x80;

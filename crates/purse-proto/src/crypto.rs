@@ -266,33 +266,51 @@ pub fn packet_len(body_len: usize, block: usize) -> usize {
     consts::HDR_LEN as usize + (body_len / block + 1) * block + consts::MAC_LEN as usize
 }
 
-/// The CMAC subkey K1 = dbl(E_K(0^b)) of `key` (SP 800-38B; Rb 0x87 for AES, 0x1B for TDES).
+/// dbl() of SP 800-38B: shift left one bit, XOR Rb (0x87 for a 16-byte block, 0x1B for 8) if the
+/// top bit fell out.
+fn dbl(v: &mut [u8]) {
+    let b = v.len();
+    let carry = v[0] >> 7;
+    for i in 0..b {
+        let next = if i + 1 < b { v[i + 1] >> 7 } else { 0 };
+        v[i] = (v[i] << 1) | next;
+    }
+    v[b - 1] ^= carry * if b == 16 { 0x87 } else { 0x1B };
+}
+
+/// The CMAC subkey K1 = dbl(E_K(0^b)) of `key` (SP 800-38B).
 pub fn cmac_k1(key: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let k = BlockKey::new(key)?;
-    let b = k.block_len();
-    let mut l = vec![0u8; b];
+    let mut l = vec![0u8; k.block_len()];
     k.ecb_encrypt(&mut l);
-    let carry = l[0] >> 7;
-    for i in 0..b {
-        let next = if i + 1 < b { l[i + 1] >> 7 } else { 0 };
-        l[i] = (l[i] << 1) | next;
-    }
-    l[b - 1] ^= carry * if b == 16 { 0x87 } else { 0x1B };
+    dbl(&mut l);
     Ok(l)
 }
 
-/// The keystream's IV of a packet (protocol.md 2.4): (T | 00..) XOR K1 of K_MAC, a secret mask, so
-/// that the T a packet carries never chooses the block-cipher input the keystream starts at.
+/// The packet mask of `mac_key` (protocol.md 2.4): the CMAC subkey no packet MAC of the suite ends
+/// with. AES: K1 (HDR | P is 8 bytes past whole blocks, so every packet MAC ends with K2). TDES:
+/// K2 = dbl(K1) (HDR | P is whole blocks, so every packet MAC ends with K1).
+pub fn packet_mask(mac_key: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    let mut m = cmac_k1(mac_key)?;
+    if m.len() == 8 {
+        dbl(&mut m);
+    }
+    Ok(m)
+}
+
+/// The keystream's IV of a packet (protocol.md 2.4): (T | 00..) XOR the packet mask of K_MAC, a
+/// secret, so that the T a packet carries never chooses the block-cipher input the keystream
+/// starts at, nor one a packet MAC's last step uses but by a chance collision.
 pub fn packet_iv(mac_key: &[u8], t: &[u8]) -> Result<Vec<u8>, CryptoError> {
-    let mut iv = cmac_k1(mac_key)?;
+    let mut iv = packet_mask(mac_key)?;
     for (d, x) in iv.iter_mut().zip(t) {
         *d ^= x;
     }
     Ok(iv)
 }
 
-/// Seal a packet (protocol.md 2.4): HDR | P XOR OFB(K_ENC, IV = (T | 00..) XOR K1) | T, with
-/// P = BODY | 80 | 00.., T = MAC8(K_MAC, HDR | P) and K1 the CMAC subkey of K_MAC.
+/// Seal a packet (protocol.md 2.4): HDR | P XOR OFB(K_ENC, IV = (T | 00..) XOR mask) | T, with
+/// P = BODY | 80 | 00.., T = MAC8(K_MAC, HDR | P) and mask the packet mask of K_MAC.
 pub fn seal(keys: &SessionKeys, hdr: &[u8; 8], body: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let enc = BlockKey::new(&keys.enc)?;
     let b = enc.block_len();

@@ -643,7 +643,7 @@ mod tests {
 
     /// A blank AES card's SELECT answer: STATUS (68) | oldest | RP, then 9000.
     const BLANK_SELECT: &str = concat!(
-        "06000101",
+        "07000101",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "00000000000000000000000000000000000000000000000000000000000000",
         "0F",
@@ -654,7 +654,7 @@ mod tests {
 
     /// Its GET_STATUS answer.
     const BLANK_STATUS: &str = concat!(
-        "06000101",
+        "07000101",
         "0000000000000000000000000000000000000000000000000000000000000000",
         "00000000000000000000000000000000000000000000000000000000000000",
         "0F",
@@ -752,9 +752,17 @@ mod tests {
     #[test]
     fn other_major_version_refused_at_select() {
         // 2.0 (the SP 800-108 session keys), 3.0 (S2 and A3 packets of their own), 4.0 (two
-        // session keys) and 5.0 (the keystream IV unmasked) are refused like 1.0
-        for (major, prev) in [(1u8, "01"), (2, "02"), (3, "03"), (4, "04"), (5, "05")] {
-            let old = BLANK_SELECT.replacen("06", prev, 1);
+        // session keys), 5.0 (the keystream IV unmasked) and 6.0 (the TDES IV masked by K1) are
+        // refused like 1.0
+        for (major, prev) in [
+            (1u8, "01"),
+            (2, "02"),
+            (3, "03"),
+            (4, "04"),
+            (5, "05"),
+            (6, "06"),
+        ] {
+            let old = BLANK_SELECT.replacen("07", prev, 1);
             let old: &'static str = Box::leak(old.into_boxed_str());
             let mut c = PurseCard::new(Script(VecDeque::from(vec![(
                 "00A4040007F070757273650100",
@@ -787,7 +795,7 @@ mod tests {
             assert_eq!(c.apdus(), 1, "nothing after the SELECT");
             assert!(c.selected.is_none());
         }
-        let newer_minor = BLANK_SELECT.replacen("0600", "0607", 1);
+        let newer_minor = BLANK_SELECT.replacen("0700", "0707", 1);
         let newer_minor: &'static str = Box::leak(newer_minor.into_boxed_str());
         let mut c = PurseCard::new(Script(VecDeque::from(vec![(
             "00A4040007F070757273650100",
@@ -797,12 +805,12 @@ mod tests {
         // a later major version answering another SELECT length is still named as such
         let mut c = PurseCard::new(Script(VecDeque::from(vec![(
             "00A4040007F070757273650100",
-            "0701019000",
+            "0801019000",
         )])));
         assert!(matches!(
             c.select().unwrap_err(),
             CardError::OtherVersion {
-                major: 7,
+                major: 8,
                 minor: 1,
                 ..
             }

@@ -8,7 +8,7 @@ package org.purse.applet;
 public interface Constants {
 
     // ------------------------------------------------------------------ version (SELECT response)
-    public static final byte VERSION_MAJOR = (byte) 0x06;
+    public static final byte VERSION_MAJOR = (byte) 0x07;
     public static final byte VERSION_MINOR = (byte) 0x00;
 
     // ------------------------------------------------------------------ CLA / INS (protocol.md 4.1)

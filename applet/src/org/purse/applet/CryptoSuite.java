@@ -368,10 +368,14 @@ public final class CryptoSuite {
         if (len <= 0 || (short) (len % b) != 0) {
             Purse.conditions();
         }
-        short k1 = subkey(mask, engine(mask)); // first: its L pass uses S_SUB, inside S_KS
-        Cipher c = cipherOf(k, engine(k));
         byte[] s = scratch;
-        Util.arrayCopyNonAtomic(s, k1, s, S_KS, b);
+        // first: its L pass uses S_SUB, inside S_KS
+        Util.arrayCopyNonAtomic(s, subkey(mask, engine(mask)), s, S_SUB, b);
+        if (b == Constants.BLOCK_TDES) {
+            dbl(b); // K2: every TDES packet's MAC ends with K1, every AES one's with K2
+        }
+        Cipher c = cipherOf(k, engine(k));
+        Util.arrayCopyNonAtomic(s, S_SUB, s, S_KS, b);
         xor(s, S_KS, iv, ivOff, Constants.MAC_LEN);
         while (len > 0) {
             short n = len;
@@ -394,12 +398,12 @@ public final class CryptoSuite {
 
     // ------------------------------------------------------------------ CMAC (protocol.md 2.2)
 
-    /** dbl() of the suite's block at scratch[S_SUB]: shift left one bit, XOR Rb if the top bit fell out. */
-    private void dbl(byte suite) {
-        byte rb = suite == Constants.SUITE_TDES3 ? Constants.RB_TDES : Constants.RB_AES;
+    /** dbl() of the b-byte block at scratch[S_SUB]: shift left one bit, XOR Rb if the top bit fell out. */
+    private void dbl(short b) {
+        byte rb = b == Constants.BLOCK_TDES ? Constants.RB_TDES : Constants.RB_AES;
         byte[] s = scratch;
         short carry = (short) 0;
-        short last = (short) (S_SUB + blockLen(suite) - 1);
+        short last = (short) (S_SUB + b - 1);
         for (short i = last; i >= S_SUB; i--) {
             short v = s[i];
             s[i] = (byte) ((short) (v << 1) | carry);
@@ -467,8 +471,7 @@ public final class CryptoSuite {
      * Returns the offset of the tag (one block) in w.
      */
     private short finish(Key k, short fill, byte[] w, short wo) {
-        byte suite = suiteOf(k);
-        short b = blockLen(suite);
+        short b = blockLen(suiteOf(k));
         short e = engine(k);
         Cipher c = cipherOf(k, e);
         short lead = (short) ((short) ((short) (fill - 1) / b) * b); // 0 for fill 0
@@ -476,7 +479,7 @@ public final class CryptoSuite {
         short p = (short) (wo + lead);
         Util.arrayCopyNonAtomic(scratch, subkey(k, e), scratch, S_SUB, b);
         if (rest < b) {
-            dbl(suite); // K2
+            dbl(b); // K2
             w[(short) (p + rest)] ^= Constants.PAD_BYTE;
         }
         xor(w, p, scratch, S_SUB, b);
@@ -490,14 +493,13 @@ public final class CryptoSuite {
      * S_SUB is not wiped after use: K1 stays cached at S_K1 for the session anyway.
      */
     private short subkey(Key k, short e) {
-        byte suite = suiteOf(k);
-        short b = blockLen(suite);
+        short b = blockLen(suiteOf(k));
         byte[] s = scratch;
         short k1 = (short) (S_K1 + (short) (e * 16));
         if (s[(short) (S_OK + e)] == 0) {
             Util.arrayFillNonAtomic(s, S_SUB, b, (byte) 0);
             cipherOf(k, e).doFinal(s, S_SUB, b, s, S_SUB);
-            dbl(suite);
+            dbl(b);
             Util.arrayCopyNonAtomic(s, S_SUB, s, k1, b);
             s[(short) (S_OK + e)] = OK_K1;
         }

@@ -1,7 +1,8 @@
 /*
  * purse: packet seal / open, SIV: MAC over the plaintext, then OFB under it (docs/protocol.md 2.4).
  * PACKET = HDR(8) | C | T(8); HDR = TYPE | KEYNUM | SID(6); P = BODY | 80 | 00..;
- * T = MAC8(K_MAC, HDR | P); C = P XOR OFB(K_ENC, IV = (T | 00..) XOR K1), K1 the CMAC subkey of K_MAC.
+ * T = MAC8(K_MAC, HDR | P); C = P XOR OFB(K_ENC, IV = (T | 00..) XOR M), M the CMAC subkey of K_MAC
+ * that no packet MAC of the suite ends with (AES K1, TDES K2).
  */
 package org.purse.applet;
 
@@ -32,7 +33,7 @@ public final class Packets {
                       byte[] body, short bodyOff, short bodyLen, byte[] out, short outOff) {
         short b = CryptoSuite.blockLen(CryptoSuite.suiteOf(kEnc));
         short padLen = paddedLen(bodyLen, b);
-        // HDR | P in place, T = MAC8 over them right after, then P XOR the keystream from T masked by K1
+        // HDR | P in place, T = MAC8 over them right after, then P XOR the keystream from T masked (AES K1, TDES K2)
         short c = (short) (outOff + Constants.HDR_LEN);
         out[(short) (outOff + Constants.HDR_OFF_TYPE)] = type;
         out[(short) (outOff + Constants.HDR_OFF_KEYNUM)] = keynum;

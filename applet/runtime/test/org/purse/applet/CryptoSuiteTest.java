@@ -398,7 +398,7 @@ class CryptoSuiteTest {
                 checkPacket(suite, d, type, kn, Vectors.str(p, "sid"), Vectors.str(p, "body"), Vectors.str(p, "packet"));
                 n++;
             }
-            // G2 in the transport channel: two keys, the IV masked by K1 of K_MAC (protocol.md 2.4)
+            // G2 in the transport channel: two keys, the IV masked by K_MAC's packet mask (protocol.md 2.4)
             Map<String, Object> g2 = Vectors.find(suite, "packets", "name", "G2");
             assertEquals(Constants.PT_G2, (byte) Integer.parseInt(Vectors.str(g2, "type"), 16));
             assertEquals(Constants.BODY_G2, Vectors.str(g2, "body").length() / 2);
@@ -578,7 +578,7 @@ class CryptoSuiteTest {
     /**
      * protocol.md 2.4: the card's keystream (CBC of IV | 00 .. through its IV-0 engine, in chunks)
      * is OFB: equal to E(X), E(E(X)), ... computed with the JDK's ECB, X = (the 8 IV bytes | 00..)
-     * XOR K1 of the mask key, for every length up to three chunks and a half, at an offset,
+     * XOR the packet mask of the mask key (K1 for AES, K2 for TDES), for every length up to three chunks and a half, at an offset,
      * nothing written around it; under the key itself as the mask (a session) and under another.
      */
     @Test
@@ -615,9 +615,14 @@ class CryptoSuiteTest {
             cs.mac8(k, d1, (short) 0, (short) 5, new byte[8], (short) 0);
             cs.stream(k, k, iv, (short) 0, d2, (short) 0, (short) 48);
             assertArrayEquals(d1, d2);
-            // T = 0 starts the keystream at E(K1), not at E(0) = L, CMAC's own input
+            // T = 0 starts the keystream at E(mask), not at E(0) = L, CMAC's own input: AES E(K1),
+            // TDES E(K2), never E(K1), which every TDES packet MAC's last input carries
             byte[] k1 = PurseCardTestSupport.cmacK1(hex(kh));
-            assertArrayEquals(PurseCardTestSupport.ecb(hex(kh), k1, true), Arrays.copyOf(d1, bl));
+            byte[] mask = suite == AES ? k1 : dbl(k1, 0x1B);
+            assertArrayEquals(PurseCardTestSupport.ecb(hex(kh), mask, true), Arrays.copyOf(d1, bl));
+            if (suite == TDES) {
+                assertFalse(Arrays.equals(PurseCardTestSupport.ecb(hex(kh), k1, true), Arrays.copyOf(d1, bl)));
+            }
         }
     }
 

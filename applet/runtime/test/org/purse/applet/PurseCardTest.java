@@ -50,7 +50,7 @@ class PurseCardTest {
         PCard c = create(dir, "blank", new byte[0]);
         byte[] sel = c.select();
         assertEquals(77, sel.length); // STATUS | oldest | RP (4.1)
-        assertArrayEquals(hex("06000101"), Arrays.copyOf(sel, 4));
+        assertArrayEquals(hex("07000101"), Arrays.copyOf(sel, 4));
         byte[] st = c.status();
         assertEquals(68, st.length);
         assertArrayEquals(st, Arrays.copyOf(sel, 68), "SELECT answers the status");
@@ -63,7 +63,7 @@ class PurseCardTest {
         assertEquals(0x6D00, c.swOf(0x60, 0, 0, null));
         assertEquals(0x6E00, sw(c.raw(new byte[] {0x00, 0x30, 0, 0, 0})));
         PCard t = create(dir, "blank3des", new byte[] {0});
-        assertArrayEquals(hex("06000102"), Arrays.copyOf(t.select(), 4));
+        assertArrayEquals(hex("07000102"), Arrays.copyOf(t.select(), 4));
     }
 
     @Test
@@ -80,7 +80,7 @@ class PurseCardTest {
             assertEquals((byte) 0xFF & 3, st[Constants.ST_PIN_TRIES]);
             assertEquals(0, c.balance());
             byte[] sel = c.select();
-            assertArrayEquals(hex("060002" + "0" + suite), Arrays.copyOf(sel, 4));
+            assertArrayEquals(hex("070002" + "0" + suite), Arrays.copyOf(sel, 4));
             // the payee hello: oldest key number (current - 3) after the status
             assertEquals((byte) (st[Constants.ST_CURRENT_KEY] - 3), sel[Constants.SEL_OLDEST]);
             // a second genesis is refused: the card is personalised

@@ -303,9 +303,18 @@ final class PurseCardTestSupport {
         return dbl(ecb(key, new byte[b], true), b == 16 ? 0x87 : 0x1B);
     }
 
-    /** protocol.md 2.4: the keystream's IV = (T | 00..) XOR K1 of the MAC key. */
+    /**
+     * protocol.md 2.4: the packet mask of a MAC key, the CMAC subkey no packet MAC of its suite ends
+     * with: K1 for AES, K2 = dbl(K1) for TDES.
+     */
+    static byte[] packetMask(byte[] kMac) {
+        byte[] k1 = cmacK1(kMac);
+        return k1.length == 16 ? k1 : dbl(k1, 0x1B);
+    }
+
+    /** protocol.md 2.4: the keystream's IV = (T | 00..) XOR the packet mask of the MAC key. */
     static byte[] packetIv(byte[] kMac, byte[] t) {
-        byte[] iv = cmacK1(kMac);
+        byte[] iv = packetMask(kMac);
         for (int i = 0; i < t.length; i++) {
             iv[i] ^= t[i];
         }
@@ -374,7 +383,7 @@ final class PurseCardTestSupport {
         return Arrays.copyOf(out, outLen);
     }
 
-    /** protocol.md 2.4: HDR | P XOR OFB(K_ENC, (T | 00..) XOR K1(K_MAC)) | T, T = MAC8(K_MAC, HDR | P). */
+    /** protocol.md 2.4: HDR | P XOR OFB(K_ENC, (T | 00..) XOR mask(K_MAC)) | T, T = MAC8(K_MAC, HDR | P). */
     static byte[] seal(int type, int keynum, byte[] sid, byte[] ks, byte[] body) {
         int kl = ks.length / 2;
         byte[] kEnc = Arrays.copyOf(ks, kl);
