@@ -85,6 +85,30 @@ class ApduEngineTest {
         assertArrayEquals(full, ok(card, apdu(0x0A, 0, 0, full, 0)), "Lc 255");
     }
 
+    /**
+     * The APDU buffer is zeroed before each command (the APDU class's contract: "zero out the APDU
+     * buffer before each new message"), so what a command leaves in it (a failed packet open's
+     * decrypted bytes: protocol.md 2.4) is never seen by the next, whatever applet that is.
+     */
+    @Test
+    void bufferZeroedBeforeEachCommand() {
+        ok(card, select());
+        byte[] full = new byte[255];
+        Arrays.fill(full, (byte) 0x33);
+        ok(card, apdu(0x0A, 0, 0, full, 0));
+        byte[] seen = ok(card, apdu(0x11, 0, 255, new byte[0], 255));
+        assertArrayEquals(new byte[] {(byte) 0x80, 0x11, 0, (byte) 255, (byte) 255}, Arrays.copyOf(seen, 5));
+        assertArrayEquals(new byte[250], Arrays.copyOfRange(seen, 5, 255), "the echo's data is gone");
+        assertEquals(0x6984, sw(card.transmit(apdu(0x11, 1, 0))), "fills the buffer, then fails");
+        seen = ok(card, apdu(0x11, 0, 255, new byte[0], 255));
+        assertArrayEquals(new byte[250], Arrays.copyOfRange(seen, 5, 255), "a failed command's bytes are gone");
+        // and on a reselection (another applet's turn would begin the same way)
+        ok(card, apdu(0x0A, 0, 0, full, 0));
+        ok(card, select());
+        seen = ok(card, apdu(0x11, 0, 255, new byte[0], 255));
+        assertArrayEquals(new byte[250], Arrays.copyOfRange(seen, 5, 255));
+    }
+
     @Test
     void apduGetters() {
         ok(card, select());

@@ -274,6 +274,15 @@ public class TxApplet extends Applet {
                 buf[3] = inner.outerB();
                 apdu.setOutgoingAndSend((short) 0, (short) 4);
                 return;
+            case 0x11:
+                // the buffer as process() finds it, from offset 0, p2 bytes (no receive); with p1 1
+                // it then fills the buffer with 0x5A and fails, leaving them there
+                if (p1 == 1) {
+                    Util.arrayFillNonAtomic(buf, (short) 0, (short) buf.length, (byte) 0x5A);
+                    ISOException.throwIt(ISO7816.SW_DATA_INVALID);
+                }
+                apdu.setOutgoingAndSend((short) 0, (short) (p2 & 0xFF));
+                return;
             default:
                 ISOException.throwIt(ISO7816.SW_INS_NOT_SUPPORTED);
         }
