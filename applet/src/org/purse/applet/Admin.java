@@ -16,6 +16,7 @@ import javacard.framework.ISOException;
 import javacard.framework.JCSystem;
 import javacard.framework.OwnerPIN;
 import javacard.framework.Util;
+import javacard.security.Key;
 
 public final class Admin {
     private static final short CD = ISO7816.OFFSET_CDATA;
@@ -84,7 +85,9 @@ public final class Admin {
     private boolean openHead(byte type, byte[] b, short pktOff, short pktLen, short bodyLen, short o, short rOff,
             byte code) {
         byte[] w = s.work();
-        return hs.openS(type, b, pktOff, pktLen, bodyLen, o)
+        byte[] sb = s.buf();
+        Key ks = hs.key((byte) 2); // the session's K_S
+        return hs.pk.open(type, sb[Session.OFF_K], sb, Session.OFF_TID, ks, ks, b, pktOff, pktLen, bodyLen, w, o)
                 && Util.arrayCompare(w, o, s.buf(), rOff, Constants.RANDOM_LEN) == 0
                 && hs.appIdOk(w, (short) (o + Constants.A4_APP)) && w[(short) (o + Constants.A4_CODE)] == code;
     }

@@ -26,7 +26,8 @@ public final class Handshake {
 
     private final Purse p;
     private final CryptoSuite cs;
-    private final Packets pk;
+    /** Also Admin's, whose A-packets open under the session's K_S (bank-only code, so not here). */
+    final Packets pk;
     private final Keys keys;
     private final Profile prof;
     private final Balance bal;
@@ -289,13 +290,6 @@ public final class Handshake {
         byte[] sb = s.buf();
         return pk.seal(type, sb[Session.OFF_K], sb, Session.OFF_TID, key((byte) 2), key((byte) 2), s.work(), wOff,
                 bodyLen, out, outOff);
-    }
-
-    /** Opens b[pktOff] under the session's K_S, k and SID into work[wOff]; false on any mismatch. */
-    boolean openS(byte type, byte[] b, short pktOff, short pktLen, short bodyLen, short wOff) {
-        byte[] sb = s.buf();
-        return pk.open(type, sb[Session.OFF_K], sb, Session.OFF_TID, key((byte) 2), key((byte) 2), b, pktOff, pktLen,
-                bodyLen, s.work(), wOff);
     }
 
     /**
