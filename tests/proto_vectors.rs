@@ -448,7 +448,7 @@ fn suite_vectors(code: &str, tk_ascii: &str) {
     assert!(crypto::open(&ad, &p4).is_err());
 
     // G2: the transport channel (5.2), two keys: K_ENC keys the keystream, K_MAC the MAC and the
-    // IV mask (K1 of K_MAC, 2.4); KEYNUM 00, SID = RC[0..6)
+    // IV mask (the packet mask of K_MAC: AES K1, TDES K2, 2.4); KEYNUM 00, SID = RC[0..6)
     let vg = packet("G2");
     assert_eq!((vg.ptype.as_str(), vg.keynum.as_str()), ("12", "00"));
     assert_eq!(

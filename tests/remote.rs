@@ -313,6 +313,13 @@ fn hostile_peers(b: &mut Bank) {
             false,
             "version 3",
         ),
+        // 6.x: the TDES keystream masked by K1, whose packets a 7.x card cannot open
+        (
+            "card protocol 6.x",
+            b"PURSELK\x06".to_vec(),
+            false,
+            "version 6",
+        ),
         (
             "oversized frame",
             [pre.clone(), vec![0xFF, 0xFF], vec![0; 64]].concat(),

@@ -28,7 +28,7 @@ public final class CryptoSuite {
     private static final short S_W = (short) 0;      // CMAC: the running-CMAC window (W_LEN)
     private static final short W_LEN = (short) 112;
     private static final short S_TAG = (short) 112;  // full CMAC tag for mac8 / the transport KDF (one block)
-    /** L, then K1 or K2, during a CMAC (aliases S_TAG: wiped before the tag is written). */
+    /** L, then K1 or K2, during a CMAC; the packet mask during stream() (aliases S_TAG: wiped before the tag is written). */
     private static final short S_SUB = S_TAG;
     private static final short S_KEY = (short) 128;  // derived or random key (24)
     private static final short S_MSG = (short) 152;  // KDF input: [i] | LABEL(8) | 00 | CONTEXT | [L]2
@@ -357,8 +357,9 @@ public final class CryptoSuite {
 
     /**
      * OFB (protocol.md 2.4): data[off, off + len) ^= the keystream of k from IV = (iv[ivOff, ivOff + 8)
-     * | 00..) XOR K1 of mask (the packet's MAC key, of k's suite: a secret mask, cached, so no cipher
-     * call of its own). CBC encryption with IV 0 of IV | 00 | 00 .. gives E(IV), E(E(IV)), ..., the OFB
+     * | 00..) XOR the packet mask of mask (the packet's MAC key, of k's suite: AES its K1, TDES its
+     * K2 = dbl(K1), the subkey no packet MAC of the suite ends with; K1 cached, so no cipher call of
+     * its own). CBC encryption with IV 0 of IV | 00 | 00 .. gives E(IV), E(E(IV)), ..., the OFB
      * keystream: one doFinal through the IV-0 encrypt engine per KS_LEN bytes (every packet but the
      * largest I1); a next chunk starts from the last keystream block. len a multiple of the block;
      * iv must not be in this class's scratch. Encrypts and decrypts alike.
