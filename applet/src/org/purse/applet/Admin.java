@@ -88,7 +88,7 @@ public final class Admin {
         byte[] sb = s.buf();
         Key ks = hs.key((byte) 2); // the session's K_S
         return hs.pk.open(type, sb[Session.OFF_K], sb, Session.OFF_TID, ks, ks, b, pktOff, pktLen, bodyLen, w, o)
-                && Util.arrayCompare(w, o, s.buf(), rOff, Constants.RANDOM_LEN) == 0
+                && Util.arrayCompare(w, o, sb, rOff, Constants.RANDOM_LEN) == 0
                 && hs.appIdOk(w, (short) (o + Constants.A4_APP)) && w[(short) (o + Constants.A4_CODE)] == code;
     }
 

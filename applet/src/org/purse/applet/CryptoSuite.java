@@ -28,7 +28,10 @@ public final class CryptoSuite {
     private static final short S_W = (short) 0;      // CMAC: the running-CMAC window (W_LEN)
     private static final short W_LEN = (short) 112;
     private static final short S_TAG = (short) 112;  // full CMAC tag for mac8 / the transport KDF (one block)
-    /** L, then K1 or K2, during a CMAC; the packet mask during stream() (aliases S_TAG: wiped before the tag is written). */
+    /**
+     * L, then K1 or K2, during a CMAC; the packet mask during stream() (aliases S_TAG: wiped before
+     * the tag is written).
+     */
     private static final short S_SUB = S_TAG;
     private static final short S_KEY = (short) 128;  // derived or random key (24)
     private static final short S_MSG = (short) 152;  // KDF input: [i] | LABEL(8) | 00 | CONTEXT | [L]2
