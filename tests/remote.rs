@@ -293,8 +293,8 @@ fn hostile_peers(b: &mut Bank) {
             "does not speak the purse link protocol",
         ),
         ("wrong version", b"PURSELK\x09".to_vec(), false, "version 9"),
-        // a purse of an older card protocol (1.x: link version 1, 2.x: 2, 3.x: 3) never gets to send
-        // its packets
+        // a purse of an older card protocol (1.x: link version 1, 2.x: 2, 3.x: 3, 6.x: 6) never gets
+        // to send its packets
         (
             "card protocol 1.x",
             b"PURSELK\x01".to_vec(),
@@ -313,7 +313,7 @@ fn hostile_peers(b: &mut Bank) {
             false,
             "version 3",
         ),
-        // 6.x: the TDES keystream masked by K1, whose packets a 7.x card cannot open
+        // 6.x: the TDES keystream masked by K1, whose TDES packets a 7.x card cannot open
         (
             "card protocol 6.x",
             b"PURSELK\x06".to_vec(),

@@ -275,11 +275,16 @@ public class TxApplet extends Applet {
                 apdu.setOutgoingAndSend((short) 0, (short) 4);
                 return;
             case 0x11:
-                // the buffer as process() finds it, from offset 0, p2 bytes (no receive); with p1 1
-                // it then fills the buffer with 0x5A and fails, leaving them there
+                // the buffer as process() finds it (no receive): p2 bytes from offset 0, or with p1 2
+                // the 256 bytes after the header (to the buffer's end); with p1 1 it fills the whole
+                // buffer with 0x5A and fails, leaving them there
                 if (p1 == 1) {
                     Util.arrayFillNonAtomic(buf, (short) 0, (short) buf.length, (byte) 0x5A);
                     ISOException.throwIt(ISO7816.SW_DATA_INVALID);
+                }
+                if (p1 == 2) {
+                    apdu.setOutgoingAndSend(ISO7816.OFFSET_CDATA, (short) (buf.length - ISO7816.OFFSET_CDATA));
+                    return;
                 }
                 apdu.setOutgoingAndSend((short) 0, (short) (p2 & 0xFF));
                 return;
