@@ -141,7 +141,18 @@ public final class Passbook {
 
     /** Issue 4 only (bank sync): inside the caller's transaction. */
     public void clear() {
-        meta[M_COUNT] = (byte) 0;
-        meta[M_HEAD] = (byte) 0;
+        zero(meta, M_COUNT);
+        zero(meta, M_HEAD);
+    }
+
+    /**
+     * a[i] = 0, written only if it is not 0 already: a card pays for every persistent write, the
+     * same value or not, and a sync clears bytes that are mostly 0 (an empty passbook, no
+     * exceptions, no bad keys, a head that only a bank's ring moves).
+     */
+    static void zero(byte[] a, short i) {
+        if (a[i] != 0) {
+            a[i] = (byte) 0;
+        }
     }
 }

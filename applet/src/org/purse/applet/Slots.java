@@ -254,7 +254,7 @@ public final class Slots {
 
     /** In the caller's transaction (sync CLEAR): the exception log is handed over. */
     public void clearExceptions() {
-        meta[M_XCOUNT] = (byte) 0;
+        Passbook.zero(meta, M_XCOUNT);
     }
 
     public short readExceptions(byte[] dst, short off) {

@@ -302,7 +302,7 @@ public final class Sync {
         if (pay) {
             pb.append(w, W_B1);
         }
-        prof.setByte(Profile.OFF_BAD_KEY, (byte) 0);
+        Passbook.zero(prof.data, Profile.OFF_BAD_KEY);
         slots.settleIn(Constants.OUTCOME_ACK, b);
         s.reset();
         prof.pin(Constants.REF_PIN).reset(); // the holder's PIN entry served this sync only

@@ -431,6 +431,31 @@ class SyncCardTest {
         assertEquals(bk0, region.status()[Constants.ST_BAD_KEY]);
     }
 
+    /**
+     * A sync writes no byte it would leave unchanged (a card pays for every persistent write): with
+     * an empty passbook, no exceptions and no bad keys, the clear and the BAD_KEY reset write
+     * nothing; one bad key costs exactly its reset, one passbook entry its count.
+     */
+    @Test
+    void syncWritesOnlyWhatChanges() {
+        // the transfers' entries cleared, and OUTCOMES full (4), so its count is no longer written
+        for (int i = 0; i < Constants.OUTCOMES; i++) {
+            syncOk(branch, alice);
+        }
+        assertEquals(0, pbCount(alice));
+        long w0 = syncOk(branch, alice).cardC.persistentWrites;
+        alice.verify(1, PIN);
+        assertEquals(0x9D25, alice.swOf(0x42, 0, 0, cat(u32(10), u16(DATE), cat(new byte[] {1, (byte) 100}, new byte[8]))));
+        assertEquals(1, alice.status()[Constants.ST_BAD_KEY]);
+        assertEquals(w0 + 1, syncOk(branch, alice).cardC.persistentWrites, "BAD_KEY 1 -> 0: one write");
+        assertEquals(0, alice.status()[Constants.ST_BAD_KEY]);
+        transfer(alice, bob, 5);
+        assertEquals(1, pbCount(alice));
+        assertEquals(w0 + 1, syncOk(branch, alice).cardC.persistentWrites, "count 1 -> 0: one write");
+        assertEquals(0, pbCount(alice));
+        assertEquals(w0, syncOk(branch, alice).cardC.persistentWrites);
+    }
+
     @Test
     void exceptionLogHandedOverAndCleared() {
         // alice debits, then gives up (54): exception entry of 300
