@@ -266,8 +266,8 @@ pub fn packet_len(body_len: usize, block: usize) -> usize {
     consts::HDR_LEN as usize + (body_len / block + 1) * block + consts::MAC_LEN as usize
 }
 
-/// dbl() of SP 800-38B: shift left one bit, XOR Rb (0x87 for a 16-byte block, 0x1B for 8) if the
-/// top bit fell out.
+/// dbl() of SP 800-38B: shift left one bit, XOR Rb (RB_AES for a 16-byte block, RB_TDES for 8) if
+/// the top bit fell out.
 fn dbl(v: &mut [u8]) {
     let b = v.len();
     let carry = v[0] >> 7;
@@ -275,7 +275,12 @@ fn dbl(v: &mut [u8]) {
         let next = if i + 1 < b { v[i + 1] >> 7 } else { 0 };
         v[i] = (v[i] << 1) | next;
     }
-    v[b - 1] ^= carry * if b == 16 { 0x87 } else { 0x1B };
+    v[b - 1] ^= carry
+        * if b == 16 {
+            consts::RB_AES
+        } else {
+            consts::RB_TDES
+        };
 }
 
 /// The CMAC subkey K1 = dbl(E_K(0^b)) of `key` (SP 800-38B).

@@ -285,7 +285,8 @@ final class PurseCardTestSupport {
         return out;
     }
 
-    private static byte[] dbl(byte[] x, int rb) {
+    /** SP 800-38B dbl(): shift left one bit, XOR rb into the last byte if the top bit fell out. */
+    static byte[] dbl(byte[] x, int rb) {
         byte[] r = new byte[x.length];
         int carry = (x[0] & 0x80) != 0 ? 1 : 0;
         for (int i = 0; i < x.length; i++) {
